@@ -1,0 +1,200 @@
+// The local API Gateway: a node:http server that turns each request into an
+// API Gateway REST (v1) proxy event, calls the same handler module Lambda runs,
+// and writes the proxy result back. Routing follows shared/http/api-routes.ts,
+// the table the CDK stack builds the REST API from.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { matchResource, type FunctionName } from '../shared/http/api-routes.js';
+
+export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface LocalServerOptions {
+  handlers: Record<FunctionName, LambdaHandler>;
+  /** Media types API Gateway passes base64-encoded; the stack uses `*\/*`. */
+  binaryMediaTypes?: string[];
+  /** API Gateway's payload limit. */
+  maxBodyBytes?: number;
+  /** Lambda timeout seen through `getRemainingTimeInMillis`. */
+  timeoutMs?: number;
+  stage?: string;
+}
+
+const STAGE = 'local';
+
+export function createLocalServer(options: LocalServerOptions): Server {
+  const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
+  const server = createServer((req, res) => {
+    handle(req, res, options, maxBody).catch((error: unknown) => {
+      // Only reached if writing the response itself failed.
+      if (!res.headersSent) writeJson(res, 502, { message: 'Internal server error' });
+      else res.destroy(error instanceof Error ? error : undefined);
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: LocalServerOptions, maxBody: number) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const match = matchResource(url.pathname);
+  if (!match) {
+    writeJson(res, 403, { message: 'Missing Authentication Token' });
+    return;
+  }
+  const body = await readBody(req, maxBody);
+  if (body === 'too-large') {
+    writeJson(res, 413, { message: 'Request Too Long' });
+    return;
+  }
+  const event = toEvent(req, url, match.route.resource, match.pathParameters, body, options);
+  const context = lambdaContext(match.route.function, event.requestContext.requestId, options.timeoutMs ?? 29_000);
+  let result: APIGatewayProxyResult;
+  try {
+    result = await options.handlers[match.route.function](event, context);
+  } catch {
+    // What API Gateway answers when the function throws.
+    writeJson(res, 502, { message: 'Internal server error' });
+    return;
+  }
+  writeResult(res, result);
+}
+
+function readBody(req: IncomingMessage, maxBody: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBody) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function isBinary(contentType: string | undefined, binaryTypes: string[]): boolean {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return binaryTypes.some((pattern) => {
+    if (pattern === '*/*') return true;
+    if (pattern.endsWith('/*')) return type.startsWith(pattern.slice(0, -1));
+    return type === pattern;
+  });
+}
+
+export function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  resource: string,
+  pathParameters: Record<string, string> | null,
+  body: Buffer,
+  options: Pick<LocalServerOptions, 'binaryMediaTypes' | 'stage'>,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const value = req.rawHeaders[i + 1]!;
+    // API Gateway keeps the client's header-name case; repeated headers keep every value.
+    const existing = Object.keys(multiValueHeaders).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name;
+    (multiValueHeaders[existing] ??= []).push(value);
+    headers[existing] = value;
+  }
+  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  const queryStringParameters: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    (multiValueQueryStringParameters[name] ??= []).push(value);
+    queryStringParameters[name] = value;
+  }
+  const hasQuery = url.searchParams.size > 0;
+  const stage = options.stage ?? STAGE;
+  const binary = body.length > 0 && isBinary(req.headers['content-type'], options.binaryMediaTypes ?? ['*/*']);
+  const requestId = randomUUID();
+  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  return {
+    resource,
+    path: url.pathname,
+    httpMethod: (req.method ?? 'GET').toUpperCase(),
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? queryStringParameters : null,
+    multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
+    pathParameters,
+    stageVariables: null,
+    body: body.length === 0 ? null : binary ? body.toString('base64') : body.toString('utf8'),
+    isBase64Encoded: binary,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: undefined,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: (req.method ?? 'GET').toUpperCase(),
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp,
+        user: null,
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+      path: `/${stage}${url.pathname}`,
+      stage,
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: resource,
+      domainName: req.headers.host ?? 'localhost',
+    },
+  };
+}
+
+function lambdaContext(functionName: string, requestId: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `tollgate-${functionName}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:tollgate-${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/tollgate-${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function writeResult(res: ServerResponse, result: APIGatewayProxyResult) {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    if (value !== undefined && value !== null) headers[name.toLowerCase()] = String(value);
+  }
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    headers[name.toLowerCase()] = values.map(String);
+  }
+  const body = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+  delete headers['transfer-encoding'];
+  delete headers.connection;
+  headers['content-length'] = String(body.length);
+  res.writeHead(result.statusCode, headers);
+  res.end(body);
+}
+
+function writeJson(res: ServerResponse, status: number, value: unknown) {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}

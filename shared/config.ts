@@ -1,0 +1,54 @@
+// Typed view of the environment. Read once per container (or per test runtime);
+// everything else takes a Config instead of reading process.env itself.
+export interface Config {
+  /** `local` when run by `npm start` or tests, `aws` in Lambda. */
+  mode: 'local' | 'aws';
+  stage: string;
+  tableName: string;
+  /** DynamoDB endpoint override (dynalite locally). */
+  dynamoEndpoint?: string;
+  region: string;
+  /** Prefix of every Secrets Manager secret name, e.g. `tollgate/prod/`. */
+  secretPrefix: string;
+  /** Local secret store file (local mode only). */
+  localSecretsFile?: string;
+  defaultOrganization: string;
+  issuer: string;
+  allowLoopback: boolean;
+  allowedRedirectOrigins: string[];
+  /** Environment whose deployments the proxy runtime serves. */
+  runtimeEnvironment: string;
+}
+
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  return !/^(false|0|no|off)$/i.test(value.trim());
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const mode = env.TOLLGATE_MODE === 'local' ? 'local' : 'aws';
+  const stage = env.TOLLGATE_STAGE || (mode === 'local' ? 'local' : 'prod');
+  const port = env.PORT || '8080';
+  return {
+    mode,
+    stage,
+    tableName: env.TABLE_NAME || 'tollgate',
+    dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    secretPrefix: env.SECRET_PREFIX || `tollgate/${stage}/`,
+    localSecretsFile: env.LOCAL_SECRETS_FILE || undefined,
+    defaultOrganization: env.TOLLGATE_ORG || 'default',
+    issuer: (env.TOLLGATE_ISSUER || `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
+    // Loopback targets are a local convenience; on AWS they are always refused.
+    allowLoopback: mode === 'local' && flag(env.TOLLGATE_ALLOW_LOOPBACK, true),
+    allowedRedirectOrigins: list(env.TOLLGATE_ALLOWED_REDIRECT_ORIGINS),
+    runtimeEnvironment: env.TOLLGATE_RUNTIME_ENV || 'prod',
+  };
+}

@@ -1,0 +1,51 @@
+// One error type for every handler. Each function family formats it in its own
+// wire shape (platform JSON, RFC 6749 token errors, Apigee faults), but the
+// code that detects a problem only says what went wrong.
+
+export interface FieldProblem {
+  /** Dotted path of the offending field, e.g. `credentials.0.expiresAt`. */
+  path: string;
+  message: string;
+}
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields?: FieldProblem[];
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    extra: { fields?: FieldProblem[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'HttpError';
+    this.status = status;
+    this.code = code;
+    if (extra.fields) this.fields = extra.fields;
+    if (extra.headers) this.headers = extra.headers;
+  }
+}
+
+export const badRequest = (message: string, code = 'bad_request') => new HttpError(400, code, message);
+export const unauthorized = (message = 'Missing or invalid credentials', code = 'unauthorized') =>
+  new HttpError(401, code, message);
+export const forbidden = (message: string, code = 'forbidden') => new HttpError(403, code, message);
+export const notFound = (message = 'Not found', code = 'not_found') => new HttpError(404, code, message);
+export const conflict = (message: string, code = 'conflict') => new HttpError(409, code, message);
+export const payloadTooLarge = (message: string) => new HttpError(413, 'payload_too_large', message);
+export const unsupportedMediaType = (message: string) => new HttpError(415, 'unsupported_media_type', message);
+export const unprocessable = (message: string, fields: FieldProblem[] = []) =>
+  new HttpError(422, 'validation_failed', message, { fields });
+export const methodNotAllowed = (allowed: string[]) =>
+  new HttpError(405, 'method_not_allowed', `Method not allowed; use ${allowed.join(', ')}`, {
+    headers: { allow: allowed.join(', ') },
+  });
+export const serviceUnavailable = (message: string, code = 'service_unavailable') =>
+  new HttpError(503, code, message);
+
+export function isHttpError(error: unknown): error is HttpError {
+  return error instanceof HttpError;
+}

@@ -1,0 +1,71 @@
+// The middy stack every HTTP function shares: Lambda context in the logs,
+// request parsing, error formatting in the function's wire shape, request ids,
+// security headers, and one access-log line per request.
+import middy from '@middy/core';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { describeError, logger } from '../log.js';
+import { HttpError, isHttpError } from './errors.js';
+import { requestFromEvent, type HttpRequest } from './request.js';
+import { json, toProxyResult, type HttpResponse } from './response.js';
+
+/** Wire shape of errors: platform JSON, RFC 6749 section 5.2, or Apigee fault. */
+export type ErrorStyle = 'platform' | 'oauth' | 'fault';
+
+export interface HttpFunctionOptions {
+  name: string;
+  handle: (request: HttpRequest, context: Context) => Promise<HttpResponse>;
+  errorStyle: ErrorStyle;
+  /** Browser-hardening headers; off for the proxy runtime, which must pass backend responses through. */
+  securityHeaders?: boolean;
+}
+
+export function errorResponse(error: unknown, style: ErrorStyle, requestId: string): HttpResponse {
+  if (!isHttpError(error)) {
+    logger.error('unhandled error', { error: describeError(error) });
+    return errorResponse(new HttpError(500, 'internal_error', 'Internal error'), style, requestId);
+  }
+  const extraHeaders = error.headers ?? {};
+  if (style === 'oauth') {
+    return json(error.status, { error: error.code, error_description: error.message }, {
+      'cache-control': 'no-store',
+      ...extraHeaders,
+    });
+  }
+  if (style === 'fault') {
+    return json(error.status, { fault: { faultstring: error.message, detail: { errorcode: error.code } } }, extraHeaders);
+  }
+  const body: Record<string, unknown> = { code: error.code, message: error.message };
+  if (error.fields?.length) body.fields = error.fields;
+  return json(error.status, { error: body, requestId }, extraHeaders);
+}
+
+export function httpFunction(options: HttpFunctionOptions) {
+  const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const started = performance.now();
+    const requestId = event.requestContext?.requestId || context.awsRequestId;
+    let request: HttpRequest | undefined;
+    let response: HttpResponse;
+    try {
+      request = requestFromEvent(event);
+      request.requestId = requestId;
+      response = await options.handle(request, context);
+    } catch (error) {
+      response = errorResponse(error, options.errorStyle, requestId);
+    }
+    response.headers = { ...response.headers, 'x-request-id': requestId };
+    if (request?.method === 'HEAD') delete response.body;
+    logger.info('request', {
+      fn: options.name,
+      method: event.httpMethod,
+      path: request?.path ?? event.path,
+      status: response.status,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+    });
+    return toProxyResult(response);
+  };
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(run).use(injectLambdaContext(logger, { resetKeys: true }));
+  if (options.securityHeaders !== false) handler.use(httpSecurityHeaders({ poweredBy: false, reportingEndpoints: false } as Parameters<typeof httpSecurityHeaders>[0]));
+  return handler;
+}

@@ -1,0 +1,13 @@
+// Every route the platform function serves. Each capability registers its own
+// routes; this file only puts them together.
+import { Router } from '../http/router.js';
+import { ok } from '../http/response.js';
+import type { Runtime } from '../runtime.js';
+import { registerOrganizationRoutes } from './organization-routes.js';
+
+export function platformRouter(): Router<Runtime> {
+  const router = new Router<Runtime>();
+  router.get('/healthz', async () => ok({ status: 'ok' }, { 'cache-control': 'no-store' }));
+  registerOrganizationRoutes(router);
+  return router;
+}

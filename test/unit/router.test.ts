@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '../../shared/http/errors.js';
+import type { HttpRequest } from '../../shared/http/request.js';
+import { ok } from '../../shared/http/response.js';
+import { Router } from '../../shared/http/router.js';
+import { matchResource } from '../../shared/http/api-routes.js';
+
+const request = (method: string, path: string): HttpRequest => ({
+  method,
+  path,
+  params: {},
+  query: new URLSearchParams(),
+  headers: {},
+  multiHeaders: {},
+  body: Buffer.alloc(0),
+  requestId: 'r',
+  sourceIp: '127.0.0.1',
+  receivedAt: 0,
+});
+
+const router = new Router<null>()
+  .get('/v1/organizations/:org/apis/:api', async (req) => ok(req.params))
+  .delete('/v1/organizations/:org/apis/:api', async () => ok('deleted'))
+  .get('/files/*path', async (req) => ok(req.params));
+
+describe('Router', () => {
+  it('captures and decodes parameters', async () => {
+    const response = await router.handle(request('GET', '/v1/organizations/acme/apis/my%20api'), null);
+    expect(JSON.parse(String(response.body))).toEqual({ org: 'acme', api: 'my api' });
+  });
+
+  it('ignores a trailing slash', async () => {
+    const response = await router.handle(request('GET', '/v1/organizations/acme/apis/x/'), null);
+    expect(response.status).toBe(200);
+  });
+
+  it('captures the rest of the path', async () => {
+    const response = await router.handle(request('GET', '/files/a/b/c.txt'), null);
+    expect(JSON.parse(String(response.body))).toEqual({ path: 'a/b/c.txt' });
+  });
+
+  it('answers 405 with Allow when only the method is wrong', async () => {
+    const error = await router.handle(request('PUT', '/v1/organizations/acme/apis/x'), null).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect((error as HttpError).status).toBe(405);
+    expect((error as HttpError).headers?.allow).toBe('GET, DELETE');
+  });
+
+  it('answers 404 for unknown paths', async () => {
+    const error = (await router.handle(request('GET', '/nope'), null).catch((e: unknown) => e)) as HttpError;
+    expect(error.status).toBe(404);
+  });
+
+  it('serves HEAD with the GET handler', async () => {
+    const response = await router.handle(request('HEAD', '/files/x'), null);
+    expect(response.status).toBe(200);
+  });
+});
+
+describe('API Gateway resource matching', () => {
+  it.each([
+    ['/healthz', '/healthz', null],
+    ['/v1/organizations/x', '/v1/{proxy+}', { proxy: 'organizations/x' }],
+    ['/elements/api-v2/elements', '/elements/{proxy+}', { proxy: 'api-v2/elements' }],
+    ['/', '/', null],
+    ['/weather/today', '/{proxy+}', { proxy: 'weather/today' }],
+    ['/v1', '/{proxy+}', { proxy: 'v1' }],
+    ['/healthz/x', '/{proxy+}', { proxy: 'healthz/x' }],
+  ])('%s -> %s', (path, resource, params) => {
+    const match = matchResource(path)!;
+    expect(match.route.resource).toBe(resource);
+    expect(match.pathParameters).toEqual(params);
+  });
+});
