@@ -1,0 +1,203 @@
+// Outbound HTTP for proxy targets, vendor APIs and token endpoints. Every
+// connection goes through an address check made on the resolved IP (so DNS
+// tricks cannot reach cloud metadata or, unless allowed, loopback), and every
+// request has a connect timeout and an overall timeout.
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
+
+export type OutboundFailure = 'invalid_url' | 'blocked' | 'unreachable' | 'connect_timeout' | 'timeout' | 'reset' | 'too_large';
+
+export class OutboundError extends Error {
+  constructor(
+    readonly kind: OutboundFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OutboundError';
+  }
+}
+
+export interface OutboundRequest {
+  url: string | URL;
+  method?: string;
+  headers?: Record<string, string | string[]>;
+  body?: Buffer | string;
+  /** Time to establish the TCP (and TLS) connection. */
+  connectTimeoutMs?: number;
+  /** Time for the whole exchange, from start to the last body byte. */
+  timeoutMs?: number;
+  allowLoopback: boolean;
+  maxResponseBytes?: number;
+}
+
+export interface OutboundResponse {
+  status: number;
+  /** Lower-cased names; repeated headers (set-cookie) as arrays. */
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+// Never reachable from a target URL: metadata services, link-local, "this network",
+// multicast and reserved ranges. Private RFC 1918 ranges stay allowed: backends in
+// a VPC are a legitimate target.
+const blocked = new net.BlockList();
+blocked.addSubnet('0.0.0.0', 8, 'ipv4');
+blocked.addSubnet('169.254.0.0', 16, 'ipv4'); // link-local, includes 169.254.169.254 (EC2/ECS metadata)
+blocked.addSubnet('100.100.100.200', 32, 'ipv4'); // Alibaba metadata
+blocked.addSubnet('192.0.0.0', 24, 'ipv4');
+blocked.addSubnet('224.0.0.0', 4, 'ipv4'); // multicast
+blocked.addSubnet('240.0.0.0', 4, 'ipv4'); // reserved, broadcast
+blocked.addAddress('::', 'ipv6');
+blocked.addSubnet('fe80::', 10, 'ipv6'); // link-local
+blocked.addSubnet('ff00::', 8, 'ipv6'); // multicast
+blocked.addAddress('fd00:ec2::254', 'ipv6'); // EC2 metadata over IPv6
+
+const loopback = new net.BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is checked as the IPv4 address it is. */
+function normalize(address: string): { address: string; family: 'ipv4' | 'ipv6' } {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return { address: mapped[1]!, family: 'ipv4' };
+  return { address, family: net.isIPv6(address) ? 'ipv6' : 'ipv4' };
+}
+
+/** Why an address may not be connected to, or undefined if it may. */
+export function addressProblem(address: string, allowLoopback: boolean): string | undefined {
+  const { address: ip, family } = normalize(address);
+  if (blocked.check(ip, family)) return `address ${ip} is not allowed`;
+  if (!allowLoopback && loopback.check(ip, family)) return `loopback address ${ip} is not allowed`;
+  return undefined;
+}
+
+/** Validates scheme and (for literal IPs) address before any connection is made. */
+export function checkUrl(value: string | URL, allowLoopback: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new OutboundError('invalid_url', 'Target URL is not a valid absolute URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new OutboundError('invalid_url', `Target URL scheme ${url.protocol} is not allowed`);
+  }
+  if (url.username || url.password) throw new OutboundError('invalid_url', 'Target URL must not carry credentials');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (net.isIP(host)) {
+    const problem = addressProblem(host, allowLoopback);
+    if (problem) throw new OutboundError('blocked', `Target ${problem}`);
+  } else if (!allowLoopback && /^localhost\.?$|\.localhost\.?$/i.test(host)) {
+    throw new OutboundError('blocked', 'Target host localhost is not allowed');
+  }
+  return url;
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+
+function guardedLookup(allowLoopback: boolean) {
+  return (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const allowed = addresses.filter((entry) => !addressProblem(entry.address, allowLoopback));
+      if (allowed.length === 0) {
+        const refusal = Object.assign(new Error(`Target host ${hostname} resolves only to addresses that are not allowed`), {
+          code: 'ETOLLGATEBLOCKED',
+        });
+        return callback(refusal, []);
+      }
+      if (options.all) return callback(null, allowed);
+      return callback(null, allowed[0]!.address, allowed[0]!.family);
+    });
+  };
+}
+
+const agents = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000 }),
+};
+
+export async function outboundRequest(request: OutboundRequest): Promise<OutboundResponse> {
+  const url = checkUrl(request.url, request.allowLoopback);
+  const isHttps = url.protocol === 'https:';
+  const connectTimeout = request.connectTimeoutMs ?? 3_000;
+  const overallTimeout = request.timeoutMs ?? 30_000;
+  const maxBytes = request.maxResponseBytes ?? 10 * 1024 * 1024;
+  const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: OutboundError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(overall);
+      clearTimeout(connecting);
+      outgoing.destroy();
+      reject(error);
+    };
+    const headers: Record<string, string | string[]> = { ...request.headers };
+    if (body && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-length')) {
+      headers['content-length'] = String(body.length);
+    }
+    const outgoing = (isHttps ? https : http).request(url, {
+      method: request.method ?? 'GET',
+      headers,
+      agent: isHttps ? agents.https : agents.http,
+      lookup: guardedLookup(request.allowLoopback) as unknown as typeof dns.lookup,
+    });
+    const overall = setTimeout(
+      () => fail(new OutboundError('timeout', `Target did not answer within ${overallTimeout} ms`)),
+      overallTimeout,
+    );
+    let connecting: NodeJS.Timeout | undefined;
+    outgoing.on('socket', (socket) => {
+      const connected = isHttps ? (socket as TLSSocket).encrypted && !socket.connecting : !socket.connecting;
+      if (connected) return; // a reused keep-alive socket
+      connecting = setTimeout(
+        () => fail(new OutboundError('connect_timeout', `Could not connect within ${connectTimeout} ms`)),
+        connectTimeout,
+      );
+      socket.once(isHttps ? 'secureConnect' : 'connect', () => clearTimeout(connecting));
+    });
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ETOLLGATEBLOCKED') return fail(new OutboundError('blocked', error.message));
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') {
+        return fail(new OutboundError('reset', 'The connection to the target was reset'));
+      }
+      return fail(new OutboundError('unreachable', `Target is unreachable (${error.code ?? 'error'})`));
+    });
+    outgoing.on('response', (incoming) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      incoming.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) {
+          fail(new OutboundError('too_large', `Target response exceeds ${maxBytes} bytes`));
+          incoming.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      incoming.on('aborted', () => fail(new OutboundError('reset', 'The target closed the connection mid-response')));
+      incoming.on('error', () => fail(new OutboundError('reset', 'The target closed the connection mid-response')));
+      incoming.on('end', () => {
+        if (settled) return;
+        if (!incoming.complete) {
+          fail(new OutboundError('reset', 'The target closed the connection mid-response'));
+          return;
+        }
+        settled = true;
+        clearTimeout(overall);
+        const responseHeaders: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(incoming.headers)) {
+          if (value !== undefined) responseHeaders[name] = value;
+        }
+        resolve({ status: incoming.statusCode ?? 502, headers: responseHeaders, body: Buffer.concat(chunks) });
+      });
+    });
+    outgoing.end(body);
+  });
+}

@@ -1,0 +1,94 @@
+// Outbound HTTP against loopback servers started here: bodies intact, address
+// guard on literal and resolved addresses, timeouts, resets, size limits.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addressProblem, checkUrl, OutboundError, outboundRequest } from '../../shared/net/outbound.js';
+
+let server: Server;
+let base = '';
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/slow') {
+        setTimeout(() => res.end('late'), 2_000);
+        return;
+      }
+      if (req.url === '/reset') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('partial');
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      if (req.url === '/big') {
+        res.end(Buffer.alloc(5000));
+        return;
+      }
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.setHeader('content-type', 'application/octet-stream');
+      res.end(Buffer.concat([Buffer.from(`${req.method} ${req.url} `), Buffer.concat(chunks)]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('outboundRequest', () => {
+  it('sends and receives binary bodies and repeated headers', async () => {
+    const bytes = Buffer.from([0, 255, 128, 10]);
+    const response = await outboundRequest({ url: `${base}/echo?x=1`, method: 'POST', body: bytes, allowLoopback: true });
+    expect(response.status).toBe(200);
+    expect(response.body.subarray(-4).equals(bytes)).toBe(true);
+    expect(response.body.toString('latin1')).toContain('POST /echo?x=1');
+    expect(response.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+  });
+
+  it('refuses loopback unless allowed, by literal address and by name', async () => {
+    await expect(outboundRequest({ url: `${base}/`, allowLoopback: false })).rejects.toMatchObject({ kind: 'blocked' });
+    const port = (server.address() as AddressInfo).port;
+    await expect(outboundRequest({ url: `http://localhost:${port}/`, allowLoopback: false })).rejects.toMatchObject({ kind: 'blocked' });
+  });
+
+  it('refuses cloud metadata addresses in every spelling', () => {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://[fd00:ec2::254]/',
+      'http://0.0.0.0/',
+      'http://[::]/',
+    ]) {
+      expect(() => checkUrl(url, true), url).toThrow(OutboundError);
+    }
+    expect(addressProblem('169.254.170.2', true)).toBeDefined(); // ECS task metadata
+    expect(addressProblem('10.0.0.5', false)).toBeUndefined();
+  });
+
+  it('refuses non-HTTP schemes and URLs with credentials', () => {
+    expect(() => checkUrl('file:///etc/passwd', true)).toThrow(/scheme/);
+    expect(() => checkUrl('http://user:pw@example.com/', true)).toThrow(/credentials/);
+    expect(() => checkUrl('not a url', true)).toThrow(/valid/);
+  });
+
+  it('times out a slow target', async () => {
+    await expect(outboundRequest({ url: `${base}/slow`, timeoutMs: 200, allowLoopback: true })).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
+  it('reports a reset mid-body', async () => {
+    await expect(outboundRequest({ url: `${base}/reset`, allowLoopback: true })).rejects.toMatchObject({ kind: 'reset' });
+  });
+
+  it('reports an unreachable target', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(outboundRequest({ url: `http://127.0.0.1:${port}/`, allowLoopback: true })).rejects.toMatchObject({ kind: 'unreachable' });
+  });
+
+  it('limits the response size', async () => {
+    await expect(outboundRequest({ url: `${base}/big`, maxResponseBytes: 1000, allowLoopback: true })).rejects.toMatchObject({ kind: 'too_large' });
+  });
+});
