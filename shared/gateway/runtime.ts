@@ -1,4 +1,7 @@
-// Entry of the proxy runtime: finds the deployed proxy for a request path.
+// Entry of the proxy runtime: match the request path to a deployed proxy
+// endpoint (longest base path), build the exchange, run the flows, and turn the
+// final response message into the HTTP response.
+import { isUtf8 } from 'node:buffer';
 import type { Context } from 'aws-lambda';
 import { isReservedPath } from '../http/api-routes.js';
 import { HttpError } from '../http/errors.js';
@@ -6,15 +9,75 @@ import { errorResponse } from '../http/lambda.js';
 import type { HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
+import { routingTable } from './deployments.js';
+import { Exchange } from './exchange.js';
+import { runProxyEndpoint, type FlowServices } from './flow.js';
+import { HeaderMap, Message } from './message.js';
+import { callTarget, resolveTargetUrl } from './target.js';
+
+function flowServices(rt: Runtime): FlowServices {
+  return rt.service('flow-services', () => ({
+    rt,
+    resolveTargetUrl: (exchange, target) => resolveTargetUrl(rt, exchange, target),
+    callTarget: (exchange, target, url) => callTarget(rt, exchange, target, url),
+  }));
+}
 
 export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _context: Context): Promise<HttpResponse> {
   if (isReservedPath(request.path)) {
     // A reserved prefix that no platform route serves (for example `/v1` alone).
     return errorResponse(new HttpError(404, 'not_found', `No route for ${request.method} ${request.path}`), 'platform', request.requestId);
   }
-  throw new HttpError(
-    404,
-    'messaging.adaptors.http.flow.ApplicationNotFound',
-    `Unable to identify proxy for host: ${rt.config.runtimeEnvironment} and url: ${request.path}`,
-  );
+  const match = await routingTable(rt).match(request.path);
+  if (!match) {
+    throw new HttpError(
+      404,
+      'messaging.adaptors.http.flow.ApplicationNotFound',
+      `Unable to identify proxy for host: ${rt.config.runtimeEnvironment} and url: ${request.path}`,
+    );
+  }
+  const { route, proxy } = match;
+  const endpoint = proxy.proxyEndpoints.find((candidate) => candidate.name === route.proxyEndpoint) ?? proxy.proxyEndpoints[0]!;
+
+  const headers = new HeaderMap();
+  for (const [name, values] of Object.entries(request.multiHeaders)) headers.set(name, values);
+  const message = new Message({
+    headers,
+    query: new URLSearchParams(request.query),
+    verb: request.method,
+    path: request.path,
+    body: request.body,
+  });
+  const exchange = new Exchange(message, {
+    organization: route.organization,
+    environment: rt.config.runtimeEnvironment,
+    apiName: route.api,
+    revision: route.revision,
+    proxyEndpoint: endpoint.name,
+    basePath: endpoint.basePath,
+    clientIp: request.sourceIp,
+    messageId: request.requestId,
+  });
+
+  await runProxyEndpoint(proxy, endpoint, exchange, flowServices(rt));
+  for (const hook of exchange.responseHooks) hook(exchange.response);
+  return toHttpResponse(exchange.response);
 }
+
+const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+
+function toHttpResponse(message: Message): HttpResponse {
+  const headers: Record<string, string> = {};
+  const multiHeaders: Record<string, string[]> = {};
+  for (const [name, values] of message.headers.list()) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') continue;
+    if (values.length === 1) headers[lower] = values[0]!;
+    else multiHeaders[lower] = values;
+  }
+  const type = message.headers.get('content-type') ?? '';
+  // Text stays text; anything else goes back byte-exact (base64 through API Gateway).
+  const body = TEXT_TYPES.test(type) && isUtf8(message.body) ? message.body.toString('utf8') : message.body;
+  return { status: message.status, headers, multiHeaders, body };
+}
+

@@ -3,11 +3,17 @@
 import { Router } from '../http/router.js';
 import { ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
+import { registerKvmRoutes } from '../management/kvm-routes.js';
+import { registerProviderRoutes } from '../management/provider-routes.js';
+import { registerProxyRoutes } from '../management/proxy-routes.js';
 import { registerOrganizationRoutes } from './organization-routes.js';
 
 export function platformRouter(): Router<Runtime> {
   const router = new Router<Runtime>();
   router.get('/healthz', async () => ok({ status: 'ok' }, { 'cache-control': 'no-store' }));
   registerOrganizationRoutes(router);
+  registerProxyRoutes(router);
+  registerKvmRoutes(router);
+  registerProviderRoutes(router);
   return router;
 }

@@ -172,7 +172,10 @@ export class Table {
   }
 
   /** Deletes; returns the deleted item, or undefined if there was none. */
-  async delete<T extends StoredItem = StoredItem>(keys: Keys, options: { condition?: string; values?: Record<string, unknown> } = {}): Promise<T | undefined> {
+  async delete<T extends StoredItem = StoredItem>(
+    keys: Keys,
+    options: { condition?: string; values?: Record<string, unknown>; names?: Record<string, string> } = {},
+  ): Promise<T | undefined> {
     this.calls++;
     try {
       const result = await this.doc.send(
@@ -181,7 +184,7 @@ export class Table {
           Key: { pk: keys.pk, sk: keys.sk },
           ReturnValues: 'ALL_OLD',
           ...(options.condition
-            ? { ConditionExpression: options.condition, ExpressionAttributeValues: options.values }
+            ? { ConditionExpression: options.condition, ExpressionAttributeValues: options.values, ExpressionAttributeNames: options.names }
             : {}),
         }),
       );

@@ -1,0 +1,125 @@
+// API proxies and their immutable revisions. A revision stores the whole proxy
+// model (gzip-compressed JSON, to stay well under DynamoDB's 400 KB item limit).
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { conflict, notFound, unprocessable } from '../http/errors.js';
+import type { Runtime } from '../runtime.js';
+import type { StoredItem } from '../store/table.js';
+import { compileProxy, ProxyValidationError } from './compile.js';
+import { ProxyModelSchema, type ProxyModel } from './model.js';
+
+export interface ApiItem extends StoredItem {
+  type: 'api';
+  name: string;
+  latestRevision: number;
+  revisions: number[];
+}
+
+export interface RevisionItem extends StoredItem {
+  type: 'revision';
+  api: string;
+  revision: number;
+  model: Uint8Array;
+  /** Where it came from: `json` (management API) or `bundle` (Apigee import). */
+  source: 'json' | 'bundle';
+  basePaths: string[];
+}
+
+export const apiKeys = (org: string, api: string) => ({ pk: `ORG#${org}`, sk: `API#${api}` });
+export const revisionKeys = (org: string, api: string, revision: number) => ({
+  pk: `ORG#${org}`,
+  sk: `APIREV#${api}#${String(revision).padStart(6, '0')}`,
+});
+
+export function encodeModel(model: ProxyModel): Uint8Array {
+  return gzipSync(JSON.stringify(model));
+}
+
+export function decodeModel(bytes: Uint8Array): ProxyModel {
+  return ProxyModelSchema.parse(JSON.parse(gunzipSync(bytes).toString('utf8')));
+}
+
+/** Validates a model the way deployment will compile it; 422 naming every problem. */
+export function assertDeployable(model: ProxyModel, org: string): void {
+  try {
+    compileProxy(model, { organization: org, environment: 'validation', apiName: model.name, revision: 0 });
+  } catch (error) {
+    if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
+    throw error;
+  }
+}
+
+export async function createRevision(rt: Runtime, org: string, model: ProxyModel, source: 'json' | 'bundle'): Promise<RevisionItem> {
+  assertDeployable(model, org);
+  const keys = apiKeys(org, model.name);
+  let revision: number;
+  const existing = await rt.table.get<ApiItem>(keys, { consistent: true });
+  if (!existing) {
+    try {
+      await rt.table.create<ApiItem>({ ...keys, type: 'api', name: model.name, latestRevision: 1, revisions: [1] });
+      revision = 1;
+    } catch {
+      revision = await nextRevision(rt, keys);
+    }
+  } else {
+    revision = await nextRevision(rt, keys);
+  }
+  return rt.table.create<RevisionItem>(
+    {
+      ...revisionKeys(org, model.name, revision),
+      type: 'revision',
+      api: model.name,
+      revision,
+      model: encodeModel(model),
+      source,
+      basePaths: model.proxyEndpoints.map((endpoint) => endpoint.basePath),
+    },
+    `Revision ${revision} of ${model.name} already exists`,
+  );
+}
+
+async function nextRevision(rt: Runtime, keys: { pk: string; sk: string }): Promise<number> {
+  const updated = await rt.table.modify<ApiItem>(keys, (api) => ({
+    ...api,
+    latestRevision: api.latestRevision + 1,
+    revisions: [...api.revisions, api.latestRevision + 1],
+  }));
+  return updated.latestRevision;
+}
+
+export async function getApi(rt: Runtime, org: string, api: string): Promise<ApiItem> {
+  const item = await rt.table.get<ApiItem>(apiKeys(org, api));
+  if (!item) throw notFound(`API proxy ${api} does not exist`, 'messaging.config.beans.ApplicationDoesNotExist');
+  return item;
+}
+
+export async function listApis(rt: Runtime, org: string): Promise<ApiItem[]> {
+  return rt.table.queryAll<ApiItem>(`ORG#${org}`, { prefix: 'API#' });
+}
+
+export async function getRevision(rt: Runtime, org: string, api: string, revision: number): Promise<RevisionItem> {
+  const item = Number.isInteger(revision) && revision > 0 ? await rt.table.get<RevisionItem>(revisionKeys(org, api, revision)) : undefined;
+  if (!item) throw notFound(`Revision ${revision} of API proxy ${api} does not exist`, 'messaging.config.beans.RevisionDoesNotExist');
+  return item;
+}
+
+export async function deleteRevision(rt: Runtime, org: string, api: string, revision: number, deployedRevisions: number[]): Promise<RevisionItem> {
+  if (deployedRevisions.includes(revision)) throw conflict(`Revision ${revision} of ${api} is deployed; undeploy it first`);
+  const item = await getRevision(rt, org, api, revision);
+  await rt.table.delete(revisionKeys(org, api, revision));
+  const remaining = await rt.table.modify<ApiItem>(apiKeys(org, api), (current) => ({
+    ...current,
+    revisions: current.revisions.filter((r) => r !== revision),
+  }));
+  if (remaining.revisions.length === 0) await rt.table.delete(apiKeys(org, api));
+  return item;
+}
+
+export async function deleteApi(rt: Runtime, org: string, api: string, deployedRevisions: number[]): Promise<ApiItem> {
+  if (deployedRevisions.length > 0) {
+    throw conflict(`API proxy ${api} has deployed revisions (${deployedRevisions.join(', ')}); undeploy them first`);
+  }
+  const item = await getApi(rt, org, api);
+  for (const revision of item.revisions) await rt.table.delete(revisionKeys(org, api, revision));
+  await rt.table.delete(apiKeys(org, api));
+  return item;
+}

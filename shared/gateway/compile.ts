@@ -1,0 +1,240 @@
+// Turns a stored proxy model into something the flow engine runs: conditions
+// parsed once, policy settings validated and prepared once, references
+// resolved. The same pass validates a proxy on create and import, so every
+// problem is reported with the place it is at.
+import { isReservedPath, RESERVED_PREFIXES } from '../http/api-routes.js';
+import type { FieldProblem } from '../http/errors.js';
+import { zodProblems } from '../http/body.js';
+import { compileCondition, ConditionSyntaxError, type CompiledCondition } from './condition.js';
+import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyModel, Step, TargetEndpoint } from './model.js';
+import type { Deployment, PolicyDefinition, PolicyIdentity } from './policy.js';
+import { policyDefinition } from './policies/index.js';
+
+export interface CompiledPolicy {
+  model: PolicyModel;
+  identity: PolicyIdentity;
+  /** Undefined for imported policies Tollgate does not run (they are skipped). */
+  definition?: PolicyDefinition;
+  config: unknown;
+  prepared: unknown;
+}
+
+export interface CompiledStep {
+  policy: CompiledPolicy;
+  condition?: CompiledCondition;
+}
+
+export interface CompiledPhase {
+  request: CompiledStep[];
+  response: CompiledStep[];
+}
+
+export interface CompiledFlow extends CompiledPhase {
+  name: string;
+  condition?: CompiledCondition;
+}
+
+export interface CompiledFaultRule {
+  name: string;
+  condition?: CompiledCondition;
+  steps: CompiledStep[];
+}
+
+export interface CompiledDefaultFaultRule extends CompiledFaultRule {
+  alwaysEnforce: boolean;
+}
+
+export interface CompiledEndpoint {
+  name: string;
+  preFlow: CompiledPhase;
+  flows: CompiledFlow[];
+  postFlow: CompiledPhase;
+  faultRules: CompiledFaultRule[];
+  defaultFaultRule?: CompiledDefaultFaultRule;
+}
+
+export interface CompiledRouteRule {
+  name: string;
+  condition?: CompiledCondition;
+  targetEndpoint?: string;
+  url?: string;
+}
+
+export interface CompiledProxyEndpoint extends CompiledEndpoint {
+  basePath: string;
+  routeRules: CompiledRouteRule[];
+  postClientFlow?: CompiledPhase;
+}
+
+export interface CompiledTargetEndpoint extends CompiledEndpoint {
+  connection: TargetEndpoint['connection'];
+}
+
+export interface CompiledProxy {
+  deployment: Deployment;
+  model: ProxyModel;
+  proxyEndpoints: CompiledProxyEndpoint[];
+  targets: Map<string, CompiledTargetEndpoint>;
+}
+
+export class ProxyValidationError extends Error {
+  constructor(readonly problems: FieldProblem[]) {
+    super(`Proxy is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    this.name = 'ProxyValidationError';
+  }
+}
+
+/** Normalizes a base path: leading slash, no trailing slash (except the root). */
+export function normalizeBasePath(basePath: string): string {
+  const trimmed = `/${basePath}`.replace(/\/{2,}/g, '/');
+  return trimmed.length > 1 ? trimmed.replace(/\/+$/, '') : trimmed;
+}
+
+export function compileProxy(model: ProxyModel, deployment: Deployment): CompiledProxy {
+  const problems: FieldProblem[] = [];
+  const policies = new Map<string, CompiledPolicy>();
+
+  model.policies.forEach((policy, index) => {
+    const identity = { name: policy.name, type: policy.type, continueOnError: policy.continueOnError };
+    const definition = policyDefinition(policy.type);
+    if (!definition) {
+      if (!policy.unsupported) {
+        problems.push({ path: `policies.${index}.type`, message: `policy type "${policy.type}" is not supported` });
+      }
+      policies.set(policy.name, { model: policy, identity, config: policy.config, prepared: undefined });
+      return;
+    }
+    const parsed = definition.schema.safeParse(policy.config);
+    if (!parsed.success) {
+      for (const problem of zodProblems(parsed.error)) {
+        problems.push({ path: `policies.${index}.config${problem.path === '(body)' ? '' : `.${problem.path}`}`, message: problem.message });
+      }
+      return;
+    }
+    let prepared: unknown;
+    try {
+      prepared = definition.prepare?.(parsed.data, { policy: identity, deployment });
+    } catch (error) {
+      problems.push({ path: `policies.${index}.config`, message: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    policies.set(policy.name, { model: policy, identity, definition, config: parsed.data, prepared });
+  });
+
+  const condition = (source: string | undefined, path: string): CompiledCondition | undefined => {
+    if (source === undefined || source.trim() === '') return undefined;
+    try {
+      return compileCondition(source);
+    } catch (error) {
+      const detail = error instanceof ConditionSyntaxError ? `${error.message} (at character ${error.position})` : String(error);
+      problems.push({ path, message: `invalid condition: ${detail}` });
+      return undefined;
+    }
+  };
+
+  const steps = (list: Step[], path: string): CompiledStep[] =>
+    list.flatMap((step, i) => {
+      const policy = policies.get(step.name);
+      if (!policy) {
+        const known = model.policies.some((p) => p.name === step.name);
+        if (!known) problems.push({ path: `${path}.${i}.name`, message: `no policy named "${step.name}"` });
+        return [];
+      }
+      const compiled: CompiledStep = { policy };
+      const c = condition(step.condition, `${path}.${i}.condition`);
+      if (c) compiled.condition = c;
+      return [compiled];
+    });
+
+  const phase = (flow: FlowPhase, path: string): CompiledPhase => ({
+    request: steps(flow.request, `${path}.request`),
+    response: steps(flow.response, `${path}.response`),
+  });
+
+  const flows = (list: ConditionalFlow[], path: string): CompiledFlow[] =>
+    list.map((flow, i) => {
+      const compiled: CompiledFlow = { name: flow.name, ...phase(flow, `${path}.${i}`) };
+      const c = condition(flow.condition, `${path}.${i}.condition`);
+      if (c) compiled.condition = c;
+      return compiled;
+    });
+
+  const faultRules = (list: FaultRule[], path: string): CompiledFaultRule[] =>
+    list.map((rule, i) => {
+      const compiled: CompiledFaultRule = { name: rule.name, steps: steps(rule.steps, `${path}.${i}.steps`) };
+      const c = condition(rule.condition, `${path}.${i}.condition`);
+      if (c) compiled.condition = c;
+      return compiled;
+    });
+
+  const defaultRule = (rule: DefaultFaultRule | undefined, path: string): CompiledDefaultFaultRule | undefined => {
+    if (!rule) return undefined;
+    const compiled: CompiledDefaultFaultRule = {
+      name: rule.name,
+      alwaysEnforce: rule.alwaysEnforce,
+      steps: steps(rule.steps, `${path}.steps`),
+    };
+    const c = condition(rule.condition, `${path}.condition`);
+    if (c) compiled.condition = c;
+    return compiled;
+  };
+
+  const targetNames = new Set(model.targetEndpoints.map((t) => t.name));
+  const targets = new Map<string, CompiledTargetEndpoint>();
+  model.targetEndpoints.forEach((target, i) => {
+    const path = `targetEndpoints.${i}`;
+    const compiled: CompiledTargetEndpoint = {
+      name: target.name,
+      connection: target.connection,
+      preFlow: phase(target.preFlow, `${path}.preFlow`),
+      flows: flows(target.flows, `${path}.flows`),
+      postFlow: phase(target.postFlow, `${path}.postFlow`),
+      faultRules: faultRules(target.faultRules, `${path}.faultRules`),
+    };
+    const dfr = defaultRule(target.defaultFaultRule, `${path}.defaultFaultRule`);
+    if (dfr) compiled.defaultFaultRule = dfr;
+    targets.set(target.name, compiled);
+  });
+
+  const basePaths = new Set<string>();
+  const proxyEndpoints = model.proxyEndpoints.map((endpoint, i) => {
+    const path = `proxyEndpoints.${i}`;
+    const basePath = normalizeBasePath(endpoint.basePath);
+    if (basePaths.has(basePath)) problems.push({ path: `${path}.basePath`, message: `base path ${basePath} is used twice` });
+    if (isReservedPath(basePath)) {
+      problems.push({ path: `${path}.basePath`, message: `base path ${basePath} is reserved for the platform (${RESERVED_PREFIXES.join(', ')})` });
+    }
+    basePaths.add(basePath);
+    const routeRules: CompiledRouteRule[] = endpoint.routeRules.map((rule, r) => {
+      if (rule.targetEndpoint && !targetNames.has(rule.targetEndpoint)) {
+        problems.push({ path: `${path}.routeRules.${r}.targetEndpoint`, message: `no target endpoint named "${rule.targetEndpoint}"` });
+      }
+      const compiled: CompiledRouteRule = { name: rule.name };
+      const c = condition(rule.condition, `${path}.routeRules.${r}.condition`);
+      if (c) compiled.condition = c;
+      if (rule.targetEndpoint) compiled.targetEndpoint = rule.targetEndpoint;
+      if (rule.url) compiled.url = rule.url;
+      return compiled;
+    });
+    // A model without route rules routes to its only target endpoint, if it has one.
+    if (routeRules.length === 0 && model.targetEndpoints.length === 1) {
+      routeRules.push({ name: 'default', targetEndpoint: model.targetEndpoints[0]!.name });
+    }
+    const compiled: CompiledProxyEndpoint = {
+      name: endpoint.name,
+      basePath,
+      preFlow: phase(endpoint.preFlow, `${path}.preFlow`),
+      flows: flows(endpoint.flows, `${path}.flows`),
+      postFlow: phase(endpoint.postFlow, `${path}.postFlow`),
+      faultRules: faultRules(endpoint.faultRules, `${path}.faultRules`),
+      routeRules,
+    };
+    const dfr = defaultRule(endpoint.defaultFaultRule, `${path}.defaultFaultRule`);
+    if (dfr) compiled.defaultFaultRule = dfr;
+    if (endpoint.postClientFlow) compiled.postClientFlow = phase(endpoint.postClientFlow, `${path}.postClientFlow`);
+    return compiled;
+  });
+
+  if (problems.length > 0) throw new ProxyValidationError(problems);
+  return { deployment, model, proxyEndpoints, targets };
+}

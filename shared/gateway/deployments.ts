@@ -1,0 +1,219 @@
+// Deployments and the runtime's routing table.
+//
+// Each deployed proxy endpoint claims its base path in a per-environment
+// routing partition (`RUNTIME#{env}`) with a conditional write, so a base path
+// belongs to exactly one deployment across the installation. The proxy runtime
+// reads that one partition, caches it per container, and refreshes it in the
+// background every few seconds: a warm request reads nothing from DynamoDB, and
+// a new deployment is served within seconds (immediately in the same process).
+// Revisions are immutable, so switching a base path to a new revision is a
+// single-item write: no request ever sees half of a deployment.
+import { conflict, notFound, unprocessable } from '../http/errors.js';
+import { getOrganization } from '../auth/organizations.js';
+import { describeError, logger } from '../log.js';
+import type { Runtime } from '../runtime.js';
+import type { StoredItem } from '../store/table.js';
+import { decodeModel, getRevision } from './apis.js';
+import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from './compile.js';
+
+export interface DeploymentItem extends StoredItem {
+  type: 'deployment';
+  environment: string;
+  api: string;
+  revision: number;
+  basePaths: string[];
+  deployedAt: number;
+}
+
+export interface RouteItem extends StoredItem {
+  type: 'route';
+  environment: string;
+  basePath: string;
+  organization: string;
+  api: string;
+  revision: number;
+  proxyEndpoint: string;
+}
+
+export const deploymentKeys = (org: string, env: string, api: string) => ({ pk: `ORG#${org}`, sk: `DEPLOY#${env}#${api}` });
+export const routeKeys = (env: string, basePath: string) => ({ pk: `RUNTIME#${env}`, sk: `BASEPATH#${basePath}` });
+
+export async function assertEnvironment(rt: Runtime, org: string, env: string): Promise<void> {
+  const organization = await getOrganization(rt, org);
+  if (!organization?.environments.includes(env)) throw notFound(`Environment ${env} does not exist`);
+}
+
+export async function getDeployment(rt: Runtime, org: string, env: string, api: string): Promise<DeploymentItem | undefined> {
+  return rt.table.get<DeploymentItem>(deploymentKeys(org, env, api), { consistent: true });
+}
+
+export async function listDeployments(rt: Runtime, org: string, env?: string): Promise<DeploymentItem[]> {
+  return rt.table.queryAll<DeploymentItem>(`ORG#${org}`, { prefix: env ? `DEPLOY#${env}#` : 'DEPLOY#' });
+}
+
+export async function deployedRevisions(rt: Runtime, org: string, api: string): Promise<number[]> {
+  const all = await listDeployments(rt, org);
+  return all.filter((d) => d.api === api).map((d) => d.revision);
+}
+
+export async function deploy(rt: Runtime, org: string, env: string, api: string, revision: number): Promise<DeploymentItem> {
+  await assertEnvironment(rt, org, env);
+  const revisionItem = await getRevision(rt, org, api, revision);
+  const model = decodeModel(revisionItem.model);
+  try {
+    compileProxy(model, { organization: org, environment: env, apiName: api, revision });
+  } catch (error) {
+    if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
+    throw error;
+  }
+  const endpoints = model.proxyEndpoints.map((endpoint) => ({ name: endpoint.name, basePath: normalizeBasePath(endpoint.basePath) }));
+  const previous = await getDeployment(rt, org, env, api);
+
+  const claimed: string[] = [];
+  for (const endpoint of endpoints) {
+    const won = await rt.table.setIf(
+      routeKeys(env, endpoint.basePath),
+      {
+        type: 'route',
+        environment: env,
+        basePath: endpoint.basePath,
+        organization: org,
+        api,
+        revision,
+        proxyEndpoint: endpoint.name,
+        updatedAt: new Date().toISOString(),
+      },
+      'attribute_not_exists(pk) OR (#org = :org AND #api = :api)',
+      { ':org': org, ':api': api },
+      { '#org': 'organization', '#api': 'api' },
+    );
+    if (!won) {
+      for (const basePath of claimed) {
+        if (!previous?.basePaths.includes(basePath)) await releaseRoute(rt, env, basePath, org, api);
+      }
+      throw conflict(`Base path ${endpoint.basePath} is already in use in environment ${env}`, 'basepath_in_use');
+    }
+    claimed.push(endpoint.basePath);
+  }
+  // Base paths the previous revision had and this one does not are released.
+  for (const basePath of previous?.basePaths ?? []) {
+    if (!claimed.includes(basePath)) await releaseRoute(rt, env, basePath, org, api);
+  }
+  const item: DeploymentItem = {
+    ...deploymentKeys(org, env, api),
+    type: 'deployment',
+    environment: env,
+    api,
+    revision,
+    basePaths: claimed,
+    deployedAt: Date.now(),
+    version: (previous?.version ?? 0) + 1,
+    createdAt: previous?.createdAt ?? new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+  };
+  await rt.table.put(item);
+  routingTable(rt).invalidate();
+  return item;
+}
+
+export async function undeploy(rt: Runtime, org: string, env: string, api: string, revision: number): Promise<DeploymentItem> {
+  await assertEnvironment(rt, org, env);
+  const current = await getDeployment(rt, org, env, api);
+  if (!current || current.revision !== revision) {
+    throw notFound(`Revision ${revision} of ${api} is not deployed in environment ${env}`, 'distribution.RevisionNotDeployed');
+  }
+  for (const basePath of current.basePaths) await releaseRoute(rt, env, basePath, org, api);
+  await rt.table.delete(deploymentKeys(org, env, api));
+  routingTable(rt).invalidate();
+  return current;
+}
+
+async function releaseRoute(rt: Runtime, env: string, basePath: string, org: string, api: string): Promise<void> {
+  await rt.table.delete(routeKeys(env, basePath), {
+    condition: '#org = :org AND #api = :api',
+    values: { ':org': org, ':api': api },
+    names: { '#org': 'organization', '#api': 'api' },
+  });
+}
+
+export interface RouteMatch {
+  route: RouteItem;
+  proxy: CompiledProxy;
+}
+
+const REFRESH_MS = Number(process.env.TOLLGATE_ROUTES_REFRESH_MS || 5_000);
+const MAX_COMPILED = 500;
+
+/** The per-container copy of the routing table plus compiled proxies. */
+export class RoutingTable {
+  private routes: RouteItem[] = [];
+  private loadedAt = 0;
+  private loading: Promise<void> | undefined;
+  private readonly compiled = new Map<string, Promise<CompiledProxy>>();
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly environment: string,
+  ) {}
+
+  invalidate(): void {
+    this.loadedAt = 0;
+  }
+
+  private load(): Promise<void> {
+    this.loading ??= this.rt.table
+      .queryAll<RouteItem>(`RUNTIME#${this.environment}`, { prefix: 'BASEPATH#', consistent: true })
+      .then((items) => {
+        // Longest base path first: the most specific deployment wins.
+        this.routes = items.sort((a, b) => b.basePath.length - a.basePath.length);
+        this.loadedAt = Date.now();
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
+    return this.loading;
+  }
+
+  /** Fresh enough routes: the first load (and a load after invalidation) is awaited; later ones refresh in the background. */
+  private async current(): Promise<RouteItem[]> {
+    const age = Date.now() - this.loadedAt;
+    if (this.loadedAt === 0) await this.load();
+    else if (age > REFRESH_MS) {
+      this.load().catch((error: unknown) => logger.warn('routing table refresh failed', { error: describeError(error) }));
+    }
+    return this.routes;
+  }
+
+  async match(path: string): Promise<RouteMatch | undefined> {
+    const routes = await this.current();
+    const route = routes.find((candidate) => {
+      const base = candidate.basePath;
+      return base === '/' || path === base || path.startsWith(`${base}/`);
+    });
+    if (!route) return undefined;
+    return { route, proxy: await this.compile(route) };
+  }
+
+  private compile(route: RouteItem): Promise<CompiledProxy> {
+    const key = `${route.organization}/${route.api}/${route.revision}`;
+    let proxy = this.compiled.get(key);
+    if (!proxy) {
+      if (this.compiled.size >= MAX_COMPILED) this.compiled.clear();
+      proxy = getRevision(this.rt, route.organization, route.api, route.revision).then((item) =>
+        compileProxy(decodeModel(item.model), {
+          organization: route.organization,
+          environment: this.environment,
+          apiName: route.api,
+          revision: route.revision,
+        }),
+      );
+      proxy.catch(() => this.compiled.delete(key));
+      this.compiled.set(key, proxy);
+    }
+    return proxy;
+  }
+}
+
+export function routingTable(rt: Runtime): RoutingTable {
+  return rt.service('routing-table', () => new RoutingTable(rt, rt.config.runtimeEnvironment));
+}

@@ -1,0 +1,241 @@
+// One API call travelling through a proxy: the request, the response, custom
+// messages, and the flow variables policies read and write. Built-in variables
+// (request.*, response.*, proxy.*, target.*, ...) are computed from the
+// messages on read; everything else is a plain variable.
+import { randomUUID } from 'node:crypto';
+import type { Fault } from './faults.js';
+import { Message } from './message.js';
+
+export interface ExchangeContext {
+  organization: string;
+  environment: string;
+  apiName: string;
+  revision: number;
+  proxyEndpoint: string;
+  basePath: string;
+  clientIp: string;
+  messageId?: string;
+}
+
+type Phase = 'request' | 'response';
+
+export class Exchange {
+  readonly request: Message;
+  response: Message;
+  /** Messages created by AssignMessage's AssignTo. */
+  readonly messages = new Map<string, Message>();
+  private readonly variables = new Map<string, unknown>();
+  readonly context: ExchangeContext;
+  readonly messageId: string;
+  readonly startedAt = Date.now();
+  phase: Phase = 'request';
+  /** The target URL the call will go to (`target.url`); set by routing, writable by policies. */
+  targetUrl: string | undefined;
+  targetName: string | undefined;
+  /** Set while fault handling runs. */
+  fault: Fault | undefined;
+  /** True once the response came from the target (or a policy produced one). */
+  hasResponse = false;
+  currentFlow = '';
+  /** API provider of the routed target endpoint, if it uses one. */
+  targetProvider: string | undefined;
+  /**
+   * Set by a policy that has produced the complete response during the request
+   * flow (CORS preflight): remaining request steps and the target are skipped.
+   */
+  skipToResponse = false;
+  /** Callbacks that adjust the final response, whatever path produced it (CORS headers). */
+  readonly responseHooks: ((response: Message) => void)[] = [];
+
+  constructor(request: Message, context: ExchangeContext) {
+    this.request = request;
+    this.response = new Message({ status: 200 });
+    this.context = context;
+    this.messageId = context.messageId ?? randomUUID();
+  }
+
+  /** The part of the path after the base path (`proxy.pathsuffix`). */
+  get pathSuffix(): string {
+    const { basePath } = this.context;
+    const path = this.request.path;
+    if (basePath === '/') return path === '/' ? '' : path;
+    return path.startsWith(basePath) ? path.slice(basePath.length) : path;
+  }
+
+  /** The message `message.*` refers to in the current phase. */
+  get message(): Message {
+    return this.phase === 'request' ? this.request : this.response;
+  }
+
+  messageByName(name: string | undefined): Message | undefined {
+    if (!name || name === 'request') return this.request;
+    if (name === 'response') return this.response;
+    if (name === 'message') return this.message;
+    return this.messages.get(name);
+  }
+
+  get(name: string): unknown {
+    const custom = this.variables.get(name);
+    if (custom !== undefined) return custom;
+    const dot = name.indexOf('.');
+    const head = dot === -1 ? name : name.slice(0, dot);
+    const rest = dot === -1 ? '' : name.slice(dot + 1);
+    switch (head) {
+      case 'request':
+        return messageVariable(this.request, rest, true);
+      case 'response':
+        return this.hasResponse || this.phase === 'response' ? messageVariable(this.response, rest, false) : undefined;
+      case 'message':
+        return messageVariable(this.message, rest, this.phase === 'request');
+      case 'proxy':
+        return this.proxyVariable(rest);
+      case 'apiproxy':
+        if (rest === 'name') return this.context.apiName;
+        if (rest === 'revision') return String(this.context.revision);
+        return undefined;
+      case 'target':
+        if (rest === 'url') return this.targetUrl;
+        if (rest === 'name') return this.targetName;
+        return undefined;
+      case 'client':
+        if (rest === 'ip') return this.context.clientIp;
+        return undefined;
+      case 'messageid':
+        return this.messageId;
+      case 'system':
+        if (rest === 'timestamp') return Date.now();
+        if (rest === 'time') return new Date().toUTCString();
+        if (rest === 'uuid') return randomUUID();
+        return undefined;
+      case 'organization':
+        return rest === 'name' ? this.context.organization : undefined;
+      case 'environment':
+        return rest === 'name' ? this.context.environment : undefined;
+      case 'fault':
+        return rest === 'name' ? this.fault?.faultName : undefined;
+      case 'error':
+        return this.errorVariable(rest);
+      case 'current':
+        return rest === 'flow.name' ? this.currentFlow : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  set(name: string, value: unknown): void {
+    const text = value === undefined || value === null ? '' : String(value);
+    const dot = name.indexOf('.');
+    const head = dot === -1 ? name : name.slice(0, dot);
+    const rest = dot === -1 ? '' : name.slice(dot + 1);
+    const target = head === 'request' ? this.request : head === 'response' ? this.response : head === 'message' ? this.message : undefined;
+    if (target && setMessageVariable(target, rest, text)) {
+      if (target === this.response) this.hasResponse = true;
+      return;
+    }
+    if (name === 'target.url') {
+      this.targetUrl = text;
+      return;
+    }
+    this.variables.set(name, value);
+  }
+
+  private proxyVariable(rest: string): unknown {
+    switch (rest) {
+      case 'basepath':
+        return this.context.basePath;
+      case 'pathsuffix':
+        return this.pathSuffix;
+      case 'name':
+        return this.context.proxyEndpoint;
+      case 'url':
+        return this.request.uri;
+      default:
+        return undefined;
+    }
+  }
+
+  private errorVariable(rest: string): unknown {
+    const fault = this.fault;
+    if (!fault) return undefined;
+    switch (rest) {
+      case 'message':
+        return fault.message;
+      case 'status.code':
+        return fault.status;
+      case 'content':
+        return JSON.stringify({ fault: { faultstring: fault.message, detail: { errorcode: fault.errorCode } } });
+      case 'code':
+        return fault.errorCode;
+      case 'state':
+        return this.phase === 'request' ? 'PROXY_REQ_FLOW' : 'PROXY_RESP_FLOW';
+      default:
+        return undefined;
+    }
+  }
+}
+
+function messageVariable(message: Message, rest: string, isRequest: boolean): unknown {
+  if (rest === 'content') return message.content;
+  if (rest === 'verb') return isRequest ? message.verb : undefined;
+  if (rest === 'uri') return isRequest ? message.uri : undefined;
+  if (rest === 'path') return isRequest ? message.path : undefined;
+  if (rest === 'querystring') return isRequest ? message.querystring : undefined;
+  if (rest === 'status.code') return isRequest ? undefined : message.status;
+  if (rest === 'reason.phrase') return isRequest ? undefined : message.reasonPhrase;
+  if (rest === 'headers.names') return message.headers.names().join(',');
+  if (rest === 'headers.count') return message.headers.names().length;
+  if (rest === 'queryparams.names') return [...new Set(message.query.keys())].join(',');
+  if (rest === 'queryparams.count') return new Set(message.query.keys()).size;
+  if (rest.startsWith('header.')) return multiValue(rest.slice(7), (n) => message.headers.getAll(n));
+  if (rest.startsWith('queryparam.')) return multiValue(rest.slice(11), (n) => message.query.getAll(n));
+  if (rest.startsWith('formparam.')) return multiValue(rest.slice(10), (n) => message.formParams().getAll(n));
+  return undefined;
+}
+
+/** `header.X` (first value), `header.X.values`, `header.X.values.count`, `header.X.N` (1-based). */
+function multiValue(spec: string, read: (name: string) => string[]): unknown {
+  let match = /^(.*)\.values\.count$/.exec(spec);
+  if (match) return read(match[1]!).length;
+  match = /^(.*)\.values$/.exec(spec);
+  if (match) {
+    const values = read(match[1]!);
+    return values.length ? values.join(',') : undefined;
+  }
+  const direct = read(spec);
+  if (direct.length) return direct[0];
+  match = /^(.*)\.(\d+)$/.exec(spec);
+  if (match) return read(match[1]!)[Number(match[2]) - 1];
+  return undefined;
+}
+
+function setMessageVariable(message: Message, rest: string, value: string): boolean {
+  if (rest === 'content') {
+    message.content = value;
+    return true;
+  }
+  if (rest === 'verb') {
+    message.verb = value.toUpperCase();
+    return true;
+  }
+  if (rest === 'path') {
+    message.path = value;
+    return true;
+  }
+  if (rest === 'status.code') {
+    message.status = Number(value) || message.status;
+    return true;
+  }
+  if (rest === 'reason.phrase') {
+    message.reasonPhrase = value;
+    return true;
+  }
+  if (rest.startsWith('header.')) {
+    message.headers.set(rest.slice(7), value);
+    return true;
+  }
+  if (rest.startsWith('queryparam.')) {
+    message.query.set(rest.slice(11), value);
+    return true;
+  }
+  return false;
+}

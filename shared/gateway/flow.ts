@@ -1,0 +1,218 @@
+// The flow engine: runs a compiled proxy endpoint for one exchange, in Apigee's
+// order: ProxyEndpoint request (PreFlow, first matching Flow, PostFlow) ->
+// RouteRule -> TargetEndpoint request -> target call -> TargetEndpoint response
+// -> ProxyEndpoint response. A fault leaves the normal flow for FaultRules and
+// the DefaultFaultRule of the endpoint it happened in.
+import type { Runtime } from '../runtime.js';
+import { describeError, logger } from '../log.js';
+import type {
+  CompiledEndpoint,
+  CompiledFlow,
+  CompiledPhase,
+  CompiledPolicy,
+  CompiledProxy,
+  CompiledProxyEndpoint,
+  CompiledStep,
+  CompiledTargetEndpoint,
+} from './compile.js';
+import type { Exchange } from './exchange.js';
+import { Fault, faultBody, isFault } from './faults.js';
+import { HeaderMap, Message } from './message.js';
+
+export type TargetCaller = (exchange: Exchange, target: CompiledTargetEndpoint | undefined, url: string) => Promise<void>;
+
+export interface FlowServices {
+  rt: Runtime;
+  /** Sets `exchange.targetUrl` for the routed target endpoint before its request flow runs. */
+  resolveTargetUrl: (exchange: Exchange, target: CompiledTargetEndpoint) => Promise<string>;
+  callTarget: TargetCaller;
+}
+
+const lookupFor = (exchange: Exchange) => (name: string) => exchange.get(name);
+
+function firstMatch(flows: CompiledFlow[], exchange: Exchange): CompiledFlow | undefined {
+  const lookup = lookupFor(exchange);
+  return flows.find((flow) => !flow.condition || flow.condition.evaluate(lookup));
+}
+
+async function runPolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> {
+  if (!policy.model.enabled || !policy.definition) return; // disabled, or imported-but-unsupported (skipped)
+  try {
+    await policy.definition.execute({
+      policy: policy.identity,
+      config: policy.config,
+      prepared: policy.prepared,
+      exchange,
+      deployment: proxy.deployment,
+      rt: services.rt,
+    });
+    exchange.set(`${policy.identity.name}.failed`, false);
+  } catch (error) {
+    exchange.set(`${policy.identity.name}.failed`, true);
+    const fault = toFault(error, policy.identity.name);
+    if (policy.model.continueOnError) {
+      exchange.set(`${policy.identity.name}.fault.name`, fault.faultName);
+      return;
+    }
+    throw fault;
+  }
+}
+
+async function runSteps(steps: CompiledStep[], exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> {
+  const lookup = lookupFor(exchange);
+  for (const step of steps) {
+    if (exchange.skipToResponse && exchange.phase === 'request') return;
+    if (step.condition && !step.condition.evaluate(lookup)) continue;
+    await runPolicy(step.policy, exchange, proxy, services);
+  }
+}
+
+async function runPhase(
+  endpoint: CompiledEndpoint,
+  flow: CompiledFlow | undefined,
+  which: keyof CompiledPhase,
+  exchange: Exchange,
+  proxy: CompiledProxy,
+  services: FlowServices,
+): Promise<void> {
+  exchange.currentFlow = 'PreFlow';
+  await runSteps(endpoint.preFlow[which], exchange, proxy, services);
+  if (flow) {
+    exchange.currentFlow = flow.name;
+    await runSteps(flow[which], exchange, proxy, services);
+  }
+  exchange.currentFlow = 'PostFlow';
+  await runSteps(endpoint.postFlow[which], exchange, proxy, services);
+}
+
+export function toFault(error: unknown, policyName?: string): Fault {
+  if (isFault(error)) {
+    if (policyName && !error.policyName) error.policyName = policyName;
+    return error;
+  }
+  logger.error('policy or flow error', { policy: policyName, error: describeError(error) });
+  return new Fault('InternalError', 'messaging.runtime.InternalError', 500, 'Internal error while processing the request', {
+    ...(policyName ? { policyName } : {}),
+  });
+}
+
+/** The response a fault produces by default: RaiseFault's message, or Apigee's fault JSON. */
+export function faultResponse(fault: Fault): Message {
+  if (fault.response) return fault.response;
+  const headers = new HeaderMap({ 'Content-Type': 'application/json', ...fault.headers });
+  return new Message({ status: fault.status, headers, body: Buffer.from(faultBody(fault)) });
+}
+
+export async function runProxyEndpoint(
+  proxy: CompiledProxy,
+  endpoint: CompiledProxyEndpoint,
+  exchange: Exchange,
+  services: FlowServices,
+): Promise<void> {
+  let target: CompiledTargetEndpoint | undefined;
+  let inTarget = false;
+  try {
+    exchange.phase = 'request';
+    const proxyFlow = firstMatch(endpoint.flows, exchange);
+    await runPhase(endpoint, proxyFlow, 'request', exchange, proxy, services);
+
+    const lookup = lookupFor(exchange);
+    const route = exchange.skipToResponse
+      ? undefined
+      : endpoint.routeRules.find((rule) => !rule.condition || rule.condition.evaluate(lookup));
+    if (route?.targetEndpoint) {
+      target = proxy.targets.get(route.targetEndpoint)!;
+      inTarget = true;
+      exchange.targetName = target.name;
+      exchange.targetProvider = target.connection.provider;
+      exchange.targetUrl = await services.resolveTargetUrl(exchange, target);
+      const targetFlow = firstMatch(target.flows, exchange);
+      await runPhase(target, targetFlow, 'request', exchange, proxy, services);
+      await services.callTarget(exchange, target, exchange.targetUrl);
+      exchange.phase = 'response';
+      await runPhase(target, targetFlow, 'response', exchange, proxy, services);
+      inTarget = false;
+    } else if (route?.url) {
+      exchange.targetUrl = route.url;
+      await services.callTarget(exchange, undefined, route.url);
+    }
+    // A null route (no target) answers with whatever the request flow built.
+    exchange.phase = 'response';
+    exchange.hasResponse = true;
+    await runPhase(endpoint, proxyFlow, 'response', exchange, proxy, services);
+  } catch (error) {
+    await handleFault(toFault(error), inTarget ? target : undefined, endpoint, exchange, proxy, services);
+  }
+}
+
+async function handleFault(
+  fault: Fault,
+  target: CompiledTargetEndpoint | undefined,
+  endpoint: CompiledProxyEndpoint,
+  exchange: Exchange,
+  proxy: CompiledProxy,
+  services: FlowServices,
+): Promise<void> {
+  exchange.fault = fault;
+  exchange.response = faultResponse(fault);
+  exchange.hasResponse = true;
+  exchange.phase = 'response';
+  // A fault in the target segment is handled by the TargetEndpoint's rules; if none
+  // of them apply, the ProxyEndpoint's rules get their turn.
+  if (target && (await runFaultRules(target, false, exchange, proxy, services))) return;
+  await runFaultRules(endpoint, true, exchange, proxy, services);
+}
+
+/**
+ * Runs the one FaultRule that applies (Apigee evaluates ProxyEndpoint rules
+ * bottom to top and TargetEndpoint rules top to bottom; a rule without a
+ * condition always applies), then the DefaultFaultRule when no rule ran or it
+ * is AlwaysEnforce, unless a RaiseFault already shaped the response.
+ */
+async function runFaultRules(
+  endpoint: CompiledEndpoint,
+  bottomUp: boolean,
+  exchange: Exchange,
+  proxy: CompiledProxy,
+  services: FlowServices,
+): Promise<boolean> {
+  const lookup = lookupFor(exchange);
+  const rules = bottomUp ? [...endpoint.faultRules].reverse() : endpoint.faultRules;
+  const rule = rules.find((candidate) => !candidate.condition || candidate.condition.evaluate(lookup));
+  let executed = false;
+  let raised = false;
+  if (rule) {
+    executed = true;
+    const outcome = await runFaultSteps(rule.steps, exchange, proxy, services);
+    if (outcome === 'failed') return true;
+    raised = outcome === 'raised';
+  }
+  const fallback = endpoint.defaultFaultRule;
+  if (fallback && !raised && (!executed || fallback.alwaysEnforce) && (!fallback.condition || fallback.condition.evaluate(lookup))) {
+    executed = true;
+    await runFaultSteps(fallback.steps, exchange, proxy, services);
+  }
+  return executed;
+}
+
+/** Steps inside fault handling: a RaiseFault sets the response and processing continues. */
+async function runFaultSteps(
+  steps: CompiledStep[],
+  exchange: Exchange,
+  proxy: CompiledProxy,
+  services: FlowServices,
+): Promise<'done' | 'raised' | 'failed'> {
+  let outcome: 'done' | 'raised' = 'done';
+  for (const step of steps) {
+    if (step.condition && !step.condition.evaluate(lookupFor(exchange))) continue;
+    try {
+      await runPolicy(step.policy, exchange, proxy, services);
+    } catch (error) {
+      const fault = toFault(error, step.policy.identity.name);
+      exchange.response = faultResponse(fault);
+      if (!fault.response) return 'failed';
+      outcome = 'raised';
+    }
+  }
+  return outcome;
+}

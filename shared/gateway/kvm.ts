@@ -1,0 +1,176 @@
+// Key value maps at organization, environment and API proxy scope. Values of
+// encrypted maps are sealed with AES-256-GCM, bound to their map and key, and
+// masked when read back through the management API. The runtime reads entries
+// through a per-container cache (KeyValueMapOperations' ExpiryTimeInSecs).
+import { conflict, notFound } from '../http/errors.js';
+import type { Runtime } from '../runtime.js';
+import type { StoredItem } from '../store/table.js';
+
+export type KvmScope = { kind: 'organization' } | { kind: 'environment'; environment: string } | { kind: 'apiproxy'; api: string };
+
+export interface KvmItem extends StoredItem {
+  type: 'kvm';
+  name: string;
+  encrypted: boolean;
+  scope: string;
+}
+
+export interface KvmEntryItem extends StoredItem {
+  type: 'kvm-entry';
+  map: string;
+  name: string;
+  /** Plain value (unencrypted maps). */
+  value?: string;
+  /** Sealed value (encrypted maps). */
+  sealed?: string;
+}
+
+export const MASK = '*****';
+
+export function scopeKey(scope: KvmScope): string {
+  if (scope.kind === 'organization') return 'org';
+  if (scope.kind === 'environment') return `env:${scope.environment}`;
+  return `api:${scope.api}`;
+}
+
+const mapKeys = (org: string, scope: KvmScope, map: string) => ({ pk: `ORG#${org}`, sk: `KVM#${scopeKey(scope)}#${map}` });
+const entryKeys = (org: string, scope: KvmScope, map: string, key: string) => ({
+  pk: `ORG#${org}`,
+  sk: `KVMENTRY#${scopeKey(scope)}#${map}#${key}`,
+});
+const sealContext = (org: string, scope: KvmScope, map: string, key: string) => `ORG#${org}/KVM#${scopeKey(scope)}#${map}#${key}`;
+
+export async function getMap(rt: Runtime, org: string, scope: KvmScope, map: string): Promise<KvmItem> {
+  const item = await rt.table.get<KvmItem>(mapKeys(org, scope, map));
+  if (!item) throw notFound(`Key value map ${map} does not exist`, 'keymanagement.service.kvm_does_not_exist');
+  return item;
+}
+
+export async function findMap(rt: Runtime, org: string, scope: KvmScope, map: string): Promise<KvmItem | undefined> {
+  return rt.table.get<KvmItem>(mapKeys(org, scope, map));
+}
+
+export async function listMaps(rt: Runtime, org: string, scope: KvmScope): Promise<KvmItem[]> {
+  return rt.table.queryAll<KvmItem>(`ORG#${org}`, { prefix: `KVM#${scopeKey(scope)}#` });
+}
+
+export async function createMap(rt: Runtime, org: string, scope: KvmScope, map: string, encrypted: boolean): Promise<KvmItem> {
+  return rt.table.create<KvmItem>(
+    { ...mapKeys(org, scope, map), type: 'kvm', name: map, encrypted, scope: scopeKey(scope) },
+    `Key value map ${map} already exists`,
+  );
+}
+
+export async function deleteMap(rt: Runtime, org: string, scope: KvmScope, map: string): Promise<void> {
+  await getMap(rt, org, scope, map);
+  const entries = await rt.table.queryAll<KvmEntryItem>(`ORG#${org}`, { prefix: `KVMENTRY#${scopeKey(scope)}#${map}#` });
+  for (const entry of entries) await rt.table.delete(entry);
+  await rt.table.delete(mapKeys(org, scope, map));
+  kvmCache(rt).invalidate();
+}
+
+export async function listEntries(rt: Runtime, org: string, scope: KvmScope, map: string, options: { limit?: number; cursor?: string } = {}) {
+  const kvm = await getMap(rt, org, scope, map);
+  const page = await rt.table.query<KvmEntryItem>(`ORG#${org}`, { prefix: `KVMENTRY#${scopeKey(scope)}#${map}#`, ...options });
+  return { kvm, entries: page.items, next: page.next };
+}
+
+/** The value as the management API shows it: masked for encrypted maps. */
+export function visibleValue(kvm: KvmItem, entry: KvmEntryItem): string {
+  return kvm.encrypted ? MASK : entry.value ?? '';
+}
+
+export async function getEntry(rt: Runtime, org: string, scope: KvmScope, map: string, key: string): Promise<{ kvm: KvmItem; entry: KvmEntryItem }> {
+  const kvm = await getMap(rt, org, scope, map);
+  const entry = await rt.table.get<KvmEntryItem>(entryKeys(org, scope, map, key));
+  if (!entry) throw notFound(`Entry ${key} does not exist in key value map ${map}`, 'keymanagement.service.entry_does_not_exist');
+  return { kvm, entry };
+}
+
+/**
+ * Writes an entry. `mode` create refuses an existing key (409); update
+ * requires one (404); upsert does either. Concurrent writers to one key: the
+ * last write wins, as in Apigee.
+ */
+export async function putEntry(
+  rt: Runtime,
+  org: string,
+  scope: KvmScope,
+  map: string,
+  key: string,
+  value: string,
+  mode: 'create' | 'update' | 'upsert',
+): Promise<KvmEntryItem> {
+  const kvm = await getMap(rt, org, scope, map);
+  const keys = entryKeys(org, scope, map, key);
+  const existing = await rt.table.get<KvmEntryItem>(keys, { consistent: true });
+  if (mode === 'create' && existing) throw conflict(`Entry ${key} already exists in key value map ${map}`);
+  if (mode === 'update' && !existing) {
+    throw notFound(`Entry ${key} does not exist in key value map ${map}`, 'keymanagement.service.entry_does_not_exist');
+  }
+  const stored = kvm.encrypted
+    ? { sealed: (await rt.dataKey()).encrypt(value, sealContext(org, scope, map, key)) }
+    : { value };
+  const item: KvmEntryItem = {
+    ...keys,
+    type: 'kvm-entry',
+    map,
+    name: key,
+    ...stored,
+    version: (existing?.version ?? 0) + 1,
+    createdAt: existing?.createdAt ?? new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+  };
+  await rt.table.put(item);
+  kvmCache(rt).invalidate();
+  return item;
+}
+
+export async function deleteEntry(rt: Runtime, org: string, scope: KvmScope, map: string, key: string): Promise<KvmEntryItem> {
+  await getMap(rt, org, scope, map);
+  const deleted = await rt.table.delete<KvmEntryItem>(entryKeys(org, scope, map, key));
+  if (!deleted) throw notFound(`Entry ${key} does not exist in key value map ${map}`, 'keymanagement.service.entry_does_not_exist');
+  kvmCache(rt).invalidate();
+  return deleted;
+}
+
+/** Reads a value for the runtime, decrypting encrypted maps; undefined when the map or key is absent. */
+export async function readValue(rt: Runtime, org: string, scope: KvmScope, map: string, key: string): Promise<string | undefined> {
+  const kvm = await findMap(rt, org, scope, map);
+  if (!kvm) return undefined;
+  const entry = await rt.table.get<KvmEntryItem>(entryKeys(org, scope, map, key));
+  if (!entry) return undefined;
+  if (entry.sealed !== undefined) return (await rt.dataKey()).decryptText(entry.sealed, sealContext(org, scope, map, key));
+  return entry.value;
+}
+
+interface CachedValue {
+  value: Promise<string | undefined>;
+  expires: number;
+}
+
+/** Per-container cache of runtime KVM reads. */
+export class KvmCache {
+  private readonly values = new Map<string, CachedValue>();
+
+  constructor(private readonly rt: Runtime) {}
+
+  get(org: string, scope: KvmScope, map: string, key: string, ttlSeconds: number): Promise<string | undefined> {
+    const cacheKey = `${org}\n${scopeKey(scope)}\n${map}\n${key}`;
+    const hit = this.values.get(cacheKey);
+    if (hit && hit.expires > Date.now()) return hit.value;
+    if (this.values.size > 10_000) this.values.clear();
+    const value = readValue(this.rt, org, scope, map, key);
+    value.catch(() => this.values.delete(cacheKey));
+    this.values.set(cacheKey, { value, expires: Date.now() + ttlSeconds * 1000 });
+    return value;
+  }
+
+  invalidate(): void {
+    this.values.clear();
+  }
+}
+
+export function kvmCache(rt: Runtime): KvmCache {
+  return rt.service('kvm-cache', () => new KvmCache(rt));
+}

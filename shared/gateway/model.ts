@@ -1,0 +1,148 @@
+// The proxy model: Apigee's API proxy concepts one to one, as JSON. A revision
+// stores one of these; bundle import/export converts Apigee XML to and from it.
+import { z } from 'zod';
+
+export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+const name = () => z.string().regex(NAME, 'must start with a letter or digit and contain only letters, digits, . _ -');
+
+export const StepSchema = z.object({
+  /** Policy name. */
+  name: name(),
+  condition: z.string().max(4000).optional(),
+});
+
+export const FlowPhaseSchema = z.object({
+  request: z.array(StepSchema).default([]),
+  response: z.array(StepSchema).default([]),
+});
+
+export const ConditionalFlowSchema = FlowPhaseSchema.extend({
+  name: name(),
+  description: z.string().max(1000).optional(),
+  condition: z.string().max(4000).optional(),
+});
+
+export const FaultRuleSchema = z.object({
+  name: name(),
+  condition: z.string().max(4000).optional(),
+  steps: z.array(StepSchema).default([]),
+});
+
+export const DefaultFaultRuleSchema = z.object({
+  name: name().default('default-fault'),
+  alwaysEnforce: z.boolean().default(false),
+  condition: z.string().max(4000).optional(),
+  steps: z.array(StepSchema).default([]),
+});
+
+export const RouteRuleSchema = z.object({
+  name: name(),
+  condition: z.string().max(4000).optional(),
+  /** Target endpoint name; absent (with no url) means a null route: no backend call. */
+  targetEndpoint: name().optional(),
+  /** Direct target URL (Apigee's RouteRule <URL>). */
+  url: z.string().url().optional(),
+});
+
+const emptyPhase = () => ({ request: [], response: [] });
+
+export const ProxyEndpointSchema = z.object({
+  name: name().default('default'),
+  description: z.string().max(1000).optional(),
+  basePath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a path starting with /')
+    .max(1000),
+  preFlow: FlowPhaseSchema.default(emptyPhase),
+  flows: z.array(ConditionalFlowSchema).default([]),
+  postFlow: FlowPhaseSchema.default(emptyPhase),
+  postClientFlow: FlowPhaseSchema.optional(),
+  faultRules: z.array(FaultRuleSchema).default([]),
+  defaultFaultRule: DefaultFaultRuleSchema.optional(),
+  routeRules: z.array(RouteRuleSchema).default([]),
+});
+
+export const TargetConnectionSchema = z
+  .object({
+    /** Backend URL (HTTPTargetConnection/URL). */
+    url: z.string().url().optional(),
+    /** API provider name (SAP API Management); its URL and auth apply. */
+    provider: name().optional(),
+    /** Path appended to the provider URL. */
+    path: z.string().max(2000).optional(),
+    connectTimeoutMs: z.number().int().min(1).max(60_000).default(3_000),
+    readTimeoutMs: z.number().int().min(1).max(300_000).default(25_000),
+  })
+  .refine((c) => Boolean(c.url) !== Boolean(c.provider), { message: 'exactly one of url or provider is required' });
+
+export const TargetEndpointSchema = z.object({
+  name: name().default('default'),
+  description: z.string().max(1000).optional(),
+  connection: TargetConnectionSchema,
+  preFlow: FlowPhaseSchema.default(emptyPhase),
+  flows: z.array(ConditionalFlowSchema).default([]),
+  postFlow: FlowPhaseSchema.default(emptyPhase),
+  faultRules: z.array(FaultRuleSchema).default([]),
+  defaultFaultRule: DefaultFaultRuleSchema.optional(),
+});
+
+export const PolicySchema = z.object({
+  name: name(),
+  /** Apigee policy type (element name): SpikeArrest, Quota, AssignMessage ... */
+  type: z.string().min(1).max(100),
+  displayName: z.string().max(255).optional(),
+  enabled: z.boolean().default(true),
+  continueOnError: z.boolean().default(false),
+  async: z.boolean().default(false),
+  /** Type-specific settings, validated by the policy's own schema. */
+  config: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Imported policies that Tollgate cannot run are kept (and exported again)
+   * but skipped at run time; this says why.
+   */
+  unsupported: z.string().optional(),
+  /** Original XML of an imported policy, kept for a faithful export. */
+  sourceXml: z.string().optional(),
+});
+
+export const ResourceFileSchema = z.object({
+  /** e.g. `jsc/script.js`, `xsl/transform.xsl`. */
+  path: z.string().min(1).max(500),
+  content: z.string().max(1_000_000),
+  encoding: z.enum(['utf8', 'base64']).default('utf8'),
+});
+
+export const ProxyModelSchema = z
+  .object({
+    name: name(),
+    displayName: z.string().max(255).optional(),
+    description: z.string().max(4000).optional(),
+    policies: z.array(PolicySchema).default([]),
+    proxyEndpoints: z.array(ProxyEndpointSchema).min(1, 'at least one proxy endpoint is required'),
+    targetEndpoints: z.array(TargetEndpointSchema).default([]),
+    resources: z.array(ResourceFileSchema).default([]),
+  })
+  .superRefine((model, ctx) => {
+    const unique = (items: { name: string }[], path: string) => {
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [path, i, 'name'], message: `duplicate name "${item.name}"` });
+        seen.add(item.name);
+      });
+    };
+    unique(model.policies, 'policies');
+    unique(model.proxyEndpoints, 'proxyEndpoints');
+    unique(model.targetEndpoints, 'targetEndpoints');
+  });
+
+export type Step = z.infer<typeof StepSchema>;
+export type FlowPhase = z.infer<typeof FlowPhaseSchema>;
+export type ConditionalFlow = z.infer<typeof ConditionalFlowSchema>;
+export type FaultRule = z.infer<typeof FaultRuleSchema>;
+export type DefaultFaultRule = z.infer<typeof DefaultFaultRuleSchema>;
+export type RouteRule = z.infer<typeof RouteRuleSchema>;
+export type ProxyEndpoint = z.infer<typeof ProxyEndpointSchema>;
+export type TargetEndpoint = z.infer<typeof TargetEndpointSchema>;
+export type PolicyModel = z.infer<typeof PolicySchema>;
+export type ProxyModel = z.infer<typeof ProxyModelSchema>;
+export type ProxyModelInput = z.input<typeof ProxyModelSchema>;

@@ -1,0 +1,240 @@
+// AssignMessage: copies, removes, adds and sets headers, query and form
+// parameters, payload, verb, path and status on a message (the current one, or
+// a new one named by AssignTo), and assigns flow variables. Actions run in the
+// order they are listed, as in Apigee. Values are message templates.
+import { z } from 'zod';
+import type { Exchange } from '../exchange.js';
+import { Message } from '../message.js';
+import { definePolicy } from '../policy.js';
+import { stringify } from '../template.js';
+import { NameValueSchema, render, type NameValue } from './common.js';
+
+/** `true` means "all" (Apigee's empty <Headers/>), a list names the ones meant. */
+const Selection = z.union([z.literal(true), z.array(z.string().min(1))]);
+
+const PayloadSchema = z.object({
+  contentType: z.string().optional(),
+  content: z.string(),
+  variablePrefix: z.string().default('{'),
+  variableSuffix: z.string().default('}'),
+});
+
+export const CopySchema = z.object({
+  source: z.string().optional(),
+  headers: Selection.optional(),
+  queryParams: Selection.optional(),
+  formParams: Selection.optional(),
+  payload: z.boolean().optional(),
+  verb: z.boolean().optional(),
+  path: z.boolean().optional(),
+  statusCode: z.boolean().optional(),
+  reasonPhrase: z.boolean().optional(),
+});
+
+export const RemoveSchema = z.object({
+  headers: Selection.optional(),
+  queryParams: Selection.optional(),
+  formParams: Selection.optional(),
+  payload: z.boolean().optional(),
+});
+
+export const AddSchema = z.object({
+  headers: z.array(NameValueSchema).optional(),
+  queryParams: z.array(NameValueSchema).optional(),
+  formParams: z.array(NameValueSchema).optional(),
+});
+
+export const SetSchema = AddSchema.extend({
+  payload: PayloadSchema.optional(),
+  verb: z.string().optional(),
+  path: z.string().optional(),
+  statusCode: z.union([z.string(), z.number()]).optional(),
+  reasonPhrase: z.string().optional(),
+});
+
+export const AssignVariableSchema = z.object({
+  name: z.string().min(1),
+  value: z.string().optional(),
+  ref: z.string().optional(),
+  template: z.string().optional(),
+});
+
+export const ActionSchema = z.union([
+  z.object({ copy: CopySchema }),
+  z.object({ remove: RemoveSchema }),
+  z.object({ add: AddSchema }),
+  z.object({ set: SetSchema }),
+  z.object({ assignVariable: AssignVariableSchema }),
+]);
+
+export type Action = z.infer<typeof ActionSchema>;
+
+const schema = z.object({
+  assignTo: z
+    .object({
+      name: z.string().optional(),
+      createNew: z.boolean().default(false),
+      type: z.enum(['request', 'response']).default('request'),
+    })
+    .optional(),
+  ignoreUnresolvedVariables: z.boolean().default(true),
+  /** Actions in order. The shorthand keys below run after them, in Apigee's documented order. */
+  actions: z.array(ActionSchema).default([]),
+  assignVariables: z.array(AssignVariableSchema).default([]),
+  copy: CopySchema.optional(),
+  remove: RemoveSchema.optional(),
+  add: AddSchema.optional(),
+  set: SetSchema.optional(),
+});
+
+function formOf(message: Message): URLSearchParams {
+  return message.formParams();
+}
+
+function writeForm(message: Message, form: URLSearchParams): void {
+  message.content = form.toString();
+  if (!message.headers.has('content-type')) message.headers.set('Content-Type', 'application/x-www-form-urlencoded');
+}
+
+function selected(all: string[], selection: true | string[]): string[] {
+  if (selection === true) return all;
+  const wanted = new Set(selection.map((name) => name.toLowerCase()));
+  return all.filter((name) => wanted.has(name.toLowerCase()));
+}
+
+export function applyActions(exchange: Exchange, message: Message, actions: Action[]): void {
+  const text = (value: string) => render(exchange, value);
+  for (const action of actions) {
+    if ('copy' in action) {
+      const { copy } = action;
+      const source = exchange.messageByName(copy.source ?? (exchange.phase === 'request' ? 'request' : 'response'));
+      if (!source) continue;
+      if (copy.headers) for (const name of selected(source.headers.names(), copy.headers)) message.headers.set(name, source.headers.getAll(name));
+      if (copy.queryParams) {
+        for (const name of selected([...new Set(source.query.keys())], copy.queryParams)) {
+          message.query.delete(name);
+          for (const value of source.query.getAll(name)) message.query.append(name, value);
+        }
+      }
+      if (copy.formParams) {
+        const from = formOf(source);
+        const to = formOf(message);
+        for (const name of selected([...new Set(from.keys())], copy.formParams)) {
+          to.delete(name);
+          for (const value of from.getAll(name)) to.append(name, value);
+        }
+        writeForm(message, to);
+      }
+      if (copy.payload) {
+        message.body = Buffer.from(source.body);
+        const type = source.headers.get('content-type');
+        if (type) message.headers.set('Content-Type', type);
+      }
+      if (copy.verb) message.verb = source.verb;
+      if (copy.path) message.path = source.path;
+      if (copy.statusCode) message.status = source.status;
+      if (copy.reasonPhrase) message.reasonPhrase = source.reasonPhrase;
+    } else if ('remove' in action) {
+      const { remove } = action;
+      if (remove.headers) for (const name of selected(message.headers.names(), remove.headers)) message.headers.delete(name);
+      if (remove.queryParams) for (const name of selected([...new Set(message.query.keys())], remove.queryParams)) message.query.delete(name);
+      if (remove.formParams) {
+        const form = formOf(message);
+        for (const name of selected([...new Set(form.keys())], remove.formParams)) form.delete(name);
+        writeForm(message, form);
+      }
+      if (remove.payload) message.body = Buffer.alloc(0);
+    } else if ('add' in action || 'set' in action) {
+      const isSet = 'set' in action;
+      const change = isSet ? action.set : action.add;
+      const pairs = (list: NameValue[] | undefined) => (list ?? []).map(({ name, value }) => [name, text(value)] as const);
+      for (const [name, value] of pairs(change.headers)) {
+        if (isSet) message.headers.set(name, value);
+        else message.headers.add(name, value);
+      }
+      for (const [name, value] of pairs(change.queryParams)) {
+        if (isSet) message.query.set(name, value);
+        else message.query.append(name, value);
+      }
+      if (change.formParams?.length) {
+        const form = formOf(message);
+        for (const [name, value] of pairs(change.formParams)) {
+          if (isSet) form.set(name, value);
+          else form.append(name, value);
+        }
+        writeForm(message, form);
+      }
+      if (isSet) {
+        const set = action.set;
+        if (set.payload) {
+          message.content = render(exchange, set.payload.content, set.payload.variablePrefix, set.payload.variableSuffix);
+          if (set.payload.contentType) message.headers.set('Content-Type', text(set.payload.contentType));
+        }
+        if (set.verb) message.verb = text(set.verb).toUpperCase();
+        if (set.path) message.path = text(set.path);
+        if (set.statusCode !== undefined) {
+          const status = Number(text(String(set.statusCode)));
+          if (Number.isInteger(status) && status >= 100 && status <= 599) message.status = status;
+        }
+        if (set.reasonPhrase) message.reasonPhrase = text(set.reasonPhrase);
+      }
+    } else {
+      const { assignVariable } = action;
+      let value: unknown;
+      if (assignVariable.ref) value = exchange.get(assignVariable.ref);
+      if ((value === undefined || value === null) && assignVariable.template) value = text(assignVariable.template);
+      if ((value === undefined || value === null) && assignVariable.value !== undefined) value = text(assignVariable.value);
+      if (value !== undefined && value !== null) exchange.set(assignVariable.name, typeof value === 'string' ? value : stringify(value));
+    }
+  }
+}
+
+/** The ordered action list a config describes: explicit `actions` first, then the shorthand keys. */
+export function actionsOf(config: { actions?: Action[]; assignVariables?: z.infer<typeof AssignVariableSchema>[]; copy?: z.infer<typeof CopySchema>; remove?: z.infer<typeof RemoveSchema>; add?: z.infer<typeof AddSchema>; set?: z.infer<typeof SetSchema> }): Action[] {
+  const actions: Action[] = [...(config.actions ?? [])];
+  for (const assignVariable of config.assignVariables ?? []) actions.push({ assignVariable });
+  if (config.copy) actions.push({ copy: config.copy });
+  if (config.remove) actions.push({ remove: config.remove });
+  if (config.add) actions.push({ add: config.add });
+  if (config.set) actions.push({ set: config.set });
+  return actions;
+}
+
+export const assignMessage = definePolicy({
+  type: 'AssignMessage',
+  schema,
+  prepare: (config) => ({ actions: actionsOf(config) }),
+  execute: ({ config, prepared, exchange }) => {
+    let message: Message;
+    const assignTo = config.assignTo;
+    if (assignTo?.createNew) {
+      message = new Message({ status: 200, verb: 'GET', path: '/' });
+      const name = assignTo.name ?? assignTo.type;
+      if (name === 'request' || name === 'response') {
+        // Replacing the flow's own message: keep the object identity for the request.
+        if (name === 'response') {
+          exchange.response = message;
+          exchange.hasResponse = true;
+        } else {
+          const request = exchange.request;
+          request.headers.clear();
+          request.query = new URLSearchParams();
+          request.body = Buffer.alloc(0);
+          message = request;
+        }
+      } else {
+        exchange.messages.set(name, message);
+      }
+    } else {
+      const named = assignTo?.name ? exchange.messageByName(assignTo.name) : undefined;
+      if (assignTo?.name && !named) {
+        message = new Message();
+        exchange.messages.set(assignTo.name, message);
+      } else {
+        message = named ?? (assignTo ? exchange.messageByName(assignTo.type)! : exchange.message);
+      }
+      if (message === exchange.response) exchange.hasResponse = true;
+    }
+    applyActions(exchange, message, prepared.actions);
+  },
+});

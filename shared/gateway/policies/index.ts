@@ -1,0 +1,36 @@
+// The policy registry: Apigee element name -> definition. Adding a policy is a
+// new file plus one line here; the flow engine never changes.
+import type { PolicyDefinition } from '../policy.js';
+import { assignMessage } from './assign-message.js';
+import { basicAuthentication } from './basic-authentication.js';
+import { cors } from './cors.js';
+import { extractVariables } from './extract-variables.js';
+import { jsonThreatProtection } from './json-threat-protection.js';
+import { keyValueMapOperations } from './key-value-map-operations.js';
+import { openConnectors } from './open-connectors.js';
+import { quota } from './quota.js';
+import { raiseFault } from './raise-fault.js';
+import { spikeArrest } from './spike-arrest.js';
+
+const definitions = [
+  spikeArrest,
+  quota,
+  assignMessage,
+  extractVariables,
+  raiseFault,
+  basicAuthentication,
+  keyValueMapOperations,
+  cors,
+  jsonThreatProtection,
+  openConnectors,
+] as PolicyDefinition[];
+
+const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));
+
+export function policyDefinition(type: string): PolicyDefinition | undefined {
+  return byType.get(type.toLowerCase());
+}
+
+export function supportedPolicyTypes(): string[] {
+  return definitions.map((definition) => definition.type);
+}

@@ -1,0 +1,50 @@
+// OpenConnectors (SAP API Management): on a target that is an Open Connectors
+// API provider, sets `Authorization: User <user secret>, Organization
+// <organization secret>, Element <instance token>`. The secrets come from the
+// provider; the instance token from the proxy-scoped encrypted KVM
+// `apim.oc.instance.token` (key `default`), as SAP's policy reads them.
+import { z } from 'zod';
+import { kvmCache } from '../kvm.js';
+import { providerCache } from '../providers.js';
+import { definePolicy } from '../policy.js';
+import { policyFault } from './common.js';
+
+const schema = z.object({
+  /** API provider; default: the provider of the routed target endpoint. */
+  provider: z.string().optional(),
+  instanceTokenMap: z.string().default('apim.oc.instance.token'),
+  instanceTokenKey: z.string().default('default'),
+  expiryTimeInSecs: z.number().int().min(0).default(300),
+});
+
+export const openConnectors = definePolicy({
+  type: 'OpenConnectors',
+  schema,
+  execute: async ({ config, exchange, deployment, rt, policy }) => {
+    const providerName = config.provider ?? exchange.targetProvider;
+    if (!providerName) {
+      throw policyFault('ProviderNotConfigured', 'steps.openconnectors.ProviderNotConfigured', 500, `${policy.name}: the target is not an Open Connectors API provider`);
+    }
+    const provider = await providerCache(rt).resolve(deployment.organization, providerName);
+    const { organizationSecret, userSecret } = provider.secrets;
+    if (provider.item.providerType !== 'OpenConnectors' || !organizationSecret || !userSecret) {
+      throw policyFault('ProviderNotConfigured', 'steps.openconnectors.ProviderNotConfigured', 500, `${policy.name}: API provider ${providerName} is not an Open Connectors provider`);
+    }
+    const token = await kvmCache(rt).get(
+      deployment.organization,
+      { kind: 'apiproxy', api: deployment.apiName },
+      config.instanceTokenMap,
+      config.instanceTokenKey,
+      config.expiryTimeInSecs,
+    );
+    if (!token) {
+      throw policyFault(
+        'InstanceTokenNotFound',
+        'steps.openconnectors.InstanceTokenNotFound',
+        500,
+        `${policy.name}: no instance token in key value map ${config.instanceTokenMap} (key ${config.instanceTokenKey}) of API proxy ${deployment.apiName}`,
+      );
+    }
+    exchange.request.headers.set('Authorization', `User ${userSecret}, Organization ${organizationSecret}, Element ${token}`);
+  },
+});

@@ -1,0 +1,43 @@
+// RaiseFault: stops the flow with a response built from the FaultResponse
+// (AssignMessage actions on a fresh message). Inside fault handling it sets
+// the response and processing goes on, as in Apigee.
+import { z } from 'zod';
+import { Fault } from '../faults.js';
+import { HeaderMap, Message } from '../message.js';
+import { definePolicy } from '../policy.js';
+import { ActionSchema, actionsOf, AddSchema, applyActions, AssignVariableSchema, CopySchema, RemoveSchema, SetSchema } from './assign-message.js';
+import { render } from './common.js';
+
+const schema = z.object({
+  faultResponse: z
+    .object({
+      actions: z.array(ActionSchema).default([]),
+      assignVariables: z.array(AssignVariableSchema).default([]),
+      copy: CopySchema.optional(),
+      remove: RemoveSchema.optional(),
+      add: AddSchema.optional(),
+      set: SetSchema.optional(),
+    })
+    .default({ actions: [], assignVariables: [] }),
+  /** Shorthand for FaultResponse/Set/StatusCode. */
+  statusCode: z.union([z.string(), z.number()]).optional(),
+  reasonPhrase: z.string().optional(),
+  ignoreUnresolvedVariables: z.boolean().default(true),
+});
+
+export const raiseFault = definePolicy({
+  type: 'RaiseFault',
+  schema,
+  prepare: (config) => ({ actions: actionsOf(config.faultResponse) }),
+  execute: ({ config, prepared, exchange, policy }) => {
+    const response = new Message({ status: 500, reasonPhrase: 'Server Error', headers: new HeaderMap() });
+    if (config.statusCode !== undefined) response.status = Number(render(exchange, String(config.statusCode))) || 500;
+    if (config.reasonPhrase) response.reasonPhrase = render(exchange, config.reasonPhrase);
+    applyActions(exchange, response, prepared.actions);
+    const fault = new Fault('RaiseFault', 'steps.raisefault.RaiseFault', response.status, `Raise fault ${policy.name}`, {
+      policyName: policy.name,
+    });
+    fault.response = response;
+    throw fault;
+  },
+});

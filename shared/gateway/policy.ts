@@ -1,0 +1,48 @@
+// What a policy is: a type name, a zod schema for its settings (the JSON model;
+// bundle import maps Apigee XML onto the same shape), an optional `prepare`
+// run once per deployment (compile templates, allocate per-container state),
+// and `execute`. The flow engine knows nothing about individual policies.
+import type { z } from 'zod';
+import type { Runtime } from '../runtime.js';
+import type { Exchange } from './exchange.js';
+
+export interface Deployment {
+  organization: string;
+  environment: string;
+  apiName: string;
+  revision: number;
+}
+
+export interface PolicyIdentity {
+  name: string;
+  type: string;
+  continueOnError: boolean;
+}
+
+export interface PrepareContext {
+  policy: PolicyIdentity;
+  deployment: Deployment;
+}
+
+export interface ExecuteContext<Config, Prepared> {
+  policy: PolicyIdentity;
+  config: Config;
+  prepared: Prepared;
+  exchange: Exchange;
+  deployment: Deployment;
+  rt: Runtime;
+}
+
+export interface PolicyDefinition<Config = unknown, Prepared = unknown> {
+  type: string;
+  schema: z.ZodType<Config>;
+  prepare?: (config: Config, context: PrepareContext) => Prepared;
+  execute: (context: ExecuteContext<Config, Prepared>) => Promise<void> | void;
+}
+
+/** Identity helper that keeps a policy's Config and Prepared types linked. */
+export function definePolicy<Config, Prepared = undefined>(
+  definition: PolicyDefinition<Config, Prepared>,
+): PolicyDefinition<Config, Prepared> {
+  return definition;
+}

@@ -1,0 +1,231 @@
+// API providers (SAP API Management): named backends a target endpoint refers
+// to. Their credentials (Open Connectors organization/user secrets, OAuth
+// client secrets, basic-auth passwords) live in the secret store and are never
+// returned; the runtime resolves a provider once per container and caches the
+// target OAuth token until shortly before it expires.
+import { z } from 'zod';
+import { badRequest, notFound } from '../http/errors.js';
+import { OutboundError, outboundRequest } from '../net/outbound.js';
+import type { Runtime } from '../runtime.js';
+import type { StoredItem } from '../store/table.js';
+import { NAME } from './model.js';
+
+export const ProviderInputSchema = z.discriminatedUnion('type', [
+  z.object({
+    name: z.string().regex(NAME),
+    description: z.string().max(1000).optional(),
+    type: z.literal('Internet'),
+    url: z.string().url(),
+    authentication: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('None') }),
+        z.object({ type: z.literal('Basic'), username: z.string().min(1), password: z.string().min(1) }),
+      ])
+      .default({ type: 'None' }),
+  }),
+  z.object({
+    name: z.string().regex(NAME),
+    description: z.string().max(1000).optional(),
+    type: z.literal('OpenConnectors'),
+    /** Open Connectors API base; defaults to this Tollgate's own connectors platform. */
+    url: z.string().url().optional(),
+    organizationSecret: z.string().min(1).max(512),
+    userSecret: z.string().min(1).max(512),
+  }),
+  z.object({
+    name: z.string().regex(NAME),
+    description: z.string().max(1000).optional(),
+    type: z.literal('CloudIntegration'),
+    url: z.string().url(),
+    authentication: z.object({
+      type: z.literal('OAuth2ClientCredentials'),
+      tokenUrl: z.string().url(),
+      clientId: z.string().min(1).max(512),
+      clientSecret: z.string().min(1).max(1024),
+      scope: z.string().max(1000).optional(),
+    }),
+  }),
+]);
+
+export type ProviderInput = z.infer<typeof ProviderInputSchema>;
+
+export interface ProviderItem extends StoredItem {
+  type: 'provider';
+  name: string;
+  description?: string;
+  providerType: ProviderInput['type'];
+  url?: string;
+  authentication: { type: 'None' | 'Basic' | 'OAuth2ClientCredentials'; username?: string; tokenUrl?: string; clientId?: string; scope?: string };
+}
+
+interface ProviderSecrets {
+  organizationSecret?: string;
+  userSecret?: string;
+  clientSecret?: string;
+  password?: string;
+}
+
+const providerKeys = (org: string, name: string) => ({ pk: `ORG#${org}`, sk: `PROVIDER#${name}` });
+const secretName = (org: string, name: string) => `orgs/${org}/providers/${name}`;
+const MASK = '*****';
+
+function split(input: ProviderInput): { item: Omit<ProviderItem, keyof StoredItem | 'type'>; secrets: ProviderSecrets } {
+  if (input.type === 'OpenConnectors') {
+    return {
+      item: { name: input.name, description: input.description, providerType: input.type, url: input.url, authentication: { type: 'None' } },
+      secrets: { organizationSecret: input.organizationSecret, userSecret: input.userSecret },
+    };
+  }
+  if (input.type === 'CloudIntegration') {
+    const { clientSecret, ...auth } = input.authentication;
+    return { item: { name: input.name, description: input.description, providerType: input.type, url: input.url, authentication: auth }, secrets: { clientSecret } };
+  }
+  const auth = input.authentication;
+  return auth.type === 'Basic'
+    ? {
+        item: { name: input.name, description: input.description, providerType: input.type, url: input.url, authentication: { type: 'Basic', username: auth.username } },
+        secrets: { password: auth.password },
+      }
+    : { item: { name: input.name, description: input.description, providerType: input.type, url: input.url, authentication: { type: 'None' } }, secrets: {} };
+}
+
+/** The provider as the API shows it: secrets masked. */
+export function presentProvider(item: ProviderItem): Record<string, unknown> {
+  const base: Record<string, unknown> = { name: item.name, type: item.providerType, description: item.description, url: item.url };
+  if (item.providerType === 'OpenConnectors') return { ...base, organizationSecret: MASK, userSecret: MASK };
+  if (item.authentication.type === 'OAuth2ClientCredentials') return { ...base, authentication: { ...item.authentication, clientSecret: MASK } };
+  if (item.authentication.type === 'Basic') return { ...base, authentication: { ...item.authentication, password: MASK } };
+  return { ...base, authentication: { type: 'None' } };
+}
+
+export async function createProvider(rt: Runtime, org: string, input: ProviderInput): Promise<ProviderItem> {
+  const { item, secrets } = split(input);
+  const created = await rt.table.create<ProviderItem>(
+    { ...providerKeys(org, input.name), type: 'provider', ...item },
+    `API provider ${input.name} already exists`,
+  );
+  await rt.secrets.putJson(secretName(org, input.name), secrets);
+  providerCache(rt).invalidate();
+  return created;
+}
+
+export async function updateProvider(rt: Runtime, org: string, input: ProviderInput): Promise<ProviderItem> {
+  const { item, secrets } = split(input);
+  const updated = await rt.table.modify<ProviderItem>(providerKeys(org, input.name), (current) => ({ ...current, ...item }));
+  await rt.secrets.putJson(secretName(org, input.name), secrets);
+  providerCache(rt).invalidate();
+  return updated;
+}
+
+export async function getProvider(rt: Runtime, org: string, name: string): Promise<ProviderItem> {
+  const item = await rt.table.get<ProviderItem>(providerKeys(org, name));
+  if (!item) throw notFound(`API provider ${name} does not exist`);
+  return item;
+}
+
+export async function listProviders(rt: Runtime, org: string): Promise<ProviderItem[]> {
+  return rt.table.queryAll<ProviderItem>(`ORG#${org}`, { prefix: 'PROVIDER#' });
+}
+
+export async function deleteProvider(rt: Runtime, org: string, name: string): Promise<void> {
+  const deleted = await rt.table.delete(providerKeys(org, name));
+  if (!deleted) throw notFound(`API provider ${name} does not exist`);
+  await rt.secrets.delete(secretName(org, name));
+  providerCache(rt).invalidate();
+}
+
+export interface ResolvedProvider {
+  item: ProviderItem;
+  secrets: ProviderSecrets;
+  /** Base URL targets are sent to. */
+  url: string;
+}
+
+interface TargetToken {
+  value: string;
+  expiresAt: number;
+}
+
+/** Per-container provider lookups and target OAuth tokens. */
+export class ProviderCache {
+  private readonly providers = new Map<string, { value: Promise<ResolvedProvider>; expires: number }>();
+  private readonly tokens = new Map<string, TargetToken>();
+  private readonly fetching = new Map<string, Promise<string>>();
+
+  constructor(private readonly rt: Runtime) {}
+
+  invalidate(): void {
+    this.providers.clear();
+    this.tokens.clear();
+  }
+
+  resolve(org: string, name: string): Promise<ResolvedProvider> {
+    const key = `${org}\n${name}`;
+    const hit = this.providers.get(key);
+    if (hit && hit.expires > Date.now()) return hit.value;
+    const value = (async () => {
+      const item = await getProvider(this.rt, org, name);
+      const secrets = (await this.rt.secrets.getJson<ProviderSecrets>(secretName(org, name))) ?? {};
+      const url = item.url ?? `${this.rt.config.issuer}/elements/api-v2`;
+      return { item, secrets, url };
+    })();
+    value.catch(() => this.providers.delete(key));
+    this.providers.set(key, { value, expires: Date.now() + 30_000 });
+    return value;
+  }
+
+  /**
+   * The bearer token for a CloudIntegration provider (OAuth 2.0 client
+   * credentials at the provider's token URL), cached until 60 s before expiry;
+   * concurrent requests share one fetch.
+   */
+  async targetToken(org: string, provider: ResolvedProvider): Promise<string> {
+    const key = `${org}\n${provider.item.name}`;
+    const cached = this.tokens.get(key);
+    if (cached && cached.expiresAt - 60_000 > Date.now()) return cached.value;
+    let pending = this.fetching.get(key);
+    if (!pending) {
+      pending = this.fetchToken(provider)
+        .then((token) => {
+          this.tokens.set(key, token);
+          return token.value;
+        })
+        .finally(() => this.fetching.delete(key));
+      this.fetching.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetchToken(provider: ResolvedProvider): Promise<TargetToken> {
+    const auth = provider.item.authentication;
+    if (!auth.tokenUrl || !auth.clientId || !provider.secrets.clientSecret) throw badRequest('Provider has no client credentials');
+    // RFC 6749 2.3.1: id and secret are form-encoded before Basic encoding.
+    const basic = Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(provider.secrets.clientSecret)}`).toString('base64');
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (auth.scope) form.set('scope', auth.scope);
+    const response = await outboundRequest({
+      url: auth.tokenUrl,
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+      allowLoopback: this.rt.config.allowLoopback,
+      timeoutMs: 10_000,
+    });
+    let parsed: { access_token?: unknown; expires_in?: unknown } = {};
+    try {
+      parsed = JSON.parse(response.body.toString('utf8')) as typeof parsed;
+    } catch {
+      // handled below
+    }
+    if (response.status !== 200 || typeof parsed.access_token !== 'string') {
+      throw new OutboundError('unreachable', `Provider token endpoint answered ${response.status}`);
+    }
+    const lifetime = Number(parsed.expires_in) > 0 ? Number(parsed.expires_in) : 300;
+    return { value: parsed.access_token, expiresAt: Date.now() + lifetime * 1000 };
+  }
+}
+
+export function providerCache(rt: Runtime): ProviderCache {
+  return rt.service('provider-cache', () => new ProviderCache(rt));
+}
+

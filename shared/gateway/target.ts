@@ -1,0 +1,152 @@
+// The backend call: target URL resolution (direct URL or API provider), the
+// outbound request (hop-by-hop headers dropped, X-Forwarded-* set, provider
+// auth applied, timeouts from the TargetEndpoint), and the mapping of transport
+// failures and error statuses to Apigee faults.
+import { OutboundError, outboundRequest } from '../net/outbound.js';
+import type { Runtime } from '../runtime.js';
+import type { CompiledTargetEndpoint } from './compile.js';
+import type { Exchange } from './exchange.js';
+import { Fault } from './faults.js';
+import { HeaderMap, Message } from './message.js';
+import { providerCache } from './providers.js';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
+
+function joinUrl(base: string, path: string | undefined): string {
+  if (!path) return base;
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+export async function resolveTargetUrl(rt: Runtime, exchange: Exchange, target: CompiledTargetEndpoint): Promise<string> {
+  const { connection } = target;
+  if (connection.url) return connection.url;
+  const provider = await providerCache(rt).resolve(exchange.context.organization, connection.provider!);
+  return joinUrl(provider.url, connection.path);
+}
+
+/** Headers that go to the target: the request's, minus hop-by-hop ones, plus X-Forwarded-*. */
+function outgoingHeaders(exchange: Exchange, url: URL): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  const connectionTokens = new Set(
+    (exchange.request.headers.get('connection') ?? '')
+      .split(',')
+      .map((token) => token.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  for (const [name, values] of exchange.request.headers.list()) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower)) continue;
+    if (lower.startsWith('x-forwarded-')) continue;
+    headers[name] = values;
+  }
+  const forwardedFor = exchange.request.headers.get('x-forwarded-for');
+  headers['X-Forwarded-For'] = [forwardedFor ? `${forwardedFor}, ${exchange.context.clientIp}` : exchange.context.clientIp];
+  headers['X-Forwarded-Proto'] = [exchange.request.headers.get('x-forwarded-proto') ?? 'https'];
+  const host = exchange.request.headers.get('host');
+  if (host) headers['X-Forwarded-Host'] = [host];
+  headers.Host = url.host;
+  return headers;
+}
+
+function faultFor(error: OutboundError): Fault {
+  switch (error.kind) {
+    case 'timeout':
+    case 'connect_timeout':
+      return new Fault('GatewayTimeout', 'messaging.adaptors.http.flow.GatewayTimeout', 504, 'Gateway Timeout');
+    case 'reset':
+      return new Fault('UnexpectedEOFAtTarget', 'messaging.adaptors.http.UnexpectedEOFAtTarget', 502, 'Unexpected EOF at target');
+    case 'too_large':
+      return new Fault('ResponseTooLarge', 'protocol.http.TooBigBody', 502, 'Target response is too large');
+    case 'blocked':
+    case 'invalid_url':
+      return new Fault('TargetNotAllowed', 'messaging.adaptors.http.flow.ServiceUnavailable', 503, `The Service is temporarily unavailable: ${error.message}`);
+    default:
+      return new Fault('ServiceUnavailable', 'messaging.adaptors.http.flow.ServiceUnavailable', 503, 'The Service is temporarily unavailable');
+  }
+}
+
+function flagOff(value: unknown): boolean {
+  return String(value).toLowerCase() === 'false';
+}
+
+export async function callTarget(rt: Runtime, exchange: Exchange, target: CompiledTargetEndpoint | undefined, baseUrl: string): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new Fault('InvalidTargetUrl', 'messaging.adaptors.http.flow.InvalidTargetUrl', 500, 'The target URL is not valid');
+  }
+  // Apigee appends the proxy path suffix and query string unless told not to.
+  if (!flagOff(exchange.get('target.copy.pathsuffix'))) {
+    const suffix = exchange.pathSuffix;
+    if (suffix) url.pathname = url.pathname.replace(/\/+$/, '') + suffix;
+  }
+  if (!flagOff(exchange.get('target.copy.queryparams'))) {
+    for (const [name, value] of exchange.request.query) url.searchParams.append(name, value);
+  }
+
+  const headers = outgoingHeaders(exchange, url);
+  if (target?.connection.provider) {
+    const provider = await providerCache(rt).resolve(exchange.context.organization, target.connection.provider);
+    const auth = provider.item.authentication;
+    if (auth.type === 'OAuth2ClientCredentials') {
+      try {
+        headers.Authorization = [`Bearer ${await providerCache(rt).targetToken(exchange.context.organization, provider)}`];
+      } catch (error) {
+        throw error instanceof OutboundError ? faultFor(error) : error;
+      }
+    } else if (auth.type === 'Basic' && auth.username && provider.secrets.password) {
+      headers.Authorization = [`Basic ${Buffer.from(`${auth.username}:${provider.secrets.password}`).toString('base64')}`];
+    }
+  }
+
+  const connection = target?.connection;
+  let response;
+  try {
+    response = await outboundRequest({
+      url,
+      method: exchange.request.verb,
+      headers,
+      body: exchange.request.body.length > 0 ? exchange.request.body : undefined,
+      connectTimeoutMs: connection?.connectTimeoutMs ?? 3_000,
+      timeoutMs: Math.min(connection?.readTimeoutMs ?? 25_000, 28_000),
+      allowLoopback: rt.config.allowLoopback,
+    });
+  } catch (error) {
+    if (error instanceof OutboundError) throw faultFor(error);
+    throw error;
+  }
+
+  const responseHeaders = new HeaderMap();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (HOP_BY_HOP.has(name)) continue;
+    responseHeaders.set(name, value);
+  }
+  exchange.response = new Message({ status: response.status, headers: responseHeaders, body: response.body });
+  exchange.hasResponse = true;
+  exchange.phase = 'response';
+
+  // Apigee treats 4xx/5xx target responses as faults (fault rules can react);
+  // by default the client still receives the target's response unchanged.
+  const successCodes = String(exchange.get('success.codes') ?? '');
+  const isSuccess = successCodes
+    ? successCodes.split(',').some((code) => code.trim() === String(response.status))
+    : response.status < 400;
+  if (!isSuccess) {
+    const fault = new Fault('ErrorResponseCode', 'messaging.adaptors.http.flow.ErrorResponseCode', response.status, `Received ${response.status} Response Code`);
+    fault.response = exchange.response;
+    throw fault;
+  }
+}

@@ -1,0 +1,181 @@
+// Key value maps on Apigee Edge paths, at organization, environment and API
+// proxy scope, plus SAP API Management's KeyMapEntries payload. Values of
+// encrypted maps are never returned: they read back as `*****`.
+import { z } from 'zod';
+import { authenticateForOrg } from '../auth/platform.js';
+import { jsonBody } from '../http/body.js';
+import { badRequest, unprocessable } from '../http/errors.js';
+import type { HttpRequest } from '../http/request.js';
+import { created, ok } from '../http/response.js';
+import type { Router } from '../http/router.js';
+import type { Runtime } from '../runtime.js';
+import { assertEnvironment } from '../gateway/deployments.js';
+import {
+  createMap,
+  deleteEntry,
+  deleteMap,
+  findMap,
+  getEntry,
+  listEntries,
+  listMaps,
+  putEntry,
+  visibleValue,
+  type KvmItem,
+  type KvmScope,
+} from '../gateway/kvm.js';
+
+const MAP_NAME = /^[A-Za-z0-9._-]{1,255}$/;
+// Any printable text up to 2 KB (control characters would corrupt logs and exports).
+const KEY_NAME = /^\P{Cc}{1,2048}$/u;
+
+const EntrySchema = z.object({ name: z.string().regex(KEY_NAME, 'must be 1-2048 printable characters'), value: z.string().max(10_000) });
+const MapSchema = z.object({
+  name: z.string().regex(MAP_NAME, 'must be 1-255 letters, digits, . _ -'),
+  encrypted: z.boolean().default(false),
+  entry: z.array(EntrySchema).max(1000).default([]),
+});
+
+const ORG = '/v1/organizations/:org';
+
+const scopes: { prefix: string; scope: (params: Record<string, string>) => KvmScope }[] = [
+  { prefix: `${ORG}/keyvaluemaps`, scope: () => ({ kind: 'organization' }) },
+  { prefix: `${ORG}/environments/:env/keyvaluemaps`, scope: (p) => ({ kind: 'environment', environment: p.env! }) },
+  { prefix: `${ORG}/apis/:api/keyvaluemaps`, scope: (p) => ({ kind: 'apiproxy', api: p.api! }) },
+];
+
+async function context(rt: Runtime, request: HttpRequest, scopeOf: (params: Record<string, string>) => KvmScope) {
+  const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  const scope = scopeOf(request.params);
+  if (scope.kind === 'environment') await assertEnvironment(rt, organization, scope.environment);
+  return { organization, scope };
+}
+
+async function mapView(rt: Runtime, org: string, scope: KvmScope, kvm: KvmItem) {
+  const { entries } = await listEntries(rt, org, scope, kvm.name, { limit: 1000 });
+  return { name: kvm.name, encrypted: kvm.encrypted, entry: entries.map((entry) => ({ name: entry.name, value: visibleValue(kvm, entry) })) };
+}
+
+export function registerKvmRoutes(router: Router<Runtime>): void {
+  for (const { prefix, scope: scopeOf } of scopes) {
+    router.get(prefix, async (request, rt) => {
+      const { organization, scope } = await context(rt, request, scopeOf);
+      return ok((await listMaps(rt, organization, scope)).map((kvm) => kvm.name));
+    });
+
+    router.post(prefix, async (request, rt) => {
+      const { organization, scope } = await context(rt, request, scopeOf);
+      const input = jsonBody(request, MapSchema);
+      const kvm = await createMap(rt, organization, scope, input.name, input.encrypted);
+      for (const entry of input.entry) await putEntry(rt, organization, scope, input.name, entry.name, entry.value, 'upsert');
+      return created(await mapView(rt, organization, scope, kvm));
+    });
+
+    router.get(`${prefix}/:map`, async (request, rt) => {
+      const { organization, scope } = await context(rt, request, scopeOf);
+      const { kvm } = await listEntries(rt, organization, scope, request.params.map!, { limit: 1 });
+      return ok(await mapView(rt, organization, scope, kvm));
+    });
+
+    router.delete(`${prefix}/:map`, async (request, rt) => {
+      const { organization, scope } = await context(rt, request, scopeOf);
+      await deleteMap(rt, organization, scope, request.params.map!);
+      return ok({ name: request.params.map });
+    });
+
+    router.get(`${prefix}/:map/entries`, async (request, rt) => {
+      const { organization, scope } = await context(rt, request, scopeOf);
+      const pageSize = Math.min(Math.max(Number(request.query.get('pageSize') ?? 100) || 100, 1), 1000);
+      const page = await listEntries(rt, organization, scope, request.params.map!, {
+        limit: pageSize,
+        cursor: request.query.get('pageToken') ?? undefined,
+      });
+      return ok({
+        keyValueEntries: page.entries.map((entry) => ({ name: entry.name, value: visibleValue(page.kvm, entry) })),
+        nextPageToken: page.next ?? '',
+      });
+    });
+
+    router.post(`${prefix}/:map/entries`, async (request, rt) => {
+      const { organization, scope } = await context(rt, request, scopeOf);
+      const input = jsonBody(request, EntrySchema);
+      const entry = await putEntry(rt, organization, scope, request.params.map!, input.name, input.value, 'create');
+      const kvm = (await findMap(rt, organization, scope, request.params.map!))!;
+      return created({ name: entry.name, value: visibleValue(kvm, entry) });
+    });
+
+    router.get(`${prefix}/:map/entries/:key`, async (request, rt) => {
+      const { organization, scope } = await context(rt, request, scopeOf);
+      const { kvm, entry } = await getEntry(rt, organization, scope, request.params.map!, request.params.key!);
+      return ok({ name: entry.name, value: visibleValue(kvm, entry) });
+    });
+
+    const update = async (request: HttpRequest, rt: Runtime) => {
+      const { organization, scope } = await context(rt, request, scopeOf);
+      const input = jsonBody(request, EntrySchema.partial({ name: true }));
+      if (input.name !== undefined && input.name !== request.params.key) throw badRequest('Entry name in the body differs from the path');
+      const entry = await putEntry(rt, organization, scope, request.params.map!, request.params.key!, input.value, 'update');
+      const kvm = (await findMap(rt, organization, scope, request.params.map!))!;
+      return ok({ name: entry.name, value: visibleValue(kvm, entry) });
+    };
+    router.post(`${prefix}/:map/entries/:key`, update);
+    router.put(`${prefix}/:map/entries/:key`, update);
+
+    router.delete(`${prefix}/:map/entries/:key`, async (request, rt) => {
+      const { organization, scope } = await context(rt, request, scopeOf);
+      const { kvm } = await getEntry(rt, organization, scope, request.params.map!, request.params.key!);
+      const entry = await deleteEntry(rt, organization, scope, request.params.map!, request.params.key!);
+      return ok({ name: entry.name, value: visibleValue(kvm, entry) });
+    });
+  }
+
+  // SAP API Management: one call creates the map (if needed) and writes its entries.
+  const SapValue = z.object({
+    name: z.string().regex(KEY_NAME),
+    value: z.string().max(10_000),
+    map_name: z.string().optional(),
+    mapName: z.string().optional(),
+  });
+  const SapPayload = z
+    .object({
+      name: z.string().regex(MAP_NAME),
+      scope: z.enum(['APIPROXY', 'ENV', 'ENVIRONMENT', 'ORG', 'ORGANIZATION']).default('ENV'),
+      scopeId: z.string().min(1).optional(),
+      isEncrypted: z.union([z.boolean(), z.enum(['true', 'false'])]).default(false),
+      keyMapEntryValues: z.array(SapValue).optional(),
+      genericKeyMapEntryValues: z.array(SapValue).optional(),
+    })
+    .refine((p) => p.scope.startsWith('ORG') || p.scopeId, { message: 'scopeId is required for APIPROXY and ENV scope', path: ['scopeId'] });
+
+  router.post('/apiportal/api/1.0/Management.svc/KeyMapEntries', async (request, rt) => {
+    const { organization } = await authenticateForOrg(rt, request, undefined);
+    const input = jsonBody(request, SapPayload);
+    const values = [...(input.keyMapEntryValues ?? []), ...(input.genericKeyMapEntryValues ?? [])];
+    values.forEach((value, i) => {
+      const named = value.map_name ?? value.mapName;
+      if (named !== undefined && named !== input.name) {
+        throw unprocessable(`Entry ${value.name} names map ${named}, not ${input.name}`, [
+          { path: `keyMapEntryValues.${i}.map_name`, message: `must be ${input.name}` },
+        ]);
+      }
+    });
+    const scope: KvmScope =
+      input.scope === 'APIPROXY'
+        ? { kind: 'apiproxy', api: input.scopeId! }
+        : input.scope.startsWith('ENV')
+          ? { kind: 'environment', environment: input.scopeId! }
+          : { kind: 'organization' };
+    if (scope.kind === 'environment') await assertEnvironment(rt, organization, scope.environment);
+    const encrypted = input.isEncrypted === true || input.isEncrypted === 'true';
+    let kvm = await findMap(rt, organization, scope, input.name);
+    if (!kvm) kvm = await createMap(rt, organization, scope, input.name, encrypted);
+    for (const value of values) await putEntry(rt, organization, scope, input.name, value.name, value.value, 'upsert');
+    const view = await mapView(rt, organization, scope, kvm);
+    return created({
+      name: view.name,
+      scope: input.scope,
+      scopeId: input.scopeId,
+      isEncrypted: view.encrypted,
+      keyMapEntryValues: view.entry.map((entry) => ({ name: entry.name, map_name: view.name, value: entry.value })),
+    });
+  });
+}
