@@ -44,8 +44,12 @@ export interface SigningKeySummary {
  * a margin for clock skew.
  */
 const RETIRED_KEY_RETENTION_SECONDS = MAX_TOKEN_LIFETIME_SECONDS + 30 + 120;
-/** An unknown `kid` re-reads the secret at most this often (a new key from a rotation elsewhere). */
-const UNKNOWN_KID_RELOAD_MS = 5_000;
+/**
+ * An unknown `kid` (a key rotated in by another container) re-reads the secret
+ * at most this often per container, so forged kids cannot turn every request
+ * into a Secrets Manager call, while a new key is picked up within a second.
+ */
+const UNKNOWN_KID_RELOAD_MS = 1_000;
 const LOCK_KEYS = { pk: '#DEPLOYMENT', sk: 'LOCK#jwt-keys' };
 const LOCK_SECONDS = 30;
 

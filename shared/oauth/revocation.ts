@@ -71,9 +71,10 @@ export class RevocationList {
   /** Makes sure the copy is fresh enough to answer; awaits a read only when it is too old. */
   async fresh(): Promise<void> {
     const age = Date.now() - this.lastSync;
-    if (age < REVOCATION_REFRESH_MS) return;
+    // A negative age means the clock went back: refresh rather than trust the copy.
+    if (age >= 0 && age < REVOCATION_REFRESH_MS) return;
     const sync = this.sync();
-    if (age >= REVOCATION_MAX_STALE_MS) {
+    if (age < 0 || age >= REVOCATION_MAX_STALE_MS) {
       await sync;
       return;
     }
