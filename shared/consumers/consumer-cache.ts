@@ -1,5 +1,5 @@
 // The per-container cache of consumers (credential + app + developer +
-// products) by consumer-key fingerprint. Token requests and API-key checks read
+// products) by consumer key. Token requests and API-key checks read
 // it, so the warm path makes no store read; management writes in this
 // container clear it, and other containers pick changes up within the TTL, or
 // within seconds through the revocation list for revocations.

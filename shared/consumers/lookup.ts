@@ -52,16 +52,16 @@ async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: strin
  */
 export async function lookupConsumer(rt: Runtime, consumerKey: string, envelope?: Envelope): Promise<Consumer | undefined> {
   if (consumerKey.length === 0 || consumerKey.length > MAX_KEY_LENGTH) return undefined;
-  const key = envelope ?? (await rt.dataKey());
-  const fingerprint = keyFingerprint(key, consumerKey);
   const cache = consumerCache(rt);
   const ttl = (value: Consumer | undefined) => (value ? CONSUMER_TTL_MS : UNKNOWN_CONSUMER_TTL_MS);
-  const load = () => readConsumer(rt, consumerKey, fingerprint);
-  let entry = await cache.get(fingerprint, load, ttl);
+  // Keyed by the key itself (memory only), so a warm lookup needs no HMAC.
+  const load = async () => readConsumer(rt, consumerKey, keyFingerprint(envelope ?? (await rt.dataKey()), consumerKey));
+  let entry = await cache.get(consumerKey, load, ttl);
+  if (!entry.value) return undefined;
   const revocations = revocationList(rt);
   await revocations.fresh();
-  const revokedAt = revocations.clientRevokedAt(fingerprint);
-  if (revokedAt !== undefined && revokedAt >= entry.loadedAt) entry = await cache.reload(fingerprint, load, ttl);
+  const revokedAt = revocations.clientRevokedAt(entry.value.keyFingerprint);
+  if (revokedAt !== undefined && revokedAt >= entry.loadedAt) entry = await cache.reload(consumerKey, load, ttl);
   return entry.value;
 }
 

@@ -35,9 +35,13 @@ const OAUTH_CODES = new Set([
   'temporarily_unavailable',
 ]);
 
-const CORS_HEADERS = {
+/** On every answer: CORS for any origin (no credentials mode), and the security headers that matter for JSON. */
+const RESPONSE_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-expose-headers': 'www-authenticate, x-request-id',
+  'x-content-type-options': 'nosniff',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'referrer-policy': 'no-referrer',
 };
 const DEFAULT_ALLOWED_HEADERS = 'authorization, content-type, accept';
 const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
@@ -211,7 +215,7 @@ export function tokenService(router: Router<Runtime> = tokenRouter()) {
         response = errorResponse(toOAuthError(error), 'oauth', request.requestId);
       }
     }
-    response.headers = { ...response.headers, ...CORS_HEADERS };
+    response.headers = { ...response.headers, ...RESPONSE_HEADERS };
     return response;
   };
 }
