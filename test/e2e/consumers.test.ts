@@ -2,7 +2,7 @@
 // apps and credentials. Validation with field paths, duplicates, pagination,
 // tenant isolation, secrets shown once, and what the proxy runtime reads
 // (verifyApiKey, getProduct, productAllowsProxy).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getProduct, productAllowsProxy } from '../../shared/consumers/products.js';
 import { verifyApiKey } from '../../shared/consumers/verify-api-key.js';
 import { CredentialError } from '../../shared/oauth/errors.js';
@@ -272,10 +272,14 @@ describe('verifyApiKey', () => {
 
   it('reads nothing from the table on a warm call', async () => {
     const made = await provisionApp(platform, { product: 'warm' });
+    // Past the revocation list's refresh interval, then frozen: the first call refreshes and waits, the rest read nothing.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 10_000);
     await verifyApiKey(platform.local.runtime, made.consumerKey);
     const calls = platform.local.runtime.table.calls;
     for (let i = 0; i < 20; i++) await verifyApiKey(platform.local.runtime, made.consumerKey);
     expect(platform.local.runtime.table.calls).toBe(calls);
+    vi.useRealTimers();
   });
 });
 

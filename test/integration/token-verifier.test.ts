@@ -73,6 +73,8 @@ const reasonOf = async (promise: Promise<unknown>) => {
 describe('verifyAccessToken', () => {
   it('accepts a token issued by another container and reads nothing when warm', async () => {
     const { access_token, claims: issued } = await issue(a, 'orders.read');
+    // A frozen clock keeps the revocation list's periodic refresh out of the count.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const verified = await verifyAccessToken(b, access_token, { requiredScopes: ['orders.read'], organization: 'acme' });
     expect(verified).toEqual(issued);
     const tableCalls = b.table.calls;
@@ -122,13 +124,16 @@ describe('verifyAccessToken', () => {
 describe('revocation across containers', () => {
   it('applies a token revocation made elsewhere within seconds, with one query per refresh', async () => {
     const { access_token, claims: issued } = await issue(a);
-    await verifyAccessToken(b, access_token);
+    // Freeze the clock past b's refresh interval: the next check refreshes (awaited), then b's copy stays fresh.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 10_000);
+    expect(await reasonOf(verifyAccessToken(b, access_token))).toBe('accepted');
     await revokeTokenId(a, { organization: 'acme', jti: issued.jti, exp: issued.exp });
     expect(await reasonOf(verifyAccessToken(a, access_token))).toBe('token_revoked');
     // b's copy is still fresh: it has not seen the revocation yet, and reads nothing.
     const refreshes = revocationList(b).refreshes;
     expect(await reasonOf(verifyAccessToken(b, access_token))).toBe('accepted');
-    vi.useFakeTimers({ toFake: ['Date'] });
+    expect(revocationList(b).refreshes).toBe(refreshes);
     vi.setSystemTime(Date.now() + 6_000);
     expect(await reasonOf(verifyAccessToken(b, access_token))).toBe('token_revoked');
     expect(revocationList(b).refreshes).toBe(refreshes + 1);
@@ -151,6 +156,7 @@ describe('revocation across containers', () => {
 describe('issuance', () => {
   it('reads nothing from the table or secret store when warm', async () => {
     const fresh = container();
+    vi.useFakeTimers({ toFake: ['Date'] });
     await issue(fresh);
     const tableCalls = fresh.table.calls;
     const secretCalls = fresh.secrets.backendCalls;
