@@ -29,6 +29,7 @@ interface FunctionSpec {
 const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
   platform: { memorySize: 1024, timeout: Duration.seconds(29), description: 'Management and connectors API', writesSecrets: true },
   proxy: { memorySize: 1024, timeout: Duration.seconds(29), description: 'API proxy runtime', writesSecrets: false },
+  token: { memorySize: 1024, timeout: Duration.seconds(15), description: 'OAuth 2.0 token service', writesSecrets: true },
 };
 
 export interface TollgateStackProps extends StackProps {

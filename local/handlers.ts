@@ -1,10 +1,12 @@
 // The Lambda handler modules the local server calls, by function name.
 import { handler as platform } from '../functions/platform/handler.js';
 import { handler as proxy } from '../functions/proxy/handler.js';
+import { handler as token } from '../functions/token/handler.js';
 import type { FunctionName } from '../shared/http/api-routes.js';
 import type { LambdaHandler } from './server.js';
 
 export const localHandlers: Record<FunctionName, LambdaHandler> = {
   platform: platform as unknown as LambdaHandler,
   proxy: proxy as unknown as LambdaHandler,
+  token: token as unknown as LambdaHandler,
 };

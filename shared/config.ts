@@ -18,6 +18,18 @@ export interface Config {
   allowedRedirectOrigins: string[];
   /** Environment whose deployments the proxy runtime serves. */
   runtimeEnvironment: string;
+  /** Access-token lifetime when no API product sets one (`TOKEN_LIFETIME_SECONDS`, default 3600). */
+  tokenLifetimeSeconds: number;
+  /** `aud` claim of access tokens (`TOKEN_AUDIENCE`); omitted when unset. */
+  tokenAudience?: string;
+}
+
+/** Longest access-token lifetime accepted anywhere (configuration or API product). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+
+function lifetime(value: string | undefined): number {
+  const seconds = Number(value);
+  return Number.isInteger(seconds) && seconds > 0 ? Math.min(seconds, MAX_TOKEN_LIFETIME_SECONDS) : 3600;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -50,5 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowLoopback: mode === 'local' && flag(env.TOLLGATE_ALLOW_LOOPBACK, true),
     allowedRedirectOrigins: list(env.TOLLGATE_ALLOWED_REDIRECT_ORIGINS),
     runtimeEnvironment: env.TOLLGATE_RUNTIME_ENV || 'prod',
+    tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
+    tokenAudience: env.TOKEN_AUDIENCE?.trim() || undefined,
   };
 }

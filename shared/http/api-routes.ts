@@ -3,7 +3,7 @@
 // both always agree. More specific resources come first, as API Gateway
 // prefers them over greedy `{proxy+}` matches.
 
-export type FunctionName = 'platform' | 'proxy';
+export type FunctionName = 'platform' | 'proxy' | 'token';
 
 export interface ApiRoute {
   resource: string;
@@ -20,6 +20,9 @@ export const API_ROUTES: ApiRoute[] = [
   { resource: '/v1/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/apiportal/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/elements/{proxy+}', methods: ['ANY'], function: 'platform' },
+  { resource: '/oauth/token', methods: ['POST', 'ANY'], function: 'token' },
+  { resource: '/oauth/{proxy+}', methods: ['ANY'], function: 'token' },
+  { resource: '/.well-known/{proxy+}', methods: ['ANY'], function: 'token' },
   { resource: '/{proxy+}', methods: ['ANY'], function: 'proxy' },
   { resource: '/', methods: ['ANY'], function: 'proxy' },
 ];

@@ -7,6 +7,8 @@ import { registerKvmRoutes } from '../management/kvm-routes.js';
 import { registerProviderRoutes } from '../management/provider-routes.js';
 import { registerProxyRoutes } from '../management/proxy-routes.js';
 import { registerOrganizationRoutes } from './organization-routes.js';
+import { registerConsumerRoutes } from '../consumers/routes.js';
+import { registerSigningKeyRoutes } from '../oauth/key-routes.js';
 
 export function platformRouter(): Router<Runtime> {
   const router = new Router<Runtime>();
@@ -15,5 +17,7 @@ export function platformRouter(): Router<Runtime> {
   registerProxyRoutes(router);
   registerKvmRoutes(router);
   registerProviderRoutes(router);
+  registerConsumerRoutes(router);
+  registerSigningKeyRoutes(router);
   return router;
 }

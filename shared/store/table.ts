@@ -294,7 +294,8 @@ export class Table {
   }
 }
 
-function encodeCursor(key: Record<string, unknown>): string {
+/** The opaque page cursor for a key: `Table.query` continues after it. */
+export function encodeCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 

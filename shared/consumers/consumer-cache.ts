@@ -1,0 +1,35 @@
+// The per-container cache of consumers (credential + app + developer +
+// products) by consumer key. Token requests and API-key checks read
+// it, so the warm path makes no store read; management writes in this
+// container clear it, and other containers pick changes up within the TTL, or
+// within seconds through the revocation list for revocations.
+import { TtlCache } from '../cache/ttl-cache.js';
+import type { Runtime } from '../runtime.js';
+import type { ApiProduct } from './products.js';
+
+export interface Consumer {
+  organization: string;
+  consumerKey: string;
+  keyFingerprint: string;
+  secretHash: string;
+  credentialStatus: 'approved' | 'revoked';
+  /** Epoch ms, or -1 for never. */
+  keyExpiresAt: number;
+  app: { appId: string; name: string; status: string; attributes: Record<string, string>; developerId: string; scopes: string[] };
+  developer: { email: string; developerId: string; status: string };
+  /** Products bound to the credential with status approved (and still existing). */
+  products: ApiProduct[];
+}
+
+export const CONSUMER_TTL_MS = 30_000;
+/** Unknown keys are remembered briefly, so a flood of bad keys does not become a flood of reads. */
+export const UNKNOWN_CONSUMER_TTL_MS = 2_000;
+
+export function consumerCache(rt: Runtime): TtlCache<string, Consumer | undefined> {
+  return rt.service('consumers.consumer-cache', () => new TtlCache<string, Consumer | undefined>(CONSUMER_TTL_MS, 50_000));
+}
+
+/** Forgets every cached consumer of this container (after a management change). */
+export function forgetConsumers(rt: Runtime): void {
+  consumerCache(rt).clear();
+}

@@ -1,0 +1,34 @@
+// How consumer keys and secrets are generated and kept.
+//
+// The table never holds a key or secret in the clear:
+// - the consumer key (the OAuth client_id and the Apigee API key) is found by a
+//   keyed fingerprint and kept sealed with the Envelope so the management API can
+//   show it again;
+// - the consumer secret is kept only as an HMAC-SHA256 keyed from the data key
+//   (Envelope.fingerprint), bound to its consumer key, and is shown once, when it
+//   is created. A keyed hash rather than scrypt: generated secrets carry 256
+//   bits of entropy, so a slow hash adds nothing against guessing them, while it
+//   would make every token request hash-bound instead of signing-bound; and
+//   without the data key (in Secrets Manager, not in the table) a copy of the
+//   table gives nothing to test guesses against, even for imported secrets.
+import type { Envelope } from '../crypto/envelope.js';
+import { safeEqual } from '../crypto/compare.js';
+import { randomSecret } from '../crypto/random.js';
+
+export const generateConsumerKey = () => randomSecret(24);
+export const generateConsumerSecret = () => randomSecret(32);
+
+export function keyFingerprint(envelope: Envelope, consumerKey: string): string {
+  return envelope.fingerprint(`api-key\n${consumerKey}`);
+}
+
+export function secretHash(envelope: Envelope, consumerKey: string, consumerSecret: string): string {
+  return envelope.fingerprint(`client-secret\n${consumerKey}\n${consumerSecret}`);
+}
+
+export function secretMatches(envelope: Envelope, consumerKey: string, consumerSecret: string, storedHash: string): boolean {
+  return safeEqual(secretHash(envelope, consumerKey, consumerSecret), storedHash);
+}
+
+/** Additional authenticated data for a sealed consumer key: it decrypts only in its own record. */
+export const sealedKeyContext = (org: string, appId: string) => `consumer-key\n${org}\n${appId}`;

@@ -1,0 +1,74 @@
+// Finds the consumer behind a consumer key (the OAuth client_id or Apigee API
+// key) and decides whether it may be used. Shared by the token endpoint and the
+// proxy runtime's VerifyAPIKey.
+import type { Envelope } from '../crypto/envelope.js';
+import { CredentialError } from '../oauth/errors.js';
+import { revocationList } from '../oauth/revocation.js';
+import type { Runtime } from '../runtime.js';
+import { appKeys, credentialKeys, keyMarkerKeys, type KeyMarker, type StoredApp, type StoredCredential } from './apps.js';
+import { consumerCache, UNKNOWN_CONSUMER_TTL_MS, CONSUMER_TTL_MS, type Consumer } from './consumer-cache.js';
+import { keyFingerprint } from './credential-crypto.js';
+import { developerKeys, type StoredDeveloper } from './developers.js';
+import { getProduct, type ApiProduct } from './products.js';
+
+/** Longest consumer key accepted at all: anything longer is not one of ours. */
+const MAX_KEY_LENGTH = 255;
+
+async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: string): Promise<Consumer | undefined> {
+  const marker = await rt.table.get<KeyMarker>(keyMarkerKeys(fingerprint), { consistent: true });
+  if (!marker || marker.type !== 'apikey') return undefined;
+  const credential = await rt.table.get<StoredCredential>(credentialKeys(marker.organization, marker.appId, fingerprint), { consistent: true });
+  const app = await rt.table.get<StoredApp>(appKeys(marker.organization, marker.appId), { consistent: true });
+  if (!credential || !app) return undefined;
+  const developer = await rt.table.get<StoredDeveloper>(developerKeys(marker.organization, app.developerEmail), { consistent: true });
+  if (!developer) return undefined;
+  const products = await Promise.all(
+    credential.apiProducts.filter((b) => b.status === 'approved').map((b) => getProduct(rt, marker.organization, b.apiproduct)),
+  );
+  return {
+    organization: marker.organization,
+    consumerKey,
+    keyFingerprint: fingerprint,
+    secretHash: credential.secretHash,
+    credentialStatus: credential.status,
+    keyExpiresAt: credential.keyExpiresAt,
+    app: {
+      appId: app.appId,
+      name: app.name,
+      status: app.status,
+      attributes: app.attributes,
+      developerId: app.developerId,
+      scopes: app.scopes,
+    },
+    developer: { email: developer.email, developerId: developer.developerId, status: developer.status },
+    products: products.filter((p): p is ApiProduct => p !== undefined),
+  };
+}
+
+/**
+ * The consumer for a key, from the container's cache when warm. A cached entry
+ * older than a revocation of this client (seen through the revocation list) is
+ * read again, so revocations made by another container apply within seconds.
+ */
+export async function lookupConsumer(rt: Runtime, consumerKey: string, envelope?: Envelope): Promise<Consumer | undefined> {
+  if (consumerKey.length === 0 || consumerKey.length > MAX_KEY_LENGTH) return undefined;
+  const cache = consumerCache(rt);
+  const ttl = (value: Consumer | undefined) => (value ? CONSUMER_TTL_MS : UNKNOWN_CONSUMER_TTL_MS);
+  // Keyed by the key itself (memory only), so a warm lookup needs no HMAC.
+  const load = async () => readConsumer(rt, consumerKey, keyFingerprint(envelope ?? (await rt.dataKey()), consumerKey));
+  let entry = await cache.get(consumerKey, load, ttl);
+  if (!entry.value) return undefined;
+  const revocations = revocationList(rt);
+  await revocations.fresh();
+  const revokedAt = revocations.clientRevokedAt(entry.value.keyFingerprint);
+  if (revokedAt !== undefined && revokedAt >= entry.loadedAt) entry = await cache.reload(consumerKey, load, ttl);
+  return entry.value;
+}
+
+/** Throws the reason a consumer may not be used now, if there is one. */
+export function checkConsumerUsable(consumer: Consumer, now = Date.now()): void {
+  if (consumer.credentialStatus !== 'approved') throw new CredentialError('key_revoked', 'The consumer key has been revoked');
+  if (consumer.keyExpiresAt !== -1 && consumer.keyExpiresAt <= now) throw new CredentialError('key_expired', 'The consumer key has expired');
+  if (consumer.app.status !== 'approved') throw new CredentialError('app_not_approved', 'The app is not approved');
+  if (consumer.developer.status !== 'active') throw new CredentialError('developer_inactive', 'The developer is not active');
+}

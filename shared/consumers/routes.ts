@@ -1,0 +1,324 @@
+// Management API for the consumer side, on Apigee Edge paths:
+//   /v1/organizations/{org}/apiproducts[/{name}]
+//   /v1/organizations/{org}/developers[/{email}]
+//   /v1/organizations/{org}/developers/{email}/apps[/{app}[/keys...]]
+//   /v1/organizations/{org}/apps[/{appId}]
+import { z } from 'zod';
+import { authenticateForOrg } from '../auth/platform.js';
+import { badRequest, notFound, unprocessable } from '../http/errors.js';
+import { jsonBody, readJson, validate } from '../http/body.js';
+import type { HttpRequest } from '../http/request.js';
+import { created, noContent, ok, type HttpResponse } from '../http/response.js';
+import type { Router } from '../http/router.js';
+import type { Runtime } from '../runtime.js';
+import { listParams, listPartition, NEXT_CURSOR_HEADER } from './apigee.js';
+import {
+  addCredentialProducts,
+  apigeeApp,
+  apigeeCredential,
+  appCredentials,
+  appInput,
+  appUpdateInput,
+  createApp,
+  createCredential,
+  credentialInput,
+  deleteApp,
+  deleteCredential,
+  deleteDeveloperApps,
+  developerAppPrefix,
+  developerAppRefs,
+  developerStatusChanged,
+  getApp,
+  removeCredentialProduct,
+  requireCredential,
+  requireDeveloperApp,
+  setAppStatus,
+  setCredentialProductStatus,
+  setCredentialStatus,
+  updateApp,
+  type StoredApp,
+} from './apps.js';
+import { forgetConsumers } from './consumer-cache.js';
+import {
+  apigeeDeveloper,
+  createDeveloper,
+  DEVELOPER_PREFIX,
+  deleteDeveloperRecord,
+  developerInput,
+  requireDeveloper,
+  setDeveloperStatus,
+  updateDeveloper,
+  type StoredDeveloper,
+} from './developers.js';
+import {
+  apigeeProduct,
+  createProduct,
+  deleteProduct,
+  PRODUCT_PREFIX,
+  productInput,
+  requireProduct,
+  updateProduct,
+  type StoredProduct,
+} from './products.js';
+
+const BASE = '/v1/organizations/:org';
+
+async function organizationOf(rt: Runtime, request: HttpRequest): Promise<string> {
+  return (await authenticateForOrg(rt, request, request.params.org)).organization;
+}
+
+/** A JSON object body whose identifying field defaults to the path's, and must match it if given. */
+function bodyNamed(request: HttpRequest, field: string, expected: string): Record<string, unknown> {
+  const body = readJson(request);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw unprocessable('Request body must be a JSON object', [{ path: '(body)', message: 'must be an object' }]);
+  const value = body as Record<string, unknown>;
+  if (value[field] === undefined) value[field] = expected;
+  else if (typeof value[field] === 'string' && (value[field] as string).toLowerCase() !== expected.toLowerCase()) {
+    throw unprocessable(`The ${field} in the body does not match the path`, [{ path: field, message: `must be ${expected}` }]);
+  }
+  return value;
+}
+
+function action<T extends string>(request: HttpRequest, allowed: readonly T[]): T | undefined {
+  const value = request.query.get('action');
+  if (value === null) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw badRequest(`action must be one of ${allowed.join(', ')}`, 'invalid_action');
+  return value as T;
+}
+
+function page(names: string[], next: string | undefined, expanded: () => Promise<HttpResponse>, expand: boolean): Promise<HttpResponse> | HttpResponse {
+  const headers = next ? { [NEXT_CURSOR_HEADER]: next } : undefined;
+  if (!expand) return ok(names, headers);
+  return expanded().then((response) => ({ ...response, headers: { ...response.headers, ...headers } }));
+}
+
+async function developerView(rt: Runtime, org: string, developer: StoredDeveloper) {
+  const apps = await developerAppRefs(rt, org, developer.developerId);
+  return apigeeDeveloper(developer, apps.map((ref) => ref.name));
+}
+
+async function appView(rt: Runtime, app: StoredApp) {
+  return apigeeApp(rt, app, await appCredentials(rt, app.organization, app.appId));
+}
+
+async function developerApp(rt: Runtime, request: HttpRequest): Promise<{ org: string; developer: StoredDeveloper; app: StoredApp }> {
+  const org = await organizationOf(rt, request);
+  const developer = await requireDeveloper(rt, org, request.params.email!);
+  const app = await requireDeveloperApp(rt, org, developer, request.params.app!);
+  return { org, developer, app };
+}
+
+const addProductsInput = z.object({ apiProducts: z.array(z.string().min(1).max(255)).min(1).max(100) });
+
+function registerProductRoutes(router: Router<Runtime>): void {
+  router.get(`${BASE}/apiproducts`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const params = listParams(request.query);
+    const { items, next } = await listPartition<StoredProduct>(rt, org, PRODUCT_PREFIX, params);
+    return page(items.map((p) => p.name), next, async () => ok({ apiProduct: items.map(apigeeProduct) }), params.expand);
+  });
+  router.post(`${BASE}/apiproducts`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const product = await createProduct(rt, org, jsonBody(request, productInput));
+    return created(apigeeProduct(product));
+  });
+  router.get(`${BASE}/apiproducts/:name`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    return ok(apigeeProduct(await requireProduct(rt, org, request.params.name!)));
+  });
+  router.put(`${BASE}/apiproducts/:name`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const name = request.params.name!;
+    await requireProduct(rt, org, name);
+    const input = validate(productInput, bodyNamed(request, 'name', name));
+    const product = await updateProduct(rt, org, name, input);
+    forgetConsumers(rt);
+    return ok(apigeeProduct(product));
+  });
+  router.delete(`${BASE}/apiproducts/:name`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const product = await deleteProduct(rt, org, request.params.name!);
+    forgetConsumers(rt);
+    return ok(apigeeProduct(product));
+  });
+}
+
+function registerDeveloperRoutes(router: Router<Runtime>): void {
+  router.get(`${BASE}/developers`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const params = listParams(request.query);
+    const { items, next } = await listPartition<StoredDeveloper>(rt, org, DEVELOPER_PREFIX, {
+      ...params,
+      ...(params.startKey ? { startKey: params.startKey.toLowerCase() } : {}),
+    });
+    return page(
+      items.map((d) => d.email),
+      next,
+      async () => ok({ developer: await Promise.all(items.map((d) => developerView(rt, org, d))) }),
+      params.expand,
+    );
+  });
+  router.post(`${BASE}/developers`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const developer = await createDeveloper(rt, org, jsonBody(request, developerInput));
+    return created(apigeeDeveloper(developer, []));
+  });
+  router.get(`${BASE}/developers/:email`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    return ok(await developerView(rt, org, await requireDeveloper(rt, org, request.params.email!)));
+  });
+  const update = async (request: HttpRequest, rt: Runtime) => {
+    const org = await organizationOf(rt, request);
+    const developer = await requireDeveloper(rt, org, request.params.email!);
+    const status = action(request, ['active', 'inactive'] as const);
+    if (status) {
+      const changed = await setDeveloperStatus(rt, developer, status);
+      await developerStatusChanged(rt, org, changed);
+      return noContent();
+    }
+    const input = validate(developerInput, bodyNamed(request, 'email', developer.email));
+    const updated = await updateDeveloper(rt, developer, input);
+    if (updated.status !== developer.status) await developerStatusChanged(rt, org, updated);
+    return ok(await developerView(rt, org, updated));
+  };
+  router.put(`${BASE}/developers/:email`, update);
+  router.post(`${BASE}/developers/:email`, update);
+  router.delete(`${BASE}/developers/:email`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const developer = await requireDeveloper(rt, org, request.params.email!);
+    const view = await developerView(rt, org, developer);
+    await deleteDeveloperApps(rt, org, developer);
+    await deleteDeveloperRecord(rt, developer);
+    forgetConsumers(rt);
+    return ok(view);
+  });
+}
+
+function registerAppRoutes(router: Router<Runtime>): void {
+  const DEV_APPS = `${BASE}/developers/:email/apps`;
+  router.get(DEV_APPS, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const developer = await requireDeveloper(rt, org, request.params.email!);
+    const params = listParams(request.query);
+    const prefix = developerAppPrefix(developer.developerId);
+    const { items, next } = await listPartition<StoredApp & { appId: string; name: string }>(rt, org, prefix, params);
+    return page(
+      items.map((marker) => marker.name),
+      next,
+      async () => {
+        const apps = await Promise.all(items.map((marker) => getApp(rt, org, marker.appId)));
+        return ok({ app: await Promise.all(apps.filter((a): a is StoredApp => a !== undefined).map((a) => appView(rt, a))) });
+      },
+      params.expand,
+    );
+  });
+  router.post(DEV_APPS, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const developer = await requireDeveloper(rt, org, request.params.email!);
+    const { app, issued } = await createApp(rt, org, developer, jsonBody(request, appInput));
+    return created(await apigeeApp(rt, app, [issued.credential], issued));
+  });
+  router.get(`${DEV_APPS}/:app`, async (request, rt) => {
+    const { app } = await developerApp(rt, request);
+    return ok(await appView(rt, app));
+  });
+  const update = async (request: HttpRequest, rt: Runtime) => {
+    const { app } = await developerApp(rt, request);
+    const status = action(request, ['approve', 'revoke'] as const);
+    if (status) {
+      await setAppStatus(rt, app, status === 'approve' ? 'approved' : 'revoked');
+      return noContent();
+    }
+    const input = validate(appUpdateInput, bodyNamed(request, 'name', app.name));
+    return ok(await appView(rt, await updateApp(rt, app, input)));
+  };
+  router.put(`${DEV_APPS}/:app`, update);
+  router.post(`${DEV_APPS}/:app`, update);
+  router.delete(`${DEV_APPS}/:app`, async (request, rt) => {
+    const { app } = await developerApp(rt, request);
+    const view = await appView(rt, app);
+    await deleteApp(rt, app);
+    return ok(view);
+  });
+
+  const KEYS = `${DEV_APPS}/:app/keys`;
+  const createKey = async (request: HttpRequest, rt: Runtime) => {
+    const { app } = await developerApp(rt, request);
+    const input = request.body.length === 0 ? credentialInput.parse({}) : jsonBody(request, credentialInput);
+    const issued = await createCredential(rt, app, input);
+    return created(await apigeeCredential(rt, issued.credential, app, issued));
+  };
+  router.post(`${KEYS}/create`, createKey);
+  router.post(KEYS, createKey);
+  router.get(KEYS, async (request, rt) => {
+    const { app } = await developerApp(rt, request);
+    const credentials = await appCredentials(rt, app.organization, app.appId);
+    return ok(await Promise.all(credentials.map((credential) => apigeeCredential(rt, credential, app))));
+  });
+  router.get(`${KEYS}/:key`, async (request, rt) => {
+    const { app } = await developerApp(rt, request);
+    return ok(await apigeeCredential(rt, await requireCredential(rt, app, request.params.key!), app));
+  });
+  router.post(`${KEYS}/:key`, async (request, rt) => {
+    const { app } = await developerApp(rt, request);
+    const credential = await requireCredential(rt, app, request.params.key!);
+    const status = action(request, ['approve', 'revoke'] as const);
+    if (status) {
+      await setCredentialStatus(rt, credential, status === 'approve' ? 'approved' : 'revoked');
+      return noContent();
+    }
+    const { apiProducts } = jsonBody(request, addProductsInput);
+    return ok(await apigeeCredential(rt, await addCredentialProducts(rt, credential, apiProducts), app));
+  });
+  router.delete(`${KEYS}/:key`, async (request, rt) => {
+    const { app } = await developerApp(rt, request);
+    const credential = await requireCredential(rt, app, request.params.key!);
+    const view = await apigeeCredential(rt, credential, app);
+    await deleteCredential(rt, credential);
+    return ok(view);
+  });
+  router.get(`${KEYS}/:key/apiproducts/:product`, async (request, rt) => {
+    const { app } = await developerApp(rt, request);
+    const credential = await requireCredential(rt, app, request.params.key!);
+    const binding = credential.apiProducts.find((b) => b.apiproduct === request.params.product);
+    if (!binding) throw notFound(`API product ${request.params.product} is not bound to this key`);
+    return ok(binding);
+  });
+  router.post(`${KEYS}/:key/apiproducts/:product`, async (request, rt) => {
+    const { app } = await developerApp(rt, request);
+    const credential = await requireCredential(rt, app, request.params.key!);
+    const status = action(request, ['approve', 'revoke'] as const);
+    if (!status) throw badRequest('action=approve or action=revoke is required', 'invalid_action');
+    await setCredentialProductStatus(rt, credential, request.params.product!, status === 'approve' ? 'approved' : 'revoked');
+    return noContent();
+  });
+  router.delete(`${KEYS}/:key/apiproducts/:product`, async (request, rt) => {
+    const { app } = await developerApp(rt, request);
+    const credential = await requireCredential(rt, app, request.params.key!);
+    return ok(await apigeeCredential(rt, await removeCredentialProduct(rt, credential, request.params.product!), app));
+  });
+
+  router.get(`${BASE}/apps`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const params = listParams(request.query);
+    const { items, next } = await listPartition<StoredApp>(rt, org, 'APP#', params);
+    return page(
+      items.map((app) => app.appId),
+      next,
+      async () => ok({ app: await Promise.all(items.map((app) => appView(rt, app))) }),
+      params.expand,
+    );
+  });
+  router.get(`${BASE}/apps/:appId`, async (request, rt) => {
+    const org = await organizationOf(rt, request);
+    const app = await getApp(rt, org, request.params.appId!);
+    if (!app) throw notFound(`App ${request.params.appId} does not exist`);
+    return ok(await appView(rt, app));
+  });
+}
+
+export function registerConsumerRoutes(router: Router<Runtime>): void {
+  registerProductRoutes(router);
+  registerDeveloperRoutes(router);
+  registerAppRoutes(router);
+}

@@ -1,0 +1,61 @@
+// Why a credential (client secret, API key, access token) was refused. The code
+// that checks credentials only says what went wrong; the token endpoint turns
+// it into an RFC 6749 error and the proxy runtime into an Apigee fault.
+import { HttpError } from '../http/errors.js';
+
+export type CredentialFailure =
+  | 'invalid_client'
+  | 'invalid_key'
+  | 'key_expired'
+  | 'key_revoked'
+  | 'app_not_approved'
+  | 'developer_inactive'
+  | 'invalid_token'
+  | 'token_expired'
+  | 'token_revoked'
+  | 'insufficient_scope'
+  | 'invalid_scope';
+
+export class CredentialError extends Error {
+  constructor(
+    readonly reason: CredentialFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CredentialError';
+  }
+}
+
+export function isCredentialError(error: unknown): error is CredentialError {
+  return error instanceof CredentialError;
+}
+
+/** The challenge RFC 6749 section 5.2 asks for with a 401 `invalid_client`. */
+export const BASIC_CHALLENGE = 'Basic realm="tollgate", charset="UTF-8"';
+
+/** An RFC 6749 section 5.2 error for the token, introspection and revocation endpoints. */
+export function oauthError(status: number, code: string, description: string, headers?: Record<string, string>): HttpError {
+  return new HttpError(status, code, description, headers ? { headers } : {});
+}
+
+export const invalidRequest = (description: string) => oauthError(400, 'invalid_request', description);
+
+export const invalidClient = (description = 'Client authentication failed') =>
+  oauthError(401, 'invalid_client', description, { 'www-authenticate': BASIC_CHALLENGE });
+
+/** Maps a refused credential to the token endpoint's RFC 6749 error. */
+export function credentialToOAuthError(error: CredentialError): HttpError {
+  switch (error.reason) {
+    case 'invalid_scope':
+      return oauthError(400, 'invalid_scope', error.message);
+    case 'invalid_token':
+    case 'token_expired':
+    case 'token_revoked':
+    case 'insufficient_scope':
+      return oauthError(400, 'invalid_request', error.message);
+    default:
+      // Unknown, revoked or expired keys, unapproved apps and inactive developers
+      // all mean the client cannot authenticate.
+      return invalidClient(error.message);
+  }
+}

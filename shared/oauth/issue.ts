@@ -1,0 +1,87 @@
+// client_credentials issuance, used by POST /oauth/token and by the proxy
+// runtime's OAuthV2 GenerateAccessToken policy. The client lookup is cached per
+// container, so a warm request costs one HMAC and one ES256 signature.
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { SCOPE_TOKEN } from '../consumers/apigee.js';
+import { grantableScopes } from '../consumers/apps.js';
+import type { Consumer } from '../consumers/consumer-cache.js';
+import { secretMatches } from '../consumers/credential-crypto.js';
+import { checkConsumerUsable, lookupConsumer } from '../consumers/lookup.js';
+import type { Runtime } from '../runtime.js';
+import { CredentialError } from './errors.js';
+import { signingKeys, SIGNING_ALG } from './keys.js';
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from './verifier.js';
+
+export interface IssuedToken {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  claims: AccessTokenClaims;
+}
+
+const MAX_SECRET_LENGTH = 1024;
+
+/** Authenticates a client by consumer key and secret. Throws `invalid_client` without saying which part was wrong. */
+export async function authenticateClient(rt: Runtime, clientId: string, clientSecret: string): Promise<Consumer> {
+  const failed = () => new CredentialError('invalid_client', 'Client authentication failed');
+  if (typeof clientSecret !== 'string' || clientSecret.length === 0 || clientSecret.length > MAX_SECRET_LENGTH) throw failed();
+  const envelope = await rt.dataKey();
+  const consumer = typeof clientId === 'string' ? await lookupConsumer(rt, clientId, envelope) : undefined;
+  if (!consumer || !secretMatches(envelope, clientId, clientSecret, consumer.secretHash)) throw failed();
+  return consumer;
+}
+
+/**
+ * The scopes to grant: all grantable ones for a blank or absent request
+ * (SAP clients send a blank scope on purpose), else the requested ones, each
+ * of which must be grantable.
+ */
+export function resolveScope(requested: string | undefined, grantable: string[]): string[] {
+  if (requested === undefined || requested.trim() === '') return grantable;
+  const wanted = [...new Set(requested.split(' ').filter(Boolean))];
+  const malformed = wanted.find((scope) => !SCOPE_TOKEN.test(scope));
+  if (malformed !== undefined) throw new CredentialError('invalid_scope', 'The scope parameter is malformed');
+  const allowed = new Set(grantable);
+  const refused = wanted.filter((scope) => !allowed.has(scope));
+  if (refused.length) {
+    throw new CredentialError('invalid_scope', `Requested scope exceeds the scopes of the client's API products: ${refused.join(' ')}`);
+  }
+  return wanted;
+}
+
+/** client_credentials issuance used by POST /oauth/token AND by the proxy runtime's OAuthV2 GenerateAccessToken policy. */
+export async function issueClientCredentialsToken(
+  rt: Runtime,
+  input: { clientId: string; clientSecret: string; scope?: string; organization?: string },
+): Promise<IssuedToken> {
+  const consumer = await authenticateClient(rt, input.clientId, input.clientSecret);
+  if (input.organization !== undefined && consumer.organization !== input.organization) {
+    throw new CredentialError('invalid_client', 'Client authentication failed');
+  }
+  checkConsumerUsable(consumer);
+  if (consumer.products.length === 0) throw new CredentialError('app_not_approved', 'The app has no approved API product');
+  const scopes = resolveScope(input.scope, grantableScopes(consumer.products.map((p) => p.scopes), consumer.app.scopes));
+
+  const lifetimes = consumer.products.map((p) => p.accessTokenLifetimeSeconds).filter((s): s is number => s !== undefined);
+  const lifetime = lifetimes.length ? Math.min(...lifetimes) : rt.config.tokenLifetimeSeconds;
+  const iat = Math.floor(Date.now() / 1000);
+  const claims: AccessTokenClaims = {
+    iss: rt.config.issuer,
+    sub: consumer.consumerKey,
+    client_id: consumer.consumerKey,
+    ...(rt.config.tokenAudience ? { aud: rt.config.tokenAudience } : {}),
+    scope: scopes.join(' '),
+    api_products: consumer.products.map((p) => p.name),
+    jti: randomUUID(),
+    iat,
+    exp: iat + lifetime,
+    organization: consumer.organization,
+    developer_email: consumer.developer.email,
+    app_name: consumer.app.name,
+  };
+  const { kid, key } = await signingKeys(rt).signingKey();
+  const accessToken = await new SignJWT({ ...claims }).setProtectedHeader({ alg: SIGNING_ALG, kid, typ: ACCESS_TOKEN_TYPE }).sign(key);
+  return { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope: claims.scope, claims };
+}

@@ -1,0 +1,26 @@
+// Management of the token service's signing keys:
+//   GET  /v1/organizations/{org}/oauth/keys               the keys and their state
+//   POST /v1/organizations/{org}/oauth/keys?action=rotate a new active key
+// The keys belong to the whole deployment (one issuer), so only the
+// deployment's own organization (TOLLGATE_ORG) may rotate them.
+import { authenticateForOrg } from '../auth/platform.js';
+import { badRequest, forbidden } from '../http/errors.js';
+import { ok } from '../http/response.js';
+import type { Router } from '../http/router.js';
+import type { Runtime } from '../runtime.js';
+import { signingKeys } from './keys.js';
+
+export function registerSigningKeyRoutes(router: Router<Runtime>): void {
+  router.get('/v1/organizations/:org/oauth/keys', async (request, rt) => {
+    await authenticateForOrg(rt, request, request.params.org);
+    return ok({ keys: await signingKeys(rt).describe() }, { 'cache-control': 'no-store' });
+  });
+  router.post('/v1/organizations/:org/oauth/keys', async (request, rt) => {
+    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+    if (request.query.get('action') !== 'rotate') throw badRequest('action=rotate is required', 'invalid_action');
+    if (organization !== rt.config.defaultOrganization) {
+      throw forbidden(`Signing keys are shared by the whole deployment; only organization ${rt.config.defaultOrganization} may rotate them`);
+    }
+    return ok({ keys: await signingKeys(rt).rotate() }, { 'cache-control': 'no-store' });
+  });
+}

@@ -1,0 +1,162 @@
+// The revocation list: revoked access tokens (by jti, until they expire) and
+// revoked clients (by consumer-key fingerprint: every token issued to them up to
+// the revocation stops verifying). Items sit in their organization's partition
+// and are all indexed under one gsi1 partition ordered by revocation time, so a
+// container refreshes its copy with one Query for the newest entries every few
+// seconds instead of reading the table on every request.
+import { MAX_TOKEN_LIFETIME_SECONDS } from '../config.js';
+import { describeError, logger } from '../log.js';
+import type { Runtime } from '../runtime.js';
+import type { StoredItem } from '../store/table.js';
+
+export type RevocationKind = 'token' | 'client';
+
+interface RevocationItem extends StoredItem {
+  type: 'revocation';
+  kind: RevocationKind;
+  organization: string;
+  /** jti, or the fingerprint of the client's consumer key. */
+  subject: string;
+  /** Epoch milliseconds. */
+  revokedAt: number;
+  expiresAt: number;
+}
+
+const INDEX_PARTITION = 'REVOCATIONS';
+/** A copy older than this is refreshed in the background on the next use. */
+export const REVOCATION_REFRESH_MS = 2_000;
+/** A copy older than this is refreshed before it is used: the bound on how stale a check can be. */
+export const REVOCATION_MAX_STALE_MS = 5_000;
+/** Re-read entries this much older than the newest one seen, for clock skew and index lag. */
+const OVERLAP_MS = 30_000;
+const PAGE_SIZE = 200;
+/**
+ * How long a client revocation must be remembered: until every token issued
+ * before it has expired, including tokens signed by containers that had not
+ * seen it yet.
+ */
+const CLIENT_REVOCATION_SECONDS = MAX_TOKEN_LIFETIME_SECONDS + 120;
+
+const padded = (millis: number) => String(millis).padStart(15, '0');
+
+function revocationItem(kind: RevocationKind, organization: string, subject: string, expiresAt: number) {
+  const revokedAt = Date.now();
+  return {
+    pk: `ORG#${organization}`,
+    sk: `REVOKED#${kind}#${subject}`,
+    type: 'revocation' as const,
+    kind,
+    organization,
+    subject,
+    revokedAt,
+    expiresAt,
+    gsi1pk: INDEX_PARTITION,
+    gsi1sk: `${padded(revokedAt)}#${organization}#${kind}#${subject}`,
+  };
+}
+
+export class RevocationList {
+  /** jti -> token expiry (epoch seconds). */
+  private readonly tokens = new Map<string, number>();
+  /** client fingerprint -> revocation time (epoch ms) and when to forget it (epoch seconds). */
+  private readonly clients = new Map<string, { revokedAt: number; expiresAt: number }>();
+  private lastSync = 0;
+  private newestSeen = 0;
+  private syncing: Promise<void> | undefined;
+  /** Queries made; tests and benchmarks read it. */
+  refreshes = 0;
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** Makes sure the copy is fresh enough to answer; awaits a read only when it is too old. */
+  async fresh(): Promise<void> {
+    const age = Date.now() - this.lastSync;
+    // A negative age means the clock went back: refresh rather than trust the copy.
+    if (age >= 0 && age < REVOCATION_REFRESH_MS) return;
+    const sync = this.sync();
+    if (age < 0 || age >= REVOCATION_MAX_STALE_MS) {
+      await sync;
+      return;
+    }
+    sync.catch((error: unknown) => logger.warn('revocation list refresh failed', { error: describeError(error) }));
+  }
+
+  isTokenRevoked(jti: string): boolean {
+    const expiresAt = this.tokens.get(jti);
+    return expiresAt !== undefined && expiresAt * 1000 > Date.now();
+  }
+
+  /** When the client was last revoked (epoch ms), if it was within the token lifetime window. */
+  clientRevokedAt(fingerprint: string): number | undefined {
+    return this.clients.get(fingerprint)?.revokedAt;
+  }
+
+  /** Applies an entry this container wrote, without waiting for the next refresh. */
+  remember(item: Pick<RevocationItem, 'kind' | 'subject' | 'revokedAt' | 'expiresAt'>): void {
+    if (item.kind === 'token') this.tokens.set(item.subject, item.expiresAt);
+    else {
+      const known = this.clients.get(item.subject);
+      if (!known || known.revokedAt < item.revokedAt) this.clients.set(item.subject, { revokedAt: item.revokedAt, expiresAt: item.expiresAt });
+    }
+    this.newestSeen = Math.max(this.newestSeen, item.revokedAt);
+  }
+
+  private sync(): Promise<void> {
+    this.syncing ??= this.readNewest().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async readNewest(): Promise<void> {
+    const started = Date.now();
+    // Newest first; stop once entries are older than what the last refresh saw (minus the overlap).
+    const cutoff = this.newestSeen === 0 ? 0 : this.newestSeen - OVERLAP_MS;
+    let cursor: string | undefined;
+    let done = false;
+    do {
+      this.refreshes++;
+      const page = await this.rt.table.query<RevocationItem>(INDEX_PARTITION, {
+        index: 'gsi1',
+        descending: true,
+        limit: PAGE_SIZE,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const item of page.items) {
+        if (item.type !== 'revocation') continue;
+        if (item.revokedAt < cutoff) {
+          done = true;
+          break;
+        }
+        this.remember(item);
+      }
+      cursor = page.next;
+    } while (cursor && !done);
+    this.prune();
+    this.lastSync = started;
+  }
+
+  private prune(): void {
+    const nowSeconds = Date.now() / 1000;
+    for (const [jti, expiresAt] of this.tokens) if (expiresAt <= nowSeconds) this.tokens.delete(jti);
+    for (const [fingerprint, entry] of this.clients) if (entry.expiresAt <= nowSeconds) this.clients.delete(fingerprint);
+  }
+}
+
+export function revocationList(rt: Runtime): RevocationList {
+  return rt.service('oauth.revocation-list', () => new RevocationList(rt));
+}
+
+/** Records a revoked access token until it would have expired anyway. */
+export async function revokeTokenId(rt: Runtime, input: { organization: string; jti: string; exp: number }): Promise<void> {
+  const item = revocationItem('token', input.organization, input.jti, input.exp);
+  await rt.table.put(item);
+  revocationList(rt).remember(item);
+}
+
+/** Records that every token issued to this client until now is revoked. */
+export async function revokeClient(rt: Runtime, input: { organization: string; keyFingerprint: string }): Promise<void> {
+  const item = revocationItem('client', input.organization, input.keyFingerprint, Math.floor(Date.now() / 1000) + CLIENT_REVOCATION_SECONDS);
+  await rt.table.put(item);
+  revocationList(rt).remember(item);
+}

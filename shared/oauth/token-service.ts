@@ -1,0 +1,221 @@
+// The token function: POST /oauth/token (client_credentials), /oauth/introspect
+// (RFC 7662), /oauth/revoke (RFC 7009), RFC 8414 metadata and the JWKS. Every
+// answer carries CORS headers for any origin (client credentials are not
+// cookies, so no credentials mode), preflights included; errors use RFC 6749
+// section 5.2's shape.
+import { describeError, logger } from '../log.js';
+import { HttpError, isHttpError } from '../http/errors.js';
+import { errorResponse } from '../http/lambda.js';
+import { mediaType, type HttpRequest } from '../http/request.js';
+import { json, type HttpResponse } from '../http/response.js';
+import { Router } from '../http/router.js';
+import type { Consumer } from '../consumers/consumer-cache.js';
+import { checkConsumerUsable } from '../consumers/lookup.js';
+import type { Runtime } from '../runtime.js';
+import { readClientAuthentication, singleParameter, type ClientAuthentication } from './client-auth.js';
+import { credentialToOAuthError, CredentialError, invalidRequest, isCredentialError, oauthError } from './errors.js';
+import { authenticateClient, issueClientCredentialsToken, type IssuedToken } from './issue.js';
+import { signingKeys } from './keys.js';
+import { revokeTokenId } from './revocation.js';
+import { verifyAccessToken, verifySignedToken } from './verifier.js';
+
+const MAX_FORM_BYTES = 16 * 1024;
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+/** The error codes RFC 6749, 7009 and 7662 define; anything else is reported as invalid_request or server_error. */
+const OAUTH_CODES = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'unsupported_token_type',
+  'server_error',
+  'temporarily_unavailable',
+]);
+
+/** On every answer: CORS for any origin (no credentials mode), and the security headers that matter for JSON. */
+const RESPONSE_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'www-authenticate, x-request-id',
+  'x-content-type-options': 'nosniff',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'referrer-policy': 'no-referrer',
+};
+const DEFAULT_ALLOWED_HEADERS = 'authorization, content-type, accept';
+const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
+
+export function serverMetadata(issuer: string): Record<string, unknown> {
+  return {
+    issuer,
+    token_endpoint: `${issuer}/oauth/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    grant_types_supported: ['client_credentials'],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: AUTH_METHODS,
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+  };
+}
+
+/** The form body: empty is allowed (SAP clients send grant_type in the query), anything but a form is not. */
+function readForm(request: HttpRequest): URLSearchParams {
+  if (request.body.length === 0) return new URLSearchParams();
+  if (request.body.length > MAX_FORM_BYTES) throw oauthError(413, 'invalid_request', `Request body exceeds ${MAX_FORM_BYTES} bytes`);
+  if (mediaType(request) !== 'application/x-www-form-urlencoded') {
+    throw invalidRequest('Content-Type must be application/x-www-form-urlencoded');
+  }
+  return new URLSearchParams(request.body.toString('utf8'));
+}
+
+/** A parameter from the body or the query string; present in both, the two must agree. */
+function bodyOrQuery(form: URLSearchParams, query: URLSearchParams, name: string): string | undefined {
+  const inBody = singleParameter(form, name);
+  const inQuery = singleParameter(query, name);
+  if (inBody !== undefined && inQuery !== undefined && inBody !== inQuery) {
+    throw invalidRequest(`Parameter ${name} differs between the body and the query string`);
+  }
+  return inBody ?? inQuery;
+}
+
+/**
+ * Tries each reading of the presented credentials; only an authentication
+ * failure moves on to the next reading. Any other refusal (revoked key, bad
+ * scope) belongs to an authenticated client and is final.
+ */
+async function withClient<T>(auth: ClientAuthentication, attempt: (clientId: string, clientSecret: string) => Promise<T>): Promise<T> {
+  let failure: unknown;
+  for (const { clientId, clientSecret } of auth.candidates) {
+    try {
+      return await attempt(clientId, clientSecret);
+    } catch (error) {
+      if (!(isCredentialError(error) && error.reason === 'invalid_client')) throw error;
+      failure = error;
+    }
+  }
+  throw failure ?? new CredentialError('invalid_client', 'Client authentication failed');
+}
+
+async function authenticatedCaller(rt: Runtime, request: HttpRequest, form: URLSearchParams): Promise<Consumer> {
+  const auth = readClientAuthentication(request, form);
+  const consumer = await withClient(auth, (clientId, clientSecret) => authenticateClient(rt, clientId, clientSecret));
+  checkConsumerUsable(consumer);
+  return consumer;
+}
+
+async function token(request: HttpRequest, rt: Runtime): Promise<HttpResponse> {
+  const form = readForm(request);
+  for (const name of ['client_id', 'client_secret']) {
+    if (request.query.has(name)) throw invalidRequest('Client credentials must not be sent in the query string');
+  }
+  const grantType = bodyOrQuery(form, request.query, 'grant_type');
+  if (!grantType) throw invalidRequest('grant_type is required');
+  const scope = bodyOrQuery(form, request.query, 'scope');
+  if (grantType !== 'client_credentials') {
+    throw oauthError(400, 'unsupported_grant_type', 'Only the client_credentials grant is supported');
+  }
+  const auth = readClientAuthentication(request, form);
+  const issued: IssuedToken = await withClient(auth, (clientId, clientSecret) =>
+    issueClientCredentialsToken(rt, { clientId, clientSecret, ...(scope !== undefined ? { scope } : {}) }),
+  );
+  return json(
+    200,
+    { access_token: issued.access_token, token_type: issued.token_type, expires_in: issued.expires_in, scope: issued.scope },
+    NO_STORE,
+  );
+}
+
+async function introspect(request: HttpRequest, rt: Runtime): Promise<HttpResponse> {
+  const form = readForm(request);
+  const presented = singleParameter(form, 'token');
+  singleParameter(form, 'token_type_hint');
+  if (!presented) throw invalidRequest('token is required');
+  const caller = await authenticatedCaller(rt, request, form);
+  try {
+    // Tokens of other organizations are not the caller's to see: inactive.
+    const claims = await verifyAccessToken(rt, presented, { organization: caller.organization });
+    return json(200, { active: true, token_type: 'Bearer', ...claims }, NO_STORE);
+  } catch (error) {
+    if (isCredentialError(error)) return json(200, { active: false }, NO_STORE);
+    throw error;
+  }
+}
+
+async function revoke(request: HttpRequest, rt: Runtime): Promise<HttpResponse> {
+  const form = readForm(request);
+  const presented = singleParameter(form, 'token');
+  singleParameter(form, 'token_type_hint');
+  if (!presented) throw invalidRequest('token is required');
+  const caller = await authenticatedCaller(rt, request, form);
+  try {
+    const claims = await verifySignedToken(rt, presented, caller.organization);
+    // Only the client a token was issued to may revoke it. Any other token is
+    // treated as unknown (RFC 7009 answers 200), so the endpoint reveals nothing about it.
+    if (claims.client_id === caller.consumerKey) {
+      await revokeTokenId(rt, { organization: claims.organization, jti: claims.jti, exp: claims.exp });
+    }
+  } catch (error) {
+    if (!isCredentialError(error)) throw error;
+  }
+  return { status: 200, headers: NO_STORE };
+}
+
+export function tokenRouter(): Router<Runtime> {
+  const router = new Router<Runtime>();
+  const metadata = async (_request: HttpRequest, rt: Runtime) => json(200, serverMetadata(rt.config.issuer), { 'cache-control': 'public, max-age=3600' });
+  router.get('/.well-known/oauth-authorization-server', metadata);
+  // RFC 8414 section 3: an issuer with a path is discovered at the well-known URI followed by that path.
+  router.get('/.well-known/oauth-authorization-server/*issuerPath', metadata);
+  router.get('/.well-known/jwks.json', async (_request, rt) =>
+    json(200, await signingKeys(rt).jwks(), { 'cache-control': 'public, max-age=300' }),
+  );
+  router.post('/oauth/token', token);
+  router.post('/oauth/introspect', introspect);
+  router.post('/oauth/revoke', revoke);
+  return router;
+}
+
+function preflight(request: HttpRequest): HttpResponse {
+  const requested = request.headers['access-control-request-headers']?.trim() ?? '';
+  const allowHeaders = requested && requested.length <= 1024 && HEADER_LIST.test(requested) ? requested : DEFAULT_ALLOWED_HEADERS;
+  return {
+    status: 204,
+    headers: {
+      'access-control-allow-methods': 'GET, POST, OPTIONS',
+      'access-control-allow-headers': allowHeaders,
+      'access-control-max-age': '600',
+      vary: 'access-control-request-headers',
+    },
+  };
+}
+
+/** Any error as an RFC 6749 section 5.2 error: stable codes, no internals. */
+function toOAuthError(error: unknown): HttpError {
+  if (isCredentialError(error)) return credentialToOAuthError(error);
+  if (isHttpError(error)) {
+    if (OAUTH_CODES.has(error.code)) return error;
+    const code = error.status >= 500 ? 'server_error' : 'invalid_request';
+    return new HttpError(error.status, code, error.message, error.headers ? { headers: error.headers } : {});
+  }
+  logger.error('unhandled error', { error: describeError(error) });
+  return new HttpError(500, 'server_error', 'Internal error');
+}
+
+export function tokenService(router: Router<Runtime> = tokenRouter()) {
+  return async (request: HttpRequest, rt: Runtime): Promise<HttpResponse> => {
+    let response: HttpResponse;
+    if (request.method === 'OPTIONS') response = preflight(request);
+    else {
+      try {
+        response = await router.handle(request, rt);
+      } catch (error) {
+        response = errorResponse(toOAuthError(error), 'oauth', request.requestId);
+      }
+    }
+    response.headers = { ...response.headers, ...RESPONSE_HEADERS };
+    return response;
+  };
+}

@@ -1,0 +1,129 @@
+// Access-token verification, shared by introspection and the proxy runtime's
+// VerifyAccessToken: local ES256 signature check against the cached key set,
+// expiry and issuer, then the cached revocation list and scopes. A warm call
+// reads neither the table nor the secret store.
+import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
+import { keyFingerprint } from '../consumers/credential-crypto.js';
+import type { Runtime } from '../runtime.js';
+import { CredentialError } from './errors.js';
+import { signingKeys, SIGNING_ALG } from './keys.js';
+import { revocationList } from './revocation.js';
+
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  client_id: string;
+  aud?: string | string[];
+  /** Space-separated. */
+  scope: string;
+  /** Product names. */
+  api_products: string[];
+  jti: string;
+  iat: number;
+  exp: number;
+  /** The organization the app belongs to. */
+  organization: string;
+  developer_email?: string;
+  app_name?: string;
+}
+
+/** Header `typ` of Tollgate access tokens (RFC 9068). */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+const MAX_TOKEN_LENGTH = 8192;
+
+const invalidToken = (message = 'Invalid access token') => new CredentialError('invalid_token', message);
+
+function claimsFrom(payload: Record<string, unknown>): AccessTokenClaims {
+  const { iss, sub, client_id, aud, scope, api_products, jti, iat, exp, organization, developer_email, app_name } = payload;
+  const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+  const valid =
+    isString(iss) &&
+    isString(sub) &&
+    isString(client_id) &&
+    typeof scope === 'string' &&
+    Array.isArray(api_products) &&
+    api_products.every((name) => typeof name === 'string') &&
+    isString(jti) &&
+    typeof iat === 'number' &&
+    typeof exp === 'number' &&
+    isString(organization) &&
+    (developer_email === undefined || typeof developer_email === 'string') &&
+    (app_name === undefined || typeof app_name === 'string');
+  if (!valid) throw invalidToken('The access token lacks required claims');
+  return {
+    iss,
+    sub,
+    client_id,
+    ...(aud !== undefined ? { aud: aud as string | string[] } : {}),
+    scope,
+    api_products: api_products as string[],
+    jti,
+    iat,
+    exp,
+    organization,
+    ...(developer_email !== undefined ? { developer_email } : {}),
+    ...(app_name !== undefined ? { app_name } : {}),
+  };
+}
+
+/**
+ * Checks signature, algorithm, type, issuer, audience (when configured) and
+ * expiry, and optionally the organization; no revocation check.
+ */
+export async function verifySignedToken(rt: Runtime, token: string, organization?: string): Promise<AccessTokenClaims> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+  const keys = signingKeys(rt);
+  let claims: AccessTokenClaims;
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      async (header: JWTHeaderParameters) => {
+        if (header.alg !== SIGNING_ALG || typeof header.kid !== 'string') throw invalidToken('Unsupported token signature');
+        const key = await keys.verificationKey(header.kid);
+        if (!key) throw invalidToken('The access token was signed with an unknown key');
+        return key;
+      },
+      {
+        algorithms: [SIGNING_ALG],
+        issuer: rt.config.issuer,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+        ...(rt.config.tokenAudience ? { audience: rt.config.tokenAudience } : {}),
+      },
+    );
+    claims = claimsFrom(payload as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof CredentialError) throw error;
+    if (error instanceof errors.JWTExpired) throw new CredentialError('token_expired', 'The access token has expired');
+    throw invalidToken();
+  }
+  if (organization !== undefined && claims.organization !== organization) throw invalidToken();
+  return claims;
+}
+
+/**
+ * Verifies signature (cached JWKS, no DynamoDB read when warm), expiry,
+ * issuer, revocation (cached revocation list), and, when given, that every
+ * scope in `requiredScopes` is granted.
+ */
+export async function verifyAccessToken(
+  rt: Runtime,
+  token: string,
+  options: { requiredScopes?: string[]; organization?: string } = {},
+): Promise<AccessTokenClaims> {
+  const claims = await verifySignedToken(rt, token, options.organization);
+  const revocations = revocationList(rt);
+  await revocations.fresh();
+  if (revocations.isTokenRevoked(claims.jti)) throw new CredentialError('token_revoked', 'The access token has been revoked');
+  const clientRevokedAt = revocations.clientRevokedAt(keyFingerprint(await rt.dataKey(), claims.client_id));
+  // Seconds resolution of iat: a token issued in the same second as a revocation counts as revoked.
+  if (clientRevokedAt !== undefined && claims.iat * 1000 <= clientRevokedAt) {
+    throw new CredentialError('token_revoked', 'The client this token was issued to has been revoked');
+  }
+  if (options.requiredScopes?.length) {
+    const granted = new Set(claims.scope.split(' ').filter(Boolean));
+    const missing = options.requiredScopes.filter((scope) => !granted.has(scope));
+    if (missing.length) throw new CredentialError('insufficient_scope', `The access token lacks the scope ${missing.join(' ')}`);
+  }
+  return claims;
+}
