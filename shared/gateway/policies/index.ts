@@ -7,10 +7,12 @@ import { cors } from './cors.js';
 import { extractVariables } from './extract-variables.js';
 import { jsonThreatProtection } from './json-threat-protection.js';
 import { keyValueMapOperations } from './key-value-map-operations.js';
+import { oauthV2 } from './oauth-v2.js';
 import { openConnectors } from './open-connectors.js';
 import { quota } from './quota.js';
 import { raiseFault } from './raise-fault.js';
 import { spikeArrest } from './spike-arrest.js';
+import { verifyApiKeyPolicy } from './verify-api-key.js';
 
 const definitions = [
   spikeArrest,
@@ -23,6 +25,8 @@ const definitions = [
   cors,
   jsonThreatProtection,
   openConnectors,
+  verifyApiKeyPolicy,
+  oauthV2,
 ] as PolicyDefinition[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));

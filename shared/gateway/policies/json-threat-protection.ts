@@ -16,7 +16,7 @@ const schema = z.object({
   stringValueLength: limit,
 });
 
-type Limits = z.infer<typeof schema>;
+type Limits = Omit<z.infer<typeof schema>, 'source'>;
 
 interface Frame {
   kind: 'object' | 'array';

@@ -1,0 +1,89 @@
+// VerifyAPIKey: checks the app's consumer key (from any variable, usually a
+// query parameter or header) against the developer apps of this proxy's
+// organization and their API products, and exposes the app, developer and
+// product quota settings as flow variables. Cached per container by the
+// consumer lookup: a warm call reads nothing from the store.
+import { z } from 'zod';
+import { productAllowsProxy } from '../../consumers/products.js';
+import { verifyApiKey } from '../../consumers/verify-api-key.js';
+import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
+import type { Exchange } from '../exchange.js';
+import type { Fault } from '../faults.js';
+import { definePolicy } from '../policy.js';
+import { stringify } from '../template.js';
+import { policyFault } from './common.js';
+
+const schema = z.object({
+  apiKey: z.object({ ref: z.string().min(1) }).default({ ref: 'request.queryparam.apikey' }),
+});
+
+const FAULTS: Partial<Record<CredentialFailure, [string, string, string]>> = {
+  invalid_key: ['InvalidApiKey', 'oauth.v2.InvalidApiKey', 'Invalid ApiKey'],
+  key_expired: ['ConsumerKeyExpired', 'keymanagement.service.consumer_key_expired', 'Consumer key has expired'],
+  key_revoked: ['ApiKeyNotApproved', 'oauth.v2.ApiKeyNotApproved', 'ApiKey not approved'],
+  app_not_approved: ['app_not_approved', 'keymanagement.service.invalid_client-app_not_approved', 'The app is not approved'],
+  developer_inactive: ['DeveloperStatusNotActive', 'keymanagement.service.DeveloperStatusNotActive', 'Developer is inactive'],
+};
+
+function credentialFault(reason: CredentialFailure): Fault {
+  const [name, code, message] = FAULTS[reason] ?? FAULTS.invalid_key!;
+  return policyFault(name, code, 401, message);
+}
+
+/** The variables Apigee sets after a successful key or token check. */
+export function setConsumerVariables(
+  exchange: Exchange,
+  prefix: string,
+  values: { clientId: string; appName: string; appId?: string; developerEmail?: string; developerId?: string; product?: { name: string; quota?: { limit: number; interval: number; timeUnit: string } } },
+): void {
+  const set = (name: string, value: unknown) => {
+    if (value === undefined) return;
+    exchange.set(name, value);
+    if (prefix) exchange.set(`${prefix}.${name}`, value);
+  };
+  set('client_id', values.clientId);
+  set('app.name', values.appName);
+  set('developer.app.name', values.appName);
+  set('app.id', values.appId);
+  set('developer.email', values.developerEmail);
+  set('developer.id', values.developerId);
+  set('apiproduct.name', values.product?.name);
+  if (values.product?.quota) {
+    set('apiproduct.developer.quota.limit', values.product.quota.limit);
+    set('apiproduct.developer.quota.interval', values.product.quota.interval);
+    set('apiproduct.developer.quota.timeunit', values.product.quota.timeUnit);
+  }
+}
+
+export const verifyApiKeyPolicy = definePolicy({
+  type: 'VerifyAPIKey',
+  schema,
+  execute: async ({ config, exchange, deployment, rt, policy }) => {
+    const raw = exchange.get(config.apiKey.ref);
+    const key = raw === undefined || raw === null ? '' : stringify(raw);
+    if (!key) {
+      throw policyFault('FailedToResolveAPIKey', 'oauth.v2.FailedToResolveAPIKey', 401, `Failed to resolve API Key variable ${config.apiKey.ref}`);
+    }
+    let verified;
+    try {
+      verified = await verifyApiKey(rt, key);
+    } catch (error) {
+      if (isCredentialError(error)) throw credentialFault(error.reason);
+      throw error;
+    }
+    // A key of another organization is simply unknown here.
+    if (verified.organization !== deployment.organization) throw credentialFault('invalid_key');
+    const product = verified.products.find((candidate) => productAllowsProxy(candidate, deployment.apiName, deployment.environment));
+    if (!product) {
+      throw policyFault('InvalidApiKeyForGivenResource', 'oauth.v2.InvalidApiKeyForGivenResource', 401, 'Invalid ApiKey for given resource');
+    }
+    setConsumerVariables(exchange, `verifyapikey.${policy.name}`, {
+      clientId: verified.consumerKey,
+      appName: verified.app.name,
+      appId: verified.app.appId,
+      developerEmail: verified.developer.email,
+      developerId: verified.developer.developerId,
+      product,
+    });
+  },
+});
