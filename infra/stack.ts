@@ -29,6 +29,7 @@ interface FunctionSpec {
 const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
   platform: { memorySize: 1024, timeout: Duration.seconds(29), description: 'Management and connectors API', writesSecrets: true },
   proxy: { memorySize: 1024, timeout: Duration.seconds(29), description: 'API proxy runtime', writesSecrets: false },
+  callback: { memorySize: 512, timeout: Duration.seconds(29), description: 'Hosted OAuth callback for connector instances', writesSecrets: false },
 };
 
 export interface TollgateStackProps extends StackProps {

@@ -1,4 +1,5 @@
 // The Lambda handler modules the local server calls, by function name.
+import { handler as callback } from '../functions/callback/handler.js';
 import { handler as platform } from '../functions/platform/handler.js';
 import { handler as proxy } from '../functions/proxy/handler.js';
 import type { FunctionName } from '../shared/http/api-routes.js';
@@ -7,4 +8,5 @@ import type { LambdaHandler } from './server.js';
 export const localHandlers: Record<FunctionName, LambdaHandler> = {
   platform: platform as unknown as LambdaHandler,
   proxy: proxy as unknown as LambdaHandler,
+  callback: callback as unknown as LambdaHandler,
 };

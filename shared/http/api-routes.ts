@@ -3,7 +3,7 @@
 // both always agree. More specific resources come first, as API Gateway
 // prefers them over greedy `{proxy+}` matches.
 
-export type FunctionName = 'platform' | 'proxy';
+export type FunctionName = 'platform' | 'proxy' | 'callback';
 
 export interface ApiRoute {
   resource: string;
@@ -19,6 +19,10 @@ export const API_ROUTES: ApiRoute[] = [
   { resource: '/healthz', methods: ['GET'], function: 'platform' },
   { resource: '/v1/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/apiportal/{proxy+}', methods: ['ANY'], function: 'platform' },
+  { resource: '/elements/api-v2/oauth/callback', methods: ['GET', 'ANY'], function: 'callback' },
+  // API Gateway does not fall back from a static branch to a greedy sibling, so
+  // the rest of /elements/api-v2 needs its own greedy resource.
+  { resource: '/elements/api-v2/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/elements/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/{proxy+}', methods: ['ANY'], function: 'proxy' },
   { resource: '/', methods: ['ANY'], function: 'proxy' },

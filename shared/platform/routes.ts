@@ -4,10 +4,12 @@ import { Router } from '../http/router.js';
 import { ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
 import { registerOrganizationRoutes } from './organization-routes.js';
+import { registerConnectorRoutes } from '../connectors/routes.js';
 
 export function platformRouter(): Router<Runtime> {
   const router = new Router<Runtime>();
   router.get('/healthz', async () => ok({ status: 'ok' }, { 'cache-control': 'no-store' }));
   registerOrganizationRoutes(router);
+  registerConnectorRoutes(router);
   return router;
 }
