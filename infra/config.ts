@@ -26,7 +26,6 @@ export const DEFAULT_THROTTLES: Record<string, Throttle> = {
   '/elements/api-v2/oauth/callback/GET': { rateLimit: 10, burstLimit: 20 },
   '/v1/{proxy+}/*': { rateLimit: 50, burstLimit: 25 },
   '/elements/{proxy+}/*': { rateLimit: 100, burstLimit: 50 },
-  '/elements/api-v2/{proxy+}/*': { rateLimit: 100, burstLimit: 50 },
   '/{proxy+}/*': { rateLimit: 1000, burstLimit: 500 },
 };
 

@@ -20,9 +20,6 @@ export const API_ROUTES: ApiRoute[] = [
   { resource: '/v1/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/apiportal/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/elements/api-v2/oauth/callback', methods: ['GET', 'ANY'], function: 'callback' },
-  // API Gateway does not fall back from a static branch to a greedy sibling, so
-  // the rest of /elements/api-v2 needs its own greedy resource.
-  { resource: '/elements/api-v2/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/elements/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/{proxy+}', methods: ['ANY'], function: 'proxy' },
   { resource: '/', methods: ['ANY'], function: 'proxy' },

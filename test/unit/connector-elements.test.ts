@@ -9,6 +9,7 @@ import { elementSchema, fillTemplate, placeholders } from '../../shared/connecto
 import { authorizationUrl, basicClientAuthorization, createPkce, formEncode, pkceChallenge } from '../../shared/connectors/oauth.js';
 import { isAllowedRedirect, parseOriginPattern } from '../../shared/connectors/redirect-origins.js';
 import { encodePathSegment } from '../../shared/connectors/resource-proxy.js';
+import { matchResource } from '../../shared/http/api-routes.js';
 
 const minimal = {
   key: 'acme-crm',
@@ -199,5 +200,14 @@ describe('OAuth client helpers', () => {
     expect(encodePathSegment("users('a b')")).toBe("users('a%20b')");
     expect(encodePathSegment('a/b?c#d')).toBe('a%2Fb%3Fc%23d');
     expect(encodePathSegment('me@x:1')).toBe('me@x:1');
+  });
+});
+
+describe('API Gateway resources', () => {
+  it('sends the hosted callback to the callback function and the rest of /elements to the platform', () => {
+    expect(matchResource('/elements/api-v2/oauth/callback')?.route.function).toBe('callback');
+    expect(matchResource('/elements/api-v2/oauth/callbacks')?.route.function).toBe('platform');
+    expect(matchResource('/elements/api-v2/instances/1')?.route.function).toBe('platform');
+    expect(matchResource('/elements/api-v2/me/messages')?.route.function).toBe('platform');
   });
 });
