@@ -224,6 +224,23 @@ export async function deleteInstance(rt: Runtime, item: InstanceItem): Promise<v
 
 export const refreshLeaseKeys = (org: string, id: number) => ({ pk: `ORG#${org}`, sk: `INSTANCE#${String(id).padStart(10, '0')}#LEASE` });
 
+/** One GSI query per token and container at a time; concurrent misses share it. */
+function loadByLookup(rt: Runtime, lookup: string): Promise<InstanceItem | undefined> {
+  const pending = rt.service('connectors:instance-lookups', () => new Map<string, Promise<InstanceItem | undefined>>());
+  const running = pending.get(lookup);
+  if (running) return running;
+  const load = rt.table
+    .query<InstanceItem>(lookup, { index: 'gsi1', limit: 2 })
+    .then((page) => {
+      const found = page.items.find((candidate) => candidate.type === 'connectorInstance');
+      if (found) tokenCache(rt).set(lookup, found);
+      return found;
+    })
+    .finally(() => pending.delete(lookup));
+  pending.set(lookup, load);
+  return load;
+}
+
 /**
  * The instance an `Element <token>` addresses, if it belongs to `org`. Looked
  * up by fingerprint, then checked against the sealed copy in constant time;
@@ -233,13 +250,8 @@ export async function findInstanceByToken(rt: Runtime, org: string, token: strin
   if (token.length < 16 || token.length > 512) return undefined;
   const envelope = await rt.dataKey();
   const lookup = instanceTokenLookup(envelope.fingerprint(token));
-  let item = tokenCache(rt).get(lookup);
-  if (!item) {
-    const page = await rt.table.query<InstanceItem>(lookup, { index: 'gsi1', limit: 2 });
-    item = page.items.find((candidate) => candidate.type === 'connectorInstance');
-    if (!item) return undefined;
-    tokenCache(rt).set(lookup, item);
-  }
+  const item = tokenCache(rt).get(lookup) ?? (await loadByLookup(rt, lookup));
+  if (!item) return undefined;
   if (item.organization !== org) return undefined;
   const stored = envelope.decryptText(item.sealedToken, tokenContext(item.organization, item.id));
   return safeEqual(token, stored) ? item : undefined;
