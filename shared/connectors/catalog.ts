@@ -148,7 +148,7 @@ export async function replaceCustomElement(rt: Runtime, org: string, keyOrId: st
   const item = await requireCustom(rt, org, keyOrId);
   const parsed = validate(elementSchema, body);
   if (parsed.key !== item.definition.key) {
-    throw validationKeyMismatch(item.definition.key);
+    throw keyChangeRefused(item.definition.key);
   }
   const definition = { ...parsed, id: item.definition.id };
   await rt.table.replace<ElementItem>({ ...item, definition }, item.version);
@@ -156,7 +156,7 @@ export async function replaceCustomElement(rt: Runtime, org: string, keyOrId: st
   return { definition, private: true };
 }
 
-function validationKeyMismatch(key: string) {
+function keyChangeRefused(key: string) {
   return conflict(`The element key cannot change (it is "${key}"); create a new element instead`, 'element_key_immutable');
 }
 

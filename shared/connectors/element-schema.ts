@@ -202,6 +202,9 @@ export const elementSchema = z
         ctx.addIssue({ code: 'custom', path: ['configuration', index, 'key'], message: `${field.key} is set by Tollgate` });
       }
     });
+    if (element.authentication.type === 'apiKey' && keys.has(element.authentication.configKey)) {
+      ctx.addIssue({ code: 'custom', path: ['authentication', 'configKey'], message: 'must not also be a configuration field: the API key is always secret' });
+    }
     const names = new Set<string>();
     element.resources.forEach((item, index) => {
       if (names.has(item.name)) ctx.addIssue({ code: 'custom', path: ['resources', index, 'name'], message: 'duplicate resource name' });

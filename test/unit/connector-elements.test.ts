@@ -121,6 +121,15 @@ describe('element schema', () => {
       ]),
     );
   });
+  it('keeps the API key out of the public configuration fields', () => {
+    expect(
+      issuesOf({
+        ...minimal,
+        authentication: { type: 'apiKey', configKey: 'token' },
+        configuration: [{ key: 'token', label: 'Token' }],
+      }),
+    ).toEqual(['authentication.configKey: must not also be a configuration field: the API key is always secret']);
+  });
 });
 
 describe('allowed redirect origins', () => {
