@@ -8,7 +8,7 @@
 // every refusal of the hosted flow. No response may carry a vendor token or
 // a client secret.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { proxyResourceCall } from '../../shared/connectors/resource-proxy.js';
 import type { HttpRequest } from '../../shared/http/request.js';
 import { Runtime } from '../../shared/runtime.js';
@@ -94,7 +94,20 @@ function resourceRequest(): HttpRequest {
   };
 }
 
+// Everything the platform logs during this file (at INFO, set before the logger
+// exists), to prove no credential reaches the logs.
+vi.hoisted(() => {
+  process.env.LOG_LEVEL = 'INFO';
+});
+const logLines: string[] = [];
+
 beforeAll(async () => {
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      logLines.push(String(chunk));
+      return true;
+    });
+  }
   platform = await startPlatform();
   const vendor = await startVendor(async (request, res) => {
     const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
@@ -152,11 +165,20 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const secrets = [...as.issuedTokens, ...rs.seenTokens, HOSTED_CLIENT.secret, APP_CLIENT.secret];
+  vi.mocked(process.stdout.write).mockRestore();
+  vi.mocked(process.stderr.write).mockRestore();
+  const secrets = [...as.issuedTokens, ...rs.seenTokens, HOSTED_CLIENT.secret, APP_CLIENT.secret, platform.auth.split(', ')[0]!.slice(5)];
   expect(as.issuedTokens.length).toBeGreaterThan(5);
   for (const response of responses) {
     for (const secret of secrets) expect(response.text).not.toContain(secret);
     expect(response.headers.get('location') ?? '').not.toContain(HOSTED_CLIENT.secret);
+  }
+  const logs = logLines.join('');
+  expect(logs).toContain('connector access token refreshed');
+  expect(logs).toContain('connector token refresh refused by the vendor');
+  for (const secret of secrets) expect(logs).not.toContain(secret);
+  for (const instance of responses.map((r) => r.json?.token).filter((t): t is string => typeof t === 'string')) {
+    expect(logs).not.toContain(instance);
   }
   await as.close();
   await rs.close();
