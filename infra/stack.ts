@@ -30,6 +30,7 @@ const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
   platform: { memorySize: 1024, timeout: Duration.seconds(29), description: 'Management and connectors API', writesSecrets: true },
   proxy: { memorySize: 1024, timeout: Duration.seconds(29), description: 'API proxy runtime', writesSecrets: false },
   token: { memorySize: 1024, timeout: Duration.seconds(15), description: 'OAuth 2.0 token service', writesSecrets: true },
+  callback: { memorySize: 512, timeout: Duration.seconds(29), description: 'Hosted OAuth callback for connector instances', writesSecrets: false },
 };
 
 export interface TollgateStackProps extends StackProps {

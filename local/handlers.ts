@@ -1,4 +1,5 @@
 // The Lambda handler modules the local server calls, by function name.
+import { handler as callback } from '../functions/callback/handler.js';
 import { handler as platform } from '../functions/platform/handler.js';
 import { handler as proxy } from '../functions/proxy/handler.js';
 import { handler as token } from '../functions/token/handler.js';
@@ -9,4 +10,5 @@ export const localHandlers: Record<FunctionName, LambdaHandler> = {
   platform: platform as unknown as LambdaHandler,
   proxy: proxy as unknown as LambdaHandler,
   token: token as unknown as LambdaHandler,
+  callback: callback as unknown as LambdaHandler,
 };

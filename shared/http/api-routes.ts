@@ -3,7 +3,7 @@
 // both always agree. More specific resources come first, as API Gateway
 // prefers them over greedy `{proxy+}` matches.
 
-export type FunctionName = 'platform' | 'proxy' | 'token';
+export type FunctionName = 'platform' | 'proxy' | 'token' | 'callback';
 
 export interface ApiRoute {
   resource: string;
@@ -19,6 +19,7 @@ export const API_ROUTES: ApiRoute[] = [
   { resource: '/healthz', methods: ['GET'], function: 'platform' },
   { resource: '/v1/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/apiportal/{proxy+}', methods: ['ANY'], function: 'platform' },
+  { resource: '/elements/api-v2/oauth/callback', methods: ['GET', 'ANY'], function: 'callback' },
   { resource: '/elements/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/oauth/token', methods: ['POST', 'ANY'], function: 'token' },
   { resource: '/oauth/{proxy+}', methods: ['ANY'], function: 'token' },

@@ -1,23 +1,71 @@
 // `GET /v1/organizations/{org}`: the caller's organization, Apigee Edge style.
+// `POST /v1/organizations/{org}` updates its settings (Apigee's properties list).
+import { z } from 'zod';
 import { authenticateForOrg } from '../auth/platform.js';
-import { getOrganization } from '../auth/organizations.js';
-import { notFound } from '../http/errors.js';
+import { getOrganization, orgKeys, type Organization } from '../auth/organizations.js';
+import { formatOriginPattern, parseOriginPattern } from '../connectors/redirect-origins.js';
+import { jsonBody } from '../http/body.js';
+import { notFound, unprocessable } from '../http/errors.js';
 import { ok } from '../http/response.js';
 import type { Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
+
+function organizationView(org: Organization) {
+  return {
+    name: org.name,
+    type: 'paid',
+    environments: org.environments,
+    createdAt: Date.parse(org.createdAt),
+    lastModifiedAt: Date.parse(org.updatedAt),
+    properties: { property: [{ name: 'allowedRedirectOrigins', value: org.allowedRedirectOrigins.join(',') }] },
+  };
+}
+
+const organizationUpdate = z.object({
+  properties: z.object({
+    property: z.array(z.object({ name: z.string().min(1).max(200), value: z.string().max(8192) })).max(50),
+  }),
+});
+
+/** Known organization properties and how each value is checked. */
+function allowedRedirectOrigins(value: string, index: number): string[] {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const problems = entries.filter((entry) => !parseOriginPattern(entry));
+  if (problems.length || entries.length > 50) {
+    throw unprocessable(`allowedRedirectOrigins must be up to 50 comma-separated origins (scheme://host[:port|:*]); invalid: ${problems.join(', ')}`, [
+      { path: `properties.property.${index}.value`, message: 'must be comma-separated origins like https://app.example.com or http://localhost:*' },
+    ]);
+  }
+  return [...new Set(entries.map((entry) => formatOriginPattern(parseOriginPattern(entry)!)))];
+}
 
 export function registerOrganizationRoutes(router: Router<Runtime>): void {
   router.get('/v1/organizations/:org', async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     const org = await getOrganization(rt, organization);
     if (!org) throw notFound(`Organization ${organization} not found`);
-    return ok({
-      name: org.name,
-      type: 'paid',
-      environments: org.environments,
-      createdAt: Date.parse(org.createdAt),
-      lastModifiedAt: Date.parse(org.updatedAt),
-      properties: { property: [{ name: 'allowedRedirectOrigins', value: org.allowedRedirectOrigins.join(',') }] },
+    return ok(organizationView(org));
+  });
+
+  router.post('/v1/organizations/:org', async (request, rt) => {
+    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+    const update = jsonBody(request, organizationUpdate);
+    let origins: string[] | undefined;
+    update.properties.property.forEach((property, index) => {
+      if (property.name === 'allowedRedirectOrigins') origins = allowedRedirectOrigins(property.value, index);
+      else {
+        throw unprocessable(`Unknown organization property ${property.name}`, [
+          { path: `properties.property.${index}.name`, message: 'unknown property; known: allowedRedirectOrigins' },
+        ]);
+      }
     });
+    const updated = await rt.table.modify<Organization>(orgKeys(organization), (current) => ({
+      ...current,
+      ...(origins !== undefined ? { allowedRedirectOrigins: origins } : {}),
+    }));
+    return ok(organizationView(updated));
   });
 }

@@ -9,6 +9,7 @@ import { registerProxyRoutes } from '../management/proxy-routes.js';
 import { registerOrganizationRoutes } from './organization-routes.js';
 import { registerConsumerRoutes } from '../consumers/routes.js';
 import { registerSigningKeyRoutes } from '../oauth/key-routes.js';
+import { registerConnectorRoutes } from '../connectors/routes.js';
 
 export function platformRouter(): Router<Runtime> {
   const router = new Router<Runtime>();
@@ -19,5 +20,6 @@ export function platformRouter(): Router<Runtime> {
   registerProviderRoutes(router);
   registerConsumerRoutes(router);
   registerSigningKeyRoutes(router);
+  registerConnectorRoutes(router);
   return router;
 }

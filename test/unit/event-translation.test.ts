@@ -14,7 +14,7 @@ const capture: LambdaHandler = async (event, context) => {
   remaining = context.getRemainingTimeInMillis();
   return reply;
 };
-const server = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture } });
+const server = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture } });
 let base = '';
 
 beforeAll(async () => {
@@ -112,6 +112,9 @@ describe('proxy result -> response', () => {
         token: async () => {
           throw new Error('boom');
         },
+        callback: async () => {
+          throw new Error('boom');
+        },
       },
     });
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
@@ -122,7 +125,7 @@ describe('proxy result -> response', () => {
   });
 
   it('refuses bodies over the API Gateway limit with 413', async () => {
-    const small = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture }, maxBodyBytes: 10 });
+    const small = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture }, maxBodyBytes: 10 });
     await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
     const response = await fetch(`http://127.0.0.1:${(small.address() as AddressInfo).port}/x`, {
       method: 'POST',

@@ -1,0 +1,280 @@
+// Connector instances: one authenticated connection between a user's vendor
+// account and an element. The record lives under its organization; the
+// instance token is found through GSI1 by its keyed fingerprint. The token
+// itself and the vendor credentials are sealed with the data key, bound to
+// the organization and instance id, and never leave through the API except
+// the instance token, which its owner may read back (as in Open Connectors).
+import { randomBytes } from 'node:crypto';
+import { safeEqual } from '../crypto/compare.js';
+import type { Envelope } from '../crypto/envelope.js';
+import { logger } from '../log.js';
+import type { Runtime } from '../runtime.js';
+import type { StoredItem } from '../store/table.js';
+import { TtlCache } from './cache.js';
+import type { ResolvedElement } from './catalog.js';
+
+export interface VendorCredentials {
+  clientId?: string;
+  clientSecret?: string;
+  accessToken?: string;
+  refreshToken?: string;
+  tokenType?: string;
+  /** Access token expiry, epoch milliseconds. */
+  expiresAt?: number;
+  scope?: string;
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  /** Values of the element's secret configuration fields. */
+  secrets?: Record<string, string>;
+}
+
+export interface ValidationError {
+  code: string;
+  message: string;
+  at: string;
+}
+
+export interface InstanceItem extends StoredItem {
+  type: 'connectorInstance';
+  id: number;
+  organization: string;
+  name: string;
+  elementKey: string;
+  elementId: number;
+  tags: string[];
+  /** Non-secret configuration: element fields, OAuth client id and callback URL, captured token fields. */
+  configuration: Record<string, string>;
+  sealedToken: string;
+  sealedCredentials: string;
+  /** Incremented whenever the credentials change (refresh, re-authentication, invalidation). */
+  credentialsRevision: number;
+  valid: boolean;
+  validationError?: ValidationError;
+  gsi1pk: string;
+  gsi1sk: string;
+}
+
+const TOKEN_CACHE_TTL_MS = 5_000;
+
+export const instanceKeys = (org: string, id: number) => ({ pk: `ORG#${org}`, sk: `INSTANCE#${String(id).padStart(10, '0')}` });
+export const INSTANCE_PREFIX = 'INSTANCE#';
+const instanceCounterKeys = (org: string) => ({ pk: `ORG#${org}`, sk: '#COUNTER#instance' });
+export const instanceTokenLookup = (fingerprint: string) => `INSTTOKEN#${fingerprint}`;
+
+const credentialsContext = (org: string, id: number) => `connector-instance:${org}:${id}:credentials`;
+const tokenContext = (org: string, id: number) => `connector-instance:${org}:${id}:token`;
+
+/** A new instance token: 256 random bits, base64 like Open Connectors' tokens. */
+export function generateInstanceToken(): string {
+  return randomBytes(32).toString('base64');
+}
+
+export function sealCredentials(envelope: Envelope, org: string, id: number, credentials: VendorCredentials): string {
+  return envelope.encrypt(JSON.stringify(credentials), credentialsContext(org, id));
+}
+
+export async function openCredentials(rt: Runtime, item: InstanceItem): Promise<VendorCredentials> {
+  const envelope = await rt.dataKey();
+  return JSON.parse(envelope.decryptText(item.sealedCredentials, credentialsContext(item.organization, item.id))) as VendorCredentials;
+}
+
+export async function openInstanceToken(rt: Runtime, item: InstanceItem): Promise<string> {
+  const envelope = await rt.dataKey();
+  return envelope.decryptText(item.sealedToken, tokenContext(item.organization, item.id));
+}
+
+function tokenCache(rt: Runtime): TtlCache<InstanceItem> {
+  return rt.service('connectors:instance-by-token', () => new TtlCache<InstanceItem>(TOKEN_CACHE_TTL_MS));
+}
+
+/** Drops this container's cached copies of an instance after it changed. */
+export function forgetInstance(rt: Runtime, org: string, id: number): void {
+  tokenCache(rt).deleteWhere((item) => item.organization === org && item.id === id);
+}
+
+/** Keeps this container's cached copy current after a refresh it made itself. */
+export function rememberInstance(rt: Runtime, item: InstanceItem): void {
+  tokenCache(rt).set(item.gsi1pk, item);
+}
+
+export interface NewInstance {
+  name: string;
+  tags: string[];
+  configuration: Record<string, string>;
+  credentials: VendorCredentials;
+}
+
+export async function createInstance(rt: Runtime, org: string, element: ResolvedElement, input: NewInstance): Promise<{ item: InstanceItem; token: string }> {
+  const envelope = await rt.dataKey();
+  const id = await rt.table.increment(instanceCounterKeys(org), 'value', 1);
+  const token = generateInstanceToken();
+  const item = await rt.table.create<InstanceItem>(
+    {
+      ...instanceKeys(org, id),
+      type: 'connectorInstance',
+      id,
+      organization: org,
+      name: input.name,
+      elementKey: element.definition.key,
+      elementId: element.definition.id,
+      tags: input.tags,
+      configuration: input.configuration,
+      sealedToken: envelope.encrypt(token, tokenContext(org, id)),
+      sealedCredentials: sealCredentials(envelope, org, id, input.credentials),
+      credentialsRevision: 1,
+      valid: true,
+      gsi1pk: instanceTokenLookup(envelope.fingerprint(token)),
+      gsi1sk: 'INSTANCE',
+    },
+    'Instance id already in use',
+  );
+  logger.info('connector instance created', { organization: org, instanceId: id, element: element.definition.key });
+  return { item, token };
+}
+
+export async function getInstance(rt: Runtime, org: string, id: number, consistent = false): Promise<InstanceItem | undefined> {
+  const item = await rt.table.get<InstanceItem>(instanceKeys(org, id), { consistent });
+  return item?.type === 'connectorInstance' ? item : undefined;
+}
+
+export interface InstanceFilter {
+  tags?: string[];
+  elementKey?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export async function listInstances(rt: Runtime, org: string, filter: InstanceFilter = {}): Promise<{ items: InstanceItem[]; next?: string }> {
+  const page = await rt.table.query<InstanceItem>(`ORG#${org}`, {
+    prefix: INSTANCE_PREFIX,
+    limit: filter.limit ?? 200,
+    ...(filter.cursor ? { cursor: filter.cursor } : {}),
+  });
+  const items = page.items.filter(
+    (item) =>
+      item.type === 'connectorInstance' &&
+      (!filter.elementKey || item.elementKey === filter.elementKey) &&
+      (filter.tags ?? []).every((tag) => item.tags.includes(tag)),
+  );
+  return { items, ...(page.next ? { next: page.next } : {}) };
+}
+
+export async function countInstancesOfElement(rt: Runtime, org: string, elementKey: string): Promise<number> {
+  const items = await rt.table.queryAll<InstanceItem>(`ORG#${org}`, { prefix: INSTANCE_PREFIX });
+  return items.filter((item) => item.type === 'connectorInstance' && item.elementKey === elementKey).length;
+}
+
+/** Changes name and tags only: no re-authentication (Open Connectors' "update"). */
+export async function updateInstanceDetails(rt: Runtime, item: InstanceItem, change: { name?: string; tags?: string[] }): Promise<InstanceItem> {
+  const updated = await rt.table.replace<InstanceItem>(
+    { ...item, ...(change.name !== undefined ? { name: change.name } : {}), ...(change.tags !== undefined ? { tags: change.tags } : {}) },
+    item.version,
+  );
+  forgetInstance(rt, item.organization, item.id);
+  return updated;
+}
+
+/** Replaces the credentials after a new authentication; id and token stay (Open Connectors' "re-authenticate"). */
+export async function reauthenticateInstance(
+  rt: Runtime,
+  item: InstanceItem,
+  input: { name?: string; tags?: string[]; configuration: Record<string, string>; credentials: VendorCredentials },
+): Promise<InstanceItem> {
+  const envelope = await rt.dataKey();
+  const updated = await rt.table.modify<InstanceItem>(instanceKeys(item.organization, item.id), (current) => {
+    const next: InstanceItem = {
+      ...current,
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.tags !== undefined ? { tags: input.tags } : {}),
+      configuration: input.configuration,
+      sealedCredentials: sealCredentials(envelope, current.organization, current.id, input.credentials),
+      credentialsRevision: current.credentialsRevision + 1,
+      valid: true,
+    };
+    delete next.validationError;
+    return next;
+  });
+  forgetInstance(rt, item.organization, item.id);
+  logger.info('connector instance re-authenticated', { organization: item.organization, instanceId: item.id });
+  return updated;
+}
+
+/** Issues a new instance token; the old one stops working. */
+export async function regenerateInstanceToken(rt: Runtime, item: InstanceItem): Promise<{ item: InstanceItem; token: string }> {
+  const envelope = await rt.dataKey();
+  const token = generateInstanceToken();
+  const updated = await rt.table.modify<InstanceItem>(instanceKeys(item.organization, item.id), (current) => ({
+    ...current,
+    sealedToken: envelope.encrypt(token, tokenContext(current.organization, current.id)),
+    gsi1pk: instanceTokenLookup(envelope.fingerprint(token)),
+  }));
+  forgetInstance(rt, item.organization, item.id);
+  logger.info('connector instance token regenerated', { organization: item.organization, instanceId: item.id });
+  return { item: updated, token };
+}
+
+/** Deletes the record, and with it the sealed vendor credentials and the token. */
+export async function deleteInstance(rt: Runtime, item: InstanceItem): Promise<void> {
+  await rt.table.delete(instanceKeys(item.organization, item.id));
+  await rt.table.delete(refreshLeaseKeys(item.organization, item.id));
+  forgetInstance(rt, item.organization, item.id);
+  logger.info('connector instance deleted', { organization: item.organization, instanceId: item.id });
+}
+
+export const refreshLeaseKeys = (org: string, id: number) => ({ pk: `ORG#${org}`, sk: `INSTANCE#${String(id).padStart(10, '0')}#LEASE` });
+
+/** One GSI query per token and container at a time; concurrent misses share it. */
+function loadByLookup(rt: Runtime, lookup: string): Promise<InstanceItem | undefined> {
+  const pending = rt.service('connectors:instance-lookups', () => new Map<string, Promise<InstanceItem | undefined>>());
+  const running = pending.get(lookup);
+  if (running) return running;
+  const load = rt.table
+    .query<InstanceItem>(lookup, { index: 'gsi1', limit: 2 })
+    .then((page) => {
+      const found = page.items.find((candidate) => candidate.type === 'connectorInstance');
+      if (found) tokenCache(rt).set(lookup, found);
+      return found;
+    })
+    .finally(() => pending.delete(lookup));
+  pending.set(lookup, load);
+  return load;
+}
+
+/**
+ * The instance an `Element <token>` addresses, if it belongs to `org`. Looked
+ * up by fingerprint, then checked against the sealed copy in constant time;
+ * cached per container for a few seconds.
+ */
+export async function findInstanceByToken(rt: Runtime, org: string, token: string): Promise<InstanceItem | undefined> {
+  if (token.length < 16 || token.length > 512) return undefined;
+  const envelope = await rt.dataKey();
+  const lookup = instanceTokenLookup(envelope.fingerprint(token));
+  const item = tokenCache(rt).get(lookup) ?? (await loadByLookup(rt, lookup));
+  if (!item) return undefined;
+  if (item.organization !== org) return undefined;
+  const stored = envelope.decryptText(item.sealedToken, tokenContext(item.organization, item.id));
+  return safeEqual(token, stored) ? item : undefined;
+}
+
+/** The instance as the API shows it. Vendor credentials are never part of it. */
+export function instanceView(item: InstanceItem, element: ResolvedElement | undefined, token?: string): Record<string, unknown> {
+  return {
+    id: item.id,
+    name: item.name,
+    ...(token !== undefined ? { token } : {}),
+    element: {
+      id: item.elementId,
+      key: item.elementKey,
+      ...(element ? { name: element.definition.name, private: element.private } : {}),
+    },
+    valid: item.valid,
+    disabled: false,
+    ...(item.validationError ? { validationError: item.validationError } : {}),
+    tags: item.tags,
+    configuration: item.configuration,
+    authenticationType: element?.definition.authentication.type,
+    createdDate: item.createdAt,
+    updatedDate: item.updatedAt,
+  };
+}

@@ -1,0 +1,168 @@
+// Resource calls: `/elements/api-v2/{path}` with `Element <instance token>`
+// goes to the element's base URL with the instance's vendor credential.
+// Method, query, body (binary too) and end-to-end headers pass through both
+// ways; vendor errors keep their status and body. An OAuth instance whose
+// token the vendor rejects is refreshed and the call retried, once.
+import { HttpError, unauthorized } from '../http/errors.js';
+import type { HttpRequest } from '../http/request.js';
+import type { HttpResponse } from '../http/response.js';
+import type { OutboundResponse } from '../net/outbound.js';
+import type { Runtime } from '../runtime.js';
+import { findElement, type ResolvedElement } from './catalog.js';
+import { fillTemplate, TemplateError } from './element-schema.js';
+import { findInstanceByToken, type InstanceItem, type VendorCredentials } from './instances.js';
+import { credentialsAfterRejection, credentialsForCall, instanceInvalid } from './token-lifecycle.js';
+import { vendorRequest } from './vendor-http.js';
+
+export const RESOURCE_PREFIX = '/elements/api-v2/';
+
+// Hop-by-hop (RFC 9110 section 7.6.1) and headers that belong to this hop: never forwarded.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'host',
+]);
+const DROPPED_REQUEST = new Set(['authorization', 'cookie', 'forwarded', 'via', 'x-real-ip', 'x-request-id']);
+const DROPPED_REQUEST_PREFIXES = ['x-forwarded-', 'x-amz', 'x-amzn-', 'cloudfront-'];
+// Vendor cookies would be set on Tollgate's domain; vendor security headers are Tollgate's to set.
+const DROPPED_RESPONSE = new Set(['set-cookie', 'set-cookie2', 'strict-transport-security', 'alt-svc']);
+
+/** Re-encodes a decoded path segment: RFC 3986 pchar stays, everything else is percent-encoded. */
+export function encodePathSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(/%(21|24|26|27|28|29|2A|2B|2C|3B|3D|3A|40)/gi, (match) => decodeURIComponent(match));
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function vendorUrl(element: ResolvedElement, instance: InstanceItem, request: HttpRequest, rest: string): URL {
+  let base: string;
+  try {
+    base = fillTemplate(element.definition.baseUrl, instance.configuration);
+  } catch (error) {
+    if (error instanceof TemplateError) {
+      throw new HttpError(502, 'element_misconfigured', `Element ${element.definition.key} base URL cannot be built: ${error.message}`);
+    }
+    throw error;
+  }
+  // API Gateway hands over a decoded path, the local server a raw one: decode (idempotent for
+  // ordinary segments), then encode once for the vendor.
+  const segments = rest
+    .split('/')
+    .filter((segment) => segment.length > 0)
+    .map(safeDecode);
+  if (segments.some((segment) => segment === '.' || segment === '..')) {
+    throw new HttpError(400, 'invalid_path', 'Resource paths must not contain . or .. segments');
+  }
+  const url = new URL(base);
+  const basePath = url.pathname.replace(/\/+$/, '');
+  url.pathname = `${basePath}/${segments.map(encodePathSegment).join('/')}${rest.endsWith('/') && segments.length ? '/' : ''}`;
+  const query = new URLSearchParams(url.search);
+  for (const [name, value] of request.query) query.append(name, value);
+  url.search = query.toString();
+  return url;
+}
+
+function forwardedHeaders(request: HttpRequest): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, values] of Object.entries(request.multiHeaders)) {
+    if (HOP_BY_HOP.has(name) || DROPPED_REQUEST.has(name) || DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    headers[name] = values.length === 1 ? values[0]! : values;
+  }
+  return headers;
+}
+
+/** Puts the vendor credential on the outgoing request. */
+function authorize(element: ResolvedElement, credentials: VendorCredentials, headers: Record<string, string | string[]>, url: URL): void {
+  const auth = element.definition.authentication;
+  if (auth.type === 'oauth2') {
+    const scheme = !credentials.tokenType || /^bearer$/i.test(credentials.tokenType) ? 'Bearer' : credentials.tokenType;
+    headers.authorization = `${scheme} ${credentials.accessToken ?? ''}`;
+  } else if (auth.type === 'basic') {
+    headers.authorization = `Basic ${Buffer.from(`${credentials.username ?? ''}:${credentials.password ?? ''}`).toString('base64')}`;
+  } else if (auth.in === 'header') {
+    delete headers[auth.name.toLowerCase()];
+    headers[auth.name.toLowerCase()] = `${auth.prefix}${credentials.apiKey ?? ''}`;
+  } else {
+    url.searchParams.set(auth.name, credentials.apiKey ?? '');
+  }
+}
+
+function responseFrom(vendor: OutboundResponse): HttpResponse {
+  const headers: Record<string, string> = {};
+  const multiHeaders: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(vendor.headers)) {
+    if (HOP_BY_HOP.has(name) || DROPPED_RESPONSE.has(name)) continue;
+    if (Array.isArray(value)) {
+      if (value.length === 1) headers[name] = value[0]!;
+      else multiHeaders[name] = value;
+    } else headers[name] = value;
+  }
+  return {
+    status: vendor.status,
+    headers,
+    ...(Object.keys(multiHeaders).length ? { multiHeaders } : {}),
+    body: vendor.body,
+  };
+}
+
+async function callVendor(
+  rt: Runtime,
+  request: HttpRequest,
+  element: ResolvedElement,
+  instance: InstanceItem,
+  credentials: VendorCredentials,
+  rest: string,
+): Promise<OutboundResponse> {
+  const url = vendorUrl(element, instance, request, rest);
+  const headers = forwardedHeaders(request);
+  authorize(element, credentials, headers, url);
+  const hasBody = request.body.length > 0 && request.method !== 'GET' && request.method !== 'HEAD';
+  return vendorRequest(
+    rt,
+    {
+      url,
+      method: request.method,
+      headers,
+      ...(hasBody ? { body: request.body } : {}),
+      timeoutMs: element.definition.timeoutMs,
+    },
+    `The ${element.definition.name} API`,
+  );
+}
+
+/** Serves one resource call for an authenticated organization. */
+export async function proxyResourceCall(rt: Runtime, request: HttpRequest, principal: { organization: string; element?: string }): Promise<HttpResponse> {
+  if (!principal.element) {
+    throw unauthorized('Resource calls need the instance token: Authorization: User <secret>, Organization <secret>, Element <instance token>', 'element_token_required');
+  }
+  const instance = await findInstanceByToken(rt, principal.organization, principal.element);
+  if (!instance) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
+  if (!instance.valid) throw instanceInvalid(instance);
+  const element = await findElement(rt, principal.organization, instance.elementKey);
+  if (!element) throw new HttpError(409, 'element_not_found', `Element ${instance.elementKey} of instance ${instance.id} no longer exists`);
+
+  const rest = request.path.startsWith(RESOURCE_PREFIX) ? request.path.slice(RESOURCE_PREFIX.length) : '';
+  if (!rest.replace(/\//g, '')) throw new HttpError(404, 'not_found', 'Name a resource: /elements/api-v2/{resource}');
+
+  const usable = await credentialsForCall(rt, instance, element);
+  const first = await callVendor(rt, request, element, usable.item, usable.credentials, rest);
+  if (first.status !== 401 || usable.refreshed) return responseFrom(first);
+  // The vendor rejected a token we believed valid: refresh once and retry once.
+  const renewed = await credentialsAfterRejection(rt, usable.item, element, usable.credentials);
+  if (!renewed) return responseFrom(first);
+  return responseFrom(await callVendor(rt, request, element, renewed.item, renewed.credentials, rest));
+}

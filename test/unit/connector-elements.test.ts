@@ -1,0 +1,222 @@
+// Element definitions, redirect-origin matching and the OAuth client helpers:
+// every built-in vendor file passes the schema, bad custom definitions are
+// refused with field paths, and the pieces that build vendor requests encode
+// what the RFCs say.
+import * as oauth from 'oauth4webapi';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_ELEMENT_FILES, builtinElements } from '../../shared/connectors/catalog.js';
+import { elementSchema, fillTemplate, placeholders } from '../../shared/connectors/element-schema.js';
+import { authorizationUrl, basicClientAuthorization, createPkce, formEncode, pkceChallenge } from '../../shared/connectors/oauth.js';
+import { isAllowedRedirect, parseOriginPattern } from '../../shared/connectors/redirect-origins.js';
+import { encodePathSegment } from '../../shared/connectors/resource-proxy.js';
+import { matchResource } from '../../shared/http/api-routes.js';
+
+const minimal = {
+  key: 'acme-crm',
+  name: 'Acme CRM',
+  baseUrl: 'https://api.acme.example/v1',
+  authentication: { type: 'basic' },
+};
+
+function issuesOf(value: unknown): string[] {
+  const result = elementSchema.safeParse(value);
+  expect(result.success).toBe(false);
+  return result.error!.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+}
+
+describe('built-in elements', () => {
+  it('ships at least ten vendors, each valid against the schema', () => {
+    const files = Object.entries(BUILTIN_ELEMENT_FILES);
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    for (const [file, json] of files) {
+      const result = elementSchema.safeParse(json);
+      expect(result.error?.issues ?? [], file).toEqual([]);
+      expect(`${result.data!.key}.json`).toBe(file);
+    }
+  });
+
+  it('has unique keys and ids, https vendor URLs, docs links and resources', () => {
+    const elements = builtinElements();
+    expect(new Set(elements.map((e) => e.definition.key)).size).toBe(elements.length);
+    expect(new Set(elements.map((e) => e.definition.id)).size).toBe(elements.length);
+    for (const { definition } of elements) {
+      const sample = Object.fromEntries(placeholders(definition.baseUrl).map((name) => [name, name.endsWith('_url') ? 'https://eu1.example.com' : 'acme']));
+      expect(new URL(fillTemplate(definition.baseUrl, sample)).protocol, definition.key).toBe('https:');
+      expect(definition.docsUrl, definition.key).toMatch(/^https:\/\//);
+      expect(definition.resources.length, definition.key).toBeGreaterThan(0);
+      if (definition.authentication.type === 'oauth2') {
+        expect(definition.authentication.authorizationUrl).toMatch(/^https:\/\//);
+        expect(definition.authentication.tokenUrl).toMatch(/^https:\/\//);
+      }
+    }
+  });
+
+  it('covers OAuth 2.0, basic and API key vendors, including the Outlook of the SAP walkthrough', () => {
+    const byType = (type: string) => builtinElements().filter((e) => e.definition.authentication.type === type).map((e) => e.definition.key);
+    expect(byType('oauth2')).toEqual(expect.arrayContaining(['microsoft-outlook', 'salesforce', 'hubspot', 'google-drive', 'slack', 'github', 'dropbox']));
+    expect(byType('basic')).toEqual(expect.arrayContaining(['zendesk', 'servicenow']));
+    expect(byType('apiKey')).toEqual(expect.arrayContaining(['shopify', 'stripe']));
+  });
+});
+
+describe('element schema', () => {
+  it('fills defaults for a minimal definition', () => {
+    const parsed = elementSchema.parse({
+      ...minimal,
+      authentication: { type: 'oauth2', authorizationUrl: 'https://acme.example/authorize', tokenUrl: 'https://acme.example/token' },
+    });
+    expect(parsed.authentication).toMatchObject({ scopes: [], pkce: false, clientAuth: 'client_secret_basic', refresh: true, tokenExpiry: { refreshBeforeSeconds: 60 } });
+    expect(parsed.resources).toEqual([]);
+    expect(parsed.timeoutMs).toBe(25_000);
+  });
+
+  it('refuses undeclared and secret placeholders', () => {
+    expect(issuesOf({ ...minimal, baseUrl: 'https://{tenant}.acme.example' })).toEqual([
+      'baseUrl: placeholder {tenant} is neither a configuration field nor captured from the token response',
+    ]);
+    expect(
+      issuesOf({
+        ...minimal,
+        baseUrl: 'https://{tenant}.acme.example',
+        configuration: [{ key: 'tenant', label: 'Tenant', secret: true }],
+      }),
+    ).toEqual(['baseUrl: placeholder {tenant} must not be a secret field']);
+  });
+
+  it('names each bad field', () => {
+    const issues = issuesOf({
+      key: 'Bad Key',
+      name: '',
+      baseUrl: 'ftp://files.example',
+      authentication: { type: 'oauth2', authorizationUrl: 'https://a.example', tokenUrl: 'not a url', clientAuth: 'private_key_jwt' },
+      resources: [{ name: 'x', path: 'no-slash', methods: ['FETCH'] }],
+      surprise: true,
+    });
+    const paths = issues.map((issue) => issue.split(':')[0]);
+    expect(paths).toEqual(
+      expect.arrayContaining(['key', 'name', 'baseUrl', 'authentication.tokenUrl', 'authentication.clientAuth', 'resources.0.path', 'resources.0.methods.0', '']),
+    );
+  });
+
+  it('refuses authorization parameters Tollgate sets itself, duplicate resources and reserved configuration keys', () => {
+    const issues = issuesOf({
+      ...minimal,
+      authentication: {
+        type: 'oauth2',
+        authorizationUrl: 'https://a.example/authorize',
+        tokenUrl: 'https://a.example/token',
+        authorizationParams: { redirect_uri: 'https://evil.example' },
+      },
+      configuration: [{ key: 'password', label: 'Password' }],
+      resources: [
+        { name: 'a', path: '/a', methods: ['GET'] },
+        { name: 'a', path: '/b', methods: ['GET'] },
+      ],
+    });
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        'authentication.authorizationParams: must not set parameters Tollgate sets itself',
+        'configuration.0.key: password is set by Tollgate',
+        'resources.1.name: duplicate resource name',
+      ]),
+    );
+  });
+  it('keeps the API key out of the public configuration fields', () => {
+    expect(
+      issuesOf({
+        ...minimal,
+        authentication: { type: 'apiKey', configKey: 'token' },
+        configuration: [{ key: 'token', label: 'Token' }],
+      }),
+    ).toEqual(['authentication.configKey: must not also be a configuration field: the API key is always secret']);
+  });
+});
+
+describe('allowed redirect origins', () => {
+  const allowed = ['https://app.example.com', 'http://localhost:*', 'https://admin.example.com:8443'];
+
+  it.each([
+    ['https://app.example.com/connected?x=1', true],
+    ['https://APP.example.com:443/cb', true],
+    ['http://localhost:5173/cb', true],
+    ['http://localhost/cb', true],
+    ['https://admin.example.com:8443/cb', true],
+    ['https://admin.example.com/cb', false],
+    ['http://app.example.com/cb', false],
+    ['https://app.example.com.evil.example/cb', false],
+    ['https://evil.example/https://app.example.com', false],
+    ['https://user:pass@app.example.com/cb', false],
+    ['javascript:alert(1)', false],
+    ['//app.example.com/cb', false],
+    ['/relative', false],
+  ])('%s -> %s', (url, expected) => {
+    expect(isAllowedRedirect(url, allowed)).toBe(expected);
+  });
+
+  it('parses only plain origins', () => {
+    expect(parseOriginPattern('http://localhost:*')).toEqual({ protocol: 'http:', hostname: 'localhost', port: '*' });
+    expect(parseOriginPattern('https://app.example.com:443')).toEqual({ protocol: 'https:', hostname: 'app.example.com', port: '' });
+    for (const bad of ['https://app.example.com/path', 'ftp://x.example', 'https://*.example.com', 'https://u@x.example', 'app.example.com']) {
+      expect(parseOriginPattern(bad), bad).toBeUndefined();
+    }
+  });
+});
+
+describe('OAuth client helpers', () => {
+  it('computes the S256 challenge like an independent implementation', async () => {
+    const { verifier, challenge } = createPkce();
+    expect(verifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
+    expect(challenge).toBe(await oauth.calculatePKCECodeChallenge(verifier));
+    expect(pkceChallenge(verifier)).toBe(challenge);
+  });
+
+  it('form-encodes client id and secret before base64 for client_secret_basic (RFC 6749 2.3.1)', () => {
+    const header = basicClientAuthorization({ clientId: 'app id', clientSecret: 'p@ss:w/rd+&' });
+    const decoded = Buffer.from(header.replace(/^Basic /, ''), 'base64').toString('utf8');
+    expect(decoded).toBe('app+id:p%40ss%3Aw%2Frd%2B%26');
+    expect(formEncode('a b~*')).toBe('a+b%7E*');
+  });
+
+  it('builds the authorization URL with PKCE, element parameters and filled placeholders', () => {
+    const auth = elementSchema.parse({
+      ...minimal,
+      configuration: [{ key: 'tenant', label: 'Tenant' }],
+      authentication: {
+        type: 'oauth2',
+        authorizationUrl: 'https://login.example/{tenant}/authorize?prompt=login',
+        tokenUrl: 'https://login.example/{tenant}/token',
+        scopes: ['read', 'write'],
+        authorizationParams: { access_type: 'offline' },
+      },
+    }).authentication;
+    if (auth.type !== 'oauth2') throw new Error('expected oauth2');
+    const url = new URL(authorizationUrl(auth, { tenant: 'contoso' }, { clientId: 'cid', redirectUri: 'https://tg.example/cb', state: 's', codeChallenge: 'abc' }));
+    expect(url.origin + url.pathname).toBe('https://login.example/contoso/authorize');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      prompt: 'login',
+      response_type: 'code',
+      client_id: 'cid',
+      redirect_uri: 'https://tg.example/cb',
+      scope: 'read write',
+      state: 's',
+      access_type: 'offline',
+      code_challenge: 'abc',
+      code_challenge_method: 'S256',
+    });
+  });
+
+  it('encodes resource path segments once and keeps RFC 3986 sub-delimiters', () => {
+    expect(encodePathSegment("users('a b')")).toBe("users('a%20b')");
+    expect(encodePathSegment('a/b?c#d')).toBe('a%2Fb%3Fc%23d');
+    expect(encodePathSegment('me@x:1')).toBe('me@x:1');
+  });
+});
+
+describe('API Gateway resources', () => {
+  it('sends the hosted callback to the callback function and the rest of /elements to the platform', () => {
+    expect(matchResource('/elements/api-v2/oauth/callback')?.route.function).toBe('callback');
+    expect(matchResource('/elements/api-v2/oauth/callbacks')?.route.function).toBe('platform');
+    expect(matchResource('/elements/api-v2/instances/1')?.route.function).toBe('platform');
+    expect(matchResource('/elements/api-v2/me/messages')?.route.function).toBe('platform');
+  });
+});
