@@ -1,0 +1,151 @@
+// `npm run bench:gateway`: the proxy runtime's cost. A loopback backend is
+// called directly and through the local gateway with a proxy that runs
+// SpikeArrest + OAuthV2 VerifyAccessToken + AssignMessage + KVM Get, in the
+// same run; we report the latency overhead (p50, p99) and the throughput
+// ratio, the handler-only time per request (the same proxy with no target,
+// invoked in-process), and how many DynamoDB and secret-store calls a warm
+// request makes (target: 0).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+
+process.env.LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_DEV = 'false';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const { default: autocannon } = await import('autocannon');
+const { startLocalRuntime } = await import('../local/runtime.js');
+const { createLocalServer } = await import('../local/server.js');
+const { localHandlers } = await import('../local/handlers.js');
+const { useRuntime } = await import('../shared/runtime.js');
+const { validate } = await import('../shared/http/body.js');
+const { createProduct, productInput } = await import('../shared/consumers/products.js');
+const { createDeveloper, developerInput } = await import('../shared/consumers/developers.js');
+const { createApp, appInput } = await import('../shared/consumers/apps.js');
+const { issueClientCredentialsToken } = await import('../shared/oauth/issue.js');
+const { createRevision } = await import('../shared/gateway/apis.js');
+const { deploy } = await import('../shared/gateway/deployments.js');
+const { createMap, putEntry } = await import('../shared/gateway/kvm.js');
+const { ProxyModelSchema } = await import('../shared/gateway/model.js');
+const { handler: proxyHandler } = await import('../functions/proxy/handler.js');
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S || 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
+const HANDLER_CALLS = Number(process.env.BENCH_HANDLER_CALLS || 5000);
+const ORG = 'default';
+
+const backend = createServer((_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end('{"ok":true,"items":[1,2,3]}');
+});
+await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+
+const server = createLocalServer({ handlers: localHandlers });
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const local = await startLocalRuntime({ dataDir: null, publicUrl: gatewayUrl, env: { TOLLGATE_ORG: ORG } });
+const rt = local.runtime;
+useRuntime(rt);
+
+await createProduct(rt, ORG, validate(productInput, { name: 'bench', scopes: ['read'] }));
+const developer = await createDeveloper(rt, ORG, validate(developerInput, { email: 'bench@example.com', firstName: 'B', lastName: 'B', userName: 'b' }));
+const { issued } = await createApp(rt, ORG, developer, validate(appInput, { name: 'bench', apiProducts: ['bench'] }));
+const { access_token: token } = await issueClientCredentialsToken(rt, { clientId: issued.consumerKey, clientSecret: issued.consumerSecret });
+
+await createMap(rt, ORG, { kind: 'environment', environment: 'prod' }, 'settings', true);
+await putEntry(rt, ORG, { kind: 'environment', environment: 'prod' }, 'settings', 'tier', 'gold', 'create');
+
+const policies = [
+  { name: 'spike', type: 'SpikeArrest', config: { rate: '1000000ps', useEffectiveCount: true } },
+  { name: 'verify', type: 'OAuthV2', config: { operation: 'VerifyAccessToken', scope: 'read' } },
+  {
+    name: 'kvm',
+    type: 'KeyValueMapOperations',
+    config: { mapIdentifier: 'settings', scope: 'environment', operations: [{ op: 'get', key: { parameters: [{ value: 'tier' }] }, assignTo: 'private.tier' }] },
+  },
+  { name: 'assign', type: 'AssignMessage', config: { set: { headers: [{ name: 'x-tier', value: '{private.tier}' }, { name: 'x-app', value: '{developer.app.name}' }] } } },
+];
+const steps = policies.map((policy) => ({ name: policy.name }));
+for (const [name, basePath, withTarget] of [
+  ['bench', '/bench', true],
+  ['bench-null', '/bench-null', false],
+] as const) {
+  const model = ProxyModelSchema.parse({
+    name,
+    policies,
+    proxyEndpoints: [{ basePath, preFlow: { request: steps, response: [] } }],
+    targetEndpoints: withTarget ? [{ connection: { url: backendUrl } }] : [],
+  });
+  const revision = await createRevision(rt, ORG, model, 'json');
+  await deploy(rt, ORG, 'prod', name, revision.revision);
+}
+
+const headers = { authorization: `Bearer ${token}` };
+const check = await fetch(`${gatewayUrl}/bench/items`, { headers });
+if (check.status !== 200 || check.headers.get('content-type') !== 'application/json') {
+  throw new Error(`gateway check failed: ${check.status} ${await check.text()}`);
+}
+
+// Handler-only: the proxy function invoked in-process, no HTTP server and no target.
+const event: APIGatewayProxyEvent = {
+  resource: '/{proxy+}',
+  path: '/bench-null/items',
+  httpMethod: 'GET',
+  headers: { Authorization: headers.authorization, Host: 'bench' },
+  multiValueHeaders: { Authorization: [headers.authorization], Host: ['bench'] },
+  queryStringParameters: { page: '1' },
+  multiValueQueryStringParameters: { page: ['1'] },
+  pathParameters: { proxy: 'bench-null/items' },
+  stageVariables: null,
+  body: null,
+  isBase64Encoded: false,
+  requestContext: { requestId: 'bench', identity: { sourceIp: '127.0.0.1' }, requestTimeEpoch: Date.now() } as APIGatewayProxyEvent['requestContext'],
+};
+const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 29_000, functionName: 'tollgate-proxy' } as unknown as Context;
+for (let i = 0; i < 1000; i++) await proxyHandler(event, context);
+const handlerTimes: number[] = [];
+const tableBefore = rt.table.calls;
+const secretsBefore = rt.secrets.backendCalls;
+for (let i = 0; i < HANDLER_CALLS; i++) {
+  const started = performance.now();
+  const result = await proxyHandler(event, context);
+  handlerTimes.push(performance.now() - started);
+  if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body}`);
+}
+const tableCalls = rt.table.calls - tableBefore;
+const secretCalls = rt.secrets.backendCalls - secretsBefore;
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
+
+async function load(url: string, withHeaders: Record<string, string>) {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers: withHeaders });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+await load(`${backendUrl}/items`, {}); // warm both paths before measuring
+const direct = await load(`${backendUrl}/items`, {});
+const tableBeforeLoad = rt.table.calls;
+const gateway = await load(`${gatewayUrl}/bench/items`, headers);
+const gatewayRequests = gateway.rps * DURATION_S;
+const loadTableCalls = rt.table.calls - tableBeforeLoad;
+
+const lines = [
+  `Gateway benchmark: node ${process.version}, ${CONNECTIONS} connections, ${DURATION_S} s per side, load generator, gateway and backend in one process`,
+  'Proxy: SpikeArrest + OAuthV2 VerifyAccessToken + KeyValueMapOperations Get (encrypted map) + AssignMessage',
+  '',
+  '| path | req/s | p50 ms | p99 ms | non-2xx | errors |',
+  '|---|---:|---:|---:|---:|---:|',
+  `| direct to backend | ${Math.round(direct.rps)} | ${direct.p50} | ${direct.p99} | ${direct.non2xx} | ${direct.errors} |`,
+  `| through the gateway | ${Math.round(gateway.rps)} | ${gateway.p50} | ${gateway.p99} | ${gateway.non2xx} | ${gateway.errors} |`,
+  '',
+  `Throughput ratio gateway/direct: ${Math.round((gateway.rps / direct.rps) * 100)}%; latency overhead p50 ${(gateway.p50 - direct.p50).toFixed(2)} ms, p99 ${(gateway.p99 - direct.p99).toFixed(2)} ms.`,
+  `Handler only (proxy function in-process, same policies, no target), ${HANDLER_CALLS} calls: p50 ${percentile(handlerTimes, 50).toFixed(3)} ms, p99 ${percentile(handlerTimes, 99).toFixed(3)} ms (target p50 < 0.5 ms).`,
+  `DynamoDB calls per warm request: ${(tableCalls / HANDLER_CALLS).toFixed(4)} (handler run), ${(loadTableCalls / Math.max(1, gatewayRequests)).toFixed(5)} (load run: background routing-table and revocation-list refreshes only); secret-store calls: ${secretCalls}.`,
+  '',
+];
+process.stdout.write(lines.join('\n'));
+server.closeAllConnections();
+server.close();
+backend.closeAllConnections();
+backend.close();
+await local.close();
+process.exit(0);
