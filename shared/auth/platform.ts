@@ -60,7 +60,9 @@ export class PlatformAuthenticator {
    * authentication in a container makes sure its record exists too.
    */
   private ensureDefaultOrganization(): Promise<void> {
-    this.defaultOrg ??= ensureOrganization(this.rt, this.rt.config.defaultOrganization)
+    // The stack's tollgate:allowedRedirectOrigins (TOLLGATE_ALLOWED_REDIRECT_ORIGINS) seed a new record.
+    const origins = this.rt.config.allowedRedirectOrigins;
+    this.defaultOrg ??= ensureOrganization(this.rt, this.rt.config.defaultOrganization, {}, origins.length ? { allowedRedirectOrigins: origins } : {})
       .then(() => undefined)
       .catch((error: unknown) => {
         this.defaultOrg = undefined;
