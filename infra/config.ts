@@ -92,6 +92,8 @@ export interface StackSettings {
   retainData: boolean;
   /** X-Ray tracing on the stage and the functions. */
   tracing: boolean;
+  /** Source-mapped stack traces in the logs (NODE_OPTIONS=--enable-source-maps); costs cold-start time. */
+  sourceMapStackTraces: boolean;
   /** `aws-managed` (aws/dynamodb, aws/secretsmanager) or one customer managed KMS key for the table, secrets and alarm topic. */
   encryption: 'aws-managed' | 'customer-managed';
   customDomain?: CustomDomainSettings;
@@ -186,6 +188,7 @@ const settingsSchema = z
       .transform((days) => days as RetentionDays),
     retainData: bool,
     tracing: bool,
+    sourceMapStackTraces: bool,
     encryption: z.enum(['aws-managed', 'customer-managed']),
     domainName: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lower-case DNS name').optional(),
     certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'an ACM certificate ARN').optional(),
@@ -230,6 +233,7 @@ const DEFAULT_INPUT: SettingsInput = {
   logRetentionDays: 30,
   retainData: true,
   tracing: false,
+  sourceMapStackTraces: false,
   encryption: 'aws-managed',
   disableExecuteApiEndpoint: false,
   throttles: {},
@@ -258,6 +262,7 @@ export function parseSettings(input: SettingsInput): StackSettings {
     logRetentionDays: value.logRetentionDays,
     retainData: value.retainData,
     tracing: value.tracing,
+    sourceMapStackTraces: value.sourceMapStackTraces,
     encryption: value.encryption,
     ...(value.domainName && value.certificateArn
       ? {

@@ -2,7 +2,7 @@
 // shared/config.ts (or a documented reader) consumes. test/infra/config.test.ts
 // feeds the result to loadConfig to prove both sides agree.
 import type { StackSettings } from './config.js';
-import { NODE_OPTIONS } from './bundling.js';
+import { SOURCE_MAP_NODE_OPTIONS } from './bundling.js';
 
 export interface FunctionEnvironment {
   TOLLGATE_MODE: 'aws';
@@ -20,7 +20,8 @@ export interface FunctionEnvironment {
   TOKEN_AUDIENCE?: string;
   /** Powertools: `service` dimension of the metrics and field of every log line. */
   POWERTOOLS_SERVICE_NAME: 'tollgate';
-  NODE_OPTIONS: string;
+  /** Only with tollgate:sourceMapStackTraces. */
+  NODE_OPTIONS?: string;
 }
 
 export interface EnvironmentRefs {
@@ -46,6 +47,6 @@ export function functionEnvironment(settings: StackSettings, refs: EnvironmentRe
     TOKEN_LIFETIME_SECONDS: String(settings.tokenLifetimeSeconds),
     ...(settings.tokenAudience ? { TOKEN_AUDIENCE: settings.tokenAudience } : {}),
     POWERTOOLS_SERVICE_NAME: 'tollgate',
-    NODE_OPTIONS,
+    ...(settings.sourceMapStackTraces ? { NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS } : {}),
   };
 }

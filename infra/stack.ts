@@ -253,6 +253,7 @@ export class TollgateStack extends Stack {
           target: BUNDLING.target,
           minify: BUNDLING.minify,
           sourceMap: BUNDLING.sourceMap,
+          mainFields: [...BUNDLING.mainFields],
           externalModules: [...BUNDLING.externalModules],
           forceDockerBundling: false,
         },

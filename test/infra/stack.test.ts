@@ -141,8 +141,9 @@ describe('the default stack', () => {
         TOLLGATE_ORG: 'default',
         TOKEN_LIFETIME_SECONDS: '3600',
         POWERTOOLS_SERVICE_NAME: 'tollgate',
-        NODE_OPTIONS: '--enable-source-maps',
       });
+      // Source-mapped stack traces cost cold-start time; they are opt-in.
+      expect(env.NODE_OPTIONS).toBeUndefined();
       expect(JSON.stringify(env.TABLE_NAME)).toContain('Table');
       // The issuer is the stage URL, built from the API id (not api.url, which would be circular).
       expect(JSON.stringify(env.TOLLGATE_ISSUER)).toMatch(/"https:\/\/",\{"Ref":"Api[0-9A-F]+"\},".execute-api."/);
@@ -286,6 +287,7 @@ describe('the stack with every option', () => {
         'tollgate:stage': 'dev',
         'tollgate:encryption': 'customer-managed',
         'tollgate:tracing': 'true',
+        'tollgate:sourceMapStackTraces': 'true',
         'tollgate:retainData': 'false',
         'tollgate:logRetentionDays': '90',
         'tollgate:allowedRedirectOrigins': 'https://app.example.com,http://localhost:3000',
@@ -371,6 +373,7 @@ describe('the stack with every option', () => {
         TOLLGATE_ALLOWED_REDIRECT_ORIGINS: 'https://app.example.com,http://localhost:3000',
         TOKEN_LIFETIME_SECONDS: '900',
         TOKEN_AUDIENCE: 'https://api.example.com',
+        NODE_OPTIONS: '--enable-source-maps',
       });
     }
   });
