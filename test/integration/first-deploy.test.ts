@@ -56,6 +56,25 @@ describe('first call after a deploy', () => {
     expect(await secrets.get('orgs/default/organization-secret')).toBe('O'.repeat(48));
   });
 
+  it('takes a rotated organization secret once Secrets Manager has it, and refuses the old one', async () => {
+    const authenticator = new PlatformAuthenticator(rt);
+    const old = request(`User ${'U'.repeat(48)}, Organization ${'O'.repeat(48)}`);
+    expect(await authenticator.authenticate(old)).toEqual({ organization: 'default' });
+    // The operator rotates the secret in Secrets Manager; containers see it when their secret cache expires.
+    await secrets.put('orgs/default/organization-secret', 'R'.repeat(48));
+    rt.secrets.invalidate();
+    authenticator.invalidate();
+    const rotated = await authenticator.authenticate(request(`User ${'U'.repeat(48)}, Organization ${'R'.repeat(48)}`));
+    expect(rotated).toEqual({ organization: 'default' });
+    const error = await authenticator.authenticate(old).catch((e: unknown) => e);
+    expect((error as { status?: number }).status).toBe(401);
+    // The record now points at the new secret, so other containers find it directly.
+    const organization = await getOrganization(rt, 'default');
+    expect(organization?.gsi1pk).toBe(`ORGSECRET#${(await rt.dataKey()).fingerprint('R'.repeat(48))}`);
+    await secrets.put('orgs/default/organization-secret', 'O'.repeat(48));
+    rt.secrets.invalidate();
+  });
+
   it('refuses other credentials', async () => {
     const error = await new PlatformAuthenticator(rt).authenticate(request(`User ${'U'.repeat(48)}, Organization ${'X'.repeat(48)}`)).catch((e: unknown) => e);
     expect((error as { status?: number }).status).toBe(401);
