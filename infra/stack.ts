@@ -85,13 +85,17 @@ export class TollgateStack extends Stack {
       throw new SettingsError('tollgate:encryption=customer-managed needs the stack region: deploy with a region configured (CDK_DEFAULT_REGION / AWS profile)');
     }
     if (key) {
-      // CloudWatch alarms publish to the encrypted topic as the CloudWatch service.
+      // CloudWatch alarms publish to the encrypted topic as the CloudWatch service
+      // (SNS developer guide, "compatibility with AWS services"); only this stack's alarms.
       key.addToResourcePolicy(
         new iam.PolicyStatement({
           principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'], // in a key policy, `*` is this key
-          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+            ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:tollgate-${settings.stage}-*` },
+          },
         }),
       );
     }

@@ -331,7 +331,9 @@ describe('the stack with every option', () => {
     });
     for (const [, secret] of synth.resources('AWS::SecretsManager::Secret')) expect(secret.Properties.KmsKeyId).toEqual(keyArn);
     synth.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
-    expect(JSON.stringify(key.Properties.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
+    const cloudwatch = key.Properties.KeyPolicy.Statement.find((s: Json) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+    expect(cloudwatch.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(JSON.stringify(cloudwatch.Condition.ArnLike)).toContain(':alarm:tollgate-dev-*');
     for (const name of FUNCTION_NAMES) {
       const kms = statementsOf(synth, name).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
       expect(kms).toHaveLength(1);
