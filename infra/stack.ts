@@ -43,16 +43,16 @@ const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
   proxy: { memorySize: 1024, timeout: Duration.seconds(29), description: 'API proxy runtime', writesSecrets: false },
 };
 
+export interface TollgateStackProps extends StackProps {
+  settings: StackSettings;
+}
+
 /** Fixed public paths, published as stack outputs. */
 export const PUBLIC_PATHS = {
   token: '/oauth/token',
   jwks: '/.well-known/jwks.json',
   callback: '/elements/api-v2/oauth/callback',
 } as const;
-
-export interface TollgateStackProps extends StackProps {
-  settings: StackSettings;
-}
 
 export class TollgateStack extends Stack {
   readonly api: apigateway.RestApi;
@@ -186,9 +186,11 @@ export class TollgateStack extends Stack {
     });
 
     this.functions = {} as Record<FunctionName, nodejs.NodejsFunction>;
+    const timeouts = {} as Record<FunctionName, Duration>;
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][]) {
       const override = settings.functions[name] ?? {};
       const timeout = override.timeoutSeconds ? Duration.seconds(override.timeoutSeconds) : spec.timeout;
+      timeouts[name] = timeout;
       const logGroup = new logs.LogGroup(this, `${cap(name)}Logs`, {
         retention: settings.logRetentionDays,
         removalPolicy: RemovalPolicy.DESTROY,
@@ -353,11 +355,7 @@ export class TollgateStack extends Stack {
       stage: settings.stage,
       api: this.api,
       accessLogs,
-      functions: (Object.keys(FUNCTIONS) as FunctionName[]).map((name) => ({
-        name,
-        fn: this.functions[name],
-        timeout: settings.functions[name]?.timeoutSeconds ? Duration.seconds(settings.functions[name]!.timeoutSeconds!) : FUNCTIONS[name].timeout,
-      })),
+      functions: (Object.keys(FUNCTIONS) as FunctionName[]).map((name) => ({ name, fn: this.functions[name], timeout: timeouts[name] })),
       table: this.table,
       gsiNames: [TABLE_KEYS.gsi1.name],
       alarms: settings.alarms,
