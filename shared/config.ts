@@ -10,6 +10,8 @@ export interface Config {
   region: string;
   /** Prefix of every Secrets Manager secret name, e.g. `tollgate/prod/`. */
   secretPrefix: string;
+  /** KMS key for secrets created at run time (the stack's customer managed key); unset = aws/secretsmanager. */
+  secretsKmsKeyId?: string;
   /** Local secret store file (local mode only). */
   localSecretsFile?: string;
   defaultOrganization: string;
@@ -55,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     secretPrefix: env.SECRET_PREFIX || `tollgate/${stage}/`,
+    secretsKmsKeyId: env.SECRETS_KMS_KEY_ID || undefined,
     localSecretsFile: env.LOCAL_SECRETS_FILE || undefined,
     defaultOrganization: env.TOLLGATE_ORG || 'default',
     issuer: (env.TOLLGATE_ISSUER || `http://127.0.0.1:${port}`).replace(/\/+$/, ''),

@@ -59,7 +59,7 @@ export function createRuntime(config: Config = loadConfig()): Runtime {
   const backend =
     config.mode === 'local' && config.localSecretsFile
       ? new FileSecretBackend(config.localSecretsFile)
-      : SecretsManagerBackend.create(config.region, config.secretPrefix);
+      : SecretsManagerBackend.create(config.region, config.secretPrefix, config.secretsKmsKeyId);
   return new Runtime(config, table, new CachedSecrets(backend));
 }
 

@@ -6,7 +6,7 @@ import { safeEqual, sha256Hex } from '../crypto/compare.js';
 import { HttpError, forbidden } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import type { Runtime } from '../runtime.js';
-import { ensureOrganization, findOrganizationByFingerprint, readPlatformCredentials } from './organizations.js';
+import { ensureOrganization, findOrganizationByFingerprint, readPlatformCredentials, type Organization } from './organizations.js';
 
 export interface PlatformAuthorization {
   user: string;
@@ -60,7 +60,9 @@ export class PlatformAuthenticator {
    * authentication in a container makes sure its record exists too.
    */
   private ensureDefaultOrganization(): Promise<void> {
-    this.defaultOrg ??= ensureOrganization(this.rt, this.rt.config.defaultOrganization)
+    // The stack's tollgate:allowedRedirectOrigins (TOLLGATE_ALLOWED_REDIRECT_ORIGINS) seed a new record.
+    const origins = this.rt.config.allowedRedirectOrigins;
+    this.defaultOrg ??= ensureOrganization(this.rt, this.rt.config.defaultOrganization, {}, origins.length ? { allowedRedirectOrigins: origins } : {})
       .then(() => undefined)
       .catch((error: unknown) => {
         this.defaultOrg = undefined;
@@ -84,7 +86,9 @@ export class PlatformAuthenticator {
 
     await this.ensureDefaultOrganization();
     const envelope = await this.rt.dataKey();
-    const org = await findOrganizationByFingerprint(this.rt, envelope.fingerprint(organizationSecret));
+    const org =
+      (await findOrganizationByFingerprint(this.rt, envelope.fingerprint(organizationSecret))) ??
+      (await this.adoptRotatedDefaultSecret(organizationSecret));
     if (!org) throw unauthorized('Invalid platform credentials');
     const stored = await readPlatformCredentials(this.rt, org.name);
     if (!stored) throw unauthorized('Invalid platform credentials');
@@ -96,6 +100,19 @@ export class PlatformAuthenticator {
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(cacheKey, { organization: org.name, expires: Date.now() + CACHE_TTL_MS });
     return org.name;
+  }
+
+  /**
+   * The default organization's secrets live in Secrets Manager, where an
+   * operator rotates them (docs/deploy.md). A secret that finds no record but
+   * equals the stored one is the rotated value: re-point the record's lookup
+   * key to it. Any other unknown secret costs one cached secret read.
+   */
+  private async adoptRotatedDefaultSecret(organizationSecret: string): Promise<Organization | undefined> {
+    const name = this.rt.config.defaultOrganization;
+    const stored = await readPlatformCredentials(this.rt, name);
+    if (!stored || !safeEqual(organizationSecret, stored.organizationSecret)) return undefined;
+    return (await ensureOrganization(this.rt, name)).organization;
   }
 
   /** Forgets cached results, e.g. after credentials were rotated. */

@@ -1,12 +1,13 @@
 // The middy stack every HTTP function shares: Lambda context in the logs,
 // request parsing, error formatting in the function's wire shape, request ids,
-// security headers, and one access-log line per request.
+// security headers, one access-log line and one metrics record per request.
 import middy from '@middy/core';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { describeError, logger } from '../log.js';
 import { HttpError, isHttpError } from './errors.js';
+import { RequestMetrics } from './metrics.js';
 import { requestFromEvent, type HttpRequest } from './request.js';
 import { json, toProxyResult, type HttpResponse } from './response.js';
 
@@ -42,6 +43,7 @@ export function errorResponse(error: unknown, style: ErrorStyle, requestId: stri
 }
 
 export function httpFunction(options: HttpFunctionOptions) {
+  const metrics = new RequestMetrics(options.name);
   const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const started = performance.now();
     const requestId = event.requestContext?.requestId || context.awsRequestId;
@@ -56,13 +58,15 @@ export function httpFunction(options: HttpFunctionOptions) {
     }
     response.headers = { ...response.headers, 'x-request-id': requestId };
     if (request?.method === 'HEAD') delete response.body;
+    const ms = Math.round((performance.now() - started) * 100) / 100;
     logger.info('request', {
       fn: options.name,
       method: event.httpMethod,
       path: request?.path ?? event.path,
       status: response.status,
-      ms: Math.round((performance.now() - started) * 100) / 100,
+      ms,
     });
+    metrics.record(response.status, ms);
     return toProxyResult(response);
   };
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(run).use(injectLambdaContext(logger, { resetKeys: true }));

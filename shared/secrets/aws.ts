@@ -15,10 +15,12 @@ export class SecretsManagerBackend implements SecretBackend {
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly prefix: string,
+    /** Customer managed key for new secrets; undefined = the account's aws/secretsmanager key. */
+    private readonly kmsKeyId?: string,
   ) {}
 
-  static create(region: string, prefix: string): SecretsManagerBackend {
-    return new SecretsManagerBackend(new SecretsManagerClient({ region, maxAttempts: 3 }), prefix);
+  static create(region: string, prefix: string, kmsKeyId?: string): SecretsManagerBackend {
+    return new SecretsManagerBackend(new SecretsManagerClient({ region, maxAttempts: 3 }), prefix, kmsKeyId);
   }
 
   async get(name: string): Promise<string | undefined> {
@@ -40,6 +42,7 @@ export class SecretsManagerBackend implements SecretBackend {
         new CreateSecretCommand({
           Name: this.prefix + name,
           SecretString: value,
+          ...(this.kmsKeyId ? { KmsKeyId: this.kmsKeyId } : {}),
           Description: 'Managed by Tollgate',
           Tags: [{ Key: 'managed-by', Value: 'tollgate' }],
         }),

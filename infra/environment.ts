@@ -1,0 +1,52 @@
+// The environment every function gets, typed: each variable is one that
+// shared/config.ts (or a documented reader) consumes. test/infra/config.test.ts
+// feeds the result to loadConfig to prove both sides agree.
+import type { StackSettings } from './config.js';
+import { SOURCE_MAP_NODE_OPTIONS } from './bundling.js';
+
+export interface FunctionEnvironment {
+  TOLLGATE_MODE: 'aws';
+  TOLLGATE_STAGE: string;
+  TABLE_NAME: string;
+  /** Prefix of every secret name; IAM grants `{prefix}*` and nothing else. */
+  SECRET_PREFIX: string;
+  /** KMS key for secrets the functions create, when the stack uses a customer managed key. */
+  SECRETS_KMS_KEY_ID?: string;
+  TOLLGATE_ORG: string;
+  /** Public base URL: token issuer, OAuth callback URL base. */
+  TOLLGATE_ISSUER: string;
+  TOLLGATE_ALLOWED_REDIRECT_ORIGINS: string;
+  TOKEN_LIFETIME_SECONDS: string;
+  TOKEN_AUDIENCE?: string;
+  /** Powertools: `service` dimension of the metrics and field of every log line. */
+  POWERTOOLS_SERVICE_NAME: 'tollgate';
+  /** Only with tollgate:sourceMapStackTraces. */
+  NODE_OPTIONS?: string;
+}
+
+export interface EnvironmentRefs {
+  tableName: string;
+  issuer: string;
+  secretsKmsKeyId?: string;
+}
+
+export function secretPrefix(settings: Pick<StackSettings, 'stage'>): string {
+  return `tollgate/${settings.stage}/`;
+}
+
+export function functionEnvironment(settings: StackSettings, refs: EnvironmentRefs): FunctionEnvironment {
+  return {
+    TOLLGATE_MODE: 'aws',
+    TOLLGATE_STAGE: settings.stage,
+    TABLE_NAME: refs.tableName,
+    SECRET_PREFIX: secretPrefix(settings),
+    ...(refs.secretsKmsKeyId ? { SECRETS_KMS_KEY_ID: refs.secretsKmsKeyId } : {}),
+    TOLLGATE_ORG: settings.organization,
+    TOLLGATE_ISSUER: refs.issuer,
+    TOLLGATE_ALLOWED_REDIRECT_ORIGINS: settings.allowedRedirectOrigins.join(','),
+    TOKEN_LIFETIME_SECONDS: String(settings.tokenLifetimeSeconds),
+    ...(settings.tokenAudience ? { TOKEN_AUDIENCE: settings.tokenAudience } : {}),
+    POWERTOOLS_SERVICE_NAME: 'tollgate',
+    ...(settings.sourceMapStackTraces ? { NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS } : {}),
+  };
+}

@@ -1,0 +1,61 @@
+// Route-level settings checked against the route table (shared/http/api-routes.ts):
+// stage method throttles and the optional usage plan. Pure functions, so the
+// rules are unit-tested without a synth.
+import type { ApiRoute } from '../shared/http/api-routes.js';
+import { SettingsError, type Throttle } from './config.js';
+
+export interface MethodThrottle extends Throttle {
+  /** CDK methodOptions key: `/*\/*` for the stage default, else `{resource}/{METHOD}` (`//*` for the root). */
+  path: string;
+  resource: string;
+  method: string;
+}
+
+function splitKey(key: string): { resource: string; method: string } {
+  const slash = key.lastIndexOf('/');
+  return { resource: key.slice(0, slash) || '/', method: key.slice(slash + 1).toUpperCase() };
+}
+
+/**
+ * Turns throttle settings into stage method settings. A key must name a route
+ * of this build and one of its declared methods, or `*` for all of them (a
+ * route served by ANY takes `*`: API Gateway addresses its methods as one).
+ * Default keys for routes this build does not have are skipped; keys the
+ * operator set are checked strictly, so a typo fails the synth.
+ */
+export function methodThrottles(
+  throttles: Record<string, Throttle>,
+  routes: readonly ApiRoute[],
+  strictKeys: readonly string[],
+): MethodThrottle[] {
+  const strict = new Set(strictKeys);
+  const result: MethodThrottle[] = [];
+  for (const [key, throttle] of Object.entries(throttles)) {
+    if (key === 'default') {
+      result.push({ path: '/*/*', resource: '/*', method: '*', ...throttle });
+      continue;
+    }
+    const { resource, method } = splitKey(key);
+    const route = routes.find((candidate) => candidate.resource === resource);
+    let problem: string | undefined;
+    if (!route) problem = `no route ${resource}; routes: ${routes.map((r) => r.resource).join(', ')}`;
+    else if (method !== '*' && (method === 'ANY' || !route.methods.includes(method))) {
+      problem = `${resource} declares ${route.methods.join(', ')}; use one of ${[...route.methods.filter((m) => m !== 'ANY'), '*'].join(', ')}`;
+    }
+    if (problem) {
+      if (strict.has(key)) throw new SettingsError(`tollgate:throttles.${key}: ${problem}`);
+      continue;
+    }
+    result.push({ path: `${resource}/${method}`, resource, method, ...throttle });
+  }
+  return result;
+}
+
+/** The routes whose methods require an API key under the usage plan; unknown resources are an error. */
+export function usagePlanRoutes(resources: readonly string[], routes: readonly ApiRoute[]): ApiRoute[] {
+  return resources.map((resource) => {
+    const route = routes.find((candidate) => candidate.resource === resource);
+    if (!route) throw new SettingsError(`tollgate:usagePlan.resources: no route ${resource}; routes: ${routes.map((r) => r.resource).join(', ')}`);
+    return route;
+  });
+}

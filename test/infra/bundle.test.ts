@@ -1,0 +1,132 @@
+// The Lambda artifacts themselves: every function bundled exactly as the stack
+// bundles it, loaded by plain Node as CommonJS (as the Lambda runtime does),
+// and invoked with API Gateway events. The platform bundle talks to a real
+// DynamoDB API (dynalite) through its bundled AWS SDK.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions } from '../../infra/bundling.js';
+import { startTable } from '../support/dynalite.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const functions = readdirSync(join(root, 'functions')).filter((name) => existsSync(join(root, 'functions', name, 'handler.ts')));
+const secret = (c: string) => c.repeat(48);
+
+let dir: string;
+let dynamo: Awaited<ReturnType<typeof startTable>>;
+const bundles: Record<string, string> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tollgate-bundle-'));
+  // No "type": "module" above the bundle, as in the Lambda asset.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
+  for (const name of functions) {
+    const file = join(dir, name, 'index.js');
+    await build(esbuildOptions(join(root, 'functions', name, 'handler.ts'), file));
+    bundles[name] = file;
+  }
+  dynamo = await startTable();
+  // What the stack generates in Secrets Manager, here in the local secret file.
+  writeFileSync(
+    join(dir, 'secrets.json'),
+    JSON.stringify({ 'data-key': secret('D'), 'orgs/default/organization-secret': secret('O'), 'orgs/default/user-secret': secret('U') }),
+    { mode: 0o600 },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await dynamo?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function event(method: string, resource: string, path: string, headers: Record<string, string> = {}): APIGatewayProxyEvent {
+  const proxy = /\{proxy\+\}/.test(resource) ? path.slice(resource.indexOf('{proxy+}')) : undefined;
+  return {
+    resource,
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: proxy ? { proxy } : null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { requestId: `req-${Math.random()}`, stage: 'prod', identity: { sourceIp: '203.0.113.9' } } as never,
+  };
+}
+
+interface Result {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Loads the bundle in a fresh Node process (no TypeScript loader) and invokes
+ * its handler with each event in turn. Asynchronous: dynalite runs in this process.
+ */
+async function invoke(name: string, events: APIGatewayProxyEvent[]): Promise<Result[]> {
+  const script = `
+    const { handler } = require(${JSON.stringify(bundles[name])});
+    const events = JSON.parse(process.env.EVENTS);
+    const context = { functionName: 'tollgate-${name}', functionVersion: '$LATEST', memoryLimitInMB: '1024',
+      invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:tollgate-${name}', awsRequestId: 'aws-req',
+      getRemainingTimeInMillis: () => 29000 };
+    (async () => {
+      const results = [];
+      for (const event of events) results.push(await handler(event, context));
+      process.stdout.write(JSON.stringify(results));
+    })().catch((error) => { console.error(error); process.exit(1); });`;
+  const env = {
+    PATH: process.env.PATH,
+    EVENTS: JSON.stringify(events),
+    TOLLGATE_MODE: 'local',
+    TABLE_NAME: 'test',
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    AWS_REGION: 'eu-west-1',
+    LOCAL_SECRETS_FILE: join(dir, 'secrets.json'),
+    LOG_LEVEL: 'SILENT',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', timeout: 30_000, env }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+    );
+  });
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as Result[];
+}
+
+describe('function bundles', () => {
+  it('bundles every function under 1 MB', () => {
+    expect(functions).toEqual(expect.arrayContaining(['platform', 'proxy']));
+    for (const name of functions) expect(statSync(bundles[name]!).size, name).toBeLessThan(1024 * 1024);
+  });
+
+  it('serves the platform API from the platform bundle, against DynamoDB through the bundled SDK', async () => {
+    const auth = { Authorization: `User ${secret('U')}, Organization ${secret('O')}` };
+    const [health, organization, denied] = await invoke('platform', [
+      event('GET', '/healthz', '/healthz'),
+      event('GET', '/v1/{proxy+}', '/v1/organizations/default', auth),
+      event('GET', '/v1/{proxy+}', '/v1/organizations/default', { Authorization: `User ${secret('U')}, Organization ${secret('X')}` }),
+    ]);
+    expect(health!.statusCode).toBe(200);
+    expect(JSON.parse(health!.body)).toEqual({ status: 'ok' });
+    expect(organization!.statusCode, organization!.body).toBe(200);
+    expect(JSON.parse(organization!.body).name).toBe('default');
+    expect(denied!.statusCode).toBe(401);
+  });
+
+  it('answers with an Apigee fault from the proxy bundle', async () => {
+    const [missing] = await invoke('proxy', [event('GET', '/{proxy+}', '/no-such-proxy/items')]);
+    expect(missing!.statusCode).toBe(404);
+    expect(JSON.parse(missing!.body).fault.detail.errorcode).toBe('messaging.adaptors.http.flow.ApplicationNotFound');
+  });
+});

@@ -1,0 +1,70 @@
+// Request metrics: one CloudWatch EMF line per invocation in Lambda, nothing at
+// all locally and in tests unless asked for. Each case runs a real HTTP
+// function in a fresh Node process and reads what it wrote to stdout.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { metricsEnabled } from '../../shared/http/metrics.js';
+
+const probe = fileURLToPath(new URL('../support/programs/metrics-probe.ts', import.meta.url));
+
+function runProbe(env: Record<string, string>): string[] {
+  const base = { ...process.env };
+  for (const name of ['AWS_LAMBDA_FUNCTION_NAME', 'POWERTOOLS_METRICS_DISABLED', 'POWERTOOLS_DEV']) delete base[name];
+  const result = spawnSync(process.execPath, ['--import', 'tsx', probe], {
+    env: { ...base, LOG_LEVEL: 'SILENT', POWERTOOLS_SERVICE_NAME: 'tollgate', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(result.status, result.stderr).toBe(0);
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+interface Emf {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  [key: string]: unknown;
+}
+
+describe('request metrics', () => {
+  it('writes one EMF record per request in Lambda: requests, 4xx, 5xx, latency and the cold start', () => {
+    const lines = runProbe({ AWS_LAMBDA_FUNCTION_NAME: 'tollgate-probe' });
+    expect(lines).toHaveLength(3);
+    const records = lines.map((line) => JSON.parse(line) as Emf);
+    for (const record of records) {
+      const [directive] = record._aws.CloudWatchMetrics;
+      expect(directive!.Namespace).toBe('Tollgate');
+      expect(directive!.Dimensions).toEqual([['service', 'function']]);
+      expect(record.service).toBe('tollgate');
+      expect(record.function).toBe('probe');
+      expect(record.Requests).toBe(1);
+      expect(typeof record.Latency).toBe('number');
+      expect(directive!.Metrics).toEqual(expect.arrayContaining([{ Name: 'Latency', Unit: 'Milliseconds' }, { Name: '5xx', Unit: 'Count' }]));
+    }
+    expect(records.map((r) => [r['4xx'], r['5xx']])).toEqual([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(records.map((r) => r.ColdStart)).toEqual([1, undefined, undefined]);
+    // Nothing about the request beyond the numbers: no path, header or body.
+    expect(lines.join('\n')).not.toMatch(/\/404|authorization|ok":true/);
+  });
+
+  it('writes nothing locally or in tests', () => {
+    expect(runProbe({})).toEqual([]);
+  });
+
+  it('follows POWERTOOLS_METRICS_DISABLED when it is set, either way', () => {
+    expect(runProbe({ POWERTOOLS_METRICS_DISABLED: 'false' })).toHaveLength(3);
+    expect(runProbe({ AWS_LAMBDA_FUNCTION_NAME: 'tollgate-probe', POWERTOOLS_METRICS_DISABLED: 'true' })).toEqual([]);
+  });
+
+  it('decides from the environment like Powertools does', () => {
+    expect(metricsEnabled({})).toBe(false);
+    expect(metricsEnabled({ AWS_LAMBDA_FUNCTION_NAME: 'f' })).toBe(true);
+    expect(metricsEnabled({ AWS_LAMBDA_FUNCTION_NAME: 'f', POWERTOOLS_DEV: 'true' })).toBe(false);
+    expect(metricsEnabled({ AWS_LAMBDA_FUNCTION_NAME: 'f', POWERTOOLS_METRICS_DISABLED: '1' })).toBe(false);
+    expect(metricsEnabled({ POWERTOOLS_METRICS_DISABLED: 'false' })).toBe(true);
+    expect(metricsEnabled({ POWERTOOLS_DEV: 'true', POWERTOOLS_METRICS_DISABLED: 'false' })).toBe(true);
+  });
+});
