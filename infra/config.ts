@@ -4,7 +4,7 @@
 // deployment half-way.
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ORG_NAME } from '../shared/auth/organizations.js';
 
 export interface Throttle {

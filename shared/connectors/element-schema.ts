@@ -7,7 +7,7 @@
 // either a configuration field of the element (given when an instance is
 // created) or a value captured from the vendor's token response (Salesforce's
 // `instance_url`).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ELEMENT_KEY = /^[a-z][a-z0-9-]{0,62}$/;
 const FIELD_KEY = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;

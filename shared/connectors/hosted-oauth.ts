@@ -7,7 +7,7 @@
 // creates (or re-authenticates) the instance and sends the browser back to
 // the app's `returnUrl`, which must be one of the organization's allowed
 // origins.
-import { z } from 'zod';
+import * as z from 'zod';
 import { getOrganization } from '../auth/organizations.js';
 import { validate } from '../http/body.js';
 import { HttpError, unprocessable, type FieldProblem } from '../http/errors.js';

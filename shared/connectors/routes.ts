@@ -1,7 +1,7 @@
 // The connectors API on Open Connectors paths (`/elements/api-v2/...`): the
 // element catalog, OAuth URLs, instances, and, for every other path, resource
 // calls through the instance named by the `Element` token.
-import { z } from 'zod';
+import * as z from 'zod';
 import { platformAuthenticator } from '../auth/platform.js';
 import { jsonBody, readJson, validate } from '../http/body.js';
 import { HttpError, notFound, unprocessable } from '../http/errors.js';

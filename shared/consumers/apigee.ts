@@ -1,7 +1,7 @@
 // What the consumer-side management API shares: Apigee's attribute lists,
 // entity names, list parameters (`expand`, `startKey`, `count`) and paging over
 // one organization's partition.
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 import { encodeCursor, type StoredItem } from '../store/table.js';

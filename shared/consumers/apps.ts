@@ -5,7 +5,7 @@
 //   CRED#{appId}#{keyFingerprint}  a credential (several per app, for rotation)
 //   APIKEY#{keyFingerprint} / #APIKEY (own partition) the key's global uniqueness
 //     record, which also finds the credential from a key in one consistent read.
-import { z } from 'zod';
+import * as z from 'zod';
 import { randomId } from '../crypto/random.js';
 import { conflict, notFound, unprocessable, type FieldProblem } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';

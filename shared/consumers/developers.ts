@@ -1,7 +1,7 @@
 // Developers: the people or systems that own apps. One item per developer in
 // the organization's partition, keyed by lower-cased email; the developer id is
 // indexed in gsi1 because Apigee accepts it wherever an email is expected.
-import { z } from 'zod';
+import * as z from 'zod';
 import { randomId } from '../crypto/random.js';
 import { notFound, unprocessable } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';

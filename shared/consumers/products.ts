@@ -2,7 +2,7 @@
 // subscribe to, with an optional quota and access-token lifetime. Stored one
 // item per product in the organization's partition; read through a short
 // per-container cache because every API-key and token check needs them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { TtlCache } from '../cache/ttl-cache.js';
 import { MAX_TOKEN_LIFETIME_SECONDS } from '../config.js';
 import { notFound } from '../http/errors.js';

@@ -3,7 +3,7 @@
 //   /v1/organizations/{org}/developers[/{email}]
 //   /v1/organizations/{org}/developers/{email}/apps[/{app}[/keys...]]
 //   /v1/organizations/{org}/apps[/{appId}]
-import { z } from 'zod';
+import * as z from 'zod';
 import { authenticateForOrg } from '../auth/platform.js';
 import { badRequest, notFound, unprocessable } from '../http/errors.js';
 import { jsonBody, readJson, validate } from '../http/body.js';

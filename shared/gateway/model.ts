@@ -1,6 +1,6 @@
 // The proxy model: Apigee's API proxy concepts one to one, as JSON. A revision
 // stores one of these; bundle import/export converts Apigee XML to and from it.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 const name = () => z.string().regex(NAME, 'must start with a letter or digit and contain only letters, digits, . _ -');

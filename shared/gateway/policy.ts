@@ -2,7 +2,7 @@
 // bundle import maps Apigee XML onto the same shape), an optional `prepare`
 // run once per deployment (compile templates, allocate per-container state),
 // and `execute`. The flow engine knows nothing about individual policies.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Runtime } from '../runtime.js';
 import type { Exchange } from './exchange.js';
 

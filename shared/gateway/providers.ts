@@ -3,7 +3,7 @@
 // client secrets, basic-auth passwords) live in the secret store and are never
 // returned; the runtime resolves a provider once per container and caches the
 // target OAuth token until shortly before it expires.
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest, notFound } from '../http/errors.js';
 import { OutboundError, outboundRequest } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';

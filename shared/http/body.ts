@@ -1,6 +1,6 @@
 // Request body helpers: JSON and form bodies checked for media type and size,
 // then validated with zod into 422 errors that name each offending field.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { badRequest, payloadTooLarge, unprocessable, unsupportedMediaType, type FieldProblem } from './errors.js';
 import { mediaType, type HttpRequest } from './request.js';
 

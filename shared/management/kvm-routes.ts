@@ -1,7 +1,7 @@
 // Key value maps on Apigee Edge paths, at organization, environment and API
 // proxy scope, plus SAP API Management's KeyMapEntries payload. Values of
 // encrypted maps are never returned: they read back as `*****`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { authenticateForOrg } from '../auth/platform.js';
 import { jsonBody } from '../http/body.js';
 import { badRequest, unprocessable } from '../http/errors.js';

@@ -1,6 +1,6 @@
 // `GET /v1/organizations/{org}`: the caller's organization, Apigee Edge style.
 // `POST /v1/organizations/{org}` updates its settings (Apigee's properties list).
-import { z } from 'zod';
+import * as z from 'zod';
 import { authenticateForOrg } from '../auth/platform.js';
 import { getOrganization, orgKeys, type Organization } from '../auth/organizations.js';
 import { formatOriginPattern, parseOriginPattern } from '../connectors/redirect-origins.js';

@@ -2,7 +2,7 @@
 // parameters, payload, verb, path and status on a message (the current one, or
 // a new one named by AssignTo), and assigns flow variables. Actions run in the
 // order they are listed, as in Apigee. Values are message templates.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Exchange } from '../exchange.js';
 import { Message } from '../message.js';
 import { definePolicy } from '../policy.js';

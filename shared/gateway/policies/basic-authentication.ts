@@ -1,7 +1,7 @@
 // BasicAuthentication: Encode builds `Basic base64(user:password)` into a
 // variable (usually request.header.Authorization); Decode splits such a header
 // into user and password variables.
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePolicy } from '../policy.js';
 import { stringify } from '../template.js';
 import { policyFault } from './common.js';

@@ -1,6 +1,6 @@
 // Small pieces several policies share: reading `ref` attributes, message
 // templates, Apigee time units, and the `{name, value}` pairs of AssignMessage.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Exchange } from '../exchange.js';
 import { Fault } from '../faults.js';
 import { renderTemplate, stringify } from '../template.js';

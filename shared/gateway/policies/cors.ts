@@ -1,6 +1,6 @@
 // CORS: answers preflight requests itself (no target call) and adds the
 // Access-Control-* headers to every response, error responses included.
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePolicy } from '../policy.js';
 import { render } from './common.js';
 

@@ -1,7 +1,7 @@
 // ExtractVariables: pulls values out of the URI path, query and form
 // parameters, headers, other variables and JSON payloads into flow variables,
 // using Apigee patterns (`/accounts/{id}`, `Bearer {token}`) and JSONPath.
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileJsonPath } from '../jsonpath.js';
 import { definePolicy } from '../policy.js';
 import { stringify } from '../template.js';

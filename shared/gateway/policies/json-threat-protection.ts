@@ -1,7 +1,7 @@
 // JSONThreatProtection: enforces structure limits on a JSON payload in one
 // linear scan, without building the document, so a hostile payload (deep
 // nesting, huge arrays) costs no more than reading it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePolicy } from '../policy.js';
 import { policyFault } from './common.js';
 

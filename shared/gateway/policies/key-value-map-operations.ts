@@ -2,7 +2,7 @@
 // environment or API proxy scope. Gets are cached per container for
 // ExpiryTimeInSecs; values of encrypted maps are decrypted only here, into
 // flow variables (Apigee asks for `private.` names for those).
-import { z } from 'zod';
+import * as z from 'zod';
 import { deleteEntry, createMap, findMap, kvmCache, putEntry, type KvmScope } from '../kvm.js';
 import { definePolicy } from '../policy.js';
 import type { Exchange } from '../exchange.js';

@@ -4,7 +4,7 @@
 // issues a client-credentials token, so a token proxy like SAP's works. Errors
 // of GenerateAccessToken answer in RFC 6749 form, which standard OAuth clients
 // understand; FaultRules can still reshape them by fault.name.
-import { z } from 'zod';
+import * as z from 'zod';
 import { getProduct, productAllowsProxy, type ApiProduct } from '../../consumers/products.js';
 import { formDecode } from '../../oauth/client-auth.js';
 import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';

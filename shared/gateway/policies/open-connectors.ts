@@ -3,7 +3,7 @@
 // <organization secret>, Element <instance token>`. The secrets come from the
 // provider; the instance token from the proxy-scoped encrypted KVM
 // `apim.oc.instance.token` (key `default`), as SAP's policy reads them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { kvmCache } from '../kvm.js';
 import { providerCache } from '../providers.js';
 import { definePolicy } from '../policy.js';

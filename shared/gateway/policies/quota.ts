@@ -3,7 +3,7 @@
 // concurrent calls against a quota of 300, exactly 300 pass. Settings can come
 // from the API product (UseQuotaConfigInAPIProduct) through the variables
 // VerifyAPIKey or OAuthV2 set.
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePolicy } from '../policy.js';
 import { policyFault, resolveValue, TIME_UNITS, UNIT_MS, ValueSchema, type TimeUnit } from './common.js';
 

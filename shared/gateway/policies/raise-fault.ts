@@ -1,7 +1,7 @@
 // RaiseFault: stops the flow with a response built from the FaultResponse
 // (AssignMessage actions on a fresh message). Inside fault handling it sets
 // the response and processing goes on, as in Apigee.
-import { z } from 'zod';
+import * as z from 'zod';
 import { Fault } from '../faults.js';
 import { HeaderMap, Message } from '../message.js';
 import { definePolicy } from '../policy.js';

@@ -2,7 +2,7 @@
 // 100 ms (Apigee's smoothing); with `useEffectiveCount` it admits up to the
 // full rate per window from a continuously refilled bucket. An Identifier
 // keeps separate counts per client; MessageWeight lets a call count more.
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePolicy } from '../policy.js';
 import { policyFault, resolveValue, ValueSchema } from './common.js';
 

@@ -3,7 +3,7 @@
 // organization and their API products, and exposes the app, developer and
 // product quota settings as flow variables. Cached per container by the
 // consumer lookup: a warm call reads nothing from the store.
-import { z } from 'zod';
+import * as z from 'zod';
 import { productAllowsProxy } from '../../consumers/products.js';
 import { verifyApiKey } from '../../consumers/verify-api-key.js';
 import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
