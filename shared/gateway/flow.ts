@@ -145,6 +145,22 @@ export async function runProxyEndpoint(
   }
 }
 
+/**
+ * PostClientFlow: Apigee runs it after the response has gone to the client,
+ * for logging. Lambda cannot act after returning, so it runs just before;
+ * its faults never change the response.
+ */
+export async function runPostClientFlow(proxy: CompiledProxy, endpoint: CompiledProxyEndpoint, exchange: Exchange, services: FlowServices): Promise<void> {
+  if (!endpoint.postClientFlow) return;
+  exchange.phase = 'response';
+  exchange.currentFlow = 'PostClientFlow';
+  try {
+    await runSteps(endpoint.postClientFlow.response, exchange, proxy, services);
+  } catch (error) {
+    logger.warn('PostClientFlow step failed', { error: describeError(error) });
+  }
+}
+
 async function handleFault(
   fault: Fault,
   target: CompiledTargetEndpoint | undefined,

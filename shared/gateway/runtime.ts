@@ -11,7 +11,7 @@ import type { HttpResponse } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
 import { routingTable } from './deployments.js';
 import { Exchange } from './exchange.js';
-import { runProxyEndpoint, type FlowServices } from './flow.js';
+import { runPostClientFlow, runProxyEndpoint, type FlowServices } from './flow.js';
 import { HeaderMap, Message } from './message.js';
 import { callTarget, resolveTargetUrl } from './target.js';
 
@@ -59,7 +59,15 @@ export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _con
     messageId: request.requestId,
   });
 
-  await runProxyEndpoint(proxy, endpoint, exchange, flowServices(rt));
+  const services = flowServices(rt);
+  await runProxyEndpoint(proxy, endpoint, exchange, services);
+  if (endpoint.postClientFlow) {
+    // What PostClientFlow does cannot reach the client: it works on a copy.
+    const response = exchange.response;
+    exchange.response = response.clone();
+    await runPostClientFlow(proxy, endpoint, exchange, services);
+    exchange.response = response;
+  }
   for (const hook of exchange.responseHooks) hook(exchange.response);
   return toHttpResponse(exchange.response);
 }

@@ -221,6 +221,25 @@ describe('conditional flows, RaiseFault and fault rules', () => {
   });
 });
 
+describe('PostClientFlow', () => {
+  it('runs after the response is final and cannot change it', async () => {
+    await deployProxy(platform, {
+      name: 'postclient',
+      policies: [
+        { name: 'count', type: 'KeyValueMapOperations', config: { mapIdentifier: 'seen', scope: 'apiproxy', operations: [{ op: 'put', key: { parameters: [{ ref: 'request.queryparam.id' }] }, values: [{ value: 'yes' }], override: true }] } },
+        { name: 'tamper', type: 'AssignMessage', config: { set: { statusCode: 500, payload: { content: 'tampered' } } } },
+      ],
+      proxyEndpoints: [{ basePath: '/postclient', postClientFlow: { request: [], response: [{ name: 'count' }, { name: 'tamper' }] } }],
+      targetEndpoints: [{ name: 'default', connection: { url: backend.url } }],
+    });
+    const response = await call('GET', '/postclient?id=abc');
+    expect(response.status).toBe(200);
+    expect(response.json.url).toBe('/?id=abc');
+    const entry = await platform.request('GET', '/v1/organizations/default/apis/postclient/keyvaluemaps/seen/entries/abc');
+    expect(entry.json).toEqual({ name: 'abc', value: 'yes' });
+  });
+});
+
 describe('CORS', () => {
   it('answers preflight itself and adds headers to actual responses', async () => {
     await deployProxy(
