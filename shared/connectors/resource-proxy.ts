@@ -6,6 +6,7 @@
 import { HttpError, unauthorized } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
+import { HOP_BY_HOP_HEADERS } from '../net/headers.js';
 import type { OutboundResponse } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
 import { findElement, type ResolvedElement } from './catalog.js';
@@ -16,20 +17,6 @@ import { vendorRequest } from './vendor-http.js';
 
 export const RESOURCE_PREFIX = '/elements/api-v2/';
 
-// Hop-by-hop (RFC 9110 section 7.6.1) and headers that belong to this hop: never forwarded.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  'host',
-]);
 const DROPPED_REQUEST = new Set(['authorization', 'cookie', 'forwarded', 'via', 'x-real-ip', 'x-request-id']);
 const DROPPED_REQUEST_PREFIXES = ['x-forwarded-', 'x-amz', 'x-amzn-', 'cloudfront-'];
 // Vendor cookies would be set on Tollgate's domain; vendor security headers are Tollgate's to set.
@@ -79,7 +66,7 @@ function vendorUrl(element: ResolvedElement, instance: InstanceItem, request: Ht
 function forwardedHeaders(request: HttpRequest): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, values] of Object.entries(request.multiHeaders)) {
-    if (HOP_BY_HOP.has(name) || DROPPED_REQUEST.has(name) || DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    if (HOP_BY_HOP_HEADERS.has(name) || DROPPED_REQUEST.has(name) || DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
     headers[name] = values.length === 1 ? values[0]! : values;
   }
   return headers;
@@ -105,7 +92,7 @@ function responseFrom(vendor: OutboundResponse): HttpResponse {
   const headers: Record<string, string> = {};
   const multiHeaders: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(vendor.headers)) {
-    if (HOP_BY_HOP.has(name) || DROPPED_RESPONSE.has(name)) continue;
+    if (HOP_BY_HOP_HEADERS.has(name) || DROPPED_RESPONSE.has(name)) continue;
     if (Array.isArray(value)) {
       if (value.length === 1) headers[name] = value[0]!;
       else multiHeaders[name] = value;

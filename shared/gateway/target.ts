@@ -2,6 +2,7 @@
 // outbound request (hop-by-hop headers dropped, X-Forwarded-* set, provider
 // auth applied, timeouts from the TargetEndpoint), and the mapping of transport
 // failures and error statuses to Apigee faults.
+import { connectionTokens, HOP_BY_HOP_HEADERS } from '../net/headers.js';
 import { OutboundError, outboundRequest } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
 import type { CompiledTargetEndpoint } from './compile.js';
@@ -10,19 +11,6 @@ import { Fault } from './faults.js';
 import { HeaderMap, Message } from './message.js';
 import { providerCache } from './providers.js';
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
 
 function joinUrl(base: string, path: string | undefined): string {
   if (!path) return base;
@@ -39,15 +27,10 @@ export async function resolveTargetUrl(rt: Runtime, exchange: Exchange, target: 
 /** Headers that go to the target: the request's, minus hop-by-hop ones, plus X-Forwarded-*. */
 function outgoingHeaders(exchange: Exchange, url: URL): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
-  const connectionTokens = new Set(
-    (exchange.request.headers.get('connection') ?? '')
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  const listed = connectionTokens(exchange.request.headers.get('connection'));
   for (const [name, values] of exchange.request.headers.list()) {
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower)) continue;
+    if (HOP_BY_HOP_HEADERS.has(lower) || listed.has(lower)) continue;
     if (lower.startsWith('x-forwarded-')) continue;
     headers[name] = values;
   }
@@ -131,7 +114,7 @@ export async function callTarget(rt: Runtime, exchange: Exchange, target: Compil
 
   const responseHeaders = new HeaderMap();
   for (const [name, value] of Object.entries(response.headers)) {
-    if (HOP_BY_HOP.has(name)) continue;
+    if (HOP_BY_HOP_HEADERS.has(name)) continue;
     responseHeaders.set(name, value);
   }
   exchange.response = new Message({ status: response.status, headers: responseHeaders, body: response.body });
