@@ -60,6 +60,8 @@ class Importer {
   readonly problems: ImportProblem[] = [];
   private readonly locations = new Map<string, Location>();
   private readonly documents: XmlDocument[] = [];
+  /** An endpoint file could not be read: checking the model as a whole would only add noise. */
+  private unreadableEndpoint = false;
 
   constructor(
     private readonly files: Map<string, Uint8Array>,
@@ -176,9 +178,14 @@ class Importer {
       resources: resources.map((path, index) => this.readResource(path, index)),
     };
     this.flushDocuments();
-    if (proxies.length === 0) this.problem({ file: 'proxies/', xpath: '/' }, 'the bundle has no proxy endpoint (apiproxy/proxies/*.xml)');
-    if (this.problems.length > 0) return { problems: this.problems };
+    if (proxies.length === 0) {
+      this.problem({ file: 'proxies/', xpath: '/' }, 'the bundle has no proxy endpoint (apiproxy/proxies/*.xml)');
+      return { problems: this.problems };
+    }
+    if (this.unreadableEndpoint || !name) return { problems: this.problems };
 
+    // The model as a whole (references, conditions, names, base paths) is checked even when files had
+    // problems, so one answer lists everything; policies with problems stand in as skipped placeholders.
     const parsed = ProxyModelSchema.safeParse(compact(model));
     if (!parsed.success) {
       for (const problem of zodProblems(parsed.error)) this.modelProblem(problem);
@@ -189,8 +196,8 @@ class Importer {
     } catch (error) {
       if (!(error instanceof ProxyValidationError)) throw error;
       for (const problem of error.problems) this.modelProblem(problem);
-      return { problems: dedupe(this.problems) };
     }
+    if (this.problems.length > 0) return { problems: dedupe(this.problems) };
     return { model: compact(parsed.data), problems: [] };
   }
 
@@ -233,7 +240,7 @@ class Importer {
   private readPolicy(path: string, index: number): Record<string, unknown>[] {
     const fileName = path.slice(path.lastIndexOf('/') + 1, -4);
     const root = this.parse(path);
-    if (!root) return [];
+    if (!root) return [{ name: fileName, type: 'Unreadable', config: {}, unsupported: 'the file could not be read' }];
     const name = root.attr('name') ?? fileName;
     const document = root.document;
     document.policy = name;
@@ -272,6 +279,7 @@ class Importer {
       document.problems.length = 0;
       return [{ ...common, config: {}, unsupported: reason, sourceXml: document.text }];
     }
+    if (document.problems.length > 0) return [{ ...common, config: {}, unsupported: 'the policy has problems' }];
     return [{ ...common, config }];
   }
 
@@ -340,9 +348,9 @@ class Importer {
   private readProxyEndpoint(path: string, index: number) {
     const modelPath = `proxyEndpoints.${index}`;
     const root = this.parse(path);
-    if (!root) return {};
-    if (root.name !== 'ProxyEndpoint') {
-      root.report(`a proxy endpoint's root element must be <ProxyEndpoint>, not <${root.name}>`);
+    if (!root || root.name !== 'ProxyEndpoint') {
+      root?.report(`a proxy endpoint's root element must be <ProxyEndpoint>, not <${root.name}>`);
+      this.unreadableEndpoint = true;
       return {};
     }
     this.locate(modelPath, root);
@@ -380,9 +388,9 @@ class Importer {
   private readTargetEndpoint(path: string, index: number) {
     const modelPath = `targetEndpoints.${index}`;
     const root = this.parse(path);
-    if (!root) return {};
-    if (root.name !== 'TargetEndpoint') {
-      root.report(`a target endpoint's root element must be <TargetEndpoint>, not <${root.name}>`);
+    if (!root || root.name !== 'TargetEndpoint') {
+      root?.report(`a target endpoint's root element must be <TargetEndpoint>, not <${root.name}>`);
+      this.unreadableEndpoint = true;
       return {};
     }
     this.locate(modelPath, root);
