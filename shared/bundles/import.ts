@@ -255,7 +255,11 @@ class Importer {
       async: root.bool('async'),
     };
     const properties = root.child('Properties');
-    if (properties && properties.children.length > 0) properties.report('policy <Properties> are not supported', { kind: 'unsupported' });
+    if (properties && properties.children.length > 0) {
+      properties.report('policy <Properties> are not supported', { kind: 'unsupported' });
+      properties.consume();
+    }
+    emptyOnly(root, 'FaultRules', 'policy-level fault rules are not supported');
 
     const definition = policyDefinition(root.name);
     let config: unknown = {};
@@ -292,6 +296,7 @@ class Importer {
       this.locate(`${path}.name`, name);
       this.locate(`${path}.condition`, condition);
       if (!name) step.report('a <Name> naming the policy is required');
+      emptyOnly(step, 'FaultRules', 'step-level fault rules are not supported');
       return { name: name?.text(), condition: condition?.text() || undefined };
     });
   }
@@ -361,7 +366,10 @@ class Importer {
     // Virtual hosts are the API Gateway stage and domain here: every deployed proxy answers on all of them.
     connection?.all('VirtualHost');
     const properties = connection?.child('Properties');
-    if (properties && properties.children.length > 0) properties.report('proxy connection <Properties> are not supported', { kind: 'unsupported' });
+    if (properties && properties.children.length > 0) {
+      properties.report('proxy connection <Properties> are not supported', { kind: 'unsupported' });
+      properties.consume();
+    }
     this.locate(`${modelPath}.basePath`, basePath);
     const postClient = root.child('PostClientFlow');
     const endpoint = {
@@ -419,6 +427,9 @@ class Importer {
       const ssl = connection.child('SSLInfo');
       ssl?.child('Enabled')?.bool();
       if (ssl?.child('ClientAuthEnabled')?.bool()) ssl.child('ClientAuthEnabled')!.report('client certificates are not supported', { kind: 'unsupported' });
+      if (ssl?.child('IgnoreValidationErrors')?.bool()) {
+        ssl.child('IgnoreValidationErrors')!.report('TLS certificates are always validated', { kind: 'unsupported' });
+      }
       timeouts = compact(timeouts);
       return this.targetWith(root, modelPath, path, {
         url: url?.text() || undefined,
@@ -454,6 +465,15 @@ class Importer {
       encoding = 'base64';
     }
     return { path: relative.slice('resources/'.length), content, encoding };
+  }
+}
+
+/** Older Apigee Edge files carry empty `<FaultRules/>` in steps and policies: harmless when empty. */
+function emptyOnly(parent: XmlElement, name: string, message: string): void {
+  for (const element of parent.all(name)) {
+    if (element.children.length === 0) continue;
+    element.report(message, { kind: 'unsupported' });
+    element.consume(); // reported once, as a whole
   }
 }
 

@@ -234,6 +234,33 @@ describe('policy XML mappings', () => {
     expect(importPolicy(SAMPLES.AssignMessage![1]!).config).toMatchObject({ actions: [{ set: { payload: { content: '<xml attr="1">&amp;</xml>' } } }] });
   });
 
+  it('accepts the empty elements older Edge exports carry, and refuses them when they hold something', () => {
+    const edgeStyle = (stepFaultRules: string) =>
+      readZip(
+        bundle('edge', {
+          policies: {
+            'AM-1': '<AssignMessage async="false" continueOnError="false" enabled="true" name="AM-1"><DisplayName>AM 1</DisplayName><FaultRules/><Properties/><Set><Headers><Header name="a">1</Header></Headers></Set></AssignMessage>',
+          },
+          proxies: {
+            default: proxyEndpoint({ basePath: '/edge' }).replace(
+              '<Request></Request>',
+              `<Request><Step>${stepFaultRules}<Name>AM-1</Name></Step></Request>`,
+            ),
+          },
+          targets: {
+            default: `<TargetEndpoint name="default"><Description/><FaultRules/><PreFlow name="PreFlow"><Request/><Response/></PreFlow><Flows/><PostFlow name="PostFlow"><Request/><Response/></PostFlow>
+              <HTTPTargetConnection><Properties/><SSLInfo><Enabled>true</Enabled><ClientAuthEnabled>false</ClientAuthEnabled><IgnoreValidationErrors>false</IgnoreValidationErrors></SSLInfo><URL>https://backend.example.com/v1</URL></HTTPTargetConnection></TargetEndpoint>`,
+          },
+        }),
+      );
+    const accepted = bundleToModel(edgeStyle('<FaultRules/>'));
+    expect(accepted.problems).toEqual([]);
+    expect(accepted.model!.policies[0]!.displayName).toBe('AM 1');
+    expect(accepted.model!.proxyEndpoints[0]!.preFlow.request).toEqual([{ name: 'AM-1' }]);
+    const refused = bundleToModel(edgeStyle('<FaultRules><FaultRule name="x"/></FaultRules>'));
+    expect(refused.problems.map((p) => [p.path, p.kind])).toEqual([['proxies/default.xml: /ProxyEndpoint/PreFlow/Request/Step/FaultRules', 'unsupported']]);
+  });
+
   it('compacts undefined values away', () => {
     expect(compact({ a: undefined, b: [{ c: undefined, d: 1 }], e: { f: undefined } })).toEqual({ b: [{ d: 1 }], e: {} });
   });
