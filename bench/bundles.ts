@@ -51,7 +51,7 @@ if (!model) throw new Error('the bench bundle does not import');
 measure('import (unzip + XML + mapping + validation)', () => {
   model = bundleToModel(readZip(zipped)).model!;
 });
-let exported = Buffer.alloc(0);
+let exported: Buffer = Buffer.alloc(0);
 measure('export (XML + zip)', () => {
   exported = modelToBundle(model, 1);
 });
