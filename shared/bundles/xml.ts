@@ -60,12 +60,6 @@ export class XmlElement {
     return found;
   }
 
-  /** Every child element, in document order (marked as understood). */
-  elements(): XmlElement[] {
-    for (const child of this.children) child.used = true;
-    return this.children;
-  }
-
   /** Marks this element and everything under it as understood. */
   consume(): void {
     this.used = true;
@@ -76,14 +70,9 @@ export class XmlElement {
     return Object.hasOwn(this.attributes, name) ? this.attributes[name] : undefined;
   }
 
-  /** Text content, trimmed. */
+  /** Text content, trimmed (leading and trailing whitespace of XML text is layout, not data). */
   text(): string {
-    return this.rawText().trim();
-  }
-
-  /** Text content exactly as written (payloads keep their whitespace). */
-  rawText(): string {
-    return this.parts.join('');
+    return this.parts.join('').trim();
   }
 
   /** Text of a child element, trimmed; undefined if the child is absent. */
@@ -269,18 +258,14 @@ function elementName(node: OrderedNode): string | undefined {
 }
 
 /** Reports every element under `root` the importer did not look at (the topmost of each unread subtree). */
-export function reportUnread(root: XmlElement, what = 'element'): number {
-  let count = 0;
+export function reportUnread(root: XmlElement): void {
   const walk = (element: XmlElement) => {
     for (const child of element.children) {
-      if (!child.used) {
-        child.report(`unsupported ${what} <${child.name}>`, { kind: 'unsupported' });
-        count++;
-      } else walk(child);
+      if (!child.used) child.report(`unsupported element <${child.name}>`, { kind: 'unsupported' });
+      else walk(child);
     }
   };
   walk(root);
-  return count;
 }
 
 // ---------------------------------------------------------------------------
