@@ -85,7 +85,7 @@ const ordersPolicies = (): Record<string, string> => ({
   'Quota-1': xml(`<Quota async="false" continueOnError="false" enabled="true" name="Quota-1" type="calendar">
     <Allow count="2" countRef="request.header.x-allow"/>
     <Interval>1</Interval>
-    <TimeUnit>hour</TimeUnit>
+    <TimeUnit>month</TimeUnit>
     <Identifier ref="request.header.x-client"/>
     <Distributed>true</Distributed>
     <Synchronous>true</Synchronous>
@@ -498,7 +498,7 @@ describe('round trip', () => {
       json: {
         name: 'from-json',
         policies: [
-          { name: 'q', type: 'Quota', config: { allow: 1, timeUnit: 'hour' } },
+          { name: 'q', type: 'Quota', config: { allow: 1, timeUnit: 'month' } },
           { name: 'rf', type: 'RaiseFault', config: { statusCode: 418, faultResponse: { set: { payload: { content: 'teapot' } } } } },
         ],
         proxyEndpoints: [
