@@ -96,7 +96,8 @@ export function compileProxy(model: ProxyModel, deployment: Deployment): Compile
 
   model.policies.forEach((policy, index) => {
     const identity = { name: policy.name, type: policy.type, continueOnError: policy.continueOnError };
-    const definition = policyDefinition(policy.type);
+    // A policy imported as unsupported is skipped, even when its type exists (an element of it is unsupported).
+    const definition = policy.unsupported ? undefined : policyDefinition(policy.type);
     if (!definition) {
       if (!policy.unsupported) {
         problems.push({ path: `policies.${index}.type`, message: `policy type "${policy.type}" is not supported` });

@@ -106,8 +106,13 @@ export const PolicySchema = z.object({
 });
 
 export const ResourceFileSchema = z.object({
-  /** e.g. `jsc/script.js`, `xsl/transform.xsl`. */
-  path: z.string().min(1).max(500),
+  /** e.g. `jsc/script.js`, `xsl/transform.xsl`: a type folder and a relative path (exported as bundle entries). */
+  path: z
+    .string()
+    .min(1)
+    .max(500)
+    .regex(/^[A-Za-z0-9_-]+\/[^\\]+$/, 'must be <type>/<file>, e.g. jsc/script.js')
+    .refine((path) => !path.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'), 'must not contain empty, . or .. segments'),
   content: z.string().max(1_000_000),
   encoding: z.enum(['utf8', 'base64']).default('utf8'),
 });

@@ -3,6 +3,7 @@
 // run once per deployment (compile templates, allocate per-container state),
 // and `execute`. The flow engine knows nothing about individual policies.
 import type * as z from 'zod';
+import type { XmlElement, XmlNode } from '../bundles/xml.js';
 import type { Runtime } from '../runtime.js';
 import type { Exchange } from './exchange.js';
 
@@ -33,11 +34,28 @@ export interface ExecuteContext<Config, Prepared> {
   rt: Runtime;
 }
 
+/**
+ * The policy's Apigee XML form (`policies/<name>.xml` in a bundle). The root
+ * element's name, enabled, continueOnError, async and DisplayName are handled
+ * by the importer; these read and write everything else.
+ */
+export interface PolicyXml<Config> {
+  /**
+   * Reads the settings from the root element. Problems are reported on the
+   * elements (`element.report`); elements never looked at are reported as
+   * unsupported by the importer. The result is validated with `schema`.
+   */
+  fromXml: (root: XmlElement) => unknown;
+  /** Writes validated settings back: extra root attributes and the child elements. */
+  toXml: (config: Config) => { attributes?: XmlNode['attributes']; children: XmlNode[] };
+}
+
 export interface PolicyDefinition<Config = unknown, Prepared = unknown> {
   type: string;
   schema: z.ZodType<Config>;
   prepare?: (config: Config, context: PrepareContext) => Prepared;
   execute: (context: ExecuteContext<Config, Prepared>) => Promise<void> | void;
+  xml?: PolicyXml<Config>;
 }
 
 /** Identity helper that keeps a policy's Config and Prepared types linked. */

@@ -2,23 +2,36 @@
 // deployments.
 import { authenticateForOrg } from '../auth/platform.js';
 import { getOrganization } from '../auth/organizations.js';
+import { bundleResponse, importBundle } from '../bundles/routes.js';
 import { jsonBody } from '../http/body.js';
-import { notFound } from '../http/errors.js';
+import { badRequest, notFound } from '../http/errors.js';
 import { created, ok } from '../http/response.js';
 import type { Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { createRevision, decodeModel, deleteApi, deleteRevision, getApi, getRevision, listApis, type RevisionItem } from '../gateway/apis.js';
 import { normalizeBasePath } from '../gateway/compile.js';
 import { assertEnvironment, deploy, deployedRevisions, listDeployments, undeploy, type DeploymentItem } from '../gateway/deployments.js';
-import { ProxyModelSchema } from '../gateway/model.js';
+import { ProxyModelSchema, type ProxyModel } from '../gateway/model.js';
 
 const ORG = '/v1/organizations/:org';
 
 export function revisionSummary(item: RevisionItem, options: { includeModel?: boolean } = {}) {
   const model = decodeModel(item.model);
   return {
+    ...modelSummary(model),
     name: item.api,
     revision: String(item.revision),
+    source: item.source,
+    createdAt: Date.parse(item.createdAt),
+    lastModifiedAt: Date.parse(item.updatedAt),
+    ...(options.includeModel ? { model } : {}),
+  };
+}
+
+/** What a proxy model holds, by name (a revision's summary without its revision data). */
+export function modelSummary(model: ProxyModel) {
+  return {
+    name: model.name,
     displayName: model.displayName ?? model.name,
     description: model.description,
     basepaths: model.proxyEndpoints.map((endpoint) => normalizeBasePath(endpoint.basePath)),
@@ -28,10 +41,6 @@ export function revisionSummary(item: RevisionItem, options: { includeModel?: bo
     resources: model.resources.map((resource) => resource.path),
     /** Imported policies Tollgate keeps but does not run. */
     skippedPolicies: model.policies.filter((p) => p.unsupported).map((p) => ({ name: p.name, type: p.type, reason: p.unsupported })),
-    source: item.source,
-    createdAt: Date.parse(item.createdAt),
-    lastModifiedAt: Date.parse(item.updatedAt),
-    ...(options.includeModel ? { model } : {}),
   };
 }
 
@@ -60,6 +69,12 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
 
   router.post(`${ORG}/apis`, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
+    const action = request.query.get('action');
+    if (action === 'import') {
+      const imported = await importBundle(rt, organization, request);
+      return imported.revision ? created(revisionSummary(imported.revision)) : ok({ ...modelSummary(imported.model), validated: true });
+    }
+    if (action !== null) throw badRequest(`Unknown action "${action}"; use action=import with a bundle zip`);
     const model = jsonBody(request, ProxyModelSchema);
     const revision = await createRevision(rt, organization, model, 'json');
     return created(revisionSummary(revision));
@@ -92,6 +107,7 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
   router.get(`${ORG}/apis/:api/revisions/:rev`, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     const item = await getRevision(rt, organization, request.params.api!, revisionNumber(request.params.rev));
+    if (request.query.get('format') === 'bundle') return bundleResponse(item);
     return ok(revisionSummary(item, { includeModel: true }));
   });
 

@@ -3,11 +3,12 @@
 // a new one named by AssignTo), and assigns flow variables. Actions run in the
 // order they are listed, as in Apigee. Values are message templates.
 import * as z from 'zod';
+import { el, optional, type XmlElement, type XmlNode } from '../../bundles/xml.js';
 import type { Exchange } from '../exchange.js';
 import { Message } from '../message.js';
 import { definePolicy } from '../policy.js';
 import { stringify } from '../template.js';
-import { NameValueSchema, render, type NameValue } from './common.js';
+import { nameValuesFromXml, nameValuesToXml, NameValueSchema, render, textOf, type NameValue } from './common.js';
 
 /** `true` means "all" (Apigee's empty <Headers/>), a list names the ones meant. */
 const Selection = z.union([z.literal(true), z.array(z.string().min(1))]);
@@ -200,9 +201,193 @@ export function actionsOf(config: { actions?: Action[]; assignVariables?: z.infe
   return actions;
 }
 
+// ---------------------------------------------------------------------------
+// Apigee XML: <Copy>, <Remove>, <Add>, <Set> and <AssignVariable> in document order.
+
+type Selection = z.infer<typeof Selection>;
+
+/** `<Headers/>` means all; `<Headers><Header name="a"/></Headers>` the ones named. */
+function selectionFromXml(parent: XmlElement, containerName: string, childName: string): Selection | undefined {
+  const container = parent.child(containerName);
+  if (!container) return undefined;
+  const named = container.all(childName);
+  if (named.length === 0) return true;
+  return named.flatMap((child) => {
+    const name = child.attr('name');
+    if (!name) child.report('the name attribute is required', { attribute: 'name' });
+    return name ? [name] : [];
+  });
+}
+
+function selectionToXml(containerName: string, childName: string, selection: Selection | undefined): XmlNode | undefined {
+  if (selection === undefined || (Array.isArray(selection) && selection.length === 0)) return undefined;
+  return el(containerName, {}, selection === true ? undefined : selection.map((name) => el(childName, { name })));
+}
+
+const flag = (parent: XmlElement, name: string) => parent.child(name)?.bool() || undefined;
+const flagToXml = (name: string, value: boolean | undefined) => (value ? el(name, {}, true) : undefined);
+
+function parametersFromXml(element: XmlElement) {
+  return {
+    headers: nameValuesFromXml(element.child('Headers'), 'Header'),
+    queryParams: nameValuesFromXml(element.child('QueryParams'), 'QueryParam'),
+    formParams: nameValuesFromXml(element.child('FormParams'), 'FormParam'),
+  };
+}
+
+function parametersToXml(change: z.infer<typeof AddSchema>): (XmlNode | undefined)[] {
+  return [
+    nameValuesToXml('Headers', 'Header', change.headers),
+    nameValuesToXml('QueryParams', 'QueryParam', change.queryParams),
+    nameValuesToXml('FormParams', 'FormParam', change.formParams),
+  ];
+}
+
+const ACTION_ELEMENTS = new Set(['Copy', 'Remove', 'Add', 'Set', 'AssignVariable']);
+
+/** The ordered actions under an AssignMessage root or a RaiseFault FaultResponse. */
+export function actionsFromXml(parent: XmlElement): unknown[] {
+  return parent.children
+    .filter((child) => ACTION_ELEMENTS.has(child.name))
+    .map((child) => {
+      child.used = true;
+      switch (child.name) {
+        case 'Copy':
+          return {
+            copy: {
+              source: child.attr('source') || undefined,
+              headers: selectionFromXml(child, 'Headers', 'Header'),
+              queryParams: selectionFromXml(child, 'QueryParams', 'QueryParam'),
+              formParams: selectionFromXml(child, 'FormParams', 'FormParam'),
+              payload: flag(child, 'Payload'),
+              verb: flag(child, 'Verb'),
+              path: flag(child, 'Path'),
+              statusCode: flag(child, 'StatusCode'),
+              reasonPhrase: flag(child, 'ReasonPhrase'),
+            },
+          };
+        case 'Remove':
+          return {
+            remove: {
+              headers: selectionFromXml(child, 'Headers', 'Header'),
+              queryParams: selectionFromXml(child, 'QueryParams', 'QueryParam'),
+              formParams: selectionFromXml(child, 'FormParams', 'FormParam'),
+              payload: flag(child, 'Payload'),
+            },
+          };
+        case 'Add':
+          return { add: parametersFromXml(child) };
+        case 'Set': {
+          const payload = child.child('Payload');
+          return {
+            set: {
+              ...parametersFromXml(child),
+              payload: payload
+                ? {
+                    contentType: payload.attr('contentType') || undefined,
+                    content: payload.text(),
+                    variablePrefix: payload.attr('variablePrefix') || undefined,
+                    variableSuffix: payload.attr('variableSuffix') || undefined,
+                  }
+                : undefined,
+              verb: textOf(child, 'Verb'),
+              path: textOf(child, 'Path'),
+              statusCode: textOf(child, 'StatusCode'),
+              reasonPhrase: textOf(child, 'ReasonPhrase'),
+            },
+          };
+        }
+        default: {
+          const name = child.childText('Name');
+          if (!name) child.report('a <Name> is required');
+          const value = child.child('Value');
+          return { assignVariable: { name, value: value ? value.text() : undefined, ref: textOf(child, 'Ref'), template: textOf(child, 'Template') } };
+        }
+      }
+    });
+}
+
+export function actionsToXml(actions: Action[]): XmlNode[] {
+  return actions.map((action) => {
+    if ('copy' in action) {
+      const { copy } = action;
+      return el('Copy', { source: copy.source }, [
+        selectionToXml('Headers', 'Header', copy.headers),
+        selectionToXml('QueryParams', 'QueryParam', copy.queryParams),
+        selectionToXml('FormParams', 'FormParam', copy.formParams),
+        flagToXml('Payload', copy.payload),
+        flagToXml('Verb', copy.verb),
+        flagToXml('Path', copy.path),
+        flagToXml('StatusCode', copy.statusCode),
+        flagToXml('ReasonPhrase', copy.reasonPhrase),
+      ]);
+    }
+    if ('remove' in action) {
+      const { remove } = action;
+      return el('Remove', {}, [
+        selectionToXml('Headers', 'Header', remove.headers),
+        selectionToXml('QueryParams', 'QueryParam', remove.queryParams),
+        selectionToXml('FormParams', 'FormParam', remove.formParams),
+        flagToXml('Payload', remove.payload),
+      ]);
+    }
+    if ('add' in action) return el('Add', {}, parametersToXml(action.add));
+    if ('set' in action) {
+      const { set } = action;
+      return el('Set', {}, [
+        ...parametersToXml(set),
+        set.payload &&
+          el(
+            'Payload',
+            {
+              contentType: set.payload.contentType,
+              variablePrefix: set.payload.variablePrefix === '{' ? undefined : set.payload.variablePrefix,
+              variableSuffix: set.payload.variableSuffix === '}' ? undefined : set.payload.variableSuffix,
+            },
+            set.payload.content,
+          ),
+        optional('Verb', set.verb),
+        optional('Path', set.path),
+        optional('StatusCode', set.statusCode === undefined ? undefined : String(set.statusCode)),
+        optional('ReasonPhrase', set.reasonPhrase),
+      ]);
+    }
+    const { assignVariable } = action;
+    return el('AssignVariable', {}, [
+      el('Name', {}, assignVariable.name),
+      optional('Value', assignVariable.value),
+      optional('Ref', assignVariable.ref),
+      optional('Template', assignVariable.template),
+    ]);
+  });
+}
+
 export const assignMessage = definePolicy({
   type: 'AssignMessage',
   schema,
+  xml: {
+    fromXml: (root) => {
+      const assignTo = root.child('AssignTo');
+      return {
+        assignTo: assignTo
+          ? {
+              name: assignTo.text() || undefined,
+              createNew: assignTo.bool('createNew'),
+              type: assignTo.oneOf(['request', 'response'] as const, 'type'),
+            }
+          : undefined,
+        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+        actions: actionsFromXml(root),
+      };
+    },
+    toXml: (config) => ({
+      children: [
+        config.assignTo && el('AssignTo', { createNew: config.assignTo.createNew, transport: 'http', type: config.assignTo.type }, config.assignTo.name ?? ''),
+        ...actionsToXml(actionsOf(config)),
+        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+      ].filter((node) => node !== undefined),
+    }),
+  },
   prepare: (config) => ({ actions: actionsOf(config) }),
   execute: ({ config, prepared, exchange }) => {
     let message: Message;

@@ -2,6 +2,7 @@
 // variable (usually request.header.Authorization); Decode splits such a header
 // into user and password variables.
 import * as z from 'zod';
+import { el } from '../../bundles/xml.js';
 import { definePolicy } from '../policy.js';
 import { stringify } from '../template.js';
 import { policyFault } from './common.js';
@@ -21,6 +22,36 @@ const schema = z.object({
 export const basicAuthentication = definePolicy({
   type: 'BasicAuthentication',
   schema: schema.refine((c) => c.operation === 'Decode' || c.assignTo, { message: 'assignTo is required for Encode' }),
+  xml: {
+    fromXml: (root) => {
+      const ref = (name: string) => {
+        const element = root.child(name);
+        if (!element) return undefined;
+        const value = element.attr('ref')?.trim();
+        if (!value) element.report('the ref attribute is required', { attribute: 'ref' });
+        return { ref: value };
+      };
+      const assignTo = root.child('AssignTo');
+      return {
+        operation: root.child('Operation')?.oneOf(['Encode', 'Decode'] as const),
+        user: ref('User'),
+        password: ref('Password'),
+        assignTo: assignTo ? { variable: assignTo.text(), createNew: assignTo.bool('createNew') } : undefined,
+        source: root.childText('Source') || undefined,
+        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+      };
+    },
+    toXml: (config) => ({
+      children: [
+        el('Operation', {}, config.operation),
+        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+        el('User', { ref: config.user.ref }),
+        el('Password', { ref: config.password.ref }),
+        config.assignTo && el('AssignTo', { createNew: config.assignTo.createNew }, config.assignTo.variable),
+        el('Source', {}, config.source),
+      ].filter((node) => node !== undefined),
+    }),
+  },
   execute: ({ config, exchange, policy }) => {
     if (config.operation === 'Encode') {
       const user = exchange.get(config.user.ref);

@@ -1,6 +1,7 @@
 // Small pieces several policies share: reading `ref` attributes, message
 // templates, Apigee time units, and the `{name, value}` pairs of AssignMessage.
 import * as z from 'zod';
+import { el, type XmlElement, type XmlNode } from '../../bundles/xml.js';
 import type { Exchange } from '../exchange.js';
 import { Fault } from '../faults.js';
 import { renderTemplate, stringify } from '../template.js';
@@ -42,4 +43,45 @@ export const UNIT_MS: Record<Exclude<TimeUnit, 'month'>, number> = {
 /** A fault raised by a policy, with the policy-namespaced error code Apigee uses. */
 export function policyFault(faultName: string, errorCode: string, status: number, message: string, headers?: Record<string, string>): Fault {
   return new Fault(faultName, errorCode, status, message, headers ? { headers } : {});
+}
+
+// ---------------------------------------------------------------------------
+// Apigee XML helpers
+
+/** `<Identifier ref="var">literal</Identifier>` -> `{ ref, value }` (undefined when absent or empty). */
+export function valueFromXml(element: XmlElement | undefined): Value | undefined {
+  if (!element) return undefined;
+  const ref = element.attr('ref')?.trim() || undefined;
+  const value = element.text() || undefined;
+  if (ref === undefined && value === undefined) return undefined;
+  return { ...(value === undefined ? {} : { value }), ...(ref === undefined ? {} : { ref }) };
+}
+
+export function valueToXml(name: string, value: Value | undefined): XmlNode | undefined {
+  if (!value || (value.ref === undefined && value.value === undefined)) return undefined;
+  return el(name, { ref: value.ref }, value.value ?? '');
+}
+
+/** `<Headers><Header name="a">v</Header></Headers>` -> `[{ name, value }]`; undefined when empty. */
+export function nameValuesFromXml(container: XmlElement | undefined, childName: string): NameValue[] | undefined {
+  if (!container) return undefined;
+  const pairs = container.all(childName).flatMap((child) => {
+    const name = child.attr('name');
+    if (!name) {
+      child.report('the name attribute is required', { attribute: 'name' });
+      return [];
+    }
+    return [{ name, value: child.text() }];
+  });
+  return pairs.length ? pairs : undefined;
+}
+
+export function nameValuesToXml(containerName: string, childName: string, pairs: NameValue[] | undefined): XmlNode | undefined {
+  if (!pairs?.length) return undefined;
+  return el(containerName, {}, pairs.map(({ name, value }) => el(childName, { name }, value)));
+}
+
+/** Text of an optional child element, undefined when absent or empty. */
+export function textOf(parent: XmlElement, name: string): string | undefined {
+  return parent.childText(name) || undefined;
 }

@@ -1,6 +1,7 @@
 // CORS: answers preflight requests itself (no target call) and adds the
 // Access-Control-* headers to every response, error responses included.
 import * as z from 'zod';
+import { el } from '../../bundles/xml.js';
 import { definePolicy } from '../policy.js';
 import { render } from './common.js';
 
@@ -19,6 +20,30 @@ const schema = z.object({
 export const cors = definePolicy({
   type: 'CORS',
   schema,
+  xml: {
+    fromXml: (root) => ({
+      allowOrigins: root.childText('AllowOrigins') || undefined,
+      allowMethods: root.childText('AllowMethods') || undefined,
+      allowHeaders: root.childText('AllowHeaders') || undefined,
+      exposeHeaders: root.childText('ExposeHeaders'),
+      maxAge: root.child('MaxAge')?.int(),
+      allowCredentials: root.child('AllowCredentials')?.bool(),
+      generatePreflightResponse: root.child('GeneratePreflightResponse')?.bool(),
+      ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+    }),
+    toXml: (config) => ({
+      children: [
+        el('AllowOrigins', {}, config.allowOrigins),
+        el('AllowMethods', {}, config.allowMethods),
+        el('AllowHeaders', {}, config.allowHeaders),
+        el('ExposeHeaders', {}, config.exposeHeaders),
+        el('MaxAge', {}, config.maxAge),
+        el('AllowCredentials', {}, config.allowCredentials),
+        el('GeneratePreflightResponse', {}, config.generatePreflightResponse),
+        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+      ],
+    }),
+  },
   execute: ({ config, exchange }) => {
     const origin = exchange.request.headers.get('origin');
     if (!origin) return; // not a CORS request

@@ -3,6 +3,7 @@
 // using Apigee patterns (`/accounts/{id}`, `Bearer {token}`) and JSONPath.
 import * as z from 'zod';
 import { compileJsonPath } from '../jsonpath.js';
+import { el, type XmlElement, type XmlNode } from '../../bundles/xml.js';
 import { definePolicy } from '../policy.js';
 import { stringify } from '../template.js';
 import { policyFault } from './common.js';
@@ -19,7 +20,16 @@ const schema = z.object({
   headers: z.array(z.object({ name: z.string().min(1), patterns: Patterns })).default([]),
   formParams: z.array(z.object({ name: z.string().min(1), patterns: Patterns })).default([]),
   variables: z.array(z.object({ name: z.string().min(1), patterns: Patterns })).default([]),
-  jsonPayload: z.array(z.object({ name: z.string().min(1), jsonPath: z.string().min(1), type: z.enum(['string', 'json']).optional() })).default([]),
+  /** `json` returns objects and arrays as JSON text (Apigee's nodeset); the scalar types are kept for export. */
+  jsonPayload: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        jsonPath: z.string().min(1),
+        type: z.enum(['string', 'json', 'boolean', 'integer', 'long', 'float', 'double']).optional(),
+      }),
+    )
+    .default([]),
 });
 
 interface CompiledPattern {
@@ -43,11 +53,72 @@ function compilePattern(pattern: string, ignoreCase: boolean): CompiledPattern {
   return { regex: new RegExp(`^${source}$`, ignoreCase ? 'si' : 's'), names };
 }
 
+function patternsFromXml(parent: XmlElement): { pattern: string; ignoreCase: boolean | undefined }[] {
+  return parent.all('Pattern').map((pattern) => ({ pattern: pattern.text(), ignoreCase: pattern.bool('ignoreCase') }));
+}
+
+function namedFromXml(root: XmlElement, elementName: string) {
+  return root.all(elementName).map((element) => {
+    const name = element.attr('name');
+    if (!name) element.report('the name attribute is required', { attribute: 'name' });
+    return { name, patterns: patternsFromXml(element) };
+  });
+}
+
+const patternsToXml = (patterns: { pattern: string; ignoreCase: boolean }[]) =>
+  patterns.map((p) => el('Pattern', { ignoreCase: p.ignoreCase || undefined }, p.pattern));
+
+const JSON_TYPES = ['string', 'nodeset', 'boolean', 'integer', 'long', 'float', 'double'] as const;
+
 const compileAll = (list: { pattern: string; ignoreCase: boolean }[]) => list.map((p) => compilePattern(p.pattern, p.ignoreCase));
 
 export const extractVariables = definePolicy({
   type: 'ExtractVariables',
   schema,
+  xml: {
+    fromXml: (root) => {
+      const source = root.child('Source');
+      if (source?.bool('clearPayload')) source.report('clearPayload="true" is not supported', { attribute: 'clearPayload', kind: 'unsupported' });
+      const uriPaths = root.all('URIPath');
+      const json = root.child('JSONPayload');
+      return {
+        source: source?.text() || undefined,
+        variablePrefix: root.childText('VariablePrefix') || undefined,
+        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+        uriPath: uriPaths.length ? uriPaths.flatMap(patternsFromXml) : undefined,
+        queryParams: namedFromXml(root, 'QueryParam'),
+        headers: namedFromXml(root, 'Header'),
+        formParams: namedFromXml(root, 'FormParam'),
+        variables: namedFromXml(root, 'Variable'),
+        jsonPayload: (json?.all('Variable') ?? []).map((variable) => {
+          const type = variable.oneOf(JSON_TYPES, 'type');
+          return { name: variable.attr('name'), jsonPath: variable.childText('JSONPath'), type: type === 'nodeset' ? 'json' : type };
+        }),
+      };
+    },
+    toXml: (config) => {
+      const named = (elementName: string, list: { name: string; patterns: { pattern: string; ignoreCase: boolean }[] }[]) =>
+        list.map((item) => el(elementName, { name: item.name }, patternsToXml(item.patterns)));
+      const children: (XmlNode | undefined)[] = [
+        config.source === undefined ? undefined : el('Source', {}, config.source),
+        config.variablePrefix === undefined ? undefined : el('VariablePrefix', {}, config.variablePrefix),
+        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+        config.uriPath ? el('URIPath', {}, patternsToXml(config.uriPath)) : undefined,
+        ...named('QueryParam', config.queryParams),
+        ...named('Header', config.headers),
+        ...named('FormParam', config.formParams),
+        ...named('Variable', config.variables),
+        config.jsonPayload.length
+          ? el(
+              'JSONPayload',
+              {},
+              config.jsonPayload.map((j) => el('Variable', { name: j.name, type: j.type === 'json' ? 'nodeset' : j.type }, [el('JSONPath', {}, j.jsonPath)])),
+            )
+          : undefined,
+      ];
+      return { children: children.filter((node) => node !== undefined) };
+    },
+  },
   prepare: (config) => ({
     uriPath: config.uriPath ? compileAll(config.uriPath) : [],
     queryParams: config.queryParams.map((q) => ({ name: q.name, patterns: compileAll(q.patterns) })),

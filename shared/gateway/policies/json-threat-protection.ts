@@ -2,6 +2,7 @@
 // linear scan, without building the document, so a hostile payload (deep
 // nesting, huge arrays) costs no more than reading it.
 import * as z from 'zod';
+import { optional } from '../../bundles/xml.js';
 import { definePolicy } from '../policy.js';
 import { policyFault } from './common.js';
 
@@ -84,6 +85,29 @@ export function scanJson(text: string, limits: Limits): string | undefined {
 export const jsonThreatProtection = definePolicy({
   type: 'JSONThreatProtection',
   schema,
+  xml: {
+    fromXml: (root) => {
+      const limit = (name: string) => root.child(name)?.int();
+      return {
+        source: root.childText('Source') || undefined,
+        arrayElementCount: limit('ArrayElementCount'),
+        containerDepth: limit('ContainerDepth'),
+        objectEntryCount: limit('ObjectEntryCount'),
+        objectEntryNameLength: limit('ObjectEntryNameLength'),
+        stringValueLength: limit('StringValueLength'),
+      };
+    },
+    toXml: (config) => ({
+      children: [
+        optional('ArrayElementCount', config.arrayElementCount),
+        optional('ContainerDepth', config.containerDepth),
+        optional('ObjectEntryCount', config.objectEntryCount),
+        optional('ObjectEntryNameLength', config.objectEntryNameLength),
+        optional('Source', config.source),
+        optional('StringValueLength', config.stringValueLength),
+      ].filter((node) => node !== undefined),
+    }),
+  },
   execute: ({ config, exchange, policy }) => {
     const message = exchange.messageByName(config.source);
     if (!message) {

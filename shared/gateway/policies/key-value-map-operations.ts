@@ -4,9 +4,10 @@
 // flow variables (Apigee asks for `private.` names for those).
 import * as z from 'zod';
 import { deleteEntry, createMap, findMap, kvmCache, putEntry, type KvmScope } from '../kvm.js';
+import { el, type XmlElement } from '../../bundles/xml.js';
 import { definePolicy } from '../policy.js';
 import type { Exchange } from '../exchange.js';
-import { resolveValue, ValueSchema } from './common.js';
+import { resolveValue, valueFromXml, valueToXml, ValueSchema, type Value } from './common.js';
 
 const Key = z.object({ parameters: z.array(ValueSchema).min(1) });
 
@@ -31,9 +32,56 @@ function keyOf(exchange: Exchange, key: z.infer<typeof Key>): string | undefined
   return parts.some((part) => part === undefined) ? undefined : parts.join('__');
 }
 
+function keyFromXml(operation: XmlElement) {
+  const key = operation.child('Key');
+  if (!key) {
+    operation.report('a <Key> is required');
+    return undefined;
+  }
+  return { parameters: key.all('Parameter').map((parameter) => valueFromXml(parameter) ?? { value: '' }) };
+}
+
+const keyToXml = (key: { parameters: Value[] }) => el('Key', {}, key.parameters.map((parameter) => valueToXml('Parameter', parameter) ?? el('Parameter')));
+
+const OPERATIONS = new Set(['Get', 'Put', 'Delete']);
+
 export const keyValueMapOperations = definePolicy({
   type: 'KeyValueMapOperations',
   schema,
+  xml: {
+    fromXml: (root) => {
+      const operations = root.children
+        .filter((child) => OPERATIONS.has(child.name))
+        .map((child) => {
+          child.used = true;
+          if (child.name === 'Get') return { op: 'get', key: keyFromXml(child), assignTo: child.attr('assignTo'), index: child.int('index') };
+          if (child.name === 'Put') {
+            return { op: 'put', key: keyFromXml(child), values: child.all('Value').map((value) => valueFromXml(value) ?? { value: '' }), override: child.bool('override') };
+          }
+          return { op: 'delete', key: keyFromXml(child) };
+        });
+      return {
+        mapIdentifier: root.attr('mapIdentifier'),
+        scope: root.child('Scope')?.oneOf(['organization', 'environment', 'apiproxy', 'policy'] as const),
+        expiryTimeInSecs: root.child('ExpiryTimeInSecs')?.int(),
+        operations,
+      };
+    },
+    toXml: (config) => ({
+      attributes: { mapIdentifier: config.mapIdentifier },
+      children: [
+        el('ExpiryTimeInSecs', {}, config.expiryTimeInSecs),
+        el('Scope', {}, config.scope),
+        ...config.operations.map((operation) => {
+          if (operation.op === 'get') return el('Get', { assignTo: operation.assignTo, index: operation.index }, [keyToXml(operation.key)]);
+          if (operation.op === 'put') {
+            return el('Put', { override: operation.override }, [keyToXml(operation.key), ...operation.values.map((value) => valueToXml('Value', value) ?? el('Value'))]);
+          }
+          return el('Delete', {}, [keyToXml(operation.key)]);
+        }),
+      ],
+    }),
+  },
   execute: async ({ config, exchange, deployment, rt }) => {
     const scope: KvmScope =
       config.scope === 'organization'

@@ -10,6 +10,7 @@ import { formDecode } from '../../oauth/client-auth.js';
 import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
 import { issueClientCredentialsToken } from '../../oauth/issue.js';
 import { verifyAccessToken } from '../../oauth/verifier.js';
+import { el, optional } from '../../bundles/xml.js';
 import type { Exchange } from '../exchange.js';
 import { Fault } from '../faults.js';
 import { HeaderMap, Message } from '../message.js';
@@ -185,6 +186,43 @@ async function generate(config: z.infer<typeof schema>, exchange: Exchange, orga
 export const oauthV2 = definePolicy({
   type: 'OAuthV2',
   schema,
+  xml: {
+    fromXml: (root) => {
+      const operation = root.child('Operation');
+      const name = operation?.text();
+      if (operation && name !== 'VerifyAccessToken' && name !== 'GenerateAccessToken') {
+        operation.report(`operation ${name} is not supported (VerifyAccessToken and GenerateAccessToken are)`, { kind: 'unsupported' });
+      }
+      const prefix = root.child('AccessTokenPrefix');
+      if (prefix && prefix.text() !== 'Bearer') prefix.report('only the Bearer prefix is supported', { kind: 'unsupported' });
+      const external = root.child('ExternalAuthorization');
+      if (external?.bool()) external.report('external authorization is not supported', { kind: 'unsupported' });
+      // Token lifetimes are the token service's settings (one per organization), not per policy.
+      root.child('ExpiresIn')?.consume();
+      root.child('RefreshTokenExpiresIn')?.consume();
+      const accessToken = root.child('AccessToken');
+      const tokenVariable = accessToken?.attr('ref') || accessToken?.text();
+      const grantTypes = root.child('SupportedGrantTypes')?.all('GrantType').map((grant) => grant.text());
+      return {
+        operation: name,
+        accessToken: tokenVariable ? { ref: tokenVariable } : undefined,
+        scope: root.childText('Scope') || undefined,
+        grantType: root.childText('GrantType') || undefined,
+        supportedGrantTypes: grantTypes?.length ? grantTypes : undefined,
+        generateResponse: root.child('GenerateResponse')?.bool('enabled'),
+      };
+    },
+    toXml: (config) => ({
+      children: [
+        el('Operation', {}, config.operation),
+        config.accessToken && el('AccessToken', {}, config.accessToken.ref),
+        optional('Scope', config.scope),
+        optional('GrantType', config.grantType),
+        config.operation === 'GenerateAccessToken' ? el('SupportedGrantTypes', {}, config.supportedGrantTypes.map((grant) => el('GrantType', {}, grant))) : undefined,
+        config.operation === 'GenerateAccessToken' ? el('GenerateResponse', { enabled: config.generateResponse }) : undefined,
+      ].filter((node) => node !== undefined),
+    }),
+  },
   execute: async ({ config, exchange, deployment, rt, policy }) => {
     if (config.operation === 'VerifyAccessToken') await verify(config, exchange, deployment, rt, policy.name);
     else await generate(config, exchange, deployment.organization, rt, policy.name);

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { kvmCache } from '../kvm.js';
 import { providerCache } from '../providers.js';
+import { el, optional } from '../../bundles/xml.js';
 import { definePolicy } from '../policy.js';
 import { policyFault } from './common.js';
 
@@ -20,6 +21,22 @@ const schema = z.object({
 export const openConnectors = definePolicy({
   type: 'OpenConnectors',
   schema,
+  xml: {
+    fromXml: (root) => ({
+      provider: root.childText('APIProvider') || undefined,
+      instanceTokenMap: root.childText('InstanceTokenMap') || undefined,
+      instanceTokenKey: root.childText('InstanceTokenKey') || undefined,
+      expiryTimeInSecs: root.child('ExpiryTimeInSecs')?.int(),
+    }),
+    toXml: (config) => ({
+      children: [
+        optional('APIProvider', config.provider),
+        el('InstanceTokenMap', {}, config.instanceTokenMap),
+        el('InstanceTokenKey', {}, config.instanceTokenKey),
+        el('ExpiryTimeInSecs', {}, config.expiryTimeInSecs),
+      ].filter((node) => node !== undefined),
+    }),
+  },
   execute: async ({ config, exchange, deployment, rt, policy }) => {
     const providerName = config.provider ?? exchange.targetProvider;
     if (!providerName) {

@@ -4,8 +4,9 @@
 // from the API product (UseQuotaConfigInAPIProduct) through the variables
 // VerifyAPIKey or OAuthV2 set.
 import * as z from 'zod';
+import { el, type XmlElement, type XmlNode } from '../../bundles/xml.js';
 import { definePolicy } from '../policy.js';
-import { policyFault, resolveValue, TIME_UNITS, UNIT_MS, ValueSchema, type TimeUnit } from './common.js';
+import { policyFault, resolveValue, TIME_UNITS, UNIT_MS, valueFromXml, valueToXml, ValueSchema, type TimeUnit } from './common.js';
 
 const schema = z.object({
   /** Apigee quota types; all are counted in windows aligned to `startTime` (or the epoch / calendar). */
@@ -51,11 +52,101 @@ function productSettings(config: QuotaConfig, get: (name: string) => unknown) {
   return { allow: read('limit'), interval: read('interval'), timeUnit: read('timeunit') };
 }
 
+/** Apigee writes StartTime as `2017-7-16 12:00:00` (UTC); the model keeps ISO 8601. */
+function startTimeFromXml(element: XmlElement | undefined): string | undefined {
+  if (!element) return undefined;
+  const text = element.text();
+  const match = /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2}):(\d{2})Z?$/.exec(text);
+  if (!match) {
+    element.report(`must look like 2017-7-16 12:00:00, not "${text}"`);
+    return undefined;
+  }
+  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
+  const date = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!));
+  if (Number.isNaN(date.getTime())) {
+    element.report(`"${text}" is not a valid date`);
+    return undefined;
+  }
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+function startTimeToXml(iso: string | undefined): XmlNode | undefined {
+  if (!iso) return undefined;
+  const date = new Date(Date.parse(iso.endsWith('Z') ? iso : `${iso}Z`));
+  if (Number.isNaN(date.getTime())) return undefined;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return el(
+    'StartTime',
+    {},
+    `${date.getUTCFullYear()}-${date.getUTCMonth() + 1}-${date.getUTCDate()} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`,
+  );
+}
+
+/** Allow / Interval / TimeUnit, at the top level or inside UseQuotaConfigInAPIProduct/DefaultConfig. */
+function limitsFromXml(parent: XmlElement) {
+  const allow = parent.child('Allow');
+  const interval = parent.child('Interval');
+  const timeUnit = parent.child('TimeUnit');
+  return {
+    allow: allow?.int('count') ?? (allow?.text() ? allow.int() : undefined),
+    allowRef: allow?.attr('countRef') || undefined,
+    interval: interval?.text() ? interval.int() : undefined,
+    intervalRef: interval?.attr('ref') || undefined,
+    timeUnit: timeUnit?.text() ? timeUnit.oneOf(TIME_UNITS) : undefined,
+    timeUnitRef: timeUnit?.attr('ref') || undefined,
+  };
+}
+
 export const quota = definePolicy({
   type: 'Quota',
   schema: schema.refine((c) => c.allow !== undefined || c.allowRef || c.useQuotaConfigInAPIProduct, {
     message: 'allow, allowRef or useQuotaConfigInAPIProduct is required',
   }),
+  xml: {
+    fromXml: (root) => {
+      const fromProduct = root.child('UseQuotaConfigInAPIProduct');
+      let limits = limitsFromXml(root);
+      let useQuotaConfigInAPIProduct: { stepName: string | undefined } | undefined;
+      if (fromProduct) {
+        useQuotaConfigInAPIProduct = { stepName: fromProduct.attr('stepName') };
+        if (!useQuotaConfigInAPIProduct.stepName) fromProduct.report('the stepName attribute is required', { attribute: 'stepName' });
+        const defaults = fromProduct.child('DefaultConfig');
+        if (defaults) limits = { ...limits, ...Object.fromEntries(Object.entries(limitsFromXml(defaults)).filter(([, v]) => v !== undefined)) };
+      }
+      // Counting is always distributed and synchronous (exact across containers): these settings need nothing.
+      root.child('Distributed')?.bool();
+      root.child('Synchronous')?.bool();
+      root.child('AsynchronousConfiguration')?.consume();
+      return {
+        type: root.oneOf(['calendar', 'rollingwindow', 'flexi'] as const, 'type') ?? 'default',
+        ...limits,
+        startTime: startTimeFromXml(root.child('StartTime')),
+        identifier: valueFromXml(root.child('Identifier')),
+        messageWeight: valueFromXml(root.child('MessageWeight')),
+        useQuotaConfigInAPIProduct,
+      };
+    },
+    toXml: (config) => {
+      const limits = [
+        el('Allow', { count: config.allow, countRef: config.allowRef }),
+        el('Interval', { ref: config.intervalRef }, config.interval),
+        el('TimeUnit', { ref: config.timeUnitRef }, config.timeUnit),
+      ];
+      const product = config.useQuotaConfigInAPIProduct;
+      const children: (XmlNode | undefined)[] = [
+        ...(product ? [el('UseQuotaConfigInAPIProduct', { stepName: product.stepName }, [el('DefaultConfig', {}, limits)])] : limits),
+        valueToXml('Identifier', config.identifier),
+        valueToXml('MessageWeight', config.messageWeight),
+        startTimeToXml(config.startTime),
+        el('Distributed', {}, true),
+        el('Synchronous', {}, true),
+      ];
+      return {
+        attributes: { type: config.type === 'default' ? undefined : config.type },
+        children: children.filter((node) => node !== undefined),
+      };
+    },
+  },
   execute: async ({ config, exchange, policy, deployment, rt }) => {
     const get = (name: string) => exchange.get(name);
     const fromProduct = productSettings(config, get);

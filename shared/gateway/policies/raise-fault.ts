@@ -5,7 +5,20 @@ import * as z from 'zod';
 import { Fault } from '../faults.js';
 import { HeaderMap, Message } from '../message.js';
 import { definePolicy } from '../policy.js';
-import { ActionSchema, actionsOf, AddSchema, applyActions, AssignVariableSchema, CopySchema, RemoveSchema, SetSchema } from './assign-message.js';
+import { el } from '../../bundles/xml.js';
+import {
+  ActionSchema,
+  actionsFromXml,
+  actionsOf,
+  actionsToXml,
+  AddSchema,
+  applyActions,
+  AssignVariableSchema,
+  CopySchema,
+  RemoveSchema,
+  SetSchema,
+  type Action,
+} from './assign-message.js';
 import { render } from './common.js';
 
 const schema = z.object({
@@ -28,6 +41,28 @@ const schema = z.object({
 export const raiseFault = definePolicy({
   type: 'RaiseFault',
   schema,
+  xml: {
+    fromXml: (root) => {
+      const faultResponse = root.child('FaultResponse');
+      // ShortFaultReason only shortens Apigee's own fault string; the response is what FaultResponse builds.
+      root.child('ShortFaultReason')?.bool();
+      return {
+        faultResponse: { actions: faultResponse ? actionsFromXml(faultResponse) : [] },
+        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+      };
+    },
+    toXml: (config) => {
+      const actions: Action[] = actionsOf(config.faultResponse);
+      // The status and reason shorthands apply before the FaultResponse actions: a leading <Set> says the same.
+      if (config.statusCode !== undefined || config.reasonPhrase !== undefined) {
+        const set: Action = { set: {} };
+        if (config.statusCode !== undefined) set.set.statusCode = config.statusCode;
+        if (config.reasonPhrase !== undefined) set.set.reasonPhrase = config.reasonPhrase;
+        actions.unshift(set);
+      }
+      return { children: [el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables), el('FaultResponse', {}, actionsToXml(actions))] };
+    },
+  },
   prepare: (config) => ({ actions: actionsOf(config.faultResponse) }),
   execute: ({ config, prepared, exchange, policy }) => {
     const response = new Message({ status: 500, reasonPhrase: 'Server Error', headers: new HeaderMap() });

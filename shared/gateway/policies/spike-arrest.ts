@@ -3,8 +3,9 @@
 // full rate per window from a continuously refilled bucket. An Identifier
 // keeps separate counts per client; MessageWeight lets a call count more.
 import * as z from 'zod';
+import { el } from '../../bundles/xml.js';
 import { definePolicy } from '../policy.js';
-import { policyFault, resolveValue, ValueSchema } from './common.js';
+import { policyFault, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
 
 const RATE = /^(\d+)\s*(ps|pm)$/i;
 
@@ -37,6 +38,26 @@ function parseRate(text: string | undefined): { count: number; windowMs: number 
 export const spikeArrest = definePolicy({
   type: 'SpikeArrest',
   schema,
+  xml: {
+    fromXml: (root) => {
+      const rate = root.child('Rate');
+      return {
+        rate: rate?.text() || undefined,
+        rateRef: rate?.attr('ref') || undefined,
+        identifier: valueFromXml(root.child('Identifier')),
+        messageWeight: valueFromXml(root.child('MessageWeight')),
+        useEffectiveCount: root.child('UseEffectiveCount')?.bool(),
+      };
+    },
+    toXml: (config) => ({
+      children: [
+        valueToXml('Identifier', config.identifier),
+        valueToXml('MessageWeight', config.messageWeight),
+        el('Rate', { ref: config.rateRef }, config.rate ?? ''),
+        el('UseEffectiveCount', {}, config.useEffectiveCount),
+      ].filter((node) => node !== undefined),
+    }),
+  },
   prepare: (config) => ({ buckets: new Map<string, Bucket>(), fixedRate: parseRate(config.rate) }),
   execute: ({ config, prepared, exchange, policy }) => {
     const rate = (config.rateRef ? parseRate(String(exchange.get(config.rateRef) ?? '')) : undefined) ?? prepared.fixedRate;

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { productAllowsProxy } from '../../consumers/products.js';
 import { verifyApiKey } from '../../consumers/verify-api-key.js';
 import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
+import { el } from '../../bundles/xml.js';
 import type { Exchange } from '../exchange.js';
 import type { Fault } from '../faults.js';
 import { definePolicy } from '../policy.js';
@@ -58,6 +59,16 @@ export function setConsumerVariables(
 export const verifyApiKeyPolicy = definePolicy({
   type: 'VerifyAPIKey',
   schema,
+  xml: {
+    fromXml: (root) => {
+      const apiKey = root.child('APIKey');
+      if (!apiKey) return {};
+      const ref = apiKey.attr('ref')?.trim();
+      if (!ref) apiKey.report('the ref attribute naming the variable that holds the key is required', { attribute: 'ref' });
+      return { apiKey: { ref } };
+    },
+    toXml: (config) => ({ children: [el('APIKey', { ref: config.apiKey.ref })] }),
+  },
   execute: async ({ config, exchange, deployment, rt, policy }) => {
     const raw = exchange.get(config.apiKey.ref);
     const key = raw === undefined || raw === null ? '' : stringify(raw);
