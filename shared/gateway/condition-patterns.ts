@@ -1,9 +1,10 @@
 // Wildcard and path patterns of the Apigee condition language (`Matches`,
-// `MatchesPath`). They are compiled into a small Thompson NFA and run by
-// simulation, not turned into a RegExp: a backtracking engine on `*a*a*a*b`
-// is polynomial in the value length with the number of stars as exponent, the
-// simulation is linear in (value length x pattern length) whatever the pattern.
-// Each compiled matcher owns its work buffers, so matching allocates nothing.
+// `MatchesPath`). They are compiled into an NFA (see nfa.ts), not turned into
+// a RegExp: a backtracking engine on `*a*a*a*b` is polynomial in the value
+// length with the number of stars as exponent, the NFA is linear.
+import { NfaBuilder, type StringMatcher } from './nfa.js';
+
+export type { StringMatcher } from './nfa.js';
 
 /** Thrown for a pattern that cannot be compiled; `offset` is inside the pattern. */
 export class PatternSyntaxError extends Error {
@@ -15,9 +16,6 @@ export class PatternSyntaxError extends Error {
   }
 }
 
-/** A compiled pattern: true when the whole value matches. */
-export type StringMatcher = (value: string) => boolean;
-
 /** Longest pattern accepted by any condition operator. */
 export const MAX_PATTERN_LENGTH = 1000;
 
@@ -25,148 +23,25 @@ const SLASH = 0x2f;
 const STAR = 0x2a;
 const QUESTION = 0x3f;
 
-// NFA state kinds.
-const CHAR = 0; // consumes exactly `code`
-const ANY = 1; // consumes any one character
-const ANY_BUT_SLASH = 2; // consumes any one character except '/'
-const SPLIT = 3; // no input: continues at `next` and at `alt`
-const MATCH = 4;
-
-class ProgramBuilder {
-  readonly kinds: number[] = [];
-  readonly codes: number[] = [];
-  readonly next: number[] = [];
-  readonly alt: number[] = [];
-
-  get size(): number {
-    return this.kinds.length;
-  }
-
-  /** Adds a state whose successor defaults to the state added after it. */
-  add(kind: number, code = 0): number {
-    const index = this.kinds.length;
-    this.kinds.push(kind);
-    this.codes.push(code);
-    this.next.push(index + 1);
-    this.alt.push(-1);
-    return index;
-  }
-
-  char(code: number): void {
-    this.add(CHAR, code);
-  }
-
-  one(kind: typeof ANY | typeof ANY_BUT_SLASH): void {
-    this.add(kind);
-  }
-
-  /** Zero or more characters of `kind`. */
-  loop(kind: typeof ANY | typeof ANY_BUT_SLASH): void {
-    const split = this.add(SPLIT);
-    const step = this.add(kind);
-    this.next[step] = split;
-    this.alt[split] = step + 1;
-  }
-
-  /** Zero or more path segments, each followed by '/': `(?:[^/]*\/)*`. */
-  directories(): void {
-    const outer = this.add(SPLIT);
-    const inner = this.add(SPLIT);
-    const step = this.add(ANY_BUT_SLASH);
-    const slash = this.add(CHAR, SLASH);
-    const exit = slash + 1;
-    this.alt[outer] = exit;
-    this.next[inner] = step;
-    this.alt[inner] = slash;
-    this.next[step] = inner;
-    this.next[slash] = outer;
-  }
-
-  build(): StringMatcher {
-    this.add(MATCH);
-    return new GlobProgram(this).matcher();
-  }
+/** Zero or more characters (any, or any but '/'). */
+function loop(program: NfaBuilder, exceptSlash: boolean): void {
+  const split = program.split();
+  const step = exceptSlash ? program.anyButSlash() : program.any();
+  program.setNext(step, split);
+  program.setAlt(split, step + 1);
 }
 
-class GlobProgram {
-  private readonly kinds: Uint8Array;
-  private readonly codes: Int32Array;
-  private readonly next: Int32Array;
-  private readonly alt: Int32Array;
-  private current: Int32Array;
-  private following: Int32Array;
-  private readonly stack: Int32Array;
-  private readonly marks: Uint32Array;
-  private generation = 0;
-
-  constructor(builder: ProgramBuilder) {
-    const size = builder.size;
-    this.kinds = Uint8Array.from(builder.kinds);
-    this.codes = Int32Array.from(builder.codes);
-    this.next = Int32Array.from(builder.next);
-    this.alt = Int32Array.from(builder.alt);
-    this.current = new Int32Array(size);
-    this.following = new Int32Array(size);
-    // Each state is pushed at most twice per closure (once per incoming edge kind).
-    this.stack = new Int32Array(size * 2 + 2);
-    this.marks = new Uint32Array(size);
-  }
-
-  matcher(): StringMatcher {
-    return (value) => this.run(value);
-  }
-
-  private nextGeneration(): number {
-    if (this.generation === 0xffffffff) {
-      this.marks.fill(0);
-      this.generation = 0;
-    }
-    return ++this.generation;
-  }
-
-  /** Adds `state` and everything reachable from it without input to `list`. */
-  private close(list: Int32Array, length: number, state: number, generation: number): number {
-    const { stack, marks, kinds, next, alt } = this;
-    let top = 0;
-    stack[top++] = state;
-    while (top > 0) {
-      const s = stack[--top]!;
-      if (marks[s] === generation) continue;
-      marks[s] = generation;
-      if (kinds[s] === SPLIT) {
-        stack[top++] = alt[s]!;
-        stack[top++] = next[s]!;
-      } else {
-        list[length++] = s;
-      }
-    }
-    return length;
-  }
-
-  private run(value: string): boolean {
-    const { kinds, codes, next } = this;
-    let length = this.close(this.current, 0, 0, this.nextGeneration());
-    for (let i = 0; i < value.length && length > 0; ) {
-      const code = value.codePointAt(i)!;
-      i += code > 0xffff ? 2 : 1;
-      const generation = this.nextGeneration();
-      const current = this.current;
-      const following = this.following;
-      let nextLength = 0;
-      for (let k = 0; k < length; k++) {
-        const s = current[k]!;
-        const kind = kinds[s];
-        if (kind === ANY || (kind === ANY_BUT_SLASH && code !== SLASH) || (kind === CHAR && codes[s] === code)) {
-          nextLength = this.close(following, nextLength, next[s]!, generation);
-        }
-      }
-      this.current = following;
-      this.following = current;
-      length = nextLength;
-    }
-    for (let k = 0; k < length; k++) if (kinds[this.current[k]!] === MATCH) return true;
-    return false;
-  }
+/** Zero or more path segments, each followed by '/': `(?:[^/]*\/)*`. */
+function directories(program: NfaBuilder): void {
+  const outer = program.split();
+  const inner = program.split();
+  const step = program.anyButSlash();
+  const slash = program.char(SLASH);
+  program.setAlt(outer, slash + 1);
+  program.setNext(inner, step);
+  program.setAlt(inner, slash);
+  program.setNext(step, inner);
+  program.setNext(slash, outer);
 }
 
 function checkLength(pattern: string): void {
@@ -180,26 +55,58 @@ function literalMatcher(pattern: string): StringMatcher {
   return (value) => value === pattern;
 }
 
+/** Length in UTF-16 units of the code point at `index`. */
+function width(value: string, index: number): number {
+  const code = value.charCodeAt(index);
+  if (code >= 0xd800 && code <= 0xdbff) {
+    const low = value.charCodeAt(index + 1);
+    if (low >= 0xdc00 && low <= 0xdfff) return 2;
+  }
+  return 1;
+}
+
 /**
  * `Matches` / `Like` / `~`: `*` is any run of characters (also empty), `?` is
  * exactly one character, everything else is literal; the whole value must match.
+ * Only `*` and `?` exist, so the classic two-pointer match is enough: on a
+ * mismatch only the last `*` needs to take one more character. Worst case
+ * O(value x pattern), no allocation.
  */
 export function compileWildcardPattern(pattern: string): StringMatcher {
   checkLength(pattern);
   if (!pattern.includes('*') && !pattern.includes('?')) return literalMatcher(pattern);
-  const program = new ProgramBuilder();
-  for (let i = 0; i < pattern.length; ) {
-    const code = pattern.codePointAt(i)!;
-    if (code === STAR) {
-      program.loop(ANY);
-      while (pattern.charCodeAt(i) === STAR) i++;
-      continue;
+  return (value) => {
+    let p = 0;
+    let v = 0;
+    let starP = -1; // pattern index after the last '*' seen
+    let starV = 0; // value index that '*' currently extends to
+    while (v < value.length) {
+      if (p < pattern.length) {
+        const code = pattern.charCodeAt(p);
+        if (code === STAR) {
+          starP = ++p;
+          starV = v;
+          continue;
+        }
+        if (code === QUESTION) {
+          v += width(value, v);
+          p++;
+          continue;
+        }
+        if (code === value.charCodeAt(v)) {
+          p++;
+          v++;
+          continue;
+        }
+      }
+      if (starP < 0) return false;
+      starV += width(value, starV);
+      v = starV;
+      p = starP;
     }
-    if (code === QUESTION) program.one(ANY);
-    else program.char(code);
-    i += code > 0xffff ? 2 : 1;
-  }
-  return program.build();
+    while (pattern.charCodeAt(p) === STAR) p++;
+    return p === pattern.length;
+  };
 }
 
 /**
@@ -214,7 +121,7 @@ export function compileWildcardPattern(pattern: string): StringMatcher {
 export function compilePathPattern(pattern: string): StringMatcher {
   checkLength(pattern);
   if (!pattern.includes('*') && !pattern.includes('?')) return literalMatcher(pattern);
-  const program = new ProgramBuilder();
+  const program = new NfaBuilder();
   for (let i = 0; i < pattern.length; ) {
     const code = pattern.codePointAt(i)!;
     if (code === STAR) {
@@ -224,21 +131,21 @@ export function compilePathPattern(pattern: string): StringMatcher {
       const segmentEnd = end === pattern.length || pattern.charCodeAt(end) === SLASH;
       if (end - i >= 2) {
         if (segmentStart && pattern.charCodeAt(end) === SLASH) {
-          program.directories();
+          directories(program);
           end++; // the directories loop consumed the '/' after `**`
         } else {
-          program.loop(ANY);
+          loop(program, false);
         }
       } else if (segmentStart && segmentEnd) {
-        program.one(ANY_BUT_SLASH);
-        program.loop(ANY_BUT_SLASH);
+        program.anyButSlash();
+        loop(program, true);
       } else {
-        program.loop(ANY_BUT_SLASH);
+        loop(program, true);
       }
       i = end;
       continue;
     }
-    if (code === QUESTION) program.one(ANY_BUT_SLASH);
+    if (code === QUESTION) program.anyButSlash();
     else program.char(code);
     i += code > 0xffff ? 2 : 1;
   }

@@ -1,21 +1,49 @@
 // `JavaRegex` / `~~`: the pattern is written for java.util.regex and must fully
-// match the value, like Java's `Matcher.matches()`. The pattern is translated
-// to an equivalent JavaScript RegExp once, at compile time:
-// - Java-only syntax is rewritten (`\Q..\E`, `\A`, `\z`, `\Z`, `\h`, `\v`, `\R`,
-//   `\e`, `\a`, `\x{..}`, octal `\0nn`, POSIX `\p{Alpha}` classes, leading
-//   inline flags `(?i)`, `(?s)`, `(?m)`), and `\s` keeps Java's ASCII meaning.
-// - Constructs whose meaning differs or that JavaScript lacks are refused with
-//   a message: backreferences (Java fails on an unset group where JavaScript
-//   matches the empty string), atomic groups, possessive quantifiers, class
-//   unions and intersections, inline flags after the start, `\G`, Unicode blocks.
-// - Guard against catastrophic backtracking: the pattern length is capped, and
-//   a repeated group that itself contains a repetition (star height 2, as in
-//   `(a+)+` or `(\w*\s?)*`) is refused; those are the patterns that backtrack
-//   exponentially on a near-miss. A repeat of at most 10 (`(\d+\.){3}`) is fine.
-import { MAX_PATTERN_LENGTH, PatternSyntaxError, type StringMatcher } from './condition-patterns.js';
+// match the value, like Java's `Matcher.matches()`. A condition only needs a
+// yes/no answer, never captured groups, so the pattern is parsed once and
+// compiled into the NFA of nfa.ts: linear time on any value, for any pattern,
+// so a deployed condition cannot be turned into a backtracking bomb. A pattern
+// simple enough that backtracking is linear too (no branches that start alike,
+// at most one quantifier with a choice, like `/v\d+/items/[0-9a-f]{8}`) runs
+// on a JavaScript RegExp instead, which is faster there.
+//
+// Java syntax is read as Java reads it: `\Q..\E`, `\A`, `\z`, `\Z`, `$` (end or
+// before a final line terminator), `\h`, `\v`, `\R`, `\e`, `\a`, `\x{..}`,
+// octal `\0nn`, `\cX`, POSIX `\p{Alpha}` classes (ASCII), Unicode `\p{..}`
+// names, `\s` as ASCII whitespace, `\b` on Unicode letters and digits, and
+// leading inline flags `(?i)`, `(?s)`, `(?m)`, `(?u)`. Case-insensitive
+// matching uses Unicode case folding.
+//
+// Refused, with a message: backreferences (Java fails on an unset group where
+// JavaScript matches the empty string, and no linear engine can do them),
+// atomic groups, possessive quantifiers, class unions and intersections,
+// inline flags after the start, `\G`, and Unicode blocks.
+//
+// Lookarounds cannot run on the NFA; a pattern with one runs on a RegExp, and
+// then what makes backtracking blow up is refused: branches that can start
+// alike (`(a|aa)`, `(\w|\d)`), a group containing a quantifier repeated more
+// than 4 times (`(a+)+`), and more than two quantifiers that leave a choice
+// (`.*a.*b.*c`), which keeps the worst case within O(n²).
+import { MAX_PATTERN_LENGTH, PatternSyntaxError } from './condition-patterns.js';
+import { NfaBuilder, type CodePointTest, type PositionTest, type StringMatcher } from './nfa.js';
 
-/** A repetition above this many times counts as unbounded for the nesting guard. */
-const SMALL_REPEAT = 10;
+/** Largest NFA a pattern may expand to (bounded repeats like `a{1000}` multiply). */
+export const MAX_REGEX_STATES = 5000;
+/** With a lookaround (RegExp fallback), a group repeated more often than this may not contain a quantifier. */
+const SMALL_REPEAT = 4;
+/** With a lookaround, at most this many choice points: backtracking stays within O(n²). */
+const MAX_LOOKAROUND_CHOICES = 2;
+
+type AssertKind = 'inputStart' | 'inputEnd' | 'endBeforeTerminator' | 'lineStart' | 'lineEnd' | 'wordBoundary' | 'notWordBoundary';
+
+type Node =
+  | { type: 'char'; code: number }
+  /** One character out of a set; `source` is a standalone JavaScript atom (`[a-z]`, `\d`, `.`, `\p{L}`). */
+  | { type: 'set'; source: string }
+  | { type: 'assert'; kind: AssertKind }
+  | { type: 'group'; alternatives: Node[][]; at: number }
+  | { type: 'look'; prefix: '?=' | '?!' | '?<=' | '?<!'; alternatives: Node[][]; at: number }
+  | { type: 'repeat'; node: Node; min: number; max: number; lazy: boolean; at: number };
 
 type Range = readonly [number, number];
 
@@ -68,6 +96,10 @@ const BINARY_PROPERTIES: Record<string, string> = {
 
 const GENERAL_CATEGORY = /^(?:[LMNPSZC][a-z]?|LC|L&)$/;
 const SYNTAX_CHARACTERS = new Set('^$\\.*+?()[]{}|/');
+const CONTROL_ESCAPES: Record<string, number> = { t: 0x09, n: 0x0a, r: 0x0d, f: 0x0c };
+const LINE_TERMINATORS = '[\\n\\r\\u0085\\u2028\\u2029]';
+/** Java's \b: a boundary between a letter, digit or '_' and anything else. */
+const WORD_CHAR = '[\\p{L}\\p{Nd}_]';
 
 const hex = (code: number) => `\\u{${code.toString(16)}}`;
 
@@ -86,39 +118,34 @@ function complement(ranges: readonly Range[]): Range[] {
   return result;
 }
 
-/** Outside a class: a bracketed set; inside one: the bare ranges (complemented when negated). */
-function rangeClass(ranges: readonly Range[], negated: boolean, inClass: boolean): string {
-  if (inClass) return renderRanges(negated ? complement(ranges) : ranges);
-  return `[${negated ? '^' : ''}${renderRanges(ranges)}]`;
-}
-
+/** A character as JavaScript source, escaped where it would mean syntax. */
 function literal(code: number, inClass: boolean): string {
   const char = String.fromCodePoint(code);
   if (inClass) return char === '\\' || char === ']' || char === '[' || char === '^' || char === '-' ? `\\${char}` : char;
   return SYNTAX_CHARACTERS.has(char) ? `\\${char}` : char;
 }
 
-interface GroupFrame {
-  /** Contains a repetition of more than SMALL_REPEAT (directly or nested). */
-  repeats: boolean;
-}
+/** What an escape stands for: a character, a set (with its forms outside and inside a class), an assertion, or nodes. */
+type Escape =
+  | { kind: 'char'; code: number }
+  | { kind: 'set'; source: string; inClass: string }
+  | { kind: 'assert'; assert: AssertKind }
+  | { kind: 'nodes'; nodes: Node[]; inClass?: string };
 
-type LastAtom = { kind: 'none' } | { kind: 'atom' } | { kind: 'group'; repeats: boolean };
+const rangeSource = (ranges: readonly Range[], negated: boolean) => `[${negated ? '^' : ''}${renderRanges(ranges)}]`;
 
-const NONE: LastAtom = { kind: 'none' };
-const ATOM: LastAtom = { kind: 'atom' };
+const rangeSet = (ranges: readonly Range[], negated: boolean): Escape => ({
+  kind: 'set',
+  source: rangeSource(ranges, negated),
+  inClass: renderRanges(negated ? complement(ranges) : ranges),
+});
 
-export interface TranslatedRegex {
-  source: string;
-  flags: string;
-}
+const plainSet = (source: string): Escape => ({ kind: 'set', source, inClass: source });
 
-class Translator {
+class RegexParser {
   private i = 0;
-  private out = '';
-  private flags = '';
-  private readonly groups: GroupFrame[] = [{ repeats: false }];
-  private last: LastAtom = NONE;
+  flags = '';
+  hasLookaround = false;
 
   constructor(private readonly pattern: string) {}
 
@@ -126,62 +153,19 @@ class Translator {
     throw new PatternSyntaxError(message, offset);
   }
 
-  translate(): TranslatedRegex {
+  parse(): Node[][] {
     const p = this.pattern;
     if (p.length > MAX_PATTERN_LENGTH) this.fail(`regular expression is longer than ${MAX_PATTERN_LENGTH} characters`, MAX_PATTERN_LENGTH);
     this.leadingFlags();
-    while (this.i < p.length) {
-      const c = p[this.i]!;
-      switch (c) {
-        case '\\':
-          this.escape(false);
-          break;
-        case '[':
-          this.characterClass();
-          break;
-        case '(':
-          this.openGroup();
-          break;
-        case ')':
-          this.closeGroup();
-          break;
-        case '*':
-        case '+':
-        case '?':
-          this.quantifier(c === '?' ? 1 : Infinity, 1);
-          break;
-        case '{':
-          this.braceQuantifier();
-          break;
-        case '|':
-        case '^':
-        case '$':
-          this.out += c;
-          this.last = NONE;
-          this.i++;
-          break;
-        case '.':
-          this.out += c;
-          this.last = ATOM;
-          this.i++;
-          break;
-        default: {
-          const code = p.codePointAt(this.i)!;
-          this.out += literal(code, false);
-          this.last = ATOM;
-          this.i += code > 0xffff ? 2 : 1;
-        }
-      }
-    }
-    if (this.groups.length > 1) this.fail("unclosed group: expected ')'", p.length);
-    return { source: this.out, flags: this.flags };
+    const alternatives = this.alternatives();
+    if (this.i < p.length) this.fail("unmatched ')'");
+    return alternatives;
   }
 
-  /** `(?i)`, `(?is)`, ... at the very start become RegExp flags. */
+  /** `(?i)`, `(?is)`, ... at the very start become flags of the whole pattern. */
   private leadingFlags(): void {
-    const p = this.pattern;
     for (;;) {
-      const match = /^\(\?([a-zA-Z-]*)\)/.exec(p.slice(this.i, this.i + 16));
+      const match = /^\(\?([a-zA-Z-]*)\)/.exec(this.pattern.slice(this.i, this.i + 16));
       if (!match) return;
       for (const flag of match[1]!) {
         if (flag === 'i' || flag === 's' || flag === 'm') {
@@ -194,81 +178,138 @@ class Translator {
     }
   }
 
-  private openGroup(): void {
+  private alternatives(): Node[][] {
+    const alternatives = [this.sequence()];
+    while (this.pattern[this.i] === '|') {
+      this.i++;
+      alternatives.push(this.sequence());
+    }
+    return alternatives;
+  }
+
+  private sequence(): Node[] {
+    const p = this.pattern;
+    const nodes: Node[] = [];
+    while (this.i < p.length && p[this.i] !== '|' && p[this.i] !== ')') {
+      const c = p[this.i]!;
+      if (c === '*' || c === '+' || c === '?' || c === '{') {
+        const last = nodes.at(-1);
+        if (last === undefined || last.type === 'assert' || last.type === 'look' || last.type === 'repeat') {
+          this.fail(`nothing to repeat before '${c}'`);
+        }
+        nodes[nodes.length - 1] = this.quantifier(last);
+      } else {
+        nodes.push(...this.atom());
+      }
+    }
+    return nodes;
+  }
+
+  private quantifier(node: Node): Node {
+    const p = this.pattern;
+    const at = this.i;
+    let min: number;
+    let max: number;
+    const c = p[at];
+    if (c === '{') {
+      const match = /^\{(\d{1,6})(,(\d{0,6}))?\}/.exec(p.slice(at, at + 16));
+      if (!match) this.fail("malformed repetition: expected {n}, {n,} or {n,m}; write \\{ for a literal '{'");
+      min = Number(match[1]);
+      max = match[2] === undefined ? min : match[3] === '' ? Infinity : Number(match[3]);
+      if (max < min) this.fail(`malformed repetition: ${match[0]} has its maximum below its minimum`);
+      this.i += match[0].length;
+    } else {
+      min = c === '+' ? 1 : 0;
+      max = c === '?' ? 1 : Infinity;
+      this.i++;
+    }
+    if (p[this.i] === '+') this.fail('possessive quantifiers (*+, ++, ?+) are not supported');
+    const lazy = p[this.i] === '?';
+    if (lazy) this.i++;
+    return { type: 'repeat', node, min, max, lazy, at };
+  }
+
+  private atom(): Node[] {
+    const p = this.pattern;
+    const c = p[this.i]!;
+    switch (c) {
+      case '(':
+        return [this.group()];
+      case '[':
+        return [{ type: 'set', source: this.characterClass() }];
+      case '\\': {
+        const escape = this.escape();
+        switch (escape.kind) {
+          case 'char':
+            return [{ type: 'char', code: escape.code }];
+          case 'set':
+            return [{ type: 'set', source: escape.source }];
+          case 'assert':
+            return [{ type: 'assert', kind: escape.assert }];
+          default:
+            return escape.nodes;
+        }
+      }
+      case '.':
+        this.i++;
+        return [{ type: 'set', source: '.' }];
+      case '^':
+        this.i++;
+        return [{ type: 'assert', kind: this.flags.includes('m') ? 'lineStart' : 'inputStart' }];
+      case '$':
+        this.i++;
+        return [{ type: 'assert', kind: this.flags.includes('m') ? 'lineEnd' : 'endBeforeTerminator' }];
+      default: {
+        const code = p.codePointAt(this.i)!;
+        this.i += code > 0xffff ? 2 : 1;
+        return [{ type: 'char', code }];
+      }
+    }
+  }
+
+  private group(): Node {
     const p = this.pattern;
     const start = this.i;
+    let prefix: '?=' | '?!' | '?<=' | '?<!' | undefined;
     if (p[start + 1] !== '?') {
-      this.out += '(';
       this.i++;
     } else {
-      const rest = p.slice(start + 2, start + 3);
+      const one = p.slice(start + 2, start + 3);
       const two = p.slice(start + 2, start + 4);
-      if (rest === ':' || rest === '=' || rest === '!') {
-        this.out += `(?${rest}`;
+      if (one === ':') {
+        this.i += 3;
+      } else if (one === '=' || one === '!') {
+        prefix = one === '=' ? '?=' : '?!';
         this.i += 3;
       } else if (two === '<=' || two === '<!') {
-        this.out += `(?${two}`;
+        prefix = two === '<=' ? '?<=' : '?<!';
         this.i += 4;
-      } else if (rest === '<') {
-        const name = /^<([a-zA-Z][a-zA-Z0-9]*)>/.exec(p.slice(start + 2, start + 40));
+      } else if (one === '<') {
+        const name = /^<[a-zA-Z][a-zA-Z0-9]*>/.exec(p.slice(start + 2, start + 40));
         if (!name) this.fail('malformed group name: expected (?<name>...) with a letter followed by letters or digits', start);
-        this.out += `(?<${name[1]}>`;
         this.i += 2 + name[0].length;
-      } else if (rest === '>') {
+      } else if (one === '>') {
         this.fail('atomic groups (?>...) are not supported', start);
       } else {
         this.fail('inline flags are only supported at the start of the pattern, as (?i), (?s) or (?m)', start);
       }
     }
-    this.groups.push({ repeats: false });
-    this.last = NONE;
-  }
-
-  private closeGroup(): void {
-    if (this.groups.length === 1) this.fail("unmatched ')'");
-    const frame = this.groups.pop()!;
-    if (frame.repeats) this.groups[this.groups.length - 1]!.repeats = true;
-    this.out += ')';
+    const alternatives = this.alternatives();
+    if (p[this.i] !== ')') this.fail("unclosed group: expected ')'", p.length);
     this.i++;
-    this.last = { kind: 'group', repeats: frame.repeats };
+    if (prefix === undefined) return { type: 'group', alternatives, at: start };
+    this.hasLookaround = true;
+    return { type: 'look', prefix, alternatives, at: start };
   }
 
-  private braceQuantifier(): void {
-    const match = /^\{(\d{1,6})(,(\d{0,6}))?\}/.exec(this.pattern.slice(this.i, this.i + 16));
-    if (!match) this.fail("malformed repetition: expected {n}, {n,} or {n,m}; write \\{ for a literal '{'");
-    const min = Number(match[1]);
-    const max = match[2] === undefined ? min : match[3] === '' ? Infinity : Number(match[3]);
-    if (max < min) this.fail(`malformed repetition: ${match[0]} has its maximum below its minimum`);
-    this.quantifier(max, match[0].length);
-  }
-
-  private quantifier(max: number, length: number): void {
-    const start = this.i;
-    if (this.last.kind === 'none') this.fail(`nothing to repeat before '${this.pattern[start]}'`, start);
-    const repeated = this.last;
-    this.out += this.pattern.slice(start, start + length);
-    this.i += length;
-    const suffix = this.pattern[this.i];
-    if (suffix === '+') this.fail('possessive quantifiers (*+, ++, ?+) are not supported');
-    if (suffix === '?') {
-      this.out += '?';
-      this.i++;
-    }
-    const large = max > SMALL_REPEAT;
-    if (repeated.kind === 'group' && repeated.repeats && large) {
-      this.fail('nested repetition like (a+)+ can take exponential time; repeat the group at most 10 times or rewrite it without nesting', start);
-    }
-    if (large || (repeated.kind === 'group' && repeated.repeats)) this.groups[this.groups.length - 1]!.repeats = true;
-    this.last = NONE;
-  }
-
-  private characterClass(): void {
+  /** Reads `[...]` and returns it as a JavaScript class. */
+  private characterClass(): string {
     const p = this.pattern;
     const open = this.i;
+    let source = '[';
     this.i++;
-    this.out += '[';
     if (p[this.i] === '^') {
-      this.out += '^';
+      source += '^';
       this.i++;
     }
     let first = true;
@@ -276,102 +317,91 @@ class Translator {
       if (this.i >= p.length) this.fail("unclosed character class: expected ']'", open);
       const c = p[this.i]!;
       if (c === ']' && !first) {
-        this.out += ']';
         this.i++;
-        break;
+        return `${source}]`;
       }
       if (c === '[') this.fail('nested character classes ([a[b]]) are not supported');
       if (c === '&' && p[this.i + 1] === '&') this.fail('character class intersection (&&) is not supported');
       if (c === '\\') {
-        this.escape(true);
+        const start = this.i;
+        const escape = this.escape();
+        if (escape.kind === 'char') source += literal(escape.code, true);
+        else if (escape.kind === 'set') source += escape.inClass;
+        else if (escape.kind === 'nodes' && escape.inClass !== undefined) source += escape.inClass;
+        else this.fail(`${p.slice(start, this.i)} cannot be used inside a character class`, start);
       } else if (c === '-') {
-        this.out += '-';
+        source += '-';
         this.i++;
       } else {
         const code = p.codePointAt(this.i)!;
-        this.out += literal(code, true);
+        source += literal(code, true);
         this.i += code > 0xffff ? 2 : 1;
       }
       first = false;
     }
-    this.last = ATOM;
   }
 
-  private emitAtom(text: string, isAssertion = false): void {
-    this.out += text;
-    this.last = isAssertion ? NONE : ATOM;
-  }
-
-  /** Handles the escape at `this.i` (a backslash), inside or outside a class. */
-  private escape(inClass: boolean): void {
+  /** Reads the escape at `this.i` (a backslash). */
+  private escape(): Escape {
     const p = this.pattern;
     const start = this.i;
     if (start + 1 >= p.length) this.fail('pattern ends with a lone backslash', start);
     const d = p[start + 1]!;
     this.i += 2;
-    const classOnly = (what: string) => {
-      if (inClass) this.fail(`${what} cannot be used inside a character class`, start);
-    };
     switch (d) {
       case 'd': case 'D': case 'w': case 'W':
-        this.emitAtom(`\\${d}`);
-        return;
+        return plainSet(`\\${d}`);
       case 's': case 'S':
-        this.emitAtom(rangeClass(JAVA_SPACE, d === 'S', inClass));
-        return;
+        return rangeSet(JAVA_SPACE, d === 'S');
       case 'h': case 'H':
-        this.emitAtom(rangeClass(HORIZONTAL_SPACE, d === 'H', inClass));
-        return;
+        return rangeSet(HORIZONTAL_SPACE, d === 'H');
       case 'v': case 'V':
-        this.emitAtom(rangeClass(VERTICAL_SPACE, d === 'V', inClass));
-        return;
+        return rangeSet(VERTICAL_SPACE, d === 'V');
       case 'R':
-        classOnly('\\R');
-        this.emitAtom('(?:\\r\\n|[\\n\\x0B\\f\\r\\u0085\\u2028\\u2029])');
-        return;
+        return {
+          kind: 'nodes',
+          nodes: [
+            {
+              type: 'group',
+              at: start,
+              alternatives: [[{ type: 'char', code: 0x0d }, { type: 'char', code: 0x0a }], [{ type: 'set', source: rangeSource(VERTICAL_SPACE, false) }]],
+            },
+          ],
+        };
       case 't': case 'n': case 'r': case 'f':
-        this.emitAtom(`\\${d}`);
-        return;
+        return { kind: 'char', code: CONTROL_ESCAPES[d]! };
       case 'a':
-        this.emitAtom(hex(0x07));
-        return;
+        return { kind: 'char', code: 0x07 };
       case 'e':
-        this.emitAtom(hex(0x1b));
-        return;
-      case 'b': case 'B':
-        classOnly(`\\${d}`);
-        this.emitAtom(`\\${d}`, true);
-        return;
+        return { kind: 'char', code: 0x1b };
+      case 'b':
+        return { kind: 'assert', assert: 'wordBoundary' };
+      case 'B':
+        return { kind: 'assert', assert: 'notWordBoundary' };
       case 'A':
-        classOnly('\\A');
-        this.emitAtom('(?<![\\s\\S])', true);
-        return;
+        return { kind: 'assert', assert: 'inputStart' };
       case 'z':
-        classOnly('\\z');
-        this.emitAtom('(?![\\s\\S])', true);
-        return;
+        return { kind: 'assert', assert: 'inputEnd' };
       case 'Z':
-        classOnly('\\Z');
-        this.emitAtom('(?=(?:\\r\\n|[\\n\\r\\u0085\\u2028\\u2029])?(?![\\s\\S]))', true);
-        return;
+        return { kind: 'assert', assert: 'endBeforeTerminator' };
       case 'G':
-        this.fail('\\G is not supported', start);
-        break;
+        return this.fail('\\G is not supported', start);
       case 'k':
-        this.fail('backreferences (\\k<name>) are not supported', start);
-        break;
+        return this.fail('backreferences (\\k<name>) are not supported', start);
       case 'Q': {
         const end = p.indexOf('\\E', this.i);
         const quoted = p.slice(this.i, end === -1 ? p.length : end);
         this.i = end === -1 ? p.length : end + 2;
-        let text = '';
-        for (const char of quoted) text += literal(char.codePointAt(0)!, inClass);
-        // Unwrapped, so a following quantifier repeats the last character, as in Java.
-        if (quoted.length > 0) this.emitAtom(text);
-        return;
+        // Separate characters, so a following quantifier repeats the last one, as in Java.
+        const codes = [...quoted].map((char) => char.codePointAt(0)!);
+        return {
+          kind: 'nodes',
+          nodes: codes.map((code) => ({ type: 'char', code })),
+          inClass: codes.map((code) => literal(code, true)).join(''),
+        };
       }
       case 'E':
-        return; // a stray \E ends nothing, as in Java
+        return { kind: 'nodes', nodes: [], inClass: '' }; // a stray \E ends nothing, as in Java
       case 'x': {
         const braced = /^\{([0-9a-fA-F]{1,6})\}/.exec(p.slice(this.i, this.i + 8));
         const plain = /^[0-9a-fA-F]{2}/.exec(p.slice(this.i, this.i + 2));
@@ -380,33 +410,28 @@ class Translator {
         const code = parseInt(digits, 16);
         if (code > 0x10ffff) this.fail('\\x{...} is above U+10FFFF', start);
         this.i += (braced ?? plain)![0].length;
-        this.emitAtom(hex(code));
-        return;
+        return { kind: 'char', code };
       }
       case 'u': {
         const digits = /^[0-9a-fA-F]{4}/.exec(p.slice(this.i, this.i + 4));
         if (!digits) this.fail('malformed \\u escape: expected four hex digits', start);
         this.i += 4;
-        this.emitAtom(hex(parseInt(digits[0], 16)));
-        return;
+        return { kind: 'char', code: parseInt(digits[0], 16) };
       }
       case '0': {
         const octal = /^(?:[0-3][0-7]{2}|[0-7]{1,2})/.exec(p.slice(this.i, this.i + 3));
         if (!octal) this.fail('malformed octal escape: expected \\0 followed by octal digits', start);
         this.i += octal[0].length;
-        this.emitAtom(hex(parseInt(octal[0], 8)));
-        return;
+        return { kind: 'char', code: parseInt(octal[0], 8) };
       }
       case 'c': {
         if (this.i >= p.length) this.fail('malformed \\c escape: expected a control character letter', start);
         const code = p.charCodeAt(this.i) ^ 64;
         this.i++;
-        this.emitAtom(hex(code));
-        return;
+        return { kind: 'char', code };
       }
       case 'p': case 'P':
-        this.emitAtom(this.property(d === 'P', inClass, start));
-        return;
+        return this.property(d === 'P', start);
       default:
         break;
     }
@@ -414,11 +439,11 @@ class Translator {
     if (/[a-zA-Z]/.test(d)) this.fail(`unknown escape \\${d}`, start);
     const code = p.codePointAt(start + 1)!;
     if (code > 0xffff) this.i++;
-    this.emitAtom(literal(code, inClass));
+    return { kind: 'char', code };
   }
 
   /** `\p{...}` / `\pL`, Java names mapped to JavaScript Unicode property escapes. */
-  private property(negated: boolean, inClass: boolean, start: number): string {
+  private property(negated: boolean, start: number): Escape {
     const p = this.pattern;
     let name: string;
     if (p[this.i] === '{') {
@@ -432,9 +457,8 @@ class Translator {
       this.i++;
     }
     const posix = Object.hasOwn(POSIX_CLASSES, name) ? POSIX_CLASSES[name] : undefined;
-    if (posix) return rangeClass(posix, negated, inClass);
-    const js = this.unicodeProperty(name, start);
-    return `\\${negated ? 'P' : 'p'}{${js}}`;
+    if (posix) return rangeSet(posix, negated);
+    return plainSet(`\\${negated ? 'P' : 'p'}{${this.unicodeProperty(name, start)}}`);
   }
 
   private unicodeProperty(name: string, start: number): string {
@@ -448,27 +472,294 @@ class Translator {
     if (/^java/.test(name)) this.fail('java.lang.Character properties (\\p{javaX}) are not supported', start);
     const bare = name.startsWith('Is') ? name.slice(2) : name;
     if (GENERAL_CATEGORY.test(bare)) return bare === 'L&' ? 'LC' : bare;
-    const binary = BINARY_PROPERTIES[bare.toLowerCase()];
-    if (binary) return binary;
+    const key = bare.toLowerCase();
+    if (Object.hasOwn(BINARY_PROPERTIES, key)) return BINARY_PROPERTIES[key]!;
     if (/^[A-Za-z_]+$/.test(bare)) return `Script=${bare}`;
     return this.fail(`unknown property \\p{${name}}`, start);
   }
 }
 
-/** Translates a java.util.regex pattern to a JavaScript source and flags (without anchoring). */
-export function translateJavaRegex(pattern: string): TranslatedRegex {
-  return new Translator(pattern).translate();
+// ---------------------------------------------------------------------------
+// Assertions, with Java's meaning, for both engines.
+
+const isLineTerminator = (code: number) => code === 0x0a || code === 0x0d || code === 0x85 || code === 0x2028 || code === 0x2029;
+const WORD_REGEX = new RegExp(`^${WORD_CHAR}$`, 'u');
+const isWordCode = (code: number) =>
+  code < 0x80 ? (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f : WORD_REGEX.test(String.fromCodePoint(code));
+
+function codePointBefore(value: string, index: number): number {
+  const low = value.charCodeAt(index - 1);
+  if (low >= 0xdc00 && low <= 0xdfff && index >= 2) {
+    const high = value.charCodeAt(index - 2);
+    if (high >= 0xd800 && high <= 0xdbff) return (high - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+  }
+  return low;
 }
 
-/**
- * Compiles a java.util.regex pattern for full-string matching. The RegExp is
- * created here, once; the matcher reuses it (sticky flag, lastIndex reset).
- */
-export function compileJavaRegex(pattern: string): StringMatcher {
-  const { source, flags } = translateJavaRegex(pattern);
+const wordBefore = (value: string, index: number) => index > 0 && isWordCode(codePointBefore(value, index));
+const wordAfter = (value: string, index: number) => index < value.length && isWordCode(value.codePointAt(index)!);
+
+const ASSERTION_TESTS: Record<AssertKind, PositionTest> = {
+  inputStart: (_value, index) => index === 0,
+  inputEnd: (value, index) => index === value.length,
+  endBeforeTerminator: (value, index) => {
+    const rest = value.length - index;
+    if (rest === 0) return true;
+    if (rest === 1) return isLineTerminator(value.charCodeAt(index));
+    return rest === 2 && value.charCodeAt(index) === 0x0d && value.charCodeAt(index + 1) === 0x0a;
+  },
+  // After a line terminator, but not inside \r\n, and not at the very end.
+  lineStart: (value, index) =>
+    index === 0 ||
+    (index < value.length &&
+      isLineTerminator(value.charCodeAt(index - 1)) &&
+      !(value.charCodeAt(index - 1) === 0x0d && value.charCodeAt(index) === 0x0a)),
+  lineEnd: (value, index) =>
+    index === value.length ||
+    (isLineTerminator(value.charCodeAt(index)) && !(value.charCodeAt(index) === 0x0a && value.charCodeAt(index - 1) === 0x0d)),
+  wordBoundary: (value, index) => wordBefore(value, index) !== wordAfter(value, index),
+  notWordBoundary: (value, index) => wordBefore(value, index) === wordAfter(value, index),
+};
+
+const ASSERTION_SOURCES: Record<AssertKind, string> = {
+  inputStart: '(?<![\\s\\S])',
+  inputEnd: '(?![\\s\\S])',
+  endBeforeTerminator: `(?=(?:\\r\\n|${LINE_TERMINATORS})?(?![\\s\\S]))`,
+  lineStart: `(?:(?<![\\s\\S])|(?<=[\\n\\u0085\\u2028\\u2029]|\\r(?!\\n))(?=[\\s\\S]))`,
+  lineEnd: `(?:(?![\\s\\S])|(?=${LINE_TERMINATORS})(?<!\\r(?=\\n)))`,
+  wordBoundary: `(?:(?<=${WORD_CHAR})(?!${WORD_CHAR})|(?<!${WORD_CHAR})(?=${WORD_CHAR}))`,
+  notWordBoundary: `(?:(?<=${WORD_CHAR})(?=${WORD_CHAR})|(?<!${WORD_CHAR})(?!${WORD_CHAR}))`,
+};
+
+// ---------------------------------------------------------------------------
+// NFA compilation
+
+function estimateStates(alternatives: Node[][]): number {
+  let total = 2 * alternatives.length;
+  for (const sequence of alternatives) for (const node of sequence) total += estimateNode(node);
+  return total;
+}
+
+function estimateNode(node: Node): number {
+  switch (node.type) {
+    case 'group':
+    case 'look':
+      return estimateStates(node.alternatives);
+    case 'repeat': {
+      const inner = estimateNode(node.node);
+      const copies = node.max === Infinity ? node.min + 1 : node.max;
+      return inner * copies + 2 * (copies + 1);
+    }
+    default:
+      return 1;
+  }
+}
+
+class NfaCompiler {
+  private readonly program = new NfaBuilder();
+  private readonly setTests = new Map<string, CodePointTest>();
+
+  constructor(private readonly flags: string) {}
+
+  compile(alternatives: Node[][]): StringMatcher {
+    this.alternatives(alternatives);
+    return this.program.build();
+  }
+
+  /** A code point test for a one-character JavaScript atom; ASCII answers are precomputed. */
+  private setTest(source: string): CodePointTest {
+    let test = this.setTests.get(source);
+    if (!test) {
+      const regex = new RegExp(`^(?:${source})$`, `${this.flags.replace('m', '')}u`);
+      const ascii = new Uint8Array(128);
+      for (let code = 0; code < 128; code++) ascii[code] = regex.test(String.fromCharCode(code)) ? 1 : 0;
+      test = (code) => (code < 128 ? ascii[code] === 1 : regex.test(String.fromCodePoint(code)));
+      this.setTests.set(source, test);
+    }
+    return test;
+  }
+
+  private alternatives(alternatives: Node[][]): void {
+    const program = this.program;
+    const jumps: number[] = [];
+    alternatives.forEach((sequence, index) => {
+      const last = index === alternatives.length - 1;
+      const fork = last ? -1 : program.split();
+      for (const node of sequence) this.node(node);
+      if (!last) {
+        jumps.push(program.split());
+        program.setAlt(fork, program.size);
+      }
+    });
+    for (const jump of jumps) program.setNext(jump, program.size);
+  }
+
+  private node(node: Node): void {
+    const program = this.program;
+    switch (node.type) {
+      case 'char':
+        if (this.flags.includes('i')) program.set(this.setTest(literal(node.code, false)));
+        else program.char(node.code);
+        return;
+      case 'set':
+        program.set(this.setTest(node.source));
+        return;
+      case 'assert':
+        program.assertion(ASSERTION_TESTS[node.kind]);
+        return;
+      case 'group':
+        this.alternatives(node.alternatives);
+        return;
+      case 'look':
+        throw new Error('lookarounds run on the RegExp engine');
+      case 'repeat': {
+        for (let k = 0; k < node.min; k++) this.node(node.node);
+        if (node.max === Infinity) {
+          const loop = program.split();
+          this.node(node.node);
+          const back = program.split();
+          program.setNext(back, loop);
+          program.setAlt(loop, program.size);
+        } else {
+          for (let k = node.min; k < node.max; k++) {
+            const skip = program.split();
+            this.node(node.node);
+            program.setAlt(skip, program.size);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// RegExp fallback (patterns with lookarounds)
+
+function quantifierSource(min: number, max: number): string {
+  if (min === 0 && max === Infinity) return '*';
+  if (min === 1 && max === Infinity) return '+';
+  if (min === 0 && max === 1) return '?';
+  if (min === max) return `{${min}}`;
+  return max === Infinity ? `{${min},}` : `{${min},${max}}`;
+}
+
+function toSource(alternatives: Node[][]): string {
+  return alternatives.map((sequence) => sequence.map(nodeSource).join('')).join('|');
+}
+
+function nodeSource(node: Node): string {
+  switch (node.type) {
+    case 'char':
+      return literal(node.code, false);
+    case 'set':
+      return node.source;
+    case 'assert':
+      return ASSERTION_SOURCES[node.kind];
+    case 'group':
+      return `(?:${toSource(node.alternatives)})`;
+    case 'look':
+      return `(${node.prefix}${toSource(node.alternatives)})`;
+    case 'repeat':
+      return nodeSource(node.node) + quantifierSource(node.min, node.max) + (node.lazy ? '?' : '');
+  }
+}
+
+const WILD = '\u0000wild';
+
+/** The first character a branch can start with (WILD when not a fixed one), and its text when it is all literal. */
+function branchStart(sequence: Node[], ignoreCase: boolean): { first: string | null; literal: string | null } {
+  const text = (code: number) => (ignoreCase ? String.fromCodePoint(code).toLowerCase() : String.fromCodePoint(code));
+  const pure = sequence.every((node) => node.type === 'char');
+  const literalText = pure ? sequence.map((node) => text((node as { code: number }).code)).join('') : null;
+  const head = sequence[0];
+  if (head === undefined) return { first: null, literal: literalText };
+  if (head.type === 'char') return { first: text(head.code), literal: literalText };
+  if (head.type === 'repeat' && head.min > 0 && head.node.type === 'char') return { first: text(head.node.code), literal: null };
+  return { first: WILD, literal: null };
+}
+
+function ambiguous(alternatives: Node[][], ignoreCase: boolean): boolean {
+  const starts = alternatives.map((sequence) => branchStart(sequence, ignoreCase));
+  for (let i = 0; i < starts.length; i++) {
+    for (let j = i + 1; j < starts.length; j++) {
+      const a = starts[i]!;
+      const b = starts[j]!;
+      if (a.first === null || b.first === null) continue;
+      if (a.first === WILD || b.first === WILD) return true;
+      if (a.literal !== null && b.literal !== null) {
+        if (a.literal.startsWith(b.literal) || b.literal.startsWith(a.literal)) return true;
+      } else if (a.first === b.first) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+interface Shape {
+  /**
+   * Choice points a match can meet: quantifiers that leave a choice (`*`, `+`,
+   * `?`, `{1,3}`; not `{3}`), counted once per copy a repeat makes, so
+   * `(.*a){12}` has 12; Infinity for a choice inside an unbounded repeat.
+   */
+  choices: number;
+  /** Some group has branches that can start alike. */
+  ambiguous: boolean;
+}
+
+/** Measures what makes backtracking expensive; with `refuse`, throws on the exponential shapes. */
+function backtrackingShape(alternatives: Node[][], ignoreCase: boolean, refuse: boolean): Shape {
+  let isAmbiguous = false;
+  const branches = (list: Node[][], at: number, topLevel = false): number => {
+    if (list.length > 1 && ambiguous(list, ignoreCase)) {
+      // The top-level branches are each tried once (the match is anchored), so they cannot compound.
+      if (refuse && !topLevel) {
+        throw new PatternSyntaxError(
+          'with a lookaround, a group whose alternatives can match the same text, like (a|aa) or (\\w|\\d), can take exponential time; make the alternatives start differently',
+          at,
+        );
+      }
+      isAmbiguous = true;
+    }
+    let total = 0;
+    for (const sequence of list) for (const node of sequence) total += choicesIn(node);
+    return total;
+  };
+  const choicesIn = (node: Node): number => {
+    switch (node.type) {
+      case 'group':
+      case 'look':
+        return branches(node.alternatives, node.at);
+      case 'repeat': {
+        const inner = choicesIn(node.node);
+        if (refuse && node.max > SMALL_REPEAT && inner > 0) {
+          throw new PatternSyntaxError(
+            'with a lookaround, nested repetition like (a+)+ can take exponential time; repeat the group at most 4 times or rewrite it without nesting',
+            node.at,
+          );
+        }
+        const copies = inner === 0 ? 0 : inner * node.max;
+        return copies + (node.min === node.max ? 0 : 1);
+      }
+      default:
+        return 0;
+    }
+  };
+  const choices = branches(alternatives, 0, true);
+  if (refuse && choices > MAX_LOOKAROUND_CHOICES) {
+    throw new PatternSyntaxError(
+      `with a lookaround, a pattern may have at most ${MAX_LOOKAROUND_CHOICES} quantifiers that leave a choice (*, +, ?, {n,m}), counting each copy a repeat makes; this one has ${choices === Infinity ? 'unboundedly many' : choices}`,
+      0,
+    );
+  }
+  return { choices, ambiguous: isAmbiguous };
+}
+
+function compileRegExp(alternatives: Node[][], flags: string): StringMatcher {
   let regex: RegExp;
   try {
-    regex = new RegExp(`(?:${source})(?![\\s\\S])`, `${flags}uy`);
+    // Sticky from index 0 plus end-of-input: the whole value, like Java's matches().
+    regex = new RegExp(`(?:${toSource(alternatives)})(?![\\s\\S])`, `${flags.replace('m', '')}uy`);
   } catch (error) {
     const detail = error instanceof Error ? error.message.replace(/^.*: /, '') : String(error);
     throw new PatternSyntaxError(`invalid regular expression: ${detail}`, 0);
@@ -477,4 +768,31 @@ export function compileJavaRegex(pattern: string): StringMatcher {
     regex.lastIndex = 0;
     return regex.test(value);
   };
+}
+
+/** Translates a java.util.regex pattern to JavaScript source and flags (anchoring not included). */
+export function translateJavaRegex(pattern: string): { source: string; flags: string } {
+  const parser = new RegexParser(pattern);
+  const alternatives = parser.parse();
+  return { source: toSource(alternatives), flags: parser.flags.replace('m', '') };
+}
+
+/**
+ * Compiles a java.util.regex pattern for full-value matching; all the work
+ * happens here, once. `engine: 'linear'` forces the NFA whenever the pattern
+ * has no lookaround (the default picks the faster engine that is still safe).
+ */
+export function compileJavaRegex(pattern: string, engine: 'auto' | 'linear' = 'auto'): StringMatcher {
+  const parser = new RegexParser(pattern);
+  const alternatives = parser.parse();
+  const flags = parser.flags;
+  const shape = backtrackingShape(alternatives, flags.includes('i'), parser.hasLookaround);
+  if (!parser.hasLookaround && estimateStates(alternatives) > MAX_REGEX_STATES) {
+    throw new PatternSyntaxError(`regular expression is too complex: it expands to more than ${MAX_REGEX_STATES} states`, 0);
+  }
+  // Building the RegExp also validates what JavaScript checks (class ranges, property names).
+  const regex = compileRegExp(alternatives, flags);
+  // Sticky at index 0 with at most one choice point and unambiguous branches, backtracking is linear.
+  const regexIsLinear = engine === 'auto' && shape.choices <= 1 && !shape.ambiguous;
+  return parser.hasLookaround || regexIsLinear ? regex : new NfaCompiler(flags).compile(alternatives);
 }
