@@ -70,7 +70,19 @@ export const ActionSchema = z.union([
 
 export type Action = z.infer<typeof ActionSchema>;
 
-const schema = z.object({
+/** The message changes AssignMessage and RaiseFault's FaultResponse share. */
+export const MessageChangesSchema = z.object({
+  /** Actions in order. The shorthand keys below run after them, in Apigee's documented order. */
+  actions: z.array(ActionSchema).default([]),
+  assignVariables: z.array(AssignVariableSchema).default([]),
+  copy: CopySchema.optional(),
+  remove: RemoveSchema.optional(),
+  add: AddSchema.optional(),
+  set: SetSchema.optional(),
+});
+export type MessageChanges = Partial<z.output<typeof MessageChangesSchema>>;
+
+const schema = MessageChangesSchema.extend({
   assignTo: z
     .object({
       name: z.string().optional(),
@@ -79,13 +91,6 @@ const schema = z.object({
     })
     .optional(),
   ignoreUnresolvedVariables: z.boolean().default(true),
-  /** Actions in order. The shorthand keys below run after them, in Apigee's documented order. */
-  actions: z.array(ActionSchema).default([]),
-  assignVariables: z.array(AssignVariableSchema).default([]),
-  copy: CopySchema.optional(),
-  remove: RemoveSchema.optional(),
-  add: AddSchema.optional(),
-  set: SetSchema.optional(),
 });
 
 function formOf(message: Message): URLSearchParams {
@@ -191,7 +196,7 @@ export function applyActions(exchange: Exchange, message: Message, actions: Acti
 }
 
 /** The ordered action list a config describes: explicit `actions` first, then the shorthand keys. */
-export function actionsOf(config: { actions?: Action[]; assignVariables?: z.infer<typeof AssignVariableSchema>[]; copy?: z.infer<typeof CopySchema>; remove?: z.infer<typeof RemoveSchema>; add?: z.infer<typeof AddSchema>; set?: z.infer<typeof SetSchema> }): Action[] {
+export function actionsOf(config: MessageChanges): Action[] {
   const actions: Action[] = [...(config.actions ?? [])];
   for (const assignVariable of config.assignVariables ?? []) actions.push({ assignVariable });
   if (config.copy) actions.push({ copy: config.copy });

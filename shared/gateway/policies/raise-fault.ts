@@ -6,32 +6,11 @@ import { Fault } from '../faults.js';
 import { HeaderMap, Message } from '../message.js';
 import { definePolicy } from '../policy.js';
 import { el } from '../../bundles/xml.js';
-import {
-  ActionSchema,
-  actionsFromXml,
-  actionsOf,
-  actionsToXml,
-  AddSchema,
-  applyActions,
-  AssignVariableSchema,
-  CopySchema,
-  RemoveSchema,
-  SetSchema,
-  type Action,
-} from './assign-message.js';
+import { actionsFromXml, actionsOf, actionsToXml, applyActions, MessageChangesSchema, type Action } from './assign-message.js';
 import { render } from './common.js';
 
 const schema = z.object({
-  faultResponse: z
-    .object({
-      actions: z.array(ActionSchema).default([]),
-      assignVariables: z.array(AssignVariableSchema).default([]),
-      copy: CopySchema.optional(),
-      remove: RemoveSchema.optional(),
-      add: AddSchema.optional(),
-      set: SetSchema.optional(),
-    })
-    .default({ actions: [], assignVariables: [] }),
+  faultResponse: MessageChangesSchema.default({ actions: [], assignVariables: [] }),
   /** Shorthand for FaultResponse/Set/StatusCode. */
   statusCode: z.union([z.string(), z.number()]).optional(),
   reasonPhrase: z.string().optional(),
