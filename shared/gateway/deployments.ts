@@ -182,6 +182,10 @@ export class RoutingTable {
   private routes: RouteItem[] = [];
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
+  /** Bumped by every invalidation: a read that started before it must not count as fresh. */
+  private generation = 0;
+  /** Generation of the read `routes` came from. */
+  private applied = -1;
   private readonly compiled = new Map<string, Promise<CompiledProxy>>();
 
   constructor(
@@ -191,20 +195,29 @@ export class RoutingTable {
 
   invalidate(): void {
     this.loadedAt = 0;
+    this.generation++;
+    // A read already in flight may predate the change: the next request starts a new one.
+    this.loading = undefined;
   }
 
   private load(): Promise<void> {
-    this.loading ??= this.rt.table
+    if (this.loading) return this.loading;
+    const generation = this.generation;
+    const loading: Promise<void> = this.rt.table
       .queryAll<RouteItem>(`RUNTIME#${this.environment}`, { prefix: 'BASEPATH#', consistent: true })
       .then((items) => {
+        if (generation < this.applied) return; // a newer read has answered already
         // Longest base path first: the most specific deployment wins.
         this.routes = items.sort((a, b) => b.basePath.length - a.basePath.length);
-        this.loadedAt = Date.now();
+        this.applied = generation;
+        // Serve it, but a read that started before an invalidation is not fresh: the next request reads again.
+        if (generation === this.generation) this.loadedAt = Date.now();
       })
       .finally(() => {
-        this.loading = undefined;
+        if (this.loading === loading) this.loading = undefined;
       });
-    return this.loading;
+    this.loading = loading;
+    return loading;
   }
 
   /** Fresh enough routes: the first load (and a load after invalidation) is awaited; later ones refresh in the background. */
