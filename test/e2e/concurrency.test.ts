@@ -9,7 +9,11 @@
 // refresh for 20 concurrent calls, in one container and across two
 // (connectors-oauth.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
 import { deploy, routingTable } from '../../shared/gateway/deployments.js';
+import { handleProxyRequest } from '../../shared/gateway/runtime.js';
+import type { HttpRequest } from '../../shared/http/request.js';
+import { useRuntime } from '../../shared/runtime.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { container } from '../support/faults.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
@@ -132,4 +136,106 @@ describe('deploying during traffic', () => {
     expect((await routes.match('/gated'))!.route.revision).toBe(2);
     one.close();
   });
+});
+
+describe('concurrent key value map writes', () => {
+  const maps = '/v1/organizations/default/environments/prod/keyvaluemaps';
+
+  beforeAll(async () => {
+    expect((await platform.request('POST', maps, { json: { name: 'shared-plain', entry: [{ name: 'k', value: 'initial' }] } })).status).toBe(201);
+    expect((await platform.request('POST', maps, { json: { name: 'shared-sealed', encrypted: true, entry: [{ name: 'k', value: 'initial' }] } })).status).toBe(201);
+    await deployProxy(platform, {
+      name: 'kvm-reader',
+      policies: [
+        { name: 'get', type: 'KeyValueMapOperations', config: { mapIdentifier: 'shared-sealed', expiryTimeInSecs: 0, operations: [{ op: 'get', key: { parameters: [{ value: 'k' }] }, assignTo: 'private.value' }] } },
+        { name: 'answer', type: 'AssignMessage', config: { set: { payload: { contentType: 'text/plain', content: '{private.value}' } } } },
+      ],
+      proxyEndpoints: [{ basePath: '/kvm-reader', preFlow: { request: [{ name: 'get' }], response: [{ name: 'answer' }] } }],
+    });
+  });
+
+  it('lets exactly one of 30 concurrent creates of a key win; the others get 409', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => platform.request('POST', `${maps}/shared-plain/entries`, { json: { name: 'raced', value: `writer-${i}` } }).then((r) => r.status)),
+    );
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(29);
+  });
+
+  it('keeps one whole value when 25 writers update a key at once (last writer wins), plain and encrypted', async () => {
+    for (const map of ['shared-plain', 'shared-sealed']) {
+      const values = Array.from({ length: 25 }, (_, i) => `value-${i}-${'x'.repeat(200 + i)}`);
+      const statuses = await Promise.all(values.map((value) => platform.request('PUT', `${maps}/${map}/entries/k`, { json: { value } }).then((r) => r.status)));
+      expect(statuses).toEqual(Array(25).fill(200));
+      const entries = await platform.local.runtime.table.queryAll('ORG#default', { prefix: `KVMENTRY#env:prod#${map}#k` });
+      expect(entries).toHaveLength(1);
+      const stored = map === 'shared-plain'
+        ? (await platform.request('GET', `${maps}/${map}/entries/k`)).json.value
+        : (await platform.request('GET', '/kvm-reader', { auth: false })).text;
+      // Exactly one writer's value, whole: never a mix, never a value that fails to decrypt.
+      expect(values).toContain(stored);
+    }
+  });
+
+  it('never brings back an entry deleted while an update is on its way', async () => {
+    await platform.request('POST', `${maps}/shared-plain/entries`, { json: { name: 'doomed', value: 'v' } });
+    // The update has read the entry and is about to write when the delete lands.
+    const updater = container(platform.local.runtime);
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    updater.runtime.table.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        const sk = (args.input as { Item?: { sk?: { S?: string } } }).Item?.sk?.S ?? '';
+        if (context.commandName === 'PutItemCommand' && sk.endsWith('#doomed')) {
+          held = true;
+          await released;
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'holdEntryWrite' },
+    );
+    useRuntime(updater.runtime);
+    const update = platform.request('PUT', `${maps}/shared-plain/entries/doomed`, { json: { value: 'late' } });
+    while (!held) await new Promise((resolve) => setTimeout(resolve, 5));
+    useRuntime(platform.local.runtime);
+    expect((await platform.request('DELETE', `${maps}/shared-plain/entries/doomed`)).status).toBe(200);
+    release();
+    expect((await update).status).toBe(404);
+    expect((await platform.request('GET', `${maps}/shared-plain/entries/doomed`)).status).toBe(404);
+    updater.close();
+  });
+});
+
+describe('quota across containers', () => {
+  it('lets exactly the allowed count through when two containers count at once', async () => {
+    await deployProxy(platform, {
+      name: 'shared-quota',
+      policies: [
+        { name: 'q', type: 'Quota', config: { allow: 150, interval: 1, timeUnit: 'hour' } },
+        { name: 'done', type: 'AssignMessage', config: { set: { payload: { content: 'ok', contentType: 'text/plain' } } } },
+      ],
+      proxyEndpoints: [{ basePath: '/shared-quota', preFlow: { request: [{ name: 'q' }], response: [{ name: 'done' }] } }],
+    });
+    const other = container(platform.local.runtime);
+    const direct = (): HttpRequest => ({
+      method: 'GET',
+      path: '/shared-quota',
+      params: {},
+      query: new URLSearchParams(),
+      headers: {},
+      multiHeaders: {},
+      body: Buffer.alloc(0),
+      requestId: 'other-container',
+      sourceIp: '127.0.0.1',
+      receivedAt: Date.now(),
+    });
+    const statuses = await Promise.all([
+      ...Array.from({ length: 150 }, () => platform.request('GET', '/shared-quota', { auth: false }).then((r) => r.status)),
+      ...Array.from({ length: 150 }, () => handleProxyRequest(other.runtime, direct(), {} as Context).then((r) => r.status)),
+    ]);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(150);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(150);
+    other.close();
+  }, 60_000);
 });
