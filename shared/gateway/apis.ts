@@ -79,6 +79,8 @@ export async function createRevision(rt: Runtime, org: string, model: ProxyModel
       `Revision ${revision} of ${model.name} already exists`,
     );
   } catch (error) {
+    // A revision with this number is already stored: it stays listed.
+    if (isHttpError(error) && error.status === 409) throw error;
     // The proxy must not list a revision that was never stored; a number may be skipped.
     const remaining = await rt.table.modify<ApiItem>(keys, (current) => ({ ...current, revisions: current.revisions.filter((r) => r !== revision) }));
     if (remaining.revisions.length === 0) await rt.table.delete(keys, { condition: 'size(revisions) = :none', values: { ':none': 0 } });
