@@ -1,32 +1,35 @@
-// The part of autocannon's programmatic API the benchmarks use (it ships no types).
+// The parts of autocannon (which ships no type declarations) the load script uses.
 declare module 'autocannon' {
-  interface Options {
+  export interface Options {
     url: string;
-    connections?: number;
-    duration?: number;
-    pipelining?: number;
     method?: string;
     headers?: Record<string, string>;
-    body?: string | Buffer;
+    body?: string;
+    connections?: number;
+    pipelining?: number;
+    duration?: number;
+    timeout?: number;
   }
-  interface Histogram {
+  export interface Histogram {
     average: number;
     mean: number;
-    total: number;
     p50: number;
     p90: number;
     p99: number;
     max: number;
+    total: number;
   }
-  interface Result {
+  export interface Result {
     requests: Histogram;
     latency: Histogram;
     throughput: Histogram;
-    non2xx: number;
     errors: number;
     timeouts: number;
-    '2xx': number;
+    non2xx: number;
+    statusCodeStats: Record<string, { count: number }>;
+    duration: number;
+    start: Date;
+    finish: Date;
   }
-  function autocannon(options: Options): Promise<Result>;
-  export default autocannon;
+  export default function autocannon(options: Options): Promise<Result>;
 }

@@ -35,8 +35,22 @@ export function createLocalServer(options: LocalServerOptions): Server {
   return server;
 }
 
+/** The request target as a URL: origin-form (`/path`, even `//x`) or absolute-form; undefined if neither. */
+function requestUrl(target: string | undefined): URL | undefined {
+  const value = target ?? '/';
+  try {
+    return value.startsWith('/') ? new URL(`http://localhost${value}`) : new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, options: LocalServerOptions, maxBody: number) {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req.url);
+  if (!url) {
+    writeJson(res, 400, { message: 'Bad Request' });
+    return;
+  }
   const match = matchResource(url.pathname);
   if (!match) {
     writeJson(res, 403, { message: 'Missing Authentication Token' });

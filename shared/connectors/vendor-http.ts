@@ -15,6 +15,8 @@ export function outboundFailure(error: OutboundError, what: string): HttpError {
     case 'blocked':
     case 'invalid_url':
       return new HttpError(502, 'vendor_url_not_allowed', `${what} URL is not allowed: ${error.message}`, { cause: error });
+    case 'invalid_header':
+      return new HttpError(502, 'vendor_request_invalid', `${what} could not be called: a request header is not valid HTTP`, { cause: error });
     case 'too_large':
       return new HttpError(502, 'vendor_response_too_large', `${what} answered with a response that is too large`, { cause: error });
     default:

@@ -241,11 +241,20 @@ export async function createApp(rt: Runtime, org: string, developer: StoredDevel
     await rt.table.delete(nameMarkerKeys(org, developer.developerId, input.name));
     throw error;
   }
-  const issued = await writeCredential(rt, app, {
-    bindings,
-    keyExpiresAt: expiryFrom(input, Date.now()),
-    attributes: {},
-  });
+  let issued: IssuedCredential;
+  try {
+    issued = await writeCredential(rt, app, {
+      bindings,
+      keyExpiresAt: expiryFrom(input, Date.now()),
+      attributes: {},
+    });
+  } catch (error) {
+    // Without its credential the caller never learns a secret for this app: take it back
+    // so that the same request can simply be sent again.
+    await rt.table.delete(appKeys(org, appId));
+    await rt.table.delete(nameMarkerKeys(org, developer.developerId, input.name));
+    throw error;
+  }
   return { app, issued };
 }
 

@@ -1,7 +1,7 @@
 // API proxies and their immutable revisions. A revision stores the whole proxy
 // model (gzip-compressed JSON, to stay well under DynamoDB's 400 KB item limit).
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { conflict, notFound, unprocessable } from '../http/errors.js';
+import { conflict, isHttpError, notFound, unprocessable } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { compileProxy, ProxyValidationError } from './compile.js';
@@ -57,24 +57,35 @@ export async function createRevision(rt: Runtime, org: string, model: ProxyModel
     try {
       await rt.table.create<ApiItem>({ ...keys, type: 'api', name: model.name, latestRevision: 1, revisions: [1] });
       revision = 1;
-    } catch {
+    } catch (error) {
+      // Only a proxy created concurrently moves on to the next number; a failing table is the caller's error.
+      if (!(isHttpError(error) && error.status === 409)) throw error;
       revision = await nextRevision(rt, keys);
     }
   } else {
     revision = await nextRevision(rt, keys);
   }
-  return rt.table.create<RevisionItem>(
-    {
-      ...revisionKeys(org, model.name, revision),
-      type: 'revision',
-      api: model.name,
-      revision,
-      model: encodeModel(model),
-      source,
-      basePaths: model.proxyEndpoints.map((endpoint) => endpoint.basePath),
-    },
-    `Revision ${revision} of ${model.name} already exists`,
-  );
+  try {
+    return await rt.table.create<RevisionItem>(
+      {
+        ...revisionKeys(org, model.name, revision),
+        type: 'revision',
+        api: model.name,
+        revision,
+        model: encodeModel(model),
+        source,
+        basePaths: model.proxyEndpoints.map((endpoint) => endpoint.basePath),
+      },
+      `Revision ${revision} of ${model.name} already exists`,
+    );
+  } catch (error) {
+    // A revision with this number is already stored: it stays listed.
+    if (isHttpError(error) && error.status === 409) throw error;
+    // The proxy must not list a revision that was never stored; a number may be skipped.
+    const remaining = await rt.table.modify<ApiItem>(keys, (current) => ({ ...current, revisions: current.revisions.filter((r) => r !== revision) }));
+    if (remaining.revisions.length === 0) await rt.table.delete(keys, { condition: 'size(revisions) = :none', values: { ':none': 0 } });
+    throw error;
+  }
 }
 
 async function nextRevision(rt: Runtime, keys: { pk: string; sk: string }): Promise<number> {

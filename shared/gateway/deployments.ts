@@ -68,8 +68,56 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
   }
   const endpoints = model.proxyEndpoints.map((endpoint) => ({ name: endpoint.name, basePath: normalizeBasePath(endpoint.basePath) }));
   const previous = await getDeployment(rt, org, env, api);
+  // What each base path pointed to before, to put back if this deployment cannot be completed.
+  const before = await Promise.all(endpoints.map((endpoint) => rt.table.get<RouteItem>(routeKeys(env, endpoint.basePath), { consistent: true })));
 
   const claimed: string[] = [];
+  try {
+    await claimRoutes(rt, org, env, api, revision, endpoints, claimed);
+  } catch (error) {
+    await restoreRoutes(rt, org, env, api, claimed, before);
+    throw error;
+  }
+  const item: DeploymentItem = {
+    ...deploymentKeys(org, env, api),
+    type: 'deployment',
+    environment: env,
+    api,
+    revision,
+    basePaths: claimed,
+    deployedAt: Date.now(),
+    version: (previous?.version ?? 0) + 1,
+    createdAt: previous?.createdAt ?? new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+  };
+  try {
+    await rt.table.put(item);
+  } catch (error) {
+    // Routes and the deployment record must agree: without the record, the routes go back.
+    await restoreRoutes(rt, org, env, api, claimed, before);
+    throw error;
+  }
+  // Only now, with the new deployment recorded: base paths the previous revision had and this one does not.
+  for (const basePath of previous?.basePaths ?? []) {
+    if (!claimed.includes(basePath)) await releaseRoute(rt, env, basePath, org, api);
+  }
+  routingTable(rt).invalidate();
+  return item;
+}
+
+/**
+ * Claims each base path with a conditional write that only succeeds when the
+ * path is free or already this proxy's; `claimed` collects the ones won.
+ */
+async function claimRoutes(
+  rt: Runtime,
+  org: string,
+  env: string,
+  api: string,
+  revision: number,
+  endpoints: { name: string; basePath: string }[],
+  claimed: string[],
+): Promise<void> {
   for (const endpoint of endpoints) {
     const won = await rt.table.setIf(
       routeKeys(env, endpoint.basePath),
@@ -87,33 +135,18 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
       { ':org': org, ':api': api },
       { '#org': 'organization', '#api': 'api' },
     );
-    if (!won) {
-      for (const basePath of claimed) {
-        if (!previous?.basePaths.includes(basePath)) await releaseRoute(rt, env, basePath, org, api);
-      }
-      throw conflict(`Base path ${endpoint.basePath} is already in use in environment ${env}`, 'basepath_in_use');
-    }
+    if (!won) throw conflict(`Base path ${endpoint.basePath} is already in use in environment ${env}`, 'basepath_in_use');
     claimed.push(endpoint.basePath);
   }
-  // Base paths the previous revision had and this one does not are released.
-  for (const basePath of previous?.basePaths ?? []) {
-    if (!claimed.includes(basePath)) await releaseRoute(rt, env, basePath, org, api);
+}
+
+/** Puts claimed base paths back as they were: the previous route of this proxy, or free. */
+async function restoreRoutes(rt: Runtime, org: string, env: string, api: string, claimed: string[], before: (RouteItem | undefined)[]): Promise<void> {
+  for (const basePath of claimed) {
+    const old = before.find((route) => route?.basePath === basePath);
+    if (old && old.organization === org && old.api === api) await rt.table.put(old);
+    else await releaseRoute(rt, env, basePath, org, api);
   }
-  const item: DeploymentItem = {
-    ...deploymentKeys(org, env, api),
-    type: 'deployment',
-    environment: env,
-    api,
-    revision,
-    basePaths: claimed,
-    deployedAt: Date.now(),
-    version: (previous?.version ?? 0) + 1,
-    createdAt: previous?.createdAt ?? new Date().toISOString(),
-    updatedAt: new Date().toISOString(),
-  };
-  await rt.table.put(item);
-  routingTable(rt).invalidate();
-  return item;
 }
 
 export async function undeploy(rt: Runtime, org: string, env: string, api: string, revision: number): Promise<DeploymentItem> {
@@ -149,6 +182,10 @@ export class RoutingTable {
   private routes: RouteItem[] = [];
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
+  /** Bumped by every invalidation: a read that started before it must not count as fresh. */
+  private generation = 0;
+  /** Generation of the read `routes` came from. */
+  private applied = -1;
   private readonly compiled = new Map<string, Promise<CompiledProxy>>();
 
   constructor(
@@ -158,20 +195,29 @@ export class RoutingTable {
 
   invalidate(): void {
     this.loadedAt = 0;
+    this.generation++;
+    // A read already in flight may predate the change: the next request starts a new one.
+    this.loading = undefined;
   }
 
   private load(): Promise<void> {
-    this.loading ??= this.rt.table
+    if (this.loading) return this.loading;
+    const generation = this.generation;
+    const loading: Promise<void> = this.rt.table
       .queryAll<RouteItem>(`RUNTIME#${this.environment}`, { prefix: 'BASEPATH#', consistent: true })
       .then((items) => {
+        if (generation < this.applied) return; // a newer read has answered already
         // Longest base path first: the most specific deployment wins.
         this.routes = items.sort((a, b) => b.basePath.length - a.basePath.length);
-        this.loadedAt = Date.now();
+        this.applied = generation;
+        // Serve it, but a read that started before an invalidation is not fresh: the next request reads again.
+        if (generation === this.generation) this.loadedAt = Date.now();
       })
       .finally(() => {
-        this.loading = undefined;
+        if (this.loading === loading) this.loading = undefined;
       });
-    return this.loading;
+    this.loading = loading;
+    return loading;
   }
 
   /** Fresh enough routes: the first load (and a load after invalidation) is awaited; later ones refresh in the background. */

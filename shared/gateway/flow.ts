@@ -5,6 +5,7 @@
 // the DefaultFaultRule of the endpoint it happened in.
 import type { Runtime } from '../runtime.js';
 import { describeError, logger } from '../log.js';
+import { isDependencyUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../http/unavailable.js';
 import type {
   CompiledEndpoint,
   CompiledFlow,
@@ -89,6 +90,14 @@ export function toFault(error: unknown, policyName?: string): Fault {
   if (isFault(error)) {
     if (policyName && !error.policyName) error.policyName = policyName;
     return error;
+  }
+  if (isDependencyUnavailable(error)) {
+    // The table or the secret store is throttling or out of reach: a retryable 503, not an internal error.
+    logger.warn('dependency unavailable', { policy: policyName, error: describeError(error) });
+    return new Fault('ServiceUnavailable', 'messaging.runtime.ServiceUnavailable', 503, UNAVAILABLE_MESSAGE, {
+      headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+      ...(policyName ? { policyName } : {}),
+    });
   }
   logger.error('policy or flow error', { policy: policyName, error: describeError(error) });
   return new Fault('InternalError', 'messaging.runtime.InternalError', 500, 'Internal error while processing the request', {

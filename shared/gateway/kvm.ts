@@ -89,8 +89,11 @@ export async function getEntry(rt: Runtime, org: string, scope: KvmScope, map: s
 
 /**
  * Writes an entry. `mode` create refuses an existing key (409); update
- * requires one (404); upsert does either. Concurrent writers to one key: the
- * last write wins, as in Apigee.
+ * requires one (404); upsert does either. Each check is part of the write
+ * (a conditional put), so it holds under concurrency: of concurrent creates
+ * of one key exactly one succeeds, and an update never brings back an entry
+ * deleted meanwhile. Concurrent updates or upserts of one key: the last
+ * write wins, as in Apigee; every read sees one whole value.
  */
 export async function putEntry(
   rt: Runtime,
@@ -121,8 +124,15 @@ export async function putEntry(
     createdAt: existing?.createdAt ?? new Date().toISOString(),
     updatedAt: new Date().toISOString(),
   };
-  await rt.table.put(item);
+  if (mode === 'create') {
+    const { version: _version, createdAt: _createdAt, updatedAt: _updatedAt, ...fresh } = item;
+    const created = await rt.table.create<KvmEntryItem>(fresh, `Entry ${key} already exists in key value map ${map}`);
+    kvmCache(rt).invalidate();
+    return created;
+  }
+  const written = await rt.table.put(item, { mustExist: mode === 'update' });
   kvmCache(rt).invalidate();
+  if (!written) throw notFound(`Entry ${key} does not exist in key value map ${map}`, 'keymanagement.service.entry_does_not_exist');
   return item;
 }
 

@@ -1,5 +1,43 @@
 // An HTTP message as policies see it: request or response, with case-insensitive
 // multi-value headers, query parameters, and a byte body.
+import { Fault } from './faults.js';
+
+// RFC 9110: a field name is a token; a field value never holds CR, LF, NUL or
+// other control characters (HTAB aside). Policies build headers from request
+// data (query parameters, path segments, JSON bodies), so a value decoded from
+// `%0D%0A` must stop here: it would split the header at the backend or client.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+  }
+  return false;
+}
+
+function checkHeader(name: string, values: string[]): void {
+  if (!HEADER_NAME.test(name)) {
+    throw new Fault('InvalidHeaderName', 'protocol.http.InvalidHeaderName', 400, 'A header name is not a valid HTTP header name');
+  }
+  if (values.some(hasControlCharacter)) {
+    throw new Fault(
+      'HeaderWithInvalidChar',
+      'protocol.http.HeaderWithInvalidChar',
+      400,
+      `The value of header ${name} contains characters HTTP does not allow (control characters such as CR or LF)`,
+    );
+  }
+}
+
+/**
+ * A header value as it goes on the wire: HTTP/1.1 carries bytes, and Node
+ * writes header strings as Latin-1, so characters beyond it are sent as their
+ * UTF-8 bytes (what clients and backends decode) instead of being refused.
+ */
+export function wireHeaderValue(value: string): string {
+  return /[\u0100-\uffff]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+}
 
 export class HeaderMap {
   private readonly entries = new Map<string, { name: string; values: string[] }>();
@@ -20,11 +58,15 @@ export class HeaderMap {
     return this.entries.has(name.toLowerCase());
   }
 
+  /** Sets a header; a Fault (400) if the name or a value is not valid HTTP. */
   set(name: string, value: string | string[]): void {
-    this.entries.set(name.toLowerCase(), { name, values: Array.isArray(value) ? [...value] : [value] });
+    const values = Array.isArray(value) ? [...value] : [value];
+    checkHeader(name, values);
+    this.entries.set(name.toLowerCase(), { name, values });
   }
 
   add(name: string, value: string): void {
+    checkHeader(name, [value]);
     const entry = this.entries.get(name.toLowerCase());
     if (entry) entry.values.push(value);
     else this.set(name, value);

@@ -100,19 +100,34 @@ export function presentProvider(item: ProviderItem): Record<string, unknown> {
 
 export async function createProvider(rt: Runtime, org: string, input: ProviderInput): Promise<ProviderItem> {
   const { item, secrets } = split(input);
+  // The record first: its conditional create decides who owns the name, so a
+  // refused duplicate never overwrites the owner's secrets.
   const created = await rt.table.create<ProviderItem>(
     { ...providerKeys(org, input.name), type: 'provider', ...item },
     `API provider ${input.name} already exists`,
   );
-  await rt.secrets.putJson(secretName(org, input.name), secrets);
+  try {
+    await rt.secrets.putJson(secretName(org, input.name), secrets);
+  } catch (error) {
+    // A provider without its secrets would be half made: remove it, so the request can be repeated.
+    await rt.table.delete(providerKeys(org, input.name), { condition: '#version = :version', values: { ':version': created.version }, names: { '#version': 'version' } });
+    throw error;
+  }
   providerCache(rt).invalidate();
   return created;
 }
 
 export async function updateProvider(rt: Runtime, org: string, input: ProviderInput): Promise<ProviderItem> {
   const { item, secrets } = split(input);
-  const updated = await rt.table.modify<ProviderItem>(providerKeys(org, input.name), (current) => ({ ...current, ...item }));
-  await rt.secrets.putJson(secretName(org, input.name), secrets);
+  const previous = await getProvider(rt, org, input.name);
+  const updated = await rt.table.replace<ProviderItem>({ ...previous, ...item }, previous.version);
+  try {
+    await rt.secrets.putJson(secretName(org, input.name), secrets);
+  } catch (error) {
+    // The old secrets are still in place: put the old record back with them (unless someone changed it meanwhile).
+    await rt.table.replace<ProviderItem>({ ...previous }, updated.version).catch(() => undefined);
+    throw error;
+  }
   providerCache(rt).invalidate();
   return updated;
 }

@@ -11,8 +11,9 @@ import type { HttpResponse } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
 import { routingTable } from './deployments.js';
 import { Exchange } from './exchange.js';
-import { runPostClientFlow, runProxyEndpoint, type FlowServices } from './flow.js';
-import { HeaderMap, Message } from './message.js';
+import { isFault } from './faults.js';
+import { faultResponse, runPostClientFlow, runProxyEndpoint, type FlowServices } from './flow.js';
+import { HeaderMap, Message, wireHeaderValue } from './message.js';
 import { callTarget, resolveTargetUrl } from './target.js';
 
 function flowServices(rt: Runtime): FlowServices {
@@ -40,7 +41,13 @@ export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _con
   const endpoint = proxy.proxyEndpoints.find((candidate) => candidate.name === route.proxyEndpoint) ?? proxy.proxyEndpoints[0]!;
 
   const headers = new HeaderMap();
-  for (const [name, values] of Object.entries(request.multiHeaders)) headers.set(name, values);
+  try {
+    for (const [name, values] of Object.entries(request.multiHeaders)) headers.set(name, values);
+  } catch (error) {
+    // A header no HTTP parser should have let through: refused like any other invalid header.
+    if (isFault(error)) return toHttpResponse(faultResponse(error));
+    throw error;
+  }
   const message = new Message({
     headers,
     query: new URLSearchParams(request.query),
@@ -80,8 +87,8 @@ function toHttpResponse(message: Message): HttpResponse {
   for (const [name, values] of message.headers.list()) {
     const lower = name.toLowerCase();
     if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') continue;
-    if (values.length === 1) headers[lower] = values[0]!;
-    else multiHeaders[lower] = values;
+    if (values.length === 1) headers[lower] = wireHeaderValue(values[0]!);
+    else multiHeaders[lower] = values.map(wireHeaderValue);
   }
   const type = message.headers.get('content-type') ?? '';
   // Text stays text; anything else goes back byte-exact (base64 through API Gateway).

@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime.js';
 import type { CompiledTargetEndpoint } from './compile.js';
 import type { Exchange } from './exchange.js';
 import { Fault } from './faults.js';
-import { HeaderMap, Message } from './message.js';
+import { HeaderMap, Message, wireHeaderValue } from './message.js';
 import { providerCache } from './providers.js';
 
 
@@ -32,7 +32,7 @@ function outgoingHeaders(exchange: Exchange, url: URL): Record<string, string | 
     const lower = name.toLowerCase();
     if (HOP_BY_HOP_HEADERS.has(lower) || listed.has(lower)) continue;
     if (lower.startsWith('x-forwarded-')) continue;
-    headers[name] = values;
+    headers[name] = values.map(wireHeaderValue);
   }
   const forwardedFor = exchange.request.headers.get('x-forwarded-for');
   headers['X-Forwarded-For'] = [forwardedFor ? `${forwardedFor}, ${exchange.context.clientIp}` : exchange.context.clientIp];
@@ -52,6 +52,8 @@ function faultFor(error: OutboundError): Fault {
       return new Fault('UnexpectedEOFAtTarget', 'messaging.adaptors.http.UnexpectedEOFAtTarget', 502, 'Unexpected EOF at target');
     case 'too_large':
       return new Fault('ResponseTooLarge', 'protocol.http.TooBigBody', 502, 'Target response is too large');
+    case 'invalid_header':
+      return new Fault('InvalidTargetRequest', 'messaging.adaptors.http.flow.InvalidTargetRequest', 502, 'The request to the target could not be sent: a header is not valid HTTP');
     case 'blocked':
     case 'invalid_url':
       return new Fault('TargetNotAllowed', 'messaging.adaptors.http.flow.ServiceUnavailable', 503, `The Service is temporarily unavailable: ${error.message}`);

@@ -10,6 +10,7 @@ import { HttpError, isHttpError } from './errors.js';
 import { RequestMetrics } from './metrics.js';
 import { requestFromEvent, type HttpRequest } from './request.js';
 import { json, toProxyResult, type HttpResponse } from './response.js';
+import { unavailableError } from './unavailable.js';
 
 /** Wire shape of errors: platform JSON, RFC 6749 section 5.2, or Apigee fault. */
 export type ErrorStyle = 'platform' | 'oauth' | 'fault';
@@ -22,8 +23,24 @@ export interface HttpFunctionOptions {
   securityHeaders?: boolean;
 }
 
+/** The error code of a 503 for a dependency failure, where a style has its own (RFC 6749, Apigee). */
+const UNAVAILABLE_CODES: Partial<Record<ErrorStyle, string>> = {
+  oauth: 'temporarily_unavailable',
+  fault: 'messaging.runtime.ServiceUnavailable',
+};
+
+function withCode(error: HttpError, code: string): HttpError {
+  return new HttpError(error.status, code, error.message, error.headers ? { headers: error.headers } : {});
+}
+
 export function errorResponse(error: unknown, style: ErrorStyle, requestId: string): HttpResponse {
   if (!isHttpError(error)) {
+    // DynamoDB or Secrets Manager throttling, failing or out of reach: the client may retry.
+    const unavailable = unavailableError(error);
+    if (unavailable) {
+      logger.warn('dependency unavailable', { error: describeError(error) });
+      return errorResponse(UNAVAILABLE_CODES[style] ? withCode(unavailable, UNAVAILABLE_CODES[style]) : unavailable, style, requestId);
+    }
     logger.error('unhandled error', { error: describeError(error) });
     return errorResponse(new HttpError(500, 'internal_error', 'Internal error'), style, requestId);
   }
@@ -69,7 +86,8 @@ export function httpFunction(options: HttpFunctionOptions) {
     metrics.record(response.status, ms);
     return toProxyResult(response);
   };
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(run).use(injectLambdaContext(logger, { resetKeys: true }));
+  // Never the event: it carries Authorization headers and bodies (POWERTOOLS_LOGGER_LOG_EVENT cannot turn it on).
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(run).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
   if (options.securityHeaders !== false) handler.use(httpSecurityHeaders({ poweredBy: false, reportingEndpoints: false } as Parameters<typeof httpSecurityHeaders>[0]));
   return handler;
 }

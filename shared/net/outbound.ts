@@ -8,7 +8,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
-export type OutboundFailure = 'invalid_url' | 'blocked' | 'unreachable' | 'connect_timeout' | 'timeout' | 'reset' | 'too_large';
+export type OutboundFailure = 'invalid_url' | 'invalid_header' | 'blocked' | 'unreachable' | 'connect_timeout' | 'timeout' | 'reset' | 'too_large';
 
 export class OutboundError extends Error {
   constructor(
@@ -120,6 +120,22 @@ const agents = {
   https: new https.Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000 }),
 };
 
+/**
+ * The first header Node would refuse to send (it throws instead), named only
+ * by a safe spelling: values can hold credentials and are never quoted.
+ */
+function invalidHeader(headers: Record<string, string | string[]>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      http.validateHeaderName(name);
+      for (const item of Array.isArray(value) ? value : [value]) http.validateHeaderValue(name, item);
+    } catch {
+      return /^[A-Za-z0-9-]{1,64}$/.test(name) ? name : '(invalid name)';
+    }
+  }
+  return undefined;
+}
+
 export async function outboundRequest(request: OutboundRequest): Promise<OutboundResponse> {
   const url = checkUrl(request.url, request.allowLoopback);
   const isHttps = url.protocol === 'https:';
@@ -141,6 +157,11 @@ export async function outboundRequest(request: OutboundRequest): Promise<Outboun
     const headers: Record<string, string | string[]> = { ...request.headers };
     if (body && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-length')) {
       headers['content-length'] = String(body.length);
+    }
+    const invalid = invalidHeader(headers);
+    if (invalid) {
+      reject(new OutboundError('invalid_header', `Header ${invalid} is not valid HTTP (control characters or characters beyond Latin-1)`));
+      return;
     }
     const outgoing = (isHttps ? https : http).request(url, {
       method: request.method ?? 'GET',

@@ -6,6 +6,7 @@
 import { describeError, logger } from '../log.js';
 import { HttpError, isHttpError } from '../http/errors.js';
 import { errorResponse } from '../http/lambda.js';
+import { unavailableError } from '../http/unavailable.js';
 import { mediaType, type HttpRequest } from '../http/request.js';
 import { json, type HttpResponse } from '../http/response.js';
 import { Router } from '../http/router.js';
@@ -199,6 +200,11 @@ function toOAuthError(error: unknown): HttpError {
     if (OAUTH_CODES.has(error.code)) return error;
     const code = error.status >= 500 ? 'server_error' : 'invalid_request';
     return new HttpError(error.status, code, error.message, error.headers ? { headers: error.headers } : {});
+  }
+  const unavailable = unavailableError(error);
+  if (unavailable) {
+    logger.warn('dependency unavailable', { error: describeError(error) });
+    return new HttpError(503, 'temporarily_unavailable', unavailable.message, unavailable.headers ? { headers: unavailable.headers } : {});
   }
   logger.error('unhandled error', { error: describeError(error) });
   return new HttpError(500, 'server_error', 'Internal error');

@@ -4,6 +4,7 @@
 // reads neither the table nor the secret store.
 import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import { keyFingerprint } from '../consumers/credential-crypto.js';
+import { isDependencyUnavailable } from '../http/unavailable.js';
 import type { Runtime } from '../runtime.js';
 import { CredentialError } from './errors.js';
 import { signingKeys, SIGNING_ALG } from './keys.js';
@@ -94,6 +95,9 @@ export async function verifySignedToken(rt: Runtime, token: string, organization
     claims = claimsFrom(payload as Record<string, unknown>);
   } catch (error) {
     if (error instanceof CredentialError) throw error;
+    // The key set could not be read (Secrets Manager throttling or unreachable): say so, rather
+    // than calling a good token invalid.
+    if (isDependencyUnavailable(error)) throw error;
     if (error instanceof errors.JWTExpired) throw new CredentialError('token_expired', 'The access token has expired');
     throw invalidToken();
   }

@@ -159,16 +159,26 @@ export class Table {
     }
   }
 
-  /** Unconditional write, for items that are derived or owned by one writer. */
-  async put(item: NewItem & Partial<StoredItem>): Promise<void> {
+  /**
+   * Unconditional write, for items that are derived or owned by one writer;
+   * with `mustExist`, only over an existing item (returns false when there is none).
+   */
+  async put(item: NewItem & Partial<StoredItem>, options: { mustExist?: boolean } = {}): Promise<boolean> {
     const now = new Date().toISOString();
     this.calls++;
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.name,
-        Item: { version: 1, createdAt: now, ...item, updatedAt: now },
-      }),
-    );
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.name,
+          Item: { version: 1, createdAt: now, ...item, updatedAt: now },
+          ...(options.mustExist ? { ConditionExpression: 'attribute_exists(pk)' } : {}),
+        }),
+      );
+    } catch (error) {
+      if (options.mustExist && isConditionFailure(error)) return false;
+      throw error;
+    }
+    return true;
   }
 
   /** Deletes; returns the deleted item, or undefined if there was none. */

@@ -1,0 +1,50 @@
+// The Tollgate server for `npm run bench:load`, in its own process so that
+// the load generator does not share its event loop: the same runtime and
+// handlers as `npm start`, on a free port, with data under DATA_DIR. It tells
+// its parent the port, then its memory every second (IPC), and collects
+// garbage on request (run with --expose-gc) to report the live heap.
+import { useRuntime } from '../shared/runtime.js';
+import { localHandlers } from '../local/handlers.js';
+import { startLocalRuntime } from '../local/runtime.js';
+import { createLocalServer } from '../local/server.js';
+
+process.env.TOLLGATE_MODE = 'local';
+
+export type ServerMessage =
+  | { type: 'listening'; url: string }
+  | { type: 'memory'; at: number; rss: number; heapUsed: number }
+  | { type: 'heap-after-gc'; heapUsed: number; rss: number };
+
+const send = (message: ServerMessage) => process.send?.(message);
+
+async function main() {
+  const server = createLocalServer({ handlers: localHandlers });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  const local = await startLocalRuntime({ dataDir: process.env.DATA_DIR ?? null, publicUrl: url });
+  useRuntime(local.runtime);
+  setInterval(() => {
+    const { rss, heapUsed } = process.memoryUsage();
+    send({ type: 'memory', at: Date.now(), rss, heapUsed });
+  }, 1000).unref();
+  process.on('message', (message: { type?: string }) => {
+    if (message.type === 'gc') {
+      const collect = (globalThis as { gc?: () => void }).gc;
+      collect?.();
+      collect?.();
+      const { rss, heapUsed } = process.memoryUsage();
+      send({ type: 'heap-after-gc', heapUsed, rss });
+    } else if (message.type === 'stop') {
+      server.closeAllConnections();
+      server.close();
+      void local.close().then(() => process.exit(0));
+    }
+  });
+  send({ type: 'listening', url });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`load server failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
