@@ -3,7 +3,7 @@
 // a new one named by AssignTo), and assigns flow variables. Actions run in the
 // order they are listed, as in Apigee. Values are message templates.
 import * as z from 'zod';
-import { el, optional, type XmlElement, type XmlNode } from '../../bundles/xml.js';
+import { el, optional, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
 import type { Exchange } from '../exchange.js';
 import { Message } from '../message.js';
 import { definePolicy } from '../policy.js';

@@ -2,7 +2,7 @@
 // variable (usually request.header.Authorization); Decode splits such a header
 // into user and password variables.
 import * as z from 'zod';
-import { el } from '../../bundles/xml.js';
+import { el } from '../../bundles/xml-model.js';
 import { definePolicy } from '../policy.js';
 import { stringify } from '../template.js';
 import { policyFault } from './common.js';

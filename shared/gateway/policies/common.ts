@@ -1,7 +1,7 @@
 // Small pieces several policies share: reading `ref` attributes, message
 // templates, Apigee time units, and the `{name, value}` pairs of AssignMessage.
 import * as z from 'zod';
-import { el, type XmlElement, type XmlNode } from '../../bundles/xml.js';
+import { el, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
 import type { Exchange } from '../exchange.js';
 import { Fault } from '../faults.js';
 import { renderTemplate, stringify } from '../template.js';

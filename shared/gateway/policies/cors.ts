@@ -1,7 +1,7 @@
 // CORS: answers preflight requests itself (no target call) and adds the
 // Access-Control-* headers to every response, error responses included.
 import * as z from 'zod';
-import { el } from '../../bundles/xml.js';
+import { el } from '../../bundles/xml-model.js';
 import { definePolicy } from '../policy.js';
 import { render } from './common.js';
 

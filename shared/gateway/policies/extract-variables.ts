@@ -3,7 +3,7 @@
 // using Apigee patterns (`/accounts/{id}`, `Bearer {token}`) and JSONPath.
 import * as z from 'zod';
 import { compileJsonPath } from '../jsonpath.js';
-import { el, type XmlElement, type XmlNode } from '../../bundles/xml.js';
+import { el, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
 import { definePolicy } from '../policy.js';
 import { stringify } from '../template.js';
 import { policyFault } from './common.js';

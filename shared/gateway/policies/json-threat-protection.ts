@@ -2,7 +2,7 @@
 // linear scan, without building the document, so a hostile payload (deep
 // nesting, huge arrays) costs no more than reading it.
 import * as z from 'zod';
-import { optional } from '../../bundles/xml.js';
+import { optional } from '../../bundles/xml-model.js';
 import { definePolicy } from '../policy.js';
 import { policyFault } from './common.js';
 

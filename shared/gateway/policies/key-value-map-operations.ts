@@ -4,7 +4,7 @@
 // flow variables (Apigee asks for `private.` names for those).
 import * as z from 'zod';
 import { deleteEntry, createMap, findMap, kvmCache, putEntry, type KvmScope } from '../kvm.js';
-import { el, type XmlElement } from '../../bundles/xml.js';
+import { el, type XmlElement } from '../../bundles/xml-model.js';
 import { definePolicy } from '../policy.js';
 import type { Exchange } from '../exchange.js';
 import { resolveValue, valueFromXml, valueToXml, ValueSchema, type Value } from './common.js';

@@ -10,7 +10,7 @@ import { formDecode } from '../../oauth/client-auth.js';
 import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
 import { issueClientCredentialsToken } from '../../oauth/issue.js';
 import { verifyAccessToken } from '../../oauth/verifier.js';
-import { el, optional } from '../../bundles/xml.js';
+import { el, optional } from '../../bundles/xml-model.js';
 import type { Exchange } from '../exchange.js';
 import { Fault } from '../faults.js';
 import { HeaderMap, Message } from '../message.js';

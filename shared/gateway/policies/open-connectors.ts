@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { kvmCache } from '../kvm.js';
 import { providerCache } from '../providers.js';
-import { el, optional } from '../../bundles/xml.js';
+import { el, optional } from '../../bundles/xml-model.js';
 import { definePolicy } from '../policy.js';
 import { policyFault } from './common.js';
 

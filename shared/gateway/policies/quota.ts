@@ -4,7 +4,7 @@
 // from the API product (UseQuotaConfigInAPIProduct) through the variables
 // VerifyAPIKey or OAuthV2 set.
 import * as z from 'zod';
-import { el, type XmlElement, type XmlNode } from '../../bundles/xml.js';
+import { el, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
 import { definePolicy } from '../policy.js';
 import { policyFault, resolveValue, TIME_UNITS, UNIT_MS, valueFromXml, valueToXml, ValueSchema, type TimeUnit } from './common.js';
 

@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { Fault } from '../faults.js';
 import { HeaderMap, Message } from '../message.js';
 import { definePolicy } from '../policy.js';
-import { el } from '../../bundles/xml.js';
+import { el } from '../../bundles/xml-model.js';
 import { actionsFromXml, actionsOf, actionsToXml, applyActions, MessageChangesSchema, type Action } from './assign-message.js';
 import { render } from './common.js';
 

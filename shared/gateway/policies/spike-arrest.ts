@@ -3,7 +3,7 @@
 // full rate per window from a continuously refilled bucket. An Identifier
 // keeps separate counts per client; MessageWeight lets a call count more.
 import * as z from 'zod';
-import { el } from '../../bundles/xml.js';
+import { el } from '../../bundles/xml-model.js';
 import { definePolicy } from '../policy.js';
 import { policyFault, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
 
