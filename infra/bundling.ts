@@ -1,6 +1,7 @@
 // How every function is bundled. The stack hands these to NodejsFunction and
 // bench/cold.ts (and test/infra/bundle.test.ts) hand the same values to
 // esbuild, so what is measured and tested is exactly what Lambda loads.
+import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 
 export const BUNDLING = {
@@ -23,6 +24,10 @@ export const BUNDLING = {
    * SDK; docs/deploy.md records the result.
    */
   externalModules: [] as string[],
+  /** Module replacements (see infra/lambda-credentials.ts). */
+  alias: {
+    '@aws-sdk/credential-provider-node': fileURLToPath(new URL('./lambda-credentials.ts', import.meta.url)),
+  } as Record<string, string>,
 } as const;
 
 /**
@@ -45,6 +50,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     sourcemap: BUNDLING.sourceMap,
     mainFields: [...BUNDLING.mainFields],
     external: [...BUNDLING.externalModules],
+    alias: { ...BUNDLING.alias },
     logLevel: 'error',
   };
 }

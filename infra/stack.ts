@@ -263,6 +263,7 @@ export class TollgateStack extends Stack {
           sourceMap: BUNDLING.sourceMap,
           mainFields: [...BUNDLING.mainFields],
           externalModules: [...BUNDLING.externalModules],
+          esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([name, file]) => [`--alias:${name}`, file])),
           forceDockerBundling: false,
         },
       });

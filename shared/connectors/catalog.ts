@@ -1,5 +1,5 @@
 // The element catalog: built-in vendor definitions (JSON files bundled with the
-// code, validated at load) plus each organization's private custom elements,
+// code, validated on first use) plus each organization's private custom elements,
 // stored under the organization's partition.
 import { conflict, forbidden, notFound } from '../http/errors.js';
 import { validate } from '../http/body.js';
@@ -54,7 +54,15 @@ function loadBuiltins(): Map<string, ElementDefinition> {
 }
 
 // Pure data from the bundle, identical in every runtime: safe at module scope.
-const BUILTINS = loadBuiltins();
+// Validated on first use rather than at import, so a cold start of a route
+// that never touches the catalog does not pay for it (about 20 ms).
+let builtins: Map<string, ElementDefinition> | undefined;
+const BUILTINS = {
+  get map(): Map<string, ElementDefinition> {
+    builtins ??= loadBuiltins();
+    return builtins;
+  },
+};
 
 export interface ResolvedElement {
   definition: ElementDefinition & { id: number };
@@ -75,11 +83,11 @@ function elementCache(rt: Runtime): TtlCache<ResolvedElement | null> {
 }
 
 export function builtinElements(): ResolvedElement[] {
-  return [...BUILTINS.values()].map((definition) => ({ definition: definition as ElementDefinition & { id: number }, private: false }));
+  return [...BUILTINS.map.values()].map((definition) => ({ definition: definition as ElementDefinition & { id: number }, private: false }));
 }
 
 export function isBuiltinKey(key: string): boolean {
-  return BUILTINS.has(key);
+  return BUILTINS.map.has(key);
 }
 
 async function customElements(rt: Runtime, org: string): Promise<ElementItem[]> {
@@ -94,12 +102,12 @@ export async function listElements(rt: Runtime, org: string): Promise<ResolvedEl
 
 /** Finds an element by key (or numeric id); custom elements are cached briefly per container. */
 export async function findElement(rt: Runtime, org: string, keyOrId: string): Promise<ResolvedElement | undefined> {
-  const builtin = BUILTINS.get(keyOrId);
+  const builtin = BUILTINS.map.get(keyOrId);
   if (builtin) return { definition: builtin as ElementDefinition & { id: number }, private: false };
   if (/^\d{1,10}$/.test(keyOrId)) {
     const id = Number(keyOrId);
     if (id < CUSTOM_ELEMENT_ID_BASE) {
-      const byId = [...BUILTINS.values()].find((element) => element.id === id);
+      const byId = [...BUILTINS.map.values()].find((element) => element.id === id);
       return byId ? { definition: byId as ElementDefinition & { id: number }, private: false } : undefined;
     }
     const found = (await customElements(rt, org)).find((item) => item.definition.id === id);

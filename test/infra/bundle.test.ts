@@ -3,7 +3,7 @@
 // and invoked with API Gateway events. The platform bundle talks to a real
 // DynamoDB API (dynalite) through its bundled AWS SDK.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +108,15 @@ describe('function bundles', () => {
   it('bundles every function under 1 MB', () => {
     expect(functions).toEqual(expect.arrayContaining(['platform', 'proxy']));
     for (const name of functions) expect(statSync(bundles[name]!).size, name).toBeLessThan(1024 * 1024);
+  });
+
+  it('leaves the SDK credential chain out: Lambda credentials come from the environment', () => {
+    for (const name of functions) {
+      const code = readFileSync(bundles[name]!, 'utf8');
+      // Booleans, not toContain: a failure must not print a megabyte of bundle.
+      expect(code.includes('sso_start_url'), `${name} bundles the SSO credential provider`).toBe(false);
+      expect(code.includes('AWS credentials are not in the environment'), `${name} lacks the environment provider`).toBe(true);
+    }
   });
 
   it('serves the platform API from the platform bundle, against DynamoDB through the bundled SDK', async () => {
