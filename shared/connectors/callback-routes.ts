@@ -1,18 +1,20 @@
 // The callback function's routes: the redirect URI Tollgate hosts for
 // connector OAuth (hosted mode of GET /elements/api-v2/elements/{key}/oauth/url).
 import * as z from 'zod';
-import { Router } from '../http/router.js';
+import { lazySchema, Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { CALLBACK_PATH, handleOAuthCallback } from './hosted-oauth.js';
 
 /** The authorization response (RFC 6749 4.1.2 and 4.1.2.1, RFC 9207 `iss`): in the query, or a form body with response_mode=form_post. */
-const authorizationResponse = z.object({
-  state: z.string().describe('The state Tollgate sent to the vendor.'),
-  code: z.string().optional().describe('The authorization code.'),
-  error: z.string().optional().describe('The vendor\'s refusal, e.g. `access_denied`.'),
-  error_description: z.string().optional(),
-  iss: z.string().optional().describe('The authorization server\'s issuer (RFC 9207); checked when the element names one.'),
-});
+const authorizationResponse = lazySchema(() =>
+  z.object({
+    state: z.string().describe('The state Tollgate sent to the vendor.'),
+    code: z.string().optional().describe('The authorization code.'),
+    error: z.string().optional().describe('The vendor\'s refusal, e.g. `access_denied`.'),
+    error_description: z.string().optional(),
+    iss: z.string().optional().describe('The authorization server\'s issuer (RFC 9207); checked when the element names one.'),
+  }),
+);
 
 const callbackDoc = {
   responses: {

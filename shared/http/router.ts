@@ -23,19 +23,31 @@ export type RouteAuth = 'platform' | 'element' | 'client' | 'none';
 /** The wire shape of a route's errors (see ErrorStyle in lambda.ts). */
 export type RouteErrors = 'platform' | 'oauth';
 
+/**
+ * A schema, or a function that makes it on first use: schemas that exist only
+ * for the documentation are built when the document is, not on every cold start.
+ */
+export type DocSchema = z.ZodType | (() => z.ZodType);
+
+/** Builds a documentation-only schema once, when first asked for. */
+export function lazySchema(create: () => z.ZodType): () => z.ZodType {
+  let schema: z.ZodType | undefined;
+  return () => (schema ??= create());
+}
+
 export interface QueryParamDoc {
   description: string;
   required?: boolean;
   /** Allowed values (a string parameter otherwise). */
   enum?: readonly string[];
   /** A schema when the parameter is more than free text or an enum. */
-  schema?: z.ZodType;
+  schema?: DocSchema;
 }
 
 export interface ResponseDoc {
   description: string;
   /** The body's schema (JSON unless `type` says otherwise). */
-  schema?: z.ZodType;
+  schema?: DocSchema;
   /** Media type(s) of the body; `application/json` when a schema is given (the schema describes the first). */
   type?: string | readonly string[];
   /** Response headers worth knowing: name -> description. */
@@ -51,9 +63,9 @@ export interface RouteDoc {
   /** Stable operation id; derived from the method and path when absent. */
   operationId?: string;
   /** The zod schema the handler validates its JSON body with. */
-  body?: z.ZodType;
+  body?: DocSchema;
   /** Bodies by media type: a schema, or 'binary' for a body taken as is (bytes, or any JSON). */
-  bodies?: Record<string, z.ZodType | 'binary'>;
+  bodies?: Record<string, DocSchema | 'binary'>;
   /** The body may be left out. */
   bodyOptional?: boolean;
   query?: Record<string, QueryParamDoc>;

@@ -10,7 +10,7 @@ import { errorResponse } from '../http/lambda.js';
 import { unavailableError } from '../http/unavailable.js';
 import { mediaType, type HttpRequest } from '../http/request.js';
 import { json, type HttpResponse } from '../http/response.js';
-import { Router } from '../http/router.js';
+import { lazySchema, Router, type DocSchema } from '../http/router.js';
 import type { Consumer } from '../consumers/consumer-cache.js';
 import { checkConsumerUsable } from '../consumers/lookup.js';
 import type { Runtime } from '../runtime.js';
@@ -165,44 +165,57 @@ async function revoke(request: HttpRequest, rt: Runtime): Promise<HttpResponse> 
   return { status: 200, headers: NO_STORE };
 }
 
-// What the token endpoints read, for the API description: they parse their
-// forms themselves, with RFC 6749's rules (one value per parameter, body or
-// query for grant_type and scope, credentials never in the query).
-const clientCredentialsFields = {
+// What the token endpoints read and answer, for the API description only: they
+// parse their forms themselves, with RFC 6749's rules (one value per parameter,
+// body or query for grant_type and scope, credentials never in the query).
+// Built with the document, so they cost the token function's cold start nothing.
+const clientCredentialsFields = () => ({
   client_id: z.string().optional().describe('client_secret_post: the app\'s consumer key. Leave out with HTTP Basic.'),
   client_secret: z.string().optional().describe('client_secret_post: the app\'s consumer secret. Leave out with HTTP Basic.'),
-};
-const tokenRequest = z.object({
-  grant_type: z.literal('client_credentials').describe('Also accepted in the query string (SAP clients send it there).'),
-  scope: z.string().optional().describe('Space-separated subset of the scopes of the app\'s products; blank or absent: all of them.'),
-  ...clientCredentialsFields,
 });
-const tokenResponse = z.object({
-  access_token: z.string().describe('ES256-signed JWT; `kid` in its header names the key in the JWKS.'),
-  token_type: z.literal('Bearer'),
-  expires_in: z.number().int().describe('Seconds; 3600 unless the app\'s products say otherwise.'),
-  scope: z.string(),
-});
-const tokenOperand = z.object({
-  token: z.string().describe('The access token.'),
-  token_type_hint: z.string().optional().describe('Ignored: only access tokens exist.'),
-  ...clientCredentialsFields,
-});
-const introspection = z
-  .object({
-    active: z.boolean(),
-    token_type: z.literal('Bearer').optional(),
-    client_id: z.string().optional(),
-    scope: z.string().optional(),
-    exp: z.number().int().optional(),
-    iat: z.number().int().optional(),
-    iss: z.string().optional(),
-    jti: z.string().optional(),
-  })
-  .catchall(z.unknown())
-  .describe('RFC 7662 response; only `{"active":false}` for expired, revoked, forged or other organizations\' tokens.');
-const jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).describe('RFC 7517 JWK Set of the public signing keys, retired ones included until their tokens expire.');
-const formBody = (schema: z.ZodType) => ({ 'application/x-www-form-urlencoded': schema });
+const tokenRequest = lazySchema(() =>
+  z.object({
+    grant_type: z.literal('client_credentials').describe('Also accepted in the query string (SAP clients send it there).'),
+    scope: z.string().optional().describe('Space-separated subset of the scopes of the app\'s products; blank or absent: all of them.'),
+    ...clientCredentialsFields(),
+  }),
+);
+const tokenResponse = lazySchema(() =>
+  z.object({
+    access_token: z.string().describe('ES256-signed JWT; `kid` in its header names the key in the JWKS.'),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int().describe('Seconds; 3600 unless the app\'s products say otherwise.'),
+    scope: z.string(),
+  }),
+);
+const tokenOperand = lazySchema(() =>
+  z.object({
+    token: z.string().describe('The access token.'),
+    token_type_hint: z.string().optional().describe('Ignored: only access tokens exist.'),
+    ...clientCredentialsFields(),
+  }),
+);
+const introspection = lazySchema(() =>
+  z
+    .object({
+      active: z.boolean(),
+      token_type: z.literal('Bearer').optional(),
+      client_id: z.string().optional(),
+      scope: z.string().optional(),
+      exp: z.number().int().optional(),
+      iat: z.number().int().optional(),
+      iss: z.string().optional(),
+      jti: z.string().optional(),
+    })
+    .catchall(z.unknown())
+    .describe('RFC 7662 response; only `{"active":false}` for expired, revoked, forged or other organizations\' tokens.'),
+);
+const jwks = lazySchema(() =>
+  z
+    .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+    .describe('RFC 7517 JWK Set of the public signing keys, retired ones included until their tokens expire.'),
+);
+const formBody = (schema: DocSchema) => ({ 'application/x-www-form-urlencoded': schema });
 
 export function tokenRouter(): Router<Runtime> {
   const router = new Router<Runtime>({ tag: 'Token service', auth: 'client', errors: 'oauth' });

@@ -2,15 +2,9 @@
 // from the routers that serve it (platform, token service, hosted OAuth
 // callback) so it cannot drift from them. Request bodies are the zod schemas
 // the handlers validate with, converted by zod's own JSON Schema generator.
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { HttpRequest } from '../http/request.js';
-import type { HttpResponse } from '../http/response.js';
-import type { RegisteredRoute, ResponseDoc, RouteDoc, Router } from '../http/router.js';
-import type { Runtime } from '../runtime.js';
+import type { DocSchema, RegisteredRoute, ResponseDoc, RouteDoc } from '../http/router.js';
 import packageJson from '../../package.json' with { type: 'json' };
-
-export const OPENAPI_PATH = '/v1/openapi.json';
 
 type Json = Record<string, unknown>;
 
@@ -213,7 +207,8 @@ class SchemaCollector {
   private readonly names = new Map<z.ZodType, string>();
   private readonly taken = new Set<string>();
 
-  ref(schema: z.ZodType, name: string): Json {
+  ref(given: DocSchema, name: string): Json {
+    const schema = typeof given === 'function' ? given() : given;
     let id = this.names.get(schema);
     if (!id) {
       id = name;
@@ -244,7 +239,8 @@ class SchemaCollector {
 }
 
 /** A small standalone schema (a query parameter) inline. */
-function inlineSchema(schema: z.ZodType): Json {
+function inlineSchema(given: DocSchema): Json {
+  const schema = typeof given === 'function' ? given() : given;
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Json;
   return rest;
 }
@@ -388,42 +384,4 @@ export function buildOpenApiDocument({ issuer, routes }: OpenApiOptions): Json {
       securitySchemes: securitySchemes(issuer),
     },
   };
-}
-
-interface ServedDocument {
-  body: string;
-  etag: string;
-}
-
-/**
- * Serves the document without authentication. It is built on the first
- * request of a container (from every router's route list at that moment) and
- * kept for the container's life: routes only change with a deployment.
- */
-export function registerOpenApiRoute(router: Router<Runtime>, routes: () => readonly RegisteredRoute[]): void {
-  router.get(
-    OPENAPI_PATH,
-    {
-      tag: 'Platform',
-      auth: 'none',
-      operationId: 'getOpenApiDocument',
-      summary: 'The OpenAPI 3.1 document of this API',
-      description: 'Public and cacheable (`Cache-Control: public, max-age=300`, `ETag`); generated from the routes that serve the API.',
-      responses: {
-        200: { description: 'This document.', type: 'application/json', headers: { ETag: 'Validator for `If-None-Match`.' } },
-        304: 'Not modified since the `If-None-Match` ETag.',
-      },
-    },
-    async (request: HttpRequest, rt: Runtime): Promise<HttpResponse> => {
-      const served = rt.service<ServedDocument>('openapi.document', () => {
-        const body = JSON.stringify(buildOpenApiDocument({ issuer: rt.config.issuer, routes: routes() }));
-        return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
-      });
-      // Public and credential-free, so any origin may read it (API explorers, editors).
-      const headers = { 'cache-control': 'public, max-age=300', etag: served.etag, 'access-control-allow-origin': '*' };
-      const match = request.headers['if-none-match'];
-      if (match && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === served.etag)) return { status: 304, headers };
-      return { status: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: served.body };
-    },
-  );
 }

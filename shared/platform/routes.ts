@@ -2,7 +2,7 @@
 // routes; this file only puts them together, with each group's documentation
 // tag and authentication (the OpenAPI document is generated from them).
 import * as z from 'zod';
-import { Router } from '../http/router.js';
+import { lazySchema, Router } from '../http/router.js';
 import { ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
 import { registerKvmRoutes } from '../management/kvm-routes.js';
@@ -14,9 +14,9 @@ import { registerSigningKeyRoutes } from '../oauth/key-routes.js';
 import { registerConnectorRoutes } from '../connectors/routes.js';
 import { callbackRouter } from '../connectors/callback-routes.js';
 import { tokenRouter } from '../oauth/token-service.js';
-import { registerOpenApiRoute } from './openapi.js';
+import { registerOpenApiRoute } from './openapi-route.js';
 
-const health = z.object({ status: z.literal('ok') });
+const health = lazySchema(() => z.object({ status: z.literal('ok') }));
 
 export function platformRouter(): Router<Runtime> {
   const router = new Router<Runtime>({ auth: 'platform', errors: 'platform' });
