@@ -7,8 +7,9 @@ import { jsonBody, readJson, validate } from '../http/body.js';
 import { HttpError, notFound, unprocessable } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { noContent, ok } from '../http/response.js';
-import type { Router } from '../http/router.js';
+import type { RouteDoc, Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
+import { elementSchema } from './element-schema.js';
 import {
   createCustomElement,
   deleteCustomElement,
@@ -69,6 +70,60 @@ const detailsPayload = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   tags: z.array(z.string().trim().min(1).max(100)).max(50).optional(),
 });
+
+const CREATE_INSTANCE_DOC: RouteDoc = {
+  summary: 'Create an instance (connect an element to a vendor account)',
+  description:
+    'OAuth elements: `providerData.code` from the vendor and `configuration` with `oauth.api.key`, `oauth.api.secret`, `oauth.callback.url`; ' +
+    'others: the element\'s configuration (username and password, API key ...). The response carries the instance `token` for `Element <token>`.',
+  body: instancePayload,
+};
+
+const LIST_INSTANCES_DOC: RouteDoc = {
+  query: {
+    tags: { description: 'Only instances with these tags (comma-separated or repeated; also `tags[]`).' },
+    pageSize: { description: 'Instances per page, 1-500 (default 200).' },
+    nextPage: { description: 'The `elements-next-page-token` of the previous page.' },
+    element: { description: 'Only instances of this element key.' },
+  },
+  responses: { 200: { description: 'The instances.', headers: { 'elements-next-page-token': 'Token of the next page, when there is one.' } } },
+};
+
+const OAUTH_URL_DOC: RouteDoc = {
+  tag: 'Elements',
+  operationId: 'getElementOAuthUrl',
+  summary: 'Build the vendor authorization URL',
+  description:
+    'Open Connectors mode (`callbackUrl`): your app receives the code and posts it to `/instances`. Hosted mode (`returnUrl`): Tollgate ' +
+    'is the redirect URI (`/elements/api-v2/oauth/callback`), stores the state and PKCE verifier single-use for 10 minutes, creates the ' +
+    'instance and redirects the browser to `returnUrl` (an allowed origin of the organization).',
+  query: {
+    apiKey: { description: 'The OAuth client id of your app at the vendor.', required: true },
+    apiSecret: { description: 'The OAuth client secret; required in hosted mode.' },
+    callbackUrl: { description: 'Open Connectors mode: your redirect URI.' },
+    returnUrl: { description: 'Hosted mode: where the browser goes after the connection, with `instanceId` and `state` (or `error`).' },
+    state: { description: 'Your state, returned unchanged.' },
+    scope: { description: 'Scopes to request instead of the element\'s.' },
+    name: { description: 'Hosted mode: the new instance\'s name.' },
+    instanceId: { description: 'Hosted mode: re-authenticate this instance instead of creating one.' },
+    tags: { description: 'Hosted mode: the new instance\'s tags (comma-separated or repeated).' },
+  },
+  responses: { 200: '`{oauthUrl, element}`; hosted mode adds `callbackUrl` and `expiresIn`.' },
+};
+
+const RESOURCE_CALL_DOC: RouteDoc = {
+  tag: 'Resource calls',
+  auth: 'element',
+  operationId: 'callResource',
+  summary: 'Call the vendor API through an instance',
+  description:
+    'Any other path under `/elements/api-v2` is forwarded to the element\'s `baseUrl` with the instance\'s vendor credential ' +
+    '(OAuth tokens refreshed before they expire). Query and body pass through; the vendor\'s answer comes back.',
+  params: { path: 'The vendor resource path, e.g. `contacts/123`: one or more segments, `/` included.' },
+  bodies: { 'application/json': 'binary', 'application/octet-stream': 'binary' },
+  bodyOptional: true,
+  responses: { 200: { description: 'The vendor\'s response, passed through (any status).', type: 'application/json' } },
+};
 
 async function organizationOf(rt: Runtime, request: HttpRequest): Promise<string> {
   return (await platformAuthenticator(rt).authenticate(request)).organization;
@@ -167,51 +222,51 @@ async function listFiltered(rt: Runtime, request: HttpRequest, org: string, elem
 
 export function registerConnectorRoutes(router: Router<Runtime>): void {
   // Catalog
-  router.get(`${BASE}/elements`, async (request, rt) => {
+  router.get(`${BASE}/elements`, { tag: 'Elements', operationId: 'listElements', summary: 'List the elements: built-in and the organization\'s own' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     return ok((await listElements(rt, org)).map(elementView));
   });
-  router.post(`${BASE}/elements`, async (request, rt) => {
+  router.post(`${BASE}/elements`, { tag: 'Elements', operationId: 'createElement', summary: 'Add a custom element', description: '409 if the key is taken, by a built-in element or one of the organization\'s.', body: elementSchema }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const element = await createCustomElement(rt, org, readJson(request));
     return ok(elementView(element));
   });
-  router.get(`${BASE}/elements/:keyOrId`, async (request, rt) => {
+  router.get(`${BASE}/elements/:keyOrId`, { tag: 'Elements', operationId: 'getElement', summary: 'Get an element' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     return ok(elementView(await requireElement(rt, org, request.params.keyOrId!)));
   });
-  router.put(`${BASE}/elements/:keyOrId`, async (request, rt) => {
+  router.put(`${BASE}/elements/:keyOrId`, { tag: 'Elements', operationId: 'replaceElement', summary: 'Replace a custom element', description: 'Built-in elements cannot be changed (403).', body: elementSchema }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     return ok(elementView(await replaceCustomElement(rt, org, request.params.keyOrId!, readJson(request))));
   });
-  router.delete(`${BASE}/elements/:keyOrId`, async (request, rt) => {
+  router.delete(`${BASE}/elements/:keyOrId`, { tag: 'Elements', operationId: 'deleteElement', summary: 'Delete a custom element', description: 'Refused (409) while instances of it exist.', responses: { 204: 'Deleted.' } }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     await deleteCustomElement(rt, org, request.params.keyOrId!, (key) => countInstancesOfElement(rt, org, key));
     return noContent();
   });
 
   // OAuth
-  router.get(`${BASE}/elements/:keyOrId/oauth/url`, async (request, rt) => {
+  router.get(`${BASE}/elements/:keyOrId/oauth/url`, OAUTH_URL_DOC, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const element = await requireElement(rt, org, request.params.keyOrId!);
     return ok(await buildOAuthUrl(rt, org, element, request.query), { 'cache-control': 'no-store' });
   });
 
   // Instances
-  router.post(`${BASE}/elements/:keyOrId/instances`, (request, rt) => createFromPayload(rt, request, request.params.keyOrId));
-  router.get(`${BASE}/elements/:keyOrId/instances`, async (request, rt) => {
+  router.post(`${BASE}/elements/:keyOrId/instances`, { ...CREATE_INSTANCE_DOC, operationId: 'createElementInstance' }, (request, rt) => createFromPayload(rt, request, request.params.keyOrId));
+  router.get(`${BASE}/elements/:keyOrId/instances`, { ...LIST_INSTANCES_DOC, operationId: 'listElementInstances', summary: 'List the instances of an element' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const element = await requireElement(rt, org, request.params.keyOrId!);
     return listFiltered(rt, request, org, element.definition.key);
   });
-  router.post(`${BASE}/instances`, (request, rt) => createFromPayload(rt, request));
-  router.get(`${BASE}/instances`, async (request, rt) => listFiltered(rt, request, await organizationOf(rt, request)));
-  router.get(`${BASE}/instances/:id`, async (request, rt) => {
+  router.post(`${BASE}/instances`, { ...CREATE_INSTANCE_DOC, operationId: 'createInstance' }, (request, rt) => createFromPayload(rt, request));
+  router.get(`${BASE}/instances`, { ...LIST_INSTANCES_DOC, operationId: 'listInstances', summary: 'List instances' }, async (request, rt) => listFiltered(rt, request, await organizationOf(rt, request)));
+  router.get(`${BASE}/instances/:id`, { operationId: 'getInstance', summary: 'Get an instance with its token' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const item = await requireInstance(rt, org, request);
     return ok(await view(rt, item, await elementOfInstance(rt, org, item)));
   });
-  router.patch(`${BASE}/instances/:id`, async (request, rt) => {
+  router.patch(`${BASE}/instances/:id`, { operationId: 'updateInstance', summary: 'Rename or retag an instance', description: 'Changing configuration or credentials is a re-authentication: PUT.', body: detailsPayload }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const body = readJson(request);
     if (body !== null && typeof body === 'object' && ('configuration' in body || 'providerData' in body)) {
@@ -224,7 +279,7 @@ export function registerConnectorRoutes(router: Router<Runtime>): void {
     const updated = await updateInstanceDetails(rt, item, change);
     return ok(await view(rt, updated, await elementOfInstance(rt, org, updated)));
   });
-  router.put(`${BASE}/instances/:id`, async (request, rt) => {
+  router.put(`${BASE}/instances/:id`, { operationId: 'reauthenticateInstance', summary: 'Re-authenticate an instance', description: 'New configuration or OAuth code; the instance keeps its id and token.', body: reauthenticationPayload }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const payload = jsonBody(request, reauthenticationPayload);
     const item = await requireInstance(rt, org, request);
@@ -251,19 +306,19 @@ export function registerConnectorRoutes(router: Router<Runtime>): void {
     if (payload.retrieveObjectsAfterInstantiation) body.objects = objectsOf(element);
     return ok(body);
   });
-  router.delete(`${BASE}/instances/:id`, async (request, rt) => {
+  router.delete(`${BASE}/instances/:id`, { operationId: 'deleteInstance', summary: 'Delete an instance and its vendor credentials', responses: { 204: 'Deleted.' } }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     await deleteInstance(rt, await requireInstance(rt, org, request));
     return noContent();
   });
-  router.get(`${BASE}/instances/:id/objects`, async (request, rt) => {
+  router.get(`${BASE}/instances/:id/objects`, { operationId: 'listInstanceObjects', summary: 'List the resources (objects) an instance offers' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const item = await requireInstance(rt, org, request);
     const element = await elementOfInstance(rt, org, item);
     if (!element) throw new HttpError(409, 'element_not_found', `Element ${item.elementKey} of instance ${item.id} no longer exists`);
     return ok(objectsOf(element));
   });
-  router.post(`${BASE}/instances/:id/token`, async (request, rt) => {
+  router.post(`${BASE}/instances/:id/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const item = await requireInstance(rt, org, request);
     const { item: updated, token } = await regenerateInstanceToken(rt, item);
@@ -271,7 +326,7 @@ export function registerConnectorRoutes(router: Router<Runtime>): void {
   });
 
   // Everything else under /elements/api-v2 is a vendor resource call.
-  router.on('ANY', `${BASE}/*path`, async (request, rt) => {
+  router.on('ANY', `${BASE}/*path`, RESOURCE_CALL_DOC, async (request, rt) => {
     const principal = await platformAuthenticator(rt).authenticate(request);
     return proxyResourceCall(rt, request, principal);
   });

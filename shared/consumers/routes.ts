@@ -9,9 +9,9 @@ import { badRequest, notFound, unprocessable } from '../http/errors.js';
 import { jsonBody, readJson, validate } from '../http/body.js';
 import type { HttpRequest } from '../http/request.js';
 import { created, noContent, ok, type HttpResponse } from '../http/response.js';
-import type { Router } from '../http/router.js';
+import type { RouteDoc, Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
-import { listParams, listPartition, NEXT_CURSOR_HEADER } from './apigee.js';
+import { listParams, listPartition, MAX_LIST_COUNT, NEXT_CURSOR_HEADER } from './apigee.js';
 import {
   addCredentialProducts,
   apigeeApp,
@@ -108,25 +108,47 @@ async function developerApp(rt: Runtime, request: HttpRequest): Promise<{ org: s
   return { org, developer, app };
 }
 
+/** Apigee's list parameters (listParams) and paging header. */
+const LIST_DOC: RouteDoc = {
+  query: {
+    expand: { description: '`true` for full objects instead of names.', enum: ['true', 'false'] },
+    count: { description: `Page size, 1-${MAX_LIST_COUNT} (default ${MAX_LIST_COUNT}).` },
+    startKey: { description: 'Apigee paging: start at this name (inclusive).' },
+    cursor: { description: `The \`${NEXT_CURSOR_HEADER}\` of the previous page.` },
+  },
+  responses: { 200: { description: 'Names, or with `expand=true` the objects.', headers: { [NEXT_CURSOR_HEADER]: 'Cursor of the next page, when there is one.' } } },
+};
+
 const addProductsInput = z.object({ apiProducts: z.array(z.string().min(1).max(255)).min(1).max(100) });
 
+const KEY_UPDATE_DOC: RouteDoc = {
+  operationId: 'updateAppKey',
+  summary: 'Add products to a credential, or approve or revoke it',
+  description: 'With `action=approve|revoke` only the status changes (204, no body).',
+  params: { key: 'The consumer key.' },
+  body: addProductsInput,
+  bodyOptional: true,
+  query: { action: { description: 'Set the credential\'s status instead.', enum: ['approve', 'revoke'] } },
+  responses: { 200: 'The credential.', 204: 'Status set.' },
+};
+
 function registerProductRoutes(router: Router<Runtime>): void {
-  router.get(`${BASE}/apiproducts`, async (request, rt) => {
+  router.get(`${BASE}/apiproducts`, { ...LIST_DOC, operationId: 'listApiProducts', summary: 'List API products' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const params = listParams(request.query);
     const { items, next } = await listPartition<StoredProduct>(rt, org, PRODUCT_PREFIX, params);
     return page(items.map((p) => p.name), next, async () => ok({ apiProduct: items.map(apigeeProduct) }), params.expand);
   });
-  router.post(`${BASE}/apiproducts`, async (request, rt) => {
+  router.post(`${BASE}/apiproducts`, { operationId: 'createApiProduct', summary: 'Create an API product', description: 'Quota fields may be numbers or numeric strings, as Apigee sends them.', body: productInput, responses: { 201: 'The product.' } }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const product = await createProduct(rt, org, jsonBody(request, productInput));
     return created(apigeeProduct(product));
   });
-  router.get(`${BASE}/apiproducts/:name`, async (request, rt) => {
+  router.get(`${BASE}/apiproducts/:name`, { operationId: 'getApiProduct', summary: 'Get an API product' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     return ok(apigeeProduct(await requireProduct(rt, org, request.params.name!)));
   });
-  router.put(`${BASE}/apiproducts/:name`, async (request, rt) => {
+  router.put(`${BASE}/apiproducts/:name`, { operationId: 'replaceApiProduct', summary: 'Replace an API product', description: '`name` defaults to the path\'s and must match it.', body: productInput }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const name = request.params.name!;
     await requireProduct(rt, org, name);
@@ -135,7 +157,7 @@ function registerProductRoutes(router: Router<Runtime>): void {
     forgetConsumers(rt);
     return ok(apigeeProduct(product));
   });
-  router.delete(`${BASE}/apiproducts/:name`, async (request, rt) => {
+  router.delete(`${BASE}/apiproducts/:name`, { operationId: 'deleteApiProduct', summary: 'Delete an API product' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const product = await deleteProduct(rt, org, request.params.name!);
     forgetConsumers(rt);
@@ -144,7 +166,7 @@ function registerProductRoutes(router: Router<Runtime>): void {
 }
 
 function registerDeveloperRoutes(router: Router<Runtime>): void {
-  router.get(`${BASE}/developers`, async (request, rt) => {
+  router.get(`${BASE}/developers`, { ...LIST_DOC, operationId: 'listDevelopers', summary: 'List developers' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const params = listParams(request.query);
     const { items, next } = await listPartition<StoredDeveloper>(rt, org, DEVELOPER_PREFIX, {
@@ -158,15 +180,23 @@ function registerDeveloperRoutes(router: Router<Runtime>): void {
       params.expand,
     );
   });
-  router.post(`${BASE}/developers`, async (request, rt) => {
+  router.post(`${BASE}/developers`, { operationId: 'createDeveloper', summary: 'Create a developer', body: developerInput, responses: { 201: 'The developer.' } }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const developer = await createDeveloper(rt, org, jsonBody(request, developerInput));
     return created(apigeeDeveloper(developer, []));
   });
-  router.get(`${BASE}/developers/:email`, async (request, rt) => {
+  router.get(`${BASE}/developers/:email`, { operationId: 'getDeveloper', summary: 'Get a developer' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     return ok(await developerView(rt, org, await requireDeveloper(rt, org, request.params.email!)));
   });
+  const updateDoc: RouteDoc = {
+    summary: 'Update a developer, or set their status',
+    description: 'With `action=active|inactive` only the status changes (204, no body). Otherwise `email` defaults to the path\'s and must match it.',
+    body: developerInput,
+    bodyOptional: true,
+    query: { action: { description: 'Set the developer\'s status instead of updating.', enum: ['active', 'inactive'] } },
+    responses: { 200: 'The developer.', 204: 'Status set.' },
+  };
   const update = async (request: HttpRequest, rt: Runtime) => {
     const org = await organizationOf(rt, request);
     const developer = await requireDeveloper(rt, org, request.params.email!);
@@ -181,9 +211,9 @@ function registerDeveloperRoutes(router: Router<Runtime>): void {
     if (updated.status !== developer.status) await developerStatusChanged(rt, org, updated);
     return ok(await developerView(rt, org, updated));
   };
-  router.put(`${BASE}/developers/:email`, update);
-  router.post(`${BASE}/developers/:email`, update);
-  router.delete(`${BASE}/developers/:email`, async (request, rt) => {
+  router.put(`${BASE}/developers/:email`, { ...updateDoc, operationId: 'replaceDeveloper' }, update);
+  router.post(`${BASE}/developers/:email`, { ...updateDoc, operationId: 'updateDeveloper' }, update);
+  router.delete(`${BASE}/developers/:email`, { operationId: 'deleteDeveloper', summary: 'Delete a developer and their apps' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const developer = await requireDeveloper(rt, org, request.params.email!);
     const view = await developerView(rt, org, developer);
@@ -196,7 +226,7 @@ function registerDeveloperRoutes(router: Router<Runtime>): void {
 
 function registerAppRoutes(router: Router<Runtime>): void {
   const DEV_APPS = `${BASE}/developers/:email/apps`;
-  router.get(DEV_APPS, async (request, rt) => {
+  router.get(DEV_APPS, { ...LIST_DOC, operationId: 'listDeveloperApps', summary: 'List a developer\'s apps' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const developer = await requireDeveloper(rt, org, request.params.email!);
     const params = listParams(request.query);
@@ -212,16 +242,24 @@ function registerAppRoutes(router: Router<Runtime>): void {
       params.expand,
     );
   });
-  router.post(DEV_APPS, async (request, rt) => {
+  router.post(DEV_APPS, { operationId: 'createDeveloperApp', summary: 'Create a developer app', description: 'Issues a credential; the response shows its consumer secret, once.', body: appInput, responses: { 201: 'The app with its new credential.' } }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const developer = await requireDeveloper(rt, org, request.params.email!);
     const { app, issued } = await createApp(rt, org, developer, jsonBody(request, appInput));
     return created(await apigeeApp(rt, app, [issued.credential], issued));
   });
-  router.get(`${DEV_APPS}/:app`, async (request, rt) => {
+  router.get(`${DEV_APPS}/:app`, { operationId: 'getDeveloperApp', summary: 'Get a developer app' }, async (request, rt) => {
     const { app } = await developerApp(rt, request);
     return ok(await appView(rt, app));
   });
+  const appUpdateDoc: RouteDoc = {
+    summary: 'Update a developer app, or approve or revoke it',
+    description: 'With `action=approve|revoke` only the status changes (204, no body). Otherwise `name` defaults to the path\'s and must match it.',
+    body: appUpdateInput,
+    bodyOptional: true,
+    query: { action: { description: 'Set the app\'s status instead of updating.', enum: ['approve', 'revoke'] } },
+    responses: { 200: 'The app.', 204: 'Status set.' },
+  };
   const update = async (request: HttpRequest, rt: Runtime) => {
     const { app } = await developerApp(rt, request);
     const status = action(request, ['approve', 'revoke'] as const);
@@ -232,9 +270,9 @@ function registerAppRoutes(router: Router<Runtime>): void {
     const input = validate(appUpdateInput, bodyNamed(request, 'name', app.name));
     return ok(await appView(rt, await updateApp(rt, app, input)));
   };
-  router.put(`${DEV_APPS}/:app`, update);
-  router.post(`${DEV_APPS}/:app`, update);
-  router.delete(`${DEV_APPS}/:app`, async (request, rt) => {
+  router.put(`${DEV_APPS}/:app`, { ...appUpdateDoc, operationId: 'replaceDeveloperApp' }, update);
+  router.post(`${DEV_APPS}/:app`, { ...appUpdateDoc, operationId: 'updateDeveloperApp' }, update);
+  router.delete(`${DEV_APPS}/:app`, { operationId: 'deleteDeveloperApp', summary: 'Delete a developer app and its credentials' }, async (request, rt) => {
     const { app } = await developerApp(rt, request);
     const view = await appView(rt, app);
     await deleteApp(rt, app);
@@ -242,24 +280,31 @@ function registerAppRoutes(router: Router<Runtime>): void {
   });
 
   const KEYS = `${DEV_APPS}/:app/keys`;
+  const createKeyDoc: RouteDoc = {
+    summary: 'Create a credential (generated or imported key and secret)',
+    description: 'An empty body generates a key and secret; the response shows the secret, once.',
+    body: credentialInput,
+    bodyOptional: true,
+    responses: { 201: 'The credential with its secret.' },
+  };
   const createKey = async (request: HttpRequest, rt: Runtime) => {
     const { app } = await developerApp(rt, request);
     const input = request.body.length === 0 ? credentialInput.parse({}) : jsonBody(request, credentialInput);
     const issued = await createCredential(rt, app, input);
     return created(await apigeeCredential(rt, issued.credential, app, issued));
   };
-  router.post(`${KEYS}/create`, createKey);
-  router.post(KEYS, createKey);
-  router.get(KEYS, async (request, rt) => {
+  router.post(`${KEYS}/create`, { ...createKeyDoc, operationId: 'createAppKey' }, createKey);
+  router.post(KEYS, { ...createKeyDoc, operationId: 'addAppKey' }, createKey);
+  router.get(KEYS, { operationId: 'listAppKeys', summary: 'List an app\'s credentials (secrets masked)' }, async (request, rt) => {
     const { app } = await developerApp(rt, request);
     const credentials = await appCredentials(rt, app.organization, app.appId);
     return ok(await Promise.all(credentials.map((credential) => apigeeCredential(rt, credential, app))));
   });
-  router.get(`${KEYS}/:key`, async (request, rt) => {
+  router.get(`${KEYS}/:key`, { operationId: 'getAppKey', summary: 'Get a credential (secret masked)', params: { key: 'The consumer key.' } }, async (request, rt) => {
     const { app } = await developerApp(rt, request);
     return ok(await apigeeCredential(rt, await requireCredential(rt, app, request.params.key!), app));
   });
-  router.post(`${KEYS}/:key`, async (request, rt) => {
+  router.post(`${KEYS}/:key`, KEY_UPDATE_DOC, async (request, rt) => {
     const { app } = await developerApp(rt, request);
     const credential = await requireCredential(rt, app, request.params.key!);
     const status = action(request, ['approve', 'revoke'] as const);
@@ -270,21 +315,21 @@ function registerAppRoutes(router: Router<Runtime>): void {
     const { apiProducts } = jsonBody(request, addProductsInput);
     return ok(await apigeeCredential(rt, await addCredentialProducts(rt, credential, apiProducts), app));
   });
-  router.delete(`${KEYS}/:key`, async (request, rt) => {
+  router.delete(`${KEYS}/:key`, { operationId: 'deleteAppKey', summary: 'Delete a credential', params: { key: 'The consumer key.' } }, async (request, rt) => {
     const { app } = await developerApp(rt, request);
     const credential = await requireCredential(rt, app, request.params.key!);
     const view = await apigeeCredential(rt, credential, app);
     await deleteCredential(rt, credential);
     return ok(view);
   });
-  router.get(`${KEYS}/:key/apiproducts/:product`, async (request, rt) => {
+  router.get(`${KEYS}/:key/apiproducts/:product`, { operationId: 'getAppKeyProduct', summary: 'Get a credential\'s product binding', params: { key: 'The consumer key.' } }, async (request, rt) => {
     const { app } = await developerApp(rt, request);
     const credential = await requireCredential(rt, app, request.params.key!);
     const binding = credential.apiProducts.find((b) => b.apiproduct === request.params.product);
     if (!binding) throw notFound(`API product ${request.params.product} is not bound to this key`);
     return ok(binding);
   });
-  router.post(`${KEYS}/:key/apiproducts/:product`, async (request, rt) => {
+  router.post(`${KEYS}/:key/apiproducts/:product`, { operationId: 'setAppKeyProductStatus', summary: 'Approve or revoke a credential\'s product', params: { key: 'The consumer key.' }, query: { action: { description: 'The new status.', required: true, enum: ['approve', 'revoke'] } }, responses: { 204: 'Done.' } }, async (request, rt) => {
     const { app } = await developerApp(rt, request);
     const credential = await requireCredential(rt, app, request.params.key!);
     const status = action(request, ['approve', 'revoke'] as const);
@@ -292,13 +337,13 @@ function registerAppRoutes(router: Router<Runtime>): void {
     await setCredentialProductStatus(rt, credential, request.params.product!, status === 'approve' ? 'approved' : 'revoked');
     return noContent();
   });
-  router.delete(`${KEYS}/:key/apiproducts/:product`, async (request, rt) => {
+  router.delete(`${KEYS}/:key/apiproducts/:product`, { operationId: 'removeAppKeyProduct', summary: 'Remove a product from a credential', params: { key: 'The consumer key.' } }, async (request, rt) => {
     const { app } = await developerApp(rt, request);
     const credential = await requireCredential(rt, app, request.params.key!);
     return ok(await apigeeCredential(rt, await removeCredentialProduct(rt, credential, request.params.product!), app));
   });
 
-  router.get(`${BASE}/apps`, async (request, rt) => {
+  router.get(`${BASE}/apps`, { ...LIST_DOC, operationId: 'listApps', summary: 'List the organization\'s apps (ids)' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const params = listParams(request.query);
     const { items, next } = await listPartition<StoredApp>(rt, org, 'APP#', params);
@@ -309,7 +354,7 @@ function registerAppRoutes(router: Router<Runtime>): void {
       params.expand,
     );
   });
-  router.get(`${BASE}/apps/:appId`, async (request, rt) => {
+  router.get(`${BASE}/apps/:appId`, { operationId: 'getApp', summary: 'Get an app by id' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const app = await getApp(rt, org, request.params.appId!);
     if (!app) throw notFound(`App ${request.params.appId} does not exist`);
@@ -318,7 +363,7 @@ function registerAppRoutes(router: Router<Runtime>): void {
 }
 
 export function registerConsumerRoutes(router: Router<Runtime>): void {
-  registerProductRoutes(router);
-  registerDeveloperRoutes(router);
-  registerAppRoutes(router);
+  registerProductRoutes(router.group({ tag: 'API products' }));
+  registerDeveloperRoutes(router.group({ tag: 'Developers' }));
+  registerAppRoutes(router.group({ tag: 'Apps' }));
 }

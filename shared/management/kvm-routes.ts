@@ -35,12 +35,14 @@ const MapSchema = z.object({
   entry: z.array(EntrySchema).max(1000).default([]),
 });
 
+const EntryUpdateSchema = EntrySchema.partial({ name: true });
+
 const ORG = '/v1/organizations/:org';
 
-const scopes: { prefix: string; scope: (params: Record<string, string>) => KvmScope }[] = [
-  { prefix: `${ORG}/keyvaluemaps`, scope: () => ({ kind: 'organization' }) },
-  { prefix: `${ORG}/environments/:env/keyvaluemaps`, scope: (p) => ({ kind: 'environment', environment: p.env! }) },
-  { prefix: `${ORG}/apis/:api/keyvaluemaps`, scope: (p) => ({ kind: 'apiproxy', api: p.api! }) },
+const scopes: { prefix: string; scope: (params: Record<string, string>) => KvmScope; label: string; id: string }[] = [
+  { prefix: `${ORG}/keyvaluemaps`, scope: () => ({ kind: 'organization' }), label: 'organization', id: 'Organization' },
+  { prefix: `${ORG}/environments/:env/keyvaluemaps`, scope: (p) => ({ kind: 'environment', environment: p.env! }), label: 'environment', id: 'Environment' },
+  { prefix: `${ORG}/apis/:api/keyvaluemaps`, scope: (p) => ({ kind: 'apiproxy', api: p.api! }), label: 'API proxy', id: 'ApiProxy' },
 ];
 
 async function context(rt: Runtime, request: HttpRequest, scopeOf: (params: Record<string, string>) => KvmScope) {
@@ -56,13 +58,14 @@ async function mapView(rt: Runtime, org: string, scope: KvmScope, kvm: KvmItem) 
 }
 
 export function registerKvmRoutes(router: Router<Runtime>): void {
-  for (const { prefix, scope: scopeOf } of scopes) {
-    router.get(prefix, async (request, rt) => {
+  for (const { prefix, scope: scopeOf, label, id } of scopes) {
+    const at = ` (${label} scope)`;
+    router.get(prefix, { operationId: `list${id}KeyValueMaps`, summary: `List key value maps${at}` }, async (request, rt) => {
       const { organization, scope } = await context(rt, request, scopeOf);
       return ok((await listMaps(rt, organization, scope)).map((kvm) => kvm.name));
     });
 
-    router.post(prefix, async (request, rt) => {
+    router.post(prefix, { operationId: `create${id}KeyValueMap`, summary: `Create a key value map${at}`, description: 'With `encrypted: true` values are encrypted at rest and read back as `*****`.', body: MapSchema, responses: { 201: 'The map.' } }, async (request, rt) => {
       const { organization, scope } = await context(rt, request, scopeOf);
       const input = jsonBody(request, MapSchema);
       const kvm = await createMap(rt, organization, scope, input.name, input.encrypted);
@@ -70,19 +73,19 @@ export function registerKvmRoutes(router: Router<Runtime>): void {
       return created(await mapView(rt, organization, scope, kvm));
     });
 
-    router.get(`${prefix}/:map`, async (request, rt) => {
+    router.get(`${prefix}/:map`, { operationId: `get${id}KeyValueMap`, summary: `Get a key value map with its entries${at}` }, async (request, rt) => {
       const { organization, scope } = await context(rt, request, scopeOf);
       const { kvm } = await listEntries(rt, organization, scope, request.params.map!, { limit: 1 });
       return ok(await mapView(rt, organization, scope, kvm));
     });
 
-    router.delete(`${prefix}/:map`, async (request, rt) => {
+    router.delete(`${prefix}/:map`, { operationId: `delete${id}KeyValueMap`, summary: `Delete a key value map${at}` }, async (request, rt) => {
       const { organization, scope } = await context(rt, request, scopeOf);
       await deleteMap(rt, organization, scope, request.params.map!);
       return ok({ name: request.params.map });
     });
 
-    router.get(`${prefix}/:map/entries`, async (request, rt) => {
+    router.get(`${prefix}/:map/entries`, { operationId: `list${id}KeyValueMapEntries`, summary: `List entries${at}`, query: { pageSize: { description: 'Entries per page, 1-1000 (default 100).' }, pageToken: { description: 'The `nextPageToken` of the previous page.' } } }, async (request, rt) => {
       const { organization, scope } = await context(rt, request, scopeOf);
       const pageSize = Math.min(Math.max(Number(request.query.get('pageSize') ?? 100) || 100, 1), 1000);
       const page = await listEntries(rt, organization, scope, request.params.map!, {
@@ -95,7 +98,7 @@ export function registerKvmRoutes(router: Router<Runtime>): void {
       });
     });
 
-    router.post(`${prefix}/:map/entries`, async (request, rt) => {
+    router.post(`${prefix}/:map/entries`, { operationId: `create${id}KeyValueMapEntry`, summary: `Create an entry${at}`, description: '409 if the entry exists.', body: EntrySchema, responses: { 201: 'The entry.' } }, async (request, rt) => {
       const { organization, scope } = await context(rt, request, scopeOf);
       const input = jsonBody(request, EntrySchema);
       const entry = await putEntry(rt, organization, scope, request.params.map!, input.name, input.value, 'create');
@@ -103,24 +106,25 @@ export function registerKvmRoutes(router: Router<Runtime>): void {
       return created({ name: entry.name, value: visibleValue(kvm, entry) });
     });
 
-    router.get(`${prefix}/:map/entries/:key`, async (request, rt) => {
+    router.get(`${prefix}/:map/entries/:key`, { operationId: `get${id}KeyValueMapEntry`, summary: `Get an entry${at}` }, async (request, rt) => {
       const { organization, scope } = await context(rt, request, scopeOf);
       const { kvm, entry } = await getEntry(rt, organization, scope, request.params.map!, request.params.key!);
       return ok({ name: entry.name, value: visibleValue(kvm, entry) });
     });
 
+    const updateDoc = { summary: `Update an entry${at}`, description: '404 if the entry does not exist.', body: EntryUpdateSchema };
     const update = async (request: HttpRequest, rt: Runtime) => {
       const { organization, scope } = await context(rt, request, scopeOf);
-      const input = jsonBody(request, EntrySchema.partial({ name: true }));
+      const input = jsonBody(request, EntryUpdateSchema);
       if (input.name !== undefined && input.name !== request.params.key) throw badRequest('Entry name in the body differs from the path');
       const entry = await putEntry(rt, organization, scope, request.params.map!, request.params.key!, input.value, 'update');
       const kvm = (await findMap(rt, organization, scope, request.params.map!))!;
       return ok({ name: entry.name, value: visibleValue(kvm, entry) });
     };
-    router.post(`${prefix}/:map/entries/:key`, update);
-    router.put(`${prefix}/:map/entries/:key`, update);
+    router.post(`${prefix}/:map/entries/:key`, { ...updateDoc, operationId: `update${id}KeyValueMapEntry` }, update);
+    router.put(`${prefix}/:map/entries/:key`, { ...updateDoc, operationId: `replace${id}KeyValueMapEntry` }, update);
 
-    router.delete(`${prefix}/:map/entries/:key`, async (request, rt) => {
+    router.delete(`${prefix}/:map/entries/:key`, { operationId: `delete${id}KeyValueMapEntry`, summary: `Delete an entry${at}` }, async (request, rt) => {
       const { organization, scope } = await context(rt, request, scopeOf);
       const { kvm } = await getEntry(rt, organization, scope, request.params.map!, request.params.key!);
       const entry = await deleteEntry(rt, organization, scope, request.params.map!, request.params.key!);
@@ -146,7 +150,14 @@ export function registerKvmRoutes(router: Router<Runtime>): void {
     })
     .refine((p) => p.scope.startsWith('ORG') || p.scopeId, { message: 'scopeId is required for APIPROXY and ENV scope', path: ['scopeId'] });
 
-  router.post('/apiportal/api/1.0/Management.svc/KeyMapEntries', async (request, rt) => {
+  const SAP_DOC = {
+    operationId: 'createSapKeyMapEntries',
+    summary: 'Create a key value map and its entries (SAP API Management payload)',
+    description: 'Creates the map if needed and writes every entry (`keyMapEntryValues` and `genericKeyMapEntryValues`).',
+    body: SapPayload,
+    responses: { 201: 'The map with its entries (encrypted values masked).' },
+  };
+  router.post('/apiportal/api/1.0/Management.svc/KeyMapEntries', SAP_DOC, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, undefined);
     const input = jsonBody(request, SapPayload);
     const values = [...(input.keyMapEntryValues ?? []), ...(input.genericKeyMapEntryValues ?? [])];

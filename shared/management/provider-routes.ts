@@ -10,31 +10,31 @@ import { createProvider, deleteProvider, getProvider, listProviders, presentProv
 const BASE = '/v1/organizations/:org/apiproviders';
 
 export function registerProviderRoutes(router: Router<Runtime>): void {
-  router.get(BASE, async (request, rt) => {
+  router.get(BASE, { operationId: 'listApiProviders', summary: 'List API providers', query: { expand: { description: '`true` for details (secrets masked) instead of names.', enum: ['true', 'false'] } } }, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     const providers = await listProviders(rt, organization);
     return ok(request.query.get('expand') === 'true' ? providers.map(presentProvider) : providers.map((p) => p.name));
   });
 
-  router.post(BASE, async (request, rt) => {
+  router.post(BASE, { operationId: 'createApiProvider', summary: 'Create an API provider', description: 'Secrets (OpenConnectors organization and user secret, OAuth client secret, Basic password) go to the secret store and read back as `*****`.', body: ProviderInputSchema, responses: { 201: 'The provider, secrets masked.' } }, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     const input = jsonBody(request, ProviderInputSchema);
     return created(presentProvider(await createProvider(rt, organization, input)));
   });
 
-  router.get(`${BASE}/:name`, async (request, rt) => {
+  router.get(`${BASE}/:name`, { operationId: 'getApiProvider', summary: 'Get an API provider (secrets masked)' }, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     return ok(presentProvider(await getProvider(rt, organization, request.params.name!)));
   });
 
-  router.put(`${BASE}/:name`, async (request, rt) => {
+  router.put(`${BASE}/:name`, { operationId: 'replaceApiProvider', summary: 'Replace an API provider', body: ProviderInputSchema }, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     const input = jsonBody(request, ProviderInputSchema);
     if (input.name !== request.params.name) throw badRequest('Provider name in the body differs from the path');
     return ok(presentProvider(await updateProvider(rt, organization, input)));
   });
 
-  router.delete(`${BASE}/:name`, async (request, rt) => {
+  router.delete(`${BASE}/:name`, { operationId: 'deleteApiProvider', summary: 'Delete an API provider and its secrets' }, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     await deleteProvider(rt, organization, request.params.name!);
     return ok({ name: request.params.name });

@@ -10,12 +10,19 @@ import type { Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { signingKeys } from './keys.js';
 
+const ROTATE_DOC = {
+  operationId: 'rotateSigningKey',
+  summary: 'Rotate the signing key',
+  description: 'Only the deployment\'s own organization may rotate (403 otherwise); older keys stay verifiable until their tokens expire.',
+  query: { action: { description: 'Must be `rotate`.', required: true, enum: ['rotate'] } },
+} as const;
+
 export function registerSigningKeyRoutes(router: Router<Runtime>): void {
-  router.get('/v1/organizations/:org/oauth/keys', async (request, rt) => {
+  router.get('/v1/organizations/:org/oauth/keys', { operationId: 'listSigningKeys', summary: 'List the token signing keys and their state' }, async (request, rt) => {
     await authenticateForOrg(rt, request, request.params.org);
     return ok({ keys: await signingKeys(rt).describe() }, { 'cache-control': 'no-store' });
   });
-  router.post('/v1/organizations/:org/oauth/keys', async (request, rt) => {
+  router.post('/v1/organizations/:org/oauth/keys', ROTATE_DOC, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     if (request.query.get('action') !== 'rotate') throw badRequest('action=rotate is required', 'invalid_action');
     if (organization !== rt.config.defaultOrganization) {

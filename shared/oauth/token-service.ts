@@ -3,13 +3,14 @@
 // answer carries CORS headers for any origin (client credentials are not
 // cookies, so no credentials mode), preflights included; errors use RFC 6749
 // section 5.2's shape.
+import * as z from 'zod';
 import { describeError, logger } from '../log.js';
 import { HttpError, isHttpError } from '../http/errors.js';
 import { errorResponse } from '../http/lambda.js';
 import { unavailableError } from '../http/unavailable.js';
 import { mediaType, type HttpRequest } from '../http/request.js';
 import { json, type HttpResponse } from '../http/response.js';
-import { Router } from '../http/router.js';
+import { lazySchema, Router, type DocSchema } from '../http/router.js';
 import type { Consumer } from '../consumers/consumer-cache.js';
 import { checkConsumerUsable } from '../consumers/lookup.js';
 import type { Runtime } from '../runtime.js';
@@ -164,18 +165,120 @@ async function revoke(request: HttpRequest, rt: Runtime): Promise<HttpResponse> 
   return { status: 200, headers: NO_STORE };
 }
 
+// What the token endpoints read and answer, for the API description only: they
+// parse their forms themselves, with RFC 6749's rules (one value per parameter,
+// body or query for grant_type and scope, credentials never in the query).
+// Built with the document, so they cost the token function's cold start nothing.
+const clientCredentialsFields = () => ({
+  client_id: z.string().optional().describe('client_secret_post: the app\'s consumer key. Leave out with HTTP Basic.'),
+  client_secret: z.string().optional().describe('client_secret_post: the app\'s consumer secret. Leave out with HTTP Basic.'),
+});
+const tokenRequest = lazySchema(() =>
+  z.object({
+    grant_type: z.literal('client_credentials').describe('Also accepted in the query string (SAP clients send it there).'),
+    scope: z.string().optional().describe('Space-separated subset of the scopes of the app\'s products; blank or absent: all of them.'),
+    ...clientCredentialsFields(),
+  }),
+);
+const tokenResponse = lazySchema(() =>
+  z.object({
+    access_token: z.string().describe('ES256-signed JWT; `kid` in its header names the key in the JWKS.'),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int().describe('Seconds; 3600 unless the app\'s products say otherwise.'),
+    scope: z.string(),
+  }),
+);
+const tokenOperand = lazySchema(() =>
+  z.object({
+    token: z.string().describe('The access token.'),
+    token_type_hint: z.string().optional().describe('Ignored: only access tokens exist.'),
+    ...clientCredentialsFields(),
+  }),
+);
+const introspection = lazySchema(() =>
+  z
+    .object({
+      active: z.boolean(),
+      token_type: z.literal('Bearer').optional(),
+      client_id: z.string().optional(),
+      scope: z.string().optional(),
+      exp: z.number().int().optional(),
+      iat: z.number().int().optional(),
+      iss: z.string().optional(),
+      jti: z.string().optional(),
+    })
+    .catchall(z.unknown())
+    .describe('RFC 7662 response; only `{"active":false}` for expired, revoked, forged or other organizations\' tokens.'),
+);
+const jwks = lazySchema(() =>
+  z
+    .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+    .describe('RFC 7517 JWK Set of the public signing keys, retired ones included until their tokens expire.'),
+);
+const formBody = (schema: DocSchema) => ({ 'application/x-www-form-urlencoded': schema });
+
 export function tokenRouter(): Router<Runtime> {
-  const router = new Router<Runtime>();
+  const router = new Router<Runtime>({ tag: 'Token service', auth: 'client', errors: 'oauth' });
+  const discovery = router.group({ tag: 'Discovery', auth: 'none' });
   const metadata = async (_request: HttpRequest, rt: Runtime) => json(200, serverMetadata(rt.config.issuer), { 'cache-control': 'public, max-age=3600' });
-  router.get('/.well-known/oauth-authorization-server', metadata);
+  const metadataDoc = {
+    summary: 'Authorization server metadata (RFC 8414)',
+    responses: { 200: { description: 'The metadata: issuer, endpoints, supported grant and client authentication methods.', type: 'application/json' } },
+  };
+  discovery.get('/.well-known/oauth-authorization-server', { ...metadataDoc, operationId: 'getAuthorizationServerMetadata' }, metadata);
   // RFC 8414 section 3: an issuer with a path is discovered at the well-known URI followed by that path.
-  router.get('/.well-known/oauth-authorization-server/*issuerPath', metadata);
-  router.get('/.well-known/jwks.json', async (_request, rt) =>
-    json(200, await signingKeys(rt).jwks(), { 'cache-control': 'public, max-age=300' }),
+  discovery.get(
+    '/.well-known/oauth-authorization-server/*issuerPath',
+    {
+      ...metadataDoc,
+      operationId: 'getAuthorizationServerMetadataForPath',
+      params: { issuerPath: 'The path of an issuer that has one (RFC 8414 section 3), e.g. `prod` for `https://host/prod`.' },
+    },
+    metadata,
   );
-  router.post('/oauth/token', token);
-  router.post('/oauth/introspect', introspect);
-  router.post('/oauth/revoke', revoke);
+  discovery.get(
+    '/.well-known/jwks.json',
+    { operationId: 'getJwks', summary: 'Public signing keys (JWKS)', responses: { 200: { description: 'Cacheable for 300 s.', schema: jwks } } },
+    async (_request, rt) => json(200, await signingKeys(rt).jwks(), { 'cache-control': 'public, max-age=300' }),
+  );
+  router.post(
+    '/oauth/token',
+    {
+      operationId: 'issueToken',
+      summary: 'Issue an access token (client credentials grant)',
+      description:
+        'Client authentication is client_secret_basic or client_secret_post, never both. The body may be empty when `grant_type` is in the query string.',
+      bodies: formBody(tokenRequest),
+      bodyOptional: true,
+      query: {
+        grant_type: { description: 'The grant type, when not in the body.', enum: ['client_credentials'] },
+        scope: { description: 'The requested scopes, when not in the body.' },
+      },
+      responses: { 200: { description: 'The token (`Cache-Control: no-store`).', schema: tokenResponse } },
+    },
+    token,
+  );
+  router.post(
+    '/oauth/introspect',
+    {
+      operationId: 'introspectToken',
+      summary: 'Introspect an access token (RFC 7662)',
+      bodies: formBody(tokenOperand),
+      responses: { 200: { description: 'The token\'s state and claims.', schema: introspection } },
+    },
+    introspect,
+  );
+  router.post(
+    '/oauth/revoke',
+    {
+      operationId: 'revokeToken',
+      summary: 'Revoke an access token (RFC 7009)',
+      description: 'A client can revoke only its own tokens; any other or unknown token also answers 200.',
+      bodies: formBody(tokenOperand),
+      responses: { 200: 'Revoked, or not a token of this client.' },
+    },
+    revoke,
+  );
   return router;
 }
 

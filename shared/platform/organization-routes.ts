@@ -43,14 +43,20 @@ function allowedRedirectOrigins(value: string, index: number): string[] {
 }
 
 export function registerOrganizationRoutes(router: Router<Runtime>): void {
-  router.get('/v1/organizations/:org', async (request, rt) => {
+  router.get('/v1/organizations/:org', { operationId: 'getOrganization', summary: 'Get the caller\'s organization' }, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     const org = await getOrganization(rt, organization);
     if (!org) throw notFound(`Organization ${organization} not found`);
     return ok(organizationView(org));
   });
 
-  router.post('/v1/organizations/:org', async (request, rt) => {
+  const updateDoc = {
+    operationId: 'updateOrganization',
+    summary: 'Update organization properties',
+    description: 'Known property: `allowedRedirectOrigins`, the comma-separated origins hosted connector OAuth may return browsers to.',
+    body: organizationUpdate,
+  };
+  router.post('/v1/organizations/:org', updateDoc, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     const update = jsonBody(request, organizationUpdate);
     let origins: string[] | undefined;

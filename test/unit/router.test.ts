@@ -57,6 +57,43 @@ describe('Router', () => {
   });
 });
 
+describe('Router route list and documentation', () => {
+  const documented = () => {
+    const root = new Router<null>({ auth: 'platform', errors: 'platform' });
+    root.get('/healthz', { auth: 'none', summary: 'Health' }, async () => ok('up'));
+    const group = root.group({ tag: 'Things' });
+    group.post('/things/:id', { summary: 'Change a thing' }, async (req) => ok(req.params));
+    group.on('ANY', '/things/:id/*rest', async (req) => ok(req.params));
+    root.delete('/things/:id', async () => ok('deleted'));
+    return root;
+  };
+
+  it('lists every route in registration order, groups included, with its documentation over the defaults', () => {
+    expect(documented().routes()).toEqual([
+      { method: 'GET', pattern: '/healthz', doc: { auth: 'none', errors: 'platform', summary: 'Health' } },
+      { method: 'POST', pattern: '/things/:id', doc: { auth: 'platform', errors: 'platform', tag: 'Things', summary: 'Change a thing' } },
+      { method: 'ANY', pattern: '/things/:id/*rest', doc: { auth: 'platform', errors: 'platform', tag: 'Things' } },
+      { method: 'DELETE', pattern: '/things/:id', doc: { auth: 'platform', errors: 'platform' } },
+    ]);
+  });
+
+  it('matches documented and grouped routes exactly like plain ones', async () => {
+    const router = documented();
+    expect(JSON.parse(String((await router.handle(request('POST', '/things/a%20b'), null)).body))).toEqual({ id: 'a b' });
+    expect(JSON.parse(String((await router.handle(request('PUT', '/things/a/x/y'), null)).body))).toEqual({ id: 'a', rest: 'x/y' });
+    expect(JSON.parse(String((await router.handle(request('DELETE', '/things/a'), null)).body))).toBe('deleted');
+    const error = (await router.handle(request('GET', '/things/a'), null).catch((e: unknown) => e)) as HttpError;
+    expect(error.status).toBe(405);
+    expect(error.headers?.allow).toBe('POST, DELETE');
+  });
+
+  it('hands out copies: the list cannot change the routes', () => {
+    const router = documented();
+    router.routes()[0]!.pattern = '/changed';
+    expect(router.routes()[0]!.pattern).toBe('/healthz');
+  });
+});
+
 describe('API Gateway resource matching', () => {
   it.each([
     ['/healthz', '/healthz', null],

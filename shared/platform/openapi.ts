@@ -1,0 +1,387 @@
+// `GET /v1/openapi.json`: the OpenAPI 3.1 document of the platform API, built
+// from the routers that serve it (platform, token service, hosted OAuth
+// callback) so it cannot drift from them. Request bodies are the zod schemas
+// the handlers validate with, converted by zod's own JSON Schema generator.
+import * as z from 'zod';
+import type { DocSchema, RegisteredRoute, ResponseDoc, RouteDoc } from '../http/router.js';
+import packageJson from '../../package.json' with { type: 'json' };
+
+type Json = Record<string, unknown>;
+
+/** Methods an `ANY` route is documented with. */
+const ANY_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+const TAGS: [name: string, description: string][] = [
+  ['Health', 'Liveness of the platform.'],
+  ['Platform', 'This description of the API.'],
+  ['Organizations', 'The caller\'s organization and its settings (Apigee Edge `organizations`).'],
+  ['API proxies', 'Apigee-style API proxies: immutable revisions from the JSON proxy model or an Apigee bundle zip.'],
+  ['Environments', 'Environments and the deployments of proxy revisions in them.'],
+  ['Key value maps', 'Key value maps at organization, environment and API proxy scope; values of encrypted maps read back as `*****`.'],
+  ['API providers', 'Named backends of proxies (SAP API Management): Internet, OpenConnectors, CloudIntegration. Their secrets are stored and never returned.'],
+  ['API products', 'Bundles of proxies, scopes and quota that apps subscribe to.'],
+  ['Developers', 'The developers that own apps.'],
+  ['Apps', 'Developer apps and their credentials (consumer key and secret, the OAuth client id and secret).'],
+  ['Signing keys', 'The token service\'s signing keys and their rotation.'],
+  ['Elements', 'The connector catalog (Open Connectors elements): built-in vendors and the organization\'s own.'],
+  ['Instances', 'Connector instances: an element connected to one vendor account, addressed by its instance token.'],
+  ['Resource calls', 'Calls to a vendor API through a connector instance.'],
+  ['Token service', 'OAuth 2.0 client credentials tokens (RFC 6749), introspection (RFC 7662) and revocation (RFC 7009).'],
+  ['Discovery', 'Authorization server metadata (RFC 8414) and the public signing keys.'],
+  ['Hosted OAuth', 'The redirect URI Tollgate hosts for connector OAuth: vendors send browsers here.'],
+];
+
+const PATH_PARAMS: Record<string, string> = {
+  org: 'Organization name; must be the caller\'s own organization.',
+  api: 'API proxy name.',
+  rev: 'Revision number.',
+  env: 'Environment name (`test` and `prod` exist by default).',
+  map: 'Key value map name.',
+  key: 'Entry name, or consumer key, depending on the path.',
+  name: 'Name of the resource.',
+  email: 'Developer email address (case-insensitive) or developer id.',
+  app: 'Developer app name.',
+  appId: 'App id.',
+  product: 'API product name.',
+  keyOrId: 'Element key (e.g. `salesforce`) or numeric element id.',
+  id: 'Numeric connector instance id.',
+};
+
+const MULTIPART_FILE: Json = {
+  type: 'object',
+  required: ['file'],
+  properties: { file: { type: 'string', contentMediaType: 'application/zip', description: 'The bundle zip.' } },
+};
+
+const REST_PARAM = 'The rest of the path: one or more segments, `/` included (Tollgate matches it greedily).';
+
+const ERROR_SCHEMA: Json = {
+  type: 'object',
+  description: 'Error of the management and connectors API.',
+  required: ['error', 'requestId'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'Stable machine-readable code, e.g. `unauthorized`, `not_found`, `validation_failed`.' },
+        message: { type: 'string', description: 'What went wrong, for people.' },
+        fields: {
+          type: 'array',
+          description: 'With `validation_failed` (422): each offending field.',
+          items: {
+            type: 'object',
+            required: ['path', 'message'],
+            properties: {
+              path: { type: 'string', description: 'Dotted path of the field, e.g. `proxyEndpoints.0.basePath`; `(body)` for the body itself.' },
+              message: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    requestId: { type: 'string', description: 'Also in the `x-request-id` header; quote it when reporting a problem.' },
+  },
+};
+
+const OAUTH_ERROR_SCHEMA: Json = {
+  type: 'object',
+  description: 'RFC 6749 section 5.2 error of the token service.',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'string',
+      enum: [
+        'invalid_request',
+        'invalid_client',
+        'invalid_grant',
+        'unauthorized_client',
+        'unsupported_grant_type',
+        'invalid_scope',
+        'unsupported_token_type',
+        'server_error',
+        'temporarily_unavailable',
+      ],
+    },
+    error_description: { type: 'string' },
+  },
+};
+
+const errorResponse = (description: string): Json => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+const oauthErrorResponse = (description: string, headers?: Json): Json => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/OAuthError' } } },
+});
+
+const COMPONENT_RESPONSES: Json = {
+  BadRequest: errorResponse('Malformed request: body that is not JSON, unknown `action`, bad parameter.'),
+  Unauthorized: {
+    ...errorResponse('Missing, malformed or wrong platform credentials.'),
+    headers: { 'WWW-Authenticate': { description: 'The platform authentication challenge.', schema: { type: 'string' } } },
+  },
+  Forbidden: errorResponse('The `{org}` in the path is not the caller\'s organization, or the operation is not allowed to it.'),
+  NotFound: errorResponse('No such resource in the caller\'s organization (another organization\'s resources are never visible).'),
+  PayloadTooLarge: errorResponse('The body is larger than the route accepts (1 MiB for JSON).'),
+  UnsupportedMediaType: errorResponse('The body\'s `Content-Type` is not one the route accepts.'),
+  ValidationFailed: errorResponse('The body or a parameter does not fit the schema; `error.fields` names each problem.'),
+  Error: errorResponse('Any other error: 405 (with `Allow`), 409 duplicate or in use, 429, 500, 503 when a dependency is unavailable (retry).'),
+  OAuthBadRequest: oauthErrorResponse('`invalid_request`, `unsupported_grant_type`, `invalid_scope` ...'),
+  OAuthInvalidClient: oauthErrorResponse('`invalid_client`: client authentication failed.', {
+    'WWW-Authenticate': { description: 'Basic challenge.', schema: { type: 'string' } },
+  }),
+  OAuthError: oauthErrorResponse('Any other error of the token service, e.g. 503 `temporarily_unavailable`.'),
+};
+
+function securitySchemes(issuer: string): Json {
+  return {
+    platformAuth: {
+      type: 'apiKey',
+      in: 'header',
+      name: 'Authorization',
+      description:
+        'The Open Connectors platform header: `User <secret>, Organization <secret>[, Element <token>]`. The user and organization secrets ' +
+        'identify the organization; connector resource calls add the instance token as `Element <token>`.',
+    },
+    clientSecretBasic: {
+      type: 'http',
+      scheme: 'basic',
+      description: 'client_secret_basic (RFC 6749 2.3.1): the app\'s consumer key and secret, each form-urlencoded, as HTTP Basic credentials.',
+    },
+    clientSecretPost: {
+      type: 'oauth2',
+      description:
+        'client_secret_post (RFC 6749 2.3.1): `client_id` and `client_secret` (the app\'s consumer key and secret) in the form body. ' +
+        'The client credentials grant at the token URL issues the Bearer tokens that proxies verify (OAuthV2 VerifyAccessToken).',
+      flows: { clientCredentials: { tokenUrl: `${issuer}/oauth/token`, scopes: {} } },
+    },
+  };
+}
+
+function security(doc: RouteDoc): Json[] {
+  switch (doc.auth) {
+    case 'platform':
+    case 'element':
+      return [{ platformAuth: [] }];
+    case 'client':
+      return [{ clientSecretBasic: [] }, { clientSecretPost: [] }];
+    default:
+      return [];
+  }
+}
+
+/** `/v1/organizations/:org/apis/*rest` -> `/v1/organizations/{org}/apis/{rest}` and its parameter names. */
+export function openApiPath(pattern: string): { path: string; params: { name: string; rest: boolean }[] } {
+  const params: { name: string; rest: boolean }[] = [];
+  const segments = pattern
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => {
+      if (segment.startsWith(':') || segment.startsWith('*')) {
+        const name = segment.slice(1) || 'rest';
+        params.push({ name, rest: segment.startsWith('*') });
+        return `{${name}}`;
+      }
+      return segment;
+    });
+  return { path: `/${segments.join('/')}`, params };
+}
+
+const pascal = (text: string) =>
+  text
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join('');
+
+function derivedOperationId(method: string, path: string): string {
+  return method + pascal(path.replace(/[{}]/g, ''));
+}
+
+/** Collects the zod schemas an operation uses and names them once, by identity. */
+class SchemaCollector {
+  private readonly registry = z.registry<{ id: string }>();
+  private readonly names = new Map<z.ZodType, string>();
+  private readonly taken = new Set<string>();
+
+  ref(given: DocSchema, name: string): Json {
+    const schema = typeof given === 'function' ? given() : given;
+    let id = this.names.get(schema);
+    if (!id) {
+      id = name;
+      for (let n = 2; this.taken.has(id); n++) id = `${name}${n}`;
+      this.taken.add(id);
+      this.names.set(schema, id);
+      this.registry.add(schema, { id });
+    }
+    return { $ref: `#/components/schemas/${id}` };
+  }
+
+  schemas(): Record<string, Json> {
+    if (this.names.size === 0) return {};
+    const converted = z.toJSONSchema(this.registry, {
+      target: 'draft-2020-12',
+      io: 'input',
+      unrepresentable: 'any',
+      uri: (id) => `#/components/schemas/${id}`,
+    }).schemas;
+    const out: Record<string, Json> = {};
+    for (const [id, schema] of Object.entries(converted)) {
+      // The OpenAPI document is the schemas' base: no per-schema dialect or id.
+      const { $schema: _dialect, $id: _id, ...rest } = schema as Json;
+      out[id] = rest;
+    }
+    return out;
+  }
+}
+
+/** A small standalone schema (a query parameter) inline. */
+function inlineSchema(given: DocSchema): Json {
+  const schema = typeof given === 'function' ? given() : given;
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Json;
+  return rest;
+}
+
+function responseObject(status: number, value: string | ResponseDoc, schemas: SchemaCollector, operationId: string): Json {
+  const response: ResponseDoc = typeof value === 'string' ? { description: value } : value;
+  const out: Json = { description: response.description };
+  if (response.headers) {
+    out.headers = Object.fromEntries(
+      Object.entries(response.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
+    );
+  }
+  const types = typeof response.type === 'string' ? [response.type] : [...(response.type ?? [])];
+  if (response.schema && types.length === 0) types.push('application/json');
+  if (types.length) {
+    const schema = response.schema ? schemas.ref(response.schema, `${pascal(operationId)}${status === 200 ? '' : status}Response`) : undefined;
+    out.content = Object.fromEntries(types.map((type, i) => [type, i === 0 && schema ? { schema } : {}]));
+  }
+  return out;
+}
+
+function operation(route: RegisteredRoute, method: string, path: string, pathParams: { name: string; rest: boolean }[], schemas: SchemaCollector): Json {
+  const doc = route.doc;
+  const baseId = doc.operationId ?? derivedOperationId(method, path);
+  const operationId = route.method === 'ANY' && doc.operationId ? `${baseId}${pascal(method)}` : baseId;
+  const parameters: Json[] = pathParams.map(({ name, rest }) => ({
+    name,
+    in: 'path',
+    required: true,
+    description: doc.params?.[name] ?? (rest ? REST_PARAM : (PATH_PARAMS[name] ?? name)),
+    schema: { type: 'string' },
+  }));
+  for (const [name, query] of Object.entries(doc.query ?? {})) {
+    const schema = query.schema ? inlineSchema(query.schema) : query.enum ? { type: 'string', enum: [...query.enum] } : { type: 'string' };
+    parameters.push({ name, in: 'query', required: query.required ?? false, description: query.description, schema });
+  }
+
+  const out: Json = { operationId, tags: [doc.tag ?? 'Platform'] };
+  if (doc.summary) out.summary = doc.summary;
+  const description = [doc.description, doc.auth === 'element' ? 'Requires the `Element <token>` part of the platform header.' : undefined]
+    .filter(Boolean)
+    .join('\n\n');
+  if (description) out.description = description;
+  if (parameters.length) out.parameters = parameters;
+
+  const hasBody = Boolean(doc.body || doc.bodies) && method !== 'get' && method !== 'delete';
+  if (hasBody) {
+    const content: Json = {};
+    if (doc.body) content['application/json'] = { schema: schemas.ref(doc.body, `${pascal(operationId)}Request`) };
+    for (const [type, schema] of Object.entries(doc.bodies ?? {})) {
+      if (schema !== 'binary') content[type] = { schema: schemas.ref(schema, `${pascal(operationId)}Request`) };
+      else if (type === 'multipart/form-data') content[type] = { schema: MULTIPART_FILE };
+      // Passed through as is: any JSON value, or bytes of that media type.
+      else content[type] = type.endsWith('json') ? {} : { schema: { type: 'string', contentMediaType: type } };
+    }
+    out.requestBody = { required: !doc.bodyOptional, content };
+  }
+
+  const responses: Json = {};
+  const documented = doc.responses ?? { 200: 'OK' };
+  for (const [status, value] of Object.entries(documented)) responses[status] = responseObject(Number(status), value, schemas, operationId);
+  const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
+  const add = (status: number, name: string) => {
+    responses[status] ??= ref(name);
+  };
+  if (doc.errors === 'oauth') {
+    add(400, 'OAuthBadRequest');
+    if (doc.auth === 'client') add(401, 'OAuthInvalidClient');
+    responses.default ??= ref('OAuthError');
+  } else {
+    if (hasBody || doc.query) add(400, 'BadRequest');
+    if (doc.auth === 'platform' || doc.auth === 'element') add(401, 'Unauthorized');
+    if (pathParams.some((p) => p.name === 'org')) add(403, 'Forbidden');
+    if (pathParams.length) add(404, 'NotFound');
+    // A body taken as is is neither checked for its media type nor validated.
+    const validated = hasBody && (Boolean(doc.body) || Object.values(doc.bodies ?? {}).some((schema) => schema !== 'binary'));
+    if (hasBody) add(413, 'PayloadTooLarge');
+    if (validated) add(415, 'UnsupportedMediaType');
+    if (validated || doc.query) add(422, 'ValidationFailed');
+    responses.default ??= ref('Error');
+  }
+  out.responses = responses;
+  out.security = security(doc);
+  return out;
+}
+
+export interface OpenApiOptions {
+  /** The deployment's public base URL (the token issuer). */
+  issuer: string;
+  routes: readonly RegisteredRoute[];
+}
+
+/** The OpenAPI 3.1 document of the given routes. The first route of a method and path wins, as in the routers. */
+export function buildOpenApiDocument({ issuer, routes }: OpenApiOptions): Json {
+  const schemas = new SchemaCollector();
+  const paths: Record<string, Record<string, Json>> = {};
+  const operationIds = new Set<string>();
+  const usedTags = new Set<string>();
+
+  for (const route of routes) {
+    const { path, params } = openApiPath(route.pattern);
+    const methods = route.method === 'ANY' ? ANY_METHODS : [route.method.toLowerCase()];
+    for (const method of methods) {
+      const item = (paths[path] ??= {});
+      if (item[method]) continue;
+      const op = operation(route, method, path, params, schemas);
+      let id = op.operationId as string;
+      for (let n = 2; operationIds.has(id); n++) id = `${op.operationId as string}${n}`;
+      op.operationId = id;
+      operationIds.add(id);
+      usedTags.add((op.tags as string[])[0]!);
+      item[method] = op;
+    }
+  }
+
+  const known = new Map(TAGS);
+  const tags = [
+    ...TAGS.filter(([name]) => usedTags.has(name)).map(([name, description]) => ({ name, description })),
+    ...[...usedTags].filter((name) => !known.has(name)).map((name) => ({ name })),
+  ];
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tollgate platform API',
+      version: packageJson.version,
+      summary: 'Management (Apigee Edge and SAP API Management paths), OAuth 2.0 token service and connectors (Open Connectors paths).',
+      description:
+        'The platform API of one Tollgate deployment. Management calls live under `/v1/organizations/{org}` (Apigee Edge) and ' +
+        '`/apiportal` (SAP API Management); the token service under `/oauth` and `/.well-known`; connectors under ' +
+        '`/elements/api-v2` (Open Connectors). Every other path is proxy traffic, served by the deployed API proxies and not described here. ' +
+        'Errors are JSON with a stable code (`Error`); the token endpoints answer RFC 6749 errors (`OAuthError`).',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: issuer, description: 'This deployment (the token issuer).' }],
+    tags,
+    paths,
+    components: {
+      schemas: { Error: ERROR_SCHEMA, OAuthError: OAUTH_ERROR_SCHEMA, ...schemas.schemas() },
+      responses: COMPONENT_RESPONSES,
+      securitySchemes: securitySchemes(issuer),
+    },
+  };
+}
