@@ -1,10 +1,11 @@
-// Resource-call overhead of the connectors platform: `npx tsx bench/connectors.ts`.
+// Resource-call overhead of the connectors platform: `npm run bench:connectors`.
 // Starts the platform in-process with a loopback vendor and one basic-auth
 // instance (the warm path is the same for every authentication type), then
 // reports latency percentiles, throughput, and how many DynamoDB calls warm
 // resource calls make (the per-container caches keep that near zero).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { logger } from '../shared/log.js';
 import { startPlatform } from '../test/support/platform.js';
 
 const CONCURRENCY = Number(process.env.CONCURRENCY || 10);
@@ -23,7 +24,8 @@ async function main() {
   await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
   const vendorUrl = `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`;
 
-  process.env.LOG_LEVEL = 'SILENT';
+  // The logger reads LOG_LEVEL when its module loads, before this line runs.
+  logger.setLogLevel('SILENT');
   const platform = await startPlatform();
   await platform.request('POST', '/elements/api-v2/elements', {
     json: { key: 'bench', name: 'Bench', baseUrl: `${vendorUrl}/api`, authentication: { type: 'basic' } },
