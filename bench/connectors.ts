@@ -5,8 +5,11 @@
 // resource calls make (the per-container caches keep that near zero).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { logger } from '../shared/log.js';
-import { startPlatform } from '../test/support/platform.js';
+
+
+// The logger reads LOG_LEVEL when its module loads: set it before importing the platform.
+process.env.LOG_LEVEL = 'SILENT';
+const { startPlatform } = await import('../test/support/platform.js');
 
 const CONCURRENCY = Number(process.env.CONCURRENCY || 10);
 const REQUESTS = Number(process.env.REQUESTS || 3000);
@@ -24,8 +27,6 @@ async function main() {
   await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
   const vendorUrl = `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`;
 
-  // The logger reads LOG_LEVEL when its module loads, before this line runs.
-  logger.setLogLevel('SILENT');
   const platform = await startPlatform();
   await platform.request('POST', '/elements/api-v2/elements', {
     json: { key: 'bench', name: 'Bench', baseUrl: `${vendorUrl}/api`, authentication: { type: 'basic' } },
