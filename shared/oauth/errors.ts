@@ -30,6 +30,19 @@ export function isCredentialError(error: unknown): error is CredentialError {
   return error instanceof CredentialError;
 }
 
+/** The error codes RFC 6749, 7009 and 7662 define. */
+export const OAUTH_ERROR_CODES = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'unsupported_token_type',
+  'server_error',
+  'temporarily_unavailable',
+] as const;
+
 /** The challenge RFC 6749 section 5.2 asks for with a 401 `invalid_client`. */
 export const BASIC_CHALLENGE = 'Basic realm="tollgate", charset="UTF-8"';
 

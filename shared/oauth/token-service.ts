@@ -15,7 +15,7 @@ import type { Consumer } from '../consumers/consumer-cache.js';
 import { checkConsumerUsable } from '../consumers/lookup.js';
 import type { Runtime } from '../runtime.js';
 import { readClientAuthentication, singleParameter, type ClientAuthentication } from './client-auth.js';
-import { credentialToOAuthError, CredentialError, invalidRequest, isCredentialError, oauthError } from './errors.js';
+import { credentialToOAuthError, CredentialError, invalidRequest, isCredentialError, OAUTH_ERROR_CODES, oauthError } from './errors.js';
 import { authenticateClient, issueClientCredentialsToken, type IssuedToken } from './issue.js';
 import { signingKeys } from './keys.js';
 import { revokeTokenId } from './revocation.js';
@@ -25,17 +25,7 @@ const MAX_FORM_BYTES = 16 * 1024;
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 /** The error codes RFC 6749, 7009 and 7662 define; anything else is reported as invalid_request or server_error. */
-const OAUTH_CODES = new Set([
-  'invalid_request',
-  'invalid_client',
-  'invalid_grant',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_scope',
-  'unsupported_token_type',
-  'server_error',
-  'temporarily_unavailable',
-]);
+const OAUTH_CODES = new Set<string>(OAUTH_ERROR_CODES);
 
 /** On every answer: CORS for any origin (no credentials mode), and the security headers that matter for JSON. */
 const RESPONSE_HEADERS = {
@@ -130,12 +120,17 @@ async function token(request: HttpRequest, rt: Runtime): Promise<HttpResponse> {
   );
 }
 
-async function introspect(request: HttpRequest, rt: Runtime): Promise<HttpResponse> {
+/** The `token` of an introspection or revocation request (RFC 7662, 7009) and the authenticated client presenting it. */
+async function presentedToken(request: HttpRequest, rt: Runtime) {
   const form = readForm(request);
   const presented = singleParameter(form, 'token');
   singleParameter(form, 'token_type_hint');
   if (!presented) throw invalidRequest('token is required');
-  const caller = await authenticatedCaller(rt, request, form);
+  return { presented, caller: await authenticatedCaller(rt, request, form) };
+}
+
+async function introspect(request: HttpRequest, rt: Runtime): Promise<HttpResponse> {
+  const { presented, caller } = await presentedToken(request, rt);
   try {
     // Tokens of other organizations are not the caller's to see: inactive.
     const claims = await verifyAccessToken(rt, presented, { organization: caller.organization });
@@ -147,11 +142,7 @@ async function introspect(request: HttpRequest, rt: Runtime): Promise<HttpRespon
 }
 
 async function revoke(request: HttpRequest, rt: Runtime): Promise<HttpResponse> {
-  const form = readForm(request);
-  const presented = singleParameter(form, 'token');
-  singleParameter(form, 'token_type_hint');
-  if (!presented) throw invalidRequest('token is required');
-  const caller = await authenticatedCaller(rt, request, form);
+  const { presented, caller } = await presentedToken(request, rt);
   try {
     const claims = await verifySignedToken(rt, presented, caller.organization);
     // Only the client a token was issued to may revoke it. Any other token is

@@ -4,6 +4,7 @@
 // the handlers validate with, converted by zod's own JSON Schema generator.
 import * as z from 'zod';
 import type { DocSchema, RegisteredRoute, ResponseDoc, RouteDoc } from '../http/router.js';
+import { OAUTH_ERROR_CODES } from '../oauth/errors.js';
 import packageJson from '../../package.json' with { type: 'json' };
 
 type Json = Record<string, unknown>;
@@ -91,17 +92,7 @@ const OAUTH_ERROR_SCHEMA: Json = {
   properties: {
     error: {
       type: 'string',
-      enum: [
-        'invalid_request',
-        'invalid_client',
-        'invalid_grant',
-        'unauthorized_client',
-        'unsupported_grant_type',
-        'invalid_scope',
-        'unsupported_token_type',
-        'server_error',
-        'temporarily_unavailable',
-      ],
+      enum: [...OAUTH_ERROR_CODES],
     },
     error_description: { type: 'string' },
   },
