@@ -15,6 +15,10 @@ export interface Config {
   /** Local secret store file (local mode only). */
   localSecretsFile?: string;
   defaultOrganization: string;
+  /** The first management user (`TOLLGATE_ADMIN_EMAIL`, default admin@localhost), orgadmin of the default organization. */
+  adminEmail: string;
+  /** Its password (`TOLLGATE_ADMIN_PASSWORD`); unset: generated and stored (locally) or the stack's secret (AWS). */
+  adminPassword?: string;
   issuer: string;
   allowLoopback: boolean;
   allowedRedirectOrigins: string[];
@@ -60,6 +64,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretsKmsKeyId: env.SECRETS_KMS_KEY_ID || undefined,
     localSecretsFile: env.LOCAL_SECRETS_FILE || undefined,
     defaultOrganization: env.TOLLGATE_ORG || 'default',
+    adminEmail: env.TOLLGATE_ADMIN_EMAIL?.trim() || 'admin@localhost',
+    adminPassword: env.TOLLGATE_ADMIN_PASSWORD || undefined,
     issuer: (env.TOLLGATE_ISSUER || `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
     // Loopback targets are a local convenience; on AWS they are always refused.
     allowLoopback: mode === 'local' && flag(env.TOLLGATE_ALLOW_LOOPBACK, true),

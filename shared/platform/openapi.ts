@@ -111,10 +111,15 @@ const oauthErrorResponse = (description: string, headers?: Json): Json => ({
 const COMPONENT_RESPONSES: Json = {
   BadRequest: errorResponse('Malformed request: body that is not JSON, unknown `action`, bad parameter.'),
   Unauthorized: {
-    ...errorResponse('Missing, malformed or wrong platform credentials.'),
-    headers: { 'WWW-Authenticate': { description: 'The platform authentication challenge.', schema: { type: 'string' } } },
+    ...errorResponse('Missing, malformed or wrong credentials.'),
+    headers: {
+      'WWW-Authenticate': {
+        description: 'The challenges of the schemes the route accepts: `Basic`, `Bearer` and `User` (the platform header) on management routes, `User` on connector routes.',
+        schema: { type: 'string' },
+      },
+    },
   },
-  Forbidden: errorResponse('The `{org}` in the path is not the caller\'s organization, or the operation is not allowed to it.'),
+  Forbidden: errorResponse('The `{org}` in the path is not one of the caller\'s organizations, or the caller\'s role does not allow the operation (a readonly user writing).'),
   NotFound: errorResponse('No such resource in the caller\'s organization (another organization\'s resources are never visible).'),
   PayloadTooLarge: errorResponse('The body is larger than the route accepts (1 MiB for JSON).'),
   UnsupportedMediaType: errorResponse('The body\'s `Content-Type` is not one the route accepts.'),
@@ -129,6 +134,16 @@ const COMPONENT_RESPONSES: Json = {
 
 function securitySchemes(issuer: string): Json {
   return {
+    managementBasic: {
+      type: 'http',
+      scheme: 'basic',
+      description: 'A management user\'s email and password (what apigeetool `-u`/`-p` sends). Role `orgadmin`: everything; `readonly`: reads only.',
+    },
+    managementBearer: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'A management access token from `POST /v1/users/{email}/tokens` (opaque, 30 minutes), with the user\'s roles.',
+    },
     platformAuth: {
       type: 'apiKey',
       in: 'header',
@@ -154,6 +169,8 @@ function securitySchemes(issuer: string): Json {
 
 function security(doc: RouteDoc): Json[] {
   switch (doc.auth) {
+    case 'management':
+      return [{ platformAuth: [] }, { managementBasic: [] }, { managementBearer: [] }];
     case 'platform':
     case 'element':
       return [{ platformAuth: [] }];
@@ -162,6 +179,13 @@ function security(doc: RouteDoc): Json[] {
     default:
       return [];
   }
+}
+
+/** What the route needs of a management user's role, as the router enforces it. */
+function roleNote(doc: RouteDoc, method: string): string {
+  const access = doc.access ?? (method === 'get' || method === 'head' ? 'read' : 'write');
+  if (access === 'read') return 'Roles: `orgadmin`, `readonly`.';
+  return access === 'secret' ? 'Role: `orgadmin` (the answer holds secret values).' : 'Role: `orgadmin`.';
 }
 
 /** `/v1/organizations/:org/apis/*rest` -> `/v1/organizations/{org}/apis/{rest}` and its parameter names. */
@@ -271,7 +295,12 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
 
   const out: Json = { operationId, tags: [doc.tag ?? 'Platform'] };
   if (doc.summary) out.summary = doc.summary;
-  const description = [doc.description, doc.auth === 'element' ? 'Requires the `Element <token>` part of the platform header.' : undefined]
+  const description = [
+    doc.description,
+    doc.auth === 'element' ? 'Requires the `Element <token>` part of the platform header.' : undefined,
+    doc.auth === 'management' && doc.scope !== 'global' ? roleNote(doc, method) : undefined,
+    route.aliases.length ? `Also served at ${route.aliases.map((alias) => `\`${openApiPath(alias).path}\``).join(' and ')}.` : undefined,
+  ]
     .filter(Boolean)
     .join('\n\n');
   if (description) out.description = description;
@@ -303,8 +332,8 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
     responses.default ??= ref('OAuthError');
   } else {
     if (hasBody || doc.query) add(400, 'BadRequest');
-    if (doc.auth === 'platform' || doc.auth === 'element') add(401, 'Unauthorized');
-    if (pathParams.some((p) => p.name === 'org')) add(403, 'Forbidden');
+    if (doc.auth === 'management' || doc.auth === 'platform' || doc.auth === 'element') add(401, 'Unauthorized');
+    if (doc.auth === 'management' || pathParams.some((p) => p.name === 'org')) add(403, 'Forbidden');
     if (pathParams.length) add(404, 'NotFound');
     // A body taken as is is neither checked for its media type nor validated.
     const validated = hasBody && (Boolean(doc.body) || Object.values(doc.bodies ?? {}).some((schema) => schema !== 'binary'));

@@ -1,5 +1,6 @@
 // Starts the whole platform in-process for an HTTP test: dynalite in memory,
 // the local server on a free loopback port, the default organization.
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ensureOrganization } from '../../shared/auth/organizations.js';
 import { useRuntime } from '../../shared/runtime.js';
@@ -31,8 +32,17 @@ export interface TestPlatform {
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   /** Creates another organization and returns its Authorization header value. */
   addOrganization(name: string): Promise<string>;
+  /** The first management user (orgadmin of `default`) as a Basic Authorization value. */
+  adminBasic(): Promise<string>;
+  /** Creates a management user with a role in an organization; returns its Basic Authorization value. */
+  addUser(org: string, role: 'orgadmin' | 'readonly', email?: string): Promise<string>;
   close(): Promise<void>;
 }
+
+/** `Basic base64(email:password)`. */
+export const basic = (email: string, password: string) => `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`;
+
+let users = 0;
 
 export async function startPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
   const server = createLocalServer({ handlers: localHandlers });
@@ -68,14 +78,26 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<T
     return { status: response.status, headers: response.headers, text, json, bytes };
   };
 
+  const addOrganization = async (name: string) => {
+    const { credentials } = await ensureOrganization(local.runtime, name);
+    return `User ${credentials.userSecret}, Organization ${credentials.organizationSecret}`;
+  };
+
   return {
     url,
     local,
     auth,
     request,
-    async addOrganization(name: string) {
-      const { credentials } = await ensureOrganization(local.runtime, name);
-      return `User ${credentials.userSecret}, Organization ${credentials.organizationSecret}`;
+    addOrganization,
+    async adminBasic() {
+      const password = await local.runtime.secrets.get('admin-password');
+      return basic(local.admin.email, password!);
+    },
+    async addUser(org: string, role: 'orgadmin' | 'readonly', email = `${role}-${++users}@${org}.example`) {
+      const password = `pw-${randomUUID()}`;
+      const made = await request('POST', `/v1/organizations/${org}/users`, { auth: org === 'default' ? auth : await addOrganization(org), json: { email, password, role } });
+      if (made.status !== 201) throw new Error(`user ${email} not created: ${made.status} ${made.text}`);
+      return basic(email, password);
     },
     async close() {
       server.closeAllConnections();

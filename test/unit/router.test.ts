@@ -18,7 +18,7 @@ const request = (method: string, path: string): HttpRequest => ({
   receivedAt: 0,
 });
 
-const router = new Router<null>()
+const router = new Router<null>({ auth: 'none' })
   .get('/v1/organizations/:org/apis/:api', async (req) => ok(req.params))
   .delete('/v1/organizations/:org/apis/:api', async () => ok('deleted'))
   .get('/files/*path', async (req) => ok(req.params));
@@ -59,7 +59,7 @@ describe('Router', () => {
 
 describe('Router route list and documentation', () => {
   const documented = () => {
-    const root = new Router<null>({ auth: 'platform', errors: 'platform' });
+    const root = new Router<null>({ auth: 'platform', errors: 'platform' }, { authenticators: { platform: async () => ({ via: 'platform', organization: 'acme', roles: { acme: 'orgadmin' } }) } });
     root.get('/healthz', { auth: 'none', summary: 'Health' }, async () => ok('up'));
     const group = root.group({ tag: 'Things' });
     group.post('/things/:id', { summary: 'Change a thing' }, async (req) => ok(req.params));
@@ -70,10 +70,10 @@ describe('Router route list and documentation', () => {
 
   it('lists every route in registration order, groups included, with its documentation over the defaults', () => {
     expect(documented().routes()).toEqual([
-      { method: 'GET', pattern: '/healthz', doc: { auth: 'none', errors: 'platform', summary: 'Health' } },
-      { method: 'POST', pattern: '/things/:id', doc: { auth: 'platform', errors: 'platform', tag: 'Things', summary: 'Change a thing' } },
-      { method: 'ANY', pattern: '/things/:id/*rest', doc: { auth: 'platform', errors: 'platform', tag: 'Things' } },
-      { method: 'DELETE', pattern: '/things/:id', doc: { auth: 'platform', errors: 'platform' } },
+      { method: 'GET', pattern: '/healthz', doc: { auth: 'none', errors: 'platform', summary: 'Health' }, aliases: [] },
+      { method: 'POST', pattern: '/things/:id', doc: { auth: 'platform', errors: 'platform', tag: 'Things', summary: 'Change a thing' }, aliases: [] },
+      { method: 'ANY', pattern: '/things/:id/*rest', doc: { auth: 'platform', errors: 'platform', tag: 'Things' }, aliases: [] },
+      { method: 'DELETE', pattern: '/things/:id', doc: { auth: 'platform', errors: 'platform' }, aliases: [] },
     ]);
   });
 
