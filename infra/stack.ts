@@ -19,7 +19,9 @@ import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
-import { API_ROUTES, type FunctionName } from '../shared/http/api-routes.js';
+import { PLATFORM_ROUTES, RUNTIME_ROUTES, type FunctionName } from '../shared/http/api-routes.js';
+
+const API_ROUTES = [...PLATFORM_ROUTES, ...RUNTIME_ROUTES];
 import { TABLE_KEYS } from '../shared/store/schema.js';
 import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, TABLE_ACTIONS } from './access.js';
 import { BUNDLING } from './bundling.js';

@@ -22,8 +22,10 @@ export interface Config {
   issuer: string;
   allowLoopback: boolean;
   allowedRedirectOrigins: string[];
-  /** Environment whose deployments the proxy runtime serves. */
+  /** Environment of a runtime request whose stage names none. */
   runtimeEnvironment: string;
+  /** The runtime's base URL per environment (`TOLLGATE_RUNTIME_URLS`: `prod=https://..,test=https://..`), shown by the management API. */
+  runtimeUrls: Record<string, string>;
   /** Access-token lifetime when no API product sets one (`TOKEN_LIFETIME_SECONDS`, default 3600). */
   tokenLifetimeSeconds: number;
   /** `aud` claim of access tokens (`TOKEN_AUDIENCE`); omitted when unset. */
@@ -71,6 +73,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowLoopback: mode === 'local' && flag(env.TOLLGATE_ALLOW_LOOPBACK, true),
     allowedRedirectOrigins: list(env.TOLLGATE_ALLOWED_REDIRECT_ORIGINS),
     runtimeEnvironment: env.TOLLGATE_RUNTIME_ENV || 'prod',
+    runtimeUrls: Object.fromEntries(
+      list(env.TOLLGATE_RUNTIME_URLS)
+        .map((entry) => entry.split('=', 2).map((part) => part.trim()))
+        .filter((pair): pair is [string, string] => pair.length === 2 && Boolean(pair[0]) && Boolean(pair[1]))
+        .map(([name, url]) => [name, url.replace(/\/+$/, '')]),
+    ),
     tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
     tokenAudience: env.TOKEN_AUDIENCE?.trim() || undefined,
   };

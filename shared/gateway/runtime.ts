@@ -1,11 +1,11 @@
-// Entry of the proxy runtime: match the request path to a deployed proxy
-// endpoint (longest base path), build the exchange, run the flows, and turn the
-// final response message into the HTTP response.
+// Entry of the proxy runtime: the runtime plane, which serves deployed proxies
+// only and reserves no path. The stage names the environment; the request's
+// host and path select one deployment (virtual host, longest base path); then
+// the exchange is built, the flows run, and the final response message becomes
+// the HTTP response.
 import { isUtf8 } from 'node:buffer';
 import type { Context } from 'aws-lambda';
-import { isReservedPath } from '../http/api-routes.js';
 import { HttpError } from '../http/errors.js';
-import { errorResponse } from '../http/lambda.js';
 import type { HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
@@ -24,17 +24,19 @@ function flowServices(rt: Runtime): FlowServices {
   }));
 }
 
+/** The environment a runtime request is for: its stage's `environment` variable, else the configured one. */
+export function environmentOf(rt: Runtime, request: HttpRequest): string {
+  return request.stageVariables?.environment || rt.config.runtimeEnvironment;
+}
+
 export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _context: Context): Promise<HttpResponse> {
-  if (isReservedPath(request.path)) {
-    // A reserved prefix that no platform route serves (for example `/v1` alone).
-    return errorResponse(new HttpError(404, 'not_found', `No route for ${request.method} ${request.path}`), 'platform', request.requestId);
-  }
-  const match = await routingTable(rt).match(request.path);
+  const environment = environmentOf(rt, request);
+  const match = await routingTable(rt, environment).match(request.headers.host, request.path);
   if (!match) {
     throw new HttpError(
       404,
       'messaging.adaptors.http.flow.ApplicationNotFound',
-      `Unable to identify proxy for host: ${rt.config.runtimeEnvironment} and url: ${request.path}`,
+      `Unable to identify proxy for host: ${environment} and url: ${request.path}`,
     );
   }
   const { route, proxy } = match;
@@ -57,7 +59,7 @@ export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _con
   });
   const exchange = new Exchange(message, {
     organization: route.organization,
-    environment: rt.config.runtimeEnvironment,
+    environment,
     apiName: route.api,
     revision: route.revision,
     proxyEndpoint: endpoint.name,

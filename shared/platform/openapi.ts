@@ -391,7 +391,8 @@ export function buildOpenApiDocument({ issuer, routes }: OpenApiOptions): Json {
       description:
         'The platform API of one Tollgate deployment. Management calls live under `/v1/organizations/{org}` (Apigee Edge) and ' +
         '`/apiportal` (SAP API Management); the token service under `/oauth` and `/.well-known`; connectors under ' +
-        '`/elements/api-v2` (Open Connectors). Every other path is proxy traffic, served by the deployed API proxies and not described here. ' +
+        '`/elements/api-v2` (Open Connectors). Management routes also answer at `/v1/o/{org}/...` and `/environments/{env}` at `/e/{env}`, as ' +
+        'apigeetool builds them. Deployed API proxies are not served here: the runtime plane serves them, one base URL per environment. ' +
         'Errors are JSON with a stable code (`Error`); the token endpoints answer RFC 6749 errors (`OAuthError`).',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },

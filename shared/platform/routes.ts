@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime.js';
 import { registerKvmRoutes } from '../management/kvm-routes.js';
 import { registerProviderRoutes } from '../management/provider-routes.js';
 import { registerProxyRoutes } from '../management/proxy-routes.js';
+import { registerVirtualHostRoutes } from '../management/virtualhost-routes.js';
 import { registerOrganizationRoutes } from './organization-routes.js';
 import { registerConsumerRoutes } from '../consumers/routes.js';
 import { registerSigningKeyRoutes } from '../oauth/key-routes.js';
@@ -33,6 +34,7 @@ export function platformRouter(): PlatformRouter {
   );
   registerOrganizationRoutes(router.group({ tag: 'Organizations' }));
   registerProxyRoutes(router.group({ tag: 'API proxies' }));
+  registerVirtualHostRoutes(router);
   registerKvmRoutes(router.group({ tag: 'Key value maps' }));
   registerProviderRoutes(router.group({ tag: 'API providers' }));
   registerConsumerRoutes(router);

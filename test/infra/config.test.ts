@@ -9,7 +9,9 @@ import { functionEnvironment } from '../../infra/environment.js';
 import { methodThrottles, usagePlanRoutes } from '../../infra/routes.js';
 import { TollgateStack } from '../../infra/stack.js';
 import { loadConfig } from '../../shared/config.js';
-import { API_ROUTES, type ApiRoute } from '../../shared/http/api-routes.js';
+import { PLATFORM_ROUTES, RUNTIME_ROUTES, type ApiRoute } from '../../shared/http/api-routes.js';
+
+const API_ROUTES = [...PLATFORM_ROUTES, ...RUNTIME_ROUTES];
 
 const settingsWith = (context: Record<string, unknown>) => settingsFrom(new App({ context }).node);
 

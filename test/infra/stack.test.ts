@@ -3,7 +3,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_THROTTLES } from '../../infra/config.js';
-import { API_ROUTES } from '../../shared/http/api-routes.js';
+import { PLATFORM_ROUTES, RUNTIME_ROUTES } from '../../shared/http/api-routes.js';
+
+const API_ROUTES = [...PLATFORM_ROUTES, ...RUNTIME_ROUTES];
 import { synthesize, type Synthesized } from '../support/synth.js';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFromEvent } from '../../shared/http/request.js';
+import { PLATFORM_ROUTES, RUNTIME_ROUTES } from '../../shared/http/api-routes.js';
 import { createLocalServer, type LambdaHandler } from '../../local/server.js';
+
+// One server with both planes' routes: what matters here is the event, not the plane.
+const routes = [...PLATFORM_ROUTES, ...RUNTIME_ROUTES];
 
 let seen: APIGatewayProxyEvent | undefined;
 let reply: APIGatewayProxyResult = { statusCode: 200, body: '' };
@@ -14,7 +18,7 @@ const capture: LambdaHandler = async (event, context) => {
   remaining = context.getRemainingTimeInMillis();
   return reply;
 };
-const server = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture } });
+const server = createLocalServer({ routes, handlers: { platform: capture, proxy: capture, token: capture, callback: capture } });
 let base = '';
 
 beforeAll(async () => {
@@ -65,7 +69,7 @@ describe('request -> API Gateway event', () => {
     expect(requestFromEvent(seen!).body.equals(bytes)).toBe(true);
   });
 
-  it('routes reserved prefixes to the platform function with resource paths', async () => {
+  it('routes platform paths to the platform functions with resource paths', async () => {
     await fetch(`${base}/v1/organizations/acme/apis`);
     expect(seen!.resource).toBe('/v1/{proxy+}');
     expect(seen!.requestContext.path).toBe('/local/v1/organizations/acme/apis');
@@ -73,6 +77,25 @@ describe('request -> API Gateway event', () => {
     await fetch(`${base}/healthz`);
     expect(seen!.resource).toBe('/healthz');
     expect(seen!.pathParameters).toBeNull();
+  });
+
+  it('a runtime stage routes every path to the proxy function with its environment in the stage variables', async () => {
+    const seenBy: string[] = [];
+    const record = (name: string): LambdaHandler => async (event) => {
+      seenBy.push(`${name} ${event.resource} ${event.stageVariables?.environment}`);
+      return { statusCode: 200, body: '' };
+    };
+    const runtime = createLocalServer({
+      routes: RUNTIME_ROUTES,
+      stage: 'test',
+      stageVariables: { environment: 'test' },
+      handlers: { platform: record('platform'), proxy: record('proxy'), token: record('token'), callback: record('callback') },
+    });
+    await new Promise<void>((resolve) => runtime.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(runtime.address() as AddressInfo).port}`;
+    for (const path of ['/v1/organizations/acme', '/oauth/token', '/elements/api-v2/x', '/healthz', '/']) await fetch(url + path);
+    expect(seenBy).toEqual([...Array(4).fill('proxy /{proxy+} test'), 'proxy / test']);
+    await new Promise<void>((resolve) => runtime.close(() => resolve()));
   });
 
   it('gives the handler a Lambda-like context', async () => {
@@ -102,6 +125,7 @@ describe('proxy result -> response', () => {
 
   it('answers 502 like API Gateway when the function throws', async () => {
     const failing = createLocalServer({
+      routes,
       handlers: {
         platform: async () => {
           throw new Error('boom');
@@ -125,7 +149,7 @@ describe('proxy result -> response', () => {
   });
 
   it('refuses bodies over the API Gateway limit with 413', async () => {
-    const small = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture }, maxBodyBytes: 10 });
+    const small = createLocalServer({ routes, handlers: { platform: capture, proxy: capture, token: capture, callback: capture }, maxBodyBytes: 10 });
     await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
     const response = await fetch(`http://127.0.0.1:${(small.address() as AddressInfo).port}/x`, {
       method: 'POST',

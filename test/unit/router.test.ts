@@ -3,7 +3,7 @@ import { HttpError } from '../../shared/http/errors.js';
 import type { HttpRequest } from '../../shared/http/request.js';
 import { ok } from '../../shared/http/response.js';
 import { Router } from '../../shared/http/router.js';
-import { matchResource } from '../../shared/http/api-routes.js';
+import { matchResource, PLATFORM_ROUTES, RUNTIME_ROUTES } from '../../shared/http/api-routes.js';
 
 const request = (method: string, path: string): HttpRequest => ({
   method,
@@ -99,12 +99,26 @@ describe('API Gateway resource matching', () => {
     ['/healthz', '/healthz', null],
     ['/v1/organizations/x', '/v1/{proxy+}', { proxy: 'organizations/x' }],
     ['/elements/api-v2/elements', '/elements/{proxy+}', { proxy: 'api-v2/elements' }],
+    ['/oauth/token', '/oauth/token', null],
+  ])('platform %s -> %s', (path, resource, params) => {
+    const match = matchResource(PLATFORM_ROUTES, path)!;
+    expect(match.route.resource).toBe(resource);
+    expect(match.pathParameters).toEqual(params);
+  });
+
+  it.each(['/', '/weather/today', '/v1', '/healthz/x'])('the platform serves nothing else: %s', (path) => {
+    expect(matchResource(PLATFORM_ROUTES, path)).toBeUndefined();
+  });
+
+  it.each([
     ['/', '/', null],
     ['/weather/today', '/{proxy+}', { proxy: 'weather/today' }],
-    ['/v1', '/{proxy+}', { proxy: 'v1' }],
-    ['/healthz/x', '/{proxy+}', { proxy: 'healthz/x' }],
-  ])('%s -> %s', (path, resource, params) => {
-    const match = matchResource(path)!;
+    ['/v1/samples/hello', '/{proxy+}', { proxy: 'v1/samples/hello' }],
+    ['/oauth', '/{proxy+}', { proxy: 'oauth' }],
+    ['/healthz', '/{proxy+}', { proxy: 'healthz' }],
+  ])('runtime %s -> %s (no reserved path)', (path, resource, params) => {
+    const match = matchResource(RUNTIME_ROUTES, path)!;
+    expect(match.route.function).toBe('proxy');
     expect(match.route.resource).toBe(resource);
     expect(match.pathParameters).toEqual(params);
   });
