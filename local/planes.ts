@@ -4,12 +4,9 @@
 // function routes by. Used by `npm start` and by the HTTP tests (port 0: free ports).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PLATFORM_ROUTES, RUNTIME_ROUTES } from '../shared/http/api-routes.js';
+import { PLATFORM_ROUTES, RUNTIME_ENVIRONMENTS, RUNTIME_ROUTES } from '../shared/http/api-routes.js';
 import { localHandlers } from './handlers.js';
 import { createLocalServer } from './server.js';
-
-/** The environments the runtime serves, in port order. */
-export const ENVIRONMENTS = ['prod', 'test'] as const;
 
 export interface LocalPlanes {
   platformUrl: string;
@@ -47,7 +44,7 @@ async function closeAll(servers: Server[]): Promise<void> {
  */
 export async function listenPlanes(options: { host: string; port: number; runtimePort: number }): Promise<LocalPlanes> {
   const platform = createLocalServer({ handlers: localHandlers, routes: PLATFORM_ROUTES });
-  const runtimes = ENVIRONMENTS.map((environment) => ({
+  const runtimes = RUNTIME_ENVIRONMENTS.map((environment) => ({
     environment,
     server: createLocalServer({ handlers: localHandlers, routes: RUNTIME_ROUTES, stage: environment, stageVariables: { environment } }),
   }));

@@ -34,6 +34,9 @@ export const RUNTIME_ROUTES: readonly ApiRoute[] = [
   { resource: '/', methods: ['ANY'], function: 'proxy' },
 ];
 
+/** The environments the runtime serves, each its own stage (locally: its own port, in this order). */
+export const RUNTIME_ENVIRONMENTS = ['prod', 'test'] as const;
+
 export const PLANE_ROUTES: Record<Plane, readonly ApiRoute[]> = { platform: PLATFORM_ROUTES, runtime: RUNTIME_ROUTES };
 
 /** The functions of a plane, in route order. */

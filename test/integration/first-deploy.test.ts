@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getOrganization } from '../../shared/auth/organizations.js';
 import { PlatformAuthenticator } from '../../shared/auth/platform.js';
+import { checkPassword } from '../../shared/auth/users.js';
 import { loadConfig } from '../../shared/config.js';
 import type { HttpRequest } from '../../shared/http/request.js';
 import { Runtime } from '../../shared/runtime.js';
@@ -22,12 +23,13 @@ beforeAll(async () => {
   const started = await startTable();
   close = started.close;
   const settings = parseSettings({ stage: 'dev', allowedRedirectOrigins: ['https://app.example.com'] });
-  const env = functionEnvironment(settings, { tableName: 'test', issuer: 'https://abc.execute-api.eu-west-1.amazonaws.com/dev' });
+  const env = functionEnvironment(settings, { tableName: 'test', issuer: 'https://abc.execute-api.eu-west-1.amazonaws.com', runtimeUrls: { prod: 'https://rt.execute-api.eu-west-1.amazonaws.com/prod' } });
   secrets = new MemorySecretBackend();
   // What Secrets Manager holds after the deploy (generated, 48 characters).
   await secrets.put('data-key', 'A'.repeat(48));
   await secrets.put('orgs/default/organization-secret', 'O'.repeat(48));
   await secrets.put('orgs/default/user-secret', 'U'.repeat(48));
+  await secrets.put('admin-password', 'P'.repeat(48));
   rt = new Runtime(loadConfig({ ...env, AWS_REGION: 'eu-west-1' }), started.table, new CachedSecrets(secrets));
 });
 afterAll(() => close());
@@ -73,6 +75,14 @@ describe('first call after a deploy', () => {
     expect(organization?.gsi1pk).toBe(`ORGSECRET#${(await rt.dataKey()).fingerprint('R'.repeat(48))}`);
     await secrets.put('orgs/default/organization-secret', 'O'.repeat(48));
     rt.secrets.invalidate();
+  });
+
+  it('has made the first management user with the stack\'s generated password, orgadmin of the organization', async () => {
+    const found = await checkPassword(rt, 'admin@localhost', 'P'.repeat(48));
+    expect(found?.roles).toEqual({ default: 'orgadmin' });
+    expect(await checkPassword(rt, 'admin@localhost', 'wrong')).toBeUndefined();
+    // Never a copy of the password outside Secrets Manager.
+    expect(JSON.stringify(await rt.table.queryAll('USER#admin@localhost'))).not.toContain('P'.repeat(48));
   });
 
   it('refuses other credentials', async () => {

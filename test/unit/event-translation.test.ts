@@ -106,6 +106,32 @@ describe('request -> API Gateway event', () => {
   });
 });
 
+describe('the HTTP API (payload format 1.0) event of the platform plane', () => {
+  it('gives the handlers the same request as the REST API event: path without stage, headers, query, base64 body', () => {
+    // The shape API Gateway documents for HTTP APIs with payload format 1.0 on the $default stage.
+    const event = {
+      version: '1.0',
+      resource: '/v1/{proxy+}',
+      path: '/v1/organizations/acme/apis',
+      httpMethod: 'POST',
+      headers: { Authorization: 'Basic eA==', 'Content-Type': 'application/octet-stream' },
+      multiValueHeaders: { Authorization: ['Basic eA=='], 'Content-Type': ['application/octet-stream'] },
+      queryStringParameters: { action: 'import', name: 'x' },
+      multiValueQueryStringParameters: { action: ['import'], name: ['x'] },
+      requestContext: { stage: '$default', requestId: 'id', requestTimeEpoch: 1, identity: { sourceIp: '203.0.113.9' }, routeKey: 'ANY /v1/{proxy+}' },
+      pathParameters: { proxy: 'organizations/acme/apis' },
+      stageVariables: null,
+      body: Buffer.from([0, 255]).toString('base64'),
+      isBase64Encoded: true,
+    } as unknown as APIGatewayProxyEvent;
+    const request = requestFromEvent(event);
+    expect(request).toMatchObject({ method: 'POST', path: '/v1/organizations/acme/apis', sourceIp: '203.0.113.9' });
+    expect(request.headers.authorization).toBe('Basic eA==');
+    expect(request.query.get('action')).toBe('import');
+    expect(request.body.equals(Buffer.from([0, 255]))).toBe(true);
+  });
+});
+
 describe('proxy result -> response', () => {
   it('writes multi-value headers', async () => {
     reply = { statusCode: 201, headers: { 'x-one': '1' }, multiValueHeaders: { 'set-cookie': ['a=1', 'b=2'] }, body: 'hi' };
