@@ -97,22 +97,16 @@ export class RuntimeApi extends Construct {
           'A WAF web ACL is account-specific and priced per request; set tollgate:webAclArn to associate one with the runtime stages (docs/deploy.md). Per-route method throttling is always on.',
       });
     }
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-APIG4',
-      reason: 'Proxy routes are public by design: each deployed proxy enforces the policies it declares (VerifyAPIKey, OAuthV2, BasicAuthentication ...), as on Apigee.',
-    });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-COG4',
-      reason: 'Tollgate is itself the authorization server of its proxies; Cognito user pools do not apply.',
-    });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-APIG2',
-      reason: 'Proxy traffic is arbitrary by design; each proxy validates what it declares (JSONThreatProtection, conditions, policies).',
-    });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason: 'Only the API Gateway account CloudWatch role uses an AWS managed policy (AmazonAPIGatewayPushToCloudWatchLogs), as API Gateway requires.',
-    });
+    const acknowledged: [rule: string, reason: string][] = [
+      ['AwsSolutions-APIG4', 'Proxy routes are public by design: each deployed proxy enforces the policies it declares (VerifyAPIKey, OAuthV2, BasicAuthentication ...), as on Apigee.'],
+      ['AwsSolutions-COG4', 'Tollgate is itself the authorization server of its proxies; Cognito user pools do not apply.'],
+      ['AwsSolutions-APIG2', 'Proxy traffic is arbitrary by design; each proxy validates what it declares (JSONThreatProtection, conditions, policies).'],
+      [
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'Only the API Gateway account CloudWatch role uses an AWS managed policy (AmazonAPIGatewayPushToCloudWatchLogs), as API Gateway requires.',
+      ],
+    ];
+    for (const [rule, reason] of acknowledged) Validations.of(this.api).acknowledge({ id: `AwsSolutions::${rule}`, reason });
   }
 
   /** Wires every runtime route to the proxy function, behind the usage plan's API keys where configured. */
