@@ -5,7 +5,7 @@ import { conflict, forbidden, notFound } from '../http/errors.js';
 import { validate } from '../http/body.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
-import { TtlCache } from './cache.js';
+import { TtlCache } from '../cache/ttl-cache.js';
 import { elementSchema, type ElementDefinition } from './element-schema.js';
 import box from './elements/box.json' with { type: 'json' };
 import dropbox from './elements/dropbox.json' with { type: 'json' };
@@ -78,8 +78,8 @@ export interface ElementItem extends StoredItem {
 export const elementKeys = (org: string, key: string) => ({ pk: `ORG#${org}`, sk: `ELEMENT#${key}` });
 const elementCounterKeys = (org: string) => ({ pk: `ORG#${org}`, sk: '#COUNTER#element' });
 
-function elementCache(rt: Runtime): TtlCache<ResolvedElement | null> {
-  return rt.service('connectors:element-cache', () => new TtlCache<ResolvedElement | null>(CACHE_TTL_MS));
+function elementCache(rt: Runtime): TtlCache<string, ResolvedElement | undefined> {
+  return rt.service('connectors:element-cache', () => new TtlCache<string, ResolvedElement | undefined>({ ttlMs: CACHE_TTL_MS, maxEntries: 5_000 }));
 }
 
 export function builtinElements(): ResolvedElement[] {
@@ -114,12 +114,10 @@ export async function findElement(rt: Runtime, org: string, keyOrId: string): Pr
     return found ? { definition: found.definition, private: true } : undefined;
   }
   const cacheKey = `${org}\n${keyOrId}`;
-  const cached = elementCache(rt).get(cacheKey);
-  if (cached !== undefined) return cached ?? undefined;
-  const item = await rt.table.get<ElementItem>(elementKeys(org, keyOrId));
-  const resolved = item ? { definition: item.definition, private: true } : null;
-  elementCache(rt).set(cacheKey, resolved);
-  return resolved ?? undefined;
+  return elementCache(rt).get(cacheKey, async () => {
+    const item = await rt.table.get<ElementItem>(elementKeys(org, keyOrId));
+    return item ? { definition: item.definition, private: true } : undefined;
+  });
 }
 
 export async function requireElement(rt: Runtime, org: string, keyOrId: string): Promise<ResolvedElement> {

@@ -10,7 +10,7 @@ import type { Envelope } from '../crypto/envelope.js';
 import { logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
-import { TtlCache } from './cache.js';
+import { TtlCache } from '../cache/ttl-cache.js';
 import type { ResolvedElement } from './catalog.js';
 
 export interface VendorCredentials {
@@ -84,13 +84,20 @@ export async function openInstanceToken(rt: Runtime, item: InstanceItem): Promis
   return envelope.decryptText(item.sealedToken, tokenContext(item.organization, item.id));
 }
 
-function tokenCache(rt: Runtime): TtlCache<InstanceItem> {
-  return rt.service('connectors:instance-by-token', () => new TtlCache<InstanceItem>(TOKEN_CACHE_TTL_MS));
+/**
+ * Instances by token lookup key. Concurrent misses share one GSI query; an
+ * unknown token is not remembered (the next call looks again).
+ */
+function tokenCache(rt: Runtime): TtlCache<string, InstanceItem | undefined> {
+  return rt.service(
+    'connectors:instance-by-token',
+    () => new TtlCache<string, InstanceItem | undefined>({ ttlMs: TOKEN_CACHE_TTL_MS, missTtlMs: 0, maxEntries: 5_000 }),
+  );
 }
 
 /** Drops this container's cached copies of an instance after it changed. */
 export function forgetInstance(rt: Runtime, org: string, id: number): void {
-  tokenCache(rt).deleteWhere((item) => item.organization === org && item.id === id);
+  tokenCache(rt).deleteWhere((item) => item?.organization === org && item.id === id);
 }
 
 /** Keeps this container's cached copy current after a refresh it made itself. */
@@ -224,21 +231,9 @@ export async function deleteInstance(rt: Runtime, item: InstanceItem): Promise<v
 
 export const refreshLeaseKeys = (org: string, id: number) => ({ pk: `ORG#${org}`, sk: `INSTANCE#${String(id).padStart(10, '0')}#LEASE` });
 
-/** One GSI query per token and container at a time; concurrent misses share it. */
-function loadByLookup(rt: Runtime, lookup: string): Promise<InstanceItem | undefined> {
-  const pending = rt.service('connectors:instance-lookups', () => new Map<string, Promise<InstanceItem | undefined>>());
-  const running = pending.get(lookup);
-  if (running) return running;
-  const load = rt.table
-    .query<InstanceItem>(lookup, { index: 'gsi1', limit: 2 })
-    .then((page) => {
-      const found = page.items.find((candidate) => candidate.type === 'connectorInstance');
-      if (found) tokenCache(rt).set(lookup, found);
-      return found;
-    })
-    .finally(() => pending.delete(lookup));
-  pending.set(lookup, load);
-  return load;
+async function loadByLookup(rt: Runtime, lookup: string): Promise<InstanceItem | undefined> {
+  const page = await rt.table.query<InstanceItem>(lookup, { index: 'gsi1', limit: 2 });
+  return page.items.find((candidate) => candidate.type === 'connectorInstance');
 }
 
 /**
@@ -250,7 +245,7 @@ export async function findInstanceByToken(rt: Runtime, org: string, token: strin
   if (token.length < 16 || token.length > 512) return undefined;
   const envelope = await rt.dataKey();
   const lookup = instanceTokenLookup(envelope.fingerprint(token));
-  const item = tokenCache(rt).get(lookup) ?? (await loadByLookup(rt, lookup));
+  const item = await tokenCache(rt).get(lookup, () => loadByLookup(rt, lookup));
   if (!item) return undefined;
   if (item.organization !== org) return undefined;
   const stored = envelope.decryptText(item.sealedToken, tokenContext(item.organization, item.id));

@@ -6,6 +6,7 @@
 // while the others poll the instance until its credentials revision moves on.
 // A refused refresh marks the instance invalid with the vendor's error; later
 // calls fail fast instead of asking the vendor again, so nothing loops.
+import { SingleFlight } from '../cache/ttl-cache.js';
 import { randomId } from '../crypto/random.js';
 import { HttpError, notFound, serviceUnavailable } from '../http/errors.js';
 import { logger } from '../log.js';
@@ -85,13 +86,8 @@ export async function credentialsAfterRejection(
 
 /** One refresh per instance in flight in this container; concurrent callers share it. */
 function refreshOnce(rt: Runtime, item: InstanceItem, element: ResolvedElement, trigger: Trigger): Promise<UsableCredentials> {
-  const flights = rt.service('connectors:refresh-flights', () => new Map<string, Promise<UsableCredentials>>());
-  const key = `${item.organization}\n${item.id}`;
-  const running = flights.get(key);
-  if (running) return running;
-  const flight = coordinatedRefresh(rt, item, element, trigger).finally(() => flights.delete(key));
-  flights.set(key, flight);
-  return flight;
+  const flights = rt.service('connectors:refresh-flights', () => new SingleFlight<string, UsableCredentials>());
+  return flights.run(`${item.organization}\n${item.id}`, () => coordinatedRefresh(rt, item, element, trigger));
 }
 
 async function coordinatedRefresh(rt: Runtime, item: InstanceItem, element: ResolvedElement, trigger: Trigger): Promise<UsableCredentials> {

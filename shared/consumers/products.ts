@@ -140,7 +140,7 @@ export function apigeeProduct(item: StoredProduct): Record<string, unknown> {
 }
 
 function productCache(rt: Runtime): TtlCache<string, ApiProduct | undefined> {
-  return rt.service('consumers.product-cache', () => new TtlCache<string, ApiProduct | undefined>(PRODUCT_CACHE_TTL_MS));
+  return rt.service('consumers.product-cache', () => new TtlCache<string, ApiProduct | undefined>({ ttlMs: PRODUCT_CACHE_TTL_MS }));
 }
 
 /** Drops cached products of this container, after a management change. */
@@ -160,11 +160,10 @@ export async function requireProduct(rt: Runtime, org: string, name: string): Pr
 
 /** A product by name, cached per container for a short time (no store read when warm). */
 export async function getProduct(rt: Runtime, organization: string, name: string): Promise<ApiProduct | undefined> {
-  const cached = await productCache(rt).get(`${organization}\n${name}`, async () => {
+  return productCache(rt).get(`${organization}\n${name}`, async () => {
     const item = await readProduct(rt, organization, name);
     return item ? toApiProduct(item) : undefined;
   });
-  return cached.value;
 }
 
 export async function createProduct(rt: Runtime, org: string, input: ProductInput): Promise<StoredProduct> {

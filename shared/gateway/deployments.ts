@@ -8,6 +8,7 @@
 // a new deployment is served within seconds (immediately in the same process).
 // Revisions are immutable, so switching a base path to a new revision is a
 // single-item write: no request ever sees half of a deployment.
+import { TtlCache } from '../cache/ttl-cache.js';
 import { conflict, notFound, unprocessable } from '../http/errors.js';
 import { getOrganization } from '../auth/organizations.js';
 import { describeError, logger } from '../log.js';
@@ -186,7 +187,8 @@ export class RoutingTable {
   private generation = 0;
   /** Generation of the read `routes` came from. */
   private applied = -1;
-  private readonly compiled = new Map<string, Promise<CompiledProxy>>();
+  /** Revisions are immutable: a compiled one stays until the cache needs the room. */
+  private readonly compiled = new TtlCache<string, CompiledProxy>({ ttlMs: Infinity, maxEntries: MAX_COMPILED });
 
   constructor(
     private readonly rt: Runtime,
@@ -241,22 +243,15 @@ export class RoutingTable {
   }
 
   private compile(route: RouteItem): Promise<CompiledProxy> {
-    const key = `${route.organization}/${route.api}/${route.revision}`;
-    let proxy = this.compiled.get(key);
-    if (!proxy) {
-      if (this.compiled.size >= MAX_COMPILED) this.compiled.clear();
-      proxy = getRevision(this.rt, route.organization, route.api, route.revision).then((item) =>
-        compileProxy(decodeModel(item.model), {
-          organization: route.organization,
-          environment: this.environment,
-          apiName: route.api,
-          revision: route.revision,
-        }),
-      );
-      proxy.catch(() => this.compiled.delete(key));
-      this.compiled.set(key, proxy);
-    }
-    return proxy;
+    return this.compiled.get(`${route.organization}/${route.api}/${route.revision}`, async () => {
+      const item = await getRevision(this.rt, route.organization, route.api, route.revision);
+      return compileProxy(decodeModel(item.model), {
+        organization: route.organization,
+        environment: this.environment,
+        apiName: route.api,
+        revision: route.revision,
+      });
+    });
   }
 }
 

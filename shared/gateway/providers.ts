@@ -4,6 +4,7 @@
 // returned; the runtime resolves a provider once per container and caches the
 // target OAuth token until shortly before it expires.
 import * as z from 'zod';
+import { TtlCache } from '../cache/ttl-cache.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { OutboundError, outboundRequest } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
@@ -161,11 +162,13 @@ interface TargetToken {
   expiresAt: number;
 }
 
+/** A target token is used until this long before it expires. */
+const TOKEN_EXPIRY_MARGIN_MS = 60_000;
+
 /** Per-container provider lookups and target OAuth tokens. */
 export class ProviderCache {
-  private readonly providers = new Map<string, { value: Promise<ResolvedProvider>; expires: number }>();
-  private readonly tokens = new Map<string, TargetToken>();
-  private readonly fetching = new Map<string, Promise<string>>();
+  private readonly providers = new TtlCache<string, ResolvedProvider>({ ttlMs: 30_000, maxEntries: 1_000 });
+  private readonly tokens = new TtlCache<string, TargetToken>({ ttlMs: 0, maxEntries: 1_000 });
 
   constructor(private readonly rt: Runtime) {}
 
@@ -175,18 +178,12 @@ export class ProviderCache {
   }
 
   resolve(org: string, name: string): Promise<ResolvedProvider> {
-    const key = `${org}\n${name}`;
-    const hit = this.providers.get(key);
-    if (hit && hit.expires > Date.now()) return hit.value;
-    const value = (async () => {
+    return this.providers.get(`${org}\n${name}`, async () => {
       const item = await getProvider(this.rt, org, name);
       const secrets = (await this.rt.secrets.getJson<ProviderSecrets>(secretName(org, name))) ?? {};
       const url = item.url ?? `${this.rt.config.issuer}/elements/api-v2`;
       return { item, secrets, url };
-    })();
-    value.catch(() => this.providers.delete(key));
-    this.providers.set(key, { value, expires: Date.now() + 30_000 });
-    return value;
+    });
   }
 
   /**
@@ -195,20 +192,12 @@ export class ProviderCache {
    * concurrent requests share one fetch.
    */
   async targetToken(org: string, provider: ResolvedProvider): Promise<string> {
-    const key = `${org}\n${provider.item.name}`;
-    const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt - 60_000 > Date.now()) return cached.value;
-    let pending = this.fetching.get(key);
-    if (!pending) {
-      pending = this.fetchToken(provider)
-        .then((token) => {
-          this.tokens.set(key, token);
-          return token.value;
-        })
-        .finally(() => this.fetching.delete(key));
-      this.fetching.set(key, pending);
-    }
-    return pending;
+    const token = await this.tokens.get(
+      `${org}\n${provider.item.name}`,
+      () => this.fetchToken(provider),
+      (fetched) => fetched.expiresAt - TOKEN_EXPIRY_MARGIN_MS - Date.now(),
+    );
+    return token.value;
   }
 
   private async fetchToken(provider: ResolvedProvider): Promise<TargetToken> {
