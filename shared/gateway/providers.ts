@@ -5,6 +5,7 @@
 // target OAuth token until shortly before it expires.
 import * as z from 'zod';
 import { TtlCache } from '../cache/ttl-cache.js';
+import { clientSecretBasic } from '../http/basic-auth.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { OutboundError, outboundRequest } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
@@ -203,14 +204,12 @@ export class ProviderCache {
   private async fetchToken(provider: ResolvedProvider): Promise<TargetToken> {
     const auth = provider.item.authentication;
     if (!auth.tokenUrl || !auth.clientId || !provider.secrets.clientSecret) throw badRequest('Provider has no client credentials');
-    // RFC 6749 2.3.1: id and secret are form-encoded before Basic encoding.
-    const basic = Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(provider.secrets.clientSecret)}`).toString('base64');
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (auth.scope) form.set('scope', auth.scope);
     const response = await outboundRequest({
       url: auth.tokenUrl,
       method: 'POST',
-      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      headers: { authorization: clientSecretBasic({ clientId: auth.clientId, clientSecret: provider.secrets.clientSecret }), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
       allowLoopback: this.rt.config.allowLoopback,
       timeoutMs: 10_000,

@@ -2,6 +2,7 @@
 // outbound request (hop-by-hop headers dropped, X-Forwarded-* set, provider
 // auth applied, timeouts from the TargetEndpoint), and the mapping of transport
 // failures and error statuses to Apigee faults.
+import { basicAuthorization } from '../http/basic-auth.js';
 import { connectionTokens, HOP_BY_HOP_HEADERS } from '../net/headers.js';
 import { OutboundError, outboundRequest } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
@@ -93,7 +94,7 @@ export async function callTarget(rt: Runtime, exchange: Exchange, target: Compil
         throw error instanceof OutboundError ? faultFor(error) : error;
       }
     } else if (auth.type === 'Basic' && auth.username && provider.secrets.password) {
-      headers.Authorization = [`Basic ${Buffer.from(`${auth.username}:${provider.secrets.password}`).toString('base64')}`];
+      headers.Authorization = [basicAuthorization(auth.username, provider.secrets.password)];
     }
   }
 

@@ -433,7 +433,8 @@ describe('CloudIntegration provider', () => {
       expect(response.json.headers.authorization).toBe('Bearer cpi-token');
     }
     expect(tokenCalls).toBe(1);
-    expect(Buffer.from(seenBasic.slice(6), 'base64').toString()).toBe(`${encodeURIComponent('sb-id!b1|it')}:${encodeURIComponent('se:cr%et')}`);
+    // RFC 6749 section 2.3.1: both parts application/x-www-form-urlencoded before base64.
+    expect(Buffer.from(seenBasic.slice(6), 'base64').toString()).toBe('sb-id%21b1%7Cit:se%3Acr%25et');
     tokenServer.close();
   });
 });

@@ -5,8 +5,8 @@
 // of GenerateAccessToken answer in RFC 6749 form, which standard OAuth clients
 // understand; FaultRules can still reshape them by fault.name.
 import * as z from 'zod';
+import { basicToken, readClientSecretBasic, type ClientCredentials } from '../../http/basic-auth.js';
 import { getProduct, productAllowsProxy, type ApiProduct } from '../../consumers/products.js';
-import { formDecode } from '../../oauth/client-auth.js';
 import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
 import { issueClientCredentialsToken } from '../../oauth/issue.js';
 import { verifyAccessToken } from '../../oauth/verifier.js';
@@ -71,22 +71,11 @@ function oauthFault(status: number, error: string, description: string): Fault {
 }
 
 /** Client credentials from Basic (form-encoded per RFC 6749 2.3.1, raw accepted too) or the form body. */
-function clientCredentials(exchange: Exchange): { clientId: string; clientSecret: string }[] {
+function clientCredentials(exchange: Exchange): ClientCredentials[] {
   const header = exchange.request.headers.get('authorization') ?? '';
   const form = exchange.request.formParams();
-  const basic = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
-  if (basic) {
-    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon <= 0) return [];
-    const rawId = decoded.slice(0, colon);
-    const rawSecret = decoded.slice(colon + 1);
-    const id = formDecode(rawId);
-    const secret = formDecode(rawSecret);
-    const candidates = id !== undefined && secret !== undefined ? [{ clientId: id, clientSecret: secret }] : [];
-    if (id !== rawId || secret !== rawSecret) candidates.push({ clientId: rawId, clientSecret: rawSecret });
-    return candidates;
-  }
+  const token = basicToken(header);
+  if (token !== undefined) return readClientSecretBasic(token) ?? [];
   const clientId = form.get('client_id');
   const clientSecret = form.get('client_secret');
   return clientId && clientSecret ? [{ clientId, clientSecret }] : [];
