@@ -5,7 +5,7 @@
 // the DefaultFaultRule of the endpoint it happened in.
 import type { Runtime } from '../runtime.js';
 import { describeError, logger } from '../log.js';
-import { isDependencyUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../http/unavailable.js';
+import { dependencyUnavailable } from '../http/unavailable.js';
 import type {
   CompiledEndpoint,
   CompiledFlow,
@@ -17,7 +17,7 @@ import type {
   CompiledTargetEndpoint,
 } from './compile.js';
 import type { Exchange } from './exchange.js';
-import { Fault, faultBody, isFault } from './faults.js';
+import { Fault, faultBody, faultErrors, isFault } from './faults.js';
 import { HeaderMap, Message } from './message.js';
 
 export type TargetCaller = (exchange: Exchange, target: CompiledTargetEndpoint | undefined, url: string) => Promise<void>;
@@ -91,11 +91,11 @@ export function toFault(error: unknown, policyName?: string): Fault {
     if (policyName && !error.policyName) error.policyName = policyName;
     return error;
   }
-  if (isDependencyUnavailable(error)) {
-    // The table or the secret store is throttling or out of reach: a retryable 503, not an internal error.
-    logger.warn('dependency unavailable', { policy: policyName, error: describeError(error) });
-    return new Fault('ServiceUnavailable', 'messaging.runtime.ServiceUnavailable', 503, UNAVAILABLE_MESSAGE, {
-      headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+  // The table or the secret store is throttling or out of reach: a retryable 503, not an internal error.
+  const unavailable = dependencyUnavailable(error, faultErrors.unavailableCode, { policy: policyName });
+  if (unavailable) {
+    return new Fault('ServiceUnavailable', unavailable.code, unavailable.status, unavailable.message, {
+      headers: unavailable.headers ?? {},
       ...(policyName ? { policyName } : {}),
     });
   }

@@ -4,8 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Context } from 'aws-lambda';
 import { isReservedPath } from '../http/api-routes.js';
-import { HttpError } from '../http/errors.js';
-import { errorResponse } from '../http/lambda.js';
+import { HttpError, platformErrors } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
@@ -27,7 +26,7 @@ function flowServices(rt: Runtime): FlowServices {
 export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _context: Context): Promise<HttpResponse> {
   if (isReservedPath(request.path)) {
     // A reserved prefix that no platform route serves (for example `/v1` alone).
-    return errorResponse(new HttpError(404, 'not_found', `No route for ${request.method} ${request.path}`), 'platform', request.requestId);
+    return platformErrors.render(new HttpError(404, 'not_found', `No route for ${request.method} ${request.path}`), request.requestId);
   }
   const match = await routingTable(rt).match(request.path);
   if (!match) {

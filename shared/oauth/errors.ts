@@ -1,7 +1,8 @@
 // Why a credential (client secret, API key, access token) was refused. The code
 // that checks credentials only says what went wrong; the token endpoint turns
 // it into an RFC 6749 error and the proxy runtime into an Apigee fault.
-import { HttpError } from '../http/errors.js';
+import { HttpError, type ErrorRenderer } from '../http/errors.js';
+import { json } from '../http/response.js';
 
 export type CredentialFailure =
   | 'invalid_client'
@@ -42,6 +43,13 @@ export const OAUTH_ERROR_CODES = [
   'server_error',
   'temporarily_unavailable',
 ] as const;
+
+/** RFC 6749 section 5.2's error body, never cached. */
+export const oauthErrors: ErrorRenderer = {
+  unavailableCode: 'temporarily_unavailable',
+  render: (error) =>
+    json(error.status, { error: error.code, error_description: error.message }, { 'cache-control': 'no-store', ...error.headers }),
+};
 
 /** The challenge RFC 6749 section 5.2 asks for with a 401 `invalid_client`. */
 export const BASIC_CHALLENGE = 'Basic realm="tollgate", charset="UTF-8"';
