@@ -12,6 +12,7 @@ import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { TtlCache } from '../cache/ttl-cache.js';
 import type { ResolvedElement } from './catalog.js';
+import { counterKeys, instanceKeys, instanceRefreshLeaseKeys, instanceTokenLookup, orgPartition, SORT_PREFIX } from '../store/keys.js';
 
 export interface VendorCredentials {
   clientId?: string;
@@ -57,10 +58,6 @@ export interface InstanceItem extends StoredItem {
 
 const TOKEN_CACHE_TTL_MS = 5_000;
 
-export const instanceKeys = (org: string, id: number) => ({ pk: `ORG#${org}`, sk: `INSTANCE#${String(id).padStart(10, '0')}` });
-export const INSTANCE_PREFIX = 'INSTANCE#';
-const instanceCounterKeys = (org: string) => ({ pk: `ORG#${org}`, sk: '#COUNTER#instance' });
-export const instanceTokenLookup = (fingerprint: string) => `INSTTOKEN#${fingerprint}`;
 
 const credentialsContext = (org: string, id: number) => `connector-instance:${org}:${id}:credentials`;
 const tokenContext = (org: string, id: number) => `connector-instance:${org}:${id}:token`;
@@ -114,7 +111,7 @@ export interface NewInstance {
 
 export async function createInstance(rt: Runtime, org: string, element: ResolvedElement, input: NewInstance): Promise<{ item: InstanceItem; token: string }> {
   const envelope = await rt.dataKey();
-  const id = await rt.table.increment(instanceCounterKeys(org), 'value', 1);
+  const id = await rt.table.increment(counterKeys(org, 'instance'), 'value', 1);
   const token = generateInstanceToken();
   const item = await rt.table.create<InstanceItem>(
     {
@@ -153,8 +150,8 @@ export interface InstanceFilter {
 }
 
 export async function listInstances(rt: Runtime, org: string, filter: InstanceFilter = {}): Promise<{ items: InstanceItem[]; next?: string }> {
-  const page = await rt.table.query<InstanceItem>(`ORG#${org}`, {
-    prefix: INSTANCE_PREFIX,
+  const page = await rt.table.query<InstanceItem>(orgPartition(org), {
+    prefix: SORT_PREFIX.instance,
     limit: filter.limit ?? 200,
     ...(filter.cursor ? { cursor: filter.cursor } : {}),
   });
@@ -168,7 +165,7 @@ export async function listInstances(rt: Runtime, org: string, filter: InstanceFi
 }
 
 export async function countInstancesOfElement(rt: Runtime, org: string, elementKey: string): Promise<number> {
-  const items = await rt.table.queryAll<InstanceItem>(`ORG#${org}`, { prefix: INSTANCE_PREFIX });
+  const items = await rt.table.queryAll<InstanceItem>(orgPartition(org), { prefix: SORT_PREFIX.instance });
   return items.filter((item) => item.type === 'connectorInstance' && item.elementKey === elementKey).length;
 }
 
@@ -224,12 +221,10 @@ export async function regenerateInstanceToken(rt: Runtime, item: InstanceItem): 
 /** Deletes the record, and with it the sealed vendor credentials and the token. */
 export async function deleteInstance(rt: Runtime, item: InstanceItem): Promise<void> {
   await rt.table.delete(instanceKeys(item.organization, item.id));
-  await rt.table.delete(refreshLeaseKeys(item.organization, item.id));
+  await rt.table.delete(instanceRefreshLeaseKeys(item.organization, item.id));
   forgetInstance(rt, item.organization, item.id);
   logger.info('connector instance deleted', { organization: item.organization, instanceId: item.id });
 }
-
-export const refreshLeaseKeys = (org: string, id: number) => ({ pk: `ORG#${org}`, sk: `INSTANCE#${String(id).padStart(10, '0')}#LEASE` });
 
 async function loadByLookup(rt: Runtime, lookup: string): Promise<InstanceItem | undefined> {
   const page = await rt.table.query<InstanceItem>(lookup, { index: 'gsi1', limit: 2 });

@@ -15,15 +15,14 @@ import type { ResolvedElement } from './catalog.js';
 import type { OAuth2Authentication } from './element-schema.js';
 import {
   getInstance,
-  instanceKeys,
   openCredentials,
-  refreshLeaseKeys,
   rememberInstance,
   sealCredentials,
   type InstanceItem,
   type VendorCredentials,
 } from './instances.js';
 import { refreshTokens, TokenEndpointError, TOKEN_TIMEOUT_MS } from './oauth.js';
+import { instanceKeys, instanceRefreshLeaseKeys } from '../store/keys.js';
 
 /** Longer than one token request may take, so a live holder never loses its lease. */
 export const LEASE_MS = TOKEN_TIMEOUT_MS + 5_000;
@@ -91,7 +90,7 @@ function refreshOnce(rt: Runtime, item: InstanceItem, element: ResolvedElement, 
 }
 
 async function coordinatedRefresh(rt: Runtime, item: InstanceItem, element: ResolvedElement, trigger: Trigger): Promise<UsableCredentials> {
-  const leaseKeys = refreshLeaseKeys(item.organization, item.id);
+  const leaseKeys = instanceRefreshLeaseKeys(item.organization, item.id);
   let seenRevision = item.credentialsRevision;
   for (let round = 0; round < ROUNDS; round++) {
     const holder = randomId();
@@ -126,7 +125,7 @@ async function coordinatedRefresh(rt: Runtime, item: InstanceItem, element: Reso
 
 /** Polls until the credentials revision moves on (returns the instance) or the lease is gone (undefined). */
 async function waitForOtherRefresh(rt: Runtime, item: InstanceItem, seenRevision: number): Promise<InstanceItem | undefined> {
-  const leaseKeys = refreshLeaseKeys(item.organization, item.id);
+  const leaseKeys = instanceRefreshLeaseKeys(item.organization, item.id);
   const deadline = Date.now() + LEASE_MS + 1_000;
   while (Date.now() < deadline) {
     await sleep(POLL_MS);

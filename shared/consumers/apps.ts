@@ -11,7 +11,7 @@ import { conflict, notFound, unprocessable, type FieldProblem } from '../http/er
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { revokeClient } from '../oauth/revocation.js';
-import { attributesSchema, attributesToRecord, entityName, epochMillis, numberLike, orgPartition, recordToAttributes, scopeToken } from './apigee.js';
+import { attributesSchema, attributesToRecord, entityName, epochMillis, numberLike, recordToAttributes, scopeToken } from './apigee.js';
 import {
   generateConsumerKey,
   generateConsumerSecret,
@@ -22,6 +22,7 @@ import {
 import type { StoredDeveloper } from './developers.js';
 import { readProduct, type StoredProduct } from './products.js';
 import { forgetConsumers } from './consumer-cache.js';
+import { apiKeyMarkerKeys, appCredentialsPrefix, appKeys, credentialKeys, developerAppKeys, developerAppsPrefix, orgPartition } from '../store/keys.js';
 
 export type AppStatus = 'approved' | 'revoked' | 'pending';
 export type CredentialStatus = 'approved' | 'revoked';
@@ -69,10 +70,6 @@ export interface KeyMarker extends StoredItem {
   appId: string;
 }
 
-export const appKeys = (org: string, appId: string) => ({ pk: orgPartition(org), sk: `APP#${appId}` });
-const nameMarkerKeys = (org: string, developerId: string, name: string) => ({ pk: orgPartition(org), sk: `DEVAPP#${developerId}#${name}` });
-export const credentialKeys = (org: string, appId: string, fingerprint: string) => ({ pk: orgPartition(org), sk: `CRED#${appId}#${fingerprint}` });
-export const keyMarkerKeys = (fingerprint: string) => ({ pk: `APIKEY#${fingerprint}`, sk: '#APIKEY' });
 
 const keyExpiresIn = z.preprocess((v) => (v === '' || v === null ? undefined : v), numberLike.pipe(z.number().int().min(-1)).optional());
 const callbackUrl = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.url().max(2048).optional());
@@ -157,7 +154,7 @@ export async function getApp(rt: Runtime, org: string, appId: string): Promise<S
 }
 
 export async function findDeveloperApp(rt: Runtime, org: string, developer: StoredDeveloper, name: string): Promise<StoredApp | undefined> {
-  const marker = await rt.table.get<StoredItem & { appId: string }>(nameMarkerKeys(org, developer.developerId, name));
+  const marker = await rt.table.get<StoredItem & { appId: string }>(developerAppKeys(org, developer.developerId, name));
   return marker ? getApp(rt, org, marker.appId) : undefined;
 }
 
@@ -167,20 +164,16 @@ export async function requireDeveloperApp(rt: Runtime, org: string, developer: S
   return app;
 }
 
-export function developerAppPrefix(developerId: string): string {
-  return `DEVAPP#${developerId}#`;
-}
-
 /** Names (sorted) and ids of a developer's apps. */
 export async function developerAppRefs(rt: Runtime, org: string, developerId: string): Promise<{ name: string; appId: string }[]> {
   const markers = await rt.table.queryAll<StoredItem & { appId: string; name: string }>(orgPartition(org), {
-    prefix: developerAppPrefix(developerId),
+    prefix: developerAppsPrefix(developerId),
   });
   return markers.map((marker) => ({ name: marker.name, appId: marker.appId }));
 }
 
 export async function appCredentials(rt: Runtime, org: string, appId: string): Promise<StoredCredential[]> {
-  const items = await rt.table.queryAll<StoredCredential>(orgPartition(org), { prefix: `CRED#${appId}#`, consistent: true });
+  const items = await rt.table.queryAll<StoredCredential>(orgPartition(org), { prefix: appCredentialsPrefix(appId), consistent: true });
   return items.sort((a, b) => a.issuedAt - b.issuedAt);
 }
 
@@ -190,7 +183,7 @@ async function writeCredential(rt: Runtime, app: StoredApp, input: { consumerKey
   const consumerSecret = input.consumerSecret ?? generateConsumerSecret();
   const fingerprint = keyFingerprint(envelope, consumerKey);
   // The marker makes the key unique across every organization before anything else is written.
-  await rt.table.create({ ...keyMarkerKeys(fingerprint), type: 'apikey', organization: app.organization, appId: app.appId }, 'This consumer key is already in use');
+  await rt.table.create({ ...apiKeyMarkerKeys(fingerprint), type: 'apikey', organization: app.organization, appId: app.appId }, 'This consumer key is already in use');
   try {
     const credential = await rt.table.create<StoredCredential>({
       ...credentialKeys(app.organization, app.appId, fingerprint),
@@ -209,7 +202,7 @@ async function writeCredential(rt: Runtime, app: StoredApp, input: { consumerKey
     changed(rt);
     return { credential, consumerKey, consumerSecret };
   } catch (error) {
-    await rt.table.delete(keyMarkerKeys(fingerprint));
+    await rt.table.delete(apiKeyMarkerKeys(fingerprint));
     throw error;
   }
 }
@@ -219,7 +212,7 @@ export async function createApp(rt: Runtime, org: string, developer: StoredDevel
   checkAppScopes(input.scopes, products);
   const appId = randomId();
   await rt.table.create(
-    { ...nameMarkerKeys(org, developer.developerId, input.name), type: 'appname', name: input.name, appId },
+    { ...developerAppKeys(org, developer.developerId, input.name), type: 'appname', name: input.name, appId },
     `App ${input.name} already exists for developer ${developer.email}`,
   );
   let app: StoredApp;
@@ -238,7 +231,7 @@ export async function createApp(rt: Runtime, org: string, developer: StoredDevel
       attributes: attributesToRecord(input.attributes),
     });
   } catch (error) {
-    await rt.table.delete(nameMarkerKeys(org, developer.developerId, input.name));
+    await rt.table.delete(developerAppKeys(org, developer.developerId, input.name));
     throw error;
   }
   let issued: IssuedCredential;
@@ -252,7 +245,7 @@ export async function createApp(rt: Runtime, org: string, developer: StoredDevel
     // Without its credential the caller never learns a secret for this app: take it back
     // so that the same request can simply be sent again.
     await rt.table.delete(appKeys(org, appId));
-    await rt.table.delete(nameMarkerKeys(org, developer.developerId, input.name));
+    await rt.table.delete(developerAppKeys(org, developer.developerId, input.name));
     throw error;
   }
   return { app, issued };
@@ -313,7 +306,7 @@ export async function deleteApp(rt: Runtime, app: StoredApp): Promise<StoredCred
   const credentials = await appCredentials(rt, app.organization, app.appId);
   for (const credential of credentials) await deleteCredentialItems(rt, credential);
   await rt.table.delete(appKeys(app.organization, app.appId));
-  await rt.table.delete(nameMarkerKeys(app.organization, app.developerId, app.name));
+  await rt.table.delete(developerAppKeys(app.organization, app.developerId, app.name));
   changed(rt);
   return credentials;
 }
@@ -322,21 +315,21 @@ export async function deleteDeveloperApps(rt: Runtime, org: string, developer: S
   for (const ref of await developerAppRefs(rt, org, developer.developerId)) {
     const app = await getApp(rt, org, ref.appId);
     if (app) await deleteApp(rt, app);
-    else await rt.table.delete(nameMarkerKeys(org, developer.developerId, ref.name));
+    else await rt.table.delete(developerAppKeys(org, developer.developerId, ref.name));
   }
 }
 
 async function deleteCredentialItems(rt: Runtime, credential: StoredCredential): Promise<void> {
   await revokeClient(rt, { organization: credential.organization, keyFingerprint: credential.keyFingerprint });
   await rt.table.delete(credentialKeys(credential.organization, credential.appId, credential.keyFingerprint));
-  await rt.table.delete(keyMarkerKeys(credential.keyFingerprint));
+  await rt.table.delete(apiKeyMarkerKeys(credential.keyFingerprint));
 }
 
 export async function createCredential(rt: Runtime, app: StoredApp, input: CredentialInput): Promise<IssuedCredential> {
   const { bindings } = await productBindings(rt, app.organization, input.apiProducts, 'apiProducts');
   if (input.consumerKey !== undefined) {
     const envelope = await rt.dataKey();
-    const existing = await rt.table.get(keyMarkerKeys(keyFingerprint(envelope, input.consumerKey)), { consistent: true });
+    const existing = await rt.table.get(apiKeyMarkerKeys(keyFingerprint(envelope, input.consumerKey)), { consistent: true });
     if (existing) throw conflict('This consumer key is already in use');
   }
   return writeCredential(rt, app, {

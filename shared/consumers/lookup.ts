@@ -5,17 +5,18 @@ import type { Envelope } from '../crypto/envelope.js';
 import { CredentialError } from '../oauth/errors.js';
 import { revocationList } from '../oauth/revocation.js';
 import type { Runtime } from '../runtime.js';
-import { appKeys, credentialKeys, keyMarkerKeys, type KeyMarker, type StoredApp, type StoredCredential } from './apps.js';
+import type { KeyMarker, StoredApp, StoredCredential } from './apps.js';
 import { consumerCache, type Consumer } from './consumer-cache.js';
 import { keyFingerprint } from './credential-crypto.js';
-import { developerKeys, type StoredDeveloper } from './developers.js';
+import type { StoredDeveloper } from './developers.js';
 import { getProduct, type ApiProduct } from './products.js';
+import { apiKeyMarkerKeys, appKeys, credentialKeys, developerKeys } from '../store/keys.js';
 
 /** Longest consumer key accepted at all: anything longer is not one of ours. */
 const MAX_KEY_LENGTH = 255;
 
 async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: string): Promise<Consumer | undefined> {
-  const marker = await rt.table.get<KeyMarker>(keyMarkerKeys(fingerprint), { consistent: true });
+  const marker = await rt.table.get<KeyMarker>(apiKeyMarkerKeys(fingerprint), { consistent: true });
   if (!marker || marker.type !== 'apikey') return undefined;
   const credential = await rt.table.get<StoredCredential>(credentialKeys(marker.organization, marker.appId, fingerprint), { consistent: true });
   const app = await rt.table.get<StoredApp>(appKeys(marker.organization, marker.appId), { consistent: true });

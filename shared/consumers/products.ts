@@ -14,10 +14,10 @@ import {
   entityName,
   epochMillis,
   numberLike,
-  orgPartition,
   recordToAttributes,
   scopeToken,
 } from './apigee.js';
+import { productKeys } from '../store/keys.js';
 
 export interface ApiProduct {
   name: string;
@@ -39,8 +39,6 @@ export interface StoredProduct extends StoredItem, ApiProduct {
   apiResources: string[];
 }
 
-export const PRODUCT_PREFIX = 'PRODUCT#';
-export const productKeys = (org: string, name: string) => ({ pk: orgPartition(org), sk: `${PRODUCT_PREFIX}${name}` });
 
 const PRODUCT_CACHE_TTL_MS = 30_000;
 

@@ -25,7 +25,6 @@ import {
   deleteApp,
   deleteCredential,
   deleteDeveloperApps,
-  developerAppPrefix,
   developerAppRefs,
   developerStatusChanged,
   getApp,
@@ -42,7 +41,6 @@ import { forgetConsumers } from './consumer-cache.js';
 import {
   apigeeDeveloper,
   createDeveloper,
-  DEVELOPER_PREFIX,
   deleteDeveloperRecord,
   developerInput,
   requireDeveloper,
@@ -54,12 +52,12 @@ import {
   apigeeProduct,
   createProduct,
   deleteProduct,
-  PRODUCT_PREFIX,
   productInput,
   requireProduct,
   updateProduct,
   type StoredProduct,
 } from './products.js';
+import { developerAppsPrefix, SORT_PREFIX } from '../store/keys.js';
 
 const BASE = '/v1/organizations/:org';
 
@@ -136,7 +134,7 @@ function registerProductRoutes(router: Router<Runtime>): void {
   router.get(`${BASE}/apiproducts`, { ...LIST_DOC, operationId: 'listApiProducts', summary: 'List API products' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const params = listParams(request.query);
-    const { items, next } = await listPartition<StoredProduct>(rt, org, PRODUCT_PREFIX, params);
+    const { items, next } = await listPartition<StoredProduct>(rt, org, SORT_PREFIX.product, params);
     return page(items.map((p) => p.name), next, async () => ok({ apiProduct: items.map(apigeeProduct) }), params.expand);
   });
   router.post(`${BASE}/apiproducts`, { operationId: 'createApiProduct', summary: 'Create an API product', description: 'Quota fields may be numbers or numeric strings, as Apigee sends them.', body: productInput, responses: { 201: 'The product.' } }, async (request, rt) => {
@@ -169,7 +167,7 @@ function registerDeveloperRoutes(router: Router<Runtime>): void {
   router.get(`${BASE}/developers`, { ...LIST_DOC, operationId: 'listDevelopers', summary: 'List developers' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const params = listParams(request.query);
-    const { items, next } = await listPartition<StoredDeveloper>(rt, org, DEVELOPER_PREFIX, {
+    const { items, next } = await listPartition<StoredDeveloper>(rt, org, SORT_PREFIX.developer, {
       ...params,
       ...(params.startKey ? { startKey: params.startKey.toLowerCase() } : {}),
     });
@@ -230,7 +228,7 @@ function registerAppRoutes(router: Router<Runtime>): void {
     const org = await organizationOf(rt, request);
     const developer = await requireDeveloper(rt, org, request.params.email!);
     const params = listParams(request.query);
-    const prefix = developerAppPrefix(developer.developerId);
+    const prefix = developerAppsPrefix(developer.developerId);
     const { items, next } = await listPartition<StoredApp & { appId: string; name: string }>(rt, org, prefix, params);
     return page(
       items.map((marker) => marker.name),

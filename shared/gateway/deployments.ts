@@ -16,6 +16,7 @@ import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { decodeModel, getRevision } from './apis.js';
 import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from './compile.js';
+import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition } from '../store/keys.js';
 
 export interface DeploymentItem extends StoredItem {
   type: 'deployment';
@@ -36,8 +37,6 @@ export interface RouteItem extends StoredItem {
   proxyEndpoint: string;
 }
 
-export const deploymentKeys = (org: string, env: string, api: string) => ({ pk: `ORG#${org}`, sk: `DEPLOY#${env}#${api}` });
-export const routeKeys = (env: string, basePath: string) => ({ pk: `RUNTIME#${env}`, sk: `BASEPATH#${basePath}` });
 
 export async function assertEnvironment(rt: Runtime, org: string, env: string): Promise<void> {
   const organization = await getOrganization(rt, org);
@@ -49,7 +48,7 @@ export async function getDeployment(rt: Runtime, org: string, env: string, api: 
 }
 
 export async function listDeployments(rt: Runtime, org: string, env?: string): Promise<DeploymentItem[]> {
-  return rt.table.queryAll<DeploymentItem>(`ORG#${org}`, { prefix: env ? `DEPLOY#${env}#` : 'DEPLOY#' });
+  return rt.table.queryAll<DeploymentItem>(orgPartition(org), { prefix: deploymentsPrefix(env) });
 }
 
 export async function deployedRevisions(rt: Runtime, org: string, api: string): Promise<number[]> {
@@ -206,7 +205,7 @@ export class RoutingTable {
     if (this.loading) return this.loading;
     const generation = this.generation;
     const loading: Promise<void> = this.rt.table
-      .queryAll<RouteItem>(`RUNTIME#${this.environment}`, { prefix: 'BASEPATH#', consistent: true })
+      .queryAll<RouteItem>(routingPartition(this.environment), { prefix: ROUTE_PREFIX, consistent: true })
       .then((items) => {
         if (generation < this.applied) return; // a newer read has answered already
         // Longest base path first: the most specific deployment wins.

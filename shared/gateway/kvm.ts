@@ -6,6 +6,7 @@ import { TtlCache } from '../cache/ttl-cache.js';
 import { conflict, notFound } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
+import { kvmEntriesPrefix, kvmEntryKeys, kvmKeys, kvmsPrefix, orgPartition } from '../store/keys.js';
 
 export type KvmScope = { kind: 'organization' } | { kind: 'environment'; environment: string } | { kind: 'apiproxy'; api: string };
 
@@ -34,12 +35,10 @@ export function scopeKey(scope: KvmScope): string {
   return `api:${scope.api}`;
 }
 
-const mapKeys = (org: string, scope: KvmScope, map: string) => ({ pk: `ORG#${org}`, sk: `KVM#${scopeKey(scope)}#${map}` });
-const entryKeys = (org: string, scope: KvmScope, map: string, key: string) => ({
-  pk: `ORG#${org}`,
-  sk: `KVMENTRY#${scopeKey(scope)}#${map}#${key}`,
-});
-const sealContext = (org: string, scope: KvmScope, map: string, key: string) => `ORG#${org}/KVM#${scopeKey(scope)}#${map}#${key}`;
+const mapKeys = (org: string, scope: KvmScope, map: string) => kvmKeys(org, scopeKey(scope), map);
+const entryKeys = (org: string, scope: KvmScope, map: string, key: string) => kvmEntryKeys(org, scopeKey(scope), map, key);
+/** What a sealed value is bound to (additional authenticated data): its organization, map and key. */
+const sealContext = (org: string, scope: KvmScope, map: string, key: string) => `${orgPartition(org)}/KVM#${scopeKey(scope)}#${map}#${key}`;
 
 export async function getMap(rt: Runtime, org: string, scope: KvmScope, map: string): Promise<KvmItem> {
   const item = await rt.table.get<KvmItem>(mapKeys(org, scope, map));
@@ -52,7 +51,7 @@ export async function findMap(rt: Runtime, org: string, scope: KvmScope, map: st
 }
 
 export async function listMaps(rt: Runtime, org: string, scope: KvmScope): Promise<KvmItem[]> {
-  return rt.table.queryAll<KvmItem>(`ORG#${org}`, { prefix: `KVM#${scopeKey(scope)}#` });
+  return rt.table.queryAll<KvmItem>(orgPartition(org), { prefix: kvmsPrefix(scopeKey(scope)) });
 }
 
 export async function createMap(rt: Runtime, org: string, scope: KvmScope, map: string, encrypted: boolean): Promise<KvmItem> {
@@ -64,7 +63,7 @@ export async function createMap(rt: Runtime, org: string, scope: KvmScope, map: 
 
 export async function deleteMap(rt: Runtime, org: string, scope: KvmScope, map: string): Promise<void> {
   await getMap(rt, org, scope, map);
-  const entries = await rt.table.queryAll<KvmEntryItem>(`ORG#${org}`, { prefix: `KVMENTRY#${scopeKey(scope)}#${map}#` });
+  const entries = await rt.table.queryAll<KvmEntryItem>(orgPartition(org), { prefix: kvmEntriesPrefix(scopeKey(scope), map) });
   for (const entry of entries) await rt.table.delete(entry);
   await rt.table.delete(mapKeys(org, scope, map));
   kvmCache(rt).forgetMap(org, scope, map);
@@ -72,7 +71,7 @@ export async function deleteMap(rt: Runtime, org: string, scope: KvmScope, map: 
 
 export async function listEntries(rt: Runtime, org: string, scope: KvmScope, map: string, options: { limit?: number; cursor?: string } = {}) {
   const kvm = await getMap(rt, org, scope, map);
-  const page = await rt.table.query<KvmEntryItem>(`ORG#${org}`, { prefix: `KVMENTRY#${scopeKey(scope)}#${map}#`, ...options });
+  const page = await rt.table.query<KvmEntryItem>(orgPartition(org), { prefix: kvmEntriesPrefix(scopeKey(scope), map), ...options });
   return { kvm, entries: page.items, next: page.next };
 }
 

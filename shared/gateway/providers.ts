@@ -11,6 +11,7 @@ import { OutboundError, outboundRequest } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { NAME } from './model.js';
+import { orgPartition, providerKeys, SORT_PREFIX } from '../store/keys.js';
 
 export const ProviderInputSchema = z.discriminatedUnion('type', [
   z.object({
@@ -67,7 +68,6 @@ interface ProviderSecrets {
   password?: string;
 }
 
-const providerKeys = (org: string, name: string) => ({ pk: `ORG#${org}`, sk: `PROVIDER#${name}` });
 const secretName = (org: string, name: string) => `orgs/${org}/providers/${name}`;
 const MASK = '*****';
 
@@ -141,7 +141,7 @@ export async function getProvider(rt: Runtime, org: string, name: string): Promi
 }
 
 export async function listProviders(rt: Runtime, org: string): Promise<ProviderItem[]> {
-  return rt.table.queryAll<ProviderItem>(`ORG#${org}`, { prefix: 'PROVIDER#' });
+  return rt.table.queryAll<ProviderItem>(orgPartition(org), { prefix: SORT_PREFIX.provider });
 }
 
 export async function deleteProvider(rt: Runtime, org: string, name: string): Promise<void> {

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { refreshLeaseKeys, instanceKeys } from '../../shared/connectors/instances.js';
+import { instanceKeys, instanceRefreshLeaseKeys } from '../../shared/store/keys.js';
 import { useRuntime } from '../../shared/runtime.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { startBackend, type Backend } from '../support/backend.js';
@@ -206,7 +206,7 @@ describe('the vendor token endpoint during a refresh', () => {
     expect(api.requests.length).toBe(apiCalls);
     const after = await stored();
     expect(after).toMatchObject({ valid: true, credentialsRevision: before!.credentialsRevision, sealedCredentials: before!.sealedCredentials });
-    expect(await base.table.get(refreshLeaseKeys('default', instance.id), { consistent: true })).toBeUndefined();
+    expect(await base.table.get(instanceRefreshLeaseKeys('default', instance.id), { consistent: true })).toBeUndefined();
     expect((await call('GET', `/elements/api-v2/instances/${instance.id}`)).json.valid).toBe(true);
 
     mode = 'ok';

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { el, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
 import { definePolicy } from '../policy.js';
 import { policyFault, resolveValue, TIME_UNITS, UNIT_MS, valueFromXml, valueToXml, ValueSchema, type TimeUnit } from './common.js';
+import { quotaCounterKeys } from '../../store/keys.js';
 
 const schema = z.object({
   /** Apigee quota types; all are counted in windows aligned to `startTime` (or the epoch / calendar). */
@@ -163,10 +164,12 @@ export const quota = definePolicy({
     const weight = Math.max(1, Number(resolveValue(exchange, config.messageWeight) ?? 1) || 1);
     const now = Date.now();
     const window = windowBounds(now, interval, unit, config.startTime);
-    const counterKeys = {
-      pk: `ORG#${deployment.organization}`,
-      sk: `QUOTA#${deployment.environment}#${deployment.apiName}#${policy.name}#${identifier}#${interval}${unit}#${window.start}`,
-    };
+    const counterKeys = quotaCounterKeys(
+      deployment.organization,
+      deployment.environment,
+      deployment.apiName,
+      `${policy.name}#${identifier}#${interval}${unit}#${window.start}`,
+    );
     const used = await rt.table.increment(counterKeys, 'count', weight, {
       type: 'quota-counter',
       expiresAt: Math.ceil(window.end / 1000) + 3600,
