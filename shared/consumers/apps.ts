@@ -10,7 +10,7 @@ import { randomId } from '../crypto/random.js';
 import { conflict, notFound, unprocessable, type FieldProblem } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
-import { revokeClient } from '../oauth/revocation.js';
+import { revokeClient } from '../credentials/revocation.js';
 import { attributesSchema, attributesToRecord, entityName, epochMillis, numberLike, recordToAttributes, scopeToken } from './apigee.js';
 import {
   generateConsumerKey,

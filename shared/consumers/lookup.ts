@@ -3,7 +3,7 @@
 // proxy runtime's VerifyAPIKey.
 import type { Envelope } from '../crypto/envelope.js';
 import { CredentialError } from '../oauth/errors.js';
-import { revocationList } from '../oauth/revocation.js';
+import { revocationList } from '../credentials/revocation.js';
 import type { Runtime } from '../runtime.js';
 import type { KeyMarker, StoredApp, StoredCredential } from './apps.js';
 import { consumerCache, type Consumer } from './consumer-cache.js';

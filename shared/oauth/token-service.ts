@@ -18,7 +18,7 @@ import { readClientAuthentication, singleParameter, type ClientAuthentication } 
 import { credentialToOAuthError, CredentialError, invalidRequest, isCredentialError, OAUTH_ERROR_CODES, oauthError, oauthErrors } from './errors.js';
 import { authenticateClient, issueClientCredentialsToken, type IssuedToken } from './issue.js';
 import { signingKeys } from './keys.js';
-import { revokeTokenId } from './revocation.js';
+import { revokeTokenId } from '../credentials/revocation.js';
 import { verifyAccessToken, verifySignedToken } from './verifier.js';
 
 const MAX_FORM_BYTES = 16 * 1024;

@@ -8,7 +8,7 @@ import { isDependencyUnavailable } from '../http/unavailable.js';
 import type { Runtime } from '../runtime.js';
 import { CredentialError } from './errors.js';
 import { signingKeys, SIGNING_ALG } from './keys.js';
-import { revocationList } from './revocation.js';
+import { revocationList } from '../credentials/revocation.js';
 
 export interface AccessTokenClaims {
   iss: string;

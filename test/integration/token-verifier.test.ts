@@ -10,7 +10,7 @@ import { createProduct, productInput } from '../../shared/consumers/products.js'
 import { validate } from '../../shared/http/body.js';
 import { issueClientCredentialsToken } from '../../shared/oauth/issue.js';
 import { signingKeys, SIGNING_KEYS_SECRET } from '../../shared/oauth/keys.js';
-import { revocationList, revokeTokenId } from '../../shared/oauth/revocation.js';
+import { revocationList, revokeTokenId } from '../../shared/credentials/revocation.js';
 import { verifyAccessToken } from '../../shared/oauth/verifier.js';
 import { Runtime } from '../../shared/runtime.js';
 import { MemorySecretBackend } from '../../shared/secrets/local.js';
