@@ -2,7 +2,7 @@
 // key) and decides whether it may be used. Shared by the token endpoint and the
 // proxy runtime's VerifyAPIKey.
 import type { Envelope } from '../crypto/envelope.js';
-import { CredentialError } from '../oauth/errors.js';
+import { CredentialError } from '../credentials/errors.js';
 import { revocationList } from '../credentials/revocation.js';
 import type { Runtime } from '../runtime.js';
 import type { KeyMarker, StoredApp, StoredCredential } from './apps.js';

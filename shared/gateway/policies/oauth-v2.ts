@@ -7,7 +7,7 @@
 import * as z from 'zod';
 import { basicToken, readClientSecretBasic, type ClientCredentials } from '../../http/basic-auth.js';
 import { getProduct, productAllowsProxy, type ApiProduct } from '../../consumers/products.js';
-import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
+import { isCredentialError, type CredentialFailure } from '../../credentials/errors.js';
 import { issueClientCredentialsToken } from '../../oauth/issue.js';
 import { verifyAccessToken } from '../../oauth/verifier.js';
 import { el, optional } from '../../bundles/xml-model.js';

@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { productAllowsProxy } from '../../consumers/products.js';
 import { verifyApiKey } from '../../consumers/verify-api-key.js';
-import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
+import { isCredentialError, type CredentialFailure } from '../../credentials/errors.js';
 import { el } from '../../bundles/xml-model.js';
 import type { Exchange } from '../exchange.js';
 import type { Fault } from '../faults.js';
