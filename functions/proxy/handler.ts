@@ -1,7 +1,7 @@
 // Proxy runtime function: every path outside the reserved platform prefixes.
-import { faultErrors } from '../../shared/gateway/faults.js';
+import { faultErrors } from '../../shared/gateway/engine/faults.js';
 import { httpFunction } from '../../shared/http/lambda.js';
-import { handleProxyRequest } from '../../shared/gateway/runtime.js';
+import { handleProxyRequest } from '../../shared/gateway/engine/proxy-request.js';
 import { runtime } from '../../shared/runtime.js';
 
 export const handler = httpFunction({

@@ -5,8 +5,8 @@
 // at the first, so one answer lists all that must change.
 import type { FieldProblem } from '../http/errors.js';
 import { zodProblems } from '../http/body.js';
-import { compileProxy, ProxyValidationError } from '../gateway/compile.js';
-import { NAME, ProxyModelSchema, type ProxyModel } from '../gateway/model.js';
+import { compileProxy, ProxyValidationError } from '../gateway/engine/compile.js';
+import { NAME, ProxyModelSchema, type ProxyModel } from '../gateway/engine/model.js';
 import { policyDefinition } from '../gateway/policies/index.js';
 import { parseXml, reportUnread, type XmlDocument, type XmlElement, type XmlProblem } from './xml.js';
 

@@ -10,8 +10,8 @@
 // (connectors-oauth.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
-import { deploy, routingTable } from '../../shared/gateway/deployments.js';
-import { handleProxyRequest } from '../../shared/gateway/runtime.js';
+import { deploy, routingTable } from '../../shared/gateway/stores/deployments.js';
+import { handleProxyRequest } from '../../shared/gateway/engine/proxy-request.js';
 import type { HttpRequest } from '../../shared/http/request.js';
 import { useRuntime } from '../../shared/runtime.js';
 import { startBackend, type Backend } from '../support/backend.js';

@@ -1,6 +1,6 @@
 // Creating and deploying proxies through the management API, for tests.
 import { expect } from 'vitest';
-import type { ProxyModelInput } from '../../shared/gateway/model.js';
+import type { ProxyModelInput } from '../../shared/gateway/engine/model.js';
 import type { TestPlatform } from './platform.js';
 
 export async function deployProxy(platform: TestPlatform, model: ProxyModelInput, options: { env?: string; auth?: string; org?: string } = {}) {

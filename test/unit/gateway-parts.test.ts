@@ -2,13 +2,13 @@
 // JSON threat scanner, flow variables, and the proxy model's compiler.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileProxy, normalizeBasePath, ProxyValidationError } from '../../shared/gateway/compile.js';
-import { Exchange } from '../../shared/gateway/exchange.js';
-import { compileJsonPath } from '../../shared/gateway/jsonpath.js';
-import { HeaderMap, Message } from '../../shared/gateway/message.js';
-import { ProxyModelSchema } from '../../shared/gateway/model.js';
+import { compileProxy, normalizeBasePath, ProxyValidationError } from '../../shared/gateway/engine/compile.js';
+import { Exchange } from '../../shared/gateway/engine/exchange.js';
+import { compileJsonPath } from '../../shared/gateway/language/jsonpath.js';
+import { HeaderMap, Message } from '../../shared/gateway/engine/message.js';
+import { ProxyModelSchema } from '../../shared/gateway/engine/model.js';
 import { scanJson } from '../../shared/gateway/policies/json-threat-protection.js';
-import { renderTemplate } from '../../shared/gateway/template.js';
+import { renderTemplate } from '../../shared/gateway/language/template.js';
 
 describe('JSONPath subset', () => {
   const doc = { a: { b: [{ c: 1 }, { c: 2 }], 'd e': 'x' }, list: [10, 20, 30] };

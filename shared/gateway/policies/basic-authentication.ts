@@ -3,9 +3,9 @@
 // into user and password variables.
 import * as z from 'zod';
 import { basicAuthorization, decodeBasic, basicToken } from '../../http/basic-auth.js';
-import { el } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
-import { stringify } from '../template.js';
+import { el } from './xml-model.js';
+import { definePolicy } from '../engine/policy.js';
+import { stringify } from '../language/template.js';
 import { policyFault } from './common.js';
 
 const schema = z.object({

@@ -1,10 +1,10 @@
 // Small pieces several policies share: reading `ref` attributes, message
 // templates, Apigee time units, and the `{name, value}` pairs of AssignMessage.
 import * as z from 'zod';
-import { el, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
-import type { Exchange } from '../exchange.js';
-import { Fault } from '../faults.js';
-import { renderTemplate, stringify } from '../template.js';
+import { el, type XmlElement, type XmlNode } from './xml-model.js';
+import type { Exchange } from '../engine/exchange.js';
+import { Fault } from '../engine/faults.js';
+import { renderTemplate, stringify } from '../language/template.js';
 
 /** A value given literally, by variable reference, or both (the reference wins when set). */
 export const ValueSchema = z.object({

@@ -1,6 +1,6 @@
 // The policy registry: Apigee element name -> definition. Adding a policy is a
 // new file plus one line here; the flow engine never changes.
-import type { PolicyDefinition } from '../policy.js';
+import type { PolicyDefinition } from '../engine/policy.js';
 import { assignMessage } from './assign-message.js';
 import { basicAuthentication } from './basic-authentication.js';
 import { cors } from './cors.js';

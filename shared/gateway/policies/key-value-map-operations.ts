@@ -3,10 +3,10 @@
 // ExpiryTimeInSecs; values of encrypted maps are decrypted only here, into
 // flow variables (Apigee asks for `private.` names for those).
 import * as z from 'zod';
-import { deleteEntry, createMap, findMap, kvmCache, putEntry, type KvmScope } from '../kvm.js';
-import { el, type XmlElement } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
-import type { Exchange } from '../exchange.js';
+import { deleteEntry, createMap, findMap, kvmCache, putEntry, type KvmScope } from '../stores/kvm.js';
+import { el, type XmlElement } from './xml-model.js';
+import { definePolicy } from '../engine/policy.js';
+import type { Exchange } from '../engine/exchange.js';
 import { resolveValue, valueFromXml, valueToXml, ValueSchema, type Value } from './common.js';
 
 const Key = z.object({ parameters: z.array(ValueSchema).min(1) });

@@ -10,12 +10,12 @@ import { getProduct, productAllowsProxy, type ApiProduct } from '../../consumers
 import { isCredentialError, type CredentialFailure } from '../../credentials/errors.js';
 import { issueClientCredentialsToken } from '../../oauth/issue.js';
 import { verifyAccessToken } from '../../oauth/verifier.js';
-import { el, optional } from '../../bundles/xml-model.js';
-import type { Exchange } from '../exchange.js';
-import { Fault } from '../faults.js';
-import { HeaderMap, Message } from '../message.js';
-import { definePolicy } from '../policy.js';
-import { stringify } from '../template.js';
+import { el, optional } from './xml-model.js';
+import type { Exchange } from '../engine/exchange.js';
+import { Fault } from '../engine/faults.js';
+import { HeaderMap, Message } from '../engine/message.js';
+import { definePolicy } from '../engine/policy.js';
+import { stringify } from '../language/template.js';
 import { policyFault } from './common.js';
 import { setConsumerVariables } from './verify-api-key.js';
 

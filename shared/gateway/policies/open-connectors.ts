@@ -4,10 +4,10 @@
 // provider; the instance token from the proxy-scoped encrypted KVM
 // `apim.oc.instance.token` (key `default`), as SAP's policy reads them.
 import * as z from 'zod';
-import { kvmCache } from '../kvm.js';
-import { providerCache } from '../providers.js';
-import { el, optional } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
+import { kvmCache } from '../stores/kvm.js';
+import { providerCache } from '../stores/providers.js';
+import { el, optional } from './xml-model.js';
+import { definePolicy } from '../engine/policy.js';
 import { policyFault } from './common.js';
 
 const schema = z.object({

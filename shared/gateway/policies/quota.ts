@@ -4,8 +4,8 @@
 // from the API product (UseQuotaConfigInAPIProduct) through the variables
 // VerifyAPIKey or OAuthV2 set.
 import * as z from 'zod';
-import { el, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
+import { el, type XmlElement, type XmlNode } from './xml-model.js';
+import { definePolicy } from '../engine/policy.js';
 import { policyFault, resolveValue, TIME_UNITS, UNIT_MS, valueFromXml, valueToXml, ValueSchema, type TimeUnit } from './common.js';
 import { quotaCounterKeys } from '../../store/keys.js';
 

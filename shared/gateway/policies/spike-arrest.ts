@@ -4,8 +4,8 @@
 // keeps separate counts per client; MessageWeight lets a call count more.
 import * as z from 'zod';
 import { TtlCache } from '../../cache/ttl-cache.js';
-import { el } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
+import { el } from './xml-model.js';
+import { definePolicy } from '../engine/policy.js';
 import { policyFault, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
 
 const RATE = /^(\d+)\s*(ps|pm)$/i;

@@ -7,11 +7,11 @@ import * as z from 'zod';
 import { productAllowsProxy } from '../../consumers/products.js';
 import { verifyApiKey } from '../../consumers/verify-api-key.js';
 import { isCredentialError, type CredentialFailure } from '../../credentials/errors.js';
-import { el } from '../../bundles/xml-model.js';
-import type { Exchange } from '../exchange.js';
-import type { Fault } from '../faults.js';
-import { definePolicy } from '../policy.js';
-import { stringify } from '../template.js';
+import { el } from './xml-model.js';
+import type { Exchange } from '../engine/exchange.js';
+import type { Fault } from '../engine/faults.js';
+import { definePolicy } from '../engine/policy.js';
+import { stringify } from '../language/template.js';
 import { policyFault } from './common.js';
 
 const schema = z.object({

@@ -3,12 +3,12 @@
 // final response message into the HTTP response.
 import { isUtf8 } from 'node:buffer';
 import type { Context } from 'aws-lambda';
-import { isReservedPath } from '../http/api-routes.js';
-import { HttpError, platformErrors } from '../http/errors.js';
-import type { HttpRequest } from '../http/request.js';
-import type { HttpResponse } from '../http/response.js';
-import type { Runtime } from '../runtime.js';
-import { routingTable } from './deployments.js';
+import { isReservedPath } from '../../http/api-routes.js';
+import { HttpError, platformErrors } from '../../http/errors.js';
+import type { HttpRequest } from '../../http/request.js';
+import type { HttpResponse } from '../../http/response.js';
+import type { Runtime } from '../../runtime.js';
+import { routingTable } from '../stores/deployments.js';
 import { Exchange } from './exchange.js';
 import { isFault } from './faults.js';
 import { faultResponse, runPostClientFlow, runProxyEndpoint, type FlowServices } from './flow.js';

@@ -1,8 +1,8 @@
 // Faults: what a policy, the router or the target call raises to leave the
 // normal flow. The client sees Apigee's fault JSON unless a FaultRule or
 // RaiseFault shapes the response.
-import type { ErrorRenderer } from '../http/errors.js';
-import { json } from '../http/response.js';
+import type { ErrorRenderer } from '../../http/errors.js';
+import { json } from '../../http/response.js';
 import type { Message } from './message.js';
 
 export class Fault extends Error {

@@ -2,11 +2,11 @@
 // encrypted maps are sealed with AES-256-GCM, bound to their map and key, and
 // masked when read back through the management API. The runtime reads entries
 // through a per-container cache (KeyValueMapOperations' ExpiryTimeInSecs).
-import { TtlCache } from '../cache/ttl-cache.js';
-import { conflict, notFound } from '../http/errors.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
-import { kvmEntriesPrefix, kvmEntryKeys, kvmKeys, kvmsPrefix, orgPartition } from '../store/keys.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
+import { conflict, notFound } from '../../http/errors.js';
+import type { Runtime } from '../../runtime.js';
+import type { StoredItem } from '../../store/table.js';
+import { kvmEntriesPrefix, kvmEntryKeys, kvmKeys, kvmsPrefix, orgPartition } from '../../store/keys.js';
 
 export type KvmScope = { kind: 'organization' } | { kind: 'environment'; environment: string } | { kind: 'apiproxy'; api: string };
 

@@ -2,13 +2,13 @@
 // parsed once, policy settings validated and prepared once, references
 // resolved. The same pass validates a proxy on create and import, so every
 // problem is reported with the place it is at.
-import { isReservedPath, RESERVED_PREFIXES } from '../http/api-routes.js';
-import type { FieldProblem } from '../http/errors.js';
-import { zodProblems } from '../http/body.js';
-import { compileCondition, ConditionSyntaxError, type CompiledCondition } from './condition.js';
+import { isReservedPath, RESERVED_PREFIXES } from '../../http/api-routes.js';
+import type { FieldProblem } from '../../http/errors.js';
+import { zodProblems } from '../../http/body.js';
+import { compileCondition, ConditionSyntaxError, type CompiledCondition } from '../language/condition.js';
 import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyModel, Step, TargetEndpoint } from './model.js';
 import type { Deployment, PolicyDefinition, PolicyIdentity } from './policy.js';
-import { policyDefinition } from './policies/index.js';
+import { policyDefinition } from '../policies/index.js';
 
 export interface CompiledPolicy {
   model: PolicyModel;

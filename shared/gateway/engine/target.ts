@@ -2,15 +2,15 @@
 // outbound request (hop-by-hop headers dropped, X-Forwarded-* set, provider
 // auth applied, timeouts from the TargetEndpoint), and the mapping of transport
 // failures and error statuses to Apigee faults.
-import { basicAuthorization } from '../http/basic-auth.js';
-import { connectionTokens, HOP_BY_HOP_HEADERS } from '../net/headers.js';
-import { OutboundError, outboundRequest } from '../net/outbound.js';
-import type { Runtime } from '../runtime.js';
+import { basicAuthorization } from '../../http/basic-auth.js';
+import { connectionTokens, HOP_BY_HOP_HEADERS } from '../../net/headers.js';
+import { OutboundError, outboundRequest } from '../../net/outbound.js';
+import type { Runtime } from '../../runtime.js';
 import type { CompiledTargetEndpoint } from './compile.js';
 import type { Exchange } from './exchange.js';
 import { Fault } from './faults.js';
 import { HeaderMap, Message, wireHeaderValue } from './message.js';
-import { providerCache } from './providers.js';
+import { providerCache } from '../stores/providers.js';
 
 
 function joinUrl(base: string, path: string | undefined): string {

@@ -4,14 +4,14 @@
 // returned; the runtime resolves a provider once per container and caches the
 // target OAuth token until shortly before it expires.
 import * as z from 'zod';
-import { TtlCache } from '../cache/ttl-cache.js';
-import { clientSecretBasic } from '../http/basic-auth.js';
-import { badRequest, notFound } from '../http/errors.js';
-import { OutboundError, outboundRequest } from '../net/outbound.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
-import { NAME } from './model.js';
-import { orgPartition, providerKeys, SORT_PREFIX } from '../store/keys.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
+import { clientSecretBasic } from '../../http/basic-auth.js';
+import { badRequest, notFound } from '../../http/errors.js';
+import { OutboundError, outboundRequest } from '../../net/outbound.js';
+import type { Runtime } from '../../runtime.js';
+import type { StoredItem } from '../../store/table.js';
+import { NAME } from '../engine/model.js';
+import { orgPartition, providerKeys, SORT_PREFIX } from '../../store/keys.js';
 
 export const ProviderInputSchema = z.discriminatedUnion('type', [
   z.object({

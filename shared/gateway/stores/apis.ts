@@ -1,12 +1,12 @@
 // API proxies and their immutable revisions. A revision stores the whole proxy
 // model (gzip-compressed JSON, to stay well under DynamoDB's 400 KB item limit).
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { conflict, isHttpError, notFound, unprocessable } from '../http/errors.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
-import { compileProxy, ProxyValidationError } from './compile.js';
-import { ProxyModelSchema, type ProxyModel } from './model.js';
-import { apiProxyKeys, orgPartition, revisionKeys, SORT_PREFIX } from '../store/keys.js';
+import { conflict, isHttpError, notFound, unprocessable } from '../../http/errors.js';
+import type { Runtime } from '../../runtime.js';
+import type { StoredItem } from '../../store/table.js';
+import { compileProxy, ProxyValidationError } from '../engine/compile.js';
+import { ProxyModelSchema, type ProxyModel } from '../engine/model.js';
+import { apiProxyKeys, orgPartition, revisionKeys, SORT_PREFIX } from '../../store/keys.js';
 
 export interface ApiItem extends StoredItem {
   type: 'api';

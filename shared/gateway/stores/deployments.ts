@@ -8,15 +8,15 @@
 // a new deployment is served within seconds (immediately in the same process).
 // Revisions are immutable, so switching a base path to a new revision is a
 // single-item write: no request ever sees half of a deployment.
-import { TtlCache } from '../cache/ttl-cache.js';
-import { conflict, notFound, unprocessable } from '../http/errors.js';
-import { getOrganization } from '../auth/organizations.js';
-import { describeError, logger } from '../log.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
+import { conflict, notFound, unprocessable } from '../../http/errors.js';
+import { getOrganization } from '../../auth/organizations.js';
+import { describeError, logger } from '../../log.js';
+import type { Runtime } from '../../runtime.js';
+import type { StoredItem } from '../../store/table.js';
 import { decodeModel, getRevision } from './apis.js';
-import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from './compile.js';
-import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition } from '../store/keys.js';
+import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from '../engine/compile.js';
+import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition } from '../../store/keys.js';
 
 export interface DeploymentItem extends StoredItem {
   type: 'deployment';

@@ -3,8 +3,8 @@
 // run once per deployment (compile templates, allocate per-container state),
 // and `execute`. The flow engine knows nothing about individual policies.
 import type * as z from 'zod';
-import type { XmlElement, XmlNode } from '../bundles/xml-model.js';
-import type { Runtime } from '../runtime.js';
+import type { XmlElement, XmlNode } from '../policies/xml-model.js';
+import type { Runtime } from '../../runtime.js';
 import type { Exchange } from './exchange.js';
 
 export interface Deployment {

@@ -3,9 +3,9 @@
 // RouteRule -> TargetEndpoint request -> target call -> TargetEndpoint response
 // -> ProxyEndpoint response. A fault leaves the normal flow for FaultRules and
 // the DefaultFaultRule of the endpoint it happened in.
-import type { Runtime } from '../runtime.js';
-import { describeError, logger } from '../log.js';
-import { dependencyUnavailable } from '../http/unavailable.js';
+import type { Runtime } from '../../runtime.js';
+import { describeError, logger } from '../../log.js';
+import { dependencyUnavailable } from '../../http/unavailable.js';
 import type {
   CompiledEndpoint,
   CompiledFlow,
