@@ -9,9 +9,9 @@
 // refresh for 20 concurrent calls, in one container and across two
 // (connectors-oauth.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Context } from 'aws-lambda';
 import { deploy, routingTable } from '../../shared/gateway/stores/deployments.js';
 import { handleProxyRequest } from '../../shared/gateway/engine/proxy-request.js';
+import { proxyHost } from '../../shared/gateway/host/proxy-host.js';
 import type { HttpRequest } from '../../shared/http/request.js';
 import { useRuntime } from '../../shared/runtime.js';
 import { startBackend, type Backend } from '../support/backend.js';
@@ -232,7 +232,7 @@ describe('quota across containers', () => {
     });
     const statuses = await Promise.all([
       ...Array.from({ length: 150 }, () => platform.request('GET', '/shared-quota', { auth: false }).then((r) => r.status)),
-      ...Array.from({ length: 150 }, () => handleProxyRequest(other.runtime, direct(), {} as Context).then((r) => r.status)),
+      ...Array.from({ length: 150 }, () => handleProxyRequest(proxyHost(other.runtime), direct()).then((r) => r.status)),
     ]);
     expect(statuses.filter((status) => status === 200)).toHaveLength(150);
     expect(statuses.filter((status) => status === 429)).toHaveLength(150);

@@ -9,6 +9,7 @@ import { HeaderMap, Message } from '../../shared/gateway/engine/message.js';
 import { ProxyModelSchema } from '../../shared/gateway/engine/model.js';
 import { scanJson } from '../../shared/gateway/policies/json-threat-protection.js';
 import { renderTemplate } from '../../shared/gateway/language/template.js';
+import { policies } from '../../shared/gateway/policies/index.js';
 
 describe('JSONPath subset', () => {
   const doc = { a: { b: [{ c: 1 }, { c: 2 }], 'd e': 'x' }, list: [10, 20, 30] };
@@ -132,7 +133,7 @@ describe('proxy compiler', () => {
 
   it('routes a proxy without route rules to its only target', () => {
     const model = ProxyModelSchema.parse({ name: 'p', proxyEndpoints: [{ basePath: '/p' }], targetEndpoints: [{ connection: { url: 'http://x' } }] });
-    const compiled = compileProxy(model, deployment);
+    const compiled = compileProxy(model, deployment, policies);
     expect(compiled.proxyEndpoints[0]!.routeRules).toEqual([{ name: 'default', targetEndpoint: 'default' }]);
   });
 
@@ -143,7 +144,7 @@ describe('proxy compiler', () => {
       proxyEndpoints: [{ basePath: '/p', preFlow: { request: [{ name: 'js' }], response: [] }, routeRules: [{ name: 'r', targetEndpoint: 'nope' }] }],
     });
     try {
-      compileProxy(model, deployment);
+      compileProxy(model, deployment, policies);
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ProxyValidationError);

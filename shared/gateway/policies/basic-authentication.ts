@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { basicAuthorization, decodeBasic, basicToken } from '../../http/basic-auth.js';
 import { el } from './xml-model.js';
-import { definePolicy } from '../engine/policy.js';
+import { definePolicy } from './define-policy.js';
 import { stringify } from '../language/template.js';
 import { policyFault } from './common.js';
 

@@ -2,7 +2,7 @@
 // Access-Control-* headers to every response, error responses included.
 import * as z from 'zod';
 import { el } from './xml-model.js';
-import { definePolicy } from '../engine/policy.js';
+import { definePolicy } from './define-policy.js';
 import { render } from './common.js';
 
 const schema = z.object({

@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { compileJsonPath } from '../language/jsonpath.js';
 import { el, type XmlElement, type XmlNode } from './xml-model.js';
-import { definePolicy } from '../engine/policy.js';
+import { definePolicy } from './define-policy.js';
 import { stringify } from '../language/template.js';
 import { policyFault } from './common.js';
 

@@ -3,7 +3,7 @@
 // nesting, huge arrays) costs no more than reading it.
 import * as z from 'zod';
 import { optional } from './xml-model.js';
-import { definePolicy } from '../engine/policy.js';
+import { definePolicy } from './define-policy.js';
 import { policyFault } from './common.js';
 
 const limit = z.number().int().min(-1).optional();

@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { Fault } from '../engine/faults.js';
 import { HeaderMap, Message } from '../engine/message.js';
-import { definePolicy } from '../engine/policy.js';
+import { definePolicy } from './define-policy.js';
 import { el } from './xml-model.js';
 import { actionsFromXml, actionsOf, actionsToXml, applyActions, MessageChangesSchema, type Action } from './assign-message.js';
 import { render } from './common.js';

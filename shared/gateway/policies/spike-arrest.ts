@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { TtlCache } from '../../cache/ttl-cache.js';
 import { el } from './xml-model.js';
-import { definePolicy } from '../engine/policy.js';
+import { definePolicy } from './define-policy.js';
 import { policyFault, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
 
 const RATE = /^(\d+)\s*(ps|pm)$/i;

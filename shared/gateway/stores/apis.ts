@@ -7,6 +7,7 @@ import type { StoredItem } from '../../store/table.js';
 import { compileProxy, ProxyValidationError } from '../engine/compile.js';
 import { ProxyModelSchema, type ProxyModel } from '../engine/model.js';
 import { apiProxyKeys, orgPartition, revisionKeys, SORT_PREFIX } from '../../store/keys.js';
+import { policies } from '../policies/index.js';
 
 export interface ApiItem extends StoredItem {
   type: 'api';
@@ -37,7 +38,7 @@ export function decodeModel(bytes: Uint8Array): ProxyModel {
 /** Validates a model the way deployment will compile it; 422 naming every problem. */
 export function assertDeployable(model: ProxyModel, org: string): void {
   try {
-    compileProxy(model, { organization: org, environment: 'validation', apiName: model.name, revision: 0 });
+    compileProxy(model, { organization: org, environment: 'validation', apiName: model.name, revision: 0 }, policies);
   } catch (error) {
     if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
     throw error;

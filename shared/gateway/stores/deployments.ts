@@ -17,6 +17,7 @@ import type { StoredItem } from '../../store/table.js';
 import { decodeModel, getRevision } from './apis.js';
 import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from '../engine/compile.js';
 import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition } from '../../store/keys.js';
+import { policies } from '../policies/index.js';
 
 export interface DeploymentItem extends StoredItem {
   type: 'deployment';
@@ -61,7 +62,7 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
   const revisionItem = await getRevision(rt, org, api, revision);
   const model = decodeModel(revisionItem.model);
   try {
-    compileProxy(model, { organization: org, environment: env, apiName: api, revision });
+    compileProxy(model, { organization: org, environment: env, apiName: api, revision }, policies);
   } catch (error) {
     if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
     throw error;
@@ -244,12 +245,8 @@ export class RoutingTable {
   private compile(route: RouteItem): Promise<CompiledProxy> {
     return this.compiled.get(`${route.organization}/${route.api}/${route.revision}`, async () => {
       const item = await getRevision(this.rt, route.organization, route.api, route.revision);
-      return compileProxy(decodeModel(item.model), {
-        organization: route.organization,
-        environment: this.environment,
-        apiName: route.api,
-        revision: route.revision,
-      });
+      const deployment = { organization: route.organization, environment: this.environment, apiName: route.api, revision: route.revision };
+      return compileProxy(decodeModel(item.model), deployment, policies);
     });
   }
 }
