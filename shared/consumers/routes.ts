@@ -12,31 +12,32 @@ import { created, noContent, ok, type HttpResponse } from '../http/response.js';
 import type { RouteDoc, Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { listParams, listPartition, MAX_LIST_COUNT, NEXT_CURSOR_HEADER } from './apigee.js';
+import { apigeeApp, apigeeCredential } from './app-views.js';
 import {
-  addCredentialProducts,
-  apigeeApp,
-  apigeeCredential,
-  appCredentials,
   appInput,
   appUpdateInput,
   createApp,
-  createCredential,
-  credentialInput,
   deleteApp,
-  deleteCredential,
   deleteDeveloperApps,
   developerAppRefs,
   developerStatusChanged,
   getApp,
-  removeCredentialProduct,
-  requireCredential,
   requireDeveloperApp,
   setAppStatus,
-  setCredentialProductStatus,
-  setCredentialStatus,
   updateApp,
   type StoredApp,
 } from './apps.js';
+import {
+  addCredentialProducts,
+  appCredentials,
+  createCredential,
+  credentialInput,
+  deleteCredential,
+  removeCredentialProduct,
+  requireCredential,
+  setCredentialProductStatus,
+  setCredentialStatus,
+} from './app-credentials.js';
 import { forgetConsumers } from './consumer-cache.js';
 import {
   apigeeDeveloper,

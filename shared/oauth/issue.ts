@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { SCOPE_TOKEN } from '../consumers/apigee.js';
-import { grantableScopes } from '../consumers/apps.js';
+import { grantableScopes } from '../consumers/app-credentials.js';
 import type { Consumer } from '../consumers/consumer-cache.js';
 import { secretMatches } from '../consumers/credential-crypto.js';
 import { checkConsumerUsable, lookupConsumer } from '../consumers/lookup.js';
