@@ -78,7 +78,7 @@ export interface ElementItem extends StoredItem {
 
 
 function elementCache(rt: Runtime): TtlCache<string, ResolvedElement | undefined> {
-  return rt.service('connectors:element-cache', () => new TtlCache<string, ResolvedElement | undefined>({ ttlMs: CACHE_TTL_MS, maxEntries: 5_000 }));
+  return rt.service('connectors.element-cache', () => new TtlCache<string, ResolvedElement | undefined>({ ttlMs: CACHE_TTL_MS, maxEntries: 5_000 }));
 }
 
 export function builtinElements(): ResolvedElement[] {

@@ -87,7 +87,7 @@ export async function openInstanceToken(rt: Runtime, item: InstanceItem): Promis
  */
 function tokenCache(rt: Runtime): TtlCache<string, InstanceItem | undefined> {
   return rt.service(
-    'connectors:instance-by-token',
+    'connectors.instance-by-token',
     () => new TtlCache<string, InstanceItem | undefined>({ ttlMs: TOKEN_CACHE_TTL_MS, missTtlMs: 0, maxEntries: 5_000 }),
   );
 }

@@ -85,7 +85,7 @@ export async function credentialsAfterRejection(
 
 /** One refresh per instance in flight in this container; concurrent callers share it. */
 function refreshOnce(rt: Runtime, item: InstanceItem, element: ResolvedElement, trigger: Trigger): Promise<UsableCredentials> {
-  const flights = rt.service('connectors:refresh-flights', () => new SingleFlight<string, UsableCredentials>());
+  const flights = rt.service('connectors.refresh-flights', () => new SingleFlight<string, UsableCredentials>());
   return flights.run(`${item.organization}\n${item.id}`, () => coordinatedRefresh(rt, item, element, trigger));
 }
 

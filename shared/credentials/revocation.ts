@@ -143,7 +143,7 @@ export class RevocationList {
 }
 
 export function revocationList(rt: Runtime): RevocationList {
-  return rt.service('oauth.revocation-list', () => new RevocationList(rt));
+  return rt.service('credentials.revocation-list', () => new RevocationList(rt));
 }
 
 /** Records a revoked access token until it would have expired anyway. */

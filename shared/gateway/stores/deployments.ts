@@ -252,5 +252,5 @@ export class RoutingTable {
 }
 
 export function routingTable(rt: Runtime): RoutingTable {
-  return rt.service('routing-table', () => new RoutingTable(rt, rt.config.runtimeEnvironment));
+  return rt.service('gateway.routing-table', () => new RoutingTable(rt, rt.config.runtimeEnvironment));
 }

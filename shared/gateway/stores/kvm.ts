@@ -185,5 +185,5 @@ export class KvmCache {
 }
 
 export function kvmCache(rt: Runtime): KvmCache {
-  return rt.service('kvm-cache', () => new KvmCache(rt));
+  return rt.service('gateway.kvm-cache', () => new KvmCache(rt));
 }
