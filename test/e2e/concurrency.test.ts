@@ -17,7 +17,7 @@ import { useRuntime } from '../../shared/runtime.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { container } from '../support/faults.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
-import { deployProxy } from '../support/proxies.js';
+import { deployProxy, quotaProxy } from '../support/proxies.js';
 import { storeProblems } from '../support/store-integrity.js';
 
 let platform: TestPlatform;
@@ -209,14 +209,7 @@ describe('concurrent key value map writes', () => {
 
 describe('quota across containers', () => {
   it('lets exactly the allowed count through when two containers count at once', async () => {
-    await deployProxy(platform, {
-      name: 'shared-quota',
-      policies: [
-        { name: 'q', type: 'Quota', config: { allow: 150, interval: 1, timeUnit: 'hour' } },
-        { name: 'done', type: 'AssignMessage', config: { set: { payload: { content: 'ok', contentType: 'text/plain' } } } },
-      ],
-      proxyEndpoints: [{ basePath: '/shared-quota', preFlow: { request: [{ name: 'q' }], response: [{ name: 'done' }] } }],
-    });
+    await deployProxy(platform, quotaProxy('shared-quota', 150));
     const other = container(platform.local.runtime);
     const direct = (): HttpRequest => ({
       method: 'GET',

@@ -27,3 +27,15 @@ export function simpleProxy(name: string, basePath: string, targetUrl: string, p
     targetEndpoints: [{ name: 'default', connection: { url: targetUrl } }],
   };
 }
+
+/** A proxy that counts every call with a Quota of `allow` per hour and answers `body` itself (no target). */
+export function quotaProxy(name: string, allow: number, body = 'ok'): ProxyModelInput {
+  return {
+    name,
+    policies: [
+      { name: 'q', type: 'Quota', config: { allow, interval: 1, timeUnit: 'hour' } },
+      { name: 'done', type: 'AssignMessage', config: { set: { payload: { content: body, contentType: 'text/plain' } } } },
+    ],
+    proxyEndpoints: [{ basePath: `/${name}`, preFlow: { request: [{ name: 'q' }], response: [{ name: 'done' }] } }],
+  };
+}
