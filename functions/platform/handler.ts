@@ -2,7 +2,7 @@
 // API (Open Connectors paths) and the health check.
 import { platformErrors } from '../../shared/http/errors.js';
 import { httpFunction } from '../../shared/http/lambda.js';
-import { platformRouter } from '../../shared/platform/routes.js';
+import { platformRouter } from '../../shared/platform/platform-router.js';
 import { runtime } from '../../shared/runtime.js';
 
 const router = platformRouter();

@@ -2,7 +2,7 @@
 // deployments.
 import { authenticateForOrg } from '../auth/platform.js';
 import { getOrganization } from '../auth/organizations.js';
-import { bundleResponse, importBundle } from '../bundles/routes.js';
+import { bundleResponse, importBundle } from '../bundles/bundle-transfer.js';
 import { jsonBody } from '../http/body.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { created, ok } from '../http/response.js';

@@ -15,7 +15,7 @@ import { exportSPKI, generateKeyPair, importJWK, SignJWT, UnsecuredJWT, type Cry
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Router } from '../../shared/http/router.js';
 import { SIGNING_KEYS_SECRET } from '../../shared/oauth/keys.js';
-import { platformRouter } from '../../shared/platform/routes.js';
+import { platformRouter } from '../../shared/platform/platform-router.js';
 import { DATA_KEY_SECRET } from '../../shared/runtime.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { FORM, provisionApp, rawBasic, type ProvisionedApp } from '../support/consumers.js';
