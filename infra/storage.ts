@@ -10,7 +10,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ADMIN_PASSWORD_SECRET } from '../shared/auth/bootstrap.js';
 import { orgSecretNames } from '../shared/auth/organizations.js';
-import { DATA_KEY_SECRET } from '../shared/runtime.js';
 import { TABLE_KEYS } from '../shared/store/schema.js';
 import { SettingsError, type StackSettings } from './config.js';
 import { secretPrefix } from './environment.js';
@@ -82,7 +81,7 @@ export function createStorage(stack: Stack, settings: StackSettings): Storage {
     });
   const names = orgSecretNames(settings.organization);
   const secrets = {
-    dataKey: generated('DataKey', DATA_KEY_SECRET, 'Tollgate data-encryption key material (AES-256-GCM via HKDF)'),
+    dataKey: generated('DataKey', 'data-key', 'Tollgate data-encryption key material (AES-256-GCM via HKDF)'),
     organization: generated('OrganizationSecret', names.organization, 'Tollgate organization secret'),
     user: generated('UserSecret', names.user, 'Tollgate user secret'),
     adminPassword: generated('AdminPassword', ADMIN_PASSWORD_SECRET, `Password of the first management user (${settings.adminEmail}), orgadmin of ${settings.organization}`),

@@ -9,6 +9,7 @@
 // to users or roles in this container clears that cache.
 import { TtlCache } from '../cache/ttl-cache.js';
 import { sha256Hex } from '../crypto/compare.js';
+import { decodeBasic } from '../http/basic-auth.js';
 import type { HttpRequest } from '../http/request.js';
 import type { RouterOptions } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
@@ -23,7 +24,7 @@ const MAX_HEADER_LENGTH = 4096;
 const BEARER_CHALLENGE = 'Bearer realm="tollgate"';
 
 function userCache(rt: Runtime): TtlCache<string, UserWithRoles | null> {
-  return rt.service('management-user-cache', () => new TtlCache<string, UserWithRoles | null>(CACHE_TTL_MS));
+  return rt.service('auth.management-users', () => new TtlCache<string, UserWithRoles | null>({ ttlMs: CACHE_TTL_MS }));
 }
 
 /** Forgets cached user authentications: after a user, role or password change. */
@@ -35,19 +36,12 @@ function userPrincipal(found: UserWithRoles, via: 'basic' | 'bearer'): Principal
   return { via, organization: '', roles: found.roles, user: found.user.email };
 }
 
-/** `Basic base64(email:password)`; undefined when malformed. */
-function basicCredentials(value: string): { email: string; password: string } | undefined {
-  const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value.trim())) return undefined;
-  return { email: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
 async function basicUser(rt: Runtime, value: string): Promise<Principal> {
-  const credentials = basicCredentials(value);
+  const basic = decodeBasic(value);
+  const credentials = basic && basic.user !== '' ? { email: basic.user, password: basic.password } : undefined;
   if (!credentials) throw unauthorized('Malformed Basic credentials; expected base64(email:password)', MANAGEMENT_CHALLENGE);
   const key = sha256Hex(`basic\n${credentials.email.toLowerCase()}\n${credentials.password}`);
-  const { value: found } = await userCache(rt).get(key, async () => {
+  const found = await userCache(rt).get(key, async () => {
     await bootstrap(rt);
     return (await checkPassword(rt, credentials.email, credentials.password)) ?? null;
   });
@@ -57,7 +51,7 @@ async function basicUser(rt: Runtime, value: string): Promise<Principal> {
 
 async function bearerUser(rt: Runtime, token: string): Promise<Principal> {
   const challenge = `${BEARER_CHALLENGE}, error="invalid_token"`;
-  const { value: found } = await userCache(rt).get(sha256Hex(`bearer\n${token}`), async () => (await verifyManagementToken(rt, token)) ?? null);
+  const found = await userCache(rt).get(sha256Hex(`bearer\n${token}`), async () => (await verifyManagementToken(rt, token)) ?? null);
   if (!found) throw unauthorized('Invalid or expired management access token', challenge, 'invalid_token');
   return userPrincipal(found, 'bearer');
 }

@@ -39,7 +39,7 @@ export async function ensureAdminUser(rt: Runtime): Promise<{ created: boolean; 
 }
 
 export function bootstrap(rt: Runtime): Promise<void> {
-  return rt.service('bootstrap', () => new Bootstrap(rt)).run();
+  return rt.service('auth.bootstrap', () => new Bootstrap(rt)).run();
 }
 
 class Bootstrap {

@@ -7,6 +7,7 @@
 import { sha256Hex } from '../crypto/compare.js';
 import { randomSecret } from '../crypto/random.js';
 import type { Runtime } from '../runtime.js';
+import { managementTokenKeys } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 import { findUser, type UserItem, type UserWithRoles } from './users.js';
 
@@ -21,7 +22,7 @@ interface TokenItem extends StoredItem {
   userId: string;
 }
 
-const tokenKeys = (token: string) => ({ pk: `MTOKEN#${sha256Hex(token)}`, sk: '#MTOKEN' });
+const tokenKeys = (token: string) => managementTokenKeys(sha256Hex(token));
 
 export interface IssuedManagementToken {
   access_token: string;

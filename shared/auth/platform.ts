@@ -41,7 +41,7 @@ export function parsePlatformAuthorization(header: string | undefined): Platform
 
 export class PlatformAuthenticator {
   /** Organization name by a hash of the presented secrets; only successes are kept. */
-  private readonly cache = new TtlCache<string, string>(CACHE_TTL_MS);
+  private readonly cache = new TtlCache<string, string>({ ttlMs: CACHE_TTL_MS });
 
   constructor(private readonly rt: Runtime) {}
 
@@ -62,7 +62,7 @@ export class PlatformAuthenticator {
 
   private async verify(user: string, organizationSecret: string, challenge: string): Promise<string> {
     const key = sha256Hex(`${user}\n${organizationSecret}`);
-    const { value } = await this.cache.get(key, async () => {
+    return this.cache.get(key, async () => {
       await bootstrap(this.rt);
       const envelope = await this.rt.dataKey();
       const org =
@@ -77,7 +77,6 @@ export class PlatformAuthenticator {
       if (!(organizationMatches && userMatches)) throw unauthorized('Invalid platform credentials', challenge);
       return org.name;
     });
-    return value;
   }
 
   /**
@@ -100,5 +99,5 @@ export class PlatformAuthenticator {
 }
 
 export function platformAuthenticator(rt: Runtime): PlatformAuthenticator {
-  return rt.service('platform-auth', () => new PlatformAuthenticator(rt));
+  return rt.service('auth.platform', () => new PlatformAuthenticator(rt));
 }

@@ -9,6 +9,7 @@ import { randomId } from '../crypto/random.js';
 import { HttpError, notFound } from '../http/errors.js';
 import type { Role } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
+import { orgMembersLookup, userKeys, userPartition, userRoleKeys } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyNothing, verifyPassword } from './passwords.js';
 
@@ -57,10 +58,6 @@ export const userInput = z.object({
 });
 export type UserInput = z.input<typeof userInput>;
 
-const userPartition = (email: string) => `USER#${email.toLowerCase()}`;
-const userKeys = (email: string) => ({ pk: userPartition(email), sk: '#USER' });
-const roleKeys = (email: string, org: string) => ({ pk: userPartition(email), sk: `ROLE#${org}` });
-const orgRolesPartition = (org: string) => `USERROLES#${org}`;
 
 export async function createUser(rt: Runtime, input: UserInput): Promise<UserItem> {
   const parsed = userInput.parse(input);
@@ -105,7 +102,7 @@ export async function checkPassword(rt: Runtime, email: string, password: string
 /** Deletes the user and every role; their tokens stop working with the user record. */
 export async function deleteUser(rt: Runtime, email: string): Promise<UserItem> {
   const { user, roles } = await requireUser(rt, email);
-  for (const org of Object.keys(roles)) await rt.table.delete(roleKeys(email, org));
+  for (const org of Object.keys(roles)) await rt.table.delete(userRoleKeys(email, org));
   await rt.table.delete(userKeys(email));
   return user;
 }
@@ -114,25 +111,25 @@ export async function deleteUser(rt: Runtime, email: string): Promise<UserItem> 
 export async function setRole(rt: Runtime, org: string, role: Role, email: string): Promise<void> {
   const { user } = await requireUser(rt, email);
   await rt.table.put({
-    ...roleKeys(user.email, org),
+    ...userRoleKeys(user.email, org),
     type: 'userrole',
     email: user.email,
     organization: org,
     role,
-    gsi1pk: orgRolesPartition(org),
+    gsi1pk: orgMembersLookup(org),
     gsi1sk: `${role}#${user.email}`,
   });
 }
 
 /** Removes the user's role in the organization; 404 unless the user has exactly this role there. */
 export async function removeRole(rt: Runtime, org: string, role: Role, email: string): Promise<void> {
-  const removed = await rt.table.delete(roleKeys(email, org), { condition: '#role = :role', names: { '#role': 'role' }, values: { ':role': role } });
+  const removed = await rt.table.delete(userRoleKeys(email, org), { condition: '#role = :role', names: { '#role': 'role' }, values: { ':role': role } });
   if (!removed) throw notFound(`User ${email} does not have the role ${role} in ${org}`, 'user_role_not_found');
 }
 
 /** The organization's members with their roles (emails lower-cased), optionally of one role only. */
 export async function listMembers(rt: Runtime, org: string, role?: Role): Promise<{ email: string; role: Role }[]> {
-  const items = await rt.table.queryAll<UserRoleItem>(orgRolesPartition(org), { index: 'gsi1', ...(role ? { prefix: `${role}#` } : {}) });
+  const items = await rt.table.queryAll<UserRoleItem>(orgMembersLookup(org), { index: 'gsi1', ...(role ? { prefix: `${role}#` } : {}) });
   return items.map((item) => ({ email: item.email, role: item.role }));
 }
 

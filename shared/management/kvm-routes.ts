@@ -8,7 +8,7 @@ import { badRequest, unprocessable } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { created, ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
-import { assertEnvironment } from '../gateway/deployments.js';
+import { assertEnvironment } from '../gateway/stores/deployments.js';
 import {
   createMap,
   deleteEntry,
@@ -21,7 +21,7 @@ import {
   visibleValue,
   type KvmItem,
   type KvmScope,
-} from '../gateway/kvm.js';
+} from '../gateway/stores/kvm.js';
 
 const MAP_NAME = /^[A-Za-z0-9._-]{1,255}$/;
 // Any printable text up to 2 KB (control characters would corrupt logs and exports).

@@ -3,7 +3,7 @@ import type { PlatformRouter } from '../auth/principal.js';
 import { jsonBody } from '../http/body.js';
 import { badRequest } from '../http/errors.js';
 import { created, ok } from '../http/response.js';
-import { createProvider, deleteProvider, getProvider, listProviders, presentProvider, ProviderInputSchema, updateProvider } from '../gateway/providers.js';
+import { createProvider, deleteProvider, getProvider, listProviders, presentProvider, ProviderInputSchema, updateProvider } from '../gateway/stores/providers.js';
 
 const BASE = '/v1/organizations/:org/apiproviders';
 

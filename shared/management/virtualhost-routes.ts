@@ -7,7 +7,7 @@ import { jsonBody } from '../http/body.js';
 import { notFound, unprocessable } from '../http/errors.js';
 import { created, ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
-import { assertEnvironment, listDeployments } from '../gateway/deployments.js';
+import { assertEnvironment, listDeployments } from '../gateway/stores/deployments.js';
 import {
   createVirtualHost,
   deleteVirtualHost,
@@ -19,7 +19,7 @@ import {
   SHARED_VIRTUAL_HOSTS,
   virtualHostInput,
   type VirtualHostItem,
-} from '../gateway/virtual-hosts.js';
+} from '../gateway/stores/virtual-hosts.js';
 
 const BASE = '/v1/organizations/:org/environments/:env/virtualhosts';
 

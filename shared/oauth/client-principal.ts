@@ -8,7 +8,7 @@ import type { Consumer } from '../consumers/consumer-cache.js';
 import { checkConsumerUsable } from '../consumers/lookup.js';
 import type { Runtime } from '../runtime.js';
 import { readClientAuthentication } from './client-auth.js';
-import { CredentialError, isCredentialError } from './errors.js';
+import { CredentialError, isCredentialError } from '../credentials/errors.js';
 import { readForm } from './form.js';
 import { authenticateClient } from './issue.js';
 

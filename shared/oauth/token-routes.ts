@@ -8,11 +8,12 @@ import { Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { singleParameter } from './client-auth.js';
 import { authenticateClientRequest, type ClientPrincipal } from './client-principal.js';
-import { invalidRequest, isCredentialError, oauthError } from './errors.js';
+import { isCredentialError } from '../credentials/errors.js';
+import { invalidRequest, oauthError } from './errors.js';
 import { bodyOrQuery, readForm } from './form.js';
 import { issueToken } from './issue.js';
 import { signingKeys } from './keys.js';
-import { revokeTokenId } from './revocation.js';
+import { revokeTokenId } from '../credentials/revocation.js';
 import { formBody, introspection, jwks, tokenOperand, tokenRequest, tokenResponse } from './token-docs.js';
 import { verifyAccessToken, verifySignedToken } from './verifier.js';
 

@@ -9,7 +9,8 @@ import type { HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
 import { preflight, RESPONSE_HEADERS } from './cors.js';
-import { credentialToOAuthError, isCredentialError, OAUTH_ERROR_CODES } from './errors.js';
+import { isCredentialError } from '../credentials/errors.js';
+import { credentialToOAuthError, OAUTH_ERROR_CODES, oauthErrors } from './errors.js';
 import { tokenRouter, type TokenRouter } from './token-routes.js';
 
 /** The error codes RFC 6749, 7009 and 7662 define; anything else is reported as invalid_request or server_error. */
@@ -40,7 +41,7 @@ export function tokenService(router: TokenRouter = tokenRouter()) {
       try {
         response = await router.handle(request, rt);
       } catch (error) {
-        response = errorResponse(toOAuthError(error), 'oauth', request.requestId);
+        response = errorResponse(toOAuthError(error), oauthErrors, request.requestId);
       }
     }
     response.headers = { ...response.headers, ...RESPONSE_HEADERS };

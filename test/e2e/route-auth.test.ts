@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackRouter } from '../../shared/connectors/callback-routes.js';
 import type { RegisteredRoute } from '../../shared/http/router.js';
 import { tokenRouter } from '../../shared/oauth/token-routes.js';
-import { platformRouter } from '../../shared/platform/routes.js';
+import { platformRouter } from '../../shared/platform/platform-router.js';
 import { basic, startPlatform, type TestPlatform } from '../support/platform.js';
 
 let platform: TestPlatform;

@@ -1,42 +1,42 @@
 // Entry of the proxy runtime: the runtime plane, which serves deployed proxies
-// only and reserves no path. The stage names the environment; the request's
-// host and path select one deployment (virtual host, longest base path); then
-// the exchange is built, the flows run, and the final response message becomes
-// the HTTP response.
+// only and reserves no path. The request's host and path select one
+// deployment of the host's environment (virtual host, longest base path);
+// then the exchange is built, the flows run, and the final response message
+// becomes the HTTP response. Where deployments, providers and the policies'
+// services come from is the host's business (gateway/host/).
 import { isUtf8 } from 'node:buffer';
-import type { Context } from 'aws-lambda';
-import { HttpError } from '../http/errors.js';
-import type { HttpRequest } from '../http/request.js';
-import type { HttpResponse } from '../http/response.js';
-import type { Runtime } from '../runtime.js';
-import { routingTable } from './deployments.js';
+import { HttpError } from '../../http/errors.js';
+import type { HttpRequest } from '../../http/request.js';
+import type { HttpResponse } from '../../http/response.js';
+import type { CompiledProxy } from './compile.js';
 import { Exchange } from './exchange.js';
 import { isFault } from './faults.js';
 import { faultResponse, runPostClientFlow, runProxyEndpoint, type FlowServices } from './flow.js';
 import { HeaderMap, Message, wireHeaderValue } from './message.js';
-import { callTarget, resolveTargetUrl } from './target.js';
 
-function flowServices(rt: Runtime): FlowServices {
-  return rt.service('flow-services', () => ({
-    rt,
-    resolveTargetUrl: (exchange, target) => resolveTargetUrl(rt, exchange, target),
-    callTarget: (exchange, target, url) => callTarget(rt, exchange, target, url),
-  }));
+/** A base path claimed by a deployment. */
+export interface DeployedRoute {
+  organization: string;
+  api: string;
+  revision: number;
+  proxyEndpoint: string;
 }
 
-/** The environment a runtime request is for: its stage's `environment` variable, else the configured one. */
-export function environmentOf(rt: Runtime, request: HttpRequest): string {
-  return request.stageVariables?.environment || rt.config.runtimeEnvironment;
+/** Everything the engine needs from the container it runs in. */
+export interface ProxyHost extends FlowServices {
+  /** The environment this runtime serves. */
+  environment: string;
+  /** The deployed proxy on the virtual host `host` names whose base path is the longest prefix of `path`. */
+  match(host: string | undefined, path: string): Promise<{ route: DeployedRoute; proxy: CompiledProxy } | undefined>;
 }
 
-export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _context: Context): Promise<HttpResponse> {
-  const environment = environmentOf(rt, request);
-  const match = await routingTable(rt, environment).match(request.headers.host, request.path);
+export async function handleProxyRequest(host: ProxyHost, request: HttpRequest): Promise<HttpResponse> {
+  const match = await host.match(request.headers.host, request.path);
   if (!match) {
     throw new HttpError(
       404,
       'messaging.adaptors.http.flow.ApplicationNotFound',
-      `Unable to identify proxy for host: ${environment} and url: ${request.path}`,
+      `Unable to identify proxy for host: ${host.environment} and url: ${request.path}`,
     );
   }
   const { route, proxy } = match;
@@ -59,7 +59,7 @@ export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _con
   });
   const exchange = new Exchange(message, {
     organization: route.organization,
-    environment,
+    environment: host.environment,
     apiName: route.api,
     revision: route.revision,
     proxyEndpoint: endpoint.name,
@@ -68,13 +68,12 @@ export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _con
     messageId: request.requestId,
   });
 
-  const services = flowServices(rt);
-  await runProxyEndpoint(proxy, endpoint, exchange, services);
+  await runProxyEndpoint(proxy, endpoint, exchange, host);
   if (endpoint.postClientFlow) {
     // What PostClientFlow does cannot reach the client: it works on a copy.
     const response = exchange.response;
     exchange.response = response.clone();
-    await runPostClientFlow(proxy, endpoint, exchange, services);
+    await runPostClientFlow(proxy, endpoint, exchange, host);
     exchange.response = response;
   }
   for (const hook of exchange.responseHooks) hook(exchange.response);

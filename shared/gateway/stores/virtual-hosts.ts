@@ -11,14 +11,13 @@
 //   paths never meet another organization's.
 // Records: ORG#{org} / VHOST#{env}#{name}; aliases RUNTIME#{env} / HOST#{alias}.
 import * as z from 'zod';
-import { badRequest, conflict, notFound } from '../http/errors.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
+import { badRequest, conflict, notFound } from '../../http/errors.js';
+import type { Runtime } from '../../runtime.js';
+import { hostAliasKeys, orgPartition, SHARED_HOST, virtualHostKeys, virtualHostsPrefix } from '../../store/keys.js';
+import type { StoredItem } from '../../store/table.js';
 
 /** The built-in virtual hosts: both are the environment's runtime base URL. */
 export const SHARED_VIRTUAL_HOSTS = ['default', 'secure'] as const;
-/** Routing key of the shared host. */
-export const SHARED_HOST = '*';
 
 export interface VirtualHostItem extends StoredItem {
   type: 'virtualhost';
@@ -54,8 +53,8 @@ export const virtualHostInput = z.object({
 });
 export type VirtualHostInput = z.input<typeof virtualHostInput>;
 
-const vhostKeys = (org: string, env: string, name: string) => ({ pk: `ORG#${org}`, sk: `VHOST#${env}#${name}` });
-const aliasKeys = (env: string, alias: string) => ({ pk: `RUNTIME#${env}`, sk: `HOST#${alias}` });
+
+export { SHARED_HOST };
 
 export const isSharedVirtualHost = (name: string) => (SHARED_VIRTUAL_HOSTS as readonly string[]).includes(name);
 
@@ -65,11 +64,11 @@ export function hostKey(org: string, name: string): string {
 }
 
 export async function listVirtualHosts(rt: Runtime, org: string, env: string): Promise<VirtualHostItem[]> {
-  return rt.table.queryAll<VirtualHostItem>(`ORG#${org}`, { prefix: `VHOST#${env}#` });
+  return rt.table.queryAll<VirtualHostItem>(orgPartition(org), { prefix: virtualHostsPrefix(env) });
 }
 
 export async function getVirtualHost(rt: Runtime, org: string, env: string, name: string): Promise<VirtualHostItem | undefined> {
-  return rt.table.get<VirtualHostItem>(vhostKeys(org, env, name), { consistent: true });
+  return rt.table.get<VirtualHostItem>(virtualHostKeys(org, env, name), { consistent: true });
 }
 
 /** Checks that each named virtual host exists in the environment; returns their routing keys. */
@@ -88,7 +87,7 @@ async function claimAliases(rt: Runtime, org: string, env: string, name: string,
   const claimed: string[] = [];
   for (const alias of aliases) {
     const won = await rt.table.setIf(
-      aliasKeys(env, alias),
+      hostAliasKeys(env, alias),
       { type: 'hostalias', environment: env, alias, organization: org, virtualHost: name, updatedAt: new Date().toISOString() },
       'attribute_not_exists(pk) OR (#org = :org AND #vhost = :vhost)',
       { ':org': org, ':vhost': name },
@@ -105,7 +104,7 @@ async function claimAliases(rt: Runtime, org: string, env: string, name: string,
 
 async function releaseAliases(rt: Runtime, org: string, env: string, name: string, aliases: readonly string[]): Promise<void> {
   for (const alias of aliases) {
-    await rt.table.delete(aliasKeys(env, alias), {
+    await rt.table.delete(hostAliasKeys(env, alias), {
       condition: '#org = :org AND #vhost = :vhost',
       values: { ':org': org, ':vhost': name },
       names: { '#org': 'organization', '#vhost': 'virtualHost' },
@@ -119,7 +118,7 @@ export async function createVirtualHost(rt: Runtime, org: string, env: string, i
   await claimAliases(rt, org, env, input.name, aliases);
   try {
     return await rt.table.create<VirtualHostItem>(
-      { ...vhostKeys(org, env, input.name), type: 'virtualhost', organization: org, environment: env, name: input.name, hostAliases: aliases, port: input.port },
+      { ...virtualHostKeys(org, env, input.name), type: 'virtualhost', organization: org, environment: env, name: input.name, hostAliases: aliases, port: input.port },
       `Virtual host ${input.name} already exists in environment ${env}`,
     );
   } catch (error) {
@@ -151,7 +150,7 @@ export async function deleteVirtualHost(rt: Runtime, org: string, env: string, n
   const current = await getVirtualHost(rt, org, env, name);
   if (!current) throw notFound(`Virtual host ${name} not found in environment ${env}`, 'virtualhost_not_found');
   if (inUse) throw conflict(`Virtual host ${name} is in use by a deployment in environment ${env}; undeploy first`, 'virtualhost_in_use');
-  await rt.table.delete(vhostKeys(org, env, name));
+  await rt.table.delete(virtualHostKeys(org, env, name));
   await releaseAliases(rt, org, env, name, current.hostAliases);
   return current;
 }

@@ -16,14 +16,17 @@
 // deployment is served within seconds (immediately in the same process).
 // Revisions are immutable, so switching a base path to a new revision is a
 // single-item write: no request ever sees half of a deployment.
-import { conflict, notFound, unprocessable } from '../http/errors.js';
-import { getOrganization } from '../auth/organizations.js';
-import { describeError, logger } from '../log.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
+import { conflict, notFound, unprocessable } from '../../http/errors.js';
+import { getOrganization } from '../../auth/organizations.js';
+import { describeError, logger } from '../../log.js';
+import type { Runtime } from '../../runtime.js';
+import type { StoredItem } from '../../store/table.js';
 import { decodeModel, getRevision } from './apis.js';
-import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from './compile.js';
-import { resolveVirtualHosts, SHARED_HOST, type HostAliasItem } from './virtual-hosts.js';
+import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from '../engine/compile.js';
+import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition, SHARED_HOST } from '../../store/keys.js';
+import { policies } from '../policies/index.js';
+import { resolveVirtualHosts, type HostAliasItem } from './virtual-hosts.js';
 
 export interface DeploymentItem extends StoredItem {
   type: 'deployment';
@@ -54,11 +57,6 @@ export interface RouteItem extends StoredItem {
   proxyEndpoint: string;
 }
 
-export const deploymentKeys = (org: string, env: string, api: string) => ({ pk: `ORG#${org}`, sk: `DEPLOY#${env}#${api}` });
-export const routeKeys = (env: string, basePath: string, host = SHARED_HOST) => ({
-  pk: `RUNTIME#${env}`,
-  sk: host === SHARED_HOST ? `BASEPATH#${basePath}` : `VHOST#${host}#BASEPATH#${basePath}`,
-});
 const claimsOf = (item: DeploymentItem): Claim[] => item.claims ?? item.basePaths.map((basePath) => ({ host: SHARED_HOST, basePath }));
 const sameClaim = (a: Claim, b: Claim) => a.host === b.host && a.basePath === b.basePath;
 
@@ -77,7 +75,7 @@ export async function getDeployment(rt: Runtime, org: string, env: string, api: 
 }
 
 export async function listDeployments(rt: Runtime, org: string, env?: string): Promise<DeploymentItem[]> {
-  return rt.table.queryAll<DeploymentItem>(`ORG#${org}`, { prefix: env ? `DEPLOY#${env}#` : 'DEPLOY#' });
+  return rt.table.queryAll<DeploymentItem>(orgPartition(org), { prefix: deploymentsPrefix(env) });
 }
 
 export async function deployedRevisions(rt: Runtime, org: string, api: string): Promise<number[]> {
@@ -90,7 +88,7 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
   const revisionItem = await getRevision(rt, org, api, revision);
   const model = decodeModel(revisionItem.model);
   try {
-    compileProxy(model, { organization: org, environment: env, apiName: api, revision });
+    compileProxy(model, { organization: org, environment: env, apiName: api, revision }, policies);
   } catch (error) {
     if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
     throw error;
@@ -146,7 +144,7 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
 async function assertNoForeignOverlap(rt: Runtime, org: string, env: string, wanted: readonly Claim[]): Promise<void> {
   const shared = wanted.filter((claim) => claim.host === SHARED_HOST);
   if (shared.length === 0) return;
-  const routes = await rt.table.queryAll<RouteItem>(`RUNTIME#${env}`, { prefix: 'BASEPATH#', consistent: true });
+  const routes = await rt.table.queryAll<RouteItem>(routingPartition(env), { prefix: ROUTE_PREFIX, consistent: true });
   for (const claim of shared) {
     const taken = routes.find((route) => route.organization !== org && basePathsOverlap(claim.basePath, route.basePath));
     // Nothing about the other organization is revealed, only that the path space is taken.
@@ -238,7 +236,8 @@ export class RoutingTable {
   private generation = 0;
   /** Generation of the read `routes` came from. */
   private applied = -1;
-  private readonly compiled = new Map<string, Promise<CompiledProxy>>();
+  /** Revisions are immutable: a compiled one stays until the cache needs the room. */
+  private readonly compiled = new TtlCache<string, CompiledProxy>({ ttlMs: Infinity, maxEntries: MAX_COMPILED });
 
   constructor(
     private readonly rt: Runtime,
@@ -256,7 +255,7 @@ export class RoutingTable {
     if (this.loading) return this.loading;
     const generation = this.generation;
     const loading: Promise<void> = this.rt.table
-      .queryAll<RouteItem | HostAliasItem>(`RUNTIME#${this.environment}`, { consistent: true })
+      .queryAll<RouteItem | HostAliasItem>(routingPartition(this.environment), { consistent: true })
       .then((items) => {
         if (generation < this.applied) return; // a newer read has answered already
         // Longest base path first: the most specific deployment wins.
@@ -305,25 +304,14 @@ export class RoutingTable {
   }
 
   private compile(route: RouteItem): Promise<CompiledProxy> {
-    const key = `${route.organization}/${route.api}/${route.revision}`;
-    let proxy = this.compiled.get(key);
-    if (!proxy) {
-      if (this.compiled.size >= MAX_COMPILED) this.compiled.clear();
-      proxy = getRevision(this.rt, route.organization, route.api, route.revision).then((item) =>
-        compileProxy(decodeModel(item.model), {
-          organization: route.organization,
-          environment: this.environment,
-          apiName: route.api,
-          revision: route.revision,
-        }),
-      );
-      proxy.catch(() => this.compiled.delete(key));
-      this.compiled.set(key, proxy);
-    }
-    return proxy;
+    return this.compiled.get(`${route.organization}/${route.api}/${route.revision}`, async () => {
+      const item = await getRevision(this.rt, route.organization, route.api, route.revision);
+      const deployment = { organization: route.organization, environment: this.environment, apiName: route.api, revision: route.revision };
+      return compileProxy(decodeModel(item.model), deployment, policies);
+    });
   }
 }
 
 export function routingTable(rt: Runtime, environment: string): RoutingTable {
-  return rt.service(`routing-table:${environment}`, () => new RoutingTable(rt, environment));
+  return rt.service(`gateway.routing-table.${environment}`, () => new RoutingTable(rt, environment));
 }

@@ -1,0 +1,33 @@
+// The proxy function's host: the engine wired to this container's runtime.
+// Routes come from the environment's routing table, target URLs and their
+// Authorization from the API provider store, and each policy gets the
+// services it declares, bound to its deployment.
+import type { HttpRequest } from '../../http/request.js';
+import type { Runtime } from '../../runtime.js';
+import type { ProxyHost } from '../engine/proxy-request.js';
+import { routingTable } from '../stores/deployments.js';
+import { providerAuthorization } from '../stores/provider-auth.js';
+import { resolveProvider } from '../stores/providers.js';
+import { policyServices } from './policy-services.js';
+
+/** The environment a runtime request is for: its stage's `environment` variable, else the configured one. */
+export function environmentOf(rt: Runtime, request: HttpRequest): string {
+  return request.stageVariables?.environment || rt.config.runtimeEnvironment;
+}
+
+/** The host of one environment's runtime. */
+export function proxyHost(rt: Runtime, environment: string): ProxyHost {
+  return rt.service(`gateway.proxy-host.${environment}`, () => {
+    const routes = routingTable(rt, environment);
+    return {
+      environment,
+      match: (host, path) => routes.match(host, path),
+      targets: {
+        allowLoopback: rt.config.allowLoopback,
+        providerUrl: async (org, name) => (await resolveProvider(rt, org, name)).url,
+        providerAuthorization: (org, name) => providerAuthorization(rt, org, name),
+      },
+      policyServices: policyServices(rt),
+    };
+  });
+}
