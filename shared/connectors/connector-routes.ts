@@ -243,13 +243,13 @@ export function registerConnectorRoutes(router: PlatformRouter): void {
 
   // Instances
   router.post(`${BASE}/elements/:keyOrId/instances`, { ...CREATE_INSTANCE_DOC, operationId: 'createElementInstance' }, (request, rt, { organization }) => createFromPayload(rt, request, organization, request.params.keyOrId));
-  router.get(`${BASE}/elements/:keyOrId/instances`, { ...LIST_INSTANCES_DOC, operationId: 'listElementInstances', summary: 'List the instances of an element' }, async (request, rt, { organization: org }) => {
+  router.get(`${BASE}/elements/:keyOrId/instances`, { ...LIST_INSTANCES_DOC, access: 'secret', operationId: 'listElementInstances', summary: 'List the instances of an element' }, async (request, rt, { organization: org }) => {
     const element = await requireElement(rt, org, request.params.keyOrId!);
     return listFiltered(rt, request, org, element.definition.key);
   });
   router.post(`${BASE}/instances`, { ...CREATE_INSTANCE_DOC, operationId: 'createInstance' }, (request, rt, { organization }) => createFromPayload(rt, request, organization));
-  router.get(`${BASE}/instances`, { ...LIST_INSTANCES_DOC, operationId: 'listInstances', summary: 'List instances' }, async (request, rt, { organization }) => listFiltered(rt, request, organization));
-  router.get(`${BASE}/instances/:id`, { operationId: 'getInstance', summary: 'Get an instance with its token' }, async (request, rt, { organization: org }) => {
+  router.get(`${BASE}/instances`, { ...LIST_INSTANCES_DOC, access: 'secret', operationId: 'listInstances', summary: 'List instances' }, async (request, rt, { organization }) => listFiltered(rt, request, organization));
+  router.get(`${BASE}/instances/:id`, { access: 'secret', operationId: 'getInstance', summary: 'Get an instance with its token' }, async (request, rt, { organization: org }) => {
     const item = await requireInstance(rt, org, request);
     return ok(await view(rt, item, await elementOfInstance(rt, org, item)));
   });

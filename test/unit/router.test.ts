@@ -123,3 +123,59 @@ describe('API Gateway resource matching', () => {
     expect(match.pathParameters).toEqual(params);
   });
 });
+
+describe('Router authentication and authorization', () => {
+  const principalOf = (roles: Record<string, 'orgadmin' | 'readonly'>) => async () => ({ via: 'basic' as const, organization: '', roles });
+  const echoPrincipal = async (req: HttpRequest, _ctx: null, principal: { organization: string; role?: string }) => ok({ org: principal.organization, role: principal.role, params: req.params });
+  const make = (roles: Record<string, 'orgadmin' | 'readonly'>) => {
+    const router = new Router<null>({ auth: 'management' }, { authenticators: { management: principalOf(roles) } });
+    router.alias('/v1/o/:org', '/v1/organizations/:org').alias('/v1/organizations/:org/e/:env', '/v1/organizations/:org/environments/:env');
+    router.get('/v1/organizations/:org/environments/:env/apis', echoPrincipal);
+    router.post('/v1/organizations/:org/apis', echoPrincipal);
+    router.get('/v1/organizations/:org/secrets', { access: 'secret' }, echoPrincipal);
+    router.get('/elements/things', echoPrincipal);
+    router.get('/healthz', { auth: 'none' }, echoPrincipal);
+    return router;
+  };
+  const body = (response: { body?: unknown }) => JSON.parse(String(response.body));
+  const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as HttpError);
+
+  it('refuses, at registration, a route without a scheme or with one it cannot check', () => {
+    expect(() => new Router<null>().get('/x', async () => ok(1))).toThrow(/declares no auth/);
+    expect(() => new Router<null>({ auth: 'element' }).get('/x', async () => ok(1))).toThrow(/no authenticator/);
+  });
+
+  it('hands the handler the principal narrowed to the path\'s organization and role', async () => {
+    const response = await make({ acme: 'readonly' }).handle(request('GET', '/v1/organizations/acme/environments/prod/apis'), null);
+    expect(body(response)).toEqual({ org: 'acme', role: 'readonly', params: { org: 'acme', env: 'prod' } });
+  });
+
+  it('refuses another organization, a readonly write and a readonly secret read with 403', async () => {
+    const router = make({ acme: 'readonly' });
+    expect((await failure(router.handle(request('GET', '/v1/organizations/other/environments/prod/apis'), null)))?.status).toBe(403);
+    expect((await failure(router.handle(request('POST', '/v1/organizations/acme/apis'), null)))?.code).toBe('insufficient_role');
+    expect((await failure(router.handle(request('GET', '/v1/organizations/acme/secrets'), null)))?.message).toMatch(/secret/);
+    const admin = make({ acme: 'orgadmin' });
+    expect((await admin.handle(request('GET', '/v1/organizations/acme/secrets'), null)).status).toBe(200);
+  });
+
+  it('acts in the caller\'s only organization where the path names none, and refuses to guess among several', async () => {
+    expect(body(await make({ acme: 'orgadmin' }).handle(request('GET', '/elements/things'), null)).org).toBe('acme');
+    expect((await failure(make({ acme: 'orgadmin', beta: 'orgadmin' }).handle(request('GET', '/elements/things'), null)))?.status).toBe(403);
+  });
+
+  it('serves /v1/o/{org} and /e/{env} as the routes they stand for, and lists them once with their aliases', async () => {
+    const router = make({ acme: 'orgadmin' });
+    expect(body(await router.handle(request('GET', '/v1/o/acme/e/prod/apis'), null)).params).toEqual({ org: 'acme', env: 'prod' });
+    expect(body(await router.handle(request('GET', '/v1/organizations/acme/e/test/apis'), null)).params).toEqual({ org: 'acme', env: 'test' });
+    // Only the segment after {org} is the alias: `e` elsewhere is an ordinary segment.
+    expect((await failure(router.handle(request('GET', '/v1/organizations/acme/apis/e/x'), null)))?.status).toBe(404);
+    const listed = router.routes().find((route) => route.pattern === '/v1/organizations/:org/environments/:env/apis')!;
+    expect(listed.aliases).toEqual(['/v1/o/:org/environments/:env/apis', '/v1/organizations/:org/e/:env/apis']);
+    expect(router.routes()).toHaveLength(5);
+  });
+
+  it('runs `none` routes without asking any authenticator', async () => {
+    expect(body(await make({}).handle(request('GET', '/healthz'), null)).org).toBe('');
+  });
+});
