@@ -17,7 +17,8 @@ const TAGS: [name: string, description: string][] = [
   ['Platform', 'This description of the API.'],
   ['Organizations', 'The caller\'s organization and its settings (Apigee Edge `organizations`).'],
   ['API proxies', 'Apigee-style API proxies: immutable revisions from the JSON proxy model or an Apigee bundle zip.'],
-  ['Environments', 'Environments and the deployments of proxy revisions in them.'],
+  ['Environments', 'Environments, their virtual hosts, and the deployments of proxy revisions in them (served by the runtime plane, one base URL per environment).'],
+  ['Management users', 'People and tools that call the management API with Basic (email and password) or a Bearer management token; one role per organization: `orgadmin` or `readonly`.'],
   ['Key value maps', 'Key value maps at organization, environment and API proxy scope; values of encrypted maps read back as `*****`.'],
   ['API providers', 'Named backends of proxies (SAP API Management): Internet, OpenConnectors, CloudIntegration. Their secrets are stored and never returned.'],
   ['API products', 'Bundles of proxies, scopes and quota that apps subscribe to.'],
@@ -33,14 +34,15 @@ const TAGS: [name: string, description: string][] = [
 ];
 
 const PATH_PARAMS: Record<string, string> = {
-  org: 'Organization name; must be the caller\'s own organization.',
+  org: 'Organization name; must be one the caller belongs to (403 otherwise).',
+  role: 'Role name: `orgadmin` or `readonly`.',
   api: 'API proxy name.',
   rev: 'Revision number.',
   env: 'Environment name (`test` and `prod` exist by default).',
   map: 'Key value map name.',
   key: 'Entry name, or consumer key, depending on the path.',
   name: 'Name of the resource.',
-  email: 'Developer email address (case-insensitive) or developer id.',
+  email: 'Email address (case-insensitive): of a developer (or the developer id), or of a management user under `/users` and `userroles`.',
   app: 'Developer app name.',
   appId: 'App id.',
   product: 'API product name.',
