@@ -27,9 +27,14 @@ function userCache(rt: Runtime): TtlCache<string, UserWithRoles | null> {
   return rt.service('auth.management-users', () => new TtlCache<string, UserWithRoles | null>({ ttlMs: CACHE_TTL_MS }));
 }
 
+function tokenCache(rt: Runtime): TtlCache<string, { found: UserWithRoles; expiresAt: number } | null> {
+  return rt.service('auth.management-tokens', () => new TtlCache<string, { found: UserWithRoles; expiresAt: number } | null>({ ttlMs: CACHE_TTL_MS }));
+}
+
 /** Forgets cached user authentications: after a user, role or password change. */
 export function forgetUserAuthentications(rt: Runtime): void {
   userCache(rt).clear();
+  tokenCache(rt).clear();
 }
 
 function userPrincipal(found: UserWithRoles, via: 'basic' | 'bearer'): Principal {
@@ -51,7 +56,13 @@ async function basicUser(rt: Runtime, value: string): Promise<Principal> {
 
 async function bearerUser(rt: Runtime, token: string): Promise<Principal> {
   const challenge = `${BEARER_CHALLENGE}, error="invalid_token"`;
-  const found = await userCache(rt).get(sha256Hex(`bearer\n${token}`), async () => (await verifyManagementToken(rt, token)) ?? null);
+  const verified = await tokenCache(rt).get(
+    sha256Hex(`bearer\n${token}`),
+    async () => (await verifyManagementToken(rt, token)) ?? null,
+    // A token is never taken from the cache past its own expiry.
+    (value) => (value ? Math.max(0, Math.min(CACHE_TTL_MS, value.expiresAt - Date.now())) : CACHE_TTL_MS),
+  );
+  const found = verified?.found;
   if (!found) throw unauthorized('Invalid or expired management access token', challenge, 'invalid_token');
   return userPrincipal(found, 'bearer');
 }

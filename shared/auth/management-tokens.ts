@@ -42,11 +42,11 @@ export async function issueManagementToken(rt: Runtime, user: UserItem): Promise
   return { access_token: token, token_type: 'Bearer', expires_in: MANAGEMENT_TOKEN_LIFETIME_SECONDS };
 }
 
-/** The live user the token belongs to; undefined for an unknown, expired or orphaned token. */
-export async function verifyManagementToken(rt: Runtime, token: string): Promise<UserWithRoles | undefined> {
+/** The live user the token belongs to and when the token expires (epoch ms); undefined for an unknown, expired or orphaned token. */
+export async function verifyManagementToken(rt: Runtime, token: string): Promise<{ found: UserWithRoles; expiresAt: number } | undefined> {
   if (!TOKEN.test(token)) return undefined;
   const item = await rt.table.get<TokenItem>(tokenKeys(token), { consistent: true });
-  if (!item) return undefined;
+  if (!item?.expiresAt) return undefined;
   const found = await findUser(rt, item.email);
-  return found && found.user.userId === item.userId ? found : undefined;
+  return found && found.user.userId === item.userId ? { found, expiresAt: item.expiresAt * 1000 } : undefined;
 }
