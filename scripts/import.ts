@@ -121,7 +121,7 @@ export async function runImport(argv: string[], env: NodeJS.ProcessEnv, print: (
   }
   const query = new URLSearchParams({ action: 'import' });
   if (options.name) query.set('name', options.name);
-  if (options.validate) query.set('validate', 'true');
+  if (options.validate) query.set('action', 'validate');
   if (options.allowUnsupported) query.set('allowUnsupported', 'true');
   const base = `${options.url}/v1/organizations/${encodeURIComponent(options.org)}`;
   let response: Response;
