@@ -159,7 +159,7 @@ describe('virtual hosts', () => {
     const host = new URL(platform.runtimeUrls.test);
     expect((await platform.request('GET', '/v1/o/default/e/test/virtualhosts/default')).json).toEqual({
       name: 'default',
-      hostAliases: [host.host],
+      hostAliases: [host.hostname],
       port: host.port,
       baseUrl: platform.runtimeUrls.test,
     });
