@@ -37,7 +37,11 @@ const MapSchema = z.object({
 });
 
 /** Apigee's whole-map update: the map's entries to write (others stay); `name` and `encrypted`, if given, must be the map's. */
-const MapUpdateSchema = MapSchema.partial({ name: true, encrypted: true });
+const MapUpdateSchema = z.object({
+  name: MapSchema.shape.name.optional(),
+  encrypted: booleanLike.optional(),
+  entry: z.array(EntrySchema).max(1000).default([]),
+});
 
 const EntryUpdateSchema = EntrySchema.partial({ name: true });
 
