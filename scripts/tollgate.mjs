@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npx tollgate`: runs the TypeScript CLI (scripts/tollgate.ts) through tsx.
+import process from 'node:process';
 import { tsImport } from 'tsx/esm/api';
 
 const { main } = await tsImport('./tollgate.ts', import.meta.url);
