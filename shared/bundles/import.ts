@@ -551,7 +551,8 @@ export interface BundleFileResult {
  * file's name attribute, and must agree with it when both are given.
  */
 export function bundleFileToModel(kind: BundleFileKind, name: string | undefined, bytes: Uint8Array, options: Pick<ImportOptions, 'allowUnsupported'> = {}): BundleFileResult {
-  const fileName = name ?? 'file';
+  // Without a name from the route, problems are reported at the file the XML names itself (`policies/Quota-1.xml`).
+  const fileName = name ?? /^\s*(?:<\?[^>]*\?>\s*)?<[A-Za-z][\w.-]*\s[^>]*?\bname="([A-Za-z0-9][A-Za-z0-9._-]{0,254})"/.exec(Buffer.from(bytes.subarray(0, 4096)).toString('utf8'))?.[1] ?? 'file';
   if (!NAME.test(fileName)) {
     return { problems: [{ path: 'name', file: '(query)', xpath: 'name', message: 'name must start with a letter or digit and contain only letters, digits, . _ -', kind: 'invalid' }] };
   }
