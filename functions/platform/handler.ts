@@ -1,5 +1,6 @@
 // Platform function: the management API (Apigee Edge paths), the connectors
 // API (Open Connectors paths) and the health check.
+import { connectorHeaders, isConnectorsPath } from '../../shared/connectors/http.js';
 import { httpFunction } from '../../shared/http/lambda.js';
 import { platformRouter } from '../../shared/platform/routes.js';
 import { runtime } from '../../shared/runtime.js';
@@ -8,6 +9,8 @@ const router = platformRouter();
 
 export const handler = httpFunction({
   name: 'platform',
-  errorStyle: 'platform',
+  // The connectors API answers in Open Connectors' shape, with its headers, errors included.
+  errorStyle: (request) => (isConnectorsPath(request.path) ? 'connectors' : 'platform'),
+  headers: (request) => (isConnectorsPath(request.path) ? connectorHeaders(request) : {}),
   handle: (request) => router.handle(request, runtime()),
 });

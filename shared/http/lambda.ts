@@ -12,13 +12,16 @@ import { requestFromEvent, type HttpRequest } from './request.js';
 import { json, toProxyResult, type HttpResponse } from './response.js';
 import { unavailableError } from './unavailable.js';
 
-/** Wire shape of errors: platform JSON, RFC 6749 section 5.2, or Apigee fault. */
-export type ErrorStyle = 'platform' | 'oauth' | 'fault';
+/** Wire shape of errors: platform JSON, Open Connectors' (connectors API), RFC 6749 section 5.2, or Apigee fault. */
+export type ErrorStyle = 'platform' | 'connectors' | 'oauth' | 'fault';
 
 export interface HttpFunctionOptions {
   name: string;
   handle: (request: HttpRequest, context: Context) => Promise<HttpResponse>;
-  errorStyle: ErrorStyle;
+  /** One style, or one per request (a function serving two APIs); `platform` when the request cannot be read. */
+  errorStyle: ErrorStyle | ((request: HttpRequest) => ErrorStyle);
+  /** Headers every response to this request carries, errors included (CORS, request ids of an API's own). */
+  headers?: (request: HttpRequest) => Record<string, string>;
   /** Browser-hardening headers; off for the proxy runtime, which must pass backend responses through. */
   securityHeaders?: boolean;
 }
@@ -51,6 +54,12 @@ export function errorResponse(error: unknown, style: ErrorStyle, requestId: stri
       ...extraHeaders,
     });
   }
+  if (style === 'connectors') {
+    const body: Record<string, unknown> = { requestId, message: error.message, code: error.code };
+    if (error.providerMessage !== undefined) body.providerMessage = error.providerMessage;
+    if (error.fields?.length) body.fields = error.fields;
+    return json(error.status, body, extraHeaders);
+  }
   if (style === 'fault') {
     return json(error.status, { fault: { faultstring: error.message, detail: { errorcode: error.code } } }, extraHeaders);
   }
@@ -71,9 +80,10 @@ export function httpFunction(options: HttpFunctionOptions) {
       request.requestId = requestId;
       response = await options.handle(request, context);
     } catch (error) {
-      response = errorResponse(error, options.errorStyle, requestId);
+      const style = typeof options.errorStyle === 'function' ? (request ? options.errorStyle(request) : 'platform') : options.errorStyle;
+      response = errorResponse(error, style, requestId);
     }
-    response.headers = { ...response.headers, 'x-request-id': requestId };
+    response.headers = { ...response.headers, ...(request && options.headers ? options.headers(request) : {}), 'x-request-id': requestId };
     if (request?.method === 'HEAD') delete response.body;
     const ms = Math.round((performance.now() - started) * 100) / 100;
     logger.info('request', {

@@ -21,7 +21,7 @@ export type RouteHandler<Ctx> = (request: HttpRequest, ctx: Ctx) => Promise<Http
 export type RouteAuth = 'platform' | 'element' | 'client' | 'none';
 
 /** The wire shape of a route's errors (see ErrorStyle in lambda.ts). */
-export type RouteErrors = 'platform' | 'oauth';
+export type RouteErrors = 'platform' | 'connectors' | 'oauth';
 
 /**
  * A schema, or a function that makes it on first use: schemas that exist only

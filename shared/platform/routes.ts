@@ -31,8 +31,9 @@ export function platformRouter(): Router<Runtime> {
   registerProviderRoutes(router.group({ tag: 'API providers' }));
   registerConsumerRoutes(router);
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
-  registerConnectorRoutes(router.group({ tag: 'Instances' }));
   // The whole platform API: this router's routes, the token function's and the callback function's.
+  // Registered before the connectors routes, whose resource calls take every other path under /elements/api-v2.
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
+  registerConnectorRoutes(router.group({ tag: 'Instances', errors: 'connectors' }));
   return router;
 }
