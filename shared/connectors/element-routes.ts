@@ -8,7 +8,7 @@ import { validate } from '../http/body.js';
 import { HttpError, conflict, notFound } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { ok } from '../http/response.js';
-import type { RouteDoc, Router } from '../http/router.js';
+import { lazySchema, type RouteDoc, type Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import {
   changeCustomElement,
@@ -39,6 +39,7 @@ import {
 import { buildOAuthUrl } from './hosted-oauth.js';
 import { BASE, listHeaders, optionalJson, organizationOf } from './http.js';
 import { countInstancesOfElement } from './instances.js';
+import { legacyElementSchema } from './legacy-element.js';
 import { readJson } from '../http/body.js';
 
 type Definition = ElementDefinition & { id: number };
@@ -64,6 +65,9 @@ const OAUTH_URL_DOC: RouteDoc = {
   },
   responses: { 200: '`{oauthUrl, element}`; hosted mode adds `callbackUrl` and `expiresIn`.' },
 };
+
+/** What POST and PUT take: Open Connectors' element JSON, or Tollgate's first format. */
+const elementBody = lazySchema(() => z.union([elementSchema, legacyElementSchema]));
 
 const oauthUrlBody = z.record(z.string().max(100), z.union([z.string().max(4096), z.number(), z.boolean(), z.array(z.string().max(100)).max(50)]));
 
@@ -219,12 +223,12 @@ export function registerElementRoutes(router: Router<Runtime>): void {
       description:
         'Open Connectors\' element JSON (the vendor base URL is the `base.url` configuration entry; `key` is derived from `name` when left out), ' +
         'or Tollgate\'s first format with `baseUrl`. 409 if the key is taken, by a built-in element or one of the organization\'s.',
-      body: elementSchema,
+      body: elementBody,
     },
     async (request, rt) => ok(elementView(await createCustomElement(rt, await organizationOf(rt, request), readJson(request)))),
   );
   catalog.get(ELEMENT, { operationId: 'getElement', summary: 'Get an element' }, async (request, rt) => ok(elementView(await readElement(rt, request))));
-  catalog.put(ELEMENT, { operationId: 'replaceElement', summary: 'Replace a custom element', description: 'Built-in elements cannot be changed (403): clone them.', body: elementSchema }, async (request, rt) => {
+  catalog.put(ELEMENT, { operationId: 'replaceElement', summary: 'Replace a custom element', description: 'Built-in elements cannot be changed (403): clone them.', body: elementBody }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     return ok(elementView(await replaceCustomElement(rt, org, request.params.keyOrId!, readJson(request))));
   });
