@@ -140,6 +140,12 @@ export function objectNames(definition: ElementDefinition): string[] {
   return [...names];
 }
 
+/** A resource's new parameters and hooks get ids too. */
+function numberResource(resource: ElementResource, nextId: () => number): ElementResource {
+  for (const part of [...resource.parameters, ...resource.hooks]) part.id ??= nextId();
+  return resource;
+}
+
 /** Hooks may move from the legacy script engine to the current one, never back. */
 function checkHookChange(previous: ElementHook, next: ElementHook): void {
   if (!previous.isLegacy && next.isLegacy) {
@@ -334,7 +340,7 @@ function registerElementParts(router: Router<Runtime>): void {
     const part = validate(resourceSchema, readJson(request));
     return ok(
       await change(rt, request, (definition, nextId) => {
-        const created = { ...part, id: nextId() };
+        const created = numberResource({ ...part, id: nextId() }, nextId);
         definition.resources.push(created);
         return resourceView(created, definition);
       }),
@@ -347,9 +353,9 @@ function registerElementParts(router: Router<Runtime>): void {
   router.put(resource, { summary: 'Replace a resource', body: resourceSchema }, async (request, rt) => {
     const part = validate(resourceSchema, readJson(request));
     return ok(
-      await change(rt, request, (definition) => {
+      await change(rt, request, (definition, nextId) => {
         const previous = resourceOf(definition, request);
-        Object.assign(previous, { ...part, id: previous.id, ...(part.model === undefined && previous.model ? { model: previous.model } : {}) });
+        Object.assign(previous, numberResource({ ...part, id: previous.id, ...(part.model === undefined && previous.model ? { model: previous.model } : {}) }, nextId));
         return resourceView(previous, definition);
       }),
     );
@@ -420,9 +426,9 @@ function registerElementParts(router: Router<Runtime>): void {
   router.put(object, { summary: 'Replace an object definition', body: objectSchema }, async (request, rt) => {
     const part = validate(objectSchema, readJson(request));
     return ok(
-      await change(rt, request, (definition) => {
+      await change(rt, request, (definition, nextId) => {
         const previous = objectOf(definition, request);
-        Object.assign(previous, { ...part, id: previous.id });
+        Object.assign(previous, { ...part, id: previous.id, fields: part.fields.map((field) => ({ ...field, id: field.id ?? nextId() })) });
         return objectView(previous, definition);
       }),
     );
