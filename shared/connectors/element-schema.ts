@@ -46,7 +46,7 @@ export const TEMPLATED_URL_MESSAGE = 'must be an absolute http(s) URL without cr
 export const templatedUrl = z.string().max(2048).refine((value) => isHttpUrl(fillSample(value)), TEMPLATED_URL_MESSAGE);
 export const plainUrl = z.string().max(2048).refine(isHttpUrl, 'must be an absolute http(s) URL');
 
-const regexSource = z
+export const regexSource = z
   .string()
   .max(256)
   .refine((source) => {

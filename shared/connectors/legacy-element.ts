@@ -13,6 +13,7 @@ import {
   placeholders,
   plainUrl,
   rateLimitSchema,
+  regexSource,
   templatedUrl,
   type ElementInput,
 } from './element-schema.js';
@@ -27,18 +28,7 @@ const configurationField = z.strictObject({
   secret: z.boolean().default(false),
   default: z.string().max(256).optional(),
   /** Regular expression the value must match; defaults to a single DNS label. */
-  pattern: z
-    .string()
-    .max(256)
-    .refine((source) => {
-      try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be a valid regular expression')
-    .optional(),
+  pattern: regexSource.optional(),
 });
 
 const resource = z.strictObject({
