@@ -56,6 +56,13 @@ const oauthUrlQuery = z
     if (query.callbackUrl && query.instanceId) ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'only in hosted mode; in Open Connectors mode re-authenticate with PUT /instances/{id}' });
   });
 
+/** An inactive element takes no new instances, by any route. */
+export function requireActive(element: ResolvedElement): void {
+  if (!element.definition.active) {
+    throw new HttpError(409, 'element_inactive', `Element ${element.definition.key} is not active; activate it with PUT /elements/${element.definition.key}/active`);
+  }
+}
+
 function requireOAuth(element: ResolvedElement): OAuth2Authentication {
   const auth = element.definition.authentication;
   if (auth.type !== 'oauth2') {
@@ -71,6 +78,7 @@ function tagsFrom(query: URLSearchParams): string[] {
 /** Builds the vendor authorization URL in either mode. */
 export async function buildOAuthUrl(rt: Runtime, org: string, element: ResolvedElement, query: URLSearchParams): Promise<Record<string, unknown>> {
   const auth = requireOAuth(element);
+  requireActive(element);
   // Open Connectors' clients send unset options as empty values: they are absent.
   query = new URLSearchParams([...query].filter(([, value]) => value !== ''));
   const params = validate(oauthUrlQuery, Object.fromEntries(query), 'Query');

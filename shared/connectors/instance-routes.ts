@@ -14,6 +14,7 @@ import type { Runtime } from '../runtime.js';
 import { requireElement, type ResolvedElement } from './catalog.js';
 import { connect, elementFieldValues, previousConnection } from './connect.js';
 import { elementDocs } from './element-docs.js';
+import { requireActive } from './hosted-oauth.js';
 import { BASE_URL_KEY, type ElementDefinition } from './element-schema.js';
 import { BASE, listHeaders, principalOf } from './http.js';
 import {
@@ -200,7 +201,7 @@ async function createFromPayload(rt: Runtime, request: HttpRequest, elementFromP
   const org = (await principalOf(rt, request)).organization;
   const payload = jsonBody(request, instancePayload);
   const element = await payloadElement(rt, org, elementFromPath, payload);
-  if (!element.definition.active) throw new HttpError(409, 'element_inactive', `Element ${element.definition.key} is not active; activate it with PUT /elements/${element.definition.key}/active`);
+  requireActive(element);
   const connection = await connect(rt, org, element, { configuration: payload.configuration, ...(payload.providerData ? { providerData: payload.providerData } : {}) });
   const { item, token } = await createInstance(rt, org, element, {
     name: payload.name,

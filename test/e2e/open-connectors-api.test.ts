@@ -155,6 +155,12 @@ describe('element definitions in Open Connectors JSON', () => {
     const refused = await call('POST', '/instances', { json: { element: { key: 'churrosactive' }, name: 'x', configuration: { username: 'u', password: PASSWORD } } });
     expect(refused.status).toBe(409);
     expect(refused.json.code).toBe('element_inactive');
+    const oauthClone = (await call('POST', '/elements/hubspot/clone')).json;
+    await call('DELETE', `/elements/${oauthClone.key}/active`);
+    const noUrl = await call('GET', `/elements/${oauthClone.key}/oauth/url?apiKey=a&callbackUrl=http%3A%2F%2Flocalhost%2Fcb&state=s`);
+    expect(noUrl.status).toBe(409);
+    expect(noUrl.json.code).toBe('element_inactive');
+    await call('DELETE', `/elements/${oauthClone.key}`);
     await call('PUT', '/elements/churrosactive/active');
     expect((await call('GET', `/elements/${element.json.id}`)).json.active).toBe(true);
     expect((await call('PUT', '/elements/salesforce/active')).status).toBe(403);
