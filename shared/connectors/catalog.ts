@@ -237,6 +237,30 @@ export async function deleteCustomElement(
   elementCache(rt).delete(`${org}\n${item.definition.key}`);
 }
 
+/** The element's objects as Open Connectors lists them: declared objects, then the first segment of each resource path. */
+export interface ElementObjectEntry {
+  name: string;
+  vendorName: string;
+  type: 'vendor';
+  path?: string;
+  methods: string[];
+}
+
+export function elementObjects(definition: ElementDefinition): ElementObjectEntry[] {
+  const byName = new Map<string, { vendorName: string; path?: string; methods: Set<string> }>();
+  for (const object of definition.objects) byName.set(object.name, { vendorName: object.vendorName ?? object.name, methods: new Set() });
+  for (const resource of definition.resources) {
+    const segments = resource.path.replace(/^\/hubs\/[^/]+/, '').split('/').filter(Boolean);
+    const name = segments[0];
+    if (!name || name.startsWith('{')) continue;
+    const entry = byName.get(name) ?? { vendorName: resource.object?.name ?? name, methods: new Set<string>() };
+    entry.methods.add(resource.method);
+    if (segments.length === 1) entry.path ??= resource.vendorPath;
+    byName.set(name, entry);
+  }
+  return [...byName].map(([name, entry]) => ({ name, vendorName: entry.vendorName, type: 'vendor' as const, ...(entry.path ? { path: entry.path } : {}), methods: [...entry.methods] }));
+}
+
 /** The catalog entry as the API shows it: Open Connectors' element JSON (definitions carry no secrets). */
 export function elementView(element: ResolvedElement): Record<string, unknown> {
   const { sequence: _sequence, ...definition } = element.definition;

@@ -11,11 +11,11 @@ import type { HttpRequest } from '../http/request.js';
 import { ok, type HttpResponse } from '../http/response.js';
 import type { RouteDoc, Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
-import { requireElement, type ResolvedElement } from './catalog.js';
+import { elementObjects, requireElement, type ResolvedElement } from './catalog.js';
 import { connect, elementFieldValues, previousConnection } from './connect.js';
 import { elementDocs } from './element-docs.js';
 import { requireActive } from './hosted-oauth.js';
-import { BASE_URL_KEY, type ElementDefinition } from './element-schema.js';
+import { BASE_URL_KEY } from './element-schema.js';
 import { BASE, listHeaders, principalOf } from './http.js';
 import {
   MASK,
@@ -167,22 +167,6 @@ async function view(rt: Runtime, item: InstanceItem, element: ResolvedElement | 
   return instanceView(item, element, token ?? (await openInstanceToken(rt, item)));
 }
 
-/** The element's objects as Open Connectors lists them: name, vendor name, where they come from. */
-export function objectsOf(definition: ElementDefinition): Record<string, unknown>[] {
-  const byName = new Map<string, { vendorName: string; path?: string; methods: Set<string> }>();
-  for (const object of definition.objects) byName.set(object.name, { vendorName: object.vendorName ?? object.name, methods: new Set() });
-  for (const resource of definition.resources) {
-    const segments = resource.path.replace(/^\/hubs\/[^/]+/, '').split('/').filter(Boolean);
-    const name = segments[0];
-    if (!name || name.startsWith('{')) continue;
-    const entry = byName.get(name) ?? { vendorName: resource.object?.name ?? name, methods: new Set<string>() };
-    entry.methods.add(resource.method);
-    if (segments.length === 1) entry.path ??= resource.vendorPath;
-    byName.set(name, entry);
-  }
-  return [...byName].map(([name, entry]) => ({ name, vendorName: entry.vendorName, type: 'vendor', ...(entry.path ? { path: entry.path } : {}), methods: [...entry.methods] }));
-}
-
 /** The element named by the path or by the payload; both must agree. */
 async function payloadElement(rt: Runtime, org: string, fromPath: string | undefined, payload: z.output<typeof instancePayload>): Promise<ResolvedElement> {
   const named = payload.element?.key ?? (payload.element?.id !== undefined ? String(payload.element.id) : undefined);
@@ -210,7 +194,7 @@ async function createFromPayload(rt: Runtime, request: HttpRequest, elementFromP
     credentials: connection.credentials,
   });
   const body = await view(rt, item, element, token);
-  if (payload.retrieveObjectsAfterInstantiation) body.objects = objectsOf(element.definition);
+  if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
   return ok(body);
 }
 
@@ -317,7 +301,7 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
     const payload = jsonBody(request, updatePayload);
     const { item: updated, element } = await applyUpdate(rt, principal.organization, item, payload);
     const body = await view(rt, updated, element);
-    if (payload.retrieveObjectsAfterInstantiation) body.objects = objectsOf(element.definition);
+    if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
     return ok(body);
   };
   const remove = async (request: HttpRequest, rt: Runtime): Promise<HttpResponse> => {
@@ -363,7 +347,7 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
   byToken.patch(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateTokenInstanceConfiguration', summary: 'Change a configuration value of the Element token\'s instance' }, configurationUpdate);
   byToken.get(`${BASE}/objects`, { operationId: 'listTokenInstanceObjects', summary: 'The objects the Element token\'s instance offers', description: 'Answers for a disabled instance too.' }, async (request, rt) => {
     const { principal, item } = await addressed(rt, request);
-    return ok(objectsOf((await requireElementOf(rt, principal.organization, item)).definition));
+    return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
   });
   byToken.get(`${BASE}/instances/docs`, { operationId: 'getTokenInstanceDocs', summary: 'The Element token\'s instance API as Swagger 2.0' }, docs);
 
@@ -397,7 +381,7 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
   group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0' }, docs);
   group.get(`${one}/objects`, { operationId: 'listInstanceObjects', summary: 'List the objects an instance offers' }, async (request, rt) => {
     const { principal, item } = await addressed(rt, request);
-    return ok(objectsOf((await requireElementOf(rt, principal.organization, item)).definition));
+    return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
   });
   group.post(`${one}/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt) => {
     const { principal, item } = await addressed(rt, request);
