@@ -20,6 +20,7 @@ import {
   objectSchema,
   parameterSchema,
   resourceSchema,
+  type ConfigurationEntry,
   type ElementDefinition,
   type ElementHook,
   type ElementObject,
@@ -28,46 +29,99 @@ import {
 import { BASE, listHeaders, organizationOf } from './http.js';
 
 type Definition = ElementDefinition & { id: number };
+type View = Record<string, unknown>;
 
 export const ELEMENT = `${BASE}/elements/:keyOrId`;
-
-function partId(request: HttpRequest, name = 'partId'): number {
-  const value = request.params[name] ?? '';
-  if (!/^\d{1,10}$/.test(value)) throw notFound(`No ${name.replace(/Id$/, '')} ${value}`);
-  return Number(value);
-}
-
-function findById<T extends { id?: number | undefined }>(items: T[], id: number, what: string): T {
-  const found = items.find((item) => item.id === id);
-  if (!found) throw notFound(`${what} ${id} not found`);
-  return found;
-}
-
-function removeById<T extends { id?: number | undefined }>(items: T[], id: number, what: string): T {
-  const index = items.findIndex((item) => item.id === id);
-  if (index < 0) throw notFound(`${what} ${id} not found`);
-  return items.splice(index, 1)[0]!;
-}
-
-function resourceOf(definition: Definition, request: HttpRequest): ElementResource {
-  return findById(definition.resources, partId(request, 'resourceId'), 'Resource');
-}
-
-function objectOf(definition: Definition, request: HttpRequest): ElementObject {
-  const ref = request.params.objectId ?? '';
-  const found = /^\d{1,10}$/.test(ref) ? definition.objects.find((object) => object.id === Number(ref)) : definition.objects.find((object) => object.name === ref);
-  if (!found) throw notFound(`Object ${ref} not found`);
-  return found;
-}
 
 export async function readElement(rt: Runtime, request: HttpRequest): Promise<ResolvedElement> {
   return requireElement(rt, await organizationOf(rt, request), request.params.keyOrId!);
 }
 
-/** Changes a custom element and answers with what `change` returns. */
+/** Changes a custom element and answers with what `edit` returns. */
 export async function change<T>(rt: Runtime, request: HttpRequest, edit: (definition: Definition, nextId: () => number) => T): Promise<T> {
   const org = await organizationOf(rt, request);
   return (await changeCustomElement(rt, org, request.params.keyOrId!, edit)).result;
+}
+
+/** The index of the part `ref` names: its id, or (where `byName` says) its name or key. */
+function indexOf<T extends { id?: number | undefined }>(parts: T[], ref: string, what: string, byName?: (part: T) => string): number {
+  const index = /^\d{1,10}$/.test(ref) ? parts.findIndex((part) => part.id === Number(ref)) : byName ? parts.findIndex((part) => byName(part) === ref) : -1;
+  if (index < 0) throw notFound(`${what} ${ref} not found`);
+  return index;
+}
+
+/** One kind of part kept in a list of the definition. */
+interface PartKind<T extends { id?: number | undefined }> {
+  /** The collection's path; one part is `{path}/:{param}`. */
+  path: string;
+  param: string;
+  what: string;
+  schema: z.ZodType<T>;
+  /** The list in a (draft) definition. */
+  list: (definition: Definition, request: HttpRequest) => T[];
+  view: (part: T, definition: Definition, request: HttpRequest) => View;
+  /** Addressed by name or key besides (or, for entries without an id, instead of) the id. */
+  byName?: (part: T) => string;
+  /** A new part as stored: numbered, checked against the others. */
+  create?: (part: T, parts: T[], nextId: () => number) => T;
+  /** A replacement as stored; it keeps the id of `previous`. */
+  replace?: (previous: T, next: T, nextId: () => number, request: HttpRequest) => T;
+}
+
+function registerParts<T extends { id?: number | undefined }>(router: Router<Runtime>, kind: PartKind<T>): void {
+  const { path, what } = kind;
+  const item = `${path}/:${kind.param}`;
+  const ref = (request: HttpRequest) => request.params[kind.param] ?? '';
+  router.get(path, { summary: `List the ${what}s` }, async (request, rt) => {
+    const definition = (await readElement(rt, request)).definition as Definition;
+    const parts = kind.list(definition, request);
+    return ok(parts.map((part) => kind.view(part, definition, request)), listHeaders(parts.length));
+  });
+  router.post(path, { summary: `Add a ${what}`, body: kind.schema }, async (request, rt) => {
+    const part = validate(kind.schema, readJson(request));
+    return ok(
+      await change(rt, request, (definition, nextId) => {
+        const parts = kind.list(definition, request);
+        const created = kind.create ? kind.create(part, parts, nextId) : { ...part, id: nextId() };
+        parts.push(created);
+        return kind.view(created, definition, request);
+      }),
+    );
+  });
+  router.get(item, { summary: `Get a ${what}` }, async (request, rt) => {
+    const definition = (await readElement(rt, request)).definition as Definition;
+    const parts = kind.list(definition, request);
+    return ok(kind.view(parts[indexOf(parts, ref(request), what, kind.byName)]!, definition, request));
+  });
+  router.put(item, { summary: `Replace a ${what}`, body: kind.schema }, async (request, rt) => {
+    const part = validate(kind.schema, readJson(request));
+    return ok(
+      await change(rt, request, (definition, nextId) => {
+        const parts = kind.list(definition, request);
+        const index = indexOf(parts, ref(request), what, kind.byName);
+        const previous = parts[index]!;
+        const replaced = kind.replace ? kind.replace(previous, part, nextId, request) : { ...part, id: previous.id };
+        parts[index] = replaced;
+        return kind.view(replaced, definition, request);
+      }),
+    );
+  });
+  router.delete(item, { summary: `Delete a ${what}` }, async (request, rt) =>
+    ok(
+      await change(rt, request, (definition) => {
+        const parts = kind.list(definition, request);
+        return kind.view(parts.splice(indexOf(parts, ref(request), what, kind.byName), 1)[0]!, definition, request);
+      }),
+    ),
+  );
+}
+
+function resourceOf(definition: Definition, request: HttpRequest): ElementResource {
+  return definition.resources[indexOf(definition.resources, request.params.resourceId ?? '', 'Resource')]!;
+}
+
+function objectOf(definition: Definition, request: HttpRequest): ElementObject {
+  return definition.objects[indexOf(definition.objects, request.params.objectId ?? '', 'Object', (object) => object.name)]!;
 }
 
 /** A resource's new parameters and hooks get ids too. */
@@ -76,148 +130,60 @@ function numberResource(resource: ElementResource, nextId: () => number): Elemen
   return resource;
 }
 
+function numberObject(object: ElementObject, nextId: () => number): ElementObject {
+  for (const field of object.fields) field.id ??= nextId();
+  return object;
+}
+
 /** Hooks may move from the legacy script engine to the current one, never back. */
-function checkHookChange(previous: ElementHook, next: ElementHook): void {
+function checkHookChange(previous: ElementHook, next: ElementHook): ElementHook {
   if (!previous.isLegacy && next.isLegacy) {
     throw new HttpError(400, 'hook_engine_downgrade', 'A hook on the current script engine cannot go back to the legacy engine (isLegacy: true)');
   }
+  return { ...next, id: previous.id };
 }
 
-/**
- * CRUD of one kind of part kept in a list of the definition (parameters,
- * hooks ...): `list` finds that list in a draft of the definition.
- */
-function registerParts<S extends z.ZodType<object>>(
-  router: Router<Runtime>,
-  path: string,
-  what: string,
-  schema: S,
-  list: (definition: Definition, request: HttpRequest) => (z.output<S> & { id?: number | undefined })[],
-  view: (part: z.output<S>, definition: Definition, request: HttpRequest) => Record<string, unknown>,
-  onReplace?: (previous: z.output<S>, next: z.output<S>) => void,
-): void {
-  const item = `${path}/:partId`;
-  router.get(path, { summary: `List the ${what}s` }, async (request, rt) => {
-    const { definition } = await readElement(rt, request);
-    const parts = list(definition as Definition, request);
-    return ok(parts.map((part) => view(part, definition as Definition, request)), listHeaders(parts.length));
-  });
-  router.post(path, { summary: `Add a ${what}`, body: schema }, async (request, rt) => {
-    const part = validate(schema, readJson(request));
-    return ok(
-      await change(rt, request, (definition, nextId) => {
-        const created = { ...(part as object), id: nextId() } as z.output<S> & { id: number };
-        list(definition, request).push(created);
-        return view(created, definition, request);
-      }),
-    );
-  });
-  router.get(item, { summary: `Get a ${what}` }, async (request, rt) => {
-    const { definition } = await readElement(rt, request);
-    return ok(view(findById(list(definition as Definition, request), partId(request), what), definition as Definition, request));
-  });
-  router.put(item, { summary: `Replace a ${what}`, body: schema }, async (request, rt) => {
-    const part = validate(schema, readJson(request));
-    return ok(
-      await change(rt, request, (definition) => {
-        const parts = list(definition, request);
-        const id = partId(request);
-        const index = parts.findIndex((candidate) => candidate.id === id);
-        if (index < 0) throw notFound(`${what} ${id} not found`);
-        onReplace?.(parts[index]!, part);
-        const replaced = { ...(part as object), id } as z.output<S> & { id: number };
-        parts[index] = replaced;
-        return view(replaced, definition, request);
-      }),
-    );
-  });
-  router.delete(item, { summary: `Delete a ${what}` }, async (request, rt) =>
-    ok(await change(rt, request, (definition) => view(removeById(list(definition, request), partId(request), what), definition, request))),
-  );
+function unique<T>(parts: T[], name: (part: T) => string, part: T, what: string): void {
+  if (parts.some((existing) => name(existing) === name(part))) throw conflict(`${what} ${name(part)} already exists`);
 }
 
 export function registerElementPartRoutes(router: Router<Runtime>): void {
-  // Configuration entries are addressed by key.
-  const configuration = `${ELEMENT}/configuration`;
-  const entryView = ({ secret: _secret, ...entry }: z.output<typeof configurationEntrySchema>) => entry;
-  router.get(configuration, { summary: 'List the configuration entries' }, async (request, rt) => {
-    const { definition } = await readElement(rt, request);
-    return ok(definition.configuration.map(entryView), listHeaders(definition.configuration.length));
-  });
-  router.post(configuration, { summary: 'Add a configuration entry', body: configurationEntrySchema }, async (request, rt) => {
-    const entry = validate(configurationEntrySchema, readJson(request));
-    return ok(
-      await change(rt, request, (definition) => {
-        if (definition.configuration.some((existing) => existing.key === entry.key)) throw conflict(`Configuration entry ${entry.key} already exists`);
-        definition.configuration.push(entry);
-        return entryView(entry);
-      }),
-    );
-  });
-  const entryIndex = (definition: Definition, request: HttpRequest) => {
-    const index = definition.configuration.findIndex((entry) => entry.key === request.params.configKey);
-    if (index < 0) throw notFound(`Configuration entry ${request.params.configKey} not found`);
-    return index;
-  };
-  router.get(`${configuration}/:configKey`, { summary: 'Get a configuration entry' }, async (request, rt) => {
-    const { definition } = await readElement(rt, request);
-    return ok(entryView(definition.configuration[entryIndex(definition as Definition, request)]!));
-  });
-  router.put(`${configuration}/:configKey`, { summary: 'Replace a configuration entry', description: 'The key stays the one in the path.', body: configurationEntrySchema }, async (request, rt) => {
-    const body = readJson(request);
-    const entry = validate(configurationEntrySchema, body !== null && typeof body === 'object' ? { ...body, key: request.params.configKey } : body);
-    return ok(
-      await change(rt, request, (definition) => {
-        definition.configuration[entryIndex(definition, request)] = entry;
-        return entryView(entry);
-      }),
-    );
-  });
-  router.delete(`${configuration}/:configKey`, { summary: 'Delete a configuration entry' }, async (request, rt) =>
-    ok(await change(rt, request, (definition) => entryView(definition.configuration.splice(entryIndex(definition, request), 1)[0]!))),
-  );
+  const ofElement = <T extends object>(part: T, definition: Definition) => ({ ...part, elementId: definition.id });
+  const ofResource = <T extends object>(part: T, definition: Definition, request: HttpRequest) => ({ ...part, elementId: definition.id, resourceId: resourceOf(definition, request).id });
 
-  const withElement = <T extends object>(part: T, definition: Definition) => ({ ...part, elementId: definition.id });
-  registerParts(router, `${ELEMENT}/parameters`, 'parameter', parameterSchema, (definition) => definition.parameters, withElement);
-  registerParts(router, `${ELEMENT}/hooks`, 'hook', hookSchema, (definition) => definition.hooks, withElement, checkHookChange);
+  // Configuration entries have no id: their key names them.
+  registerParts<ConfigurationEntry & { id?: undefined }>(router, {
+    path: `${ELEMENT}/configuration`,
+    param: 'configKey',
+    what: 'configuration entry',
+    schema: configurationEntrySchema as z.ZodType<ConfigurationEntry & { id?: undefined }>,
+    list: (definition) => definition.configuration,
+    view: ({ secret: _secret, ...entry }) => entry,
+    byName: (entry) => entry.key,
+    create: (entry, entries) => {
+      unique(entries, (existing) => existing.key, entry, 'Configuration entry');
+      return entry;
+    },
+    replace: (_previous, next, _nextId, request) => ({ ...next, key: request.params.configKey! }),
+  });
+  registerParts(router, { path: `${ELEMENT}/parameters`, param: 'partId', what: 'parameter', schema: parameterSchema, list: (definition) => definition.parameters, view: ofElement });
+  registerParts(router, { path: `${ELEMENT}/hooks`, param: 'partId', what: 'hook', schema: hookSchema, list: (definition) => definition.hooks, view: ofElement, replace: checkHookChange });
 
   const resources = `${ELEMENT}/resources`;
   const resource = `${resources}/:resourceId`;
-  const resourceView = (part: ElementResource, definition: Definition) => ({ ...part, elementId: definition.id });
-  router.get(resources, { summary: 'List the resources' }, async (request, rt) => {
-    const { definition } = await readElement(rt, request);
-    return ok(definition.resources.map((part) => resourceView(part, definition as Definition)), listHeaders(definition.resources.length));
+  registerParts(router, {
+    path: resources,
+    param: 'resourceId',
+    what: 'resource',
+    schema: resourceSchema,
+    list: (definition) => definition.resources,
+    view: ofElement,
+    create: (part, _parts, nextId) => numberResource({ ...part, id: nextId() }, nextId),
+    // A replacement without a model keeps the one the resource has.
+    replace: (previous, next, nextId) => numberResource({ ...next, id: previous.id, ...(next.model === undefined && previous.model ? { model: previous.model } : {}) }, nextId),
   });
-  router.post(resources, { summary: 'Add a resource', body: resourceSchema }, async (request, rt) => {
-    const part = validate(resourceSchema, readJson(request));
-    return ok(
-      await change(rt, request, (definition, nextId) => {
-        const created = numberResource({ ...part, id: nextId() }, nextId);
-        definition.resources.push(created);
-        return resourceView(created, definition);
-      }),
-    );
-  });
-  router.get(resource, { summary: 'Get a resource' }, async (request, rt) => {
-    const { definition } = await readElement(rt, request);
-    return ok(resourceView(resourceOf(definition as Definition, request), definition as Definition));
-  });
-  router.put(resource, { summary: 'Replace a resource', body: resourceSchema }, async (request, rt) => {
-    const part = validate(resourceSchema, readJson(request));
-    return ok(
-      await change(rt, request, (definition, nextId) => {
-        const previous = resourceOf(definition, request);
-        Object.assign(previous, numberResource({ ...part, id: previous.id, ...(part.model === undefined && previous.model ? { model: previous.model } : {}) }, nextId));
-        return resourceView(previous, definition);
-      }),
-    );
-  });
-  router.delete(resource, { summary: 'Delete a resource' }, async (request, rt) =>
-    ok(await change(rt, request, (definition) => resourceView(removeById(definition.resources, partId(request, 'resourceId'), 'Resource'), definition))),
-  );
-  const withResource = <T extends object>(part: T, definition: Definition, request: HttpRequest) => ({ ...part, elementId: definition.id, resourceId: partId(request, 'resourceId') });
-  registerParts(router, `${resource}/parameters`, 'resource parameter', parameterSchema, (definition, request) => resourceOf(definition, request).parameters, withResource);
-  registerParts(router, `${resource}/hooks`, 'resource hook', hookSchema, (definition, request) => resourceOf(definition, request).hooks, withResource, checkHookChange);
+  registerParts(router, { path: `${resource}/parameters`, param: 'partId', what: 'resource parameter', schema: parameterSchema, list: (definition, request) => resourceOf(definition, request).parameters, view: ofResource });
+  registerParts(router, { path: `${resource}/hooks`, param: 'partId', what: 'resource hook', schema: hookSchema, list: (definition, request) => resourceOf(definition, request).hooks, view: ofResource, replace: checkHookChange });
 
   // A resource has at most one model (its request and response schemas).
   const model = `${resource}/models`;
@@ -225,10 +191,7 @@ export function registerElementPartRoutes(router: Router<Runtime>): void {
     if (!found.model) throw notFound(`Resource ${found.id} has no model`);
     return found.model;
   };
-  router.get(model, { summary: 'Get a resource\'s model' }, async (request, rt) => {
-    const { definition } = await readElement(rt, request);
-    return ok(requireModel(resourceOf(definition as Definition, request)));
-  });
+  router.get(model, { summary: 'Get a resource\'s model' }, async (request, rt) => ok(requireModel(resourceOf((await readElement(rt, request)).definition as Definition, request))));
   const setModel = (created: boolean) => async (request: HttpRequest, rt: Runtime) => {
     const part = validate(modelSchema, readJson(request));
     return ok(
@@ -244,55 +207,38 @@ export function registerElementPartRoutes(router: Router<Runtime>): void {
   router.post(model, { summary: 'Add a resource\'s model', body: modelSchema }, setModel(true));
   router.put(model, { summary: 'Replace a resource\'s model', body: modelSchema }, setModel(false));
   router.delete(model, { summary: 'Delete a resource\'s model' }, async (request, rt) =>
-    ok(await change(rt, request, (definition) => {
-      const found = resourceOf(definition, request);
-      const previous = requireModel(found);
-      delete found.model;
-      return previous;
-    })),
+    ok(
+      await change(rt, request, (definition) => {
+        const found = resourceOf(definition, request);
+        const previous = requireModel(found);
+        delete found.model;
+        return previous;
+      }),
+    ),
   );
 
-  // Objects (by id or name) and their fields.
+  // Objects, by id or name, and their fields.
   const objects = `${ELEMENT}/objects`;
-  const object = `${objects}/:objectId`;
-  const objectView = (part: ElementObject, definition: Definition) => ({ ...part, elementId: definition.id });
-  router.get(objects, { summary: 'List the object definitions' }, async (request, rt) => {
-    const { definition } = await readElement(rt, request);
-    return ok(definition.objects.map((part) => objectView(part, definition as Definition)), listHeaders(definition.objects.length));
+  registerParts(router, {
+    path: objects,
+    param: 'objectId',
+    what: 'object definition',
+    schema: objectSchema,
+    list: (definition) => definition.objects,
+    view: ofElement,
+    byName: (object) => object.name,
+    create: (part, parts, nextId) => {
+      unique(parts, (existing) => existing.name, part, 'Object');
+      return numberObject({ ...part, id: nextId() }, nextId);
+    },
+    replace: (previous, next, nextId) => numberObject({ ...next, id: previous.id }, nextId),
   });
-  router.post(objects, { summary: 'Add an object definition', body: objectSchema }, async (request, rt) => {
-    const part = validate(objectSchema, readJson(request));
-    return ok(
-      await change(rt, request, (definition, nextId) => {
-        if (definition.objects.some((existing) => existing.name === part.name)) throw conflict(`Object ${part.name} already exists`);
-        const created = { ...part, id: nextId(), fields: part.fields.map((field) => ({ ...field, id: nextId() })) };
-        definition.objects.push(created);
-        return objectView(created, definition);
-      }),
-    );
+  registerParts(router, {
+    path: `${objects}/:objectId/fields`,
+    param: 'partId',
+    what: 'object field',
+    schema: objectFieldSchema,
+    list: (definition, request) => objectOf(definition, request).fields,
+    view: (part, definition, request) => ({ ...part, objectId: objectOf(definition, request).id }),
   });
-  router.get(object, { summary: 'Get an object definition' }, async (request, rt) => {
-    const { definition } = await readElement(rt, request);
-    return ok(objectView(objectOf(definition as Definition, request), definition as Definition));
-  });
-  router.put(object, { summary: 'Replace an object definition', body: objectSchema }, async (request, rt) => {
-    const part = validate(objectSchema, readJson(request));
-    return ok(
-      await change(rt, request, (definition, nextId) => {
-        const previous = objectOf(definition, request);
-        Object.assign(previous, { ...part, id: previous.id, fields: part.fields.map((field) => ({ ...field, id: field.id ?? nextId() })) });
-        return objectView(previous, definition);
-      }),
-    );
-  });
-  router.delete(object, { summary: 'Delete an object definition' }, async (request, rt) =>
-    ok(await change(rt, request, (definition) => {
-      const found = objectOf(definition, request);
-      return objectView(removeById(definition.objects, found.id!, 'Object'), definition);
-    })),
-  );
-  registerParts(router, `${object}/fields`, 'object field', objectFieldSchema, (definition, request) => objectOf(definition, request).fields, (part, definition, request) => ({
-    ...part,
-    objectId: objectOf(definition, request).id,
-  }));
 }
