@@ -94,9 +94,11 @@ export function oauthConnection(
 /** The vendor refused the code, or could not be asked: a clear error, never the vendor's raw body. */
 export function exchangeFailure(error: unknown): unknown {
   if (error instanceof TokenEndpointError) {
+    // What the vendor said goes along as Open Connectors' providerMessage.
+    const extra = { providerMessage: error.message };
     return error.permanent
-      ? new HttpError(400, 'vendor_rejected_code', `The vendor refused the authorization code: ${error.message}`)
-      : new HttpError(502, 'vendor_token_error', `The vendor token endpoint failed: ${error.message}`);
+      ? new HttpError(400, 'vendor_rejected_code', `The vendor refused the authorization code: ${error.message}`, extra)
+      : new HttpError(502, 'vendor_token_error', `The vendor token endpoint failed: ${error.message}`, extra);
   }
   return error;
 }

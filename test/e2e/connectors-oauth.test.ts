@@ -331,6 +331,8 @@ describe('Open Connectors flow', () => {
     });
     expect(forged.status).toBe(400);
     expect(forged.json.code).toBe('vendor_rejected_code');
+    // The authorization server's own words, as Open Connectors passes them on.
+    expect(forged.json.providerMessage).toMatch(/^invalid_grant/);
     expect(await instanceCount()).toBe(before + 1);
     await call('DELETE', `/elements/api-v2/instances/${first.json.id}`);
   });
