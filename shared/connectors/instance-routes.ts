@@ -340,7 +340,7 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
     description: 'Takes the entry as read, with a new `propertyValue`. A credential re-authenticates the instance (basic, API key); OAuth credentials need PUT with a new code.',
     body: configurationChange,
   };
-  const byToken = router.group({ tag: 'Instances' });
+  const byToken = router.group({ tag: 'Instances', auth: 'element' });
   byToken.patch(`${BASE}/instances`, { ...UPDATE_DOC, operationId: 'updateTokenInstance', summary: 'Update the instance of the Element token' }, update);
   byToken.get(`${BASE}/instances/configuration`, { ...CONFIGURATION_DOC, operationId: 'listTokenInstanceConfiguration', summary: 'The configuration of the Element token\'s instance' }, configurationList);
   byToken.get(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getTokenInstanceConfiguration', summary: 'One configuration entry of the Element token\'s instance' }, configurationRead);

@@ -13,11 +13,12 @@ import { proxyResourceCall } from './resource-proxy.js';
 
 const RESOURCE_CALL_DOC: RouteDoc = {
   tag: 'Resource calls',
-  auth: 'element',
+  // The handler asks for the Element part itself, so that an unknown platform path is a 404 without one.
+  auth: 'platform',
   operationId: 'callResource',
   summary: 'Call the vendor API through an instance',
   description:
-    'Any other path under `/elements/api-v2` is a call of the vendor API: a path that matches one of the element\'s resources goes to its ' +
+    'Any other path under `/elements/api-v2` is a call of the vendor API through the instance of `Element <token>`: a path that matches one of the element\'s resources goes to its ' +
     '`vendorPath` with its `vendorMethod`, any other to the same path under the base URL (`base.url`), with the instance\'s vendor credential ' +
     '(OAuth tokens refreshed before they expire). A `/hubs/{hub}` prefix is ignored. Query and body pass through; the vendor\'s answer comes back ' +
     'with `Elements-Element-Instance-Id`. Unknown paths under platform resources (`elements`, `instances`, `docs`, ...; `accounts`, `users`, ' +
