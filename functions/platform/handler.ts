@@ -1,8 +1,9 @@
 // Platform function: the management API (Apigee Edge paths), the connectors
 // API (Open Connectors paths) and the health check.
-import { connectorHeaders, isConnectorsPath } from '../../shared/connectors/http.js';
+import { connectorErrors, connectorHeaders, isConnectorsPath } from '../../shared/connectors/http.js';
+import { platformErrors } from '../../shared/http/errors.js';
 import { httpFunction } from '../../shared/http/lambda.js';
-import { platformRouter } from '../../shared/platform/routes.js';
+import { platformRouter } from '../../shared/platform/platform-router.js';
 import { runtime } from '../../shared/runtime.js';
 
 const router = platformRouter();
@@ -10,7 +11,7 @@ const router = platformRouter();
 export const handler = httpFunction({
   name: 'platform',
   // The connectors API answers in Open Connectors' shape, with its headers, errors included.
-  errorStyle: (request) => (isConnectorsPath(request.path) ? 'connectors' : 'platform'),
+  errors: (request) => (isConnectorsPath(request.path) ? connectorErrors : platformErrors),
   headers: (request) => (isConnectorsPath(request.path) ? connectorHeaders(request) : {}),
   handle: (request) => router.handle(request, runtime()),
 });

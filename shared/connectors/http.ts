@@ -3,8 +3,9 @@
 // tell a platform path from a vendor resource call.
 import { platformAuthenticator, type Principal } from '../auth/platform.js';
 import { readJson } from '../http/body.js';
-import { notFound } from '../http/errors.js';
+import { notFound, type ErrorRenderer } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
+import { json } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
 
 export const BASE = '/elements/api-v2';
@@ -12,6 +13,16 @@ export const BASE = '/elements/api-v2';
 export function isConnectorsPath(path: string): boolean {
   return path === BASE || path.startsWith(`${BASE}/`);
 }
+
+/** Open Connectors' errors: `{"requestId","message","providerMessage"?}`, with Tollgate's stable `code` (and `fields`). */
+export const connectorErrors: ErrorRenderer = {
+  render(error, requestId) {
+    const body: Record<string, unknown> = { requestId, message: error.message, code: error.code };
+    if (error.providerMessage !== undefined) body.providerMessage = error.providerMessage;
+    if (error.fields?.length) body.fields = error.fields;
+    return json(error.status, body, error.headers ?? {});
+  },
+};
 
 /** Headers browsers may read on a cross-origin answer, as Open Connectors lists them. */
 export const EXPOSED_HEADERS =

@@ -7,6 +7,7 @@ import { conflict, forbidden, notFound } from '../http/errors.js';
 import { ok } from '../http/response.js';
 import type { Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
+import { hubKeys, orgPartition, SORT_PREFIX } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 import { elementView, listElements, type ResolvedElement } from './catalog.js';
 import { HUB } from './element-schema.js';
@@ -38,10 +39,8 @@ interface HubItem extends StoredItem {
   hub: Hub;
 }
 
-const hubKeys = (org: string, key: string) => ({ pk: `ORG#${org}`, sk: `HUB#${key}` });
-
 async function hubsOf(rt: Runtime, org: string): Promise<{ hub: Hub; private: boolean }[]> {
-  const own = await rt.table.queryAll<HubItem>(`ORG#${org}`, { prefix: 'HUB#' });
+  const own = await rt.table.queryAll<HubItem>(orgPartition(org), { prefix: SORT_PREFIX.hub });
   return [...BUILTIN_HUBS.map((hub) => ({ hub, private: false })), ...own.map((item) => ({ hub: item.hub, private: true }))];
 }
 

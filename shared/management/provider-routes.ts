@@ -5,7 +5,7 @@ import { badRequest } from '../http/errors.js';
 import { created, ok } from '../http/response.js';
 import type { Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
-import { createProvider, deleteProvider, getProvider, listProviders, presentProvider, ProviderInputSchema, updateProvider } from '../gateway/providers.js';
+import { createProvider, deleteProvider, getProvider, listProviders, presentProvider, ProviderInputSchema, updateProvider } from '../gateway/stores/providers.js';
 
 const BASE = '/v1/organizations/:org/apiproviders';
 

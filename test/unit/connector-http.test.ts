@@ -1,7 +1,7 @@
 // The connectors API's wire rules in isolation: Open Connectors' error shape,
 // the headers every answer carries, and which paths are platform paths.
 import { describe, expect, it } from 'vitest';
-import { connectorHeaders, EXPOSED_HEADERS, isConnectorsPath, listHeaders, refuseUnknownPlatformPath } from '../../shared/connectors/http.js';
+import { connectorErrors, connectorHeaders, EXPOSED_HEADERS, isConnectorsPath, listHeaders, refuseUnknownPlatformPath } from '../../shared/connectors/http.js';
 import { HttpError, unprocessable } from '../../shared/http/errors.js';
 import { errorResponse } from '../../shared/http/lambda.js';
 import type { HttpRequest } from '../../shared/http/request.js';
@@ -21,12 +21,12 @@ const request = (path: string): HttpRequest => ({
 
 describe('Open Connectors error shape', () => {
   it('answers requestId, message and code, with providerMessage and fields when there are some', () => {
-    const vendor = errorResponse(new HttpError(400, 'vendor_rejected_code', 'The vendor refused the code', { providerMessage: 'invalid_grant' }), 'connectors', 'req-1');
+    const vendor = errorResponse(new HttpError(400, 'vendor_rejected_code', 'The vendor refused the code', { providerMessage: 'invalid_grant' }), connectorErrors, 'req-1');
     expect(vendor.status).toBe(400);
     expect(JSON.parse(String(vendor.body))).toEqual({ requestId: 'req-1', message: 'The vendor refused the code', code: 'vendor_rejected_code', providerMessage: 'invalid_grant' });
-    const invalid = errorResponse(unprocessable('Instance is invalid', [{ path: 'name', message: 'required' }]), 'connectors', 'req-2');
+    const invalid = errorResponse(unprocessable('Instance is invalid', [{ path: 'name', message: 'required' }]), connectorErrors, 'req-2');
     expect(JSON.parse(String(invalid.body))).toEqual({ requestId: 'req-2', message: 'Instance is invalid', code: 'validation_failed', fields: [{ path: 'name', message: 'required' }] });
-    const internal = errorResponse(new Error('boom at /srv/x.ts:1:2'), 'connectors', 'req-3');
+    const internal = errorResponse(new Error('boom at /srv/x.ts:1:2'), connectorErrors, 'req-3');
     expect(JSON.parse(String(internal.body))).toEqual({ requestId: 'req-3', message: 'Internal error', code: 'internal_error' });
   });
 });
