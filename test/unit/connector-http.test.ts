@@ -5,19 +5,9 @@ import { connectorErrors, connectorHeaders, EXPOSED_HEADERS, isConnectorsPath, l
 import { HttpError, unprocessable } from '../../shared/http/errors.js';
 import { errorResponse } from '../../shared/http/lambda.js';
 import type { HttpRequest } from '../../shared/http/request.js';
+import { testRequest } from '../support/requests.js';
 
-const request = (path: string): HttpRequest => ({
-  method: 'GET',
-  path,
-  params: {},
-  query: new URLSearchParams(),
-  headers: {},
-  multiHeaders: {},
-  body: Buffer.alloc(0),
-  requestId: 'req-1',
-  sourceIp: '127.0.0.1',
-  receivedAt: 0,
-});
+const request = (path: string): HttpRequest => testRequest('GET', path, { requestId: 'req-1' });
 
 describe('Open Connectors error shape', () => {
   it('answers requestId, message and code, with providerMessage and fields when there are some', () => {
