@@ -3,11 +3,11 @@
 // path, resource calls through the instance named by the `Element` token. An
 // unknown path under a platform resource is a 404, never a vendor call.
 import type { HttpRequest } from '../http/request.js';
-import type { RouteDoc, Router } from '../http/router.js';
-import type { Runtime } from '../runtime.js';
+import type { PlatformRouter } from '../auth/principal.js';
+import type { RouteDoc } from '../http/router.js';
 import { registerElementRoutes } from './element-routes.js';
 import { registerHubRoutes } from './hub-routes.js';
-import { BASE, PREFLIGHT_HEADERS, principalOf, refuseUnknownPlatformPath } from './http.js';
+import { BASE, PREFLIGHT_HEADERS, refuseUnknownPlatformPath } from './http.js';
 import { registerInstanceRoutes } from './instance-routes.js';
 import { proxyResourceCall } from './resource-proxy.js';
 
@@ -29,7 +29,7 @@ const RESOURCE_CALL_DOC: RouteDoc = {
   responses: { 200: { description: 'The vendor\'s response, passed through (any status).', type: 'application/json' } },
 };
 
-export function registerConnectorRoutes(router: Router<Runtime>): void {
+export function registerConnectorRoutes(router: PlatformRouter): void {
   registerElementRoutes(router);
   registerInstanceRoutes(router);
   registerHubRoutes(router.group({ tag: 'Hubs' }));
@@ -40,8 +40,7 @@ export function registerConnectorRoutes(router: Router<Runtime>): void {
     headers: PREFLIGHT_HEADERS,
   }));
   // Everything else under /elements/api-v2 is a vendor resource call.
-  router.on('ANY', `${BASE}/*path`, RESOURCE_CALL_DOC, async (request: HttpRequest, rt) => {
-    const principal = await principalOf(rt, request);
+  router.on('ANY', `${BASE}/*path`, RESOURCE_CALL_DOC, async (request: HttpRequest, rt, principal) => {
     refuseUnknownPlatformPath(request, request.params.path ?? '', principal.element !== undefined);
     return proxyResourceCall(rt, request, principal);
   });

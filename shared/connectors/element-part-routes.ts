@@ -9,7 +9,7 @@ import { readJson, validate } from '../http/body.js';
 import { HttpError, conflict, notFound } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { ok } from '../http/response.js';
-import type { Router } from '../http/router.js';
+import type { PlatformRouter, Principal } from '../auth/principal.js';
 import type { Runtime } from '../runtime.js';
 import { changeCustomElement, requireElement, type ResolvedElement } from './catalog.js';
 import {
@@ -26,21 +26,20 @@ import {
   type ElementObject,
   type ElementResource,
 } from './element-schema.js';
-import { BASE, listHeaders, organizationOf } from './http.js';
+import { BASE, listHeaders } from './http.js';
 
 type Definition = ElementDefinition & { id: number };
 type View = Record<string, unknown>;
 
 export const ELEMENT = `${BASE}/elements/:keyOrId`;
 
-export async function readElement(rt: Runtime, request: HttpRequest): Promise<ResolvedElement> {
-  return requireElement(rt, await organizationOf(rt, request), request.params.keyOrId!);
+export function readElement(rt: Runtime, request: HttpRequest, principal: Principal): Promise<ResolvedElement> {
+  return requireElement(rt, principal.organization, request.params.keyOrId!);
 }
 
 /** Changes a custom element and answers with what `edit` returns. */
-export async function change<T>(rt: Runtime, request: HttpRequest, edit: (definition: Definition, nextId: () => number) => T): Promise<T> {
-  const org = await organizationOf(rt, request);
-  return (await changeCustomElement(rt, org, request.params.keyOrId!, edit)).result;
+export async function change<T>(rt: Runtime, request: HttpRequest, principal: Principal, edit: (definition: Definition, nextId: () => number) => T): Promise<T> {
+  return (await changeCustomElement(rt, principal.organization, request.params.keyOrId!, edit)).result;
 }
 
 /** The index of the part `ref` names: its id, or (where `byName` says) its name or key. */
@@ -68,19 +67,19 @@ interface PartKind<T extends { id?: number | undefined }> {
   replace?: (previous: T, next: T, nextId: () => number, request: HttpRequest) => T;
 }
 
-function registerParts<T extends { id?: number | undefined }>(router: Router<Runtime>, kind: PartKind<T>): void {
+function registerParts<T extends { id?: number | undefined }>(router: PlatformRouter, kind: PartKind<T>): void {
   const { path, what } = kind;
   const item = `${path}/:${kind.param}`;
   const ref = (request: HttpRequest) => request.params[kind.param] ?? '';
-  router.get(path, { summary: `List the ${what}s` }, async (request, rt) => {
-    const definition = (await readElement(rt, request)).definition as Definition;
+  router.get(path, { summary: `List the ${what}s` }, async (request, rt, principal) => {
+    const definition = (await readElement(rt, request, principal)).definition as Definition;
     const parts = kind.list(definition, request);
     return ok(parts.map((part) => kind.view(part, definition, request)), listHeaders(parts.length));
   });
-  router.post(path, { summary: `Add a ${what}`, body: kind.schema }, async (request, rt) => {
+  router.post(path, { summary: `Add a ${what}`, body: kind.schema }, async (request, rt, principal) => {
     const part = validate(kind.schema, readJson(request));
     return ok(
-      await change(rt, request, (definition, nextId) => {
+      await change(rt, request, principal, (definition, nextId) => {
         const parts = kind.list(definition, request);
         const created = kind.create ? kind.create(part, parts, nextId) : { ...part, id: nextId() };
         parts.push(created);
@@ -88,15 +87,15 @@ function registerParts<T extends { id?: number | undefined }>(router: Router<Run
       }),
     );
   });
-  router.get(item, { summary: `Get a ${what}` }, async (request, rt) => {
-    const definition = (await readElement(rt, request)).definition as Definition;
+  router.get(item, { summary: `Get a ${what}` }, async (request, rt, principal) => {
+    const definition = (await readElement(rt, request, principal)).definition as Definition;
     const parts = kind.list(definition, request);
     return ok(kind.view(parts[indexOf(parts, ref(request), what, kind.byName)]!, definition, request));
   });
-  router.put(item, { summary: `Replace a ${what}`, body: kind.schema }, async (request, rt) => {
+  router.put(item, { summary: `Replace a ${what}`, body: kind.schema }, async (request, rt, principal) => {
     const part = validate(kind.schema, readJson(request));
     return ok(
-      await change(rt, request, (definition, nextId) => {
+      await change(rt, request, principal, (definition, nextId) => {
         const parts = kind.list(definition, request);
         const index = indexOf(parts, ref(request), what, kind.byName);
         const previous = parts[index]!;
@@ -106,9 +105,9 @@ function registerParts<T extends { id?: number | undefined }>(router: Router<Run
       }),
     );
   });
-  router.delete(item, { summary: `Delete a ${what}` }, async (request, rt) =>
+  router.delete(item, { summary: `Delete a ${what}` }, async (request, rt, principal) =>
     ok(
-      await change(rt, request, (definition) => {
+      await change(rt, request, principal, (definition) => {
         const parts = kind.list(definition, request);
         return kind.view(parts.splice(indexOf(parts, ref(request), what, kind.byName), 1)[0]!, definition, request);
       }),
@@ -147,7 +146,7 @@ function unique<T>(parts: T[], name: (part: T) => string, part: T, what: string)
   if (parts.some((existing) => name(existing) === name(part))) throw conflict(`${what} ${name(part)} already exists`);
 }
 
-export function registerElementPartRoutes(router: Router<Runtime>): void {
+export function registerElementPartRoutes(router: PlatformRouter): void {
   const ofElement = <T extends object>(part: T, definition: Definition) => ({ ...part, elementId: definition.id });
   const ofResource = <T extends object>(part: T, definition: Definition, request: HttpRequest) => ({ ...part, elementId: definition.id, resourceId: resourceOf(definition, request).id });
 
@@ -191,11 +190,11 @@ export function registerElementPartRoutes(router: Router<Runtime>): void {
     if (!found.model) throw notFound(`Resource ${found.id} has no model`);
     return found.model;
   };
-  router.get(model, { summary: 'Get a resource\'s model' }, async (request, rt) => ok(requireModel(resourceOf((await readElement(rt, request)).definition as Definition, request))));
-  const setModel = (created: boolean) => async (request: HttpRequest, rt: Runtime) => {
+  router.get(model, { summary: 'Get a resource\'s model' }, async (request, rt, principal) => ok(requireModel(resourceOf((await readElement(rt, request, principal)).definition as Definition, request))));
+  const setModel = (created: boolean) => async (request: HttpRequest, rt: Runtime, principal: Principal) => {
     const part = validate(modelSchema, readJson(request));
     return ok(
-      await change(rt, request, (definition) => {
+      await change(rt, request, principal, (definition) => {
         const found = resourceOf(definition, request);
         if (created && found.model) throw conflict(`Resource ${found.id} already has a model; replace it with PUT`);
         if (!created) requireModel(found);
@@ -206,9 +205,9 @@ export function registerElementPartRoutes(router: Router<Runtime>): void {
   };
   router.post(model, { summary: 'Add a resource\'s model', body: modelSchema }, setModel(true));
   router.put(model, { summary: 'Replace a resource\'s model', body: modelSchema }, setModel(false));
-  router.delete(model, { summary: 'Delete a resource\'s model' }, async (request, rt) =>
+  router.delete(model, { summary: 'Delete a resource\'s model' }, async (request, rt, principal) =>
     ok(
-      await change(rt, request, (definition) => {
+      await change(rt, request, principal, (definition) => {
         const found = resourceOf(definition, request);
         const previous = requireModel(found);
         delete found.model;

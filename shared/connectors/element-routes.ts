@@ -6,7 +6,8 @@
 import * as z from 'zod';
 import { readJson, validate } from '../http/body.js';
 import { ok } from '../http/response.js';
-import { lazySchema, type RouteDoc, type Router } from '../http/router.js';
+import type { PlatformRouter, Principal } from '../auth/principal.js';
+import { lazySchema, type RouteDoc } from '../http/router.js';
 import type { HttpRequest } from '../http/request.js';
 import type { Runtime } from '../runtime.js';
 import {
@@ -24,7 +25,7 @@ import { elementDocs } from './element-docs.js';
 import { ELEMENT, change, readElement, registerElementPartRoutes } from './element-part-routes.js';
 import { elementSchema } from './element-schema.js';
 import { buildOAuthUrl } from './hosted-oauth.js';
-import { BASE, listHeaders, optionalJson, organizationOf } from './http.js';
+import { BASE, listHeaders, optionalJson } from './http.js';
 import { countInstancesOfElement } from './instances.js';
 import { legacyElementSchema } from './legacy-element.js';
 
@@ -73,19 +74,19 @@ export function metadataView(element: ResolvedElement, expand: boolean): Record<
   };
 }
 
-export function registerElementRoutes(router: Router<Runtime>): void {
+export function registerElementRoutes(router: PlatformRouter): void {
   const catalog = router.group({ tag: 'Elements' });
-  catalog.get(`${BASE}/elements`, { operationId: 'listElements', summary: 'List the elements: built-in and the organization\'s own' }, async (request, rt) => {
-    const elements = (await listElements(rt, await organizationOf(rt, request))).map(elementView);
+  catalog.get(`${BASE}/elements`, { operationId: 'listElements', summary: 'List the elements: built-in and the organization\'s own' }, async (request, rt, principal) => {
+    const elements = (await listElements(rt, principal.organization)).map(elementView);
     return ok(elements, listHeaders(elements.length, undefined, elements.length));
   });
-  catalog.get(`${BASE}/elements/keys`, { operationId: 'listElementKeys', summary: 'List the keys of all elements' }, async (request, rt) => {
-    const keys = (await listElements(rt, await organizationOf(rt, request))).map((element) => element.definition.key);
+  catalog.get(`${BASE}/elements/keys`, { operationId: 'listElementKeys', summary: 'List the keys of all elements' }, async (request, rt, principal) => {
+    const keys = (await listElements(rt, principal.organization)).map((element) => element.definition.key);
     return ok(keys, listHeaders(keys.length));
   });
-  catalog.get(`${BASE}/elements/metadata`, { operationId: 'listElementMetadata', summary: 'The metadata of all elements', query: { expand: { description: '`true` adds resources and object definitions.' } } }, async (request, rt) => {
+  catalog.get(`${BASE}/elements/metadata`, { operationId: 'listElementMetadata', summary: 'The metadata of all elements', query: { expand: { description: '`true` adds resources and object definitions.' } } }, async (request, rt, principal) => {
     const expand = request.query.get('expand') === 'true';
-    const all = (await listElements(rt, await organizationOf(rt, request))).map((element) => metadataView(element, expand));
+    const all = (await listElements(rt, principal.organization)).map((element) => metadataView(element, expand));
     return ok(all, listHeaders(all.length));
   });
   catalog.post(
@@ -98,48 +99,48 @@ export function registerElementRoutes(router: Router<Runtime>): void {
         'or Tollgate\'s first format with `baseUrl`. 409 if the key is taken, by a built-in element or one of the organization\'s.',
       body: elementBody,
     },
-    async (request, rt) => ok(elementView(await createCustomElement(rt, await organizationOf(rt, request), readJson(request)))),
+    async (request, rt, principal) => ok(elementView(await createCustomElement(rt, principal.organization, readJson(request)))),
   );
-  catalog.get(ELEMENT, { operationId: 'getElement', summary: 'Get an element' }, async (request, rt) => ok(elementView(await readElement(rt, request))));
-  catalog.put(ELEMENT, { operationId: 'replaceElement', summary: 'Replace a custom element', description: 'Built-in elements cannot be changed (403): clone them.', body: elementBody }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  catalog.get(ELEMENT, { operationId: 'getElement', summary: 'Get an element' }, async (request, rt, principal) => ok(elementView(await readElement(rt, request, principal))));
+  catalog.put(ELEMENT, { operationId: 'replaceElement', summary: 'Replace a custom element', description: 'Built-in elements cannot be changed (403): clone them.', body: elementBody }, async (request, rt, principal) => {
+    const org = principal.organization;
     return ok(elementView(await replaceCustomElement(rt, org, request.params.keyOrId!, readJson(request))));
   });
-  catalog.delete(ELEMENT, { operationId: 'deleteElement', summary: 'Delete a custom element', description: 'Refused (409) while instances of it exist.' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  catalog.delete(ELEMENT, { operationId: 'deleteElement', summary: 'Delete a custom element', description: 'Refused (409) while instances of it exist.' }, async (request, rt, principal) => {
+    const org = principal.organization;
     const element = await requireElement(rt, org, request.params.keyOrId!);
     await deleteCustomElement(rt, org, request.params.keyOrId!, (key) => countInstancesOfElement(rt, org, key));
     return ok(elementView(element));
   });
-  catalog.get(`${ELEMENT}/metadata`, { operationId: 'getElementMetadata', summary: 'An element\'s metadata', query: { expand: { description: '`true` adds resources and object definitions.' } } }, async (request, rt) =>
-    ok(metadataView(await readElement(rt, request), request.query.get('expand') === 'true')),
+  catalog.get(`${ELEMENT}/metadata`, { operationId: 'getElementMetadata', summary: 'An element\'s metadata', query: { expand: { description: '`true` adds resources and object definitions.' } } }, async (request, rt, principal) =>
+    ok(metadataView(await readElement(rt, request, principal), request.query.get('expand') === 'true')),
   );
-  catalog.get(`${ELEMENT}/export`, { operationId: 'exportElement', summary: 'The element\'s JSON, to import elsewhere with POST /elements' }, async (request, rt) => {
-    const element = await readElement(rt, request);
+  catalog.get(`${ELEMENT}/export`, { operationId: 'exportElement', summary: 'The element\'s JSON, to import elsewhere with POST /elements' }, async (request, rt, principal) => {
+    const element = await readElement(rt, request, principal);
     return ok(elementView(element), { 'content-disposition': `attachment; filename="${element.definition.key}.json"` });
   });
-  catalog.post(`${ELEMENT}/clone`, { operationId: 'cloneElement', summary: 'Copy an element into a custom element of the organization', description: 'The copy gets the key `{key}-copy` (or `-copy-2` ...) and can be changed freely.' }, async (request, rt) =>
-    ok(elementView(await cloneElement(rt, await organizationOf(rt, request), request.params.keyOrId!))),
+  catalog.post(`${ELEMENT}/clone`, { operationId: 'cloneElement', summary: 'Copy an element into a custom element of the organization', description: 'The copy gets the key `{key}-copy` (or `-copy-2` ...) and can be changed freely.' }, async (request, rt, principal) =>
+    ok(elementView(await cloneElement(rt, principal.organization, request.params.keyOrId!))),
   );
-  const setActive = (active: boolean) => async (request: HttpRequest, rt: Runtime) =>
-    ok(await change(rt, request, (definition) => {
+  const setActive = (active: boolean) => async (request: HttpRequest, rt: Runtime, principal: Principal) =>
+    ok(await change(rt, request, principal, (definition) => {
       definition.active = active;
       return { id: definition.id, key: definition.key, active };
     }));
   catalog.put(`${ELEMENT}/active`, { operationId: 'activateElement', summary: 'Activate a custom element' }, setActive(true));
   catalog.delete(`${ELEMENT}/active`, { operationId: 'deactivateElement', summary: 'Deactivate a custom element', description: 'An inactive element takes no new instances.' }, setActive(false));
-  catalog.get(`${ELEMENT}/docs`, { operationId: 'getElementDocs', summary: 'The element\'s API as Swagger 2.0', description: 'Its resources, with their parameters, under `/elements/api-v2`.' }, async (request, rt) =>
-    ok(elementDocs((await readElement(rt, request)).definition, rt.config.issuer)),
+  catalog.get(`${ELEMENT}/docs`, { operationId: 'getElementDocs', summary: 'The element\'s API as Swagger 2.0', description: 'Its resources, with their parameters, under `/elements/api-v2`.' }, async (request, rt, principal) =>
+    ok(elementDocs((await readElement(rt, request, principal)).definition, rt.config.issuer)),
   );
 
   const oauth = router.group({ tag: 'Elements' });
-  oauth.get(`${ELEMENT}/oauth/url`, { ...OAUTH_URL_DOC, operationId: 'getElementOAuthUrl' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  oauth.get(`${ELEMENT}/oauth/url`, { ...OAUTH_URL_DOC, operationId: 'getElementOAuthUrl' }, async (request, rt, principal) => {
+    const org = principal.organization;
     const element = await requireElement(rt, org, request.params.keyOrId!);
     return ok(await buildOAuthUrl(rt, org, element, request.query), { 'cache-control': 'no-store' });
   });
-  oauth.post(`${ELEMENT}/oauth/url`, { ...OAUTH_URL_DOC, operationId: 'postElementOAuthUrl', query: {}, body: oauthUrlBody }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  oauth.post(`${ELEMENT}/oauth/url`, { ...OAUTH_URL_DOC, operationId: 'postElementOAuthUrl', query: {}, body: oauthUrlBody }, async (request, rt, principal) => {
+    const org = principal.organization;
     const element = await requireElement(rt, org, request.params.keyOrId!);
     const query = new URLSearchParams(request.query);
     for (const [name, value] of Object.entries(validate(oauthUrlBody, optionalJson(request)))) {

@@ -1,12 +1,10 @@
 // What every connectors route shares: the base path, who is calling, the
 // headers Open Connectors sends on every answer and on lists, and the rules that
 // tell a platform path from a vendor resource call.
-import { platformAuthenticator, type Principal } from '../auth/platform.js';
 import { readJson } from '../http/body.js';
 import { notFound, type ErrorRenderer } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { json } from '../http/response.js';
-import type { Runtime } from '../runtime.js';
 
 export const BASE = '/elements/api-v2';
 
@@ -54,14 +52,6 @@ export function listHeaders(count: number, next?: string, total?: number): Recor
     ...(total !== undefined ? { 'elements-total-count': String(total) } : {}),
     ...(next ? { 'elements-next-page-token': next } : {}),
   };
-}
-
-export async function principalOf(rt: Runtime, request: HttpRequest): Promise<Principal> {
-  return platformAuthenticator(rt).authenticate(request);
-}
-
-export async function organizationOf(rt: Runtime, request: HttpRequest): Promise<string> {
-  return (await principalOf(rt, request)).organization;
 }
 
 /** A JSON object body, or `{}` when there is none (Open Connectors' clients send empty PUTs and POSTs). */

@@ -5,13 +5,13 @@ import * as z from 'zod';
 import { validate, readJson } from '../http/body.js';
 import { conflict, forbidden, notFound } from '../http/errors.js';
 import { ok } from '../http/response.js';
-import type { Router } from '../http/router.js';
+import type { PlatformRouter } from '../auth/principal.js';
 import type { Runtime } from '../runtime.js';
 import { hubKeys, orgPartition, SORT_PREFIX } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 import { elementView, listElements, type ResolvedElement } from './catalog.js';
 import { HUB } from './element-schema.js';
-import { BASE, listHeaders, organizationOf } from './http.js';
+import { BASE, listHeaders } from './http.js';
 
 const hubSchema = z.object({
   key: z.string().regex(HUB, 'must be lower-case letters, digits and -, starting with a letter'),
@@ -65,33 +65,28 @@ async function requireHub(rt: Runtime, org: string, key: string): Promise<{ hub:
   return found;
 }
 
-export function registerHubRoutes(router: Router<Runtime>): void {
-  router.get(`${BASE}/hubs`, { operationId: 'listHubs', summary: 'List the hubs', query: { hydrate: { description: '`true` adds each hub\'s elements and their resources.' } } }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+export function registerHubRoutes(router: PlatformRouter): void {
+  router.get(`${BASE}/hubs`, { operationId: 'listHubs', summary: 'List the hubs', query: { hydrate: { description: '`true` adds each hub\'s elements and their resources.' } } }, async (request, rt, { organization: org }) => {
     const elements = request.query.get('hydrate') === 'true' ? await listElements(rt, org) : undefined;
     const hubs = (await hubsOf(rt, org)).map((entry) => hubView(entry, elements));
     return ok(hubs, listHeaders(hubs.length));
   });
-  router.post(`${BASE}/hubs`, { operationId: 'createHub', summary: 'Add a hub of the organization', body: hubSchema }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.post(`${BASE}/hubs`, { operationId: 'createHub', summary: 'Add a hub of the organization', body: hubSchema }, async (request, rt, { organization: org }) => {
     const hub = validate(hubSchema, readJson(request));
     if (BUILTIN_HUBS.some((builtin) => builtin.key === hub.key)) throw conflict(`Hub ${hub.key} is built in`, 'hub_exists');
     await rt.table.create<HubItem>({ ...hubKeys(org, hub.key), type: 'connectorHub', hub }, `Hub ${hub.key} already exists`);
     return ok(hubView({ hub, private: true }));
   });
-  router.get(`${BASE}/hubs/:hub`, { operationId: 'getHub', summary: 'Get a hub with its elements and resources' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/hubs/:hub`, { operationId: 'getHub', summary: 'Get a hub with its elements and resources' }, async (request, rt, { organization: org }) => {
     return ok(hubView(await requireHub(rt, org, request.params.hub!), await listElements(rt, org)));
   });
-  router.delete(`${BASE}/hubs/:hub`, { operationId: 'deleteHub', summary: 'Delete a hub of the organization', description: 'Built-in hubs stay (403).' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.delete(`${BASE}/hubs/:hub`, { operationId: 'deleteHub', summary: 'Delete a hub of the organization', description: 'Built-in hubs stay (403).' }, async (request, rt, { organization: org }) => {
     const found = await requireHub(rt, org, request.params.hub!);
     if (!found.private) throw forbidden(`Hub ${found.hub.key} is built in and cannot be deleted`, 'hub_read_only');
     await rt.table.delete(hubKeys(org, found.hub.key));
     return ok(hubView(found));
   });
-  router.get(`${BASE}/hubs/:hub/elements`, { operationId: 'listHubElements', summary: 'List the elements of a hub' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/hubs/:hub/elements`, { operationId: 'listHubElements', summary: 'List the elements of a hub' }, async (request, rt, { organization: org }) => {
     const { hub } = await requireHub(rt, org, request.params.hub!);
     const elements = (await listElements(rt, org)).filter((element) => element.definition.hub === hub.key).map(elementView);
     return ok(elements, listHeaders(elements.length));

@@ -4,19 +4,19 @@
 // ignored, masked values (`********`) mean "unchanged". Names and tags are
 // stored as plain text: HTML is stripped.
 import * as z from 'zod';
-import type { Principal } from '../auth/platform.js';
+import type { PlatformRouter, Principal } from '../auth/principal.js';
 import { jsonBody } from '../http/body.js';
 import { HttpError, notFound, unauthorized, unprocessable, type FieldProblem } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { ok, type HttpResponse } from '../http/response.js';
-import type { RouteDoc, Router } from '../http/router.js';
+import type { RouteDoc } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { elementObjects, requireElement, type ResolvedElement } from './catalog.js';
 import { connect, elementFieldValues, previousConnection } from './connect.js';
 import { elementDocs } from './element-docs.js';
 import { requireActive } from './hosted-oauth.js';
 import { BASE_URL_KEY } from './element-schema.js';
-import { BASE, listHeaders, principalOf } from './http.js';
+import { BASE, listHeaders } from './http.js';
 import {
   MASK,
   createInstance,
@@ -132,8 +132,7 @@ async function requireInstance(rt: Runtime, org: string, id: number): Promise<In
  * token (Open Connectors' `/instances/configuration` and friends). Under
  * `/elements/{keyOrId}/instances/{id}` it must be an instance of that element.
  */
-async function addressed(rt: Runtime, request: HttpRequest): Promise<{ principal: Principal; item: InstanceItem }> {
-  const principal = await principalOf(rt, request);
+async function addressed(rt: Runtime, request: HttpRequest, principal: Principal): Promise<InstanceItem> {
   let item: InstanceItem | undefined;
   if (request.params.id !== undefined) {
     item = await requireInstance(rt, principal.organization, instanceId(request.params.id));
@@ -146,7 +145,7 @@ async function addressed(rt: Runtime, request: HttpRequest): Promise<{ principal
     const element = await requireElement(rt, principal.organization, request.params.keyOrId);
     if (element.definition.key !== item.elementKey) throw notFound(`Instance ${item.id} not found`, 'instance_not_found');
   }
-  return { principal, item };
+  return item;
 }
 
 async function elementOfInstance(rt: Runtime, org: string, item: InstanceItem): Promise<ResolvedElement | undefined> {
@@ -181,8 +180,7 @@ async function payloadElement(rt: Runtime, org: string, fromPath: string | undef
   return requireElement(rt, org, named);
 }
 
-async function createFromPayload(rt: Runtime, request: HttpRequest, elementFromPath?: string): Promise<HttpResponse> {
-  const org = (await principalOf(rt, request)).organization;
+async function createFromPayload(rt: Runtime, request: HttpRequest, org: string, elementFromPath?: string): Promise<HttpResponse> {
   const payload = jsonBody(request, instancePayload);
   const element = await payloadElement(rt, org, elementFromPath, payload);
   requireActive(element);
@@ -273,9 +271,8 @@ function findEntry(entries: Record<string, unknown>[], ref: string | undefined):
   return found;
 }
 
-export function registerInstanceRoutes(router: Router<Runtime>): void {
-  const listFiltered = async (request: HttpRequest, rt: Runtime): Promise<HttpResponse> => {
-    const org = (await principalOf(rt, request)).organization;
+export function registerInstanceRoutes(router: PlatformRouter): void {
+  const listFiltered = async (request: HttpRequest, rt: Runtime, { organization: org }: Principal): Promise<HttpResponse> => {
     const elementKey = request.params.keyOrId !== undefined ? (await requireElement(rt, org, request.params.keyOrId)).definition.key : undefined;
     const wanted = [...request.query.getAll('tags[]'), ...request.query.getAll('tags')].flatMap((value) => value.split(',')).map((tag) => tag.trim()).filter(Boolean);
     const pageSize = request.query.get('pageSize');
@@ -292,36 +289,36 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
     }
     return ok(body, listHeaders(body.length, page.next));
   };
-  const read = async (request: HttpRequest, rt: Runtime) => {
-    const { principal, item } = await addressed(rt, request);
+  const read = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
     return ok(await view(rt, item, await elementOfInstance(rt, principal.organization, item)));
   };
-  const update = async (request: HttpRequest, rt: Runtime) => {
-    const { principal, item } = await addressed(rt, request);
+  const update = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
     const payload = jsonBody(request, updatePayload);
     const { item: updated, element } = await applyUpdate(rt, principal.organization, item, payload);
     const body = await view(rt, updated, element);
     if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
     return ok(body);
   };
-  const remove = async (request: HttpRequest, rt: Runtime): Promise<HttpResponse> => {
-    const { item } = await addressed(rt, request);
+  const remove = async (request: HttpRequest, rt: Runtime, principal: Principal): Promise<HttpResponse> => {
+    const item = await addressed(rt, request, principal);
     await deleteInstance(rt, item);
     return { status: 200 };
   };
 
   // By the Element token: registered before /instances/:id, which would take `configuration` for an id.
-  const configurationList = async (request: HttpRequest, rt: Runtime) => {
-    const { principal, item } = await addressed(rt, request);
+  const configurationList = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
     const entries = configurationEntries(item, await elementOfInstance(rt, principal.organization, item));
     return ok(entries, listHeaders(entries.length));
   };
-  const configurationRead = async (request: HttpRequest, rt: Runtime) => {
-    const { principal, item } = await addressed(rt, request);
+  const configurationRead = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
     return ok(findEntry(configurationEntries(item, await elementOfInstance(rt, principal.organization, item)), request.params.configId));
   };
-  const configurationUpdate = async (request: HttpRequest, rt: Runtime) => {
-    const { principal, item } = await addressed(rt, request);
+  const configurationUpdate = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
     const element = await requireElementOf(rt, principal.organization, item);
     const entry = findEntry(configurationEntries(item, element), request.params.configId);
     const { propertyValue } = jsonBody(request, configurationChange);
@@ -331,8 +328,8 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
     });
     return ok(findEntry(configurationEntries(updated, after), String(entry.id)));
   };
-  const docs = async (request: HttpRequest, rt: Runtime) => {
-    const { principal, item } = await addressed(rt, request);
+  const docs = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
     return ok(elementDocs((await requireElementOf(rt, principal.organization, item)).definition, rt.config.issuer));
   };
   const CONFIGURATION_DOC: RouteDoc = { description: 'Values of the element\'s configuration entries, credentials masked; `id` or `key` address one.' };
@@ -345,8 +342,8 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
   byToken.get(`${BASE}/instances/configuration`, { ...CONFIGURATION_DOC, operationId: 'listTokenInstanceConfiguration', summary: 'The configuration of the Element token\'s instance' }, configurationList);
   byToken.get(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getTokenInstanceConfiguration', summary: 'One configuration entry of the Element token\'s instance' }, configurationRead);
   byToken.patch(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateTokenInstanceConfiguration', summary: 'Change a configuration value of the Element token\'s instance' }, configurationUpdate);
-  byToken.get(`${BASE}/objects`, { operationId: 'listTokenInstanceObjects', summary: 'The objects the Element token\'s instance offers', description: 'Answers for a disabled instance too.' }, async (request, rt) => {
-    const { principal, item } = await addressed(rt, request);
+  byToken.get(`${BASE}/objects`, { operationId: 'listTokenInstanceObjects', summary: 'The objects the Element token\'s instance offers', description: 'Answers for a disabled instance too.' }, async (request, rt, principal) => {
+    const item = await addressed(rt, request, principal);
     return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
   });
   byToken.get(`${BASE}/instances/docs`, { operationId: 'getTokenInstanceDocs', summary: 'The Element token\'s instance API as Swagger 2.0' }, docs);
@@ -357,9 +354,10 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
   ] as const) {
     const one = `${prefix}/:id`;
     const group = router.group({ tag: 'Instances' });
-    group.post(prefix, { ...CREATE_INSTANCE_DOC, operationId: `create${scope}` }, (request, rt) => createFromPayload(rt, request, request.params.keyOrId));
-    group.get(prefix, { ...LIST_INSTANCES_DOC, operationId: `list${scope}s`, summary: scope === 'Instance' ? 'List instances' : 'List the instances of an element' }, listFiltered);
-    group.get(one, { operationId: `get${scope}`, summary: 'Get an instance with its token' }, read);
+    group.post(prefix, { ...CREATE_INSTANCE_DOC, operationId: `create${scope}` }, (request, rt, { organization }) => createFromPayload(rt, request, organization, request.params.keyOrId));
+    // Instances are shown with their tokens: a secret read.
+    group.get(prefix, { ...LIST_INSTANCES_DOC, access: 'secret', operationId: `list${scope}s`, summary: scope === 'Instance' ? 'List instances' : 'List the instances of an element' }, listFiltered);
+    group.get(one, { access: 'secret', operationId: `get${scope}`, summary: 'Get an instance with its token' }, read);
     group.patch(one, { ...UPDATE_DOC, operationId: `update${scope}`, summary: 'Update an instance' }, update);
     group.put(one, { ...UPDATE_DOC, operationId: `replace${scope}`, summary: 'Update or re-authenticate an instance' }, update);
     group.delete(one, { operationId: `delete${scope}`, summary: 'Delete an instance and its vendor credentials', responses: { 200: 'Deleted.' } }, remove);
@@ -367,8 +365,8 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
 
   const one = `${BASE}/instances/:id`;
   const group = router.group({ tag: 'Instances' });
-  const setEnabled = (enabled: boolean) => async (request: HttpRequest, rt: Runtime) => {
-    const { principal, item } = await addressed(rt, request);
+  const setEnabled = (enabled: boolean) => async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
     const updated = await updateInstance(rt, item, { disabled: !enabled });
     return ok(await view(rt, updated, await elementOfInstance(rt, principal.organization, updated)));
   };
@@ -379,12 +377,12 @@ export function registerInstanceRoutes(router: Router<Runtime>): void {
   group.patch(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
   group.put(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'replaceInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
   group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0' }, docs);
-  group.get(`${one}/objects`, { operationId: 'listInstanceObjects', summary: 'List the objects an instance offers' }, async (request, rt) => {
-    const { principal, item } = await addressed(rt, request);
+  group.get(`${one}/objects`, { operationId: 'listInstanceObjects', summary: 'List the objects an instance offers' }, async (request, rt, principal) => {
+    const item = await addressed(rt, request, principal);
     return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
   });
-  group.post(`${one}/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt) => {
-    const { principal, item } = await addressed(rt, request);
+  group.post(`${one}/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt, principal) => {
+    const item = await addressed(rt, request, principal);
     const { item: updated, token } = await regenerateInstanceToken(rt, item);
     return ok(await view(rt, updated, await elementOfInstance(rt, principal.organization, updated), token));
   });
