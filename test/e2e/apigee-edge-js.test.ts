@@ -4,20 +4,21 @@
 // token (`token`). Its default login (the OAuth password grant at
 // login.apigee.com) is not offered: management tokens come from
 // POST /v1/users/{email}/tokens, never from a password grant.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
+import type { Backend } from '../support/backend.js';
 import { bundle, proxyEndpoint, targetEndpoint } from '../support/bundles.js';
-import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { startClientTarget, type ClientTarget } from '../support/client-target.js';
+import type { TestPlatform } from '../support/platform.js';
 
 // The library is untyped CommonJS: its promise API is what the tests use.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const { apigee } = createRequire(import.meta.url)('apigee-edge-js') as { apigee: { connect(options: Record<string, unknown>): Promise<any> } };
 
+let target: ClientTarget;
 let platform: TestPlatform;
 let backend: Backend;
 let work: string;
@@ -25,17 +26,10 @@ let password: string;
 let token: string;
 
 beforeAll(async () => {
-  platform = await startPlatform();
-  backend = await startBackend();
-  work = mkdtempSync(join(tmpdir(), 'tollgate-edge-js-'));
-  password = (await platform.local.runtime.secrets.get('admin-password'))!;
-  token = (await platform.request('POST', '/v1/users/admin@localhost/tokens', { auth: await platform.adminBasic() })).json.access_token;
+  target = await startClientTarget('tollgate-edge-js-');
+  ({ platform, backend, work, password, token } = target);
 });
-afterAll(async () => {
-  await platform.close();
-  await backend.close();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => target.close());
 
 type Credentials = 'basic' | 'bearer';
 

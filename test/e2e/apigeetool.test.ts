@@ -3,20 +3,21 @@
 // pointing at the platform plane, `-u/-p` Basic or `-t` Bearer. Each command's
 // effect is checked through the management API or the runtime plane.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
+import type { Backend } from '../support/backend.js';
 import { proxyEndpoint, targetEndpoint } from '../support/bundles.js';
-import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { startClientTarget, type ClientTarget } from '../support/client-target.js';
+import type { TestPlatform } from '../support/platform.js';
 
 const run = promisify(execFile);
 const CLI = join(createRequire(import.meta.url).resolve('apigeetool/package.json'), '..', 'lib', 'cli.js');
 
+let target: ClientTarget;
 let platform: TestPlatform;
 let backend: Backend;
 let work: string;
@@ -24,19 +25,10 @@ let password: string;
 let token: string;
 
 beforeAll(async () => {
-  platform = await startPlatform();
-  backend = await startBackend();
-  work = mkdtempSync(join(tmpdir(), 'tollgate-apigeetool-'));
-  password = (await platform.local.runtime.secrets.get('admin-password'))!;
-  const issued = await platform.request('POST', '/v1/users/admin@localhost/tokens', { auth: await platform.adminBasic() });
-  expect(issued.status, issued.text).toBe(200);
-  token = issued.json.access_token;
+  target = await startClientTarget('tollgate-apigeetool-');
+  ({ platform, backend, work, password, token } = target);
 });
-afterAll(async () => {
-  await platform.close();
-  await backend.close();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => target.close());
 
 type Credentials = 'basic' | 'bearer';
 
