@@ -3,6 +3,7 @@ import { handler as callback } from '../functions/callback/handler.js';
 import { handler as platform } from '../functions/platform/handler.js';
 import { handler as proxy } from '../functions/proxy/handler.js';
 import { handler as token } from '../functions/token/handler.js';
+import { handler as web } from '../functions/web/handler.js';
 import type { FunctionName } from '../shared/http/api-routes.js';
 import type { LambdaHandler } from './server.js';
 
@@ -11,4 +12,5 @@ export const localHandlers: Record<FunctionName, LambdaHandler> = {
   proxy: proxy as unknown as LambdaHandler,
   token: token as unknown as LambdaHandler,
   callback: callback as unknown as LambdaHandler,
+  web: web as unknown as LambdaHandler,
 };

@@ -20,6 +20,7 @@ import {
   type ResolvedElement,
 } from './catalog.js';
 import { connect, previousConnection } from './connect.js';
+import { elementOpenApi } from './element-docs.js';
 import { buildOAuthUrl } from './hosted-oauth.js';
 import {
   countInstancesOfElement,
@@ -244,6 +245,21 @@ export function registerConnectorRoutes(router: Router<Runtime>): void {
     await deleteCustomElement(rt, org, request.params.keyOrId!, (key) => countInstancesOfElement(rt, org, key));
     return noContent();
   });
+
+  router.get(
+    `${BASE}/elements/:keyOrId/docs`,
+    {
+      tag: 'Elements',
+      operationId: 'getElementDocs',
+      summary: 'The element\'s API docs as OpenAPI 3.1',
+      description: 'Its resources as resource calls on `/elements/api-v2{path}`, secured by the platform header with `Element <instance token>`: what the console renders, with Try it out, for an instance.',
+      responses: { 200: { description: 'An OpenAPI 3.1 document.', type: 'application/json' } },
+    },
+    async (request, rt) => {
+      const org = await organizationOf(rt, request);
+      return ok(elementOpenApi(await requireElement(rt, org, request.params.keyOrId!), rt.config.issuer));
+    },
+  );
 
   // OAuth
   router.get(`${BASE}/elements/:keyOrId/oauth/url`, OAUTH_URL_DOC, async (request, rt) => {

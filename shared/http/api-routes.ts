@@ -3,7 +3,7 @@
 // both always agree. More specific resources come first, as API Gateway
 // prefers them over greedy `{proxy+}` matches.
 
-export type FunctionName = 'platform' | 'proxy' | 'token' | 'callback';
+export type FunctionName = 'platform' | 'proxy' | 'token' | 'callback' | 'web';
 
 export interface ApiRoute {
   resource: string;
@@ -13,7 +13,7 @@ export interface ApiRoute {
 }
 
 /** Top-level path prefixes owned by the platform; everything else is proxy traffic. */
-export const RESERVED_PREFIXES = ['/v1', '/oauth', '/.well-known', '/elements', '/apiportal', '/healthz'] as const;
+export const RESERVED_PREFIXES = ['/v1', '/oauth', '/.well-known', '/elements', '/apiportal', '/healthz', '/console', '/portal', '/docs'] as const;
 
 export const API_ROUTES: ApiRoute[] = [
   { resource: '/healthz', methods: ['GET'], function: 'platform' },
@@ -24,6 +24,11 @@ export const API_ROUTES: ApiRoute[] = [
   { resource: '/oauth/token', methods: ['POST', 'ANY'], function: 'token' },
   { resource: '/oauth/{proxy+}', methods: ['ANY'], function: 'token' },
   { resource: '/.well-known/{proxy+}', methods: ['ANY'], function: 'token' },
+  { resource: '/console', methods: ['GET'], function: 'web' },
+  { resource: '/console/{proxy+}', methods: ['GET'], function: 'web' },
+  { resource: '/portal', methods: ['GET'], function: 'web' },
+  { resource: '/portal/{proxy+}', methods: ['GET'], function: 'web' },
+  { resource: '/docs', methods: ['GET'], function: 'web' },
   { resource: '/{proxy+}', methods: ['ANY'], function: 'proxy' },
   { resource: '/', methods: ['ANY'], function: 'proxy' },
 ];

@@ -14,7 +14,7 @@ const capture: LambdaHandler = async (event, context) => {
   remaining = context.getRemainingTimeInMillis();
   return reply;
 };
-const server = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture } });
+const server = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture, web: capture } });
 let base = '';
 
 beforeAll(async () => {
@@ -115,6 +115,9 @@ describe('proxy result -> response', () => {
         callback: async () => {
           throw new Error('boom');
         },
+        web: async () => {
+          throw new Error('boom');
+        },
       },
     });
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
@@ -125,7 +128,7 @@ describe('proxy result -> response', () => {
   });
 
   it('refuses bodies over the API Gateway limit with 413', async () => {
-    const small = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture }, maxBodyBytes: 10 });
+    const small = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture, web: capture }, maxBodyBytes: 10 });
     await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
     const response = await fetch(`http://127.0.0.1:${(small.address() as AddressInfo).port}/x`, {
       method: 'POST',

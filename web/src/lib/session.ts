@@ -1,0 +1,86 @@
+// The one place that knows how the browser signs in to the management API.
+// Today: the platform credentials (`User .., Organization ..`, the Open
+// Connectors header). A session lives in sessionStorage (gone with the tab),
+// expires after an idle hour, and ends at once when the server answers 401.
+export interface Session {
+  organization: string;
+  /** The Authorization header value sent with every management call. */
+  authorization: string;
+  /** Who is signed in, for the header bar. */
+  label: string;
+  /** Epoch ms; every successful call moves it forward (idle expiry). */
+  expiresAt: number;
+}
+
+const KEY = 'tollgate.console.session';
+export const IDLE_MS = 60 * 60 * 1000;
+
+type Listener = (session: Session | undefined, reason?: string) => void;
+const listeners = new Set<Listener>();
+let timer: ReturnType<typeof setTimeout> | undefined;
+
+function read(): Session | undefined {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Session | null;
+    return value && typeof value.authorization === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function schedule(session: Session | undefined) {
+  if (timer) clearTimeout(timer);
+  timer = session ? setTimeout(() => expireIfDue(), Math.max(1000, session.expiresAt - Date.now() + 50)) : undefined;
+}
+
+function expireIfDue() {
+  const session = read();
+  if (session && session.expiresAt <= Date.now()) signOut('Your session expired. Sign in again.');
+  else schedule(session);
+}
+
+export function currentSession(): Session | undefined {
+  const session = read();
+  if (session && session.expiresAt <= Date.now()) {
+    signOut('Your session expired. Sign in again.');
+    return undefined;
+  }
+  return session;
+}
+
+/** Signs in with the platform credentials: the user and organization secrets. */
+export function platformSession(organization: string, userSecret: string, organizationSecret: string): Session {
+  return {
+    organization,
+    authorization: `User ${userSecret.trim()}, Organization ${organizationSecret.trim()}`,
+    label: `Organization ${organization}`,
+    expiresAt: Date.now() + IDLE_MS,
+  };
+}
+
+export function signIn(session: Session): void {
+  sessionStorage.setItem(KEY, JSON.stringify(session));
+  schedule(session);
+  for (const listener of listeners) listener(session);
+}
+
+export function signOut(reason?: string): void {
+  sessionStorage.removeItem(KEY);
+  schedule(undefined);
+  for (const listener of listeners) listener(undefined, reason);
+}
+
+/** A call succeeded: the session stays alive another idle period. */
+export function touch(): void {
+  const session = read();
+  if (!session) return;
+  session.expiresAt = Date.now() + IDLE_MS;
+  sessionStorage.setItem(KEY, JSON.stringify(session));
+  schedule(session);
+}
+
+export function onSessionChange(listener: Listener): () => void {
+  listeners.add(listener);
+  schedule(read());
+  return () => listeners.delete(listener);
+}
