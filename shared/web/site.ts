@@ -25,6 +25,8 @@ export interface SiteOptions {
   organization: string;
   /** Other origins pages may call (the proxy runtime's, for the portal's "try it"). */
   connectOrigins?: string[];
+  /** Where each environment's proxies are served, when not on this origin. */
+  runtimeUrls?: Record<string, string>;
 }
 
 const PAGES = {
@@ -43,7 +45,18 @@ export function siteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SiteOp
       .split(',')
       .map((origin) => origin.trim())
       .filter((origin) => /^https?:\/\/[^/\s;,']+$/.test(origin)),
+    ...(env.TOLLGATE_RUNTIME_URLS ? { runtimeUrls: runtimeUrls(env.TOLLGATE_RUNTIME_URLS) } : {}),
   };
+}
+
+/** `prod=https://api.example.com,test=https://test.example.com` */
+function runtimeUrls(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split(',')
+      .map((pair) => pair.split('=').map((part) => part.trim()))
+      .filter((pair): pair is [string, string] => pair.length === 2 && /^[a-z0-9-]+$/i.test(pair[0]!) && /^https?:\/\//.test(pair[1]!)),
+  );
 }
 
 /** Headers every page and asset carries. */
@@ -97,9 +110,20 @@ export class Site {
       ...entry.preload.map((href) => `<link rel="modulepreload" href="${href}">`),
       ...entry.scripts.map((src) => `<script type="module" src="${src}"></script>`),
     ];
+    // Swagger UI is loaded on demand (the reference page, a connector instance's API docs).
+    const swagger = this.load().pages.swagger ?? { scripts: [], styles: [] };
+    const data = {
+      organization: this.options.organization,
+      swaggerScript: swagger.scripts[0] ?? '',
+      swaggerStyle: swagger.styles[0] ?? '',
+      ...(this.options.runtimeUrls ? { runtimeUrls: JSON.stringify(this.options.runtimeUrls) } : {}),
+    };
+    const attributes = Object.entries(data)
+      .map(([name, value]) => ` data-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${escapeHtml(value)}"`)
+      .join('');
     const html = [
       '<!doctype html>',
-      `<html lang="en" data-organization="${escapeHtml(this.options.organization)}">`,
+      `<html lang="en"${attributes}>`,
       '<head>',
       '<meta charset="utf-8">',
       '<meta name="viewport" content="width=device-width, initial-scale=1">',

@@ -1,7 +1,7 @@
 // Small shared pieces of the console and the portal: forms whose fields show
 // the server's field errors next to them (and keep what was typed), alerts,
 // modal dialogs, confirmations, masked secrets, loading states.
-import type { ComponentChildren, JSX } from 'preact';
+import type { ComponentChildren, TargetedEvent } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type FieldProblem } from './api.js';
 
@@ -34,7 +34,7 @@ export function problemsAt(problems: FieldProblem[], path: string): FieldProblem
 export interface FormState<T> {
   values: T;
   set: <K extends keyof T>(name: K, value: T[K]) => void;
-  bind: (name: keyof T & string) => { value: string; onInput: (event: JSX.TargetedEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>) => void };
+  bind: (name: keyof T & string) => { value: string; onInput: (event: TargetedEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>) => void };
   error?: ApiError;
   busy: boolean;
   /** Runs the save; on failure the values stay and the errors show. */
@@ -81,7 +81,7 @@ export interface FieldProps {
   path: string;
   error?: ApiError | undefined;
   value: string;
-  onInput: (event: JSX.TargetedEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>) => void;
+  onInput: (event: TargetedEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>) => void;
   type?: string;
   required?: boolean;
   hint?: string;
@@ -125,7 +125,7 @@ export function Field(props: FieldProps) {
       ) : props.multiline ? (
         <textarea {...common} rows={4} placeholder={props.placeholder} />
       ) : (
-        <input {...common} type={props.type ?? 'text'} placeholder={props.placeholder} autocomplete={props.autocomplete} />
+        <input {...common} type={(props.type ?? 'text') as 'text'} placeholder={props.placeholder} autocomplete={props.autocomplete} />
       )}
       {props.hint ? (
         <p class="hint" id={`${id}-hint`}>

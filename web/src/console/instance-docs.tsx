@@ -1,0 +1,57 @@
+// API Docs of one connector instance: the element's OpenAPI document
+// (GET /elements/api-v2/elements/{key}/docs) in Swagger UI, with Try it out
+// sending real resource calls with this instance's Element token.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, enc } from '../lib/api.js';
+import { currentSession } from '../lib/session.js';
+import { loadSwaggerUi } from '../lib/swagger.js';
+import { ErrorAlert, Loading, Notice, PageHeader, useLoad } from '../lib/ui.js';
+import { BASE } from './base.js';
+import type { Instance } from './connectors.js';
+
+export function InstanceDocsPage({ params }: { params: Record<string, string> }) {
+  const instance = useLoad(() => api<Instance>('GET', `/elements/api-v2/instances/${enc(params.id!)}`), [params.id]);
+  const host = useRef<HTMLDivElement>(null);
+  const [error, setError] = useState<string>();
+  const data = instance.data;
+  useEffect(() => {
+    if (!data || !host.current) return;
+    let live = true;
+    Promise.all([loadSwaggerUi(), api<Record<string, unknown>>('GET', `/elements/api-v2/elements/${enc(data.element.key)}/docs`)]).then(
+      ([SwaggerUIBundle, spec]) => {
+        if (!live || !host.current) return;
+        const authorization = `${currentSession()?.authorization ?? ''}, Element ${data.token}`;
+        SwaggerUIBundle({
+          spec,
+          domNode: host.current,
+          docExpansion: 'list',
+          defaultModelsExpandDepth: -1,
+          // Every call carries the platform header with this instance's token.
+          requestInterceptor: (request: { headers: Record<string, string> }) => {
+            request.headers.Authorization = authorization;
+            return request;
+          },
+        });
+      },
+      (caught: Error) => setError(caught.message),
+    );
+    return () => {
+      live = false;
+    };
+  }, [data]);
+  if (!data) return instance.error ? <ErrorAlert error={instance.error} /> : <Loading />;
+  return (
+    <>
+      <PageHeader title={`API Docs: ${data.name}`}>
+        <a class="button" href={`${BASE}/connectors?element=${enc(data.element.key)}`}>
+          Back to {data.element.name ?? data.element.key}
+        </a>
+      </PageHeader>
+      <Notice>
+        Instance {data.id} of {data.element.name ?? data.element.key}. Try it out sends real calls to the vendor with this instance's Element token.
+      </Notice>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <div ref={host} class="swagger-host" />
+    </>
+  );
+}

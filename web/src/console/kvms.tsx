@@ -1,0 +1,106 @@
+// Key value maps of an environment: create (encrypted or not), entries, and
+// values of encrypted maps shown as the API shows them: masked.
+import { useState } from 'preact/hooks';
+import { api, enc, orgPath } from '../lib/api.js';
+import { ConfirmButton, ErrorAlert, Field, Loading, PageHeader, useForm, useLoad } from '../lib/ui.js';
+
+interface Map {
+  name: string;
+  encrypted: boolean;
+  entry: { name: string; value: string }[];
+}
+
+export function KvmsPage() {
+  const [env, setEnv] = useState('prod');
+  const environments = useLoad(() => api<string[]>('GET', orgPath('/environments')));
+  const base = orgPath(`/environments/${enc(env)}/keyvaluemaps`);
+  const maps = useLoad(async () => {
+    const names = await api<string[]>('GET', base);
+    return Promise.all(names.map((name) => api<Map>('GET', `${base}/${enc(name)}`)));
+  }, [base]);
+  const form = useForm({ name: '', encrypted: 'true' });
+  const create = form.submit(async (v) => {
+    await api('POST', base, { json: { name: v.name.trim(), encrypted: v.encrypted === 'true', entry: [] } });
+    form.set('name', '');
+    maps.reload();
+  });
+  return (
+    <>
+      <PageHeader title="Key value maps" />
+      <div class="field inline">
+        <label for="kvm-env">Environment</label>
+        <select id="kvm-env" value={env} onChange={(event) => setEnv(event.currentTarget.value)}>
+          {(environments.data ?? ['prod', 'test']).map((e) => (
+            <option key={e}>{e}</option>
+          ))}
+        </select>
+      </div>
+      <form class="card" onSubmit={create} noValidate aria-label="New key value map">
+        <div class="row">
+          <Field label="Map name" path="name" error={form.error} required {...form.bind('name')} />
+          <Field label="Encrypted" path="encrypted" error={form.error} options={[['true', 'Encrypted (values masked)'], ['false', 'Plain']]} {...form.bind('encrypted')} />
+        </div>
+        <ErrorAlert error={form.error} claimed={['name', 'encrypted']} />
+        <div class="actions">
+          <button type="submit" class="primary" disabled={form.busy}>
+            Create map
+          </button>
+        </div>
+      </form>
+      {maps.loading && !maps.data ? <Loading /> : <ErrorAlert error={maps.error} />}
+      {(maps.data ?? []).map((map) => (
+        <MapCard key={map.name} map={map} base={`${base}/${enc(map.name)}`} onChange={maps.reload} />
+      ))}
+    </>
+  );
+}
+
+function MapCard({ map, base, onChange }: { map: Map; base: string; onChange: () => void }) {
+  const form = useForm({ name: '', value: '' });
+  const add = form.submit(async (v) => {
+    await api('POST', `${base}/entries`, { json: { name: v.name.trim(), value: v.value } });
+    form.set('name', '');
+    form.set('value', '');
+    onChange();
+  });
+  return (
+    <section class="card" aria-label={`Map ${map.name}`}>
+      <h2>
+        {map.name} {map.encrypted ? <span class="badge">encrypted</span> : null}
+      </h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Value</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {map.entry.map((entry) => (
+            <tr key={entry.name}>
+              <td>{entry.name}</td>
+              <td>
+                <code>{entry.value}</code>
+              </td>
+              <td>
+                <ConfirmButton label="Delete" ariaLabel={`Delete entry ${entry.name}`} title={`Delete entry ${entry.name}?`} message="Policies that read it get no value." onConfirm={async () => { await api('DELETE', `${base}/entries/${enc(entry.name)}`); onChange(); }} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form onSubmit={add} noValidate aria-label={`Add entry to ${map.name}`} class="row">
+        <Field label="Key" path="name" error={form.error} required {...form.bind('name')} />
+        <Field label="Value" path="value" error={form.error} type={map.encrypted ? 'password' : 'text'} autocomplete="off" {...form.bind('value')} />
+        <div class="actions">
+          <button type="submit" disabled={form.busy}>
+            Add entry
+          </button>
+        </div>
+      </form>
+      <ErrorAlert error={form.error} claimed={['name', 'value']} />
+      <ConfirmButton label="Delete map" title={`Delete map ${map.name}?`} message="All its entries are deleted." onConfirm={async () => { await api('DELETE', base); onChange(); }} />
+    </section>
+  );
+}

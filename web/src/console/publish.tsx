@@ -1,0 +1,389 @@
+// Publish: API products (proxies, scopes, quota, access), developers and their
+// applications (credentials: key shown, secret shown once when issued; add a
+// key, revoke or delete one). Destructive actions ask first.
+import { useState } from 'preact/hooks';
+import { api, enc, orgPath } from '../lib/api.js';
+import { navigate } from '../lib/router.js';
+import { ConfirmButton, ErrorAlert, Field, Loading, Notice, PageHeader, Secret, useForm, useLoad } from '../lib/ui.js';
+import { BASE } from './base.js';
+
+export interface Product {
+  name: string;
+  displayName?: string;
+  description?: string;
+  proxies: string[];
+  scopes: string[];
+  quota?: string;
+  quotaInterval?: string;
+  quotaTimeUnit?: string;
+  attributes?: { name: string; value: string }[];
+}
+
+export interface Credential {
+  consumerKey: string;
+  consumerSecret: string;
+  status: string;
+  apiProducts: { apiproduct: string; status: string }[];
+}
+
+interface App {
+  appId: string;
+  name: string;
+  status: string;
+  apiProducts?: string[];
+  credentials: Credential[];
+  developerId?: string;
+}
+
+const list = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+const accessOf = (p: Product) => p.attributes?.find((a) => a.name === 'access')?.value ?? 'public';
+
+function productPayload(v: { name: string; displayName: string; description: string; proxies: string[]; scopes: string; quota: string; quotaInterval: string; quotaTimeUnit: string; access: string }, previous?: Product) {
+  const attributes = (previous?.attributes ?? []).filter((a) => a.name !== 'access');
+  return {
+    name: v.name.trim(),
+    ...(v.displayName.trim() ? { displayName: v.displayName.trim() } : {}),
+    ...(v.description.trim() ? { description: v.description.trim() } : {}),
+    proxies: v.proxies,
+    scopes: list(v.scopes),
+    quota: v.quota.trim(),
+    quotaInterval: v.quotaInterval.trim(),
+    quotaTimeUnit: v.quotaTimeUnit.trim(),
+    attributes: [...attributes, { name: 'access', value: v.access }],
+  };
+}
+
+function ProductForm({ product, onSaved }: { product?: Product; onSaved: (name: string) => void }) {
+  const proxies = useLoad(() => api<string[]>('GET', orgPath('/apis')));
+  const form = useForm({
+    name: product?.name ?? '',
+    displayName: product?.displayName ?? '',
+    description: product?.description ?? '',
+    proxies: product?.proxies ?? ([] as string[]),
+    scopes: (product?.scopes ?? []).join(' '),
+    quota: product?.quota ?? '',
+    quotaInterval: product?.quotaInterval ?? '',
+    quotaTimeUnit: product?.quotaTimeUnit ?? '',
+    access: product ? accessOf(product) : 'public',
+  });
+  const save = form.submit(async (values) => {
+    const payload = productPayload(values, product);
+    if (product) await api('PUT', orgPath(`/apiproducts/${enc(product.name)}`), { json: payload });
+    else await api('POST', orgPath('/apiproducts'), { json: payload });
+    onSaved(payload.name);
+  });
+  const { values } = form;
+  return (
+    <form class="card" onSubmit={save} noValidate aria-label={product ? 'Edit product' : 'New product'}>
+      <h2>{product ? 'Edit product' : 'New product'}</h2>
+      {product ? null : <Field label="Name" path="name" error={form.error} required {...form.bind('name')} />}
+      <Field label="Title" path="displayName" error={form.error} {...form.bind('displayName')} />
+      <Field label="Description" path="description" error={form.error} multiline {...form.bind('description')} />
+      <fieldset class={form.error?.fields.some((f) => f.path.startsWith('proxies')) ? 'invalid' : ''}>
+        <legend>APIs</legend>
+        {(proxies.data ?? []).map((name) => (
+          <label class="choice" key={name}>
+            <input type="checkbox" checked={values.proxies.includes(name)} onChange={(event) => form.set('proxies', event.currentTarget.checked ? [...values.proxies, name] : values.proxies.filter((p) => p !== name))} /> {name}
+          </label>
+        ))}
+        {proxies.data?.length === 0 ? <p>No API proxies yet.</p> : null}
+      </fieldset>
+      <Field label="Scopes" path="scopes" error={form.error} hint="Separated by spaces or commas." {...form.bind('scopes')} />
+      <div class="row">
+        <Field label="Quota (requests)" path="quota" error={form.error} type="number" {...form.bind('quota')} />
+        <Field label="per interval" path="quotaInterval" error={form.error} type="number" {...form.bind('quotaInterval')} />
+        <Field label="Time unit" path="quotaTimeUnit" error={form.error} options={[['', '—'], 'minute', 'hour', 'day', 'month']} {...form.bind('quotaTimeUnit')} />
+      </div>
+      <Field label="Access" path="attributes" error={form.error} options={[['public', 'Public: listed in the developer portal'], ['private', 'Private: signed-in developers only'], ['internal', 'Internal: not in the portal']]} {...form.bind('access')} />
+      <ErrorAlert error={form.error} claimed={['name', 'displayName', 'description', 'proxies', 'scopes', 'quota', 'quotaInterval', 'quotaTimeUnit', 'attributes']} />
+      <div class="actions">
+        <button type="submit" class="primary" disabled={form.busy}>
+          {product ? 'Save' : 'Publish'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function ProductsPage() {
+  const products = useLoad(() => api<{ apiProduct: Product[] }>('GET', orgPath('/apiproducts?expand=true')));
+  const [creating, setCreating] = useState(false);
+  return (
+    <>
+      <PageHeader title="Products">
+        <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+          Create
+        </button>
+      </PageHeader>
+      {creating ? <ProductForm onSaved={(name) => navigate(`${BASE}/products/${enc(name)}`)} /> : null}
+      {products.loading && !products.data ? <Loading /> : <ErrorAlert error={products.error} />}
+      {products.data ? (
+        <table>
+          <caption class="sr-only">Products</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">APIs</th>
+              <th scope="col">Access</th>
+            </tr>
+          </thead>
+          <tbody>
+            {products.data.apiProduct.map((p) => (
+              <tr key={p.name}>
+                <td>
+                  <a href={`${BASE}/products/${enc(p.name)}`}>{p.displayName ?? p.name}</a>
+                </td>
+                <td>{p.proxies.join(', ') || '—'}</td>
+                <td>{accessOf(p)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </>
+  );
+}
+
+export function ProductPage({ params }: { params: Record<string, string> }) {
+  const product = useLoad(() => api<Product>('GET', orgPath(`/apiproducts/${enc(params.name!)}`)), [params.name]);
+  const [saved, setSaved] = useState(false);
+  if (!product.data) return product.error ? <ErrorAlert error={product.error} /> : <Loading />;
+  return (
+    <>
+      <PageHeader title={`Product ${product.data.displayName ?? product.data.name}`}>
+        <ConfirmButton
+          label="Delete"
+          title={`Delete product ${product.data.name}?`}
+          message="Apps subscribed to it lose access to its APIs."
+          onConfirm={async () => {
+            await api('DELETE', orgPath(`/apiproducts/${enc(params.name!)}`));
+            navigate(`${BASE}/products`);
+          }}
+        />
+      </PageHeader>
+      {saved ? <Notice kind="success">Saved.</Notice> : null}
+      <ProductForm product={product.data} onSaved={() => { setSaved(true); product.reload(); }} />
+    </>
+  );
+}
+
+export function DevelopersPage() {
+  const developers = useLoad(() => api<{ developer: { email: string; firstName: string; lastName: string; status: string; apps?: string[] }[] }>('GET', orgPath('/developers?expand=true')));
+  const form = useForm({ email: '', firstName: '', lastName: '' });
+  const [creating, setCreating] = useState(false);
+  const save = form.submit(async (v) => {
+    await api('POST', orgPath('/developers'), { json: { email: v.email.trim(), firstName: v.firstName.trim(), lastName: v.lastName.trim(), userName: v.email.trim() } });
+    setCreating(false);
+    developers.reload();
+  });
+  return (
+    <>
+      <PageHeader title="Developers">
+        <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+          Create
+        </button>
+      </PageHeader>
+      {creating ? (
+        <form class="card" onSubmit={save} noValidate aria-label="New developer">
+          <Field label="Email" path="email" type="email" error={form.error} required {...form.bind('email')} />
+          <Field label="First name" path="firstName" error={form.error} required {...form.bind('firstName')} />
+          <Field label="Last name" path="lastName" error={form.error} required {...form.bind('lastName')} />
+          <ErrorAlert error={form.error} claimed={['email', 'firstName', 'lastName']} />
+          <div class="actions">
+            <button type="submit" class="primary" disabled={form.busy}>
+              Save
+            </button>
+          </div>
+        </form>
+      ) : null}
+      {developers.loading && !developers.data ? <Loading /> : <ErrorAlert error={developers.error} />}
+      {developers.data ? (
+        <table>
+          <caption class="sr-only">Developers</caption>
+          <thead>
+            <tr>
+              <th scope="col">Email</th>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
+              <th scope="col">Apps</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {developers.data.developer.map((d) => (
+              <tr key={d.email}>
+                <td>{d.email}</td>
+                <td>
+                  {d.firstName} {d.lastName}
+                </td>
+                <td>{d.status}</td>
+                <td>
+                  {(d.apps ?? []).map((app) => (
+                    <a key={app} href={`${BASE}/apps/${enc(d.email)}/${enc(app)}`}>
+                      {app}{' '}
+                    </a>
+                  ))}
+                </td>
+                <td>
+                  <ConfirmButton label="Delete" ariaLabel={`Delete developer ${d.email}`} title={`Delete developer ${d.email}?`} message="Their apps and credentials are deleted too." onConfirm={async () => { await api('DELETE', orgPath(`/developers/${enc(d.email)}`)); developers.reload(); }} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </>
+  );
+}
+
+export function AppsPage() {
+  const developers = useLoad(() => api<{ developer: { email: string; apps?: string[] }[] }>('GET', orgPath('/developers?expand=true')));
+  const products = useLoad(() => api<string[]>('GET', orgPath('/apiproducts')));
+  const form = useForm({ developer: '', name: '', products: [] as string[] });
+  const [creating, setCreating] = useState(false);
+  const [issued, setIssued] = useState<{ email: string; app: string; credential: Credential }>();
+  const save = form.submit(async (v) => {
+    const email = v.developer || developers.data?.developer[0]?.email || '';
+    const app = await api<App>('POST', orgPath(`/developers/${enc(email)}/apps`), { json: { name: v.name.trim(), apiProducts: v.products } });
+    setIssued({ email, app: app.name, credential: app.credentials[0]! });
+    setCreating(false);
+    developers.reload();
+  });
+  return (
+    <>
+      <PageHeader title="Applications">
+        <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+          Create
+        </button>
+      </PageHeader>
+      {issued ? <IssuedCredential credential={issued.credential} title={`Application ${issued.app} created`} /> : null}
+      {creating ? (
+        <form class="card" onSubmit={save} noValidate aria-label="New application">
+          <Field label="Developer" path="developer" error={form.error} options={(developers.data?.developer ?? []).map((d) => d.email)} {...form.bind('developer')} />
+          <Field label="Name" path="name" error={form.error} required {...form.bind('name')} />
+          <fieldset>
+            <legend>Products</legend>
+            {(products.data ?? []).map((name) => (
+              <label class="choice" key={name}>
+                <input type="checkbox" checked={form.values.products.includes(name)} onChange={(event) => form.set('products', event.currentTarget.checked ? [...form.values.products, name] : form.values.products.filter((p) => p !== name))} /> {name}
+              </label>
+            ))}
+          </fieldset>
+          <ErrorAlert error={form.error} claimed={['name', 'developer']} />
+          <div class="actions">
+            <button type="submit" class="primary" disabled={form.busy}>
+              Save
+            </button>
+          </div>
+        </form>
+      ) : null}
+      {developers.loading && !developers.data ? <Loading /> : <ErrorAlert error={developers.error} />}
+      <table>
+        <caption class="sr-only">Applications</caption>
+        <thead>
+          <tr>
+            <th scope="col">Application</th>
+            <th scope="col">Developer</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(developers.data?.developer ?? []).flatMap((d) =>
+            (d.apps ?? []).map((app) => (
+              <tr key={`${d.email}/${app}`}>
+                <td>
+                  <a href={`${BASE}/apps/${enc(d.email)}/${enc(app)}`}>{app}</a>
+                </td>
+                <td>{d.email}</td>
+              </tr>
+            )),
+          )}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+export function IssuedCredential({ credential, title }: { credential: Credential; title: string }) {
+  return (
+    <div class="alert success" role="status">
+      <p>
+        <strong>{title}.</strong> Copy the secret now: it is stored hashed and never shown again.
+      </p>
+      <Secret label="Application Key" value={credential.consumerKey} testId="consumer-key" />
+      <Secret label="Application Secret" value={credential.consumerSecret} testId="consumer-secret" />
+    </div>
+  );
+}
+
+export function AppPage({ params }: { params: Record<string, string> }) {
+  const path = orgPath(`/developers/${enc(params.email!)}/apps/${enc(params.app!)}`);
+  const app = useLoad(() => api<App>('GET', path), [path]);
+  const [issued, setIssued] = useState<Credential>();
+  const [error, setError] = useState<Error>();
+  if (!app.data) return app.error ? <ErrorAlert error={app.error} /> : <Loading />;
+  const products = [...new Set(app.data.credentials.flatMap((c) => c.apiProducts.map((p) => p.apiproduct)))];
+  return (
+    <>
+      <PageHeader title={`Application ${app.data.name}`}>
+        <button
+          type="button"
+          onClick={async () => {
+            try {
+              setIssued(await api<Credential>('POST', `${path}/keys/create`, { json: { apiProducts: products } }));
+              app.reload();
+            } catch (caught) {
+              setError(caught as Error);
+            }
+          }}
+        >
+          Add key
+        </button>
+        <ConfirmButton label="Delete" title={`Delete application ${app.data.name}?`} message="Its credentials stop working at once." onConfirm={async () => { await api('DELETE', path); navigate(`${BASE}/apps`); }} />
+      </PageHeader>
+      {issued ? <IssuedCredential credential={issued} title="Key added" /> : null}
+      {error ? <Notice kind="error">{error.message}</Notice> : null}
+      <p>
+        Developer {params.email} · status {app.data.status}
+      </p>
+      <h2>Credentials</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Application Key</th>
+            <th scope="col">Application Secret</th>
+            <th scope="col">Products</th>
+            <th scope="col">Status</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {app.data.credentials.map((c) => (
+            <tr key={c.consumerKey}>
+              <td>
+                <code data-testid="app-key">{c.consumerKey}</code>
+              </td>
+              <td>{c.consumerSecret === '*****' ? 'shown once, when issued' : c.consumerSecret}</td>
+              <td>{c.apiProducts.map((p) => `${p.apiproduct} (${p.status})`).join(', ')}</td>
+              <td>{c.status}</td>
+              <td>
+                {c.status !== 'revoked' ? (
+                  <ConfirmButton
+                    label="Revoke"
+                    ariaLabel={`Revoke key ${c.consumerKey.slice(0, 8)}`}
+                    title="Revoke this key?"
+                    message="Calls and token requests with it are refused from now on."
+                    confirm="Revoke"
+                    onConfirm={async () => {
+                      await api('POST', `${path}/keys/${enc(c.consumerKey)}?action=revoke`);
+                      app.reload();
+                    }}
+                  />
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
