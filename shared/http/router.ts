@@ -16,9 +16,9 @@ export type RouteHandler<Ctx> = (request: HttpRequest, ctx: Ctx) => Promise<Http
 /**
  * Who may call a route: the platform header (`User .., Organization ..`), the
  * platform header with an `Element` instance token, OAuth client credentials
- * (token endpoints), or anyone.
+ * (token endpoints), a developer portal session (`Bearer`), or anyone.
  */
-export type RouteAuth = 'platform' | 'element' | 'client' | 'none';
+export type RouteAuth = 'platform' | 'element' | 'client' | 'developer' | 'none';
 
 /** The wire shape of a route's errors (see ErrorStyle in lambda.ts). */
 export type RouteErrors = 'platform' | 'oauth';

@@ -15,6 +15,7 @@ import { registerConnectorRoutes } from '../connectors/routes.js';
 import { callbackRouter } from '../connectors/callback-routes.js';
 import { tokenRouter } from '../oauth/token-service.js';
 import { registerOpenApiRoute } from './openapi-route.js';
+import { registerPortalRoutes } from '../portal/routes.js';
 
 const health = lazySchema(() => z.object({ status: z.literal('ok') }));
 
@@ -30,6 +31,7 @@ export function platformRouter(): Router<Runtime> {
   registerKvmRoutes(router.group({ tag: 'Key value maps' }));
   registerProviderRoutes(router.group({ tag: 'API providers' }));
   registerConsumerRoutes(router);
+  registerPortalRoutes(router.group({ tag: 'Developer portal' }));
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
   registerConnectorRoutes(router.group({ tag: 'Instances' }));
   // The whole platform API: this router's routes, the token function's and the callback function's.

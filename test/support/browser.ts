@@ -1,0 +1,80 @@
+// The browser for the console and portal tests: Debian's chromium driven by
+// playwright-core, one per test file. Outside CI a machine without chromium
+// skips these tests with the install command; under CI=true they must run.
+// Each page records what the browser said (console errors, CSP violations,
+// requests to other origins) so a test can assert there was nothing.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const HAS_CHROMIUM = existsSync(CHROMIUM);
+export const ARTIFACTS = join(process.cwd(), 'test-results');
+
+if (!HAS_CHROMIUM) {
+  if (process.env.CI === 'true') throw new Error(`Browser tests need ${CHROMIUM} under CI: apt-get update && apt-get install -y chromium`);
+  process.stderr.write(`\nBrowser tests skipped: no ${CHROMIUM}. Install it with: apt-get update && apt-get install -y chromium\n\n`);
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface WatchedPage {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and page errors (CSP violations are console errors). */
+  errors: string[];
+  /** Every request URL the page made. */
+  requests: string[];
+}
+
+export async function openPage(browser: Browser, origin: string): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, baseURL: origin });
+  const watched: WatchedPage = { page: await context.newPage(), context, errors: [], requests: [] };
+  context.on('page', (page) => watch(page, watched));
+  watch(watched.page, watched);
+  return watched;
+}
+
+function watch(page: Page, watched: WatchedPage) {
+  page.on('console', (message) => {
+    if (message.type() === 'error') watched.errors.push(message.text());
+  });
+  page.on('pageerror', (error) => watched.errors.push(String(error)));
+  page.on('request', (request) => watched.requests.push(request.url()));
+}
+
+/** Nothing but this origin (and the vendor's, for OAuth popups) was asked for, and nothing was blocked. */
+export function expectCleanRun(watched: WatchedPage, origin: string, allowedOrigins: string[] = []) {
+  const foreign = watched.requests.filter((url) => !url.startsWith('data:') && !url.startsWith('about:') && !url.startsWith('blob:') && ![origin, ...allowedOrigins].some((o) => url.startsWith(o)));
+  expect(foreign).toEqual([]);
+  const violations = watched.errors.filter((text) => /Content Security Policy|Refused to/i.test(text));
+  expect(violations).toEqual([]);
+}
+
+/** axe-core on the page as it is now: no serious or critical violations. */
+export async function expectAccessible(page: Page, name: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${name}: ${v.id} ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)).toEqual([]);
+}
+
+export async function screenshot(page: Page, name: string) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Signs in to the console with the platform credentials. */
+export async function signInToConsole(page: Page, credentials: { userSecret: string; organizationSecret: string }) {
+  await page.goto('/console');
+  await page.getByLabel('User secret').fill(credentials.userSecret);
+  await page.getByLabel('Organization secret').fill(credentials.organizationSecret);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Console' }).waitFor();
+}
