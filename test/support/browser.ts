@@ -36,6 +36,8 @@ export interface WatchedPage {
 
 export async function openPage(browser: Browser, origin: string): Promise<WatchedPage> {
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, baseURL: origin });
+  // Fail a step within seconds, naming the step, rather than at the test's timeout.
+  context.setDefaultTimeout(10_000);
   const watched: WatchedPage = { page: await context.newPage(), context, errors: [], requests: [] };
   context.on('page', (page) => watch(page, watched));
   watch(watched.page, watched);

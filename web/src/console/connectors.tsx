@@ -50,7 +50,7 @@ export function OAuthReturn() {
 }
 
 /** Runs the hosted OAuth flow in a popup; resolves with the new (or re-authenticated) instance id. */
-function authorizeInPopup(url: () => Promise<string>): Promise<number> {
+function authorizeInPopup(url: (state: string) => Promise<string>): Promise<number> {
   const state = crypto.randomUUID();
   // Opened at once (inside the click), pointed at the vendor when the URL is known.
   const popup = window.open('about:blank', 'tollgate-oauth', 'popup,width=600,height=720');
@@ -64,32 +64,29 @@ function authorizeInPopup(url: () => Promise<string>): Promise<number> {
     };
     (async () => {
       try {
-        const target = new URL(await url());
+        const target = new URL(await url(state));
         if (!popup) throw new ApiError(0, 'popup_blocked', 'The browser blocked the authorization window; allow popups for this site');
-        popup.location.href = target.href.replace('__STATE__', enc(state));
+        popup.location.href = target.href;
       } catch (error) {
         channel.close();
         popup?.close();
         reject(error);
       }
     })();
-  }).then((id) => id);
-  function enc(value: string) {
-    return encodeURIComponent(value);
-  }
+  });
 }
 
-function oauthUrl(element: ElementSummary, values: Record<string, string>, extra: Record<string, string>): () => Promise<string> {
-  return async () => {
+function oauthUrl(element: ElementSummary, values: Record<string, string>, extra: Record<string, string>): (state: string) => Promise<string> {
+  return async (state) => {
     const query = new URLSearchParams({
       apiKey: values['oauth.api.key'] ?? '',
       apiSecret: values['oauth.api.secret'] ?? '',
       returnUrl: location.origin + RETURN_PATH,
-      state: '__STATE__',
+      state,
       ...extra,
     });
     for (const field of element.configuration) if (values[field.key]) query.set(field.key, values[field.key]!);
-    const { oauthUrl } = await api<{ oauthUrl: string }>('GET', `/elements/api-v2/elements/${enc(element.key)}/oauth/url?${query.toString().replace('__STATE__', '__STATE__')}`);
+    const { oauthUrl } = await api<{ oauthUrl: string }>('GET', `/elements/api-v2/elements/${enc(element.key)}/oauth/url?${query}`);
     return oauthUrl;
   };
 }
@@ -155,14 +152,14 @@ function ConnectDialog({ element, instance, onDone, onClose }: { element: Elemen
   );
 }
 
-function EditDialog({ element, instance, onDone, onClose }: { element: ElementSummary; instance: Instance; onDone: () => void; onClose: () => void }) {
+function EditDialog({ element, instance, onDone, onClose }: { element: ElementSummary; instance: Instance; onDone: (message: string) => void; onClose: () => void }) {
   const form = useForm({ name: instance.name, tags: instance.tags.join(', ') });
   const [reauth, setReauth] = useState(false);
   const save = form.submit(async (values) => {
     await api('PATCH', `/elements/api-v2/instances/${instance.id}`, { json: { name: values.name.trim(), tags: values.tags.split(',').map((t) => t.trim()).filter(Boolean) } });
-    onDone();
+    onDone('Updated.');
   });
-  if (reauth) return <ConnectDialog element={element} instance={{ ...instance, name: form.values.name, tags: form.values.tags.split(',').map((t) => t.trim()).filter(Boolean) }} onDone={onDone} onClose={onClose} />;
+  if (reauth) return <ConnectDialog element={element} instance={{ ...instance, name: form.values.name, tags: form.values.tags.split(',').map((t) => t.trim()).filter(Boolean) }} onDone={() => onDone('Re-authenticated.')} onClose={onClose} />;
   return (
     <Dialog title={`Edit ${instance.name}`} onClose={onClose}>
       <form onSubmit={save} noValidate>
@@ -185,6 +182,7 @@ function EditDialog({ element, instance, onDone, onClose }: { element: ElementSu
 function InstanceCard({ instance, element, onChange }: { instance: Instance; element: ElementSummary; onChange: () => void }) {
   const [token, setToken] = useState<string>();
   const [editing, setEditing] = useState(false);
+  const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<ApiError>();
   return (
     <article class="instance-card" aria-label={`Instance ${instance.name}`}>
@@ -225,6 +223,7 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
         />
       </div>
       <ErrorAlert error={error} />
+      {notice ? <Notice kind="success">{notice}</Notice> : null}
       {token ? (
         <Dialog title={`Token of ${instance.name}`} onClose={() => setToken(undefined)}>
           <p>Send it as <code>Authorization: User …, Organization …, Element &lt;token&gt;</code>.</p>
@@ -241,7 +240,7 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
           </div>
         </Dialog>
       ) : null}
-      {editing ? <EditDialog element={element} instance={instance} onClose={() => setEditing(false)} onDone={() => { setEditing(false); onChange(); }} /> : null}
+      {editing ? <EditDialog element={element} instance={instance} onClose={() => setEditing(false)} onDone={(message) => { setEditing(false); setNotice(message); onChange(); }} /> : null}
     </article>
   );
 }

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, enc } from '../lib/api.js';
 import { currentSession } from '../lib/session.js';
-import { loadSwaggerUi } from '../lib/swagger.js';
+import { loadSwaggerUi, mendAccessibility } from '../lib/swagger.js';
 import { ErrorAlert, Loading, Notice, PageHeader, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 import type { Instance } from './connectors.js';
@@ -17,6 +17,7 @@ export function InstanceDocsPage({ params }: { params: Record<string, string> })
   useEffect(() => {
     if (!data || !host.current) return;
     let live = true;
+    const unmend = mendAccessibility(host.current);
     Promise.all([loadSwaggerUi(), api<Record<string, unknown>>('GET', `/elements/api-v2/elements/${enc(data.element.key)}/docs`)]).then(
       ([SwaggerUIBundle, spec]) => {
         if (!live || !host.current) return;
@@ -25,6 +26,8 @@ export function InstanceDocsPage({ params }: { params: Record<string, string> })
           spec,
           domNode: host.current,
           docExpansion: 'list',
+          // Its highlighter's colours fail AA contrast; plain text reads as well.
+          syntaxHighlight: false,
           defaultModelsExpandDepth: -1,
           // Every call carries the platform header with this instance's token.
           requestInterceptor: (request: { headers: Record<string, string> }) => {
@@ -37,6 +40,7 @@ export function InstanceDocsPage({ params }: { params: Record<string, string> })
     );
     return () => {
       live = false;
+      unmend();
     };
   }, [data]);
   if (!data) return instance.error ? <ErrorAlert error={instance.error} /> : <Loading />;

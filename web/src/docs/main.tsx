@@ -1,6 +1,6 @@
 // The platform API reference: GET /v1/openapi.json rendered by Swagger UI.
 import '../styles.css';
-import { loadSwaggerUi } from '../lib/swagger.js';
+import { loadSwaggerUi, mendAccessibility } from '../lib/swagger.js';
 
 const app = document.getElementById('app')!;
 app.innerHTML = '';
@@ -22,9 +22,10 @@ const host = document.createElement('div');
 host.id = 'swagger';
 main.append(heading, host);
 app.append(header, main);
+mendAccessibility(host);
 
 loadSwaggerUi().then(
-  (SwaggerUIBundle) => SwaggerUIBundle({ url: '/v1/openapi.json', domNode: host, deepLinking: true, docExpansion: 'none', defaultModelsExpandDepth: 0 }),
+  (SwaggerUIBundle) => SwaggerUIBundle({ url: '/v1/openapi.json', domNode: host, deepLinking: true, docExpansion: 'none', defaultModelsExpandDepth: 0, syntaxHighlight: false }),
   (error: Error) => {
     host.textContent = error.message;
   },

@@ -27,3 +27,22 @@ export function loadSwaggerUi(): Promise<SwaggerUi> {
   });
   return loading;
 }
+
+/**
+ * Swagger UI leaves a few gaps axe reports: the servers <select> has no name
+ * and scrollable code blocks take no focus. Fixed on every render.
+ */
+export function mendAccessibility(host: HTMLElement): () => void {
+  const mend = () => {
+    for (const select of host.querySelectorAll<HTMLSelectElement>('select:not([aria-label])')) {
+      select.setAttribute('aria-label', select.id === 'servers' || select.closest('.servers') ? 'Server' : (select.closest('label')?.textContent?.trim() || 'Choice'));
+    }
+    for (const block of host.querySelectorAll<HTMLElement>('pre:not([tabindex]), .curl:not([tabindex]), .highlight-code:not([tabindex])')) {
+      block.tabIndex = 0;
+    }
+  };
+  const observer = new MutationObserver(mend);
+  observer.observe(host, { childList: true, subtree: true });
+  mend();
+  return () => observer.disconnect();
+}
