@@ -11,10 +11,15 @@ interface Map {
 }
 
 export function KvmsPage() {
+  const [scope, setScope] = useState<'environment' | 'apiproxy'>('environment');
   const [env, setEnv] = useState('prod');
+  const [proxy, setProxy] = useState('');
   const environments = useLoad(() => api<string[]>('GET', orgPath('/environments')));
-  const base = orgPath(`/environments/${enc(env)}/keyvaluemaps`);
+  const proxies = useLoad(() => api<string[]>('GET', orgPath('/apis')));
+  const chosenProxy = proxy || proxies.data?.[0] || '';
+  const base = scope === 'environment' ? orgPath(`/environments/${enc(env)}/keyvaluemaps`) : orgPath(`/apis/${enc(chosenProxy)}/keyvaluemaps`);
   const maps = useLoad(async () => {
+    if (scope === 'apiproxy' && !chosenProxy) return [];
     const names = await api<string[]>('GET', base);
     return Promise.all(names.map((name) => api<Map>('GET', `${base}/${enc(name)}`)));
   }, [base]);
@@ -27,13 +32,33 @@ export function KvmsPage() {
   return (
     <>
       <PageHeader title="Key value maps" />
-      <div class="field inline">
-        <label for="kvm-env">Environment</label>
-        <select id="kvm-env" value={env} onChange={(event) => setEnv(event.currentTarget.value)}>
-          {(environments.data ?? ['prod', 'test']).map((e) => (
-            <option key={e}>{e}</option>
-          ))}
-        </select>
+      <div class="row">
+        <div class="field">
+          <label for="kvm-scope">Scope</label>
+          <select id="kvm-scope" value={scope} onChange={(event) => setScope(event.currentTarget.value as 'environment')}>
+            <option value="environment">Environment</option>
+            <option value="apiproxy">API proxy</option>
+          </select>
+        </div>
+        {scope === 'environment' ? (
+          <div class="field">
+            <label for="kvm-env">Environment</label>
+            <select id="kvm-env" value={env} onChange={(event) => setEnv(event.currentTarget.value)}>
+              {(environments.data ?? ['prod', 'test']).map((e) => (
+                <option key={e}>{e}</option>
+              ))}
+            </select>
+          </div>
+        ) : (
+          <div class="field">
+            <label for="kvm-proxy">API proxy</label>
+            <select id="kvm-proxy" value={chosenProxy} onChange={(event) => setProxy(event.currentTarget.value)}>
+              {(proxies.data ?? []).map((p) => (
+                <option key={p}>{p}</option>
+              ))}
+            </select>
+          </div>
+        )}
       </div>
       <form class="card" onSubmit={create} noValidate aria-label="New key value map">
         <div class="row">

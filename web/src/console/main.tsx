@@ -5,7 +5,8 @@ import '../styles.css';
 import { render, type FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { interceptLinks, match, navigate, usePath } from '../lib/router.js';
-import { currentSession, onSessionChange, type Session } from '../lib/session.js';
+import { currentSession, onSessionChange, signOut, type Session } from '../lib/session.js';
+import { Dialog, Secret } from '../lib/ui.js';
 import { ConnectorsPage, OAuthReturn } from './connectors.js';
 import { InstanceDocsPage } from './instance-docs.js';
 import { KvmsPage } from './kvms.js';
@@ -79,6 +80,7 @@ function Nav({ path }: { path: string }) {
 
 function Shell({ session }: { session: Session }) {
   const path = usePath();
+  const [account, setAccount] = useState(false);
   const inner = path.slice(BASE.length) || '/';
   useEffect(() => {
     if (inner === '/' || inner === '') navigate(`${BASE}/apis`, true);
@@ -104,12 +106,27 @@ function Shell({ session }: { session: Session }) {
           Tollgate
         </a>
         <span class="who">{session.label}</span>
-        <button type="button" onClick={() => import('../lib/session.js').then((m) => m.signOut('You signed out.'))}>
+        <button type="button" onClick={() => setAccount(true)}>
+          Account
+        </button>
+        <button type="button" onClick={() => signOut('You signed out.')}>
           Sign out
         </button>
       </header>
       <Nav path={path} />
       <main id="main">{content}</main>
+      {account ? (
+        <Dialog title="Account" onClose={() => setAccount(false)}>
+          <p>Organization {session.organization}</p>
+          {session.secrets ? (
+            <>
+              <p>The platform credentials, for Open Connectors API providers and the Authorization header.</p>
+              <Secret label="Organization Secret" value={session.secrets.organization} testId="organization-secret" />
+              <Secret label="User Secret" value={session.secrets.user} testId="user-secret" />
+            </>
+          ) : null}
+        </Dialog>
+      ) : null}
     </div>
   );
 }

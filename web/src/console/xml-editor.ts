@@ -52,6 +52,7 @@ export function createXmlEditor(parent: HTMLElement, text: string, label: string
         lintGutter(),
         linter(wellFormed, { delay: 400 }),
         EditorView.cspNonce.of(nonce),
+        EditorView.lineWrapping,
         EditorView.contentAttributes.of({ 'aria-label': label }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) onChange(update.state.doc.toString());
@@ -59,6 +60,9 @@ export function createXmlEditor(parent: HTMLElement, text: string, label: string
       ],
     }),
   });
+  // A scrollable region that keyboard users can reach (axe: scrollable-region-focusable).
+  view.scrollDOM.tabIndex = 0;
+  view.scrollDOM.setAttribute('aria-label', `${label}, scrollable`);
   return {
     view,
     showProblems(problems) {

@@ -10,6 +10,8 @@ export interface Session {
   label: string;
   /** Epoch ms; every successful call moves it forward (idle expiry). */
   expiresAt: number;
+  /** Signed in with the platform credentials: shown on the account panel (Open Connectors shows them there too). */
+  secrets?: { user: string; organization: string };
 }
 
 const KEY = 'tollgate.console.session';
@@ -55,6 +57,7 @@ export function platformSession(organization: string, userSecret: string, organi
     authorization: `User ${userSecret.trim()}, Organization ${organizationSecret.trim()}`,
     label: `Organization ${organization}`,
     expiresAt: Date.now() + IDLE_MS,
+    secrets: { user: userSecret.trim(), organization: organizationSecret.trim() },
   };
 }
 
