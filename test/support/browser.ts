@@ -46,7 +46,7 @@ export async function openPage(browser: Browser, origin: string): Promise<Watche
 
 function watch(page: Page, watched: WatchedPage) {
   page.on('console', (message) => {
-    if (message.type() === 'error') watched.errors.push(message.text());
+    if (message.type() === 'error') watched.errors.push(`${message.text()} (${page.url()} ${message.location().url}:${message.location().lineNumber})`);
   });
   page.on('pageerror', (error) => watched.errors.push(String(error)));
   page.on('request', (request) => watched.requests.push(request.url()));

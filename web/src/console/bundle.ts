@@ -4,6 +4,7 @@
 // the console saves is exactly what `?action=import` checks, and the server's
 // problems (file, line) point back into these files.
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import { describeXmlError } from './xml-check.js';
 
 export type Phase = 'Request' | 'Response';
 
@@ -212,15 +213,9 @@ function baseName(file: string): string {
 }
 
 export function parse(text: string): XMLDocument | undefined {
+  if (describeXmlError(text)) return undefined;
   const doc = new DOMParser().parseFromString(text, 'application/xml');
   return doc.getElementsByTagName('parsererror').length ? undefined : doc;
-}
-
-/** The browser's own XML error for a file, for the editor's first line of defence. */
-export function wellFormedError(text: string): string | undefined {
-  const doc = new DOMParser().parseFromString(text, 'application/xml');
-  const error = doc.getElementsByTagName('parsererror')[0];
-  return error ? (error.textContent ?? 'not well-formed XML').split('\n').filter(Boolean).slice(0, 2).join(' ') : undefined;
 }
 
 function serialize(doc: XMLDocument): string {

@@ -23,9 +23,10 @@ export const POLICY_TEMPLATES: PolicyTemplate[] = [
   T('OAuthV2', 'OAuth v2.0', 'Security', `
     <ExternalAuthorization>false</ExternalAuthorization>
     <Operation>VerifyAccessToken</Operation>
-    <SupportedGrantTypes/>
-    <GenerateResponse enabled="true"/>
-    <Tokens/>`),
+    <SupportedGrantTypes>
+        <GrantType>client_credentials</GrantType>
+    </SupportedGrantTypes>
+    <GenerateResponse enabled="true"/>`),
   T('BasicAuthentication', 'Basic Authentication', 'Security', `
     <Operation>Decode</Operation>
     <IgnoreUnresolvedVariables>false</IgnoreUnresolvedVariables>

@@ -6,6 +6,7 @@ import { xml } from '@codemirror/lang-xml';
 import { bracketMatching, defaultHighlightStyle, foldGutter, indentOnInput, syntaxHighlighting } from '@codemirror/language';
 import { linter, lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
 import { EditorState } from '@codemirror/state';
+import { xmlErrors } from './xml-check.js';
 import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from '@codemirror/view';
 
 export interface LineProblem {
@@ -20,14 +21,8 @@ export interface XmlEditor {
 }
 
 function wellFormed(view: EditorView): Diagnostic[] {
-  const text = view.state.doc.toString();
-  const doc = new DOMParser().parseFromString(text, 'application/xml');
-  const error = doc.getElementsByTagName('parsererror')[0];
-  if (!error) return [];
-  const message = (error.textContent ?? 'not well-formed XML').split('\n').filter(Boolean).slice(0, 2).join(' ');
-  const line = /line\s+(\d+)/i.exec(message)?.[1];
-  const at = line ? view.state.doc.line(Math.min(Number(line), view.state.doc.lines)) : view.state.doc.line(1);
-  return [{ from: at.from, to: at.to, severity: 'error', message }];
+  const length = view.state.doc.length;
+  return xmlErrors(view.state.doc.toString()).map((error) => ({ from: Math.min(error.from, length), to: Math.min(error.to, length), severity: 'error', message: error.message }));
 }
 
 export function createXmlEditor(parent: HTMLElement, text: string, label: string, onChange: (text: string) => void): XmlEditor {
