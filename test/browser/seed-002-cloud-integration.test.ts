@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible, expectCleanRun, HAS_CHROMIUM, launchBrowser, openPage, screenshot, signInToConsole, type WatchedPage } from '../support/browser.js';
 import { IFLOW, IFLOW_ANSWER, MANAGEMENT_CLIENT, RUNTIME_CLIENT, startCloudIntegration, type CloudIntegrationTenant } from '../support/cloud-integration.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { POLICY_TEMPLATES, policyXml } from '../../web/src/console/policy-templates.js';
 
 const CONDITION = '(proxy.pathsuffix MatchesPath "/OAuthToken" OR proxy.pathsuffix MatchesPath "/OAuthToken/**" OR proxy.pathsuffix MatchesPath "/OAuthToken(**")AND(request.verb = "POST")';
 const FAULT_CONDITION = 'proxy.pathsuffix MatchesPath "/OAuthToken" OR proxy.pathsuffix MatchesPath "/OAuthToken/**" OR proxy.pathsuffix MatchesPath "/OAuthToken(**"';
@@ -135,7 +136,8 @@ describe.skipIf(!HAS_CHROMIUM)('seed 002: a Cloud Integration flow exposed as an
     // Change the XML: Operation VerifyAccessToken -> GenerateAccessToken.
     const editor = page.locator('.cm-content');
     await expect.poll(() => editor.textContent()).toContain('<Operation>VerifyAccessToken</Operation>');
-    const xml = (await editor.evaluate((node) => (node as HTMLElement).innerText)).replace('VerifyAccessToken', 'GenerateAccessToken');
+    // The palette's template, with the one change the seed makes.
+    const xml = policyXml(POLICY_TEMPLATES.find((t) => t.type === 'OAuthV2')!, 'generateToken').replace('VerifyAccessToken', 'GenerateAccessToken');
     await editor.click();
     await page.keyboard.press('ControlOrMeta+a');
     await page.keyboard.press('Backspace');

@@ -146,7 +146,8 @@ export function FlowEditor({ bundle, version, proxy, onChange, onSave }: Props) 
           </button>
         </div>
         {checked ? <Notice kind="success">The bundle is valid.</Notice> : null}
-        <ErrorAlert error={checkError} />
+        {/* Problems with a file and line are shown in that file's editor; the summary names them all. */}
+        <ErrorAlert error={checkError} claimed={problems.filter((p) => p.file).map((p) => p.path)} />
       </section>
     </div>
   );
