@@ -73,7 +73,9 @@ export async function testConnection(rt: Runtime, org: string, name: string): Pr
         : provider.url;
   try {
     const response = await get(rt, url, headers);
-    if (response.status === 401 || response.status === 403) return { ok: false, status: response.status, message: `${new URL(url).host} refused the credentials (${response.status})` };
+    // A provider without credentials is reachable whatever it answers below 500; one with credentials must accept them.
+    const sendsCredentials = provider.item.providerType !== 'Internet' || provider.item.authentication.type !== 'None';
+    if (sendsCredentials && (response.status === 401 || response.status === 403)) return { ok: false, status: response.status, message: `${new URL(url).host} refused the credentials (${response.status})` };
     if (response.status >= 500) return { ok: false, status: response.status, message: `${new URL(url).host} answered ${response.status}` };
     return { ok: true, status: response.status, message: `Connected to ${new URL(url).host} (${response.status})` };
   } catch (error) {
