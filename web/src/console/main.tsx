@@ -5,7 +5,7 @@ import '../styles.css';
 import { render, type FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { interceptLinks, match, navigate, usePath } from '../lib/router.js';
-import { currentSession, onSessionChange, signOut, type Session } from '../lib/session.js';
+import { onSessionChange, restoreSession, signOut, type Session } from '../lib/session.js';
 import { Dialog, Secret } from '../lib/ui.js';
 import { ConnectorsPage, OAuthReturn } from './connectors.js';
 import { InstanceDocsPage } from './instance-docs.js';
@@ -132,8 +132,9 @@ function Shell({ session }: { session: Session }) {
 }
 
 function App() {
-  const [session, setSession] = useState(currentSession());
-  const [reason, setReason] = useState<string>();
+  const [restored] = useState(restoreSession);
+  const [session, setSession] = useState(restored.session);
+  const [reason, setReason] = useState(restored.reason);
   useEffect(
     () =>
       onSessionChange((next, why) => {

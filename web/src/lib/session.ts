@@ -50,6 +50,15 @@ export function currentSession(): Session | undefined {
   return session;
 }
 
+/** The session a page load starts with, or why there is none (it expired while the tab was away). */
+export function restoreSession(): { session?: Session; reason?: string } {
+  const session = read();
+  if (!session) return {};
+  if (session.expiresAt > Date.now()) return { session };
+  sessionStorage.removeItem(KEY);
+  return { reason: 'Your session expired. Sign in again.' };
+}
+
 /** Signs in with the platform credentials: the user and organization secrets. */
 export function platformSession(organization: string, userSecret: string, organizationSecret: string): Session {
   return {
