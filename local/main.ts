@@ -34,6 +34,7 @@ async function main() {
         ? `Generated platform credentials for "${org}"; they are stored in ${local.secretsFile}.`
         : `Platform credentials for "${org}" are in ${local.secretsFile ?? 'memory'}.`,
       'Print the Authorization header to use with: npm run credentials',
+      `Console: ${publicUrl}/console (sign in with those secrets) · developer portal: ${publicUrl}/portal · API reference: ${publicUrl}/docs`,
       '',
     ].join('\n'),
   );
