@@ -6,10 +6,11 @@
 // console stays under 300 KB on the wire.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, expectCleanRun, HAS_CHROMIUM, launchBrowser, openPage, screenshot, signInToConsole, type WatchedPage } from '../support/browser.js';
+import { expectAccessible, expectCleanRun, HAS_CHROMIUM, launchBrowser, openPage, readSessionItem, screenshot, signInToConsole, transferredBytes, writeSessionItem, type WatchedPage } from '../support/browser.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { simpleProxy, deployProxy } from '../support/proxies.js';
 
+const SESSION_KEY = 'tollgate.console.session';
 let platform: TestPlatform;
 let browser: Browser;
 let tab: WatchedPage;
@@ -36,9 +37,7 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
     const { page } = tab;
     await page.goto('/console');
     await page.getByRole('heading', { name: 'Sign in to Tollgate' }).waitFor();
-    const bytes = await page.evaluate(() =>
-      [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')].reduce((sum, entry) => sum + (entry as PerformanceResourceTiming).transferSize, 0),
-    );
+    const bytes = await transferredBytes(page);
     expect(bytes).toBeGreaterThan(10_000);
     expect(bytes).toBeLessThan(300 * 1024);
     await expectAccessible(page, 'sign-in');
@@ -48,7 +47,7 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
   it('signs in by keyboard alone, after a refusal shown in the form', async () => {
     const { page } = tab;
     await page.getByRole('textbox').first().focus();
-    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).name)).toBe('organization');
+    expect(await page.locator(':focus').getAttribute('name')).toBe('organization');
     await page.keyboard.press('Tab');
     await page.keyboard.type(platform.local.credentials.userSecret);
     await page.keyboard.press('Tab');
@@ -108,7 +107,7 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
     await expectAccessible(page, 'confirmation');
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
-    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Delete proxy');
+    await expect.poll(() => page.locator(':focus').textContent()).toBe('Delete proxy');
     // The proxy is still there: nothing is deleted without confirming.
     expect((await platform.request('GET', '/v1/organizations/default/apis/hello')).status).toBe(200);
   });
@@ -135,11 +134,8 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
     const { page } = tab;
     await page.goto('/console/apis');
     await page.getByRole('navigation', { name: 'Console' }).waitFor();
-    await page.evaluate(() => {
-      const key = 'tollgate.console.session';
-      const session = JSON.parse(sessionStorage.getItem(key)!) as { expiresAt: number };
-      sessionStorage.setItem(key, JSON.stringify({ ...session, expiresAt: Date.now() - 1000 }));
-    });
+    const session = JSON.parse((await readSessionItem(page, SESSION_KEY))!) as { expiresAt: number };
+    await writeSessionItem(page, SESSION_KEY, JSON.stringify({ ...session, expiresAt: Date.now() - 1000 }));
     await page.reload();
     await page.getByText('Your session expired. Sign in again.').waitFor();
     await page.getByRole('heading', { name: 'Sign in to Tollgate' }).waitFor();
@@ -148,17 +144,14 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
   it('ends the session when the server no longer accepts it, and signs out on request', async () => {
     const { page } = tab;
     await signInToConsole(page, platform.local.credentials);
-    await page.evaluate(() => {
-      const key = 'tollgate.console.session';
-      const session = JSON.parse(sessionStorage.getItem(key)!) as { authorization: string };
-      sessionStorage.setItem(key, JSON.stringify({ ...session, authorization: 'User revoked, Organization revoked' }));
-    });
+    const session = JSON.parse((await readSessionItem(page, SESSION_KEY))!) as { authorization: string };
+    await writeSessionItem(page, SESSION_KEY, JSON.stringify({ ...session, authorization: 'User revoked, Organization revoked' }));
     await page.getByRole('link', { name: 'Products' }).click();
     await page.getByText(/Your session ended/).waitFor();
     await signInToConsole(page, platform.local.credentials);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('You signed out.').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('tollgate.console.session'))).toBeNull();
+    expect(await readSessionItem(page, SESSION_KEY)).toBeNull();
     expectCleanRun(tab, platform.url);
   });
 });

@@ -80,3 +80,17 @@ export async function signInToConsole(page: Page, credentials: { userSecret: str
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Console' }).waitFor();
 }
+
+/** sessionStorage of the page's origin (page-side code as text: these tests are typed for Node, not the DOM). */
+export async function readSessionItem(page: Page, key: string): Promise<string | null> {
+  return page.evaluate(`sessionStorage.getItem(${JSON.stringify(key)})`);
+}
+
+export async function writeSessionItem(page: Page, key: string, value: string): Promise<void> {
+  await page.evaluate(`sessionStorage.setItem(${JSON.stringify(key)}, ${JSON.stringify(value)})`);
+}
+
+/** Bytes on the wire for the document and everything it loaded (Resource Timing transferSize). */
+export async function transferredBytes(page: Page): Promise<number> {
+  return page.evaluate(`[performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')].reduce((sum, entry) => sum + entry.transferSize, 0)`);
+}

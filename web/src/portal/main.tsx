@@ -6,7 +6,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, enc } from '../lib/api.js';
 import { interceptLinks, match, navigate, usePath } from '../lib/router.js';
-import { ErrorAlert, Field, Loading, Notice, PageHeader, Secret, useForm, useLoad } from '../lib/ui.js';
+import { ErrorAlert, Field, Loading, PageHeader, Secret, useForm, useLoad } from '../lib/ui.js';
 
 const BASE = '/portal';
 const ORG = document.documentElement.dataset.organization ?? 'default';
