@@ -191,6 +191,11 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
       expect(doc.paths[path].post.responses.default.$ref).toBe('#/components/responses/OAuthError');
     }
     for (const { path, method, op } of operations()) {
+      // The developer portal's routes: open, or a developer session (test/e2e/portal.test.ts).
+      if (path.startsWith('/v1/organizations/{org}/portal/')) {
+        expect([[], [{ developerAuth: [] }]], `${method} ${path}`).toContainEqual(op.security);
+        continue;
+      }
       if (path.startsWith('/v1/organizations/') || path.startsWith('/apiportal/') || (path.startsWith('/elements/') && !path.endsWith('/oauth/callback'))) {
         expect(op.security, `${method} ${path}`).toEqual([{ platformAuth: [] }]);
         expect(op.responses['401'].$ref, `${method} ${path}`).toBe('#/components/responses/Unauthorized');

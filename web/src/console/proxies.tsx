@@ -7,6 +7,7 @@ import { api, ApiError, enc, errorOf, orgPath } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
 import { currentSession } from '../lib/session.js';
 import { ConfirmButton, Dialog, ErrorAlert, Field, Loading, Notice, PageHeader, Tabs, asApiError, useForm, useLoad } from '../lib/ui.js';
+import { runtimeUrl } from '../lib/runtime.js';
 import { BASE } from './base.js';
 import { Bundle } from './bundle.js';
 import { FlowEditor } from './flow-editor.js';
@@ -438,20 +439,6 @@ async function exportBundle(name: string, revision: string): Promise<void> {
   link.download = `${name}_rev${revision}.zip`;
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-}
-
-/** Where each environment's proxies are served: this origin until the runtime has its own. */
-export function runtimeUrl(env: string): string {
-  const urls = document.documentElement.dataset.runtimeUrls;
-  if (urls) {
-    try {
-      const value = (JSON.parse(urls) as Record<string, string>)[env];
-      if (value) return value;
-    } catch {
-      // fall through
-    }
-  }
-  return location.origin;
 }
 
 function basePathsOf(bundle: Bundle): string[] {

@@ -6,6 +6,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, enc } from '../lib/api.js';
 import { interceptLinks, match, navigate, usePath } from '../lib/router.js';
+import { runtimeUrl } from '../lib/runtime.js';
 import { ErrorAlert, Field, Loading, PageHeader, Secret, useForm, useLoad } from '../lib/ui.js';
 
 const BASE = '/portal';
@@ -169,7 +170,7 @@ function ProductPage({ name }: { name: string }) {
               <td>{a.name}</td>
               <td>
                 {a.deployments.length
-                  ? a.deployments.flatMap((d) => d.basePaths.map((path) => <div key={d.environment + path}><code>{location.origin + path}</code> ({d.environment})</div>))
+                  ? a.deployments.flatMap((d) => d.basePaths.map((path) => <div key={d.environment + path}><code>{runtimeUrl(d.environment) + path}</code> ({d.environment})</div>))
                   : 'not deployed yet'}
               </td>
             </tr>
@@ -260,7 +261,7 @@ function AppPage({ name }: { name: string }) {
   const app = useLoad(() => portal<PortalApp>('GET', `/apps/${enc(name)}`), [name, session?.token]);
   const credential = app.data?.credentials.find((c) => c.status === 'approved') ?? app.data?.credentials[0];
   const token = useForm({ tokenUrl: `${location.origin}/oauth/token`, clientId: '', clientSecret: '' });
-  const call = useForm({ method: 'GET', url: location.origin + '/', body: '' });
+  const call = useForm({ method: 'GET', url: `${runtimeUrl('prod')}/`, body: '' });
   const [accessToken, setAccessToken] = useState('');
   const [result, setResult] = useState<{ status: number; body: string }>();
   useEffect(() => {
