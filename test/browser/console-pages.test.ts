@@ -6,7 +6,7 @@
 // console stays under 300 KB on the wire.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, expectCleanRun, HAS_CHROMIUM, launchBrowser, openPage, readSessionItem, screenshot, signInToConsole, transferredBytes, writeSessionItem, type WatchedPage } from '../support/browser.js';
+import { closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, readSessionItem, screenshot, signInToConsole, transferredBytes, type WatchedPage, writeSessionItem } from '../support/browser.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { simpleProxy, deployProxy } from '../support/proxies.js';
 
@@ -24,14 +24,10 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
     await platform.request('POST', '/v1/organizations/default/developers/ann@example.com/apps', { json: { name: 'ann-app', apiProducts: ['hello-product'] } });
     await platform.request('POST', '/v1/organizations/default/environments/prod/keyvaluemaps', { json: { name: 'settings', encrypted: true, entry: [{ name: 'apiKey', value: 'kvm-secret-value-1' }] } });
     await platform.request('POST', '/v1/organizations/default/apiproviders', { json: { name: 'backend', type: 'Internet', url: 'http://127.0.0.1:9/' } });
-    browser = await launchBrowser();
-    tab = await openPage(browser, platform.url);
+    ({ browser, tab } = await openBrowser(platform.url));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  afterAll(() => closeAll(browser, platform));
 
   it('loads the console within 300 KB on the wire', async () => {
     const { page } = tab;

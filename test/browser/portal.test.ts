@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../support/backend.js';
-import { expectAccessible, expectCleanRun, HAS_CHROMIUM, launchBrowser, openPage, screenshot, type WatchedPage } from '../support/browser.js';
+import { closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, screenshot, type WatchedPage } from '../support/browser.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { deployProxy } from '../support/proxies.js';
 
@@ -34,15 +34,10 @@ describe.skipIf(!HAS_CHROMIUM)('developer portal', () => {
       });
       expect(response.status).toBe(201);
     }
-    browser = await launchBrowser();
-    tab = await openPage(browser, platform.url);
+    ({ browser, tab } = await openBrowser(platform.url));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await backend?.close();
-    await platform?.close();
-  });
+  afterAll(() => closeAll(browser, backend, platform));
 
   it('shows only public products before sign-in', async () => {
     const { page } = tab;

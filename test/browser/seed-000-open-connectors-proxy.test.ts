@@ -8,7 +8,7 @@
 // the proxy reaches the vendor with the instance's vendor token.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, expectCleanRun, HAS_CHROMIUM, launchBrowser, openPage, screenshot, signInToConsole, type WatchedPage } from '../support/browser.js';
+import { authorizeInPopup, closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, screenshot, type WatchedPage } from '../support/browser.js';
 import { HOSTED_CLIENT, startOAuthVendor, type OAuthVendor } from '../support/oauth-vendor.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 
@@ -23,29 +23,18 @@ describe.skipIf(!HAS_CHROMIUM)('seed 000: an API proxy for an Open Connectors in
     platform = await startPlatform();
     vendor = await startOAuthVendor(platform.url);
     expect((await platform.request('POST', '/elements/api-v2/elements', { json: { ...vendor.element('outlook-test'), name: 'Outlook (test vendor)' } })).status).toBe(200);
-    browser = await launchBrowser();
-    tab = await openPage(browser, platform.url);
-    await signInToConsole(tab.page, platform.local.credentials);
+    ({ browser, tab } = await openBrowser(platform.url, platform.local.credentials));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await vendor?.close();
-    await platform?.close();
-  });
+  afterAll(() => closeAll(browser, vendor, platform));
 
   it('creates the Outlook instance with the OAuth authorization code flow', async () => {
     const { page } = tab;
     await page.getByRole('link', { name: 'Catalog' }).click();
     const card = page.getByRole('listitem', { name: 'Outlook (test vendor)' });
     await card.getByRole('button', { name: 'Authenticate' }).click();
-    const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Instance name').fill('My Outlook');
-    await dialog.getByLabel('OAuth API Key (client id)').fill(HOSTED_CLIENT.id);
-    await dialog.getByLabel('OAuth API Secret').fill(HOSTED_CLIENT.secret);
-    const popup = tab.context.waitForEvent('page');
-    await dialog.getByRole('button', { name: 'Create Instance' }).click();
-    await (await popup).waitForEvent('close', { timeout: 20_000 });
+    await page.getByRole('dialog').getByLabel('Instance name').fill('My Outlook');
+    await authorizeInPopup(tab, HOSTED_CLIENT, 'Create Instance');
     await page.getByText(/Instance \d+ created/).waitFor();
   });
 

@@ -11,7 +11,7 @@
 // call to API 1 from the portal page, answered by the integration flow.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, expectCleanRun, HAS_CHROMIUM, launchBrowser, openPage, screenshot, signInToConsole, type WatchedPage } from '../support/browser.js';
+import { closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, screenshot, type WatchedPage } from '../support/browser.js';
 import { IFLOW, IFLOW_ANSWER, MANAGEMENT_CLIENT, RUNTIME_CLIENT, startCloudIntegration, type CloudIntegrationTenant } from '../support/cloud-integration.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { POLICY_TEMPLATES, policyXml } from '../../web/src/console/policy-templates.js';
@@ -29,16 +29,10 @@ describe.skipIf(!HAS_CHROMIUM)('seed 002: a Cloud Integration flow exposed as an
   beforeAll(async () => {
     platform = await startPlatform();
     tenant = await startCloudIntegration();
-    browser = await launchBrowser();
-    tab = await openPage(browser, platform.url);
-    await signInToConsole(tab.page, platform.local.credentials);
+    ({ browser, tab } = await openBrowser(platform.url, platform.local.credentials));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await tenant?.close();
-    await platform?.close();
-  });
+  afterAll(() => closeAll(browser, tenant, platform));
 
   it('1. creates the Cloud Integration API provider and tests its connection', async () => {
     const { page } = tab;

@@ -6,7 +6,7 @@
 // Update; Edit and Re-Authenticate; Delete with confirmation.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, expectCleanRun, HAS_CHROMIUM, launchBrowser, openPage, screenshot, signInToConsole, type WatchedPage } from '../support/browser.js';
+import { authorizeInPopup, closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, screenshot, type WatchedPage } from '../support/browser.js';
 import { HOSTED_CLIENT, startOAuthVendor, type OAuthVendor } from '../support/oauth-vendor.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 
@@ -20,30 +20,13 @@ describe.skipIf(!HAS_CHROMIUM)('seed 004: connector instances in the console', (
     platform = await startPlatform();
     vendor = await startOAuthVendor(platform.url);
     expect((await platform.request('POST', '/elements/api-v2/elements', { json: vendor.element('acme-crm') })).status).toBe(200);
-    browser = await launchBrowser();
-    tab = await openPage(browser, platform.url);
-    await signInToConsole(tab.page, platform.local.credentials);
+    ({ browser, tab } = await openBrowser(platform.url, platform.local.credentials));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await vendor?.close();
-    await platform?.close();
-  });
+  afterAll(() => closeAll(browser, vendor, platform));
 
   const card = () => tab.page.getByRole('listitem', { name: 'Acme CRM' });
   const instanceCard = () => card().getByRole('article');
-
-  /** Fills the OAuth form and completes the vendor's consent in the popup. */
-  async function authorize(button: string) {
-    const dialog = tab.page.getByRole('dialog');
-    await dialog.getByLabel('OAuth API Key (client id)').fill(HOSTED_CLIENT.id);
-    await dialog.getByLabel('OAuth API Secret').fill(HOSTED_CLIENT.secret);
-    const popup = tab.context.waitForEvent('page');
-    await dialog.getByRole('button', { name: button }).click();
-    // The return page closes the popup once it has told the console.
-    await (await popup).waitForEvent('close', { timeout: 20_000 });
-  }
 
   it('authenticates an instance through the hosted callback in a popup', async () => {
     const { page } = tab;
@@ -56,7 +39,7 @@ describe.skipIf(!HAS_CHROMIUM)('seed 004: connector instances in the console', (
     await page.getByRole('dialog').getByLabel('Instance name').fill('Acme sales');
     await page.getByRole('dialog').getByLabel('Tags').fill('sales, eu');
     await expectAccessible(page, 'connectors: authenticate dialog');
-    await authorize('Create Instance');
+    await authorizeInPopup(tab, HOSTED_CLIENT, 'Create Instance');
     await page.getByText(/Instance \d+ created/).waitFor();
     const instances = (await platform.request('GET', '/elements/api-v2/instances')).json as { id: number; name: string; tags: string[] }[];
     expect(instances).toEqual([expect.objectContaining({ name: 'Acme sales', tags: ['sales', 'eu'] })]);
@@ -127,7 +110,7 @@ describe.skipIf(!HAS_CHROMIUM)('seed 004: connector instances in the console', (
     await instanceCard().hover();
     await instanceCard().getByRole('button', { name: 'Edit' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Re-Authenticate' }).click();
-    await authorize('Re-Authenticate');
+    await authorizeInPopup(tab, HOSTED_CLIENT, 'Re-Authenticate');
     await instanceCard().getByText('Re-authenticated.').waitFor();
     await expect.poll(() => vendor.as.tokenRequests.filter((r) => r.grantType === 'authorization_code').length).toBe(grants + 1);
     const after = (await platform.request('GET', `/elements/api-v2/instances/${before!.id}`)).json as { id: number; token: string; name: string };

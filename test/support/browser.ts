@@ -72,6 +72,19 @@ export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+/** One browser and one tab for a test file, signed in to the console when credentials are given. */
+export async function openBrowser(origin: string, credentials?: { userSecret: string; organizationSecret: string }): Promise<{ browser: Browser; tab: WatchedPage }> {
+  const browser = await launchBrowser();
+  const tab = await openPage(browser, origin);
+  if (credentials) await signInToConsole(tab.page, credentials);
+  return { browser, tab };
+}
+
+/** Closes what a test file started, in order, skipping what never started. */
+export async function closeAll(...things: ({ close(): Promise<unknown> } | undefined)[]): Promise<void> {
+  for (const thing of things) await thing?.close();
+}
+
 /** Signs in to the console with the platform credentials. */
 export async function signInToConsole(page: Page, credentials: { userSecret: string; organizationSecret: string }) {
   await page.goto('/console');
@@ -93,4 +106,18 @@ export async function writeSessionItem(page: Page, key: string, value: string): 
 /** Bytes on the wire for the document and everything it loaded (Resource Timing transferSize). */
 export async function transferredBytes(page: Page): Promise<number> {
   return page.evaluate(`[performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')].reduce((sum, entry) => sum + entry.transferSize, 0)`);
+}
+
+/**
+ * In the console's Authenticate / Re-Authenticate dialog of an OAuth element: the client id and
+ * secret, the button, then the vendor's consent in the popup, which closes itself once the
+ * console has heard back from Tollgate's hosted callback.
+ */
+export async function authorizeInPopup(tab: WatchedPage, client: { id: string; secret: string }, button: string): Promise<void> {
+  const dialog = tab.page.getByRole('dialog');
+  await dialog.getByLabel('OAuth API Key (client id)').fill(client.id);
+  await dialog.getByLabel('OAuth API Secret').fill(client.secret);
+  const popup = tab.context.waitForEvent('page');
+  await dialog.getByRole('button', { name: button }).click();
+  await (await popup).waitForEvent('close', { timeout: 20_000 });
 }

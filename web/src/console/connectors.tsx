@@ -5,7 +5,7 @@
 // the element's configuration fields.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, enc } from '../lib/api.js';
-import { ConfirmButton, Dialog, ErrorAlert, Field, Loading, Notice, PageHeader, asApiError, useForm, useLoad } from '../lib/ui.js';
+import { asApiError, ConfirmButton, Dialog, ErrorAlert, Field, Loading, Notice, PageHeader, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 
 export interface ElementSummary {

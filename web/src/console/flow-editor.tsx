@@ -6,7 +6,7 @@
 // their file and line.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, type FieldProblem } from '../lib/api.js';
-import { ErrorAlert, Field, Notice, asApiError, useForm } from '../lib/ui.js';
+import { asApiError, ErrorAlert, Field, FormActions, Notice, useForm } from '../lib/ui.js';
 import type { Bundle, FlowRef, FlowView } from './bundle.js';
 import { POLICY_TEMPLATES, policyXml } from './policy-templates.js';
 import { importBundle } from './proxies.js';
@@ -212,14 +212,7 @@ function AddFlow({ onAdd }: { onAdd: (name: string, condition: string, kind: 'Fl
       <Field label="Kind" path="kind" options={[['Flow', 'Conditional flow'], ['FaultRule', 'Fault rule'], ['DefaultFaultRule', 'Default fault rule']]} {...form.bind('kind')} />
       <Field label="Flow name" path="name" error={form.error} required {...form.bind('name')} />
       <Field label="Condition" path="condition" error={form.error} multiline placeholder='(proxy.pathsuffix MatchesPath "/orders") and (request.verb = "GET")' {...form.bind('condition')} />
-      <div class="actions">
-        <button type="button" onClick={() => setOpen(false)}>
-          Cancel
-        </button>
-        <button type="submit" class="primary">
-          Add
-        </button>
-      </div>
+      <FormActions submit="Add" onCancel={() => setOpen(false)} />
     </form>
   );
 }
@@ -256,11 +249,7 @@ function Palette({ targetLabel, existing, onAdd }: { targetLabel: string; existi
       <Field label="Policy name" path="name" error={form.error} placeholder={suggested(form.values.type)} {...form.bind('name')} />
       <p class="hint">Attached to {targetLabel || 'no flow'} (choose a flow on the left).</p>
       <ErrorAlert error={form.error} claimed={['name']} />
-      <div class="actions">
-        <button type="submit" class="primary">
-          Add policy
-        </button>
-      </div>
+      <FormActions submit="Add policy" />
     </form>
   );
 }

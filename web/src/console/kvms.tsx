@@ -2,7 +2,7 @@
 // values of encrypted maps shown as the API shows them: masked.
 import { useState } from 'preact/hooks';
 import { api, enc, orgPath } from '../lib/api.js';
-import { ConfirmButton, ErrorAlert, Field, Loading, PageHeader, useForm, useLoad } from '../lib/ui.js';
+import { ConfirmButton, ErrorAlert, Field, FormActions, LoadState, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
 
 interface Map {
   name: string;
@@ -66,13 +66,9 @@ export function KvmsPage() {
           <Field label="Encrypted" path="encrypted" error={form.error} options={[['true', 'Encrypted (values masked)'], ['false', 'Plain']]} {...form.bind('encrypted')} />
         </div>
         <ErrorAlert error={form.error} claimed={['name', 'encrypted']} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={form.busy}>
-            Create map
-          </button>
-        </div>
+        <FormActions submit="Create map" busy={form.busy} />
       </form>
-      {maps.loading && !maps.data ? <Loading /> : <ErrorAlert error={maps.error} />}
+      <LoadState load={maps} />
       {(maps.data ?? []).map((map) => (
         <MapCard key={map.name} map={map} base={`${base}/${enc(map.name)}`} onChange={maps.reload} />
       ))}
@@ -93,28 +89,19 @@ function MapCard({ map, base, onChange }: { map: Map; base: string; onChange: ()
       <h2>
         {map.name} {map.encrypted ? <span class="badge">encrypted</span> : null}
       </h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Key</th>
-            <th scope="col">Value</th>
-            <th scope="col">Actions</th>
+      <Table columns={['Key', 'Value', 'Actions']}>
+        {map.entry.map((entry) => (
+          <tr key={entry.name}>
+            <td>{entry.name}</td>
+            <td>
+              <code>{entry.value}</code>
+            </td>
+            <td>
+              <ConfirmButton label="Delete" ariaLabel={`Delete entry ${entry.name}`} title={`Delete entry ${entry.name}?`} message="Policies that read it get no value." onConfirm={async () => { await api('DELETE', `${base}/entries/${enc(entry.name)}`); onChange(); }} />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {map.entry.map((entry) => (
-            <tr key={entry.name}>
-              <td>{entry.name}</td>
-              <td>
-                <code>{entry.value}</code>
-              </td>
-              <td>
-                <ConfirmButton label="Delete" ariaLabel={`Delete entry ${entry.name}`} title={`Delete entry ${entry.name}?`} message="Policies that read it get no value." onConfirm={async () => { await api('DELETE', `${base}/entries/${enc(entry.name)}`); onChange(); }} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <form onSubmit={add} noValidate aria-label={`Add entry to ${map.name}`} class="row">
         <Field label="Key" path="name" error={form.error} required {...form.bind('name')} />
         <Field label="Value" path="value" error={form.error} type={map.encrypted ? 'password' : 'text'} autocomplete="off" {...form.bind('value')} />

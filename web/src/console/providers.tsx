@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc, orgPath } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
-import { ConfirmButton, ErrorAlert, Field, Loading, Notice, PageHeader, asApiError, useForm, useLoad } from '../lib/ui.js';
+import { asApiError, ConfirmButton, ErrorAlert, Field, FormActions, Loading, LoadState, Notice, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 
 export interface Provider {
@@ -110,40 +110,23 @@ export function ProvidersPage() {
         <form class="card" onSubmit={save} noValidate aria-label="New API provider">
           <h2>New API provider</h2>
           <ProviderFields form={form} />
-          <div class="actions">
-            <button type="button" onClick={() => setCreating(false)}>
-              Cancel
-            </button>
-            <button type="submit" class="primary" disabled={form.busy}>
-              Save
-            </button>
-          </div>
+          <FormActions submit="Save" busy={form.busy} onCancel={() => setCreating(false)} />
         </form>
       ) : null}
-      {list.loading && !list.data ? <Loading /> : <ErrorAlert error={list.error} />}
+      <LoadState load={list} />
       {list.data ? (
         list.data.length ? (
-          <table>
-            <caption class="sr-only">API providers</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">URL</th>
+          <Table caption="API providers" columns={['Name', 'Type', 'URL']}>
+            {list.data.map((p) => (
+              <tr key={p.name}>
+                <td>
+                  <a href={`${BASE}/providers/${enc(p.name)}`}>{p.name}</a>
+                </td>
+                <td>{p.type}</td>
+                <td>{p.url ?? 'this Tollgate'}</td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data.map((p) => (
-                <tr key={p.name}>
-                  <td>
-                    <a href={`${BASE}/providers/${enc(p.name)}`}>{p.name}</a>
-                  </td>
-                  <td>{p.type}</td>
-                  <td>{p.url ?? 'this Tollgate'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         ) : (
           <p>No API providers yet.</p>
         )

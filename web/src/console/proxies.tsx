@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, enc, errorOf, orgPath } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
 import { currentSession } from '../lib/session.js';
-import { ConfirmButton, Dialog, ErrorAlert, Field, Loading, Notice, PageHeader, Tabs, asApiError, useForm, useLoad } from '../lib/ui.js';
+import { asApiError, ConfirmButton, Dialog, ErrorAlert, Field, FormActions, Loading, LoadState, Notice, PageHeader, Table, Tabs, useForm, useLoad } from '../lib/ui.js';
 import { runtimeUrl } from '../lib/runtime.js';
 import { BASE } from './base.js';
 import { Bundle } from './bundle.js';
@@ -58,11 +58,7 @@ function ImportBundle({ onDone }: { onDone: (name: string) => void }) {
       </div>
       <Field label="Proxy name" path="name" error={form.error} hint="Defaults to the file name; an existing proxy gets a new revision." {...form.bind('name')} />
       <ErrorAlert error={form.error} claimed={['name']} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={form.busy}>
-          Import
-        </button>
-      </div>
+      <FormActions submit="Import" busy={form.busy} />
     </form>
   );
 }
@@ -81,28 +77,19 @@ export function ProxiesPage() {
         </button>
       </PageHeader>
       {importing ? <ImportBundle onDone={(name) => navigate(`${BASE}/apis/${enc(name)}`)} /> : null}
-      {list.loading && !list.data ? <Loading /> : <ErrorAlert error={list.error} />}
+      <LoadState load={list} />
       {list.data ? (
         list.data.proxies.length ? (
-          <table>
-            <caption class="sr-only">API proxies</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Latest revision</th>
+          <Table caption="API proxies" columns={['Name', 'Latest revision']}>
+            {list.data.proxies.map((p) => (
+              <tr key={p.name}>
+                <td>
+                  <a href={`${BASE}/apis/${enc(p.name)}`}>{p.name}</a>
+                </td>
+                <td>{p.latestRevisionId}</td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data.proxies.map((p) => (
-                <tr key={p.name}>
-                  <td>
-                    <a href={`${BASE}/apis/${enc(p.name)}`}>{p.name}</a>
-                  </td>
-                  <td>{p.latestRevisionId}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         ) : (
           <p>No API proxies yet.</p>
         )
@@ -233,11 +220,7 @@ export function NewProxyPage() {
           <Field label="Version" path="version" error={form.error} hint="Optional; added to the name and the base path." {...form.bind('version')} />
         </fieldset>
         <ErrorAlert error={form.error} claimed={['name', 'displayName', 'proxyEndpoints.0.basePath', 'targetEndpoints.0.connection']} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={form.busy}>
-            Create
-          </button>
-        </div>
+        <FormActions submit="Create" busy={form.busy} />
       </form>
       {askRuntime && flow ? <RuntimeCredentials flow={flow} onDone={(credentials) => { setRuntime(credentials); setAskRuntime(false); }} onClose={() => setAskRuntime(false)} /> : null}
     </>
@@ -262,11 +245,7 @@ function RuntimeCredentials({ flow, onDone, onClose }: { flow: IntegrationFlow; 
         <Field label="Token URL" path="tokenUrl" error={form.error} required {...form.bind('tokenUrl')} />
         <Field label="Client ID" path="clientId" error={form.error} required autocomplete="off" {...form.bind('clientId')} />
         <Field label="Client Secret" path="clientSecret" type="password" error={form.error} required autocomplete="off" {...form.bind('clientSecret')} />
-        <div class="actions">
-          <button type="submit" class="primary">
-            Done
-          </button>
-        </div>
+        <FormActions submit="Done" />
       </form>
     </Dialog>
   );
@@ -369,46 +348,36 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
               <dd>{basePaths.join(', ') || '…'}</dd>
             </dl>
             <h2>Deployments</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Environment</th>
-                  <th scope="col">Deployed revision</th>
-                  <th scope="col">Proxy URL</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(environments.data ?? []).map((env) => {
-                  const rev = deployed(env);
-                  return (
-                    <tr key={env}>
-                      <td>{env}</td>
-                      <td>{rev ?? 'not deployed'}</td>
-                      <td>{rev ? basePaths.map((path) => <code key={path}>{runtimeUrl(env) + path}</code>) : '—'}</td>
-                      <td>
-                        <button type="button" aria-label={`Deploy revision ${current} to ${env}`} onClick={() => act(async () => { await api('POST', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(current!)}/deployments`)); deployments.reload(); setMessage(`Revision ${current} deployed to ${env}.`); })}>
-                          Deploy
-                        </button>
-                        {rev ? (
-                          <ConfirmButton
-                            label="Undeploy"
-                            ariaLabel={`Undeploy from ${env}`}
-                            title={`Undeploy ${name} from ${env}?`}
-                            message={`Calls to revision ${rev} in ${env} stop being served.`}
-                            confirm="Undeploy"
-                            onConfirm={async () => {
-                              await api('DELETE', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(rev)}/deployments`));
-                              deployments.reload();
-                            }}
-                          />
-                        ) : null}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <Table columns={['Environment', 'Deployed revision', 'Proxy URL', 'Actions']}>
+              {(environments.data ?? []).map((env) => {
+                const rev = deployed(env);
+                return (
+                  <tr key={env}>
+                    <td>{env}</td>
+                    <td>{rev ?? 'not deployed'}</td>
+                    <td>{rev ? basePaths.map((path) => <code key={path}>{runtimeUrl(env) + path}</code>) : '—'}</td>
+                    <td>
+                      <button type="button" aria-label={`Deploy revision ${current} to ${env}`} onClick={() => act(async () => { await api('POST', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(current!)}/deployments`)); deployments.reload(); setMessage(`Revision ${current} deployed to ${env}.`); })}>
+                        Deploy
+                      </button>
+                      {rev ? (
+                        <ConfirmButton
+                          label="Undeploy"
+                          ariaLabel={`Undeploy from ${env}`}
+                          title={`Undeploy ${name} from ${env}?`}
+                          message={`Calls to revision ${rev} in ${env} stop being served.`}
+                          confirm="Undeploy"
+                          onConfirm={async () => {
+                            await api('DELETE', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(rev)}/deployments`));
+                            deployments.reload();
+                          }}
+                        />
+                      ) : null}
+                    </td>
+                  </tr>
+                );
+              })}
+            </Table>
             <h2>Danger zone</h2>
             <ConfirmButton
               label="Delete proxy"
@@ -473,30 +442,21 @@ function Resources({ bundle, version, onChange }: { bundle: Bundle; version: num
     <section>
       <h2>Resources</h2>
       {resources.length ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Flow</th>
-              <th scope="col">Condition</th>
-              <th scope="col">Actions</th>
+        <Table columns={['Flow', 'Condition', 'Actions']}>
+          {resources.map((flow) => (
+            <tr key={flow.label}>
+              <td>{flow.ref.kind === 'Flow' ? flow.ref.name : ''}</td>
+              <td>
+                <code>{flow.condition ?? '(always)'}</code>
+              </td>
+              <td>
+                <button type="button" class="danger" onClick={() => { bundle.removeFlow(endpoint.file, flow.ref); onChange(); }}>
+                  Remove
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {resources.map((flow) => (
-              <tr key={flow.label}>
-                <td>{flow.ref.kind === 'Flow' ? flow.ref.name : ''}</td>
-                <td>
-                  <code>{flow.condition ?? '(always)'}</code>
-                </td>
-                <td>
-                  <button type="button" class="danger" onClick={() => { bundle.removeFlow(endpoint.file, flow.ref); onChange(); }}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       ) : (
         <p>No resources: every path under the base path is served.</p>
       )}

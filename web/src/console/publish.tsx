@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc, orgPath } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
-import { ConfirmButton, ErrorAlert, Field, Loading, Notice, PageHeader, Secret, useForm, useLoad } from '../lib/ui.js';
+import { ConfirmButton, ErrorAlert, Field, FormActions, Loading, LoadState, Notice, PageHeader, Secret, Table, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 
 export interface Product {
@@ -116,29 +116,19 @@ export function ProductsPage() {
         </button>
       </PageHeader>
       {creating ? <ProductForm onSaved={(name) => navigate(`${BASE}/products/${enc(name)}`)} /> : null}
-      {products.loading && !products.data ? <Loading /> : <ErrorAlert error={products.error} />}
+      <LoadState load={products} />
       {products.data ? (
-        <table>
-          <caption class="sr-only">Products</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">APIs</th>
-              <th scope="col">Access</th>
+        <Table caption="Products" columns={['Name', 'APIs', 'Access']}>
+          {products.data.apiProduct.map((p) => (
+            <tr key={p.name}>
+              <td>
+                <a href={`${BASE}/products/${enc(p.name)}`}>{p.displayName ?? p.name}</a>
+              </td>
+              <td>{p.proxies.join(', ') || '—'}</td>
+              <td>{accessOf(p)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {products.data.apiProduct.map((p) => (
-              <tr key={p.name}>
-                <td>
-                  <a href={`${BASE}/products/${enc(p.name)}`}>{p.displayName ?? p.name}</a>
-                </td>
-                <td>{p.proxies.join(', ') || '—'}</td>
-                <td>{accessOf(p)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       ) : null}
     </>
   );
@@ -189,48 +179,32 @@ export function DevelopersPage() {
           <Field label="First name" path="firstName" error={form.error} required {...form.bind('firstName')} />
           <Field label="Last name" path="lastName" error={form.error} required {...form.bind('lastName')} />
           <ErrorAlert error={form.error} claimed={['email', 'firstName', 'lastName']} />
-          <div class="actions">
-            <button type="submit" class="primary" disabled={form.busy}>
-              Save
-            </button>
-          </div>
+          <FormActions submit="Save" busy={form.busy} />
         </form>
       ) : null}
-      {developers.loading && !developers.data ? <Loading /> : <ErrorAlert error={developers.error} />}
+      <LoadState load={developers} />
       {developers.data ? (
-        <table>
-          <caption class="sr-only">Developers</caption>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Apps</th>
-              <th scope="col">Actions</th>
+        <Table caption="Developers" columns={['Email', 'Name', 'Status', 'Apps', 'Actions']}>
+          {developers.data.developer.map((d) => (
+            <tr key={d.email}>
+              <td>{d.email}</td>
+              <td>
+                {d.firstName} {d.lastName}
+              </td>
+              <td>{d.status}</td>
+              <td>
+                {(d.apps ?? []).map((app) => (
+                  <a key={app} href={`${BASE}/apps/${enc(d.email)}/${enc(app)}`}>
+                    {app}{' '}
+                  </a>
+                ))}
+              </td>
+              <td>
+                <ConfirmButton label="Delete" ariaLabel={`Delete developer ${d.email}`} title={`Delete developer ${d.email}?`} message="Their apps and credentials are deleted too." onConfirm={async () => { await api('DELETE', orgPath(`/developers/${enc(d.email)}`)); developers.reload(); }} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {developers.data.developer.map((d) => (
-              <tr key={d.email}>
-                <td>{d.email}</td>
-                <td>
-                  {d.firstName} {d.lastName}
-                </td>
-                <td>{d.status}</td>
-                <td>
-                  {(d.apps ?? []).map((app) => (
-                    <a key={app} href={`${BASE}/apps/${enc(d.email)}/${enc(app)}`}>
-                      {app}{' '}
-                    </a>
-                  ))}
-                </td>
-                <td>
-                  <ConfirmButton label="Delete" ariaLabel={`Delete developer ${d.email}`} title={`Delete developer ${d.email}?`} message="Their apps and credentials are deleted too." onConfirm={async () => { await api('DELETE', orgPath(`/developers/${enc(d.email)}`)); developers.reload(); }} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       ) : null}
     </>
   );
@@ -270,35 +244,22 @@ export function AppsPage() {
             ))}
           </fieldset>
           <ErrorAlert error={form.error} claimed={['name', 'developer']} />
-          <div class="actions">
-            <button type="submit" class="primary" disabled={form.busy}>
-              Save
-            </button>
-          </div>
+          <FormActions submit="Save" busy={form.busy} />
         </form>
       ) : null}
-      {developers.loading && !developers.data ? <Loading /> : <ErrorAlert error={developers.error} />}
-      <table>
-        <caption class="sr-only">Applications</caption>
-        <thead>
-          <tr>
-            <th scope="col">Application</th>
-            <th scope="col">Developer</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(developers.data?.developer ?? []).flatMap((d) =>
-            (d.apps ?? []).map((app) => (
-              <tr key={`${d.email}/${app}`}>
-                <td>
-                  <a href={`${BASE}/apps/${enc(d.email)}/${enc(app)}`}>{app}</a>
-                </td>
-                <td>{d.email}</td>
-              </tr>
-            )),
-          )}
-        </tbody>
-      </table>
+      <LoadState load={developers} />
+      <Table caption="Applications" columns={['Application', 'Developer']}>
+        {(developers.data?.developer ?? []).flatMap((d) =>
+          (d.apps ?? []).map((app) => (
+            <tr key={`${d.email}/${app}`}>
+              <td>
+                <a href={`${BASE}/apps/${enc(d.email)}/${enc(app)}`}>{app}</a>
+              </td>
+              <td>{d.email}</td>
+            </tr>
+          )),
+        )}
+      </Table>
     </>
   );
 }
@@ -346,44 +307,33 @@ export function AppPage({ params }: { params: Record<string, string> }) {
         Developer {params.email} · status {app.data.status}
       </p>
       <h2>Credentials</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Application Key</th>
-            <th scope="col">Application Secret</th>
-            <th scope="col">Products</th>
-            <th scope="col">Status</th>
-            <th scope="col">Actions</th>
+      <Table columns={['Application Key', 'Application Secret', 'Products', 'Status', 'Actions']}>
+        {app.data.credentials.map((c) => (
+          <tr key={c.consumerKey}>
+            <td>
+              <code data-testid="app-key">{c.consumerKey}</code>
+            </td>
+            <td>{c.consumerSecret === '*****' ? 'shown once, when issued' : c.consumerSecret}</td>
+            <td>{c.apiProducts.map((p) => `${p.apiproduct} (${p.status})`).join(', ')}</td>
+            <td>{c.status}</td>
+            <td>
+              {c.status !== 'revoked' ? (
+                <ConfirmButton
+                  label="Revoke"
+                  ariaLabel={`Revoke key ${c.consumerKey.slice(0, 8)}`}
+                  title="Revoke this key?"
+                  message="Calls and token requests with it are refused from now on."
+                  confirm="Revoke"
+                  onConfirm={async () => {
+                    await api('POST', `${path}/keys/${enc(c.consumerKey)}?action=revoke`);
+                    app.reload();
+                  }}
+                />
+              ) : null}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {app.data.credentials.map((c) => (
-            <tr key={c.consumerKey}>
-              <td>
-                <code data-testid="app-key">{c.consumerKey}</code>
-              </td>
-              <td>{c.consumerSecret === '*****' ? 'shown once, when issued' : c.consumerSecret}</td>
-              <td>{c.apiProducts.map((p) => `${p.apiproduct} (${p.status})`).join(', ')}</td>
-              <td>{c.status}</td>
-              <td>
-                {c.status !== 'revoked' ? (
-                  <ConfirmButton
-                    label="Revoke"
-                    ariaLabel={`Revoke key ${c.consumerKey.slice(0, 8)}`}
-                    title="Revoke this key?"
-                    message="Calls and token requests with it are refused from now on."
-                    confirm="Revoke"
-                    onConfirm={async () => {
-                      await api('POST', `${path}/keys/${enc(c.consumerKey)}?action=revoke`);
-                      app.reload();
-                    }}
-                  />
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { api } from '../lib/api.js';
 import { platformSession, signIn } from '../lib/session.js';
-import { ErrorAlert, Field, Notice, useForm } from '../lib/ui.js';
+import { ErrorAlert, Field, FormActions, Notice, useForm } from '../lib/ui.js';
 
 const defaultOrganization = document.documentElement.dataset.organization ?? 'default';
 
@@ -30,11 +30,7 @@ export function SignIn({ reason }: { reason?: string | undefined }) {
           {...form.bind('organizationSecret')}
         />
         <ErrorAlert error={form.error} claimed={['organization', 'userSecret', 'organizationSecret']} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={form.busy}>
-            Sign in
-          </button>
-        </div>
+        <FormActions submit="Sign in" busy={form.busy} />
       </form>
     </main>
   );

@@ -309,3 +309,43 @@ export function Tabs<T extends string>({ tabs, current, onChange, label }: { tab
     </div>
   );
 }
+
+/** A data table: the caption for screen readers, one header row, the rows given. */
+export function Table({ caption, columns, children }: { caption?: string; columns: string[]; children: ComponentChildren }) {
+  return (
+    <table>
+      {caption ? <caption class="sr-only">{caption}</caption> : null}
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th scope="col" key={column}>
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
+/** "Loading…" until the first answer, then the error if the load failed. */
+export function LoadState({ load }: { load: { loading: boolean; data?: unknown; error?: ApiError | undefined } }) {
+  return load.loading && load.data === undefined ? <Loading /> : <ErrorAlert error={load.error} />;
+}
+
+/** A form's buttons: Cancel (when given) and the submit button, disabled while the save runs. */
+export function FormActions({ submit, busy, onCancel }: { submit: string; busy?: boolean; onCancel?: () => void }) {
+  return (
+    <div class="actions">
+      {onCancel ? (
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      ) : null}
+      <button type="submit" class="primary" disabled={busy}>
+        {submit}
+      </button>
+    </div>
+  );
+}

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, enc } from '../lib/api.js';
 import { interceptLinks, match, navigate, usePath } from '../lib/router.js';
 import { runtimeUrl } from '../lib/runtime.js';
-import { ErrorAlert, Field, Loading, PageHeader, Secret, useForm, useLoad } from '../lib/ui.js';
+import { ErrorAlert, Field, FormActions, Loading, LoadState, PageHeader, Secret, Table, useForm, useLoad } from '../lib/ui.js';
 
 const BASE = '/portal';
 const ORG = document.documentElement.dataset.organization ?? 'default';
@@ -88,7 +88,7 @@ function Catalog() {
   return (
     <>
       <PageHeader title="API products" />
-      {products.loading && !products.data ? <Loading /> : <ErrorAlert error={products.error} />}
+      <LoadState load={products} />
       {products.data?.length === 0 ? <p>No products are published yet.</p> : null}
       <ul class="product-grid" aria-label="Products">
         {(products.data ?? []).map((p) => (
@@ -146,37 +146,22 @@ function ProductPage({ name }: { name: string }) {
           <h2>Create New Application</h2>
           <Field label="Application Title" path="name" error={form.error} required {...form.bind('title')} />
           <ErrorAlert error={form.error} claimed={['name']} />
-          <div class="actions">
-            <button type="button" onClick={() => setSubscribing(false)}>
-              Cancel
-            </button>
-            <button type="submit" class="primary" disabled={form.busy}>
-              Save
-            </button>
-          </div>
+          <FormActions submit="Save" busy={form.busy} onCancel={() => setSubscribing(false)} />
         </form>
       ) : null}
       <h2>APIs</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">API</th>
-            <th scope="col">URL</th>
+      <Table columns={['API', 'URL']}>
+        {(p.apis as { name: string; deployments: { environment: string; basePaths: string[] }[] }[]).map((a) => (
+          <tr key={a.name}>
+            <td>{a.name}</td>
+            <td>
+              {a.deployments.length
+                ? a.deployments.flatMap((d) => d.basePaths.map((path) => <div key={d.environment + path}><code>{runtimeUrl(d.environment) + path}</code> ({d.environment})</div>))
+                : 'not deployed yet'}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {(p.apis as { name: string; deployments: { environment: string; basePaths: string[] }[] }[]).map((a) => (
-            <tr key={a.name}>
-              <td>{a.name}</td>
-              <td>
-                {a.deployments.length
-                  ? a.deployments.flatMap((d) => d.basePaths.map((path) => <div key={d.environment + path}><code>{runtimeUrl(d.environment) + path}</code> ({d.environment})</div>))
-                  : 'not deployed yet'}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       {p.scopes.length ? <p>Scopes: {p.scopes.join(', ')}</p> : null}
       <p>
         Tokens: <code>POST {location.origin}/oauth/token</code> with <code>grant_type=client_credentials</code> and the application key and secret (HTTP Basic).
@@ -237,7 +222,7 @@ function AppsPage() {
   return (
     <>
       <PageHeader title="My applications" />
-      {apps.loading && !apps.data ? <Loading /> : <ErrorAlert error={apps.error} />}
+      <LoadState load={apps} />
       {apps.data?.length === 0 ? (
         <p>
           No applications yet: choose a <a href={BASE}>product</a> and Subscribe.
@@ -304,11 +289,7 @@ function AppPage({ name }: { name: string }) {
         <Field label="Client ID" path="clientId" error={token.error} {...token.bind('clientId')} />
         <Field label="Client Secret" path="clientSecret" type="password" error={token.error} autocomplete="off" {...token.bind('clientSecret')} />
         <ErrorAlert error={token.error} claimed={['tokenUrl', 'clientId', 'clientSecret']} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={token.busy}>
-            Get New Access Token
-          </button>
-        </div>
+        <FormActions submit="Get New Access Token" busy={token.busy} />
         {accessToken ? <Secret label="Access token" value={accessToken} testId="access-token" /> : null}
       </form>
       <form class="card" onSubmit={send} noValidate aria-label="Try an API">
@@ -319,11 +300,7 @@ function AppPage({ name }: { name: string }) {
         </div>
         <Field label="Body" path="body" multiline {...call.bind('body')} />
         <ErrorAlert error={call.error} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={call.busy}>
-            Send
-          </button>
-        </div>
+        <FormActions submit="Send" busy={call.busy} />
         {result ? (
           <div aria-live="polite">
             <p>
