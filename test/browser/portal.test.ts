@@ -1,12 +1,12 @@
 // The developer portal in a browser: the catalog without signing in (public
 // products only), sign-up, an application subscribed to a product with its
 // key and secret, a token from the token service and a call to the proxy
-// behind OAuth 2.0 from the page, answered 200; an invited developer sets a
-// password from the invitation link. axe on every page.
+// behind OAuth 2.0 from the page, answered 200; a developer invited from the
+// console sets a password from the invitation link. axe on every page.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../support/backend.js';
-import { closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, screenshot, type WatchedPage } from '../support/browser.js';
+import { closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, screenshot, signInToConsole, type WatchedPage } from '../support/browser.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { deployProxy } from '../support/proxies.js';
 
@@ -101,11 +101,20 @@ describe.skipIf(!HAS_CHROMIUM)('developer portal', () => {
     expectCleanRun(tab, platform.url);
   });
 
-  it('lets an invited developer choose a password from the invitation link', async () => {
+  it('lets a developer the API team invited from the console choose a password from the link', async () => {
     const { page } = tab;
-    expect((await platform.request('POST', '/v1/organizations/default/developers', { json: { email: 'ivy@example.com', firstName: 'Ivy', lastName: 'Invited', userName: 'ivy' } })).status).toBe(201);
-    const invitation = (await platform.request('POST', '/v1/organizations/default/developers/ivy@example.com/invitations')).json as { url: string };
-    await page.goto(invitation.url);
+    await signInToConsole(page, platform.local.credentials);
+    await page.getByRole('link', { name: 'Developers' }).click();
+    await page.getByRole('button', { name: 'Create' }).click();
+    const form = page.getByRole('form', { name: 'New developer' });
+    await form.getByLabel('Email').fill('ivy@example.com');
+    await form.getByLabel('First name').fill('Ivy');
+    await form.getByLabel('Last name').fill('Invited');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Invite ivy@example.com to the developer portal' }).click();
+    const url = (await page.getByTestId('invitation-url').textContent())!;
+    expect(url).toMatch(/\/portal\/accept\?token=tgdev_/);
+    await page.goto(url);
     await page.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
     await expectAccessible(page, 'portal invitation');
     await page.getByLabel('Password').fill('ivy chose this passphrase');

@@ -2,9 +2,9 @@
 // applications (credentials: key shown, secret shown once when issued; add a
 // key, revoke or delete one). Destructive actions ask first.
 import { useState } from 'preact/hooks';
-import { api, enc, orgPath } from '../lib/api.js';
+import { api, type ApiError, enc, orgPath } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
-import { ConfirmButton, ErrorAlert, Field, FormActions, Loading, LoadState, Notice, PageHeader, Secret, Table, useForm, useLoad } from '../lib/ui.js';
+import { asApiError, ConfirmButton, ErrorAlert, Field, FormActions, Loading, LoadState, Notice, PageHeader, Secret, Table, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 
 export interface Product {
@@ -161,6 +161,16 @@ export function DevelopersPage() {
   const developers = useLoad(() => api<{ developer: { email: string; firstName: string; lastName: string; status: string; apps?: string[] }[] }>('GET', orgPath('/developers?expand=true')));
   const form = useForm({ email: '', firstName: '', lastName: '' });
   const [creating, setCreating] = useState(false);
+  const [invitation, setInvitation] = useState<{ email: string; url: string }>();
+  const [inviteError, setInviteError] = useState<ApiError>();
+  const invite = async (email: string) => {
+    setInviteError(undefined);
+    try {
+      setInvitation(await api<{ email: string; url: string }>('POST', orgPath(`/developers/${enc(email)}/invitations`)));
+    } catch (caught) {
+      setInviteError(asApiError(caught));
+    }
+  };
   const save = form.submit(async (v) => {
     await api('POST', orgPath('/developers'), { json: { email: v.email.trim(), firstName: v.firstName.trim(), lastName: v.lastName.trim(), userName: v.email.trim() } });
     setCreating(false);
@@ -182,6 +192,12 @@ export function DevelopersPage() {
           <FormActions submit="Save" busy={form.busy} />
         </form>
       ) : null}
+      {invitation ? (
+        <Notice kind="success">
+          Send {invitation.email} this link to choose a password (valid 7 days, once): <code data-testid="invitation-url">{invitation.url}</code>
+        </Notice>
+      ) : null}
+      <ErrorAlert error={inviteError} />
       <LoadState load={developers} />
       {developers.data ? (
         <Table caption="Developers" columns={['Email', 'Name', 'Status', 'Apps', 'Actions']}>
@@ -200,6 +216,9 @@ export function DevelopersPage() {
                 ))}
               </td>
               <td>
+                <button type="button" aria-label={`Invite ${d.email} to the developer portal`} onClick={() => void invite(d.email)}>
+                  Invite
+                </button>{' '}
                 <ConfirmButton label="Delete" ariaLabel={`Delete developer ${d.email}`} title={`Delete developer ${d.email}?`} message="Their apps and credentials are deleted too." onConfirm={async () => { await api('DELETE', orgPath(`/developers/${enc(d.email)}`)); developers.reload(); }} />
               </td>
             </tr>
