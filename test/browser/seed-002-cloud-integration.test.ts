@@ -210,7 +210,6 @@ describe.skipIf(!HAS_CHROMIUM)('seed 002: a Cloud Integration flow exposed as an
     await form.getByLabel('Application Title').fill('IFlowApp');
     await form.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Application IFlowApp created').waitFor();
-    await page.getByRole('button', { name: 'Show Application Key' }).click();
     await page.getByRole('button', { name: 'Show Application Secret' }).click();
     app.key = (await page.getByTestId('consumer-key').getAttribute('data-value'))!;
     app.secret = (await page.getByTestId('consumer-secret').getAttribute('data-value'))!;

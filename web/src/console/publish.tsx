@@ -289,7 +289,7 @@ export function IssuedCredential({ credential, title }: { credential: Credential
       <p>
         <strong>{title}.</strong> Copy the secret now: it is stored hashed and never shown again.
       </p>
-      <Secret label="Application Key" value={credential.consumerKey} testId="consumer-key" />
+      <Secret label="Application Key" value={credential.consumerKey} testId="consumer-key" masked={false} />
       <Secret label="Application Secret" value={credential.consumerSecret} testId="consumer-secret" />
     </div>
   );

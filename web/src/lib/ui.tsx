@@ -243,9 +243,10 @@ export function ConfirmButton(props: { label: string; title: string; message: Co
   );
 }
 
-/** A secret shown masked, with Show and Copy. */
-export function Secret({ label, value, testId }: { label: string; value: string; testId?: string }) {
-  const [shown, setShown] = useState(false);
+/** A secret shown masked, with Show and Copy; `masked={false}` for identifiers (a consumer key) that need only Copy. */
+export function Secret({ label, value, testId, masked = true }: { label: string; value: string; testId?: string; masked?: boolean }) {
+  const [revealed, setShown] = useState(false);
+  const shown = revealed || !masked;
   const [copied, setCopied] = useState(false);
   return (
     <div class="secret">
@@ -253,9 +254,11 @@ export function Secret({ label, value, testId }: { label: string; value: string;
       <code data-testid={testId} data-value={shown ? value : undefined}>
         {shown ? value : '•'.repeat(Math.min(24, value.length))}
       </code>
-      <button type="button" aria-label={`${shown ? 'Hide' : 'Show'} ${label}`} aria-pressed={shown} onClick={() => setShown(!shown)}>
-        {shown ? 'Hide' : 'Show'}
-      </button>
+      {masked ? (
+        <button type="button" aria-label={`${shown ? 'Hide' : 'Show'} ${label}`} aria-pressed={shown} onClick={() => setShown(!shown)}>
+          {shown ? 'Hide' : 'Show'}
+        </button>
+      ) : null}
       <button
         type="button"
         aria-label={`Copy ${label}`}

@@ -134,7 +134,7 @@ function ProductPage({ name }: { name: string }) {
           <p>
             <strong>Application {created.name} created</strong>, subscribed to {p.displayName}. Copy the secret now: it is not shown again.
           </p>
-          <Secret label="Application Key" value={created.credentials[0]!.consumerKey} testId="consumer-key" />
+          <Secret label="Application Key" value={created.credentials[0]!.consumerKey} testId="consumer-key" masked={false} />
           <Secret label="Application Secret" value={created.credentials[0]!.consumerSecret} testId="consumer-secret" />
           <p>
             <a href={`${BASE}/apps/${enc(created.name)}`}>Try it with this application</a>
@@ -279,7 +279,7 @@ function AppPage({ name }: { name: string }) {
       {credential ? (
         <section aria-labelledby="creds">
           <h2 id="creds">Credentials</h2>
-          <Secret label="Application Key" value={credential.consumerKey} testId="app-key" />
+          <Secret label="Application Key" value={credential.consumerKey} testId="app-key" masked={false} />
           {revealed.get(credential.consumerKey) ? <Secret label="Application Secret" value={revealed.get(credential.consumerKey)!} testId="app-secret" /> : <p>The Application Secret was shown when the application was created.</p>}
         </section>
       ) : null}
