@@ -1,7 +1,9 @@
-// Lint rules: typescript-eslint's recommended set, plus a ban on console.* in
-// code that runs in Lambda (the Powertools logger redacts; console does not).
+// Lint rules: typescript-eslint's recommended set, a ban on console.* in code
+// that runs in Lambda (the Powertools logger redacts; console does not), and
+// the import rules of the layers.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerRules } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'cdk.out/**', '.data/**', 'coverage/**', '.bench/**', 'web/dist/**', 'test-results/**'] },
@@ -26,4 +28,6 @@ export default tseslint.config(
     files: ['shared/**/*.ts', 'functions/**/*.ts'],
     rules: { 'no-console': 'error' },
   },
+  // Which module may import which (eslint.layers.js, docs/architecture.md).
+  ...layerRules(),
 );

@@ -23,10 +23,10 @@ const { createProduct, productInput } = await import('../shared/consumers/produc
 const { createDeveloper, developerInput } = await import('../shared/consumers/developers.js');
 const { createApp, appInput } = await import('../shared/consumers/apps.js');
 const { issueClientCredentialsToken } = await import('../shared/oauth/issue.js');
-const { createRevision } = await import('../shared/gateway/apis.js');
-const { deploy } = await import('../shared/gateway/deployments.js');
-const { createMap, putEntry } = await import('../shared/gateway/kvm.js');
-const { ProxyModelSchema } = await import('../shared/gateway/model.js');
+const { createRevision } = await import('../shared/gateway/stores/apis.js');
+const { deploy } = await import('../shared/gateway/stores/deployments.js');
+const { createMap, putEntry } = await import('../shared/gateway/stores/kvm.js');
+const { ProxyModelSchema } = await import('../shared/gateway/engine/model.js');
 const { handler: proxyHandler } = await import('../functions/proxy/handler.js');
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S || 8);

@@ -23,7 +23,9 @@ export class Runtime {
 
   /**
    * A per-runtime singleton (caches, clients). Keeping them here rather than in
-   * module scope means a test that installs a fresh runtime starts cold.
+   * module scope means a test that installs a fresh runtime starts cold. Keys
+   * are `<module>.<name>`, the module being the folder under shared/ that owns
+   * the service: `gateway.kvm-cache`, `connectors.element-cache`.
    */
   service<T>(key: string, create: () => T): T {
     if (!this.services.has(key)) this.services.set(key, create());

@@ -1,6 +1,7 @@
 // Web function: the console, the developer portal and the API reference page,
 // with the built assets beside the bundle (TOLLGATE_WEB_DIR). It reads no table
 // and no secret; the pages call the platform API from the browser.
+import { platformErrors } from '../../shared/http/errors.js';
 import { httpFunction } from '../../shared/http/lambda.js';
 import { Site, siteOptionsFromEnv, siteRouter } from '../../shared/web/site.js';
 
@@ -8,7 +9,7 @@ const router = siteRouter(new Site(siteOptionsFromEnv()));
 
 export const handler = httpFunction({
   name: 'web',
-  errorStyle: 'platform',
+  errors: platformErrors,
   // The site sets its own headers: a per-page CSP with a nonce, long caching for hashed assets.
   securityHeaders: false,
   handle: (request) => router.handle(request, undefined),

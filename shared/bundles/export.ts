@@ -2,8 +2,8 @@
 // tools and Tollgate's own import read. Policies are written from their
 // settings by each definition's `xml.toXml`; policies kept as unsupported are
 // written back exactly as they were imported.
-import { normalizeBasePath } from '../gateway/compile.js';
-import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyEndpoint, ProxyModel, Step, TargetEndpoint } from '../gateway/model.js';
+import { normalizeBasePath } from '../gateway/engine/compile.js';
+import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyEndpoint, ProxyModel, Step, TargetEndpoint } from '../gateway/engine/model.js';
 import { policyDefinition } from '../gateway/policies/index.js';
 import { el, optional, renderXml, type XmlNode } from './xml.js';
 import { writeZip } from './zip.js';

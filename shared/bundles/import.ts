@@ -5,9 +5,9 @@
 // at the first, so one answer lists all that must change.
 import type { FieldProblem } from '../http/errors.js';
 import { zodProblems } from '../http/body.js';
-import { compileProxy, ProxyValidationError } from '../gateway/compile.js';
-import { NAME, ProxyModelSchema, type ProxyModel } from '../gateway/model.js';
-import { policyDefinition } from '../gateway/policies/index.js';
+import { compileProxy, ProxyValidationError } from '../gateway/engine/compile.js';
+import { NAME, ProxyModelSchema, type ProxyModel } from '../gateway/engine/model.js';
+import { policies as policyRegistry, policyDefinition } from '../gateway/policies/index.js';
 import { parseXml, reportUnread, type XmlDocument, type XmlElement, type XmlProblem } from './xml.js';
 
 export interface ImportProblem extends FieldProblem {
@@ -192,7 +192,7 @@ class Importer {
       return { problems: dedupe(this.problems) };
     }
     try {
-      compileProxy(parsed.data, { organization: 'validation', environment: 'validation', apiName: parsed.data.name, revision: 0 });
+      compileProxy(parsed.data, { organization: 'validation', environment: 'validation', apiName: parsed.data.name, revision: 0 }, policyRegistry);
     } catch (error) {
       if (!(error instanceof ProxyValidationError)) throw error;
       for (const problem of error.problems) this.modelProblem(problem);

@@ -6,9 +6,9 @@
 // the importer looked at it, so whatever it did not understand is reported
 // precisely instead of silently dropped.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { XmlDocument, XmlElement } from './xml-model.js';
+import { XmlDocument, XmlElement } from '../gateway/policies/xml-model.js';
 
-export * from './xml-model.js';
+export * from '../gateway/policies/xml-model.js';
 
 /** Elements nested deeper than this are refused (no Apigee file comes close). */
 export const MAX_XML_DEPTH = 64;

@@ -5,7 +5,7 @@ import { conflict, forbidden, notFound } from '../http/errors.js';
 import { validate } from '../http/body.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
-import { TtlCache } from './cache.js';
+import { TtlCache } from '../cache/ttl-cache.js';
 import { elementSchema, type ElementDefinition } from './element-schema.js';
 import box from './elements/box.json' with { type: 'json' };
 import dropbox from './elements/dropbox.json' with { type: 'json' };
@@ -19,6 +19,7 @@ import shopify from './elements/shopify.json' with { type: 'json' };
 import slack from './elements/slack.json' with { type: 'json' };
 import stripe from './elements/stripe.json' with { type: 'json' };
 import zendesk from './elements/zendesk.json' with { type: 'json' };
+import { counterKeys, elementKeys, orgPartition, SORT_PREFIX } from '../store/keys.js';
 
 /** The JSON files as shipped; exported so a test can validate each one by name. */
 export const BUILTIN_ELEMENT_FILES: Record<string, unknown> = {
@@ -75,11 +76,9 @@ export interface ElementItem extends StoredItem {
   definition: ElementDefinition & { id: number };
 }
 
-export const elementKeys = (org: string, key: string) => ({ pk: `ORG#${org}`, sk: `ELEMENT#${key}` });
-const elementCounterKeys = (org: string) => ({ pk: `ORG#${org}`, sk: '#COUNTER#element' });
 
-function elementCache(rt: Runtime): TtlCache<ResolvedElement | null> {
-  return rt.service('connectors:element-cache', () => new TtlCache<ResolvedElement | null>(CACHE_TTL_MS));
+function elementCache(rt: Runtime): TtlCache<string, ResolvedElement | undefined> {
+  return rt.service('connectors.element-cache', () => new TtlCache<string, ResolvedElement | undefined>({ ttlMs: CACHE_TTL_MS, maxEntries: 5_000 }));
 }
 
 export function builtinElements(): ResolvedElement[] {
@@ -91,7 +90,7 @@ export function isBuiltinKey(key: string): boolean {
 }
 
 async function customElements(rt: Runtime, org: string): Promise<ElementItem[]> {
-  return rt.table.queryAll<ElementItem>(`ORG#${org}`, { prefix: 'ELEMENT#' });
+  return rt.table.queryAll<ElementItem>(orgPartition(org), { prefix: SORT_PREFIX.element });
 }
 
 /** Every element the organization can use: the built-ins, then its own. */
@@ -114,12 +113,10 @@ export async function findElement(rt: Runtime, org: string, keyOrId: string): Pr
     return found ? { definition: found.definition, private: true } : undefined;
   }
   const cacheKey = `${org}\n${keyOrId}`;
-  const cached = elementCache(rt).get(cacheKey);
-  if (cached !== undefined) return cached ?? undefined;
-  const item = await rt.table.get<ElementItem>(elementKeys(org, keyOrId));
-  const resolved = item ? { definition: item.definition, private: true } : null;
-  elementCache(rt).set(cacheKey, resolved);
-  return resolved ?? undefined;
+  return elementCache(rt).get(cacheKey, async () => {
+    const item = await rt.table.get<ElementItem>(elementKeys(org, keyOrId));
+    return item ? { definition: item.definition, private: true } : undefined;
+  });
 }
 
 export async function requireElement(rt: Runtime, org: string, keyOrId: string): Promise<ResolvedElement> {
@@ -133,7 +130,7 @@ export async function createCustomElement(rt: Runtime, org: string, body: unknow
   if (isBuiltinKey(parsed.key)) throw conflict(`"${parsed.key}" is the key of a built-in element; choose another key`, 'element_exists');
   const existing = await rt.table.get<ElementItem>(elementKeys(org, parsed.key));
   if (existing) throw conflict(`Element "${parsed.key}" already exists`, 'element_exists');
-  const id = CUSTOM_ELEMENT_ID_BASE + (await rt.table.increment(elementCounterKeys(org), 'value', 1));
+  const id = CUSTOM_ELEMENT_ID_BASE + (await rt.table.increment(counterKeys(org, 'element'), 'value', 1));
   const definition = { ...parsed, id };
   await rt.table.create<ElementItem>(
     { ...elementKeys(org, parsed.key), type: 'connectorElement', definition },

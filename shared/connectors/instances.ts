@@ -10,8 +10,9 @@ import type { Envelope } from '../crypto/envelope.js';
 import { logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
-import { TtlCache } from './cache.js';
+import { TtlCache } from '../cache/ttl-cache.js';
 import type { ResolvedElement } from './catalog.js';
+import { counterKeys, instanceKeys, instanceRefreshLeaseKeys, instanceTokenLookup, orgPartition, SORT_PREFIX } from '../store/keys.js';
 
 export interface VendorCredentials {
   clientId?: string;
@@ -57,10 +58,6 @@ export interface InstanceItem extends StoredItem {
 
 const TOKEN_CACHE_TTL_MS = 5_000;
 
-export const instanceKeys = (org: string, id: number) => ({ pk: `ORG#${org}`, sk: `INSTANCE#${String(id).padStart(10, '0')}` });
-export const INSTANCE_PREFIX = 'INSTANCE#';
-const instanceCounterKeys = (org: string) => ({ pk: `ORG#${org}`, sk: '#COUNTER#instance' });
-export const instanceTokenLookup = (fingerprint: string) => `INSTTOKEN#${fingerprint}`;
 
 const credentialsContext = (org: string, id: number) => `connector-instance:${org}:${id}:credentials`;
 const tokenContext = (org: string, id: number) => `connector-instance:${org}:${id}:token`;
@@ -84,13 +81,20 @@ export async function openInstanceToken(rt: Runtime, item: InstanceItem): Promis
   return envelope.decryptText(item.sealedToken, tokenContext(item.organization, item.id));
 }
 
-function tokenCache(rt: Runtime): TtlCache<InstanceItem> {
-  return rt.service('connectors:instance-by-token', () => new TtlCache<InstanceItem>(TOKEN_CACHE_TTL_MS));
+/**
+ * Instances by token lookup key. Concurrent misses share one GSI query; an
+ * unknown token is not remembered (the next call looks again).
+ */
+function tokenCache(rt: Runtime): TtlCache<string, InstanceItem | undefined> {
+  return rt.service(
+    'connectors.instance-by-token',
+    () => new TtlCache<string, InstanceItem | undefined>({ ttlMs: TOKEN_CACHE_TTL_MS, missTtlMs: 0, maxEntries: 5_000 }),
+  );
 }
 
 /** Drops this container's cached copies of an instance after it changed. */
 export function forgetInstance(rt: Runtime, org: string, id: number): void {
-  tokenCache(rt).deleteWhere((item) => item.organization === org && item.id === id);
+  tokenCache(rt).deleteWhere((item) => item?.organization === org && item.id === id);
 }
 
 /** Keeps this container's cached copy current after a refresh it made itself. */
@@ -107,7 +111,7 @@ export interface NewInstance {
 
 export async function createInstance(rt: Runtime, org: string, element: ResolvedElement, input: NewInstance): Promise<{ item: InstanceItem; token: string }> {
   const envelope = await rt.dataKey();
-  const id = await rt.table.increment(instanceCounterKeys(org), 'value', 1);
+  const id = await rt.table.increment(counterKeys(org, 'instance'), 'value', 1);
   const token = generateInstanceToken();
   const item = await rt.table.create<InstanceItem>(
     {
@@ -146,8 +150,8 @@ export interface InstanceFilter {
 }
 
 export async function listInstances(rt: Runtime, org: string, filter: InstanceFilter = {}): Promise<{ items: InstanceItem[]; next?: string }> {
-  const page = await rt.table.query<InstanceItem>(`ORG#${org}`, {
-    prefix: INSTANCE_PREFIX,
+  const page = await rt.table.query<InstanceItem>(orgPartition(org), {
+    prefix: SORT_PREFIX.instance,
     limit: filter.limit ?? 200,
     ...(filter.cursor ? { cursor: filter.cursor } : {}),
   });
@@ -161,7 +165,7 @@ export async function listInstances(rt: Runtime, org: string, filter: InstanceFi
 }
 
 export async function countInstancesOfElement(rt: Runtime, org: string, elementKey: string): Promise<number> {
-  const items = await rt.table.queryAll<InstanceItem>(`ORG#${org}`, { prefix: INSTANCE_PREFIX });
+  const items = await rt.table.queryAll<InstanceItem>(orgPartition(org), { prefix: SORT_PREFIX.instance });
   return items.filter((item) => item.type === 'connectorInstance' && item.elementKey === elementKey).length;
 }
 
@@ -217,28 +221,14 @@ export async function regenerateInstanceToken(rt: Runtime, item: InstanceItem): 
 /** Deletes the record, and with it the sealed vendor credentials and the token. */
 export async function deleteInstance(rt: Runtime, item: InstanceItem): Promise<void> {
   await rt.table.delete(instanceKeys(item.organization, item.id));
-  await rt.table.delete(refreshLeaseKeys(item.organization, item.id));
+  await rt.table.delete(instanceRefreshLeaseKeys(item.organization, item.id));
   forgetInstance(rt, item.organization, item.id);
   logger.info('connector instance deleted', { organization: item.organization, instanceId: item.id });
 }
 
-export const refreshLeaseKeys = (org: string, id: number) => ({ pk: `ORG#${org}`, sk: `INSTANCE#${String(id).padStart(10, '0')}#LEASE` });
-
-/** One GSI query per token and container at a time; concurrent misses share it. */
-function loadByLookup(rt: Runtime, lookup: string): Promise<InstanceItem | undefined> {
-  const pending = rt.service('connectors:instance-lookups', () => new Map<string, Promise<InstanceItem | undefined>>());
-  const running = pending.get(lookup);
-  if (running) return running;
-  const load = rt.table
-    .query<InstanceItem>(lookup, { index: 'gsi1', limit: 2 })
-    .then((page) => {
-      const found = page.items.find((candidate) => candidate.type === 'connectorInstance');
-      if (found) tokenCache(rt).set(lookup, found);
-      return found;
-    })
-    .finally(() => pending.delete(lookup));
-  pending.set(lookup, load);
-  return load;
+async function loadByLookup(rt: Runtime, lookup: string): Promise<InstanceItem | undefined> {
+  const page = await rt.table.query<InstanceItem>(lookup, { index: 'gsi1', limit: 2 });
+  return page.items.find((candidate) => candidate.type === 'connectorInstance');
 }
 
 /**
@@ -250,7 +240,7 @@ export async function findInstanceByToken(rt: Runtime, org: string, token: strin
   if (token.length < 16 || token.length > 512) return undefined;
   const envelope = await rt.dataKey();
   const lookup = instanceTokenLookup(envelope.fingerprint(token));
-  const item = tokenCache(rt).get(lookup) ?? (await loadByLookup(rt, lookup));
+  const item = await tokenCache(rt).get(lookup, () => loadByLookup(rt, lookup));
   if (!item) return undefined;
   if (item.organization !== org) return undefined;
   const stored = envelope.decryptText(item.sealedToken, tokenContext(item.organization, item.id));

@@ -7,6 +7,7 @@ import { randomSecret } from '../crypto/random.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { ORG_NAME } from '../auth/organizations.js';
+import { oauthStateKeys, pkceVerifierKeys } from '../store/keys.js';
 
 export const STATE_LIFETIME_SECONDS = 600;
 
@@ -36,8 +37,6 @@ interface PkceItem extends StoredItem {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const stateKeys = (org: string, fingerprint: string) => ({ pk: `ORG#${org}`, sk: `OAUTHSTATE#${fingerprint}` });
-const pkceKeys = (org: string, elementKey: string, fingerprint: string) => ({ pk: `ORG#${org}`, sk: `OAUTHPKCE#${elementKey}#${fingerprint}` });
 const stateContext = (org: string, fingerprint: string) => `oauth-state:${org}:${fingerprint}`;
 
 export type HostedStateInput = Omit<
@@ -58,7 +57,7 @@ export async function createHostedState(rt: Runtime, org: string, input: HostedS
   const expiresAt = nowSeconds() + STATE_LIFETIME_SECONDS;
   const { clientSecret, verifier, ...rest } = input;
   await rt.table.create<HostedState>({
-    ...stateKeys(org, fingerprint),
+    ...oauthStateKeys(org, fingerprint),
     ...rest,
     type: 'oauthState',
     organization: org,
@@ -84,7 +83,7 @@ export async function claimHostedState(rt: Runtime, state: string): Promise<Clai
   if (!ORG_NAME.test(org) || !/^[A-Za-z0-9_-]{20,100}$/.test(nonce)) return undefined;
   const envelope = await rt.dataKey();
   const fingerprint = envelope.fingerprint(nonce);
-  const record = await rt.table.delete<HostedState>(stateKeys(org, fingerprint), {
+  const record = await rt.table.delete<HostedState>(oauthStateKeys(org, fingerprint), {
     condition: 'attribute_exists(pk) AND expiresAt > :now',
     values: { ':now': nowSeconds() },
   });
@@ -102,7 +101,7 @@ export async function savePkceVerifier(rt: Runtime, org: string, elementKey: str
   const envelope = await rt.dataKey();
   const fingerprint = envelope.fingerprint(`${elementKey}\n${callerState}`);
   await rt.table.put({
-    ...pkceKeys(org, elementKey, fingerprint),
+    ...pkceVerifierKeys(org, elementKey, fingerprint),
     type: 'oauthPkce',
     sealedVerifier: envelope.encrypt(verifier, stateContext(org, fingerprint)),
     expiresAt: nowSeconds() + STATE_LIFETIME_SECONDS,
@@ -113,7 +112,7 @@ export async function savePkceVerifier(rt: Runtime, org: string, elementKey: str
 export async function claimPkceVerifier(rt: Runtime, org: string, elementKey: string, callerState: string): Promise<string | undefined> {
   const envelope = await rt.dataKey();
   const fingerprint = envelope.fingerprint(`${elementKey}\n${callerState}`);
-  const item = await rt.table.delete<PkceItem>(pkceKeys(org, elementKey, fingerprint), {
+  const item = await rt.table.delete<PkceItem>(pkceVerifierKeys(org, elementKey, fingerprint), {
     condition: 'attribute_exists(pk) AND expiresAt > :now',
     values: { ':now': nowSeconds() },
   });

@@ -3,6 +3,7 @@
 // the client authentication the element declares.
 import { createHash } from 'node:crypto';
 import { randomSecret } from '../crypto/random.js';
+import { clientSecretBasic } from '../http/basic-auth.js';
 import type { Runtime } from '../runtime.js';
 import { fillTemplate, isBareOrigin, type OAuth2Authentication } from './element-schema.js';
 import { headerValue, vendorRequest, vendorText } from './vendor-http.js';
@@ -42,16 +43,6 @@ export class TokenEndpointError extends Error {
 }
 
 export const TOKEN_TIMEOUT_MS = 10_000;
-
-/** `application/x-www-form-urlencoded` encoding of one value (RFC 6749 appendix B). */
-export function formEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
-}
-
-/** `client_secret_basic`: id and secret are form-encoded before base64 (RFC 6749 section 2.3.1). */
-export function basicClientAuthorization(client: OAuthClient): string {
-  return `Basic ${Buffer.from(`${formEncode(client.clientId)}:${formEncode(client.clientSecret)}`).toString('base64')}`;
-}
 
 export function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
@@ -146,7 +137,7 @@ export async function requestToken(
     accept: 'application/json',
   };
   if (auth.clientAuth === 'client_secret_basic') {
-    headers.authorization = basicClientAuthorization(client);
+    headers.authorization = clientSecretBasic(client);
   } else {
     form.set('client_id', client.clientId);
     form.set('client_secret', client.clientSecret);

@@ -3,6 +3,7 @@
 // Method, query, body (binary too) and end-to-end headers pass through both
 // ways; vendor errors keep their status and body. An OAuth instance whose
 // token the vendor rejects is refreshed and the call retried, once.
+import { basicAuthorization } from '../http/basic-auth.js';
 import { HttpError, unauthorized } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
@@ -79,7 +80,7 @@ function authorize(element: ResolvedElement, credentials: VendorCredentials, hea
     const scheme = !credentials.tokenType || /^bearer$/i.test(credentials.tokenType) ? 'Bearer' : credentials.tokenType;
     headers.authorization = `${scheme} ${credentials.accessToken ?? ''}`;
   } else if (auth.type === 'basic') {
-    headers.authorization = `Basic ${Buffer.from(`${credentials.username ?? ''}:${credentials.password ?? ''}`).toString('base64')}`;
+    headers.authorization = basicAuthorization(credentials.username ?? '', credentials.password ?? '');
   } else if (auth.in === 'header') {
     delete headers[auth.name.toLowerCase()];
     headers[auth.name.toLowerCase()] = `${auth.prefix}${credentials.apiKey ?? ''}`;

@@ -6,6 +6,7 @@
 // while the others poll the instance until its credentials revision moves on.
 // A refused refresh marks the instance invalid with the vendor's error; later
 // calls fail fast instead of asking the vendor again, so nothing loops.
+import { SingleFlight } from '../cache/ttl-cache.js';
 import { randomId } from '../crypto/random.js';
 import { HttpError, notFound, serviceUnavailable } from '../http/errors.js';
 import { logger } from '../log.js';
@@ -14,15 +15,14 @@ import type { ResolvedElement } from './catalog.js';
 import type { OAuth2Authentication } from './element-schema.js';
 import {
   getInstance,
-  instanceKeys,
   openCredentials,
-  refreshLeaseKeys,
   rememberInstance,
   sealCredentials,
   type InstanceItem,
   type VendorCredentials,
 } from './instances.js';
 import { refreshTokens, TokenEndpointError, TOKEN_TIMEOUT_MS } from './oauth.js';
+import { instanceKeys, instanceRefreshLeaseKeys } from '../store/keys.js';
 
 /** Longer than one token request may take, so a live holder never loses its lease. */
 export const LEASE_MS = TOKEN_TIMEOUT_MS + 5_000;
@@ -85,17 +85,12 @@ export async function credentialsAfterRejection(
 
 /** One refresh per instance in flight in this container; concurrent callers share it. */
 function refreshOnce(rt: Runtime, item: InstanceItem, element: ResolvedElement, trigger: Trigger): Promise<UsableCredentials> {
-  const flights = rt.service('connectors:refresh-flights', () => new Map<string, Promise<UsableCredentials>>());
-  const key = `${item.organization}\n${item.id}`;
-  const running = flights.get(key);
-  if (running) return running;
-  const flight = coordinatedRefresh(rt, item, element, trigger).finally(() => flights.delete(key));
-  flights.set(key, flight);
-  return flight;
+  const flights = rt.service('connectors.refresh-flights', () => new SingleFlight<string, UsableCredentials>());
+  return flights.run(`${item.organization}\n${item.id}`, () => coordinatedRefresh(rt, item, element, trigger));
 }
 
 async function coordinatedRefresh(rt: Runtime, item: InstanceItem, element: ResolvedElement, trigger: Trigger): Promise<UsableCredentials> {
-  const leaseKeys = refreshLeaseKeys(item.organization, item.id);
+  const leaseKeys = instanceRefreshLeaseKeys(item.organization, item.id);
   let seenRevision = item.credentialsRevision;
   for (let round = 0; round < ROUNDS; round++) {
     const holder = randomId();
@@ -130,7 +125,7 @@ async function coordinatedRefresh(rt: Runtime, item: InstanceItem, element: Reso
 
 /** Polls until the credentials revision moves on (returns the instance) or the lease is gone (undefined). */
 async function waitForOtherRefresh(rt: Runtime, item: InstanceItem, seenRevision: number): Promise<InstanceItem | undefined> {
-  const leaseKeys = refreshLeaseKeys(item.organization, item.id);
+  const leaseKeys = instanceRefreshLeaseKeys(item.organization, item.id);
   const deadline = Date.now() + LEASE_MS + 1_000;
   while (Date.now() < deadline) {
     await sleep(POLL_MS);

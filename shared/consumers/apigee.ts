@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { badRequest } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 import { encodeCursor, type StoredItem } from '../store/table.js';
+import { orgPartition } from '../store/keys.js';
 
 /** Names of products and apps: they appear in paths and sort keys, so no `/` or `#`. */
 export const ENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,254}$/;
@@ -41,7 +42,6 @@ export function recordToAttributes(record: Record<string, string>): Attribute[] 
 /** Apigee sends some numbers as strings (`"quota": "100"`); both forms are accepted. */
 export const numberLike = z.union([z.number(), z.string().trim().regex(/^-?\d+$/, 'must be an integer').transform(Number)]);
 
-export const orgPartition = (org: string) => `ORG#${org}`;
 
 export const epochMillis = (iso: string) => Date.parse(iso);
 

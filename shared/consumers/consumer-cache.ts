@@ -21,12 +21,15 @@ export interface Consumer {
   products: ApiProduct[];
 }
 
-export const CONSUMER_TTL_MS = 30_000;
+const CONSUMER_TTL_MS = 30_000;
 /** Unknown keys are remembered briefly, so a flood of bad keys does not become a flood of reads. */
-export const UNKNOWN_CONSUMER_TTL_MS = 2_000;
+const UNKNOWN_CONSUMER_TTL_MS = 2_000;
 
 export function consumerCache(rt: Runtime): TtlCache<string, Consumer | undefined> {
-  return rt.service('consumers.consumer-cache', () => new TtlCache<string, Consumer | undefined>(CONSUMER_TTL_MS, 50_000));
+  return rt.service(
+    'consumers.consumer-cache',
+    () => new TtlCache<string, Consumer | undefined>({ ttlMs: CONSUMER_TTL_MS, missTtlMs: UNKNOWN_CONSUMER_TTL_MS, maxEntries: 50_000 }),
+  );
 }
 
 /** Forgets every cached consumer of this container (after a management change). */

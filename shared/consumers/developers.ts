@@ -6,7 +6,8 @@ import { randomId } from '../crypto/random.js';
 import { notFound, unprocessable } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
-import { attributesSchema, attributesToRecord, epochMillis, orgPartition, recordToAttributes } from './apigee.js';
+import { attributesSchema, attributesToRecord, epochMillis, recordToAttributes } from './apigee.js';
+import { developerIdLookup, developerKeys } from '../store/keys.js';
 
 export type DeveloperStatus = 'active' | 'inactive';
 
@@ -22,9 +23,6 @@ export interface StoredDeveloper extends StoredItem {
   attributes: Record<string, string>;
 }
 
-export const DEVELOPER_PREFIX = 'DEVELOPER#';
-export const developerKeys = (org: string, email: string) => ({ pk: orgPartition(org), sk: `${DEVELOPER_PREFIX}${email.toLowerCase()}` });
-const developerIdKey = (developerId: string) => `DEVELOPERID#${developerId}`;
 
 const personName = z.string().trim().min(1).max(255);
 
@@ -70,7 +68,7 @@ export async function createDeveloper(rt: Runtime, org: string, input: Developer
       userName: input.userName,
       status: input.status ?? 'active',
       attributes: attributesToRecord(input.attributes),
-      gsi1pk: developerIdKey(developerId),
+      gsi1pk: developerIdLookup(developerId),
       gsi1sk: '#DEVELOPER',
     },
     `Developer ${email} already exists`,
@@ -80,7 +78,7 @@ export async function createDeveloper(rt: Runtime, org: string, input: Developer
 /** A developer by email (case-insensitive) or by developer id, within the organization only. */
 export async function findDeveloper(rt: Runtime, org: string, emailOrId: string): Promise<StoredDeveloper | undefined> {
   if (emailOrId.includes('@')) return rt.table.get<StoredDeveloper>(developerKeys(org, emailOrId));
-  const page = await rt.table.query<StoredDeveloper>(developerIdKey(emailOrId), { index: 'gsi1', limit: 5 });
+  const page = await rt.table.query<StoredDeveloper>(developerIdLookup(emailOrId), { index: 'gsi1', limit: 5 });
   return page.items.find((item) => item.type === 'developer' && item.organization === org);
 }
 

@@ -2,20 +2,22 @@
 // key) and decides whether it may be used. Shared by the token endpoint and the
 // proxy runtime's VerifyAPIKey.
 import type { Envelope } from '../crypto/envelope.js';
-import { CredentialError } from '../oauth/errors.js';
-import { revocationList } from '../oauth/revocation.js';
+import { CredentialError } from '../credentials/errors.js';
+import { revocationList } from '../credentials/revocation.js';
 import type { Runtime } from '../runtime.js';
-import { appKeys, credentialKeys, keyMarkerKeys, type KeyMarker, type StoredApp, type StoredCredential } from './apps.js';
-import { consumerCache, UNKNOWN_CONSUMER_TTL_MS, CONSUMER_TTL_MS, type Consumer } from './consumer-cache.js';
+import type { StoredApp } from './apps.js';
+import type { KeyMarker, StoredCredential } from './app-credentials.js';
+import { consumerCache, type Consumer } from './consumer-cache.js';
 import { keyFingerprint } from './credential-crypto.js';
-import { developerKeys, type StoredDeveloper } from './developers.js';
+import type { StoredDeveloper } from './developers.js';
 import { getProduct, type ApiProduct } from './products.js';
+import { apiKeyMarkerKeys, appKeys, credentialKeys, developerKeys } from '../store/keys.js';
 
 /** Longest consumer key accepted at all: anything longer is not one of ours. */
 const MAX_KEY_LENGTH = 255;
 
 async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: string): Promise<Consumer | undefined> {
-  const marker = await rt.table.get<KeyMarker>(keyMarkerKeys(fingerprint), { consistent: true });
+  const marker = await rt.table.get<KeyMarker>(apiKeyMarkerKeys(fingerprint), { consistent: true });
   if (!marker || marker.type !== 'apikey') return undefined;
   const credential = await rt.table.get<StoredCredential>(credentialKeys(marker.organization, marker.appId, fingerprint), { consistent: true });
   const app = await rt.table.get<StoredApp>(appKeys(marker.organization, marker.appId), { consistent: true });
@@ -53,15 +55,14 @@ async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: strin
 export async function lookupConsumer(rt: Runtime, consumerKey: string, envelope?: Envelope): Promise<Consumer | undefined> {
   if (consumerKey.length === 0 || consumerKey.length > MAX_KEY_LENGTH) return undefined;
   const cache = consumerCache(rt);
-  const ttl = (value: Consumer | undefined) => (value ? CONSUMER_TTL_MS : UNKNOWN_CONSUMER_TTL_MS);
   // Keyed by the key itself (memory only), so a warm lookup needs no HMAC.
   const load = async () => readConsumer(rt, consumerKey, keyFingerprint(envelope ?? (await rt.dataKey()), consumerKey));
-  let entry = await cache.get(consumerKey, load, ttl);
+  let entry = await cache.getEntry(consumerKey, load);
   if (!entry.value) return undefined;
   const revocations = revocationList(rt);
   await revocations.fresh();
   const revokedAt = revocations.clientRevokedAt(entry.value.keyFingerprint);
-  if (revokedAt !== undefined && revokedAt >= entry.loadedAt) entry = await cache.reload(consumerKey, load, ttl);
+  if (revokedAt !== undefined && revokedAt >= entry.loadedAt) entry = await cache.reload(consumerKey, load);
   return entry.value;
 }
 

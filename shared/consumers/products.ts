@@ -14,10 +14,10 @@ import {
   entityName,
   epochMillis,
   numberLike,
-  orgPartition,
   recordToAttributes,
   scopeToken,
 } from './apigee.js';
+import { productKeys } from '../store/keys.js';
 
 export interface ApiProduct {
   name: string;
@@ -39,8 +39,6 @@ export interface StoredProduct extends StoredItem, ApiProduct {
   apiResources: string[];
 }
 
-export const PRODUCT_PREFIX = 'PRODUCT#';
-export const productKeys = (org: string, name: string) => ({ pk: orgPartition(org), sk: `${PRODUCT_PREFIX}${name}` });
 
 const PRODUCT_CACHE_TTL_MS = 30_000;
 
@@ -140,7 +138,7 @@ export function apigeeProduct(item: StoredProduct): Record<string, unknown> {
 }
 
 function productCache(rt: Runtime): TtlCache<string, ApiProduct | undefined> {
-  return rt.service('consumers.product-cache', () => new TtlCache<string, ApiProduct | undefined>(PRODUCT_CACHE_TTL_MS));
+  return rt.service('consumers.product-cache', () => new TtlCache<string, ApiProduct | undefined>({ ttlMs: PRODUCT_CACHE_TTL_MS }));
 }
 
 /** Drops cached products of this container, after a management change. */
@@ -160,11 +158,10 @@ export async function requireProduct(rt: Runtime, org: string, name: string): Pr
 
 /** A product by name, cached per container for a short time (no store read when warm). */
 export async function getProduct(rt: Runtime, organization: string, name: string): Promise<ApiProduct | undefined> {
-  const cached = await productCache(rt).get(`${organization}\n${name}`, async () => {
+  return productCache(rt).get(`${organization}\n${name}`, async () => {
     const item = await readProduct(rt, organization, name);
     return item ? toApiProduct(item) : undefined;
   });
-  return cached.value;
 }
 
 export async function createProduct(rt: Runtime, org: string, input: ProductInput): Promise<StoredProduct> {

@@ -1,6 +1,6 @@
 // API-key verification for the proxy runtime's VerifyAPIKey policy: a consumer
 // key in, the app, developer and approved products out. Cached per container.
-import { CredentialError } from '../oauth/errors.js';
+import { CredentialError } from '../credentials/errors.js';
 import type { Runtime } from '../runtime.js';
 import { checkConsumerUsable, lookupConsumer } from './lookup.js';
 import type { ApiProduct } from './products.js';

@@ -1,6 +1,9 @@
 // One error type for every handler. Each function family formats it in its own
 // wire shape (platform JSON, RFC 6749 token errors, Apigee faults), but the
-// code that detects a problem only says what went wrong.
+// code that detects a problem only says what went wrong. Each shape has one
+// renderer, kept by its owner: the platform's here, RFC 6749's in
+// oauth/errors.ts, Apigee's fault in gateway/engine/faults.ts.
+import { json, type HttpResponse } from './response.js';
 
 export interface FieldProblem {
   /** Dotted path of the offending field, e.g. `credentials.0.expiresAt`. */
@@ -49,3 +52,19 @@ export const serviceUnavailable = (message: string, code = 'service_unavailable'
 export function isHttpError(error: unknown): error is HttpError {
   return error instanceof HttpError;
 }
+
+/** How one family of functions writes an error on the wire. */
+export interface ErrorRenderer {
+  /** The code of the 503 for an unavailable dependency, where the style has its own. */
+  unavailableCode?: string;
+  render(error: HttpError, requestId: string): HttpResponse;
+}
+
+/** Platform and management errors: `{"error":{"code","message","fields"},"requestId"}`. */
+export const platformErrors: ErrorRenderer = {
+  render(error, requestId) {
+    const body: Record<string, unknown> = { code: error.code, message: error.message };
+    if (error.fields?.length) body.fields = error.fields;
+    return json(error.status, { error: body, requestId }, error.headers ?? {});
+  },
+};

@@ -6,57 +6,29 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { describeError, logger } from '../log.js';
-import { HttpError, isHttpError } from './errors.js';
+import { HttpError, isHttpError, type ErrorRenderer } from './errors.js';
 import { RequestMetrics } from './metrics.js';
 import { requestFromEvent, type HttpRequest } from './request.js';
-import { json, toProxyResult, type HttpResponse } from './response.js';
-import { unavailableError } from './unavailable.js';
-
-/** Wire shape of errors: platform JSON, RFC 6749 section 5.2, or Apigee fault. */
-export type ErrorStyle = 'platform' | 'oauth' | 'fault';
+import { toProxyResult, type HttpResponse } from './response.js';
+import { dependencyUnavailable } from './unavailable.js';
 
 export interface HttpFunctionOptions {
   name: string;
   handle: (request: HttpRequest, context: Context) => Promise<HttpResponse>;
-  errorStyle: ErrorStyle;
+  /** Writes errors in the function's wire shape (platform JSON, RFC 6749 section 5.2, or Apigee fault). */
+  errors: ErrorRenderer;
   /** Browser-hardening headers; off for the proxy runtime, which must pass backend responses through. */
   securityHeaders?: boolean;
 }
 
-/** The error code of a 503 for a dependency failure, where a style has its own (RFC 6749, Apigee). */
-const UNAVAILABLE_CODES: Partial<Record<ErrorStyle, string>> = {
-  oauth: 'temporarily_unavailable',
-  fault: 'messaging.runtime.ServiceUnavailable',
-};
-
-function withCode(error: HttpError, code: string): HttpError {
-  return new HttpError(error.status, code, error.message, error.headers ? { headers: error.headers } : {});
-}
-
-export function errorResponse(error: unknown, style: ErrorStyle, requestId: string): HttpResponse {
-  if (!isHttpError(error)) {
-    // DynamoDB or Secrets Manager throttling, failing or out of reach: the client may retry.
-    const unavailable = unavailableError(error);
-    if (unavailable) {
-      logger.warn('dependency unavailable', { error: describeError(error) });
-      return errorResponse(UNAVAILABLE_CODES[style] ? withCode(unavailable, UNAVAILABLE_CODES[style]) : unavailable, style, requestId);
-    }
-    logger.error('unhandled error', { error: describeError(error) });
-    return errorResponse(new HttpError(500, 'internal_error', 'Internal error'), style, requestId);
-  }
-  const extraHeaders = error.headers ?? {};
-  if (style === 'oauth') {
-    return json(error.status, { error: error.code, error_description: error.message }, {
-      'cache-control': 'no-store',
-      ...extraHeaders,
-    });
-  }
-  if (style === 'fault') {
-    return json(error.status, { fault: { faultstring: error.message, detail: { errorcode: error.code } } }, extraHeaders);
-  }
-  const body: Record<string, unknown> = { code: error.code, message: error.message };
-  if (error.fields?.length) body.fields = error.fields;
-  return json(error.status, { error: body, requestId }, extraHeaders);
+/** Any error as the renderer's response: a dependency failure as a retryable 503, anything unknown as a bare 500. */
+export function errorResponse(error: unknown, renderer: ErrorRenderer, requestId: string): HttpResponse {
+  if (isHttpError(error)) return renderer.render(error, requestId);
+  // DynamoDB or Secrets Manager throttling, failing or out of reach: the client may retry.
+  const unavailable = dependencyUnavailable(error, renderer.unavailableCode);
+  if (unavailable) return renderer.render(unavailable, requestId);
+  logger.error('unhandled error', { error: describeError(error) });
+  return renderer.render(new HttpError(500, 'internal_error', 'Internal error'), requestId);
 }
 
 export function httpFunction(options: HttpFunctionOptions) {
@@ -71,7 +43,7 @@ export function httpFunction(options: HttpFunctionOptions) {
       request.requestId = requestId;
       response = await options.handle(request, context);
     } catch (error) {
-      response = errorResponse(error, options.errorStyle, requestId);
+      response = errorResponse(error, options.errors, requestId);
     }
     response.headers = { ...response.headers, 'x-request-id': requestId };
     if (request?.method === 'HEAD') delete response.body;

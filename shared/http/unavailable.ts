@@ -4,6 +4,7 @@
 // that fail. Every function answers them with 503 and Retry-After instead of a
 // 500, in its own wire shape. Recognized by shape (the AWS SDK's `$metadata`,
 // error names and Node's network error codes), so no AWS type leaks in here.
+import { describeError, logger } from '../log.js';
 import { HttpError } from './errors.js';
 
 /** Error names AWS services use for throttling and for their own transient failures. */
@@ -65,11 +66,18 @@ export function isDependencyUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** The 503 to answer with when `error` is a dependency failure; undefined for anything else. */
-export function unavailableError(error: unknown): HttpError | undefined {
+/** The 503 to answer with when `error` is a dependency failure (in a style's own code); undefined for anything else. */
+export function unavailableError(error: unknown, code = 'service_unavailable'): HttpError | undefined {
   if (!isDependencyUnavailable(error)) return undefined;
-  return new HttpError(503, 'service_unavailable', UNAVAILABLE_MESSAGE, {
+  return new HttpError(503, code, UNAVAILABLE_MESSAGE, {
     headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
     cause: error,
   });
+}
+
+/** Like `unavailableError`, and says so in the log (a warning: the client may retry). */
+export function dependencyUnavailable(error: unknown, code?: string, context: Record<string, unknown> = {}): HttpError | undefined {
+  const unavailable = unavailableError(error, code);
+  if (unavailable) logger.warn('dependency unavailable', { ...context, error: describeError(error) });
+  return unavailable;
 }

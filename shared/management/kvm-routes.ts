@@ -9,7 +9,7 @@ import type { HttpRequest } from '../http/request.js';
 import { created, ok } from '../http/response.js';
 import type { Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
-import { assertEnvironment } from '../gateway/deployments.js';
+import { assertEnvironment } from '../gateway/stores/deployments.js';
 import {
   createMap,
   deleteEntry,
@@ -22,7 +22,7 @@ import {
   visibleValue,
   type KvmItem,
   type KvmScope,
-} from '../gateway/kvm.js';
+} from '../gateway/stores/kvm.js';
 
 const MAP_NAME = /^[A-Za-z0-9._-]{1,255}$/;
 // Any printable text up to 2 KB (control characters would corrupt logs and exports).

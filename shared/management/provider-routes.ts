@@ -7,8 +7,8 @@ import type { Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import * as z from 'zod';
 import { lazySchema } from '../http/router.js';
-import { discoverIntegrationFlows, testConnection } from './provider-checks.js';
-import { createProvider, deleteProvider, getProvider, listProviders, presentProvider, ProviderInputSchema, updateProvider } from '../gateway/providers.js';
+import { discoverIntegrationFlows, testConnection } from '../gateway/stores/provider-checks.js';
+import { createProvider, deleteProvider, getProvider, listProviders, presentProvider, ProviderInputSchema, updateProvider } from '../gateway/stores/providers.js';
 
 const BASE = '/v1/organizations/:org/apiproviders';
 

@@ -2,16 +2,16 @@
 // deployments.
 import { authenticateForOrg } from '../auth/platform.js';
 import { getOrganization } from '../auth/organizations.js';
-import { bundleResponse, importBundle } from '../bundles/routes.js';
+import { bundleResponse, importBundle } from '../bundles/bundle-transfer.js';
 import { jsonBody } from '../http/body.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { created, ok } from '../http/response.js';
 import type { RouteDoc, Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
-import { createRevision, decodeModel, deleteApi, deleteRevision, getApi, getRevision, listApis, type RevisionItem } from '../gateway/apis.js';
-import { normalizeBasePath } from '../gateway/compile.js';
-import { assertEnvironment, deploy, deployedRevisions, listDeployments, undeploy, type DeploymentItem } from '../gateway/deployments.js';
-import { ProxyModelSchema, type ProxyModel } from '../gateway/model.js';
+import { createRevision, decodeModel, deleteApi, deleteRevision, getApi, getRevision, listApis, type RevisionItem } from '../gateway/stores/apis.js';
+import { normalizeBasePath } from '../gateway/engine/compile.js';
+import { assertEnvironment, deploy, deployedRevisions, listDeployments, undeploy, type DeploymentItem } from '../gateway/stores/deployments.js';
+import { ProxyModelSchema, type ProxyModel } from '../gateway/engine/model.js';
 
 const ORG = '/v1/organizations/:org';
 

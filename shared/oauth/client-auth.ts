@@ -4,23 +4,15 @@
 // raw id and secret in the Basic header instead (RFC 2617 style, as SAP's own
 // endpoint expects); when the decoded and the raw reading differ, both are
 // tried, the RFC reading first.
+import { basicToken, readClientSecretBasic, type ClientCredentials } from '../http/basic-auth.js';
 import type { HttpRequest } from '../http/request.js';
 import { invalidClient, invalidRequest } from './errors.js';
-
-export interface ClientCredentials {
-  clientId: string;
-  clientSecret: string;
-}
 
 export interface ClientAuthentication {
   method: 'client_secret_basic' | 'client_secret_post';
   /** Readings of the presented credentials to try in order. */
   candidates: ClientCredentials[];
 }
-
-const MAX_HEADER_LENGTH = 4096;
-const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A request parameter that may appear at most once (RFC 6749 section 3.1). */
 export function singleParameter(params: URLSearchParams, name: string): string | undefined {
@@ -29,35 +21,6 @@ export function singleParameter(params: URLSearchParams, name: string): string |
   return values[0];
 }
 
-/** application/x-www-form-urlencoded decoding of one component; undefined if malformed. */
-export function formDecode(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return undefined;
-  }
-}
-
-function basicCandidates(encoded: string): ClientCredentials[] {
-  const value = encoded.trim();
-  if (!value || value.length > MAX_HEADER_LENGTH || !BASE64.test(value)) throw invalidClient('Malformed Basic credentials');
-  let decoded: string;
-  try {
-    decoded = utf8.decode(Buffer.from(value, 'base64'));
-  } catch {
-    throw invalidClient('Malformed Basic credentials');
-  }
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) throw invalidClient('Malformed Basic credentials');
-  const rawId = decoded.slice(0, colon);
-  const rawSecret = decoded.slice(colon + 1);
-  const candidates: ClientCredentials[] = [];
-  const id = formDecode(rawId);
-  const secret = formDecode(rawSecret);
-  if (id !== undefined && secret !== undefined) candidates.push({ clientId: id, clientSecret: secret });
-  if (id !== rawId || secret !== rawSecret) candidates.push({ clientId: rawId, clientSecret: rawSecret });
-  return candidates;
-}
 
 /** Reads the client's credentials from the Authorization header or the form body; exactly one method is allowed. */
 export function readClientAuthentication(request: HttpRequest, form: URLSearchParams): ClientAuthentication {
@@ -67,12 +30,13 @@ export function readClientAuthentication(request: HttpRequest, form: URLSearchPa
   const bodySecret = singleParameter(form, 'client_secret');
   const header = headers[0];
   if (header !== undefined && header.trim() !== '') {
-    const match = /^basic(?:\s+(.*))?$/is.exec(header.trim());
-    if (!match) throw invalidClient('Unsupported client authentication scheme; use Basic or client_secret_post');
+    const token = basicToken(header);
+    if (token === undefined) throw invalidClient('Unsupported client authentication scheme; use Basic or client_secret_post');
     if (bodySecret !== undefined) {
       throw invalidRequest('The client must use only one authentication method: Basic or client_secret_post, not both');
     }
-    const candidates = basicCandidates(match[1] ?? '');
+    const candidates = readClientSecretBasic(token);
+    if (!candidates) throw invalidClient('Malformed Basic credentials');
     if (bodyId !== undefined) {
       // Some clients repeat client_id in the body with Basic; it must name the same client.
       const same = candidates.filter((candidate) => candidate.clientId === bodyId);

@@ -1,34 +1,8 @@
-// Why a credential (client secret, API key, access token) was refused. The code
-// that checks credentials only says what went wrong; the token endpoint turns
-// it into an RFC 6749 error and the proxy runtime into an Apigee fault.
-import { HttpError } from '../http/errors.js';
-
-export type CredentialFailure =
-  | 'invalid_client'
-  | 'invalid_key'
-  | 'key_expired'
-  | 'key_revoked'
-  | 'app_not_approved'
-  | 'developer_inactive'
-  | 'invalid_token'
-  | 'token_expired'
-  | 'token_revoked'
-  | 'insufficient_scope'
-  | 'invalid_scope';
-
-export class CredentialError extends Error {
-  constructor(
-    readonly reason: CredentialFailure,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CredentialError';
-  }
-}
-
-export function isCredentialError(error: unknown): error is CredentialError {
-  return error instanceof CredentialError;
-}
+// The token service's errors: RFC 6749 section 5.2 (and RFC 7009, 7662) codes,
+// their wire shape, and the mapping of a refused credential onto them.
+import type { CredentialError } from '../credentials/errors.js';
+import { HttpError, type ErrorRenderer } from '../http/errors.js';
+import { json } from '../http/response.js';
 
 /** The error codes RFC 6749, 7009 and 7662 define. */
 export const OAUTH_ERROR_CODES = [
@@ -42,6 +16,13 @@ export const OAUTH_ERROR_CODES = [
   'server_error',
   'temporarily_unavailable',
 ] as const;
+
+/** RFC 6749 section 5.2's error body, never cached. */
+export const oauthErrors: ErrorRenderer = {
+  unavailableCode: 'temporarily_unavailable',
+  render: (error) =>
+    json(error.status, { error: error.code, error_description: error.message }, { 'cache-control': 'no-store', ...error.headers }),
+};
 
 /** The challenge RFC 6749 section 5.2 asks for with a 401 `invalid_client`. */
 export const BASIC_CHALLENGE = 'Basic realm="tollgate", charset="UTF-8"';

@@ -4,12 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { SCOPE_TOKEN } from '../consumers/apigee.js';
-import { grantableScopes } from '../consumers/apps.js';
+import { grantableScopes } from '../consumers/app-credentials.js';
 import type { Consumer } from '../consumers/consumer-cache.js';
 import { secretMatches } from '../consumers/credential-crypto.js';
 import { checkConsumerUsable, lookupConsumer } from '../consumers/lookup.js';
 import type { Runtime } from '../runtime.js';
-import { CredentialError } from './errors.js';
+import { CredentialError } from '../credentials/errors.js';
 import { signingKeys, SIGNING_ALG } from './keys.js';
 import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from './verifier.js';
 

@@ -8,6 +8,7 @@ import { MAX_TOKEN_LIFETIME_SECONDS } from '../config.js';
 import { randomId } from '../crypto/random.js';
 import { isHttpError, serviceUnavailable } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
+import { SIGNING_KEYS_LEASE } from '../store/keys.js';
 
 export const SIGNING_KEYS_SECRET = 'jwt-keys';
 export const SIGNING_ALG = 'ES256';
@@ -50,7 +51,6 @@ const RETIRED_KEY_RETENTION_SECONDS = MAX_TOKEN_LIFETIME_SECONDS + 30 + 120;
  * into a Secrets Manager call, while a new key is picked up within a second.
  */
 const UNKNOWN_KID_RELOAD_MS = 1_000;
-const LOCK_KEYS = { pk: '#DEPLOYMENT', sk: 'LOCK#jwt-keys' };
 const LOCK_SECONDS = 30;
 
 interface ParsedKeySet {
@@ -178,7 +178,7 @@ export class SigningKeys {
     let acquired = false;
     for (let attempt = 0; attempt < 100 && !acquired; attempt++) {
       try {
-        await this.rt.table.create({ ...LOCK_KEYS, type: 'lock', lockOwner: owner, expiresAt: nowSeconds() + LOCK_SECONDS });
+        await this.rt.table.create({ ...SIGNING_KEYS_LEASE, type: 'lock', lockOwner: owner, expiresAt: nowSeconds() + LOCK_SECONDS });
         acquired = true;
       } catch (error) {
         if (!(isHttpError(error) && error.status === 409)) throw error;
@@ -189,7 +189,7 @@ export class SigningKeys {
     try {
       return await work();
     } finally {
-      await this.rt.table.delete(LOCK_KEYS, { condition: 'lockOwner = :owner', values: { ':owner': owner } });
+      await this.rt.table.delete(SIGNING_KEYS_LEASE, { condition: 'lockOwner = :owner', values: { ':owner': owner } });
     }
   }
 }

@@ -15,10 +15,11 @@ import type { Consumer } from '../consumers/consumer-cache.js';
 import { checkConsumerUsable } from '../consumers/lookup.js';
 import type { Runtime } from '../runtime.js';
 import { readClientAuthentication, singleParameter, type ClientAuthentication } from './client-auth.js';
-import { credentialToOAuthError, CredentialError, invalidRequest, isCredentialError, OAUTH_ERROR_CODES, oauthError } from './errors.js';
+import { CredentialError, isCredentialError } from '../credentials/errors.js';
+import { credentialToOAuthError, invalidRequest, OAUTH_ERROR_CODES, oauthError, oauthErrors } from './errors.js';
 import { authenticateClient, issueClientCredentialsToken, type IssuedToken } from './issue.js';
 import { signingKeys } from './keys.js';
-import { revokeTokenId } from './revocation.js';
+import { revokeTokenId } from '../credentials/revocation.js';
 import { verifyAccessToken, verifySignedToken } from './verifier.js';
 
 const MAX_FORM_BYTES = 16 * 1024;
@@ -312,7 +313,7 @@ export function tokenService(router: Router<Runtime> = tokenRouter()) {
       try {
         response = await router.handle(request, rt);
       } catch (error) {
-        response = errorResponse(toOAuthError(error), 'oauth', request.requestId);
+        response = errorResponse(toOAuthError(error), oauthErrors, request.requestId);
       }
     }
     response.headers = { ...response.headers, ...RESPONSE_HEADERS };

@@ -6,9 +6,9 @@ import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import { keyFingerprint } from '../consumers/credential-crypto.js';
 import { isDependencyUnavailable } from '../http/unavailable.js';
 import type { Runtime } from '../runtime.js';
-import { CredentialError } from './errors.js';
+import { CredentialError } from '../credentials/errors.js';
 import { signingKeys, SIGNING_ALG } from './keys.js';
-import { revocationList } from './revocation.js';
+import { revocationList } from '../credentials/revocation.js';
 
 export interface AccessTokenClaims {
   iss: string;

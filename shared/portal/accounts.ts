@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { HttpError, unprocessable } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import type { Runtime } from '../runtime.js';
+import { developerAccountKeys, developerInvitationKeys, developerSessionKeys } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 import { sha256Hex } from '../crypto/compare.js';
 import { createDeveloper, findDeveloper, type StoredDeveloper } from '../consumers/developers.js';
@@ -51,9 +52,9 @@ export interface DeveloperSession {
   developerId: string;
 }
 
-const accountKeys = (org: string, email: string) => ({ pk: `ORG#${org}`, sk: `DEVACCOUNT#${email.toLowerCase()}` });
-const sessionKeys = (token: string) => ({ pk: `DEVSESSION#${sha256Hex(token)}`, sk: 'SESSION' });
-const invitationKeys = (token: string) => ({ pk: `DEVINVITE#${sha256Hex(token)}`, sk: 'INVITATION' });
+const accountKeys = developerAccountKeys;
+const sessionKeys = (token: string) => developerSessionKeys(sha256Hex(token));
+const invitationKeys = (token: string) => developerInvitationKeys(sha256Hex(token));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export async function hashPassword(password: string): Promise<string> {

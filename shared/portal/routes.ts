@@ -12,11 +12,14 @@ import { lazySchema, type Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { authenticateForOrg } from '../auth/platform.js';
 import { getOrganization } from '../auth/organizations.js';
-import { apigeeApp, appCredentials, createApp, deleteApp, developerAppRefs, getApp, requireDeveloperApp, type StoredApp } from '../consumers/apps.js';
+import { appCredentials } from '../consumers/app-credentials.js';
+import { apigeeApp } from '../consumers/app-views.js';
+import { createApp, deleteApp, developerAppRefs, getApp, requireDeveloperApp, type StoredApp } from '../consumers/apps.js';
 import { forgetConsumers } from '../consumers/consumer-cache.js';
 import { requireDeveloper } from '../consumers/developers.js';
-import { PRODUCT_PREFIX, type StoredProduct } from '../consumers/products.js';
-import { listDeployments } from '../gateway/deployments.js';
+import type { StoredProduct } from '../consumers/products.js';
+import { listDeployments } from '../gateway/stores/deployments.js';
+import { orgPartition, SORT_PREFIX } from '../store/keys.js';
 import { acceptInvitation, developerSession, invite, MIN_PASSWORD, optionalDeveloperSession, signIn, signOut, signUp, startSession, type DeveloperSession } from './accounts.js';
 
 const BASE = '/v1/organizations/:org/portal';
@@ -75,7 +78,7 @@ async function catalogProduct(rt: Runtime, product: StoredProduct, withApis: boo
 }
 
 async function products(rt: Runtime, org: string): Promise<StoredProduct[]> {
-  return rt.table.queryAll<StoredProduct>(`ORG#${org}`, { prefix: PRODUCT_PREFIX });
+  return rt.table.queryAll<StoredProduct>(orgPartition(org), { prefix: SORT_PREFIX.product });
 }
 
 function developerView(developer: { email: string; firstName: string; lastName: string }) {

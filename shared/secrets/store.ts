@@ -1,6 +1,7 @@
 // Secrets by name, behind one interface with two implementations: AWS Secrets
 // Manager and a local file. Callers go through `CachedSecrets`, which keeps
 // values per container for a short time so warm requests do not call out.
+import { TtlCache } from '../cache/ttl-cache.js';
 
 export interface SecretBackend {
   /** The secret's current value, or undefined if there is no such secret. */
@@ -9,37 +10,24 @@ export interface SecretBackend {
   delete(name: string): Promise<void>;
 }
 
-interface Entry {
-  value: string | undefined;
-  expires: number;
-}
-
 export class CachedSecrets implements SecretBackend {
-  private readonly cache = new Map<string, Entry>();
-  private readonly pending = new Map<string, Promise<string | undefined>>();
+  /** Absent secrets are cached too: a missing name costs one backend call per TTL. */
+  private readonly cache: TtlCache<string, string | undefined>;
   /** Calls that reached the backend; benchmarks read it. */
   backendCalls = 0;
 
   constructor(
     readonly backend: SecretBackend,
-    private readonly ttlMs = 30_000,
-  ) {}
+    ttlMs = 30_000,
+  ) {
+    this.cache = new TtlCache({ ttlMs, maxEntries: 1_000 });
+  }
 
-  async get(name: string): Promise<string | undefined> {
-    const hit = this.cache.get(name);
-    if (hit && hit.expires > Date.now()) return hit.value;
-    const inFlight = this.pending.get(name);
-    if (inFlight) return inFlight;
-    this.backendCalls++;
-    const load = this.backend
-      .get(name)
-      .then((value) => {
-        this.cache.set(name, { value, expires: Date.now() + this.ttlMs });
-        return value;
-      })
-      .finally(() => this.pending.delete(name));
-    this.pending.set(name, load);
-    return load;
+  get(name: string): Promise<string | undefined> {
+    return this.cache.get(name, () => {
+      this.backendCalls++;
+      return this.backend.get(name);
+    });
   }
 
   /** Like `get`, but a missing secret is an error naming it. */
@@ -57,7 +45,7 @@ export class CachedSecrets implements SecretBackend {
   async put(name: string, value: string): Promise<void> {
     this.backendCalls++;
     await this.backend.put(name, value);
-    this.cache.set(name, { value, expires: Date.now() + this.ttlMs });
+    this.cache.set(name, value);
   }
 
   async putJson(name: string, value: unknown): Promise<void> {

@@ -96,24 +96,35 @@ export class Table {
     return isLive(item) ? item : undefined;
   }
 
-  /** Writes a new item; 409 if one with the same keys exists (an expired one is replaced). */
-  async create<T extends StoredItem = StoredItem>(item: NewItem, conflictMessage = 'Already exists'): Promise<T> {
-    const now = new Date().toISOString();
-    const stored = { ...item, version: 1, createdAt: now, updatedAt: now } as T;
+  /**
+   * Writes `item` only if `condition` holds for the item stored under its
+   * keys; false when it does not. Every conditional write goes through here.
+   */
+  async putIf(item: Record<string, unknown>, condition: string, values?: Record<string, unknown>, names?: Record<string, string>): Promise<boolean> {
     this.calls++;
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.name,
-          Item: stored,
-          ConditionExpression: 'attribute_not_exists(pk) OR (attribute_exists(expiresAt) AND expiresAt <= :now)',
-          ExpressionAttributeValues: { ':now': nowSeconds() },
+          Item: item,
+          ConditionExpression: condition,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
+          ...(values ? { ExpressionAttributeValues: values } : {}),
         }),
       );
+      return true;
     } catch (error) {
-      if (isConditionFailure(error)) throw conflict(conflictMessage);
+      if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** Writes a new item; 409 if one with the same keys exists (an expired one is replaced). */
+  async create<T extends StoredItem = StoredItem>(item: NewItem, conflictMessage = 'Already exists'): Promise<T> {
+    const now = new Date().toISOString();
+    const stored = { ...item, version: 1, createdAt: now, updatedAt: now } as T;
+    const free = await this.putIf(stored, 'attribute_not_exists(pk) OR (attribute_exists(expiresAt) AND expiresAt <= :now)', { ':now': nowSeconds() });
+    if (!free) throw conflict(conflictMessage);
     return stored;
   }
 
@@ -123,19 +134,8 @@ export class Table {
    */
   async replace<T extends StoredItem = StoredItem>(item: StoredItem, expectedVersion: number): Promise<T> {
     const stored = { ...item, version: expectedVersion + 1, updatedAt: new Date().toISOString() } as T;
-    this.calls++;
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.name,
-          Item: stored,
-          ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+    const unchanged = await this.putIf(stored, 'attribute_exists(pk) AND #version = :expected', { ':expected': expectedVersion }, { '#version': 'version' });
+    if (!unchanged) {
       const current = await this.get(item, { consistent: true });
       if (!current) throw notFound();
       throw conflict(`Modified concurrently (version ${current.version}, expected ${expectedVersion}); read it again`);
@@ -165,19 +165,10 @@ export class Table {
    */
   async put(item: NewItem & Partial<StoredItem>, options: { mustExist?: boolean } = {}): Promise<boolean> {
     const now = new Date().toISOString();
+    const stored = { version: 1, createdAt: now, ...item, updatedAt: now };
+    if (options.mustExist) return this.putIf(stored, 'attribute_exists(pk)');
     this.calls++;
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.name,
-          Item: { version: 1, createdAt: now, ...item, updatedAt: now },
-          ...(options.mustExist ? { ConditionExpression: 'attribute_exists(pk)' } : {}),
-        }),
-      );
-    } catch (error) {
-      if (options.mustExist && isConditionFailure(error)) return false;
-      throw error;
-    }
+    await this.doc.send(new PutCommand({ TableName: this.name, Item: stored }));
     return true;
   }
 

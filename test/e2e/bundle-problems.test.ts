@@ -4,22 +4,16 @@
 // zips and XML (bombs, traversal, entities) refused without a crash, fuzzed.
 import fc from 'fast-check';
 import { strFromU8, unzipSync, zipSync, strToU8 } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../support/backend.js';
 import { bundle, proxyEndpoint, targetEndpoint, zip } from '../support/bundles.js';
-import { startPlatform, type TestPlatform } from '../support/platform.js';
+import type { TestPlatform } from '../support/platform.js';
+import { usePlatformAndBackend } from '../support/suite.js';
 
 let platform: TestPlatform;
 let backend: Backend;
 
-beforeAll(async () => {
-  platform = await startPlatform();
-  backend = await startBackend();
-});
-afterAll(async () => {
-  await platform.close();
-  await backend.close();
-});
+usePlatformAndBackend((started) => ({ platform, backend } = started));
 
 const post = (body: Buffer | string, query: string, contentType = 'application/zip') =>
   platform.request('POST', `/v1/organizations/default/apis?action=import&${query}`, { body, headers: { 'content-type': contentType } });

@@ -9,15 +9,15 @@
 // refresh for 20 concurrent calls, in one container and across two
 // (connectors-oauth.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Context } from 'aws-lambda';
-import { deploy, routingTable } from '../../shared/gateway/deployments.js';
-import { handleProxyRequest } from '../../shared/gateway/runtime.js';
+import { deploy, routingTable } from '../../shared/gateway/stores/deployments.js';
+import { handleProxyRequest } from '../../shared/gateway/engine/proxy-request.js';
+import { proxyHost } from '../../shared/gateway/host/proxy-host.js';
 import type { HttpRequest } from '../../shared/http/request.js';
 import { useRuntime } from '../../shared/runtime.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { container } from '../support/faults.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
-import { deployProxy } from '../support/proxies.js';
+import { deployProxy, quotaProxy } from '../support/proxies.js';
 import { storeProblems } from '../support/store-integrity.js';
 
 let platform: TestPlatform;
@@ -209,14 +209,7 @@ describe('concurrent key value map writes', () => {
 
 describe('quota across containers', () => {
   it('lets exactly the allowed count through when two containers count at once', async () => {
-    await deployProxy(platform, {
-      name: 'shared-quota',
-      policies: [
-        { name: 'q', type: 'Quota', config: { allow: 150, interval: 1, timeUnit: 'hour' } },
-        { name: 'done', type: 'AssignMessage', config: { set: { payload: { content: 'ok', contentType: 'text/plain' } } } },
-      ],
-      proxyEndpoints: [{ basePath: '/shared-quota', preFlow: { request: [{ name: 'q' }], response: [{ name: 'done' }] } }],
-    });
+    await deployProxy(platform, quotaProxy('shared-quota', 150));
     const other = container(platform.local.runtime);
     const direct = (): HttpRequest => ({
       method: 'GET',
@@ -232,7 +225,7 @@ describe('quota across containers', () => {
     });
     const statuses = await Promise.all([
       ...Array.from({ length: 150 }, () => platform.request('GET', '/shared-quota', { auth: false }).then((r) => r.status)),
-      ...Array.from({ length: 150 }, () => handleProxyRequest(other.runtime, direct(), {} as Context).then((r) => r.status)),
+      ...Array.from({ length: 150 }, () => handleProxyRequest(proxyHost(other.runtime), direct()).then((r) => r.status)),
     ]);
     expect(statuses.filter((status) => status === 200)).toHaveLength(150);
     expect(statuses.filter((status) => status === 429)).toHaveLength(150);

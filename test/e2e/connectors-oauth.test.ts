@@ -17,6 +17,7 @@ import { createDocumentClient, Table } from '../../shared/store/table.js';
 import { startAuthorizationServer, type AuthorizationServer } from '../support/oauth-server.js';
 import { startPlatform, type RequestOptions, type TestPlatform, type TestResponse } from '../support/platform.js';
 import { sendJson, startVendor, type VendorServer } from '../support/vendor.js';
+import { captureLogs, type LogCapture } from '../support/suite.js';
 
 const HOSTED_CLIENT = { id: 'tollgate-hosted', secret: 'hosted secret:/+&%=with-special' };
 const APP_CLIENT = { id: 'tollgate-app', secret: 'app-client-secret-9Wq' };
@@ -99,15 +100,10 @@ function resourceRequest(): HttpRequest {
 vi.hoisted(() => {
   process.env.LOG_LEVEL = 'INFO';
 });
-const logLines: string[] = [];
+let logs: LogCapture;
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      logLines.push(String(chunk));
-      return true;
-    });
-  }
+  logs = captureLogs();
   platform = await startPlatform();
   const vendor = await startVendor(async (request, res) => {
     const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
@@ -165,20 +161,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  vi.mocked(process.stdout.write).mockRestore();
-  vi.mocked(process.stderr.write).mockRestore();
+  logs.restore();
   const secrets = [...as.issuedTokens, ...rs.seenTokens, HOSTED_CLIENT.secret, APP_CLIENT.secret, platform.auth.split(', ')[0]!.slice(5)];
   expect(as.issuedTokens.length).toBeGreaterThan(5);
   for (const response of responses) {
     for (const secret of secrets) expect(response.text).not.toContain(secret);
     expect(response.headers.get('location') ?? '').not.toContain(HOSTED_CLIENT.secret);
   }
-  const logs = logLines.join('');
-  expect(logs).toContain('connector access token refreshed');
-  expect(logs).toContain('connector token refresh refused by the vendor');
-  for (const secret of secrets) expect(logs).not.toContain(secret);
+  const logged = logs.text();
+  expect(logged).toContain('connector access token refreshed');
+  expect(logged).toContain('connector token refresh refused by the vendor');
+  for (const secret of secrets) expect(logged).not.toContain(secret);
   for (const instance of responses.map((r) => r.json?.token).filter((t): t is string => typeof t === 'string')) {
-    expect(logs).not.toContain(instance);
+    expect(logged).not.toContain(instance);
   }
   await as.close();
   await rs.close();

@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { instanceKeys } from '../../shared/connectors/instances.js';
+import { instanceKeys } from '../../shared/store/keys.js';
 import { startPlatform, type RequestOptions, type TestPlatform, type TestResponse } from '../support/platform.js';
 import { sendJson, startVendor, type VendorServer } from '../support/vendor.js';
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getProduct, productAllowsProxy } from '../../shared/consumers/products.js';
 import { verifyApiKey } from '../../shared/consumers/verify-api-key.js';
-import { CredentialError } from '../../shared/oauth/errors.js';
+import { CredentialError } from '../../shared/credentials/errors.js';
 import { provisionApp, rawBasic } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 

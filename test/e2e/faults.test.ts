@@ -6,14 +6,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { refreshLeaseKeys, instanceKeys } from '../../shared/connectors/instances.js';
+import { instanceKeys, instanceRefreshLeaseKeys } from '../../shared/store/keys.js';
 import { useRuntime } from '../../shared/runtime.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { FORM, provisionApp, rawBasic, type ProvisionedApp } from '../support/consumers.js';
 import { closedPort, container, FailingSecrets, throttle, unreachableSecretsManager } from '../support/faults.js';
 import { startPlatform, type RequestOptions, type TestPlatform, type TestResponse } from '../support/platform.js';
-import { deployProxy, simpleProxy } from '../support/proxies.js';
+import { deployProxy, quotaProxy, simpleProxy } from '../support/proxies.js';
 import { storeProblems } from '../support/store-integrity.js';
 import { sendJson, startVendor, type VendorServer } from '../support/vendor.js';
 
@@ -80,14 +80,7 @@ beforeAll(async () => {
     ...simpleProxy('flaky', '/flaky', backend.url),
     targetEndpoints: [{ name: 'default', connection: { url: backend.url, readTimeoutMs: 400 } }],
   });
-  await deployProxy(platform, {
-    name: 'counted',
-    policies: [
-      { name: 'q', type: 'Quota', config: { allow: 1000, interval: 1, timeUnit: 'hour' } },
-      { name: 'done', type: 'AssignMessage', config: { set: { payload: { content: 'counted', contentType: 'text/plain' } } } },
-    ],
-    proxyEndpoints: [{ basePath: '/counted', preFlow: { request: [{ name: 'q' }], response: [{ name: 'done' }] } }],
-  });
+  await deployProxy(platform, quotaProxy('counted', 1000, 'counted'));
   await deployProxy(
     platform,
     simpleProxy('secured', '/secured', backend.url, [{ name: 'verify', type: 'OAuthV2', config: { operation: 'VerifyAccessToken' } }], ['verify']),
@@ -206,7 +199,7 @@ describe('the vendor token endpoint during a refresh', () => {
     expect(api.requests.length).toBe(apiCalls);
     const after = await stored();
     expect(after).toMatchObject({ valid: true, credentialsRevision: before!.credentialsRevision, sealedCredentials: before!.sealedCredentials });
-    expect(await base.table.get(refreshLeaseKeys('default', instance.id), { consistent: true })).toBeUndefined();
+    expect(await base.table.get(instanceRefreshLeaseKeys('default', instance.id), { consistent: true })).toBeUndefined();
     expect((await call('GET', `/elements/api-v2/instances/${instance.id}`)).json.valid).toBe(true);
 
     mode = 'ok';

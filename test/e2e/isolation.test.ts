@@ -15,7 +15,7 @@ import { exportSPKI, generateKeyPair, importJWK, SignJWT, UnsecuredJWT, type Cry
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RegisteredRoute } from '../../shared/http/router.js';
 import { SIGNING_KEYS_SECRET } from '../../shared/oauth/keys.js';
-import { platformRouter } from '../../shared/platform/routes.js';
+import { platformRouter } from '../../shared/platform/platform-router.js';
 import { DATA_KEY_SECRET } from '../../shared/runtime.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { FORM, provisionApp, rawBasic, type ProvisionedApp } from '../support/consumers.js';
@@ -23,6 +23,7 @@ import { startPlatform, type RequestOptions, type TestPlatform, type TestRespons
 import { deployProxy, simpleProxy } from '../support/proxies.js';
 import { scanAll } from '../support/store-integrity.js';
 import { sendJson, startVendor, type VendorServer } from '../support/vendor.js';
+import { captureLogs, type LogCapture } from '../support/suite.js';
 
 vi.hoisted(() => {
   process.env.LOG_LEVEL = 'DEBUG';
@@ -56,7 +57,7 @@ let a: Tenant;
 let b: Tenant;
 const secrets: KnownSecret[] = [];
 const exchanges: { callerOrg: string | undefined; method: string; path: string; response: TestResponse }[] = [];
-const logLines: string[] = [];
+let logs: LogCapture;
 
 /** Platform Authorization values and the organization each one authenticates. */
 const organizationsByAuth = new Map<string, string>();
@@ -126,12 +127,7 @@ async function setUpTenant(org: string, auth: string): Promise<Tenant> {
 }
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    });
-  }
+  logs = captureLogs();
   platform = await startPlatform();
   backend = await startBackend();
   vendor = await startVendor((request, res) => sendJson(res, 200, { path: request.path, authorization: request.headers.authorization ?? null }));
@@ -143,8 +139,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  vi.mocked(process.stdout.write).mockRestore();
-  vi.mocked(process.stderr.write).mockRestore();
+  logs.restore();
   await vendor.close();
   await backend.close();
   await platform.close();
@@ -363,13 +358,13 @@ describe('secrets hygiene', () => {
   });
 
   it('never writes a secret, token, vendor credential or Authorization header to the logs', () => {
-    const logs = logLines.join('');
+    const logged = logs.text();
     // The capture works and saw the whole file at DEBUG: one access line per request at least.
-    expect(logs.match(/"message":"request"/g)?.length ?? 0).toBeGreaterThan(exchanges.length / 2);
+    expect(logged.match(/"message":"request"/g)?.length ?? 0).toBeGreaterThan(exchanges.length / 2);
     const authorizationValues = [a.auth, b.auth, `Bearer ${a.accessToken}`, rawBasic(a.app.consumerKey, a.app.consumerSecret), rawBasic(b.app.consumerKey, b.app.consumerSecret)];
     const searched = [...secrets.map((secret) => ({ what: `a ${secret.kind} secret of ${secret.org}`, value: secret.value })), ...authorizationValues.map((value) => ({ what: 'an Authorization header', value }))];
-    for (const { what, value } of searched) expect(logs.includes(value), `a log line contains ${what}`).toBe(false);
+    for (const { what, value } of searched) expect(logged.includes(value), `a log line contains ${what}`).toBe(false);
     // The event (headers, body) is never logged, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
-    expect(logs).not.toMatch(/"httpMethod"|"multiValueHeaders"|"headers":\{/);
+    expect(logged).not.toMatch(/"httpMethod"|"multiValueHeaders"|"headers":\{/);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackRouter } from '../../shared/connectors/callback-routes.js';
 import { tokenRouter } from '../../shared/oauth/token-service.js';
 import { openApiPath } from '../../shared/platform/openapi.js';
-import { platformRouter } from '../../shared/platform/routes.js';
+import { platformRouter } from '../../shared/platform/platform-router.js';
 import { provisionApp } from '../support/consumers.js';
 import { resolvePointer, validateJson } from '../support/json-schema.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';

@@ -1,22 +1,16 @@
 // Each policy at work in a deployed proxy, checked over HTTP.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
-import { startPlatform, type TestPlatform } from '../support/platform.js';
-import { deployProxy, simpleProxy } from '../support/proxies.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../support/backend.js';
+import type { TestPlatform } from '../support/platform.js';
+import { deployProxy, quotaProxy, simpleProxy } from '../support/proxies.js';
+import { usePlatformAndBackend } from '../support/suite.js';
 
 let platform: TestPlatform;
 let backend: Backend;
 
-beforeAll(async () => {
-  platform = await startPlatform();
-  backend = await startBackend();
-});
-afterAll(async () => {
-  await platform.close();
-  await backend.close();
-});
+usePlatformAndBackend((started) => ({ platform, backend } = started));
 
 const call = (method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}) =>
   platform.request(method, path, { auth: false, ...options });
@@ -53,14 +47,7 @@ describe('SpikeArrest', () => {
 
 describe('Quota', () => {
   it('lets exactly the allowed count through under 1,000 concurrent requests', async () => {
-    await deployProxy(platform, {
-      name: 'quota',
-      policies: [
-        { name: 'q', type: 'Quota', config: { allow: 300, interval: 1, timeUnit: 'hour' } },
-        { name: 'done', type: 'AssignMessage', config: { set: { payload: { content: 'ok', contentType: 'text/plain' } } } },
-      ],
-      proxyEndpoints: [{ basePath: '/quota', preFlow: { request: [{ name: 'q' }], response: [{ name: 'done' }] } }],
-    });
+    await deployProxy(platform, quotaProxy('quota', 300));
     const responses = await Promise.all(Array.from({ length: 1000 }, () => call('GET', '/quota')));
     const passed = responses.filter((r) => r.status === 200).length;
     const limited = responses.filter((r) => r.status === 429);
@@ -433,7 +420,8 @@ describe('CloudIntegration provider', () => {
       expect(response.json.headers.authorization).toBe('Bearer cpi-token');
     }
     expect(tokenCalls).toBe(1);
-    expect(Buffer.from(seenBasic.slice(6), 'base64').toString()).toBe(`${encodeURIComponent('sb-id!b1|it')}:${encodeURIComponent('se:cr%et')}`);
+    // RFC 6749 section 2.3.1: both parts application/x-www-form-urlencoded before base64.
+    expect(Buffer.from(seenBasic.slice(6), 'base64').toString()).toBe('sb-id%21b1%7Cit:se%3Acr%25et');
     tokenServer.close();
   });
 });

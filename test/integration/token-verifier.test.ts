@@ -4,13 +4,14 @@
 import { importJWK, SignJWT, UnsecuredJWT, exportSPKI, type CryptoKey, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type Config } from '../../shared/config.js';
-import { createApp, setCredentialStatus, appCredentials, appInput } from '../../shared/consumers/apps.js';
+import { createApp, appInput } from '../../shared/consumers/apps.js';
+import { appCredentials, setCredentialStatus } from '../../shared/consumers/app-credentials.js';
 import { createDeveloper, developerInput } from '../../shared/consumers/developers.js';
 import { createProduct, productInput } from '../../shared/consumers/products.js';
 import { validate } from '../../shared/http/body.js';
 import { issueClientCredentialsToken } from '../../shared/oauth/issue.js';
 import { signingKeys, SIGNING_KEYS_SECRET } from '../../shared/oauth/keys.js';
-import { revocationList, revokeTokenId } from '../../shared/oauth/revocation.js';
+import { revocationList, revokeTokenId } from '../../shared/credentials/revocation.js';
 import { verifyAccessToken } from '../../shared/oauth/verifier.js';
 import { Runtime } from '../../shared/runtime.js';
 import { MemorySecretBackend } from '../../shared/secrets/local.js';

@@ -1,6 +1,6 @@
 // Creating and deploying proxies through the management API, for tests.
 import { expect } from 'vitest';
-import type { ProxyModelInput } from '../../shared/gateway/model.js';
+import type { ProxyModelInput } from '../../shared/gateway/engine/model.js';
 import type { TestPlatform } from './platform.js';
 
 export async function deployProxy(platform: TestPlatform, model: ProxyModelInput, options: { env?: string; auth?: string; org?: string } = {}) {
@@ -25,5 +25,17 @@ export function simpleProxy(name: string, basePath: string, targetUrl: string, p
     policies,
     proxyEndpoints: [{ name: 'default', basePath, preFlow: { request: steps.map((step) => ({ name: step })), response: [] } }],
     targetEndpoints: [{ name: 'default', connection: { url: targetUrl } }],
+  };
+}
+
+/** A proxy that counts every call with a Quota of `allow` per hour and answers `body` itself (no target). */
+export function quotaProxy(name: string, allow: number, body = 'ok'): ProxyModelInput {
+  return {
+    name,
+    policies: [
+      { name: 'q', type: 'Quota', config: { allow, interval: 1, timeUnit: 'hour' } },
+      { name: 'done', type: 'AssignMessage', config: { set: { payload: { content: body, contentType: 'text/plain' } } } },
+    ],
+    proxyEndpoints: [{ basePath: `/${name}`, preFlow: { request: [{ name: 'q' }], response: [{ name: 'done' }] } }],
   };
 }

@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest } from '../../shared/http/request.js';
-import { formDecode, readClientAuthentication } from '../../shared/oauth/client-auth.js';
+import { formDecode } from '../../shared/http/basic-auth.js';
+import { readClientAuthentication } from '../../shared/oauth/client-auth.js';
 import { resolveScope } from '../../shared/oauth/issue.js';
 
 function request(authorization?: string | string[]): HttpRequest {

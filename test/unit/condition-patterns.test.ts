@@ -4,8 +4,8 @@ import {
   compileWildcardPattern,
   MAX_PATTERN_LENGTH,
   PatternSyntaxError,
-} from '../../shared/gateway/condition-patterns.js';
-import { compileJavaRegex, translateJavaRegex } from '../../shared/gateway/java-regex.js';
+} from '../../shared/gateway/language/condition-patterns.js';
+import { compileJavaRegex, translateJavaRegex } from '../../shared/gateway/language/java-regex.js';
 
 type MatchVector = [pattern: string, value: string, expected: boolean];
 

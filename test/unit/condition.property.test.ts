@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileWildcardPattern, PatternSyntaxError } from '../../shared/gateway/condition-patterns.js';
-import { compileCondition, ConditionSyntaxError, type VariableLookup } from '../../shared/gateway/condition.js';
-import { compileJavaRegex, translateJavaRegex } from '../../shared/gateway/java-regex.js';
+import { compileWildcardPattern, PatternSyntaxError } from '../../shared/gateway/language/condition-patterns.js';
+import { compileCondition, ConditionSyntaxError, type VariableLookup } from '../../shared/gateway/language/condition.js';
+import { compileJavaRegex, translateJavaRegex } from '../../shared/gateway/language/java-regex.js';
 
 const VARIABLES = ['a', 'b', 'request.verb', 'request.header.x-api-key', 'proxy.pathsuffix', 'response.status.code', 'my_var.x-1'];
 

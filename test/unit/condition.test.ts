@@ -5,7 +5,7 @@ import {
   MAX_CONDITION_LENGTH,
   MAX_CONDITION_NESTING,
   type VariableLookup,
-} from '../../shared/gateway/condition.js';
+} from '../../shared/gateway/language/condition.js';
 
 type Variables = Record<string, unknown>;
 type Vector = [condition: string, variables: Variables, expected: boolean];

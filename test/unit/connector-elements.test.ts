@@ -6,7 +6,8 @@ import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_ELEMENT_FILES, builtinElements } from '../../shared/connectors/catalog.js';
 import { elementSchema, fillTemplate, placeholders } from '../../shared/connectors/element-schema.js';
-import { authorizationUrl, basicClientAuthorization, createPkce, formEncode, pkceChallenge } from '../../shared/connectors/oauth.js';
+import { authorizationUrl, createPkce, pkceChallenge } from '../../shared/connectors/oauth.js';
+import { clientSecretBasic, formEncode } from '../../shared/http/basic-auth.js';
 import { isAllowedRedirect, parseOriginPattern } from '../../shared/connectors/redirect-origins.js';
 import { encodePathSegment } from '../../shared/connectors/resource-proxy.js';
 import { matchResource } from '../../shared/http/api-routes.js';
@@ -171,7 +172,7 @@ describe('OAuth client helpers', () => {
   });
 
   it('form-encodes client id and secret before base64 for client_secret_basic (RFC 6749 2.3.1)', () => {
-    const header = basicClientAuthorization({ clientId: 'app id', clientSecret: 'p@ss:w/rd+&' });
+    const header = clientSecretBasic({ clientId: 'app id', clientSecret: 'p@ss:w/rd+&' });
     const decoded = Buffer.from(header.replace(/^Basic /, ''), 'base64').toString('utf8');
     expect(decoded).toBe('app+id:p%40ss%3Aw%2Frd%2B%26');
     expect(formEncode('a b~*')).toBe('a+b%7E*');

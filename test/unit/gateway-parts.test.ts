@@ -2,13 +2,14 @@
 // JSON threat scanner, flow variables, and the proxy model's compiler.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileProxy, normalizeBasePath, ProxyValidationError } from '../../shared/gateway/compile.js';
-import { Exchange } from '../../shared/gateway/exchange.js';
-import { compileJsonPath } from '../../shared/gateway/jsonpath.js';
-import { HeaderMap, Message } from '../../shared/gateway/message.js';
-import { ProxyModelSchema } from '../../shared/gateway/model.js';
+import { compileProxy, normalizeBasePath, ProxyValidationError } from '../../shared/gateway/engine/compile.js';
+import { Exchange } from '../../shared/gateway/engine/exchange.js';
+import { compileJsonPath } from '../../shared/gateway/language/jsonpath.js';
+import { HeaderMap, Message } from '../../shared/gateway/engine/message.js';
+import { ProxyModelSchema } from '../../shared/gateway/engine/model.js';
 import { scanJson } from '../../shared/gateway/policies/json-threat-protection.js';
-import { renderTemplate } from '../../shared/gateway/template.js';
+import { renderTemplate } from '../../shared/gateway/language/template.js';
+import { policies } from '../../shared/gateway/policies/index.js';
 
 describe('JSONPath subset', () => {
   const doc = { a: { b: [{ c: 1 }, { c: 2 }], 'd e': 'x' }, list: [10, 20, 30] };
@@ -132,7 +133,7 @@ describe('proxy compiler', () => {
 
   it('routes a proxy without route rules to its only target', () => {
     const model = ProxyModelSchema.parse({ name: 'p', proxyEndpoints: [{ basePath: '/p' }], targetEndpoints: [{ connection: { url: 'http://x' } }] });
-    const compiled = compileProxy(model, deployment);
+    const compiled = compileProxy(model, deployment, policies);
     expect(compiled.proxyEndpoints[0]!.routeRules).toEqual([{ name: 'default', targetEndpoint: 'default' }]);
   });
 
@@ -143,7 +144,7 @@ describe('proxy compiler', () => {
       proxyEndpoints: [{ basePath: '/p', preFlow: { request: [{ name: 'js' }], response: [] }, routeRules: [{ name: 'r', targetEndpoint: 'nope' }] }],
     });
     try {
-      compileProxy(model, deployment);
+      compileProxy(model, deployment, policies);
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ProxyValidationError);

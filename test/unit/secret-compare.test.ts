@@ -65,12 +65,11 @@ describe('every compare of a presented secret is constant-time', () => {
   it('has no === or !== on a secret, token, password, hash or signature outside the reviewed list', () => {
     // Every reviewed comparison, with why it is not a check of something a caller presents.
     const reviewed = new Map<string, string>([
-      ['shared/oauth/client-auth.ts: if (id !== rawId || secret !== rawSecret) candidates.push({ clientId: rawId, clientSecret: rawSecret });', 'the decoded and the raw reading of the same presented value'],
-      ['shared/gateway/policies/oauth-v2.ts: if (id !== rawId || secret !== rawSecret) candidates.push({ clientId: rawId, clientSecret: rawSecret });', 'the decoded and the raw reading of the same presented value'],
+      ['shared/http/basic-auth.ts: if (id !== basic.user || secret !== basic.password) candidates.push({ clientId: basic.user, clientSecret: basic.password });', 'the decoded and the raw reading of the same presented value'],
       ['shared/auth/organizations.ts: if (credentials.organizationSecret !== existing?.organizationSecret) {', 'configuration at start-up: write the secret only when it changed'],
       ['shared/auth/organizations.ts: if (credentials.userSecret !== existing?.userSecret) await rt.secrets.put(names.user, credentials.userSecret);', 'configuration at start-up'],
       ["shared/connectors/token-lifecycle.ts: return trigger.reason === 'expiry' ? isExpiring(credentials, auth) : credentials.accessToken === trigger.accessToken;", 'two stored vendor tokens: has the one the vendor refused been replaced'],
-      ["shared/gateway/condition.ts: return token.kind === 'word' && token.text.length === word.length && token.text.toLowerCase() === word;", 'a lexer token of the condition language, not a credential'],
+      ["shared/gateway/language/condition.ts: return token.kind === 'word' && token.text.length === word.length && token.text.toLowerCase() === word;", 'a lexer token of the condition language, not a credential'],
       ['shared/connectors/token-lifecycle.ts: rotated: Boolean(tokens.refreshToken && tokens.refreshToken !== credentials.refreshToken),', 'a log flag: did the vendor rotate its refresh token'],
     ]);
     const SECRETISH = /[\w.?]*(secret|password|token|signature|hash|verifier|apikey|api_key)\w*/i;

@@ -3,11 +3,11 @@
 // a new one named by AssignTo), and assigns flow variables. Actions run in the
 // order they are listed, as in Apigee. Values are message templates.
 import * as z from 'zod';
-import { el, optional, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
-import type { Exchange } from '../exchange.js';
-import { Message } from '../message.js';
-import { definePolicy } from '../policy.js';
-import { stringify } from '../template.js';
+import { el, optional, type XmlElement, type XmlNode } from './xml-model.js';
+import type { PolicyExchange } from '../engine/policy.js';
+import { Message } from '../engine/message.js';
+import { definePolicy } from './define-policy.js';
+import { stringify } from '../language/template.js';
 import { nameValuesFromXml, nameValuesToXml, NameValueSchema, render, textOf, type NameValue } from './common.js';
 
 /** `true` means "all" (Apigee's empty <Headers/>), a list names the ones meant. */
@@ -108,7 +108,7 @@ function selected(all: string[], selection: true | string[]): string[] {
   return all.filter((name) => wanted.has(name.toLowerCase()));
 }
 
-export function applyActions(exchange: Exchange, message: Message, actions: Action[]): void {
+export function applyActions(exchange: PolicyExchange, message: Message, actions: Action[]): void {
   const text = (value: string) => render(exchange, value);
   for (const action of actions) {
     if ('copy' in action) {

@@ -2,9 +2,10 @@
 // variable (usually request.header.Authorization); Decode splits such a header
 // into user and password variables.
 import * as z from 'zod';
-import { el } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
-import { stringify } from '../template.js';
+import { basicAuthorization, decodeBasic, basicToken } from '../../http/basic-auth.js';
+import { el } from './xml-model.js';
+import { definePolicy } from './define-policy.js';
+import { stringify } from '../language/template.js';
 import { policyFault } from './common.js';
 
 const schema = z.object({
@@ -60,15 +61,14 @@ export const basicAuthentication = definePolicy({
         if (config.ignoreUnresolvedVariables) return;
         throw policyFault('UnresolvedVariable', 'steps.basicauthentication.UnresolvedVariable', 500, `${policy.name}: user or password could not be resolved`);
       }
-      exchange.set(config.assignTo!.variable, `Basic ${Buffer.from(`${stringify(user)}:${stringify(password)}`).toString('base64')}`);
+      exchange.set(config.assignTo!.variable, basicAuthorization(stringify(user), stringify(password)));
       return;
     }
     const raw = exchange.get(config.source);
     const header = raw === undefined || raw === null ? '' : stringify(raw);
-    const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-    const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    if (!match || colon === -1) {
+    const token = basicToken(header);
+    const credentials = token === undefined ? undefined : decodeBasic(token);
+    if (!credentials) {
       if (config.ignoreUnresolvedVariables) return;
       throw policyFault(
         'InvalidBasicAuthenticationSource',
@@ -78,7 +78,7 @@ export const basicAuthentication = definePolicy({
         { 'WWW-Authenticate': 'Basic realm="api"' },
       );
     }
-    exchange.set(config.user.ref, decoded.slice(0, colon));
-    exchange.set(config.password.ref, decoded.slice(colon + 1));
+    exchange.set(config.user.ref, credentials.user);
+    exchange.set(config.password.ref, credentials.password);
   },
 });

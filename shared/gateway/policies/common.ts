@@ -1,10 +1,10 @@
 // Small pieces several policies share: reading `ref` attributes, message
 // templates, Apigee time units, and the `{name, value}` pairs of AssignMessage.
 import * as z from 'zod';
-import { el, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
-import type { Exchange } from '../exchange.js';
-import { Fault } from '../faults.js';
-import { renderTemplate, stringify } from '../template.js';
+import { el, type XmlElement, type XmlNode } from './xml-model.js';
+import type { PolicyExchange } from '../engine/policy.js';
+import { Fault } from '../engine/faults.js';
+import { renderTemplate, stringify } from '../language/template.js';
 
 /** A value given literally, by variable reference, or both (the reference wins when set). */
 export const ValueSchema = z.object({
@@ -16,7 +16,7 @@ export type Value = z.infer<typeof ValueSchema>;
 export const NameValueSchema = z.object({ name: z.string().min(1), value: z.string().default('') });
 export type NameValue = z.infer<typeof NameValueSchema>;
 
-export function resolveValue(exchange: Exchange, value: Value | undefined): string | undefined {
+export function resolveValue(exchange: PolicyExchange, value: Value | undefined): string | undefined {
   if (!value) return undefined;
   if (value.ref) {
     const resolved = exchange.get(value.ref);
@@ -25,7 +25,7 @@ export function resolveValue(exchange: Exchange, value: Value | undefined): stri
   return value.value === undefined ? undefined : render(exchange, value.value);
 }
 
-export function render(exchange: Exchange, template: string, prefix = '{', suffix = '}'): string {
+export function render(exchange: PolicyExchange, template: string, prefix = '{', suffix = '}'): string {
   return renderTemplate(template, (name) => exchange.get(name), prefix, suffix);
 }
 

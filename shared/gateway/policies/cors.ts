@@ -1,8 +1,8 @@
 // CORS: answers preflight requests itself (no target call) and adds the
 // Access-Control-* headers to every response, error responses included.
 import * as z from 'zod';
-import { el } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
+import { el } from './xml-model.js';
+import { definePolicy } from './define-policy.js';
 import { render } from './common.js';
 
 const schema = z.object({

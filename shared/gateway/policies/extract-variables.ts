@@ -2,10 +2,10 @@
 // parameters, headers, other variables and JSON payloads into flow variables,
 // using Apigee patterns (`/accounts/{id}`, `Bearer {token}`) and JSONPath.
 import * as z from 'zod';
-import { compileJsonPath } from '../jsonpath.js';
-import { el, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
-import { stringify } from '../template.js';
+import { compileJsonPath } from '../language/jsonpath.js';
+import { el, type XmlElement, type XmlNode } from './xml-model.js';
+import { definePolicy } from './define-policy.js';
+import { stringify } from '../language/template.js';
 import { policyFault } from './common.js';
 
 const Patterns = z.array(z.object({ pattern: z.string().min(1), ignoreCase: z.boolean().default(false) })).min(1);

@@ -1,6 +1,7 @@
 // The policy registry: Apigee element name -> definition. Adding a policy is a
 // new file plus one line here; the flow engine never changes.
-import type { PolicyDefinition } from '../policy.js';
+import type { PolicyRegistry } from '../engine/policy.js';
+import type { Policy } from './define-policy.js';
 import { assignMessage } from './assign-message.js';
 import { basicAuthentication } from './basic-authentication.js';
 import { cors } from './cors.js';
@@ -27,13 +28,16 @@ const definitions = [
   openConnectors,
   verifyApiKeyPolicy,
   oauthV2,
-] as PolicyDefinition[];
+] as Policy[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));
 
-export function policyDefinition(type: string): PolicyDefinition | undefined {
+export function policyDefinition(type: string): Policy | undefined {
   return byType.get(type.toLowerCase());
 }
+
+/** The registry proxies are compiled with. */
+export const policies: PolicyRegistry = { definition: policyDefinition };
 
 export function supportedPolicyTypes(): string[] {
   return definitions.map((definition) => definition.type);

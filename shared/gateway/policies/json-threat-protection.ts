@@ -2,8 +2,8 @@
 // linear scan, without building the document, so a hostile payload (deep
 // nesting, huge arrays) costs no more than reading it.
 import * as z from 'zod';
-import { optional } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
+import { optional } from './xml-model.js';
+import { definePolicy } from './define-policy.js';
 import { policyFault } from './common.js';
 
 const limit = z.number().int().min(-1).optional();

@@ -3,11 +3,11 @@
 // ExpiryTimeInSecs; values of encrypted maps are decrypted only here, into
 // flow variables (Apigee asks for `private.` names for those).
 import * as z from 'zod';
-import { deleteEntry, createMap, findMap, kvmCache, putEntry, type KvmScope } from '../kvm.js';
-import { el, type XmlElement } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
-import type { Exchange } from '../exchange.js';
+import { el, type XmlElement } from './xml-model.js';
+import { definePolicy } from './define-policy.js';
+import type { PolicyExchange } from '../engine/policy.js';
 import { resolveValue, valueFromXml, valueToXml, ValueSchema, type Value } from './common.js';
+import type { KvmScopeName } from './services.js';
 
 const Key = z.object({ parameters: z.array(ValueSchema).min(1) });
 
@@ -27,7 +27,7 @@ const schema = z.object({
 });
 
 /** Apigee joins multi-part keys with `__`. */
-function keyOf(exchange: Exchange, key: z.infer<typeof Key>): string | undefined {
+function keyOf(exchange: PolicyExchange, key: z.infer<typeof Key>): string | undefined {
   const parts = key.parameters.map((parameter) => resolveValue(exchange, parameter));
   return parts.some((part) => part === undefined) ? undefined : parts.join('__');
 }
@@ -82,31 +82,26 @@ export const keyValueMapOperations = definePolicy({
       ],
     }),
   },
-  execute: async ({ config, exchange, deployment, rt }) => {
-    const scope: KvmScope =
-      config.scope === 'organization'
-        ? { kind: 'organization' }
-        : config.scope === 'environment'
-          ? { kind: 'environment', environment: deployment.environment }
-          : { kind: 'apiproxy', api: deployment.apiName };
+  services: ['kvm'],
+  execute: async ({ config, exchange, services: { kvm } }) => {
+    // Apigee's policy scope is the proxy's.
+    const scope: KvmScopeName = config.scope === 'policy' ? 'apiproxy' : config.scope;
+    const map = config.mapIdentifier;
     for (const operation of config.operations) {
       const key = keyOf(exchange, operation.key);
       if (key === undefined) continue;
       if (operation.op === 'get') {
-        const value = await kvmCache(rt).get(deployment.organization, scope, config.mapIdentifier, key, config.expiryTimeInSecs);
+        const value = await kvm.get(scope, map, key, config.expiryTimeInSecs);
         if (value === undefined) continue;
         // Multi-valued entries are stored comma-separated; Index picks one (1-based).
         exchange.set(operation.assignTo, operation.index ? value.split(',')[operation.index - 1] : value);
       } else if (operation.op === 'put') {
-        if (!(await findMap(rt, deployment.organization, scope, config.mapIdentifier))) {
-          await createMap(rt, deployment.organization, scope, config.mapIdentifier, false).catch(() => undefined);
-        }
         const values = operation.values.map((value) => resolveValue(exchange, value) ?? '');
-        const existing = await kvmCache(rt).get(deployment.organization, scope, config.mapIdentifier, key, 0);
-        if (existing !== undefined && !operation.override) continue;
-        await putEntry(rt, deployment.organization, scope, config.mapIdentifier, key, values.join(','), 'upsert');
+        // Without override an existing entry stays.
+        if (!operation.override && (await kvm.get(scope, map, key, 0)) !== undefined) continue;
+        await kvm.put(scope, map, key, values.join(','));
       } else {
-        await deleteEntry(rt, deployment.organization, scope, config.mapIdentifier, key).catch(() => undefined);
+        await kvm.delete(scope, map, key);
       }
     }
   },

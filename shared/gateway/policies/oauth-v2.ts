@@ -5,19 +5,17 @@
 // of GenerateAccessToken answer in RFC 6749 form, which standard OAuth clients
 // understand; FaultRules can still reshape them by fault.name.
 import * as z from 'zod';
-import { getProduct, productAllowsProxy, type ApiProduct } from '../../consumers/products.js';
-import { formDecode } from '../../oauth/client-auth.js';
-import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
-import { issueClientCredentialsToken } from '../../oauth/issue.js';
-import { verifyAccessToken } from '../../oauth/verifier.js';
-import { el, optional } from '../../bundles/xml-model.js';
-import type { Exchange } from '../exchange.js';
-import { Fault } from '../faults.js';
-import { HeaderMap, Message } from '../message.js';
-import { definePolicy } from '../policy.js';
-import { stringify } from '../template.js';
+import { basicToken, readClientSecretBasic, type ClientCredentials } from '../../http/basic-auth.js';
+import { isCredentialError, type CredentialFailure } from '../../credentials/errors.js';
+import { el, optional } from './xml-model.js';
+import type { PolicyExchange } from '../engine/policy.js';
+import { Fault } from '../engine/faults.js';
+import { HeaderMap, Message } from '../engine/message.js';
+import { definePolicy } from './define-policy.js';
+import { stringify } from '../language/template.js';
 import { policyFault } from './common.js';
 import { setConsumerVariables } from './verify-api-key.js';
+import type { PolicyServices } from './services.js';
 
 const schema = z.object({
   operation: z.enum(['VerifyAccessToken', 'GenerateAccessToken']),
@@ -43,7 +41,7 @@ const VERIFY_FAULTS: Partial<Record<CredentialFailure, [string, string, number, 
   key_revoked: ['invalid_access_token', 'keymanagement.service.invalid_access_token', 401, 'Invalid Access Token'],
 };
 
-function bearerToken(exchange: Exchange, ref: string | undefined): string | undefined {
+function bearerToken(exchange: PolicyExchange, ref: string | undefined): string | undefined {
   if (ref) {
     const value = exchange.get(ref);
     return value === undefined || value === null || value === '' ? undefined : stringify(value);
@@ -51,14 +49,6 @@ function bearerToken(exchange: Exchange, ref: string | undefined): string | unde
   const header = exchange.request.headers.get('authorization') ?? '';
   const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
   return match?.[1];
-}
-
-async function productFor(rt: Parameters<typeof getProduct>[0], organization: string, names: string[], api: string, environment: string): Promise<ApiProduct | undefined> {
-  for (const name of names) {
-    const product = await getProduct(rt, organization, name);
-    if (product && productAllowsProxy(product, api, environment)) return product;
-  }
-  return undefined;
 }
 
 /** An RFC 6749 section 5.2 error as the fault's response. */
@@ -71,28 +61,20 @@ function oauthFault(status: number, error: string, description: string): Fault {
 }
 
 /** Client credentials from Basic (form-encoded per RFC 6749 2.3.1, raw accepted too) or the form body. */
-function clientCredentials(exchange: Exchange): { clientId: string; clientSecret: string }[] {
+function clientCredentials(exchange: PolicyExchange): ClientCredentials[] {
   const header = exchange.request.headers.get('authorization') ?? '';
   const form = exchange.request.formParams();
-  const basic = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
-  if (basic) {
-    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon <= 0) return [];
-    const rawId = decoded.slice(0, colon);
-    const rawSecret = decoded.slice(colon + 1);
-    const id = formDecode(rawId);
-    const secret = formDecode(rawSecret);
-    const candidates = id !== undefined && secret !== undefined ? [{ clientId: id, clientSecret: secret }] : [];
-    if (id !== rawId || secret !== rawSecret) candidates.push({ clientId: rawId, clientSecret: rawSecret });
-    return candidates;
-  }
+  const token = basicToken(header);
+  if (token !== undefined) return readClientSecretBasic(token) ?? [];
   const clientId = form.get('client_id');
   const clientSecret = form.get('client_secret');
   return clientId && clientSecret ? [{ clientId, clientSecret }] : [];
 }
 
-async function verify(config: z.infer<typeof schema>, exchange: Exchange, deployment: { organization: string; apiName: string; environment: string }, rt: Parameters<typeof getProduct>[0], policyName: string) {
+type Config = z.infer<typeof schema>;
+type Services = Pick<PolicyServices, 'consumers' | 'tokens'>;
+
+async function verify(config: Config, exchange: PolicyExchange, { consumers, tokens }: Services, policyName: string) {
   const token = bearerToken(exchange, config.accessToken?.ref);
   if (!token) {
     throw policyFault('InvalidAccessToken', 'steps.oauth.v2.InvalidAccessToken', 401, 'Invalid access token', { 'WWW-Authenticate': BEARER_CHALLENGE });
@@ -100,7 +82,7 @@ async function verify(config: z.infer<typeof schema>, exchange: Exchange, deploy
   const requiredScopes = (config.scope ?? '').split(/\s+/).filter(Boolean);
   let claims;
   try {
-    claims = await verifyAccessToken(rt, token, { requiredScopes, organization: deployment.organization });
+    claims = await tokens.verify(token, requiredScopes);
   } catch (error) {
     if (!isCredentialError(error)) throw error;
     const [name, code, status, message] = VERIFY_FAULTS[error.reason] ?? VERIFY_FAULTS.invalid_token!;
@@ -108,7 +90,7 @@ async function verify(config: z.infer<typeof schema>, exchange: Exchange, deploy
     const challenge = error.reason === 'insufficient_scope' ? `${BEARER_CHALLENGE}, error="insufficient_scope"` : `${BEARER_CHALLENGE}, error="invalid_token"`;
     throw policyFault(name, code, status, text, { 'WWW-Authenticate': challenge });
   }
-  const product = await productFor(rt, deployment.organization, claims.api_products, deployment.apiName, deployment.environment);
+  const product = await consumers.productFor(claims.api_products);
   if (!product) {
     throw policyFault('apiresource_doesnot_exist', 'keymanagement.service.apiresource_doesnot_exist', 401, 'Invalid API call as no apiproduct match found', {
       'WWW-Authenticate': `${BEARER_CHALLENGE}, error="invalid_token"`,
@@ -125,7 +107,7 @@ async function verify(config: z.infer<typeof schema>, exchange: Exchange, deploy
   });
 }
 
-async function generate(config: z.infer<typeof schema>, exchange: Exchange, organization: string, rt: Parameters<typeof getProduct>[0], policyName: string) {
+async function generate(config: Config, exchange: PolicyExchange, { tokens }: Services, policyName: string) {
   const form = exchange.request.formParams();
   const grantType = config.grantType
     ? stringify(exchange.get(config.grantType) ?? '')
@@ -141,7 +123,7 @@ async function generate(config: z.infer<typeof schema>, exchange: Exchange, orga
   let failure: unknown;
   for (const candidate of candidates) {
     try {
-      issued = await issueClientCredentialsToken(rt, { ...candidate, scope, organization });
+      issued = await tokens.issue({ ...candidate, scope });
       break;
     } catch (error) {
       failure = error;
@@ -223,8 +205,9 @@ export const oauthV2 = definePolicy({
       ].filter((node) => node !== undefined),
     }),
   },
-  execute: async ({ config, exchange, deployment, rt, policy }) => {
-    if (config.operation === 'VerifyAccessToken') await verify(config, exchange, deployment, rt, policy.name);
-    else await generate(config, exchange, deployment.organization, rt, policy.name);
+  services: ['consumers', 'tokens'],
+  execute: async ({ config, exchange, policy, services }) => {
+    if (config.operation === 'VerifyAccessToken') await verify(config, exchange, services, policy.name);
+    else await generate(config, exchange, services, policy.name);
   },
 });

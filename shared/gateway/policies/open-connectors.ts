@@ -4,10 +4,8 @@
 // provider; the instance token from the proxy-scoped encrypted KVM
 // `apim.oc.instance.token` (key `default`), as SAP's policy reads them.
 import * as z from 'zod';
-import { kvmCache } from '../kvm.js';
-import { providerCache } from '../providers.js';
-import { el, optional } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
+import { el, optional } from './xml-model.js';
+import { definePolicy } from './define-policy.js';
 import { policyFault } from './common.js';
 
 const schema = z.object({
@@ -37,23 +35,17 @@ export const openConnectors = definePolicy({
       ].filter((node) => node !== undefined),
     }),
   },
-  execute: async ({ config, exchange, deployment, rt, policy }) => {
+  services: ['kvm', 'providers'],
+  execute: async ({ config, exchange, deployment, policy, services: { kvm, providers } }) => {
     const providerName = config.provider ?? exchange.targetProvider;
     if (!providerName) {
       throw policyFault('ProviderNotConfigured', 'steps.openconnectors.ProviderNotConfigured', 500, `${policy.name}: the target is not an Open Connectors API provider`);
     }
-    const provider = await providerCache(rt).resolve(deployment.organization, providerName);
-    const { organizationSecret, userSecret } = provider.secrets;
-    if (provider.item.providerType !== 'OpenConnectors' || !organizationSecret || !userSecret) {
+    const { type, organizationSecret, userSecret } = await providers.get(providerName);
+    if (type !== 'OpenConnectors' || !organizationSecret || !userSecret) {
       throw policyFault('ProviderNotConfigured', 'steps.openconnectors.ProviderNotConfigured', 500, `${policy.name}: API provider ${providerName} is not an Open Connectors provider`);
     }
-    const token = await kvmCache(rt).get(
-      deployment.organization,
-      { kind: 'apiproxy', api: deployment.apiName },
-      config.instanceTokenMap,
-      config.instanceTokenKey,
-      config.expiryTimeInSecs,
-    );
+    const token = await kvm.get('apiproxy', config.instanceTokenMap, config.instanceTokenKey, config.expiryTimeInSecs);
     if (!token) {
       throw policyFault(
         'InstanceTokenNotFound',

@@ -4,8 +4,8 @@
 // from the API product (UseQuotaConfigInAPIProduct) through the variables
 // VerifyAPIKey or OAuthV2 set.
 import * as z from 'zod';
-import { el, type XmlElement, type XmlNode } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
+import { el, type XmlElement, type XmlNode } from './xml-model.js';
+import { definePolicy } from './define-policy.js';
 import { policyFault, resolveValue, TIME_UNITS, UNIT_MS, valueFromXml, valueToXml, ValueSchema, type TimeUnit } from './common.js';
 
 const schema = z.object({
@@ -147,7 +147,8 @@ export const quota = definePolicy({
       };
     },
   },
-  execute: async ({ config, exchange, policy, deployment, rt }) => {
+  services: ['counters'],
+  execute: async ({ config, exchange, policy, services: { counters } }) => {
     const get = (name: string) => exchange.get(name);
     const fromProduct = productSettings(config, get);
     const ref = (name: string | undefined) => (name ? get(name) : undefined);
@@ -163,14 +164,9 @@ export const quota = definePolicy({
     const weight = Math.max(1, Number(resolveValue(exchange, config.messageWeight) ?? 1) || 1);
     const now = Date.now();
     const window = windowBounds(now, interval, unit, config.startTime);
-    const counterKeys = {
-      pk: `ORG#${deployment.organization}`,
-      sk: `QUOTA#${deployment.environment}#${deployment.apiName}#${policy.name}#${identifier}#${interval}${unit}#${window.start}`,
-    };
-    const used = await rt.table.increment(counterKeys, 'count', weight, {
-      type: 'quota-counter',
-      expiresAt: Math.ceil(window.end / 1000) + 3600,
-    });
+    // One counter per policy, identifier and window of this proxy; kept an hour past the window.
+    const counter = `${policy.name}#${identifier}#${interval}${unit}#${window.start}`;
+    const used = await counters.increment(counter, weight, Math.ceil(window.end / 1000) + 3600);
     const prefix = `ratelimit.${policy.name}`;
     exchange.set(`${prefix}.allowed.count`, allow);
     exchange.set(`${prefix}.used.count`, Math.min(used, allow));

@@ -2,10 +2,10 @@
 // (AssignMessage actions on a fresh message). Inside fault handling it sets
 // the response and processing goes on, as in Apigee.
 import * as z from 'zod';
-import { Fault } from '../faults.js';
-import { HeaderMap, Message } from '../message.js';
-import { definePolicy } from '../policy.js';
-import { el } from '../../bundles/xml-model.js';
+import { Fault } from '../engine/faults.js';
+import { HeaderMap, Message } from '../engine/message.js';
+import { definePolicy } from './define-policy.js';
+import { el } from './xml-model.js';
 import { actionsFromXml, actionsOf, actionsToXml, applyActions, MessageChangesSchema, type Action } from './assign-message.js';
 import { render } from './common.js';
 

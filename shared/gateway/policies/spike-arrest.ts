@@ -3,8 +3,9 @@
 // full rate per window from a continuously refilled bucket. An Identifier
 // keeps separate counts per client; MessageWeight lets a call count more.
 import * as z from 'zod';
-import { el } from '../../bundles/xml-model.js';
-import { definePolicy } from '../policy.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
+import { el } from './xml-model.js';
+import { definePolicy } from './define-policy.js';
 import { policyFault, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
 
 const RATE = /^(\d+)\s*(ps|pm)$/i;
@@ -58,7 +59,8 @@ export const spikeArrest = definePolicy({
       ].filter((node) => node !== undefined),
     }),
   },
-  prepare: (config) => ({ buckets: new Map<string, Bucket>(), fixedRate: parseRate(config.rate) }),
+  // Buckets per identifier; one left alone until it is as full as a new one is forgotten.
+  prepare: (config) => ({ buckets: new TtlCache<string, Bucket>({ ttlMs: 60_000, maxEntries: 50_000 }), fixedRate: parseRate(config.rate) }),
   execute: ({ config, prepared, exchange, policy }) => {
     const rate = (config.rateRef ? parseRate(String(exchange.get(config.rateRef) ?? '')) : undefined) ?? prepared.fixedRate;
     if (!rate) throw policyFault('InvalidMessageRate', 'policies.ratelimit.InvalidMessageRate', 500, 'Invalid message rate');
@@ -66,13 +68,7 @@ export const spikeArrest = definePolicy({
     const weight = Math.max(1, Number(resolveValue(exchange, config.messageWeight) ?? 1) || 1);
     const key = `${identifier}\n${rate.count}/${rate.windowMs}`;
     const now = Date.now();
-    const buckets = prepared.buckets;
-    if (buckets.size > 50_000) buckets.clear();
-    let bucket = buckets.get(key);
-    if (!bucket) {
-      bucket = { next: 0, tokens: rate.count, at: now };
-      buckets.set(key, bucket);
-    }
+    const bucket = prepared.buckets.peek(key)?.value ?? { next: 0, tokens: rate.count, at: now };
     let admitted: boolean;
     if (config.useEffectiveCount) {
       bucket.tokens = Math.min(rate.count, bucket.tokens + ((now - bucket.at) * rate.count) / rate.windowMs);
@@ -84,6 +80,7 @@ export const spikeArrest = definePolicy({
       admitted = now >= bucket.next;
       if (admitted) bucket.next = now + interval * weight;
     }
+    prepared.buckets.set(key, bucket, Math.max(rate.windowMs, bucket.next - now));
     exchange.set(`ratelimit.${policy.name}.failed`, !admitted);
     if (!admitted) {
       const unit = rate.windowMs === 1_000 ? 'ps' : 'pm';

@@ -4,14 +4,12 @@
 // product quota settings as flow variables. Cached per container by the
 // consumer lookup: a warm call reads nothing from the store.
 import * as z from 'zod';
-import { productAllowsProxy } from '../../consumers/products.js';
-import { verifyApiKey } from '../../consumers/verify-api-key.js';
-import { isCredentialError, type CredentialFailure } from '../../oauth/errors.js';
-import { el } from '../../bundles/xml-model.js';
-import type { Exchange } from '../exchange.js';
-import type { Fault } from '../faults.js';
-import { definePolicy } from '../policy.js';
-import { stringify } from '../template.js';
+import { isCredentialError, type CredentialFailure } from '../../credentials/errors.js';
+import { el } from './xml-model.js';
+import type { PolicyExchange } from '../engine/policy.js';
+import type { Fault } from '../engine/faults.js';
+import { definePolicy } from './define-policy.js';
+import { stringify } from '../language/template.js';
 import { policyFault } from './common.js';
 
 const schema = z.object({
@@ -33,7 +31,7 @@ function credentialFault(reason: CredentialFailure): Fault {
 
 /** The variables Apigee sets after a successful key or token check. */
 export function setConsumerVariables(
-  exchange: Exchange,
+  exchange: PolicyExchange,
   prefix: string,
   values: { clientId: string; appName: string; appId?: string; developerEmail?: string; developerId?: string; product?: { name: string; quota?: { limit: number; interval: number; timeUnit: string } } },
 ): void {
@@ -69,7 +67,8 @@ export const verifyApiKeyPolicy = definePolicy({
     },
     toXml: (config) => ({ children: [el('APIKey', { ref: config.apiKey.ref })] }),
   },
-  execute: async ({ config, exchange, deployment, rt, policy }) => {
+  services: ['consumers'],
+  execute: async ({ config, exchange, policy, services: { consumers } }) => {
     const raw = exchange.get(config.apiKey.ref);
     const key = raw === undefined || raw === null ? '' : stringify(raw);
     if (!key) {
@@ -77,14 +76,12 @@ export const verifyApiKeyPolicy = definePolicy({
     }
     let verified;
     try {
-      verified = await verifyApiKey(rt, key);
+      verified = await consumers.verifyApiKey(key);
     } catch (error) {
       if (isCredentialError(error)) throw credentialFault(error.reason);
       throw error;
     }
-    // A key of another organization is simply unknown here.
-    if (verified.organization !== deployment.organization) throw credentialFault('invalid_key');
-    const product = verified.products.find((candidate) => productAllowsProxy(candidate, deployment.apiName, deployment.environment));
+    const { product } = verified;
     if (!product) {
       throw policyFault('InvalidApiKeyForGivenResource', 'oauth.v2.InvalidApiKeyForGivenResource', 401, 'Invalid ApiKey for given resource');
     }

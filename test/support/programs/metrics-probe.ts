@@ -4,13 +4,13 @@
 import type { AddressInfo } from 'node:net';
 import { API_ROUTES, type FunctionName } from '../../../shared/http/api-routes.js';
 import { httpFunction } from '../../../shared/http/lambda.js';
-import { HttpError } from '../../../shared/http/errors.js';
+import { HttpError, platformErrors } from '../../../shared/http/errors.js';
 import { json } from '../../../shared/http/response.js';
 import { createLocalServer, type LambdaHandler } from '../../../local/server.js';
 
 const probe = httpFunction({
   name: 'probe',
-  errorStyle: 'platform',
+  errors: platformErrors,
   handle: async (request) => {
     const status = Number(request.path.slice(1));
     if (status >= 400) throw new HttpError(status, 'probe', `status ${status}`);

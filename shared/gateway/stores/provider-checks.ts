@@ -5,10 +5,11 @@
 // GET /api/v1/ServiceEndpoints?$expand=EntryPoints their endpoint URLs, both in
 // OData V2 JSON, `{"d":{"results":[...]}}`). Every call goes through the
 // outbound client, so the SSRF guard and timeouts apply.
-import { HttpError } from '../http/errors.js';
-import { OutboundError, outboundRequest, type OutboundResponse } from '../net/outbound.js';
-import type { Runtime } from '../runtime.js';
-import { providerCache, type ResolvedProvider } from '../gateway/providers.js';
+import { HttpError } from '../../http/errors.js';
+import { OutboundError, outboundRequest, type OutboundResponse } from '../../net/outbound.js';
+import type { Runtime } from '../../runtime.js';
+import { providerAuthorization } from './provider-auth.js';
+import { resolveProvider, type ResolvedProvider } from './providers.js';
 
 export interface ConnectionResult {
   ok: boolean;
@@ -30,14 +31,12 @@ export interface IntegrationFlow {
 
 const TIMEOUT_MS = 10_000;
 
+/** What the provider's proxies send it: the Open Connectors header, or its Basic or Bearer authorization. */
 async function headersFor(rt: Runtime, org: string, provider: ResolvedProvider): Promise<Record<string, string>> {
   const { item, secrets } = provider;
   if (item.providerType === 'OpenConnectors') return { authorization: `User ${secrets.userSecret}, Organization ${secrets.organizationSecret}` };
-  if (item.authentication.type === 'OAuth2ClientCredentials') return { authorization: `Bearer ${await providerCache(rt).targetToken(org, provider)}` };
-  if (item.authentication.type === 'Basic') {
-    return { authorization: `Basic ${Buffer.from(`${item.authentication.username}:${secrets.password ?? ''}`).toString('base64')}` };
-  }
-  return {};
+  const authorization = await providerAuthorization(rt, org, item.name);
+  return authorization ? { authorization } : {};
 }
 
 function join(base: string, path: string): string {
@@ -56,9 +55,7 @@ function describe(error: unknown): string {
 
 /** Calls the provider the way its proxies will: never throws for a provider that is down, only reports. */
 export async function testConnection(rt: Runtime, org: string, name: string): Promise<ConnectionResult> {
-  const cache = providerCache(rt);
-  cache.invalidate();
-  const provider = await cache.resolve(org, name);
+  const provider = await resolveProvider(rt, org, name);
   let headers: Record<string, string>;
   try {
     headers = await headersFor(rt, org, provider);
@@ -118,7 +115,7 @@ interface ServiceEndpoint {
 
 /** The tenant's deployed integration flows with their endpoint URLs. */
 export async function discoverIntegrationFlows(rt: Runtime, org: string, name: string): Promise<IntegrationFlow[]> {
-  const provider = await providerCache(rt).resolve(org, name);
+  const provider = await resolveProvider(rt, org, name);
   if (provider.item.providerType !== 'CloudIntegration') {
     throw new HttpError(409, 'not_cloud_integration', `API provider ${name} is of type ${provider.item.providerType}; Discover lists the integration flows of a CloudIntegration provider`);
   }

@@ -2,9 +2,11 @@
 // encrypted maps are sealed with AES-256-GCM, bound to their map and key, and
 // masked when read back through the management API. The runtime reads entries
 // through a per-container cache (KeyValueMapOperations' ExpiryTimeInSecs).
-import { conflict, notFound } from '../http/errors.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
+import { conflict, notFound } from '../../http/errors.js';
+import type { Runtime } from '../../runtime.js';
+import type { StoredItem } from '../../store/table.js';
+import { kvmEntriesPrefix, kvmEntryKeys, kvmKeys, kvmsPrefix, orgPartition } from '../../store/keys.js';
 
 export type KvmScope = { kind: 'organization' } | { kind: 'environment'; environment: string } | { kind: 'apiproxy'; api: string };
 
@@ -33,12 +35,10 @@ export function scopeKey(scope: KvmScope): string {
   return `api:${scope.api}`;
 }
 
-const mapKeys = (org: string, scope: KvmScope, map: string) => ({ pk: `ORG#${org}`, sk: `KVM#${scopeKey(scope)}#${map}` });
-const entryKeys = (org: string, scope: KvmScope, map: string, key: string) => ({
-  pk: `ORG#${org}`,
-  sk: `KVMENTRY#${scopeKey(scope)}#${map}#${key}`,
-});
-const sealContext = (org: string, scope: KvmScope, map: string, key: string) => `ORG#${org}/KVM#${scopeKey(scope)}#${map}#${key}`;
+const mapKeys = (org: string, scope: KvmScope, map: string) => kvmKeys(org, scopeKey(scope), map);
+const entryKeys = (org: string, scope: KvmScope, map: string, key: string) => kvmEntryKeys(org, scopeKey(scope), map, key);
+/** What a sealed value is bound to (additional authenticated data): its organization, map and key. */
+const sealContext = (org: string, scope: KvmScope, map: string, key: string) => `${orgPartition(org)}/KVM#${scopeKey(scope)}#${map}#${key}`;
 
 export async function getMap(rt: Runtime, org: string, scope: KvmScope, map: string): Promise<KvmItem> {
   const item = await rt.table.get<KvmItem>(mapKeys(org, scope, map));
@@ -51,7 +51,7 @@ export async function findMap(rt: Runtime, org: string, scope: KvmScope, map: st
 }
 
 export async function listMaps(rt: Runtime, org: string, scope: KvmScope): Promise<KvmItem[]> {
-  return rt.table.queryAll<KvmItem>(`ORG#${org}`, { prefix: `KVM#${scopeKey(scope)}#` });
+  return rt.table.queryAll<KvmItem>(orgPartition(org), { prefix: kvmsPrefix(scopeKey(scope)) });
 }
 
 export async function createMap(rt: Runtime, org: string, scope: KvmScope, map: string, encrypted: boolean): Promise<KvmItem> {
@@ -63,15 +63,15 @@ export async function createMap(rt: Runtime, org: string, scope: KvmScope, map: 
 
 export async function deleteMap(rt: Runtime, org: string, scope: KvmScope, map: string): Promise<void> {
   await getMap(rt, org, scope, map);
-  const entries = await rt.table.queryAll<KvmEntryItem>(`ORG#${org}`, { prefix: `KVMENTRY#${scopeKey(scope)}#${map}#` });
+  const entries = await rt.table.queryAll<KvmEntryItem>(orgPartition(org), { prefix: kvmEntriesPrefix(scopeKey(scope), map) });
   for (const entry of entries) await rt.table.delete(entry);
   await rt.table.delete(mapKeys(org, scope, map));
-  kvmCache(rt).invalidate();
+  kvmCache(rt).forgetMap(org, scope, map);
 }
 
 export async function listEntries(rt: Runtime, org: string, scope: KvmScope, map: string, options: { limit?: number; cursor?: string } = {}) {
   const kvm = await getMap(rt, org, scope, map);
-  const page = await rt.table.query<KvmEntryItem>(`ORG#${org}`, { prefix: `KVMENTRY#${scopeKey(scope)}#${map}#`, ...options });
+  const page = await rt.table.query<KvmEntryItem>(orgPartition(org), { prefix: kvmEntriesPrefix(scopeKey(scope), map), ...options });
   return { kvm, entries: page.items, next: page.next };
 }
 
@@ -127,11 +127,11 @@ export async function putEntry(
   if (mode === 'create') {
     const { version: _version, createdAt: _createdAt, updatedAt: _updatedAt, ...fresh } = item;
     const created = await rt.table.create<KvmEntryItem>(fresh, `Entry ${key} already exists in key value map ${map}`);
-    kvmCache(rt).invalidate();
+    kvmCache(rt).forgetEntry(org, scope, map, key);
     return created;
   }
   const written = await rt.table.put(item, { mustExist: mode === 'update' });
-  kvmCache(rt).invalidate();
+  kvmCache(rt).forgetEntry(org, scope, map, key);
   if (!written) throw notFound(`Entry ${key} does not exist in key value map ${map}`, 'keymanagement.service.entry_does_not_exist');
   return item;
 }
@@ -140,7 +140,7 @@ export async function deleteEntry(rt: Runtime, org: string, scope: KvmScope, map
   await getMap(rt, org, scope, map);
   const deleted = await rt.table.delete<KvmEntryItem>(entryKeys(org, scope, map, key));
   if (!deleted) throw notFound(`Entry ${key} does not exist in key value map ${map}`, 'keymanagement.service.entry_does_not_exist');
-  kvmCache(rt).invalidate();
+  kvmCache(rt).forgetEntry(org, scope, map, key);
   return deleted;
 }
 
@@ -154,33 +154,36 @@ export async function readValue(rt: Runtime, org: string, scope: KvmScope, map: 
   return entry.value;
 }
 
-interface CachedValue {
-  value: Promise<string | undefined>;
-  expires: number;
-}
+const mapCacheKey = (org: string, scope: KvmScope, map: string) => `${org}\n${scopeKey(scope)}\n${map}\n`;
 
-/** Per-container cache of runtime KVM reads. */
+/**
+ * Per-container cache of runtime KVM reads, for as long as the reading policy
+ * says (KeyValueMapOperations' ExpiryTimeInSecs); absent keys are remembered
+ * as long, so a missing entry is not a store read per request. A write in
+ * this container drops what it changed; other containers see it within their TTL.
+ */
 export class KvmCache {
-  private readonly values = new Map<string, CachedValue>();
+  private readonly values = new TtlCache<string, string | undefined>({ ttlMs: 300_000, maxEntries: 10_000 });
 
   constructor(private readonly rt: Runtime) {}
 
   get(org: string, scope: KvmScope, map: string, key: string, ttlSeconds: number): Promise<string | undefined> {
-    const cacheKey = `${org}\n${scopeKey(scope)}\n${map}\n${key}`;
-    const hit = this.values.get(cacheKey);
-    if (hit && hit.expires > Date.now()) return hit.value;
-    if (this.values.size > 10_000) this.values.clear();
-    const value = readValue(this.rt, org, scope, map, key);
-    value.catch(() => this.values.delete(cacheKey));
-    this.values.set(cacheKey, { value, expires: Date.now() + ttlSeconds * 1000 });
-    return value;
+    return this.values.get(
+      mapCacheKey(org, scope, map) + key,
+      () => readValue(this.rt, org, scope, map, key),
+      () => ttlSeconds * 1000,
+    );
   }
 
-  invalidate(): void {
-    this.values.clear();
+  forgetEntry(org: string, scope: KvmScope, map: string, key: string): void {
+    this.values.delete(mapCacheKey(org, scope, map) + key);
+  }
+
+  forgetMap(org: string, scope: KvmScope, map: string): void {
+    this.values.deletePrefix(mapCacheKey(org, scope, map));
   }
 }
 
 export function kvmCache(rt: Runtime): KvmCache {
-  return rt.service('kvm-cache', () => new KvmCache(rt));
+  return rt.service('gateway.kvm-cache', () => new KvmCache(rt));
 }

@@ -8,6 +8,7 @@ import { MAX_TOKEN_LIFETIME_SECONDS } from '../config.js';
 import { describeError, logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
+import { revocationKeys, REVOCATIONS_INDEX_PARTITION } from '../store/keys.js';
 
 export type RevocationKind = 'token' | 'client';
 
@@ -22,7 +23,6 @@ interface RevocationItem extends StoredItem {
   expiresAt: number;
 }
 
-const INDEX_PARTITION = 'REVOCATIONS';
 /** A copy older than this is refreshed in the background on the next use. */
 export const REVOCATION_REFRESH_MS = 2_000;
 /** A copy older than this is refreshed before it is used: the bound on how stale a check can be. */
@@ -42,15 +42,14 @@ const padded = (millis: number) => String(millis).padStart(15, '0');
 function revocationItem(kind: RevocationKind, organization: string, subject: string, expiresAt: number) {
   const revokedAt = Date.now();
   return {
-    pk: `ORG#${organization}`,
-    sk: `REVOKED#${kind}#${subject}`,
+    ...revocationKeys(organization, kind, subject),
     type: 'revocation' as const,
     kind,
     organization,
     subject,
     revokedAt,
     expiresAt,
-    gsi1pk: INDEX_PARTITION,
+    gsi1pk: REVOCATIONS_INDEX_PARTITION,
     gsi1sk: `${padded(revokedAt)}#${organization}#${kind}#${subject}`,
   };
 }
@@ -116,7 +115,7 @@ export class RevocationList {
     let done = false;
     do {
       this.refreshes++;
-      const page = await this.rt.table.query<RevocationItem>(INDEX_PARTITION, {
+      const page = await this.rt.table.query<RevocationItem>(REVOCATIONS_INDEX_PARTITION, {
         index: 'gsi1',
         descending: true,
         limit: PAGE_SIZE,
@@ -144,7 +143,7 @@ export class RevocationList {
 }
 
 export function revocationList(rt: Runtime): RevocationList {
-  return rt.service('oauth.revocation-list', () => new RevocationList(rt));
+  return rt.service('credentials.revocation-list', () => new RevocationList(rt));
 }
 
 /** Records a revoked access token until it would have expired anyway. */

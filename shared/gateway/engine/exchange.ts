@@ -3,7 +3,7 @@
 // (request.*, response.*, proxy.*, target.*, ...) are computed from the
 // messages on read; everything else is a plain variable.
 import { randomUUID } from 'node:crypto';
-import type { Fault } from './faults.js';
+import { faultBody, type Fault } from './faults.js';
 import { Message } from './message.js';
 
 export interface ExchangeContext {
@@ -163,7 +163,7 @@ export class Exchange {
       case 'status.code':
         return fault.status;
       case 'content':
-        return JSON.stringify({ fault: { faultstring: fault.message, detail: { errorcode: fault.errorCode } } });
+        return faultBody(fault);
       case 'code':
         return fault.errorCode;
       case 'state':

@@ -1,6 +1,8 @@
 // Faults: what a policy, the router or the target call raises to leave the
 // normal flow. The client sees Apigee's fault JSON unless a FaultRule or
 // RaiseFault shapes the response.
+import type { ErrorRenderer } from '../../http/errors.js';
+import { json } from '../../http/response.js';
 import type { Message } from './message.js';
 
 export class Fault extends Error {
@@ -37,7 +39,18 @@ export function isFault(error: unknown): error is Fault {
   return error instanceof Fault;
 }
 
+/** Apigee's fault JSON: `{"fault":{"faultstring","detail":{"errorcode"}}}`. */
+function faultJson(message: string, errorCode: string) {
+  return { fault: { faultstring: message, detail: { errorcode: errorCode } } };
+}
+
 /** Apigee's default fault body. */
 export function faultBody(fault: Pick<Fault, 'message' | 'errorCode'>): string {
-  return JSON.stringify({ fault: { faultstring: fault.message, detail: { errorcode: fault.errorCode } } });
+  return JSON.stringify(faultJson(fault.message, fault.errorCode));
 }
+
+/** Errors of the proxy function outside any flow (no proxy for the path, a failing store) as Apigee faults. */
+export const faultErrors: ErrorRenderer = {
+  unavailableCode: 'messaging.runtime.ServiceUnavailable',
+  render: (error) => json(error.status, faultJson(error.message, error.code), error.headers ?? {}),
+};

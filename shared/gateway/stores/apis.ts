@@ -1,11 +1,13 @@
 // API proxies and their immutable revisions. A revision stores the whole proxy
 // model (gzip-compressed JSON, to stay well under DynamoDB's 400 KB item limit).
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { conflict, isHttpError, notFound, unprocessable } from '../http/errors.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
-import { compileProxy, ProxyValidationError } from './compile.js';
-import { ProxyModelSchema, type ProxyModel } from './model.js';
+import { conflict, isHttpError, notFound, unprocessable } from '../../http/errors.js';
+import type { Runtime } from '../../runtime.js';
+import type { StoredItem } from '../../store/table.js';
+import { compileProxy, ProxyValidationError } from '../engine/compile.js';
+import { ProxyModelSchema, type ProxyModel } from '../engine/model.js';
+import { apiProxyKeys, orgPartition, revisionKeys, SORT_PREFIX } from '../../store/keys.js';
+import { policies } from '../policies/index.js';
 
 export interface ApiItem extends StoredItem {
   type: 'api';
@@ -24,11 +26,6 @@ export interface RevisionItem extends StoredItem {
   basePaths: string[];
 }
 
-export const apiKeys = (org: string, api: string) => ({ pk: `ORG#${org}`, sk: `API#${api}` });
-export const revisionKeys = (org: string, api: string, revision: number) => ({
-  pk: `ORG#${org}`,
-  sk: `APIREV#${api}#${String(revision).padStart(6, '0')}`,
-});
 
 export function encodeModel(model: ProxyModel): Uint8Array {
   return gzipSync(JSON.stringify(model));
@@ -41,7 +38,7 @@ export function decodeModel(bytes: Uint8Array): ProxyModel {
 /** Validates a model the way deployment will compile it; 422 naming every problem. */
 export function assertDeployable(model: ProxyModel, org: string): void {
   try {
-    compileProxy(model, { organization: org, environment: 'validation', apiName: model.name, revision: 0 });
+    compileProxy(model, { organization: org, environment: 'validation', apiName: model.name, revision: 0 }, policies);
   } catch (error) {
     if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
     throw error;
@@ -50,7 +47,7 @@ export function assertDeployable(model: ProxyModel, org: string): void {
 
 export async function createRevision(rt: Runtime, org: string, model: ProxyModel, source: 'json' | 'bundle'): Promise<RevisionItem> {
   assertDeployable(model, org);
-  const keys = apiKeys(org, model.name);
+  const keys = apiProxyKeys(org, model.name);
   let revision: number;
   const existing = await rt.table.get<ApiItem>(keys, { consistent: true });
   if (!existing) {
@@ -98,13 +95,13 @@ async function nextRevision(rt: Runtime, keys: { pk: string; sk: string }): Prom
 }
 
 export async function getApi(rt: Runtime, org: string, api: string): Promise<ApiItem> {
-  const item = await rt.table.get<ApiItem>(apiKeys(org, api));
+  const item = await rt.table.get<ApiItem>(apiProxyKeys(org, api));
   if (!item) throw notFound(`API proxy ${api} does not exist`, 'messaging.config.beans.ApplicationDoesNotExist');
   return item;
 }
 
 export async function listApis(rt: Runtime, org: string): Promise<ApiItem[]> {
-  return rt.table.queryAll<ApiItem>(`ORG#${org}`, { prefix: 'API#' });
+  return rt.table.queryAll<ApiItem>(orgPartition(org), { prefix: SORT_PREFIX.api });
 }
 
 export async function getRevision(rt: Runtime, org: string, api: string, revision: number): Promise<RevisionItem> {
@@ -117,11 +114,11 @@ export async function deleteRevision(rt: Runtime, org: string, api: string, revi
   if (deployedRevisions.includes(revision)) throw conflict(`Revision ${revision} of ${api} is deployed; undeploy it first`);
   const item = await getRevision(rt, org, api, revision);
   await rt.table.delete(revisionKeys(org, api, revision));
-  const remaining = await rt.table.modify<ApiItem>(apiKeys(org, api), (current) => ({
+  const remaining = await rt.table.modify<ApiItem>(apiProxyKeys(org, api), (current) => ({
     ...current,
     revisions: current.revisions.filter((r) => r !== revision),
   }));
-  if (remaining.revisions.length === 0) await rt.table.delete(apiKeys(org, api));
+  if (remaining.revisions.length === 0) await rt.table.delete(apiProxyKeys(org, api));
   return item;
 }
 
@@ -131,6 +128,6 @@ export async function deleteApi(rt: Runtime, org: string, api: string, deployedR
   }
   const item = await getApi(rt, org, api);
   for (const revision of item.revisions) await rt.table.delete(revisionKeys(org, api, revision));
-  await rt.table.delete(apiKeys(org, api));
+  await rt.table.delete(apiProxyKeys(org, api));
   return item;
 }

@@ -2,26 +2,35 @@
 // outbound request (hop-by-hop headers dropped, X-Forwarded-* set, provider
 // auth applied, timeouts from the TargetEndpoint), and the mapping of transport
 // failures and error statuses to Apigee faults.
-import { connectionTokens, HOP_BY_HOP_HEADERS } from '../net/headers.js';
-import { OutboundError, outboundRequest } from '../net/outbound.js';
-import type { Runtime } from '../runtime.js';
+import { connectionTokens, HOP_BY_HOP_HEADERS } from '../../net/headers.js';
+import { OutboundError, outboundRequest } from '../../net/outbound.js';
 import type { CompiledTargetEndpoint } from './compile.js';
 import type { Exchange } from './exchange.js';
 import { Fault } from './faults.js';
 import { HeaderMap, Message, wireHeaderValue } from './message.js';
-import { providerCache } from './providers.js';
 
+/** What target calls need from outside the engine: the API providers and the outbound policy. */
+export interface TargetBackends {
+  /** Loopback targets are allowed (local mode and tests only). */
+  allowLoopback: boolean;
+  /** The base URL of an API provider of the organization. */
+  providerUrl(organization: string, provider: string): Promise<string>;
+  /**
+   * The Authorization value calls to the provider carry, if it has one; an
+   * OutboundError when it needs a token it cannot get.
+   */
+  providerAuthorization(organization: string, provider: string): Promise<string | undefined>;
+}
 
 function joinUrl(base: string, path: string | undefined): string {
   if (!path) return base;
   return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
 }
 
-export async function resolveTargetUrl(rt: Runtime, exchange: Exchange, target: CompiledTargetEndpoint): Promise<string> {
+export async function resolveTargetUrl(backends: TargetBackends, exchange: Exchange, target: CompiledTargetEndpoint): Promise<string> {
   const { connection } = target;
   if (connection.url) return connection.url;
-  const provider = await providerCache(rt).resolve(exchange.context.organization, connection.provider!);
-  return joinUrl(provider.url, connection.path);
+  return joinUrl(await backends.providerUrl(exchange.context.organization, connection.provider!), connection.path);
 }
 
 /** Headers that go to the target: the request's, minus hop-by-hop ones, plus X-Forwarded-*. */
@@ -66,7 +75,7 @@ function flagOff(value: unknown): boolean {
   return String(value).toLowerCase() === 'false';
 }
 
-export async function callTarget(rt: Runtime, exchange: Exchange, target: CompiledTargetEndpoint | undefined, baseUrl: string): Promise<void> {
+export async function callTarget(backends: TargetBackends, exchange: Exchange, target: CompiledTargetEndpoint | undefined, baseUrl: string): Promise<void> {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -84,17 +93,13 @@ export async function callTarget(rt: Runtime, exchange: Exchange, target: Compil
 
   const headers = outgoingHeaders(exchange, url);
   if (target?.connection.provider) {
-    const provider = await providerCache(rt).resolve(exchange.context.organization, target.connection.provider);
-    const auth = provider.item.authentication;
-    if (auth.type === 'OAuth2ClientCredentials') {
-      try {
-        headers.Authorization = [`Bearer ${await providerCache(rt).targetToken(exchange.context.organization, provider)}`];
-      } catch (error) {
-        throw error instanceof OutboundError ? faultFor(error) : error;
-      }
-    } else if (auth.type === 'Basic' && auth.username && provider.secrets.password) {
-      headers.Authorization = [`Basic ${Buffer.from(`${auth.username}:${provider.secrets.password}`).toString('base64')}`];
+    let authorization: string | undefined;
+    try {
+      authorization = await backends.providerAuthorization(exchange.context.organization, target.connection.provider);
+    } catch (error) {
+      throw error instanceof OutboundError ? faultFor(error) : error;
     }
+    if (authorization) headers.Authorization = [authorization];
   }
 
   const connection = target?.connection;
@@ -107,7 +112,7 @@ export async function callTarget(rt: Runtime, exchange: Exchange, target: Compil
       body: exchange.request.body.length > 0 ? exchange.request.body : undefined,
       connectTimeoutMs: connection?.connectTimeoutMs ?? 3_000,
       timeoutMs: Math.min(connection?.readTimeoutMs ?? 25_000, 28_000),
-      allowLoopback: rt.config.allowLoopback,
+      allowLoopback: backends.allowLoopback,
     });
   } catch (error) {
     if (error instanceof OutboundError) throw faultFor(error);

@@ -2,13 +2,12 @@
 // parsed once, policy settings validated and prepared once, references
 // resolved. The same pass validates a proxy on create and import, so every
 // problem is reported with the place it is at.
-import { isReservedPath, RESERVED_PREFIXES } from '../http/api-routes.js';
-import type { FieldProblem } from '../http/errors.js';
-import { zodProblems } from '../http/body.js';
-import { compileCondition, ConditionSyntaxError, type CompiledCondition } from './condition.js';
+import { isReservedPath, RESERVED_PREFIXES } from '../../http/api-routes.js';
+import type { FieldProblem } from '../../http/errors.js';
+import { zodProblems } from '../../http/body.js';
+import { compileCondition, ConditionSyntaxError, type CompiledCondition } from '../language/condition.js';
 import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyModel, Step, TargetEndpoint } from './model.js';
-import type { Deployment, PolicyDefinition, PolicyIdentity } from './policy.js';
-import { policyDefinition } from './policies/index.js';
+import type { Deployment, PolicyDefinition, PolicyIdentity, PolicyRegistry } from './policy.js';
 
 export interface CompiledPolicy {
   model: PolicyModel;
@@ -90,14 +89,15 @@ export function normalizeBasePath(basePath: string): string {
   return trimmed.length > 1 ? trimmed.replace(/\/+$/, '') : trimmed;
 }
 
-export function compileProxy(model: ProxyModel, deployment: Deployment): CompiledProxy {
+/** Compiles a proxy with the policies of `registry`; throws ProxyValidationError naming every problem. */
+export function compileProxy(model: ProxyModel, deployment: Deployment, registry: PolicyRegistry): CompiledProxy {
   const problems: FieldProblem[] = [];
   const policies = new Map<string, CompiledPolicy>();
 
   model.policies.forEach((policy, index) => {
     const identity = { name: policy.name, type: policy.type, continueOnError: policy.continueOnError };
     // A policy imported as unsupported is skipped, even when its type exists (an element of it is unsupported).
-    const definition = policy.unsupported ? undefined : policyDefinition(policy.type);
+    const definition = policy.unsupported ? undefined : registry.definition(policy.type);
     if (!definition) {
       if (!policy.unsupported) {
         problems.push({ path: `policies.${index}.type`, message: `policy type "${policy.type}" is not supported` });

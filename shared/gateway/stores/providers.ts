@@ -1,14 +1,15 @@
 // API providers (SAP API Management): named backends a target endpoint refers
 // to. Their credentials (Open Connectors organization/user secrets, OAuth
 // client secrets, basic-auth passwords) live in the secret store and are never
-// returned; the runtime resolves a provider once per container and caches the
-// target OAuth token until shortly before it expires.
+// returned; the runtime resolves a provider through a short per-container
+// cache. What calls to a provider carry is provider-auth.ts's business.
 import * as z from 'zod';
-import { badRequest, notFound } from '../http/errors.js';
-import { OutboundError, outboundRequest } from '../net/outbound.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
-import { NAME } from './model.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
+import { notFound } from '../../http/errors.js';
+import type { Runtime } from '../../runtime.js';
+import type { StoredItem } from '../../store/table.js';
+import { NAME } from '../engine/model.js';
+import { orgPartition, providerKeys, SORT_PREFIX } from '../../store/keys.js';
 
 export const ProviderInputSchema = z.discriminatedUnion('type', [
   z.object({
@@ -58,14 +59,13 @@ export interface ProviderItem extends StoredItem {
   authentication: { type: 'None' | 'Basic' | 'OAuth2ClientCredentials'; username?: string; tokenUrl?: string; clientId?: string; scope?: string };
 }
 
-interface ProviderSecrets {
+export interface ProviderSecrets {
   organizationSecret?: string;
   userSecret?: string;
   clientSecret?: string;
   password?: string;
 }
 
-const providerKeys = (org: string, name: string) => ({ pk: `ORG#${org}`, sk: `PROVIDER#${name}` });
 const secretName = (org: string, name: string) => `orgs/${org}/providers/${name}`;
 const MASK = '*****';
 
@@ -113,7 +113,7 @@ export async function createProvider(rt: Runtime, org: string, input: ProviderIn
     await rt.table.delete(providerKeys(org, input.name), { condition: '#version = :version', values: { ':version': created.version }, names: { '#version': 'version' } });
     throw error;
   }
-  providerCache(rt).invalidate();
+  providerCache(rt).delete(cacheKey(org, input.name));
   return created;
 }
 
@@ -128,7 +128,7 @@ export async function updateProvider(rt: Runtime, org: string, input: ProviderIn
     await rt.table.replace<ProviderItem>({ ...previous }, updated.version).catch(() => undefined);
     throw error;
   }
-  providerCache(rt).invalidate();
+  providerCache(rt).delete(cacheKey(org, input.name));
   return updated;
 }
 
@@ -139,14 +139,14 @@ export async function getProvider(rt: Runtime, org: string, name: string): Promi
 }
 
 export async function listProviders(rt: Runtime, org: string): Promise<ProviderItem[]> {
-  return rt.table.queryAll<ProviderItem>(`ORG#${org}`, { prefix: 'PROVIDER#' });
+  return rt.table.queryAll<ProviderItem>(orgPartition(org), { prefix: SORT_PREFIX.provider });
 }
 
 export async function deleteProvider(rt: Runtime, org: string, name: string): Promise<void> {
   const deleted = await rt.table.delete(providerKeys(org, name));
   if (!deleted) throw notFound(`API provider ${name} does not exist`);
   await rt.secrets.delete(secretName(org, name));
-  providerCache(rt).invalidate();
+  providerCache(rt).delete(cacheKey(org, name));
 }
 
 export interface ResolvedProvider {
@@ -156,91 +156,19 @@ export interface ResolvedProvider {
   url: string;
 }
 
-interface TargetToken {
-  value: string;
-  expiresAt: number;
+/** A provider with its secrets, from this container's cache (30 s; a write in this container drops it). */
+export function resolveProvider(rt: Runtime, org: string, name: string): Promise<ResolvedProvider> {
+  return providerCache(rt).get(cacheKey(org, name), async () => {
+    const item = await getProvider(rt, org, name);
+    const secrets = (await rt.secrets.getJson<ProviderSecrets>(secretName(org, name))) ?? {};
+    // An OpenConnectors provider without a URL is this Tollgate's own connectors platform.
+    const url = item.url ?? `${rt.config.issuer}/elements/api-v2`;
+    return { item, secrets, url };
+  });
 }
 
-/** Per-container provider lookups and target OAuth tokens. */
-export class ProviderCache {
-  private readonly providers = new Map<string, { value: Promise<ResolvedProvider>; expires: number }>();
-  private readonly tokens = new Map<string, TargetToken>();
-  private readonly fetching = new Map<string, Promise<string>>();
+const cacheKey = (org: string, name: string) => `${org}\n${name}`;
 
-  constructor(private readonly rt: Runtime) {}
-
-  invalidate(): void {
-    this.providers.clear();
-    this.tokens.clear();
-  }
-
-  resolve(org: string, name: string): Promise<ResolvedProvider> {
-    const key = `${org}\n${name}`;
-    const hit = this.providers.get(key);
-    if (hit && hit.expires > Date.now()) return hit.value;
-    const value = (async () => {
-      const item = await getProvider(this.rt, org, name);
-      const secrets = (await this.rt.secrets.getJson<ProviderSecrets>(secretName(org, name))) ?? {};
-      const url = item.url ?? `${this.rt.config.issuer}/elements/api-v2`;
-      return { item, secrets, url };
-    })();
-    value.catch(() => this.providers.delete(key));
-    this.providers.set(key, { value, expires: Date.now() + 30_000 });
-    return value;
-  }
-
-  /**
-   * The bearer token for a CloudIntegration provider (OAuth 2.0 client
-   * credentials at the provider's token URL), cached until 60 s before expiry;
-   * concurrent requests share one fetch.
-   */
-  async targetToken(org: string, provider: ResolvedProvider): Promise<string> {
-    const key = `${org}\n${provider.item.name}`;
-    const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt - 60_000 > Date.now()) return cached.value;
-    let pending = this.fetching.get(key);
-    if (!pending) {
-      pending = this.fetchToken(provider)
-        .then((token) => {
-          this.tokens.set(key, token);
-          return token.value;
-        })
-        .finally(() => this.fetching.delete(key));
-      this.fetching.set(key, pending);
-    }
-    return pending;
-  }
-
-  private async fetchToken(provider: ResolvedProvider): Promise<TargetToken> {
-    const auth = provider.item.authentication;
-    if (!auth.tokenUrl || !auth.clientId || !provider.secrets.clientSecret) throw badRequest('Provider has no client credentials');
-    // RFC 6749 2.3.1: id and secret are form-encoded before Basic encoding.
-    const basic = Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(provider.secrets.clientSecret)}`).toString('base64');
-    const form = new URLSearchParams({ grant_type: 'client_credentials' });
-    if (auth.scope) form.set('scope', auth.scope);
-    const response = await outboundRequest({
-      url: auth.tokenUrl,
-      method: 'POST',
-      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: form.toString(),
-      allowLoopback: this.rt.config.allowLoopback,
-      timeoutMs: 10_000,
-    });
-    let parsed: { access_token?: unknown; expires_in?: unknown } = {};
-    try {
-      parsed = JSON.parse(response.body.toString('utf8')) as typeof parsed;
-    } catch {
-      // handled below
-    }
-    if (response.status !== 200 || typeof parsed.access_token !== 'string') {
-      throw new OutboundError('unreachable', `Provider token endpoint answered ${response.status}`);
-    }
-    const lifetime = Number(parsed.expires_in) > 0 ? Number(parsed.expires_in) : 300;
-    return { value: parsed.access_token, expiresAt: Date.now() + lifetime * 1000 };
-  }
+function providerCache(rt: Runtime): TtlCache<string, ResolvedProvider> {
+  return rt.service('gateway.provider-cache', () => new TtlCache<string, ResolvedProvider>({ ttlMs: 30_000, maxEntries: 1_000 }));
 }
-
-export function providerCache(rt: Runtime): ProviderCache {
-  return rt.service('provider-cache', () => new ProviderCache(rt));
-}
-

@@ -3,9 +3,8 @@
 // RouteRule -> TargetEndpoint request -> target call -> TargetEndpoint response
 // -> ProxyEndpoint response. A fault leaves the normal flow for FaultRules and
 // the DefaultFaultRule of the endpoint it happened in.
-import type { Runtime } from '../runtime.js';
-import { describeError, logger } from '../log.js';
-import { isDependencyUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '../http/unavailable.js';
+import { describeError, logger } from '../../log.js';
+import { dependencyUnavailable } from '../../http/unavailable.js';
 import type {
   CompiledEndpoint,
   CompiledFlow,
@@ -17,16 +16,16 @@ import type {
   CompiledTargetEndpoint,
 } from './compile.js';
 import type { Exchange } from './exchange.js';
-import { Fault, faultBody, isFault } from './faults.js';
+import { Fault, faultBody, faultErrors, isFault } from './faults.js';
 import { HeaderMap, Message } from './message.js';
+import type { Deployment } from './policy.js';
+import { callTarget, resolveTargetUrl, type TargetBackends } from './target.js';
 
-export type TargetCaller = (exchange: Exchange, target: CompiledTargetEndpoint | undefined, url: string) => Promise<void>;
-
+/** What the engine needs from its host to run a flow. */
 export interface FlowServices {
-  rt: Runtime;
-  /** Sets `exchange.targetUrl` for the routed target endpoint before its request flow runs. */
-  resolveTargetUrl: (exchange: Exchange, target: CompiledTargetEndpoint) => Promise<string>;
-  callTarget: TargetCaller;
+  targets: TargetBackends;
+  /** The services named, bound to the deployment (the policies' declared services). */
+  policyServices(deployment: Deployment, names: readonly string[]): unknown;
 }
 
 const lookupFor = (exchange: Exchange) => (name: string) => exchange.get(name);
@@ -45,7 +44,7 @@ async function runPolicy(policy: CompiledPolicy, exchange: Exchange, proxy: Comp
       prepared: policy.prepared,
       exchange,
       deployment: proxy.deployment,
-      rt: services.rt,
+      services: services.policyServices(proxy.deployment, policy.definition.services ?? []),
     });
     exchange.set(`${policy.identity.name}.failed`, false);
   } catch (error) {
@@ -91,11 +90,11 @@ export function toFault(error: unknown, policyName?: string): Fault {
     if (policyName && !error.policyName) error.policyName = policyName;
     return error;
   }
-  if (isDependencyUnavailable(error)) {
-    // The table or the secret store is throttling or out of reach: a retryable 503, not an internal error.
-    logger.warn('dependency unavailable', { policy: policyName, error: describeError(error) });
-    return new Fault('ServiceUnavailable', 'messaging.runtime.ServiceUnavailable', 503, UNAVAILABLE_MESSAGE, {
-      headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+  // The table or the secret store is throttling or out of reach: a retryable 503, not an internal error.
+  const unavailable = dependencyUnavailable(error, faultErrors.unavailableCode, { policy: policyName });
+  if (unavailable) {
+    return new Fault('ServiceUnavailable', unavailable.code, unavailable.status, unavailable.message, {
+      headers: unavailable.headers ?? {},
       ...(policyName ? { policyName } : {}),
     });
   }
@@ -134,16 +133,16 @@ export async function runProxyEndpoint(
       inTarget = true;
       exchange.targetName = target.name;
       exchange.targetProvider = target.connection.provider;
-      exchange.targetUrl = await services.resolveTargetUrl(exchange, target);
+      exchange.targetUrl = await resolveTargetUrl(services.targets, exchange, target);
       const targetFlow = firstMatch(target.flows, exchange);
       await runPhase(target, targetFlow, 'request', exchange, proxy, services);
-      await services.callTarget(exchange, target, exchange.targetUrl);
+      await callTarget(services.targets, exchange, target, exchange.targetUrl);
       exchange.phase = 'response';
       await runPhase(target, targetFlow, 'response', exchange, proxy, services);
       inTarget = false;
     } else if (route?.url) {
       exchange.targetUrl = route.url;
-      await services.callTarget(exchange, undefined, route.url);
+      await callTarget(services.targets, exchange, undefined, route.url);
     }
     // A null route (no target) answers with whatever the request flow built.
     exchange.phase = 'response';

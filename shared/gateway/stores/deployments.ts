@@ -8,13 +8,16 @@
 // a new deployment is served within seconds (immediately in the same process).
 // Revisions are immutable, so switching a base path to a new revision is a
 // single-item write: no request ever sees half of a deployment.
-import { conflict, notFound, unprocessable } from '../http/errors.js';
-import { getOrganization } from '../auth/organizations.js';
-import { describeError, logger } from '../log.js';
-import type { Runtime } from '../runtime.js';
-import type { StoredItem } from '../store/table.js';
+import { TtlCache } from '../../cache/ttl-cache.js';
+import { conflict, notFound, unprocessable } from '../../http/errors.js';
+import { getOrganization } from '../../auth/organizations.js';
+import { describeError, logger } from '../../log.js';
+import type { Runtime } from '../../runtime.js';
+import type { StoredItem } from '../../store/table.js';
 import { decodeModel, getRevision } from './apis.js';
-import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from './compile.js';
+import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from '../engine/compile.js';
+import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition } from '../../store/keys.js';
+import { policies } from '../policies/index.js';
 
 export interface DeploymentItem extends StoredItem {
   type: 'deployment';
@@ -35,8 +38,6 @@ export interface RouteItem extends StoredItem {
   proxyEndpoint: string;
 }
 
-export const deploymentKeys = (org: string, env: string, api: string) => ({ pk: `ORG#${org}`, sk: `DEPLOY#${env}#${api}` });
-export const routeKeys = (env: string, basePath: string) => ({ pk: `RUNTIME#${env}`, sk: `BASEPATH#${basePath}` });
 
 export async function assertEnvironment(rt: Runtime, org: string, env: string): Promise<void> {
   const organization = await getOrganization(rt, org);
@@ -48,7 +49,7 @@ export async function getDeployment(rt: Runtime, org: string, env: string, api: 
 }
 
 export async function listDeployments(rt: Runtime, org: string, env?: string): Promise<DeploymentItem[]> {
-  return rt.table.queryAll<DeploymentItem>(`ORG#${org}`, { prefix: env ? `DEPLOY#${env}#` : 'DEPLOY#' });
+  return rt.table.queryAll<DeploymentItem>(orgPartition(org), { prefix: deploymentsPrefix(env) });
 }
 
 export async function deployedRevisions(rt: Runtime, org: string, api: string): Promise<number[]> {
@@ -61,7 +62,7 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
   const revisionItem = await getRevision(rt, org, api, revision);
   const model = decodeModel(revisionItem.model);
   try {
-    compileProxy(model, { organization: org, environment: env, apiName: api, revision });
+    compileProxy(model, { organization: org, environment: env, apiName: api, revision }, policies);
   } catch (error) {
     if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
     throw error;
@@ -186,7 +187,8 @@ export class RoutingTable {
   private generation = 0;
   /** Generation of the read `routes` came from. */
   private applied = -1;
-  private readonly compiled = new Map<string, Promise<CompiledProxy>>();
+  /** Revisions are immutable: a compiled one stays until the cache needs the room. */
+  private readonly compiled = new TtlCache<string, CompiledProxy>({ ttlMs: Infinity, maxEntries: MAX_COMPILED });
 
   constructor(
     private readonly rt: Runtime,
@@ -204,7 +206,7 @@ export class RoutingTable {
     if (this.loading) return this.loading;
     const generation = this.generation;
     const loading: Promise<void> = this.rt.table
-      .queryAll<RouteItem>(`RUNTIME#${this.environment}`, { prefix: 'BASEPATH#', consistent: true })
+      .queryAll<RouteItem>(routingPartition(this.environment), { prefix: ROUTE_PREFIX, consistent: true })
       .then((items) => {
         if (generation < this.applied) return; // a newer read has answered already
         // Longest base path first: the most specific deployment wins.
@@ -241,25 +243,14 @@ export class RoutingTable {
   }
 
   private compile(route: RouteItem): Promise<CompiledProxy> {
-    const key = `${route.organization}/${route.api}/${route.revision}`;
-    let proxy = this.compiled.get(key);
-    if (!proxy) {
-      if (this.compiled.size >= MAX_COMPILED) this.compiled.clear();
-      proxy = getRevision(this.rt, route.organization, route.api, route.revision).then((item) =>
-        compileProxy(decodeModel(item.model), {
-          organization: route.organization,
-          environment: this.environment,
-          apiName: route.api,
-          revision: route.revision,
-        }),
-      );
-      proxy.catch(() => this.compiled.delete(key));
-      this.compiled.set(key, proxy);
-    }
-    return proxy;
+    return this.compiled.get(`${route.organization}/${route.api}/${route.revision}`, async () => {
+      const item = await getRevision(this.rt, route.organization, route.api, route.revision);
+      const deployment = { organization: route.organization, environment: this.environment, apiName: route.api, revision: route.revision };
+      return compileProxy(decodeModel(item.model), deployment, policies);
+    });
   }
 }
 
 export function routingTable(rt: Runtime): RoutingTable {
-  return rt.service('routing-table', () => new RoutingTable(rt, rt.config.runtimeEnvironment));
+  return rt.service('gateway.routing-table', () => new RoutingTable(rt, rt.config.runtimeEnvironment));
 }

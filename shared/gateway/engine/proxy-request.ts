@@ -1,40 +1,45 @@
 // Entry of the proxy runtime: match the request path to a deployed proxy
 // endpoint (longest base path), build the exchange, run the flows, and turn the
-// final response message into the HTTP response.
+// final response message into the HTTP response. Where deployments, providers
+// and the policies' services come from is the host's business (gateway/host/).
 import { isUtf8 } from 'node:buffer';
-import type { Context } from 'aws-lambda';
-import { isReservedPath } from '../http/api-routes.js';
-import { HttpError } from '../http/errors.js';
-import { errorResponse } from '../http/lambda.js';
-import type { HttpRequest } from '../http/request.js';
-import type { HttpResponse } from '../http/response.js';
-import type { Runtime } from '../runtime.js';
-import { routingTable } from './deployments.js';
+import { isReservedPath } from '../../http/api-routes.js';
+import { HttpError, platformErrors } from '../../http/errors.js';
+import type { HttpRequest } from '../../http/request.js';
+import type { HttpResponse } from '../../http/response.js';
+import type { CompiledProxy } from './compile.js';
 import { Exchange } from './exchange.js';
 import { isFault } from './faults.js';
 import { faultResponse, runPostClientFlow, runProxyEndpoint, type FlowServices } from './flow.js';
 import { HeaderMap, Message, wireHeaderValue } from './message.js';
-import { callTarget, resolveTargetUrl } from './target.js';
 
-function flowServices(rt: Runtime): FlowServices {
-  return rt.service('flow-services', () => ({
-    rt,
-    resolveTargetUrl: (exchange, target) => resolveTargetUrl(rt, exchange, target),
-    callTarget: (exchange, target, url) => callTarget(rt, exchange, target, url),
-  }));
+/** A base path claimed by a deployment. */
+export interface DeployedRoute {
+  organization: string;
+  api: string;
+  revision: number;
+  proxyEndpoint: string;
 }
 
-export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _context: Context): Promise<HttpResponse> {
+/** Everything the engine needs from the container it runs in. */
+export interface ProxyHost extends FlowServices {
+  /** The environment this runtime serves. */
+  environment: string;
+  /** The deployed proxy whose base path is the longest prefix of `path`. */
+  match(path: string): Promise<{ route: DeployedRoute; proxy: CompiledProxy } | undefined>;
+}
+
+export async function handleProxyRequest(host: ProxyHost, request: HttpRequest): Promise<HttpResponse> {
   if (isReservedPath(request.path)) {
     // A reserved prefix that no platform route serves (for example `/v1` alone).
-    return errorResponse(new HttpError(404, 'not_found', `No route for ${request.method} ${request.path}`), 'platform', request.requestId);
+    return platformErrors.render(new HttpError(404, 'not_found', `No route for ${request.method} ${request.path}`), request.requestId);
   }
-  const match = await routingTable(rt).match(request.path);
+  const match = await host.match(request.path);
   if (!match) {
     throw new HttpError(
       404,
       'messaging.adaptors.http.flow.ApplicationNotFound',
-      `Unable to identify proxy for host: ${rt.config.runtimeEnvironment} and url: ${request.path}`,
+      `Unable to identify proxy for host: ${host.environment} and url: ${request.path}`,
     );
   }
   const { route, proxy } = match;
@@ -57,7 +62,7 @@ export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _con
   });
   const exchange = new Exchange(message, {
     organization: route.organization,
-    environment: rt.config.runtimeEnvironment,
+    environment: host.environment,
     apiName: route.api,
     revision: route.revision,
     proxyEndpoint: endpoint.name,
@@ -66,13 +71,12 @@ export async function handleProxyRequest(rt: Runtime, request: HttpRequest, _con
     messageId: request.requestId,
   });
 
-  const services = flowServices(rt);
-  await runProxyEndpoint(proxy, endpoint, exchange, services);
+  await runProxyEndpoint(proxy, endpoint, exchange, host);
   if (endpoint.postClientFlow) {
     // What PostClientFlow does cannot reach the client: it works on a copy.
     const response = exchange.response;
     exchange.response = response.clone();
-    await runPostClientFlow(proxy, endpoint, exchange, services);
+    await runPostClientFlow(proxy, endpoint, exchange, host);
     exchange.response = response;
   }
   for (const hook of exchange.responseHooks) hook(exchange.response);

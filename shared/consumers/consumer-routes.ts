@@ -12,37 +12,36 @@ import { created, noContent, ok, type HttpResponse } from '../http/response.js';
 import type { RouteDoc, Router } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { listParams, listPartition, MAX_LIST_COUNT, NEXT_CURSOR_HEADER } from './apigee.js';
+import { apigeeApp, apigeeCredential } from './app-views.js';
 import {
-  addCredentialProducts,
-  apigeeApp,
-  apigeeCredential,
-  appCredentials,
   appInput,
   appUpdateInput,
   createApp,
-  createCredential,
-  credentialInput,
   deleteApp,
-  deleteCredential,
   deleteDeveloperApps,
-  developerAppPrefix,
   developerAppRefs,
   developerStatusChanged,
   getApp,
-  removeCredentialProduct,
-  requireCredential,
   requireDeveloperApp,
   setAppStatus,
-  setCredentialProductStatus,
-  setCredentialStatus,
   updateApp,
   type StoredApp,
 } from './apps.js';
+import {
+  addCredentialProducts,
+  appCredentials,
+  createCredential,
+  credentialInput,
+  deleteCredential,
+  removeCredentialProduct,
+  requireCredential,
+  setCredentialProductStatus,
+  setCredentialStatus,
+} from './app-credentials.js';
 import { forgetConsumers } from './consumer-cache.js';
 import {
   apigeeDeveloper,
   createDeveloper,
-  DEVELOPER_PREFIX,
   deleteDeveloperRecord,
   developerInput,
   requireDeveloper,
@@ -54,12 +53,12 @@ import {
   apigeeProduct,
   createProduct,
   deleteProduct,
-  PRODUCT_PREFIX,
   productInput,
   requireProduct,
   updateProduct,
   type StoredProduct,
 } from './products.js';
+import { developerAppsPrefix, SORT_PREFIX } from '../store/keys.js';
 
 const BASE = '/v1/organizations/:org';
 
@@ -136,7 +135,7 @@ function registerProductRoutes(router: Router<Runtime>): void {
   router.get(`${BASE}/apiproducts`, { ...LIST_DOC, operationId: 'listApiProducts', summary: 'List API products' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const params = listParams(request.query);
-    const { items, next } = await listPartition<StoredProduct>(rt, org, PRODUCT_PREFIX, params);
+    const { items, next } = await listPartition<StoredProduct>(rt, org, SORT_PREFIX.product, params);
     return page(items.map((p) => p.name), next, async () => ok({ apiProduct: items.map(apigeeProduct) }), params.expand);
   });
   router.post(`${BASE}/apiproducts`, { operationId: 'createApiProduct', summary: 'Create an API product', description: 'Quota fields may be numbers or numeric strings, as Apigee sends them.', body: productInput, responses: { 201: 'The product.' } }, async (request, rt) => {
@@ -169,7 +168,7 @@ function registerDeveloperRoutes(router: Router<Runtime>): void {
   router.get(`${BASE}/developers`, { ...LIST_DOC, operationId: 'listDevelopers', summary: 'List developers' }, async (request, rt) => {
     const org = await organizationOf(rt, request);
     const params = listParams(request.query);
-    const { items, next } = await listPartition<StoredDeveloper>(rt, org, DEVELOPER_PREFIX, {
+    const { items, next } = await listPartition<StoredDeveloper>(rt, org, SORT_PREFIX.developer, {
       ...params,
       ...(params.startKey ? { startKey: params.startKey.toLowerCase() } : {}),
     });
@@ -230,7 +229,7 @@ function registerAppRoutes(router: Router<Runtime>): void {
     const org = await organizationOf(rt, request);
     const developer = await requireDeveloper(rt, org, request.params.email!);
     const params = listParams(request.query);
-    const prefix = developerAppPrefix(developer.developerId);
+    const prefix = developerAppsPrefix(developer.developerId);
     const { items, next } = await listPartition<StoredApp & { appId: string; name: string }>(rt, org, prefix, params);
     return page(
       items.map((marker) => marker.name),

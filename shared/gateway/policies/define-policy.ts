@@ -1,0 +1,38 @@
+// One policy = one file: its zod schema (the JSON model; bundle import maps
+// Apigee XML onto the same shape), its XML codec, an optional `prepare`, and
+// `execute`, which gets exactly the services the policy declares. Adding a
+// policy is a new file plus one line in index.ts: the engine never changes.
+import type { PolicyDefinition } from '../engine/policy.js';
+import type { PolicyServices } from './services.js';
+import type { XmlElement, XmlNode } from './xml-model.js';
+
+/**
+ * The policy's Apigee XML form (`policies/<name>.xml` in a bundle). The root
+ * element's name, enabled, continueOnError, async and DisplayName are handled
+ * by the importer; these read and write everything else.
+ */
+export interface PolicyXml<Config> {
+  /**
+   * Reads the settings from the root element. Problems are reported on the
+   * elements (`element.report`); elements never looked at are reported as
+   * unsupported by the importer. The result is validated with `schema`.
+   */
+  fromXml: (root: XmlElement) => unknown;
+  /** Writes validated settings back: extra root attributes and the child elements. */
+  toXml: (config: Config) => { attributes?: XmlNode['attributes']; children: XmlNode[] };
+}
+
+export type ServiceName = keyof PolicyServices;
+
+export interface Policy<Config = unknown, Prepared = unknown, Needs extends ServiceName = ServiceName>
+  extends PolicyDefinition<Config, Prepared, Pick<PolicyServices, Needs>> {
+  services?: readonly Needs[];
+  xml?: PolicyXml<Config>;
+}
+
+/** Identity helper that keeps a policy's Config, Prepared and declared services linked. */
+export function definePolicy<Config, Prepared = undefined, const Needs extends ServiceName = never>(
+  policy: Policy<Config, Prepared, Needs>,
+): Policy<Config, Prepared, Needs> {
+  return policy;
+}

@@ -1,0 +1,88 @@
+// The services a policy can declare, like the modules of Kong's PDK. The host
+// (gateway/host/) implements them over the stores, the consumers and the
+// token service, bound to one deployment: a policy sees its own organization's
+// keys, maps and counters and nothing else. Tests implement them in memory.
+
+/** Key value map scopes as a policy names them; the host adds the environment and the proxy. */
+export type KvmScopeName = 'organization' | 'environment' | 'apiproxy';
+
+export interface KvmService {
+  /** A value, cached in this container for up to `ttlSeconds`; undefined when the map or the key is absent. */
+  get(scope: KvmScopeName, map: string, key: string, ttlSeconds: number): Promise<string | undefined>;
+  /** Writes a value (last writer wins), creating an unencrypted map when there is none. */
+  put(scope: KvmScopeName, map: string, key: string, value: string): Promise<void>;
+  /** Removes a key; an absent one is no error. */
+  delete(scope: KvmScopeName, map: string, key: string): Promise<void>;
+}
+
+export interface ProviderView {
+  type: 'Internet' | 'OpenConnectors' | 'CloudIntegration';
+  /** The Open Connectors secrets of an OpenConnectors provider. */
+  organizationSecret?: string;
+  userSecret?: string;
+}
+
+export interface ProviderService {
+  /** An API provider of the organization; fails when there is none. */
+  get(name: string): Promise<ProviderView>;
+}
+
+export interface CounterService {
+  /**
+   * Adds `by` to a counter of this proxy, shared by every container, and
+   * returns the new count: exact under any concurrency. The counter is
+   * forgotten after `expiresAt` (epoch seconds).
+   */
+  increment(counter: string, by: number, expiresAt: number): Promise<number>;
+}
+
+export interface ProductView {
+  name: string;
+  quota?: { limit: number; interval: number; timeUnit: string };
+}
+
+export interface VerifiedKey {
+  consumerKey: string;
+  app: { appId: string; name: string };
+  developer: { email: string; developerId: string };
+  /** The first approved product of the key that covers this proxy in this environment. */
+  product?: ProductView;
+}
+
+export interface ConsumerService {
+  /** The app behind an API key of this organization; throws a CredentialError (another organization's key is `invalid_key`). */
+  verifyApiKey(key: string): Promise<VerifiedKey>;
+  /** The first of these products that covers this proxy in this environment. */
+  productFor(names: string[]): Promise<ProductView | undefined>;
+}
+
+export interface IssuedAccessToken {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  claims: { client_id: string; iat: number; app_name?: string; api_products: string[]; organization: string };
+}
+
+export interface VerifiedAccessToken {
+  client_id: string;
+  scope: string;
+  api_products: string[];
+  app_name?: string;
+  developer_email?: string;
+}
+
+export interface TokenService {
+  /** A client-credentials token for a client of this organization; throws a CredentialError. */
+  issue(request: { clientId: string; clientSecret: string; scope?: string | undefined }): Promise<IssuedAccessToken>;
+  /** The claims of a valid, unrevoked token of this organization carrying every required scope; throws a CredentialError. */
+  verify(token: string, requiredScopes: string[]): Promise<VerifiedAccessToken>;
+}
+
+export interface PolicyServices {
+  kvm: KvmService;
+  providers: ProviderService;
+  counters: CounterService;
+  consumers: ConsumerService;
+  tokens: TokenService;
+}

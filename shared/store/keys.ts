@@ -1,0 +1,96 @@
+// The single table's key scheme, in one place (docs/store.md describes each
+// item). Everything an organization owns lives in its partition `ORG#{org}`,
+// where a sort-key prefix names one item kind and a listing reads one prefix;
+// the few records outside an organization's partition are found by something
+// other than the organization (a key fingerprint, an environment, the
+// deployment). Owners build their keys here and nowhere else, so two kinds
+// can never come to share a prefix unnoticed (test/unit/store-keys.test.ts).
+import type { Keys } from './table.js';
+
+const pad = (value: number, width: number) => String(value).padStart(width, '0');
+
+/** The partition of everything an organization owns. */
+export const orgPartition = (org: string): string => `ORG#${org}`;
+const ofOrg = (org: string, sk: string): Keys => ({ pk: orgPartition(org), sk });
+
+/** Sort-key prefixes of the item kinds in an organization's partition. */
+export const SORT_PREFIX = {
+  organization: '#ORG',
+  counter: '#COUNTER#',
+  product: 'PRODUCT#',
+  developer: 'DEVELOPER#',
+  /** A developer's portal account (password hash), keyed like the developer. */
+  developerAccount: 'DEVACCOUNT#',
+  app: 'APP#',
+  developerApp: 'DEVAPP#',
+  credential: 'CRED#',
+  revocation: 'REVOKED#',
+  element: 'ELEMENT#',
+  /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`): listings filter by type. */
+  instance: 'INSTANCE#',
+  oauthState: 'OAUTHSTATE#',
+  pkceVerifier: 'OAUTHPKCE#',
+  api: 'API#',
+  revision: 'APIREV#',
+  deployment: 'DEPLOY#',
+  kvm: 'KVM#',
+  kvmEntry: 'KVMENTRY#',
+  provider: 'PROVIDER#',
+  quota: 'QUOTA#',
+} as const;
+
+const P = SORT_PREFIX;
+
+// Consumers: API products, developers, apps and their credentials (shared/consumers/).
+export const productKeys = (org: string, name: string) => ofOrg(org, `${P.product}${name}`);
+/** Developers are keyed by lower-case email; gsi1 finds them by id. */
+export const developerKeys = (org: string, email: string) => ofOrg(org, `${P.developer}${email.toLowerCase()}`);
+export const developerIdLookup = (developerId: string) => `DEVELOPERID#${developerId}`;
+export const appKeys = (org: string, appId: string) => ofOrg(org, `${P.app}${appId}`);
+/** One app name per developer: the marker points to the app id. */
+export const developerAppsPrefix = (developerId: string) => `${P.developerApp}${developerId}#`;
+export const developerAppKeys = (org: string, developerId: string, name: string) => ofOrg(org, `${developerAppsPrefix(developerId)}${name}`);
+export const appCredentialsPrefix = (appId: string) => `${P.credential}${appId}#`;
+export const credentialKeys = (org: string, appId: string, keyFingerprint: string) => ofOrg(org, `${appCredentialsPrefix(appId)}${keyFingerprint}`);
+/** Outside every organization: a consumer key is unique across all of them, and found without knowing one. */
+export const apiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: `APIKEY#${keyFingerprint}`, sk: '#APIKEY' });
+
+// Developer portal accounts (shared/portal/); sessions and invitations are found by their token's hash alone.
+export const developerAccountKeys = (org: string, email: string) => ofOrg(org, `${P.developerAccount}${email.toLowerCase()}`);
+export const developerSessionKeys = (tokenHash: string): Keys => ({ pk: `DEVSESSION#${tokenHash}`, sk: 'SESSION' });
+export const developerInvitationKeys = (tokenHash: string): Keys => ({ pk: `DEVINVITE#${tokenHash}`, sk: 'INVITATION' });
+
+// Revoked tokens and clients (shared/credentials/), all indexed under one gsi1 partition.
+export const revocationKeys = (org: string, kind: string, subject: string) => ofOrg(org, `${P.revocation}${kind}#${subject}`);
+export const REVOCATIONS_INDEX_PARTITION = 'REVOCATIONS';
+
+// The token service's signing keys (shared/oauth/): one lease for the whole deployment.
+export const SIGNING_KEYS_LEASE: Keys = { pk: '#DEPLOYMENT', sk: 'LOCK#jwt-keys' };
+
+// Connectors: custom elements, instances, hosted OAuth (shared/connectors/).
+export const elementKeys = (org: string, key: string) => ofOrg(org, `${P.element}${key}`);
+export const counterKeys = (org: string, name: 'element' | 'instance') => ofOrg(org, `${P.counter}${name}`);
+export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
+export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);
+/** gsi1 partition of an instance: the keyed fingerprint of its token. */
+export const instanceTokenLookup = (tokenFingerprint: string) => `INSTTOKEN#${tokenFingerprint}`;
+export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `${P.oauthState}${fingerprint}`);
+export const pkceVerifierKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.pkceVerifier}${elementKey}#${fingerprint}`);
+
+// The proxy gateway: proxies, revisions, deployments, KVMs, providers, quota counters (shared/gateway/stores/).
+export const apiProxyKeys = (org: string, api: string) => ofOrg(org, `${P.api}${api}`);
+export const revisionKeys = (org: string, api: string, revision: number) => ofOrg(org, `${P.revision}${api}#${pad(revision, 6)}`);
+export const deploymentsPrefix = (env?: string) => (env === undefined ? P.deployment : `${P.deployment}${env}#`);
+export const deploymentKeys = (org: string, env: string, api: string) => ofOrg(org, `${deploymentsPrefix(env)}${api}`);
+/** An environment's routing table, across every organization: one base path belongs to one deployment. */
+export const routingPartition = (env: string) => `RUNTIME#${env}`;
+export const ROUTE_PREFIX = 'BASEPATH#';
+export const routeKeys = (env: string, basePath: string): Keys => ({ pk: routingPartition(env), sk: `${ROUTE_PREFIX}${basePath}` });
+/** `scope` is `org`, `env:{env}` or `api:{api}`. */
+export const kvmsPrefix = (scope: string) => `${P.kvm}${scope}#`;
+export const kvmKeys = (org: string, scope: string, map: string) => ofOrg(org, `${kvmsPrefix(scope)}${map}`);
+export const kvmEntriesPrefix = (scope: string, map: string) => `${P.kvmEntry}${scope}#${map}#`;
+export const kvmEntryKeys = (org: string, scope: string, map: string, key: string) => ofOrg(org, `${kvmEntriesPrefix(scope, map)}${key}`);
+export const providerKeys = (org: string, name: string) => ofOrg(org, `${P.provider}${name}`);
+/** A quota window's counter; `counter` names policy, identifier and window. */
+export const quotaCounterKeys = (org: string, env: string, api: string, counter: string) => ofOrg(org, `${P.quota}${env}#${api}#${counter}`);

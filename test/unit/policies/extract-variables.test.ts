@@ -1,0 +1,72 @@
+// ExtractVariables: URI, query, header, form and variable patterns, JSONPath
+// on the payload, the variable prefix, and unresolved variables.
+import { describe, expect, it } from 'vitest';
+import { extractVariables } from '../../../shared/gateway/policies/extract-variables.js';
+import { exchangeFor, runPolicy, xmlProblems, xmlRoundTrip } from '../../support/policy-context.js';
+
+describe('ExtractVariables schema', () => {
+  it('needs at least one pattern per source and a JSONPath per JSON variable', () => {
+    expect(extractVariables.schema.safeParse({ uriPath: [{ pattern: '/a/{x}' }] }).success).toBe(true);
+    expect(extractVariables.schema.safeParse({ headers: [{ name: 'h', patterns: [] }] }).success).toBe(false);
+    expect(extractVariables.schema.safeParse({ jsonPayload: [{ name: 'n' }] }).success).toBe(false);
+  });
+});
+
+describe('ExtractVariables XML', () => {
+  it('reads every source, the prefix and the JSON variable types', () => {
+    const config = xmlRoundTrip(
+      extractVariables,
+      `<Source>response</Source><VariablePrefix>p</VariablePrefix><IgnoreUnresolvedVariables>false</IgnoreUnresolvedVariables>
+       <URIPath><Pattern ignoreCase="true">/a/{x}</Pattern></URIPath><QueryParam name="q"><Pattern>{q}</Pattern></QueryParam>
+       <Header name="h"><Pattern>Bearer {t}</Pattern></Header>
+       <JSONPayload><Variable name="o" type="nodeset"><JSONPath>$.o</JSONPath></Variable><Variable name="n" type="integer"><JSONPath>$.n</JSONPath></Variable></JSONPayload>`,
+    );
+    expect(config).toMatchObject({ source: 'response', variablePrefix: 'p', uriPath: [{ pattern: '/a/{x}', ignoreCase: true }] });
+    expect(config.jsonPayload).toEqual([
+      { name: 'o', jsonPath: '$.o', type: 'json' },
+      { name: 'n', jsonPath: '$.n', type: 'integer' },
+    ]);
+  });
+
+  it('reports a header pattern without a header name', () => {
+    expect(xmlProblems(extractVariables, '<Header><Pattern>{t}</Pattern></Header>')).toContain('/ExtractVariables/Header/@name invalid');
+  });
+});
+
+describe('ExtractVariables execute', () => {
+  it('extracts from the path suffix, a query parameter and a header under the prefix', async () => {
+    const exchange = exchangeFor({ path: '/orders/items/17', query: { sort: 'date-desc' }, headers: { authorization: 'Bearer abc.def' } });
+    await runPolicy(
+      extractVariables,
+      {
+        variablePrefix: 'ev',
+        uriPath: [{ pattern: '/items/{id}' }],
+        queryParams: [{ name: 'sort', patterns: [{ pattern: '{field}-{direction}' }] }],
+        headers: [{ name: 'Authorization', patterns: [{ pattern: 'bearer {token}', ignoreCase: true }] }],
+      },
+      { exchange },
+    );
+    expect(['ev.id', 'ev.field', 'ev.direction', 'ev.token'].map((name) => exchange.get(name))).toEqual(['17', 'date', 'desc', 'abc.def']);
+  });
+
+  it('reads JSONPath values: scalars as text, objects as JSON', async () => {
+    const exchange = exchangeFor({ verb: 'POST', headers: { 'content-type': 'application/json' }, body: '{"order":{"id":7,"lines":[{"sku":"a"},{"sku":"b"}]}}' });
+    await runPolicy(
+      extractVariables,
+      { source: 'request', jsonPayload: [{ name: 'id', jsonPath: '$.order.id' }, { name: 'skus', jsonPath: '$.order.lines[*].sku' }, { name: 'order', jsonPath: '$.order', type: 'json' }] },
+      { exchange },
+    );
+    expect(exchange.get('id')).toBe('7');
+    expect(JSON.parse(exchange.get('skus') as string)).toEqual(['a', 'b']);
+    expect(JSON.parse(exchange.get('order') as string)).toMatchObject({ id: 7 });
+  });
+
+  it('faults on what it could not resolve only when told to', async () => {
+    const config = { headers: [{ name: 'x-missing', patterns: [{ pattern: '{v}' }] }] };
+    expect((await runPolicy(extractVariables, config)).fault).toBeUndefined();
+    const strict = await runPolicy(extractVariables, { ...config, ignoreUnresolvedVariables: false });
+    expect(strict.fault).toMatchObject({ status: 400, faultName: 'UnresolvedVariable', errorCode: 'steps.extractvariables.UnresolvedVariable' });
+    const notJson = await runPolicy(extractVariables, { jsonPayload: [{ name: 'a', jsonPath: '$.a' }], ignoreUnresolvedVariables: false }, { exchange: exchangeFor({ body: '<xml/>' }) });
+    expect(notJson.fault?.faultName).toBe('JsonPathParsingFailure');
+  });
+});

@@ -1,0 +1,51 @@
+// The key scheme: every kind in an organization's partition has its own
+// sort-key prefix, no prefix is the beginning of another (a prefix query of
+// one kind must never read another kind), and the builders write exactly the
+// keys docs/store.md lists, which stored data depends on.
+import { describe, expect, it } from 'vitest';
+import * as keys from '../../shared/store/keys.js';
+
+const { SORT_PREFIX } = keys;
+
+describe('store key scheme', () => {
+  it('gives every item kind a prefix that no other kind starts with', () => {
+    const prefixes = Object.entries(SORT_PREFIX);
+    for (const [kind, prefix] of prefixes) {
+      for (const [other, otherPrefix] of prefixes) {
+        if (kind !== other) expect(otherPrefix.startsWith(prefix), `${other} (${otherPrefix}) starts with ${kind} (${prefix})`).toBe(false);
+      }
+    }
+  });
+
+  it('writes the documented keys', () => {
+    expect(keys.productKeys('acme', 'gold')).toEqual({ pk: 'ORG#acme', sk: 'PRODUCT#gold' });
+    expect(keys.developerKeys('acme', 'Ada@Example.com')).toEqual({ pk: 'ORG#acme', sk: 'DEVELOPER#ada@example.com' });
+    expect(keys.developerAppKeys('acme', 'd1', 'postman')).toEqual({ pk: 'ORG#acme', sk: 'DEVAPP#d1#postman' });
+    expect(keys.credentialKeys('acme', 'a1', 'fp')).toEqual({ pk: 'ORG#acme', sk: 'CRED#a1#fp' });
+    expect(keys.apiKeyMarkerKeys('fp')).toEqual({ pk: 'APIKEY#fp', sk: '#APIKEY' });
+    expect(keys.developerAccountKeys('acme', 'Ada@Example.com')).toEqual({ pk: 'ORG#acme', sk: 'DEVACCOUNT#ada@example.com' });
+    expect(keys.developerSessionKeys('h1')).toEqual({ pk: 'DEVSESSION#h1', sk: 'SESSION' });
+    expect(keys.developerInvitationKeys('h2')).toEqual({ pk: 'DEVINVITE#h2', sk: 'INVITATION' });
+    expect(keys.revocationKeys('acme', 'token', 'j1')).toEqual({ pk: 'ORG#acme', sk: 'REVOKED#token#j1' });
+    expect(keys.counterKeys('acme', 'instance')).toEqual({ pk: 'ORG#acme', sk: '#COUNTER#instance' });
+    expect(keys.instanceKeys('acme', 42)).toEqual({ pk: 'ORG#acme', sk: 'INSTANCE#0000000042' });
+    expect(keys.instanceRefreshLeaseKeys('acme', 42)).toEqual({ pk: 'ORG#acme', sk: 'INSTANCE#0000000042#LEASE' });
+    expect(keys.pkceVerifierKeys('acme', 'hubspot', 'fp')).toEqual({ pk: 'ORG#acme', sk: 'OAUTHPKCE#hubspot#fp' });
+    expect(keys.revisionKeys('acme', 'orders', 3)).toEqual({ pk: 'ORG#acme', sk: 'APIREV#orders#000003' });
+    expect(keys.deploymentKeys('acme', 'prod', 'orders')).toEqual({ pk: 'ORG#acme', sk: 'DEPLOY#prod#orders' });
+    expect(keys.routeKeys('prod', '/orders')).toEqual({ pk: 'RUNTIME#prod', sk: 'BASEPATH#/orders' });
+    expect(keys.kvmEntryKeys('acme', 'env:prod', 'cfg', 'k')).toEqual({ pk: 'ORG#acme', sk: 'KVMENTRY#env:prod#cfg#k' });
+    expect(keys.quotaCounterKeys('acme', 'prod', 'orders', 'q#client#1hour#0')).toEqual({ pk: 'ORG#acme', sk: 'QUOTA#prod#orders#q#client#1hour#0' });
+  });
+
+  it('builds each listing prefix from the kind it lists', () => {
+    expect(keys.developerAppKeys('acme', 'd1', 'x').sk.startsWith(keys.developerAppsPrefix('d1'))).toBe(true);
+    expect(keys.credentialKeys('acme', 'a1', 'fp').sk.startsWith(keys.appCredentialsPrefix('a1'))).toBe(true);
+    expect(keys.deploymentKeys('acme', 'prod', 'x').sk.startsWith(keys.deploymentsPrefix('prod'))).toBe(true);
+    expect(keys.deploymentKeys('acme', 'prod', 'x').sk.startsWith(keys.deploymentsPrefix())).toBe(true);
+    expect(keys.kvmKeys('acme', 'org', 'm').sk.startsWith(keys.kvmsPrefix('org'))).toBe(true);
+    expect(keys.kvmEntryKeys('acme', 'org', 'm', 'k').sk.startsWith(keys.kvmEntriesPrefix('org', 'm'))).toBe(true);
+    // A map's entries are not listed with another map whose name starts the same.
+    expect(keys.kvmEntryKeys('acme', 'org', 'map2', 'k').sk.startsWith(keys.kvmEntriesPrefix('org', 'map'))).toBe(false);
+  });
+});
