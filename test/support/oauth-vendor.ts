@@ -1,7 +1,7 @@
 // A vendor for connector browser tests: oidc-provider as the authorization
 // server (PKCE, consent finished at once) and a loopback resource server that
 // accepts only bearer tokens the provider says are active (introspection).
-import { startAuthorizationServer, type AuthorizationServer } from './oauth-server.js';
+import { elementAuthentication, startAuthorizationServer, type AuthorizationServer } from './oauth-server.js';
 import { sendJson, startVendor, type VendorServer } from './vendor.js';
 
 export const HOSTED_CLIENT = { id: 'console-hosted-client', secret: 'console hosted secret/+&=' };
@@ -56,17 +56,7 @@ export async function startOAuthVendor(platformUrl: string): Promise<OAuthVendor
       name: 'Acme CRM',
       description: 'A CRM on a real OAuth 2.0 server (oidc-provider) for the console tests.',
       baseUrl: `${api.url}/api`,
-      authentication: {
-        type: 'oauth2',
-        authorizationUrl: `${as.issuer}/auth`,
-        tokenUrl: `${as.issuer}/token`,
-        scopes: ['openid', 'offline_access'],
-        pkce: true,
-        clientAuth: 'client_secret_basic',
-        refresh: true,
-        authorizationParams: { prompt: 'consent' },
-        issuer: as.issuer,
-      },
+      authentication: elementAuthentication(as, 'client_secret_basic'),
       resources: [
         { name: 'me', path: '/me', methods: ['GET'], description: 'The signed-in account' },
         { name: 'contacts', path: '/contacts', methods: ['GET', 'POST'] },
