@@ -18,7 +18,8 @@ import { createApp, deleteApp, developerAppRefs, getApp, requireDeveloperApp, ty
 import { forgetConsumers } from '../consumers/consumer-cache.js';
 import { requireDeveloper } from '../consumers/developers.js';
 import type { StoredProduct } from '../consumers/products.js';
-import { listDeployments } from '../gateway/stores/deployments.js';
+import { decodeModel, getRevision } from '../gateway/stores/apis.js';
+import { listDeployments, type DeploymentItem } from '../gateway/stores/deployments.js';
 import { orgPartition, SORT_PREFIX } from '../store/keys.js';
 import { acceptInvitation, developerSession, invite, MIN_PASSWORD, optionalDeveloperSession, signIn, signOut, signUp, startSession, type DeveloperSession } from './accounts.js';
 
@@ -56,6 +57,26 @@ async function assertOrganization(rt: Runtime, org: string): Promise<void> {
   if (!(await getOrganization(rt, org))) throw notFound(`Organization ${org} has no developer portal`);
 }
 
+const PATH_CONDITION = /proxy\.pathsuffix\s+MatchesPath\s+"([^"]+)"/i;
+const VERB_CONDITION = /request\.verb\s*=\s*"([A-Z]+)"/i;
+
+/**
+ * An API's resources as its developers need them: the conditional flows of the
+ * deployed revision, with the path and verb their conditions name (the way SAP
+ * API Management turns resources into flows).
+ */
+async function resourcesOf(rt: Runtime, org: string, deployment: DeploymentItem) {
+  const model = decodeModel((await getRevision(rt, org, deployment.api, deployment.revision)).model);
+  return model.proxyEndpoints.flatMap((endpoint) =>
+    endpoint.flows.map((flow) => ({
+      name: flow.name,
+      ...(flow.description ? { description: flow.description } : {}),
+      ...(PATH_CONDITION.exec(flow.condition ?? '') ? { path: PATH_CONDITION.exec(flow.condition ?? '')![1] } : {}),
+      ...(VERB_CONDITION.exec(flow.condition ?? '') ? { method: VERB_CONDITION.exec(flow.condition ?? '')![1]!.toUpperCase() } : {}),
+    })),
+  );
+}
+
 /** The product as a portal shows it: no quota internals beyond what a developer needs. */
 async function catalogProduct(rt: Runtime, product: StoredProduct, withApis: boolean): Promise<Record<string, unknown>> {
   const base = {
@@ -70,10 +91,17 @@ async function catalogProduct(rt: Runtime, product: StoredProduct, withApis: boo
   const deployments = (await listDeployments(rt, product.organization)).filter((d) => product.proxies.includes(d.api));
   return {
     ...base,
-    apis: product.proxies.map((api) => ({
-      name: api,
-      deployments: deployments.filter((d) => d.api === api).map((d) => ({ environment: d.environment, basePaths: d.basePaths })),
-    })),
+    apis: await Promise.all(
+      product.proxies.map(async (api) => {
+        const deployed = deployments.filter((d) => d.api === api);
+        const shown = deployed.find((d) => d.environment === rt.config.runtimeEnvironment) ?? deployed[0];
+        return {
+          name: api,
+          deployments: deployed.map((d) => ({ environment: d.environment, basePaths: d.basePaths })),
+          resources: shown ? await resourcesOf(rt, product.organization, shown) : [],
+        };
+      }),
+    ),
   };
 }
 

@@ -116,6 +116,22 @@ describe('catalog', () => {
     expect((await platform.request('GET', `${PORTAL}/products/members`, { auth: bearer(alice) })).json).toMatchObject({ name: 'members', access: 'private', apis: [] });
   });
 
+  it('lists each API of a product with where it is deployed and its resources', async () => {
+    const model = {
+      name: 'catalog-orders',
+      proxyEndpoints: [{ basePath: '/catalog-orders', flows: [{ name: 'list', description: 'All orders', condition: '(proxy.pathsuffix MatchesPath "/orders") and (request.verb = "GET")', request: [], response: [] }] }],
+      targetEndpoints: [{ connection: { url: 'http://127.0.0.1:9/' } }],
+    };
+    expect((await platform.request('POST', `${ORG}/apis`, { json: model })).status).toBe(201);
+    expect((await platform.request('POST', `${ORG}/environments/prod/apis/catalog-orders/revisions/1/deployments`)).status).toBeLessThan(300);
+    expect((await platform.request('POST', `${ORG}/apiproducts`, { json: { name: 'orders-catalog', proxies: ['catalog-orders', 'not-deployed'] } })).status).toBe(201);
+    const product = await platform.request('GET', `${PORTAL}/products/orders-catalog`, { auth: false });
+    expect(product.json.apis).toEqual([
+      { name: 'catalog-orders', deployments: [{ environment: 'prod', basePaths: ['/catalog-orders'] }], resources: [{ name: 'list', description: 'All orders', path: '/orders', method: 'GET' }] },
+      { name: 'not-deployed', deployments: [], resources: [] },
+    ]);
+  });
+
   it('refuses a bad or expired session instead of showing the public catalog', async () => {
     expect((await platform.request('GET', `${PORTAL}/products`, { auth: 'Bearer tgdev_forged' })).status).toBe(401);
   });

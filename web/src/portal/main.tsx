@@ -26,7 +26,13 @@ interface CatalogProduct {
   description?: string;
   access: string;
   scopes: string[];
-  apis: string[] | { name: string; deployments: { environment: string; basePaths: string[] }[] }[];
+  apis: string[] | CatalogApi[];
+}
+
+interface CatalogApi {
+  name: string;
+  deployments: { environment: string; basePaths: string[] }[];
+  resources: { name: string; description?: string; path?: string; method?: string }[];
 }
 
 interface PortalApp {
@@ -150,14 +156,28 @@ function ProductPage({ name }: { name: string }) {
         </form>
       ) : null}
       <h2>APIs</h2>
-      <Table columns={['API', 'URL']}>
-        {(p.apis as { name: string; deployments: { environment: string; basePaths: string[] }[] }[]).map((a) => (
+      <Table caption="APIs of this product" columns={['API', 'URL', 'Resources']}>
+        {(p.apis as CatalogApi[]).map((a) => (
           <tr key={a.name}>
             <td>{a.name}</td>
             <td>
               {a.deployments.length
                 ? a.deployments.flatMap((d) => d.basePaths.map((path) => <div key={d.environment + path}><code>{runtimeUrl(d.environment) + path}</code> ({d.environment})</div>))
                 : 'not deployed yet'}
+            </td>
+            <td>
+              {a.resources.length ? (
+                <ul class="plain">
+                  {a.resources.map((r) => (
+                    <li key={r.name}>
+                      {r.method || r.path ? <code>{`${r.method ?? 'ANY'} ${r.path ?? ''}`.trim()}</code> : r.name}
+                      {r.description ? ` ${r.description}` : ''}
+                    </li>
+                  ))}
+                </ul>
+              ) : (
+                'every path under its URL'
+              )}
             </td>
           </tr>
         ))}
