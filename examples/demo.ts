@@ -111,15 +111,17 @@ async function main() {
     lines.push(`connector instance "${instance.name}": id ${id}`);
   }
 
+  // Proxies are served on the runtime plane: its URL is the prod environment's default virtual host.
+  const runtimeBase = String((await call('GET', `${ORG}/environments/prod/virtualhosts/default`)).json?.baseUrl ?? base).replace(/\/+$/, '');
   process.stdout.write(
     [
-      `Demo loaded into ${base} (organization ${org}):`,
+      `Demo loaded into ${base} (organization ${org}); proxies run at ${runtimeBase}:`,
       ...lines.map((line) => `  ${line}`),
       '',
       `Open the console: ${base}/console  ·  the developer portal: ${base}/portal  ·  the API reference: ${base}/docs`,
-      `Try the proxy:    curl "${base}/hello?apikey=<the app key>"`,
-      `Seed 002:         curl -u "<key>:<secret>" -X POST "${base}/iflow-token/OAuthToken?grant_type=client_credentials"`,
-      `                  curl -H "Authorization: Bearer <access_token>" ${base}/cpi/api_connectivity_test/v1`,
+      `Try the proxy:    curl "${runtimeBase}/hello?apikey=<the app key>"`,
+      `Seed 002:         curl -u "<key>:<secret>" -X POST "${runtimeBase}/iflow-token/OAuthToken?grant_type=client_credentials"`,
+      `                  curl -H "Authorization: Bearer <access_token>" ${runtimeBase}/cpi/api_connectivity_test/v1`,
       '',
     ].join('\n'),
   );

@@ -5,12 +5,16 @@ import { platformErrors } from '../../shared/http/errors.js';
 import { httpFunction } from '../../shared/http/lambda.js';
 import { Site, siteOptionsFromEnv, siteRouter } from '../../shared/web/site.js';
 
-const router = siteRouter(new Site(siteOptionsFromEnv()));
+/** The web function; the local runtime passes the runtime URLs it listens on (on AWS: TOLLGATE_RUNTIME_URLS). */
+export function webHandler(runtimeUrls?: () => Record<string, string>) {
+  const router = siteRouter(new Site(() => siteOptionsFromEnv(process.env, runtimeUrls?.())));
+  return httpFunction({
+    name: 'web',
+    errors: platformErrors,
+    // The site sets its own headers: a per-page CSP with a nonce, long caching for hashed assets.
+    securityHeaders: false,
+    handle: (request) => router.handle(request, undefined),
+  });
+}
 
-export const handler = httpFunction({
-  name: 'web',
-  errors: platformErrors,
-  // The site sets its own headers: a per-page CSP with a nonce, long caching for hashed assets.
-  securityHeaders: false,
-  handle: (request) => router.handle(request, undefined),
-});
+export const handler = webHandler();

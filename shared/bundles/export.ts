@@ -50,7 +50,7 @@ function proxyEndpointXml(endpoint: ProxyEndpoint): string {
     el('ProxyEndpoint', { name: endpoint.name }, [
       ...endpointFlows(endpoint),
       endpoint.postClientFlow ? phaseToXml('PostClientFlow', endpoint.postClientFlow) : undefined,
-      el('HTTPProxyConnection', {}, [el('BasePath', {}, endpoint.basePath), el('VirtualHost', {}, 'default'), el('VirtualHost', {}, 'secure')]),
+      el('HTTPProxyConnection', {}, [el('BasePath', {}, endpoint.basePath), ...(endpoint.virtualHosts ?? ['default']).map((host) => el('VirtualHost', {}, host))]),
       ...endpoint.routeRules.map((rule) =>
         el('RouteRule', { name: rule.name }, [optional('Condition', rule.condition), optional('TargetEndpoint', rule.targetEndpoint), optional('URL', rule.url)]),
       ),

@@ -363,8 +363,7 @@ class Importer {
     const basePath = connection?.child('BasePath');
     if (!connection) root.report('an <HTTPProxyConnection> with a <BasePath> is required');
     else if (!basePath) connection.report('a <BasePath> is required');
-    // Virtual hosts are the API Gateway stage and domain here: every deployed proxy answers on all of them.
-    connection?.all('VirtualHost');
+    const virtualHosts = [...new Set((connection?.all('VirtualHost') ?? []).map((host) => host.text()).filter(Boolean))];
     const properties = connection?.child('Properties');
     if (properties && properties.children.length > 0) {
       properties.report('proxy connection <Properties> are not supported', { kind: 'unsupported' });
@@ -376,6 +375,7 @@ class Importer {
       name: root.attr('name') ?? path.slice(path.lastIndexOf('/') + 1, -4),
       description: root.childText('Description') || undefined,
       basePath: basePath?.text(),
+      ...(virtualHosts.length ? { virtualHosts } : {}),
       ...this.flows(root, modelPath),
       postClientFlow: postClient ? this.phase(postClient, `${modelPath}.postClientFlow`) : undefined,
       routeRules: root.all('RouteRule').map((rule, i) => {

@@ -2,12 +2,12 @@
 // element catalog, OAuth URLs, instances, and, for every other path, resource
 // calls through the instance named by the `Element` token.
 import * as z from 'zod';
-import { platformAuthenticator } from '../auth/platform.js';
+import type { PlatformRouter } from '../auth/principal.js';
 import { jsonBody, readJson, validate } from '../http/body.js';
 import { HttpError, notFound, unprocessable } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { noContent, ok } from '../http/response.js';
-import type { RouteDoc, Router } from '../http/router.js';
+import type { RouteDoc } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { elementSchema } from './element-schema.js';
 import {
@@ -126,10 +126,6 @@ const RESOURCE_CALL_DOC: RouteDoc = {
   responses: { 200: { description: 'The vendor\'s response, passed through (any status).', type: 'application/json' } },
 };
 
-async function organizationOf(rt: Runtime, request: HttpRequest): Promise<string> {
-  return (await platformAuthenticator(rt).authenticate(request)).organization;
-}
-
 function instanceId(request: HttpRequest): number {
   const id = request.params.id ?? '';
   if (!/^\d{1,10}$/.test(id)) throw notFound(`Instance ${id} not found`, 'instance_not_found');
@@ -185,8 +181,7 @@ async function elementOfInstance(rt: Runtime, org: string, item: InstanceItem): 
   }
 }
 
-async function createFromPayload(rt: Runtime, request: HttpRequest, elementFromPath?: string) {
-  const org = await organizationOf(rt, request);
+async function createFromPayload(rt: Runtime, request: HttpRequest, org: string, elementFromPath?: string) {
   const payload = jsonBody(request, instancePayload);
   const element = await payloadElement(rt, org, elementFromPath, payload);
   const connection = await connect(rt, org, element, {
@@ -221,27 +216,22 @@ async function listFiltered(rt: Runtime, request: HttpRequest, org: string, elem
   return ok(body, page.next ? { 'elements-next-page-token': page.next } : {});
 }
 
-export function registerConnectorRoutes(router: Router<Runtime>): void {
+export function registerConnectorRoutes(router: PlatformRouter): void {
   // Catalog
-  router.get(`${BASE}/elements`, { tag: 'Elements', operationId: 'listElements', summary: 'List the elements: built-in and the organization\'s own' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/elements`, { tag: 'Elements', operationId: 'listElements', summary: 'List the elements: built-in and the organization\'s own' }, async (request, rt, { organization: org }) => {
     return ok((await listElements(rt, org)).map(elementView));
   });
-  router.post(`${BASE}/elements`, { tag: 'Elements', operationId: 'createElement', summary: 'Add a custom element', description: '409 if the key is taken, by a built-in element or one of the organization\'s.', body: elementSchema }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.post(`${BASE}/elements`, { tag: 'Elements', operationId: 'createElement', summary: 'Add a custom element', description: '409 if the key is taken, by a built-in element or one of the organization\'s.', body: elementSchema }, async (request, rt, { organization: org }) => {
     const element = await createCustomElement(rt, org, readJson(request));
     return ok(elementView(element));
   });
-  router.get(`${BASE}/elements/:keyOrId`, { tag: 'Elements', operationId: 'getElement', summary: 'Get an element' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/elements/:keyOrId`, { tag: 'Elements', operationId: 'getElement', summary: 'Get an element' }, async (request, rt, { organization: org }) => {
     return ok(elementView(await requireElement(rt, org, request.params.keyOrId!)));
   });
-  router.put(`${BASE}/elements/:keyOrId`, { tag: 'Elements', operationId: 'replaceElement', summary: 'Replace a custom element', description: 'Built-in elements cannot be changed (403).', body: elementSchema }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.put(`${BASE}/elements/:keyOrId`, { tag: 'Elements', operationId: 'replaceElement', summary: 'Replace a custom element', description: 'Built-in elements cannot be changed (403).', body: elementSchema }, async (request, rt, { organization: org }) => {
     return ok(elementView(await replaceCustomElement(rt, org, request.params.keyOrId!, readJson(request))));
   });
-  router.delete(`${BASE}/elements/:keyOrId`, { tag: 'Elements', operationId: 'deleteElement', summary: 'Delete a custom element', description: 'Refused (409) while instances of it exist.', responses: { 204: 'Deleted.' } }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.delete(`${BASE}/elements/:keyOrId`, { tag: 'Elements', operationId: 'deleteElement', summary: 'Delete a custom element', description: 'Refused (409) while instances of it exist.', responses: { 204: 'Deleted.' } }, async (request, rt, { organization: org }) => {
     await deleteCustomElement(rt, org, request.params.keyOrId!, (key) => countInstancesOfElement(rt, org, key));
     return noContent();
   });
@@ -255,35 +245,28 @@ export function registerConnectorRoutes(router: Router<Runtime>): void {
       description: 'Its resources as resource calls on `/elements/api-v2{path}`, secured by the platform header with `Element <instance token>`: what the console renders, with Try it out, for an instance.',
       responses: { 200: { description: 'An OpenAPI 3.1 document.', type: 'application/json' } },
     },
-    async (request, rt) => {
-      const org = await organizationOf(rt, request);
-      return ok(elementOpenApi(await requireElement(rt, org, request.params.keyOrId!), rt.config.issuer));
-    },
+    async (request, rt, { organization: org }) => ok(elementOpenApi(await requireElement(rt, org, request.params.keyOrId!), rt.config.issuer)),
   );
 
   // OAuth
-  router.get(`${BASE}/elements/:keyOrId/oauth/url`, OAUTH_URL_DOC, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/elements/:keyOrId/oauth/url`, OAUTH_URL_DOC, async (request, rt, { organization: org }) => {
     const element = await requireElement(rt, org, request.params.keyOrId!);
     return ok(await buildOAuthUrl(rt, org, element, request.query), { 'cache-control': 'no-store' });
   });
 
   // Instances
-  router.post(`${BASE}/elements/:keyOrId/instances`, { ...CREATE_INSTANCE_DOC, operationId: 'createElementInstance' }, (request, rt) => createFromPayload(rt, request, request.params.keyOrId));
-  router.get(`${BASE}/elements/:keyOrId/instances`, { ...LIST_INSTANCES_DOC, operationId: 'listElementInstances', summary: 'List the instances of an element' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.post(`${BASE}/elements/:keyOrId/instances`, { ...CREATE_INSTANCE_DOC, operationId: 'createElementInstance' }, (request, rt, { organization }) => createFromPayload(rt, request, organization, request.params.keyOrId));
+  router.get(`${BASE}/elements/:keyOrId/instances`, { ...LIST_INSTANCES_DOC, access: 'secret', operationId: 'listElementInstances', summary: 'List the instances of an element' }, async (request, rt, { organization: org }) => {
     const element = await requireElement(rt, org, request.params.keyOrId!);
     return listFiltered(rt, request, org, element.definition.key);
   });
-  router.post(`${BASE}/instances`, { ...CREATE_INSTANCE_DOC, operationId: 'createInstance' }, (request, rt) => createFromPayload(rt, request));
-  router.get(`${BASE}/instances`, { ...LIST_INSTANCES_DOC, operationId: 'listInstances', summary: 'List instances' }, async (request, rt) => listFiltered(rt, request, await organizationOf(rt, request)));
-  router.get(`${BASE}/instances/:id`, { operationId: 'getInstance', summary: 'Get an instance with its token' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.post(`${BASE}/instances`, { ...CREATE_INSTANCE_DOC, operationId: 'createInstance' }, (request, rt, { organization }) => createFromPayload(rt, request, organization));
+  router.get(`${BASE}/instances`, { ...LIST_INSTANCES_DOC, access: 'secret', operationId: 'listInstances', summary: 'List instances' }, async (request, rt, { organization }) => listFiltered(rt, request, organization));
+  router.get(`${BASE}/instances/:id`, { access: 'secret', operationId: 'getInstance', summary: 'Get an instance with its token' }, async (request, rt, { organization: org }) => {
     const item = await requireInstance(rt, org, request);
     return ok(await view(rt, item, await elementOfInstance(rt, org, item)));
   });
-  router.patch(`${BASE}/instances/:id`, { operationId: 'updateInstance', summary: 'Rename or retag an instance', description: 'Changing configuration or credentials is a re-authentication: PUT.', body: detailsPayload }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.patch(`${BASE}/instances/:id`, { operationId: 'updateInstance', summary: 'Rename or retag an instance', description: 'Changing configuration or credentials is a re-authentication: PUT.', body: detailsPayload }, async (request, rt, { organization: org }) => {
     const body = readJson(request);
     if (body !== null && typeof body === 'object' && ('configuration' in body || 'providerData' in body)) {
       throw unprocessable('Changing configuration or credentials re-authenticates the instance: use PUT /elements/api-v2/instances/{id}', [
@@ -295,8 +278,7 @@ export function registerConnectorRoutes(router: Router<Runtime>): void {
     const updated = await updateInstanceDetails(rt, item, change);
     return ok(await view(rt, updated, await elementOfInstance(rt, org, updated)));
   });
-  router.put(`${BASE}/instances/:id`, { operationId: 'reauthenticateInstance', summary: 'Re-authenticate an instance', description: 'New configuration or OAuth code; the instance keeps its id and token.', body: reauthenticationPayload }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.put(`${BASE}/instances/:id`, { operationId: 'reauthenticateInstance', summary: 'Re-authenticate an instance', description: 'New configuration or OAuth code; the instance keeps its id and token.', body: reauthenticationPayload }, async (request, rt, { organization: org }) => {
     const payload = jsonBody(request, reauthenticationPayload);
     const item = await requireInstance(rt, org, request);
     const element = await requireElement(rt, org, item.elementKey);
@@ -322,28 +304,22 @@ export function registerConnectorRoutes(router: Router<Runtime>): void {
     if (payload.retrieveObjectsAfterInstantiation) body.objects = objectsOf(element);
     return ok(body);
   });
-  router.delete(`${BASE}/instances/:id`, { operationId: 'deleteInstance', summary: 'Delete an instance and its vendor credentials', responses: { 204: 'Deleted.' } }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.delete(`${BASE}/instances/:id`, { operationId: 'deleteInstance', summary: 'Delete an instance and its vendor credentials', responses: { 204: 'Deleted.' } }, async (request, rt, { organization: org }) => {
     await deleteInstance(rt, await requireInstance(rt, org, request));
     return noContent();
   });
-  router.get(`${BASE}/instances/:id/objects`, { operationId: 'listInstanceObjects', summary: 'List the resources (objects) an instance offers' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/instances/:id/objects`, { operationId: 'listInstanceObjects', summary: 'List the resources (objects) an instance offers' }, async (request, rt, { organization: org }) => {
     const item = await requireInstance(rt, org, request);
     const element = await elementOfInstance(rt, org, item);
     if (!element) throw new HttpError(409, 'element_not_found', `Element ${item.elementKey} of instance ${item.id} no longer exists`);
     return ok(objectsOf(element));
   });
-  router.post(`${BASE}/instances/:id/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.post(`${BASE}/instances/:id/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt, { organization: org }) => {
     const item = await requireInstance(rt, org, request);
     const { item: updated, token } = await regenerateInstanceToken(rt, item);
     return ok(await view(rt, updated, await elementOfInstance(rt, org, updated), token));
   });
 
   // Everything else under /elements/api-v2 is a vendor resource call.
-  router.on('ANY', `${BASE}/*path`, RESOURCE_CALL_DOC, async (request, rt) => {
-    const principal = await platformAuthenticator(rt).authenticate(request);
-    return proxyResourceCall(rt, request, principal);
-  });
+  router.on('ANY', `${BASE}/*path`, RESOURCE_CALL_DOC, (request, rt, principal) => proxyResourceCall(rt, request, principal));
 }

@@ -1,11 +1,9 @@
 // API providers (SAP API Management) on `/v1/organizations/{org}/apiproviders`.
-import { authenticateForOrg } from '../auth/platform.js';
+import * as z from 'zod';
+import type { PlatformRouter } from '../auth/principal.js';
 import { jsonBody } from '../http/body.js';
 import { badRequest } from '../http/errors.js';
 import { created, ok } from '../http/response.js';
-import type { Router } from '../http/router.js';
-import type { Runtime } from '../runtime.js';
-import * as z from 'zod';
 import { lazySchema } from '../http/router.js';
 import { discoverIntegrationFlows, testConnection } from '../gateway/stores/provider-checks.js';
 import { createProvider, deleteProvider, getProvider, listProviders, presentProvider, ProviderInputSchema, updateProvider } from '../gateway/stores/providers.js';
@@ -27,33 +25,28 @@ const integrationFlows = lazySchema(() =>
   ),
 );
 
-export function registerProviderRoutes(router: Router<Runtime>): void {
-  router.get(BASE, { operationId: 'listApiProviders', summary: 'List API providers', query: { expand: { description: '`true` for details (secrets masked) instead of names.', enum: ['true', 'false'] } } }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+export function registerProviderRoutes(router: PlatformRouter): void {
+  router.get(BASE, { operationId: 'listApiProviders', summary: 'List API providers', query: { expand: { description: '`true` for details (secrets masked) instead of names.', enum: ['true', 'false'] } } }, async (request, rt, { organization }) => {
     const providers = await listProviders(rt, organization);
     return ok(request.query.get('expand') === 'true' ? providers.map(presentProvider) : providers.map((p) => p.name));
   });
 
-  router.post(BASE, { operationId: 'createApiProvider', summary: 'Create an API provider', description: 'Secrets (OpenConnectors organization and user secret, OAuth client secret, Basic password) go to the secret store and read back as `*****`.', body: ProviderInputSchema, responses: { 201: 'The provider, secrets masked.' } }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.post(BASE, { operationId: 'createApiProvider', summary: 'Create an API provider', description: 'Secrets (OpenConnectors organization and user secret, OAuth client secret, Basic password) go to the secret store and read back as `*****`.', body: ProviderInputSchema, responses: { 201: 'The provider, secrets masked.' } }, async (request, rt, { organization }) => {
     const input = jsonBody(request, ProviderInputSchema);
     return created(presentProvider(await createProvider(rt, organization, input)));
   });
 
-  router.get(`${BASE}/:name`, { operationId: 'getApiProvider', summary: 'Get an API provider (secrets masked)' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${BASE}/:name`, { operationId: 'getApiProvider', summary: 'Get an API provider (secrets masked)' }, async (request, rt, { organization }) => {
     return ok(presentProvider(await getProvider(rt, organization, request.params.name!)));
   });
 
-  router.put(`${BASE}/:name`, { operationId: 'replaceApiProvider', summary: 'Replace an API provider', body: ProviderInputSchema }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.put(`${BASE}/:name`, { operationId: 'replaceApiProvider', summary: 'Replace an API provider', body: ProviderInputSchema }, async (request, rt, { organization }) => {
     const input = jsonBody(request, ProviderInputSchema);
     if (input.name !== request.params.name) throw badRequest('Provider name in the body differs from the path');
     return ok(presentProvider(await updateProvider(rt, organization, input)));
   });
 
-  router.delete(`${BASE}/:name`, { operationId: 'deleteApiProvider', summary: 'Delete an API provider and its secrets' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.delete(`${BASE}/:name`, { operationId: 'deleteApiProvider', summary: 'Delete an API provider and its secrets' }, async (request, rt, { organization }) => {
     await deleteProvider(rt, organization, request.params.name!);
     return ok({ name: request.params.name });
   });
@@ -65,14 +58,12 @@ export function registerProviderRoutes(router: Router<Runtime>): void {
       summary: 'Test Connection: call the provider with its stored credentials',
       description:
         'Internet: a GET of its URL; CloudIntegration: a client credentials token, then `GET /api/v1/IntegrationRuntimeArtifacts?$top=1`; OpenConnectors: `GET {url}/instances`. ' +
-        'Always 200 for an existing provider: `ok` says whether the provider answered and accepted the credentials.',
+        'Always 200 for an existing provider: `ok` says whether the provider answered and accepted the credentials. It reveals nothing, so `readonly` users may test too.',
+      access: 'read',
       bodyOptional: true,
       responses: { 200: { description: 'The result, for people in `message`.', schema: connectionResult } },
     },
-    async (request, rt) => {
-      const { organization } = await authenticateForOrg(rt, request, request.params.org);
-      return ok(await testConnection(rt, organization, request.params.name!), { 'cache-control': 'no-store' });
-    },
+    async (request, rt, { organization }) => ok(await testConnection(rt, organization, request.params.name!), { 'cache-control': 'no-store' }),
   );
 
   router.get(
@@ -84,9 +75,6 @@ export function registerProviderRoutes(router: Router<Runtime>): void {
         'Read from the tenant\'s OData API (`/api/v1/IntegrationRuntimeArtifacts` and `/api/v1/ServiceEndpoints?$expand=EntryPoints`) with the provider\'s client credentials. 409 for other provider types; 502 when the tenant fails.',
       responses: { 200: { description: 'Deployed integration flows with their endpoint URLs.', schema: integrationFlows } },
     },
-    async (request, rt) => {
-      const { organization } = await authenticateForOrg(rt, request, request.params.org);
-      return ok(await discoverIntegrationFlows(rt, organization, request.params.name!), { 'cache-control': 'no-store' });
-    },
+    async (request, rt, { organization }) => ok(await discoverIntegrationFlows(rt, organization, request.params.name!), { 'cache-control': 'no-store' }),
   );
 }

@@ -1,13 +1,12 @@
 // Apigee Edge management paths for API proxies, revisions, environments and
 // deployments.
-import { authenticateForOrg } from '../auth/platform.js';
+import type { PlatformRouter } from '../auth/principal.js';
 import { getOrganization } from '../auth/organizations.js';
 import { bundleResponse, importBundle } from '../bundles/bundle-transfer.js';
 import { jsonBody } from '../http/body.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { created, ok } from '../http/response.js';
-import type { RouteDoc, Router } from '../http/router.js';
-import type { Runtime } from '../runtime.js';
+import type { RouteDoc } from '../http/router.js';
 import { createRevision, decodeModel, deleteApi, deleteRevision, getApi, getRevision, listApis, type RevisionItem } from '../gateway/stores/apis.js';
 import { normalizeBasePath } from '../gateway/engine/compile.js';
 import { assertEnvironment, deploy, deployedRevisions, listDeployments, undeploy, type DeploymentItem } from '../gateway/stores/deployments.js';
@@ -82,9 +81,8 @@ const GET_REVISION_DOC: RouteDoc = {
 
 const revisionNumber = (value: string | undefined) => (/^\d{1,6}$/.test(value ?? '') ? Number(value) : Number.NaN);
 
-export function registerProxyRoutes(router: Router<Runtime>): void {
-  router.get(`${ORG}/apis`, { operationId: 'listApiProxies', summary: 'List API proxies', query: { expand: EXPAND } }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+export function registerProxyRoutes(router: PlatformRouter): void {
+  router.get(`${ORG}/apis`, { operationId: 'listApiProxies', summary: 'List API proxies', query: { expand: EXPAND } }, async (request, rt, { organization }) => {
     const apis = await listApis(rt, organization);
     if (request.query.get('expand') === 'true') {
       return ok({ proxies: apis.map((api) => ({ name: api.name, revision: api.revisions.map(String), latestRevisionId: String(api.latestRevision) })) });
@@ -92,8 +90,7 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
     return ok(apis.map((api) => api.name));
   });
 
-  router.post(`${ORG}/apis`, CREATE_PROXY_DOC, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.post(`${ORG}/apis`, CREATE_PROXY_DOC, async (request, rt, { organization }) => {
     const action = request.query.get('action');
     if (action === 'import') {
       const imported = await importBundle(rt, organization, request);
@@ -105,8 +102,7 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
     return created(revisionSummary(revision));
   });
 
-  router.get(`${ORG}/apis/:api`, { operationId: 'getApiProxy', summary: 'Get an API proxy and its revision numbers' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/apis/:api`, { operationId: 'getApiProxy', summary: 'Get an API proxy and its revision numbers' }, async (request, rt, { organization }) => {
     const api = await getApi(rt, organization, request.params.api!);
     return ok({
       name: api.name,
@@ -116,35 +112,30 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
     });
   });
 
-  router.delete(`${ORG}/apis/:api`, { operationId: 'deleteApiProxy', summary: 'Delete an API proxy with all its revisions', description: 'Refused (409) while a revision is deployed.' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.delete(`${ORG}/apis/:api`, { operationId: 'deleteApiProxy', summary: 'Delete an API proxy with all its revisions', description: 'Refused (409) while a revision is deployed.' }, async (request, rt, { organization }) => {
     const api = request.params.api!;
     const deleted = await deleteApi(rt, organization, api, await deployedRevisions(rt, organization, api));
     return ok({ name: deleted.name, revision: deleted.revisions.map(String) });
   });
 
-  router.get(`${ORG}/apis/:api/revisions`, { operationId: 'listApiProxyRevisions', summary: 'List the revisions of an API proxy' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/apis/:api/revisions`, { operationId: 'listApiProxyRevisions', summary: 'List the revisions of an API proxy' }, async (request, rt, { organization }) => {
     const api = await getApi(rt, organization, request.params.api!);
     return ok(api.revisions.map(String));
   });
 
-  router.get(`${ORG}/apis/:api/revisions/:rev`, GET_REVISION_DOC, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/apis/:api/revisions/:rev`, GET_REVISION_DOC, async (request, rt, { organization }) => {
     const item = await getRevision(rt, organization, request.params.api!, revisionNumber(request.params.rev));
     if (request.query.get('format') === 'bundle') return bundleResponse(item);
     return ok(revisionSummary(item, { includeModel: true }));
   });
 
-  router.delete(`${ORG}/apis/:api/revisions/:rev`, { operationId: 'deleteApiProxyRevision', summary: 'Delete a revision', description: 'Refused (409) while it is deployed.' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.delete(`${ORG}/apis/:api/revisions/:rev`, { operationId: 'deleteApiProxyRevision', summary: 'Delete a revision', description: 'Refused (409) while it is deployed.' }, async (request, rt, { organization }) => {
     const api = request.params.api!;
     const item = await deleteRevision(rt, organization, api, revisionNumber(request.params.rev), await deployedRevisions(rt, organization, api));
     return ok(revisionSummary(item));
   });
 
-  router.get(`${ORG}/apis/:api/deployments`, { tag: 'Environments', operationId: 'listApiProxyDeployments', summary: 'Where an API proxy is deployed' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/apis/:api/deployments`, { tag: 'Environments', operationId: 'listApiProxyDeployments', summary: 'Where an API proxy is deployed' }, async (request, rt, { organization }) => {
     const api = await getApi(rt, organization, request.params.api!);
     const deployments = (await listDeployments(rt, organization)).filter((d) => d.api === api.name);
     return ok({
@@ -153,19 +144,16 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
     });
   });
 
-  router.get(`${ORG}/environments`, { tag: 'Environments', operationId: 'listEnvironments', summary: 'List environments' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/environments`, { tag: 'Environments', operationId: 'listEnvironments', summary: 'List environments' }, async (request, rt, { organization }) => {
     return ok((await getOrganization(rt, organization))?.environments ?? []);
   });
 
-  router.get(`${ORG}/environments/:env`, { tag: 'Environments', operationId: 'getEnvironment', summary: 'Get an environment' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/environments/:env`, { tag: 'Environments', operationId: 'getEnvironment', summary: 'Get an environment' }, async (request, rt, { organization }) => {
     await assertEnvironment(rt, organization, request.params.env!);
     return ok({ name: request.params.env, properties: { property: [] } });
   });
 
-  router.get(`${ORG}/environments/:env/deployments`, { tag: 'Environments', operationId: 'listEnvironmentDeployments', summary: 'List the deployments of an environment' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/environments/:env/deployments`, { tag: 'Environments', operationId: 'listEnvironmentDeployments', summary: 'List the deployments of an environment' }, async (request, rt, { organization }) => {
     await assertEnvironment(rt, organization, request.params.env!);
     const deployments = await listDeployments(rt, organization, request.params.env);
     return ok({
@@ -175,22 +163,19 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
   });
 
   const deploymentPath = `${ORG}/environments/:env/apis/:api/revisions/:rev/deployments`;
-  router.get(deploymentPath, { tag: 'Environments', operationId: 'getDeployment', summary: 'Get the deployment of a revision' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(deploymentPath, { tag: 'Environments', operationId: 'getDeployment', summary: 'Get the deployment of a revision' }, async (request, rt, { organization }) => {
     const deployments = await listDeployments(rt, organization, request.params.env);
     const found = deployments.find((d) => d.api === request.params.api && d.revision === revisionNumber(request.params.rev));
     if (!found) throw notFound(`Revision ${request.params.rev} of ${request.params.api} is not deployed in ${request.params.env}`);
     return ok(deploymentView(found));
   });
 
-  router.post(deploymentPath, { tag: 'Environments', operationId: 'deployApiProxyRevision', summary: 'Deploy a revision', description: 'Claims the revision\'s base paths in the environment and replaces the revision deployed there before; 409 if another proxy holds a base path.' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.post(deploymentPath, { tag: 'Environments', operationId: 'deployApiProxyRevision', summary: 'Deploy a revision', description: 'Claims the revision\'s base paths in the environment and replaces the revision deployed there before; 409 if another proxy holds a base path.' }, async (request, rt, { organization }) => {
     const item = await deploy(rt, organization, request.params.env!, request.params.api!, revisionNumber(request.params.rev));
     return ok(deploymentView(item));
   });
 
-  router.delete(deploymentPath, { tag: 'Environments', operationId: 'undeployApiProxyRevision', summary: 'Undeploy a revision' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.delete(deploymentPath, { tag: 'Environments', operationId: 'undeployApiProxyRevision', summary: 'Undeploy a revision' }, async (request, rt, { organization }) => {
     const item = await undeploy(rt, organization, request.params.env!, request.params.api!, revisionNumber(request.params.rev));
     return ok({ ...deploymentView(item), state: 'undeployed' });
   });

@@ -17,7 +17,8 @@ const TAGS: [name: string, description: string][] = [
   ['Platform', 'This description of the API.'],
   ['Organizations', 'The caller\'s organization and its settings (Apigee Edge `organizations`).'],
   ['API proxies', 'Apigee-style API proxies: immutable revisions from the JSON proxy model or an Apigee bundle zip.'],
-  ['Environments', 'Environments and the deployments of proxy revisions in them.'],
+  ['Environments', 'Environments, their virtual hosts, and the deployments of proxy revisions in them (served by the runtime plane, one base URL per environment).'],
+  ['Management users', 'People and tools that call the management API with Basic (email and password) or a Bearer management token; one role per organization: `orgadmin` or `readonly`.'],
   ['Key value maps', 'Key value maps at organization, environment and API proxy scope; values of encrypted maps read back as `*****`.'],
   ['API providers', 'Named backends of proxies (SAP API Management): Internet, OpenConnectors, CloudIntegration. Their secrets are stored and never returned.'],
   ['API products', 'Bundles of proxies, scopes and quota that apps subscribe to.'],
@@ -34,14 +35,15 @@ const TAGS: [name: string, description: string][] = [
 ];
 
 const PATH_PARAMS: Record<string, string> = {
-  org: 'Organization name; must be the caller\'s own organization.',
+  org: 'Organization name; must be one the caller belongs to (403 otherwise).',
+  role: 'Role name: `orgadmin` or `readonly`.',
   api: 'API proxy name.',
   rev: 'Revision number.',
   env: 'Environment name (`test` and `prod` exist by default).',
   map: 'Key value map name.',
   key: 'Entry name, or consumer key, depending on the path.',
   name: 'Name of the resource.',
-  email: 'Developer email address (case-insensitive) or developer id.',
+  email: 'Email address (case-insensitive): of a developer (or the developer id), or of a management user under `/users` and `userroles`.',
   app: 'Developer app name.',
   appId: 'App id.',
   product: 'API product name.',
@@ -112,10 +114,15 @@ const oauthErrorResponse = (description: string, headers?: Json): Json => ({
 const COMPONENT_RESPONSES: Json = {
   BadRequest: errorResponse('Malformed request: body that is not JSON, unknown `action`, bad parameter.'),
   Unauthorized: {
-    ...errorResponse('Missing, malformed or wrong platform credentials.'),
-    headers: { 'WWW-Authenticate': { description: 'The platform authentication challenge.', schema: { type: 'string' } } },
+    ...errorResponse('Missing, malformed or wrong credentials.'),
+    headers: {
+      'WWW-Authenticate': {
+        description: 'The challenges of the schemes the route accepts: `Basic`, `Bearer` and `User` (the platform header) on management routes, `User` on connector routes.',
+        schema: { type: 'string' },
+      },
+    },
   },
-  Forbidden: errorResponse('The `{org}` in the path is not the caller\'s organization, or the operation is not allowed to it.'),
+  Forbidden: errorResponse('The `{org}` in the path is not one of the caller\'s organizations, or the caller\'s role does not allow the operation (a readonly user writing).'),
   NotFound: errorResponse('No such resource in the caller\'s organization (another organization\'s resources are never visible).'),
   PayloadTooLarge: errorResponse('The body is larger than the route accepts (1 MiB for JSON).'),
   UnsupportedMediaType: errorResponse('The body\'s `Content-Type` is not one the route accepts.'),
@@ -130,6 +137,16 @@ const COMPONENT_RESPONSES: Json = {
 
 function securitySchemes(issuer: string): Json {
   return {
+    managementBasic: {
+      type: 'http',
+      scheme: 'basic',
+      description: 'A management user\'s email and password (what apigeetool `-u`/`-p` sends). Role `orgadmin`: everything; `readonly`: reads only.',
+    },
+    managementBearer: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'A management access token from `POST /v1/users/{email}/tokens` (opaque, 30 minutes), with the user\'s roles.',
+    },
     platformAuth: {
       type: 'apiKey',
       in: 'header',
@@ -160,6 +177,8 @@ function securitySchemes(issuer: string): Json {
 
 function security(doc: RouteDoc): Json[] {
   switch (doc.auth) {
+    case 'management':
+      return [{ platformAuth: [] }, { managementBasic: [] }, { managementBearer: [] }];
     case 'platform':
     case 'element':
       return [{ platformAuth: [] }];
@@ -170,6 +189,13 @@ function security(doc: RouteDoc): Json[] {
     default:
       return [];
   }
+}
+
+/** What the route needs of a management user's role, as the router enforces it. */
+function roleNote(doc: RouteDoc, method: string): string {
+  const access = doc.access ?? (method === 'get' || method === 'head' ? 'read' : 'write');
+  if (access === 'read') return 'Roles: `orgadmin`, `readonly`.';
+  return access === 'secret' ? 'Role: `orgadmin` (the answer holds secret values).' : 'Role: `orgadmin`.';
 }
 
 /** `/v1/organizations/:org/apis/*rest` -> `/v1/organizations/{org}/apis/{rest}` and its parameter names. */
@@ -279,7 +305,12 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
 
   const out: Json = { operationId, tags: [doc.tag ?? 'Platform'] };
   if (doc.summary) out.summary = doc.summary;
-  const description = [doc.description, doc.auth === 'element' ? 'Requires the `Element <token>` part of the platform header.' : undefined]
+  const description = [
+    doc.description,
+    doc.auth === 'element' ? 'Requires the `Element <token>` part of the platform header.' : undefined,
+    doc.auth === 'management' && doc.scope !== 'global' ? roleNote(doc, method) : undefined,
+    route.aliases.length ? `Also served at ${route.aliases.map((alias) => `\`${openApiPath(alias).path}\``).join(' and ')}.` : undefined,
+  ]
     .filter(Boolean)
     .join('\n\n');
   if (description) out.description = description;
@@ -311,8 +342,8 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
     responses.default ??= ref('OAuthError');
   } else {
     if (hasBody || doc.query) add(400, 'BadRequest');
-    if (doc.auth === 'platform' || doc.auth === 'element' || doc.auth === 'developer') add(401, 'Unauthorized');
-    if (pathParams.some((p) => p.name === 'org')) add(403, 'Forbidden');
+    if (doc.auth === 'management' || doc.auth === 'platform' || doc.auth === 'element' || doc.auth === 'developer') add(401, 'Unauthorized');
+    if (doc.auth === 'management' || pathParams.some((p) => p.name === 'org')) add(403, 'Forbidden');
     if (pathParams.length) add(404, 'NotFound');
     // A body taken as is is neither checked for its media type nor validated.
     const validated = hasBody && (Boolean(doc.body) || Object.values(doc.bodies ?? {}).some((schema) => schema !== 'binary'));
@@ -370,7 +401,8 @@ export function buildOpenApiDocument({ issuer, routes }: OpenApiOptions): Json {
       description:
         'The platform API of one Tollgate deployment. Management calls live under `/v1/organizations/{org}` (Apigee Edge) and ' +
         '`/apiportal` (SAP API Management); the token service under `/oauth` and `/.well-known`; connectors under ' +
-        '`/elements/api-v2` (Open Connectors). Every other path is proxy traffic, served by the deployed API proxies and not described here. ' +
+        '`/elements/api-v2` (Open Connectors). Management routes also answer at `/v1/o/{org}/...` and `/environments/{env}` at `/e/{env}`, as ' +
+        'apigeetool builds them. Deployed API proxies are not served here: the runtime plane serves them, one base URL per environment. ' +
         'Errors are JSON with a stable code (`Error`); the token endpoints answer RFC 6749 errors (`OAuthError`).',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },

@@ -1,14 +1,12 @@
 // `GET /v1/organizations/{org}`: the caller's organization, Apigee Edge style.
 // `POST /v1/organizations/{org}` updates its settings (Apigee's properties list).
 import * as z from 'zod';
-import { authenticateForOrg } from '../auth/platform.js';
+import type { PlatformRouter } from '../auth/principal.js';
 import { getOrganization, orgKeys, type Organization } from '../auth/organizations.js';
 import { formatOriginPattern, parseOriginPattern } from '../connectors/redirect-origins.js';
 import { jsonBody } from '../http/body.js';
 import { notFound, unprocessable } from '../http/errors.js';
 import { ok } from '../http/response.js';
-import type { Router } from '../http/router.js';
-import type { Runtime } from '../runtime.js';
 
 function organizationView(org: Organization) {
   return {
@@ -42,9 +40,8 @@ function allowedRedirectOrigins(value: string, index: number): string[] {
   return [...new Set(entries.map((entry) => formatOriginPattern(parseOriginPattern(entry)!)))];
 }
 
-export function registerOrganizationRoutes(router: Router<Runtime>): void {
-  router.get('/v1/organizations/:org', { operationId: 'getOrganization', summary: 'Get the caller\'s organization' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+export function registerOrganizationRoutes(router: PlatformRouter): void {
+  router.get('/v1/organizations/:org', { operationId: 'getOrganization', summary: 'Get the caller\'s organization' }, async (request, rt, { organization }) => {
     const org = await getOrganization(rt, organization);
     if (!org) throw notFound(`Organization ${organization} not found`);
     return ok(organizationView(org));
@@ -56,8 +53,7 @@ export function registerOrganizationRoutes(router: Router<Runtime>): void {
     description: 'Known property: `allowedRedirectOrigins`, the comma-separated origins hosted connector OAuth may return browsers to.',
     body: organizationUpdate,
   };
-  router.post('/v1/organizations/:org', updateDoc, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.post('/v1/organizations/:org', updateDoc, async (request, rt, { organization }) => {
     const update = jsonBody(request, organizationUpdate);
     let origins: string[] | undefined;
     update.properties.property.forEach((property, index) => {

@@ -8,6 +8,7 @@ import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:cry
 import { promisify } from 'node:util';
 import { HttpError, unprocessable } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
+import type { Principal } from '../auth/principal.js';
 import type { Runtime } from '../runtime.js';
 import { developerAccountKeys, developerInvitationKeys, developerSessionKeys } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
@@ -51,6 +52,8 @@ export interface DeveloperSession {
   email: string;
   developerId: string;
 }
+
+const nowSecondsOf = () => Math.floor(Date.now() / 1000);
 
 const accountKeys = developerAccountKeys;
 const sessionKeys = (token: string) => developerSessionKeys(sha256Hex(token));
@@ -155,20 +158,28 @@ function bearerOf(request: HttpRequest): string | undefined {
   return match?.[1]?.startsWith(TOKEN_PREFIX) ? match[1] : undefined;
 }
 
-/** The signed-in developer of a portal request, for the organization in the path only. */
-export async function developerSession(rt: Runtime, request: HttpRequest, org: string): Promise<DeveloperSession> {
+/**
+ * The `developer` scheme of the platform router: a portal session's bearer
+ * token. The principal has no management role anywhere (`roles` is empty), so
+ * no management route accepts it; portal routes read `developer` only.
+ */
+export async function authenticateDeveloper(request: HttpRequest, rt: Runtime): Promise<Principal> {
   const token = bearerOf(request);
   if (!token) throw unauthorized('Sign in to the developer portal: Authorization: Bearer <portal session token>');
   const session = await rt.table.get<SessionItem>(sessionKeys(token));
-  if (!session || session.expiresAt <= nowSeconds()) throw unauthorized('The portal session expired; sign in again');
-  // Another organization's portal is simply not found for this developer.
-  if (session.organization !== org) throw new HttpError(404, 'not_found', `Organization ${org} has no portal for this developer`);
-  return { organization: session.organization, email: session.email, developerId: session.developerId };
+  if (!session || session.expiresAt <= nowSecondsOf()) throw unauthorized('The portal session expired; sign in again');
+  return { via: 'developer', organization: session.organization, roles: {}, developer: { email: session.email, developerId: session.developerId } };
 }
 
-/** The session when the request carries one (the product catalog shows more to signed-in developers). */
-export async function optionalDeveloperSession(rt: Runtime, request: HttpRequest, org: string): Promise<DeveloperSession | undefined> {
-  return request.headers.authorization ? developerSession(rt, request, org) : undefined;
+/** The principal's developer, in the organization of the path only: another organization's portal is not found. */
+export function developerIn(principal: Principal, org: string): DeveloperSession {
+  if (!principal.developer || principal.organization !== org) throw new HttpError(404, 'not_found', `Organization ${org} has no portal for this developer`);
+  return { organization: principal.organization, ...principal.developer };
+}
+
+/** The developer when the request carries a session (the product catalog shows more to signed-in developers). */
+export async function optionalDeveloper(rt: Runtime, request: HttpRequest, org: string): Promise<DeveloperSession | undefined> {
+  return request.headers.authorization ? developerIn(await authenticateDeveloper(request, rt), org) : undefined;
 }
 
 export async function signOut(rt: Runtime, request: HttpRequest): Promise<void> {

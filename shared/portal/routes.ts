@@ -8,9 +8,9 @@ import * as z from 'zod';
 import { jsonBody } from '../http/body.js';
 import { HttpError, notFound, unprocessable } from '../http/errors.js';
 import { created, noContent, ok } from '../http/response.js';
-import { lazySchema, type Router } from '../http/router.js';
+import { lazySchema } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
-import { authenticateForOrg } from '../auth/platform.js';
+import type { PlatformRouter } from '../auth/principal.js';
 import { getOrganization } from '../auth/organizations.js';
 import { appCredentials } from '../consumers/app-credentials.js';
 import { apigeeApp } from '../consumers/app-views.js';
@@ -21,7 +21,7 @@ import type { StoredProduct } from '../consumers/products.js';
 import { decodeModel, getRevision } from '../gateway/stores/apis.js';
 import { listDeployments, type DeploymentItem } from '../gateway/stores/deployments.js';
 import { orgPartition, SORT_PREFIX } from '../store/keys.js';
-import { acceptInvitation, developerSession, invite, MIN_PASSWORD, optionalDeveloperSession, signIn, signOut, signUp, startSession, type DeveloperSession } from './accounts.js';
+import { acceptInvitation, developerIn, invite, MIN_PASSWORD, optionalDeveloper, signIn, signOut, signUp, startSession, type DeveloperSession } from './accounts.js';
 
 const BASE = '/v1/organizations/:org/portal';
 
@@ -124,9 +124,10 @@ async function appView(rt: Runtime, app: StoredApp) {
   return { name: view.name, appId: view.appId, status: view.status, createdAt: view.createdAt, credentials: view.credentials };
 }
 
-export function registerPortalRoutes(router: Router<Runtime>): void {
+export function registerPortalRoutes(router: PlatformRouter): void {
   const open = router.group({ auth: 'none' });
-  const developer = router.group({ auth: 'developer' });
+  // A developer acts in no organization's management: the handlers check the path's organization against the session's.
+  const developer = router.group({ auth: 'developer', scope: 'global' });
 
   open.post(`${BASE}/signup`, { operationId: 'portalSignUp', summary: 'Sign up as a developer', description: `Creates the developer and their account (password of ${MIN_PASSWORD} to 256 characters, stored as an scrypt hash) and signs them in. An email already registered is 409: sign in, or accept an invitation.`, body: signUpInput, responses: { 201: { description: 'Signed in.', schema: sessionSchema } } }, async (request, rt) => {
     const org = request.params.org!;
@@ -153,21 +154,21 @@ export function registerPortalRoutes(router: Router<Runtime>): void {
     return ok({ access_token: session.token, token_type: 'Bearer', expires_in: session.expiresIn, developer: developerView(signedIn) }, { 'cache-control': 'no-store' });
   });
 
-  developer.delete(`${BASE}/sessions/current`, { operationId: 'portalSignOut', summary: 'Sign out: the session token stops working', responses: { 204: 'Signed out.' } }, async (request, rt) => {
-    await developerSession(rt, request, request.params.org!);
+  developer.delete(`${BASE}/sessions/current`, { operationId: 'portalSignOut', summary: 'Sign out: the session token stops working', responses: { 204: 'Signed out.' } }, async (request, rt, principal) => {
+    developerIn(principal, request.params.org!);
     await signOut(rt, request);
     return noContent();
   });
 
-  developer.get(`${BASE}/me`, { operationId: 'portalMe', summary: 'The signed-in developer' }, async (request, rt) => {
-    const session = await developerSession(rt, request, request.params.org!);
+  developer.get(`${BASE}/me`, { operationId: 'portalMe', summary: 'The signed-in developer' }, async (request, rt, principal) => {
+    const session = developerIn(principal, request.params.org!);
     return ok(developerView(await requireDeveloper(rt, session.organization, session.email)));
   });
 
   open.get(`${BASE}/products`, { operationId: 'portalProducts', summary: 'The product catalog', description: 'Without a session: products whose `access` attribute is `public` (or absent). With a portal session (`Authorization: Bearer`): `private` ones too. `internal` products are never listed.' }, async (request, rt) => {
     const org = request.params.org!;
     await assertOrganization(rt, org);
-    const session = await optionalDeveloperSession(rt, request, org);
+    const session = await optionalDeveloper(rt, request, org);
     const visible = (await products(rt, org)).filter((product) => visibleTo(product, session));
     return ok(await Promise.all(visible.map((product) => catalogProduct(rt, product, false))), { 'cache-control': 'no-store' });
   });
@@ -175,20 +176,20 @@ export function registerPortalRoutes(router: Router<Runtime>): void {
   open.get(`${BASE}/products/:product`, { operationId: 'portalProduct', summary: 'A product of the catalog with its APIs and where they are deployed' }, async (request, rt) => {
     const org = request.params.org!;
     await assertOrganization(rt, org);
-    const session = await optionalDeveloperSession(rt, request, org);
+    const session = await optionalDeveloper(rt, request, org);
     const product = (await products(rt, org)).find((p) => p.name === request.params.product);
     if (!product || !visibleTo(product, session)) throw notFound(`No product ${request.params.product} in the catalog`);
     return ok(await catalogProduct(rt, product, true), { 'cache-control': 'no-store' });
   });
 
-  developer.get(`${BASE}/apps`, { operationId: 'portalListApps', summary: 'The signed-in developer\'s apps (secrets masked)' }, async (request, rt) => {
-    const session = await developerSession(rt, request, request.params.org!);
+  developer.get(`${BASE}/apps`, { operationId: 'portalListApps', summary: 'The signed-in developer\'s apps (secrets masked)' }, async (request, rt, principal) => {
+    const session = developerIn(principal, request.params.org!);
     const apps = await Promise.all((await developerAppRefs(rt, session.organization, session.developerId)).map((ref) => getApp(rt, session.organization, ref.appId)));
     return ok(await Promise.all(apps.filter((app): app is StoredApp => app !== undefined && app.developerId === session.developerId).map((app) => appView(rt, app))));
   });
 
-  developer.post(`${BASE}/apps`, { operationId: 'portalCreateApp', summary: 'Create an app subscribed to catalog products', description: 'The response is the only time the consumer secret is shown.', body: appInput, responses: { 201: 'The app with its key and secret.' } }, async (request, rt) => {
-    const session = await developerSession(rt, request, request.params.org!);
+  developer.post(`${BASE}/apps`, { operationId: 'portalCreateApp', summary: 'Create an app subscribed to catalog products', description: 'The response is the only time the consumer secret is shown.', body: appInput, responses: { 201: 'The app with its key and secret.' } }, async (request, rt, principal) => {
+    const session = developerIn(principal, request.params.org!);
     const input = jsonBody(request, appInput);
     const catalog = await products(rt, session.organization);
     const unknown = input.apiProducts.filter((name) => !catalog.some((p) => p.name === name && visibleTo(p, session)));
@@ -200,13 +201,13 @@ export function registerPortalRoutes(router: Router<Runtime>): void {
     return created({ name: view.name, appId: view.appId, status: view.status, credentials: view.credentials }, { 'cache-control': 'no-store' });
   });
 
-  developer.get(`${BASE}/apps/:app`, { operationId: 'portalGetApp', summary: 'One of the signed-in developer\'s apps' }, async (request, rt) => {
-    const session = await developerSession(rt, request, request.params.org!);
+  developer.get(`${BASE}/apps/:app`, { operationId: 'portalGetApp', summary: 'One of the signed-in developer\'s apps' }, async (request, rt, principal) => {
+    const session = developerIn(principal, request.params.org!);
     return ok(await appView(rt, await ownApp(rt, session, request.params.app!)));
   });
 
-  developer.delete(`${BASE}/apps/:app`, { operationId: 'portalDeleteApp', summary: 'Delete one of the signed-in developer\'s apps', responses: { 204: 'Deleted; its credentials stop working.' } }, async (request, rt) => {
-    const session = await developerSession(rt, request, request.params.org!);
+  developer.delete(`${BASE}/apps/:app`, { operationId: 'portalDeleteApp', summary: 'Delete one of the signed-in developer\'s apps', responses: { 204: 'Deleted; its credentials stop working.' } }, async (request, rt, principal) => {
+    const session = developerIn(principal, request.params.org!);
     await deleteApp(rt, await ownApp(rt, session, request.params.app!));
     forgetConsumers(rt);
     return noContent();
@@ -216,8 +217,7 @@ export function registerPortalRoutes(router: Router<Runtime>): void {
   router.post(
     '/v1/organizations/:org/developers/:email/invitations',
     { tag: 'Developers', operationId: 'inviteDeveloper', summary: 'Invite a developer to the developer portal', description: 'A single-use invitation token, valid 7 days; the developer accepts it on the portal (`/portal/accept?token=`) by choosing a password.', bodyOptional: true, responses: { 201: 'The invitation: `token`, `expiresAt` (epoch seconds) and the portal `url`.' } },
-    async (request, rt) => {
-      const { organization } = await authenticateForOrg(rt, request, request.params.org);
+    async (request, rt, { organization }) => {
       const invited = await requireDeveloper(rt, organization, request.params.email!);
       const invitation = await invite(rt, invited);
       return created({ email: invited.email, token: invitation.token, expiresAt: invitation.expiresAt, url: `${rt.config.issuer}/portal/accept?token=${encodeURIComponent(invitation.token)}` }, { 'cache-control': 'no-store' });

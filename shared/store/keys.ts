@@ -33,6 +33,7 @@ export const SORT_PREFIX = {
   api: 'API#',
   revision: 'APIREV#',
   deployment: 'DEPLOY#',
+  virtualHost: 'VHOST#',
   kvm: 'KVM#',
   kvmEntry: 'KVMENTRY#',
   provider: 'PROVIDER#',
@@ -84,8 +85,19 @@ export const deploymentsPrefix = (env?: string) => (env === undefined ? P.deploy
 export const deploymentKeys = (org: string, env: string, api: string) => ofOrg(org, `${deploymentsPrefix(env)}${api}`);
 /** An environment's routing table, across every organization: one base path belongs to one deployment. */
 export const routingPartition = (env: string) => `RUNTIME#${env}`;
+/** Routing key of the shared runtime host (virtual hosts `default` and `secure`). */
+export const SHARED_HOST = '*';
+/** Base paths on the shared host; an organization's own virtual host's are under `VHOST#{org}:{name}#BASEPATH#`. */
 export const ROUTE_PREFIX = 'BASEPATH#';
-export const routeKeys = (env: string, basePath: string): Keys => ({ pk: routingPartition(env), sk: `${ROUTE_PREFIX}${basePath}` });
+export const routeKeys = (env: string, basePath: string, host: string = SHARED_HOST): Keys => ({
+  pk: routingPartition(env),
+  sk: host === SHARED_HOST ? `${ROUTE_PREFIX}${basePath}` : `VHOST#${host}#${ROUTE_PREFIX}${basePath}`,
+});
+/** A host alias of an organization's virtual host, in the environment's routing partition. */
+export const hostAliasKeys = (env: string, alias: string): Keys => ({ pk: routingPartition(env), sk: `HOST#${alias}` });
+/** An organization's own virtual hosts of an environment. */
+export const virtualHostsPrefix = (env: string) => `${P.virtualHost}${env}#`;
+export const virtualHostKeys = (org: string, env: string, name: string) => ofOrg(org, `${virtualHostsPrefix(env)}${name}`);
 /** `scope` is `org`, `env:{env}` or `api:{api}`. */
 export const kvmsPrefix = (scope: string) => `${P.kvm}${scope}#`;
 export const kvmKeys = (org: string, scope: string, map: string) => ofOrg(org, `${kvmsPrefix(scope)}${map}`);
@@ -94,3 +106,11 @@ export const kvmEntryKeys = (org: string, scope: string, map: string, key: strin
 export const providerKeys = (org: string, name: string) => ofOrg(org, `${P.provider}${name}`);
 /** A quota window's counter; `counter` names policy, identifier and window. */
 export const quotaCounterKeys = (org: string, env: string, api: string, counter: string) => ofOrg(org, `${P.quota}${env}#${api}#${counter}`);
+
+// Management users (shared/auth/): global, with one role item per organization (gsi1: the organization's members).
+export const userPartition = (email: string) => `USER#${email.toLowerCase()}`;
+export const userKeys = (email: string): Keys => ({ pk: userPartition(email), sk: '#USER' });
+export const userRoleKeys = (email: string, org: string): Keys => ({ pk: userPartition(email), sk: `ROLE#${org}` });
+export const orgMembersLookup = (org: string) => `USERROLES#${org}`;
+/** A management token, by the SHA-256 of the token. */
+export const managementTokenKeys = (tokenHash: string): Keys => ({ pk: `MTOKEN#${tokenHash}`, sk: '#MTOKEN' });

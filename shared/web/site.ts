@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HttpError, notFound } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
-import type { HttpResponse } from '../http/response.js';
+import { redirect, type HttpResponse } from '../http/response.js';
 import { Router } from '../http/router.js';
 
 export const ASSET_PREFIX = '/console/assets/';
@@ -37,15 +37,21 @@ const PAGES = {
 
 type Page = keyof typeof PAGES;
 
-export function siteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SiteOptions {
+/**
+ * The site's settings: TOLLGATE_WEB_DIR, TOLLGATE_ORG, and the runtime's URLs
+ * (TOLLGATE_RUNTIME_URLS, or those given), whose origins the pages may call
+ * (the portal's "Try an API"), as may TOLLGATE_WEB_CONNECT_ORIGINS.
+ */
+export function siteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, runtime?: Record<string, string>): SiteOptions {
+  const urls = runtime ?? (env.TOLLGATE_RUNTIME_URLS ? runtimeUrls(env.TOLLGATE_RUNTIME_URLS) : {});
+  const origins = [...(env.TOLLGATE_WEB_CONNECT_ORIGINS ?? '').split(','), ...Object.values(urls).map((url) => URL.parse(url)?.origin ?? '')]
+    .map((origin) => origin.trim())
+    .filter((origin) => /^https?:\/\/[^/\s;,']+$/.test(origin));
   return {
     directory: resolve(env.TOLLGATE_WEB_DIR || 'web/dist'),
     organization: env.TOLLGATE_ORG || 'default',
-    connectOrigins: (env.TOLLGATE_WEB_CONNECT_ORIGINS ?? '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter((origin) => /^https?:\/\/[^/\s;,']+$/.test(origin)),
-    ...(env.TOLLGATE_RUNTIME_URLS ? { runtimeUrls: runtimeUrls(env.TOLLGATE_RUNTIME_URLS) } : {}),
+    connectOrigins: [...new Set(origins)],
+    ...(Object.keys(urls).length ? { runtimeUrls: urls } : {}),
   };
 }
 
@@ -86,8 +92,14 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 
 export class Site {
   private manifest: Manifest | undefined;
+  private settings: SiteOptions | undefined;
 
-  constructor(readonly options: SiteOptions) {}
+  /** `options` is read on the first request: locally the runtime's URLs are known only once it listens. */
+  constructor(private readonly optionsOf: () => SiteOptions) {}
+
+  get options(): SiteOptions {
+    return (this.settings ??= this.optionsOf());
+  }
 
   private load(): Manifest {
     if (this.manifest) return this.manifest;
@@ -186,5 +198,7 @@ export function siteRouter(site: Site): Router<undefined> {
   router.get('/portal', { summary: 'The developer portal' }, page('portal'));
   router.get('/portal/*rest', { summary: 'The developer portal (client-side routes)' }, page('portal'));
   router.get('/docs', { summary: 'The platform API reference (GET /v1/openapi.json rendered)' }, page('docs'));
+  // The platform plane's root: the console (proxies are served on the runtime plane).
+  router.get('/', { summary: 'Redirects to the console' }, async () => redirect('/console'));
   return router;
 }

@@ -6,7 +6,7 @@
 // console stays under 300 KB on the wire.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, readSessionItem, screenshot, signInToConsole, transferredBytes, type WatchedPage, writeSessionItem } from '../support/browser.js';
+import { closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, readSessionItem, screenshot, signInAsUser, signInToConsole, transferredBytes, type WatchedPage, writeSessionItem } from '../support/browser.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { simpleProxy, deployProxy } from '../support/proxies.js';
 
@@ -42,7 +42,11 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
 
   it('signs in by keyboard alone, after a refusal shown in the form', async () => {
     const { page } = tab;
-    await page.getByRole('textbox').first().focus();
+    // The radio group by arrow keys, then the fields in tab order.
+    await page.getByLabel('Management user').focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByLabel('Platform credentials').isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
     expect(await page.locator(':focus').getAttribute('name')).toBe('organization');
     await page.keyboard.press('Tab');
     await page.keyboard.type(platform.local.credentials.userSecret);
@@ -56,6 +60,25 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
     await page.keyboard.type(platform.local.credentials.organizationSecret);
     await page.keyboard.press('Enter');
     await page.getByRole('navigation', { name: 'Console' }).waitFor();
+  });
+
+  it('signs in as a management user: a Bearer token, management pages work, connectors ask for the platform credentials', async () => {
+    const { page } = tab;
+    const password = (await platform.local.runtime.secrets.get('admin-password'))!;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInAsUser(page, platform.local.admin.email, 'not the password');
+    await page.getByRole('alert').getByText(/Invalid email or password/).waitFor();
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Console' }).waitFor();
+    expect(JSON.parse((await readSessionItem(page, SESSION_KEY))!).authorization).toMatch(/^Bearer tgm_/);
+    await page.getByRole('link', { name: 'API providers' }).click();
+    await page.getByRole('cell', { name: 'backend' }).waitFor();
+    await page.getByRole('link', { name: 'Catalog' }).click();
+    await page.getByText(/takes the platform credentials/).waitFor();
+    await expectAccessible(page, 'connectors without platform credentials');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInToConsole(page, platform.local.credentials);
   });
 
   it.each([

@@ -24,8 +24,12 @@ describe.skipIf(!HAS_CHROMIUM)('developer portal', () => {
     });
     await deployProxy(platform, {
       name: 'orders',
-      policies: [{ name: 'verify', type: 'OAuthV2', config: { operation: 'VerifyAccessToken' } }],
-      proxyEndpoints: [{ basePath: '/orders', preFlow: { request: [{ name: 'verify' }], response: [] } }],
+      // CORS first, as Apigee's portal asks of a proxy its pages call: the preflight is answered before the token check.
+      policies: [
+        { name: 'cors', type: 'CORS', config: {} },
+        { name: 'verify', type: 'OAuthV2', config: { operation: 'VerifyAccessToken' } },
+      ],
+      proxyEndpoints: [{ basePath: '/orders', preFlow: { request: [{ name: 'cors' }, { name: 'verify' }], response: [] } }],
       targetEndpoints: [{ connection: { url: backend.url } }],
     });
     for (const [name, access] of [['orders-api', 'public'], ['partners', 'private'], ['backoffice', 'internal']]) {
@@ -49,7 +53,7 @@ describe.skipIf(!HAS_CHROMIUM)('developer portal', () => {
     await screenshot(page, 'portal-home');
     await products.getByRole('link', { name: 'orders-api product' }).click();
     await page.getByRole('cell', { name: 'orders', exact: true }).waitFor();
-    expect(await page.getByText(`${platform.url}/orders`).count()).toBe(1);
+    expect(await page.getByText(`${platform.runtimeUrls.prod}/orders`).count()).toBe(1);
     await screenshot(page, 'portal-product');
   });
 
@@ -89,7 +93,7 @@ describe.skipIf(!HAS_CHROMIUM)('developer portal', () => {
     await page.getByRole('button', { name: 'Get New Access Token' }).click();
     await page.getByTestId('access-token').waitFor();
     const call = page.getByRole('form', { name: 'Try an API' });
-    await call.getByLabel('Request URL').fill(`${platform.url}/orders`);
+    await call.getByLabel('Request URL').fill(`${platform.runtimeUrls.prod}/orders`);
     await call.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => page.getByTestId('status').textContent()).toBe('200');
     expect(await page.getByTestId('response-body').textContent()).toBe('{"orders":[{"id":1}]}');
@@ -98,7 +102,7 @@ describe.skipIf(!HAS_CHROMIUM)('developer portal', () => {
     // Without the token the proxy refuses.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
-    expectCleanRun(tab, platform.url);
+    expectCleanRun(tab, platform.url, [platform.runtimeUrls.prod]);
   });
 
   it('lets a developer the API team invited from the console choose a password from the link', async () => {

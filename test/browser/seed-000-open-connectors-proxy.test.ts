@@ -149,7 +149,7 @@ describe.skipIf(!HAS_CHROMIUM)('seed 000: an API proxy for an Open Connectors in
     await page.getByText('Revision 2 deployed to prod.').waitFor();
     await screenshot(page, 'console-proxy-overview');
     const before = vendor.api.requests.length;
-    const response = await fetch(`${platform.url}/weboutlook/messages`);
+    const response = await fetch(`${platform.runtimeUrls.prod}/weboutlook/messages`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ path: '/api/messages', method: 'GET' });
     // The vendor saw the instance's OAuth access token, never the platform secrets.
@@ -157,7 +157,7 @@ describe.skipIf(!HAS_CHROMIUM)('seed 000: an API proxy for an Open Connectors in
     expect(seen).toHaveLength(1);
     expect(seen[0]!.headers.authorization).toMatch(/^Bearer /);
     // A path that is no resource of the proxy matches no flow but the proxy still routes; a POST is not a resource either.
-    expect((await fetch(`${platform.url}/weboutlook/messages`, { method: 'POST' })).status).not.toBe(500);
+    expect((await fetch(`${platform.runtimeUrls.prod}/weboutlook/messages`, { method: 'POST' })).status).not.toBe(500);
     expectCleanRun(tab, platform.url, [vendor.as.issuer]);
   });
 });

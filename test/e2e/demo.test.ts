@@ -34,12 +34,13 @@ describe('npm run demo', () => {
   it('makes the scenarios work: an API key call, and seed 002\'s token then API call', async () => {
     const key = /key (\S+)/.exec(output)![1]!;
     const secret = /secret (\S+)/.exec(output)![1]!;
-    const hello = await fetch(`${platform.url}/hello?apikey=${key}`);
+    expect(output).toContain(`proxies run at ${platform.runtimeUrls.prod}`);
+    const hello = await fetch(`${platform.runtimeUrls.prod}/hello?apikey=${key}`);
     expect(await hello.json()).toEqual({ hello: 'demo-app', product: 'demo' });
-    expect((await fetch(`${platform.url}/hello`)).status).toBe(401);
-    const token = await platform.request('POST', '/iflow-token/OAuthToken?grant_type=client_credentials', { auth: rawBasic(key, secret), headers: FORM, body: '' });
+    expect((await fetch(`${platform.runtimeUrls.prod}/hello`)).status).toBe(401);
+    const token = await platform.proxy('POST', '/iflow-token/OAuthToken?grant_type=client_credentials', { auth: rawBasic(key, secret), headers: FORM, body: '' });
     expect(token.status, token.text).toBe(200);
-    const api = await fetch(`${platform.url}/cpi/api_connectivity_test/v1`, { headers: { authorization: `Bearer ${token.json.access_token}` } });
+    const api = await fetch(`${platform.runtimeUrls.prod}/cpi/api_connectivity_test/v1`, { headers: { authorization: `Bearer ${token.json.access_token}` } });
     expect(await api.text()).toBe('Hello world from IFlow');
     const products = await platform.request('GET', '/v1/organizations/default/portal/products', { auth: false });
     expect(products.json.map((p: { name: string }) => p.name)).toEqual(['demo']);

@@ -58,7 +58,7 @@ describe('npm run import', () => {
     expect(lines[0]).toBe('Imported cli: 2 policies, base paths /cli as revision 1');
     expect(lines.join('\n')).toContain('skipped JS-1');
     expect(lines.join('\n')).toContain('Deployed revision 1 to prod');
-    const called = await platform.request('GET', '/cli/x', { auth: false });
+    const called = await platform.proxy('GET', '/cli/x', { auth: false });
     expect(called.headers.get('x-imported')).toBe('by-cli');
   });
 

@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackRouter } from '../../shared/connectors/callback-routes.js';
-import { tokenRouter } from '../../shared/oauth/token-service.js';
+import { tokenRouter } from '../../shared/oauth/token-routes.js';
 import { openApiPath } from '../../shared/platform/openapi.js';
 import { platformRouter } from '../../shared/platform/platform-router.js';
-import { provisionApp } from '../support/consumers.js';
+import { FORM, provisionApp, rawBasic } from '../support/consumers.js';
 import { resolvePointer, validateJson } from '../support/json-schema.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 
@@ -175,8 +175,10 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
     }
   });
 
-  it('describes the security schemes of the platform header and the token endpoints', () => {
-    const { platformAuth, clientSecretBasic, clientSecretPost } = doc.components.securitySchemes;
+  it('describes the security schemes of the platform header, management users and the token endpoints', () => {
+    const { platformAuth, managementBasic, managementBearer, clientSecretBasic, clientSecretPost } = doc.components.securitySchemes;
+    expect(managementBasic).toMatchObject({ type: 'http', scheme: 'basic' });
+    expect(managementBearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(platformAuth).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization' });
     expect(platformAuth.description).toContain('User <secret>, Organization <secret>[, Element <token>]');
     expect(clientSecretBasic).toMatchObject({ type: 'http', scheme: 'basic' });
@@ -196,8 +198,10 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
         expect([[], [{ developerAuth: [] }]], `${method} ${path}`).toContainEqual(op.security);
         continue;
       }
-      if (path.startsWith('/v1/organizations/') || path.startsWith('/apiportal/') || (path.startsWith('/elements/') && !path.endsWith('/oauth/callback'))) {
-        expect(op.security, `${method} ${path}`).toEqual([{ platformAuth: [] }]);
+      const management = path.startsWith('/v1/organizations/') || path.startsWith('/v1/users') || path.startsWith('/apiportal/');
+      const connectors = path.startsWith('/elements/') && !path.endsWith('/oauth/callback');
+      if (management || connectors) {
+        expect(op.security, `${method} ${path}`).toEqual(management ? [{ platformAuth: [] }, { managementBasic: [] }, { managementBearer: [] }] : [{ platformAuth: [] }]);
         expect(op.responses['401'].$ref, `${method} ${path}`).toBe('#/components/responses/Unauthorized');
         expect(op.responses.default.$ref, `${method} ${path}`).toBe('#/components/responses/Error');
       }
@@ -215,7 +219,12 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
     const invalid = await platform.request('POST', `${ORG}/apis`, { json: { name: 'x' } });
     expect(invalid.status).toBe(422);
     expect(validateJson(error, invalid.json, doc)).toEqual([]);
-    const token = await platform.request('POST', '/oauth/token', { auth: false, body: 'grant_type=password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    // The router authenticates the client before the endpoint reads the grant: 401 first, then 400.
+    const anonymous = await platform.request('POST', '/oauth/token', { auth: false, body: 'grant_type=password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(anonymous.status).toBe(401);
+    expect(validateJson(doc.components.schemas.OAuthError, anonymous.json, doc)).toEqual([]);
+    const client = await provisionApp(platform);
+    const token = await platform.request('POST', '/oauth/token', { auth: rawBasic(client.consumerKey, client.consumerSecret), body: 'grant_type=password', headers: FORM });
     expect(token.status).toBe(400);
     expect(validateJson(doc.components.schemas.OAuthError, token.json, doc)).toEqual([]);
   });

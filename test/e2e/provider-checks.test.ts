@@ -81,10 +81,18 @@ describe('Discover', () => {
     expect((await platform.request('GET', `${BASE}/cpi-down/integrationflows`)).status).toBe(502);
   });
 
-  it('is listed in the OpenAPI document with platform auth', async () => {
+  it('is listed in the OpenAPI document with the management schemes', async () => {
     const document = (await platform.request('GET', '/v1/openapi.json', { auth: false })).json;
-    expect(document.paths['/v1/organizations/{org}/apiproviders/{name}/integrationflows'].get.security).toEqual([{ platformAuth: [] }]);
-    expect(document.paths['/v1/organizations/{org}/apiproviders/{name}/connection'].post.security).toEqual([{ platformAuth: [] }]);
+    const management = [{ platformAuth: [] }, { managementBasic: [] }, { managementBearer: [] }];
+    expect(document.paths['/v1/organizations/{org}/apiproviders/{name}/integrationflows'].get.security).toEqual(management);
+    expect(document.paths['/v1/organizations/{org}/apiproviders/{name}/connection'].post.security).toEqual(management);
+  });
+
+  it('lets a readonly user test a connection and discover, and a management user too', async () => {
+    const readonly = await platform.addUser('default', 'readonly');
+    expect((await platform.request('POST', `${BASE}/cpi/connection`, { auth: readonly })).json.ok).toBe(true);
+    expect((await platform.request('GET', `${BASE}/cpi/integrationflows`, { auth: readonly })).status).toBe(200);
+    expect((await platform.request('POST', `${BASE}/cpi/connection`, { auth: await platform.addUser('other', 'orgadmin') })).status).toBe(403);
   });
 });
 

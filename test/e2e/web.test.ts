@@ -32,7 +32,8 @@ describe('pages', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     const csp = response.headers.get('content-security-policy')!;
     const directives = Object.fromEntries(csp.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1).join(' ')]));
-    expect(directives).toMatchObject({ 'default-src': "'none'", 'script-src': "'self'", 'frame-ancestors': "'none'", 'base-uri': "'none'", 'object-src': "'none'", 'connect-src': "'self'" });
+    expect(directives).toMatchObject({ 'default-src': "'none'", 'script-src': "'self'", 'frame-ancestors': "'none'", 'base-uri': "'none'", 'object-src': "'none'" });
+    expect(directives['connect-src']!.split(' ')[0]).toBe("'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).not.toContain('unsafe-eval');
     const nonce = /'nonce-([^']+)'/.exec(directives['style-src']!)?.[1];
@@ -58,12 +59,17 @@ describe('pages', () => {
     expect([403, 405]).toContain((await platform.request('POST', '/console', { auth: false })).status);
   });
 
-  it('reserves the pages\' paths: no proxy may take /console, /portal or /docs', async () => {
-    const response = await platform.request('POST', '/v1/organizations/default/apis', {
-      json: { name: 'squatter', proxyEndpoints: [{ basePath: '/console' }], targetEndpoints: [{ connection: { url: 'http://127.0.0.1:9/' } }] },
-    });
-    expect(response.status).toBe(422);
-    expect(response.text).toContain('reserved');
+  it('sends the platform plane\'s root to the console', async () => {
+    const response = await platform.request('GET', '/', { auth: false });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/console');
+  });
+
+  it('lets the pages call the runtime plane, whose URLs they show', async () => {
+    const response = await platform.request('GET', '/portal', { auth: false });
+    const connect = /connect-src ([^;]+)/.exec(response.headers.get('content-security-policy')!)![1]!.split(' ');
+    expect(connect).toEqual(["'self'", new URL(platform.runtimeUrls.prod).origin, new URL(platform.runtimeUrls.test).origin]);
+    expect(response.text).toContain(`data-runtime-urls="${JSON.stringify(platform.runtimeUrls).replaceAll('"', '&#34;')}"`);
   });
 });
 

@@ -88,6 +88,7 @@ export async function closeAll(...things: ({ close(): Promise<unknown> } | undef
 /** Signs in to the console with the platform credentials. */
 export async function signInToConsole(page: Page, credentials: { userSecret: string; organizationSecret: string }) {
   await page.goto('/console');
+  await page.getByLabel('Platform credentials').check();
   await page.getByLabel('User secret').fill(credentials.userSecret);
   await page.getByLabel('Organization secret').fill(credentials.organizationSecret);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -120,4 +121,13 @@ export async function authorizeInPopup(tab: WatchedPage, client: { id: string; s
   const popup = tab.context.waitForEvent('page');
   await dialog.getByRole('button', { name: button }).click();
   await (await popup).waitForEvent('close', { timeout: 20_000 });
+}
+
+/** Fills and sends the console's sign-in form as a management user (the caller waits for the outcome). */
+export async function signInAsUser(page: Page, email: string, password: string) {
+  await page.goto('/console');
+  await page.getByLabel('Management user').check();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
 }

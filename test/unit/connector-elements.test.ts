@@ -10,7 +10,7 @@ import { authorizationUrl, createPkce, pkceChallenge } from '../../shared/connec
 import { clientSecretBasic, formEncode } from '../../shared/http/basic-auth.js';
 import { isAllowedRedirect, parseOriginPattern } from '../../shared/connectors/redirect-origins.js';
 import { encodePathSegment } from '../../shared/connectors/resource-proxy.js';
-import { matchResource } from '../../shared/http/api-routes.js';
+import { matchResource, PLATFORM_ROUTES } from '../../shared/http/api-routes.js';
 
 const minimal = {
   key: 'acme-crm',
@@ -215,9 +215,9 @@ describe('OAuth client helpers', () => {
 
 describe('API Gateway resources', () => {
   it('sends the hosted callback to the callback function and the rest of /elements to the platform', () => {
-    expect(matchResource('/elements/api-v2/oauth/callback')?.route.function).toBe('callback');
-    expect(matchResource('/elements/api-v2/oauth/callbacks')?.route.function).toBe('platform');
-    expect(matchResource('/elements/api-v2/instances/1')?.route.function).toBe('platform');
-    expect(matchResource('/elements/api-v2/me/messages')?.route.function).toBe('platform');
+    expect(matchResource(PLATFORM_ROUTES, '/elements/api-v2/oauth/callback')?.route.function).toBe('callback');
+    expect(matchResource(PLATFORM_ROUTES, '/elements/api-v2/oauth/callbacks')?.route.function).toBe('platform');
+    expect(matchResource(PLATFORM_ROUTES, '/elements/api-v2/instances/1')?.route.function).toBe('platform');
+    expect(matchResource(PLATFORM_ROUTES, '/elements/api-v2/me/messages')?.route.function).toBe('platform');
   });
 });

@@ -53,6 +53,8 @@ export const ProxyEndpointSchema = z.object({
     .string()
     .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a path starting with /')
     .max(1000),
+  /** The virtual hosts (HTTPProxyConnection/VirtualHost) the endpoint answers on; `default` when none is named. */
+  virtualHosts: z.array(name()).max(20).optional(),
   preFlow: FlowPhaseSchema.default(emptyPhase),
   flows: z.array(ConditionalFlowSchema).default([]),
   postFlow: FlowPhaseSchema.default(emptyPhase),

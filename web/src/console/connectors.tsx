@@ -5,6 +5,7 @@
 // the element's configuration fields.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, enc } from '../lib/api.js';
+import { currentSession } from '../lib/session.js';
 import { asApiError, ConfirmButton, Dialog, ErrorAlert, Field, Loading, Notice, PageHeader, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 
@@ -245,7 +246,7 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
   );
 }
 
-export function ConnectorsPage() {
+function ConnectorsCatalog() {
   const elements = useLoad(() => api<ElementSummary[]>('GET', '/elements/api-v2/elements'));
   const instances = useLoad(() => api<Instance[]>('GET', '/elements/api-v2/instances'));
   const [search, setSearch] = useState('');
@@ -315,3 +316,18 @@ export function ConnectorsPage() {
     </>
   );
 }
+
+/** The connectors API takes the platform credentials only (Open Connectors' header), not a management user's token. */
+export function withPlatformCredentials<P extends object>(Page: (props: P) => ReturnType<typeof ConnectorsCatalog>) {
+  return (props: P) =>
+    currentSession()?.secrets ? (
+      <Page {...props} />
+    ) : (
+      <>
+        <PageHeader title="Connectors" />
+        <Notice>The connectors API (Open Connectors) takes the platform credentials: sign out and sign in with the user and organization secret to manage connectors.</Notice>
+      </>
+    );
+}
+
+export const ConnectorsPage = withPlatformCredentials(ConnectorsCatalog);

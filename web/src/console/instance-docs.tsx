@@ -7,9 +7,9 @@ import { currentSession } from '../lib/session.js';
 import { loadSwaggerUi, mendAccessibility } from '../lib/swagger.js';
 import { ErrorAlert, Loading, Notice, PageHeader, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
-import type { Instance } from './connectors.js';
+import { withPlatformCredentials, type Instance } from './connectors.js';
 
-export function InstanceDocsPage({ params }: { params: Record<string, string> }) {
+function InstanceDocs({ params }: { params: Record<string, string> }) {
   const instance = useLoad(() => api<Instance>('GET', `/elements/api-v2/instances/${enc(params.id!)}`), [params.id]);
   const host = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<string>();
@@ -59,3 +59,5 @@ export function InstanceDocsPage({ params }: { params: Record<string, string> })
     </>
   );
 }
+
+export const InstanceDocsPage = withPlatformCredentials(InstanceDocs);

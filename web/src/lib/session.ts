@@ -1,15 +1,19 @@
-// The one place that knows how the browser signs in to the management API.
-// Today: the platform credentials (`User .., Organization ..`, the Open
-// Connectors header). A session lives in sessionStorage (gone with the tab),
-// expires after an idle hour, and ends at once when the server answers 401.
+// The one place that knows how the browser signs in to the management API:
+// as a management user (email and password, exchanged once for a management
+// Bearer token that expires when the token does) or with the platform
+// credentials (`User .., Organization ..`, the Open Connectors header, idle
+// expiry of an hour). A session lives in sessionStorage (gone with the tab)
+// and ends at once when the server answers 401.
 export interface Session {
   organization: string;
   /** The Authorization header value sent with every management call. */
   authorization: string;
   /** Who is signed in, for the header bar. */
   label: string;
-  /** Epoch ms; every successful call moves it forward (idle expiry). */
+  /** Epoch ms; for platform credentials every successful call moves it forward (idle expiry). */
   expiresAt: number;
+  /** A management user's token expires at a fixed time; platform credentials expire when idle. */
+  fixedExpiry?: boolean;
   /** Signed in with the platform credentials: shown on the account panel (Open Connectors shows them there too). */
   secrets?: { user: string; organization: string };
 }
@@ -82,10 +86,25 @@ export function signOut(reason?: string): void {
   for (const listener of listeners) listener(undefined, reason);
 }
 
-/** A call succeeded: the session stays alive another idle period. */
+/** Signs in as a management user: its email and password buy a Bearer token (`POST /v1/users/{email}/tokens`). */
+export async function userSession(organization: string, email: string, password: string): Promise<Session> {
+  const basic = `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`${email.trim()}:${password}`)))}`;
+  const response = await fetch(`/v1/users/${encodeURIComponent(email.trim())}/tokens`, { method: 'POST', headers: { authorization: basic, accept: 'application/json' }, credentials: 'omit' });
+  if (!response.ok) throw response;
+  const token = (await response.json()) as { access_token: string; expires_in: number };
+  return {
+    organization,
+    authorization: `Bearer ${token.access_token}`,
+    label: `${email.trim()} · ${organization}`,
+    expiresAt: Date.now() + token.expires_in * 1000,
+    fixedExpiry: true,
+  };
+}
+
+/** A call succeeded: a platform-credentials session stays alive another idle period. */
 export function touch(): void {
   const session = read();
-  if (!session) return;
+  if (!session || session.fixedExpiry) return;
   session.expiresAt = Date.now() + IDLE_MS;
   sessionStorage.setItem(KEY, JSON.stringify(session));
   schedule(session);
