@@ -17,7 +17,8 @@ export interface ElementSummary {
   private: boolean;
   authenticationType: 'oauth2' | 'apiKey' | 'basic';
   authentication: { type: string; configKey?: string; scopes?: string[] };
-  configuration: { key: string; label: string; required: boolean; secret: boolean; default?: string }[];
+  /** Open Connectors configuration entries; `hidden` ones are the platform's to fill. */
+  configuration: { key: string; name: string; type?: string; required: boolean; hidden?: boolean; defaultValue?: string }[];
 }
 
 export interface Instance {
@@ -106,7 +107,11 @@ function credentialFields(element: ElementSummary): { key: string; label: string
             { key: 'password', label: 'Password', secret: true, required: true },
           ]
         : [{ key: element.authentication.configKey ?? 'api.key', label: 'API Key', secret: true, required: true }];
-  return [...auth, ...element.configuration.map((field) => ({ key: field.key, label: field.label, secret: field.secret, required: field.required && field.default === undefined }))];
+  const taken = new Set(auth.map((field) => field.key));
+  const own = element.configuration
+    .filter((entry) => !entry.hidden && !taken.has(entry.key) && entry.key !== 'base.url')
+    .map((entry) => ({ key: entry.key, label: entry.name, secret: entry.type === 'PASSWORD', required: entry.required && !entry.defaultValue }));
+  return [...auth, ...own];
 }
 
 function ConnectDialog({ element, instance, onDone, onClose }: { element: ElementSummary; instance?: Instance; onDone: (id: number) => void; onClose: () => void }) {
@@ -114,7 +119,7 @@ function ConnectDialog({ element, instance, onDone, onClose }: { element: Elemen
   const form = useForm<Record<string, string>>({
     name: instance?.name ?? '',
     tags: (instance?.tags ?? []).join(', '),
-    ...Object.fromEntries(fields.map((f) => [f.key, instance?.configuration[f.key] ?? element.configuration.find((c) => c.key === f.key)?.default ?? ''])),
+    ...Object.fromEntries(fields.map((f) => [f.key, instance?.configuration[f.key] ?? element.configuration.find((c) => c.key === f.key)?.defaultValue ?? ''])),
   });
   const tags = (text: string) => text.split(',').map((t) => t.trim()).filter(Boolean);
   const save = form.submit(async (values) => {

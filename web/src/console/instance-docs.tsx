@@ -9,6 +9,20 @@ import { ErrorAlert, Loading, Notice, PageHeader, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 import { withPlatformCredentials, type Instance } from './connectors.js';
 
+interface SwaggerDocument {
+  paths?: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>>;
+}
+
+/** The console sends the instance's Authorization header itself: Try it out does not ask for it. */
+function withoutAuthorizationParameter(spec: SwaggerDocument): SwaggerDocument {
+  for (const operations of Object.values(spec.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      operation.parameters = operation.parameters?.filter((parameter) => !(parameter.in === 'header' && parameter.name.toLowerCase() === 'authorization'));
+    }
+  }
+  return spec;
+}
+
 function InstanceDocs({ params }: { params: Record<string, string> }) {
   const instance = useLoad(() => api<Instance>('GET', `/elements/api-v2/instances/${enc(params.id!)}`), [params.id]);
   const host = useRef<HTMLDivElement>(null);
@@ -18,12 +32,12 @@ function InstanceDocs({ params }: { params: Record<string, string> }) {
     if (!data || !host.current) return;
     let live = true;
     const unmend = mendAccessibility(host.current);
-    Promise.all([loadSwaggerUi(), api<Record<string, unknown>>('GET', `/elements/api-v2/elements/${enc(data.element.key)}/docs`)]).then(
+    Promise.all([loadSwaggerUi(), api<SwaggerDocument>('GET', `/elements/api-v2/instances/${enc(String(data.id))}/docs`)]).then(
       ([SwaggerUIBundle, spec]) => {
         if (!live || !host.current) return;
         const authorization = `${currentSession()?.authorization ?? ''}, Element ${data.token}`;
         SwaggerUIBundle({
-          spec,
+          spec: withoutAuthorizationParameter(spec),
           domNode: host.current,
           docExpansion: 'list',
           // Its highlighter's colours fail AA contrast; plain text reads as well.

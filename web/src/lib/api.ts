@@ -68,7 +68,11 @@ export async function errorOf(response: Response): Promise<ApiError> {
     const error = body.error as { code?: string; message?: string; fields?: FieldProblem[] } | string | undefined;
     if (error && typeof error === 'object') return new ApiError(response.status, error.code ?? 'error', error.message ?? response.statusText, error.fields ?? []);
     if (typeof error === 'string') return new ApiError(response.status, error, String(body.error_description ?? error));
-    if (typeof body.message === 'string') return new ApiError(response.status, 'error', body.message);
+    // Open Connectors' shape (the connectors API): {message, code, fields, providerMessage}.
+    if (typeof body.message === 'string') {
+      const detail = typeof body.providerMessage === 'string' && body.providerMessage ? ` (${body.providerMessage})` : '';
+      return new ApiError(response.status, typeof body.code === 'string' ? body.code : 'error', body.message + detail, Array.isArray(body.fields) ? (body.fields as FieldProblem[]) : []);
+    }
     const fault = body.fault as { faultstring?: string; detail?: { errorcode?: string } } | undefined;
     if (fault) return new ApiError(response.status, fault.detail?.errorcode ?? 'fault', fault.faultstring ?? 'Fault');
   } catch {
