@@ -1,6 +1,5 @@
 // Test Connection and Discover of API providers against a loopback Cloud
-// Integration tenant answering SAP's documented OData shapes, and the
-// element API docs (OpenAPI) the console renders for connector instances.
+// Integration tenant answering SAP's documented OData shapes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IFLOW, MANAGEMENT_CLIENT, startCloudIntegration, type CloudIntegrationTenant } from '../support/cloud-integration.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
@@ -93,21 +92,5 @@ describe('Discover', () => {
     expect((await platform.request('POST', `${BASE}/cpi/connection`, { auth: readonly })).json.ok).toBe(true);
     expect((await platform.request('GET', `${BASE}/cpi/integrationflows`, { auth: readonly })).status).toBe(200);
     expect((await platform.request('POST', `${BASE}/cpi/connection`, { auth: await platform.addUser('other', 'orgadmin') })).status).toBe(403);
-  });
-});
-
-describe('element API docs', () => {
-  it('describes each resource as a resource call with the instance security scheme', async () => {
-    const response = await platform.request('GET', '/elements/api-v2/elements/github/docs');
-    expect(response.status).toBe(200);
-    const document = response.json;
-    expect(document.openapi).toBe('3.1.0');
-    expect(document.servers).toEqual([{ url: `${platform.url}/elements/api-v2` }]);
-    expect(Object.keys(document.paths)).toEqual(['/user', '/user/repos', '/issues', '/notifications']);
-    expect(Object.keys(document.paths['/user'])).toEqual(['get', 'patch']);
-    expect(document.paths['/user'].patch.requestBody).toBeDefined();
-    expect(document.components.securitySchemes.instance).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization' });
-    expect((await platform.request('GET', '/elements/api-v2/elements/nope/docs')).status).toBe(404);
-    expect((await platform.request('GET', '/elements/api-v2/elements/github/docs', { auth: false })).status).toBe(401);
   });
 });
