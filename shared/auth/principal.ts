@@ -9,6 +9,8 @@ export interface Principal extends RoutePrincipal {
   user?: string;
   /** The instance token of the `Element` part of the platform header. */
   element?: string;
+  /** A developer portal session's developer (the `developer` scheme): in `organization` only, never a management role. */
+  developer?: { email: string; developerId: string };
 }
 
 /** The router of the platform function's routes. */

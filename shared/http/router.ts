@@ -23,9 +23,10 @@ import type { HttpResponse } from './response.js';
  * - `platform`: the platform header (`User .., Organization ..`);
  * - `element`: the platform header with an `Element <token>` part;
  * - `client`: OAuth client credentials (client_secret_basic or client_secret_post);
+ * - `developer`: a developer portal session (`Bearer`), for that developer's own data;
  * - `none`: anyone.
  */
-export type RouteAuth = 'management' | 'platform' | 'element' | 'client' | 'none';
+export type RouteAuth = 'management' | 'platform' | 'element' | 'client' | 'developer' | 'none';
 
 /** A caller's role in an organization: `orgadmin` may do everything, `readonly` only read (never a secret value). */
 export type Role = 'orgadmin' | 'readonly';
@@ -34,7 +35,7 @@ export type Role = 'orgadmin' | 'readonly';
 export type Access = 'read' | 'write' | 'secret';
 
 /** How the caller proved who it is. */
-export type AuthMethod = 'platform' | 'basic' | 'bearer' | 'client' | 'none';
+export type AuthMethod = 'platform' | 'basic' | 'bearer' | 'client' | 'developer' | 'none';
 
 /** What the router knows of every principal; authenticators return richer ones. */
 export interface RoutePrincipal {

@@ -24,6 +24,7 @@ const TAGS: [name: string, description: string][] = [
   ['API products', 'Bundles of proxies, scopes and quota that apps subscribe to.'],
   ['Developers', 'The developers that own apps.'],
   ['Apps', 'Developer apps and their credentials (consumer key and secret, the OAuth client id and secret).'],
+  ['Developer portal', 'The developer portal: sign-up and sign-in of developers, the product catalog, and the signed-in developer\'s own apps.'],
   ['Signing keys', 'The token service\'s signing keys and their rotation.'],
   ['Elements', 'The connector catalog (Open Connectors elements): built-in vendors and the organization\'s own.'],
   ['Instances', 'Connector instances: an element connected to one vendor account, addressed by its instance token.'],
@@ -188,6 +189,11 @@ function securitySchemes(issuer: string): Json {
         'The Open Connectors platform header: `User <secret>, Organization <secret>[, Element <token>]`. The user and organization secrets ' +
         'identify the organization; connector resource calls add the instance token as `Element <token>`.',
     },
+    developerAuth: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'A developer portal session (`POST /v1/organizations/{org}/portal/sessions`): reaches the signed-in developer\'s own apps only.',
+    },
     clientSecretBasic: {
       type: 'http',
       scheme: 'basic',
@@ -212,6 +218,8 @@ function security(doc: RouteDoc): Json[] {
       return [{ platformAuth: [] }];
     case 'client':
       return [{ clientSecretBasic: [] }, { clientSecretPost: [] }];
+    case 'developer':
+      return [{ developerAuth: [] }];
     default:
       return [];
   }
@@ -369,7 +377,7 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
     responses.default ??= ref('OAuthError');
   } else {
     if (hasBody || doc.query) add(400, 'BadRequest');
-    if (doc.auth === 'management' || doc.auth === 'platform' || doc.auth === 'element') add(401, 'Unauthorized');
+    if (doc.auth === 'management' || doc.auth === 'platform' || doc.auth === 'element' || doc.auth === 'developer') add(401, 'Unauthorized');
     if (doc.auth === 'management' || pathParams.some((p) => p.name === 'org')) add(403, 'Forbidden');
     if (pathParams.length) add(404, 'NotFound');
     // A body taken as is is neither checked for its media type nor validated.

@@ -19,6 +19,8 @@ export const SORT_PREFIX = {
   counter: '#COUNTER#',
   product: 'PRODUCT#',
   developer: 'DEVELOPER#',
+  /** A developer's portal account (password hash), keyed like the developer. */
+  developerAccount: 'DEVACCOUNT#',
   app: 'APP#',
   developerApp: 'DEVAPP#',
   credential: 'CRED#',
@@ -54,6 +56,11 @@ export const appCredentialsPrefix = (appId: string) => `${P.credential}${appId}#
 export const credentialKeys = (org: string, appId: string, keyFingerprint: string) => ofOrg(org, `${appCredentialsPrefix(appId)}${keyFingerprint}`);
 /** Outside every organization: a consumer key is unique across all of them, and found without knowing one. */
 export const apiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: `APIKEY#${keyFingerprint}`, sk: '#APIKEY' });
+
+// Developer portal accounts (shared/portal/); sessions and invitations are found by their token's hash alone.
+export const developerAccountKeys = (org: string, email: string) => ofOrg(org, `${P.developerAccount}${email.toLowerCase()}`);
+export const developerSessionKeys = (tokenHash: string): Keys => ({ pk: `DEVSESSION#${tokenHash}`, sk: 'SESSION' });
+export const developerInvitationKeys = (tokenHash: string): Keys => ({ pk: `DEVINVITE#${tokenHash}`, sk: 'INVITATION' });
 
 // Revoked tokens and clients (shared/credentials/), all indexed under one gsi1 partition.
 export const revocationKeys = (org: string, kind: string, subject: string) => ofOrg(org, `${P.revocation}${kind}#${subject}`);

@@ -14,7 +14,7 @@ import type { HttpRequest } from '../../shared/http/request.js';
 import { Runtime } from '../../shared/runtime.js';
 import { CachedSecrets } from '../../shared/secrets/store.js';
 import { createDocumentClient, Table } from '../../shared/store/table.js';
-import { startAuthorizationServer, type AuthorizationServer } from '../support/oauth-server.js';
+import { elementAuthentication, startAuthorizationServer, type AuthorizationServer } from '../support/oauth-server.js';
 import { startPlatform, type RequestOptions, type TestPlatform, type TestResponse } from '../support/platform.js';
 import { sendJson, startVendor, type VendorServer } from '../support/vendor.js';
 import { captureLogs, type LogCapture } from '../support/suite.js';
@@ -44,18 +44,7 @@ function element(key: string, clientAuth: 'client_secret_basic' | 'client_secret
     key,
     name: `Test IdP (${clientAuth})`,
     baseUrl: `${rs.url}/api`,
-    authentication: {
-      type: 'oauth2',
-      authorizationUrl: `${as.issuer}/auth`,
-      tokenUrl: `${as.issuer}/token`,
-      scopes: ['openid', 'offline_access'],
-      pkce: true,
-      clientAuth,
-      refresh: true,
-      authorizationParams: { prompt: 'consent' },
-      issuer: as.issuer,
-      tokenExpiry: { refreshBeforeSeconds: 1 },
-    },
+    authentication: { ...elementAuthentication(as, clientAuth), tokenExpiry: { refreshBeforeSeconds: 1 } },
     resources: [{ name: 'me', path: '/me', methods: ['GET'] }],
   };
 }

@@ -48,12 +48,14 @@ const wrongCredentials: Record<string, string[]> = {
   platform: [`User ${'u'.repeat(43)}, Organization ${'o'.repeat(43)}`, basic('admin@localhost', 'x')],
   element: [`User ${'u'.repeat(43)}, Organization ${'o'.repeat(43)}, Element ${'e'.repeat(43)}`],
   client: [basic('no-such-client', 'no-secret')],
+  // Developer portal sessions: a forged one, a management token, a management user.
+  developer: [`Bearer tgdev_${randomBytes(32).toString('base64url')}`, `Bearer tgm_${randomBytes(32).toString('base64url')}`, basic('admin@localhost', 'x')],
 };
 
 describe('every guarded route', () => {
   it('covers the routers: management, connector, element and client routes are all walked', () => {
     const schemes = new Set(guarded.map((route) => route.doc.auth));
-    expect([...schemes].sort()).toEqual(['client', 'element', 'management', 'platform']);
+    expect([...schemes].sort()).toEqual(['client', 'developer', 'element', 'management', 'platform']);
     expect(guarded.length).toBeGreaterThan(80);
   });
 

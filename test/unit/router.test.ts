@@ -96,8 +96,12 @@ describe('API Gateway resource matching', () => {
     expect(match.pathParameters).toEqual(params);
   });
 
-  it.each(['/', '/weather/today', '/v1', '/healthz/x'])('the platform serves nothing else: %s', (path) => {
+  it.each(['/weather/today', '/v1', '/healthz/x', '/consoles'])('the platform serves nothing else: %s', (path) => {
     expect(matchResource(PLATFORM_ROUTES, path)).toBeUndefined();
+  });
+
+  it.each(['/', '/console', '/console/apis/x', '/portal', '/docs'])('the platform\'s pages go to the web function: %s', (path) => {
+    expect(matchResource(PLATFORM_ROUTES, path)!.route.function).toBe('web');
   });
 
   it.each([

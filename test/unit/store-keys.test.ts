@@ -23,6 +23,9 @@ describe('store key scheme', () => {
     expect(keys.developerAppKeys('acme', 'd1', 'postman')).toEqual({ pk: 'ORG#acme', sk: 'DEVAPP#d1#postman' });
     expect(keys.credentialKeys('acme', 'a1', 'fp')).toEqual({ pk: 'ORG#acme', sk: 'CRED#a1#fp' });
     expect(keys.apiKeyMarkerKeys('fp')).toEqual({ pk: 'APIKEY#fp', sk: '#APIKEY' });
+    expect(keys.developerAccountKeys('acme', 'Ada@Example.com')).toEqual({ pk: 'ORG#acme', sk: 'DEVACCOUNT#ada@example.com' });
+    expect(keys.developerSessionKeys('h1')).toEqual({ pk: 'DEVSESSION#h1', sk: 'SESSION' });
+    expect(keys.developerInvitationKeys('h2')).toEqual({ pk: 'DEVINVITE#h2', sk: 'INVITATION' });
     expect(keys.revocationKeys('acme', 'token', 'j1')).toEqual({ pk: 'ORG#acme', sk: 'REVOKED#token#j1' });
     expect(keys.counterKeys('acme', 'instance')).toEqual({ pk: 'ORG#acme', sk: '#COUNTER#instance' });
     expect(keys.instanceKeys('acme', 42)).toEqual({ pk: 'ORG#acme', sk: 'INSTANCE#0000000042' });
