@@ -344,7 +344,7 @@ describe('Open Connectors flow', () => {
     const results = await Promise.all([
       ...Array.from({ length: 10 }, () => call('GET', '/elements/api-v2/me', { headers: withElement(app.token) }).then((r) => r.status)),
       ...Array.from({ length: 10 }, () =>
-        proxyResourceCall(second, resourceRequest(), { organization: 'default', element: app.token }).then((r) => r.status),
+        proxyResourceCall(second, resourceRequest(), { via: 'platform', organization: 'default', role: 'orgadmin', roles: { default: 'orgadmin' }, element: app.token }).then((r) => r.status),
       ),
     ]);
     expect(results).toEqual(Array(20).fill(200));
