@@ -263,6 +263,22 @@ export async function deleteAccountUser(rt: Runtime, item: AccountUserItem): Pro
   forgetAccountUsers(rt);
 }
 
+/**
+ * Removes the account users of a management user that the management API
+ * deleted, or took out of these organizations: their secrets stop working
+ * and they leave the user lists. The organization user stays.
+ */
+export async function deleteAccountUsersOf(rt: Runtime, email: string, organizations: string[]): Promise<void> {
+  const wanted = email.toLowerCase();
+  for (const org of organizations) {
+    const items = await rt.table.queryAll<AccountUserItem>(orgPartition(org), { prefix: SORT_PREFIX.accountUser, consistent: true });
+    for (const item of items) {
+      if (item.type === 'accountUser' && item.email === wanted && !item.organizationUser) await rt.table.delete(accountUserKeys(org, item.id));
+    }
+  }
+  forgetAccountUsers(rt);
+}
+
 /** Gives the account user a new user secret; the old one stops working. */
 export async function resetUserSecret(rt: Runtime, item: AccountUserItem): Promise<string> {
   if (item.organizationUser) {

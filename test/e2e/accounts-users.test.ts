@@ -344,6 +344,14 @@ describe('secrets and organizations', () => {
     expect((await call('DELETE', `/users/${(await call('GET', '/users')).json.find((user: { email: string }) => user.email === 'admin@localhost').id}`)).status).toBe(403);
   });
 
+  it('a user deleted through the management API loses its secret and leaves the lists', async () => {
+    const temp = await addUser('/organizations/users', { email: 'temp@example.com', firstName: 'Tem', lastName: 'Porary' });
+    expect((await call('GET', '/instances', { auth: temp.auth })).status).toBe(200);
+    expect((await platform.request('DELETE', '/v1/organizations/default/users/temp@example.com', { auth: await platform.adminBasic() })).status).toBe(200);
+    expect((await call('GET', '/instances', { auth: temp.auth })).status).toBe(401);
+    expect(ids(await call('GET', '/users'))).not.toContain(temp.id);
+  });
+
   it('no user secret, password or instance token reaches a log line', () => {
     const logged = logs.text();
     expect(logged.length).toBeGreaterThan(0);
