@@ -278,9 +278,10 @@ async function patchUser(rt: Runtime, request: HttpRequest, principal: Principal
   const admin = administers(principal, item.accountId) && !isSelf(principal, item);
   const current = await userAnswer(rt, item);
   // `roles` replaces the assignable roles (org-admin, admin); the account's own role stays.
-  const assignable = (keys: ConnectorRoleKey[]) => keys.filter((key) => ASSIGNABLE.includes(key)).sort().join(',');
-  const given = change.roles?.map((role) => roleKey(role.key));
-  const rolesChange = given !== undefined && assignable(given) !== assignable(current.roles.map((role) => role.key as ConnectorRoleKey));
+  const wanted = change.roles?.map((role) => roleKey(role.key)).filter((key) => ASSIGNABLE.includes(key));
+  const had = current.roles.map((role) => role.key as ConnectorRoleKey);
+  const changedRoles = wanted ? ASSIGNABLE.filter((key) => wanted.includes(key) !== had.includes(key)) : [];
+  const rolesChange = changedRoles.length > 0;
   if ((change.active !== undefined && change.active !== item.active) || rolesChange) {
     if (!admin) throw forbidden('Only an administrator may change a user\'s roles or whether it is active', 'insufficient_role');
     if (item.organizationUser) throw conflict('The organization user stays active with its roles', 'organization_user');
@@ -288,7 +289,9 @@ async function patchUser(rt: Runtime, request: HttpRequest, principal: Principal
   if (change.password !== undefined) {
     checkPasswordPolicy(change.password, { firstName: change.firstName ?? current.firstName, lastName: change.lastName ?? current.lastName, email: item.email });
   }
-  const granted = rolesChange ? await grantable(rt, principal, { id: item.accountId }, given!.filter((key) => ASSIGNABLE.includes(key))) : undefined;
+  // Each role given or taken needs what giving it needs.
+  if (rolesChange) await grantable(rt, principal, { id: item.accountId }, changedRoles);
+  const granted = rolesChange ? { role: (wanted!.includes('org-admin') ? 'orgadmin' : 'connectoruser') as Role, accountAdmin: wanted!.includes('admin') } : undefined;
   const updated = await updateAccountUser(rt, item, {
     ...(change.firstName !== undefined ? { firstName: change.firstName } : {}),
     ...(change.lastName !== undefined ? { lastName: change.lastName } : {}),

@@ -281,6 +281,18 @@ describe('instances belong to their user', () => {
     expect((await call('GET', `/instances/${bobInstance.id}`, { auth: ada.auth })).status).toBe(404);
   });
 
+  it('an account administrator cannot take org-admin from anyone, nor give it', async () => {
+    const carol = await addUser('/organizations/users', { email: 'carol@example.com', firstName: 'Carol', lastName: 'Shaw', roles: [{ key: 'admin' }] });
+    const dave = await addUser('/organizations/users', { email: 'dave@example.com', firstName: 'Dave', lastName: 'Cutler', roles: [{ key: 'org-admin' }] });
+    expect(dave.body.roles.map((role: { key: string }) => role.key)).toEqual(['org-admin', 'org']);
+    expect((await call('PATCH', `/users/${dave.id}`, { auth: carol.auth, json: { roles: [] } })).status).toBe(403);
+    expect((await call('PATCH', `/users/${carol.id}`, { auth: dave.auth, json: { roles: [{ key: 'admin' }, { key: 'org-admin' }] } })).status).toBe(200);
+    expect((await call('GET', `/users/${carol.id}/roles`)).json.map((role: { key: string }) => role.key)).toEqual(['org-admin', 'admin', 'org']);
+    // An organization administrator made through the API reaches the management API too.
+    expect((await platform.request('GET', '/v1/organizations/default/apis', { auth: dave.auth })).status).toBe(200);
+    for (const user of [carol, dave]) expect((await call('DELETE', `/users/${user.id}`)).status).toBe(200);
+  });
+
   it('instances from before instances had owners are the organization user\'s', async () => {
     const legacy = await addInstance(platform.auth, 'legacy');
     await platform.local.runtime.table.modify(instanceKeys('default', legacy.id), (current) => {
