@@ -11,6 +11,10 @@ export interface Organization extends StoredItem {
   /** Origins (scheme://host[:port]) that hosted OAuth callbacks may redirect back to. */
   allowedRedirectOrigins: string[];
   environments: string[];
+  /** The default account of the connectors API (shared/auth/accounts.ts), once made. */
+  defaultAccountId?: number;
+  /** The account user the organization's user secret stands for, once made. */
+  organizationUserId?: number;
 }
 
 export const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -48,6 +48,7 @@ export function platformRouter(): PlatformRouter {
   // The whole platform API: this router's routes, the token function's and the callback function's.
   // Registered before the connectors routes, whose resource calls take every other path under /elements/api-v2.
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
-  registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform', errors: 'connectors' }));
+  // Account users read the catalog; routes that act on what they own say so themselves.
+  registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform', errors: 'connectors', userAccess: 'read' }));
   return router;
 }

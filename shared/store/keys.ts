@@ -29,6 +29,10 @@ export const SORT_PREFIX = {
   hub: 'HUB#',
   /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`): listings filter by type. */
   instance: 'INSTANCE#',
+  /** Accounts of the connectors API (Open Connectors' organization > accounts > users). */
+  account: 'ACCOUNT#',
+  /** A management user's connectors identity in the organization: account, user secret. */
+  accountUser: 'ACCTUSER#',
   oauthState: 'OAUTHSTATE#',
   pkceVerifier: 'OAUTHPKCE#',
   api: 'API#',
@@ -73,13 +77,19 @@ export const SIGNING_KEYS_LEASE: Keys = { pk: '#DEPLOYMENT', sk: 'LOCK#jwt-keys'
 export const elementKeys = (org: string, key: string) => ofOrg(org, `${P.element}${key}`);
 /** An organization's own hubs (the built-in ones are code). */
 export const hubKeys = (org: string, key: string) => ofOrg(org, `${P.hub}${key}`);
-export const counterKeys = (org: string, name: 'element' | 'instance') => ofOrg(org, `${P.counter}${name}`);
+export const counterKeys = (org: string, name: 'element' | 'instance' | 'account' | 'user') => ofOrg(org, `${P.counter}${name}`);
 export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
 export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);
 /** gsi1 partition of an instance: the keyed fingerprint of its token. */
 export const instanceTokenLookup = (tokenFingerprint: string) => `INSTTOKEN#${tokenFingerprint}`;
 export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `${P.oauthState}${fingerprint}`);
 export const pkceVerifierKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.pkceVerifier}${elementKey}#${fingerprint}`);
+
+// Accounts and their users on the connectors API (shared/auth/accounts.ts).
+export const accountKeys = (org: string, id: number) => ofOrg(org, `${P.account}${pad(id, 10)}`);
+export const accountUserKeys = (org: string, id: number) => ofOrg(org, `${P.accountUser}${pad(id, 10)}`);
+/** gsi1 partition of an account user: the keyed fingerprint of its user secret. */
+export const userSecretLookup = (secretFingerprint: string) => `USERSECRET#${secretFingerprint}`;
 
 // The proxy gateway: proxies, revisions, deployments, KVMs, providers, quota counters (shared/gateway/stores/).
 export const apiProxyKeys = (org: string, api: string) => ofOrg(org, `${P.api}${api}`);

@@ -172,4 +172,20 @@ describe('Router authentication and authorization', () => {
   it('runs `none` routes without asking any authenticator', async () => {
     expect(body(await make({}).handle(request('GET', '/healthz'), null)).org).toBe('');
   });
+
+  it('lets the connectoruser role only into routes open to it: reads marked `read`, anything marked `own`', async () => {
+    const router = new Router<null>({ auth: 'management' }, { authenticators: { management: async () => ({ via: 'platform' as const, organization: '', roles: { acme: 'connectoruser' as const } }) } });
+    router.get('/catalog', { userAccess: 'read' }, echoPrincipal);
+    router.post('/catalog', { userAccess: 'read' }, echoPrincipal);
+    router.get('/catalog/secrets', { userAccess: 'read', access: 'secret' }, echoPrincipal);
+    router.post('/mine', { userAccess: 'own' }, echoPrincipal);
+    router.get('/mine/secrets', { userAccess: 'own', access: 'secret' }, echoPrincipal);
+    router.get('/admin', echoPrincipal);
+    expect(body(await router.handle(request('GET', '/catalog'), null)).role).toBe('connectoruser');
+    expect(body(await router.handle(request('POST', '/mine'), null)).role).toBe('connectoruser');
+    expect((await router.handle(request('GET', '/mine/secrets'), null)).status).toBe(200);
+    for (const [method, path] of [['POST', '/catalog'], ['GET', '/catalog/secrets'], ['GET', '/admin']]) {
+      expect((await failure(router.handle(request(method!, path!), null)))?.code, `${method} ${path}`).toBe('insufficient_role');
+    }
+  });
 });

@@ -37,6 +37,9 @@ describe('store key scheme', () => {
     expect(keys.routeKeys('prod', '/orders', 'acme:api-host')).toEqual({ pk: 'RUNTIME#prod', sk: 'VHOST#acme:api-host#BASEPATH#/orders' });
     expect(keys.hostAliasKeys('prod', 'api.acme.example')).toEqual({ pk: 'RUNTIME#prod', sk: 'HOST#api.acme.example' });
     expect(keys.virtualHostKeys('acme', 'prod', 'api-host')).toEqual({ pk: 'ORG#acme', sk: 'VHOST#prod#api-host' });
+    expect(keys.accountKeys('acme', 7)).toEqual({ pk: 'ORG#acme', sk: 'ACCOUNT#0000000007' });
+    expect(keys.accountUserKeys('acme', 8)).toEqual({ pk: 'ORG#acme', sk: 'ACCTUSER#0000000008' });
+    expect(keys.userSecretLookup('fp')).toBe('USERSECRET#fp');
     expect(keys.userKeys('Ada@Example.com')).toEqual({ pk: 'USER#ada@example.com', sk: '#USER' });
     expect(keys.userRoleKeys('ada@example.com', 'acme')).toEqual({ pk: 'USER#ada@example.com', sk: 'ROLE#acme' });
     expect(keys.managementTokenKeys('h')).toEqual({ pk: 'MTOKEN#h', sk: '#MTOKEN' });
