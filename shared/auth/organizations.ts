@@ -3,6 +3,7 @@
 // secret in GSI1 so a request's credentials find their organization in one query.
 import { randomSecret } from '../crypto/random.js';
 import type { Runtime } from '../runtime.js';
+import { orgKeys } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 
 export interface Organization extends StoredItem {
@@ -19,7 +20,7 @@ export interface Organization extends StoredItem {
 
 export const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export const orgKeys = (org: string) => ({ pk: `ORG#${org}`, sk: '#ORG' });
+export { orgKeys };
 export const orgSecretNames = (org: string) => ({
   organization: `orgs/${org}/organization-secret`,
   user: `orgs/${org}/user-secret`,

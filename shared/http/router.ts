@@ -65,7 +65,7 @@ export interface RouterOptions<Ctx, P extends RoutePrincipal> {
 /** The principal of `none` routes. */
 export const ANONYMOUS: RoutePrincipal = Object.freeze({ via: 'none', organization: '', roles: Object.freeze({}) });
 
-/** The wire shape of a route's errors (see ErrorStyle in lambda.ts). */
+/** The wire shape of a route's errors: the ErrorRenderer the function renders them with. */
 export type RouteErrors = 'platform' | 'connectors' | 'oauth';
 
 /**

@@ -12,6 +12,8 @@ const pad = (value: number, width: number) => String(value).padStart(width, '0')
 /** The partition of everything an organization owns. */
 export const orgPartition = (org: string): string => `ORG#${org}`;
 const ofOrg = (org: string, sk: string): Keys => ({ pk: orgPartition(org), sk });
+/** An organization's own record. */
+export const orgKeys = (org: string): Keys => ofOrg(org, '#ORG');
 
 /** Sort-key prefixes of the item kinds in an organization's partition. */
 export const SORT_PREFIX = {
