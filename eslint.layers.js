@@ -20,7 +20,7 @@ export const LAYERS = {
   'shared/store': ['shared/http'],
   'shared/secrets': ['shared/cache'],
   // The per-container wiring every domain module receives.
-  'shared/runtime': ['shared/config', 'shared/crypto', 'shared/secrets', 'shared/store'],
+  'shared/runtime': ['shared/config', 'shared/crypto', 'shared/net', 'shared/secrets', 'shared/store'],
   // Platform identity (organizations, platform secrets); rewritten on its own, kept below the domains.
   'shared/auth': ['shared/config', 'shared/log', 'shared/cache', 'shared/crypto', 'shared/http', 'shared/store', 'shared/secrets', 'shared/runtime'],
   // Why a credential was refused, and revoked tokens and clients: shared by consumers, the token service and policies.

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { loadConfig, type Config } from '../shared/config.js';
+import { reserveOwnEndpoint } from '../shared/net/outbound.js';
 import { ADMIN_PASSWORD_SECRET, ensureAdminUser } from '../shared/auth/bootstrap.js';
 import { ensureOrganization, type PlatformCredentials } from '../shared/auth/organizations.js';
 import { Runtime } from '../shared/runtime.js';
@@ -95,8 +96,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     secretsFile = join(dataDir, 'secrets.json');
   }
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dbPath ? { path: dbPath } : {}) });
+  let releaseStore = () => {};
   try {
     const dbPort = await listen(db);
+    // dynalite checks no signature: no outbound call may ever reach it.
+    releaseStore = reserveOwnEndpoint('store', `http://127.0.0.1:${dbPort}`);
     const config: Config = {
       ...loadConfig({ ...env, TOLLGATE_MODE: 'local' }),
       dynamoEndpoint: `http://127.0.0.1:${dbPort}`,
@@ -136,12 +140,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         doc.destroy();
         db.closeAllConnections?.();
         await new Promise<void>((done) => db.close(() => done()));
+        releaseStore();
         releaseLock();
       },
     };
   } catch (error) {
     db.closeAllConnections?.();
     await new Promise<void>((done) => db.close(() => done()));
+    releaseStore();
     releaseLock();
     throw error;
   }

@@ -13,8 +13,11 @@ import { HeaderMap, Message, wireHeaderValue } from './message.js';
 export interface TargetBackends {
   /** Loopback targets are allowed (local mode and tests only). */
   allowLoopback: boolean;
-  /** The base URL of an API provider of the organization. */
-  providerUrl(organization: string, provider: string): Promise<string>;
+  /**
+   * The base URL of an API provider of the organization; `ownPlatform` when it
+   * is this Tollgate's own connectors API, which Tollgate routes itself.
+   */
+  providerUrl(organization: string, provider: string): Promise<{ url: string; ownPlatform: boolean }>;
   /**
    * The Authorization value calls to the provider carry, if it has one; an
    * OutboundError when it needs a token it cannot get.
@@ -30,7 +33,7 @@ function joinUrl(base: string, path: string | undefined): string {
 export async function resolveTargetUrl(backends: TargetBackends, exchange: Exchange, target: CompiledTargetEndpoint): Promise<string> {
   const { connection } = target;
   if (connection.url) return connection.url;
-  return joinUrl(await backends.providerUrl(exchange.context.organization, connection.provider!), connection.path);
+  return joinUrl((await backends.providerUrl(exchange.context.organization, connection.provider!)).url, connection.path);
 }
 
 /** Headers that go to the target: the request's, minus hop-by-hop ones, plus X-Forwarded-*. */
@@ -65,7 +68,8 @@ function faultFor(error: OutboundError): Fault {
       return new Fault('InvalidTargetRequest', 'messaging.adaptors.http.flow.InvalidTargetRequest', 502, 'The request to the target could not be sent: a header is not valid HTTP');
     case 'blocked':
     case 'invalid_url':
-      return new Fault('TargetNotAllowed', 'messaging.adaptors.http.flow.ServiceUnavailable', 503, `The Service is temporarily unavailable: ${error.message}`);
+      // Not a passing failure (no 503 to retry): the gateway refuses the address.
+      return new Fault('TargetNotAllowed', 'messaging.adaptors.http.flow.TargetNotAllowed', 502, `The target is not allowed: ${error.message}`);
     default:
       return new Fault('ServiceUnavailable', 'messaging.adaptors.http.flow.ServiceUnavailable', 503, 'The Service is temporarily unavailable');
   }
@@ -92,10 +96,14 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
   }
 
   const headers = outgoingHeaders(exchange, url);
+  let ownEndpoint: 'platform' | undefined;
   if (target?.connection.provider) {
     let authorization: string | undefined;
     try {
       authorization = await backends.providerAuthorization(exchange.context.organization, target.connection.provider);
+      // Tollgate's own connectors API only as the provider routes there, not at a URL a policy set.
+      const provider = await backends.providerUrl(exchange.context.organization, target.connection.provider);
+      if (provider.ownPlatform && url.href.startsWith(provider.url.replace(/\/*$/, '/'))) ownEndpoint = 'platform';
     } catch (error) {
       throw error instanceof OutboundError ? faultFor(error) : error;
     }
@@ -113,6 +121,7 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
       connectTimeoutMs: connection?.connectTimeoutMs ?? 3_000,
       timeoutMs: Math.min(connection?.readTimeoutMs ?? 25_000, 28_000),
       allowLoopback: backends.allowLoopback,
+      ...(ownEndpoint ? { ownEndpoint } : {}),
     });
   } catch (error) {
     if (error instanceof OutboundError) throw faultFor(error);
