@@ -43,7 +43,7 @@ export const LAYERS = {
   // Domains of the platform plane.
   'shared/consumers': ['shared/auth', 'shared/cache', 'shared/config', 'shared/credentials', 'shared/crypto', 'shared/http', 'shared/runtime', 'shared/store'],
   'shared/oauth': ['shared/consumers', 'shared/credentials', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
-  'shared/connectors': ['shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
+  'shared/connectors': ['shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/gateway/language', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
   // The proxy function's host wires the gateway to the domains it serves policies from.
   'shared/gateway/host': [
     'shared/gateway/engine',
@@ -77,7 +77,7 @@ export const LAYERS = {
   // The CDK app: constructs and the shared tables it deploys from, no business logic.
   infra: ['shared/http', 'shared/store', 'shared/auth', 'shared/config'],
   // The local runtime runs the functions as they are.
-  local: ['functions', 'shared/auth', 'shared/config', 'shared/http', 'shared/runtime', 'shared/secrets', 'shared/store'],
+  local: ['functions', 'shared/auth', 'shared/config', 'shared/http', 'shared/net', 'shared/runtime', 'shared/secrets', 'shared/store'],
 };
 
 /** Every module, longest first, so a file belongs to `shared/gateway/engine` rather than a shorter one. */

@@ -48,7 +48,7 @@ export function elementFieldValues(
       if (field.required) problems.push({ path: `${pathPrefix}.${field.key}`, message: `required (${field.label})` });
       continue;
     }
-    if (value.length > MAX_VALUE || !fieldPattern(field).test(value)) {
+    if (value.length > MAX_VALUE || !fieldPattern(field)(value)) {
       problems.push({ path: `${pathPrefix}.${field.key}`, message: `has an invalid format (${field.label})` });
       continue;
     }

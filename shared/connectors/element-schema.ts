@@ -8,6 +8,8 @@
 // created) or a value captured from the vendor's token response (Salesforce's
 // `instance_url`).
 import * as z from 'zod';
+import { compileJavaRegex } from '../gateway/language/java-regex.js';
+import type { StringMatcher } from '../gateway/language/nfa.js';
 
 export const ELEMENT_KEY = /^[a-z][a-z0-9-]{0,62}$/;
 const FIELD_KEY = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
@@ -67,18 +69,21 @@ const configurationField = z.strictObject({
   /** Secret values are sealed with the instance's credentials and never returned. */
   secret: z.boolean().default(false),
   default: z.string().max(256).optional(),
-  /** Regular expression the value must match; defaults to a single DNS label. */
+  /**
+   * Regular expression (java.util.regex syntax, as JavaRegex conditions) the
+   * value must contain a match of (anchor it with ^ and $); defaults to a
+   * single DNS label. Matched in linear time: values come from callers.
+   */
   pattern: z
     .string()
     .max(256)
-    .refine((source) => {
+    .superRefine((source, ctx) => {
       try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
+        fieldMatcher(source);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `must be a valid regular expression: ${error instanceof Error ? error.message : String(error)}` });
       }
-    }, 'must be a valid regular expression')
+    })
     .optional(),
 });
 
@@ -218,9 +223,20 @@ export type Authentication = z.output<typeof authenticationSchema>;
 export type OAuth2Authentication = Extract<Authentication, { type: 'oauth2' }>;
 export type ConfigurationField = ElementDefinition['configuration'][number];
 
+/** `pattern` as a search (like RegExp.test): anywhere in the value, leading inline flags kept in front. */
+function fieldMatcher(pattern: string): StringMatcher {
+  const flags = /^\(\?[a-zA-Z]+\)/.exec(pattern)?.[0] ?? '';
+  return compileJavaRegex(`${flags}[\\s\\S]*(?:${pattern.slice(flags.length)})[\\s\\S]*`, 'linear');
+}
+
+/** Whether a value contains a match of the pattern (linear time on any value). */
+export function fieldMatches(pattern: string, value: string): boolean {
+  return fieldMatcher(pattern)(value);
+}
+
 /** A value substituted into a URL must not be able to change its host or path shape. */
-export function fieldPattern(field: ConfigurationField): RegExp {
-  return new RegExp(field.pattern ?? DNS_LABEL);
+export function fieldPattern(field: ConfigurationField): StringMatcher {
+  return fieldMatcher(field.pattern ?? DNS_LABEL);
 }
 
 /**
