@@ -13,7 +13,7 @@ import type { Runtime } from '../runtime.js';
 import { apiKeyMarkerKeys, appCredentialsPrefix, credentialKeys, orgPartition } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 import { attributesSchema, attributesToRecord, numberLike } from './apigee.js';
-import { forgetConsumers } from './consumer-cache.js';
+import { consumersChanged, forgetConsumers } from './consumer-cache.js';
 import {
   generateConsumerKey,
   generateConsumerSecret,
@@ -201,7 +201,7 @@ export async function requireCredential(rt: Runtime, app: AppRef, consumerKey: s
 export async function setCredentialStatus(rt: Runtime, credential: StoredCredential, status: CredentialStatus): Promise<StoredCredential> {
   const updated = await rt.table.modify<StoredCredential>(credential, (current) => ({ ...current, status }));
   if (status === 'revoked') await revokeClient(rt, { organization: credential.organization, keyFingerprint: credential.keyFingerprint });
-  forgetConsumers(rt);
+  await consumersChanged(rt, credential.organization);
   return updated;
 }
 
@@ -221,7 +221,7 @@ export async function setCredentialProductStatus(rt: Runtime, credential: Stored
     ...current,
     apiProducts: current.apiProducts.map((b) => (b.apiproduct === product ? { ...b, status } : b)),
   }));
-  forgetConsumers(rt);
+  await consumersChanged(rt, credential.organization);
   return updated;
 }
 
@@ -231,13 +231,13 @@ export async function removeCredentialProduct(rt: Runtime, credential: StoredCre
     ...current,
     apiProducts: current.apiProducts.filter((b) => b.apiproduct !== product),
   }));
-  forgetConsumers(rt);
+  await consumersChanged(rt, credential.organization);
   return updated;
 }
 
 export async function deleteCredential(rt: Runtime, credential: StoredCredential): Promise<void> {
   await deleteCredentialItems(rt, credential);
-  forgetConsumers(rt);
+  await consumersChanged(rt, credential.organization);
 }
 
 /** Scopes a credential may be granted: its approved products' scopes, narrowed to the app's scopes if it lists any. */

@@ -4,6 +4,7 @@
 // container clear it, and other containers pick changes up within the TTL, or
 // within seconds through the revocation list for revocations.
 import { TtlCache } from '../cache/ttl-cache.js';
+import { consumersWithdrawn } from '../credentials/revocation.js';
 import type { Runtime } from '../runtime.js';
 import type { ApiProduct } from './products.js';
 
@@ -35,4 +36,15 @@ export function consumerCache(rt: Runtime): TtlCache<string, Consumer | undefine
 /** Forgets every cached consumer of this container (after a management change). */
 export function forgetConsumers(rt: Runtime): void {
   consumerCache(rt).clear();
+}
+
+/**
+ * After a change that may withdraw an authorization (a product removed or
+ * changed, an app, developer or credential no longer usable): forgets this
+ * container's consumers at once and has every other container reload those it
+ * cached before, within the revocation list's bound.
+ */
+export async function consumersChanged(rt: Runtime, organization: string): Promise<void> {
+  forgetConsumers(rt);
+  await consumersWithdrawn(rt, organization);
 }

@@ -38,7 +38,7 @@ import {
   setCredentialProductStatus,
   setCredentialStatus,
 } from './app-credentials.js';
-import { forgetConsumers } from './consumer-cache.js';
+import { consumersChanged } from './consumer-cache.js';
 import {
   apigeeDeveloper,
   createDeveloper,
@@ -144,12 +144,12 @@ function registerProductRoutes(router: PlatformRouter): void {
     await requireProduct(rt, org, name);
     const input = validate(productInput, bodyNamed(request, 'name', name));
     const product = await updateProduct(rt, org, name, input);
-    forgetConsumers(rt);
+    await consumersChanged(rt, org);
     return ok(apigeeProduct(product));
   });
   router.delete(`${BASE}/apiproducts/:name`, { operationId: 'deleteApiProduct', summary: 'Delete an API product' }, async (request, rt, { organization: org }) => {
     const product = await deleteProduct(rt, org, request.params.name!);
-    forgetConsumers(rt);
+    await consumersChanged(rt, org);
     return ok(apigeeProduct(product));
   });
 }
@@ -203,7 +203,7 @@ function registerDeveloperRoutes(router: PlatformRouter): void {
     const view = await developerView(rt, org, developer);
     await deleteDeveloperApps(rt, org, developer);
     await deleteDeveloperRecord(rt, developer);
-    forgetConsumers(rt);
+    await consumersChanged(rt, org);
     return ok(view);
   });
 }

@@ -10,7 +10,7 @@ import type { KeyMarker, StoredCredential } from './app-credentials.js';
 import { consumerCache, type Consumer } from './consumer-cache.js';
 import { keyFingerprint } from './credential-crypto.js';
 import type { StoredDeveloper } from './developers.js';
-import { getProduct, type ApiProduct } from './products.js';
+import { forgetProducts, getProduct, type ApiProduct } from './products.js';
 import { apiKeyMarkerKeys, appKeys, credentialKeys, developerKeys } from '../store/keys.js';
 
 /** Longest consumer key accepted at all: anything longer is not one of ours. */
@@ -49,8 +49,10 @@ async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: strin
 
 /**
  * The consumer for a key, from the container's cache when warm. A cached entry
- * older than a revocation of this client (seen through the revocation list) is
- * read again, so revocations made by another container apply within seconds.
+ * older than a revocation of this client, or than a withdrawal among its
+ * organization's consumers (both seen through the revocation list), is read
+ * again with its products, so changes made by another container apply within
+ * seconds.
  */
 export async function lookupConsumer(rt: Runtime, consumerKey: string, envelope?: Envelope): Promise<Consumer | undefined> {
   if (consumerKey.length === 0 || consumerKey.length > MAX_KEY_LENGTH) return undefined;
@@ -62,7 +64,13 @@ export async function lookupConsumer(rt: Runtime, consumerKey: string, envelope?
   const revocations = revocationList(rt);
   await revocations.fresh();
   const revokedAt = revocations.clientRevokedAt(entry.value.keyFingerprint);
-  if (revokedAt !== undefined && revokedAt >= entry.loadedAt) entry = await cache.reload(consumerKey, load);
+  const changedAt = revocations.consumersChangedAt(entry.value.organization);
+  if (changedAt !== undefined && changedAt >= entry.loadedAt) {
+    forgetProducts(rt, entry.value.organization);
+    entry = await cache.reload(consumerKey, load);
+  } else if (revokedAt !== undefined && revokedAt >= entry.loadedAt) {
+    entry = await cache.reload(consumerKey, load);
+  }
   return entry.value;
 }
 
