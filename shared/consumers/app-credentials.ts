@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { revokeClient } from '../credentials/revocation.js';
 import { conflict, notFound, unprocessable, type FieldProblem } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
-import { apiKeyMarkerKeys, appCredentialsPrefix, credentialKeys, orgPartition } from '../store/keys.js';
+import { apiKeyMarkerKeys, apiKeyPartition, appCredentialsPrefix, credentialKeys, legacyApiKeyMarkerKeys, orgPartition } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 import { attributesSchema, attributesToRecord, numberLike } from './apigee.js';
 import { consumersChanged, forgetConsumers } from './consumer-cache.js';
@@ -132,8 +132,10 @@ export async function issueCredential(
   const consumerKey = input.consumerKey ?? generateConsumerKey();
   const consumerSecret = input.consumerSecret ?? generateConsumerSecret();
   const fingerprint = keyFingerprint(envelope, consumerKey);
-  // The marker makes the key unique across every organization before anything else is written.
-  await rt.table.create({ ...apiKeyMarkerKeys(fingerprint), type: 'apikey', organization: app.organization, appId: app.appId }, 'This consumer key is already in use');
+  // The marker makes the key unique in its organization before anything else is written. Other
+  // organizations' use of the same key is neither refused nor revealed: lookups pick by organization.
+  if (await keyInUse(rt, app.organization, fingerprint)) throw conflict(KEY_IN_USE);
+  await rt.table.create({ ...apiKeyMarkerKeys(fingerprint, app.organization), type: 'apikey', organization: app.organization, appId: app.appId }, KEY_IN_USE);
   try {
     const credential = await rt.table.create<StoredCredential>({
       ...credentialKeys(app.organization, app.appId, fingerprint),
@@ -152,7 +154,7 @@ export async function issueCredential(
     forgetConsumers(rt);
     return { credential, consumerKey, consumerSecret };
   } catch (error) {
-    await rt.table.delete(apiKeyMarkerKeys(fingerprint));
+    await rt.table.delete(apiKeyMarkerKeys(fingerprint, app.organization));
     throw error;
   }
 }
@@ -168,15 +170,28 @@ export async function revokeCredentialsOf(rt: Runtime, credentials: StoredCreden
 export async function deleteCredentialItems(rt: Runtime, credential: StoredCredential): Promise<void> {
   await revokeClient(rt, { organization: credential.organization, keyFingerprint: credential.keyFingerprint });
   await rt.table.delete(credentialKeys(credential.organization, credential.appId, credential.keyFingerprint));
-  await rt.table.delete(apiKeyMarkerKeys(credential.keyFingerprint));
+  await rt.table.delete(apiKeyMarkerKeys(credential.keyFingerprint, credential.organization));
+  // Only this organization's: a legacy marker of another organization stays.
+  await rt.table.delete(legacyApiKeyMarkerKeys(credential.keyFingerprint), {
+    condition: '#organization = :organization',
+    names: { '#organization': 'organization' },
+    values: { ':organization': credential.organization },
+  });
+}
+
+const KEY_IN_USE = 'This consumer key is already in use';
+
+/** Whether the organization already has a credential with this key (a marker of either form). */
+async function keyInUse(rt: Runtime, organization: string, fingerprint: string): Promise<boolean> {
+  const markers = await rt.table.queryAll<KeyMarker>(apiKeyPartition(fingerprint), { consistent: true });
+  return markers.some((marker) => marker.type === 'apikey' && marker.organization === organization);
 }
 
 export async function createCredential(rt: Runtime, app: AppRef, input: CredentialInput): Promise<IssuedCredential> {
   const { bindings } = await productBindings(rt, app.organization, input.apiProducts, 'apiProducts');
   if (input.consumerKey !== undefined) {
     const envelope = await rt.dataKey();
-    const existing = await rt.table.get(apiKeyMarkerKeys(keyFingerprint(envelope, input.consumerKey)), { consistent: true });
-    if (existing) throw conflict('This consumer key is already in use');
+    if (await keyInUse(rt, app.organization, keyFingerprint(envelope, input.consumerKey))) throw conflict(KEY_IN_USE);
   }
   return issueCredential(rt, app, {
     ...(input.consumerKey !== undefined ? { consumerKey: input.consumerKey } : {}),

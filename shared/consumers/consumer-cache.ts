@@ -1,5 +1,5 @@
 // The per-container cache of consumers (credential + app + developer +
-// products) by consumer key. Token requests and API-key checks read
+// products) by consumer key: one per organization using the key. Token requests and API-key checks read
 // it, so the warm path makes no store read; management writes in this
 // container clear it, and other containers pick changes up within the TTL, or
 // within seconds through the revocation list for revocations.
@@ -26,10 +26,11 @@ const CONSUMER_TTL_MS = 30_000;
 /** Unknown keys are remembered briefly, so a flood of bad keys does not become a flood of reads. */
 const UNKNOWN_CONSUMER_TTL_MS = 2_000;
 
-export function consumerCache(rt: Runtime): TtlCache<string, Consumer | undefined> {
+/** The consumers behind a key, one per organization that uses it (undefined: none). */
+export function consumerCache(rt: Runtime): TtlCache<string, Consumer[] | undefined> {
   return rt.service(
     'consumers.consumer-cache',
-    () => new TtlCache<string, Consumer | undefined>({ ttlMs: CONSUMER_TTL_MS, missTtlMs: UNKNOWN_CONSUMER_TTL_MS, maxEntries: 50_000 }),
+    () => new TtlCache<string, Consumer[] | undefined>({ ttlMs: CONSUMER_TTL_MS, missTtlMs: UNKNOWN_CONSUMER_TTL_MS, maxEntries: 50_000 }),
   );
 }
 

@@ -62,7 +62,7 @@ function revocationItem(kind: RevocationKind, organization: string, subject: str
 export class RevocationList {
   /** jti -> token expiry (epoch seconds). */
   private readonly tokens = new Map<string, number>();
-  /** client fingerprint -> revocation time (epoch ms) and when to forget it (epoch seconds). */
+  /** organization and client fingerprint -> revocation time (epoch ms) and when to forget it (epoch seconds). */
   private readonly clients = new Map<string, { revokedAt: number; expiresAt: number }>();
   /** organization -> when its consumers last lost an authorization (epoch ms), and when to forget it. */
   private readonly organizations = new Map<string, { revokedAt: number; expiresAt: number }>();
@@ -92,9 +92,9 @@ export class RevocationList {
     return expiresAt !== undefined && expiresAt * 1000 > Date.now();
   }
 
-  /** When the client was last revoked (epoch ms), if it was within the token lifetime window. */
-  clientRevokedAt(fingerprint: string): number | undefined {
-    return this.clients.get(fingerprint)?.revokedAt;
+  /** When the organization's client was last revoked (epoch ms), if it was within the token lifetime window. */
+  clientRevokedAt(organization: string, fingerprint: string): number | undefined {
+    return this.clients.get(`${organization}\n${fingerprint}`)?.revokedAt;
   }
 
   /** When the organization's consumers last lost an authorization (epoch ms), if recently. */
@@ -103,12 +103,13 @@ export class RevocationList {
   }
 
   /** Applies an entry this container wrote, without waiting for the next refresh. */
-  remember(item: Pick<RevocationItem, 'kind' | 'subject' | 'revokedAt' | 'expiresAt'>): void {
+  remember(item: Pick<RevocationItem, 'kind' | 'organization' | 'subject' | 'revokedAt' | 'expiresAt'>): void {
     if (item.kind === 'token') this.tokens.set(item.subject, item.expiresAt);
     else {
-      const entries = item.kind === 'client' ? this.clients : this.organizations;
-      const known = entries.get(item.subject);
-      if (!known || known.revokedAt < item.revokedAt) entries.set(item.subject, { revokedAt: item.revokedAt, expiresAt: item.expiresAt });
+      // A consumer key is unique per organization only: a client is its organization and key.
+      const [entries, key] = item.kind === 'client' ? [this.clients, `${item.organization}\n${item.subject}`] : [this.organizations, item.subject];
+      const known = entries.get(key);
+      if (!known || known.revokedAt < item.revokedAt) entries.set(key, { revokedAt: item.revokedAt, expiresAt: item.expiresAt });
     }
     this.newestSeen = Math.max(this.newestSeen, item.revokedAt);
   }

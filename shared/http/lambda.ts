@@ -22,6 +22,11 @@ export interface HttpFunctionOptions {
 }
 
 /** Any error as the renderer's response: a dependency failure as a retryable 503, anything unknown as a bare 500. */
+/** A path as the access log shows it: consumer keys (`.../keys/{key}`, which are API keys) masked. */
+export function logPath(path: string | undefined): string | undefined {
+  return path?.replace(/\/keys\/(?!create(?:\/|$))[^/]+/g, '/keys/*****');
+}
+
 export function errorResponse(error: unknown, renderer: ErrorRenderer, requestId: string): HttpResponse {
   if (isHttpError(error)) return renderer.render(error, requestId);
   // DynamoDB or Secrets Manager throttling, failing or out of reach: the client may retry.
@@ -51,7 +56,7 @@ export function httpFunction(options: HttpFunctionOptions) {
     logger.info('request', {
       fn: options.name,
       method: event.httpMethod,
-      path: request?.path ?? event.path,
+      path: logPath(request?.path ?? event.path),
       status: response.status,
       ms,
     });

@@ -122,14 +122,14 @@ export async function verifyAccessToken(
   const revocations = revocationList(rt);
   await revocations.fresh();
   if (revocations.isTokenRevoked(claims.jti)) throw new CredentialError('token_revoked', 'The access token has been revoked');
-  const clientRevokedAt = revocations.clientRevokedAt(keyFingerprint(await rt.dataKey(), claims.client_id));
+  const clientRevokedAt = revocations.clientRevokedAt(claims.organization, keyFingerprint(await rt.dataKey(), claims.client_id));
   // Seconds resolution of iat: a token issued in the same second as a revocation counts as revoked.
   if (clientRevokedAt !== undefined && claims.iat * 1000 <= clientRevokedAt) {
     throw new CredentialError('token_revoked', 'The client this token was issued to has been revoked');
   }
   // What the token says was granted at issuance; what counts is what is granted now.
-  const consumer = await lookupConsumer(rt, claims.client_id);
-  if (!consumer || consumer.organization !== claims.organization) throw new CredentialError('token_revoked', 'The client this token was issued to no longer exists');
+  const consumer = await lookupConsumer(rt, claims.client_id, claims.organization);
+  if (!consumer) throw new CredentialError('token_revoked', 'The client this token was issued to no longer exists');
   checkConsumerUsable(consumer);
   const stillGranted = new Set(consumer.products.map((product) => product.name));
   const products = claims.api_products.filter((name) => stillGranted.has(name));

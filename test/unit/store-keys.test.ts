@@ -22,7 +22,8 @@ describe('store key scheme', () => {
     expect(keys.developerKeys('acme', 'Ada@Example.com')).toEqual({ pk: 'ORG#acme', sk: 'DEVELOPER#ada@example.com' });
     expect(keys.developerAppKeys('acme', 'd1', 'postman')).toEqual({ pk: 'ORG#acme', sk: 'DEVAPP#d1#postman' });
     expect(keys.credentialKeys('acme', 'a1', 'fp')).toEqual({ pk: 'ORG#acme', sk: 'CRED#a1#fp' });
-    expect(keys.apiKeyMarkerKeys('fp')).toEqual({ pk: 'APIKEY#fp', sk: '#APIKEY' });
+    expect(keys.apiKeyMarkerKeys('fp', 'acme')).toEqual({ pk: 'APIKEY#fp', sk: 'ORG#acme' });
+    expect(keys.legacyApiKeyMarkerKeys('fp')).toEqual({ pk: 'APIKEY#fp', sk: '#APIKEY' });
     expect(keys.revocationKeys('acme', 'token', 'j1')).toEqual({ pk: 'ORG#acme', sk: 'REVOKED#token#j1' });
     expect(keys.counterKeys('acme', 'instance')).toEqual({ pk: 'ORG#acme', sk: '#COUNTER#instance' });
     expect(keys.instanceKeys('acme', 42)).toEqual({ pk: 'ORG#acme', sk: 'INSTANCE#0000000042' });
