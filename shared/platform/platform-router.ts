@@ -40,8 +40,9 @@ export function platformRouter(): PlatformRouter {
   registerConsumerRoutes(router);
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
   registerUserRoutes(router);
-  registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform' }));
   // The whole platform API: this router's routes, the token function's and the callback function's.
+  // Registered before the connectors routes, whose resource calls take every other path under /elements/api-v2.
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
+  registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform', errors: 'connectors' }));
   return router;
 }
