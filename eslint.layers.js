@@ -16,7 +16,7 @@ export const LAYERS = {
   'shared/cache': [],
   'shared/crypto': [],
   'shared/net': [],
-  'shared/http': ['shared/log'],
+  'shared/http': ['shared/log', 'shared/net'],
   'shared/store': ['shared/http'],
   'shared/secrets': ['shared/cache'],
   // The per-container wiring every domain module receives.

@@ -1,9 +1,11 @@
 // The Lambda handler modules the local server calls, by function name.
 import { handler as callback } from '../functions/callback/handler.js';
 import { handler as platform } from '../functions/platform/handler.js';
-import { handler as proxy } from '../functions/proxy/handler.js';
+import { errors as proxyErrors, handler as proxy, requestTooLarge as proxyRequestTooLarge } from '../functions/proxy/handler.js';
 import { handler as token } from '../functions/token/handler.js';
 import type { FunctionName } from '../shared/http/api-routes.js';
+import { platformErrors } from '../shared/http/errors.js';
+import { requestTooLarge } from '../shared/http/lambda.js';
 import type { LambdaHandler } from './server.js';
 
 export const localHandlers: Record<FunctionName, LambdaHandler> = {
@@ -11,4 +13,10 @@ export const localHandlers: Record<FunctionName, LambdaHandler> = {
   proxy: proxy as unknown as LambdaHandler,
   token: token as unknown as LambdaHandler,
   callback: callback as unknown as LambdaHandler,
+};
+
+/** How each plane refuses what never reaches a function: in its functions' error shape. */
+export const planeErrors = {
+  platform: { renderer: platformErrors, bodyTooLarge: requestTooLarge },
+  runtime: { renderer: proxyErrors, bodyTooLarge: proxyRequestTooLarge },
 };

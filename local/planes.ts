@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { reserveOwnEndpoint } from '../shared/net/outbound.js';
 import { PLATFORM_ROUTES, RUNTIME_ENVIRONMENTS, RUNTIME_ROUTES } from '../shared/http/api-routes.js';
-import { localHandlers } from './handlers.js';
+import { localHandlers, planeErrors } from './handlers.js';
 import { createLocalServer } from './server.js';
 
 export interface LocalPlanes {
@@ -44,10 +44,10 @@ async function closeAll(servers: Server[]): Promise<void> {
  * installed with `useRuntime`, so install it before the first request.
  */
 export async function listenPlanes(options: { host: string; port: number; runtimePort: number }): Promise<LocalPlanes> {
-  const platform = createLocalServer({ handlers: localHandlers, routes: PLATFORM_ROUTES });
+  const platform = createLocalServer({ handlers: localHandlers, routes: PLATFORM_ROUTES, errors: planeErrors.platform });
   const runtimes = RUNTIME_ENVIRONMENTS.map((environment) => ({
     environment,
-    server: createLocalServer({ handlers: localHandlers, routes: RUNTIME_ROUTES, stage: environment, stageVariables: { environment } }),
+    server: createLocalServer({ handlers: localHandlers, routes: RUNTIME_ROUTES, stage: environment, stageVariables: { environment }, errors: planeErrors.runtime }),
   }));
   const servers = [platform, ...runtimes.map((r) => r.server)];
   try {

@@ -1,7 +1,7 @@
 // Starts everything the handlers need on a laptop: dynalite (on disk under the
 // data directory, or in memory for tests), the table, the local secret store,
 // and the default organization. Used by `npm start` and by the HTTP tests.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -88,9 +88,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   let releaseLock = () => {};
   let dbPath: string | undefined;
   let secretsFile: string | undefined;
+  // Settings first: a start refused for its configuration writes nothing.
+  loadConfig({ ...env, TOLLGATE_MODE: 'local' });
+  /** The data directory this start created: removed again if the start fails. */
+  let created: string | undefined;
   if (options.dataDir !== null) {
     const dataDir = resolve(options.dataDir);
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    created = mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     releaseLock = acquireLock(dataDir);
     dbPath = join(dataDir, 'dynamodb');
     secretsFile = join(dataDir, 'secrets.json');
@@ -149,6 +153,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await new Promise<void>((done) => db.close(() => done()));
     releaseStore();
     releaseLock();
+    if (created) rmSync(created, { recursive: true, force: true });
     throw error;
   }
 }

@@ -4,6 +4,7 @@
 // reaches one of Tollgate's own endpoints (its store, secret store and planes,
 // reserved by whoever opens or names them), and every request has a connect
 // timeout and an overall timeout.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
@@ -208,11 +209,26 @@ function invalidHeader(headers: Record<string, string | string[]>): string | und
   return undefined;
 }
 
+const deadlines = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `work` with a deadline (epoch ms) no outbound call made inside it may
+ * pass: each one's timeouts are cut to the time left (a Lambda function's
+ * remaining time, so the client gets Tollgate's 504, not API Gateway's).
+ */
+export function withDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T> {
+  const outer = deadlines.getStore();
+  return deadlines.run(outer === undefined ? deadline : Math.min(outer, deadline), work);
+}
+
 export async function outboundRequest(request: OutboundRequest): Promise<OutboundResponse> {
   const url = checkUrl(request.url, request.allowLoopback, request.ownEndpoint);
   const isHttps = url.protocol === 'https:';
-  const connectTimeout = request.connectTimeoutMs ?? 3_000;
-  const overallTimeout = request.timeoutMs ?? 30_000;
+  const deadline = deadlines.getStore();
+  const left = deadline === undefined ? Infinity : deadline - Date.now();
+  if (left <= 0) throw new OutboundError('timeout', 'No time is left to call the target');
+  const connectTimeout = Math.min(request.connectTimeoutMs ?? 3_000, left);
+  const overallTimeout = Math.min(request.timeoutMs ?? 30_000, left);
   const maxBytes = request.maxResponseBytes ?? 10 * 1024 * 1024;
   const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
 

@@ -25,6 +25,13 @@ export interface TargetBackends {
   providerAuthorization(organization: string, provider: string): Promise<string | undefined>;
 }
 
+/**
+ * The largest target response the proxy returns: base64-encoded in the Lambda
+ * result it stays under Lambda's 6 MB response limit; a larger one is Apigee's
+ * ResponseTooLarge fault (502), not API Gateway's error.
+ */
+export const MAX_TARGET_RESPONSE_BYTES = 4 * 1024 * 1024;
+
 function joinUrl(base: string, path: string | undefined): string {
   if (!path) return base;
   return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
@@ -119,7 +126,9 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
       headers,
       body: exchange.request.body.length > 0 ? exchange.request.body : undefined,
       connectTimeoutMs: connection?.connectTimeoutMs ?? 3_000,
-      timeoutMs: Math.min(connection?.readTimeoutMs ?? 25_000, 28_000),
+      // Cut to the function's remaining time by the request's deadline (http/lambda.ts).
+      timeoutMs: connection?.readTimeoutMs ?? 25_000,
+      maxResponseBytes: MAX_TARGET_RESPONSE_BYTES,
       allowLoopback: backends.allowLoopback,
       ...(ownEndpoint ? { ownEndpoint } : {}),
     });
