@@ -86,12 +86,6 @@ export class Functions extends Construct {
         id: `AwsSolutions::AwsSolutions-IAM5[${secretFinding}]`,
         reason: `Secret names are created at run time (provider credentials, signing keys), so access is scoped to the stack's own prefix ${secretPrefix}* rather than to fixed ARNs.`,
       });
-      if (settings.tracing) {
-        Validations.of(role).acknowledge({
-          id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-          reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
-        });
-      }
 
       const fn = new nodejs.NodejsFunction(this, `${cap(name)}Function`, {
         entry: path.join(root, 'functions', name, 'handler.ts'),
@@ -120,6 +114,16 @@ export class Functions extends Construct {
           forceDockerBundling: false,
         },
       });
+      if (settings.tracing) {
+        // Lambda's active tracing adds the X-Ray statement itself: to the role's default policy, or (with
+        // cdk.json's @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy) to a new policy under the function.
+        for (const scope of [role, fn]) {
+          Validations.of(scope).acknowledge({
+            id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+            reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+          });
+        }
+      }
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions::AwsSolutions-L1',
         reason: 'nodejs22.x is the runtime Tollgate is built (esbuild target node22) and tested for; moving to a newer major is a deliberate, tested change.',

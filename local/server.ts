@@ -79,7 +79,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: LocalS
     writeJson(res, 400, { message: 'Bad Request' });
     return;
   }
-  const match = matchResource(options.routes, url.pathname);
+  const match = matchResource(options.routes, url.pathname, req.method ?? 'GET');
   if (!match) {
     // What the platform's HTTP API answers for a path no route serves.
     writeJson(res, 404, { message: 'Not Found' });
@@ -145,6 +145,12 @@ export function toEvent(
     (multiValueHeaders[existing] ??= []).push(value);
     headers[existing] = value;
   }
+  // API Gateway appends the caller's address to X-Forwarded-For (creating it if absent).
+  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  const forwardedName = Object.keys(multiValueHeaders).find((key) => key.toLowerCase() === 'x-forwarded-for') ?? 'X-Forwarded-For';
+  const forwarded = [...(multiValueHeaders[forwardedName] ?? []), sourceIp].join(', ');
+  multiValueHeaders[forwardedName] = [forwarded];
+  headers[forwardedName] = forwarded;
   const multiValueQueryStringParameters: Record<string, string[]> = {};
   const queryStringParameters: Record<string, string> = {};
   for (const [name, value] of url.searchParams) {
@@ -155,7 +161,6 @@ export function toEvent(
   const stage = options.stage ?? STAGE;
   const binary = body.length > 0 && isBinary(req.headers['content-type'], options.binaryMediaTypes ?? ['*/*']);
   const requestId = randomUUID();
-  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
   return {
     resource,
     path: url.pathname,

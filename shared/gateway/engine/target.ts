@@ -53,8 +53,11 @@ function outgoingHeaders(exchange: Exchange, url: URL): Record<string, string | 
     if (lower.startsWith('x-forwarded-')) continue;
     headers[name] = values.map(wireHeaderValue);
   }
+  // API Gateway has already appended the client's address: add it only where it is missing.
   const forwardedFor = exchange.request.headers.get('x-forwarded-for');
-  headers['X-Forwarded-For'] = [forwardedFor ? `${forwardedFor}, ${exchange.context.clientIp}` : exchange.context.clientIp];
+  const clientIp = exchange.context.clientIp;
+  const lastHop = forwardedFor?.split(',').at(-1)?.trim();
+  headers['X-Forwarded-For'] = [!forwardedFor ? clientIp : lastHop === clientIp ? forwardedFor : `${forwardedFor}, ${clientIp}`];
   headers['X-Forwarded-Proto'] = [exchange.request.headers.get('x-forwarded-proto') ?? 'https'];
   const host = exchange.request.headers.get('host');
   if (host) headers['X-Forwarded-Host'] = [host];
