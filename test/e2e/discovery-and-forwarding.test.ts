@@ -2,13 +2,16 @@
 // path (and nowhere else); methods answered as the route table says, as API
 // Gateway does (HEAD /healthz 200, POST /healthz 404); X-Forwarded-For sent
 // to a target with the client's address once, as API Gateway already added it.
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as proxyHandler } from '../../functions/proxy/handler.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { deployProxy, simpleProxy } from '../support/proxies.js';
 
 let platform: TestPlatform;
 let withPath: TestPlatform;
+let closed = false;
 let backend: Backend;
 
 beforeAll(async () => {
@@ -17,29 +20,17 @@ beforeAll(async () => {
   await deployProxy(platform, simpleProxy('forwarded', '/forwarded', backend.url));
 });
 afterAll(async () => {
-  await platform.close();
+  if (!closed) await platform.close();
   await withPath?.close();
   await backend.close();
 });
 
-describe('RFC 8414 metadata where section 3.1 puts it, for an issuer with and without a path', () => {
+describe('RFC 8414 metadata where section 3.1 puts it, for an issuer without a path', () => {
   it('serves the path-less issuer at /.well-known/oauth-authorization-server only', async () => {
     const metadata = await platform.request('GET', '/.well-known/oauth-authorization-server', { auth: false });
     expect(metadata.status).toBe(200);
     expect(metadata.json.issuer).toBe(platform.url);
     expect((await platform.request('GET', '/.well-known/oauth-authorization-server/prod', { auth: false })).status).toBe(404);
-  });
-
-  it('serves an issuer with a path at the well-known URI followed by that path, and its metadata names it', async () => {
-    await platform.close();
-    withPath = await startPlatform({ TOLLGATE_ISSUER: 'https://gateway.example.com/tollgate' });
-    const metadata = await withPath.request('GET', '/.well-known/oauth-authorization-server/tollgate', { auth: false });
-    expect(metadata.status).toBe(200);
-    expect(metadata.json).toMatchObject({ issuer: 'https://gateway.example.com/tollgate', token_endpoint: 'https://gateway.example.com/tollgate/oauth/token' });
-    expect((await withPath.request('GET', '/.well-known/oauth-authorization-server', { auth: false })).status).toBe(404);
-    expect((await withPath.request('GET', '/.well-known/oauth-authorization-server/other', { auth: false })).status).toBe(404);
-    platform = await startPlatform();
-    await deployProxy(platform, simpleProxy('forwarded', '/forwarded', backend.url));
   });
 });
 
@@ -54,10 +45,49 @@ describe('the local planes answer methods as the route table (and API Gateway) d
 });
 
 describe('X-Forwarded-For carries the client address once', () => {
-  it('appends the client address as API Gateway does, and the proxy does not repeat it', async () => {
+  it('sends what API Gateway forwarded (the client address already appended), not the address twice', async () => {
+    // As API Gateway hands the event over: X-Forwarded-For ends with the caller's address.
+    const { hostname, port } = new URL(platform.runtimeUrls.prod);
+    const host = `${hostname}:${port}`;
+    const event = (forwarded: string) =>
+      ({
+        resource: '/{proxy+}',
+        path: '/forwarded/x',
+        httpMethod: 'GET',
+        headers: { host, 'X-Forwarded-For': forwarded },
+        multiValueHeaders: { host: [host], 'X-Forwarded-For': [forwarded] },
+        queryStringParameters: null,
+        multiValueQueryStringParameters: null,
+        pathParameters: { proxy: 'forwarded/x' },
+        stageVariables: { environment: 'prod' },
+        body: null,
+        isBase64Encoded: false,
+        requestContext: { requestId: 'xff', identity: { sourceIp: '198.51.100.4' }, stage: 'prod', httpMethod: 'GET', path: '/prod/forwarded/x' },
+      }) as unknown as APIGatewayProxyEvent;
+    const context = { awsRequestId: 'xff', functionName: 'tollgate-proxy', getRemainingTimeInMillis: () => 20_000 } as unknown as Context;
+    const direct = await proxyHandler(event('198.51.100.4'), context);
+    expect(JSON.parse(direct.body).headers['x-forwarded-for']).toBe('198.51.100.4');
+    const chained = await proxyHandler(event('203.0.113.7, 198.51.100.4'), context);
+    expect(JSON.parse(chained.body).headers['x-forwarded-for']).toBe('203.0.113.7, 198.51.100.4');
+  });
+
+  it('locally, appends the caller address as API Gateway does', async () => {
     const plain = await platform.proxy('GET', '/forwarded/x');
     expect(plain.json.headers['x-forwarded-for']).toBe('127.0.0.1');
     const chained = await platform.proxy('GET', '/forwarded/x', { headers: { 'x-forwarded-for': '203.0.113.7' } });
     expect(chained.json.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+  });
+});
+
+describe('RFC 8414 metadata for an issuer with a path', () => {
+  it('serves an issuer with a path at the well-known URI followed by that path, and its metadata names it', async () => {
+    await platform.close();
+    closed = true;
+    withPath = await startPlatform({ TOLLGATE_ISSUER: 'https://gateway.example.com/tollgate' });
+    const metadata = await withPath.request('GET', '/.well-known/oauth-authorization-server/tollgate', { auth: false });
+    expect(metadata.status).toBe(200);
+    expect(metadata.json).toMatchObject({ issuer: 'https://gateway.example.com/tollgate', token_endpoint: 'https://gateway.example.com/tollgate/oauth/token' });
+    expect((await withPath.request('GET', '/.well-known/oauth-authorization-server', { auth: false })).status).toBe(404);
+    expect((await withPath.request('GET', '/.well-known/oauth-authorization-server/other', { auth: false })).status).toBe(404);
   });
 });
