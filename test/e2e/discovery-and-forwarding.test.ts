@@ -2,10 +2,10 @@
 // path (and nowhere else); methods answered as the route table says, as API
 // Gateway does (HEAD /healthz 200, POST /healthz 404); X-Forwarded-For sent
 // to a target with the client's address once, as API Gateway already added it.
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as proxyHandler } from '../../functions/proxy/handler.js';
 import { startBackend, type Backend } from '../support/backend.js';
+import { lambdaContext, runtimeEvent } from '../support/lambda-events.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { deployProxy, simpleProxy } from '../support/proxies.js';
 
@@ -47,24 +47,9 @@ describe('the local planes answer methods as the route table (and API Gateway) d
 describe('X-Forwarded-For carries the client address once', () => {
   it('sends what API Gateway forwarded (the client address already appended), not the address twice', async () => {
     // As API Gateway hands the event over: X-Forwarded-For ends with the caller's address.
-    const { hostname, port } = new URL(platform.runtimeUrls.prod);
-    const host = `${hostname}:${port}`;
-    const event = (forwarded: string) =>
-      ({
-        resource: '/{proxy+}',
-        path: '/forwarded/x',
-        httpMethod: 'GET',
-        headers: { host, 'X-Forwarded-For': forwarded },
-        multiValueHeaders: { host: [host], 'X-Forwarded-For': [forwarded] },
-        queryStringParameters: null,
-        multiValueQueryStringParameters: null,
-        pathParameters: { proxy: 'forwarded/x' },
-        stageVariables: { environment: 'prod' },
-        body: null,
-        isBase64Encoded: false,
-        requestContext: { requestId: 'xff', identity: { sourceIp: '198.51.100.4' }, stage: 'prod', httpMethod: 'GET', path: '/prod/forwarded/x' },
-      }) as unknown as APIGatewayProxyEvent;
-    const context = { awsRequestId: 'xff', functionName: 'tollgate-proxy', getRemainingTimeInMillis: () => 20_000 } as unknown as Context;
+    const { host } = new URL(platform.runtimeUrls.prod);
+    const event = (forwarded: string) => runtimeEvent({ host, path: '/forwarded/x', headers: { 'X-Forwarded-For': forwarded }, sourceIp: '198.51.100.4' });
+    const context = lambdaContext(Date.now() + 20_000);
     const direct = await proxyHandler(event('198.51.100.4'), context);
     expect(JSON.parse(direct.body).headers['x-forwarded-for']).toBe('198.51.100.4');
     const chained = await proxyHandler(event('203.0.113.7, 198.51.100.4'), context);

@@ -2,18 +2,18 @@
 // whatever the loopback setting: the replay of an attack on the embedded
 // dynalite through a templated target port. Loopback targets are allowed
 // here (the local default), as in the assessment.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
-import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../support/backend.js';
+import type { TestPlatform } from '../support/platform.js';
 import { deployProxy } from '../support/proxies.js';
+import { usePlatformAndBackend } from '../support/suite.js';
 import { scanAll } from '../support/store-integrity.js';
 
 let platform: TestPlatform;
 let backend: Backend;
 
+usePlatformAndBackend((started) => ({ platform, backend } = started));
 beforeAll(async () => {
-  platform = await startPlatform();
-  backend = await startBackend();
   // target.url = http://{request.queryparam.h}:{request.queryparam.p}/ : host and port chosen by the caller.
   await deployProxy(platform, {
     name: 'anywhere',
@@ -21,10 +21,6 @@ beforeAll(async () => {
     proxyEndpoints: [{ basePath: '/anywhere', preFlow: { request: [], response: [] } }],
     targetEndpoints: [{ name: 'default', connection: { url: backend.url }, preFlow: { request: [{ name: 'aim' }], response: [] } }],
   });
-});
-afterAll(async () => {
-  await platform.close();
-  await backend.close();
 });
 
 const port = (url: string) => new URL(url).port;

@@ -6,17 +6,17 @@
 // what the backend receives is what the condition saw. Sent with node:http:
 // fetch would normalize some of these itself.
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
-import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../support/backend.js';
+import type { TestPlatform } from '../support/platform.js';
 import { deployProxy } from '../support/proxies.js';
+import { usePlatformAndBackend } from '../support/suite.js';
 
 let platform: TestPlatform;
 let backend: Backend;
 
+usePlatformAndBackend((started) => ({ platform, backend } = started));
 beforeAll(async () => {
-  platform = await startPlatform();
-  backend = await startBackend();
   await deployProxy(platform, {
     name: 'normalized',
     policies: [{ name: 'deny', type: 'RaiseFault', config: { statusCode: 403, reasonPhrase: 'Forbidden', payload: { content: 'admin is closed', contentType: 'text/plain' } } }],
@@ -29,10 +29,6 @@ beforeAll(async () => {
     ],
     targetEndpoints: [{ name: 'default', connection: { url: `${backend.url}/base` } }],
   });
-});
-afterAll(async () => {
-  await platform.close();
-  await backend.close();
 });
 
 function send(path: string): Promise<{ status: number; body: string }> {

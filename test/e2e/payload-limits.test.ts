@@ -5,10 +5,10 @@
 // (502 ResponseTooLarge), and a target slower than the function's remaining
 // time (Tollgate's 504 GatewayTimeout, before the function times out).
 import { request as httpRequest } from 'node:http';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as proxyHandler } from '../../functions/proxy/handler.js';
 import { startBackend, type Backend } from '../support/backend.js';
+import { lambdaContext, runtimeEvent } from '../support/lambda-events.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { deployProxy, simpleProxy } from '../support/proxies.js';
 
@@ -101,24 +101,9 @@ describe('the proxy answers what Lambda and API Gateway would otherwise answer f
   });
 
   it("a target slower than the function's remaining time is Tollgate's 504 GatewayTimeout, in time", async () => {
-    const { hostname, port } = new URL(platform.runtimeUrls.prod);
-    const event = {
-      resource: '/{proxy+}',
-      path: '/limits/slow',
-      httpMethod: 'GET',
-      headers: { host: `${hostname}:${port}` },
-      multiValueHeaders: { host: [`${hostname}:${port}`] },
-      queryStringParameters: null,
-      multiValueQueryStringParameters: null,
-      pathParameters: { proxy: 'limits/slow' },
-      stageVariables: { environment: 'prod' },
-      body: null,
-      isBase64Encoded: false,
-      requestContext: { requestId: 'deadline-test', identity: { sourceIp: '127.0.0.1' }, stage: 'prod', httpMethod: 'GET', path: '/prod/limits/slow' },
-    } as unknown as APIGatewayProxyEvent;
+    const { host } = new URL(platform.runtimeUrls.prod);
     const deadline = Date.now() + 2_500;
-    const context = { awsRequestId: 'deadline-test', functionName: 'tollgate-proxy', getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
-    const result = await proxyHandler(event, context);
+    const result = await proxyHandler(runtimeEvent({ host, path: '/limits/slow' }), lambdaContext(deadline));
     expect(result.statusCode).toBe(504);
     expect(JSON.parse(result.body).fault.detail.errorcode).toBe('messaging.adaptors.http.flow.GatewayTimeout');
     // Answered before the function's time ran out, not by its timeout.

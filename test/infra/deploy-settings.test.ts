@@ -68,14 +68,12 @@ beforeAll(() => {
   synth = withCdkJson({});
 }, 120_000);
 
-/** The functions' logical ids, by function name (from their descriptions). */
+/** The functions' logical ids, by function name (`Functions<Name>Function...`). */
 function functionIds(): Record<string, string> {
   const ids: Record<string, string> = {};
-  for (const [id, fn] of synth.resources('AWS::Lambda::Function')) {
-    const name = /^Tollgate (\w+) function$/.exec(String(fn.Properties.Description)) ?? /^(\w+)/.exec(String(fn.Properties.Description));
-    const match = ['platform', 'proxy', 'token', 'callback'].find((candidate) => id.startsWith(`Functions${candidate.charAt(0).toUpperCase()}${candidate.slice(1)}Function`));
-    if (match) ids[match] = id;
-    void name;
+  for (const [id] of synth.resources('AWS::Lambda::Function')) {
+    const name = /^Functions([A-Z][a-z]+)Function/.exec(id)?.[1];
+    if (name) ids[name.toLowerCase()] = id;
   }
   return ids;
 }
