@@ -61,7 +61,11 @@ export const developerAppKeys = (org: string, developerId: string, name: string)
 export const appCredentialsPrefix = (appId: string) => `${P.credential}${appId}#`;
 export const credentialKeys = (org: string, appId: string, keyFingerprint: string) => ofOrg(org, `${appCredentialsPrefix(appId)}${keyFingerprint}`);
 /** Outside every organization: a consumer key is unique across all of them, and found without knowing one. */
-export const apiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: `APIKEY#${keyFingerprint}`, sk: '#APIKEY' });
+/** Every organization that uses a consumer key has its marker in the key's partition: keys are unique per organization. */
+export const apiKeyPartition = (keyFingerprint: string) => `APIKEY#${keyFingerprint}`;
+export const apiKeyMarkerKeys = (keyFingerprint: string, org: string): Keys => ({ pk: apiKeyPartition(keyFingerprint), sk: `ORG#${org}` });
+/** The marker of a key created while keys were unique across organizations (read and removed, never written). */
+export const legacyApiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: apiKeyPartition(keyFingerprint), sk: '#APIKEY' });
 
 // Developer portal accounts (shared/portal/); sessions and invitations are found by their token's hash alone.
 export const developerAccountKeys = (org: string, email: string) => ofOrg(org, `${P.developerAccount}${email.toLowerCase()}`);

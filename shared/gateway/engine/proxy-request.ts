@@ -13,6 +13,7 @@ import { Exchange } from './exchange.js';
 import { isFault } from './faults.js';
 import { faultResponse, runPostClientFlow, runProxyEndpoint, type FlowServices } from './flow.js';
 import { HeaderMap, Message, wireHeaderValue } from './message.js';
+import { normalizePath } from './path.js';
 
 /** A base path claimed by a deployment. */
 export interface DeployedRoute {
@@ -31,12 +32,14 @@ export interface ProxyHost extends FlowServices {
 }
 
 export async function handleProxyRequest(host: ProxyHost, request: HttpRequest): Promise<HttpResponse> {
-  const match = await host.match(request.headers.host, request.path);
+  // Routing, conditions and the target all see the same normalized path.
+  const path = normalizePath(request.path);
+  const match = await host.match(request.headers.host, path);
   if (!match) {
     throw new HttpError(
       404,
       'messaging.adaptors.http.flow.ApplicationNotFound',
-      `Unable to identify proxy for host: ${host.environment} and url: ${request.path}`,
+      `Unable to identify proxy for host: ${host.environment} and url: ${path}`,
     );
   }
   const { route, proxy } = match;
@@ -54,7 +57,7 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     headers,
     query: new URLSearchParams(request.query),
     verb: request.method,
-    path: request.path,
+    path,
     body: request.body,
   });
   const exchange = new Exchange(message, {

@@ -5,7 +5,6 @@
 // is not a parameter.
 import { productAllowsProxy, getProduct } from '../../consumers/products.js';
 import { verifyApiKey } from '../../consumers/verify-api-key.js';
-import { CredentialError } from '../../credentials/errors.js';
 import { isHttpError } from '../../http/errors.js';
 import { issueClientCredentialsToken } from '../../oauth/issue.js';
 import { verifyAccessToken } from '../../oauth/verifier.js';
@@ -51,9 +50,8 @@ function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
     },
     consumers: {
       async verifyApiKey(key) {
-        const verified = await verifyApiKey(rt, key);
         // A key of another organization is simply unknown here.
-        if (verified.organization !== org) throw new CredentialError('invalid_key', 'Invalid API key');
+        const verified = await verifyApiKey(rt, key, org);
         const product = verified.products.find(coversThisProxy);
         return { consumerKey: verified.consumerKey, app: verified.app, developer: verified.developer, ...(product ? { product } : {}) };
       },

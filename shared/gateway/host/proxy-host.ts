@@ -24,7 +24,10 @@ export function proxyHost(rt: Runtime, environment: string): ProxyHost {
       match: (host, path) => routes.match(host, path),
       targets: {
         allowLoopback: rt.config.allowLoopback,
-        providerUrl: async (org, name) => (await resolveProvider(rt, org, name)).url,
+        providerUrl: async (org, name) => {
+          const provider = await resolveProvider(rt, org, name);
+          return { url: provider.url, ownPlatform: provider.ownPlatform };
+        },
         providerAuthorization: (org, name) => providerAuthorization(rt, org, name),
       },
       policyServices: policyServices(rt),
