@@ -14,6 +14,7 @@ export const DATA_KEY_SECRET = 'data-key';
 export class Runtime {
   private envelope: Promise<Envelope> | undefined;
   private readonly services = new Map<string, unknown>();
+  private readonly drains: (() => Promise<void>)[] = [];
 
   constructor(
     readonly config: Config,
@@ -30,6 +31,20 @@ export class Runtime {
   service<T>(key: string, create: () => T): T {
     if (!this.services.has(key)) this.services.set(key, create());
     return this.services.get(key) as T;
+  }
+
+  /**
+   * Registers work that must finish before the container stops (buffered
+   * analytics, captured traces): `shutdown()` runs it on SIGTERM in Lambda and
+   * when the local server or a test closes.
+   */
+  onShutdown(drain: () => Promise<void>): void {
+    this.drains.push(drain);
+  }
+
+  /** Runs every registered drain; a failing one does not stop the others. */
+  async shutdown(): Promise<void> {
+    await Promise.allSettled(this.drains.map((drain) => drain()));
   }
 
   /**
