@@ -8,6 +8,7 @@ import type { PlatformRouter, Principal } from '../auth/principal.js';
 import { lazySchema, Router } from '../http/router.js';
 import { ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
+import { registerAnalyticsRoutes } from '../management/analytics-routes.js';
 import { registerKvmRoutes } from '../management/kvm-routes.js';
 import { registerProviderRoutes } from '../management/provider-routes.js';
 import { registerProxyRoutes } from '../management/proxy-routes.js';
@@ -40,6 +41,7 @@ export function platformRouter(): PlatformRouter {
   registerConsumerRoutes(router);
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
   registerUserRoutes(router);
+  registerAnalyticsRoutes(router);
   registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform' }));
   // The whole platform API: this router's routes, the token function's and the callback function's.
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
