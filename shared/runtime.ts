@@ -90,3 +90,17 @@ export function runtime(): Runtime {
 export function useRuntime(value: Runtime | undefined): void {
   current = value;
 }
+
+/**
+ * In Lambda: drains the runtime on SIGTERM, which Lambda sends before it
+ * retires a container that has an extension (the stack adds a small shutdown
+ * extension for this). Lambda allows the runtime about 300 ms; a write still
+ * waiting then is lost with the container. Not in local mode, whose server
+ * drains on its own stop.
+ */
+export function drainOnSigterm(env: NodeJS.ProcessEnv = process.env): void {
+  if (!env.AWS_LAMBDA_FUNCTION_NAME || env.TOLLGATE_MODE === 'local') return;
+  process.once('SIGTERM', () => {
+    void (current?.shutdown() ?? Promise.resolve()).finally(() => process.exit(0));
+  });
+}

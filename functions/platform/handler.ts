@@ -3,7 +3,7 @@
 import { platformErrors } from '../../shared/http/errors.js';
 import { httpFunction } from '../../shared/http/lambda.js';
 import { platformRouter } from '../../shared/platform/platform-router.js';
-import { runtime } from '../../shared/runtime.js';
+import { drainOnSigterm, runtime } from '../../shared/runtime.js';
 
 const router = platformRouter();
 
@@ -12,3 +12,6 @@ export const handler = httpFunction({
   errors: platformErrors,
   handle: (request) => router.handle(request, runtime()),
 });
+
+// Buffered analytics records (and captured traces) are written before Lambda retires the container.
+drainOnSigterm();

@@ -3,7 +3,7 @@ import { faultErrors } from '../../shared/gateway/engine/faults.js';
 import { httpFunction } from '../../shared/http/lambda.js';
 import { handleProxyRequest } from '../../shared/gateway/engine/proxy-request.js';
 import { environmentOf, proxyHost } from '../../shared/gateway/host/proxy-host.js';
-import { runtime } from '../../shared/runtime.js';
+import { drainOnSigterm, runtime } from '../../shared/runtime.js';
 
 export const handler = httpFunction({
   name: 'proxy',
@@ -14,3 +14,6 @@ export const handler = httpFunction({
     return handleProxyRequest(proxyHost(rt, environmentOf(rt, request)), request);
   },
 });
+
+// Buffered analytics records (and captured traces) are written before Lambda retires the container.
+drainOnSigterm();

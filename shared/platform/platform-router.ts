@@ -17,6 +17,7 @@ import { registerOrganizationRoutes } from './organization-routes.js';
 import { registerConsumerRoutes } from '../consumers/consumer-routes.js';
 import { registerSigningKeyRoutes } from '../oauth/key-routes.js';
 import { registerConnectorRoutes } from '../connectors/connector-routes.js';
+import { registerUsageRoutes } from '../connectors/usage-routes.js';
 import { callbackRouter } from '../connectors/callback-routes.js';
 import { tokenRouter } from '../oauth/token-routes.js';
 import { registerOpenApiRoute } from './openapi-route.js';
@@ -42,6 +43,7 @@ export function platformRouter(): PlatformRouter {
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
   registerUserRoutes(router);
   registerAnalyticsRoutes(router);
+  registerUsageRoutes(router);
   registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform' }));
   // The whole platform API: this router's routes, the token function's and the callback function's.
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
