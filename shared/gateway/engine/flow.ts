@@ -32,6 +32,8 @@ export interface FlowServices {
 
 const lookupFor = (exchange: Exchange) => (name: string) => exchange.get(name);
 
+const endpointTypeOf = (endpoint: CompiledEndpoint): StepPlace['endpointType'] => ('basePath' in endpoint ? 'ProxyEndpoint' : 'TargetEndpoint');
+
 /** Evaluates a condition, telling the exchange's observer about it when it listens. */
 function holds(condition: CompiledCondition, exchange: Exchange, kind: 'flow' | 'route' | 'faultrule', name: string): boolean {
   const result = condition.evaluate(lookupFor(exchange));
@@ -110,7 +112,7 @@ async function runPhase(
 ): Promise<void> {
   const observer = exchange.observer;
   const place = (name: string): StepPlace => {
-    const at = { endpoint: endpoint.name, flow: name, phase: which };
+    const at: StepPlace = { endpointType: endpointTypeOf(endpoint), endpoint: endpoint.name, flow: name, phase: which };
     observer?.flowStarted?.(at);
     return at;
   };
@@ -200,7 +202,7 @@ export async function runPostClientFlow(proxy: CompiledProxy, endpoint: Compiled
   if (!endpoint.postClientFlow) return;
   exchange.phase = 'response';
   exchange.currentFlow = 'PostClientFlow';
-  const place: StepPlace = { endpoint: endpoint.name, flow: 'PostClientFlow', phase: 'response' };
+  const place: StepPlace = { endpointType: 'ProxyEndpoint', endpoint: endpoint.name, flow: 'PostClientFlow', phase: 'response' };
   exchange.observer?.flowStarted?.(place);
   try {
     await runSteps(endpoint.postClientFlow.response, exchange, proxy, services, place);
@@ -261,7 +263,7 @@ async function runFaultRules(
 
 /** Steps inside fault handling: a RaiseFault sets the response and processing continues. */
 function faultPlace(exchange: Exchange, endpoint: CompiledEndpoint, rule: string): StepPlace {
-  const place: StepPlace = { endpoint: endpoint.name, flow: rule, phase: 'response' };
+  const place: StepPlace = { endpointType: endpointTypeOf(endpoint), endpoint: endpoint.name, flow: rule, phase: 'response' };
   exchange.observer?.flowStarted?.(place);
   return place;
 }

@@ -13,6 +13,7 @@ export type MessagePoint = 'proxyRequest' | 'targetRequest' | 'targetResponse' |
 
 /** Where a step runs: the endpoint, its flow and the phase. */
 export interface StepPlace {
+  endpointType: 'ProxyEndpoint' | 'TargetEndpoint';
   endpoint: string;
   /** `PreFlow`, a conditional flow's name, `PostFlow`, `PostClientFlow`, or a fault rule's name. */
   flow: string;

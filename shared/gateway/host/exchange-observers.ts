@@ -45,11 +45,12 @@ export function exchangeObservers(rt: Runtime, environment: string): (exchange: 
     const { organization, apiName, revision } = exchange.context;
     const candidates = sessions.sessionsFor(organization, apiName, revision);
     if (!candidates) return analyticsOnly;
-    const session = candidates.find((candidate) => selects(candidate, exchange, conditions));
-    if (!session) return analyticsOnly;
-    sessions.noteCaptured(session);
-    return new TraceObserver(session, exchange, sensitiveValues(rt).list(), (call, done) => {
-      recorder.captureTransaction(call);
+    // Every session that selects the call gets it, as each Apigee debug session does.
+    const selecting = candidates.filter((candidate) => selects(candidate, exchange, conditions));
+    if (selecting.length === 0) return analyticsOnly;
+    for (const session of selecting) sessions.noteCaptured(session);
+    return new TraceObserver(selecting, exchange, sensitiveValues(rt).list(), (calls, done) => {
+      for (const call of calls) recorder.captureTransaction(call);
       recorder.record(callRecord(done));
     });
   };

@@ -7,8 +7,7 @@
 // Everything goes through the transaction's Masker. Only selected exchanges
 // get this observer; the rest have the analytics one alone.
 import { MASK, Masker } from '../../analytics/masking.js';
-import type { ActiveSession } from '../../analytics/debug-sessions.js';
-import { transactionId } from '../../analytics/debug-sessions.js';
+import { transactionId, type ActiveSession, type CapturedTransaction } from '../../analytics/debug-sessions.js';
 import type { CompiledPolicy } from '../engine/compile.js';
 import type { Exchange } from '../engine/exchange.js';
 import { faultBody, type Fault } from '../engine/faults.js';
@@ -66,13 +65,8 @@ const STATES: Record<MessagePoint, string> = {
   proxyResponse: 'RESP_SENT',
 };
 
-/** What the observer hands over when the exchange is done. */
-export interface CapturedCall {
-  session: ActiveSession;
-  id: string;
-  capturedAt: number;
-  data: TraceTransaction;
-}
+/** What the observer hands over when the exchange is done: one transaction for each session that selected it. */
+export type CapturedCalls = CapturedTransaction[];
 
 export class TraceObserver implements ExchangeObserver {
   private readonly points: Point[] = [];
@@ -80,13 +74,16 @@ export class TraceObserver implements ExchangeObserver {
   /** Variable accesses not inside a step: they belong to the next condition or state change. */
   private loose: Access[] = [];
   private step: { point: Point; access: Access[] } | undefined;
+  /** Bytes of each body kept: the largest any selecting session asks for. */
+  private readonly tracesize: number;
 
   constructor(
-    private readonly session: ActiveSession,
+    private readonly sessions: readonly ActiveSession[],
     exchange: Exchange,
     knownSecrets: Iterable<string>,
-    private readonly done: (call: CapturedCall, exchange: Exchange) => void,
+    private readonly done: (calls: CapturedCalls, exchange: Exchange) => void,
   ) {
+    this.tracesize = Math.max(...sessions.map((session) => session.tracesize));
     this.masker = new Masker(knownSecrets);
     this.masker.rememberHeaders(exchange.request.headers.list());
     this.masker.rememberQuery(exchange.request.query);
@@ -105,7 +102,7 @@ export class TraceObserver implements ExchangeObserver {
   }
 
   private content(body: Buffer, contentType: string | undefined): string {
-    const limit = this.session.tracesize;
+    const limit = this.tracesize;
     if (body.length === 0 || limit === 0) return '';
     const text = body.subarray(0, limit).toString('utf8');
     return this.masker.body(text, contentType) + (body.length > limit ? `... (${body.length - limit} more bytes)` : '');
@@ -146,7 +143,7 @@ export class TraceObserver implements ExchangeObserver {
   }
 
   flowStarted(place: StepPlace): void {
-    this.push({ id: 'FlowInfo', results: [this.info({ endpoint: place.endpoint, flow: place.flow, phase: place.phase })] });
+    this.push({ id: 'FlowInfo', results: [this.info({ [place.endpointType]: place.endpoint, flow: place.flow, phase: place.phase })] });
   }
 
   conditionEvaluated(kind: 'flow' | 'route' | 'faultrule', name: string, expression: string, result: boolean): void {
@@ -164,7 +161,7 @@ export class TraceObserver implements ExchangeObserver {
           'stepDefinition-enabled': policy.model.enabled,
           'stepDefinition-continueOnError': policy.identity.continueOnError,
           enforcement: place.phase,
-          endpoint: place.endpoint,
+          [place.endpointType]: place.endpoint,
           flow: place.flow,
           action: executed ? 'EXECUTED' : 'SKIPPED',
           ...(executed ? {} : { reason: condition && !condition.result ? 'condition false' : policy.model.enabled ? 'not supported' : 'disabled' }),
@@ -216,7 +213,10 @@ export class TraceObserver implements ExchangeObserver {
     const capturedAt = Date.now();
     // Secrets learned late (a KVM value read by a later step) are masked everywhere, also before they were learned.
     const data = maskStrings({ completed: true, point: this.points }, this.masker) as TraceTransaction;
-    this.done({ session: this.session, id: transactionId(capturedAt), capturedAt, data }, exchange);
+    this.done(
+      this.sessions.map((session) => ({ session, id: transactionId(capturedAt), capturedAt, data })),
+      exchange,
+    );
   }
 }
 
