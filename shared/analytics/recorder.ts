@@ -91,24 +91,18 @@ export class AnalyticsRecorder {
   private waiting(count: number): void {
     const now = Date.now();
     if (this.oldest === 0) this.oldest = now;
-    if (count >= MAX_WAITING || now - this.oldest >= this.rt.config.analyticsFlushMs) {
+    if ((count >= MAX_WAITING || now - this.oldest >= this.rt.config.analyticsFlushMs) && !this.running) {
       void this.flush();
       return;
     }
-    if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        void this.flush();
-      }, this.rt.config.analyticsFlushMs);
-      this.timer.unref?.();
-    }
+    this.schedule();
   }
 
   /**
-   * Writes everything waiting (and any batch an earlier flush could not
-   * finish). One flush runs at a time; a call during a flush waits for it and
-   * then flushes what arrived meanwhile. Never throws: a batch that cannot be
-   * written now stays for the next flush.
+   * Writes what waits (after any batch an earlier flush could not finish).
+   * One flush runs at a time; a call during a flush waits for it and then
+   * flushes what arrived meanwhile. Never throws: a batch that cannot be
+   * written now stays, with its id, for the next flush.
    */
   flush(): Promise<void> {
     if (this.running) return this.running.then(() => (this.waitingCount > 0 ? this.flush() : undefined));
@@ -147,27 +141,32 @@ export class AnalyticsRecorder {
     };
   }
 
+  /** Writes the batch an earlier flush left (with its id), then what waits now: one cut per flush, so a busy container batches. */
   private async run(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (;;) {
+    for (let cuts = 0; cuts < 2; cuts++) {
       const batch = this.pendingBatch ?? this.cut();
       if (!batch) return;
       this.pendingBatch = batch;
       if (!(await this.write(batch))) {
         // Keep it, with its id, for the next flush; new records wait behind it.
-        if (!this.timer) {
-          this.timer = setTimeout(() => {
-            this.timer = undefined;
-            void this.flush();
-          }, this.rt.config.analyticsFlushMs);
-          this.timer.unref?.();
-        }
+        this.schedule();
         return;
       }
       this.pendingBatch = undefined;
       this.stats.flushes++;
     }
+    if (this.waitingCount > 0) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.rt.config.analyticsFlushMs);
+    this.timer.unref?.();
   }
 
   private async write(batch: Batch): Promise<boolean> {

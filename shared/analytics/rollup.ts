@@ -162,9 +162,17 @@ export interface RowKey {
 
 export function rollUp(records: readonly CallRecord[]): { key: RowKey; row: RollupRow }[] {
   const rows = new Map<string, { key: RowKey; row: RollupRow }>();
+  // Most records of a batch share their dimension values with others: fingerprint each distinct set once.
+  const tuples = new Map<string, { dimensions: DimensionValues; tuple: string }>();
   for (const record of records) {
-    const dimensions = dimensionsOf(record);
-    const tuple = tupleFingerprint(dimensions);
+    const values = dimensionsOf(record);
+    const canonical = JSON.stringify(values);
+    let known = tuples.get(canonical);
+    if (!known) {
+      known = { dimensions: values, tuple: tupleFingerprint(values) };
+      tuples.set(canonical, known);
+    }
+    const { dimensions, tuple } = known;
     for (const granularity of ['minute', 'hour', 'day'] as const) {
       const start = bucketStart(granularity, record.timestamp);
       const id = `${record.organization}\n${record.environment}\n${granularity}\n${start}\n${tuple}`;

@@ -91,9 +91,17 @@ async function round(calls: number, offset: number): Promise<void> {
   }
 }
 
-async function flushChild(): Promise<Record<string, number>> {
+interface ChildStats {
+  flushes: number;
+  failedAttempts: number;
+  skippedWrites: number;
+  writes: number;
+  waiting: number;
+}
+
+async function flushChild(): Promise<ChildStats> {
   child.stdin.write('flush\n');
-  return (await nextMessage('flushed')).flushed as Record<string, number>;
+  return (await nextMessage('flushed')).flushed as ChildStats;
 }
 
 async function stats(dimension: string): Promise<Record<string, number>> {
@@ -127,7 +135,7 @@ describe('two containers sharing one store', () => {
     await round(30, 3);
     // No flush asked for: the child's last records are written by its SIGTERM drain.
     child.kill('SIGTERM');
-    const drained = (await nextMessage('drained')).drained as Record<string, number>;
+    const drained = (await nextMessage('drained')).drained as ChildStats;
     expect(drained.flushes).toBeGreaterThan(third.flushes);
     await new Promise((resolve) => child.once('exit', resolve));
     await analyticsRecorder(platform.local.runtime).flush();
