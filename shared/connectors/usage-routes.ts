@@ -18,7 +18,7 @@ const FILTERS: Record<string, QueryParamDoc> = {
 };
 
 export function registerUsageRoutes(router: PlatformRouter): void {
-  const usage = router.group({ tag: 'Usage', auth: 'platform' });
+  const usage = router.group({ tag: 'Usage', auth: 'platform', errors: 'connectors' });
   usage.get(
     BASE,
     {

@@ -61,7 +61,7 @@ export interface RouterOptions<Ctx, P extends RoutePrincipal> {
 export const ANONYMOUS: RoutePrincipal = Object.freeze({ via: 'none', organization: '', roles: Object.freeze({}) });
 
 /** The wire shape of a route's errors (see ErrorStyle in lambda.ts). */
-export type RouteErrors = 'platform' | 'oauth';
+export type RouteErrors = 'platform' | 'connectors' | 'oauth';
 
 /**
  * A schema, or a function that makes it on first use: schemas that exist only

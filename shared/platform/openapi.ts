@@ -87,6 +87,23 @@ const ERROR_SCHEMA: Json = {
   },
 };
 
+const CONNECTOR_ERROR_SCHEMA: Json = {
+  type: 'object',
+  description: 'Error of the connectors API, in Open Connectors\' shape.',
+  required: ['requestId', 'message', 'code'],
+  properties: {
+    requestId: { type: 'string', description: 'Also in the `Elements-Request-Id` and `x-request-id` headers.' },
+    message: { type: 'string', description: 'What went wrong, for people.' },
+    code: { type: 'string', description: 'Stable machine-readable code, e.g. `unauthorized`, `not_found`, `validation_failed`.' },
+    providerMessage: { type: 'string', description: 'What the vendor said, when the error comes from the vendor.' },
+    fields: {
+      type: 'array',
+      description: 'With `validation_failed` (422): each offending field.',
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
 const OAUTH_ERROR_SCHEMA: Json = {
   type: 'object',
   description: 'RFC 6749 section 5.2 error of the token service.',
@@ -100,9 +117,9 @@ const OAUTH_ERROR_SCHEMA: Json = {
   },
 };
 
-const errorResponse = (description: string): Json => ({
+const errorResponse = (description: string, schema = 'Error'): Json => ({
   description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
 });
 const oauthErrorResponse = (description: string, headers?: Json): Json => ({
   description,
@@ -110,7 +127,19 @@ const oauthErrorResponse = (description: string, headers?: Json): Json => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/OAuthError' } } },
 });
 
-const COMPONENT_RESPONSES: Json = {
+const PLATFORM_ERROR_RESPONSES = ['BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'PayloadTooLarge', 'UnsupportedMediaType', 'ValidationFailed', 'Error'] as const;
+
+/** The connectors API's errors: the same statuses, in Open Connectors' shape (`Connector` + the platform response's name). */
+function connectorResponses(): Json {
+  const out: Json = {};
+  for (const name of PLATFORM_ERROR_RESPONSES) {
+    const platform = PLATFORM_RESPONSES[name] as Json;
+    out[`Connector${name}`] = { ...platform, content: { 'application/json': { schema: { $ref: '#/components/schemas/ConnectorError' } } } };
+  }
+  return out;
+}
+
+const PLATFORM_RESPONSES: Json = {
   BadRequest: errorResponse('Malformed request: body that is not JSON, unknown `action`, bad parameter.'),
   Unauthorized: {
     ...errorResponse('Missing, malformed or wrong credentials.'),
@@ -127,6 +156,11 @@ const COMPONENT_RESPONSES: Json = {
   UnsupportedMediaType: errorResponse('The body\'s `Content-Type` is not one the route accepts.'),
   ValidationFailed: errorResponse('The body or a parameter does not fit the schema; `error.fields` names each problem.'),
   Error: errorResponse('Any other error: 405 (with `Allow`), 409 duplicate or in use, 429, 500, 503 when a dependency is unavailable (retry).'),
+};
+
+const COMPONENT_RESPONSES: Json = {
+  ...PLATFORM_RESPONSES,
+  ...connectorResponses(),
   OAuthBadRequest: oauthErrorResponse('`invalid_request`, `unsupported_grant_type`, `invalid_scope` ...'),
   OAuthInvalidClient: oauthErrorResponse('`invalid_client`: client authentication failed.', {
     'WWW-Authenticate': { description: 'Basic challenge.', schema: { type: 'string' } },
@@ -324,7 +358,8 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
   const responses: Json = {};
   const documented = doc.responses ?? { 200: 'OK' };
   for (const [status, value] of Object.entries(documented)) responses[status] = responseObject(Number(status), value, schemas, operationId);
-  const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
+  const prefix = doc.errors === 'connectors' ? 'Connector' : '';
+  const ref = (name: string) => ({ $ref: `#/components/responses/${OAUTH_RESPONSE.test(name) ? name : prefix + name}` });
   const add = (status: number, name: string) => {
     responses[status] ??= ref(name);
   };
@@ -348,6 +383,8 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
   out.security = security(doc);
   return out;
 }
+
+const OAUTH_RESPONSE = /^OAuth/;
 
 export interface OpenApiOptions {
   /** The deployment's public base URL (the token issuer). */
@@ -402,7 +439,7 @@ export function buildOpenApiDocument({ issuer, routes }: OpenApiOptions): Json {
     tags,
     paths,
     components: {
-      schemas: { Error: ERROR_SCHEMA, OAuthError: OAUTH_ERROR_SCHEMA, ...schemas.schemas() },
+      schemas: { Error: ERROR_SCHEMA, ConnectorError: CONNECTOR_ERROR_SCHEMA, OAuthError: OAUTH_ERROR_SCHEMA, ...schemas.schemas() },
       responses: COMPONENT_RESPONSES,
       securitySchemes: securitySchemes(issuer),
     },

@@ -43,9 +43,10 @@ export function platformRouter(): PlatformRouter {
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
   registerUserRoutes(router);
   registerAnalyticsRoutes(router);
-  registerUsageRoutes(router);
-  registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform' }));
   // The whole platform API: this router's routes, the token function's and the callback function's.
+  // Registered before the connectors routes, whose resource calls take every other path under /elements/api-v2.
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
+  registerUsageRoutes(router);
+  registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform', errors: 'connectors' }));
   return router;
 }

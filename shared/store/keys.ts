@@ -24,6 +24,7 @@ export const SORT_PREFIX = {
   credential: 'CRED#',
   revocation: 'REVOKED#',
   element: 'ELEMENT#',
+  hub: 'HUB#',
   /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`): listings filter by type. */
   instance: 'INSTANCE#',
   oauthState: 'OAUTHSTATE#',
@@ -66,6 +67,8 @@ export const SIGNING_KEYS_LEASE: Keys = { pk: '#DEPLOYMENT', sk: 'LOCK#jwt-keys'
 
 // Connectors: custom elements, instances, hosted OAuth (shared/connectors/).
 export const elementKeys = (org: string, key: string) => ofOrg(org, `${P.element}${key}`);
+/** An organization's own hubs (the built-in ones are code). */
+export const hubKeys = (org: string, key: string) => ofOrg(org, `${P.hub}${key}`);
 export const counterKeys = (org: string, name: 'element' | 'instance') => ofOrg(org, `${P.counter}${name}`);
 export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
 export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);

@@ -16,6 +16,10 @@ import { startBackend, type Backend } from '../support/backend.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { deployProxy } from '../support/proxies.js';
 
+/** Response bodies as the tests read them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 const program = fileURLToPath(new URL('../support/programs/runtime-container.ts', import.meta.url));
 
 let platform: TestPlatform;
@@ -109,7 +113,7 @@ async function stats(dimension: string): Promise<Record<string, number>> {
   const query = new URLSearchParams({ timeRange: `${formatPoint(from)}~${formatPoint(from + 10 * 60_000)}`, select: 'sum(message_count)' });
   const response = await platform.request('GET', `/v1/organizations/default/environments/prod/stats/${dimension}?${query}`);
   expect(response.status, response.text).toBe(200);
-  return Object.fromEntries(response.json.environments[0].dimensions.map((d: any) => [d.name, Number(d.metrics[0].values[0])]));
+  return Object.fromEntries(response.json.environments[0].dimensions.map((d: Json) => [d.name, Number(d.metrics[0].values[0])]));
 }
 
 describe('two containers sharing one store', () => {

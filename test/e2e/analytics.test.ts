@@ -14,6 +14,10 @@ import { provisionApp, type ProvisionedApp } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { deployProxy } from '../support/proxies.js';
 
+/** Response bodies as the tests read them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 let platform: TestPlatform;
 let backend: Backend;
 let appA: ProvisionedApp;
@@ -102,10 +106,10 @@ async function stats(dimension: string, params: Record<string, string>) {
 }
 
 /** dimension value -> the metric's values (as numbers) of a /stats answer without timeUnit. */
-function byName(body: any, metric = 'sum(message_count)'): Record<string, number> {
+function byName(body: Json, metric = 'sum(message_count)'): Record<string, number> {
   const out: Record<string, number> = {};
   for (const dimension of body.environments[0].dimensions) {
-    out[dimension.name] = Number(dimension.metrics.find((m: any) => m.name === metric).values[0]);
+    out[dimension.name] = Number(dimension.metrics.find((m: Json) => m.name === metric).values[0]);
   }
   return out;
 }
@@ -168,7 +172,7 @@ describe('analytics: 1,000 calls with a known mix', () => {
     }
     const both = await stats('apis,response_status_code', {});
     expect(sum(byName(both))).toBe(1000);
-    const pair = both.environments[0].dimensions.find((d: any) => d.name === 'orders,401');
+    const pair = both.environments[0].dimensions.find((d: Json) => d.name === 'orders,401');
     expect(pair.individualNames).toEqual(['orders', '401']);
     expect(Number(pair.metrics[0].values[0])).toBe(40);
   });
@@ -181,7 +185,7 @@ describe('analytics: 1,000 calls with a known mix', () => {
       const mine = recorded.filter((record) => record.apiproxy === proxy);
       const totals = mine.map((record) => record.total_response_time);
       const targets = mine.flatMap((record) => (record.target_response_time === undefined ? [] : [record.target_response_time]));
-      const metric = (name: string) => Number(body.environments[0].dimensions.find((d: any) => d.name === proxy).metrics.find((m: any) => m.name === name).values[0]);
+      const metric = (name: string) => Number(body.environments[0].dimensions.find((d: Json) => d.name === proxy).metrics.find((m: Json) => m.name === name).values[0]);
       expect(metric('avg(total_response_time)')).toBeCloseTo(totals.reduce((a, b) => a + b, 0) / totals.length, 3);
       expect(metric('avg(target_response_time)')).toBeCloseTo(targets.reduce((a, b) => a + b, 0) / targets.length, 3);
       const within = (reported: number, exact: number) => expect(Math.abs(reported - exact)).toBeLessThanOrEqual(exact * RELATIVE_ACCURACY + 1e-9);
@@ -205,10 +209,10 @@ describe('analytics: 1,000 calls with a known mix', () => {
       expect(values.reduce((sum, v) => sum + Number(v.value), 0)).toBe(count((call) => call.proxy)[dimension.name]);
     }
     const ascending = await stats('apis', { timeUnit: 'hour', tsAscending: 'true' });
-    const times = ascending.environments[0].dimensions[0].metrics[0].values.map((v: any) => v.timestamp);
+    const times = ascending.environments[0].dimensions[0].metrics[0].values.map((v: Json) => v.timestamp);
     expect(times).toEqual([...times].sort((a: number, b: number) => a - b));
     const daily = await stats('apis', { timeUnit: 'day' });
-    expect(daily.environments[0].dimensions.map((d: any) => d.metrics[0].values.reduce((s: number, v: any) => s + Number(v.value), 0)).reduce((a: number, b: number) => a + b, 0)).toBe(1000);
+    expect(daily.environments[0].dimensions.map((d: Json) => d.metrics[0].values.reduce((s: number, v: Json) => s + Number(v.value), 0)).reduce((a: number, b: number) => a + b, 0)).toBe(1000);
   });
 
   it('filters, sorts and takes the top k as Apigee does', async () => {
@@ -222,7 +226,7 @@ describe('analytics: 1,000 calls with a known mix', () => {
     const liked = byName(await stats('proxy_pathsuffix', { filter: "(proxy_pathsuffix like '/delay/50/%') or (developer_app isnull)" }));
     expect(Object.keys(liked).every((suffix) => suffix.startsWith('/delay/50/') || CALLS.some((c) => c.app !== 'A' && c.app !== 'B' && `/delay/${c.delay}/status/${c.status}` === suffix))).toBe(true);
     const ordered = await stats('response_status_code', { sortby: 'sum(message_count)', sort: 'ASC' });
-    const values = ordered.environments[0].dimensions.map((d: any) => Number(d.metrics[0].values[0]));
+    const values = ordered.environments[0].dimensions.map((d: Json) => Number(d.metrics[0].values[0]));
     expect(values).toEqual([...values].sort((a, b) => a - b));
     const top = await stats('response_status_code', { topk: '2' });
     expect(top.environments[0].dimensions).toHaveLength(2);

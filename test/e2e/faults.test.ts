@@ -182,17 +182,17 @@ describe('the vendor token endpoint during a refresh', () => {
     await stopTokenServer();
     const down = await resourceCall();
     expect(down.status).toBe(503);
-    expect(down.json.error.code).toBe('vendor_unreachable');
+    expect(down.json.code).toBe('vendor_unreachable');
 
     tokenPort = await listen(tokenPort);
     mode = 'error';
     const failing = await resourceCall();
     expect(failing.status).toBe(502);
-    expect(failing.json.error.code).toBe('vendor_token_error');
+    expect(failing.json.code).toBe('vendor_token_error');
     mode = 'reset';
     const reset = await resourceCall();
     expect(reset.status).toBe(502);
-    expect(reset.json.error.code).toBe('vendor_connection_failed');
+    expect(reset.json.code).toBe('vendor_connection_failed');
 
     // No call reached the vendor API with a stale token, and the instance was neither
     // invalidated nor rewritten; the refresh lease was released every time.
@@ -221,7 +221,7 @@ describe('DynamoDB unavailable', () => {
 
       const connectors = await call('GET', '/elements/api-v2/instances');
       expect(connectors.status).toBe(503);
-      expect(connectors.json.error.code).toBe('service_unavailable');
+      expect(connectors.json.code).toBe('service_unavailable');
 
       const token = await call('POST', '/oauth/token', { auth: false, headers: { ...FORM, authorization: rawBasic(app.consumerKey, app.consumerSecret) }, body: 'grant_type=client_credentials' });
       expect(token.status).toBe(503);

@@ -185,20 +185,24 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
     expect(clientSecretPost).toMatchObject({ type: 'oauth2', flows: { clientCredentials: { tokenUrl: `${platform.local.runtime.config.issuer}/oauth/token` } } });
 
     const security = (method: string, path: string) => doc.paths[path][method].security;
-    for (const path of ['/healthz', '/v1/openapi.json', '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/elements/api-v2/oauth/callback']) {
+    for (const path of ['/healthz', '/v1/openapi.json', '/elements/api-v2/docs', '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/elements/api-v2/oauth/callback']) {
       expect(security('get', path), path).toEqual([]);
     }
+    expect(security('options', '/elements/api-v2/{path}')).toEqual([]);
     for (const path of ['/oauth/token', '/oauth/introspect', '/oauth/revoke']) {
       expect(security('post', path), path).toEqual([{ clientSecretBasic: [] }, { clientSecretPost: [] }]);
       expect(doc.paths[path].post.responses.default.$ref).toBe('#/components/responses/OAuthError');
     }
     for (const { path, method, op } of operations()) {
       const management = path.startsWith('/v1/organizations/') || path.startsWith('/v1/users') || path.startsWith('/apiportal/');
-      const connectors = path.startsWith('/elements/') && !path.endsWith('/oauth/callback');
+      const open = path.endsWith('/oauth/callback') || path === '/elements/api-v2/docs' || method === 'options';
+      const connectors = path.startsWith('/elements/') && !open;
       if (management || connectors) {
+        // The connectors API answers errors in Open Connectors' shape.
+        const prefix = connectors ? 'Connector' : '';
         expect(op.security, `${method} ${path}`).toEqual(management ? [{ platformAuth: [] }, { managementBasic: [] }, { managementBearer: [] }] : [{ platformAuth: [] }]);
-        expect(op.responses['401'].$ref, `${method} ${path}`).toBe('#/components/responses/Unauthorized');
-        expect(op.responses.default.$ref, `${method} ${path}`).toBe('#/components/responses/Error');
+        expect(op.responses['401'].$ref, `${method} ${path}`).toBe(`#/components/responses/${prefix}Unauthorized`);
+        expect(op.responses.default.$ref, `${method} ${path}`).toBe(`#/components/responses/${prefix}Error`);
       }
     }
   });
@@ -214,6 +218,11 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
     const invalid = await platform.request('POST', `${ORG}/apis`, { json: { name: 'x' } });
     expect(invalid.status).toBe(422);
     expect(validateJson(error, invalid.json, doc)).toEqual([]);
+    const connectorError = doc.components.schemas.ConnectorError;
+    expect(connectorError.required).toEqual(['requestId', 'message', 'code']);
+    const unknown = await platform.request('GET', '/elements/api-v2/elements/no-such-element');
+    expect(unknown.status).toBe(404);
+    expect(validateJson(connectorError, unknown.json, doc)).toEqual([]);
     // The router authenticates the client before the endpoint reads the grant: 401 first, then 400.
     const anonymous = await platform.request('POST', '/oauth/token', { auth: false, body: 'grant_type=password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(anonymous.status).toBe(401);
@@ -268,8 +277,8 @@ describe('completeness', () => {
     ];
     for (const [method, path] of bodies) {
       const schema = resolvePointer(doc, jsonBodySchema(doc.paths[path][method]).$ref) as Json;
-      // An object, or one of several (the provider types).
-      for (const variant of (schema.oneOf ?? [schema]) as Json[]) {
+      // An object, or one of several (the provider types, the two element formats).
+      for (const variant of (schema.oneOf ?? schema.anyOf ?? [schema]) as Json[]) {
         expect(variant.type, `${method} ${path}`).toBe('object');
         expect(Object.keys(variant.properties).length, `${method} ${path}`).toBeGreaterThan(1);
       }

@@ -76,9 +76,12 @@ describe('every guarded route', () => {
   });
 
   it('the element scheme wants the Element part even with valid platform credentials', async () => {
-    const response = await platform.request('GET', '/elements/api-v2/contacts');
-    expect(response.status).toBe(401);
-    expect(response.json.error.code).toBe('element_token_required');
+    // A route of the Element token's instance (the router asks), and a resource call (the call asks, so unknown platform paths can be 404).
+    for (const path of ['/elements/api-v2/instances/configuration', '/elements/api-v2/contacts']) {
+      const response = await platform.request('GET', path);
+      expect(response.status, path).toBe(401);
+      expect(response.json.code, path).toBe('element_token_required');
+    }
   });
 
   it('management routes refuse a readonly user\'s writes (403) and let it read', async () => {

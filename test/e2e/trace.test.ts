@@ -11,6 +11,10 @@ import { FORM, provisionApp, rawBasic, type ProvisionedApp } from '../support/co
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { deployProxy } from '../support/proxies.js';
 
+/** Response bodies as the tests read them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 let platform: TestPlatform;
 let iflow: Backend;
 let app: ProvisionedApp;
@@ -71,7 +75,7 @@ afterAll(async () => {
 
 const flush = () => analyticsRecorder(platform.local.runtime).flush();
 
-async function transactions(api: string, session: string): Promise<any[]> {
+async function transactions(api: string, session: string): Promise<Json[]> {
   await flush();
   const ids = await platform.request('GET', `${sessions(api)}/${session}/data`);
   expect(ids.status, ids.text).toBe(200);
@@ -84,9 +88,9 @@ async function transactions(api: string, session: string): Promise<any[]> {
   return out;
 }
 
-const props = (result: any): Record<string, string> => Object.fromEntries((result.properties?.property ?? []).map((p: any) => [p.name, p.value]));
-const executions = (transaction: any) =>
-  transaction.point.filter((point: any) => point.id === 'Execution').map((point: any) => ({ ...props(point.results[0]), access: point.results.find((r: any) => r.ActionResult === 'VariableAccess')?.accessList ?? [] }));
+const props = (result: Json): Record<string, string> => Object.fromEntries((result.properties?.property ?? []).map((p: Json) => [p.name, p.value]));
+const executions = (transaction: Json) =>
+  transaction.point.filter((point: Json) => point.id === 'Execution').map((point: Json) => ({ ...props(point.results[0]), access: point.results.find((r: Json) => r.ActionResult === 'VariableAccess')?.accessList ?? [] }));
 
 describe('trace sessions on the seed 002 proxies', () => {
   it('captures the token request with the client secret and the issued token masked', async () => {
@@ -102,8 +106,8 @@ describe('trace sessions on the seed 002 proxies', () => {
     expect(text).not.toContain(app.consumerSecret);
     expect(text).not.toContain(app.consumerKey);
     expect(text).toContain('*****');
-    expect(executions(captured).map((step: any) => [step.type, step['stepDefinition-name'], step.action])).toEqual([['OAuthV2', 'generateToken', 'EXECUTED']]);
-    const condition = captured.point.find((point: any) => point.id === 'Condition');
+    expect(executions(captured).map((step: Json) => [step.type, step['stepDefinition-name'], step.action])).toEqual([['OAuthV2', 'generateToken', 'EXECUTED']]);
+    const condition = captured.point.find((point: Json) => point.id === 'Condition');
     expect(props(condition.results[0])).toMatchObject({ ExpressionResult: 'true', Flow: 'oAuthToken' });
   });
 
@@ -120,22 +124,22 @@ describe('trace sessions on the seed 002 proxies', () => {
     const [call, fault] = await transactions(API, 'api-session');
     expect(call.completed).toBe(true);
     const steps = executions(call);
-    expect(steps.map((step: any) => [step.type, step['stepDefinition-name'], step.action])).toEqual([
+    expect(steps.map((step: Json) => [step.type, step['stepDefinition-name'], step.action])).toEqual([
       ['SpikeArrest', 'spikeArrest', 'EXECUTED'],
       ['OAuthV2', 'verifyToken', 'EXECUTED'],
       ['AssignMessage', 'onlyPost', 'SKIPPED'],
     ]);
     expect(steps[0].result).toBe('true');
     expect(Number(steps[0].elapsedTime)).toBeGreaterThanOrEqual(0);
-    const sets = (step: any) => Object.fromEntries(step.access.filter((a: any) => a.Set).map((a: any) => [a.Set.name, a.Set.value]));
+    const sets = (step: Json) => Object.fromEntries(step.access.filter((a: Json) => a.Set).map((a: Json) => [a.Set.name, a.Set.value]));
     expect(sets(steps[0])).toMatchObject({ 'ratelimit.spikeArrest.failed': 'false' });
     expect(sets(steps[1])).toMatchObject({ 'developer.app.name': app.appName, 'developer.email': app.email, 'apiproduct.name': 'iflow-product', client_id: '*****', access_token: '*****' });
-    const skip = call.point.find((point: any) => point.id === 'Condition' && props(point.results[0])['stepDefinition-name'] === 'onlyPost');
+    const skip = call.point.find((point: Json) => point.id === 'Condition' && props(point.results[0])['stepDefinition-name'] === 'onlyPost');
     expect(props(skip.results[0])).toMatchObject({ ExpressionResult: 'false', Expression: 'request.verb = "POST"' });
 
-    const states = call.point.filter((point: any) => point.id === 'StateChange').map((point: any) => props(point.results[0]).To);
+    const states = call.point.filter((point: Json) => point.id === 'StateChange').map((point: Json) => props(point.results[0]).To);
     expect(states).toEqual(['REQ_HEADERS_PARSED', 'REQ_SENT', 'RESP_START', 'RESP_SENT', 'END']);
-    const message = (state: string) => call.point.find((point: any) => point.id === 'StateChange' && props(point.results[0]).To === state).results[1];
+    const message = (state: string) => call.point.find((point: Json) => point.id === 'StateChange' && props(point.results[0]).To === state).results[1];
     expect(message('REQ_HEADERS_PARSED')).toMatchObject({ ActionResult: 'RequestMessage', verb: 'GET' });
     expect(message('REQ_HEADERS_PARSED').uRI).toBe('/cpi/api_connectivity_test?client_id=*****');
     expect(message('REQ_HEADERS_PARSED').headers).toContainEqual({ name: 'authorization', value: '*****' });
@@ -143,7 +147,7 @@ describe('trace sessions on the seed 002 proxies', () => {
     expect(message('REQ_SENT').uRI).toContain(`${iflow.url}/http/v1/test/hello`);
     expect(message('RESP_START')).toMatchObject({ ActionResult: 'ResponseMessage', statusCode: '200' });
     expect(message('RESP_SENT').content).toContain('from IFlow');
-    const flows = call.point.filter((point: any) => point.id === 'FlowInfo').map((point: any) => {
+    const flows = call.point.filter((point: Json) => point.id === 'FlowInfo').map((point: Json) => {
       const info = props(point.results[0]);
       return `${info.ProxyEndpoint ? 'proxy' : 'target'} ${info.flow} ${info.phase}`;
     });
@@ -166,11 +170,11 @@ describe('trace sessions on the seed 002 proxies', () => {
     expect(text).not.toMatch(/Bearer [A-Za-z0-9._~+/-]{12,}/);
 
     const failing = executions(fault);
-    expect(failing.map((step: any) => [step['stepDefinition-name'], step.result])).toEqual([
+    expect(failing.map((step: Json) => [step['stepDefinition-name'], step.result])).toEqual([
       ['spikeArrest', 'true'],
       ['verifyToken', 'false'],
     ]);
-    const error = fault.point.find((point: any) => point.id === 'Error');
+    const error = fault.point.find((point: Json) => point.id === 'Error');
     expect(error.results[0]).toMatchObject({ ActionResult: 'ErrorMessage', statusCode: '401' });
     expect(props(error.results[1])).toMatchObject({ policy: 'verifyToken' });
     expect(error.results[0].content).toContain(props(error.results[1])['error.code']);
@@ -184,7 +188,7 @@ describe('trace sessions on the seed 002 proxies', () => {
     expect(captured).toHaveLength(2);
     const text = JSON.stringify(captured);
     expect(text).not.toContain(KVM_SECRET);
-    const sent = captured[1].point.find((point: any) => point.id === 'StateChange' && props(point.results[0]).To === 'REQ_SENT').results[1];
+    const sent = captured[1].point.find((point: Json) => point.id === 'StateChange' && props(point.results[0]).To === 'REQ_SENT').results[1];
     expect(sent.headers).toContainEqual({ name: 'x-copied', value: '*****' });
   });
 

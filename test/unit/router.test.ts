@@ -4,19 +4,9 @@ import type { HttpRequest } from '../../shared/http/request.js';
 import { ok } from '../../shared/http/response.js';
 import { Router } from '../../shared/http/router.js';
 import { matchResource, PLATFORM_ROUTES, RUNTIME_ROUTES } from '../../shared/http/api-routes.js';
+import { testRequest } from '../support/requests.js';
 
-const request = (method: string, path: string): HttpRequest => ({
-  method,
-  path,
-  params: {},
-  query: new URLSearchParams(),
-  headers: {},
-  multiHeaders: {},
-  body: Buffer.alloc(0),
-  requestId: 'r',
-  sourceIp: '127.0.0.1',
-  receivedAt: 0,
-});
+const request = (method: string, path: string): HttpRequest => testRequest(method, path);
 
 const router = new Router<null>({ auth: 'none' })
   .get('/v1/organizations/:org/apis/:api', async (req) => ok(req.params))

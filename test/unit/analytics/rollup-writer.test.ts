@@ -47,7 +47,7 @@ describe('rollup writer', () => {
     expect(rows).toHaveLength(6); // two tuples x minute, hour, day
     expect(await applyRows(store.table, rows, { container: 'a', sequence: 1 }, expiry)).toEqual({ applied: 6, skipped: 0 });
     expect(await applyRows(store.table, rows, { container: 'a', sequence: 1 }, expiry)).toEqual({ applied: 0, skipped: 6 });
-    let totals = (await minuteRows()).map((row) => [row.dimensions.response_status_code, row.totals.message_count, row.totals.is_error]);
+    const totals = (await minuteRows()).map((row) => [row.dimensions.response_status_code, row.totals.message_count, row.totals.is_error]);
     expect(totals.sort()).toEqual([['200', 2, 0], ['500', 1, 1]]);
 
     await applyRows(store.table, rollUp([record(200, 9)]), { container: 'a', sequence: 2 }, expiry);
