@@ -73,7 +73,7 @@ export class Masker {
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);
     for (const secret of this.secrets) {
       const encoded = encodeURIComponent(secret);
-      if (encoded !== secret && out.includes(encoded)) out = out.split(encoded).join(MASK);
+      if (out.includes(encoded)) out = out.split(encoded).join(MASK);
     }
     return out;
   }

@@ -114,39 +114,38 @@ export function tupleFingerprint(dimensions: DimensionValues): string {
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
 }
 
+/** One record's contribution to a row's totals. */
+function totalsOf(record: CallRecord): RollupTotals {
+  const reached = record.target_response_time !== undefined;
+  const custom: Record<string, number> = {};
+  for (const [name, value] of Object.entries(record.custom ?? {})) if (typeof value === 'number' && Number.isFinite(value)) custom[name] = value;
+  return {
+    message_count: 1,
+    is_error: record.is_error,
+    policy_error: record.policy_error,
+    target_error: record.target_error,
+    total_response_time: record.total_response_time,
+    target_response_time: record.target_response_time ?? 0,
+    target_count: reached ? 1 : 0,
+    request_size: record.request_size,
+    response_size: record.response_size,
+    custom,
+  };
+}
+
+function addTotals(a: RollupTotals, b: RollupTotals): void {
+  for (const name of Object.keys(TOTAL_ATTRIBUTES) as (keyof typeof TOTAL_ATTRIBUTES)[]) a[name] += b[name];
+  for (const [name, value] of Object.entries(b.custom)) a.custom[name] = (a.custom[name] ?? 0) + value;
+}
+
 function addRecord(row: RollupRow, record: CallRecord): void {
-  const totals = row.totals;
-  totals.message_count += 1;
-  totals.is_error += record.is_error;
-  totals.policy_error += record.policy_error;
-  totals.target_error += record.target_error;
-  totals.total_response_time += record.total_response_time;
-  totals.request_size += record.request_size;
-  totals.response_size += record.response_size;
+  addTotals(row.totals, totalsOf(record));
   addToBuckets(row.totalTimes, record.total_response_time);
-  if (record.target_response_time !== undefined) {
-    totals.target_count += 1;
-    totals.target_response_time += record.target_response_time;
-    addToBuckets(row.targetTimes, record.target_response_time);
-  }
-  for (const [name, value] of Object.entries(record.custom ?? {})) {
-    if (typeof value === 'number' && Number.isFinite(value)) totals.custom[name] = (totals.custom[name] ?? 0) + value;
-  }
+  if (record.target_response_time !== undefined) addToBuckets(row.targetTimes, record.target_response_time);
 }
 
 export function mergeRow(into: RollupRow, from: RollupRow): void {
-  const a = into.totals;
-  const b = from.totals;
-  a.message_count += b.message_count;
-  a.is_error += b.is_error;
-  a.policy_error += b.policy_error;
-  a.target_error += b.target_error;
-  a.total_response_time += b.total_response_time;
-  a.target_response_time += b.target_response_time;
-  a.target_count += b.target_count;
-  a.request_size += b.request_size;
-  a.response_size += b.response_size;
-  for (const [name, value] of Object.entries(b.custom)) a.custom[name] = (a.custom[name] ?? 0) + value;
+  addTotals(into.totals, from.totals);
   mergeBuckets(into.totalTimes, from.totalTimes);
   mergeBuckets(into.targetTimes, from.targetTimes);
 }

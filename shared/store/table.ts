@@ -284,31 +284,7 @@ export class Table {
    * The building block for leases and single-use records.
    */
   async setIf(keys: Keys, set: Record<string, unknown>, condition: string, values: Record<string, unknown> = {}, names: Record<string, string> = {}): Promise<boolean> {
-    const assignments: string[] = [];
-    const attributeNames: Record<string, string> = { ...names };
-    const attributeValues: Record<string, unknown> = { ...values };
-    Object.entries(set).forEach(([key, value], i) => {
-      attributeNames[`#s${i}`] = key;
-      attributeValues[`:s${i}`] = value;
-      assignments.push(`#s${i} = :s${i}`);
-    });
-    this.calls++;
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.name,
-          Key: { pk: keys.pk, sk: keys.sk },
-          UpdateExpression: `SET ${assignments.join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: attributeNames,
-          ExpressionAttributeValues: attributeValues,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.updateIf(keys, { set }, { expression: condition, values, names });
   }
 
   /** One page of items under a partition key, newest-last by sort key unless `descending`. */

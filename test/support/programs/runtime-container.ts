@@ -2,13 +2,12 @@
 // container on the test's dynalite, as another Lambda container would be:
 // its own runtime (own caches, own analytics recorder), the runtime plane's
 // prod environment on a free port. It prints `{"url": ...}` once listening.
-// Commands on stdin, one per line: `flush` (answers `{"flushed": stats}`).
-// SIGTERM drains the recorder and exits, as Lambda's shutdown would.
-//
-// FAIL_WRITES (e.g. `3:lost,5:refused`) breaks the container's rollup writes
-// by number: `lost` lets the UpdateItem reach the table and then fails it
-// (the answer was lost: a retry must not count twice); `refused` fails it
-// before it is sent.
+// Commands on stdin, one per line: `flush` (answers `{"flushed": stats}`) and
+// `fail lost:2,refused:100` (the next rollup writes, in order: `lost` lets the
+// UpdateItem reach the table and then fails it, as when the answer is lost and
+// a retry must not count twice; `refused` fails it before it is sent; writes
+// after the plan pass). SIGTERM drains the recorder and exits, as Lambda's
+// shutdown would.
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { analyticsRecorder } from '../../../shared/analytics/recorder.js';
@@ -24,20 +23,15 @@ import { createLocalServer } from '../../../local/server.js';
 const config = { ...loadConfig({ ...process.env, TOLLGATE_MODE: 'local' }), region: 'local' };
 const doc = createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamoEndpoint });
 
-const plan = new Map(
-  (process.env.FAIL_WRITES ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((entry) => entry.split(':') as [string, 'lost' | 'refused'])
-    .map(([n, how]) => [Number(n), how]),
-);
+let plan: ('lost' | 'refused')[] = [];
 let updates = 0;
 doc.middlewareStack.add(
   (next, context) => async (args) => {
     const key = (args.input as { Key?: { pk?: string | { S?: string } } }).Key?.pk;
     const partition = typeof key === 'string' ? key : (key?.S ?? '');
     if (!/^Update/.test(context.commandName ?? '') || !partition.startsWith('STATS#')) return next(args);
-    const how = plan.get(++updates);
+    updates++;
+    const how = plan.shift();
     if (how === 'refused') throw Object.assign(new Error(`write ${updates} refused`), { name: 'ServiceUnavailable' });
     const result = await next(args);
     if (how === 'lost') throw Object.assign(new Error(`answer of write ${updates} lost`), { name: 'TimeoutError' });
@@ -54,6 +48,14 @@ server.listen(0, '127.0.0.1', () => {
 });
 
 createInterface({ input: process.stdin }).on('line', (line) => {
+  const failing = /^fail (.*)$/.exec(line.trim());
+  if (failing) {
+    plan = failing[1]!.split(',').flatMap((part) => {
+      const [how, count] = part.split(':') as ['lost' | 'refused', string];
+      return Array.from({ length: Number(count) }, () => how);
+    });
+    return;
+  }
   if (line.trim() !== 'flush') return;
   const recorder = analyticsRecorder(rt);
   void recorder.flush().then(() => process.stdout.write(`${JSON.stringify({ flushed: { ...recorder.stats, writes: updates, waiting: recorder.waitingCount } })}\n`));
