@@ -9,7 +9,7 @@ import { analyticsRecorder } from '../../shared/analytics/recorder.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { FORM, provisionApp, rawBasic, type ProvisionedApp } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
-import { deployProxy } from '../support/proxies.js';
+import { deployProxy, SEED_002_TOKEN_CONDITION as SEED_CONDITION } from '../support/proxies.js';
 
 /** Response bodies as the tests read them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -24,9 +24,6 @@ const ORG = '/v1/organizations/default';
 const API = 'api_connectivity_test_v1';
 const sessions = (api: string, rev = 1) => `${ORG}/environments/prod/apis/${api}/revisions/${rev}/debugsessions`;
 const KVM_SECRET = 'kvm-secret-value-7f3a9c';
-
-const SEED_CONDITION =
-  '(proxy.pathsuffix MatchesPath "/OAuthToken" OR proxy.pathsuffix MatchesPath "/OAuthToken/**" OR proxy.pathsuffix MatchesPath "/OAuthToken(**")AND(request.verb = "POST")';
 
 beforeAll(async () => {
   platform = await startPlatform();
