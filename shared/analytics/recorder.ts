@@ -23,7 +23,8 @@ import type { Runtime } from '../runtime.js';
 import { usageIdLookup, usageKeys } from '../store/keys.js';
 import { reserveTransaction, storeTransaction, type CapturedTransaction } from './debug-sessions.js';
 import type { CallRecord, ConnectorCallRecord } from './record.js';
-import { rollUp, type RollupRow, type RowKey } from './rollup.js';
+import { rollUp, type ClientIdProtection, type RollupRow, type RowKey } from './rollup.js';
+import { clientIdProtection } from './client-ids.js';
 import { applyRows, type FlushId } from './rollup-writer.js';
 
 /** Records waiting that start a flush at once. */
@@ -121,7 +122,7 @@ export class AnalyticsRecorder {
     if (this.pendingBatch || this.waitingCount > 0) await this.flush();
   }
 
-  private cut(): Batch | undefined {
+  private cut(protection: ClientIdProtection): Batch | undefined {
     if (this.waitingCount === 0) return undefined;
     const records = this.records;
     const usage = this.usage;
@@ -131,11 +132,10 @@ export class AnalyticsRecorder {
     this.traces = [];
     this.oldest = 0;
     // Raw records as structured lines, once per record (a retried batch does not log again).
-    for (const record of records) logger.info('analytics record', { analytics: 'proxy', ...record });
-    for (const record of usage) logger.info('analytics record', { analytics: 'connector', ...record });
+    writeRecordLines(records, usage);
     return {
       id: { container: this.container, sequence: ++this.sequence },
-      rows: rollUp(records),
+      rows: rollUp(records, protection),
       usage,
       traces: traces.map((transaction) => ({ transaction, reserved: false, stored: false })),
     };
@@ -145,8 +145,16 @@ export class AnalyticsRecorder {
   private async run(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    let protection: ClientIdProtection;
+    try {
+      protection = await clientIdProtection(this.rt);
+    } catch (error) {
+      logger.warn('analytics flush waits: the data key is not available', { error: describeError(error) });
+      this.schedule();
+      return;
+    }
     for (let cuts = 0; cuts < 2; cuts++) {
-      const batch = this.pendingBatch ?? this.cut();
+      const batch = this.pendingBatch ?? this.cut(protection);
       if (!batch) return;
       this.pendingBatch = batch;
       if (!(await this.write(batch))) {
@@ -226,6 +234,26 @@ export class AnalyticsRecorder {
       entry.stored = true;
     }
   }
+}
+
+/**
+ * One JSON line per record, as CloudWatch Logs Insights reads them, in one
+ * write per flush (at INFO, like the request lines). Consumer keys stay out of
+ * logs: `client_id` is left out; the app and developer name the caller.
+ */
+function writeRecordLines(records: readonly CallRecord[], usage: readonly ConnectorCallRecord[]): void {
+  if (!['TRACE', 'DEBUG', 'INFO'].includes(logger.getLevelName())) return;
+  if (records.length === 0 && usage.length === 0) return;
+  const level = 'INFO';
+  const service = process.env.POWERTOOLS_SERVICE_NAME || 'tollgate';
+  const lines: string[] = [];
+  for (const { client_id: _clientId, ...record } of records) {
+    lines.push(JSON.stringify({ level, message: 'analytics record', service, time: new Date(record.timestamp).toISOString(), analytics: 'proxy', ...record }));
+  }
+  for (const record of usage) {
+    lines.push(JSON.stringify({ level, message: 'analytics record', service, time: new Date(record.timestamp).toISOString(), analytics: 'connector', ...record }));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** The container's recorder; the runtime drains it on shutdown. */

@@ -51,7 +51,14 @@ export async function applyRows(table: Table, rows: readonly { key: RowKey; row:
           {
             add: Object.fromEntries(chunk),
             set: { [marker]: id.sequence },
-            setIfAbsent: { type: 'stats-rollup', granularity: key.granularity, start: key.start, d: row.dimensions, expiresAt: expiresAt(row) },
+            setIfAbsent: {
+              type: 'stats-rollup',
+              granularity: key.granularity,
+              start: key.start,
+              d: row.dimensions,
+              ...(row.sealedClientId ? { ck: row.sealedClientId } : {}),
+              expiresAt: expiresAt(row),
+            },
           },
           { expression: 'attribute_not_exists(#marker) OR #marker < :sequence', names: { '#marker': marker }, values: { ':sequence': id.sequence } },
         );

@@ -55,6 +55,12 @@ export interface RollupTotals {
 
 export interface RollupRow {
   granularity: RollupGranularity;
+  /**
+   * The consumer key of the row's `client_id`, sealed: the table never holds a
+   * consumer key in the clear, so the dimension value is its keyed
+   * fingerprint and the key itself is kept sealed beside it for display.
+   */
+  sealedClientId?: string;
   /** Start of the bucket, epoch ms. */
   start: number;
   dimensions: DimensionValues;
@@ -159,19 +165,27 @@ export interface RowKey {
   tuple: string;
 }
 
-export function rollUp(records: readonly CallRecord[]): { key: RowKey; row: RollupRow }[] {
+/** How consumer keys go into rollups: a keyed fingerprint as the dimension value, and a sealed copy. */
+export interface ClientIdProtection {
+  fingerprint(clientId: string): string;
+  seal(clientId: string): string;
+}
+
+export function rollUp(records: readonly CallRecord[], protection: ClientIdProtection): { key: RowKey; row: RollupRow }[] {
   const rows = new Map<string, { key: RowKey; row: RollupRow }>();
   // Most records of a batch share their dimension values with others: fingerprint each distinct set once.
-  const tuples = new Map<string, { dimensions: DimensionValues; tuple: string }>();
+  const tuples = new Map<string, { dimensions: DimensionValues; tuple: string; sealed?: string }>();
   for (const record of records) {
     const values = dimensionsOf(record);
     const canonical = JSON.stringify(values);
     let known = tuples.get(canonical);
     if (!known) {
-      known = { dimensions: values, tuple: tupleFingerprint(values) };
+      const clientId = values.client_id;
+      if (clientId !== undefined) values.client_id = protection.fingerprint(clientId);
+      known = { dimensions: values, tuple: tupleFingerprint(values), ...(clientId !== undefined ? { sealed: protection.seal(clientId) } : {}) };
       tuples.set(canonical, known);
     }
-    const { dimensions, tuple } = known;
+    const { dimensions, tuple, sealed } = known;
     for (const granularity of ['minute', 'hour', 'day'] as const) {
       const start = bucketStart(granularity, record.timestamp);
       const id = `${record.organization}\n${record.environment}\n${granularity}\n${start}\n${tuple}`;
@@ -179,7 +193,7 @@ export function rollUp(records: readonly CallRecord[]): { key: RowKey; row: Roll
       if (!entry) {
         entry = {
           key: { organization: record.organization, environment: record.environment, granularity, start, tuple },
-          row: { granularity, start, dimensions, totals: emptyTotals(), totalTimes: new Map(), targetTimes: new Map() },
+          row: { granularity, start, dimensions, totals: emptyTotals(), totalTimes: new Map(), targetTimes: new Map(), ...(sealed ? { sealedClientId: sealed } : {}) },
         };
         rows.set(id, entry);
       }
@@ -234,6 +248,7 @@ export function rowFromItem(item: Record<string, unknown>): RollupRow {
   }
   return {
     granularity: item.granularity as RollupGranularity,
+    ...(typeof item.ck === 'string' ? { sealedClientId: item.ck } : {}),
     start: Number(item.start),
     dimensions: (item.d ?? {}) as DimensionValues,
     totals,

@@ -10,6 +10,7 @@
 import { badRequest } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 import { rollupPartition, type RollupGranularity } from '../store/keys.js';
+import { clientIdReader } from './client-ids.js';
 import { bucketLabel, bucketPeriod, emptyTotals, mergeRow, rowFromItem, ROLLUP_DIMENSIONS, type RollupRow, type RollupTotals } from './rollup.js';
 import { quantile, RELATIVE_ACCURACY } from './sketch.js';
 import { filterDimensions, isJunction, matchesFilter, parseFilter, type FilterNode } from './stats-filter.js';
@@ -140,6 +141,8 @@ export interface StatsQuery {
   limit: number;
   offset: number;
   tsAscending: boolean;
+  /** Opens a row's sealed consumer key (the `client_id` dimension holds its fingerprint). */
+  openClientId?: (sealed: string) => string | undefined;
 }
 
 const integer = (value: string | null, name: string, min: number, max: number): number | undefined => {
@@ -256,10 +259,20 @@ export interface StatsResult {
 
 export async function runStats(rt: Runtime, q: StatsQuery): Promise<StatsResult> {
   const rows = await readRows(rt, q);
+  const clientIds = new Map<string, string>();
+  const remember = (fingerprint: string, key: string) => {
+    clientIds.set(fingerprint, key);
+    return key;
+  };
   const groups = new Map<string, { names: string[]; buckets: Map<number, Accumulated>; total: Map<number, Accumulated> }>();
   for (const row of rows) {
     if (q.filter && !matchesFilter(q.filter, row.dimensions)) continue;
-    const names = q.dimensions.map((dimension) => row.dimensions[dimension] ?? NOT_SET);
+    const names = q.dimensions.map((dimension) => {
+      const value = row.dimensions[dimension];
+      if (value === undefined) return NOT_SET;
+      if (dimension === 'client_id' && row.sealedClientId && q.openClientId) return clientIds.get(value) ?? remember(value, q.openClientId(row.sealedClientId) ?? value);
+      return value;
+    });
     const key = JSON.stringify(names);
     let group = groups.get(key);
     if (!group) {
@@ -340,9 +353,25 @@ export function normalizeFilter(node: FilterNode): FilterNode {
   return { ...node, dimension: DIMENSION_ALIASES[node.dimension] ?? node.dimension };
 }
 
+/** Filter values of `client_id` as the rows hold them: keyed fingerprints (LIKE cannot work on those). */
+function fingerprintClientIds(node: FilterNode, fingerprint: (clientId: string) => string): FilterNode {
+  if (isJunction(node)) return { ...node, left: fingerprintClientIds(node.left, fingerprint), right: fingerprintClientIds(node.right, fingerprint) };
+  if (node.dimension !== 'client_id') return node;
+  if (node.op === 'like' || node.op === 'notlike') throw badRequest('client_id takes eq, ne, in, notin, isnull and notnull: consumer keys are kept as fingerprints', 'invalid_filter');
+  if (node.op === 'in' || node.op === 'notin') return { ...node, values: node.values.map(fingerprint) };
+  if (!('value' in node)) return node;
+  return { ...node, value: fingerprint(node.value) };
+}
+
 export async function stats(rt: Runtime, organization: string, environment: string, dimensionPath: string | undefined, query: URLSearchParams): Promise<StatsResult> {
   const q = statsQuery(organization, environment, dimensionPath, query);
   checkFilterDimensions(q);
   if (q.filter) q.filter = normalizeFilter(q.filter);
+  const needsKeys = q.dimensions.includes('client_id') || (q.filter !== undefined && filterDimensions(q.filter).includes('client_id'));
+  if (needsKeys) {
+    const reader = await clientIdReader(rt);
+    q.openClientId = reader.open;
+    if (q.filter) q.filter = fingerprintClientIds(q.filter, reader.fingerprint);
+  }
   return runStats(rt, q);
 }

@@ -9,6 +9,7 @@ import { analyticsRecorder } from '../../shared/analytics/recorder.js';
 import type { CallRecord } from '../../shared/analytics/record.js';
 import { RELATIVE_ACCURACY } from '../../shared/analytics/sketch.js';
 import { formatPoint } from '../../shared/analytics/time-range.js';
+import { rollupPartition } from '../../shared/store/keys.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { provisionApp, type ProvisionedApp } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
@@ -246,6 +247,19 @@ describe('analytics: 1,000 calls with a known mix', () => {
     expect((await ask({ timeRange: range(), timeUnit: 'fortnight' })).json.error.code).toBe('invalid_time_unit');
     expect((await ask({ timeRange: range() }, 'no-such dimension')).status).toBe(400);
     expect((await platform.request('GET', `/v1/organizations/default/environments/nope/stats/apis?timeRange=${encodeURIComponent(range())}`)).status).toBe(404);
+  });
+
+  it('keeps consumer keys out of the table in the clear, and still filters by them', async () => {
+    const day = new Date(started).toISOString().slice(0, 10);
+    const page = await platform.local.runtime.table.query(rollupPartition('default', 'prod', 'minute', day));
+    expect(page.items.length).toBeGreaterThan(0);
+    const stored = JSON.stringify(page.items);
+    expect(stored).not.toContain(appA.consumerKey);
+    expect(stored).not.toContain(appB.consumerKey);
+    const onlyA = byName(await stats('apps', { filter: `(client_id eq '${appA.consumerKey}')` }));
+    expect(onlyA).toEqual({ 'app-a': CALLS.filter((call) => call.app === 'A').length });
+    const response = await platform.request('GET', `/v1/organizations/default/environments/prod/stats/apps?${new URLSearchParams({ timeRange: range(), filter: "(client_id like 'x%')" })}`);
+    expect(response.json.error.code).toBe('invalid_filter');
   });
 
   it('lets the readonly role read stats, and no other organization', async () => {

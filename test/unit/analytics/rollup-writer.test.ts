@@ -34,6 +34,7 @@ const record = (status: number, ms: number): CallRecord => ({
   response_size: 10,
   client_ip: '127.0.0.1',
 });
+const protection = { fingerprint: (key: string) => `fp-${key}`, seal: (key: string) => `sealed-${key}` };
 const expiry = () => Math.floor(Date.now() / 1000) + 3600;
 
 async function minuteRows() {
@@ -43,24 +44,29 @@ async function minuteRows() {
 
 describe('rollup writer', () => {
   it('applies a flush once however often it is retried, and adds later flushes and other containers', async () => {
-    const rows = rollUp([record(200, 5), record(200, 7), record(500, 100)]);
+    const rows = rollUp([record(200, 5), record(200, 7), record(500, 100)], protection);
     expect(rows).toHaveLength(6); // two tuples x minute, hour, day
     expect(await applyRows(store.table, rows, { container: 'a', sequence: 1 }, expiry)).toEqual({ applied: 6, skipped: 0 });
     expect(await applyRows(store.table, rows, { container: 'a', sequence: 1 }, expiry)).toEqual({ applied: 0, skipped: 6 });
     const totals = (await minuteRows()).map((row) => [row.dimensions.response_status_code, row.totals.message_count, row.totals.is_error]);
     expect(totals.sort()).toEqual([['200', 2, 0], ['500', 1, 1]]);
 
-    await applyRows(store.table, rollUp([record(200, 9)]), { container: 'a', sequence: 2 }, expiry);
-    await applyRows(store.table, rollUp([record(200, 11)]), { container: 'b', sequence: 1 }, expiry);
-    const ok = (await minuteRows()).find((row) => row.dimensions.response_status_code === '200')!;
-    expect(ok.totals.message_count).toBe(4);
-    expect(ok.totals.total_response_time).toBe(32);
-    expect([...ok.totalTimes.values()].reduce((a, b) => a + b, 0)).toBe(4);
+    await applyRows(store.table, rollUp([record(200, 9)], protection), { container: 'a', sequence: 2 }, expiry);
+    await applyRows(store.table, rollUp([{ ...record(200, 11), client_id: 'the-key' }], protection), { container: 'b', sequence: 1 }, expiry);
+    const ok = (await minuteRows()).find((row) => row.dimensions.response_status_code === '200' && !row.dimensions.client_id)!;
+    expect(ok.totals.message_count).toBe(3);
+    expect(ok.totals.total_response_time).toBe(21);
+    expect([...ok.totalTimes.values()].reduce((a, b) => a + b, 0)).toBe(3);
+    // A consumer key is a fingerprint in the dimension and sealed beside it, never in the clear.
+    const keyed = (await minuteRows()).find((row) => row.dimensions.client_id)!;
+    expect(keyed.dimensions.client_id).toBe('fp-the-key');
+    expect(keyed.sealedClientId).toBe('sealed-the-key');
+    expect(keyed.totals.message_count).toBe(1);
   });
 
   it('splits a row with many latency buckets into several writes, each applied once', async () => {
     const many = Array.from({ length: 400 }, (_, i) => ({ ...record(201, Math.pow(1.03, i)), timestamp: at + 60_000 }));
-    const rows = rollUp(many).filter((entry) => entry.key.granularity === 'minute');
+    const rows = rollUp(many, protection).filter((entry) => entry.key.granularity === 'minute');
     const first = await applyRows(store.table, rows, { container: 'c', sequence: 1 }, expiry);
     expect(first.applied).toBeGreaterThan(1);
     expect((await applyRows(store.table, rows, { container: 'c', sequence: 1 }, expiry)).applied).toBe(0);
