@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { RollupGranularity } from '../store/keys.js';
 import type { CallRecord } from './record.js';
-import { addToBuckets, mergeBuckets, type Buckets } from './sketch.js';
+import { bucketOf, mergeBuckets, type Buckets } from './sketch.js';
 
 /**
  * The dimensions rollups keep, by their Apigee names. Client IP and user
@@ -144,12 +144,6 @@ function addTotals(a: RollupTotals, b: RollupTotals): void {
   for (const [name, value] of Object.entries(b.custom)) a.custom[name] = (a.custom[name] ?? 0) + value;
 }
 
-function addRecord(row: RollupRow, record: CallRecord): void {
-  addTotals(row.totals, totalsOf(record));
-  addToBuckets(row.totalTimes, record.total_response_time);
-  if (record.target_response_time !== undefined) addToBuckets(row.targetTimes, record.target_response_time);
-}
-
 export function mergeRow(into: RollupRow, from: RollupRow): void {
   addTotals(into.totals, from.totals);
   mergeBuckets(into.totalTimes, from.totalTimes);
@@ -172,35 +166,51 @@ export interface ClientIdProtection {
 }
 
 export function rollUp(records: readonly CallRecord[], protection: ClientIdProtection): { key: RowKey; row: RollupRow }[] {
-  const rows = new Map<string, { key: RowKey; row: RollupRow }>();
-  // Most records of a batch share their dimension values with others: fingerprint each distinct set once.
-  const tuples = new Map<string, { dimensions: DimensionValues; tuple: string; sealed?: string }>();
+  const out: { key: RowKey; row: RollupRow }[] = [];
+  // Most records of a batch share their dimension values with others: each distinct set is fingerprinted
+  // once and keeps its rows by bucket, so a record costs one lookup and three additions.
+  const tuples = new Map<string, { dimensions: DimensionValues; tuple: string; sealed?: string; rows: Map<number, RollupRow>[] }>();
+  const granularities = ['minute', 'hour', 'day'] as const;
   for (const record of records) {
     const values = dimensionsOf(record);
-    const canonical = JSON.stringify(values);
+    const canonical = `${record.organization}\n${record.environment}\n${JSON.stringify(values)}`;
     let known = tuples.get(canonical);
     if (!known) {
       const clientId = values.client_id;
       if (clientId !== undefined) values.client_id = protection.fingerprint(clientId);
-      known = { dimensions: values, tuple: tupleFingerprint(values), ...(clientId !== undefined ? { sealed: protection.seal(clientId) } : {}) };
+      known = {
+        dimensions: values,
+        tuple: tupleFingerprint(values),
+        ...(clientId !== undefined ? { sealed: protection.seal(clientId) } : {}),
+        rows: granularities.map(() => new Map<number, RollupRow>()),
+      };
       tuples.set(canonical, known);
     }
-    const { dimensions, tuple, sealed } = known;
-    for (const granularity of ['minute', 'hour', 'day'] as const) {
+    const totals = totalsOf(record);
+    const totalBucket = bucketOf(record.total_response_time);
+    const targetBucket = record.target_response_time === undefined ? undefined : bucketOf(record.target_response_time);
+    granularities.forEach((granularity, i) => {
       const start = bucketStart(granularity, record.timestamp);
-      const id = `${record.organization}\n${record.environment}\n${granularity}\n${start}\n${tuple}`;
-      let entry = rows.get(id);
-      if (!entry) {
-        entry = {
-          key: { organization: record.organization, environment: record.environment, granularity, start, tuple },
-          row: { granularity, start, dimensions, totals: emptyTotals(), totalTimes: new Map(), targetTimes: new Map(), ...(sealed ? { sealedClientId: sealed } : {}) },
+      let row = known.rows[i]!.get(start);
+      if (!row) {
+        row = {
+          granularity,
+          start,
+          dimensions: known.dimensions,
+          totals: emptyTotals(),
+          totalTimes: new Map(),
+          targetTimes: new Map(),
+          ...(known.sealed ? { sealedClientId: known.sealed } : {}),
         };
-        rows.set(id, entry);
+        known.rows[i]!.set(start, row);
+        out.push({ key: { organization: record.organization, environment: record.environment, granularity, start, tuple: known.tuple }, row });
       }
-      addRecord(entry.row, record);
-    }
+      addTotals(row.totals, totals);
+      row.totalTimes.set(totalBucket, (row.totalTimes.get(totalBucket) ?? 0) + 1);
+      if (targetBucket !== undefined) row.targetTimes.set(targetBucket, (row.targetTimes.get(targetBucket) ?? 0) + 1);
+    });
   }
-  return [...rows.values()];
+  return out;
 }
 
 // Item attributes: short names, since every row carries them and DynamoDB bills by size.
