@@ -9,6 +9,7 @@ import { lazySchema, Router } from '../http/router.js';
 import { ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
 import { registerAnalyticsRoutes } from '../management/analytics-routes.js';
+import { registerDeploymentRoutes } from '../management/deployment-routes.js';
 import { registerKvmRoutes } from '../management/kvm-routes.js';
 import { registerProviderRoutes } from '../management/provider-routes.js';
 import { registerProxyRoutes } from '../management/proxy-routes.js';
@@ -36,6 +37,7 @@ export function platformRouter(): PlatformRouter {
   );
   registerOrganizationRoutes(router.group({ tag: 'Organizations' }));
   registerProxyRoutes(router.group({ tag: 'API proxies' }));
+  registerDeploymentRoutes(router);
   registerVirtualHostRoutes(router);
   registerKvmRoutes(router.group({ tag: 'Key value maps' }));
   registerProviderRoutes(router.group({ tag: 'API providers' }));
