@@ -12,6 +12,7 @@ import type { Runtime } from '../../runtime.js';
 import { quotaCounterKeys } from '../../store/keys.js';
 import type { Deployment } from '../engine/policy.js';
 import type { KvmScopeName, PolicyServices } from '../policies/services.js';
+import { sensitiveValues } from './exchange-observers.js';
 import { createMap, deleteEntry, findMap, kvmCache, putEntry, type KvmScope } from '../stores/kvm.js';
 import { resolveProvider } from '../stores/providers.js';
 
@@ -21,13 +22,18 @@ const ignoreStatus = (status: number) => (error: unknown) => {
 
 function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
   const { organization: org, environment, apiName } = deployment;
+  const sensitive = sensitiveValues(rt);
   const scopeOf = (scope: KvmScopeName): KvmScope =>
     scope === 'organization' ? { kind: 'organization' } : scope === 'environment' ? { kind: 'environment', environment } : { kind: 'apiproxy', api: apiName };
   const coversThisProxy = (product: { proxies: string[]; environments: string[] }) => productAllowsProxy(product, apiName, environment);
 
   return {
     kvm: {
-      get: (scope, map, key, ttlSeconds) => kvmCache(rt).get(org, scopeOf(scope), map, key, ttlSeconds),
+      async get(scope, map, key, ttlSeconds) {
+        const read = await kvmCache(rt).get(org, scopeOf(scope), map, key, ttlSeconds);
+        if (read?.encrypted) sensitive.add(read.value);
+        return read?.value;
+      },
       async put(scope, map, key, value) {
         const kvmScope = scopeOf(scope);
         // Another call may create the map at the same moment: either creation will do.
