@@ -6,7 +6,7 @@ import { mediaType, type HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
 import { describeError, logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
-import { createRevision, decodeModel, encodeModel, type RevisionItem } from '../gateway/stores/apis.js';
+import { createRevision, decodeModel, encodeModel, referenceProblems, type RevisionItem } from '../gateway/stores/apis.js';
 import type { ProxyModel } from '../gateway/engine/model.js';
 import { modelToBundle } from './export.js';
 import { bundleToModel, type ImportProblem } from './import.js';
@@ -63,7 +63,10 @@ export async function importBundle(rt: Runtime, organization: string, request: H
     logger.warn('bundle could not be read', { error: describeError(error) });
     throw badRequest('The bundle could not be read', 'malformed_bundle');
   }
-  if (!result.model) throw unprocessable(summarizeProblems(result.problems), result.problems);
+  // Providers and outbound addresses need the store: checked here, and listed with the bundle's own problems.
+  const references = result.candidate ? (await referenceProblems(rt, organization, result.candidate)).map(result.locate!) : [];
+  const problems = [...result.problems, ...references];
+  if (!result.model || problems.length > 0) throw unprocessable(summarizeProblems(problems), problems);
   if (encodeModel(result.model).length > MAX_STORED_MODEL_BYTES) {
     throw payloadTooLarge(`The bundle is too large to store as one revision (over ${MAX_STORED_MODEL_BYTES} bytes compressed); move large resources out of it`);
   }

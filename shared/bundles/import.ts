@@ -28,8 +28,13 @@ export interface ImportOptions {
 }
 
 export interface ImportResult {
+  /** The model, when the bundle has no problem. */
   model?: ProxyModel;
   problems: ImportProblem[];
+  /** The model as read even when it has problems (its shape is valid), for checks that need the store. */
+  candidate?: ProxyModel;
+  /** Places a problem found in the model (path `policies.3.config`) at the file and XPath it came from. */
+  locate?: (problem: FieldProblem) => ImportProblem;
 }
 
 interface Location {
@@ -69,7 +74,11 @@ class Importer {
   ) {}
 
   problem(location: Location, message: string, kind: XmlProblem['kind'] = 'invalid'): void {
-    this.problems.push({
+    this.problems.push(this.problemAt(location, message, kind));
+  }
+
+  problemAt(location: Location, message: string, kind: XmlProblem['kind'] = 'invalid'): ImportProblem {
+    return {
       path: `${location.file}: ${location.xpath}`,
       message: location.policy ? `${location.policy}: ${message}` : message,
       file: location.file,
@@ -77,7 +86,7 @@ class Importer {
       ...(location.line === undefined ? {} : { line: location.line }),
       ...(location.policy ? { policy: location.policy } : {}),
       kind,
-    });
+    };
   }
 
   /** Remembers where a part of the model came from, so later validation can point at it. */
@@ -93,17 +102,21 @@ class Importer {
 
   /** Reports a model-path problem (from the model schema or compilation) at the XML it came from. */
   modelProblem(problem: FieldProblem): void {
+    this.problems.push(this.located(problem));
+  }
+
+  /** A model-path problem as an import problem at the XML it came from. */
+  readonly located = (problem: FieldProblem): ImportProblem => {
     const parts = problem.path.split('.');
     for (let length = parts.length; length > 0; length--) {
       const key = parts.slice(0, length).join('.');
       const location = this.locations.get(key);
       if (!location) continue;
       const rest = parts.slice(length).join('.');
-      this.problem(location, rest ? `${rest}: ${problem.message}` : problem.message);
-      return;
+      return this.problemAt(location, rest ? `${rest}: ${problem.message}` : problem.message);
     }
-    this.problem({ file: '(bundle)', xpath: '/' }, `${problem.path}: ${problem.message}`);
-  }
+    return this.problemAt({ file: '(bundle)', xpath: '/' }, `${problem.path}: ${problem.message}`);
+  };
 
   parse(path: string): XmlElement | undefined {
     const relative = path.slice(ROOT.length);
@@ -197,8 +210,9 @@ class Importer {
       if (!(error instanceof ProxyValidationError)) throw error;
       for (const problem of error.problems) this.modelProblem(problem);
     }
-    if (this.problems.length > 0) return { problems: dedupe(this.problems) };
-    return { model: compact(parsed.data), problems: [] };
+    const candidate = compact(parsed.data);
+    if (this.problems.length > 0) return { problems: dedupe(this.problems), candidate, locate: this.located };
+    return { model: candidate, problems: [], candidate, locate: this.located };
   }
 
   private readDescriptor(paths: string[]) {
@@ -498,5 +512,5 @@ export function bundleToModel(files: Map<string, Uint8Array>, options: ImportOpt
   }
   const importer = new Importer(files, options);
   const result = importer.run();
-  return result.model ? result : { problems: dedupe(result.problems) };
+  return result.model ? result : { ...result, problems: dedupe(result.problems) };
 }

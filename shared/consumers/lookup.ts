@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime.js';
 import type { StoredApp } from './apps.js';
 import type { KeyMarker, StoredCredential } from './app-credentials.js';
 import { consumerCache, type Consumer } from './consumer-cache.js';
-import { keyFingerprint } from './credential-crypto.js';
+import { keyFingerprint, sealedSecretContext } from './credential-crypto.js';
 import type { StoredDeveloper } from './developers.js';
 import { getProduct, type ApiProduct } from './products.js';
 import { apiKeyMarkerKeys, appKeys, credentialKeys, developerKeys } from '../store/keys.js';
@@ -16,7 +16,8 @@ import { apiKeyMarkerKeys, appKeys, credentialKeys, developerKeys } from '../sto
 /** Longest consumer key accepted at all: anything longer is not one of ours. */
 const MAX_KEY_LENGTH = 255;
 
-async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: string): Promise<Consumer | undefined> {
+async function readConsumer(rt: Runtime, consumerKey: string, envelope: Envelope): Promise<Consumer | undefined> {
+  const fingerprint = keyFingerprint(envelope, consumerKey);
   const marker = await rt.table.get<KeyMarker>(apiKeyMarkerKeys(fingerprint), { consistent: true });
   if (!marker || marker.type !== 'apikey') return undefined;
   const credential = await rt.table.get<StoredCredential>(credentialKeys(marker.organization, marker.appId, fingerprint), { consistent: true });
@@ -32,6 +33,9 @@ async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: strin
     consumerKey,
     keyFingerprint: fingerprint,
     secretHash: credential.secretHash,
+    ...(credential.consumerSecretSealed
+      ? { consumerSecret: envelope.decryptText(credential.consumerSecretSealed, sealedSecretContext(marker.organization, marker.appId, fingerprint)) }
+      : {}),
     credentialStatus: credential.status,
     keyExpiresAt: credential.keyExpiresAt,
     app: {
@@ -56,7 +60,7 @@ export async function lookupConsumer(rt: Runtime, consumerKey: string, envelope?
   if (consumerKey.length === 0 || consumerKey.length > MAX_KEY_LENGTH) return undefined;
   const cache = consumerCache(rt);
   // Keyed by the key itself (memory only), so a warm lookup needs no HMAC.
-  const load = async () => readConsumer(rt, consumerKey, keyFingerprint(envelope ?? (await rt.dataKey()), consumerKey));
+  const load = async () => readConsumer(rt, consumerKey, envelope ?? (await rt.dataKey()));
   let entry = await cache.getEntry(consumerKey, load);
   if (!entry.value) return undefined;
   const revocations = revocationList(rt);

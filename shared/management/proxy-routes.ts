@@ -39,8 +39,8 @@ export function modelSummary(model: ProxyModel) {
     proxyEndpoints: model.proxyEndpoints.map((endpoint) => endpoint.name),
     targetEndpoints: model.targetEndpoints.map((endpoint) => endpoint.name),
     resources: model.resources.map((resource) => resource.path),
-    /** Imported policies Tollgate keeps but does not run. */
-    skippedPolicies: model.policies.filter((p) => p.unsupported).map((p) => ({ name: p.name, type: p.type, reason: p.unsupported })),
+    /** Imported policies Tollgate keeps but cannot run: their steps fault (500) unless continueOnError is set. */
+    unsupportedPolicies: model.policies.filter((p) => p.unsupported).map((p) => ({ name: p.name, type: p.type, reason: p.unsupported })),
   };
 }
 

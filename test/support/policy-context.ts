@@ -21,6 +21,7 @@ import type {
   ProductView,
   ProviderService,
   ProviderView,
+  ResourceRequest,
   TokenService,
   VerifiedAccessToken,
   VerifiedKey,
@@ -95,8 +96,21 @@ export async function runPolicy<Config, Prepared, Needs extends ServiceName>(
     return { exchange, prepared };
   } catch (error) {
     if (!isFault(error)) throw error;
+    assertDeclared(policy, error);
     return { exchange, fault: error, prepared };
   }
+}
+
+/**
+ * A policy raises only the faults its table declares, with the declared code
+ * and status (the table docs/faults.md lists); RaiseFault's are the proxy's own.
+ */
+function assertDeclared(policy: { type: string; faults?: Policy['faults'] }, fault: Fault): void {
+  if (!policy.faults) return;
+  const declared = policy.faults[fault.faultName];
+  if (!declared) throw new Error(`${policy.type} raised ${fault.faultName}, which its fault table does not declare`);
+  if (declared[0] !== fault.errorCode) throw new Error(`${policy.type} raised ${fault.faultName} with code ${fault.errorCode}, declared ${declared[0]}`);
+  if (declared[1] !== fault.status && policy.type !== 'RaiseFault') throw new Error(`${policy.type} raised ${fault.faultName} with status ${fault.status}, declared ${declared[1]}`);
 }
 
 /**
@@ -198,7 +212,7 @@ export class MemoryConsumers implements ConsumerService {
     private readonly products: Record<string, ProductView> = {},
   ) {}
 
-  async verifyApiKey(key: string): Promise<VerifiedKey> {
+  async verifyApiKey(key: string, _request: ResourceRequest): Promise<VerifiedKey> {
     const found = this.keys[key];
     if (!found) throw new CredentialError('invalid_key', 'Invalid API key');
     if (found.refused) throw new CredentialError(found.refused, `refused: ${found.refused}`);
@@ -206,7 +220,7 @@ export class MemoryConsumers implements ConsumerService {
     return verified;
   }
 
-  async productFor(names: string[]): Promise<ProductView | undefined> {
+  async productFor(names: string[], _request: ResourceRequest): Promise<ProductView | undefined> {
     return names.map((name) => this.products[name]).find((product) => product !== undefined);
   }
 }
@@ -232,7 +246,16 @@ export class MemoryTokens implements TokenService {
     const refused = wanted.filter((scope) => !client.scopes.includes(scope));
     if (refused.length) throw new CredentialError('invalid_scope', `Requested scope exceeds the client's: ${refused.join(' ')}`);
     const token = `token-${this.issued.size + 1}`;
-    const claims = { client_id: request.clientId, scope: wanted.join(' '), api_products: client.products, app_name: client.appName, developer_email: client.developerEmail };
+    const claims = {
+      client_id: request.clientId,
+      scope: wanted.join(' '),
+      api_products: client.products,
+      app_name: client.appName,
+      developer_email: client.developerEmail,
+      iat: 1_700_000_000,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+      organization: DEPLOYMENT.organization,
+    };
     this.issued.set(token, claims);
     return {
       access_token: token,
@@ -243,13 +266,11 @@ export class MemoryTokens implements TokenService {
     };
   }
 
-  async verify(token: string, requiredScopes: string[]): Promise<VerifiedAccessToken> {
+  async verify(token: string): Promise<VerifiedAccessToken> {
     const claims = this.issued.get(token);
     if (!claims) throw new CredentialError('invalid_token', 'Invalid access token');
     if (claims.revoked) throw new CredentialError('token_revoked', 'The access token has been revoked');
     if (claims.expired) throw new CredentialError('token_expired', 'The access token has expired');
-    const granted = new Set(claims.scope.split(' ').filter(Boolean));
-    if (requiredScopes.some((scope) => !granted.has(scope))) throw new CredentialError('insufficient_scope', 'The access token lacks a scope');
     return claims;
   }
 }

@@ -12,7 +12,7 @@ import type { Deployment, PolicyDefinition, PolicyIdentity, PolicyRegistry } fro
 export interface CompiledPolicy {
   model: PolicyModel;
   identity: PolicyIdentity;
-  /** Undefined for imported policies Tollgate does not run (they are skipped). */
+  /** Undefined for imported policies Tollgate cannot run: their steps fault (fail closed). */
   definition?: PolicyDefinition;
   config: unknown;
   prepared: unknown;
@@ -96,7 +96,7 @@ export function compileProxy(model: ProxyModel, deployment: Deployment, registry
 
   model.policies.forEach((policy, index) => {
     const identity = { name: policy.name, type: policy.type, continueOnError: policy.continueOnError };
-    // A policy imported as unsupported is skipped, even when its type exists (an element of it is unsupported).
+    // A policy imported as unsupported faults when it runs, even when its type exists (an element of it is unsupported).
     const definition = policy.unsupported ? undefined : registry.definition(policy.type);
     if (!definition) {
       if (!policy.unsupported) {

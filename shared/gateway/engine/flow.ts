@@ -36,8 +36,10 @@ function firstMatch(flows: CompiledFlow[], exchange: Exchange): CompiledFlow | u
 }
 
 async function runPolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> {
-  if (!policy.model.enabled || !policy.definition) return; // disabled, or imported-but-unsupported (skipped)
+  if (!policy.model.enabled) return;
   try {
+    // Fail closed: a policy that cannot run faults its step, it is never passed over.
+    if (!policy.definition) throw unsupportedPolicyFault(policy);
     await policy.definition.execute({
       policy: policy.identity,
       config: policy.config,
@@ -83,6 +85,12 @@ async function runPhase(
   }
   exchange.currentFlow = 'PostFlow';
   await runSteps(endpoint.postFlow[which], exchange, proxy, services);
+}
+
+/** What a step of an imported policy Tollgate cannot run answers: 500, as Apigee answers a policy that fails. */
+function unsupportedPolicyFault(policy: CompiledPolicy): Fault {
+  const { name, type } = policy.identity;
+  return new Fault('PolicyNotSupported', 'messaging.runtime.PolicyNotSupported', 500, `Policy ${name} (${type}) cannot run on this gateway`, { policyName: name });
 }
 
 export function toFault(error: unknown, policyName?: string): Fault {

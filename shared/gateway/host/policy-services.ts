@@ -3,7 +3,7 @@
 // value maps, API providers, consumers and tokens, and counters of its proxy.
 // A policy of one organization cannot name another's data: the organization
 // is not a parameter.
-import { productAllowsProxy, getProduct } from '../../consumers/products.js';
+import { getProduct, productAllows, type ApiProduct } from '../../consumers/products.js';
 import { verifyApiKey } from '../../consumers/verify-api-key.js';
 import { CredentialError } from '../../credentials/errors.js';
 import { isHttpError } from '../../http/errors.js';
@@ -12,7 +12,7 @@ import { verifyAccessToken } from '../../oauth/verifier.js';
 import type { Runtime } from '../../runtime.js';
 import { quotaCounterKeys } from '../../store/keys.js';
 import type { Deployment } from '../engine/policy.js';
-import type { KvmScopeName, PolicyServices } from '../policies/services.js';
+import type { KvmScopeName, PolicyServices, ProductView, ResourceRequest } from '../policies/services.js';
 import { createMap, deleteEntry, findMap, kvmCache, putEntry, type KvmScope } from '../stores/kvm.js';
 import { resolveProvider } from '../stores/providers.js';
 
@@ -24,7 +24,11 @@ function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
   const { organization: org, environment, apiName } = deployment;
   const scopeOf = (scope: KvmScopeName): KvmScope =>
     scope === 'organization' ? { kind: 'organization' } : scope === 'environment' ? { kind: 'environment', environment } : { kind: 'apiproxy', api: apiName };
-  const coversThisProxy = (product: { proxies: string[]; environments: string[] }) => productAllowsProxy(product, apiName, environment);
+  /** The product's view for this request, if it covers it. */
+  const covering = (product: ApiProduct, request: ResourceRequest): ProductView | undefined => {
+    const allowed = productAllows(product, { proxy: apiName, environment, ...request });
+    return allowed ? { name: product.name, ...(allowed.quota ? { quota: allowed.quota } : {}), attributes: allowed.attributes } : undefined;
+  };
 
   return {
     kvm: {
@@ -50,24 +54,32 @@ function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
         rt.table.increment(quotaCounterKeys(org, environment, apiName, counter), 'count', by, { type: 'quota-counter', expiresAt }),
     },
     consumers: {
-      async verifyApiKey(key) {
+      async verifyApiKey(key, request) {
         const verified = await verifyApiKey(rt, key);
         // A key of another organization is simply unknown here.
         if (verified.organization !== org) throw new CredentialError('invalid_key', 'Invalid API key');
-        const product = verified.products.find(coversThisProxy);
-        return { consumerKey: verified.consumerKey, app: verified.app, developer: verified.developer, ...(product ? { product } : {}) };
+        let product: ProductView | undefined;
+        for (const candidate of verified.products) if ((product = covering(candidate, request))) break;
+        return {
+          consumerKey: verified.consumerKey,
+          ...(verified.consumerSecret === undefined ? {} : { consumerSecret: verified.consumerSecret }),
+          app: verified.app,
+          developer: verified.developer,
+          ...(product ? { product } : {}),
+        };
       },
-      async productFor(names) {
+      async productFor(names, request) {
         for (const name of names) {
           const product = await getProduct(rt, org, name);
-          if (product && coversThisProxy(product)) return product;
+          const view = product && covering(product, request);
+          if (view) return view;
         }
         return undefined;
       },
     },
     tokens: {
       issue: (request) => issueClientCredentialsToken(rt, { ...request, organization: org }),
-      verify: (token, requiredScopes) => verifyAccessToken(rt, token, { requiredScopes, organization: org }),
+      verify: (token) => verifyAccessToken(rt, token, { organization: org }),
     },
   };
 }

@@ -35,6 +35,7 @@ export const openConnectors = definePolicy({
       ].filter((node) => node !== undefined),
     }),
   },
+  references: (config) => ({ providers: config.provider ? [config.provider] : [] }),
   services: ['kvm', 'providers'],
   execute: async ({ config, exchange, deployment, policy, services: { kvm, providers } }) => {
     const providerName = config.provider ?? exchange.targetProvider;

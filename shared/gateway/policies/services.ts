@@ -38,22 +38,33 @@ export interface CounterService {
 
 export interface ProductView {
   name: string;
+  /** The quota that applies to the request: its operation's under an operation group, else the product's. */
   quota?: { limit: number; interval: number; timeUnit: string };
+  attributes?: Record<string, string>;
+}
+
+/** The resource a key or token is used for: the product must cover it (proxies, environments, API resources, operations). */
+export interface ResourceRequest {
+  /** `proxy.pathsuffix`. */
+  pathSuffix: string;
+  verb: string;
 }
 
 export interface VerifiedKey {
   consumerKey: string;
-  app: { appId: string; name: string };
+  /** The app's consumer secret (Apigee's `verifyapikey.{policy}.client_secret`); absent for old credentials. */
+  consumerSecret?: string;
+  app: { appId: string; name: string; attributes?: Record<string, string> };
   developer: { email: string; developerId: string };
-  /** The first approved product of the key that covers this proxy in this environment. */
+  /** The first approved product of the key that covers this request. */
   product?: ProductView;
 }
 
 export interface ConsumerService {
   /** The app behind an API key of this organization; throws a CredentialError (another organization's key is `invalid_key`). */
-  verifyApiKey(key: string): Promise<VerifiedKey>;
-  /** The first of these products that covers this proxy in this environment. */
-  productFor(names: string[]): Promise<ProductView | undefined>;
+  verifyApiKey(key: string, request: ResourceRequest): Promise<VerifiedKey>;
+  /** The first of these products that covers this request to this proxy in this environment. */
+  productFor(names: string[], request: ResourceRequest): Promise<ProductView | undefined>;
 }
 
 export interface IssuedAccessToken {
@@ -70,13 +81,17 @@ export interface VerifiedAccessToken {
   api_products: string[];
   app_name?: string;
   developer_email?: string;
+  /** Epoch seconds. */
+  iat: number;
+  exp: number;
+  organization: string;
 }
 
 export interface TokenService {
   /** A client-credentials token for a client of this organization; throws a CredentialError. */
   issue(request: { clientId: string; clientSecret: string; scope?: string | undefined }): Promise<IssuedAccessToken>;
-  /** The claims of a valid, unrevoked token of this organization carrying every required scope; throws a CredentialError. */
-  verify(token: string, requiredScopes: string[]): Promise<VerifiedAccessToken>;
+  /** The claims of a valid, unrevoked token of this organization (scopes are the policy's to check); throws a CredentialError. */
+  verify(token: string): Promise<VerifiedAccessToken>;
 }
 
 export interface PolicyServices {

@@ -9,13 +9,13 @@
 // Revisions are immutable, so switching a base path to a new revision is a
 // single-item write: no request ever sees half of a deployment.
 import { TtlCache } from '../../cache/ttl-cache.js';
-import { conflict, notFound, unprocessable } from '../../http/errors.js';
+import { conflict, notFound } from '../../http/errors.js';
 import { getOrganization } from '../../auth/organizations.js';
 import { describeError, logger } from '../../log.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
-import { decodeModel, getRevision } from './apis.js';
-import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from '../engine/compile.js';
+import { assertDeployable, decodeModel, getRevision } from './apis.js';
+import { compileProxy, normalizeBasePath, type CompiledProxy } from '../engine/compile.js';
 import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition } from '../../store/keys.js';
 import { policies } from '../policies/index.js';
 
@@ -61,12 +61,8 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
   await assertEnvironment(rt, org, env);
   const revisionItem = await getRevision(rt, org, api, revision);
   const model = decodeModel(revisionItem.model);
-  try {
-    compileProxy(model, { organization: org, environment: env, apiName: api, revision }, policies);
-  } catch (error) {
-    if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
-    throw error;
-  }
+  // A provider deleted since the revision was made, or a target address no longer allowed, is refused here too.
+  await assertDeployable(rt, org, model, env);
   const endpoints = model.proxyEndpoints.map((endpoint) => ({ name: endpoint.name, basePath: normalizeBasePath(endpoint.basePath) }));
   const previous = await getDeployment(rt, org, env, api);
   // What each base path pointed to before, to put back if this deployment cannot be completed.
