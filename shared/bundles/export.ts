@@ -67,6 +67,7 @@ function targetEndpointXml(endpoint: TargetEndpoint): string {
         el('Properties', {}, [
           el('Property', { name: 'connect.timeout.millis' }, connection.connectTimeoutMs),
           el('Property', { name: 'io.timeout.millis' }, connection.readTimeoutMs),
+          ...Object.entries(connection.properties).map(([name, value]) => el('Property', { name }, value)),
         ]),
         optional('URL', connection.url),
         optional('APIProvider', connection.provider),

@@ -317,6 +317,8 @@ class Importer {
 
   private phase(element: XmlElement | undefined, modelPath: string) {
     this.locate(modelPath, element);
+    // A <Step> outside <Request>/<Response> belongs to neither phase: Apigee accepts it and never runs it.
+    element?.all('Step').forEach((step) => step.consume());
     return {
       request: this.steps(element?.child('Request'), `${modelPath}.request`),
       response: this.steps(element?.child('Response'), `${modelPath}.response`),
@@ -379,11 +381,8 @@ class Importer {
     else if (!basePath) connection.report('a <BasePath> is required');
     // Virtual hosts are the API Gateway stage and domain here: every deployed proxy answers on all of them.
     connection?.all('VirtualHost');
-    const properties = connection?.child('Properties');
-    if (properties && properties.children.length > 0) {
-      properties.report('proxy connection <Properties> are not supported', { kind: 'unsupported' });
-      properties.consume();
-    }
+    // Proxy connection properties (streaming, request limits) describe the message processor, not the flow.
+    connection?.child('Properties')?.consume();
     this.locate(`${modelPath}.basePath`, basePath);
     const postClient = root.child('PostClientFlow');
     const endpoint = {
@@ -420,6 +419,7 @@ class Importer {
     const connection = root.child('HTTPTargetConnection');
     this.locate(`${modelPath}.connection`, connection ?? root);
     let timeouts: { connectTimeoutMs?: number; readTimeoutMs?: number } = {};
+    const properties: Record<string, string> = {};
     if (connection) {
       const url = connection.child('URL');
       const provider = connection.child('APIProvider');
@@ -435,7 +435,8 @@ class Importer {
         } else if (name === 'io.timeout.millis') {
           timeouts.readTimeoutMs = property.int();
           this.locate(`${modelPath}.connection.readTimeoutMs`, property);
-        } else property.report(`target property "${name ?? ''}" is not supported (connect.timeout.millis and io.timeout.millis are)`, { kind: 'unsupported' });
+        } else if (!name) property.report('the name attribute is required', { attribute: 'name' });
+        else properties[name] = property.text();
       }
       // TLS follows the URL scheme; client certificates and trust stores are not supported.
       const ssl = connection.child('SSLInfo');
@@ -450,6 +451,7 @@ class Importer {
         provider: provider?.text() || undefined,
         path: providerPath?.text() || undefined,
         ...timeouts,
+        properties,
       });
     }
     return this.targetWith(root, modelPath, path, {});

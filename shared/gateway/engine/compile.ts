@@ -74,6 +74,42 @@ export interface CompiledProxy {
   model: ProxyModel;
   proxyEndpoints: CompiledProxyEndpoint[];
   targets: Map<string, CompiledTargetEndpoint>;
+  /** `propertyset.{set}.{key}`: the revision's `resources/properties/{set}.properties`, by `{set}.{key}`. */
+  propertySets: ReadonlyMap<string, string>;
+}
+
+/**
+ * Java `.properties` text as key -> value: `key=value`, `key: value` or
+ * `key value`, `#` and `!` comments, backslash line continuations and escapes.
+ */
+export function parseProperties(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  const lines = text.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.replace(/^\s+/, '');
+    const separator = /^((?:\\.|[^\\=:\s])*)\s*[=:\s]\s*/.exec(line);
+    const key = separator ? separator[1]! : line;
+    const value = separator ? line.slice(separator[0].length) : '';
+    const unescape = (part: string) =>
+      part.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_match, escaped: string) =>
+        escaped.length === 5 ? String.fromCharCode(parseInt(escaped.slice(1), 16)) : ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[escaped] ?? escaped,
+      );
+    entries.set(unescape(key), unescape(value));
+  }
+  return entries;
+}
+
+function propertySetsOf(model: ProxyModel): Map<string, string> {
+  const sets = new Map<string, string>();
+  for (const resource of model.resources) {
+    const match = /^properties\/([^/]+)\.properties$/.exec(resource.path);
+    if (!match) continue;
+    const text = resource.encoding === 'base64' ? Buffer.from(resource.content, 'base64').toString('utf8') : resource.content;
+    for (const [key, value] of parseProperties(text)) sets.set(`${match[1]}.${key}`, value);
+  }
+  return sets;
 }
 
 export class ProxyValidationError extends Error {
@@ -237,5 +273,5 @@ export function compileProxy(model: ProxyModel, deployment: Deployment, registry
   });
 
   if (problems.length > 0) throw new ProxyValidationError(problems);
-  return { deployment, model, proxyEndpoints, targets };
+  return { deployment, model, proxyEndpoints, targets, propertySets: propertySetsOf(model) };
 }

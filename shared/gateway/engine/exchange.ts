@@ -15,6 +15,8 @@ export interface ExchangeContext {
   basePath: string;
   clientIp: string;
   messageId?: string;
+  /** The revision's property sets by `{set}.{key}` (`propertyset.{set}.{key}`). */
+  propertySets?: ReadonlyMap<string, string>;
 }
 
 type Phase = 'request' | 'response';
@@ -117,6 +119,8 @@ export class Exchange {
         return this.errorVariable(rest);
       case 'current':
         return rest === 'flow.name' ? this.currentFlow : undefined;
+      case 'propertyset':
+        return this.context.propertySets?.get(rest);
       default:
         return undefined;
     }

@@ -69,6 +69,7 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     basePath: endpoint.basePath,
     clientIp: request.sourceIp,
     messageId: request.requestId,
+    propertySets: proxy.propertySets,
   });
 
   await runProxyEndpoint(proxy, endpoint, exchange, host);

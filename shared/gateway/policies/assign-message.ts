@@ -30,6 +30,8 @@ export const CopySchema = z.object({
   path: z.boolean().optional(),
   statusCode: z.boolean().optional(),
   reasonPhrase: z.boolean().optional(),
+  /** HTTP version: read and exported; every message here is HTTP/1.1. */
+  version: z.boolean().optional(),
 });
 
 export const RemoveSchema = z.object({
@@ -51,6 +53,8 @@ export const SetSchema = AddSchema.extend({
   path: z.string().optional(),
   statusCode: z.union([z.string(), z.number()]).optional(),
   reasonPhrase: z.string().optional(),
+  /** HTTP version: read and exported; every message here is HTTP/1.1. */
+  version: z.string().optional(),
 });
 
 export const AssignVariableSchema = z.object({
@@ -58,6 +62,10 @@ export const AssignVariableSchema = z.object({
   value: z.string().optional(),
   ref: z.string().optional(),
   template: z.string().optional(),
+  /** `<Template ref="v"/>`: the template is the value of variable v. */
+  templateRef: z.string().optional(),
+  /** `<PropertySetRef>set.key</PropertySetRef>`: the value of `propertyset.set.key`. */
+  propertySetRef: z.string().optional(),
 });
 
 export const ActionSchema = z.union([
@@ -186,8 +194,14 @@ export function applyActions(exchange: PolicyExchange, message: Message, actions
       }
     } else {
       const { assignVariable } = action;
+      const absent = (candidate: unknown) => candidate === undefined || candidate === null;
       let value: unknown;
       if (assignVariable.ref) value = exchange.get(assignVariable.ref);
+      if (absent(value) && assignVariable.propertySetRef) value = exchange.get(`propertyset.${assignVariable.propertySetRef}`);
+      if (absent(value) && assignVariable.templateRef) {
+        const template = exchange.get(assignVariable.templateRef);
+        if (!absent(template)) value = text(stringify(template));
+      }
       if ((value === undefined || value === null) && assignVariable.template) value = text(assignVariable.template);
       if ((value === undefined || value === null) && assignVariable.value !== undefined) value = text(assignVariable.value);
       if (value !== undefined && value !== null) exchange.set(assignVariable.name, typeof value === 'string' ? value : stringify(value));
@@ -269,6 +283,7 @@ export function actionsFromXml(parent: XmlElement): unknown[] {
               path: flag(child, 'Path'),
               statusCode: flag(child, 'StatusCode'),
               reasonPhrase: flag(child, 'ReasonPhrase'),
+              version: flag(child, 'Version'),
             },
           };
         case 'Remove':
@@ -299,6 +314,7 @@ export function actionsFromXml(parent: XmlElement): unknown[] {
               path: textOf(child, 'Path'),
               statusCode: textOf(child, 'StatusCode'),
               reasonPhrase: textOf(child, 'ReasonPhrase'),
+              version: textOf(child, 'Version'),
             },
           };
         }
@@ -306,7 +322,18 @@ export function actionsFromXml(parent: XmlElement): unknown[] {
           const name = child.childText('Name');
           if (!name) child.report('a <Name> is required');
           const value = child.child('Value');
-          return { assignVariable: { name, value: value ? value.text() : undefined, ref: textOf(child, 'Ref'), template: textOf(child, 'Template') } };
+          const template = child.child('Template');
+          const propertySet = child.child('PropertySetRef');
+          return {
+            assignVariable: {
+              name,
+              value: value ? value.text() : undefined,
+              ref: textOf(child, 'Ref'),
+              template: template?.text() || undefined,
+              templateRef: template?.attr('ref') || undefined,
+              propertySetRef: propertySet?.attr('ref') ? undefined : propertySet?.text() || undefined,
+            },
+          };
         }
       }
     });
@@ -325,6 +352,7 @@ export function actionsToXml(actions: Action[]): XmlNode[] {
         flagToXml('Path', copy.path),
         flagToXml('StatusCode', copy.statusCode),
         flagToXml('ReasonPhrase', copy.reasonPhrase),
+        flagToXml('Version', copy.version),
       ]);
     }
     if ('remove' in action) {
@@ -355,6 +383,7 @@ export function actionsToXml(actions: Action[]): XmlNode[] {
         optional('Path', set.path),
         optional('StatusCode', set.statusCode === undefined ? undefined : String(set.statusCode)),
         optional('ReasonPhrase', set.reasonPhrase),
+        optional('Version', set.version),
       ]);
     }
     const { assignVariable } = action;
@@ -362,7 +391,8 @@ export function actionsToXml(actions: Action[]): XmlNode[] {
       el('Name', {}, assignVariable.name),
       optional('Value', assignVariable.value),
       optional('Ref', assignVariable.ref),
-      optional('Template', assignVariable.template),
+      assignVariable.templateRef !== undefined ? el('Template', { ref: assignVariable.templateRef }) : optional('Template', assignVariable.template),
+      optional('PropertySetRef', assignVariable.propertySetRef),
     ]);
   });
 }
