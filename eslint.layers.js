@@ -47,6 +47,8 @@ export const LAYERS = {
   // The proxy function's host wires the gateway to the domains it serves policies from.
   'shared/gateway/host': [
     'shared/gateway/engine',
+    'shared/net',
+    'shared/log',
     'shared/gateway/policies',
     'shared/gateway/stores',
     'shared/consumers',

@@ -11,6 +11,15 @@ import { isFault, type Fault } from '../../shared/gateway/engine/faults.js';
 import { HeaderMap, Message } from '../../shared/gateway/engine/message.js';
 import type { Deployment } from '../../shared/gateway/engine/policy.js';
 import type { Policy, ServiceName } from '../../shared/gateway/policies/define-policy.js';
+import { OutboundError, outboundRequest } from '../../shared/net/outbound.js';
+import { sendSyslog } from '../../shared/net/syslog.js';
+import {
+  OutboundCallError,
+  type HttpService,
+  type LogService,
+  type OutboundHttpRequest,
+  type OutboundHttpResponse,
+} from '../../shared/gateway/policies/services.js';
 import type {
   ConsumerService,
   CounterService,
@@ -272,5 +281,38 @@ export class MemoryTokens implements TokenService {
     if (claims.revoked) throw new CredentialError('token_revoked', 'The access token has been revoked');
     if (claims.expired) throw new CredentialError('token_expired', 'The access token has expired');
     return claims;
+  }
+}
+
+/** The http service over the real outbound client and its SSRF guard, loopback allowed (as in local mode); calls are recorded. */
+export class LoopbackHttp implements HttpService {
+  readonly calls: OutboundHttpRequest[] = [];
+
+  constructor(private readonly allowLoopback = true) {}
+
+  async request(request: OutboundHttpRequest): Promise<OutboundHttpResponse> {
+    this.calls.push(request);
+    try {
+      return await outboundRequest({ ...request, allowLoopback: this.allowLoopback });
+    } catch (error) {
+      throw error instanceof OutboundError ? new OutboundCallError(error.kind, error.message) : error;
+    }
+  }
+}
+
+/** Log lines kept in memory; syslog messages sent for real (loopback allowed). */
+export class MemoryLog implements LogService {
+  readonly lines: Record<string, unknown>[] = [];
+
+  write(entry: Record<string, unknown>): void {
+    this.lines.push(entry);
+  }
+
+  async syslog(target: { host: string; port: number; protocol: 'UDP' | 'TCP'; tls: boolean }, message: string): Promise<void> {
+    try {
+      await sendSyslog({ ...target, allowLoopback: true, timeoutMs: 2_000 }, message);
+    } catch (error) {
+      throw error instanceof OutboundError ? new OutboundCallError(error.kind, error.message) : error;
+    }
   }
 }

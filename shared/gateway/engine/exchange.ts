@@ -48,12 +48,22 @@ export class Exchange {
   skipToResponse = false;
   /** Callbacks that adjust the final response, whatever path produced it (CORS headers). */
   readonly responseHooks: ((response: Message) => void)[] = [];
+  /**
+   * The custom dimensions of this call's analytics record, by name
+   * (StatisticsCollector writes them): the one place the analytics record
+   * takes them from.
+   */
+  readonly statistics = new Map<string, string | number | boolean>();
 
   constructor(request: Message, context: ExchangeContext) {
     this.request = request;
     this.response = new Message({ status: 200 });
     this.context = context;
     this.messageId = context.messageId ?? randomUUID();
+  }
+
+  get clientIp(): string {
+    return this.context.clientIp;
   }
 
   /** The part of the path after the base path (`proxy.pathsuffix`). */
@@ -121,8 +131,11 @@ export class Exchange {
         return rest === 'flow.name' ? this.currentFlow : undefined;
       case 'propertyset':
         return this.context.propertySets?.get(rest);
-      default:
-        return undefined;
+      default: {
+        // A message a policy made (AssignMessage's AssignTo, ServiceCallout's request and response).
+        const custom = this.messages.get(head);
+        return custom && rest ? messageVariable(custom, rest, undefined) : undefined;
+      }
     }
   }
 
@@ -131,7 +144,7 @@ export class Exchange {
     const dot = name.indexOf('.');
     const head = dot === -1 ? name : name.slice(0, dot);
     const rest = dot === -1 ? '' : name.slice(dot + 1);
-    const target = head === 'request' ? this.request : head === 'response' ? this.response : head === 'message' ? this.message : undefined;
+    const target = head === 'request' ? this.request : head === 'response' ? this.response : head === 'message' ? this.message : rest ? this.messages.get(head) : undefined;
     if (target && setMessageVariable(target, rest, text)) {
       if (target === this.response) this.hasResponse = true;
       return;
@@ -178,14 +191,17 @@ export class Exchange {
   }
 }
 
-function messageVariable(message: Message, rest: string, isRequest: boolean): unknown {
+/** A message's variables; `isRequest` undefined (a custom message) exposes both the request and the response ones. */
+function messageVariable(message: Message, rest: string, isRequest: boolean | undefined): unknown {
+  const request = isRequest !== false;
+  const response = isRequest !== true;
   if (rest === 'content') return message.content;
-  if (rest === 'verb') return isRequest ? message.verb : undefined;
-  if (rest === 'uri') return isRequest ? message.uri : undefined;
-  if (rest === 'path') return isRequest ? message.path : undefined;
-  if (rest === 'querystring') return isRequest ? message.querystring : undefined;
-  if (rest === 'status.code') return isRequest ? undefined : message.status;
-  if (rest === 'reason.phrase') return isRequest ? undefined : message.reasonPhrase;
+  if (rest === 'verb') return request ? message.verb : undefined;
+  if (rest === 'uri') return request ? message.uri : undefined;
+  if (rest === 'path') return request ? message.path : undefined;
+  if (rest === 'querystring') return request ? message.querystring : undefined;
+  if (rest === 'status.code') return response ? message.status : undefined;
+  if (rest === 'reason.phrase') return response ? message.reasonPhrase : undefined;
   if (rest === 'headers.names') return message.headers.names().join(',');
   if (rest === 'headers.count') return message.headers.names().length;
   if (rest === 'queryparams.names') return [...new Set(message.query.keys())].join(',');

@@ -46,6 +46,10 @@ export interface PolicyExchange {
   skipToResponse: boolean;
   /** Callbacks that adjust the final response, whatever path produced it. */
   readonly responseHooks: ((response: Message) => void)[];
+  /** Custom dimensions of the call's analytics record (StatisticsCollector). */
+  readonly statistics: Map<string, string | number | boolean>;
+  /** The client's address (`client.ip`), for AccessControl. */
+  readonly clientIp: string;
   messageByName(name: string | undefined): Message | undefined;
   get(name: string): unknown;
   set(name: string, value: unknown): void;

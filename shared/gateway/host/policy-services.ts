@@ -12,13 +12,19 @@ import { verifyAccessToken } from '../../oauth/verifier.js';
 import type { Runtime } from '../../runtime.js';
 import { quotaCounterKeys } from '../../store/keys.js';
 import type { Deployment } from '../engine/policy.js';
-import type { KvmScopeName, PolicyServices, ProductView, ResourceRequest } from '../policies/services.js';
+import { OutboundCallError, type KvmScopeName, type PolicyServices, type ProductView, type ResourceRequest } from '../policies/services.js';
+import { OutboundError, outboundRequest } from '../../net/outbound.js';
+import { sendSyslog } from '../../net/syslog.js';
+import { logger } from '../../log.js';
 import { createMap, deleteEntry, findMap, kvmCache, putEntry, type KvmScope } from '../stores/kvm.js';
 import { resolveProvider } from '../stores/providers.js';
 
 const ignoreStatus = (status: number) => (error: unknown) => {
   if (!(isHttpError(error) && error.status === status)) throw error;
 };
+
+/** Longest outbound call a policy may make: below API Gateway's 29 s, like the target call's. */
+const MAX_CALLOUT_MS = 28_000;
 
 function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
   const { organization: org, environment, apiName } = deployment;
@@ -80,6 +86,34 @@ function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
     tokens: {
       issue: (request) => issueClientCredentialsToken(rt, { ...request, organization: org }),
       verify: (token) => verifyAccessToken(rt, token, { organization: org }),
+    },
+    http: {
+      async request(request) {
+        try {
+          return await outboundRequest({
+            url: request.url,
+            method: request.method,
+            headers: request.headers,
+            ...(request.body ? { body: request.body } : {}),
+            connectTimeoutMs: Math.min(request.connectTimeoutMs ?? 3_000, 10_000),
+            timeoutMs: Math.min(request.timeoutMs ?? 25_000, MAX_CALLOUT_MS),
+            allowLoopback: rt.config.allowLoopback,
+            maxResponseBytes: Math.min(request.maxResponseBytes ?? 10 * 1024 * 1024, 10 * 1024 * 1024),
+          });
+        } catch (error) {
+          throw error instanceof OutboundError ? new OutboundCallError(error.kind, error.message) : error;
+        }
+      },
+    },
+    log: {
+      write: (entry) => logger.info('message logging', { organization: org, environment, apiProxy: apiName, ...entry }),
+      async syslog(target, message) {
+        try {
+          await sendSyslog({ ...target, allowLoopback: rt.config.allowLoopback }, message);
+        } catch (error) {
+          throw error instanceof OutboundError ? new OutboundCallError(error.kind, error.message) : error;
+        }
+      },
     },
   };
 }

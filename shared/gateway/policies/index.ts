@@ -14,6 +14,13 @@ import { quota } from './quota.js';
 import { raiseFault } from './raise-fault.js';
 import { spikeArrest } from './spike-arrest.js';
 import { verifyApiKeyPolicy } from './verify-api-key.js';
+import { serviceCallout } from './service-callout.js';
+import { xmlToJsonPolicy } from './xml-to-json.js';
+import { jsonToXmlPolicy } from './json-to-xml.js';
+import { accessControl } from './access-control.js';
+import { regularExpressionProtection } from './regular-expression-protection.js';
+import { statisticsCollector } from './statistics-collector.js';
+import { messageLogging } from './message-logging.js';
 
 const definitions = [
   spikeArrest,
@@ -28,6 +35,13 @@ const definitions = [
   openConnectors,
   verifyApiKeyPolicy,
   oauthV2,
+  serviceCallout,
+  xmlToJsonPolicy,
+  jsonToXmlPolicy,
+  accessControl,
+  regularExpressionProtection,
+  statisticsCollector,
+  messageLogging,
 ] as Policy[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));

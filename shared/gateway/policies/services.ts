@@ -94,10 +94,58 @@ export interface TokenService {
   verify(token: string): Promise<VerifiedAccessToken>;
 }
 
+/** Why an outbound call failed (the host maps the SSRF guard's and the transport's refusals here). */
+export type OutboundFailureKind = 'invalid_url' | 'invalid_header' | 'blocked' | 'unreachable' | 'connect_timeout' | 'timeout' | 'reset' | 'too_large';
+
+export class OutboundCallError extends Error {
+  constructor(
+    readonly kind: OutboundFailureKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OutboundCallError';
+  }
+}
+
+export interface OutboundHttpRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string | string[]>;
+  body?: Buffer;
+  /** Time for the whole call; the host caps it. */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  maxResponseBytes?: number;
+}
+
+export interface OutboundHttpResponse {
+  status: number;
+  /** Lower-cased names. */
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+export interface HttpService {
+  /**
+   * An outbound HTTP call through the SSRF guard (scheme, resolved address,
+   * loopback only where allowed), with timeouts; an OutboundCallError when refused or failed.
+   */
+  request(request: OutboundHttpRequest): Promise<OutboundHttpResponse>;
+}
+
+export interface LogService {
+  /** One structured log line of the proxy (MessageLogging): never carries the call's credentials by itself. */
+  write(entry: Record<string, unknown>): void;
+  /** A syslog message to host:port over UDP or TCP (TLS with `tls`), through the SSRF guard; resolves once sent. */
+  syslog(target: { host: string; port: number; protocol: 'UDP' | 'TCP'; tls: boolean }, message: string): Promise<void>;
+}
+
 export interface PolicyServices {
   kvm: KvmService;
   providers: ProviderService;
   counters: CounterService;
   consumers: ConsumerService;
   tokens: TokenService;
+  http: HttpService;
+  log: LogService;
 }
