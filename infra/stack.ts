@@ -22,7 +22,7 @@ import type { Construct } from 'constructs';
 import { API_ROUTES, type FunctionName } from '../shared/http/api-routes.js';
 import { TABLE_KEYS } from '../shared/store/schema.js';
 import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, TABLE_ACTIONS } from './access.js';
-import { BUNDLING } from './bundling.js';
+import { BUNDLE_ASSETS, BUNDLING } from './bundling.js';
 import { SettingsError, type StackSettings } from './config.js';
 import { functionEnvironment, secretPrefix as prefixOf } from './environment.js';
 import { Observability } from './observability.js';
@@ -265,6 +265,11 @@ export class TollgateStack extends Stack {
           externalModules: [...BUNDLING.externalModules],
           esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([name, file]) => [`--alias:${name}`, file])),
           forceDockerBundling: false,
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_input: string, output: string) => (BUNDLE_ASSETS[name] ?? []).map((asset) => `cp "${asset.from}" "${path.join(output, asset.to)}"`),
+          },
         },
       });
       Validations.of(fn).acknowledge({

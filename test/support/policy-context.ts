@@ -74,6 +74,8 @@ export interface RunOptions<Needs extends ServiceName> {
   name?: string;
   /** Prepared state to reuse (a second call of the same deployed policy). */
   prepared?: unknown;
+  /** The revision's resource files by path (`jsc/a.js`). */
+  resources?: Record<string, string>;
 }
 
 export interface Run {
@@ -91,7 +93,7 @@ export async function runPolicy<Config, Prepared, Needs extends ServiceName>(
 ): Promise<Run> {
   const identity = { name: options.name ?? `${policy.type}-1`, type: policy.type, continueOnError: false };
   const config = policy.schema.parse(input);
-  const prepared = (options.prepared as Prepared | undefined) ?? (policy.prepare?.(config, { policy: identity, deployment: DEPLOYMENT }) as Prepared);
+  const prepared = (options.prepared as Prepared | undefined) ?? (policy.prepare?.(config, { policy: identity, deployment: DEPLOYMENT, resources: new Map(Object.entries(options.resources ?? {})) }) as Prepared);
   const exchange = options.exchange ?? exchangeFor();
   try {
     await policy.execute({

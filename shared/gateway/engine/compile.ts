@@ -129,6 +129,7 @@ export function normalizeBasePath(basePath: string): string {
 export function compileProxy(model: ProxyModel, deployment: Deployment, registry: PolicyRegistry): CompiledProxy {
   const problems: FieldProblem[] = [];
   const policies = new Map<string, CompiledPolicy>();
+  const resources = new Map(model.resources.map((file) => [file.path, file.encoding === 'base64' ? Buffer.from(file.content, 'base64').toString('utf8') : file.content]));
 
   model.policies.forEach((policy, index) => {
     const identity = { name: policy.name, type: policy.type, continueOnError: policy.continueOnError };
@@ -150,7 +151,7 @@ export function compileProxy(model: ProxyModel, deployment: Deployment, registry
     }
     let prepared: unknown;
     try {
-      prepared = definition.prepare?.(parsed.data, { policy: identity, deployment });
+      prepared = definition.prepare?.(parsed.data, { policy: identity, deployment, resources });
     } catch (error) {
       problems.push({ path: `policies.${index}.config`, message: error instanceof Error ? error.message : String(error) });
       return;

@@ -24,6 +24,8 @@ export interface PolicyIdentity {
 export interface PrepareContext {
   policy: PolicyIdentity;
   deployment: Deployment;
+  /** The revision's resource files by path (`jsc/script.js`, `oas/spec.yaml`), as text. */
+  resources: ReadonlyMap<string, string>;
 }
 
 /** The part of an exchange a policy works on: flow variables and messages. */

@@ -21,6 +21,7 @@ import { accessControl } from './access-control.js';
 import { regularExpressionProtection } from './regular-expression-protection.js';
 import { statisticsCollector } from './statistics-collector.js';
 import { messageLogging } from './message-logging.js';
+import { javascript } from './javascript.js';
 
 const definitions = [
   spikeArrest,
@@ -42,6 +43,7 @@ const definitions = [
   regularExpressionProtection,
   statisticsCollector,
   messageLogging,
+  javascript,
 ] as Policy[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));
