@@ -35,6 +35,7 @@ export const SORT_PREFIX = {
   kvmEntry: 'KVMENTRY#',
   provider: 'PROVIDER#',
   quota: 'QUOTA#',
+  cache: 'CACHE#',
 } as const;
 
 const P = SORT_PREFIX;
@@ -87,3 +88,6 @@ export const kvmEntryKeys = (org: string, scope: string, map: string, key: strin
 export const providerKeys = (org: string, name: string) => ofOrg(org, `${P.provider}${name}`);
 /** A quota window's counter; `counter` names policy, identifier and window. */
 export const quotaCounterKeys = (org: string, env: string, api: string, counter: string) => ofOrg(org, `${P.quota}${env}#${api}#${counter}`);
+/** Entries of an environment's named cache (ResponseCache, PopulateCache ...), each with an `expiresAt`. */
+export const cacheEntriesPrefix = (env: string, cache: string) => `${P.cache}${env}#${cache}#`;
+export const cacheEntryKeys = (org: string, env: string, cache: string, key: string) => ofOrg(org, `${cacheEntriesPrefix(env, cache)}${key}`);

@@ -15,6 +15,7 @@ import { OutboundError, outboundRequest } from '../../shared/net/outbound.js';
 import { sendSyslog } from '../../shared/net/syslog.js';
 import {
   OutboundCallError,
+  type CacheService,
   type HttpService,
   type LogService,
   type OutboundHttpRequest,
@@ -316,5 +317,22 @@ export class MemoryLog implements LogService {
     } catch (error) {
       throw error instanceof OutboundError ? new OutboundCallError(error.kind, error.message) : error;
     }
+  }
+}
+
+/** Environment caches in memory, with their TTLs (the host's is the table with a per-container copy). */
+export class MemoryCache implements CacheService {
+  readonly entries = new Map<string, { value: string; ttlSeconds: number }>();
+
+  async get(cache: string, key: string): Promise<string | undefined> {
+    return this.entries.get(`${cache}/${key}`)?.value;
+  }
+
+  async put(cache: string, key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.entries.set(`${cache}/${key}`, { value, ttlSeconds });
+  }
+
+  async delete(cache: string, key: string, options: { children?: boolean } = {}): Promise<void> {
+    for (const name of [...this.entries.keys()]) if (name === `${cache}/${key}` || (options.children && name.startsWith(`${cache}/${key}`))) this.entries.delete(name);
   }
 }

@@ -18,6 +18,7 @@ import { sendSyslog } from '../../net/syslog.js';
 import { logger } from '../../log.js';
 import { createMap, deleteEntry, findMap, kvmCache, putEntry, type KvmScope } from '../stores/kvm.js';
 import { resolveProvider } from '../stores/providers.js';
+import { deleteCacheEntries, getCacheEntry, putCacheEntry } from '../stores/cache-entries.js';
 
 const ignoreStatus = (status: number) => (error: unknown) => {
   if (!(isHttpError(error) && error.status === status)) throw error;
@@ -48,6 +49,11 @@ function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
       async delete(scope, map, key) {
         await deleteEntry(rt, org, scopeOf(scope), map, key).catch(ignoreStatus(404));
       },
+    },
+    cache: {
+      get: (cache, key) => getCacheEntry(rt, org, environment, cache, key),
+      put: (cache, key, value, ttlSeconds) => putCacheEntry(rt, org, environment, cache, key, value, ttlSeconds),
+      delete: (cache, key, options) => deleteCacheEntries(rt, org, environment, cache, key, options?.children ?? false),
     },
     providers: {
       async get(name) {

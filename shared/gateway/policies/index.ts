@@ -22,6 +22,10 @@ import { regularExpressionProtection } from './regular-expression-protection.js'
 import { statisticsCollector } from './statistics-collector.js';
 import { messageLogging } from './message-logging.js';
 import { javascript } from './javascript.js';
+import { responseCache } from './response-cache.js';
+import { populateCache } from './populate-cache.js';
+import { lookupCache } from './lookup-cache.js';
+import { invalidateCache } from './invalidate-cache.js';
 
 const definitions = [
   spikeArrest,
@@ -44,6 +48,10 @@ const definitions = [
   statisticsCollector,
   messageLogging,
   javascript,
+  responseCache,
+  populateCache,
+  lookupCache,
+  invalidateCache,
 ] as Policy[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));

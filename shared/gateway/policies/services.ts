@@ -140,8 +140,18 @@ export interface LogService {
   syslog(target: { host: string; port: number; protocol: 'UDP' | 'TCP'; tls: boolean }, message: string): Promise<void>;
 }
 
+export interface CacheService {
+  /** A live entry of the environment's named cache; undefined when absent or expired. */
+  get(cache: string, key: string): Promise<string | undefined>;
+  /** Stores an entry for `ttlSeconds` (every container sees it; each keeps its own copy a few seconds at most). */
+  put(cache: string, key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Removes an entry, and with `children` every entry whose key starts with it. */
+  delete(cache: string, key: string, options?: { children?: boolean }): Promise<void>;
+}
+
 export interface PolicyServices {
   kvm: KvmService;
+  cache: CacheService;
   providers: ProviderService;
   counters: CounterService;
   consumers: ConsumerService;
