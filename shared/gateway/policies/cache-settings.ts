@@ -5,7 +5,7 @@ import * as z from 'zod';
 import type { PolicyExchange } from '../engine/policy.js';
 import { stringify } from '../language/template.js';
 import { resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
-import { el, optional, type XmlElement, type XmlNode } from './xml-model.js';
+import { el, type XmlElement, type XmlNode } from './xml-model.js';
 
 export const SCOPES = ['Exclusive', 'Global', 'Application', 'Proxy', 'Target'] as const;
 
