@@ -26,6 +26,9 @@ import { responseCache } from './response-cache.js';
 import { populateCache } from './populate-cache.js';
 import { lookupCache } from './lookup-cache.js';
 import { invalidateCache } from './invalidate-cache.js';
+import { generateJwt } from './generate-jwt.js';
+import { verifyJwt } from './verify-jwt.js';
+import { decodeJwt } from './decode-jwt.js';
 
 const definitions = [
   spikeArrest,
@@ -52,6 +55,9 @@ const definitions = [
   populateCache,
   lookupCache,
   invalidateCache,
+  generateJwt,
+  verifyJwt,
+  decodeJwt,
 ] as Policy[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));
