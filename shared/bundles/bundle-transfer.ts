@@ -7,9 +7,10 @@ import type { HttpResponse } from '../http/response.js';
 import { describeError, logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { createRevision, decodeModel, encodeModel, referenceProblems, type RevisionItem } from '../gateway/stores/apis.js';
-import type { ProxyModel } from '../gateway/engine/model.js';
-import { modelToBundle } from './export.js';
-import { bundleToModel, type ImportProblem } from './import.js';
+import type { ProxyModel, SharedFlowModel } from '../gateway/engine/model.js';
+import { modelToBundle, sharedFlowToBundle } from './export.js';
+import { bundleToModel, sharedFlowBundleToModel, type ImportProblem } from './import.js';
+import { createSharedFlowRevision, decodeSharedFlow, encodeSharedFlow, type SharedFlowRevisionItem } from '../gateway/stores/shared-flows.js';
 import { multipartField } from './multipart.js';
 import { BUNDLE_LIMITS, readZip, ZipError } from './zip.js';
 
@@ -44,21 +45,56 @@ export interface ImportedBundle {
   revision?: RevisionItem;
 }
 
-/** Reads, checks and (unless `validate=true`) stores an uploaded bundle as a new revision. */
-export async function importBundle(rt: Runtime, organization: string, request: HttpRequest): Promise<ImportedBundle> {
-  const bytes = bundleBytes(request);
-  const name = request.query.get('name') ?? undefined;
-  const allowUnsupported = request.query.get('allowUnsupported') === 'true';
-  let files: Map<string, Uint8Array>;
-  let result;
+/** The zip's files, or the refusal of a zip that cannot be read (limits, corruption, a hostile file). */
+function readBundleFiles(bytes: Buffer): Map<string, Uint8Array> {
   try {
-    files = readZip(bytes);
-    result = bundleToModel(files, { ...(name === undefined ? {} : { name }), allowUnsupported });
+    return readZip(bytes);
   } catch (error) {
     if (error instanceof ZipError) {
       const code = error.status === 413 ? 'payload_too_large' : error.status === 400 ? 'malformed_bundle' : 'validation_failed';
       throw new HttpError(error.status, code, error.message, error.entry ? { fields: [{ path: error.entry, message: error.message }] } : {});
     }
+    logger.warn('bundle could not be read', { error: describeError(error) });
+    throw badRequest('The bundle could not be read', 'malformed_bundle');
+  }
+}
+
+/** Reads, checks and (unless `validate=true`) stores an uploaded shared flow bundle (`sharedflowbundle/`) as a new revision. */
+export async function importSharedFlowBundle(rt: Runtime, organization: string, request: HttpRequest): Promise<{ model: SharedFlowModel; revision?: SharedFlowRevisionItem }> {
+  const files = readBundleFiles(bundleBytes(request));
+  const name = request.query.get('name') ?? undefined;
+  let result;
+  try {
+    result = sharedFlowBundleToModel(files, { ...(name === undefined ? {} : { name }) });
+  } catch (error) {
+    logger.warn('shared flow bundle could not be read', { error: describeError(error) });
+    throw badRequest('The bundle could not be read', 'malformed_bundle');
+  }
+  if (!result.model) throw unprocessable(summarizeProblems(result.problems), result.problems);
+  if (encodeSharedFlow(result.model).length > MAX_STORED_MODEL_BYTES) throw payloadTooLarge(`The bundle is too large to store as one revision (over ${MAX_STORED_MODEL_BYTES} bytes compressed)`);
+  if (request.query.get('validate') === 'true') return { model: result.model };
+  return { model: result.model, revision: await createSharedFlowRevision(rt, organization, result.model, 'bundle') };
+}
+
+/** A shared flow revision as a `sharedflowbundle/` zip. */
+export function sharedFlowBundleResponse(item: SharedFlowRevisionItem): HttpResponse {
+  return zipResponse(sharedFlowToBundle(decodeSharedFlow(item.model), item.revision), `${item.name}_rev${item.revision}.zip`);
+}
+
+function zipResponse(zip: Buffer, filename: string): HttpResponse {
+  return { status: 200, headers: { 'content-type': 'application/zip', 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' }, body: zip };
+}
+
+/** Reads, checks and (unless `validate=true`) stores an uploaded bundle as a new revision. */
+export async function importBundle(rt: Runtime, organization: string, request: HttpRequest): Promise<ImportedBundle> {
+  const bytes = bundleBytes(request);
+  const name = request.query.get('name') ?? undefined;
+  const allowUnsupported = request.query.get('allowUnsupported') === 'true';
+  const files = readBundleFiles(bytes);
+  let result;
+  try {
+    result = bundleToModel(files, { ...(name === undefined ? {} : { name }), allowUnsupported });
+  } catch (error) {
     // Whatever a hostile file does to a parser, the answer is a refusal, not a crash.
     logger.warn('bundle could not be read', { error: describeError(error) });
     throw badRequest('The bundle could not be read', 'malformed_bundle');
@@ -77,14 +113,5 @@ export async function importBundle(rt: Runtime, organization: string, request: H
 
 /** The revision as an Apigee bundle zip. */
 export function bundleResponse(item: RevisionItem): HttpResponse {
-  const zip = modelToBundle(decodeModel(item.model), item.revision);
-  return {
-    status: 200,
-    headers: {
-      'content-type': 'application/zip',
-      'content-disposition': `attachment; filename="${item.api}_rev${item.revision}.zip"`,
-      'cache-control': 'no-store',
-    },
-    body: zip,
-  };
+  return zipResponse(modelToBundle(decodeModel(item.model), item.revision), `${item.api}_rev${item.revision}.zip`);
 }

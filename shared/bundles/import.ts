@@ -5,8 +5,8 @@
 // at the first, so one answer lists all that must change.
 import type { FieldProblem } from '../http/errors.js';
 import { zodProblems } from '../http/body.js';
-import { compileProxy, ProxyValidationError } from '../gateway/engine/compile.js';
-import { NAME, ProxyModelSchema, type ProxyModel } from '../gateway/engine/model.js';
+import { compileProxy, compileSharedFlow, ProxyValidationError } from '../gateway/engine/compile.js';
+import { NAME, ProxyModelSchema, SharedFlowModelSchema, type ProxyModel, type SharedFlowModel } from '../gateway/engine/model.js';
 import { policies as policyRegistry, policyDefinition } from '../gateway/policies/index.js';
 import { parseXml, reportUnread, type XmlDocument, type XmlElement, type XmlProblem } from './xml.js';
 
@@ -44,7 +44,6 @@ interface Location {
   policy?: string;
 }
 
-const ROOT = 'apiproxy/';
 /** Files some zip tools add that are no part of a bundle. */
 const IGNORED = /(^|\/)(__MACOSX\/|\.DS_Store$|Thumbs\.db$)/;
 
@@ -71,6 +70,8 @@ class Importer {
   constructor(
     private readonly files: Map<string, Uint8Array>,
     private readonly options: ImportOptions,
+    /** `apiproxy/` for proxies, `sharedflowbundle/` for shared flows. */
+    private readonly root = 'apiproxy/',
   ) {}
 
   problem(location: Location, message: string, kind: XmlProblem['kind'] = 'invalid'): void {
@@ -119,7 +120,7 @@ class Importer {
   };
 
   parse(path: string): XmlElement | undefined {
-    const relative = path.slice(ROOT.length);
+    const relative = path.slice(this.root.length);
     let text: string;
     try {
       text = utf8.decode(this.files.get(path)!);
@@ -146,6 +147,7 @@ class Importer {
 
   run(): ImportResult {
     const paths = [...this.files.keys()].filter((path) => !IGNORED.test(path)).sort();
+    const ROOT = this.root;
     const outside = paths.filter((path) => !path.startsWith(ROOT));
     for (const path of outside) this.problem({ file: path, xpath: '/' }, 'file is outside the apiproxy/ folder of the bundle');
     const inside = paths.filter((path) => path.startsWith(ROOT));
@@ -160,7 +162,7 @@ class Importer {
     const policies: string[] = [];
     const resources: string[] = [];
     for (const path of inside) {
-      const relative = path.slice(ROOT.length);
+      const relative = path.slice(this.root.length);
       const xml = relative.endsWith('.xml');
       if (!relative.includes('/') && xml) descriptors.push(path);
       else if (/^proxies\/[^/]+\.xml$/.test(relative)) proxies.push(path);
@@ -215,6 +217,67 @@ class Importer {
     return { model: candidate, problems: [], candidate, locate: this.located };
   }
 
+  /** A `sharedflowbundle/` zip: descriptor, sharedflows/*.xml, policies/, resources/. */
+  runSharedFlow(): { model?: SharedFlowModel; problems: ImportProblem[] } {
+    const paths = [...this.files.keys()].filter((path) => !IGNORED.test(path)).sort();
+    for (const path of paths.filter((path) => !path.startsWith(this.root))) this.problem({ file: path, xpath: '/' }, 'file is outside the sharedflowbundle/ folder of the bundle');
+    const inside = paths.filter((path) => path.startsWith(this.root));
+    if (inside.length === 0) {
+      this.problem({ file: '(bundle)', xpath: '/' }, 'the zip has no sharedflowbundle/ folder; it is not a shared flow bundle');
+      return { problems: this.problems };
+    }
+    const policies: string[] = [];
+    const flows: string[] = [];
+    const resources: string[] = [];
+    let descriptorName: string | undefined;
+    for (const path of inside) {
+      const relative = path.slice(this.root.length);
+      if (!relative.includes('/') && relative.endsWith('.xml')) {
+        const root = this.parse(path);
+        if (root && root.name !== 'SharedFlowBundle') root.report(`the descriptor's root element must be <SharedFlowBundle>, not <${root.name}>`);
+        root?.consume();
+        descriptorName = root?.attr('name') ?? descriptorName;
+      } else if (/^sharedflows\/[^/]+\.xml$/.test(relative)) flows.push(path);
+      else if (/^policies\/[^/]+\.xml$/.test(relative)) policies.push(path);
+      else if (/^resources\/[^/]+\/.+/.test(relative)) resources.push(path);
+      else if (!relative.startsWith('manifests/')) this.problem({ file: relative, xpath: '/' }, 'unsupported file: not a shared flow, policy or resource', 'unsupported');
+    }
+    const name = this.options.name ?? descriptorName;
+    if (!name) this.problem({ file: '(bundle)', xpath: '/SharedFlowBundle/@name' }, 'the shared flow has no name: pass ?name= or set the descriptor name attribute');
+    const model = {
+      name,
+      policies: policies.flatMap((path, index) => this.readPolicy(path, index)),
+      sharedFlows: flows.map((path, index) => {
+        const root = this.parse(path);
+        if (!root || root.name !== 'SharedFlow') {
+          root?.report(`a shared flow's root element must be <SharedFlow>, not <${root.name}>`);
+          return {};
+        }
+        this.locate(`sharedFlows.${index}`, root);
+        const flow = { name: root.attr('name') ?? path.slice(path.lastIndexOf('/') + 1, -4), steps: this.steps(root, `sharedFlows.${index}.steps`) };
+        root.child('Description')?.consume();
+        reportUnread(root);
+        return flow;
+      }),
+      resources: resources.map((path, index) => this.readResource(path, index)),
+    };
+    this.flushDocuments();
+    if (!name) return { problems: dedupe(this.problems) };
+    const parsed = SharedFlowModelSchema.safeParse(compact(model));
+    if (!parsed.success) {
+      for (const problem of zodProblems(parsed.error)) this.modelProblem(problem);
+      return { problems: dedupe(this.problems) };
+    }
+    try {
+      compileSharedFlow(parsed.data, { organization: 'validation', environment: 'validation', apiName: parsed.data.name, revision: 0 }, policyRegistry);
+    } catch (error) {
+      if (!(error instanceof ProxyValidationError)) throw error;
+      for (const problem of error.problems) this.modelProblem(problem);
+    }
+    if (this.problems.length > 0) return { problems: dedupe(this.problems) };
+    return { model: compact(parsed.data), problems: [] };
+  }
+
   private readDescriptor(paths: string[]) {
     const result = {
       file: undefined as string | undefined,
@@ -226,10 +289,10 @@ class Importer {
       targetEndpoints: [] as string[],
     };
     if (paths.length > 1) {
-      for (const path of paths.slice(1)) this.problem({ file: path.slice(ROOT.length), xpath: '/' }, 'a bundle has one proxy descriptor (apiproxy/<name>.xml); this is a second one');
+      for (const path of paths.slice(1)) this.problem({ file: path.slice(this.root.length), xpath: '/' }, 'a bundle has one proxy descriptor (apiproxy/<name>.xml); this is a second one');
     }
     if (paths.length === 0) return result;
-    result.file = paths[0]!.slice(ROOT.length);
+    result.file = paths[0]!.slice(this.root.length);
     const root = this.parse(paths[0]!);
     if (!root) return result;
     if (root.name !== 'APIProxy') {
@@ -268,11 +331,9 @@ class Importer {
       continueOnError: root.bool('continueOnError'),
       async: root.bool('async'),
     };
-    const properties = root.child('Properties');
-    if (properties && properties.children.length > 0) {
-      properties.report('policy <Properties> are not supported', { kind: 'unsupported' });
-      properties.consume();
-    }
+    // Policy <Properties> mean something to the policies that read them (JavaScript); elsewhere an empty one is harmless.
+    const properties = root.children.find((child) => child.name === 'Properties');
+    if (properties && properties.children.length === 0) properties.used = true;
     emptyOnly(root, 'FaultRules', 'policy-level fault rules are not supported');
 
     const definition = policyDefinition(root.name);
@@ -469,7 +530,7 @@ class Importer {
   }
 
   private readResource(path: string, index: number) {
-    const relative = path.slice(ROOT.length);
+    const relative = path.slice(this.root.length);
     this.locations.set(`resources.${index}`, { file: relative, xpath: '/' });
     const bytes = this.files.get(path)!;
     let content: string;
@@ -515,4 +576,12 @@ export function bundleToModel(files: Map<string, Uint8Array>, options: ImportOpt
   const importer = new Importer(files, options);
   const result = importer.run();
   return result.model ? result : { ...result, problems: dedupe(result.problems) };
+}
+
+/** Maps a shared flow bundle's files (`sharedflowbundle/...`) to a shared flow model, or lists every problem. */
+export function sharedFlowBundleToModel(files: Map<string, Uint8Array>, options: ImportOptions = {}): { model?: SharedFlowModel; problems: ImportProblem[] } {
+  if (options.name !== undefined && !NAME.test(options.name)) {
+    return { problems: [{ path: 'name', file: '(query)', xpath: 'name', message: 'name must start with a letter or digit and contain only letters, digits, . _ -', kind: 'invalid' }] };
+  }
+  return new Importer(files, options, 'sharedflowbundle/').runSharedFlow();
 }

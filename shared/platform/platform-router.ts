@@ -8,6 +8,7 @@ import type { Runtime } from '../runtime.js';
 import { registerKvmRoutes } from '../management/kvm-routes.js';
 import { registerProviderRoutes } from '../management/provider-routes.js';
 import { registerProxyRoutes } from '../management/proxy-routes.js';
+import { registerSharedFlowRoutes } from '../management/sharedflow-routes.js';
 import { registerOrganizationRoutes } from './organization-routes.js';
 import { registerConsumerRoutes } from '../consumers/consumer-routes.js';
 import { registerSigningKeyRoutes } from '../oauth/key-routes.js';
@@ -27,6 +28,7 @@ export function platformRouter(): Router<Runtime> {
   );
   registerOrganizationRoutes(router.group({ tag: 'Organizations' }));
   registerProxyRoutes(router.group({ tag: 'API proxies' }));
+  registerSharedFlowRoutes(router.group({ tag: 'Shared flows' }));
   registerKvmRoutes(router.group({ tag: 'Key value maps' }));
   registerProviderRoutes(router.group({ tag: 'API providers' }));
   registerConsumerRoutes(router);

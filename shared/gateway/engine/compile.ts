@@ -6,7 +6,7 @@ import { isReservedPath, RESERVED_PREFIXES } from '../../http/api-routes.js';
 import type { FieldProblem } from '../../http/errors.js';
 import { zodProblems } from '../../http/body.js';
 import { compileCondition, ConditionSyntaxError, type CompiledCondition } from '../language/condition.js';
-import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyModel, Step, TargetEndpoint } from './model.js';
+import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyModel, SharedFlowModel, Step, TargetEndpoint } from './model.js';
 import type { Deployment, PolicyDefinition, PolicyIdentity, PolicyRegistry } from './policy.js';
 
 export interface CompiledPolicy {
@@ -117,6 +117,51 @@ export class ProxyValidationError extends Error {
     super(`Proxy is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
     this.name = 'ProxyValidationError';
   }
+}
+
+/**
+ * A shared flow compiled as the engine runs it: a proxy with no base path
+ * and no target, whose `default` flow is the steps of its one endpoint's
+ * PreFlow request (the same validation, policies and conditions as a proxy's).
+ */
+export interface CompiledSharedFlow {
+  proxy: CompiledProxy;
+  steps: CompiledStep[];
+}
+
+export const SHARED_FLOW_ENDPOINT = 'sharedflow';
+
+export function compileSharedFlow(model: SharedFlowModel, deployment: Deployment, registry: PolicyRegistry): CompiledSharedFlow {
+  const flow = model.sharedFlows.find((candidate) => candidate.name === 'default') ?? model.sharedFlows[0]!;
+  const asProxy: ProxyModel = {
+    name: model.name,
+    policies: model.policies,
+    proxyEndpoints: [
+      {
+        name: SHARED_FLOW_ENDPOINT,
+        basePath: '/',
+        preFlow: { request: flow.steps, response: [] },
+        flows: [],
+        postFlow: { request: [], response: [] },
+        faultRules: [],
+        routeRules: [],
+      },
+    ],
+    targetEndpoints: [],
+    resources: model.resources,
+  };
+  let proxy: CompiledProxy;
+  try {
+    proxy = compileProxy(asProxy, deployment, registry);
+  } catch (error) {
+    // Problems are named as a shared flow's: its steps are `sharedFlows.N.steps`.
+    if (error instanceof ProxyValidationError) {
+      const index = model.sharedFlows.indexOf(flow);
+      throw new ProxyValidationError(error.problems.map((problem) => ({ ...problem, path: problem.path.replace(/^proxyEndpoints\.0\.preFlow\.request/, `sharedFlows.${index}.steps`) })));
+    }
+    throw error;
+  }
+  return { proxy, steps: proxy.proxyEndpoints[0]!.preFlow.request };
 }
 
 /** Normalizes a base path: leading slash, no trailing slash (except the root). */

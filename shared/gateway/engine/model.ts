@@ -154,6 +154,31 @@ export const ProxyModelSchema = z
     unique(model.targetEndpoints, 'targetEndpoints');
   });
 
+/** A shared flow bundle: policies, named step lists (`sharedflows/default.xml`), resources. */
+export const SharedFlowModelSchema = z
+  .object({
+    name: name(),
+    displayName: z.string().max(255).optional(),
+    description: z.string().max(4000).optional(),
+    policies: z.array(PolicySchema).default([]),
+    /** Apigee's `<SharedFlow name="default">`: the steps FlowCallout and flow hooks run; `default` is the one they call. */
+    sharedFlows: z.array(z.object({ name: name().default('default'), steps: z.array(StepSchema).default([]) })).min(1, 'at least one shared flow is required'),
+    resources: z.array(ResourceFileSchema).default([]),
+  })
+  .superRefine((model, ctx) => {
+    const seen = new Set<string>();
+    model.policies.forEach((policy, i) => {
+      if (seen.has(policy.name)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate name "${policy.name}"` });
+      seen.add(policy.name);
+    });
+  });
+
+/** Where an environment runs a shared flow around every proxy (Apigee's flow hooks). */
+export const FLOW_HOOKS = ['PreProxyFlowHook', 'PreTargetFlowHook', 'PostTargetFlowHook', 'PostProxyFlowHook'] as const;
+export type FlowHookName = (typeof FLOW_HOOKS)[number];
+
+export type SharedFlowModel = z.infer<typeof SharedFlowModelSchema>;
+export type SharedFlowModelInput = z.input<typeof SharedFlowModelSchema>;
 export type Step = z.infer<typeof StepSchema>;
 export type FlowPhase = z.infer<typeof FlowPhaseSchema>;
 export type ConditionalFlow = z.infer<typeof ConditionalFlowSchema>;

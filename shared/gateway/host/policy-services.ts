@@ -19,6 +19,10 @@ import { logger } from '../../log.js';
 import { createMap, deleteEntry, findMap, kvmCache, putEntry, type KvmScope } from '../stores/kvm.js';
 import { resolveProvider } from '../stores/providers.js';
 import { deleteCacheEntries, getCacheEntry, putCacheEntry } from '../stores/cache-entries.js';
+import { sharedFlowRuntime } from '../stores/shared-flows.js';
+import { runSharedFlow, type FlowServices } from '../engine/flow.js';
+import type { Exchange } from '../engine/exchange.js';
+import { Fault } from '../engine/faults.js';
 
 const ignoreStatus = (status: number) => (error: unknown) => {
   if (!(isHttpError(error) && error.status === status)) throw error;
@@ -27,7 +31,11 @@ const ignoreStatus = (status: number) => (error: unknown) => {
 /** Longest outbound call a policy may make: below API Gateway's 29 s, like the target call's. */
 const MAX_CALLOUT_MS = 28_000;
 
-function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
+/** Shared flows calling shared flows: deeper than this is a loop. */
+const MAX_SHARED_FLOW_DEPTH = 8;
+const depths = new WeakMap<object, number>();
+
+function servicesFor(rt: Runtime, deployment: Deployment, flowServices: () => FlowServices): PolicyServices {
   const { organization: org, environment, apiName } = deployment;
   const scopeOf = (scope: KvmScopeName): KvmScope =>
     scope === 'organization' ? { kind: 'organization' } : scope === 'environment' ? { kind: 'environment', environment } : { kind: 'apiproxy', api: apiName };
@@ -48,6 +56,24 @@ function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
       },
       async delete(scope, map, key) {
         await deleteEntry(rt, org, scopeOf(scope), map, key).catch(ignoreStatus(404));
+      },
+    },
+    sharedFlows: {
+      async run(name, exchange) {
+        const flow = await sharedFlowRuntime(rt).flow(org, environment, name);
+        if (!flow) return false;
+        const depth = depths.get(exchange) ?? 0;
+        if (depth >= MAX_SHARED_FLOW_DEPTH) {
+          throw new Fault('SharedFlowLoop', 'flow.SharedFlowLoop', 500, `Shared flow ${name} is called more than ${MAX_SHARED_FLOW_DEPTH} levels deep`);
+        }
+        depths.set(exchange, depth + 1);
+        try {
+          // The policy's exchange is the engine's own: PolicyExchange is its narrow view.
+          await runSharedFlow(flow, exchange as Exchange, flowServices(), deployment);
+        } finally {
+          depths.set(exchange, depth);
+        }
+        return true;
       },
     },
     cache: {
@@ -125,13 +151,13 @@ function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
 }
 
 /** The services named, bound to the deployment; one object per deployment and set of names. */
-export function policyServices(rt: Runtime): (deployment: Deployment, names: readonly string[]) => unknown {
+export function policyServices(rt: Runtime, flowServices: () => FlowServices): (deployment: Deployment, names: readonly string[]) => unknown {
   return rt.service('gateway.policy-services', () => {
     const bound = new WeakMap<Deployment, { all: PolicyServices; picked: Map<string, unknown> }>();
     return (deployment: Deployment, names: readonly string[]) => {
       let services = bound.get(deployment);
       if (!services) {
-        services = { all: servicesFor(rt, deployment), picked: new Map() };
+        services = { all: servicesFor(rt, deployment, flowServices), picked: new Map() };
         bound.set(deployment, services);
       }
       const key = names.join(',');

@@ -8,11 +8,14 @@ import { routingTable } from '../stores/deployments.js';
 import { providerAuthorization } from '../stores/provider-auth.js';
 import { resolveProvider } from '../stores/providers.js';
 import { policyServices } from './policy-services.js';
+import { sharedFlowRuntime } from '../stores/shared-flows.js';
+import { Fault } from '../engine/faults.js';
 
 export function proxyHost(rt: Runtime): ProxyHost {
   return rt.service('gateway.proxy-host', () => {
     const routes = routingTable(rt);
-    return {
+    const sharedFlows = sharedFlowRuntime(rt);
+    const host: ProxyHost = {
       environment: rt.config.runtimeEnvironment,
       match: (path) => routes.match(path),
       targets: {
@@ -20,7 +23,14 @@ export function proxyHost(rt: Runtime): ProxyHost {
         providerUrl: async (org, name) => (await resolveProvider(rt, org, name)).url,
         providerAuthorization: (org, name) => providerAuthorization(rt, org, name),
       },
-      policyServices: policyServices(rt),
+      policyServices: policyServices(rt, () => host),
+      async flowHooks(deployment) {
+        const { hooks, missing } = await sharedFlows.flowHooks(deployment.organization, deployment.environment);
+        // Fail closed: a hook whose shared flow is not deployed faults every call instead of being passed over.
+        if (missing.length) throw new Fault('SharedFlowNotFound', 'flow.SharedFlowNotFound', 500, `Flow hook shared flow not deployed: ${missing.join(', ')}`);
+        return hooks;
+      },
     };
+    return host;
   });
 }

@@ -29,6 +29,7 @@ import { invalidateCache } from './invalidate-cache.js';
 import { generateJwt } from './generate-jwt.js';
 import { verifyJwt } from './verify-jwt.js';
 import { decodeJwt } from './decode-jwt.js';
+import { flowCallout } from './flow-callout.js';
 
 const definitions = [
   spikeArrest,
@@ -58,6 +59,7 @@ const definitions = [
   generateJwt,
   verifyJwt,
   decodeJwt,
+  flowCallout,
 ] as Policy[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));

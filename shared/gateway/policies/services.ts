@@ -2,6 +2,7 @@
 // (gateway/host/) implements them over the stores, the consumers and the
 // token service, bound to one deployment: a policy sees its own organization's
 // keys, maps and counters and nothing else. Tests implement them in memory.
+import type { PolicyExchange } from '../engine/policy.js';
 
 /** Key value map scopes as a policy names them; the host adds the environment and the proxy. */
 export type KvmScopeName = 'organization' | 'environment' | 'apiproxy';
@@ -149,9 +150,15 @@ export interface CacheService {
   delete(cache: string, key: string, options?: { children?: boolean }): Promise<void>;
 }
 
+export interface SharedFlowService {
+  /** Runs the shared flow of that name deployed in this environment on the exchange; false when none is deployed. */
+  run(name: string, exchange: PolicyExchange): Promise<boolean>;
+}
+
 export interface PolicyServices {
   kvm: KvmService;
   cache: CacheService;
+  sharedFlows: SharedFlowService;
   providers: ProviderService;
   counters: CounterService;
   consumers: ConsumerService;
