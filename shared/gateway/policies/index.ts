@@ -30,6 +30,7 @@ import { generateJwt } from './generate-jwt.js';
 import { verifyJwt } from './verify-jwt.js';
 import { decodeJwt } from './decode-jwt.js';
 import { flowCallout } from './flow-callout.js';
+import { oasValidation } from './oas-validation.js';
 
 const definitions = [
   spikeArrest,
@@ -60,6 +61,7 @@ const definitions = [
   verifyJwt,
   decodeJwt,
   flowCallout,
+  oasValidation,
 ] as Policy[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));
