@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime.js';
 import { createRevision, decodeModel, encodeModel, referenceProblems, type RevisionItem } from '../gateway/stores/apis.js';
 import type { ProxyModel, SharedFlowModel } from '../gateway/engine/model.js';
 import { modelToBundle, sharedFlowToBundle } from './export.js';
+import { modelToSapBundle } from './sap.js';
 import { bundleToModel, sharedFlowBundleToModel, type ImportProblem } from './import.js';
 import { createSharedFlowRevision, decodeSharedFlow, encodeSharedFlow, type SharedFlowRevisionItem } from '../gateway/stores/shared-flows.js';
 import { multipartField } from './multipart.js';
@@ -112,6 +113,9 @@ export async function importBundle(rt: Runtime, organization: string, request: H
 }
 
 /** The revision as an Apigee bundle zip. */
-export function bundleResponse(item: RevisionItem): HttpResponse {
-  return zipResponse(modelToBundle(decodeModel(item.model), item.revision), `${item.api}_rev${item.revision}.zip`);
+/** The revision as a bundle zip: Apigee's `apiproxy/` layout, or SAP API Management's `APIProxy/` with `layout=sap`. */
+export function bundleResponse(item: RevisionItem, layout: 'apigee' | 'sap' = 'apigee'): HttpResponse {
+  const model = decodeModel(item.model);
+  const zip = layout === 'sap' ? modelToSapBundle(model) : modelToBundle(model, item.revision);
+  return zipResponse(zip, `${item.api}_rev${item.revision}${layout === 'sap' ? '_sap' : ''}.zip`);
 }

@@ -9,6 +9,7 @@ import { compileProxy, compileSharedFlow, ProxyValidationError } from '../gatewa
 import { NAME, ProxyModelSchema, SharedFlowModelSchema, type ProxyModel, type SharedFlowModel } from '../gateway/engine/model.js';
 import { policies as policyRegistry, policyDefinition } from '../gateway/policies/index.js';
 import { parseXml, reportUnread, type XmlDocument, type XmlElement, type XmlProblem } from './xml.js';
+import { isSapLayout, sapToApigee } from './sap.js';
 
 export interface ImportProblem extends FieldProblem {
   /** Bundle file relative to `apiproxy/`, e.g. `policies/Quota-1.xml`. */
@@ -572,6 +573,16 @@ export function bundleToModel(files: Map<string, Uint8Array>, options: ImportOpt
         { path: 'name', file: '(query)', xpath: 'name', message: 'name must start with a letter or digit and contain only letters, digits, . _ -', kind: 'invalid' },
       ],
     };
+  }
+  if (isSapLayout(files)) {
+    // SAP's APIProxy/ layout: read as the apiproxy/ bundle it describes, problems named at the SAP files.
+    const { files: apigee, origins } = sapToApigee(files);
+    const result = bundleToModel(apigee, options);
+    const rename = (problem: ImportProblem): ImportProblem => {
+      const origin = origins.get(problem.file);
+      return origin ? { ...problem, file: origin, path: problem.path.replace(problem.file, origin) } : problem;
+    };
+    return { ...result, problems: result.problems.map(rename), ...(result.locate ? { locate: (problem: FieldProblem) => rename(result.locate!(problem)) } : {}) };
   }
   const importer = new Importer(files, options);
   const result = importer.run();

@@ -76,7 +76,10 @@ const CREATE_PROXY_DOC: RouteDoc = {
 const GET_REVISION_DOC: RouteDoc = {
   operationId: 'getApiProxyRevision',
   summary: 'Get a revision (JSON model or bundle zip)',
-  query: { format: { description: '`bundle` to download the revision as an Apigee bundle zip.', enum: ['bundle'] } },
+  query: {
+    format: { description: '`bundle` to download the revision as a bundle zip.', enum: ['bundle'] },
+    layout: { description: "With `format=bundle`: `apigee` (the `apiproxy/` layout, default) or `sap` (SAP API Management's `APIProxy/` transport layout).", enum: ['apigee', 'sap'] },
+  },
   responses: { 200: { description: 'The revision\'s summary with its `model`; with `format=bundle`, the zip.', type: ['application/json', 'application/zip'] } },
 };
 
@@ -132,7 +135,7 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
   router.get(`${ORG}/apis/:api/revisions/:rev`, GET_REVISION_DOC, async (request, rt) => {
     const { organization } = await authenticateForOrg(rt, request, request.params.org);
     const item = await getRevision(rt, organization, request.params.api!, revisionNumber(request.params.rev));
-    if (request.query.get('format') === 'bundle') return bundleResponse(item);
+    if (request.query.get('format') === 'bundle') return bundleResponse(item, request.query.get('layout') === 'sap' ? 'sap' : 'apigee');
     return ok(revisionSummary(item, { includeModel: true }));
   });
 
