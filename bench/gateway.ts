@@ -15,8 +15,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const { default: autocannon } = await import('autocannon');
 const { startLocalRuntime } = await import('../local/runtime.js');
-const { createLocalServer } = await import('../local/server.js');
-const { localHandlers } = await import('../local/handlers.js');
+const { listenPlanes } = await import('../local/planes.js');
 const { useRuntime } = await import('../shared/runtime.js');
 const { validate } = await import('../shared/http/body.js');
 const { createProduct, productInput } = await import('../shared/consumers/products.js');
@@ -41,10 +40,9 @@ const backend = createServer((_req, res) => {
 await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
 const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
 
-const server = createLocalServer({ handlers: localHandlers });
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-const local = await startLocalRuntime({ dataDir: null, publicUrl: gatewayUrl, env: { TOLLGATE_ORG: ORG } });
+const planes = await listenPlanes({ host: '127.0.0.1', port: 0, runtimePort: 0 });
+const gatewayUrl = planes.runtimeUrls.prod!;
+const local = await startLocalRuntime({ dataDir: null, publicUrl: planes.platformUrl, env: { TOLLGATE_ORG: ORG } });
 const rt = local.runtime;
 useRuntime(rt);
 
@@ -143,8 +141,7 @@ const lines = [
   '',
 ];
 process.stdout.write(lines.join('\n'));
-server.closeAllConnections();
-server.close();
+await planes.close();
 backend.closeAllConnections();
 backend.close();
 await local.close();

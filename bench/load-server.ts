@@ -4,24 +4,22 @@
 // its parent the port, then its memory every second (IPC), and collects
 // garbage on request (run with --expose-gc) to report the live heap.
 import { useRuntime } from '../shared/runtime.js';
-import { localHandlers } from '../local/handlers.js';
 import { startLocalRuntime } from '../local/runtime.js';
-import { createLocalServer } from '../local/server.js';
+import { listenPlanes } from '../local/planes.js';
 
 process.env.TOLLGATE_MODE = 'local';
 
 export type ServerMessage =
-  | { type: 'listening'; url: string }
+  | { type: 'listening'; url: string; runtimeUrl: string }
   | { type: 'memory'; at: number; rss: number; heapUsed: number }
   | { type: 'heap-after-gc'; heapUsed: number; rss: number };
 
 const send = (message: ServerMessage) => process.send?.(message);
 
 async function main() {
-  const server = createLocalServer({ handlers: localHandlers });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  const url = `http://127.0.0.1:${port}`;
+  const planes = await listenPlanes({ host: '127.0.0.1', port: 0, runtimePort: 0 });
+  const url = planes.platformUrl;
+  const runtimeUrl = planes.runtimeUrls.prod!;
   const local = await startLocalRuntime({ dataDir: process.env.DATA_DIR ?? null, publicUrl: url });
   useRuntime(local.runtime);
   setInterval(() => {
@@ -36,12 +34,11 @@ async function main() {
       const { rss, heapUsed } = process.memoryUsage();
       send({ type: 'heap-after-gc', heapUsed, rss });
     } else if (message.type === 'stop') {
-      server.closeAllConnections();
-      server.close();
+      void planes.close();
       void local.close().then(() => process.exit(0));
     }
   });
-  send({ type: 'listening', url });
+  send({ type: 'listening', url, runtimeUrl });
 }
 
 main().catch((error: unknown) => {

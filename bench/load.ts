@@ -72,8 +72,8 @@ async function main() {
     if (message.type === 'memory') samples.push({ at: message.at, rss: message.rss, heapUsed: message.heapUsed });
   });
   try {
-    const [{ url }, { backend, vendor }] = await Promise.all([
-      once<{ url: string }>(server, 'listening'),
+    const [{ url, runtimeUrl }, { backend, vendor }] = await Promise.all([
+      once<{ url: string; runtimeUrl: string }>(server, 'listening'),
       once<{ backend: string; vendor: string }>(backends, 'listening'),
     ]);
     const stored = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
@@ -110,7 +110,7 @@ async function main() {
 
     const scenarios: { name: string; options: Options }[] = [
       { name: 'token issuance (POST /oauth/token)', options: { url: `${url}/oauth/token`, method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' } },
-      { name: 'proxied call (SpikeArrest, VerifyAccessToken, KVM Get, AssignMessage)', options: { url: `${url}/load/items?limit=2`, headers: { authorization: `Bearer ${token.json.access_token as string}` } } },
+      { name: 'proxied call (SpikeArrest, VerifyAccessToken, KVM Get, AssignMessage)', options: { url: `${runtimeUrl}/load/items?limit=2`, headers: { authorization: `Bearer ${token.json.access_token as string}` } } },
       { name: 'connector resource call (basic-auth instance)', options: { url: `${url}/elements/api-v2/items?limit=2`, headers: { authorization: `${auth}, Element ${instance.json.token as string}` } } },
     ];
 

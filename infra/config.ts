@@ -15,9 +15,10 @@ export interface Throttle {
 }
 
 /**
- * Stage method throttles by `{resource}/{METHOD}` (resource as in
- * shared/http/api-routes.ts, METHOD one of the route's methods or `*`), plus
- * `default` for every method not listed. Routes not in this build are skipped.
+ * Route throttles by `{resource}/{METHOD}` (resource as in
+ * shared/http/api-routes.ts, of either plane; METHOD one of the route's
+ * methods or `*`), plus `default` for every route not listed, on both APIs.
+ * Routes not in this build are skipped.
  */
 export const DEFAULT_THROTTLES: Record<string, Throttle> = {
   default: { rateLimit: 100, burstLimit: 50 },
@@ -33,7 +34,7 @@ export const DEFAULT_THROTTLES: Record<string, Throttle> = {
   // Connectors API, including resource calls forwarded to vendors.
   '/elements/{proxy+}/*': { rateLimit: 100, burstLimit: 50 },
   '/healthz/GET': { rateLimit: 10, burstLimit: 10 },
-  // Proxy runtime: the catch-all and the root path.
+  // Runtime plane, each environment's stage: the catch-all and the root path.
   '/{proxy+}/*': { rateLimit: 1000, burstLimit: 500 },
   '//*': { rateLimit: 1000, burstLimit: 500 },
 };
@@ -63,7 +64,7 @@ export interface AlarmSettings {
 }
 
 export interface UsagePlanSettings {
-  /** Resources (from shared/http/api-routes.ts) whose methods then require an `x-api-key`. */
+  /** Runtime resources (RUNTIME_ROUTES in shared/http/api-routes.ts) whose methods then require an `x-api-key`. */
   resources: string[];
   rateLimit: number;
   burstLimit: number;
@@ -81,9 +82,18 @@ export interface CustomDomainSettings {
   disableExecuteApiEndpoint: boolean;
 }
 
+/** A runtime environment's custom domain (the ACM certificate of `runtimeCertificateArn`). */
+export interface RuntimeDomainSettings {
+  environment: string;
+  domainName: string;
+  certificateArn: string;
+}
+
 export interface StackSettings {
   stage: string;
   organization: string;
+  /** The first management user, orgadmin of `organization`; its password is generated into Secrets Manager. */
+  adminEmail: string;
   allowedRedirectOrigins: string[];
   tokenLifetimeSeconds: number;
   tokenAudience?: string;
@@ -96,8 +106,11 @@ export interface StackSettings {
   sourceMapStackTraces: boolean;
   /** `aws-managed` (aws/dynamodb, aws/secretsmanager) or one customer managed KMS key for the table, secrets and alarm topic. */
   encryption: 'aws-managed' | 'customer-managed';
+  /** The platform API's custom domain. */
   customDomain?: CustomDomainSettings;
-  /** Regional WAFv2 web ACL to associate with the stage. */
+  /** Custom domains of the runtime, per environment. */
+  runtimeDomains: RuntimeDomainSettings[];
+  /** Regional WAFv2 web ACL to associate with the runtime's stages (the platform's HTTP API cannot take one). */
   webAclArn?: string;
   throttles: Record<string, Throttle>;
   /** Throttle keys the operator set; unlike defaults they must name an existing route. */
@@ -172,10 +185,14 @@ const usagePlan = z
   })
   .strict();
 
+const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lower-case DNS name');
+const certificateArn = z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'an ACM certificate ARN');
+
 const settingsSchema = z
   .object({
     stage: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, 'lower-case letters, digits and -, starting with a letter, at most 21'),
     organization: z.string().regex(ORG_NAME, 'lower-case letters, digits and -'),
+    adminEmail: z.string().trim().max(254).regex(/^[^\s@]{1,64}@[^\s@]{1,189}$/, 'an email address'),
     allowedRedirectOrigins: z.preprocess(
       (v) => (typeof v === 'string' ? v.split(',').map((item) => item.trim()).filter(Boolean) : v),
       z.array(origin),
@@ -190,11 +207,13 @@ const settingsSchema = z
     tracing: bool,
     sourceMapStackTraces: bool,
     encryption: z.enum(['aws-managed', 'customer-managed']),
-    domainName: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lower-case DNS name').optional(),
-    certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'an ACM certificate ARN').optional(),
+    domainName: dnsName.optional(),
+    certificateArn: certificateArn.optional(),
     hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'a Route 53 hosted zone id').optional(),
     hostedZoneName: z.string().min(1).optional(),
     disableExecuteApiEndpoint: bool,
+    runtimeDomains: z.preprocess(fromJsonString, z.partialRecord(z.enum(['prod', 'test']), dnsName)),
+    runtimeCertificateArn: certificateArn.optional(),
     webAclArn: z.string().regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/.+$/, 'a regional WAFv2 web ACL ARN').optional(),
     throttles: z.preprocess(fromJsonString, z.record(z.string(), throttle)),
     functions: z.preprocess(fromJsonString, z.record(z.string(), functionSettings)),
@@ -209,6 +228,9 @@ const settingsSchema = z
     }
     if (Boolean(value.hostedZoneId) !== Boolean(value.hostedZoneName) || (value.hostedZoneId && !value.domainName)) {
       ctx.addIssue({ code: 'custom', path: ['hostedZoneId'], message: 'hostedZoneId and hostedZoneName go together, with domainName' });
+    }
+    if (Object.keys(value.runtimeDomains).length > 0 !== Boolean(value.runtimeCertificateArn)) {
+      ctx.addIssue({ code: 'custom', path: ['runtimeCertificateArn'], message: 'runtimeDomains and runtimeCertificateArn go together' });
     }
     if (value.disableExecuteApiEndpoint && !value.domainName) {
       ctx.addIssue({ code: 'custom', path: ['disableExecuteApiEndpoint'], message: 'needs a custom domain, or the API has no URL at all' });
@@ -228,6 +250,7 @@ export const SETTING_KEYS = Object.keys(settingsSchema.shape) as (keyof z.input<
 const DEFAULT_INPUT: SettingsInput = {
   stage: 'prod',
   organization: 'default',
+  adminEmail: 'admin@localhost',
   allowedRedirectOrigins: [],
   tokenLifetimeSeconds: 3600,
   logRetentionDays: 30,
@@ -236,6 +259,7 @@ const DEFAULT_INPUT: SettingsInput = {
   sourceMapStackTraces: false,
   encryption: 'aws-managed',
   disableExecuteApiEndpoint: false,
+  runtimeDomains: {},
   throttles: {},
   functions: {},
   alarms: {},
@@ -256,6 +280,7 @@ export function parseSettings(input: SettingsInput): StackSettings {
   return {
     stage: value.stage,
     organization: value.organization,
+    adminEmail: value.adminEmail,
     allowedRedirectOrigins: value.allowedRedirectOrigins,
     tokenLifetimeSeconds: value.tokenLifetimeSeconds,
     ...(value.tokenAudience ? { tokenAudience: value.tokenAudience } : {}),
@@ -274,6 +299,7 @@ export function parseSettings(input: SettingsInput): StackSettings {
           },
         }
       : {}),
+    runtimeDomains: Object.entries(value.runtimeDomains).map(([environment, domainName]) => ({ environment, domainName: domainName!, certificateArn: value.runtimeCertificateArn! })),
     ...(value.webAclArn ? { webAclArn: value.webAclArn } : {}),
     throttles: { ...DEFAULT_THROTTLES, ...userThrottles },
     throttleOverrides: Object.keys(userThrottles).filter((key) => key !== 'default'),

@@ -13,8 +13,12 @@ export interface FunctionEnvironment {
   /** KMS key for secrets the functions create, when the stack uses a customer managed key. */
   SECRETS_KMS_KEY_ID?: string;
   TOLLGATE_ORG: string;
-  /** Public base URL: token issuer, OAuth callback URL base. */
+  /** The first management user; its password is the `admin-password` secret. */
+  TOLLGATE_ADMIN_EMAIL: string;
+  /** The platform's public base URL: token issuer, OAuth callback URL base. */
   TOLLGATE_ISSUER: string;
+  /** The runtime's base URL per environment: `prod=https://..,test=https://..`. */
+  TOLLGATE_RUNTIME_URLS: string;
   TOLLGATE_ALLOWED_REDIRECT_ORIGINS: string;
   TOKEN_LIFETIME_SECONDS: string;
   TOKEN_AUDIENCE?: string;
@@ -27,6 +31,7 @@ export interface FunctionEnvironment {
 export interface EnvironmentRefs {
   tableName: string;
   issuer: string;
+  runtimeUrls: Record<string, string>;
   secretsKmsKeyId?: string;
 }
 
@@ -42,7 +47,11 @@ export function functionEnvironment(settings: StackSettings, refs: EnvironmentRe
     SECRET_PREFIX: secretPrefix(settings),
     ...(refs.secretsKmsKeyId ? { SECRETS_KMS_KEY_ID: refs.secretsKmsKeyId } : {}),
     TOLLGATE_ORG: settings.organization,
+    TOLLGATE_ADMIN_EMAIL: settings.adminEmail,
     TOLLGATE_ISSUER: refs.issuer,
+    TOLLGATE_RUNTIME_URLS: Object.entries(refs.runtimeUrls)
+      .map(([environment, url]) => `${environment}=${url}`)
+      .join(','),
     TOLLGATE_ALLOWED_REDIRECT_ORIGINS: settings.allowedRedirectOrigins.join(','),
     TOKEN_LIFETIME_SECONDS: String(settings.tokenLifetimeSeconds),
     ...(settings.tokenAudience ? { TOKEN_AUDIENCE: settings.tokenAudience } : {}),

@@ -1,9 +1,9 @@
-// Alarms and the dashboard. Everything loops over the functions and the API the
-// stack built, so a function added to FUNCTIONS is covered without edits here.
-// Alarms notify one SNS topic; the dashboard shows API, per-function (AWS and
-// Tollgate's own EMF metrics, shared/http/metrics.ts) and table health.
+// Alarms and the dashboard. Everything loops over the functions and the two
+// APIs (platform, runtime) the stack built, so a function added to FUNCTIONS is
+// covered without edits here. Alarms notify one SNS topic; the dashboard shows
+// each API, per-function (AWS and Tollgate's own EMF metrics,
+// shared/http/metrics.ts) and table health.
 import { Duration, Stack } from 'aws-cdk-lib';
-import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -31,10 +31,25 @@ export interface ObservedFunction {
   timeout: Duration;
 }
 
+/** The metrics both API kinds (REST and HTTP) publish. */
+export interface ApiMetrics {
+  metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+export interface ObservedApi {
+  /** The plane; also the `plane` field of each access log line. */
+  name: 'platform' | 'runtime';
+  api: ApiMetrics;
+  accessLogs: logs.ILogGroup;
+}
+
 export interface ObservabilityProps {
   stage: string;
-  api: apigateway.RestApi;
-  accessLogs: logs.ILogGroup;
+  apis: ObservedApi[];
   functions: ObservedFunction[];
   table: dynamodb.TableV2;
   gsiNames: string[];
@@ -50,7 +65,7 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    const { api, alarms: limits } = props;
+    const { alarms: limits } = props;
     const stageName = props.stage;
 
     // Alarm notifications carry alarm names and states only. CloudWatch cannot
@@ -79,30 +94,47 @@ export class Observability extends Construct {
       return created;
     };
 
-    // API: 5xx rate, judged only with enough traffic to mean something.
-    const requests = api.metricCount({ period: PERIOD, statistic: 'Sum' });
-    const serverErrors = api.metricServerError({ period: PERIOD, statistic: 'Sum' });
-    const clientErrors = api.metricClientError({ period: PERIOD, statistic: 'Sum' });
-    const serverErrorRate = new cloudwatch.MathExpression({
-      expression: `IF(requests >= ${limits.minRequests}, 100 * errors / requests, 0)`,
-      usingMetrics: { requests, errors: serverErrors },
-      period: PERIOD,
-      label: '5xx %',
-    });
-    alarm('Api5xxRate', 'api-5xx-rate', serverErrorRate, limits.serverErrorRatePercent, `API 5xx responses at or above ${limits.serverErrorRatePercent} % of requests over 5 minutes`);
+    // Per API: 5xx rate (judged only with enough traffic to mean something) and throttling.
+    const apiWidgets: cloudwatch.IWidget[] = [];
+    for (const { name, api, accessLogs } of props.apis) {
+      const label = name.charAt(0).toUpperCase() + name.slice(1);
+      const requests = api.metricCount({ period: PERIOD, statistic: 'Sum' });
+      const serverErrors = api.metricServerError({ period: PERIOD, statistic: 'Sum' });
+      const clientErrors = api.metricClientError({ period: PERIOD, statistic: 'Sum' });
+      const serverErrorRate = new cloudwatch.MathExpression({
+        expression: `IF(requests >= ${limits.minRequests}, 100 * errors / requests, 0)`,
+        usingMetrics: { requests, errors: serverErrors },
+        period: PERIOD,
+        label: '5xx %',
+      });
+      alarm(`${label}Api5xxRate`, `${name}-api-5xx-rate`, serverErrorRate, limits.serverErrorRatePercent, `${name} API: 5xx responses at or above ${limits.serverErrorRatePercent} % of requests over 5 minutes`);
 
-    // API throttling: API Gateway has no metric for its own 429s; count them in the JSON access log.
-    const throttledFilter = new logs.MetricFilter(this, 'ThrottledRequestsFilter', {
-      logGroup: props.accessLogs,
-      // The access log writes every field as a string.
-      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: METRICS_NAMESPACE,
-      metricName: 'ApiThrottled',
-      metricValue: '1',
-      dimensions: { stage: '$.stage' },
-    });
-    const throttled = throttledFilter.metric({ period: PERIOD, statistic: 'Sum', dimensionsMap: { stage: stageName } });
-    alarm('ApiThrottled', 'api-throttled', throttled, limits.throttledRequests, `At least ${limits.throttledRequests} requests answered 429 by the stage throttles in 5 minutes: clients exceed the per-route limits`);
+      // API Gateway has no metric for its own 429s: count them in the JSON access log.
+      const throttledFilter = new logs.MetricFilter(this, `${label}ThrottledRequestsFilter`, {
+        logGroup: accessLogs,
+        // The access log writes every field as a string.
+        filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
+        metricNamespace: METRICS_NAMESPACE,
+        metricName: 'ApiThrottled',
+        metricValue: '1',
+        dimensions: { plane: '$.plane' },
+      });
+      const throttled = throttledFilter.metric({ period: PERIOD, statistic: 'Sum', dimensionsMap: { plane: name } });
+      alarm(`${label}ApiThrottled`, `${name}-api-throttled`, throttled, limits.throttledRequests, `${name} API: at least ${limits.throttledRequests} requests answered 429 by the stage throttles in 5 minutes: clients exceed the per-route limits`);
+      apiWidgets.push(
+        new cloudwatch.GraphWidget({ title: `${name} API requests and errors`, left: [requests, clientErrors, serverErrors], right: [throttled], width: 8 }),
+        new cloudwatch.GraphWidget({
+          title: `${name} API latency`,
+          left: [
+            api.metricLatency({ period: PERIOD, statistic: 'p50' }),
+            api.metricLatency({ period: PERIOD, statistic: 'p99' }),
+            api.metricIntegrationLatency({ period: PERIOD, statistic: 'p99' }),
+          ],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({ title: `${name} API 5xx %`, left: [serverErrorRate], leftAnnotations: [{ value: limits.serverErrorRatePercent, label: 'alarm' }], width: 8 }),
+      );
+    }
 
     // Per function: crashes and timeouts, Lambda throttles, slow p99.
     const functionWidgets: cloudwatch.IWidget[] = [];
@@ -177,19 +209,7 @@ export class Observability extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'API requests and errors', left: [requests, clientErrors, serverErrors], right: [throttled], width: 8 }),
-      new cloudwatch.GraphWidget({
-        title: 'API latency',
-        left: [
-          api.metricLatency({ period: PERIOD, statistic: 'p50' }),
-          api.metricLatency({ period: PERIOD, statistic: 'p99' }),
-          api.metricIntegrationLatency({ period: PERIOD, statistic: 'p99' }),
-        ],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({ title: 'API 5xx %', left: [serverErrorRate], leftAnnotations: [{ value: limits.serverErrorRatePercent, label: 'alarm' }], width: 8 }),
-    );
+    this.dashboard.addWidgets(...apiWidgets);
     this.dashboard.addWidgets(...functionWidgets);
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({

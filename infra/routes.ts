@@ -1,7 +1,7 @@
-// Route-level settings checked against the route table (shared/http/api-routes.ts):
-// stage method throttles and the optional usage plan. Pure functions, so the
-// rules are unit-tested without a synth.
-import type { ApiRoute } from '../shared/http/api-routes.js';
+// Route-level settings checked against the route tables (shared/http/api-routes.ts):
+// stage throttles of both planes and the runtime's optional usage plan. Pure
+// functions, so the rules are unit-tested without a synth.
+import { PLATFORM_ROUTES, RUNTIME_ROUTES, type ApiRoute, type Plane } from '../shared/http/api-routes.js';
 import { SettingsError, type Throttle } from './config.js';
 
 export interface MethodThrottle extends Throttle {
@@ -58,4 +58,25 @@ export function usagePlanRoutes(resources: readonly string[], routes: readonly A
     if (!route) throw new SettingsError(`tollgate:usagePlan.resources: no route ${resource}; routes: ${routes.map((r) => r.resource).join(', ')}`);
     return route;
   });
+}
+
+/**
+ * The throttles of each plane. A key the operator set must name a route of
+ * one of them (checked over both); `default` is each API's stage default.
+ */
+export function planeThrottles(throttles: Record<string, Throttle>, strictKeys: readonly string[]): Record<Plane, MethodThrottle[]> {
+  methodThrottles(throttles, [...PLATFORM_ROUTES, ...RUNTIME_ROUTES], strictKeys);
+  return { platform: methodThrottles(throttles, PLATFORM_ROUTES, []), runtime: methodThrottles(throttles, RUNTIME_ROUTES, []) };
+}
+
+/** HTTP API route settings: each throttle under the route keys (`METHOD /path`) it covers. */
+export function routeThrottles(throttles: readonly MethodThrottle[], routes: readonly ApiRoute[]): [string, Throttle][] {
+  const result: [string, Throttle][] = [];
+  for (const t of throttles) {
+    const route = routes.find((candidate) => candidate.resource === t.resource);
+    if (!route) continue;
+    const methods = t.method === '*' ? route.methods : [t.method];
+    for (const method of methods) result.push([`${method} ${t.resource}`, { rateLimit: t.rateLimit, burstLimit: t.burstLimit }]);
+  }
+  return result;
 }

@@ -1,39 +1,64 @@
-// `npm start`: the whole platform on 127.0.0.1:$PORT with data under $DATA_DIR.
+// `npm start`: the platform on 127.0.0.1:$PORT and the runtime per environment
+// (`prod` on $RUNTIME_PORT, `test` on $RUNTIME_PORT + 1), data under $DATA_DIR.
+import { resolve } from 'node:path';
 import { useRuntime } from '../shared/runtime.js';
-import { localHandlers } from './handlers.js';
+import { listenPlanes, type LocalPlanes } from './planes.js';
 import { DataDirLockedError, startLocalRuntime } from './runtime.js';
-import { createLocalServer } from './server.js';
+import { removeServerState, writeServerState } from './state.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.TOLLGATE_MODE = 'local';
 
 const port = Number(process.env.PORT || 8080);
+const runtimePort = Number(process.env.RUNTIME_PORT || 9080);
 const host = process.env.HOST || '127.0.0.1';
 const dataDir = process.env.DATA_DIR || './.data';
 
 async function main() {
-  const publicUrl = `http://${host}:${port}`;
-  // The runtime is ready before the port opens: no request ever sees a half-started platform.
-  const local = await startLocalRuntime({ dataDir, publicUrl });
-  useRuntime(local.runtime);
-  const server = createLocalServer({ handlers: localHandlers });
+  // The ports open first (so their URLs are known), but no handler runs before the runtime is installed.
+  let planes: LocalPlanes;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
+    planes = await listenPlanes({ host, port, runtimePort });
   } catch (error) {
-    await local.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`Port ${(error as { port?: number }).port ?? port} is already in use; set PORT and RUNTIME_PORT to free ports (the runtime takes two).`);
+    }
     throw error;
   }
+  const runtimeUrls = Object.entries(planes.runtimeUrls).map(([env, url]) => `${env}=${url}`).join(',');
+  let local;
+  try {
+    local = await startLocalRuntime({ dataDir, publicUrl: planes.platformUrl, env: { ...process.env, TOLLGATE_RUNTIME_URLS: process.env.TOLLGATE_RUNTIME_URLS || runtimeUrls } });
+  } catch (error) {
+    await planes.close();
+    throw error;
+  }
+  useRuntime(local.runtime);
   const org = local.runtime.config.defaultOrganization;
+  // For the tollgate CLI: where this server listens, next to the lock it holds.
+  writeServerState(resolve(dataDir), {
+    pid: process.pid,
+    platformUrl: planes.platformUrl,
+    runtimeUrls: planes.runtimeUrls,
+    organization: org,
+    dataDir: resolve(dataDir),
+    startedAt: new Date().toISOString(),
+  });
+  const secrets = local.secretsFile ?? 'memory';
+  const adminPassword = local.runtime.config.adminPassword
+    ? 'TOLLGATE_ADMIN_PASSWORD'
+    : `the "${local.admin.passwordSecret}" entry of ${secrets}${local.admin.generatedPassword ? ' (generated now)' : ''}`;
   process.stdout.write(
     [
-      `Tollgate is listening on ${publicUrl} (organization "${org}", data in ${dataDir})`,
+      `Tollgate (organization "${org}", data in ${resolve(dataDir)})`,
+      `platform: ${planes.platformUrl}   management API, token service, connectors, /healthz`,
+      ...Object.entries(planes.runtimeUrls).map(([env, url]) => `runtime ${env}: ${url}`),
+      `OpenAPI: ${planes.platformUrl}/v1/openapi.json`,
       local.generatedCredentials
-        ? `Generated platform credentials for "${org}"; they are stored in ${local.secretsFile}.`
-        : `Platform credentials for "${org}" are in ${local.secretsFile ?? 'memory'}.`,
-      'Print the Authorization header to use with: npm run credentials',
+        ? `Platform credentials for "${org}" were generated and stored in ${secrets}.`
+        : `Platform credentials for "${org}" are in ${secrets}.`,
+      'Print the platform Authorization header with: npx tollgate credentials',
+      `Management user: ${local.admin.email} (orgadmin of "${org}"); its password is ${adminPassword}.`,
       '',
     ].join('\n'),
   );
@@ -43,8 +68,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: shutting down\n`);
-    server.close();
-    server.closeAllConnections();
+    removeServerState(resolve(dataDir));
+    await planes.close();
     await local.close();
     process.exit(0);
   };
@@ -54,8 +79,6 @@ async function main() {
 
 main().catch((error: unknown) => {
   if (error instanceof DataDirLockedError) process.stderr.write(`${error.message}\n`);
-  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    process.stderr.write(`Port ${port} is already in use; set PORT to another port.\n`);
-  } else process.stderr.write(`Tollgate failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  else process.stderr.write(`Tollgate failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

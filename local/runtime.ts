@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { loadConfig, type Config } from '../shared/config.js';
+import { ADMIN_PASSWORD_SECRET, ensureAdminUser } from '../shared/auth/bootstrap.js';
 import { ensureOrganization, type PlatformCredentials } from '../shared/auth/organizations.js';
 import { Runtime } from '../shared/runtime.js';
 import { FileSecretBackend, MemorySecretBackend } from '../shared/secrets/local.js';
@@ -27,6 +28,8 @@ export interface LocalRuntime {
   runtime: Runtime;
   credentials: PlatformCredentials;
   generatedCredentials: boolean;
+  /** The first management user; its password is TOLLGATE_ADMIN_PASSWORD or the stored `admin-password` secret. */
+  admin: { email: string; created: boolean; generatedPassword: boolean; passwordSecret: string };
   secretsFile?: string;
   close(): Promise<void>;
 }
@@ -122,10 +125,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { organizationSecret: env.TOLLGATE_ORGANIZATION_SECRET, userSecret: env.TOLLGATE_USER_SECRET },
       { allowedRedirectOrigins: config.allowedRedirectOrigins },
     );
+    const firstUser = await ensureAdminUser(runtime);
     return {
       runtime,
       credentials,
       generatedCredentials: generated && firstStart,
+      admin: { email: config.adminEmail, ...firstUser, passwordSecret: ADMIN_PASSWORD_SECRET },
       ...(secretsFile ? { secretsFile } : {}),
       close: async () => {
         doc.destroy();

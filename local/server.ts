@@ -1,16 +1,21 @@
-// The local API Gateway: a node:http server that turns each request into an
-// API Gateway REST (v1) proxy event, calls the same handler module Lambda runs,
-// and writes the proxy result back. Routing follows shared/http/api-routes.ts,
-// the table the CDK stack builds the REST API from.
+// The local API Gateway: a node:http server per plane that turns each request
+// into an API Gateway proxy event (payload format 1.0, which both the REST and
+// the HTTP API send), calls the same handler module Lambda runs, and writes the
+// proxy result back. Routing follows shared/http/api-routes.ts, the tables the
+// CDK stack builds both APIs from.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { matchResource, type FunctionName } from '../shared/http/api-routes.js';
+import { matchResource, type ApiRoute, type FunctionName } from '../shared/http/api-routes.js';
 
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface LocalServerOptions {
   handlers: Record<FunctionName, LambdaHandler>;
+  /** The plane's routes (PLATFORM_ROUTES or RUNTIME_ROUTES). */
+  routes: readonly ApiRoute[];
+  /** The stage's variables: the runtime stage of an environment carries `environment`. */
+  stageVariables?: Record<string, string>;
   /** Media types API Gateway passes base64-encoded; the stack uses `*\/*`. */
   binaryMediaTypes?: string[];
   /** API Gateway's payload limit. */
@@ -51,9 +56,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: LocalS
     writeJson(res, 400, { message: 'Bad Request' });
     return;
   }
-  const match = matchResource(url.pathname);
+  const match = matchResource(options.routes, url.pathname);
   if (!match) {
-    writeJson(res, 403, { message: 'Missing Authentication Token' });
+    // What the platform's HTTP API answers for a path no route serves.
+    writeJson(res, 404, { message: 'Not Found' });
     return;
   }
   const body = await readBody(req, maxBody);
@@ -104,7 +110,7 @@ export function toEvent(
   resource: string,
   pathParameters: Record<string, string> | null,
   body: Buffer,
-  options: Pick<LocalServerOptions, 'binaryMediaTypes' | 'stage'>,
+  options: Pick<LocalServerOptions, 'binaryMediaTypes' | 'stage' | 'stageVariables'>,
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -136,7 +142,7 @@ export function toEvent(
     queryStringParameters: hasQuery ? queryStringParameters : null,
     multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
     pathParameters,
-    stageVariables: null,
+    stageVariables: options.stageVariables ?? null,
     body: body.length === 0 ? null : binary ? body.toString('base64') : body.toString('utf8'),
     isBase64Encoded: binary,
     requestContext: {

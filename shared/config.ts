@@ -15,11 +15,17 @@ export interface Config {
   /** Local secret store file (local mode only). */
   localSecretsFile?: string;
   defaultOrganization: string;
+  /** The first management user (`TOLLGATE_ADMIN_EMAIL`, default admin@localhost), orgadmin of the default organization. */
+  adminEmail: string;
+  /** Its password (`TOLLGATE_ADMIN_PASSWORD`); unset: generated and stored (locally) or the stack's secret (AWS). */
+  adminPassword?: string;
   issuer: string;
   allowLoopback: boolean;
   allowedRedirectOrigins: string[];
-  /** Environment whose deployments the proxy runtime serves. */
+  /** Environment of a runtime request whose stage names none. */
   runtimeEnvironment: string;
+  /** The runtime's base URL per environment (`TOLLGATE_RUNTIME_URLS`: `prod=https://..,test=https://..`), shown by the management API. */
+  runtimeUrls: Record<string, string>;
   /** Access-token lifetime when no API product sets one (`TOKEN_LIFETIME_SECONDS`, default 3600). */
   tokenLifetimeSeconds: number;
   /** `aud` claim of access tokens (`TOKEN_AUDIENCE`); omitted when unset. */
@@ -60,11 +66,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretsKmsKeyId: env.SECRETS_KMS_KEY_ID || undefined,
     localSecretsFile: env.LOCAL_SECRETS_FILE || undefined,
     defaultOrganization: env.TOLLGATE_ORG || 'default',
+    adminEmail: env.TOLLGATE_ADMIN_EMAIL?.trim() || 'admin@localhost',
+    adminPassword: env.TOLLGATE_ADMIN_PASSWORD || undefined,
     issuer: (env.TOLLGATE_ISSUER || `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
     // Loopback targets are a local convenience; on AWS they are always refused.
     allowLoopback: mode === 'local' && flag(env.TOLLGATE_ALLOW_LOOPBACK, true),
     allowedRedirectOrigins: list(env.TOLLGATE_ALLOWED_REDIRECT_ORIGINS),
     runtimeEnvironment: env.TOLLGATE_RUNTIME_ENV || 'prod',
+    runtimeUrls: Object.fromEntries(
+      list(env.TOLLGATE_RUNTIME_URLS)
+        .map((entry) => entry.split('=', 2).map((part) => part.trim()))
+        .filter((pair): pair is [string, string] => pair.length === 2 && Boolean(pair[0]) && Boolean(pair[1]))
+        .map(([name, url]) => [name, url.replace(/\/+$/, '')]),
+    ),
     tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
     tokenAudience: env.TOKEN_AUDIENCE?.trim() || undefined,
   };

@@ -1,5 +1,6 @@
 // Platform function: the management API (Apigee Edge paths), the connectors
 // API (Open Connectors paths) and the health check.
+import { connectorErrors, connectorHeaders, isConnectorsPath } from '../../shared/connectors/http.js';
 import { platformErrors } from '../../shared/http/errors.js';
 import { httpFunction } from '../../shared/http/lambda.js';
 import { platformRouter } from '../../shared/platform/platform-router.js';
@@ -9,6 +10,8 @@ const router = platformRouter();
 
 export const handler = httpFunction({
   name: 'platform',
-  errors: platformErrors,
+  // The connectors API answers in Open Connectors' shape, with its headers, errors included.
+  errors: (request) => (isConnectorsPath(request.path) ? connectorErrors : platformErrors),
+  headers: (request) => (isConnectorsPath(request.path) ? connectorHeaders(request) : {}),
   handle: (request) => router.handle(request, runtime()),
 });

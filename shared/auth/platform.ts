@@ -2,11 +2,14 @@
 //   Authorization: User <userSecret>, Organization <organizationSecret>[, Element <instanceToken>]
 // Parsed strictly (each part once, nothing else), compared in constant time,
 // and cached briefly so warm requests make no store or secret calls.
+import { TtlCache } from '../cache/ttl-cache.js';
 import { safeEqual, sha256Hex } from '../crypto/compare.js';
-import { HttpError, forbidden } from '../http/errors.js';
+import { HttpError } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import type { Runtime } from '../runtime.js';
+import { bootstrap } from './bootstrap.js';
 import { ensureOrganization, findOrganizationByFingerprint, readPlatformCredentials, type Organization } from './organizations.js';
+import { PLATFORM_CHALLENGE, type Principal } from './principal.js';
 
 export interface PlatformAuthorization {
   user: string;
@@ -14,20 +17,12 @@ export interface PlatformAuthorization {
   element?: string;
 }
 
-export interface Principal {
-  organization: string;
-  /** The instance token, when the caller addressed a connector instance. */
-  element?: string;
-}
-
 const PART = /^(user|organization|element)\s+(\S+)$/i;
 const CACHE_TTL_MS = 30_000;
-const CACHE_MAX = 10_000;
 
-const unauthorized = (message: string) =>
-  new HttpError(401, 'unauthorized', message, {
-    headers: { 'www-authenticate': 'User realm="tollgate", Organization realm="tollgate"' },
-  });
+/** A 401 with the given challenge (the platform header's by default). */
+export const unauthorized = (message: string, challenge = PLATFORM_CHALLENGE, code = 'unauthorized') =>
+  new HttpError(401, code, message, { headers: { 'www-authenticate': challenge } });
 
 /** Parses the header value; undefined when it is not a well-formed platform header. */
 export function parsePlatformAuthorization(header: string | undefined): PlatformAuthorization | undefined {
@@ -44,62 +39,44 @@ export function parsePlatformAuthorization(header: string | undefined): Platform
   return { user: parts.user, organization: parts.organization, ...(parts.element ? { element: parts.element } : {}) };
 }
 
-interface CacheEntry {
-  organization: string;
-  expires: number;
-}
-
 export class PlatformAuthenticator {
-  private readonly cache = new Map<string, CacheEntry>();
-  private defaultOrg: Promise<void> | undefined;
+  /** Organization name by a hash of the presented secrets; only successes are kept. */
+  private readonly cache = new TtlCache<string, string>({ ttlMs: CACHE_TTL_MS });
 
   constructor(private readonly rt: Runtime) {}
 
-  /**
-   * On AWS the stack creates the default organization's secrets; the first
-   * authentication in a container makes sure its record exists too.
-   */
-  private ensureDefaultOrganization(): Promise<void> {
-    // The stack's tollgate:allowedRedirectOrigins (TOLLGATE_ALLOWED_REDIRECT_ORIGINS) seed a new record.
-    const origins = this.rt.config.allowedRedirectOrigins;
-    this.defaultOrg ??= ensureOrganization(this.rt, this.rt.config.defaultOrganization, {}, origins.length ? { allowedRedirectOrigins: origins } : {})
-      .then(() => undefined)
-      .catch((error: unknown) => {
-        this.defaultOrg = undefined;
-        throw error;
-      });
-    return this.defaultOrg;
+  /** The organization's principal (orgadmin of it) for a platform header; 401 when it is missing, malformed or wrong. */
+  async authenticate(request: HttpRequest, challenge = PLATFORM_CHALLENGE): Promise<Principal> {
+    const header = request.headers.authorization;
+    if (!header) throw unauthorized('Authorization header is required: User <secret>, Organization <secret>', challenge);
+    const parsed = parsePlatformAuthorization(header);
+    if (!parsed) throw unauthorized('Authorization header is malformed; expected User <secret>, Organization <secret>[, Element <token>]', challenge);
+    const organization = await this.verify(parsed.user, parsed.organization, challenge);
+    return {
+      via: 'platform',
+      organization,
+      roles: { [organization]: 'orgadmin' },
+      ...(parsed.element ? { element: parsed.element } : {}),
+    };
   }
 
-  async authenticate(request: HttpRequest): Promise<Principal> {
-    const parsed = parsePlatformAuthorization(request.headers.authorization);
-    if (!request.headers.authorization) throw unauthorized('Authorization header is required: User <secret>, Organization <secret>');
-    if (!parsed) throw unauthorized('Authorization header is malformed; expected User <secret>, Organization <secret>[, Element <token>]');
-    const organization = await this.verify(parsed.user, parsed.organization);
-    return { organization, ...(parsed.element ? { element: parsed.element } : {}) };
-  }
-
-  private async verify(user: string, organizationSecret: string): Promise<string> {
-    const cacheKey = sha256Hex(`${user}\n${organizationSecret}`);
-    const hit = this.cache.get(cacheKey);
-    if (hit && hit.expires > Date.now()) return hit.organization;
-
-    await this.ensureDefaultOrganization();
-    const envelope = await this.rt.dataKey();
-    const org =
-      (await findOrganizationByFingerprint(this.rt, envelope.fingerprint(organizationSecret))) ??
-      (await this.adoptRotatedDefaultSecret(organizationSecret));
-    if (!org) throw unauthorized('Invalid platform credentials');
-    const stored = await readPlatformCredentials(this.rt, org.name);
-    if (!stored) throw unauthorized('Invalid platform credentials');
-    // Evaluate both comparisons: no early exit that would tell which one failed.
-    const organizationMatches = safeEqual(organizationSecret, stored.organizationSecret);
-    const userMatches = safeEqual(user, stored.userSecret);
-    if (!(organizationMatches && userMatches)) throw unauthorized('Invalid platform credentials');
-
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(cacheKey, { organization: org.name, expires: Date.now() + CACHE_TTL_MS });
-    return org.name;
+  private async verify(user: string, organizationSecret: string, challenge: string): Promise<string> {
+    const key = sha256Hex(`${user}\n${organizationSecret}`);
+    return this.cache.get(key, async () => {
+      await bootstrap(this.rt);
+      const envelope = await this.rt.dataKey();
+      const org =
+        (await findOrganizationByFingerprint(this.rt, envelope.fingerprint(organizationSecret))) ??
+        (await this.adoptRotatedDefaultSecret(organizationSecret));
+      if (!org) throw unauthorized('Invalid platform credentials', challenge);
+      const stored = await readPlatformCredentials(this.rt, org.name);
+      if (!stored) throw unauthorized('Invalid platform credentials', challenge);
+      // Evaluate both comparisons: no early exit that would tell which one failed.
+      const organizationMatches = safeEqual(organizationSecret, stored.organizationSecret);
+      const userMatches = safeEqual(user, stored.userSecret);
+      if (!(organizationMatches && userMatches)) throw unauthorized('Invalid platform credentials', challenge);
+      return org.name;
+    });
   }
 
   /**
@@ -122,14 +99,5 @@ export class PlatformAuthenticator {
 }
 
 export function platformAuthenticator(rt: Runtime): PlatformAuthenticator {
-  return rt.service('platform-auth', () => new PlatformAuthenticator(rt));
-}
-
-/** Authenticates and checks that the `{org}` in the path is the caller's own. */
-export async function authenticateForOrg(rt: Runtime, request: HttpRequest, org: string | undefined): Promise<Principal> {
-  const principal = await platformAuthenticator(rt).authenticate(request);
-  if (org !== undefined && org !== principal.organization) {
-    throw forbidden(`Organization "${org}" is not accessible with these credentials`);
-  }
-  return principal;
+  return rt.service('auth.platform', () => new PlatformAuthenticator(rt));
 }

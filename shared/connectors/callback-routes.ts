@@ -32,7 +32,7 @@ const callbackDoc = {
 } as const;
 
 export function callbackRouter(): Router<Runtime> {
-  const router = new Router<Runtime>({ tag: 'Hosted OAuth', auth: 'none', errors: 'platform' });
+  const router = new Router<Runtime>({ tag: 'Hosted OAuth', auth: 'none', errors: 'connectors' });
   router.get(
     CALLBACK_PATH,
     {

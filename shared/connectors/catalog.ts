@@ -6,7 +6,8 @@ import { validate } from '../http/body.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { TtlCache } from '../cache/ttl-cache.js';
-import { elementSchema, type ElementDefinition } from './element-schema.js';
+import { baseUrlOf, elementSchemaWith, type ElementDefinition } from './element-schema.js';
+import { fromLegacyElement, isLegacyElement, legacyElementSchema } from './legacy-element.js';
 import box from './elements/box.json' with { type: 'json' };
 import dropbox from './elements/dropbox.json' with { type: 'json' };
 import github from './elements/github.json' with { type: 'json' };
@@ -45,7 +46,7 @@ function loadBuiltins(): Map<string, ElementDefinition> {
   const byKey = new Map<string, ElementDefinition>();
   const ids = new Set<number>();
   for (const [file, json] of Object.entries(BUILTIN_ELEMENT_FILES)) {
-    const element = validate(elementSchema, json, `Built-in element ${file}`);
+    const element = parseElement(json, 0, `Built-in element ${file}`);
     if (element.id === undefined || element.id >= CUSTOM_ELEMENT_ID_BASE) throw new Error(`Built-in element ${file} needs an id below ${CUSTOM_ELEMENT_ID_BASE}`);
     if (byKey.has(element.key) || ids.has(element.id)) throw new Error(`Built-in element ${file} repeats a key or id`);
     byKey.set(element.key, element);
@@ -125,8 +126,18 @@ export async function requireElement(rt: Runtime, org: string, keyOrId: string):
   return element;
 }
 
+/**
+ * A posted definition as the model: Open Connectors' element JSON, or
+ * Tollgate's first format, which is validated as before and converted.
+ * Parts without an id are numbered after `sequence`.
+ */
+export function parseElement(body: unknown, sequence = 0, what?: string): ElementDefinition & { sequence: number } {
+  const input = isLegacyElement(body) ? fromLegacyElement(validate(legacyElementSchema, body, what)) : body;
+  return validate(elementSchemaWith(sequence), input, what);
+}
+
 export async function createCustomElement(rt: Runtime, org: string, body: unknown): Promise<ResolvedElement> {
-  const parsed = validate(elementSchema, body);
+  const parsed = parseElement(body);
   if (isBuiltinKey(parsed.key)) throw conflict(`"${parsed.key}" is the key of a built-in element; choose another key`, 'element_exists');
   const existing = await rt.table.get<ElementItem>(elementKeys(org, parsed.key));
   if (existing) throw conflict(`Element "${parsed.key}" already exists`, 'element_exists');
@@ -140,6 +151,24 @@ export async function createCustomElement(rt: Runtime, org: string, body: unknow
   return { definition, private: true };
 }
 
+/** A free key for a copy of `key`: `key-copy`, then `key-copy-2` ... */
+async function freeKey(rt: Runtime, org: string, key: string): Promise<string> {
+  const stem = `${key.slice(0, 55)}-copy`;
+  for (let n = 1; n <= 50; n++) {
+    const candidate = n === 1 ? stem : `${stem}-${n}`;
+    if (!isBuiltinKey(candidate) && !(await rt.table.get<ElementItem>(elementKeys(org, candidate)))) return candidate;
+  }
+  throw conflict(`No free key left for another copy of "${key}"`, 'element_exists');
+}
+
+/** A private copy of any element the organization can see, to change freely (Open Connectors' clone). */
+export async function cloneElement(rt: Runtime, org: string, keyOrId: string): Promise<ResolvedElement> {
+  const source = await requireElement(rt, org, keyOrId);
+  const { id: _id, sequence: _sequence, ...definition } = source.definition;
+  const key = await freeKey(rt, org, definition.key);
+  return createCustomElement(rt, org, { ...definition, key, name: `${definition.name} (copy)`, active: true });
+}
+
 async function requireCustom(rt: Runtime, org: string, keyOrId: string): Promise<ElementItem> {
   const element = await findElement(rt, org, keyOrId);
   if (!element) throw notFound(`Element "${keyOrId}" not found`, 'element_not_found');
@@ -151,14 +180,40 @@ async function requireCustom(rt: Runtime, org: string, keyOrId: string): Promise
 
 export async function replaceCustomElement(rt: Runtime, org: string, keyOrId: string, body: unknown): Promise<ResolvedElement> {
   const item = await requireCustom(rt, org, keyOrId);
-  const parsed = validate(elementSchema, body);
-  if (parsed.key !== item.definition.key) {
-    throw keyChangeRefused(item.definition.key);
-  }
+  const parsed = parseElement(withKey(body, item.definition.key), item.definition.sequence ?? 0);
+  if (parsed.key !== item.definition.key) throw keyChangeRefused(item.definition.key);
   const definition = { ...parsed, id: item.definition.id };
   await rt.table.replace<ElementItem>({ ...item, definition }, item.version);
   elementCache(rt).delete(`${org}\n${item.definition.key}`);
   return { definition, private: true };
+}
+
+/** A replacement without a key keeps the element's key (Open Connectors derives it only on create). */
+function withKey(body: unknown, key: string): unknown {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) && !('key' in body) ? { ...body, key } : body;
+}
+
+/**
+ * Changes part of a custom element (a resource, a hook, its configuration ...).
+ * `change` edits a copy of the definition and returns what the caller answers
+ * with; `nextId` numbers new parts. The result is validated as a whole, so a
+ * part can never leave the element inconsistent.
+ */
+export async function changeCustomElement<T>(
+  rt: Runtime,
+  org: string,
+  keyOrId: string,
+  change: (definition: ElementDefinition & { id: number }, nextId: () => number) => T,
+): Promise<{ element: ResolvedElement; result: T }> {
+  const item = await requireCustom(rt, org, keyOrId);
+  const draft = structuredClone(item.definition);
+  let sequence = draft.sequence ?? 0;
+  const result = change(draft, () => ++sequence);
+  const parsed = parseElement(draft, sequence);
+  const definition = { ...parsed, id: item.definition.id };
+  await rt.table.replace<ElementItem>({ ...item, definition }, item.version);
+  elementCache(rt).delete(`${org}\n${item.definition.key}`);
+  return { element: { definition, private: true }, result };
 }
 
 function keyChangeRefused(key: string) {
@@ -179,24 +234,47 @@ export async function deleteCustomElement(
   elementCache(rt).delete(`${org}\n${item.definition.key}`);
 }
 
-/** The catalog entry as the API shows it (definitions carry no secrets). */
+/** The element's objects as Open Connectors lists them: declared objects, then the first segment of each resource path. */
+export interface ElementObjectEntry {
+  name: string;
+  vendorName: string;
+  type: 'vendor';
+  path?: string;
+  methods: string[];
+}
+
+export function elementObjects(definition: ElementDefinition): ElementObjectEntry[] {
+  const byName = new Map<string, { vendorName: string; path?: string; methods: Set<string> }>();
+  for (const object of definition.objects) byName.set(object.name, { vendorName: object.vendorName ?? object.name, methods: new Set() });
+  for (const resource of definition.resources) {
+    const segments = resource.path.replace(/^\/hubs\/[^/]+/, '').split('/').filter(Boolean);
+    const name = segments[0];
+    if (!name || name.startsWith('{')) continue;
+    const entry = byName.get(name) ?? { vendorName: resource.object?.name ?? name, methods: new Set<string>() };
+    entry.methods.add(resource.method);
+    if (segments.length === 1) entry.path ??= resource.vendorPath;
+    byName.set(name, entry);
+  }
+  return [...byName].map(([name, entry]) => ({ name, vendorName: entry.vendorName, type: 'vendor' as const, ...(entry.path ? { path: entry.path } : {}), methods: [...entry.methods] }));
+}
+
+/** The catalog entry as the API shows it: Open Connectors' element JSON (definitions carry no secrets). */
 export function elementView(element: ResolvedElement): Record<string, unknown> {
-  const { definition } = element;
+  const { sequence: _sequence, ...definition } = element.definition;
+  const auth = definition.authentication.type;
   return {
-    id: definition.id,
-    key: definition.key,
-    name: definition.name,
-    ...(definition.description ? { description: definition.description } : {}),
+    ...definition,
     private: element.private,
-    active: true,
-    authenticationType: definition.authentication.type,
-    baseUrl: definition.baseUrl,
-    ...(definition.docsUrl ? { docsUrl: definition.docsUrl } : {}),
-    authentication: definition.authentication,
-    configuration: definition.configuration,
-    resources: definition.resources,
-    ...(definition.rateLimit ? { rateLimit: definition.rateLimit } : {}),
-    ...(definition.pagination ? { pagination: definition.pagination } : {}),
-    timeoutMs: definition.timeoutMs,
+    deleted: false,
+    typeOauth: auth === 'oauth2' || auth === 'oauth1',
+    trialAccount: false,
+    cloneable: true,
+    extendable: element.private,
+    transformationsEnabled: false,
+    bulkDownloadEnabled: false,
+    bulkUploadEnabled: false,
+    authenticationType: auth,
+    ...(definition.protocolType === 'http' ? { baseUrl: baseUrlOf(definition) } : {}),
+    configuration: definition.configuration.map(({ secret: _secret, ...entry }) => entry),
   };
 }

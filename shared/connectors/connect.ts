@@ -5,7 +5,7 @@
 import { HttpError, unprocessable, type FieldProblem } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { ResolvedElement } from './catalog.js';
-import { fieldPattern, type ElementDefinition, type OAuth2Authentication } from './element-schema.js';
+import { elementFields, fieldPattern, type ElementDefinition, type OAuth2Authentication } from './element-schema.js';
 import type { InstanceItem, VendorCredentials } from './instances.js';
 import { exchangeCode, TokenEndpointError, type OAuthClient, type TokenSet } from './oauth.js';
 import { claimPkceVerifier } from './oauth-state.js';
@@ -42,14 +42,15 @@ export function elementFieldValues(
 ): { publicValues: Record<string, string>; secrets: Record<string, string> } {
   const publicValues: Record<string, string> = {};
   const secrets: Record<string, string> = {};
-  for (const field of element.configuration) {
-    const value = given[field.key] ?? (field.secret ? previous?.credentials.secrets?.[field.key] : previous?.configuration[field.key]) ?? field.default;
+  for (const field of elementFields(element)) {
+    const value = given[field.key] ?? (field.secret ? previous?.credentials.secrets?.[field.key] : previous?.configuration[field.key]) ?? field.defaultValue;
     if (value === undefined || value === '') {
-      if (field.required) problems.push({ path: `${pathPrefix}.${field.key}`, message: `required (${field.label})` });
+      if (field.required) problems.push({ path: `${pathPrefix}.${field.key}`, message: `required (${field.name})` });
       continue;
     }
-    if (value.length > MAX_VALUE || !fieldPattern(field).test(value)) {
-      problems.push({ path: `${pathPrefix}.${field.key}`, message: `has an invalid format (${field.label})` });
+    const pattern = fieldPattern(element, field);
+    if (value.length > MAX_VALUE || (pattern && !pattern.test(value))) {
+      problems.push({ path: `${pathPrefix}.${field.key}`, message: `has an invalid format (${field.name})` });
       continue;
     }
     if (field.secret) secrets[field.key] = value;
@@ -93,9 +94,11 @@ export function oauthConnection(
 /** The vendor refused the code, or could not be asked: a clear error, never the vendor's raw body. */
 export function exchangeFailure(error: unknown): unknown {
   if (error instanceof TokenEndpointError) {
+    // What the vendor said goes along as Open Connectors' providerMessage.
+    const extra = { providerMessage: error.message };
     return error.permanent
-      ? new HttpError(400, 'vendor_rejected_code', `The vendor refused the authorization code: ${error.message}`)
-      : new HttpError(502, 'vendor_token_error', `The vendor token endpoint failed: ${error.message}`);
+      ? new HttpError(400, 'vendor_rejected_code', `The vendor refused the authorization code: ${error.message}`, extra)
+      : new HttpError(502, 'vendor_token_error', `The vendor token endpoint failed: ${error.message}`, extra);
   }
   return error;
 }
@@ -147,6 +150,10 @@ export async function connect(
     }
     if (problems.length) fail(problems);
     return { configuration: publicValues, credentials: { apiKey: apiKey!, ...(Object.keys(secrets).length ? { secrets } : {}) } };
+  }
+
+  if (auth.type !== 'oauth2') {
+    throw new HttpError(501, 'authentication_not_supported', `Element ${definition.key} uses ${auth.type} authentication, which Tollgate cannot connect yet`);
   }
 
   const clientId = given['oauth.api.key'] ?? previous?.credentials.clientId;

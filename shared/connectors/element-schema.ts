@@ -1,47 +1,37 @@
-// The element definition: what Tollgate needs to know to connect a vendor's
-// API (base URL, how to authenticate, which resources exist, how it limits
-// and pages). Built-in elements are JSON files validated by this schema at
-// load; organizations post the same JSON for their private elements.
+// The element model: an element definition in Open Connectors' own JSON, as
+// `GET /elements/{keyOrId}` returns it and `POST|PUT /elements` take it.
+// `configuration[]` lists what an instance is configured with (the vendor base
+// URL is the `base.url` entry), `resources[]` map Tollgate paths to vendor
+// paths, `parameters`, `hooks` and `objects` describe them further. What
+// Tollgate needs beyond Open Connectors' fields to talk to a vendor (OAuth
+// endpoints, PKCE, where an API key goes) sits in `authentication`; Open
+// Connectors' `oauth.authorization.url`, `oauth.token.url` and `oauth.scope`
+// configuration entries fill it in when it is left out.
 //
 // URLs may carry placeholders such as `{subdomain}`. Each placeholder is
-// either a configuration field of the element (given when an instance is
+// either a configuration entry of the element (given when an instance is
 // created) or a value captured from the vendor's token response (Salesforce's
 // `instance_url`).
 import * as z from 'zod';
 
 export const ELEMENT_KEY = /^[a-z][a-z0-9-]{0,62}$/;
-const FIELD_KEY = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
-const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_.]{0,63})\}/g;
+export const FIELD_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_.-]{0,63})\}/g;
 /** A single DNS label: what a vendor subdomain, shop or instance name is. */
 export const DNS_LABEL = '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$';
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export const BASE_URL_KEY = 'base.url';
+/** Configuration keys with a fixed meaning (Open Connectors names): the platform handles them itself. */
+export const RESERVED_CONFIGURATION_KEYS = new Set(['oauth.api.key', 'oauth.api.secret', 'oauth.callback.url', 'oauth.scope', 'username', 'password']);
 
 /** Placeholder names used in a URL template. */
 export function placeholders(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((match) => match[1]!);
 }
 
-const RESERVED_AUTHORIZATION_PARAMS = new Set([
-  'response_type',
-  'client_id',
-  'redirect_uri',
-  'state',
-  'scope',
-  'code_challenge',
-  'code_challenge_method',
-]);
+const RESERVED_AUTHORIZATION_PARAMS = new Set(['response_type', 'client_id', 'redirect_uri', 'state', 'scope', 'code_challenge', 'code_challenge_method']);
 
-/** Configuration keys with a fixed meaning (Open Connectors names). */
-export const RESERVED_CONFIGURATION_KEYS = new Set([
-  'oauth.api.key',
-  'oauth.api.secret',
-  'oauth.callback.url',
-  'oauth.scope',
-  'username',
-  'password',
-]);
-
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password && url.hostname !== '';
@@ -50,37 +40,23 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-const templatedUrl = z
+const fillSample = (value: string) => value.replace(PLACEHOLDER, (_m, name: string) => (name.endsWith('_url') ? 'https://placeholder.example' : 'placeholder'));
+
+export const TEMPLATED_URL_MESSAGE = 'must be an absolute http(s) URL without credentials; placeholders like {subdomain} are allowed';
+export const templatedUrl = z.string().max(2048).refine((value) => isHttpUrl(fillSample(value)), TEMPLATED_URL_MESSAGE);
+export const plainUrl = z.string().max(2048).refine(isHttpUrl, 'must be an absolute http(s) URL');
+
+export const regexSource = z
   .string()
-  .max(2048)
-  .refine(
-    (value) => isHttpUrl(value.replace(PLACEHOLDER, (_m, name: string) => (name.endsWith('_url') ? 'https://placeholder.example' : 'placeholder'))),
-    'must be an absolute http(s) URL without credentials; placeholders like {subdomain} are allowed',
-  );
-
-const plainUrl = z.string().max(2048).refine(isHttpUrl, 'must be an absolute http(s) URL');
-
-const configurationField = z.strictObject({
-  key: z.string().regex(FIELD_KEY, 'must start with a letter and contain only letters, digits, _ and .'),
-  label: z.string().min(1).max(200),
-  required: z.boolean().default(true),
-  /** Secret values are sealed with the instance's credentials and never returned. */
-  secret: z.boolean().default(false),
-  default: z.string().max(256).optional(),
-  /** Regular expression the value must match; defaults to a single DNS label. */
-  pattern: z
-    .string()
-    .max(256)
-    .refine((source) => {
-      try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be a valid regular expression')
-    .optional(),
-});
+  .max(256)
+  .refine((source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression');
 
 const tokenExpiry = z.strictObject({
   /** Lifetime assumed when the vendor's token response has no `expires_in`. */
@@ -89,11 +65,11 @@ const tokenExpiry = z.strictObject({
   refreshBeforeSeconds: z.number().int().min(0).max(3600).default(60),
 });
 
-const oauth2 = z.strictObject({
+const scope = z.string().min(1).max(256).regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a valid OAuth scope token');
+
+const oauth2Fields = {
   type: z.literal('oauth2'),
-  authorizationUrl: templatedUrl,
-  tokenUrl: templatedUrl,
-  scopes: z.array(z.string().min(1).max(256).regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a valid OAuth scope token')).max(100).default([]),
+  scopes: z.array(scope).max(100).default([]),
   scopeSeparator: z.enum([' ', ',']).default(' '),
   pkce: z.boolean().default(false),
   clientAuth: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
@@ -109,9 +85,14 @@ const oauth2 = z.strictObject({
   /** The authorization server's issuer; when set, a callback's `iss` (RFC 9207) must match it. */
   issuer: plainUrl.optional(),
   tokenExpiry: tokenExpiry.default({ refreshBeforeSeconds: 60 }),
-});
+};
 
-const apiKey = z.strictObject({
+/** OAuth 2.0 as the model keeps it: both endpoints known. */
+const oauth2 = z.strictObject({ ...oauth2Fields, authorizationUrl: templatedUrl, tokenUrl: templatedUrl });
+/** OAuth 2.0 as posted: the endpoints may come from `oauth.*` configuration entries instead. */
+const oauth2Input = z.object({ ...oauth2Fields, authorizationUrl: templatedUrl.optional(), tokenUrl: templatedUrl.optional() });
+
+const apiKeyFields = {
   type: z.literal('apiKey'),
   /** Where the key goes on each vendor call. */
   in: z.enum(['header', 'query']).default('header'),
@@ -121,23 +102,140 @@ const apiKey = z.strictObject({
   prefix: z.string().max(64).regex(/^[\x20-\x7e]*$/).default(''),
   /** Instance configuration key that carries the key. */
   configKey: z.string().regex(FIELD_KEY).default('api.key'),
+};
+const apiKey = z.strictObject(apiKeyFields);
+const basic = z.strictObject({ type: z.literal('basic') });
+/** OAuth 1.0a and custom schemes are kept in definitions; instances of them are a later capability. */
+const oauth1 = z.strictObject({ type: z.literal('oauth1') });
+const custom = z.strictObject({ type: z.literal('custom') });
+
+export const authenticationSchema = z.discriminatedUnion('type', [oauth2, apiKey, basic, oauth1, custom]);
+const authenticationInput = z.discriminatedUnion('type', [
+  oauth2Input,
+  z.object(apiKeyFields),
+  z.object({ type: z.literal('basic') }),
+  z.object({ type: z.literal('oauth1') }),
+  z.object({ type: z.literal('custom') }),
+]);
+
+/** Open Connectors' configuration value types (TEXTFIELD_32, PASSWORD, BOOLEAN, SELECTION ...). */
+const CONFIG_TYPE = /^[A-Z][A-Z0-9_]{0,40}$/;
+const optionalText = z
+  .union([z.string().max(4096), z.number(), z.boolean(), z.null()])
+  .optional()
+  .transform((value) => (value === null || value === undefined ? undefined : String(value)));
+
+export const configurationEntrySchema = z
+  .object({
+    key: z.string().regex(FIELD_KEY, 'must start with a letter and contain only letters, digits, _, - and .'),
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).nullish().transform((value) => value ?? ''),
+    defaultValue: optionalText,
+    type: z.string().regex(CONFIG_TYPE, 'must be an Open Connectors configuration type such as TEXTFIELD_1000').default('TEXTFIELD_1000'),
+    required: z.boolean().default(false),
+    /** Kept out of consoles; the platform fills it. */
+    hidden: z.boolean().default(false),
+    /** Sealed with the instance's credentials and shown as `********`; PASSWORD entries always are. */
+    secret: z.boolean().optional(),
+    /** Regular expression a value must match; values used in URLs default to a single DNS label. */
+    pattern: regexSource.optional(),
+    displayOrder: z.number().int().min(0).max(10_000).optional(),
+  })
+  .transform(({ secret, ...entry }) => ({ ...entry, secret: secret ?? entry.type === 'PASSWORD' }));
+
+const id = z.number().int().positive().optional();
+const text = (max: number) => z.string().max(max).nullish().transform((value) => value ?? undefined);
+
+export const parameterSchema = z.object({
+  id,
+  name: z.string().trim().min(1).max(200),
+  vendorName: text(200),
+  type: z.enum(['query', 'header', 'path', 'body', 'form', 'value', 'configuration', 'multipart']).default('query'),
+  vendorType: z.enum(['query', 'header', 'path', 'body', 'form', 'value', 'configuration', 'multipart']).optional(),
+  description: text(2000),
+  dataType: z.string().max(50).default('string'),
+  vendorDataType: text(50),
+  source: z.enum(['request', 'response']).default('request'),
+  required: z.boolean().default(false),
+  converter: text(100),
+  sampleData: text(4096),
 });
 
-const basic = z.strictObject({
-  type: z.literal('basic'),
+export const hookSchema = z.object({
+  id,
+  type: z.enum(['preRequest', 'postRequest', 'event']),
+  mimeType: z.string().max(100).default('application/javascript'),
+  body: z.string().max(100_000),
+  /** Open Connectors' first script engine; once a hook is upgraded it cannot go back. */
+  isLegacy: z.boolean().default(false),
+  description: text(2000),
 });
 
-export const authenticationSchema = z.discriminatedUnion('type', [oauth2, apiKey, basic]);
-
-const resource = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be letters, digits, _, . or -'),
-  vendorName: z.string().min(1).max(100).optional(),
-  path: z.string().max(1024).regex(/^\/[^\s?#]*$/, 'must start with / and carry no query or fragment'),
-  methods: z.array(z.enum(HTTP_METHODS)).min(1),
-  description: z.string().max(1000).optional(),
+export const modelSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  swagger: z.record(z.string(), z.unknown()).default({}),
+  requestName: text(200),
+  requestSwagger: z.record(z.string(), z.unknown()).optional(),
 });
 
-const rateLimit = z.strictObject({
+const objectField = z.object({
+  id,
+  name: z.string().trim().min(1).max(200),
+  type: z.string().max(50).default('string'),
+  format: text(50),
+  primaryKey: z.boolean().default(false),
+  hidden: z.boolean().default(false),
+  readOnly: z.boolean().default(false),
+  required: z.boolean().optional(),
+});
+
+export const objectSchema = z.object({
+  id,
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'must be letters, digits, _, . or -, starting with a letter'),
+  vendorName: text(200),
+  primaryKeyName: text(200),
+  createdDateName: text(200),
+  createdDateFormat: text(100),
+  updatedDateName: text(200),
+  updatedDateFormat: text(100),
+  searchConfiguration: z.object({ fields: z.array(z.string().max(200)).max(200).default([]), operators: z.array(z.string().max(50)).max(50).default([]) }).optional(),
+  fields: z.array(objectField).max(1000).default([]),
+});
+export const objectFieldSchema = objectField;
+
+const resourcePath = z.string().max(1024).regex(/^\/[^\s?#]*$/, 'must start with / and carry no query or fragment');
+const method = z
+  .string()
+  .transform((value) => value.toUpperCase())
+  .pipe(z.enum(HTTP_METHODS));
+
+export const resourceSchema = z
+  .object({
+    id,
+    /** The path under `/elements/api-v2`, `{name}` for a path parameter; a `/hubs/{hub}` prefix is optional when called. */
+    path: resourcePath,
+    method,
+    /** The vendor path under the base URL, with the same `{name}` parameters. */
+    vendorPath: resourcePath.optional(),
+    vendorMethod: method.optional(),
+    description: text(2000),
+    type: z.string().max(50).default('api'),
+    operationId: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/).nullish().transform((value) => value ?? undefined),
+    parameters: z.array(parameterSchema).max(200).default([]),
+    hooks: z.array(hookSchema).max(20).default([]),
+    model: modelSchema.optional(),
+    response: z.object({ contentType: text(200), sampleData: text(100_000) }).nullish().transform((value) => value ?? undefined),
+    /** Paging and query metadata for the unified API: how the vendor pages, where the next page is. */
+    paginationType: text(50),
+    nextResource: text(1024),
+    nextPageKey: text(200),
+    rootKey: text(200),
+    /** The object (normalized model) this resource returns; `objects[]` describe them. */
+    object: z.object({ name: z.string().max(200) }).loose().nullish().transform((value) => value ?? undefined),
+  })
+  .transform((resource) => ({ ...resource, vendorPath: resource.vendorPath ?? resource.path, vendorMethod: resource.vendorMethod ?? resource.method }));
+
+export const rateLimitSchema = z.strictObject({
   requests: z.number().int().positive().optional(),
   periodSeconds: z.number().int().positive().optional(),
   /** Who the limit applies to (per user, per app, per account ...). */
@@ -147,80 +245,192 @@ const rateLimit = z.strictObject({
   notes: z.string().max(1000).optional(),
 });
 
-const pagination = z.strictObject({
+export const paginationSchema = z.strictObject({
   style: z.enum(['link-header', 'cursor', 'offset', 'page', 'next-link', 'none']).default('none'),
   /** Response headers that carry paging hints; the resource proxy passes them through. */
   headers: z.array(z.string().regex(/^[A-Za-z0-9-]{1,100}$/)).max(10).default([]),
   notes: z.string().max(1000).optional(),
 });
 
-export const elementSchema = z
-  .strictObject({
-    /** Built-in elements have fixed ids; custom elements get one when created. */
-    id: z.number().int().positive().optional(),
-    key: z.string().regex(ELEMENT_KEY, 'must be lower-case letters, digits and -, starting with a letter'),
-    name: z.string().min(1).max(200),
-    description: z.string().max(2000).optional(),
-    baseUrl: templatedUrl,
-    docsUrl: plainUrl.optional(),
-    authentication: authenticationSchema,
-    configuration: z.array(configurationField).max(20).default([]),
-    resources: z.array(resource).max(500).default([]),
-    rateLimit: rateLimit.optional(),
-    pagination: pagination.optional(),
-    /** Timeout of one vendor call through the resource proxy. */
-    timeoutMs: z.number().int().min(1000).max(28_000).default(25_000),
-  })
-  .superRefine((element, ctx) => {
-    const fields = new Map(element.configuration.map((field) => [field.key, field]));
-    const captured = new Set(element.authentication.type === 'oauth2' ? element.authentication.captureFromToken : []);
-    const urls: [string, string][] = [['baseUrl', element.baseUrl]];
-    if (element.authentication.type === 'oauth2') {
-      urls.push(['authentication.authorizationUrl', element.authentication.authorizationUrl]);
-      urls.push(['authentication.tokenUrl', element.authentication.tokenUrl]);
-    }
-    for (const [path, url] of urls) {
-      for (const name of placeholders(url)) {
-        const field = fields.get(name);
-        const fromToken = captured.has(name) && path === 'baseUrl';
-        if (!field && !fromToken) {
-          ctx.addIssue({
-            code: 'custom',
-            path: path.split('.'),
-            message: `placeholder {${name}} is neither a configuration field${path === 'baseUrl' ? ' nor captured from the token response' : ''}`,
-          });
-        } else if (field?.secret) {
-          ctx.addIssue({ code: 'custom', path: path.split('.'), message: `placeholder {${name}} must not be a secret field` });
-        }
-      }
-    }
-    const keys = new Set<string>();
-    element.configuration.forEach((field, index) => {
-      if (keys.has(field.key)) ctx.addIssue({ code: 'custom', path: ['configuration', index, 'key'], message: 'duplicate key' });
-      keys.add(field.key);
-      if (RESERVED_CONFIGURATION_KEYS.has(field.key)) {
-        ctx.addIssue({ code: 'custom', path: ['configuration', index, 'key'], message: `${field.key} is set by Tollgate` });
-      }
-    });
-    if (element.authentication.type === 'apiKey' && keys.has(element.authentication.configKey)) {
-      ctx.addIssue({ code: 'custom', path: ['authentication', 'configKey'], message: 'must not also be a configuration field: the API key is always secret' });
-    }
-    const names = new Set<string>();
-    element.resources.forEach((item, index) => {
-      if (names.has(item.name)) ctx.addIssue({ code: 'custom', path: ['resources', index, 'name'], message: 'duplicate resource name' });
-      names.add(item.name);
-    });
-  });
+export const HUB = /^[a-z][a-z0-9-]{0,62}$/;
 
-export type ElementInput = z.input<typeof elementSchema>;
-export type ElementDefinition = z.output<typeof elementSchema>;
+/** Element keys derived from a name, as Open Connectors does when `key` is left out: `Churros DB` -> `churrosdb`. */
+export function deriveKey(name: string): string {
+  const key = name.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^[0-9]+/, '').slice(0, 63);
+  return key || 'element';
+}
+
+const elementObject = z.object({
+  /** Built-in elements have fixed ids; custom elements get one when created. */
+  id,
+  key: z.string().regex(ELEMENT_KEY, 'must be lower-case letters, digits and -, starting with a letter').optional(),
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).nullish().transform((value) => value ?? ''),
+  image: text(2048),
+  hub: z.string().regex(HUB, 'must be a lower-case hub name such as crm').default('general'),
+  active: z.boolean().default(true),
+  protocolType: z.enum(['http', 'jdbc', 'soap']).default('http'),
+  docsUrl: plainUrl.optional(),
+  authentication: authenticationInput,
+  configuration: z.array(configurationEntrySchema).max(100).default([]),
+  parameters: z.array(parameterSchema).max(200).default([]),
+  hooks: z.array(hookSchema).max(20).default([]),
+  resources: z.array(resourceSchema).max(1000).default([]),
+  objects: z.array(objectSchema).max(200).default([]),
+  rateLimit: rateLimitSchema.optional(),
+  pagination: paginationSchema.optional(),
+  /** Timeout of one vendor call through the resource proxy. */
+  timeoutMs: z.number().int().min(1000).max(28_000).default(25_000),
+});
+
+type ParsedElement = z.output<typeof elementObject>;
+
+function entryValue(element: ParsedElement, key: string): string | undefined {
+  return element.configuration.find((entry) => entry.key === key)?.defaultValue;
+}
+
+/** The OAuth endpoints and scopes from Open Connectors' configuration entries where `authentication` leaves them out. */
+function completeAuthentication(element: ParsedElement, ctx: z.RefinementCtx): z.output<typeof authenticationSchema> {
+  const auth = element.authentication;
+  if (auth.type !== 'oauth2') return auth as z.output<typeof authenticationSchema>;
+  const scopeEntry = entryValue(element, 'oauth.scope');
+  const completed = {
+    ...auth,
+    authorizationUrl: auth.authorizationUrl ?? entryValue(element, 'oauth.authorization.url'),
+    tokenUrl: auth.tokenUrl ?? entryValue(element, 'oauth.token.url'),
+    scopes: auth.scopes.length || !scopeEntry ? auth.scopes : scopeEntry.split(/[\s,]+/).filter(Boolean),
+  };
+  const checked = oauth2.safeParse(completed);
+  if (checked.success) return checked.data;
+  for (const issue of checked.error.issues) {
+    const field = String(issue.path[0] ?? '');
+    const entry = field === 'authorizationUrl' ? 'oauth.authorization.url' : field === 'tokenUrl' ? 'oauth.token.url' : undefined;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['authentication', ...issue.path.map(String)],
+      message: issue.message === 'Invalid input: expected string, received undefined' && entry ? `required (or the ${entry} configuration entry)` : issue.message,
+    });
+  }
+  return z.NEVER;
+}
+
+/** Assigns ids to parts that have none, above every id the element already uses. */
+function numberParts(element: ParsedElement, sequence: number): number {
+  let next = sequence;
+  const parts = [
+    ...element.parameters,
+    ...element.hooks,
+    ...element.objects,
+    ...element.objects.flatMap((object) => object.fields),
+    ...element.resources,
+    ...element.resources.flatMap((resource) => [...resource.parameters, ...resource.hooks]),
+  ];
+  for (const part of parts) if (part.id !== undefined) next = Math.max(next, part.id);
+  for (const part of parts) part.id ??= ++next;
+  return next;
+}
+
+function checkElement(element: ParsedElement & { authentication: z.output<typeof authenticationSchema> }, ctx: z.RefinementCtx): void {
+  const keys = new Set<string>();
+  element.configuration.forEach((entry, index) => {
+    if (keys.has(entry.key)) ctx.addIssue({ code: 'custom', path: ['configuration', index, 'key'], message: 'duplicate key' });
+    keys.add(entry.key);
+  });
+  const baseIndex = element.configuration.findIndex((entry) => entry.key === BASE_URL_KEY);
+  const base = element.configuration[baseIndex];
+  if (element.protocolType === 'http') {
+    if (!base?.defaultValue) {
+      ctx.addIssue({ code: 'custom', path: ['configuration'], message: 'needs a base.url entry whose defaultValue is the vendor base URL' });
+    } else if (!isHttpUrl(fillSample(base.defaultValue))) {
+      ctx.addIssue({ code: 'custom', path: ['configuration', baseIndex, 'defaultValue'], message: `base.url ${TEMPLATED_URL_MESSAGE}` });
+    }
+  }
+  const entries = new Map(element.configuration.map((entry) => [entry.key, entry]));
+  const captured = new Set(element.authentication.type === 'oauth2' ? element.authentication.captureFromToken : []);
+  const urls: [(string | number)[], string | undefined][] = [[['configuration', baseIndex, 'defaultValue'], element.protocolType === 'http' ? base?.defaultValue : undefined]];
+  if (element.authentication.type === 'oauth2') {
+    urls.push([['authentication', 'authorizationUrl'], element.authentication.authorizationUrl]);
+    urls.push([['authentication', 'tokenUrl'], element.authentication.tokenUrl]);
+  }
+  for (const [path, url] of urls) {
+    for (const name of placeholders(url ?? '')) {
+      const entry = entries.get(name);
+      const fromToken = captured.has(name) && path[0] === 'configuration';
+      if (!entry && !fromToken) {
+        const tail = path[0] === 'configuration' ? ' nor captured from the token response' : '';
+        ctx.addIssue({ code: 'custom', path, message: `placeholder {${name}} is neither a configuration entry${tail}` });
+      } else if (entry?.secret) {
+        ctx.addIssue({ code: 'custom', path, message: `placeholder {${name}} must not be a secret entry` });
+      }
+    }
+  }
+  const routes = new Set<string>();
+  element.resources.forEach((resource, index) => {
+    const route = `${resource.method} ${normalizeResourcePath(resource.path)}`;
+    if (routes.has(route)) ctx.addIssue({ code: 'custom', path: ['resources', index, 'path'], message: `duplicate resource ${route}` });
+    routes.add(route);
+    const names = new Set(placeholders(resource.path));
+    for (const name of placeholders(resource.vendorPath)) {
+      if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['resources', index, 'vendorPath'], message: `{${name}} is not a parameter of path ${resource.path}` });
+    }
+  });
+  const objects = new Set<string>();
+  element.objects.forEach((object, index) => {
+    if (objects.has(object.name)) ctx.addIssue({ code: 'custom', path: ['objects', index, 'name'], message: 'duplicate object name' });
+    objects.add(object.name);
+  });
+}
+
+/** `/hubs/crm/contacts/{id}` and `/contacts/{id}` name the same resource: the hub prefix is optional. */
+export function normalizeResourcePath(path: string): string {
+  return path.replace(/^\/hubs\/[^/]+(?=\/|$)/, '') || '/';
+}
+
+/**
+ * Parses a posted definition into the model. `sequence` is the highest part id
+ * the element used so far; parts without an id get the next ones.
+ */
+export function elementSchemaWith(sequence: number) {
+  return elementObject.transform((parsed, ctx) => {
+    const authentication = completeAuthentication(parsed, ctx);
+    if (authentication === z.NEVER) return z.NEVER;
+    const element = { ...parsed, key: parsed.key ?? deriveKey(parsed.name), authentication };
+    checkElement(element, ctx);
+    const last = numberParts(element, sequence);
+    return { ...element, sequence: last };
+  });
+}
+
+export const elementSchema = elementSchemaWith(0);
+
+export type ElementInput = z.input<typeof elementObject>;
+export type ElementDefinition = Omit<z.output<typeof elementSchema>, 'sequence'> & { sequence?: number };
 export type Authentication = z.output<typeof authenticationSchema>;
 export type OAuth2Authentication = Extract<Authentication, { type: 'oauth2' }>;
-export type ConfigurationField = ElementDefinition['configuration'][number];
+export type ConfigurationEntry = z.output<typeof configurationEntrySchema>;
+export type ElementResource = z.output<typeof resourceSchema>;
+export type ElementParameter = z.output<typeof parameterSchema>;
+export type ElementHook = z.output<typeof hookSchema>;
+export type ElementObject = z.output<typeof objectSchema>;
 
-/** A value substituted into a URL must not be able to change its host or path shape. */
-export function fieldPattern(field: ConfigurationField): RegExp {
-  return new RegExp(field.pattern ?? DNS_LABEL);
+/** The vendor base URL template: the `base.url` entry's default value. */
+export function baseUrlOf(element: Pick<ElementDefinition, 'configuration'>): string | undefined {
+  return element.configuration.find((entry) => entry.key === BASE_URL_KEY)?.defaultValue;
+}
+
+/** Entries an instance gives values for that the platform does not handle itself (subdomain, tenant ...). */
+export function elementFields(element: ElementDefinition): ConfigurationEntry[] {
+  const credentialKey = element.authentication.type === 'apiKey' ? element.authentication.configKey : undefined;
+  return element.configuration.filter(
+    (entry) => entry.key !== BASE_URL_KEY && !entry.key.startsWith('oauth.') && !RESERVED_CONFIGURATION_KEYS.has(entry.key) && entry.key !== credentialKey,
+  );
+}
+
+/** The pattern a value must match: the entry's own, else a DNS label when the value goes into a URL. */
+export function fieldPattern(element: ElementDefinition, field: ConfigurationEntry): RegExp | undefined {
+  if (field.pattern) return new RegExp(field.pattern);
+  const urls = [baseUrlOf(element) ?? '', ...(element.authentication.type === 'oauth2' ? [element.authentication.authorizationUrl, element.authentication.tokenUrl] : [])];
+  return urls.some((url) => placeholders(url).includes(field.key)) ? new RegExp(DNS_LABEL) : undefined;
 }
 
 /**

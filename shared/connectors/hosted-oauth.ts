@@ -17,7 +17,7 @@ import { logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { findElement, type ResolvedElement } from './catalog.js';
 import { elementFieldValues, exchangeForConnection, type Connection } from './connect.js';
-import type { OAuth2Authentication } from './element-schema.js';
+import { elementFields, type OAuth2Authentication } from './element-schema.js';
 import { createInstance, getInstance, reauthenticateInstance } from './instances.js';
 import { authorizationUrl, createPkce, TokenEndpointError } from './oauth.js';
 import { claimHostedState, createHostedState, savePkceVerifier, STATE_LIFETIME_SECONDS, type ClaimedState } from './oauth-state.js';
@@ -56,6 +56,13 @@ const oauthUrlQuery = z
     if (query.callbackUrl && query.instanceId) ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'only in hosted mode; in Open Connectors mode re-authenticate with PUT /instances/{id}' });
   });
 
+/** An inactive element takes no new instances, by any route. */
+export function requireActive(element: ResolvedElement): void {
+  if (!element.definition.active) {
+    throw new HttpError(409, 'element_inactive', `Element ${element.definition.key} is not active; activate it with PUT /elements/${element.definition.key}/active`);
+  }
+}
+
 function requireOAuth(element: ResolvedElement): OAuth2Authentication {
   const auth = element.definition.authentication;
   if (auth.type !== 'oauth2') {
@@ -71,13 +78,16 @@ function tagsFrom(query: URLSearchParams): string[] {
 /** Builds the vendor authorization URL in either mode. */
 export async function buildOAuthUrl(rt: Runtime, org: string, element: ResolvedElement, query: URLSearchParams): Promise<Record<string, unknown>> {
   const auth = requireOAuth(element);
+  requireActive(element);
+  // Open Connectors' clients send unset options as empty values: they are absent.
+  query = new URLSearchParams([...query].filter(([, value]) => value !== ''));
   const params = validate(oauthUrlQuery, Object.fromEntries(query), 'Query');
   const problems: FieldProblem[] = [];
   const given = Object.fromEntries([...query].filter(([name]) => element.definition.configuration.some((field) => field.key === name)));
   const { publicValues } = elementFieldValues(element.definition, given, undefined, problems, 'query');
   const tags = tagsFrom(query);
   if (tags.length > 50 || tags.some((tag) => tag.length > 100)) problems.push({ path: 'tags', message: 'at most 50 tags of up to 100 characters' });
-  if (element.definition.configuration.some((field) => field.secret && field.required && field.default === undefined)) {
+  if (elementFields(element.definition).some((field) => field.secret && field.required && field.defaultValue === undefined)) {
     problems.push({ path: 'query', message: 'this element has secret configuration; create its instance with POST /instances' });
   }
 
@@ -160,7 +170,7 @@ function errorPage(request: HttpRequest, status: number, code: string, message: 
     ].join('\n');
     return { status, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' }, body };
   }
-  return json(status, { error: { code, message }, requestId: request.requestId }, headers);
+  return json(status, { requestId: request.requestId, message, code }, headers);
 }
 
 function returnTo(returnUrl: string, values: Record<string, string | undefined>): HttpResponse {

@@ -51,6 +51,8 @@ export interface InstanceItem extends StoredItem {
   /** Incremented whenever the credentials change (refresh, re-authentication, invalidation). */
   credentialsRevision: number;
   valid: boolean;
+  /** A disabled instance answers no resource calls until enabled again. */
+  disabled?: boolean;
   validationError?: ValidationError;
   gsi1pk: string;
   gsi1sk: string;
@@ -169,39 +171,52 @@ export async function countInstancesOfElement(rt: Runtime, org: string, elementK
   return items.filter((item) => item.type === 'connectorInstance' && item.elementKey === elementKey).length;
 }
 
-/** Changes name and tags only: no re-authentication (Open Connectors' "update"). */
-export async function updateInstanceDetails(rt: Runtime, item: InstanceItem, change: { name?: string; tags?: string[] }): Promise<InstanceItem> {
-  const updated = await rt.table.replace<InstanceItem>(
-    { ...item, ...(change.name !== undefined ? { name: change.name } : {}), ...(change.tags !== undefined ? { tags: change.tags } : {}) },
-    item.version,
-  );
+export interface InstanceChange {
+  name?: string;
+  tags?: string[];
+  /** Switch to another element (a clone of the current one). */
+  element?: ResolvedElement;
+  configuration?: Record<string, string>;
+  /** New vendor credentials: a re-authentication. */
+  credentials?: VendorCredentials;
+  disabled?: boolean;
+}
+
+/**
+ * Changes an instance; id and token stay. New credentials are a
+ * re-authentication (Open Connectors' "re-authenticate"), anything else an update.
+ */
+export async function updateInstance(rt: Runtime, item: InstanceItem, change: InstanceChange): Promise<InstanceItem> {
+  const envelope = change.credentials ? await rt.dataKey() : undefined;
+  const updated = await rt.table.modify<InstanceItem>(instanceKeys(item.organization, item.id), (current) => {
+    const next: InstanceItem = {
+      ...current,
+      ...(change.name !== undefined ? { name: change.name } : {}),
+      ...(change.tags !== undefined ? { tags: change.tags } : {}),
+      ...(change.element ? { elementKey: change.element.definition.key, elementId: change.element.definition.id } : {}),
+      ...(change.configuration ? { configuration: change.configuration } : {}),
+      ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+    };
+    if (change.credentials && envelope) {
+      next.sealedCredentials = sealCredentials(envelope, current.organization, current.id, change.credentials);
+      next.credentialsRevision = current.credentialsRevision + 1;
+      next.valid = true;
+      delete next.validationError;
+    }
+    return next;
+  });
   forgetInstance(rt, item.organization, item.id);
+  if (change.credentials) logger.info('connector instance re-authenticated', { organization: item.organization, instanceId: item.id });
   return updated;
 }
 
 /** Replaces the credentials after a new authentication; id and token stay (Open Connectors' "re-authenticate"). */
-export async function reauthenticateInstance(
+export function reauthenticateInstance(
   rt: Runtime,
   item: InstanceItem,
   input: { name?: string; tags?: string[]; configuration: Record<string, string>; credentials: VendorCredentials },
 ): Promise<InstanceItem> {
-  const envelope = await rt.dataKey();
-  const updated = await rt.table.modify<InstanceItem>(instanceKeys(item.organization, item.id), (current) => {
-    const next: InstanceItem = {
-      ...current,
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      ...(input.tags !== undefined ? { tags: input.tags } : {}),
-      configuration: input.configuration,
-      sealedCredentials: sealCredentials(envelope, current.organization, current.id, input.credentials),
-      credentialsRevision: current.credentialsRevision + 1,
-      valid: true,
-    };
-    delete next.validationError;
-    return next;
-  });
-  forgetInstance(rt, item.organization, item.id);
-  logger.info('connector instance re-authenticated', { organization: item.organization, instanceId: item.id });
-  return updated;
+  return updateInstance(rt, item, input);
 }
 
 /** Issues a new instance token; the old one stops working. */
@@ -247,24 +262,52 @@ export async function findInstanceByToken(rt: Runtime, org: string, token: strin
   return safeEqual(token, stored) ? item : undefined;
 }
 
-/** The instance as the API shows it. Vendor credentials are never part of it. */
+export const MASK = '********';
+
+/** Instance configuration keys that carry credentials: shown masked, never in clear. */
+export function credentialKeys(element: ResolvedElement | undefined, item: InstanceItem): string[] {
+  const auth = element?.definition.authentication;
+  const secretFields = element?.definition.configuration.filter((entry) => entry.secret).map((entry) => entry.key) ?? [];
+  if (auth?.type === 'oauth2') return ['oauth.api.key', 'oauth.api.secret', ...secretFields];
+  if (auth?.type === 'basic') return ['password', ...secretFields];
+  if (auth?.type === 'apiKey') return [auth.configKey, ...secretFields];
+  return secretFields.length ? secretFields : Object.keys(item.configuration).filter((key) => key === 'password' || key.startsWith('oauth.api.'));
+}
+
+/** The instance's configuration as Open Connectors shows it: every value it has, credentials as `********`. */
+export function maskedConfiguration(item: InstanceItem, element: ResolvedElement | undefined): Record<string, string> {
+  const masked: Record<string, string> = { ...item.configuration };
+  for (const key of credentialKeys(element, item)) masked[key] = MASK;
+  return masked;
+}
+
+/** The instance as the API shows it (Open Connectors' instance object). Vendor credentials are never part of it. */
 export function instanceView(item: InstanceItem, element: ResolvedElement | undefined, token?: string): Record<string, unknown> {
+  const definition = element?.definition;
   return {
     id: item.id,
     name: item.name,
     ...(token !== undefined ? { token } : {}),
+    createdDate: item.createdAt,
+    updatedDate: item.updatedAt,
     element: {
       id: item.elementId,
       key: item.elementKey,
-      ...(element ? { name: element.definition.name, private: element.private } : {}),
+      ...(definition ? { name: definition.name, hub: definition.hub, active: definition.active, private: element.private, authentication: { type: definition.authentication.type } } : {}),
     },
+    elementId: item.elementId,
+    provisionInteractions: [],
     valid: item.valid,
-    disabled: false,
-    ...(item.validationError ? { validationError: item.validationError } : {}),
+    disabled: item.disabled ?? false,
+    ...(item.validationError ? { validationError: item.validationError, validationMessage: item.validationError.message } : {}),
+    maxCacheSize: 0,
+    cacheTimeToLive: 0,
+    configuration: maskedConfiguration(item, element),
+    eventsEnabled: false,
+    traceLoggingEnabled: false,
+    cachingEnabled: false,
+    externalAuthentication: 'none',
     tags: item.tags,
-    configuration: item.configuration,
-    authenticationType: element?.definition.authentication.type,
-    createdDate: item.createdAt,
-    updatedDate: item.updatedAt,
+    authenticationType: definition?.authentication.type,
   };
 }

@@ -4,12 +4,12 @@
 //   /v1/organizations/{org}/developers/{email}/apps[/{app}[/keys...]]
 //   /v1/organizations/{org}/apps[/{appId}]
 import * as z from 'zod';
-import { authenticateForOrg } from '../auth/platform.js';
+import type { PlatformRouter, Principal } from '../auth/principal.js';
 import { badRequest, notFound, unprocessable } from '../http/errors.js';
 import { jsonBody, readJson, validate } from '../http/body.js';
 import type { HttpRequest } from '../http/request.js';
 import { created, noContent, ok, type HttpResponse } from '../http/response.js';
-import type { RouteDoc, Router } from '../http/router.js';
+import type { RouteDoc } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { listParams, listPartition, MAX_LIST_COUNT, NEXT_CURSOR_HEADER } from './apigee.js';
 import { apigeeApp, apigeeCredential } from './app-views.js';
@@ -62,10 +62,6 @@ import { developerAppsPrefix, SORT_PREFIX } from '../store/keys.js';
 
 const BASE = '/v1/organizations/:org';
 
-async function organizationOf(rt: Runtime, request: HttpRequest): Promise<string> {
-  return (await authenticateForOrg(rt, request, request.params.org)).organization;
-}
-
 /** A JSON object body whose identifying field defaults to the path's, and must match it if given. */
 function bodyNamed(request: HttpRequest, field: string, expected: string): Record<string, unknown> {
   const body = readJson(request);
@@ -100,8 +96,7 @@ async function appView(rt: Runtime, app: StoredApp) {
   return apigeeApp(rt, app, await appCredentials(rt, app.organization, app.appId));
 }
 
-async function developerApp(rt: Runtime, request: HttpRequest): Promise<{ org: string; developer: StoredDeveloper; app: StoredApp }> {
-  const org = await organizationOf(rt, request);
+async function developerApp(rt: Runtime, request: HttpRequest, org: string): Promise<{ org: string; developer: StoredDeveloper; app: StoredApp }> {
   const developer = await requireDeveloper(rt, org, request.params.email!);
   const app = await requireDeveloperApp(rt, org, developer, request.params.app!);
   return { org, developer, app };
@@ -131,42 +126,39 @@ const KEY_UPDATE_DOC: RouteDoc = {
   responses: { 200: 'The credential.', 204: 'Status set.' },
 };
 
-function registerProductRoutes(router: Router<Runtime>): void {
-  router.get(`${BASE}/apiproducts`, { ...LIST_DOC, operationId: 'listApiProducts', summary: 'List API products' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+function registerProductRoutes(router: PlatformRouter): void {
+  router.get(`${BASE}/apiproducts`, { ...LIST_DOC, operationId: 'listApiProducts', summary: 'List API products' }, async (request, rt, { organization: org }) => {
     const params = listParams(request.query);
     const { items, next } = await listPartition<StoredProduct>(rt, org, SORT_PREFIX.product, params);
     return page(items.map((p) => p.name), next, async () => ok({ apiProduct: items.map(apigeeProduct) }), params.expand);
   });
-  router.post(`${BASE}/apiproducts`, { operationId: 'createApiProduct', summary: 'Create an API product', description: 'Quota fields may be numbers or numeric strings, as Apigee sends them.', body: productInput, responses: { 201: 'The product.' } }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.post(`${BASE}/apiproducts`, { operationId: 'createApiProduct', summary: 'Create an API product', description: 'Quota fields may be numbers or numeric strings, as Apigee sends them.', body: productInput, responses: { 201: 'The product.' } }, async (request, rt, { organization: org }) => {
     const product = await createProduct(rt, org, jsonBody(request, productInput));
     return created(apigeeProduct(product));
   });
-  router.get(`${BASE}/apiproducts/:name`, { operationId: 'getApiProduct', summary: 'Get an API product' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/apiproducts/:name`, { operationId: 'getApiProduct', summary: 'Get an API product' }, async (request, rt, { organization: org }) => {
     return ok(apigeeProduct(await requireProduct(rt, org, request.params.name!)));
   });
-  router.put(`${BASE}/apiproducts/:name`, { operationId: 'replaceApiProduct', summary: 'Replace an API product', description: '`name` defaults to the path\'s and must match it.', body: productInput }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  const replaceProduct = async (request: HttpRequest, rt: Runtime, { organization: org }: Principal) => {
     const name = request.params.name!;
     await requireProduct(rt, org, name);
     const input = validate(productInput, bodyNamed(request, 'name', name));
     const product = await updateProduct(rt, org, name, input);
     forgetConsumers(rt);
     return ok(apigeeProduct(product));
-  });
-  router.delete(`${BASE}/apiproducts/:name`, { operationId: 'deleteApiProduct', summary: 'Delete an API product' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  };
+  const replaceDoc: RouteDoc = { summary: 'Replace an API product', description: '`name` defaults to the path\'s and must match it. POST is the form apigee-edge-js sends.', body: productInput };
+  router.put(`${BASE}/apiproducts/:name`, { ...replaceDoc, operationId: 'replaceApiProduct' }, replaceProduct);
+  router.post(`${BASE}/apiproducts/:name`, { ...replaceDoc, operationId: 'updateApiProduct' }, replaceProduct);
+  router.delete(`${BASE}/apiproducts/:name`, { operationId: 'deleteApiProduct', summary: 'Delete an API product' }, async (request, rt, { organization: org }) => {
     const product = await deleteProduct(rt, org, request.params.name!);
     forgetConsumers(rt);
     return ok(apigeeProduct(product));
   });
 }
 
-function registerDeveloperRoutes(router: Router<Runtime>): void {
-  router.get(`${BASE}/developers`, { ...LIST_DOC, operationId: 'listDevelopers', summary: 'List developers' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+function registerDeveloperRoutes(router: PlatformRouter): void {
+  router.get(`${BASE}/developers`, { ...LIST_DOC, operationId: 'listDevelopers', summary: 'List developers' }, async (request, rt, { organization: org }) => {
     const params = listParams(request.query);
     const { items, next } = await listPartition<StoredDeveloper>(rt, org, SORT_PREFIX.developer, {
       ...params,
@@ -179,13 +171,11 @@ function registerDeveloperRoutes(router: Router<Runtime>): void {
       params.expand,
     );
   });
-  router.post(`${BASE}/developers`, { operationId: 'createDeveloper', summary: 'Create a developer', body: developerInput, responses: { 201: 'The developer.' } }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.post(`${BASE}/developers`, { operationId: 'createDeveloper', summary: 'Create a developer', body: developerInput, responses: { 201: 'The developer.' } }, async (request, rt, { organization: org }) => {
     const developer = await createDeveloper(rt, org, jsonBody(request, developerInput));
     return created(apigeeDeveloper(developer, []));
   });
-  router.get(`${BASE}/developers/:email`, { operationId: 'getDeveloper', summary: 'Get a developer' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/developers/:email`, { operationId: 'getDeveloper', summary: 'Get a developer' }, async (request, rt, { organization: org }) => {
     return ok(await developerView(rt, org, await requireDeveloper(rt, org, request.params.email!)));
   });
   const updateDoc: RouteDoc = {
@@ -196,8 +186,7 @@ function registerDeveloperRoutes(router: Router<Runtime>): void {
     query: { action: { description: 'Set the developer\'s status instead of updating.', enum: ['active', 'inactive'] } },
     responses: { 200: 'The developer.', 204: 'Status set.' },
   };
-  const update = async (request: HttpRequest, rt: Runtime) => {
-    const org = await organizationOf(rt, request);
+  const update = async (request: HttpRequest, rt: Runtime, { organization: org }: Principal) => {
     const developer = await requireDeveloper(rt, org, request.params.email!);
     const status = action(request, ['active', 'inactive'] as const);
     if (status) {
@@ -212,8 +201,7 @@ function registerDeveloperRoutes(router: Router<Runtime>): void {
   };
   router.put(`${BASE}/developers/:email`, { ...updateDoc, operationId: 'replaceDeveloper' }, update);
   router.post(`${BASE}/developers/:email`, { ...updateDoc, operationId: 'updateDeveloper' }, update);
-  router.delete(`${BASE}/developers/:email`, { operationId: 'deleteDeveloper', summary: 'Delete a developer and their apps' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.delete(`${BASE}/developers/:email`, { operationId: 'deleteDeveloper', summary: 'Delete a developer and their apps' }, async (request, rt, { organization: org }) => {
     const developer = await requireDeveloper(rt, org, request.params.email!);
     const view = await developerView(rt, org, developer);
     await deleteDeveloperApps(rt, org, developer);
@@ -223,10 +211,9 @@ function registerDeveloperRoutes(router: Router<Runtime>): void {
   });
 }
 
-function registerAppRoutes(router: Router<Runtime>): void {
+function registerAppRoutes(router: PlatformRouter): void {
   const DEV_APPS = `${BASE}/developers/:email/apps`;
-  router.get(DEV_APPS, { ...LIST_DOC, operationId: 'listDeveloperApps', summary: 'List a developer\'s apps' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(DEV_APPS, { ...LIST_DOC, operationId: 'listDeveloperApps', summary: 'List a developer\'s apps' }, async (request, rt, { organization: org }) => {
     const developer = await requireDeveloper(rt, org, request.params.email!);
     const params = listParams(request.query);
     const prefix = developerAppsPrefix(developer.developerId);
@@ -241,14 +228,13 @@ function registerAppRoutes(router: Router<Runtime>): void {
       params.expand,
     );
   });
-  router.post(DEV_APPS, { operationId: 'createDeveloperApp', summary: 'Create a developer app', description: 'Issues a credential; the response shows its consumer secret, once.', body: appInput, responses: { 201: 'The app with its new credential.' } }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.post(DEV_APPS, { operationId: 'createDeveloperApp', summary: 'Create a developer app', description: 'Issues a credential; the response shows its consumer secret, once.', body: appInput, responses: { 201: 'The app with its new credential.' } }, async (request, rt, { organization: org }) => {
     const developer = await requireDeveloper(rt, org, request.params.email!);
     const { app, issued } = await createApp(rt, org, developer, jsonBody(request, appInput));
     return created(await apigeeApp(rt, app, [issued.credential], issued));
   });
-  router.get(`${DEV_APPS}/:app`, { operationId: 'getDeveloperApp', summary: 'Get a developer app' }, async (request, rt) => {
-    const { app } = await developerApp(rt, request);
+  router.get(`${DEV_APPS}/:app`, { operationId: 'getDeveloperApp', summary: 'Get a developer app' }, async (request, rt, { organization }) => {
+    const { app } = await developerApp(rt, request, organization);
     return ok(await appView(rt, app));
   });
   const appUpdateDoc: RouteDoc = {
@@ -259,8 +245,8 @@ function registerAppRoutes(router: Router<Runtime>): void {
     query: { action: { description: 'Set the app\'s status instead of updating.', enum: ['approve', 'revoke'] } },
     responses: { 200: 'The app.', 204: 'Status set.' },
   };
-  const update = async (request: HttpRequest, rt: Runtime) => {
-    const { app } = await developerApp(rt, request);
+  const update = async (request: HttpRequest, rt: Runtime, { organization }: Principal) => {
+    const { app } = await developerApp(rt, request, organization);
     const status = action(request, ['approve', 'revoke'] as const);
     if (status) {
       await setAppStatus(rt, app, status === 'approve' ? 'approved' : 'revoked');
@@ -271,8 +257,8 @@ function registerAppRoutes(router: Router<Runtime>): void {
   };
   router.put(`${DEV_APPS}/:app`, { ...appUpdateDoc, operationId: 'replaceDeveloperApp' }, update);
   router.post(`${DEV_APPS}/:app`, { ...appUpdateDoc, operationId: 'updateDeveloperApp' }, update);
-  router.delete(`${DEV_APPS}/:app`, { operationId: 'deleteDeveloperApp', summary: 'Delete a developer app and its credentials' }, async (request, rt) => {
-    const { app } = await developerApp(rt, request);
+  router.delete(`${DEV_APPS}/:app`, { operationId: 'deleteDeveloperApp', summary: 'Delete a developer app and its credentials' }, async (request, rt, { organization }) => {
+    const { app } = await developerApp(rt, request, organization);
     const view = await appView(rt, app);
     await deleteApp(rt, app);
     return ok(view);
@@ -286,25 +272,25 @@ function registerAppRoutes(router: Router<Runtime>): void {
     bodyOptional: true,
     responses: { 201: 'The credential with its secret.' },
   };
-  const createKey = async (request: HttpRequest, rt: Runtime) => {
-    const { app } = await developerApp(rt, request);
+  const createKey = async (request: HttpRequest, rt: Runtime, { organization }: Principal) => {
+    const { app } = await developerApp(rt, request, organization);
     const input = request.body.length === 0 ? credentialInput.parse({}) : jsonBody(request, credentialInput);
     const issued = await createCredential(rt, app, input);
     return created(await apigeeCredential(rt, issued.credential, app, issued));
   };
   router.post(`${KEYS}/create`, { ...createKeyDoc, operationId: 'createAppKey' }, createKey);
   router.post(KEYS, { ...createKeyDoc, operationId: 'addAppKey' }, createKey);
-  router.get(KEYS, { operationId: 'listAppKeys', summary: 'List an app\'s credentials (secrets masked)' }, async (request, rt) => {
-    const { app } = await developerApp(rt, request);
+  router.get(KEYS, { operationId: 'listAppKeys', summary: 'List an app\'s credentials (secrets masked)' }, async (request, rt, { organization }) => {
+    const { app } = await developerApp(rt, request, organization);
     const credentials = await appCredentials(rt, app.organization, app.appId);
     return ok(await Promise.all(credentials.map((credential) => apigeeCredential(rt, credential, app))));
   });
-  router.get(`${KEYS}/:key`, { operationId: 'getAppKey', summary: 'Get a credential (secret masked)', params: { key: 'The consumer key.' } }, async (request, rt) => {
-    const { app } = await developerApp(rt, request);
+  router.get(`${KEYS}/:key`, { operationId: 'getAppKey', summary: 'Get a credential (secret masked)', params: { key: 'The consumer key.' } }, async (request, rt, { organization }) => {
+    const { app } = await developerApp(rt, request, organization);
     return ok(await apigeeCredential(rt, await requireCredential(rt, app, request.params.key!), app));
   });
-  router.post(`${KEYS}/:key`, KEY_UPDATE_DOC, async (request, rt) => {
-    const { app } = await developerApp(rt, request);
+  router.post(`${KEYS}/:key`, KEY_UPDATE_DOC, async (request, rt, { organization }) => {
+    const { app } = await developerApp(rt, request, organization);
     const credential = await requireCredential(rt, app, request.params.key!);
     const status = action(request, ['approve', 'revoke'] as const);
     if (status) {
@@ -314,36 +300,35 @@ function registerAppRoutes(router: Router<Runtime>): void {
     const { apiProducts } = jsonBody(request, addProductsInput);
     return ok(await apigeeCredential(rt, await addCredentialProducts(rt, credential, apiProducts), app));
   });
-  router.delete(`${KEYS}/:key`, { operationId: 'deleteAppKey', summary: 'Delete a credential', params: { key: 'The consumer key.' } }, async (request, rt) => {
-    const { app } = await developerApp(rt, request);
+  router.delete(`${KEYS}/:key`, { operationId: 'deleteAppKey', summary: 'Delete a credential', params: { key: 'The consumer key.' } }, async (request, rt, { organization }) => {
+    const { app } = await developerApp(rt, request, organization);
     const credential = await requireCredential(rt, app, request.params.key!);
     const view = await apigeeCredential(rt, credential, app);
     await deleteCredential(rt, credential);
     return ok(view);
   });
-  router.get(`${KEYS}/:key/apiproducts/:product`, { operationId: 'getAppKeyProduct', summary: 'Get a credential\'s product binding', params: { key: 'The consumer key.' } }, async (request, rt) => {
-    const { app } = await developerApp(rt, request);
+  router.get(`${KEYS}/:key/apiproducts/:product`, { operationId: 'getAppKeyProduct', summary: 'Get a credential\'s product binding', params: { key: 'The consumer key.' } }, async (request, rt, { organization }) => {
+    const { app } = await developerApp(rt, request, organization);
     const credential = await requireCredential(rt, app, request.params.key!);
     const binding = credential.apiProducts.find((b) => b.apiproduct === request.params.product);
     if (!binding) throw notFound(`API product ${request.params.product} is not bound to this key`);
     return ok(binding);
   });
-  router.post(`${KEYS}/:key/apiproducts/:product`, { operationId: 'setAppKeyProductStatus', summary: 'Approve or revoke a credential\'s product', params: { key: 'The consumer key.' }, query: { action: { description: 'The new status.', required: true, enum: ['approve', 'revoke'] } }, responses: { 204: 'Done.' } }, async (request, rt) => {
-    const { app } = await developerApp(rt, request);
+  router.post(`${KEYS}/:key/apiproducts/:product`, { operationId: 'setAppKeyProductStatus', summary: 'Approve or revoke a credential\'s product', params: { key: 'The consumer key.' }, query: { action: { description: 'The new status.', required: true, enum: ['approve', 'revoke'] } }, responses: { 204: 'Done.' } }, async (request, rt, { organization }) => {
+    const { app } = await developerApp(rt, request, organization);
     const credential = await requireCredential(rt, app, request.params.key!);
     const status = action(request, ['approve', 'revoke'] as const);
     if (!status) throw badRequest('action=approve or action=revoke is required', 'invalid_action');
     await setCredentialProductStatus(rt, credential, request.params.product!, status === 'approve' ? 'approved' : 'revoked');
     return noContent();
   });
-  router.delete(`${KEYS}/:key/apiproducts/:product`, { operationId: 'removeAppKeyProduct', summary: 'Remove a product from a credential', params: { key: 'The consumer key.' } }, async (request, rt) => {
-    const { app } = await developerApp(rt, request);
+  router.delete(`${KEYS}/:key/apiproducts/:product`, { operationId: 'removeAppKeyProduct', summary: 'Remove a product from a credential', params: { key: 'The consumer key.' } }, async (request, rt, { organization }) => {
+    const { app } = await developerApp(rt, request, organization);
     const credential = await requireCredential(rt, app, request.params.key!);
     return ok(await apigeeCredential(rt, await removeCredentialProduct(rt, credential, request.params.product!), app));
   });
 
-  router.get(`${BASE}/apps`, { ...LIST_DOC, operationId: 'listApps', summary: 'List the organization\'s apps (ids)' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/apps`, { ...LIST_DOC, operationId: 'listApps', summary: 'List the organization\'s apps (ids)' }, async (request, rt, { organization: org }) => {
     const params = listParams(request.query);
     const { items, next } = await listPartition<StoredApp>(rt, org, 'APP#', params);
     return page(
@@ -353,15 +338,14 @@ function registerAppRoutes(router: Router<Runtime>): void {
       params.expand,
     );
   });
-  router.get(`${BASE}/apps/:appId`, { operationId: 'getApp', summary: 'Get an app by id' }, async (request, rt) => {
-    const org = await organizationOf(rt, request);
+  router.get(`${BASE}/apps/:appId`, { operationId: 'getApp', summary: 'Get an app by id' }, async (request, rt, { organization: org }) => {
     const app = await getApp(rt, org, request.params.appId!);
     if (!app) throw notFound(`App ${request.params.appId} does not exist`);
     return ok(await appView(rt, app));
   });
 }
 
-export function registerConsumerRoutes(router: Router<Runtime>): void {
+export function registerConsumerRoutes(router: PlatformRouter): void {
   registerProductRoutes(router.group({ tag: 'API products' }));
   registerDeveloperRoutes(router.group({ tag: 'Developers' }));
   registerAppRoutes(router.group({ tag: 'Apps' }));

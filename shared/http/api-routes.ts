@@ -1,9 +1,15 @@
-// The API Gateway resources and which function serves each. The CDK stack
-// builds the REST API from this table and the local server routes by it, so
-// both always agree. More specific resources come first, as API Gateway
-// prefers them over greedy `{proxy+}` matches.
+// The two planes' API Gateway routes and which function serves each. The CDK
+// stack builds both APIs from these tables and the local servers route by
+// them, so both always agree.
+//
+// - The platform API: management, token service, connectors, hosted OAuth
+//   callback and health check. More specific routes come first, as API Gateway
+//   prefers them over greedy `{proxy+}` matches.
+// - The runtime API: every path, to the proxy function. No path is reserved:
+//   a deployed proxy may use `/v1/...`, `/oauth` or `/`.
 
 export type FunctionName = 'platform' | 'proxy' | 'token' | 'callback';
+export type Plane = 'platform' | 'runtime';
 
 export interface ApiRoute {
   resource: string;
@@ -12,11 +18,8 @@ export interface ApiRoute {
   function: FunctionName;
 }
 
-/** Top-level path prefixes owned by the platform; everything else is proxy traffic. */
-export const RESERVED_PREFIXES = ['/v1', '/oauth', '/.well-known', '/elements', '/apiportal', '/healthz'] as const;
-
-export const API_ROUTES: ApiRoute[] = [
-  { resource: '/healthz', methods: ['GET'], function: 'platform' },
+export const PLATFORM_ROUTES: readonly ApiRoute[] = [
+  { resource: '/healthz', methods: ['GET', 'HEAD'], function: 'platform' },
   { resource: '/v1/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/apiportal/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/elements/api-v2/oauth/callback', methods: ['GET', 'ANY'], function: 'callback' },
@@ -24,12 +27,21 @@ export const API_ROUTES: ApiRoute[] = [
   { resource: '/oauth/token', methods: ['POST', 'ANY'], function: 'token' },
   { resource: '/oauth/{proxy+}', methods: ['ANY'], function: 'token' },
   { resource: '/.well-known/{proxy+}', methods: ['ANY'], function: 'token' },
+];
+
+export const RUNTIME_ROUTES: readonly ApiRoute[] = [
   { resource: '/{proxy+}', methods: ['ANY'], function: 'proxy' },
   { resource: '/', methods: ['ANY'], function: 'proxy' },
 ];
 
-export function isReservedPath(path: string): boolean {
-  return RESERVED_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+/** The environments the runtime serves, each its own stage (locally: its own port, in this order). */
+export const RUNTIME_ENVIRONMENTS = ['prod', 'test'] as const;
+
+export const PLANE_ROUTES: Record<Plane, readonly ApiRoute[]> = { platform: PLATFORM_ROUTES, runtime: RUNTIME_ROUTES };
+
+/** The functions of a plane, in route order. */
+export function planeFunctions(plane: Plane): FunctionName[] {
+  return [...new Set(PLANE_ROUTES[plane].map((route) => route.function))];
 }
 
 export interface ResourceMatch {
@@ -37,10 +49,10 @@ export interface ResourceMatch {
   pathParameters: Record<string, string> | null;
 }
 
-/** Matches a raw request path to its resource, as API Gateway does. */
-export function matchResource(path: string): ResourceMatch | undefined {
+/** Matches a raw request path to its resource, as API Gateway does; undefined if none serves it. */
+export function matchResource(routes: readonly ApiRoute[], path: string): ResourceMatch | undefined {
   const segments = path.split('/').filter(Boolean);
-  for (const route of API_ROUTES) {
+  for (const route of routes) {
     const pattern = route.resource.split('/').filter(Boolean);
     const params: Record<string, string> = {};
     let matched = true;

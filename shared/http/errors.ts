@@ -16,12 +16,14 @@ export class HttpError extends Error {
   readonly code: string;
   readonly fields?: FieldProblem[];
   readonly headers?: Record<string, string>;
+  /** What a vendor said, for errors that come from one (Open Connectors' `providerMessage`). */
+  readonly providerMessage?: string;
 
   constructor(
     status: number,
     code: string,
     message: string,
-    extra: { fields?: FieldProblem[]; headers?: Record<string, string>; cause?: unknown } = {},
+    extra: { fields?: FieldProblem[]; headers?: Record<string, string>; providerMessage?: string; cause?: unknown } = {},
   ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'HttpError';
@@ -29,6 +31,7 @@ export class HttpError extends Error {
     this.code = code;
     if (extra.fields) this.fields = extra.fields;
     if (extra.headers) this.headers = extra.headers;
+    if (extra.providerMessage !== undefined) this.providerMessage = extra.providerMessage;
   }
 }
 

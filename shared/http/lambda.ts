@@ -6,7 +6,7 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { describeError, logger } from '../log.js';
-import { HttpError, isHttpError, type ErrorRenderer } from './errors.js';
+import { HttpError, isHttpError, platformErrors, type ErrorRenderer } from './errors.js';
 import { RequestMetrics } from './metrics.js';
 import { requestFromEvent, type HttpRequest } from './request.js';
 import { toProxyResult, type HttpResponse } from './response.js';
@@ -15,8 +15,13 @@ import { dependencyUnavailable } from './unavailable.js';
 export interface HttpFunctionOptions {
   name: string;
   handle: (request: HttpRequest, context: Context) => Promise<HttpResponse>;
-  /** Writes errors in the function's wire shape (platform JSON, RFC 6749 section 5.2, or Apigee fault). */
-  errors: ErrorRenderer;
+  /**
+   * Writes errors in the function's wire shape (platform JSON, Open Connectors', RFC 6749 section 5.2, or
+   * Apigee fault); a function picks one per request where a function serves two APIs (the platform's).
+   */
+  errors: ErrorRenderer | ((request: HttpRequest) => ErrorRenderer);
+  /** Headers every response to a request carries, errors included (an API's CORS and request id headers). */
+  headers?: (request: HttpRequest) => Record<string, string>;
   /** Browser-hardening headers; off for the proxy runtime, which must pass backend responses through. */
   securityHeaders?: boolean;
 }
@@ -43,9 +48,10 @@ export function httpFunction(options: HttpFunctionOptions) {
       request.requestId = requestId;
       response = await options.handle(request, context);
     } catch (error) {
-      response = errorResponse(error, options.errors, requestId);
+      const renderer = typeof options.errors === 'function' ? (request ? options.errors(request) : platformErrors) : options.errors;
+      response = errorResponse(error, renderer, requestId);
     }
-    response.headers = { ...response.headers, 'x-request-id': requestId };
+    response.headers = { ...response.headers, ...(request && options.headers ? options.headers(request) : {}), 'x-request-id': requestId };
     if (request?.method === 'HEAD') delete response.body;
     const ms = Math.round((performance.now() - started) * 100) / 100;
     logger.info('request', {

@@ -18,6 +18,8 @@ export interface HttpRequest {
   sourceIp: string;
   /** Epoch milliseconds when API Gateway received the request. */
   receivedAt: number;
+  /** The API Gateway stage's variables (the runtime stage names its environment). */
+  stageVariables?: Record<string, string>;
 }
 
 /**
@@ -71,6 +73,7 @@ export function requestFromEvent(event: APIGatewayProxyEvent): HttpRequest {
     requestId: event.requestContext?.requestId ?? 'local',
     sourceIp: event.requestContext?.identity?.sourceIp ?? '127.0.0.1',
     receivedAt: event.requestContext?.requestTimeEpoch ?? Date.now(),
+    ...(event.stageVariables ? { stageVariables: Object.fromEntries(Object.entries(event.stageVariables).filter((e): e is [string, string] => e[1] !== undefined)) } : {}),
   };
 }
 

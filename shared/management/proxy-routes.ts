@@ -1,17 +1,16 @@
 // Apigee Edge management paths for API proxies, revisions, environments and
 // deployments.
-import { authenticateForOrg } from '../auth/platform.js';
-import { getOrganization } from '../auth/organizations.js';
+import type { PlatformRouter } from '../auth/principal.js';
 import { bundleResponse, importBundle } from '../bundles/bundle-transfer.js';
 import { jsonBody } from '../http/body.js';
-import { badRequest, notFound } from '../http/errors.js';
+import { badRequest } from '../http/errors.js';
 import { created, ok } from '../http/response.js';
-import type { RouteDoc, Router } from '../http/router.js';
-import type { Runtime } from '../runtime.js';
+import type { RouteDoc } from '../http/router.js';
 import { createRevision, decodeModel, deleteApi, deleteRevision, getApi, getRevision, listApis, type RevisionItem } from '../gateway/stores/apis.js';
 import { normalizeBasePath } from '../gateway/engine/compile.js';
-import { assertEnvironment, deploy, deployedRevisions, listDeployments, undeploy, type DeploymentItem } from '../gateway/stores/deployments.js';
+import { deployedRevisions } from '../gateway/stores/deployments.js';
 import { ProxyModelSchema, type ProxyModel } from '../gateway/engine/model.js';
+import { registerRevisionFileRoutes } from './revision-file-routes.js';
 
 const ORG = '/v1/organizations/:org';
 
@@ -38,20 +37,13 @@ export function modelSummary(model: ProxyModel) {
     policies: model.policies.map((policy) => policy.name),
     proxyEndpoints: model.proxyEndpoints.map((endpoint) => endpoint.name),
     targetEndpoints: model.targetEndpoints.map((endpoint) => endpoint.name),
+    // Apigee lists the endpoints under both names.
+    proxies: model.proxyEndpoints.map((endpoint) => endpoint.name),
+    targets: model.targetEndpoints.map((endpoint) => endpoint.name),
     resources: model.resources.map((resource) => resource.path),
+    resourceFiles: { resourceFile: model.resources.map((resource) => ({ name: resource.path.slice(resource.path.indexOf('/') + 1), type: resource.path.slice(0, resource.path.indexOf('/')) })) },
     /** Imported policies Tollgate keeps but cannot run: their steps fault (500) unless continueOnError is set. */
     unsupportedPolicies: model.policies.filter((p) => p.unsupported).map((p) => ({ name: p.name, type: p.type, reason: p.unsupported })),
-  };
-}
-
-function deploymentView(item: DeploymentItem) {
-  return {
-    environment: item.environment,
-    apiProxy: item.api,
-    revision: String(item.revision),
-    basePaths: item.basePaths,
-    state: 'deployed',
-    deployStartTime: item.deployedAt,
   };
 }
 
@@ -61,16 +53,20 @@ const CREATE_PROXY_DOC: RouteDoc = {
   operationId: 'createApiProxy',
   summary: 'Create an API proxy revision',
   description:
-    'A JSON proxy model creates the next revision. With `action=import&name={name}` the body is an Apigee bundle zip instead ' +
-    '(`application/octet-stream`, `application/zip`, or multipart field `file`); `validate=true` checks it without storing.',
+    'A JSON proxy model creates the next revision (`{"name": ..}` alone, as in Apigee, an empty one to add files to). ' +
+    'With `action=import&name={name}` the body is an Apigee bundle zip instead (`application/octet-stream`, `application/zip`, ' +
+    'or multipart field `file`); a bundle holding only the descriptor (`apiproxy/<name>.xml`) makes a revision to add files to ' +
+    '(`.../revisions/{rev}/policies|proxies|targets|resourcefiles`). `action=validate` checks a bundle without storing it. ' +
+    'Every bundle is checked whole (Apigee\'s `validate=true`); `validate=false` is accepted.',
   body: ProxyModelSchema,
   bodies: { 'application/octet-stream': 'binary', 'application/zip': 'binary', 'multipart/form-data': 'binary' },
   query: {
-    action: { description: '`import` to upload an Apigee bundle zip.', enum: ['import'] },
-    name: { description: 'With `action=import`: the proxy name the bundle is stored under.' },
-    validate: { description: 'With `action=import`: `true` to check the bundle without storing it (200 with the summary).', enum: ['true', 'false'] },
+    action: { description: '`import` to store an Apigee bundle zip as a new revision, `validate` to check one without storing it.', enum: ['import', 'validate'] },
+    name: { description: 'With a bundle: the proxy name it is stored under (default: the descriptor\'s name attribute).' },
+    validate: { description: 'Apigee\'s flag to check the bundle before importing it: Tollgate always does.', enum: ['true', 'false'] },
+    allowUnsupported: { description: 'With a bundle: `true` keeps unsupported policies (skipped at run time) instead of refusing the bundle.', enum: ['true', 'false'] },
   },
-  responses: { 201: 'The new revision\'s summary.', 200: 'With `validate=true`: the bundle\'s summary, nothing stored.' },
+  responses: { 201: 'The new revision\'s summary.', 200: 'With `action=validate`: the bundle\'s summary, nothing stored.' },
 };
 
 const GET_REVISION_DOC: RouteDoc = {
@@ -85,9 +81,8 @@ const GET_REVISION_DOC: RouteDoc = {
 
 const revisionNumber = (value: string | undefined) => (/^\d{1,6}$/.test(value ?? '') ? Number(value) : Number.NaN);
 
-export function registerProxyRoutes(router: Router<Runtime>): void {
-  router.get(`${ORG}/apis`, { operationId: 'listApiProxies', summary: 'List API proxies', query: { expand: EXPAND } }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+export function registerProxyRoutes(router: PlatformRouter): void {
+  router.get(`${ORG}/apis`, { operationId: 'listApiProxies', summary: 'List API proxies', query: { expand: EXPAND } }, async (request, rt, { organization }) => {
     const apis = await listApis(rt, organization);
     if (request.query.get('expand') === 'true') {
       return ok({ proxies: apis.map((api) => ({ name: api.name, revision: api.revisions.map(String), latestRevisionId: String(api.latestRevision) })) });
@@ -95,21 +90,19 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
     return ok(apis.map((api) => api.name));
   });
 
-  router.post(`${ORG}/apis`, CREATE_PROXY_DOC, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.post(`${ORG}/apis`, CREATE_PROXY_DOC, async (request, rt, { organization }) => {
     const action = request.query.get('action');
-    if (action === 'import') {
-      const imported = await importBundle(rt, organization, request);
+    if (action === 'import' || action === 'validate') {
+      const imported = await importBundle(rt, organization, request, { store: action === 'import' });
       return imported.revision ? created(revisionSummary(imported.revision)) : ok({ ...modelSummary(imported.model), validated: true });
     }
-    if (action !== null) throw badRequest(`Unknown action "${action}"; use action=import with a bundle zip`);
+    if (action !== null) throw badRequest(`Unknown action "${action}"; use action=import (or action=validate) with a bundle zip`);
     const model = jsonBody(request, ProxyModelSchema);
     const revision = await createRevision(rt, organization, model, 'json');
     return created(revisionSummary(revision));
   });
 
-  router.get(`${ORG}/apis/:api`, { operationId: 'getApiProxy', summary: 'Get an API proxy and its revision numbers' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/apis/:api`, { operationId: 'getApiProxy', summary: 'Get an API proxy and its revision numbers' }, async (request, rt, { organization }) => {
     const api = await getApi(rt, organization, request.params.api!);
     return ok({
       name: api.name,
@@ -119,82 +112,28 @@ export function registerProxyRoutes(router: Router<Runtime>): void {
     });
   });
 
-  router.delete(`${ORG}/apis/:api`, { operationId: 'deleteApiProxy', summary: 'Delete an API proxy with all its revisions', description: 'Refused (409) while a revision is deployed.' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.delete(`${ORG}/apis/:api`, { operationId: 'deleteApiProxy', summary: 'Delete an API proxy with all its revisions', description: 'Refused (409) while a revision is deployed.' }, async (request, rt, { organization }) => {
     const api = request.params.api!;
     const deleted = await deleteApi(rt, organization, api, await deployedRevisions(rt, organization, api));
     return ok({ name: deleted.name, revision: deleted.revisions.map(String) });
   });
 
-  router.get(`${ORG}/apis/:api/revisions`, { operationId: 'listApiProxyRevisions', summary: 'List the revisions of an API proxy' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/apis/:api/revisions`, { operationId: 'listApiProxyRevisions', summary: 'List the revisions of an API proxy' }, async (request, rt, { organization }) => {
     const api = await getApi(rt, organization, request.params.api!);
     return ok(api.revisions.map(String));
   });
 
-  router.get(`${ORG}/apis/:api/revisions/:rev`, GET_REVISION_DOC, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/apis/:api/revisions/:rev`, GET_REVISION_DOC, async (request, rt, { organization }) => {
     const item = await getRevision(rt, organization, request.params.api!, revisionNumber(request.params.rev));
     if (request.query.get('format') === 'bundle') return bundleResponse(item, request.query.get('layout') === 'sap' ? 'sap' : 'apigee');
     return ok(revisionSummary(item, { includeModel: true }));
   });
 
-  router.delete(`${ORG}/apis/:api/revisions/:rev`, { operationId: 'deleteApiProxyRevision', summary: 'Delete a revision', description: 'Refused (409) while it is deployed.' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.delete(`${ORG}/apis/:api/revisions/:rev`, { operationId: 'deleteApiProxyRevision', summary: 'Delete a revision', description: 'Refused (409) while it is deployed.' }, async (request, rt, { organization }) => {
     const api = request.params.api!;
     const item = await deleteRevision(rt, organization, api, revisionNumber(request.params.rev), await deployedRevisions(rt, organization, api));
     return ok(revisionSummary(item));
   });
 
-  router.get(`${ORG}/apis/:api/deployments`, { tag: 'Environments', operationId: 'listApiProxyDeployments', summary: 'Where an API proxy is deployed' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
-    const api = await getApi(rt, organization, request.params.api!);
-    const deployments = (await listDeployments(rt, organization)).filter((d) => d.api === api.name);
-    return ok({
-      name: api.name,
-      environment: deployments.map((d) => ({ name: d.environment, revision: [{ name: String(d.revision), state: 'deployed' }] })),
-    });
-  });
-
-  router.get(`${ORG}/environments`, { tag: 'Environments', operationId: 'listEnvironments', summary: 'List environments' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
-    return ok((await getOrganization(rt, organization))?.environments ?? []);
-  });
-
-  router.get(`${ORG}/environments/:env`, { tag: 'Environments', operationId: 'getEnvironment', summary: 'Get an environment' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
-    await assertEnvironment(rt, organization, request.params.env!);
-    return ok({ name: request.params.env, properties: { property: [] } });
-  });
-
-  router.get(`${ORG}/environments/:env/deployments`, { tag: 'Environments', operationId: 'listEnvironmentDeployments', summary: 'List the deployments of an environment' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
-    await assertEnvironment(rt, organization, request.params.env!);
-    const deployments = await listDeployments(rt, organization, request.params.env);
-    return ok({
-      name: request.params.env,
-      aPIProxy: deployments.map((d) => ({ name: d.api, revision: [{ name: String(d.revision), state: 'deployed', basePaths: d.basePaths }] })),
-    });
-  });
-
-  const deploymentPath = `${ORG}/environments/:env/apis/:api/revisions/:rev/deployments`;
-  router.get(deploymentPath, { tag: 'Environments', operationId: 'getDeployment', summary: 'Get the deployment of a revision' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
-    const deployments = await listDeployments(rt, organization, request.params.env);
-    const found = deployments.find((d) => d.api === request.params.api && d.revision === revisionNumber(request.params.rev));
-    if (!found) throw notFound(`Revision ${request.params.rev} of ${request.params.api} is not deployed in ${request.params.env}`);
-    return ok(deploymentView(found));
-  });
-
-  router.post(deploymentPath, { tag: 'Environments', operationId: 'deployApiProxyRevision', summary: 'Deploy a revision', description: 'Claims the revision\'s base paths in the environment and replaces the revision deployed there before; 409 if another proxy holds a base path.' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
-    const item = await deploy(rt, organization, request.params.env!, request.params.api!, revisionNumber(request.params.rev));
-    return ok(deploymentView(item));
-  });
-
-  router.delete(deploymentPath, { tag: 'Environments', operationId: 'undeployApiProxyRevision', summary: 'Undeploy a revision' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
-    const item = await undeploy(rt, organization, request.params.env!, request.params.api!, revisionNumber(request.params.rev));
-    return ok({ ...deploymentView(item), state: 'undeployed' });
-  });
+  registerRevisionFileRoutes(router);
 }

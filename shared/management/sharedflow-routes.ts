@@ -1,7 +1,6 @@
 // Apigee's management paths for shared flows, their revisions and
 // deployments, and the environments' flow hooks.
 import * as z from 'zod';
-import { authenticateForOrg } from '../auth/platform.js';
 import { importSharedFlowBundle, sharedFlowBundleResponse } from '../bundles/bundle-transfer.js';
 import { jsonBody } from '../http/body.js';
 import { badRequest, notFound } from '../http/errors.js';
@@ -68,13 +67,11 @@ const CREATE_DOC: RouteDoc = {
 };
 
 export function registerSharedFlowRoutes(router: Router<Runtime>): void {
-  router.get(`${ORG}/sharedflows`, { operationId: 'listSharedFlows', summary: 'List shared flows' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/sharedflows`, { operationId: 'listSharedFlows', summary: 'List shared flows' }, async (request, rt, { organization }) => {
     return ok((await listSharedFlows(rt, organization)).map((flow) => flow.name));
   });
 
-  router.post(`${ORG}/sharedflows`, CREATE_DOC, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.post(`${ORG}/sharedflows`, CREATE_DOC, async (request, rt, { organization }) => {
     const action = request.query.get('action');
     if (action === 'import') {
       const imported = await importSharedFlowBundle(rt, organization, request);
@@ -84,67 +81,57 @@ export function registerSharedFlowRoutes(router: Router<Runtime>): void {
     return created(revisionView(await createSharedFlowRevision(rt, organization, jsonBody(request, SharedFlowModelSchema), 'json')));
   });
 
-  router.get(`${ORG}/sharedflows/:name`, { operationId: 'getSharedFlow', summary: 'Get a shared flow and its revision numbers' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/sharedflows/:name`, { operationId: 'getSharedFlow', summary: 'Get a shared flow and its revision numbers' }, async (request, rt, { organization }) => {
     const flow = await getSharedFlow(rt, organization, request.params.name!);
     return ok({ name: flow.name, revision: flow.revisions.map(String), latestRevisionId: String(flow.latestRevision) });
   });
 
-  router.delete(`${ORG}/sharedflows/:name`, { operationId: 'deleteSharedFlow', summary: 'Delete a shared flow with all its revisions', description: 'Refused (409) while a revision is deployed.' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.delete(`${ORG}/sharedflows/:name`, { operationId: 'deleteSharedFlow', summary: 'Delete a shared flow with all its revisions', description: 'Refused (409) while a revision is deployed.' }, async (request, rt, { organization }) => {
     const flow = await deleteSharedFlow(rt, organization, request.params.name!);
     return ok({ name: flow.name, revision: flow.revisions.map(String) });
   });
 
-  router.get(`${ORG}/sharedflows/:name/revisions`, { operationId: 'listSharedFlowRevisions', summary: 'List the revisions of a shared flow' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/sharedflows/:name/revisions`, { operationId: 'listSharedFlowRevisions', summary: 'List the revisions of a shared flow' }, async (request, rt, { organization }) => {
     return ok((await getSharedFlow(rt, organization, request.params.name!)).revisions.map(String));
   });
 
   router.get(
     `${ORG}/sharedflows/:name/revisions/:rev`,
     { operationId: 'getSharedFlowRevision', summary: 'Get a shared flow revision (JSON model or bundle zip)', query: { format: { description: '`bundle` for the `sharedflowbundle/` zip.', enum: ['bundle'] } } },
-    async (request, rt) => {
-      const { organization } = await authenticateForOrg(rt, request, request.params.org);
+    async (request, rt, { organization }) => {
       const item = await getSharedFlowRevision(rt, organization, request.params.name!, revisionNumber(request.params.rev));
       return request.query.get('format') === 'bundle' ? sharedFlowBundleResponse(item) : ok(revisionView(item, true));
     },
   );
 
-  router.get(`${ORG}/sharedflows/:name/deployments`, { tag: 'Environments', operationId: 'listSharedFlowDeployments', summary: 'Where a shared flow is deployed' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/sharedflows/:name/deployments`, { tag: 'Environments', operationId: 'listSharedFlowDeployments', summary: 'Where a shared flow is deployed' }, async (request, rt, { organization }) => {
     const name = (await getSharedFlow(rt, organization, request.params.name!)).name;
     const deployments = (await listSharedFlowDeployments(rt, organization)).filter((item) => item.name === name);
     return ok({ name, environment: deployments.map((item) => ({ name: item.environment, revision: [{ name: String(item.revision), state: 'deployed' }] })) });
   });
 
   const deploymentPath = `${ORG}/environments/:env/sharedflows/:name/revisions/:rev/deployments`;
-  router.get(deploymentPath, { tag: 'Environments', operationId: 'getSharedFlowDeployment', summary: 'Get the deployment of a shared flow revision' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(deploymentPath, { tag: 'Environments', operationId: 'getSharedFlowDeployment', summary: 'Get the deployment of a shared flow revision' }, async (request, rt, { organization }) => {
     const found = (await listSharedFlowDeployments(rt, organization, request.params.env)).find((item) => item.name === request.params.name && item.revision === revisionNumber(request.params.rev));
     if (!found) throw notFound(`Revision ${request.params.rev} of shared flow ${request.params.name} is not deployed in ${request.params.env}`);
     return ok(deploymentView(found));
   });
 
-  router.post(deploymentPath, { tag: 'Environments', operationId: 'deploySharedFlowRevision', summary: 'Deploy a shared flow revision', description: 'Replaces the revision deployed in the environment before; FlowCallout steps and flow hooks of the environment use it within seconds.' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.post(deploymentPath, { tag: 'Environments', operationId: 'deploySharedFlowRevision', summary: 'Deploy a shared flow revision', description: 'Replaces the revision deployed in the environment before; FlowCallout steps and flow hooks of the environment use it within seconds.' }, async (request, rt, { organization }) => {
     return ok(deploymentView(await deploySharedFlow(rt, organization, request.params.env!, request.params.name!, revisionNumber(request.params.rev))));
   });
 
-  router.delete(deploymentPath, { tag: 'Environments', operationId: 'undeploySharedFlowRevision', summary: 'Undeploy a shared flow revision' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.delete(deploymentPath, { tag: 'Environments', operationId: 'undeploySharedFlowRevision', summary: 'Undeploy a shared flow revision' }, async (request, rt, { organization }) => {
     const item = await undeploySharedFlow(rt, organization, request.params.env!, request.params.name!, revisionNumber(request.params.rev));
     return ok({ ...deploymentView(item), state: 'undeployed' });
   });
 
-  router.get(`${ORG}/environments/:env/flowhooks`, { tag: 'Environments', operationId: 'listFlowHooks', summary: 'List the flow hooks of an environment' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/environments/:env/flowhooks`, { tag: 'Environments', operationId: 'listFlowHooks', summary: 'List the flow hooks of an environment' }, async (request, rt, { organization }) => {
     await assertEnvironment(rt, organization, request.params.env!);
     return ok([...FLOW_HOOKS]);
   });
 
-  router.get(`${ORG}/environments/:env/flowhooks/:hook`, { tag: 'Environments', operationId: 'getFlowHook', summary: 'Get a flow hook' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.get(`${ORG}/environments/:env/flowhooks/:hook`, { tag: 'Environments', operationId: 'getFlowHook', summary: 'Get a flow hook' }, async (request, rt, { organization }) => {
     const hook = request.params.hook!;
     assertFlowHook(hook);
     await assertEnvironment(rt, organization, request.params.env!);
@@ -152,8 +139,7 @@ export function registerSharedFlowRoutes(router: Router<Runtime>): void {
     return ok(item ? { name: hook, sharedFlow: item.sharedFlow, continueOnError: item.continueOnError } : { name: hook, continueOnError: true });
   });
 
-  const attach = async (request: HttpRequest, rt: Runtime) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  const attach = async (request: HttpRequest, rt: Runtime, { organization }: { organization: string }) => {
     const hook = request.params.hook!;
     assertFlowHook(hook);
     const input = jsonBody(request, FlowHookInput);
@@ -170,8 +156,7 @@ export function registerSharedFlowRoutes(router: Router<Runtime>): void {
   router.put(`${ORG}/environments/:env/flowhooks/:hook`, hookDoc('attachFlowHook'), attach);
   router.post(`${ORG}/environments/:env/flowhooks/:hook`, hookDoc('attachFlowHookEdge'), attach);
 
-  router.delete(`${ORG}/environments/:env/flowhooks/:hook`, { tag: 'Environments', operationId: 'detachFlowHook', summary: 'Detach the shared flow from a flow hook' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.delete(`${ORG}/environments/:env/flowhooks/:hook`, { tag: 'Environments', operationId: 'detachFlowHook', summary: 'Detach the shared flow from a flow hook' }, async (request, rt, { organization }) => {
     const hook = request.params.hook!;
     assertFlowHook(hook);
     const item = await detachFlowHook(rt, organization, request.params.env!, hook);

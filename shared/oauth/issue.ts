@@ -51,7 +51,7 @@ export function resolveScope(requested: string | undefined, grantable: string[])
   return wanted;
 }
 
-/** client_credentials issuance used by POST /oauth/token AND by the proxy runtime's OAuthV2 GenerateAccessToken policy. */
+/** client_credentials issuance used by the OAuthV2 GenerateAccessToken policy: authenticates the client, then issues. */
 export async function issueClientCredentialsToken(
   rt: Runtime,
   input: { clientId: string; clientSecret: string; scope?: string; organization?: string },
@@ -61,8 +61,13 @@ export async function issueClientCredentialsToken(
     throw new CredentialError('invalid_client', 'Client authentication failed');
   }
   checkConsumerUsable(consumer);
+  return issueToken(rt, consumer, input.scope);
+}
+
+/** A token for a client already authenticated and usable (POST /oauth/token, where the router authenticated it). */
+export async function issueToken(rt: Runtime, consumer: Consumer, scope: string | undefined): Promise<IssuedToken> {
   if (consumer.products.length === 0) throw new CredentialError('app_not_approved', 'The app has no approved API product');
-  const scopes = resolveScope(input.scope, grantableScopes(consumer.products.map((p) => p.scopes), consumer.app.scopes));
+  const scopes = resolveScope(scope, grantableScopes(consumer.products.map((p) => p.scopes), consumer.app.scopes));
 
   const lifetimes = consumer.products.map((p) => p.accessTokenLifetimeSeconds).filter((s): s is number => s !== undefined);
   const lifetime = lifetimes.length ? Math.min(...lifetimes) : rt.config.tokenLifetimeSeconds;

@@ -12,6 +12,8 @@ import type { Runtime } from '../runtime.js';
 import { buildOpenApiDocument } from './openapi.js';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
+/** Open Connectors' path of the platform's own API description. */
+export const CONNECTORS_DOCS_PATH = '/elements/api-v2/docs';
 
 interface ServedDocument {
   body: string;
@@ -24,26 +26,23 @@ function build(rt: Runtime, routes: readonly RegisteredRoute[]): ServedDocument 
 }
 
 export function registerOpenApiRoute(router: Router<Runtime>, routes: () => readonly RegisteredRoute[]): void {
-  router.get(
-    OPENAPI_PATH,
-    {
-      tag: 'Platform',
-      auth: 'none',
-      operationId: 'getOpenApiDocument',
-      summary: 'The OpenAPI 3.1 document of this API',
-      description: 'Public and cacheable (`Cache-Control: public, max-age=300`, `ETag`); generated from the routes that serve the API.',
-      responses: {
-        200: { description: 'This document.', type: 'application/json', headers: { ETag: 'Validator for `If-None-Match`.' } },
-        304: 'Not modified since the `If-None-Match` ETag.',
-      },
+  const serve = async (request: HttpRequest, rt: Runtime): Promise<HttpResponse> => {
+    const served = rt.service<ServedDocument>('openapi.document', () => build(rt, routes()));
+    // Public and credential-free, so any origin may read it (API explorers, editors).
+    const headers = { 'cache-control': 'public, max-age=300', etag: served.etag, 'access-control-allow-origin': '*' };
+    const match = request.headers['if-none-match'];
+    if (match && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === served.etag)) return { status: 304, headers };
+    return { status: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: served.body };
+  };
+  const doc = {
+    tag: 'Platform',
+    auth: 'none',
+    description: 'Public and cacheable (`Cache-Control: public, max-age=300`, `ETag`); generated from the routes that serve the API.',
+    responses: {
+      200: { description: 'This document.', type: 'application/json', headers: { ETag: 'Validator for `If-None-Match`.' } },
+      304: 'Not modified since the `If-None-Match` ETag.',
     },
-    async (request: HttpRequest, rt: Runtime): Promise<HttpResponse> => {
-      const served = rt.service<ServedDocument>('openapi.document', () => build(rt, routes()));
-      // Public and credential-free, so any origin may read it (API explorers, editors).
-      const headers = { 'cache-control': 'public, max-age=300', etag: served.etag, 'access-control-allow-origin': '*' };
-      const match = request.headers['if-none-match'];
-      if (match && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === served.etag)) return { status: 304, headers };
-      return { status: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: served.body };
-    },
-  );
+  } as const;
+  router.get(OPENAPI_PATH, { ...doc, operationId: 'getOpenApiDocument', summary: 'The OpenAPI 3.1 document of this API' }, serve);
+  router.get(CONNECTORS_DOCS_PATH, { ...doc, errors: 'connectors', operationId: 'getPlatformDocs', summary: 'The same document at Open Connectors\' path of the platform docs' }, serve);
 }

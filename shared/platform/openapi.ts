@@ -17,7 +17,8 @@ const TAGS: [name: string, description: string][] = [
   ['Platform', 'This description of the API.'],
   ['Organizations', 'The caller\'s organization and its settings (Apigee Edge `organizations`).'],
   ['API proxies', 'Apigee-style API proxies: immutable revisions from the JSON proxy model or an Apigee bundle zip.'],
-  ['Environments', 'Environments and the deployments of proxy revisions in them.'],
+  ['Environments', 'Environments, their virtual hosts, and the deployments of proxy revisions in them (served by the runtime plane, one base URL per environment).'],
+  ['Management users', 'People and tools that call the management API with Basic (email and password) or a Bearer management token; one role per organization: `orgadmin` or `readonly`.'],
   ['Key value maps', 'Key value maps at organization, environment and API proxy scope; values of encrypted maps read back as `*****`.'],
   ['API providers', 'Named backends of proxies (SAP API Management): Internet, OpenConnectors, CloudIntegration. Their secrets are stored and never returned.'],
   ['API products', 'Bundles of proxies, scopes and quota that apps subscribe to.'],
@@ -33,14 +34,15 @@ const TAGS: [name: string, description: string][] = [
 ];
 
 const PATH_PARAMS: Record<string, string> = {
-  org: 'Organization name; must be the caller\'s own organization.',
+  org: 'Organization name; must be one the caller belongs to (403 otherwise).',
+  role: 'Role name: `orgadmin` or `readonly`.',
   api: 'API proxy name.',
   rev: 'Revision number.',
   env: 'Environment name (`test` and `prod` exist by default).',
   map: 'Key value map name.',
   key: 'Entry name, or consumer key, depending on the path.',
   name: 'Name of the resource.',
-  email: 'Developer email address (case-insensitive) or developer id.',
+  email: 'Email address (case-insensitive): of a developer (or the developer id), or of a management user under `/users` and `userroles`.',
   app: 'Developer app name.',
   appId: 'App id.',
   product: 'API product name.',
@@ -85,6 +87,23 @@ const ERROR_SCHEMA: Json = {
   },
 };
 
+const CONNECTOR_ERROR_SCHEMA: Json = {
+  type: 'object',
+  description: 'Error of the connectors API, in Open Connectors\' shape.',
+  required: ['requestId', 'message', 'code'],
+  properties: {
+    requestId: { type: 'string', description: 'Also in the `Elements-Request-Id` and `x-request-id` headers.' },
+    message: { type: 'string', description: 'What went wrong, for people.' },
+    code: { type: 'string', description: 'Stable machine-readable code, e.g. `unauthorized`, `not_found`, `validation_failed`.' },
+    providerMessage: { type: 'string', description: 'What the vendor said, when the error comes from the vendor.' },
+    fields: {
+      type: 'array',
+      description: 'With `validation_failed` (422): each offending field.',
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
 const OAUTH_ERROR_SCHEMA: Json = {
   type: 'object',
   description: 'RFC 6749 section 5.2 error of the token service.',
@@ -98,9 +117,9 @@ const OAUTH_ERROR_SCHEMA: Json = {
   },
 };
 
-const errorResponse = (description: string): Json => ({
+const errorResponse = (description: string, schema = 'Error'): Json => ({
   description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
 });
 const oauthErrorResponse = (description: string, headers?: Json): Json => ({
   description,
@@ -108,18 +127,40 @@ const oauthErrorResponse = (description: string, headers?: Json): Json => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/OAuthError' } } },
 });
 
-const COMPONENT_RESPONSES: Json = {
+const PLATFORM_ERROR_RESPONSES = ['BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'PayloadTooLarge', 'UnsupportedMediaType', 'ValidationFailed', 'Error'] as const;
+
+/** The connectors API's errors: the same statuses, in Open Connectors' shape (`Connector` + the platform response's name). */
+function connectorResponses(): Json {
+  const out: Json = {};
+  for (const name of PLATFORM_ERROR_RESPONSES) {
+    const platform = PLATFORM_RESPONSES[name] as Json;
+    out[`Connector${name}`] = { ...platform, content: { 'application/json': { schema: { $ref: '#/components/schemas/ConnectorError' } } } };
+  }
+  return out;
+}
+
+const PLATFORM_RESPONSES: Json = {
   BadRequest: errorResponse('Malformed request: body that is not JSON, unknown `action`, bad parameter.'),
   Unauthorized: {
-    ...errorResponse('Missing, malformed or wrong platform credentials.'),
-    headers: { 'WWW-Authenticate': { description: 'The platform authentication challenge.', schema: { type: 'string' } } },
+    ...errorResponse('Missing, malformed or wrong credentials.'),
+    headers: {
+      'WWW-Authenticate': {
+        description: 'The challenges of the schemes the route accepts: `Basic`, `Bearer` and `User` (the platform header) on management routes, `User` on connector routes.',
+        schema: { type: 'string' },
+      },
+    },
   },
-  Forbidden: errorResponse('The `{org}` in the path is not the caller\'s organization, or the operation is not allowed to it.'),
+  Forbidden: errorResponse('The `{org}` in the path is not one of the caller\'s organizations, or the caller\'s role does not allow the operation (a readonly user writing).'),
   NotFound: errorResponse('No such resource in the caller\'s organization (another organization\'s resources are never visible).'),
   PayloadTooLarge: errorResponse('The body is larger than the route accepts (1 MiB for JSON).'),
   UnsupportedMediaType: errorResponse('The body\'s `Content-Type` is not one the route accepts.'),
   ValidationFailed: errorResponse('The body or a parameter does not fit the schema; `error.fields` names each problem.'),
   Error: errorResponse('Any other error: 405 (with `Allow`), 409 duplicate or in use, 429, 500, 503 when a dependency is unavailable (retry).'),
+};
+
+const COMPONENT_RESPONSES: Json = {
+  ...PLATFORM_RESPONSES,
+  ...connectorResponses(),
   OAuthBadRequest: oauthErrorResponse('`invalid_request`, `unsupported_grant_type`, `invalid_scope` ...'),
   OAuthInvalidClient: oauthErrorResponse('`invalid_client`: client authentication failed.', {
     'WWW-Authenticate': { description: 'Basic challenge.', schema: { type: 'string' } },
@@ -129,6 +170,16 @@ const COMPONENT_RESPONSES: Json = {
 
 function securitySchemes(issuer: string): Json {
   return {
+    managementBasic: {
+      type: 'http',
+      scheme: 'basic',
+      description: 'A management user\'s email and password (what apigeetool `-u`/`-p` sends). Role `orgadmin`: everything; `readonly`: reads only.',
+    },
+    managementBearer: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'A management access token from `POST /v1/users/{email}/tokens` (opaque, 30 minutes), with the user\'s roles.',
+    },
     platformAuth: {
       type: 'apiKey',
       in: 'header',
@@ -154,6 +205,8 @@ function securitySchemes(issuer: string): Json {
 
 function security(doc: RouteDoc): Json[] {
   switch (doc.auth) {
+    case 'management':
+      return [{ platformAuth: [] }, { managementBasic: [] }, { managementBearer: [] }];
     case 'platform':
     case 'element':
       return [{ platformAuth: [] }];
@@ -162,6 +215,13 @@ function security(doc: RouteDoc): Json[] {
     default:
       return [];
   }
+}
+
+/** What the route needs of a management user's role, as the router enforces it. */
+function roleNote(doc: RouteDoc, method: string): string {
+  const access = doc.access ?? (method === 'get' || method === 'head' ? 'read' : 'write');
+  if (access === 'read') return 'Roles: `orgadmin`, `readonly`.';
+  return access === 'secret' ? 'Role: `orgadmin` (the answer holds secret values).' : 'Role: `orgadmin`.';
 }
 
 /** `/v1/organizations/:org/apis/*rest` -> `/v1/organizations/{org}/apis/{rest}` and its parameter names. */
@@ -271,7 +331,12 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
 
   const out: Json = { operationId, tags: [doc.tag ?? 'Platform'] };
   if (doc.summary) out.summary = doc.summary;
-  const description = [doc.description, doc.auth === 'element' ? 'Requires the `Element <token>` part of the platform header.' : undefined]
+  const description = [
+    doc.description,
+    doc.auth === 'element' ? 'Requires the `Element <token>` part of the platform header.' : undefined,
+    doc.auth === 'management' && doc.scope !== 'global' ? roleNote(doc, method) : undefined,
+    route.aliases.length ? `Also served at ${route.aliases.map((alias) => `\`${openApiPath(alias).path}\``).join(' and ')}.` : undefined,
+  ]
     .filter(Boolean)
     .join('\n\n');
   if (description) out.description = description;
@@ -293,7 +358,8 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
   const responses: Json = {};
   const documented = doc.responses ?? { 200: 'OK' };
   for (const [status, value] of Object.entries(documented)) responses[status] = responseObject(Number(status), value, schemas, operationId);
-  const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
+  const prefix = doc.errors === 'connectors' ? 'Connector' : '';
+  const ref = (name: string) => ({ $ref: `#/components/responses/${OAUTH_RESPONSE.test(name) ? name : prefix + name}` });
   const add = (status: number, name: string) => {
     responses[status] ??= ref(name);
   };
@@ -303,8 +369,8 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
     responses.default ??= ref('OAuthError');
   } else {
     if (hasBody || doc.query) add(400, 'BadRequest');
-    if (doc.auth === 'platform' || doc.auth === 'element') add(401, 'Unauthorized');
-    if (pathParams.some((p) => p.name === 'org')) add(403, 'Forbidden');
+    if (doc.auth === 'management' || doc.auth === 'platform' || doc.auth === 'element') add(401, 'Unauthorized');
+    if (doc.auth === 'management' || pathParams.some((p) => p.name === 'org')) add(403, 'Forbidden');
     if (pathParams.length) add(404, 'NotFound');
     // A body taken as is is neither checked for its media type nor validated.
     const validated = hasBody && (Boolean(doc.body) || Object.values(doc.bodies ?? {}).some((schema) => schema !== 'binary'));
@@ -317,6 +383,8 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
   out.security = security(doc);
   return out;
 }
+
+const OAUTH_RESPONSE = /^OAuth/;
 
 export interface OpenApiOptions {
   /** The deployment's public base URL (the token issuer). */
@@ -362,7 +430,8 @@ export function buildOpenApiDocument({ issuer, routes }: OpenApiOptions): Json {
       description:
         'The platform API of one Tollgate deployment. Management calls live under `/v1/organizations/{org}` (Apigee Edge) and ' +
         '`/apiportal` (SAP API Management); the token service under `/oauth` and `/.well-known`; connectors under ' +
-        '`/elements/api-v2` (Open Connectors). Every other path is proxy traffic, served by the deployed API proxies and not described here. ' +
+        '`/elements/api-v2` (Open Connectors). Management routes also answer at `/v1/o/{org}/...` and `/environments/{env}` at `/e/{env}`, as ' +
+        'apigeetool builds them. Deployed API proxies are not served here: the runtime plane serves them, one base URL per environment. ' +
         'Errors are JSON with a stable code (`Error`); the token endpoints answer RFC 6749 errors (`OAuthError`).',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
@@ -370,7 +439,7 @@ export function buildOpenApiDocument({ issuer, routes }: OpenApiOptions): Json {
     tags,
     paths,
     components: {
-      schemas: { Error: ERROR_SCHEMA, OAuthError: OAUTH_ERROR_SCHEMA, ...schemas.schemas() },
+      schemas: { Error: ERROR_SCHEMA, ConnectorError: CONNECTOR_ERROR_SCHEMA, OAuthError: OAUTH_ERROR_SCHEMA, ...schemas.schemas() },
       responses: COMPONENT_RESPONSES,
       securitySchemes: securitySchemes(issuer),
     },

@@ -1,14 +1,21 @@
 // `GET /v1/organizations/{org}`: the caller's organization, Apigee Edge style.
 // `POST /v1/organizations/{org}` updates its settings (Apigee's properties list).
 import * as z from 'zod';
-import { authenticateForOrg } from '../auth/platform.js';
+import type { PlatformRouter } from '../auth/principal.js';
 import { getOrganization, orgKeys, type Organization } from '../auth/organizations.js';
 import { formatOriginPattern, parseOriginPattern } from '../connectors/redirect-origins.js';
 import { jsonBody } from '../http/body.js';
 import { notFound, unprocessable } from '../http/errors.js';
 import { ok } from '../http/response.js';
-import type { Router } from '../http/router.js';
-import type { Runtime } from '../runtime.js';
+
+/**
+ * What Tollgate is, as Apigee's organization properties say it; clients read
+ * them to pick an API (apigee-edge-js updates KVMs entry by entry when
+ * `features.isCpsEnabled` is true). Read-only: an update may repeat them, not change them.
+ */
+const FEATURE_PROPERTIES: Readonly<Record<string, string>> = {
+  'features.isCpsEnabled': 'true',
+};
 
 function organizationView(org: Organization) {
   return {
@@ -17,7 +24,12 @@ function organizationView(org: Organization) {
     environments: org.environments,
     createdAt: Date.parse(org.createdAt),
     lastModifiedAt: Date.parse(org.updatedAt),
-    properties: { property: [{ name: 'allowedRedirectOrigins', value: org.allowedRedirectOrigins.join(',') }] },
+    properties: {
+      property: [
+        { name: 'allowedRedirectOrigins', value: org.allowedRedirectOrigins.join(',') },
+        ...Object.entries(FEATURE_PROPERTIES).map(([name, value]) => ({ name, value })),
+      ],
+    },
   };
 }
 
@@ -42,9 +54,8 @@ function allowedRedirectOrigins(value: string, index: number): string[] {
   return [...new Set(entries.map((entry) => formatOriginPattern(parseOriginPattern(entry)!)))];
 }
 
-export function registerOrganizationRoutes(router: Router<Runtime>): void {
-  router.get('/v1/organizations/:org', { operationId: 'getOrganization', summary: 'Get the caller\'s organization' }, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+export function registerOrganizationRoutes(router: PlatformRouter): void {
+  router.get('/v1/organizations/:org', { operationId: 'getOrganization', summary: 'Get the caller\'s organization' }, async (request, rt, { organization }) => {
     const org = await getOrganization(rt, organization);
     if (!org) throw notFound(`Organization ${organization} not found`);
     return ok(organizationView(org));
@@ -53,16 +64,22 @@ export function registerOrganizationRoutes(router: Router<Runtime>): void {
   const updateDoc = {
     operationId: 'updateOrganization',
     summary: 'Update organization properties',
-    description: 'Known property: `allowedRedirectOrigins`, the comma-separated origins hosted connector OAuth may return browsers to.',
+    description:
+      'Known property: `allowedRedirectOrigins`, the comma-separated origins hosted connector OAuth may return browsers to. ' +
+      'The read-only `features.*` properties may be sent back unchanged, as Apigee clients do.',
     body: organizationUpdate,
   };
-  router.post('/v1/organizations/:org', updateDoc, async (request, rt) => {
-    const { organization } = await authenticateForOrg(rt, request, request.params.org);
+  router.post('/v1/organizations/:org', updateDoc, async (request, rt, { organization }) => {
     const update = jsonBody(request, organizationUpdate);
     let origins: string[] | undefined;
     update.properties.property.forEach((property, index) => {
       if (property.name === 'allowedRedirectOrigins') origins = allowedRedirectOrigins(property.value, index);
-      else {
+      else if (Object.hasOwn(FEATURE_PROPERTIES, property.name)) {
+        // Clients post every property back when they change one.
+        if (property.value !== FEATURE_PROPERTIES[property.name]) {
+          throw unprocessable(`${property.name} is read-only`, [{ path: `properties.property.${index}.value`, message: `must be ${FEATURE_PROPERTIES[property.name]}` }]);
+        }
+      } else {
         throw unprocessable(`Unknown organization property ${property.name}`, [
           { path: `properties.property.${index}.name`, message: 'unknown property; known: allowedRedirectOrigins' },
         ]);

@@ -1,26 +1,34 @@
 // Every route the platform function serves. Each capability registers its own
 // routes; this file only puts them together, with each group's documentation
-// tag and authentication (the OpenAPI document is generated from them).
+// tag and authentication scheme, which the router enforces (the OpenAPI
+// document is generated from the same declarations).
 import * as z from 'zod';
+import { platformAuthenticators } from '../auth/authenticate.js';
+import type { PlatformRouter, Principal } from '../auth/principal.js';
 import { lazySchema, Router } from '../http/router.js';
 import { ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
+import { registerDeploymentRoutes } from '../management/deployment-routes.js';
 import { registerKvmRoutes } from '../management/kvm-routes.js';
 import { registerProviderRoutes } from '../management/provider-routes.js';
 import { registerProxyRoutes } from '../management/proxy-routes.js';
 import { registerSharedFlowRoutes } from '../management/sharedflow-routes.js';
+import { registerVirtualHostRoutes } from '../management/virtualhost-routes.js';
 import { registerOrganizationRoutes } from './organization-routes.js';
 import { registerConsumerRoutes } from '../consumers/consumer-routes.js';
 import { registerSigningKeyRoutes } from '../oauth/key-routes.js';
 import { registerConnectorRoutes } from '../connectors/connector-routes.js';
 import { callbackRouter } from '../connectors/callback-routes.js';
-import { tokenRouter } from '../oauth/token-service.js';
+import { tokenRouter } from '../oauth/token-routes.js';
 import { registerOpenApiRoute } from './openapi-route.js';
+import { registerUserRoutes } from './user-routes.js';
 
 const health = lazySchema(() => z.object({ status: z.literal('ok') }));
 
-export function platformRouter(): Router<Runtime> {
-  const router = new Router<Runtime>({ auth: 'platform', errors: 'platform' });
+export function platformRouter(): PlatformRouter {
+  const router = new Router<Runtime, Principal>({ auth: 'management', errors: 'platform' }, { authenticators: platformAuthenticators });
+  // The short forms apigeetool builds: /v1/o/{org}/... and .../e/{env}/...
+  router.alias('/v1/o/:org', '/v1/organizations/:org').alias('/v1/organizations/:org/e/:env', '/v1/organizations/:org/environments/:env');
   router.get(
     '/healthz',
     { tag: 'Health', auth: 'none', operationId: 'getHealth', summary: 'Health check', responses: { 200: { description: 'Up.', schema: health } } },
@@ -29,12 +37,16 @@ export function platformRouter(): Router<Runtime> {
   registerOrganizationRoutes(router.group({ tag: 'Organizations' }));
   registerProxyRoutes(router.group({ tag: 'API proxies' }));
   registerSharedFlowRoutes(router.group({ tag: 'Shared flows' }));
+  registerDeploymentRoutes(router);
+  registerVirtualHostRoutes(router);
   registerKvmRoutes(router.group({ tag: 'Key value maps' }));
   registerProviderRoutes(router.group({ tag: 'API providers' }));
   registerConsumerRoutes(router);
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
-  registerConnectorRoutes(router.group({ tag: 'Instances' }));
+  registerUserRoutes(router);
   // The whole platform API: this router's routes, the token function's and the callback function's.
+  // Registered before the connectors routes, whose resource calls take every other path under /elements/api-v2.
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
+  registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform', errors: 'connectors' }));
   return router;
 }

@@ -24,6 +24,7 @@ export const SORT_PREFIX = {
   credential: 'CRED#',
   revocation: 'REVOKED#',
   element: 'ELEMENT#',
+  hub: 'HUB#',
   /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`): listings filter by type. */
   instance: 'INSTANCE#',
   oauthState: 'OAUTHSTATE#',
@@ -31,6 +32,7 @@ export const SORT_PREFIX = {
   api: 'API#',
   revision: 'APIREV#',
   deployment: 'DEPLOY#',
+  virtualHost: 'VHOST#',
   kvm: 'KVM#',
   kvmEntry: 'KVMENTRY#',
   provider: 'PROVIDER#',
@@ -67,6 +69,8 @@ export const SIGNING_KEYS_LEASE: Keys = { pk: '#DEPLOYMENT', sk: 'LOCK#jwt-keys'
 
 // Connectors: custom elements, instances, hosted OAuth (shared/connectors/).
 export const elementKeys = (org: string, key: string) => ofOrg(org, `${P.element}${key}`);
+/** An organization's own hubs (the built-in ones are code). */
+export const hubKeys = (org: string, key: string) => ofOrg(org, `${P.hub}${key}`);
 export const counterKeys = (org: string, name: 'element' | 'instance') => ofOrg(org, `${P.counter}${name}`);
 export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
 export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);
@@ -82,8 +86,19 @@ export const deploymentsPrefix = (env?: string) => (env === undefined ? P.deploy
 export const deploymentKeys = (org: string, env: string, api: string) => ofOrg(org, `${deploymentsPrefix(env)}${api}`);
 /** An environment's routing table, across every organization: one base path belongs to one deployment. */
 export const routingPartition = (env: string) => `RUNTIME#${env}`;
+/** Routing key of the shared runtime host (virtual hosts `default` and `secure`). */
+export const SHARED_HOST = '*';
+/** Base paths on the shared host; an organization's own virtual host's are under `VHOST#{org}:{name}#BASEPATH#`. */
 export const ROUTE_PREFIX = 'BASEPATH#';
-export const routeKeys = (env: string, basePath: string): Keys => ({ pk: routingPartition(env), sk: `${ROUTE_PREFIX}${basePath}` });
+export const routeKeys = (env: string, basePath: string, host: string = SHARED_HOST): Keys => ({
+  pk: routingPartition(env),
+  sk: host === SHARED_HOST ? `${ROUTE_PREFIX}${basePath}` : `VHOST#${host}#${ROUTE_PREFIX}${basePath}`,
+});
+/** A host alias of an organization's virtual host, in the environment's routing partition. */
+export const hostAliasKeys = (env: string, alias: string): Keys => ({ pk: routingPartition(env), sk: `HOST#${alias}` });
+/** An organization's own virtual hosts of an environment. */
+export const virtualHostsPrefix = (env: string) => `${P.virtualHost}${env}#`;
+export const virtualHostKeys = (org: string, env: string, name: string) => ofOrg(org, `${virtualHostsPrefix(env)}${name}`);
 /** `scope` is `org`, `env:{env}` or `api:{api}`. */
 export const kvmsPrefix = (scope: string) => `${P.kvm}${scope}#`;
 export const kvmKeys = (org: string, scope: string, map: string) => ofOrg(org, `${kvmsPrefix(scope)}${map}`);
@@ -101,3 +116,11 @@ export const flowHookKeys = (org: string, env: string, hook: string) => ofOrg(or
 /** Entries of an environment's named cache (ResponseCache, PopulateCache ...), each with an `expiresAt`. */
 export const cacheEntriesPrefix = (env: string, cache: string) => `${P.cache}${env}#${cache}#`;
 export const cacheEntryKeys = (org: string, env: string, cache: string, key: string) => ofOrg(org, `${cacheEntriesPrefix(env, cache)}${key}`);
+
+// Management users (shared/auth/): global, with one role item per organization (gsi1: the organization's members).
+export const userPartition = (email: string) => `USER#${email.toLowerCase()}`;
+export const userKeys = (email: string): Keys => ({ pk: userPartition(email), sk: '#USER' });
+export const userRoleKeys = (email: string, org: string): Keys => ({ pk: userPartition(email), sk: `ROLE#${org}` });
+export const orgMembersLookup = (org: string) => `USERROLES#${org}`;
+/** A management token, by the SHA-256 of the token. */
+export const managementTokenKeys = (tokenHash: string): Keys => ({ pk: `MTOKEN#${tokenHash}`, sk: '#MTOKEN' });

@@ -43,8 +43,9 @@ interface Answer {
   text: string;
 }
 
-async function send(method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Answer> {
-  const response = await fetch(platform.url + path, {
+/** A request to a plane: the platform (management, token, connectors) or the prod runtime (proxies). */
+async function send(method: string, path: string, headers: Record<string, string>, body?: string | Buffer, plane: 'platform' | 'runtime' = 'platform'): Promise<Answer> {
+  const response = await fetch((plane === 'platform' ? platform.url : platform.runtimeUrls.prod) + path, {
     method,
     headers,
     body: method === 'GET' || method === 'HEAD' ? undefined : body,
@@ -136,11 +137,11 @@ const request = (prefixes: string[]) =>
     auth,
   });
 
-async function run(input: { method: string; prefix: string; segments: string[]; query: string; contentType: string | undefined; headers: Record<string, string>; body: string | Buffer | undefined; auth: Auth }, withAuth = true): Promise<Answer> {
+async function run(input: { method: string; prefix: string; segments: string[]; query: string; contentType: string | undefined; headers: Record<string, string>; body: string | Buffer | undefined; auth: Auth }, withAuth = true, plane: 'platform' | 'runtime' = 'platform'): Promise<Answer> {
   const path = `${input.prefix}${input.segments.length ? `/${input.segments.join('/')}` : ''}${input.query}`;
   const headers: Record<string, string> = { ...input.headers, ...(withAuth ? authHeader(input.auth) : {}) };
   if (input.contentType) headers['content-type'] = input.contentType;
-  const answer = await send(input.method, path, headers, input.body);
+  const answer = await send(input.method, path, headers, input.body, plane);
   expectSafe(answer, `${input.method} ${path.slice(0, 200)}`);
   return answer;
 }
@@ -304,7 +305,7 @@ describe('never a 500, a stack trace or a secret', () => {
     await fc.assert(
       fc.asyncProperty(request(['/fuzzed', '/fuzzed/a', '/answering', '/answering/x', '/nowhere', '/']), fc.option(fc.oneof(text, segment), { nil: undefined }), async (input, injected) => {
         const headers = { ...input.headers, ...(injected !== undefined ? { 'x-in': headerValueOf(injected) } : {}) };
-        await run({ ...input, headers, auth: 'none' }, false);
+        await run({ ...input, headers, auth: 'none' }, false, 'runtime');
       }),
       { numRuns: RUNS * 2 },
     );
@@ -392,29 +393,29 @@ describe('header injection', () => {
     const before = backend.requests.length;
     // A path segment copied into a header: refused where the platform decodes it (API Gateway);
     // the local server hands the proxy the raw path, so the header carries the encoded text.
-    const throughPath = await send('GET', '/fuzzed/a%0D%0AX-Injected:%20yes/b', {});
+    const throughPath = await send('GET', '/fuzzed/a%0D%0AX-Injected:%20yes/b', {}, undefined, 'runtime');
     expectSafe(throughPath, 'path');
     expect([200, 400]).toContain(throughPath.status);
     expect(throughPath.headers.get('x-injected')).toBeNull();
     for (const attempt of ['/fuzzed/a?q=ok%0D%0AX-Injected:%20yes', '/fuzzed/a?q=%0AX-Injected:%20yes', '/answering?q=x%0D%0ASet-Cookie:%20session=stolen']) {
-      const answer = await send('GET', attempt, {});
+      const answer = await send('GET', attempt, {}, undefined, 'runtime');
       expectSafe(answer, attempt);
       expect(answer.status, attempt).toBe(400);
       expect(JSON.parse(answer.text).fault.detail.errorcode).toBe('protocol.http.HeaderWithInvalidChar');
       expect(answer.headers.get('x-injected')).toBeNull();
       expect(answer.headers.get('set-cookie')).toBeNull();
     }
-    const viaJson = await send('POST', '/fuzzed/a', { 'content-type': 'application/json' }, JSON.stringify({ name: 'a\r\nX-Injected: yes' }));
+    const viaJson = await send('POST', '/fuzzed/a', { 'content-type': 'application/json' }, JSON.stringify({ name: 'a\r\nX-Injected: yes' }), 'runtime');
     expect(viaJson.status).toBe(400);
     expect(backend.requests.slice(before).every((seen) => !JSON.stringify(seen.headers).includes('X-Injected'))).toBe(true);
     expect(backend.requests.length).toBeLessThanOrEqual(before + 1);
   });
 
   it('sends characters beyond Latin-1 as UTF-8 bytes, not as a 500', async () => {
-    const answer = await send('GET', `/answering?q=${encodeURIComponent('€ 😀 ü')}`, {});
+    const answer = await send('GET', `/answering?q=${encodeURIComponent('€ 😀 ü')}`, {}, undefined, 'runtime');
     expect(answer.status).toBe(200);
     expect(Buffer.from(answer.headers.get('x-q')!, 'latin1').toString('utf8')).toBe('€ 😀 ü');
-    const proxied = await send('GET', `/fuzzed/a?q=${encodeURIComponent('€')}`, {});
+    const proxied = await send('GET', `/fuzzed/a?q=${encodeURIComponent('€')}`, {}, undefined, 'runtime');
     expect(proxied.status).toBe(200);
     expect(Buffer.from(JSON.parse(proxied.text).headers['x-from-query'], 'latin1').toString('utf8')).toBe('€');
   });
@@ -422,7 +423,7 @@ describe('header injection', () => {
   it('answers raw requests fetch would not send: CR or LF inside header values, bytes beyond ASCII, obs-fold', async () => {
     const raw = (bytes: Buffer) =>
       new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(new URL(platform.url).port), '127.0.0.1');
+        const socket = connect(Number(new URL(platform.runtimeUrls.prod).port), '127.0.0.1');
         const chunks: Buffer[] = [];
         socket.on('data', (chunk: Buffer) => chunks.push(chunk));
         socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));

@@ -33,8 +33,8 @@ afterAll(async () => {
   await backendB.close();
 });
 
-const call = (method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}) =>
-  platform.request(method, path, { auth: false, ...options });
+/** A call to a deployed proxy (the prod runtime). */
+const call = (method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}) => platform.proxy(method, path, options);
 
 async function postBundle(zipped: Buffer, query: string, contentType = 'application/octet-stream') {
   return platform.request('POST', `/v1/organizations/default/apis?action=import&${query}`, { body: zipped, headers: { 'content-type': contentType } });

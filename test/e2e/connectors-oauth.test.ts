@@ -206,7 +206,7 @@ describe('hosted OAuth flow and token lifecycle', () => {
       name: 'Jane at Test IdP',
       valid: true,
       element: { key: 'test-idp' },
-      configuration: { 'oauth.api.key': HOSTED_CLIENT.id, 'oauth.callback.url': `${platform.url}/elements/api-v2/oauth/callback` },
+      configuration: { 'oauth.api.key': '********', 'oauth.api.secret': '********', 'oauth.callback.url': `${platform.url}/elements/api-v2/oauth/callback` },
     });
     hosted = { id, token: instance.json.token };
 
@@ -223,7 +223,7 @@ describe('hosted OAuth flow and token lifecycle', () => {
     const replay = await followCallback(callback);
     expect(replay.response.status).toBe(400);
     expect(replay.location).toBeUndefined();
-    expect(replay.response.json.error.code).toBe('invalid_state');
+    expect(replay.response.json.code).toBe('invalid_state');
     expect(await instanceCount()).toBe(before + 1);
   });
 
@@ -325,7 +325,9 @@ describe('Open Connectors flow', () => {
       json: { element: { key: 'test-idp-post' }, name: 'forged', providerData: { code, codeVerifier: 'x'.repeat(43) }, configuration },
     });
     expect(forged.status).toBe(400);
-    expect(forged.json.error.code).toBe('vendor_rejected_code');
+    expect(forged.json.code).toBe('vendor_rejected_code');
+    // The authorization server's own words, as Open Connectors passes them on.
+    expect(forged.json.providerMessage).toMatch(/^invalid_grant/);
     expect(await instanceCount()).toBe(before + 1);
     await call('DELETE', `/elements/api-v2/instances/${first.json.id}`);
   });
@@ -355,9 +357,9 @@ describe('Open Connectors flow', () => {
     let refreshes = as.refreshCount();
     const failed = await call('GET', '/elements/api-v2/me', { headers: withElement(app.token) });
     expect(failed.status).toBe(401);
-    expect(failed.json.error.code).toBe('instance_invalid');
-    expect(failed.json.error.message).toContain('invalid_grant');
-    expect(failed.json.error.message).toContain(`PUT /elements/api-v2/instances/${app.id}`);
+    expect(failed.json.code).toBe('instance_invalid');
+    expect(failed.json.message).toContain('invalid_grant');
+    expect(failed.json.message).toContain(`PUT /elements/api-v2/instances/${app.id}`);
     expect(as.refreshCount()).toBe(refreshes + 1);
     refreshes = as.refreshCount();
     const again = await call('GET', '/elements/api-v2/me', { headers: withElement(app.token) });
@@ -422,7 +424,7 @@ describe('hosted flow refusals', () => {
     await table.setIf(pending!, { expiresAt: Math.floor(Date.now() / 1000) - 1 }, 'attribute_exists(pk)');
     const expired = await followCallback(callback);
     expect(expired.response.status).toBe(400);
-    expect(expired.response.json.error.code).toBe('invalid_state');
+    expect(expired.response.json.code).toBe('invalid_state');
     expect(await instanceCount()).toBe(before);
   });
 
@@ -441,7 +443,7 @@ describe('hosted flow refusals', () => {
   it('refuses a foreign returnUrl before anything is stored', async () => {
     const response = await hostedUrl({ returnUrl: 'https://attacker.example/steal' });
     expect(response.status).toBe(422);
-    expect(response.json.error.fields[0].path).toBe('returnUrl');
+    expect(response.json.fields[0].path).toBe('returnUrl');
     expect(await platform.local.runtime.table.queryAll('ORG#default', { prefix: 'OAUTHSTATE#', consistent: true })).toEqual([]);
   });
 });

@@ -133,7 +133,7 @@ describe('element catalog', () => {
   it('answers 404 for an unknown element and 401 without credentials', async () => {
     const unknown = await call('GET', '/elements/api-v2/elements/nope');
     expect(unknown.status).toBe(404);
-    expect(unknown.json.error.code).toBe('element_not_found');
+    expect(unknown.json.code).toBe('element_not_found');
     expect((await call('GET', '/elements/api-v2/elements', { auth: false })).status).toBe(401);
   });
 });
@@ -159,14 +159,14 @@ describe('custom elements', () => {
     await call('POST', '/elements/api-v2/elements', { json: basicElement('acme-dup') });
     const duplicate = await call('POST', '/elements/api-v2/elements', { json: basicElement('acme-dup') });
     expect(duplicate.status).toBe(409);
-    expect(duplicate.json.error.code).toBe('element_exists');
+    expect(duplicate.json.code).toBe('element_exists');
     expect((await call('POST', '/elements/api-v2/elements', { json: basicElement('salesforce') })).status).toBe(409);
 
     const invalid = await call('POST', '/elements/api-v2/elements', {
       json: { key: 'x y', name: 'Bad', baseUrl: 'file:///etc/passwd', authentication: { type: 'oauth2' } },
     });
     expect(invalid.status).toBe(422);
-    const paths = (invalid.json.error.fields as { path: string }[]).map((field) => field.path);
+    const paths = (invalid.json.fields as { path: string }[]).map((field) => field.path);
     expect(paths).toEqual(expect.arrayContaining(['key', 'baseUrl', 'authentication.authorizationUrl', 'authentication.tokenUrl']));
 
     expect((await call('POST', '/elements/api-v2/elements', { body: '{not json', headers: { 'content-type': 'application/json' } })).status).toBe(400);
@@ -187,9 +187,9 @@ describe('custom elements', () => {
     const instance = await createBasicInstance('acme-change');
     const inUse = await call('DELETE', '/elements/api-v2/elements/acme-change');
     expect(inUse.status).toBe(409);
-    expect(inUse.json.error.code).toBe('element_in_use');
-    expect((await call('DELETE', `/elements/api-v2/instances/${instance.id}`)).status).toBe(204);
-    expect((await call('DELETE', '/elements/api-v2/elements/acme-change')).status).toBe(204);
+    expect(inUse.json.code).toBe('element_in_use');
+    expect((await call('DELETE', `/elements/api-v2/instances/${instance.id}`)).status).toBe(200);
+    expect((await call('DELETE', '/elements/api-v2/elements/acme-change')).status).toBe(200);
     expect((await call('GET', '/elements/api-v2/elements/acme-change')).status).toBe(404);
   });
 });
@@ -277,7 +277,7 @@ describe('instances with basic authentication', () => {
 
     const slow = await call('GET', '/elements/api-v2/slow', { headers: withElement(instance.token) });
     expect(slow.status).toBe(504);
-    expect(slow.json.error.code).toBe('vendor_timeout');
+    expect(slow.json.code).toBe('vendor_timeout');
   });
 
   it('filters instances by tags and element', async () => {
@@ -298,9 +298,10 @@ describe('instances with basic authentication', () => {
     const patched = await call('PATCH', `/elements/api-v2/instances/${instance.id}`, { json: { name: 'Renamed', tags: ['crm'] } });
     expect(patched.status).toBe(200);
     expect(patched.json).toMatchObject({ id: instance.id, name: 'Renamed', tags: ['crm'], token: instance.token });
-    const refused = await call('PATCH', `/elements/api-v2/instances/${instance.id}`, { json: { configuration: { password: 'x' } } });
-    expect(refused.status).toBe(422);
-    expect(refused.json.error.message).toContain('use PUT');
+    // The object as read back (masked password, read-only keys) changes nothing else.
+    const readBack = await call('PATCH', `/elements/api-v2/instances/${instance.id}`, { json: { ...patched.json, name: 'Renamed again' } });
+    expect(readBack.status).toBe(200);
+    expect(readBack.json).toMatchObject({ name: 'Renamed again', configuration: { username: 'jane@example.com', password: '********' } });
     const call1 = await call('GET', '/elements/api-v2/contacts', { headers: withElement(instance.token) });
     expect(call1.json.authorization).toBe(`Basic ${Buffer.from(`jane@example.com:${PASSWORD}`).toString('base64')}`);
   });
@@ -324,7 +325,7 @@ describe('instances with basic authentication', () => {
     expect(fresh).not.toBe(instance.token);
     const old = await call('GET', '/elements/api-v2/contacts', { headers: withElement(instance.token) });
     expect(old.status).toBe(401);
-    expect(old.json.error.code).toBe('invalid_instance_token');
+    expect(old.json.code).toBe('invalid_instance_token');
     expect((await call('GET', '/elements/api-v2/contacts', { headers: withElement(fresh) })).status).toBe(200);
     expect((await call('GET', `/elements/api-v2/instances/${instance.id}`)).json.token).toBe(fresh);
     instance = { ...instance, token: fresh };
@@ -336,7 +337,7 @@ describe('instances with basic authentication', () => {
       { name: 'contacts', vendorName: 'contacts', type: 'vendor', path: '/contacts', methods: ['GET', 'POST'] },
       { name: 'files', vendorName: 'File', type: 'vendor', path: '/binary', methods: ['POST'] },
     ]);
-    expect((await call('DELETE', `/elements/api-v2/instances/${instance.id}`)).status).toBe(204);
+    expect((await call('DELETE', `/elements/api-v2/instances/${instance.id}`)).status).toBe(200);
     expect((await call('GET', `/elements/api-v2/instances/${instance.id}`)).status).toBe(404);
     expect((await call('GET', '/elements/api-v2/contacts', { headers: withElement(instance.token) })).status).toBe(401);
     expect(await platform.local.runtime.table.get(instanceKeys('default', instance.id), { consistent: true })).toBeUndefined();
@@ -345,14 +346,14 @@ describe('instances with basic authentication', () => {
   it('refuses incomplete payloads with field paths', async () => {
     const missing = await call('POST', '/elements/api-v2/instances', { json: { element: { key: 'loop-basic' }, name: 'x', configuration: { username: 'a' } } });
     expect(missing.status).toBe(422);
-    expect(missing.json.error.fields).toEqual([{ path: 'configuration.password', message: 'required for basic authentication' }]);
+    expect(missing.json.fields).toEqual([{ path: 'configuration.password', message: 'required for basic authentication' }]);
     const noElement = await call('POST', '/elements/api-v2/instances', { json: { name: 'x' } });
     expect(noElement.status).toBe(422);
     const unknown = await call('POST', '/elements/api-v2/instances', { json: { element: { key: 'nope' }, name: 'x' } });
     expect(unknown.status).toBe(404);
     const noName = await call('POST', '/elements/api-v2/instances', { json: { element: { key: 'loop-basic' } } });
     expect(noName.status).toBe(422);
-    expect(noName.json.error.fields[0].path).toBe('name');
+    expect(noName.json.fields[0].path).toBe('name');
   });
 });
 
@@ -392,7 +393,7 @@ describe('instances with API keys', () => {
 
     const missing = await call('POST', '/elements/api-v2/instances', { json: { element: { key: 'loop-bearer-key' }, name: 'x' } });
     expect(missing.status).toBe(422);
-    expect(missing.json.error.fields[0].path).toBe('configuration.api.key');
+    expect(missing.json.fields[0].path).toBe('configuration.api.key');
   });
 
   it('fills URL placeholders from configuration fields and validates them', async () => {
@@ -407,11 +408,11 @@ describe('instances with API keys', () => {
       json: { element: { key: 'loop-templated' }, name: 'x', configuration: { username: 'u', password: PASSWORD, area: '../admin' } },
     });
     expect(bad.status).toBe(422);
-    expect(bad.json.error.fields[0].path).toBe('configuration.area');
+    expect(bad.json.fields[0].path).toBe('configuration.area');
     const good = await call('POST', '/elements/api-v2/instances', {
       json: { element: { key: 'loop-templated' }, name: 'x', configuration: { username: 'u', password: PASSWORD, area: 'sales' } },
     });
-    expect(good.json.configuration).toEqual({ area: 'sales', username: 'u' });
+    expect(good.json.configuration).toEqual({ area: 'sales', username: 'u', password: '********' });
     const response = await call('GET', '/elements/api-v2/leads', { headers: withElement(good.json.token) });
     expect(response.json.path).toBe('/sales/leads');
   });
@@ -428,13 +429,13 @@ describe('resource call guards', () => {
   it('requires the Element token, and a valid one of this organization', async () => {
     const none = await call('GET', '/elements/api-v2/contacts');
     expect(none.status).toBe(401);
-    expect(none.json.error.code).toBe('element_token_required');
+    expect(none.json.code).toBe('element_token_required');
     const bad = await call('GET', '/elements/api-v2/contacts', { headers: withElement('bm90LWEtcmVhbC10b2tlbi1hdC1hbGwtc29ycnk=') });
     expect(bad.status).toBe(401);
-    expect(bad.json.error.code).toBe('invalid_instance_token');
+    expect(bad.json.code).toBe('invalid_instance_token');
     const crossed = await call('GET', '/elements/api-v2/contacts', { headers: withElement(token, other) });
     expect(crossed.status).toBe(401);
-    expect(crossed.json.error.code).toBe('invalid_instance_token');
+    expect(crossed.json.code).toBe('invalid_instance_token');
     const noPlatform = await call('GET', '/elements/api-v2/contacts', { auth: `Element ${token}` });
     expect(noPlatform.status).toBe(401);
   });
@@ -448,7 +449,7 @@ describe('resource call guards', () => {
     const metadata = await createBasicInstance('loop-metadata');
     const blocked = await call('GET', '/elements/api-v2/meta-data', { headers: withElement(metadata.token) });
     expect(blocked.status).toBe(502);
-    expect(blocked.json.error.code).toBe('vendor_url_not_allowed');
+    expect(blocked.json.code).toBe('vendor_url_not_allowed');
 
     const closed = await startVendor(() => undefined);
     const closedUrl = closed.url;
@@ -457,7 +458,7 @@ describe('resource call guards', () => {
     const unreachable = await createBasicInstance('loop-closed');
     const response = await call('GET', '/elements/api-v2/contacts', { headers: withElement(unreachable.token) });
     expect(response.status).toBe(503);
-    expect(response.json.error.code).toBe('vendor_unreachable');
+    expect(response.json.code).toBe('vendor_unreachable');
   });
 
   it('hides another organization\'s instances (404 on every route)', async () => {
@@ -505,7 +506,10 @@ describe('organization redirect origins and OAuth URLs', () => {
       json: { properties: { property: [{ name: 'allowedRedirectOrigins', value: 'https://app.example.com, http://localhost:*' }] } },
     });
     expect(updated.status, updated.text).toBe(200);
-    expect(updated.json.properties.property).toEqual([{ name: 'allowedRedirectOrigins', value: 'https://app.example.com,http://localhost:*' }]);
+    expect(updated.json.properties.property).toEqual([
+      { name: 'allowedRedirectOrigins', value: 'https://app.example.com,http://localhost:*' },
+      { name: 'features.isCpsEnabled', value: 'true' },
+    ]);
     const invalid = await call('POST', '/v1/organizations/default', {
       json: { properties: { property: [{ name: 'allowedRedirectOrigins', value: 'https://app.example.com/path' }] } },
     });
@@ -522,7 +526,7 @@ describe('organization redirect origins and OAuth URLs', () => {
         `/elements/api-v2/elements/loop-oauth/oauth/url?apiKey=cid&apiSecret=${CLIENT_SECRET}&returnUrl=${encodeURIComponent(returnUrl)}`,
       );
       expect(response.status, returnUrl).toBe(422);
-      expect(response.json.error.fields[0].path).toBe('returnUrl');
+      expect(response.json.fields[0].path).toBe('returnUrl');
     }
     expect(await pendingStates()).toBe(before);
   });
@@ -557,12 +561,12 @@ describe('organization redirect origins and OAuth URLs', () => {
     expect(url.searchParams.get('code_challenge')).toBeTruthy();
     const noState = await call('GET', `/elements/api-v2/elements/loop-oauth/oauth/url?apiKey=cid&callbackUrl=${encodeURIComponent('https://app.example.com/cb')}`);
     expect(noState.status).toBe(422);
-    expect(noState.json.error.fields[0].path).toBe('state');
+    expect(noState.json.fields[0].path).toBe('state');
     const both = await call('GET', '/elements/api-v2/elements/loop-oauth/oauth/url?apiKey=cid&apiSecret=x&callbackUrl=https://a.example&returnUrl=https://app.example.com');
     expect(both.status).toBe(422);
     const basic = await call('GET', '/elements/api-v2/elements/zendesk/oauth/url?apiKey=cid&callbackUrl=https://a.example');
     expect(basic.status).toBe(400);
-    expect(basic.json.error.code).toBe('not_oauth_element');
+    expect(basic.json.code).toBe('not_oauth_element');
   });
 
   it('answers an unknown, malformed or missing state with a 400 page and no redirect', async () => {
@@ -570,7 +574,7 @@ describe('organization redirect origins and OAuth URLs', () => {
       const json = await call('GET', `/elements/api-v2/oauth/callback${query}`, { auth: false });
       expect(json.status, query).toBe(400);
       expect(json.headers.get('location')).toBeNull();
-      expect(json.json.error.code).toBe('invalid_state');
+      expect(json.json.code).toBe('invalid_state');
     }
     const html = await call('GET', '/elements/api-v2/oauth/callback?code=x&state=<script>', { auth: false, headers: { accept: 'text/html' } });
     expect(html.status).toBe(400);

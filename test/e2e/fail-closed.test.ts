@@ -66,13 +66,13 @@ describe('fail closed', () => {
     expect((await platform.request('POST', `${ORG}/environments/prod/apis/${name}/revisions/1/deployments`)).status).toBe(200);
 
     const before = backend.requests.length;
-    const forged = await platform.request('GET', `/${name}/orders`, { auth: false, headers: { authorization: 'Bearer foobar' } });
+    const forged = await platform.proxy('GET', `/${name}/orders`, { auth: false, headers: { authorization: 'Bearer foobar' } });
     expect(forged.status).toBe(401);
     expect(forged.json.fault.detail.errorcode).toBe('keymanagement.service.invalid_access_token');
-    const missing = await platform.request('GET', `/${name}/orders`, { auth: false });
+    const missing = await platform.proxy('GET', `/${name}/orders`, { auth: false });
     expect(missing.status).toBe(401);
     expect(missing.json.fault.detail.errorcode).toBe('oauth.v2.InvalidAccessToken');
-    const anonymous = await platform.request('POST', `/${name}/token`, {
+    const anonymous = await platform.proxy('POST', `/${name}/token`, {
       auth: false,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=client_credentials',
@@ -82,13 +82,13 @@ describe('fail closed', () => {
     expect(backend.requests.length).toBe(before);
 
     const app = await provisionApp(platform);
-    const token = await platform.request('POST', `/${name}/token`, {
+    const token = await platform.proxy('POST', `/${name}/token`, {
       auth: false,
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app.consumerKey}:${app.consumerSecret}`).toString('base64')}` },
       body: 'grant_type=client_credentials',
     });
     expect(token.status, token.text).toBe(200);
-    const called = await platform.request('GET', `/${name}/orders`, { auth: false, headers: { authorization: `Bearer ${token.json.access_token}` } });
+    const called = await platform.proxy('GET', `/${name}/orders`, { auth: false, headers: { authorization: `Bearer ${token.json.access_token}` } });
     expect(called.status).toBe(200);
   });
 });

@@ -26,8 +26,8 @@ let accessToken: string;
 /** Stack frames, source paths or Node internals: never in a response. */
 const INTERNALS = /\n\s+at |\(\/|file:\/\/|node:internal|node_modules|\.ts:\d+|ECONNREFUSED|ProvisionedThroughput|InternalServiceError/;
 
-async function call(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> {
-  const response = await platform.request(method, path, options);
+async function call(method: string, path: string, options: RequestOptions = {}, plane: 'platform' | 'runtime' = 'platform'): Promise<TestResponse> {
+  const response = plane === 'platform' ? await platform.request(method, path, options) : await platform.proxy(method, path, options);
   expect(response.status, `${method} ${path}: ${response.text}`).not.toBe(500);
   expect(response.text).not.toMatch(INTERNALS);
   return response;
@@ -37,7 +37,7 @@ async function call(method: string, path: string, options: RequestOptions = {}):
 async function expectAlive(): Promise<void> {
   expect((await call('GET', '/healthz', { auth: false })).status).toBe(200);
   expect((await call('GET', '/v1/organizations/default')).status).toBe(200);
-  expect((await call('GET', '/alive/ping', { auth: false })).status).toBe(200);
+  expect((await call('GET', '/alive/ping', { auth: false }, 'runtime')).status).toBe(200);
 }
 
 /** Runs `work` with every handler of the server using `rt`, then the platform's own runtime again. */
@@ -99,12 +99,12 @@ afterAll(async () => {
 
 describe('a backend failing mid-body', () => {
   it('answers 502 when the backend resets the connection and 504 when it stalls past the timeout', async () => {
-    const reset = await call('GET', '/flaky/reset', { auth: false });
+    const reset = await call('GET', '/flaky/reset', { auth: false }, 'runtime');
     expect(reset.status).toBe(502);
     expect(reset.json.fault.detail.errorcode).toBe('messaging.adaptors.http.UnexpectedEOFAtTarget');
     expect(reset.text).not.toContain('partial');
 
-    const stalled = await call('GET', '/flaky/stall', { auth: false });
+    const stalled = await call('GET', '/flaky/stall', { auth: false }, 'runtime');
     expect(stalled.status).toBe(504);
     expect(stalled.json.fault.detail.errorcode).toBe('messaging.adaptors.http.flow.GatewayTimeout');
     await expectAlive();
@@ -182,17 +182,17 @@ describe('the vendor token endpoint during a refresh', () => {
     await stopTokenServer();
     const down = await resourceCall();
     expect(down.status).toBe(503);
-    expect(down.json.error.code).toBe('vendor_unreachable');
+    expect(down.json.code).toBe('vendor_unreachable');
 
     tokenPort = await listen(tokenPort);
     mode = 'error';
     const failing = await resourceCall();
     expect(failing.status).toBe(502);
-    expect(failing.json.error.code).toBe('vendor_token_error');
+    expect(failing.json.code).toBe('vendor_token_error');
     mode = 'reset';
     const reset = await resourceCall();
     expect(reset.status).toBe(502);
-    expect(reset.json.error.code).toBe('vendor_connection_failed');
+    expect(reset.json.code).toBe('vendor_connection_failed');
 
     // No call reached the vendor API with a stale token, and the instance was neither
     // invalidated nor rewritten; the refresh lease was released every time.
@@ -221,14 +221,14 @@ describe('DynamoDB unavailable', () => {
 
       const connectors = await call('GET', '/elements/api-v2/instances');
       expect(connectors.status).toBe(503);
-      expect(connectors.json.error.code).toBe('service_unavailable');
+      expect(connectors.json.code).toBe('service_unavailable');
 
       const token = await call('POST', '/oauth/token', { auth: false, headers: { ...FORM, authorization: rawBasic(app.consumerKey, app.consumerSecret) }, body: 'grant_type=client_credentials' });
       expect(token.status).toBe(503);
       expect(token.json.error).toBe('temporarily_unavailable');
       expect(token.headers.get('retry-after')).toBe('1');
 
-      const proxied = await call('GET', '/counted', { auth: false });
+      const proxied = await call('GET', '/counted', { auth: false }, 'runtime');
       expect(proxied.status).toBe(503);
       expect(proxied.json.fault.detail.errorcode).toBe('messaging.runtime.ServiceUnavailable');
 
@@ -255,18 +255,18 @@ describe('DynamoDB throttling', () => {
 
   it('answers 503 when a quota counter cannot be written, and counts nothing', async () => {
     const counters = async () => (await base.table.queryAll('ORG#default', { prefix: 'QUOTA#prod#counted#' })).map((item) => Number(item.count));
-    expect((await call('GET', '/counted', { auth: false })).status).toBe(200);
+    expect((await call('GET', '/counted', { auth: false }, 'runtime')).status).toBe(200);
     const before = await counters();
     const busy = container(base);
     const throttled = throttle(busy.runtime.table, (c) => c.command === 'UpdateItemCommand' && c.sk.startsWith('QUOTA#'));
     await inContainer(busy.runtime, async () => {
-      const limited = await call('GET', '/counted', { auth: false });
+      const limited = await call('GET', '/counted', { auth: false }, 'runtime');
       expect(limited.status).toBe(503);
       expect(limited.json.fault.detail.errorcode).toBe('messaging.runtime.ServiceUnavailable');
       expect(limited.headers.get('retry-after')).toBe('1');
       expect(await counters()).toEqual(before);
       throttled.active = false;
-      expect((await call('GET', '/counted', { auth: false })).text).toBe('counted');
+      expect((await call('GET', '/counted', { auth: false }, 'runtime')).text).toBe('counted');
     });
     expect(await counters()).toEqual([before[0]! + 1]);
     busy.close();
@@ -309,16 +309,16 @@ describe('DynamoDB throttling', () => {
     const busy = container(base);
     const throttled = throttle(busy.runtime.table, (c) => c.command === 'PutItemCommand' && c.sk.startsWith('DEPLOY#'));
     await inContainer(busy.runtime, async () => {
-      const deploy = await call('POST', `/v1/organizations/default/environments/prod/apis/stepwise/revisions/${v2.json.revision}/deployments`);
+      const deploy = await call('POST', `/v1/organizations/default/environments/prod/apis/stepwise/revisions/${v2.json.revision}/deployments`, { body: 'override=true', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expect(deploy.status).toBe(503);
     });
     // The store check after this test proves the route went back to revision 1 with its record.
     expect((await call('GET', '/v1/organizations/default/apis/stepwise/deployments')).json.environment[0].revision[0].name).toBe(String(v1.revision));
-    expect((await call('GET', '/stepwise', { auth: false })).text).toBe('v1');
+    expect((await call('GET', '/stepwise', { auth: false }, 'runtime')).text).toBe('v1');
     busy.close();
     expect(throttled.refused).toBeGreaterThan(0);
-    expect((await call('POST', `/v1/organizations/default/environments/prod/apis/stepwise/revisions/${v2.json.revision}/deployments`)).status).toBe(200);
-    expect((await call('GET', '/stepwise', { auth: false })).text).toBe('v2');
+    expect((await call('POST', `/v1/organizations/default/environments/prod/apis/stepwise/revisions/${v2.json.revision}/deployments?override=true`)).status).toBe(200);
+    expect((await call('GET', '/stepwise', { auth: false }, 'runtime')).text).toBe('v2');
   });
 
   it('lists no revision that could not be stored', async () => {
@@ -346,17 +346,17 @@ describe('Secrets Manager failures', () => {
       expect(token.status).toBe(503);
       expect(token.json.error).toBe('temporarily_unavailable');
 
-      const verified = await call('GET', '/secured/x', { auth: false, headers: bearer(accessToken) });
+      const verified = await call('GET', '/secured/x', { headers: bearer(accessToken) }, 'runtime');
       expect(verified.status).toBe(503);
       expect(verified.json.fault.detail.errorcode).toBe('messaging.runtime.ServiceUnavailable');
 
       // What needs no secret keeps working.
-      expect((await call('GET', '/counted', { auth: false })).status).toBe(200);
+      expect((await call('GET', '/counted', { auth: false }, 'runtime')).status).toBe(200);
     });
     cold.close();
     unreachable.close();
     await expectAlive();
-    expect((await call('GET', '/secured/x', { auth: false, headers: bearer(accessToken) })).status).toBe(200);
+    expect((await call('GET', '/secured/x', { headers: bearer(accessToken) }, 'runtime')).status).toBe(200);
   });
 
   it('writes no API provider whose secrets could not be stored', async () => {
@@ -395,7 +395,7 @@ describe('Secrets Manager failures', () => {
       expect((await call('GET', '/v1/organizations/default/oauth/keys')).json).toEqual(before.json);
     });
     // The old tokens still verify: nothing about the keys changed.
-    expect((await call('GET', '/secured/x', { auth: false, headers: bearer(accessToken) })).status).toBe(200);
+    expect((await call('GET', '/secured/x', { headers: bearer(accessToken) }, 'runtime')).status).toBe(200);
     warm.close();
   });
 });

@@ -154,7 +154,7 @@ describe('local data directory', () => {
 
 describe('proxy runtime entry', () => {
   it('answers a path with no deployed proxy with an Apigee fault', async () => {
-    const response = await platform.request('GET', '/nothing/deployed', { auth: false });
+    const response = await platform.proxy('GET', '/nothing/deployed', { auth: false });
     expect(response.status).toBe(404);
     expect(response.json.fault.detail.errorcode).toBe('messaging.adaptors.http.flow.ApplicationNotFound');
   });

@@ -286,7 +286,7 @@ describe('access tokens at the proxy runtime (VerifyAccessToken)', () => {
   };
   const sign = (payload: Record<string, unknown>, key: CryptoKey | Uint8Array = signing.key, header: Record<string, unknown> = {}) =>
     new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: signing.kid, typ: 'at+jwt', ...header } as { alg: string }).sign(key);
-  const through = (token: string) => call('GET', '/alpha/resource', { auth: false, headers: { authorization: `Bearer ${token}` } });
+  const through = (token: string) => platform.proxy('GET', '/alpha/resource', { headers: { authorization: `Bearer ${token}` } });
 
   beforeAll(async () => {
     const set = JSON.parse((await platform.local.runtime.secrets.get(SIGNING_KEYS_SECRET))!) as { keys: { kid: string; privateJwk: JWK; publicJwk: JWK; retiredAt?: number }[] };

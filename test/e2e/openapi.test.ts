@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackRouter } from '../../shared/connectors/callback-routes.js';
-import { tokenRouter } from '../../shared/oauth/token-service.js';
+import { tokenRouter } from '../../shared/oauth/token-routes.js';
 import { openApiPath } from '../../shared/platform/openapi.js';
 import { platformRouter } from '../../shared/platform/platform-router.js';
-import { provisionApp } from '../support/consumers.js';
+import { FORM, provisionApp, rawBasic } from '../support/consumers.js';
 import { resolvePointer, validateJson } from '../support/json-schema.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 
@@ -175,26 +175,34 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
     }
   });
 
-  it('describes the security schemes of the platform header and the token endpoints', () => {
-    const { platformAuth, clientSecretBasic, clientSecretPost } = doc.components.securitySchemes;
+  it('describes the security schemes of the platform header, management users and the token endpoints', () => {
+    const { platformAuth, managementBasic, managementBearer, clientSecretBasic, clientSecretPost } = doc.components.securitySchemes;
+    expect(managementBasic).toMatchObject({ type: 'http', scheme: 'basic' });
+    expect(managementBearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(platformAuth).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization' });
     expect(platformAuth.description).toContain('User <secret>, Organization <secret>[, Element <token>]');
     expect(clientSecretBasic).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(clientSecretPost).toMatchObject({ type: 'oauth2', flows: { clientCredentials: { tokenUrl: `${platform.local.runtime.config.issuer}/oauth/token` } } });
 
     const security = (method: string, path: string) => doc.paths[path][method].security;
-    for (const path of ['/healthz', '/v1/openapi.json', '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/elements/api-v2/oauth/callback']) {
+    for (const path of ['/healthz', '/v1/openapi.json', '/elements/api-v2/docs', '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/elements/api-v2/oauth/callback']) {
       expect(security('get', path), path).toEqual([]);
     }
+    expect(security('options', '/elements/api-v2/{path}')).toEqual([]);
     for (const path of ['/oauth/token', '/oauth/introspect', '/oauth/revoke']) {
       expect(security('post', path), path).toEqual([{ clientSecretBasic: [] }, { clientSecretPost: [] }]);
       expect(doc.paths[path].post.responses.default.$ref).toBe('#/components/responses/OAuthError');
     }
     for (const { path, method, op } of operations()) {
-      if (path.startsWith('/v1/organizations/') || path.startsWith('/apiportal/') || (path.startsWith('/elements/') && !path.endsWith('/oauth/callback'))) {
-        expect(op.security, `${method} ${path}`).toEqual([{ platformAuth: [] }]);
-        expect(op.responses['401'].$ref, `${method} ${path}`).toBe('#/components/responses/Unauthorized');
-        expect(op.responses.default.$ref, `${method} ${path}`).toBe('#/components/responses/Error');
+      const management = path.startsWith('/v1/organizations/') || path.startsWith('/v1/users') || path.startsWith('/apiportal/');
+      const open = path.endsWith('/oauth/callback') || path === '/elements/api-v2/docs' || method === 'options';
+      const connectors = path.startsWith('/elements/') && !open;
+      if (management || connectors) {
+        // The connectors API answers errors in Open Connectors' shape.
+        const prefix = connectors ? 'Connector' : '';
+        expect(op.security, `${method} ${path}`).toEqual(management ? [{ platformAuth: [] }, { managementBasic: [] }, { managementBearer: [] }] : [{ platformAuth: [] }]);
+        expect(op.responses['401'].$ref, `${method} ${path}`).toBe(`#/components/responses/${prefix}Unauthorized`);
+        expect(op.responses.default.$ref, `${method} ${path}`).toBe(`#/components/responses/${prefix}Error`);
       }
     }
   });
@@ -207,10 +215,20 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
     const unauthorized = await platform.request('GET', `${ORG}/apis`, { auth: false });
     expect(unauthorized.status).toBe(401);
     expect(validateJson(error, unauthorized.json, doc)).toEqual([]);
-    const invalid = await platform.request('POST', `${ORG}/apis`, { json: { name: 'x' } });
+    const invalid = await platform.request('POST', `${ORG}/apis`, { json: { name: '-x' } });
     expect(invalid.status).toBe(422);
     expect(validateJson(error, invalid.json, doc)).toEqual([]);
-    const token = await platform.request('POST', '/oauth/token', { auth: false, body: 'grant_type=password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const connectorError = doc.components.schemas.ConnectorError;
+    expect(connectorError.required).toEqual(['requestId', 'message', 'code']);
+    const unknown = await platform.request('GET', '/elements/api-v2/elements/no-such-element');
+    expect(unknown.status).toBe(404);
+    expect(validateJson(connectorError, unknown.json, doc)).toEqual([]);
+    // The router authenticates the client before the endpoint reads the grant: 401 first, then 400.
+    const anonymous = await platform.request('POST', '/oauth/token', { auth: false, body: 'grant_type=password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(anonymous.status).toBe(401);
+    expect(validateJson(doc.components.schemas.OAuthError, anonymous.json, doc)).toEqual([]);
+    const client = await provisionApp(platform);
+    const token = await platform.request('POST', '/oauth/token', { auth: rawBasic(client.consumerKey, client.consumerSecret), body: 'grant_type=password', headers: FORM });
     expect(token.status).toBe(400);
     expect(validateJson(doc.components.schemas.OAuthError, token.json, doc)).toEqual([]);
   });
@@ -259,8 +277,8 @@ describe('completeness', () => {
     ];
     for (const [method, path] of bodies) {
       const schema = resolvePointer(doc, jsonBodySchema(doc.paths[path][method]).$ref) as Json;
-      // An object, or one of several (the provider types).
-      for (const variant of (schema.oneOf ?? [schema]) as Json[]) {
+      // An object, or one of several (the provider types, the two element formats).
+      for (const variant of (schema.oneOf ?? schema.anyOf ?? [schema]) as Json[]) {
         expect(variant.type, `${method} ${path}`).toBe('object');
         expect(Object.keys(variant.properties).length, `${method} ${path}`).toBeGreaterThan(1);
       }
@@ -316,7 +334,7 @@ describe('request schemas', () => {
     const samples: [name: string, body: Json, valid: boolean][] = [
       ['the README proxy model', model, true],
       ['a minimal model', { name: 'minimal', proxyEndpoints: [{ basePath: '/minimal' }] }, true],
-      ['no proxy endpoint', { name: 'none', proxyEndpoints: [] }, false],
+      ['no proxy endpoint yet (Apigee\'s empty proxy)', { name: 'none', proxyEndpoints: [] }, true],
       ['a base path without /', { name: 'slash', proxyEndpoints: [{ basePath: 'slash' }] }, false],
       ['a bad name', { name: '-bad', proxyEndpoints: [{ basePath: '/bad' }] }, false],
       ['a policy without type', { name: 'typeless', policies: [{ name: 'p' }], proxyEndpoints: [{ basePath: '/typeless' }] }, false],

@@ -12,8 +12,8 @@ let backend: Backend;
 
 usePlatformAndBackend((started) => ({ platform, backend } = started));
 
-const call = (method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}) =>
-  platform.request(method, path, { auth: false, ...options });
+/** A call to a deployed proxy (the prod runtime). */
+const call = (method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}) => platform.proxy(method, path, options);
 
 describe('SpikeArrest', () => {
   it('admits one request per interval and answers 429 with the Apigee fault past the rate', async () => {

@@ -35,7 +35,7 @@ afterAll(async () => {
   await backend.close();
 });
 
-const get = (path: string, headers: Record<string, string> = {}) => platform.request('GET', path, { auth: false, headers });
+const get = (path: string, headers: Record<string, string> = {}) => platform.proxy('GET', path, { headers });
 
 describe('passthrough proxy', () => {
   beforeAll(async () => {
@@ -46,7 +46,7 @@ describe('passthrough proxy', () => {
     // node:http rather than fetch: fetch refuses to send a custom Connection header.
     const { status, headers, body } = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
       const req = httpRequest(
-        `${platform.url}/echo/items/7?q=a%20b&q=c`,
+        `${platform.runtimeUrls.prod}/echo/items/7?q=a%20b&q=c`,
         {
           method: 'POST',
           headers: { 'content-type': 'text/plain', 'x-custom': 'v', connection: 'keep-alive, x-custom-hop', 'x-custom-hop': 'drop' },
@@ -75,7 +75,7 @@ describe('passthrough proxy', () => {
 
   it('keeps binary bodies byte-exact both ways', async () => {
     const payload = Buffer.from([9, 0, 200, 255, 128]);
-    const response = await platform.request('POST', '/echo/binary', {
+    const response = await platform.proxy('POST', '/echo/binary', {
       auth: false,
       headers: { 'content-type': 'application/octet-stream' },
       body: payload,
@@ -147,12 +147,11 @@ describe('validation on create', () => {
     );
   });
 
-  it('refuses base paths under the platform prefixes', async () => {
-    const response = await platform.request('POST', '/v1/organizations/default/apis', {
-      json: simpleProxy('sneaky', '/oauth/token', backend.url),
-    });
-    expect(response.status).toBe(422);
-    expect(response.json.error.fields[0].path).toBe('proxyEndpoints.0.basePath');
+  it('takes base paths that are platform paths on the other plane: the runtime reserves none', async () => {
+    await deployProxy(platform, simpleProxy('token-lookalike', '/oauth/token', `${backend.url}/base`));
+    expect((await get('/oauth/token/x')).status).toBe(200);
+    // The platform's own token endpoint is untouched.
+    expect((await platform.request('POST', '/oauth/token', { auth: false })).json.error).toBe('invalid_client');
   });
 
   it('refuses malformed JSON and wrong media types', async () => {

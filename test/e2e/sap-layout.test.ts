@@ -74,8 +74,8 @@ describe('SAP APIProxy/ layout', () => {
     expect([200, 201]).toContain(kvm.status);
     expect((await platform.request('POST', `${ORG}/environments/prod/apis/WebOutlook/revisions/1/deployments`)).status).toBe(200);
     const app = await provisionApp(platform, { productFields: { proxies: ['WebOutlook'] } });
-    expect((await platform.request('GET', '/weboutlook/messages', { auth: false })).status).toBe(401);
-    const called = await platform.request('GET', '/weboutlook/messages', { auth: false, headers: { apikey: app.consumerKey } });
+    expect((await platform.proxy('GET', '/weboutlook/messages', { auth: false })).status).toBe(401);
+    const called = await platform.proxy('GET', '/weboutlook/messages', { auth: false, headers: { apikey: app.consumerKey } });
     expect(called.status, called.text).toBe(200);
     expect(called.json.url).toBe('/elements/api-v2/messages-api/messages');
     expect(called.json.headers['x-stamp']).toBe('js:GET');

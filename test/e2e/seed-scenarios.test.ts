@@ -77,7 +77,7 @@ afterAll(async () => {
 });
 
 async function tokenFromProxy(): Promise<string> {
-  const response = await platform.request('POST', '/iflow-token/OAuthToken?grant_type=client_credentials', {
+  const response = await platform.proxy('POST', '/iflow-token/OAuthToken?grant_type=client_credentials', {
     auth: rawBasic(app.consumerKey, app.consumerSecret),
     headers: FORM,
     body: '',
@@ -90,7 +90,7 @@ async function tokenFromProxy(): Promise<string> {
 describe('seed 002: Cloud Integration behind SpikeArrest and OAuthV2', () => {
   it('the token proxy issues a token (Basic auth, grant_type in the query) that the API accepts', async () => {
     const token = await tokenFromProxy();
-    const response = await platform.request('POST', '/cpi/api_connectivity_test', {
+    const response = await platform.proxy('POST', '/cpi/api_connectivity_test', {
       auth: `Bearer ${token}`,
       headers: { 'content-type': 'text/plain' },
       body: 'test payload',
@@ -107,16 +107,16 @@ describe('seed 002: Cloud Integration behind SpikeArrest and OAuthV2', () => {
       body: 'grant_type=client_credentials&scope=',
     });
     expect(response.status).toBe(200);
-    const api = await platform.request('GET', '/cpi/api_connectivity_test', { auth: `Bearer ${response.json.access_token}` });
+    const api = await platform.proxy('GET', '/cpi/api_connectivity_test', { auth: `Bearer ${response.json.access_token}` });
     expect(api.status).toBe(200);
   });
 
   it('refuses a missing or invalid token with a 401 Apigee fault', async () => {
-    const missing = await platform.request('GET', '/cpi/api_connectivity_test', { auth: false });
+    const missing = await platform.proxy('GET', '/cpi/api_connectivity_test', { auth: false });
     expect(missing.status).toBe(401);
     expect(missing.json.fault.detail.errorcode).toBe('oauth.v2.InvalidAccessToken');
     expect(missing.headers.get('www-authenticate')).toContain('Bearer');
-    const forged = await platform.request('GET', '/cpi/api_connectivity_test', { auth: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' });
+    const forged = await platform.proxy('GET', '/cpi/api_connectivity_test', { auth: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' });
     expect(forged.status).toBe(401);
     expect(forged.json.fault.detail.errorcode).toBe('keymanagement.service.invalid_access_token');
   });
@@ -129,14 +129,14 @@ describe('seed 002: Cloud Integration behind SpikeArrest and OAuthV2', () => {
       body: `token=${token}`,
     });
     expect(revoke.status).toBe(200);
-    const response = await platform.request('GET', '/cpi/api_connectivity_test', { auth: `Bearer ${token}` });
+    const response = await platform.proxy('GET', '/cpi/api_connectivity_test', { auth: `Bearer ${token}` });
     expect(response.status).toBe(401);
   });
 
   it('SpikeArrest answers 429 past its rate', async () => {
     const token = await tokenFromProxy();
     const responses = await Promise.all(
-      Array.from({ length: 40 }, () => platform.request('GET', '/cpi/api_connectivity_test', { auth: `Bearer ${token}` })),
+      Array.from({ length: 40 }, () => platform.proxy('GET', '/cpi/api_connectivity_test', { auth: `Bearer ${token}` })),
     );
     const statuses = responses.map((r) => r.status);
     expect(statuses).toContain(200);
@@ -147,7 +147,7 @@ describe('seed 002: Cloud Integration behind SpikeArrest and OAuthV2', () => {
   });
 
   it('the DefaultFaultRule turns token failures into a clean error', async () => {
-    const bad = await platform.request('POST', '/iflow-token/OAuthToken?grant_type=client_credentials', {
+    const bad = await platform.proxy('POST', '/iflow-token/OAuthToken?grant_type=client_credentials', {
       auth: rawBasic(app.consumerKey, 'wrong-secret'),
       headers: FORM,
       body: '',
@@ -156,7 +156,7 @@ describe('seed 002: Cloud Integration behind SpikeArrest and OAuthV2', () => {
     expect(bad.json).toEqual({ error: 'token request failed', reason: 'invalid_client' });
     expect(bad.text).not.toContain('wrong-secret');
 
-    const grant = await platform.request('POST', '/iflow-token/OAuthToken?grant_type=password', {
+    const grant = await platform.proxy('POST', '/iflow-token/OAuthToken?grant_type=password', {
       auth: rawBasic(app.consumerKey, app.consumerSecret),
       headers: FORM,
       body: '',
@@ -166,7 +166,7 @@ describe('seed 002: Cloud Integration behind SpikeArrest and OAuthV2', () => {
   });
 
   it('a GET on the token path matches no flow and reaches no target', async () => {
-    const response = await platform.request('GET', '/iflow-token/OAuthToken', { auth: false });
+    const response = await platform.proxy('GET', '/iflow-token/OAuthToken', { auth: false });
     expect(response.status).toBe(200);
     expect(response.text).toBe('');
   });
@@ -197,7 +197,7 @@ describe('VerifyAPIKey with the product quota', () => {
   });
 
   it('accepts the app key, exposes the app and product, and applies the product quota per app', async () => {
-    const call = () => platform.request('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': keyed.consumerKey } });
+    const call = () => platform.proxy('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': keyed.consumerKey } });
     const first = await call();
     expect(first.status).toBe(200);
     expect(iflow.requests.at(-1)!.headers['x-app']).toBe(keyed.appName);
@@ -210,12 +210,12 @@ describe('VerifyAPIKey with the product quota', () => {
   });
 
   it('refuses a missing key, an unknown key, and a key whose product does not cover the proxy', async () => {
-    const missing = await platform.request('GET', '/keyed/x', { auth: false });
+    const missing = await platform.proxy('GET', '/keyed/x', { auth: false });
     expect(missing.status).toBe(401);
     expect(missing.json.fault.detail.errorcode).toBe('steps.oauth.v2.FailedToResolveAPIKey');
-    const unknown = await platform.request('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': 'nope' } });
+    const unknown = await platform.proxy('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': 'nope' } });
     expect(unknown.json.fault.detail.errorcode).toBe('oauth.v2.InvalidApiKey');
-    const wrongProduct = await platform.request('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': app.consumerKey } });
+    const wrongProduct = await platform.proxy('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': app.consumerKey } });
     expect(wrongProduct.status).toBe(401);
     expect(wrongProduct.json.fault.detail.errorcode).toBe('oauth.v2.InvalidApiKeyForGivenResource');
   });
@@ -223,7 +223,7 @@ describe('VerifyAPIKey with the product quota', () => {
   it('refuses a key of another organization', async () => {
     const otherAuth = await platform.addOrganization('elsewhere');
     const foreign = await provisionApp(platform, { org: 'elsewhere', auth: otherAuth });
-    const response = await platform.request('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': foreign.consumerKey } });
+    const response = await platform.proxy('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': foreign.consumerKey } });
     expect(response.status).toBe(401);
     expect(response.json.fault.detail.errorcode).toBe('oauth.v2.InvalidApiKey');
   });

@@ -47,18 +47,18 @@ describe('shared flows', () => {
 
     // Not deployed yet: the step faults, the backend is not called.
     const before = backend.requests.length;
-    const missing = await platform.request('GET', '/uses-flow/x', { auth: false });
+    const missing = await platform.proxy('GET', '/uses-flow/x', { auth: false });
     expect(missing.status).toBe(500);
     expect(missing.json.fault.detail.errorcode).toBe('flow.SharedFlowNotFound');
     expect(backend.requests.length).toBe(before);
 
     const deployed = await platform.request('POST', `${ORG}/environments/prod/sharedflows/SF-Security/revisions/1/deployments`);
     expect(deployed.status, deployed.text).toBe(200);
-    const refused = await platform.request('GET', '/uses-flow/x', { auth: false });
+    const refused = await platform.proxy('GET', '/uses-flow/x', { auth: false });
     expect(refused.status).toBe(401);
     expect(refused.json.fault.detail.errorcode).toBe('steps.oauth.v2.FailedToResolveAPIKey');
     const app = await provisionApp(platform, { productFields: { proxies: ['uses-flow'] } });
-    const allowed = await platform.request('GET', '/uses-flow/x', { auth: false, headers: { 'x-apikey': app.consumerKey, mark: 'yes' } });
+    const allowed = await platform.proxy('GET', '/uses-flow/x', { auth: false, headers: { 'x-apikey': app.consumerKey, mark: 'yes' } });
     expect(allowed.status, allowed.text).toBe(200);
     expect(allowed.json.headers['x-marked']).toBe('from-proxy');
 
@@ -86,17 +86,17 @@ describe('shared flows', () => {
     expect((await platform.request('POST', `${ORG}/environments/prod/apis/hooked/revisions/1/deployments`)).status).toBe(200);
 
     // Attached but not deployed: every call faults rather than skipping the hook.
-    const closed = await platform.request('GET', '/hooked/a', { auth: false });
+    const closed = await platform.proxy('GET', '/hooked/a', { auth: false });
     expect(closed.status).toBe(500);
     expect(closed.json.fault.detail.errorcode).toBe('flow.SharedFlowNotFound');
 
     expect((await platform.request('POST', `${ORG}/environments/prod/sharedflows/SF-Hook/revisions/1/deployments`)).status).toBe(200);
-    const hooked = await platform.request('GET', '/hooked/a', { auth: false });
+    const hooked = await platform.proxy('GET', '/hooked/a', { auth: false });
     expect(hooked.status).toBe(200);
     expect(hooked.json.headers['x-correlation']).toMatch(/.+/);
 
     expect((await platform.request('DELETE', `${ORG}/environments/prod/flowhooks/PreProxyFlowHook`)).status).toBe(200);
-    const unhooked = await platform.request('GET', '/hooked/a', { auth: false });
+    const unhooked = await platform.proxy('GET', '/hooked/a', { auth: false });
     expect(unhooked.json.headers['x-correlation']).toBeUndefined();
   });
 });

@@ -6,10 +6,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_THROTTLES, parseSettings, SettingsError, settingsFrom } from '../../infra/config.js';
 import { functionEnvironment } from '../../infra/environment.js';
-import { methodThrottles, usagePlanRoutes } from '../../infra/routes.js';
+import { methodThrottles, planeThrottles, routeThrottles, usagePlanRoutes } from '../../infra/routes.js';
 import { TollgateStack } from '../../infra/stack.js';
 import { loadConfig } from '../../shared/config.js';
-import { API_ROUTES, type ApiRoute } from '../../shared/http/api-routes.js';
+import { PLATFORM_ROUTES, RUNTIME_ROUTES, type ApiRoute } from '../../shared/http/api-routes.js';
 
 const settingsWith = (context: Record<string, unknown>) => settingsFrom(new App({ context }).node);
 
@@ -139,8 +139,25 @@ describe('stage method throttles', () => {
   });
 
   it('throttles every route of this build by default', () => {
-    const covered = new Set(methodThrottles(DEFAULT_THROTTLES, API_ROUTES, []).map((m) => m.resource));
-    for (const route of API_ROUTES) expect(covered, route.resource).toContain(route.resource);
+    const planes = planeThrottles(DEFAULT_THROTTLES, []);
+    for (const [plane, routes] of [['platform', PLATFORM_ROUTES], ['runtime', RUNTIME_ROUTES]] as const) {
+      const covered = new Set(planes[plane].map((m) => m.resource));
+      for (const route of routes) expect(covered, route.resource).toContain(route.resource);
+    }
+  });
+
+  it('splits throttles by plane: a key of either plane is valid, one of neither fails, and each API gets only its own', () => {
+    const t = { rateLimit: 1, burstLimit: 1 };
+    const split = planeThrottles({ default: t, '/v1/{proxy+}/*': t, '/{proxy+}/*': t }, ['/v1/{proxy+}/*', '/{proxy+}/*']);
+    expect(split.platform.map((m) => m.path)).toEqual(['/*/*', '/v1/{proxy+}/*']);
+    expect(split.runtime.map((m) => m.path)).toEqual(['/*/*', '/{proxy+}/*']);
+    expect(() => planeThrottles({ '/nope/*': t }, ['/nope/*'])).toThrow(/no route \/nope/);
+    // HTTP API route keys: `*` covers each method of the route.
+    expect(routeThrottles(split.platform, PLATFORM_ROUTES)).toEqual([['ANY /v1/{proxy+}', t]]);
+    expect(routeThrottles(planeThrottles({ '/oauth/token/*': t }, []).platform, PLATFORM_ROUTES)).toEqual([
+      ['POST /oauth/token', t],
+      ['ANY /oauth/token', t],
+    ]);
   });
 
   it('names usage-plan resources from the route table', () => {
@@ -158,7 +175,8 @@ describe('function environment', () => {
     });
     const env = functionEnvironment(settings, {
       tableName: 'Tollgate-dev-Table',
-      issuer: 'https://abc123.execute-api.eu-west-1.amazonaws.com/dev',
+      issuer: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+      runtimeUrls: { prod: 'https://rt.execute-api.eu-west-1.amazonaws.com/prod', test: 'https://rt.execute-api.eu-west-1.amazonaws.com/test' },
       secretsKmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k',
     });
     const config = loadConfig({ ...env, AWS_REGION: 'eu-west-1' });
@@ -170,7 +188,9 @@ describe('function environment', () => {
       secretPrefix: 'tollgate/dev/',
       secretsKmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k',
       defaultOrganization: 'acme',
-      issuer: 'https://abc123.execute-api.eu-west-1.amazonaws.com/dev',
+      issuer: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+      runtimeUrls: { prod: 'https://rt.execute-api.eu-west-1.amazonaws.com/prod', test: 'https://rt.execute-api.eu-west-1.amazonaws.com/test' },
+      adminEmail: 'admin@localhost',
       allowLoopback: false,
       allowedRedirectOrigins: ['https://app.example.com', 'http://localhost:3000'],
     });

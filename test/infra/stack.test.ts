@@ -3,15 +3,15 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_THROTTLES } from '../../infra/config.js';
-import { API_ROUTES } from '../../shared/http/api-routes.js';
+import { PLATFORM_ROUTES, RUNTIME_ROUTES } from '../../shared/http/api-routes.js';
 import { synthesize, type Synthesized } from '../support/synth.js';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const FUNCTION_NAMES = [...new Set(API_ROUTES.map((route) => route.function))];
+const FUNCTION_NAMES = [...new Set([...PLATFORM_ROUTES, ...RUNTIME_ROUTES].map((route) => route.function))];
 const cap = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
-/** `{resource}` path of every API Gateway method, with the logical id of the function it invokes. */
+/** `{resource}` path of every method of the runtime's REST API, with the logical id of the function it invokes. */
 function methodsOf(synth: Synthesized): { path: string; method: string; functionId: string; apiKeyRequired: boolean }[] {
   const resources = new Map(synth.resources('AWS::ApiGateway::Resource').map(([id, r]) => [id, r.Properties]));
   const pathOf = (ref: Json): string => {
@@ -29,7 +29,7 @@ function methodsOf(synth: Synthesized): { path: string; method: string; function
 }
 
 function statementsOf(synth: Synthesized, name: string): Json[] {
-  const roleId = synth.resources('AWS::IAM::Role').find(([id]) => id.startsWith(`${cap(name)}Role`))![0];
+  const roleId = synth.resources('AWS::IAM::Role').find(([id]) => id.startsWith(`Functions${cap(name)}Role`))![0];
   return synth
     .resources('AWS::IAM::Policy')
     .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
@@ -38,8 +38,28 @@ function statementsOf(synth: Synthesized, name: string): Json[] {
 
 const actionsOf = (statement: Json): string[] => [statement.Action].flat();
 
-function stageSettings(synth: Synthesized): Json[] {
-  return synth.resources('AWS::ApiGateway::Stage')[0]![1].Properties.MethodSettings;
+/** Every route of the platform's HTTP API: its key and the logical id of the function it invokes. */
+function routesOf(synth: Synthesized): { routeKey: string; functionId: string }[] {
+  const integrations = new Map(synth.resources('AWS::ApiGatewayV2::Integration').map(([id, i]) => [id, JSON.stringify(i.Properties.IntegrationUri)]));
+  const functionIds = synth.resources('AWS::Lambda::Function').map(([id]) => id);
+  return synth.resources('AWS::ApiGatewayV2::Route').map(([, r]) => {
+    const integrationId = (r.Properties.Target['Fn::Join'][1] as Json[]).find((part) => part.Ref)?.Ref as string;
+    const uri = integrations.get(integrationId) ?? '';
+    return { routeKey: r.Properties.RouteKey, functionId: functionIds.find((id) => uri.includes(`"${id}"`)) ?? '' };
+  });
+}
+
+/** The REST stage of a runtime environment. */
+function runtimeStage(synth: Synthesized, environment: string): Json {
+  return synth.resources('AWS::ApiGateway::Stage').find(([, stage]) => stage.Properties.StageName === environment)![1].Properties;
+}
+
+function stageSettings(synth: Synthesized, environment = 'prod'): Json[] {
+  return runtimeStage(synth, environment).MethodSettings;
+}
+
+function platformStage(synth: Synthesized): Json {
+  return synth.resources('AWS::ApiGatewayV2::Stage')[0]![1].Properties;
 }
 
 describe('the default stack', () => {
@@ -64,66 +84,82 @@ describe('the default stack', () => {
     );
   });
 
-  it('wires every route of the route table to its function', () => {
-    const methods = methodsOf(synth);
-    expect(methods).toHaveLength(API_ROUTES.reduce((n, route) => n + route.methods.length, 0));
-    for (const route of API_ROUTES) {
+  it('wires every platform route to its function on the HTTP API, and every path of the runtime to the proxy function', () => {
+    const routes = routesOf(synth);
+    expect(routes).toHaveLength(PLATFORM_ROUTES.reduce((n, route) => n + route.methods.length, 0));
+    for (const route of PLATFORM_ROUTES) {
       for (const method of route.methods) {
-        const found = methods.find((m) => m.path === route.resource && m.method === method);
+        const found = routes.find((r) => r.routeKey === `${method} ${route.resource}`);
         expect(found, `${method} ${route.resource}`).toBeDefined();
-        expect(found!.functionId.startsWith(`${cap(route.function)}Function`), `${method} ${route.resource} -> ${route.function}`).toBe(true);
-        expect(found!.apiKeyRequired).toBe(false);
+        expect(found!.functionId.startsWith(`Functions${cap(route.function)}Function`), `${method} ${route.resource} -> ${route.function}`).toBe(true);
       }
     }
-    // The route families: management, SAP compatibility, connectors, health, and the proxy catch-all on the root.
-    const families = new Set(methods.map((m) => m.path));
-    for (const family of ['/v1/{proxy+}', '/apiportal/{proxy+}', '/elements/{proxy+}', '/healthz', '/{proxy+}', '/']) expect(families).toContain(family);
-    expect(methods.filter((m) => m.path === '/{proxy+}' || m.path === '/').map((m) => m.method)).toEqual(['ANY', 'ANY']);
-  });
-
-  it('throttles each route at the stage, with the stage default beside the logging level', () => {
-    const settings = stageSettings(synth);
-    const find = (path: string, method: string) => settings.find((s) => s.ResourcePath === path && s.HttpMethod === method);
-    expect(find('/*', '*')).toMatchObject({ LoggingLevel: 'ERROR', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50 });
-    expect(settings.filter((s) => s.ResourcePath === '/*')).toHaveLength(1);
-    expect(find('/~1v1~1{proxy+}', '*')).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 25 });
-    expect(find('/~1elements~1{proxy+}', '*')).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50 });
-    expect(find('/~1apiportal~1{proxy+}', '*')).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 10 });
-    expect(find('/~1{proxy+}', '*')).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 });
-    expect(find('/', '*')).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 });
-    // Token and callback routes get theirs as soon as the route table has them, never before (API
-    // Gateway refuses method settings for methods that do not exist).
-    const has = (resource: string, method: string) => API_ROUTES.some((r) => r.resource === resource && r.methods.includes(method));
-    expect(find('/~1oauth~1token', 'POST')?.ThrottlingRateLimit).toBe(has('/oauth/token', 'POST') ? DEFAULT_THROTTLES['/oauth/token/POST']!.rateLimit : undefined);
-    expect(find('/~1elements~1api-v2~1oauth~1callback', 'GET')?.ThrottlingRateLimit).toBe(
-      has('/elements/api-v2/oauth/callback', 'GET') ? DEFAULT_THROTTLES['/elements/api-v2/oauth/callback/GET']!.rateLimit : undefined,
-    );
-    // Every per-method setting names a method that exists.
+    // Payload format 1.0: the event the handlers read, on both APIs.
+    for (const [, integration] of synth.resources('AWS::ApiGatewayV2::Integration')) expect(integration.Properties.PayloadFormatVersion).toBe('1.0');
+    // The runtime reserves nothing: its only methods are the catch-all and the root, to the proxy function.
     const methods = methodsOf(synth);
-    for (const setting of settings.filter((s) => s.ResourcePath !== '/*')) {
-      const path = setting.ResourcePath === '/' ? '/' : setting.ResourcePath.slice(1).replaceAll('~1', '/');
-      expect(methods.some((m) => m.path === path && (setting.HttpMethod === '*' || m.method === setting.HttpMethod)), path).toBe(true);
+    expect(methods.map((m) => `${m.method} ${m.path}`).sort()).toEqual(['ANY /', 'ANY /{proxy+}']);
+    for (const method of methods) {
+      expect(method.functionId.startsWith('FunctionsProxyFunction')).toBe(true);
+      expect(method.apiKeyRequired).toBe(false);
     }
   });
 
-  it('logs every request as JSON without query strings, headers or bodies', () => {
-    const stage = synth.resources('AWS::ApiGateway::Stage')[0]![1].Properties;
-    const format = JSON.parse(stage.AccessLogSetting.Format);
-    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', resource: '$context.resourcePath', stage: '$context.stage' });
-    expect(stage.AccessLogSetting.Format).not.toMatch(/querystring|header|body|authorizer/i);
-    expect(stage.TracingEnabled).toBe(false);
+  it('serves each runtime environment from its own stage, which names the environment', () => {
+    for (const environment of ['prod', 'test']) {
+      expect(runtimeStage(synth, environment).Variables).toEqual({ environment });
+    }
+    expect(platformStage(synth)).toMatchObject({ StageName: '$default', AutoDeploy: true });
+  });
+
+  it('throttles each route: HTTP API route settings on the platform, method settings on every runtime stage', () => {
+    const platform = platformStage(synth);
+    expect(platform.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50 });
+    const route = (key: string) => platform.RouteSettings[key];
+    expect(route('ANY /v1/{proxy+}')).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 25 });
+    expect(route('ANY /elements/{proxy+}')).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50 });
+    expect(route('ANY /apiportal/{proxy+}')).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 10 });
+    expect(route('POST /oauth/token')).toMatchObject({ ThrottlingRateLimit: DEFAULT_THROTTLES['/oauth/token/POST']!.rateLimit });
+    expect(route('GET /elements/api-v2/oauth/callback')).toMatchObject({ ThrottlingRateLimit: DEFAULT_THROTTLES['/elements/api-v2/oauth/callback/GET']!.rateLimit });
+    expect(route('GET /healthz')).toMatchObject({ ThrottlingRateLimit: 10 });
+    // Every route setting names a route that exists.
+    const keys = new Set(routesOf(synth).map((r) => r.routeKey));
+    for (const key of Object.keys(platform.RouteSettings)) expect(keys.has(key), key).toBe(true);
+
+    for (const environment of ['prod', 'test']) {
+      const settings = stageSettings(synth, environment);
+      const find = (path: string, method: string) => settings.find((s) => s.ResourcePath === path && s.HttpMethod === method);
+      expect(find('/*', '*')).toMatchObject({ LoggingLevel: 'ERROR', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50 });
+      expect(settings.filter((s) => s.ResourcePath === '/*')).toHaveLength(1);
+      expect(find('/~1{proxy+}', '*')).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 });
+      expect(find('/', '*')).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 });
+      // No platform route is throttled on the runtime: it has none.
+      expect(settings.map((s) => s.ResourcePath).sort()).toEqual(['/', '/*', '/~1{proxy+}']);
+    }
+  });
+
+  it('logs every request of both APIs as JSON without query strings, headers or bodies', () => {
+    const formats = [runtimeStage(synth, 'prod').AccessLogSetting.Format, runtimeStage(synth, 'test').AccessLogSetting.Format, platformStage(synth).AccessLogSettings.Format];
+    for (const raw of formats) {
+      const format = JSON.parse(raw);
+      expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', stage: '$context.stage', plane: expect.stringMatching(/^(platform|runtime)$/) });
+      expect(raw).not.toMatch(/querystring|header|body|authorizer/i);
+    }
+    expect(JSON.parse(formats[2]).resource).toBe('$context.routeKey');
+    expect(runtimeStage(synth, 'prod').TracingEnabled).toBe(false);
     synth.template.hasResourceProperties('AWS::ApiGateway::RestApi', {
       BinaryMediaTypes: ['*/*'],
       EndpointConfiguration: { Types: ['REGIONAL'] },
       DisableExecuteApiEndpoint: false,
     });
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', DisableExecuteApiEndpoint: false });
   });
 
   it('runs every function on nodejs22.x arm64 with JSON logs, its own log group and the typed environment', () => {
     const functions = synth.resources('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id.replace(/Function.*$/, '')).sort()).toEqual(FUNCTION_NAMES.map(cap).sort());
+    expect(functions.map(([id]) => id.replace(/^Functions/, '').replace(/Function.*$/, '')).sort()).toEqual(FUNCTION_NAMES.map(cap).sort());
     for (const [id, fn] of functions) {
-      if (/^(Platform|Proxy)Function/.test(id)) expect(fn.Properties.MemorySize).toBe(1024);
+      if (/^Functions(Platform|Proxy)Function/.test(id)) expect(fn.Properties.MemorySize).toBe(1024);
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -146,9 +182,12 @@ describe('the default stack', () => {
       // Source-mapped stack traces cost cold-start time; they are opt-in.
       expect(env.NODE_OPTIONS).toBeUndefined();
       expect(JSON.stringify(env.TABLE_NAME)).toContain('Table');
-      // The issuer is the stage URL, built from the API id (not api.url, which would be circular).
-      expect(JSON.stringify(env.TOLLGATE_ISSUER)).toMatch(/"https:\/\/",\{"Ref":"Api[0-9A-F]+"\},".execute-api."/);
-      expect(JSON.stringify(env.TOLLGATE_ISSUER)).toContain('"/test"');
+      // The issuer is the platform API's URL, built from its id, with no stage path (RFC 8414 discovery at the root).
+      expect(JSON.stringify(env.TOLLGATE_ISSUER)).toMatch(/"https:\/\/",\{"Ref":"PlatformApi[0-9A-F]+"\},".execute-api."/);
+      expect(JSON.stringify(env.TOLLGATE_ISSUER)).not.toContain('/test');
+      // The runtime's URL per environment, for the management API's virtual host views.
+      expect(JSON.stringify(env.TOLLGATE_RUNTIME_URLS)).toMatch(/"prod=https:\/\/",\{"Ref":"RuntimeApi[0-9A-F]+"\},".*\/prod,test=https:\/\//);
+      expect(env.TOLLGATE_ADMIN_EMAIL).toBe('admin@localhost');
       expect(env.SECRETS_KMS_KEY_ID).toBeUndefined();
     }
     for (const [, group] of synth.resources('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(30);
@@ -182,7 +221,7 @@ describe('the default stack', () => {
   });
 
   it('generates the platform secrets under the stage prefix and retains them', () => {
-    for (const name of ['data-key', 'orgs/default/organization-secret', 'orgs/default/user-secret']) {
+    for (const name of ['data-key', 'orgs/default/organization-secret', 'orgs/default/user-secret', 'admin-password']) {
       synth.template.hasResource('AWS::SecretsManager::Secret', {
         DeletionPolicy: 'Retain',
         Properties: Match.objectLike({
@@ -204,7 +243,7 @@ describe('the default stack', () => {
       expect(JSON.stringify(statements)).not.toContain('"Resource":"*"');
       expect(statements.every((s) => s.Effect === 'Allow' && !s.NotAction && !s.NotResource)).toBe(true);
       const logs = statements.find((s) => actionsOf(s).includes('logs:PutLogEvents'))!;
-      expect(logs.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${cap(name)}Logs`)), 'Arn'] });
+      expect(logs.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^Functions${cap(name)}Logs`)), 'Arn'] });
       const table = statements.find((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))!;
       expect(actionsOf(table).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(table.Resource).toEqual([tableArn, { 'Fn::Join': ['', [tableArn, '/index/gsi1']] }]);
@@ -225,7 +264,8 @@ describe('the default stack', () => {
   it('alarms on API 5xx rate and throttling, per-function errors, throttles and p99, and table throttles', () => {
     const alarms = synth.resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const names = alarms.map((a) => a.AlarmName);
-    const expected = ['tollgate-test-api-5xx-rate', 'tollgate-test-api-throttled', 'tollgate-test-table-throttles'];
+    const expected = ['platform', 'runtime'].flatMap((plane) => [`tollgate-test-${plane}-api-5xx-rate`, `tollgate-test-${plane}-api-throttled`]);
+    expected.push('tollgate-test-table-throttles');
     for (const name of FUNCTION_NAMES) expected.push(`tollgate-test-${name}-errors`, `tollgate-test-${name}-throttles`, `tollgate-test-${name}-duration-p99`);
     expect(names.sort()).toEqual(expected.sort());
     const topic = synth.resources('AWS::SNS::Topic')[0]![0];
@@ -236,17 +276,20 @@ describe('the default stack', () => {
     }
     const byName = (name: string) => alarms.find((a) => a.AlarmName === name)!;
     expect(byName('tollgate-test-proxy-duration-p99')).toMatchObject({ MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 5000 });
-    const rate = byName('tollgate-test-api-5xx-rate');
+    const rate = byName('tollgate-test-runtime-api-5xx-rate');
     expect(rate.Threshold).toBe(2);
     expect(JSON.stringify(rate.Metrics)).toContain('IF(requests >= 20, 100 * errors / requests, 0)');
     expect(JSON.stringify(rate.Metrics)).toContain('"5XXError"');
+    // The HTTP API publishes its own metric names.
+    expect(JSON.stringify(byName('tollgate-test-platform-api-5xx-rate').Metrics)).toContain('"5xx"');
     const table = JSON.stringify(byName('tollgate-test-table-throttles').Metrics);
     for (const metric of ['ReadThrottleEvents', 'WriteThrottleEvents', 'gsi1']) expect(table).toContain(metric);
     // API Gateway has no metric for its own 429s: a metric filter counts them in the access log.
-    synth.template.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: '{ $.status = "429" }',
-      MetricTransformations: [Match.objectLike({ MetricNamespace: 'Tollgate', MetricName: 'ApiThrottled' })],
-    });
+    synth.template.resourcePropertiesCountIs(
+      'AWS::Logs::MetricFilter',
+      { FilterPattern: '{ $.status = "429" }', MetricTransformations: [Match.objectLike({ MetricNamespace: 'Tollgate', MetricName: 'ApiThrottled', Dimensions: [{ Key: 'plane', Value: '$.plane' }] })] },
+      2,
+    );
     synth.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.absent() });
     synth.template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
@@ -259,20 +302,24 @@ describe('the default stack', () => {
       expect(body).toContain(`${name}: duration`);
       expect(body).toContain(`\\"Tollgate\\",\\"Requests\\",\\"function\\",\\"${name}\\",\\"service\\",\\"tollgate\\"`);
     }
-    for (const part of ['API latency', 'API 5xx %', 'Table throttles', 'ConsumedReadCapacityUnits', 'ApiThrottled', 'alarms']) expect(body).toContain(part);
+    for (const part of ['platform API latency', 'runtime API latency', 'platform API 5xx %', 'runtime API 5xx %', 'Table throttles', 'ConsumedReadCapacityUnits', 'ApiThrottled', 'alarms']) expect(body).toContain(part);
   });
 
   it('outputs the URLs an operator needs and the secret ARNs', () => {
     const outputs = synth.template.toJSON().Outputs as Record<string, { Value: Json }>;
     const value = (name: string) => JSON.stringify(outputs[name]?.Value);
-    expect(value('ApiUrl')).toMatch(/\/test\/"\]\]\}$/);
-    expect(value('TokenUrl')).toMatch(/\/test\/oauth\/token"\]\]\}$/);
-    expect(value('JwksUrl')).toMatch(/\/test\/\.well-known\/jwks\.json"\]\]\}$/);
-    expect(value('CallbackUrl')).toMatch(/\/test\/elements\/api-v2\/oauth\/callback"\]\]\}$/);
+    expect(value('PlatformUrl')).toMatch(/PlatformApi.*\/"\]\]\}$/);
+    expect(value('RuntimeProdUrl')).toMatch(/RuntimeApi.*\/prod\/"\]\]\}$/);
+    expect(value('RuntimeTestUrl')).toMatch(/RuntimeApi.*\/test\/"\]\]\}$/);
+    expect(value('TokenUrl')).toMatch(/com\/oauth\/token"\]\]\}$|\/oauth\/token"\]\]\}$/);
+    expect(value('TokenUrl')).not.toContain('/test');
+    expect(value('JwksUrl')).toMatch(/\/\.well-known\/jwks\.json"\]\]\}$/);
+    expect(value('CallbackUrl')).toMatch(/\/elements\/api-v2\/oauth\/callback"\]\]\}$/);
     for (const [output, secret] of [
       ['DataKeySecretArn', 'DataKey'],
       ['OrganizationSecretArn', 'OrganizationSecret'],
       ['UserSecretArn', 'UserSecret'],
+      ['AdminPasswordSecretArn', 'AdminPassword'],
     ]) {
       expect(outputs[output!]!.Value).toEqual({ Ref: expect.stringMatching(new RegExp(`^${secret}[0-9A-F]{8}$`)) });
     }
@@ -299,6 +346,9 @@ describe('the stack with every option', () => {
         'tollgate:hostedZoneId': 'Z0123456789ABC',
         'tollgate:hostedZoneName': 'example.com',
         'tollgate:disableExecuteApiEndpoint': 'true',
+        'tollgate:runtimeDomains': '{"prod": "gw.example.com", "test": "gw-test.example.com"}',
+        'tollgate:runtimeCertificateArn': 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+        'tollgate:adminEmail': 'ops@example.com',
         'tollgate:webAclArn': 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/tollgate/0a1b2c3d',
         'tollgate:alarmEmail': 'ops@example.com',
         'tollgate:alarms': '{"durationP99Ms": 60000, "serverErrorRatePercent": 5}',
@@ -353,24 +403,39 @@ describe('the stack with every option', () => {
     for (const [, secret] of synth.resources('AWS::SecretsManager::Secret')) expect(secret.DeletionPolicy).toBe('Delete');
   });
 
-  it('serves the custom domain, with its DNS record, as the issuer and in every URL output', () => {
-    synth.template.hasResourceProperties('AWS::ApiGateway::DomainName', {
+  it('serves the platform\'s custom domain, with its DNS record, as the issuer and in every URL output, and each runtime environment at its own', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
       DomainName: 'api.example.com',
-      RegionalCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
-      EndpointConfiguration: { Types: ['REGIONAL'] },
-      SecurityPolicy: 'TLS_1_2',
+      DomainNameConfigurations: [
+        Match.objectLike({ CertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789', EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }),
+      ],
     });
-    synth.template.resourceCountIs('AWS::ApiGateway::BasePathMapping', 1);
+    synth.template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
     synth.template.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'api.example.com.', Type: 'A', HostedZoneId: 'Z0123456789ABC' });
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
+    for (const name of ['gw.example.com', 'gw-test.example.com']) {
+      synth.template.hasResourceProperties('AWS::ApiGateway::DomainName', {
+        DomainName: name,
+        RegionalCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+        SecurityPolicy: 'TLS_1_2',
+      });
+    }
+    synth.template.resourceCountIs('AWS::ApiGateway::BasePathMapping', 2);
     synth.template.hasResourceProperties('AWS::ApiGateway::RestApi', { DisableExecuteApiEndpoint: true });
     const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.TokenUrl!.Value).toBe('https://api.example.com/oauth/token');
     expect(outputs.JwksUrl!.Value).toBe('https://api.example.com/.well-known/jwks.json');
     expect(outputs.CallbackUrl!.Value).toBe('https://api.example.com/elements/api-v2/oauth/callback');
     expect(outputs.CustomDomainTarget).toBeDefined();
+    expect(outputs.RuntimeProdUrl!.Value).toBe('https://gw.example.com/');
+    expect(outputs.RuntimeTestUrl!.Value).toBe('https://gw-test.example.com/');
+    expect(outputs.RuntimeProdDomainTarget).toBeDefined();
     for (const [, fn] of synth.resources('AWS::Lambda::Function')) {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         TOLLGATE_ISSUER: 'https://api.example.com',
+        TOLLGATE_RUNTIME_URLS: 'prod=https://gw.example.com,test=https://gw-test.example.com',
+        TOLLGATE_ADMIN_EMAIL: 'ops@example.com',
         TOLLGATE_STAGE: 'dev',
         SECRET_PREFIX: 'tollgate/dev/',
         TOLLGATE_ALLOWED_REDIRECT_ORIGINS: 'https://app.example.com,http://localhost:3000',
@@ -382,25 +447,28 @@ describe('the stack with every option', () => {
   });
 
   it('applies per-function settings, tracing and log retention', () => {
-    const proxy = synth.resources('AWS::Lambda::Function').find(([id]) => id.startsWith('ProxyFunction'))![1].Properties;
+    const proxy = synth.resources('AWS::Lambda::Function').find(([id]) => id.startsWith('FunctionsProxyFunction'))![1].Properties;
     expect(proxy).toMatchObject({ MemorySize: 2048, Timeout: 10, ReservedConcurrentExecutions: 50, TracingConfig: { Mode: 'Active' } });
-    const platform = synth.resources('AWS::Lambda::Function').find(([id]) => id.startsWith('PlatformFunction'))![1].Properties;
+    const platform = synth.resources('AWS::Lambda::Function').find(([id]) => id.startsWith('FunctionsPlatformFunction'))![1].Properties;
     expect(platform).toMatchObject({ MemorySize: 1024, Timeout: 29 });
     expect(platform.ReservedConcurrentExecutions).toBeUndefined();
-    expect(synth.resources('AWS::ApiGateway::Stage')[0]![1].Properties.TracingEnabled).toBe(true);
+    for (const environment of ['prod', 'test']) expect(runtimeStage(synth, environment).TracingEnabled).toBe(true);
     for (const [, group] of synth.resources('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(90);
     // The p99 alarm never exceeds 80 % of the function's timeout.
     const alarms = synth.resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     expect(alarms.find((a) => a.AlarmName === 'tollgate-dev-proxy-duration-p99')!.Threshold).toBe(8000);
     expect(alarms.find((a) => a.AlarmName === 'tollgate-dev-platform-duration-p99')!.Threshold).toBe(23200);
-    expect(alarms.find((a) => a.AlarmName === 'tollgate-dev-api-5xx-rate')!.Threshold).toBe(5);
+    expect(alarms.find((a) => a.AlarmName === 'tollgate-dev-runtime-api-5xx-rate')!.Threshold).toBe(5);
     synth.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
-  it('takes throttle overrides and the stage default from settings', () => {
-    const settings = stageSettings(synth);
-    expect(settings.find((s) => s.ResourcePath === '/~1v1~1{proxy+}')).toMatchObject({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 3 });
-    expect(settings.find((s) => s.ResourcePath === '/*')).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 10, LoggingLevel: 'ERROR' });
+  it('takes throttle overrides and the stage defaults from settings', () => {
+    const platform = platformStage(synth);
+    expect(platform.RouteSettings['ANY /v1/{proxy+}']).toMatchObject({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 3 });
+    expect(platform.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 10 });
+    for (const environment of ['prod', 'test']) {
+      expect(stageSettings(synth, environment).find((s) => s.ResourcePath === '/*')).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 10, LoggingLevel: 'ERROR' });
+    }
   });
 
   it('puts the proxy routes behind API keys of the usage plan, and nothing else', () => {
@@ -409,14 +477,17 @@ describe('the stack with every option', () => {
     synth.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       Throttle: { RateLimit: 10, BurstLimit: 20 },
       Quota: { Limit: 10000, Period: 'DAY' },
-      ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
+      ApiStages: [Match.objectLike({ Stage: Match.anyValue() }), Match.objectLike({ Stage: Match.anyValue() })],
     });
     expect(synth.template.toJSON().Outputs.UsagePlanId).toBeDefined();
   });
 
-  it('associates the WAF web ACL with the stage', () => {
-    const [, association] = synth.resources('AWS::WAFv2::WebACLAssociation')[0]!;
-    expect(association.Properties.WebACLArn).toBe('arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/tollgate/0a1b2c3d');
-    expect(JSON.stringify(association.Properties.ResourceArn)).toContain('/stages/');
+  it('associates the WAF web ACL with every runtime stage', () => {
+    const associations = synth.resources('AWS::WAFv2::WebACLAssociation');
+    expect(associations).toHaveLength(2);
+    for (const [, association] of associations) {
+      expect(association.Properties.WebACLArn).toBe('arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/tollgate/0a1b2c3d');
+      expect(JSON.stringify(association.Properties.ResourceArn)).toContain('/stages/');
+    }
   });
 });

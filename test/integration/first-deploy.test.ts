@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getOrganization } from '../../shared/auth/organizations.js';
 import { PlatformAuthenticator } from '../../shared/auth/platform.js';
+import { checkPassword } from '../../shared/auth/users.js';
 import { loadConfig } from '../../shared/config.js';
 import type { HttpRequest } from '../../shared/http/request.js';
 import { Runtime } from '../../shared/runtime.js';
@@ -22,12 +23,13 @@ beforeAll(async () => {
   const started = await startTable();
   close = started.close;
   const settings = parseSettings({ stage: 'dev', allowedRedirectOrigins: ['https://app.example.com'] });
-  const env = functionEnvironment(settings, { tableName: 'test', issuer: 'https://abc.execute-api.eu-west-1.amazonaws.com/dev' });
+  const env = functionEnvironment(settings, { tableName: 'test', issuer: 'https://abc.execute-api.eu-west-1.amazonaws.com', runtimeUrls: { prod: 'https://rt.execute-api.eu-west-1.amazonaws.com/prod' } });
   secrets = new MemorySecretBackend();
   // What Secrets Manager holds after the deploy (generated, 48 characters).
   await secrets.put('data-key', 'A'.repeat(48));
   await secrets.put('orgs/default/organization-secret', 'O'.repeat(48));
   await secrets.put('orgs/default/user-secret', 'U'.repeat(48));
+  await secrets.put('admin-password', 'P'.repeat(48));
   rt = new Runtime(loadConfig({ ...env, AWS_REGION: 'eu-west-1' }), started.table, new CachedSecrets(secrets));
 });
 afterAll(() => close());
@@ -49,7 +51,7 @@ describe('first call after a deploy', () => {
   it('authenticates with the generated secrets and creates the organization with the allowed redirect origins', async () => {
     expect(await getOrganization(rt, 'default')).toBeUndefined();
     const principal = await new PlatformAuthenticator(rt).authenticate(request(`User ${'U'.repeat(48)}, Organization ${'O'.repeat(48)}`));
-    expect(principal).toEqual({ organization: 'default' });
+    expect(principal).toEqual({ via: 'platform', organization: 'default', roles: { default: 'orgadmin' } });
     const organization = await getOrganization(rt, 'default');
     expect(organization?.allowedRedirectOrigins).toEqual(['https://app.example.com']);
     // The stack's secrets are used as they are, never replaced.
@@ -59,13 +61,13 @@ describe('first call after a deploy', () => {
   it('takes a rotated organization secret once Secrets Manager has it, and refuses the old one', async () => {
     const authenticator = new PlatformAuthenticator(rt);
     const old = request(`User ${'U'.repeat(48)}, Organization ${'O'.repeat(48)}`);
-    expect(await authenticator.authenticate(old)).toEqual({ organization: 'default' });
+    expect(await authenticator.authenticate(old)).toEqual({ via: 'platform', organization: 'default', roles: { default: 'orgadmin' } });
     // The operator rotates the secret in Secrets Manager; containers see it when their secret cache expires.
     await secrets.put('orgs/default/organization-secret', 'R'.repeat(48));
     rt.secrets.invalidate();
     authenticator.invalidate();
     const rotated = await authenticator.authenticate(request(`User ${'U'.repeat(48)}, Organization ${'R'.repeat(48)}`));
-    expect(rotated).toEqual({ organization: 'default' });
+    expect(rotated).toEqual({ via: 'platform', organization: 'default', roles: { default: 'orgadmin' } });
     const error = await authenticator.authenticate(old).catch((e: unknown) => e);
     expect((error as { status?: number }).status).toBe(401);
     // The record now points at the new secret, so other containers find it directly.
@@ -73,6 +75,14 @@ describe('first call after a deploy', () => {
     expect(organization?.gsi1pk).toBe(`ORGSECRET#${(await rt.dataKey()).fingerprint('R'.repeat(48))}`);
     await secrets.put('orgs/default/organization-secret', 'O'.repeat(48));
     rt.secrets.invalidate();
+  });
+
+  it('has made the first management user with the stack\'s generated password, orgadmin of the organization', async () => {
+    const found = await checkPassword(rt, 'admin@localhost', 'P'.repeat(48));
+    expect(found?.roles).toEqual({ default: 'orgadmin' });
+    expect(await checkPassword(rt, 'admin@localhost', 'wrong')).toBeUndefined();
+    // Never a copy of the password outside Secrets Manager.
+    expect(JSON.stringify(await rt.table.queryAll('USER#admin@localhost'))).not.toContain('P'.repeat(48));
   });
 
   it('refuses other credentials', async () => {

@@ -46,6 +46,8 @@ export function proxyEndpoint(options: {
   faultRules?: string;
   defaultFaultRule?: string;
   routeRules?: string;
+  /** HTTPProxyConnection/VirtualHost names (`default`). */
+  virtualHosts?: string[];
 }): string {
   return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <ProxyEndpoint name="${options.name ?? 'default'}">
@@ -61,7 +63,7 @@ export function proxyEndpoint(options: {
   <HTTPProxyConnection>
     <BasePath>${options.basePath}</BasePath>
     <Properties/>
-    <VirtualHost>default</VirtualHost>
+    ${(options.virtualHosts ?? ['default']).map((host) => `<VirtualHost>${host}</VirtualHost>`).join('')}
   </HTTPProxyConnection>
   ${options.routeRules ?? '<RouteRule name="default"><TargetEndpoint>default</TargetEndpoint></RouteRule>'}
 </ProxyEndpoint>`;

@@ -3,24 +3,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest } from '../../shared/http/request.js';
+import { testRequest } from '../support/requests.js';
 import { formDecode } from '../../shared/http/basic-auth.js';
 import { readClientAuthentication } from '../../shared/oauth/client-auth.js';
 import { resolveScope } from '../../shared/oauth/issue.js';
 
 function request(authorization?: string | string[]): HttpRequest {
   const values = authorization === undefined ? [] : Array.isArray(authorization) ? authorization : [authorization];
-  return {
-    method: 'POST',
-    path: '/oauth/token',
-    params: {},
-    query: new URLSearchParams(),
+  return testRequest('POST', '/oauth/token', {
     headers: values.length ? { authorization: values.join(', ') } : {},
     multiHeaders: values.length ? { authorization: values } : {},
-    body: Buffer.alloc(0),
     requestId: 'test',
-    sourceIp: '127.0.0.1',
-    receivedAt: 0,
-  };
+  });
 }
 
 const basic = (text: string) => `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;

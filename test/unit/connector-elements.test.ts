@@ -3,14 +3,18 @@
 // refused with field paths, and the pieces that build vendor requests encode
 // what the RFCs say.
 import * as oauth from 'oauth4webapi';
+import type * as z from 'zod';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_ELEMENT_FILES, builtinElements } from '../../shared/connectors/catalog.js';
-import { elementSchema, fillTemplate, placeholders } from '../../shared/connectors/element-schema.js';
+import { BUILTIN_ELEMENT_FILES, builtinElements, elementView, parseElement } from '../../shared/connectors/catalog.js';
+import { baseUrlOf, deriveKey, elementSchema, fillTemplate, placeholders } from '../../shared/connectors/element-schema.js';
+import { legacyElementSchema } from '../../shared/connectors/legacy-element.js';
+import { findResource } from '../../shared/connectors/resource-proxy.js';
+import { stripHtml } from '../../shared/connectors/instance-routes.js';
 import { authorizationUrl, createPkce, pkceChallenge } from '../../shared/connectors/oauth.js';
 import { clientSecretBasic, formEncode } from '../../shared/http/basic-auth.js';
 import { isAllowedRedirect, parseOriginPattern } from '../../shared/connectors/redirect-origins.js';
 import { encodePathSegment } from '../../shared/connectors/resource-proxy.js';
-import { matchResource } from '../../shared/http/api-routes.js';
+import { matchResource, PLATFORM_ROUTES } from '../../shared/http/api-routes.js';
 
 const minimal = {
   key: 'acme-crm',
@@ -19,8 +23,8 @@ const minimal = {
   authentication: { type: 'basic' },
 };
 
-function issuesOf(value: unknown): string[] {
-  const result = elementSchema.safeParse(value);
+function issuesOf(value: unknown, schema: z.ZodType = legacyElementSchema): string[] {
+  const result = schema.safeParse(value);
   expect(result.success).toBe(false);
   return result.error!.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
@@ -41,8 +45,9 @@ describe('built-in elements', () => {
     expect(new Set(elements.map((e) => e.definition.key)).size).toBe(elements.length);
     expect(new Set(elements.map((e) => e.definition.id)).size).toBe(elements.length);
     for (const { definition } of elements) {
-      const sample = Object.fromEntries(placeholders(definition.baseUrl).map((name) => [name, name.endsWith('_url') ? 'https://eu1.example.com' : 'acme']));
-      expect(new URL(fillTemplate(definition.baseUrl, sample)).protocol, definition.key).toBe('https:');
+      const baseUrl = baseUrlOf(definition)!;
+      const sample = Object.fromEntries(placeholders(baseUrl).map((name) => [name, name.endsWith('_url') ? 'https://eu1.example.com' : 'acme']));
+      expect(new URL(fillTemplate(baseUrl, sample)).protocol, definition.key).toBe('https:');
       expect(definition.docsUrl, definition.key).toMatch(/^https:\/\//);
       expect(definition.resources.length, definition.key).toBeGreaterThan(0);
       if (definition.authentication.type === 'oauth2') {
@@ -60,9 +65,9 @@ describe('built-in elements', () => {
   });
 });
 
-describe('element schema', () => {
+describe('Tollgate\'s first element format', () => {
   it('fills defaults for a minimal definition', () => {
-    const parsed = elementSchema.parse({
+    const parsed = legacyElementSchema.parse({
       ...minimal,
       authentication: { type: 'oauth2', authorizationUrl: 'https://acme.example/authorize', tokenUrl: 'https://acme.example/token' },
     });
@@ -133,6 +138,97 @@ describe('element schema', () => {
   });
 });
 
+describe('element model (Open Connectors JSON)', () => {
+  const churros = {
+    name: 'Churros DB element',
+    description: 'A Churros element',
+    authentication: { type: 'basic' },
+    configuration: [{ name: 'Base URL', key: 'base.url', description: 'The base URL', defaultValue: 'http://fake.churros.url.com', type: 'TEXTFIELD_1000' }],
+  };
+
+  it('derives the key from the name, numbers every part and keeps the base URL in base.url', () => {
+    const parsed = elementSchema.parse({
+      ...churros,
+      resources: [{ path: '/hubs/crm/contacts/{id}', method: 'get', vendorPath: '/v3/contacts/{id}', parameters: [{ name: 'fields', type: 'query' }] }],
+      objects: [{ name: 'contacts', fields: [{ name: 'id', type: 'number' }] }],
+    });
+    expect(parsed.key).toBe('churrosdbelement');
+    expect(deriveKey('42 Things!')).toBe('things');
+    expect(baseUrlOf(parsed)).toBe('http://fake.churros.url.com');
+    expect(parsed.resources[0]).toMatchObject({ method: 'GET', vendorMethod: 'GET', parameters: [{ name: 'fields', type: 'query', required: false }] });
+    const ids = [parsed.resources[0]!.id, parsed.resources[0]!.parameters[0]!.id, parsed.objects[0]!.id, parsed.objects[0]!.fields[0]!.id];
+    expect(new Set(ids).size).toBe(4);
+    expect(parsed.sequence).toBe(Math.max(...(ids as number[])));
+  });
+
+  it('reads OAuth endpoints from Open Connectors configuration entries', () => {
+    const parsed = elementSchema.parse({
+      ...churros,
+      authentication: { type: 'oauth2' },
+      configuration: [
+        ...churros.configuration,
+        { key: 'oauth.authorization.url', name: 'Authorization URL', defaultValue: 'https://login.example/authorize' },
+        { key: 'oauth.token.url', name: 'Token URL', defaultValue: 'https://login.example/token' },
+        { key: 'oauth.scope', name: 'Scope', defaultValue: 'read write' },
+      ],
+    });
+    expect(parsed.authentication).toMatchObject({ type: 'oauth2', authorizationUrl: 'https://login.example/authorize', tokenUrl: 'https://login.example/token', scopes: ['read', 'write'] });
+    expect(issuesOf({ ...churros, authentication: { type: 'oauth2' } }, elementSchema)).toEqual(
+      expect.arrayContaining(['authentication.authorizationUrl: required (or the oauth.authorization.url configuration entry)']),
+    );
+  });
+
+  it('refuses a missing or non-http base URL, undeclared placeholders and duplicate routes', () => {
+    expect(issuesOf({ ...churros, configuration: [] }, elementSchema)).toEqual(['configuration: needs a base.url entry whose defaultValue is the vendor base URL']);
+    expect(issuesOf({ ...churros, configuration: [{ ...churros.configuration[0], defaultValue: 'https://{tenant}.example' }] }, elementSchema)).toEqual([
+      'configuration.0.defaultValue: placeholder {tenant} is neither a configuration entry nor captured from the token response',
+    ]);
+    const twice = { path: '/things', method: 'GET' };
+    expect(issuesOf({ ...churros, resources: [twice, { ...twice, path: '/hubs/general/things' }] }, elementSchema)).toEqual(['resources.1.path: duplicate resource GET /things']);
+    expect(issuesOf({ ...churros, resources: [{ path: '/a', method: 'GET', vendorPath: '/a/{id}' }] }, elementSchema)).toEqual(['resources.0.vendorPath: {id} is not a parameter of path /a']);
+    // A JDBC element's base URL is not http: kept, never called.
+    expect(
+      elementSchema.safeParse({
+        ...churros,
+        protocolType: 'jdbc',
+        configuration: [{ ...churros.configuration[0], defaultValue: 'jdbc:postgresql://{db.host}/x' }, { key: 'db.host', name: 'Host' }],
+      }).success,
+    ).toBe(true);
+  });
+
+  it('reads the first format into the same model, and shows it as Open Connectors JSON', () => {
+    const parsed = parseElement({ ...minimal, configuration: [{ key: 'tenant', label: 'Tenant', secret: true }], resources: [{ name: 'accounts', vendorName: 'Account', path: '/sobjects/Account', methods: ['GET', 'POST'] }] });
+    expect(parsed.configuration.map((entry) => [entry.key, entry.type, entry.secret])).toEqual([
+      ['base.url', 'TEXTFIELD_1000', false],
+      ['tenant', 'PASSWORD', true],
+    ]);
+    expect(parsed.resources.map((r) => `${r.method} ${r.path} -> ${r.vendorMethod} ${r.vendorPath}`)).toEqual([
+      'GET /accounts -> GET /sobjects/Account',
+      'POST /accounts -> POST /sobjects/Account',
+    ]);
+    const view = elementView({ definition: { ...parsed, id: 1001 }, private: true });
+    expect(view).toMatchObject({ id: 1001, key: 'acme-crm', hub: 'general', active: true, typeOauth: false, baseUrl: 'https://api.acme.example/v1', private: true });
+    expect(view).not.toHaveProperty('sequence');
+    expect((view.configuration as object[])[1]).not.toHaveProperty('secret');
+    // What GET returns goes back in unchanged.
+    expect(parseElement(view, parsed.sequence)).toEqual({ ...parsed, id: 1001 });
+  });
+
+  it('matches a call to a resource by method and path, with or without a hub', () => {
+    const { resources } = elementSchema.parse({ ...churros, resources: [{ path: '/hubs/crm/contacts/{id}', method: 'GET', vendorPath: '/v3/people/{id}' }, { path: '/contacts', method: 'POST' }] });
+    expect(findResource(resources, 'GET', ['contacts', '7'])?.params).toEqual({ id: '7' });
+    expect(findResource(resources, 'DELETE', ['contacts', '7'])).toBeUndefined();
+    expect(findResource(resources, 'POST', ['contacts'])?.resource.vendorPath).toBe('/contacts');
+    expect(findResource(resources, 'GET', ['contacts'])).toBeUndefined();
+  });
+
+  it('strips markup from names and tags in linear time', () => {
+    expect(stripHtml('<a href="#" onClick="javascript:alert(\'xss\');return false;">churros-xss</a>')).toBe('churros-xss');
+    expect(stripHtml('a < b')).toBe('a');
+    expect(stripHtml('<'.repeat(100_000))).toBe('');
+  });
+});
+
 describe('allowed redirect origins', () => {
   const allowed = ['https://app.example.com', 'http://localhost:*', 'https://admin.example.com:8443'];
 
@@ -179,7 +275,7 @@ describe('OAuth client helpers', () => {
   });
 
   it('builds the authorization URL with PKCE, element parameters and filled placeholders', () => {
-    const auth = elementSchema.parse({
+    const auth = parseElement({
       ...minimal,
       configuration: [{ key: 'tenant', label: 'Tenant' }],
       authentication: {
@@ -215,9 +311,9 @@ describe('OAuth client helpers', () => {
 
 describe('API Gateway resources', () => {
   it('sends the hosted callback to the callback function and the rest of /elements to the platform', () => {
-    expect(matchResource('/elements/api-v2/oauth/callback')?.route.function).toBe('callback');
-    expect(matchResource('/elements/api-v2/oauth/callbacks')?.route.function).toBe('platform');
-    expect(matchResource('/elements/api-v2/instances/1')?.route.function).toBe('platform');
-    expect(matchResource('/elements/api-v2/me/messages')?.route.function).toBe('platform');
+    expect(matchResource(PLATFORM_ROUTES, '/elements/api-v2/oauth/callback')?.route.function).toBe('callback');
+    expect(matchResource(PLATFORM_ROUTES, '/elements/api-v2/oauth/callbacks')?.route.function).toBe('platform');
+    expect(matchResource(PLATFORM_ROUTES, '/elements/api-v2/instances/1')?.route.function).toBe('platform');
+    expect(matchResource(PLATFORM_ROUTES, '/elements/api-v2/me/messages')?.route.function).toBe('platform');
   });
 });

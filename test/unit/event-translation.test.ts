@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFromEvent } from '../../shared/http/request.js';
+import { PLATFORM_ROUTES, RUNTIME_ROUTES } from '../../shared/http/api-routes.js';
 import { createLocalServer, type LambdaHandler } from '../../local/server.js';
+
+// One server with both planes' routes: what matters here is the event, not the plane.
+const routes = [...PLATFORM_ROUTES, ...RUNTIME_ROUTES];
 
 let seen: APIGatewayProxyEvent | undefined;
 let reply: APIGatewayProxyResult = { statusCode: 200, body: '' };
@@ -14,7 +18,7 @@ const capture: LambdaHandler = async (event, context) => {
   remaining = context.getRemainingTimeInMillis();
   return reply;
 };
-const server = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture } });
+const server = createLocalServer({ routes, handlers: { platform: capture, proxy: capture, token: capture, callback: capture } });
 let base = '';
 
 beforeAll(async () => {
@@ -65,7 +69,7 @@ describe('request -> API Gateway event', () => {
     expect(requestFromEvent(seen!).body.equals(bytes)).toBe(true);
   });
 
-  it('routes reserved prefixes to the platform function with resource paths', async () => {
+  it('routes platform paths to the platform functions with resource paths', async () => {
     await fetch(`${base}/v1/organizations/acme/apis`);
     expect(seen!.resource).toBe('/v1/{proxy+}');
     expect(seen!.requestContext.path).toBe('/local/v1/organizations/acme/apis');
@@ -75,11 +79,56 @@ describe('request -> API Gateway event', () => {
     expect(seen!.pathParameters).toBeNull();
   });
 
+  it('a runtime stage routes every path to the proxy function with its environment in the stage variables', async () => {
+    const seenBy: string[] = [];
+    const record = (name: string): LambdaHandler => async (event) => {
+      seenBy.push(`${name} ${event.resource} ${event.stageVariables?.environment}`);
+      return { statusCode: 200, body: '' };
+    };
+    const runtime = createLocalServer({
+      routes: RUNTIME_ROUTES,
+      stage: 'test',
+      stageVariables: { environment: 'test' },
+      handlers: { platform: record('platform'), proxy: record('proxy'), token: record('token'), callback: record('callback') },
+    });
+    await new Promise<void>((resolve) => runtime.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(runtime.address() as AddressInfo).port}`;
+    for (const path of ['/v1/organizations/acme', '/oauth/token', '/elements/api-v2/x', '/healthz', '/']) await fetch(url + path);
+    expect(seenBy).toEqual([...Array(4).fill('proxy /{proxy+} test'), 'proxy / test']);
+    await new Promise<void>((resolve) => runtime.close(() => resolve()));
+  });
+
   it('gives the handler a Lambda-like context', async () => {
     await fetch(`${base}/x`);
     expect(remaining).toBeGreaterThan(28_000);
     expect(seen!.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(seen!.requestContext.identity.sourceIp).toBe('127.0.0.1');
+  });
+});
+
+describe('the HTTP API (payload format 1.0) event of the platform plane', () => {
+  it('gives the handlers the same request as the REST API event: path without stage, headers, query, base64 body', () => {
+    // The shape API Gateway documents for HTTP APIs with payload format 1.0 on the $default stage.
+    const event = {
+      version: '1.0',
+      resource: '/v1/{proxy+}',
+      path: '/v1/organizations/acme/apis',
+      httpMethod: 'POST',
+      headers: { Authorization: 'Basic eA==', 'Content-Type': 'application/octet-stream' },
+      multiValueHeaders: { Authorization: ['Basic eA=='], 'Content-Type': ['application/octet-stream'] },
+      queryStringParameters: { action: 'import', name: 'x' },
+      multiValueQueryStringParameters: { action: ['import'], name: ['x'] },
+      requestContext: { stage: '$default', requestId: 'id', requestTimeEpoch: 1, identity: { sourceIp: '203.0.113.9' }, routeKey: 'ANY /v1/{proxy+}' },
+      pathParameters: { proxy: 'organizations/acme/apis' },
+      stageVariables: null,
+      body: Buffer.from([0, 255]).toString('base64'),
+      isBase64Encoded: true,
+    } as unknown as APIGatewayProxyEvent;
+    const request = requestFromEvent(event);
+    expect(request).toMatchObject({ method: 'POST', path: '/v1/organizations/acme/apis', sourceIp: '203.0.113.9' });
+    expect(request.headers.authorization).toBe('Basic eA==');
+    expect(request.query.get('action')).toBe('import');
+    expect(request.body.equals(Buffer.from([0, 255]))).toBe(true);
   });
 });
 
@@ -102,6 +151,7 @@ describe('proxy result -> response', () => {
 
   it('answers 502 like API Gateway when the function throws', async () => {
     const failing = createLocalServer({
+      routes,
       handlers: {
         platform: async () => {
           throw new Error('boom');
@@ -125,7 +175,7 @@ describe('proxy result -> response', () => {
   });
 
   it('refuses bodies over the API Gateway limit with 413', async () => {
-    const small = createLocalServer({ handlers: { platform: capture, proxy: capture, token: capture, callback: capture }, maxBodyBytes: 10 });
+    const small = createLocalServer({ routes, handlers: { platform: capture, proxy: capture, token: capture, callback: capture }, maxBodyBytes: 10 });
     await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
     const response = await fetch(`http://127.0.0.1:${(small.address() as AddressInfo).port}/x`, {
       method: 'POST',

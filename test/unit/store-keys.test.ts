@@ -31,6 +31,12 @@ describe('store key scheme', () => {
     expect(keys.revisionKeys('acme', 'orders', 3)).toEqual({ pk: 'ORG#acme', sk: 'APIREV#orders#000003' });
     expect(keys.deploymentKeys('acme', 'prod', 'orders')).toEqual({ pk: 'ORG#acme', sk: 'DEPLOY#prod#orders' });
     expect(keys.routeKeys('prod', '/orders')).toEqual({ pk: 'RUNTIME#prod', sk: 'BASEPATH#/orders' });
+    expect(keys.routeKeys('prod', '/orders', 'acme:api-host')).toEqual({ pk: 'RUNTIME#prod', sk: 'VHOST#acme:api-host#BASEPATH#/orders' });
+    expect(keys.hostAliasKeys('prod', 'api.acme.example')).toEqual({ pk: 'RUNTIME#prod', sk: 'HOST#api.acme.example' });
+    expect(keys.virtualHostKeys('acme', 'prod', 'api-host')).toEqual({ pk: 'ORG#acme', sk: 'VHOST#prod#api-host' });
+    expect(keys.userKeys('Ada@Example.com')).toEqual({ pk: 'USER#ada@example.com', sk: '#USER' });
+    expect(keys.userRoleKeys('ada@example.com', 'acme')).toEqual({ pk: 'USER#ada@example.com', sk: 'ROLE#acme' });
+    expect(keys.managementTokenKeys('h')).toEqual({ pk: 'MTOKEN#h', sk: '#MTOKEN' });
     expect(keys.kvmEntryKeys('acme', 'env:prod', 'cfg', 'k')).toEqual({ pk: 'ORG#acme', sk: 'KVMENTRY#env:prod#cfg#k' });
     expect(keys.quotaCounterKeys('acme', 'prod', 'orders', 'q#client#1hour#0')).toEqual({ pk: 'ORG#acme', sk: 'QUOTA#prod#orders#q#client#1hour#0' });
   });
@@ -41,6 +47,9 @@ describe('store key scheme', () => {
     expect(keys.deploymentKeys('acme', 'prod', 'x').sk.startsWith(keys.deploymentsPrefix('prod'))).toBe(true);
     expect(keys.deploymentKeys('acme', 'prod', 'x').sk.startsWith(keys.deploymentsPrefix())).toBe(true);
     expect(keys.kvmKeys('acme', 'org', 'm').sk.startsWith(keys.kvmsPrefix('org'))).toBe(true);
+    expect(keys.virtualHostKeys('acme', 'prod', 'h').sk.startsWith(keys.virtualHostsPrefix('prod'))).toBe(true);
+    // Routes of the shared host are listed by ROUTE_PREFIX; an organization's own virtual host's are not among them.
+    expect(keys.routeKeys('prod', '/x', 'acme:h').sk.startsWith(keys.ROUTE_PREFIX)).toBe(false);
     expect(keys.kvmEntryKeys('acme', 'org', 'm', 'k').sk.startsWith(keys.kvmEntriesPrefix('org', 'm'))).toBe(true);
     // A map's entries are not listed with another map whose name starts the same.
     expect(keys.kvmEntryKeys('acme', 'org', 'map2', 'k').sk.startsWith(keys.kvmEntriesPrefix('org', 'map'))).toBe(false);

@@ -2,7 +2,6 @@
 // parsed once, policy settings validated and prepared once, references
 // resolved. The same pass validates a proxy on create and import, so every
 // problem is reported with the place it is at.
-import { isReservedPath, RESERVED_PREFIXES } from '../../http/api-routes.js';
 import type { FieldProblem } from '../../http/errors.js';
 import { zodProblems } from '../../http/body.js';
 import { compileCondition, ConditionSyntaxError, type CompiledCondition } from '../language/condition.js';
@@ -284,9 +283,6 @@ export function compileProxy(model: ProxyModel, deployment: Deployment, registry
     const path = `proxyEndpoints.${i}`;
     const basePath = normalizeBasePath(endpoint.basePath);
     if (basePaths.has(basePath)) problems.push({ path: `${path}.basePath`, message: `base path ${basePath} is used twice` });
-    if (isReservedPath(basePath)) {
-      problems.push({ path: `${path}.basePath`, message: `base path ${basePath} is reserved for the platform (${RESERVED_PREFIXES.join(', ')})` });
-    }
     basePaths.add(basePath);
     const routeRules: CompiledRouteRule[] = endpoint.routeRules.map((rule, r) => {
       if (rule.targetEndpoint && !targetNames.has(rule.targetEndpoint)) {

@@ -61,6 +61,8 @@ export const ProxyEndpointSchema = z.object({
     .string()
     .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a path starting with /')
     .max(1000),
+  /** The virtual hosts (HTTPProxyConnection/VirtualHost) the endpoint answers on; `default` when none is named. */
+  virtualHosts: z.array(name()).max(20).optional(),
   preFlow: FlowPhaseSchema.default(emptyPhase),
   flows: z.array(ConditionalFlowSchema).default([]),
   postFlow: FlowPhaseSchema.default(emptyPhase),
@@ -137,7 +139,8 @@ export const ProxyModelSchema = z
     displayName: z.string().max(255).optional(),
     description: z.string().max(4000).optional(),
     policies: z.array(PolicySchema).default([]),
-    proxyEndpoints: z.array(ProxyEndpointSchema).min(1, 'at least one proxy endpoint is required'),
+    /** Empty in a revision still being put together file by file (Apigee's import of the descriptor alone); deploying needs one. */
+    proxyEndpoints: z.array(ProxyEndpointSchema).default([]),
     targetEndpoints: z.array(TargetEndpointSchema).default([]),
     resources: z.array(ResourceFileSchema).default([]),
   })

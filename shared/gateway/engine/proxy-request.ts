@@ -1,10 +1,11 @@
-// Entry of the proxy runtime: match the request path to a deployed proxy
-// endpoint (longest base path), build the exchange, run the flows, and turn the
-// final response message into the HTTP response. Where deployments, providers
-// and the policies' services come from is the host's business (gateway/host/).
+// Entry of the proxy runtime: the runtime plane, which serves deployed proxies
+// only and reserves no path. The request's host and path select one
+// deployment of the host's environment (virtual host, longest base path);
+// then the exchange is built, the flows run, and the final response message
+// becomes the HTTP response. Where deployments, providers and the policies'
+// services come from is the host's business (gateway/host/).
 import { isUtf8 } from 'node:buffer';
-import { isReservedPath } from '../../http/api-routes.js';
-import { HttpError, platformErrors } from '../../http/errors.js';
+import { HttpError } from '../../http/errors.js';
 import type { HttpRequest } from '../../http/request.js';
 import type { HttpResponse } from '../../http/response.js';
 import type { CompiledProxy } from './compile.js';
@@ -25,16 +26,12 @@ export interface DeployedRoute {
 export interface ProxyHost extends FlowServices {
   /** The environment this runtime serves. */
   environment: string;
-  /** The deployed proxy whose base path is the longest prefix of `path`. */
-  match(path: string): Promise<{ route: DeployedRoute; proxy: CompiledProxy } | undefined>;
+  /** The deployed proxy on the virtual host `host` names whose base path is the longest prefix of `path`. */
+  match(host: string | undefined, path: string): Promise<{ route: DeployedRoute; proxy: CompiledProxy } | undefined>;
 }
 
 export async function handleProxyRequest(host: ProxyHost, request: HttpRequest): Promise<HttpResponse> {
-  if (isReservedPath(request.path)) {
-    // A reserved prefix that no platform route serves (for example `/v1` alone).
-    return platformErrors.render(new HttpError(404, 'not_found', `No route for ${request.method} ${request.path}`), request.requestId);
-  }
-  const match = await host.match(request.path);
+  const match = await host.match(request.headers.host, request.path);
   if (!match) {
     throw new HttpError(
       404,

@@ -2,6 +2,7 @@
 // Routes come from the environment's routing table, target URLs and their
 // Authorization from the API provider store, and each policy gets the
 // services it declares, bound to its deployment.
+import type { HttpRequest } from '../../http/request.js';
 import type { Runtime } from '../../runtime.js';
 import type { ProxyHost } from '../engine/proxy-request.js';
 import { routingTable } from '../stores/deployments.js';
@@ -11,13 +12,19 @@ import { policyServices } from './policy-services.js';
 import { sharedFlowRuntime } from '../stores/shared-flows.js';
 import { Fault } from '../engine/faults.js';
 
-export function proxyHost(rt: Runtime): ProxyHost {
-  return rt.service('gateway.proxy-host', () => {
-    const routes = routingTable(rt);
+/** The environment a runtime request is for: its stage's `environment` variable, else the configured one. */
+export function environmentOf(rt: Runtime, request: HttpRequest): string {
+  return request.stageVariables?.environment || rt.config.runtimeEnvironment;
+}
+
+/** The host of one environment's runtime. */
+export function proxyHost(rt: Runtime, environment: string): ProxyHost {
+  return rt.service(`gateway.proxy-host.${environment}`, () => {
+    const routes = routingTable(rt, environment);
     const sharedFlows = sharedFlowRuntime(rt);
     const host: ProxyHost = {
-      environment: rt.config.runtimeEnvironment,
-      match: (path) => routes.match(path),
+      environment,
+      match: (host, path) => routes.match(host, path),
       targets: {
         allowLoopback: rt.config.allowLoopback,
         providerUrl: async (org, name) => (await resolveProvider(rt, org, name)).url,

@@ -1,23 +1,33 @@
 // Deployments and the runtime's routing table.
 //
-// Each deployed proxy endpoint claims its base path in a per-environment
-// routing partition (`RUNTIME#{env}`) with a conditional write, so a base path
-// belongs to exactly one deployment across the installation. The proxy runtime
-// reads that one partition, caches it per container, and refreshes it in the
-// background every few seconds: a warm request reads nothing from DynamoDB, and
-// a new deployment is served within seconds (immediately in the same process).
-// Revisions are immutable, so switching a base path to a new revision is a
-// single-item write: no request ever sees half of a deployment.
+// Each deployed proxy endpoint claims its base path on each of its virtual
+// hosts in a per-environment routing partition (`RUNTIME#{env}`) with a
+// conditional write, so a (host, base path) belongs to exactly one deployment
+// across the installation. On the shared host (virtual hosts `default` and
+// `secure`: the environment's runtime base URL) a base path may not equal,
+// contain or lie inside another organization's either: the deployment checks
+// before it claims and again after, and withdraws on a conflict, so even two
+// racing deployments can never leave overlapping paths behind. Inside one
+// organization the longest base path wins, as in Apigee.
+//
+// The proxy runtime reads the environment's one partition (routes and host
+// aliases), caches it per container, and refreshes it in the background every
+// few seconds: a warm request reads nothing from DynamoDB, and a new
+// deployment is served within seconds (immediately in the same process).
+// A revision becomes read-only once it passes a deployment's checks, so
+// switching a base path to a new revision is a single-item write: no request
+// ever sees half of a deployment, and a compiled revision never goes stale.
 import { TtlCache } from '../../cache/ttl-cache.js';
-import { conflict, notFound } from '../../http/errors.js';
+import { conflict, notFound, unprocessable } from '../../http/errors.js';
 import { getOrganization } from '../../auth/organizations.js';
 import { describeError, logger } from '../../log.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
-import { assertDeployable, decodeModel, getRevision } from './apis.js';
+import { assertDeployable, decodeModel, getRevision, sealRevision } from './apis.js';
 import { compileProxy, normalizeBasePath, type CompiledProxy } from '../engine/compile.js';
-import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition } from '../../store/keys.js';
+import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition, SHARED_HOST } from '../../store/keys.js';
 import { policies } from '../policies/index.js';
+import { resolveVirtualHosts, type HostAliasItem } from './virtual-hosts.js';
 
 export interface DeploymentItem extends StoredItem {
   type: 'deployment';
@@ -25,19 +35,36 @@ export interface DeploymentItem extends StoredItem {
   api: string;
   revision: number;
   basePaths: string[];
+  /** What the deployment claimed: each endpoint's base path on each of its hosts (absent on old records: the shared host). */
+  claims?: Claim[];
   deployedAt: number;
+}
+
+/** A base path on a host: the shared host (`*`) or an organization's virtual host (`{org}:{name}`). */
+export interface Claim {
+  host: string;
+  basePath: string;
 }
 
 export interface RouteItem extends StoredItem {
   type: 'route';
   environment: string;
   basePath: string;
+  /** Routing key of the host (absent on old records: the shared host). */
+  host?: string;
   organization: string;
   api: string;
   revision: number;
   proxyEndpoint: string;
 }
 
+const claimsOf = (item: DeploymentItem): Claim[] => item.claims ?? item.basePaths.map((basePath) => ({ host: SHARED_HOST, basePath }));
+const sameClaim = (a: Claim, b: Claim) => a.host === b.host && a.basePath === b.basePath;
+
+/** Whether two base paths overlap: equal, or one a whole-segment prefix of the other. */
+export function basePathsOverlap(a: string, b: string): boolean {
+  return a === b || a === '/' || b === '/' || b.startsWith(`${a}/`) || a.startsWith(`${b}/`);
+}
 
 export async function assertEnvironment(rt: Runtime, org: string, env: string): Promise<void> {
   const organization = await getOrganization(rt, org);
@@ -57,20 +84,50 @@ export async function deployedRevisions(rt: Runtime, org: string, api: string): 
   return all.filter((d) => d.api === api).map((d) => d.revision);
 }
 
-export async function deploy(rt: Runtime, org: string, env: string, api: string, revision: number): Promise<DeploymentItem> {
+export interface DeployOptions {
+  /**
+   * Replace the revision deployed in the environment before (Apigee's
+   * `override=true`, a seamless deployment); without it, another deployed
+   * revision of the proxy is a 409. Redeploying the same revision is always allowed.
+   */
+  override?: boolean;
+}
+
+export async function deploy(rt: Runtime, org: string, env: string, api: string, revision: number, options: DeployOptions = {}): Promise<DeploymentItem> {
   await assertEnvironment(rt, org, env);
   const revisionItem = await getRevision(rt, org, api, revision);
   const model = decodeModel(revisionItem.model);
+  if (model.proxyEndpoints.length === 0) {
+    throw unprocessable(`Revision ${revision} of ${api} has no proxy endpoint; add one (apiproxy/proxies/*.xml) before deploying`, [
+      { path: 'proxyEndpoints', message: 'at least one proxy endpoint is required to deploy' },
+    ]);
+  }
+  const current = await getDeployment(rt, org, env, api);
+  if (current && current.revision !== revision && !options.override) {
+    throw conflict(
+      `Revision ${current.revision} of ${api} is deployed in environment ${env}; undeploy it first, or deploy with override=true to replace it`,
+      'revision_already_deployed',
+    );
+  }
   // A provider deleted since the revision was made, or a target address no longer allowed, is refused here too.
   await assertDeployable(rt, org, model, env);
-  const endpoints = model.proxyEndpoints.map((endpoint) => ({ name: endpoint.name, basePath: normalizeBasePath(endpoint.basePath) }));
+  // What was checked is what runs: from now on the revision cannot be edited.
+  if (!(await sealRevision(rt, revisionItem))) throw conflict(`Revision ${revision} of ${api} changed while it was being deployed; deploy it again`);
+  const wanted: (Claim & { endpoint: string })[] = [];
+  for (const endpoint of model.proxyEndpoints) {
+    const basePath = normalizeBasePath(endpoint.basePath);
+    for (const host of await resolveVirtualHosts(rt, org, env, endpoint.virtualHosts ?? ['default'])) wanted.push({ host, basePath, endpoint: endpoint.name });
+  }
+  await assertNoForeignOverlap(rt, org, env, wanted);
   const previous = await getDeployment(rt, org, env, api);
-  // What each base path pointed to before, to put back if this deployment cannot be completed.
-  const before = await Promise.all(endpoints.map((endpoint) => rt.table.get<RouteItem>(routeKeys(env, endpoint.basePath), { consistent: true })));
+  // What each claim pointed to before, to put back if this deployment cannot be completed.
+  const before = await Promise.all(wanted.map((claim) => rt.table.get<RouteItem>(routeKeys(env, claim.basePath, claim.host), { consistent: true })));
 
-  const claimed: string[] = [];
+  const claimed: Claim[] = [];
   try {
-    await claimRoutes(rt, org, env, api, revision, endpoints, claimed);
+    await claimRoutes(rt, org, env, api, revision, wanted, claimed);
+    // Another organization may have claimed an overlapping path meanwhile: look again, now that ours are visible.
+    await assertNoForeignOverlap(rt, org, env, wanted);
   } catch (error) {
     await restoreRoutes(rt, org, env, api, claimed, before);
     throw error;
@@ -81,7 +138,8 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
     environment: env,
     api,
     revision,
-    basePaths: claimed,
+    basePaths: [...new Set(claimed.map((claim) => claim.basePath))],
+    claims: claimed,
     deployedAt: Date.now(),
     version: (previous?.version ?? 0) + 1,
     createdAt: previous?.createdAt ?? new Date().toISOString(),
@@ -94,17 +152,29 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
     await restoreRoutes(rt, org, env, api, claimed, before);
     throw error;
   }
-  // Only now, with the new deployment recorded: base paths the previous revision had and this one does not.
-  for (const basePath of previous?.basePaths ?? []) {
-    if (!claimed.includes(basePath)) await releaseRoute(rt, env, basePath, org, api);
+  // Only now, with the new deployment recorded: claims the previous revision had and this one does not.
+  for (const old of previous ? claimsOf(previous) : []) {
+    if (!claimed.some((claim) => sameClaim(claim, old))) await releaseRoute(rt, env, old, org, api);
   }
-  routingTable(rt).invalidate();
+  routingTable(rt, env).invalidate();
   return item;
 }
 
+/** 409 when a wanted base path on the shared host overlaps one of another organization. */
+async function assertNoForeignOverlap(rt: Runtime, org: string, env: string, wanted: readonly Claim[]): Promise<void> {
+  const shared = wanted.filter((claim) => claim.host === SHARED_HOST);
+  if (shared.length === 0) return;
+  const routes = await rt.table.queryAll<RouteItem>(routingPartition(env), { prefix: ROUTE_PREFIX, consistent: true });
+  for (const claim of shared) {
+    const taken = routes.find((route) => route.organization !== org && basePathsOverlap(claim.basePath, route.basePath));
+    // Nothing about the other organization is revealed, only that the path space is taken.
+    if (taken) throw conflict(`Base path ${claim.basePath} overlaps a base path of another organization in environment ${env}`, 'basepath_in_use');
+  }
+}
+
 /**
- * Claims each base path with a conditional write that only succeeds when the
- * path is free or already this proxy's; `claimed` collects the ones won.
+ * Claims each base path on its host with a conditional write that only
+ * succeeds when it is free or already this proxy's; `claimed` collects the ones won.
  */
 async function claimRoutes(
   rt: Runtime,
@@ -112,37 +182,38 @@ async function claimRoutes(
   env: string,
   api: string,
   revision: number,
-  endpoints: { name: string; basePath: string }[],
-  claimed: string[],
+  wanted: readonly (Claim & { endpoint: string })[],
+  claimed: Claim[],
 ): Promise<void> {
-  for (const endpoint of endpoints) {
+  for (const claim of wanted) {
     const won = await rt.table.setIf(
-      routeKeys(env, endpoint.basePath),
+      routeKeys(env, claim.basePath, claim.host),
       {
         type: 'route',
         environment: env,
-        basePath: endpoint.basePath,
+        basePath: claim.basePath,
+        host: claim.host,
         organization: org,
         api,
         revision,
-        proxyEndpoint: endpoint.name,
+        proxyEndpoint: claim.endpoint,
         updatedAt: new Date().toISOString(),
       },
       'attribute_not_exists(pk) OR (#org = :org AND #api = :api)',
       { ':org': org, ':api': api },
       { '#org': 'organization', '#api': 'api' },
     );
-    if (!won) throw conflict(`Base path ${endpoint.basePath} is already in use in environment ${env}`, 'basepath_in_use');
-    claimed.push(endpoint.basePath);
+    if (!won) throw conflict(`Base path ${claim.basePath} is already in use in environment ${env}`, 'basepath_in_use');
+    claimed.push({ host: claim.host, basePath: claim.basePath });
   }
 }
 
-/** Puts claimed base paths back as they were: the previous route of this proxy, or free. */
-async function restoreRoutes(rt: Runtime, org: string, env: string, api: string, claimed: string[], before: (RouteItem | undefined)[]): Promise<void> {
-  for (const basePath of claimed) {
-    const old = before.find((route) => route?.basePath === basePath);
+/** Puts claimed routes back as they were: the previous route of this proxy, or free. */
+async function restoreRoutes(rt: Runtime, org: string, env: string, api: string, claimed: Claim[], before: (RouteItem | undefined)[]): Promise<void> {
+  for (const claim of claimed) {
+    const old = before.find((route) => route !== undefined && route.basePath === claim.basePath && (route.host ?? SHARED_HOST) === claim.host);
     if (old && old.organization === org && old.api === api) await rt.table.put(old);
-    else await releaseRoute(rt, env, basePath, org, api);
+    else await releaseRoute(rt, env, claim, org, api);
   }
 }
 
@@ -152,14 +223,14 @@ export async function undeploy(rt: Runtime, org: string, env: string, api: strin
   if (!current || current.revision !== revision) {
     throw notFound(`Revision ${revision} of ${api} is not deployed in environment ${env}`, 'distribution.RevisionNotDeployed');
   }
-  for (const basePath of current.basePaths) await releaseRoute(rt, env, basePath, org, api);
+  for (const claim of claimsOf(current)) await releaseRoute(rt, env, claim, org, api);
   await rt.table.delete(deploymentKeys(org, env, api));
-  routingTable(rt).invalidate();
+  routingTable(rt, env).invalidate();
   return current;
 }
 
-async function releaseRoute(rt: Runtime, env: string, basePath: string, org: string, api: string): Promise<void> {
-  await rt.table.delete(routeKeys(env, basePath), {
+async function releaseRoute(rt: Runtime, env: string, claim: Claim, org: string, api: string): Promise<void> {
+  await rt.table.delete(routeKeys(env, claim.basePath, claim.host), {
     condition: '#org = :org AND #api = :api',
     values: { ':org': org, ':api': api },
     names: { '#org': 'organization', '#api': 'api' },
@@ -177,6 +248,8 @@ const MAX_COMPILED = 500;
 /** The per-container copy of the routing table plus compiled proxies. */
 export class RoutingTable {
   private routes: RouteItem[] = [];
+  /** Host alias (lower-cased, with or without port) -> routing key of its virtual host. */
+  private aliases = new Map<string, string>();
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
   /** Bumped by every invalidation: a read that started before it must not count as fresh. */
@@ -202,11 +275,14 @@ export class RoutingTable {
     if (this.loading) return this.loading;
     const generation = this.generation;
     const loading: Promise<void> = this.rt.table
-      .queryAll<RouteItem>(routingPartition(this.environment), { prefix: ROUTE_PREFIX, consistent: true })
+      .queryAll<RouteItem | HostAliasItem>(routingPartition(this.environment), { consistent: true })
       .then((items) => {
         if (generation < this.applied) return; // a newer read has answered already
         // Longest base path first: the most specific deployment wins.
-        this.routes = items.sort((a, b) => b.basePath.length - a.basePath.length);
+        this.routes = items.filter((item): item is RouteItem => item.type === 'route').sort((a, b) => b.basePath.length - a.basePath.length);
+        this.aliases = new Map(
+          items.filter((item): item is HostAliasItem => item.type === 'hostalias').map((item) => [item.alias, `${item.organization}:${item.virtualHost}`]),
+        );
         this.applied = generation;
         // Serve it, but a read that started before an invalidation is not fresh: the next request reads again.
         if (generation === this.generation) this.loadedAt = Date.now();
@@ -228,9 +304,18 @@ export class RoutingTable {
     return this.routes;
   }
 
-  async match(path: string): Promise<RouteMatch | undefined> {
+  /** The routing key of the host a request names: one of an organization's virtual hosts by alias, else the shared host. */
+  private hostOf(host: string | undefined): string {
+    const name = (host ?? '').trim().toLowerCase();
+    return this.aliases.get(name) ?? this.aliases.get(name.replace(/:\d+$/, '')) ?? SHARED_HOST;
+  }
+
+  /** The deployment that serves this host and path: the longest base path on the host that the path lies in. */
+  async match(host: string | undefined, path: string): Promise<RouteMatch | undefined> {
     const routes = await this.current();
+    const key = this.hostOf(host);
     const route = routes.find((candidate) => {
+      if ((candidate.host ?? SHARED_HOST) !== key) return false;
       const base = candidate.basePath;
       return base === '/' || path === base || path.startsWith(`${base}/`);
     });
@@ -247,6 +332,6 @@ export class RoutingTable {
   }
 }
 
-export function routingTable(rt: Runtime): RoutingTable {
-  return rt.service('gateway.routing-table', () => new RoutingTable(rt, rt.config.runtimeEnvironment));
+export function routingTable(rt: Runtime, environment: string): RoutingTable {
+  return rt.service(`gateway.routing-table.${environment}`, () => new RoutingTable(rt, environment));
 }

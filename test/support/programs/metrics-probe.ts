@@ -2,7 +2,7 @@
 // local server, three requests (200, 404, 500), then exit. Whatever the
 // metrics middleware writes lands on this process's stdout.
 import type { AddressInfo } from 'node:net';
-import { API_ROUTES, type FunctionName } from '../../../shared/http/api-routes.js';
+import { PLATFORM_ROUTES, RUNTIME_ROUTES, type FunctionName } from '../../../shared/http/api-routes.js';
 import { httpFunction } from '../../../shared/http/lambda.js';
 import { HttpError, platformErrors } from '../../../shared/http/errors.js';
 import { json } from '../../../shared/http/response.js';
@@ -19,8 +19,8 @@ const probe = httpFunction({
 }) as unknown as LambdaHandler;
 
 // Every function of the route table is the probe, whichever functions this build has.
-const handlers = Object.fromEntries(API_ROUTES.map((route) => [route.function, probe])) as Record<FunctionName, LambdaHandler>;
-const server = createLocalServer({ handlers });
+const handlers = Object.fromEntries([...PLATFORM_ROUTES, ...RUNTIME_ROUTES].map((route) => [route.function, probe])) as Record<FunctionName, LambdaHandler>;
+const server = createLocalServer({ handlers, routes: RUNTIME_ROUTES });
 server.listen(0, '127.0.0.1', async () => {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   for (const status of [200, 404, 500]) await fetch(`${base}/${status}`);

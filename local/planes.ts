@@ -1,0 +1,64 @@
+// The local planes, as the stack has them on AWS: the platform API on one
+// port, and the runtime once per environment (`prod` on RUNTIME_PORT, `test`
+// on RUNTIME_PORT + 1), each a stage whose `environment` variable the proxy
+// function routes by. Used by `npm start` and by the HTTP tests (port 0: free ports).
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PLATFORM_ROUTES, RUNTIME_ENVIRONMENTS, RUNTIME_ROUTES } from '../shared/http/api-routes.js';
+import { localHandlers } from './handlers.js';
+import { createLocalServer } from './server.js';
+
+export interface LocalPlanes {
+  platformUrl: string;
+  /** Base URL of the runtime per environment. */
+  runtimeUrls: Record<string, string>;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function closeAll(servers: Server[]): Promise<void> {
+  await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          if (!server.listening) return resolve();
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
+  );
+}
+
+/**
+ * Opens the platform and runtime ports. The handlers read the runtime that is
+ * installed with `useRuntime`, so install it before the first request.
+ */
+export async function listenPlanes(options: { host: string; port: number; runtimePort: number }): Promise<LocalPlanes> {
+  const platform = createLocalServer({ handlers: localHandlers, routes: PLATFORM_ROUTES });
+  const runtimes = RUNTIME_ENVIRONMENTS.map((environment) => ({
+    environment,
+    server: createLocalServer({ handlers: localHandlers, routes: RUNTIME_ROUTES, stage: environment, stageVariables: { environment } }),
+  }));
+  const servers = [platform, ...runtimes.map((r) => r.server)];
+  try {
+    const platformPort = await listen(platform, options.port, options.host);
+    const runtimeUrls: Record<string, string> = {};
+    for (const [i, { environment, server }] of runtimes.entries()) {
+      const port = await listen(server, options.runtimePort === 0 ? 0 : options.runtimePort + i, options.host);
+      runtimeUrls[environment] = `http://${options.host}:${port}`;
+    }
+    return { platformUrl: `http://${options.host}:${platformPort}`, runtimeUrls, close: () => closeAll(servers) };
+  } catch (error) {
+    await closeAll(servers);
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+// Management access tokens (`POST /v1/users/{email}/tokens`): opaque random
+// tokens, stored only as their SHA-256 under MTOKEN#{hash} with the user they
+// belong to and an expiry. Opaque rather than a JWT on purpose: a management
+// token must stop working the moment its user is deleted (one read tells), it
+// can never be mistaken for a proxy access token (no JWT verifier accepts it),
+// and it needs no signing key. 256 random bits make the plain hash enough.
+import { sha256Hex } from '../crypto/compare.js';
+import { randomSecret } from '../crypto/random.js';
+import type { Runtime } from '../runtime.js';
+import { managementTokenKeys } from '../store/keys.js';
+import type { StoredItem } from '../store/table.js';
+import { findUser, type UserItem, type UserWithRoles } from './users.js';
+
+export const MANAGEMENT_TOKEN_LIFETIME_SECONDS = 1800;
+/** Every management token starts with this, so tools and secret scanners can tell what it is. */
+export const MANAGEMENT_TOKEN_PREFIX = 'tgm_';
+const TOKEN = /^tgm_[A-Za-z0-9_-]{43}$/;
+
+interface TokenItem extends StoredItem {
+  type: 'management-token';
+  email: string;
+  userId: string;
+}
+
+const tokenKeys = (token: string) => managementTokenKeys(sha256Hex(token));
+
+export interface IssuedManagementToken {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+export async function issueManagementToken(rt: Runtime, user: UserItem): Promise<IssuedManagementToken> {
+  const token = `${MANAGEMENT_TOKEN_PREFIX}${randomSecret(32)}`;
+  await rt.table.create({
+    ...tokenKeys(token),
+    type: 'management-token',
+    email: user.email,
+    userId: user.userId,
+    expiresAt: Math.floor(Date.now() / 1000) + MANAGEMENT_TOKEN_LIFETIME_SECONDS,
+  });
+  return { access_token: token, token_type: 'Bearer', expires_in: MANAGEMENT_TOKEN_LIFETIME_SECONDS };
+}
+
+/** The live user the token belongs to and when the token expires (epoch ms); undefined for an unknown, expired or orphaned token. */
+export async function verifyManagementToken(rt: Runtime, token: string): Promise<{ found: UserWithRoles; expiresAt: number } | undefined> {
+  if (!TOKEN.test(token)) return undefined;
+  const item = await rt.table.get<TokenItem>(tokenKeys(token), { consistent: true });
+  if (!item?.expiresAt) return undefined;
+  const found = await findUser(rt, item.email);
+  return found && found.user.userId === item.userId ? { found, expiresAt: item.expiresAt * 1000 } : undefined;
+}

@@ -1,0 +1,389 @@
+// Instances on Open Connectors paths: create (connect), list, read, update and
+// re-authenticate, delete, enable and disable, their configuration entries,
+// objects and docs. Clients send back the object they read: read-only keys are
+// ignored, masked values (`********`) mean "unchanged". Names and tags are
+// stored as plain text: HTML is stripped.
+import * as z from 'zod';
+import type { PlatformRouter, Principal } from '../auth/principal.js';
+import { jsonBody } from '../http/body.js';
+import { HttpError, notFound, unauthorized, unprocessable, type FieldProblem } from '../http/errors.js';
+import type { HttpRequest } from '../http/request.js';
+import { ok, type HttpResponse } from '../http/response.js';
+import type { RouteDoc } from '../http/router.js';
+import type { Runtime } from '../runtime.js';
+import { elementObjects, requireElement, type ResolvedElement } from './catalog.js';
+import { connect, elementFieldValues, previousConnection } from './connect.js';
+import { elementDocs } from './element-docs.js';
+import { requireActive } from './hosted-oauth.js';
+import { BASE_URL_KEY } from './element-schema.js';
+import { BASE, listHeaders } from './http.js';
+import {
+  MASK,
+  createInstance,
+  credentialKeys,
+  deleteInstance,
+  findInstanceByToken,
+  getInstance,
+  instanceView,
+  listInstances,
+  maskedConfiguration,
+  openCredentials,
+  openInstanceToken,
+  regenerateInstanceToken,
+  updateInstance,
+  type InstanceChange,
+  type InstanceItem,
+} from './instances.js';
+
+/** Text without markup: `<a href=..>name</a>` is `name`. Linear: no nested quantifiers. */
+export function stripHtml(value: string): string {
+  return value.replace(/<[^>]*>?/g, '').trim();
+}
+
+const plainText = (max: number) =>
+  z
+    .string()
+    .max(max * 4)
+    .transform(stripHtml)
+    .pipe(z.string().min(1, 'must have text outside markup').max(max));
+
+const configurationValue = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]).transform((value) => (value === null ? undefined : String(value)));
+const configuration = z
+  .record(z.string().min(1).max(200), configurationValue)
+  .transform((values) => Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined)));
+const elementRef = z.object({ key: z.string().min(1).max(100).optional(), id: z.union([z.number().int(), z.string().regex(/^\d+$/)]).optional() }).nullish();
+const providerData = z
+  .object({
+    code: z.string().min(1).max(4096).optional(),
+    state: z.string().min(1).max(1024).optional(),
+    codeVerifier: z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/, 'must be an RFC 7636 code verifier').optional(),
+  })
+  .nullish();
+const tags = z.array(plainText(100)).max(50);
+
+const instancePayload = z.object({
+  element: elementRef,
+  name: plainText(200),
+  tags: tags.optional(),
+  configuration: configuration.default({}),
+  providerData,
+  retrieveObjectsAfterInstantiation: z.boolean().default(false),
+});
+
+/** What PATCH and PUT take: the instance object as read, every key optional, read-only ones ignored. */
+const updatePayload = z.object({
+  element: elementRef,
+  name: plainText(200).optional(),
+  tags: tags.optional(),
+  configuration: configuration.optional(),
+  providerData,
+  disabled: z.boolean().optional(),
+  retrieveObjectsAfterInstantiation: z.boolean().default(false),
+});
+
+const configurationChange = z.object({ propertyValue: configurationValue.optional() });
+
+const CREATE_INSTANCE_DOC: RouteDoc = {
+  summary: 'Create an instance (connect an element to a vendor account)',
+  description:
+    'OAuth elements: `providerData.code` from the vendor and `configuration` with `oauth.api.key`, `oauth.api.secret`, `oauth.callback.url`; ' +
+    'others: the element\'s configuration (username and password, API key ...). The response carries the instance `token` for `Element <token>`. ' +
+    'Without `tags` the instance is tagged with its name.',
+  body: instancePayload,
+};
+
+const UPDATE_DOC: RouteDoc = {
+  description:
+    'Takes the instance object as `GET` returns it: unknown and read-only keys are ignored, `********` values left as they are. Changed ' +
+    'credentials (`oauth.*`, `username`, `password`, the API key) or a new `providerData.code` re-authenticate the instance; other configuration ' +
+    'values, name, tags and `element` (a clone of its element) change without it. Id and token stay.',
+  body: updatePayload,
+};
+
+const LIST_INSTANCES_DOC: RouteDoc = {
+  query: {
+    tags: { description: 'Only instances with these tags (comma-separated or repeated; also `tags[]`).' },
+    pageSize: { description: 'Instances per page, 1-500 (default 200).' },
+    nextPage: { description: 'The `elements-next-page-token` of the previous page.' },
+    element: { description: 'Only instances of this element key.' },
+  },
+  responses: {
+    200: {
+      description: 'The instances.',
+      headers: { 'elements-returned-count': 'Instances in this page.', 'elements-next-page-token': 'Token of the next page, when there is one.' },
+    },
+  },
+};
+
+function instanceId(value: string | undefined): number {
+  if (!value || !/^\d{1,10}$/.test(value)) throw notFound(`Instance ${value ?? ''} not found`, 'instance_not_found');
+  return Number(value);
+}
+
+async function requireInstance(rt: Runtime, org: string, id: number): Promise<InstanceItem> {
+  const item = await getInstance(rt, org, id, true);
+  // Another organization's instance is simply not found: nothing tells it exists.
+  if (!item) throw notFound(`Instance ${id} not found`, 'instance_not_found');
+  return item;
+}
+
+/**
+ * The instance a request addresses: `:id` in the path, else the `Element`
+ * token (Open Connectors' `/instances/configuration` and friends). Under
+ * `/elements/{keyOrId}/instances/{id}` it must be an instance of that element.
+ */
+async function addressed(rt: Runtime, request: HttpRequest, principal: Principal): Promise<InstanceItem> {
+  let item: InstanceItem | undefined;
+  if (request.params.id !== undefined) {
+    item = await requireInstance(rt, principal.organization, instanceId(request.params.id));
+  } else {
+    if (!principal.element) throw unauthorized('Name the instance: /instances/{id}/..., or send its token as Element <token>', 'element_token_required');
+    item = await findInstanceByToken(rt, principal.organization, principal.element);
+    if (!item) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
+  }
+  if (request.params.keyOrId !== undefined) {
+    const element = await requireElement(rt, principal.organization, request.params.keyOrId);
+    if (element.definition.key !== item.elementKey) throw notFound(`Instance ${item.id} not found`, 'instance_not_found');
+  }
+  return item;
+}
+
+async function elementOfInstance(rt: Runtime, org: string, item: InstanceItem): Promise<ResolvedElement | undefined> {
+  try {
+    return await requireElement(rt, org, item.elementKey);
+  } catch {
+    return undefined;
+  }
+}
+
+async function requireElementOf(rt: Runtime, org: string, item: InstanceItem): Promise<ResolvedElement> {
+  const element = await elementOfInstance(rt, org, item);
+  if (!element) throw new HttpError(409, 'element_not_found', `Element ${item.elementKey} of instance ${item.id} no longer exists`);
+  return element;
+}
+
+async function view(rt: Runtime, item: InstanceItem, element: ResolvedElement | undefined, token?: string): Promise<Record<string, unknown>> {
+  return instanceView(item, element, token ?? (await openInstanceToken(rt, item)));
+}
+
+/** The element named by the path or by the payload; both must agree. */
+async function payloadElement(rt: Runtime, org: string, fromPath: string | undefined, payload: z.output<typeof instancePayload>): Promise<ResolvedElement> {
+  const named = payload.element?.key ?? (payload.element?.id !== undefined ? String(payload.element.id) : undefined);
+  if (fromPath) {
+    const element = await requireElement(rt, org, fromPath);
+    if (named !== undefined && named !== element.definition.key && named !== String(element.definition.id)) {
+      throw unprocessable('element.key does not match the element in the path', [{ path: 'element.key', message: `must be ${element.definition.key} or left out` }]);
+    }
+    return element;
+  }
+  if (named === undefined) throw unprocessable('Instance is invalid: element.key: required', [{ path: 'element.key', message: 'required' }]);
+  return requireElement(rt, org, named);
+}
+
+async function createFromPayload(rt: Runtime, request: HttpRequest, org: string, elementFromPath?: string): Promise<HttpResponse> {
+  const payload = jsonBody(request, instancePayload);
+  const element = await payloadElement(rt, org, elementFromPath, payload);
+  requireActive(element);
+  const connection = await connect(rt, org, element, { configuration: payload.configuration, ...(payload.providerData ? { providerData: payload.providerData } : {}) });
+  const { item, token } = await createInstance(rt, org, element, {
+    name: payload.name,
+    tags: payload.tags ?? [payload.name],
+    configuration: connection.configuration,
+    credentials: connection.credentials,
+  });
+  const body = await view(rt, item, element, token);
+  if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
+  return ok(body);
+}
+
+function isCredentialKey(element: ResolvedElement, key: string): boolean {
+  const auth = element.definition.authentication;
+  return key.startsWith('oauth.') || key === 'username' || key === 'password' || (auth.type === 'apiKey' && key === auth.configKey);
+}
+
+/**
+ * Applies an update as Open Connectors clients send it: configuration values
+ * that are masked or unchanged are no change; changed credentials or a new code
+ * re-authenticate; other values are checked and stored as they are.
+ */
+async function applyUpdate(rt: Runtime, org: string, item: InstanceItem, payload: z.output<typeof updatePayload>): Promise<{ item: InstanceItem; element: ResolvedElement }> {
+  let element = await requireElementOf(rt, org, item);
+  const change: InstanceChange = {
+    ...(payload.name !== undefined ? { name: payload.name } : {}),
+    ...(payload.tags !== undefined ? { tags: payload.tags } : {}),
+    ...(payload.disabled !== undefined ? { disabled: payload.disabled } : {}),
+  };
+  const named = payload.element?.key ?? (payload.element?.id !== undefined ? String(payload.element.id) : undefined);
+  if (named !== undefined && named !== element.definition.key && named !== String(element.definition.id)) {
+    const target = await requireElement(rt, org, named);
+    if (target.definition.authentication.type !== element.definition.authentication.type) {
+      throw unprocessable('An instance can only move to an element with the same authentication (a clone of its element)', [
+        { path: 'element', message: `${target.definition.key} uses ${target.definition.authentication.type}, ${element.definition.key} uses ${element.definition.authentication.type}` },
+      ]);
+    }
+    element = target;
+    change.element = target;
+  }
+  const shown = maskedConfiguration(item, element);
+  const given = Object.fromEntries(Object.entries(payload.configuration ?? {}).filter(([key, value]) => value !== MASK && value !== shown[key]));
+  if (BASE_URL_KEY in given) {
+    throw unprocessable('base.url belongs to the element; change the element (or a clone of it) instead', [{ path: `configuration.${BASE_URL_KEY}`, message: 'not changeable on an instance' }]);
+  }
+  const credentials = await openCredentials(rt, item);
+  const previous = previousConnection(item, credentials);
+  if (payload.providerData?.code || Object.keys(given).some((key) => isCredentialKey(element, key))) {
+    const connection = await connect(rt, org, element, { configuration: given, ...(payload.providerData ? { providerData: payload.providerData } : {}) }, previous);
+    Object.assign(change, { configuration: connection.configuration, credentials: connection.credentials });
+  } else if (Object.keys(given).length || change.element) {
+    const problems: FieldProblem[] = [];
+    const { publicValues, secrets } = elementFieldValues(element.definition, given, previous, problems);
+    if (problems.length) throw unprocessable(`Instance is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+    change.configuration = { ...item.configuration, ...publicValues };
+    if (Object.keys(secrets).length) change.credentials = { ...credentials, secrets: { ...credentials.secrets, ...secrets } };
+  }
+  return { item: await updateInstance(rt, item, change), element };
+}
+
+/** The instance's configuration entries: the element's, then values the instance keeps beyond them (captured from a token ...). */
+function configurationEntries(item: InstanceItem, element: ResolvedElement | undefined): Record<string, unknown>[] {
+  const values = maskedConfiguration(item, element);
+  const credentials = new Set(element ? credentialKeys(element, item) : []);
+  const entries: Record<string, unknown>[] = (element?.definition.configuration ?? []).map((entry, index) => ({
+    id: index + 1,
+    key: entry.key,
+    name: entry.name,
+    description: entry.description,
+    type: entry.type,
+    required: entry.required,
+    hidden: entry.hidden,
+    propertyValue: values[entry.key] ?? (credentials.has(entry.key) ? MASK : (entry.defaultValue ?? '')),
+  }));
+  const known = new Set(entries.map((entry) => entry.key));
+  for (const [key, value] of Object.entries(values)) {
+    if (!known.has(key)) entries.push({ id: entries.length + 1, key, name: key, description: '', type: 'TEXTFIELD_1000', required: false, hidden: false, propertyValue: value });
+  }
+  return entries;
+}
+
+function findEntry(entries: Record<string, unknown>[], ref: string | undefined): Record<string, unknown> {
+  const found = entries.find((entry) => String(entry.id) === ref || entry.key === ref);
+  if (!found) throw notFound(`Configuration entry ${ref ?? ''} not found`);
+  return found;
+}
+
+export function registerInstanceRoutes(router: PlatformRouter): void {
+  const listFiltered = async (request: HttpRequest, rt: Runtime, { organization: org }: Principal): Promise<HttpResponse> => {
+    const elementKey = request.params.keyOrId !== undefined ? (await requireElement(rt, org, request.params.keyOrId)).definition.key : undefined;
+    const wanted = [...request.query.getAll('tags[]'), ...request.query.getAll('tags')].flatMap((value) => value.split(',')).map((tag) => tag.trim()).filter(Boolean);
+    const pageSize = request.query.get('pageSize');
+    if (pageSize !== null && !/^\d{1,3}$/.test(pageSize)) throw unprocessable('pageSize must be 1-500', [{ path: 'pageSize', message: 'must be 1-500' }]);
+    const limit = pageSize === null ? 200 : Math.min(500, Math.max(1, Number(pageSize)));
+    const filterElement = elementKey ?? request.query.get('element') ?? request.query.get('elementKey') ?? undefined;
+    const cursor = request.query.get('nextPage') ?? undefined;
+    const page = await listInstances(rt, org, { tags: wanted, ...(filterElement ? { elementKey: filterElement } : {}), limit, ...(cursor ? { cursor } : {}) });
+    const elements = new Map<string, ResolvedElement | undefined>();
+    const body = [];
+    for (const item of page.items) {
+      if (!elements.has(item.elementKey)) elements.set(item.elementKey, await elementOfInstance(rt, org, item));
+      body.push(await view(rt, item, elements.get(item.elementKey)));
+    }
+    return ok(body, listHeaders(body.length, page.next));
+  };
+  const read = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
+    return ok(await view(rt, item, await elementOfInstance(rt, principal.organization, item)));
+  };
+  const update = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
+    const payload = jsonBody(request, updatePayload);
+    const { item: updated, element } = await applyUpdate(rt, principal.organization, item, payload);
+    const body = await view(rt, updated, element);
+    if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
+    return ok(body);
+  };
+  const remove = async (request: HttpRequest, rt: Runtime, principal: Principal): Promise<HttpResponse> => {
+    const item = await addressed(rt, request, principal);
+    await deleteInstance(rt, item);
+    return { status: 200 };
+  };
+
+  // By the Element token: registered before /instances/:id, which would take `configuration` for an id.
+  const configurationList = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
+    const entries = configurationEntries(item, await elementOfInstance(rt, principal.organization, item));
+    return ok(entries, listHeaders(entries.length));
+  };
+  const configurationRead = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
+    return ok(findEntry(configurationEntries(item, await elementOfInstance(rt, principal.organization, item)), request.params.configId));
+  };
+  const configurationUpdate = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
+    const element = await requireElementOf(rt, principal.organization, item);
+    const entry = findEntry(configurationEntries(item, element), request.params.configId);
+    const { propertyValue } = jsonBody(request, configurationChange);
+    const { item: updated, element: after } = await applyUpdate(rt, principal.organization, item, {
+      configuration: propertyValue === undefined ? {} : { [String(entry.key)]: propertyValue },
+      retrieveObjectsAfterInstantiation: false,
+    });
+    return ok(findEntry(configurationEntries(updated, after), String(entry.id)));
+  };
+  const docs = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
+    return ok(elementDocs((await requireElementOf(rt, principal.organization, item)).definition, rt.config.issuer));
+  };
+  const CONFIGURATION_DOC: RouteDoc = { description: 'Values of the element\'s configuration entries, credentials masked; `id` or `key` address one.' };
+  const CONFIGURATION_UPDATE_DOC: RouteDoc = {
+    description: 'Takes the entry as read, with a new `propertyValue`. A credential re-authenticates the instance (basic, API key); OAuth credentials need PUT with a new code.',
+    body: configurationChange,
+  };
+  const byToken = router.group({ tag: 'Instances', auth: 'element' });
+  byToken.patch(`${BASE}/instances`, { ...UPDATE_DOC, operationId: 'updateTokenInstance', summary: 'Update the instance of the Element token' }, update);
+  byToken.get(`${BASE}/instances/configuration`, { ...CONFIGURATION_DOC, operationId: 'listTokenInstanceConfiguration', summary: 'The configuration of the Element token\'s instance' }, configurationList);
+  byToken.get(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getTokenInstanceConfiguration', summary: 'One configuration entry of the Element token\'s instance' }, configurationRead);
+  byToken.patch(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateTokenInstanceConfiguration', summary: 'Change a configuration value of the Element token\'s instance' }, configurationUpdate);
+  byToken.get(`${BASE}/objects`, { operationId: 'listTokenInstanceObjects', summary: 'The objects the Element token\'s instance offers', description: 'Answers for a disabled instance too.' }, async (request, rt, principal) => {
+    const item = await addressed(rt, request, principal);
+    return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
+  });
+  byToken.get(`${BASE}/instances/docs`, { operationId: 'getTokenInstanceDocs', summary: 'The Element token\'s instance API as Swagger 2.0' }, docs);
+
+  for (const [prefix, scope] of [
+    [`${BASE}/instances`, 'Instance'],
+    [`${BASE}/elements/:keyOrId/instances`, 'ElementInstance'],
+  ] as const) {
+    const one = `${prefix}/:id`;
+    const group = router.group({ tag: 'Instances' });
+    group.post(prefix, { ...CREATE_INSTANCE_DOC, operationId: `create${scope}` }, (request, rt, { organization }) => createFromPayload(rt, request, organization, request.params.keyOrId));
+    // Instances are shown with their tokens: a secret read.
+    group.get(prefix, { ...LIST_INSTANCES_DOC, access: 'secret', operationId: `list${scope}s`, summary: scope === 'Instance' ? 'List instances' : 'List the instances of an element' }, listFiltered);
+    group.get(one, { access: 'secret', operationId: `get${scope}`, summary: 'Get an instance with its token' }, read);
+    group.patch(one, { ...UPDATE_DOC, operationId: `update${scope}`, summary: 'Update an instance' }, update);
+    group.put(one, { ...UPDATE_DOC, operationId: `replace${scope}`, summary: 'Update or re-authenticate an instance' }, update);
+    group.delete(one, { operationId: `delete${scope}`, summary: 'Delete an instance and its vendor credentials', responses: { 200: 'Deleted.' } }, remove);
+  }
+
+  const one = `${BASE}/instances/:id`;
+  const group = router.group({ tag: 'Instances' });
+  const setEnabled = (enabled: boolean) => async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
+    const updated = await updateInstance(rt, item, { disabled: !enabled });
+    return ok(await view(rt, updated, await elementOfInstance(rt, principal.organization, updated)));
+  };
+  group.put(`${one}/enabled`, { operationId: 'enableInstance', summary: 'Enable an instance' }, setEnabled(true));
+  group.delete(`${one}/enabled`, { operationId: 'disableInstance', summary: 'Disable an instance', description: 'A disabled instance answers resource calls with 403 until enabled.' }, setEnabled(false));
+  group.get(`${one}/configuration`, { ...CONFIGURATION_DOC, operationId: 'listInstanceConfiguration', summary: 'An instance\'s configuration' }, configurationList);
+  group.get(`${one}/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getInstanceConfiguration', summary: 'One configuration entry of an instance' }, configurationRead);
+  group.patch(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
+  group.put(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'replaceInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
+  group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0' }, docs);
+  group.get(`${one}/objects`, { operationId: 'listInstanceObjects', summary: 'List the objects an instance offers' }, async (request, rt, principal) => {
+    const item = await addressed(rt, request, principal);
+    return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
+  });
+  group.post(`${one}/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt, principal) => {
+    const item = await addressed(rt, request, principal);
+    const { item: updated, token } = await regenerateInstanceToken(rt, item);
+    return ok(await view(rt, updated, await elementOfInstance(rt, principal.organization, updated), token));
+  });
+}
