@@ -172,7 +172,7 @@ describe('API products decide which resources a credential reaches', () => {
       ],
       targetEndpoints: [{ connection: { url: backend.url } }],
     });
-    const withKey = (key: string, method: string, path: string) => platform.request(method, `/products-check${path}`, { auth: false, headers: { 'x-api-key': key } });
+    const withKey = (key: string, method: string, path: string) => platform.proxy(method, `/products-check${path}`, { auth: false, headers: { 'x-api-key': key } });
     const outcome = async (key: string, method: string, path: string) => {
       const response = await withKey(key, method, path);
       return response.status === 200 ? 200 : `${response.status} ${response.json.fault.detail.errorcode}`;
@@ -192,7 +192,7 @@ describe('API products decide which resources a credential reaches', () => {
     });
     expect(token.status, token.text).toBe(200);
     const bearer = (method: string, path: string) =>
-      platform.request(method, `/products-check${path}`, { auth: false, headers: { authorization: `Bearer ${token.json.access_token}` } });
+      platform.proxy(method, `/products-check${path}`, { auth: false, headers: { authorization: `Bearer ${token.json.access_token}` } });
     expect((await bearer('GET', '/orders/9')).status).toBe(200);
     const refused = await bearer('PUT', '/orders/9');
     expect(refused.status).toBe(401);

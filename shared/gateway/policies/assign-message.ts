@@ -3,7 +3,7 @@
 // a new one named by AssignTo), and assigns flow variables. Actions run in the
 // order they are listed, as in Apigee. Values are message templates.
 import * as z from 'zod';
-import { el, optional, type XmlElement, type XmlNode } from './xml-model.js';
+import { el, innerXml, optional, type XmlElement, type XmlNode } from './xml-model.js';
 import type { PolicyExchange } from '../engine/policy.js';
 import { Message } from '../engine/message.js';
 import { definePolicy } from './define-policy.js';
@@ -66,6 +66,8 @@ export const AssignVariableSchema = z.object({
   templateRef: z.string().optional(),
   /** `<PropertySetRef>set.key</PropertySetRef>`: the value of `propertyset.set.key`. */
   propertySetRef: z.string().optional(),
+  /** `<ResourceURL>oas://spec.yaml</ResourceURL>`: the content of a resource of the revision. */
+  resourceUrl: z.string().regex(/^[A-Za-z0-9_-]+:\/\/[^\s]+$/).optional(),
 });
 
 export const ActionSchema = z.union([
@@ -203,7 +205,8 @@ export function applyActions(exchange: PolicyExchange, message: Message, actions
         if (!absent(template)) value = text(stringify(template));
       }
       if ((value === undefined || value === null) && assignVariable.template) value = text(assignVariable.template);
-      if ((value === undefined || value === null) && assignVariable.value !== undefined) value = text(assignVariable.value);
+      // A <Value> is literal (a <Template> is the templated form), as in Apigee.
+      if ((value === undefined || value === null) && assignVariable.value !== undefined) value = assignVariable.value;
       if (value !== undefined && value !== null) exchange.set(assignVariable.name, typeof value === 'string' ? value : stringify(value));
     }
   }
@@ -299,13 +302,15 @@ export function actionsFromXml(parent: XmlElement): unknown[] {
           return { add: parametersFromXml(child) };
         case 'Set': {
           const payload = child.child('Payload');
+          // A payload written as markup is that markup (templates inside it stay templates).
+          const payloadText = payload ? (payload.children.length ? innerXml(payload) : payload.text()) : undefined;
           return {
             set: {
               ...parametersFromXml(child),
               payload: payload
                 ? {
                     contentType: payload.attr('contentType') || undefined,
-                    content: payload.text(),
+                    content: payloadText!,
                     variablePrefix: payload.attr('variablePrefix') || undefined,
                     variableSuffix: payload.attr('variableSuffix') || undefined,
                   }
@@ -332,6 +337,7 @@ export function actionsFromXml(parent: XmlElement): unknown[] {
               template: template?.text() || undefined,
               templateRef: template?.attr('ref') || undefined,
               propertySetRef: propertySet?.attr('ref') ? undefined : propertySet?.text() || undefined,
+              resourceUrl: textOf(child, 'ResourceURL'),
             },
           };
         }
@@ -393,6 +399,7 @@ export function actionsToXml(actions: Action[]): XmlNode[] {
       optional('Ref', assignVariable.ref),
       assignVariable.templateRef !== undefined ? el('Template', { ref: assignVariable.templateRef }) : optional('Template', assignVariable.template),
       optional('PropertySetRef', assignVariable.propertySetRef),
+      optional('ResourceURL', assignVariable.resourceUrl),
     ]);
   });
 }
@@ -423,7 +430,17 @@ export const assignMessage = definePolicy({
       ].filter((node) => node !== undefined),
     }),
   },
-  prepare: (config) => ({ actions: actionsOf(config) }),
+  prepare: (config, { resources }) => ({
+    // A resource an AssignVariable reads is part of the revision: its content goes in as the variable's value.
+    actions: actionsOf(config).map((action) => {
+      if (!('assignVariable' in action) || !action.assignVariable.resourceUrl) return action;
+      const url = action.assignVariable.resourceUrl;
+      const path = url.replace('://', '/');
+      const content = resources.get(path);
+      if (content === undefined) throw new Error(`resource ${url} is not in the bundle (expected resources/${path})`);
+      return { assignVariable: { ...action.assignVariable, resourceUrl: undefined, value: content } };
+    }),
+  }),
   execute: ({ config, prepared, exchange }) => {
     let message: Message;
     const assignTo = config.assignTo;

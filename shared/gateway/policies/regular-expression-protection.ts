@@ -42,10 +42,20 @@ const schema = z.object({
 
 type Config = z.infer<typeof schema>;
 
-/** A matcher that answers whether `pattern` occurs anywhere in a value (leading inline flags kept in front). */
+/**
+ * A matcher that answers whether `pattern` occurs anywhere in a value. Inline
+ * flags (`(?i)`) written after the start, as Apigee's samples do
+ * (`[\\s]*(?i)((delete)|...)`), are moved to the front: the pattern then
+ * applies them to all of itself, so it can only match more, never less.
+ */
 function compileFind(pattern: string): (value: string) => boolean {
-  const flags = /^(\(\?[a-zA-Z]+\))*/.exec(pattern)![0];
-  return compileJavaRegex(`${flags}[\\s\\S]*(?:${pattern.slice(flags.length)})[\\s\\S]*`, 'linear');
+  const flags = new Set<string>();
+  const body = pattern.replace(/(?<!\\)\(\?([imsux]+)\)/g, (_match, letters: string) => {
+    for (const letter of letters) flags.add(letter);
+    return '';
+  });
+  const prefix = flags.size ? `(?${[...flags].join('')})` : '';
+  return compileJavaRegex(`${prefix}[\\s\\S]*(?:${body})[\\s\\S]*`, 'linear');
 }
 
 const namedFromXml = (root: XmlElement, name: string) =>

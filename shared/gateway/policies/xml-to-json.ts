@@ -36,7 +36,18 @@ const OptionsSchema = z.object({
   treatAsArray: z.array(z.object({ path: z.string().min(1), unwrap: z.boolean().default(false) })).default([]),
 });
 
+const FORMATS = ['xml.com', 'yahoo', 'google', 'badgerFish'] as const;
+
+/** Apigee's named formats: presets of the options (options written beside them win). */
+const FORMAT_OPTIONS: Record<(typeof FORMATS)[number], Record<string, unknown>> = {
+  'xml.com': { recognizeNull: true, textNodeName: '#text', attributePrefix: '@' },
+  yahoo: { recognizeNumber: true, textNodeName: 'content' },
+  google: { textNodeName: '$t', namespaceSeparator: '$', textAlwaysAsProperty: true },
+  badgerFish: { textNodeName: '$', textAlwaysAsProperty: true, attributePrefix: '@', namespaceSeparator: ':', namespaceBlockName: '@xmlns', defaultNamespaceNodeName: '$' },
+};
+
 const schema = z.object({
+  format: z.enum(FORMATS).optional(),
   source: z.string().optional(),
   outputVariable: z.string().optional(),
   options: OptionsSchema.default(() => OptionsSchema.parse({})),
@@ -157,14 +168,15 @@ export const xmlToJsonPolicy = definePolicy({
   xml: {
     fromXml: (root) => {
       const options = root.child('Options');
-      // Formats are presets of the options; only Apigee's default mapping is offered.
-      const format = root.child('Format');
-      if (format && format.text() !== '') format.report(`format ${format.text()} is not supported (set the Options instead)`, { kind: 'unsupported' });
+      const format = root.child('Format')?.oneOf(FORMATS);
+      const preset = format ? FORMAT_OPTIONS[format] : {};
+      const defined = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined && value !== ''));
       return {
+        format,
         source: root.childText('Source') || undefined,
         outputVariable: root.childText('OutputVariable') || undefined,
         options: options
-          ? {
+          ? { ...preset, ...defined({
               recognizeNumber: bool(options, 'RecognizeNumber'),
               recognizeBoolean: bool(options, 'RecognizeBoolean'),
               recognizeNull: bool(options, 'RecognizeNull'),
@@ -180,8 +192,10 @@ export const xmlToJsonPolicy = definePolicy({
               outputSuffix: text(options, 'OutputSuffix'),
               stripLevels: options.child('StripLevels')?.int(),
               treatAsArray: (options.child('TreatAsArray')?.all('Path') ?? []).map((path) => ({ path: path.text(), unwrap: path.bool('unwrap') })),
-            }
-          : undefined,
+            }) }
+          : format
+            ? preset
+            : undefined,
       };
     },
     toXml: (config) => {
@@ -204,7 +218,7 @@ export const xmlToJsonPolicy = definePolicy({
         o.treatAsArray.length ? el('TreatAsArray', {}, o.treatAsArray.map((path) => el('Path', { unwrap: path.unwrap || undefined }, path.path))) : undefined,
       ];
       return {
-        children: [optional('Source', config.source), optional('OutputVariable', config.outputVariable), el('Options', {}, children)].filter((node) => node !== undefined),
+        children: [optional('Format', config.format), optional('Source', config.source), optional('OutputVariable', config.outputVariable), el('Options', {}, children)].filter((node) => node !== undefined),
       };
     },
   },
