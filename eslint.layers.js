@@ -51,6 +51,8 @@ export const LAYERS = {
     'shared/analytics',
     'shared/gateway/engine',
     'shared/gateway/language',
+    'shared/net',
+    'shared/log',
     'shared/gateway/policies',
     'shared/gateway/stores',
     'shared/consumers',

@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import type { FunctionName } from '../shared/http/api-routes.js';
 import { TABLE_KEYS } from '../shared/store/schema.js';
 import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, SIGNING_KEY_WRITE_ACTIONS, SIGNING_KEYS_SECRET, TABLE_ACTIONS } from './access.js';
-import { BUNDLING } from './bundling.js';
+import { BUNDLE_ASSETS, BUNDLING } from './bundling.js';
 import { SettingsError, type StackSettings } from './config.js';
 import { secretPrefix as prefixOf, type FunctionEnvironment } from './environment.js';
 
@@ -42,14 +42,23 @@ interface FunctionSpec {
   assets?: string;
 }
 
-/** Copies a built folder beside the bundle (it must exist: npm ci builds web/dist, and so does npm run build:web). */
-function copyAssets(folder: string): nodejs.ICommandHooks {
+/**
+ * Copies what a function needs beside its bundle: files named in BUNDLE_ASSETS (the QuickJS
+ * WebAssembly for the proxy) and a built folder as `web/` (it must exist: npm ci builds web/dist,
+ * and so does npm run build:web).
+ */
+function copyAssets(name: string, folder: string | undefined): nodejs.ICommandHooks {
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
     afterBundling: (inputDir: string, outputDir: string) => [
-      `test -f "${inputDir}/${folder}/manifest.json" || { echo "${folder} is not built: run npm run build:web" >&2; exit 1; }`,
-      `cp -R "${inputDir}/${folder}" "${outputDir}/web"`,
+      ...(BUNDLE_ASSETS[name] ?? []).map((asset) => `cp "${asset.from}" "${path.join(outputDir, asset.to)}"`),
+      ...(folder
+        ? [
+            `test -f "${inputDir}/${folder}/manifest.json" || { echo "${folder} is not built: run npm run build:web" >&2; exit 1; }`,
+            `cp -R "${inputDir}/${folder}" "${outputDir}/web"`,
+          ]
+        : []),
     ],
   };
 }
@@ -165,7 +174,7 @@ export class Functions extends Construct {
           externalModules: [...BUNDLING.externalModules],
           esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([module, file]) => [`--alias:${module}`, file])),
           forceDockerBundling: false,
-          ...(spec.assets ? { commandHooks: copyAssets(spec.assets) } : {}),
+          ...(spec.assets || BUNDLE_ASSETS[name] ? { commandHooks: copyAssets(name, spec.assets) } : {}),
         },
       });
       if (settings.tracing) {

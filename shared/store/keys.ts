@@ -48,6 +48,11 @@ export const SORT_PREFIX = {
   usage: 'USAGE#',
   debugSession: 'DEBUGSESSION#',
   debugTransaction: 'DEBUGTX#',
+  cache: 'CACHE#',
+  sharedFlow: 'SHAREDFLOW#',
+  sharedFlowRevision: 'SFREV#',
+  sharedFlowDeployment: 'SFDEPLOY#',
+  flowHook: 'FLOWHOOK#',
 } as const;
 
 const P = SORT_PREFIX;
@@ -128,6 +133,15 @@ export const kvmEntryKeys = (org: string, scope: string, map: string, key: strin
 export const providerKeys = (org: string, name: string) => ofOrg(org, `${P.provider}${name}`);
 /** A quota window's counter; `counter` names policy, identifier and window. */
 export const quotaCounterKeys = (org: string, env: string, api: string, counter: string) => ofOrg(org, `${P.quota}${env}#${api}#${counter}`);
+export const sharedFlowKeys = (org: string, name: string) => ofOrg(org, `${P.sharedFlow}${name}`);
+export const sharedFlowRevisionKeys = (org: string, name: string, revision: number) => ofOrg(org, `${P.sharedFlowRevision}${name}#${pad(revision, 6)}`);
+export const sharedFlowDeploymentsPrefix = (env?: string) => (env === undefined ? P.sharedFlowDeployment : `${P.sharedFlowDeployment}${env}#`);
+export const sharedFlowDeploymentKeys = (org: string, env: string, name: string) => ofOrg(org, `${sharedFlowDeploymentsPrefix(env)}${name}`);
+export const flowHooksPrefix = (env: string) => `${P.flowHook}${env}#`;
+export const flowHookKeys = (org: string, env: string, hook: string) => ofOrg(org, `${flowHooksPrefix(env)}${hook}`);
+/** Entries of an environment's named cache (ResponseCache, PopulateCache ...), each with an `expiresAt`. */
+export const cacheEntriesPrefix = (env: string, cache: string) => `${P.cache}${env}#${cache}#`;
+export const cacheEntryKeys = (org: string, env: string, cache: string, key: string) => ofOrg(org, `${cacheEntriesPrefix(env, cache)}${key}`);
 
 // Analytics and trace (shared/analytics/).
 /** Rollup granularities and the period each partition holds: minutes by day, hours by month, days by year. */

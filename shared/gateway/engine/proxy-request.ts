@@ -75,6 +75,7 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     basePath: endpoint.basePath,
     clientIp: request.sourceIp,
     messageId: request.requestId,
+    propertySets: proxy.propertySets,
   });
 
   const observer = host.observe?.(exchange);

@@ -85,6 +85,14 @@ function faultFor(error: OutboundError): Fault {
   }
 }
 
+/** Apigee's `success.codes`: `1xx,2xx,3xx,404`: classes and single codes. */
+export function isSuccessCode(list: string, status: number): boolean {
+  return list.split(',').some((entry) => {
+    const code = entry.trim().toLowerCase();
+    return /^\dxx$/.test(code) ? Math.floor(status / 100) === Number(code[0]) : code === String(status);
+  });
+}
+
 function flagOff(value: unknown): boolean {
   return String(value).toLowerCase() === 'false';
 }
@@ -158,10 +166,8 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
 
   // Apigee treats 4xx/5xx target responses as faults (fault rules can react);
   // by default the client still receives the target's response unchanged.
-  const successCodes = String(exchange.get('success.codes') ?? '');
-  const isSuccess = successCodes
-    ? successCodes.split(',').some((code) => code.trim() === String(response.status))
-    : response.status < 400;
+  const successCodes = target?.connection.properties['success.codes'];
+  const isSuccess = successCodes ? isSuccessCode(successCodes, response.status) : response.status < 400;
   if (!isSuccess) {
     const fault = new Fault('ErrorResponseCode', 'messaging.adaptors.http.flow.ErrorResponseCode', response.status, `Received ${response.status} Response Code`);
     fault.response = exchange.response;
