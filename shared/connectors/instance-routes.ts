@@ -14,6 +14,8 @@ import type { Runtime } from '../runtime.js';
 import { elementObjects, requireElement, type ResolvedElement } from './catalog.js';
 import { connect, elementFieldValues, previousConnection } from './connect.js';
 import { elementDocs } from './element-docs.js';
+import { deleteInstanceMappings, instanceMappings } from './unified/definitions.js';
+import { objectList } from './unified/objects.js';
 import { requireActive } from './hosted-oauth.js';
 import { BASE_URL_KEY } from './element-schema.js';
 import { BASE, listHeaders } from './http.js';
@@ -148,6 +150,12 @@ async function addressed(rt: Runtime, request: HttpRequest, principal: Principal
   return item;
 }
 
+/** The instance's objects of all three kinds: canonical, vendor, and the organization's common resources. */
+async function instanceObjects(rt: Runtime, item: InstanceItem, element: ResolvedElement): Promise<Record<string, unknown>[]> {
+  const mappings = await instanceMappings(rt, item.organization, element.definition.key, item.id);
+  return objectList(element.definition, elementObjects(element.definition), mappings) as unknown as Record<string, unknown>[];
+}
+
 async function elementOfInstance(rt: Runtime, org: string, item: InstanceItem): Promise<ResolvedElement | undefined> {
   try {
     return await requireElement(rt, org, item.elementKey);
@@ -192,7 +200,7 @@ async function createFromPayload(rt: Runtime, request: HttpRequest, org: string,
     credentials: connection.credentials,
   });
   const body = await view(rt, item, element, token);
-  if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
+  if (payload.retrieveObjectsAfterInstantiation) body.objects = await instanceObjects(rt, item, element);
   return ok(body);
 }
 
@@ -298,11 +306,12 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
     const payload = jsonBody(request, updatePayload);
     const { item: updated, element } = await applyUpdate(rt, principal.organization, item, payload);
     const body = await view(rt, updated, element);
-    if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
+    if (payload.retrieveObjectsAfterInstantiation) body.objects = await instanceObjects(rt, updated, element);
     return ok(body);
   };
   const remove = async (request: HttpRequest, rt: Runtime, principal: Principal): Promise<HttpResponse> => {
     const item = await addressed(rt, request, principal);
+    await deleteInstanceMappings(rt, principal.organization, item.id);
     await deleteInstance(rt, item);
     return { status: 200 };
   };
@@ -344,7 +353,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   byToken.patch(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateTokenInstanceConfiguration', summary: 'Change a configuration value of the Element token\'s instance' }, configurationUpdate);
   byToken.get(`${BASE}/objects`, { operationId: 'listTokenInstanceObjects', summary: 'The objects the Element token\'s instance offers', description: 'Answers for a disabled instance too.' }, async (request, rt, principal) => {
     const item = await addressed(rt, request, principal);
-    return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
+    return ok(await instanceObjects(rt, item, await requireElementOf(rt, principal.organization, item)));
   });
   byToken.get(`${BASE}/instances/docs`, { operationId: 'getTokenInstanceDocs', summary: 'The Element token\'s instance API as Swagger 2.0' }, docs);
 
@@ -379,7 +388,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0' }, docs);
   group.get(`${one}/objects`, { operationId: 'listInstanceObjects', summary: 'List the objects an instance offers' }, async (request, rt, principal) => {
     const item = await addressed(rt, request, principal);
-    return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
+    return ok(await instanceObjects(rt, item, await requireElementOf(rt, principal.organization, item)));
   });
   group.post(`${one}/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt, principal) => {
     const item = await addressed(rt, request, principal);

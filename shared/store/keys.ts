@@ -29,6 +29,10 @@ export const SORT_PREFIX = {
   instance: 'INSTANCE#',
   oauthState: 'OAUTHSTATE#',
   pkceVerifier: 'OAUTHPKCE#',
+  /** Common resources (object definitions) of the organization and of single instances. */
+  objectDefinition: 'OBJDEF#',
+  /** Transformations of common resources onto an element's objects: organization and instance level. */
+  transformation: 'TRANSFORM#',
   api: 'API#',
   revision: 'APIREV#',
   deployment: 'DEPLOY#',
@@ -73,6 +77,14 @@ export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, 
 export const instanceTokenLookup = (tokenFingerprint: string) => `INSTTOKEN#${tokenFingerprint}`;
 export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `${P.oauthState}${fingerprint}`);
 export const pkceVerifierKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.pkceVerifier}${elementKey}#${fingerprint}`);
+
+/** `org` for the organization's level, `instance:{id}` for one instance's. */
+export type MappingLevel = 'org' | `instance:${number}`;
+export const objectDefinitionsPrefix = (level: MappingLevel) => `${P.objectDefinition}${level}#`;
+export const objectDefinitionKeys = (org: string, level: MappingLevel, name: string) => ofOrg(org, `${objectDefinitionsPrefix(level)}${name}`);
+/** Organization-level transformations are per element, instance-level ones per instance. */
+export const transformationsPrefix = (level: MappingLevel, elementKey: string) => `${P.transformation}${level === 'org' ? `org#${elementKey}` : level}#`;
+export const transformationKeys = (org: string, level: MappingLevel, elementKey: string, name: string) => ofOrg(org, `${transformationsPrefix(level, elementKey)}${name}`);
 
 // The proxy gateway: proxies, revisions, deployments, KVMs, providers, quota counters (shared/gateway/stores/).
 export const apiProxyKeys = (org: string, api: string) => ofOrg(org, `${P.api}${api}`);

@@ -14,7 +14,8 @@ interface Node {
   text: string;
 }
 export type CeqlExpression =
-  | (Node & { kind: 'and' | 'or'; items: CeqlExpression[] })
+  | (Node & { kind: 'and'; items: CeqlExpression[] })
+  | (Node & { kind: 'or'; items: CeqlExpression[] })
   | (Node & { kind: 'not'; expression: CeqlExpression })
   | (Node & { kind: 'compare'; field: string; operator: ComparisonOperator; value: CeqlValue })
   | (Node & { kind: 'in'; field: string; values: CeqlValue[]; negated: boolean })
