@@ -221,6 +221,8 @@ const paginationFields = {
   notes: z.string().max(1000).optional(),
   recordsPath: bodyPath.optional(),
   pageSizeParam: queryParam.optional(),
+  /** Smallest batch the vendor takes (Salesforce's 200): smaller pages are cut from it. */
+  minPageSize: z.number().int().min(1).max(10_000).optional(),
   /** Largest page the vendor serves; default page size is 200, capped to this. */
   maxPageSize: z.number().int().min(1).max(10_000).optional(),
   cursorParam: queryParam.optional(),

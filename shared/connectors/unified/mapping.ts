@@ -62,6 +62,11 @@ function toDate(value: unknown, vendorType: string | undefined): unknown {
     const date = new Date(ms);
     return Number.isNaN(date.getTime()) ? value : date.toISOString();
   }
+  // Date-times in any ISO 8601 form (Salesforce's `+0000`) as one: UTC with milliseconds. Plain dates stay.
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) {
+    const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+  }
   return value;
 }
 
@@ -107,7 +112,8 @@ export function fromVendor(transformation: Transformation, vendor: unknown): Jso
   for (const field of transformation.fields) {
     if (configured(field, 'remove', 'fromVendor') || configured(field, 'passThrough', 'fromVendor') === false) continue;
     const value = readPath(vendor, field.vendorPath ?? field.path);
-    if (value !== undefined) writePath(out, field.path, fromVendorValue(value, field));
+    // Nulls are left out, as Open Connectors' `filter.response.nulls` does by default.
+    if (value !== undefined && value !== null) writePath(out, field.path, fromVendorValue(value, field));
   }
   return out;
 }

@@ -33,7 +33,7 @@ const header = (page: VendorPage, name: string): string | undefined => {
 
 /** The vendor page size to ask for: the caller's, within the vendor's maximum. */
 export function vendorPageSize(pagination: Pagination, wanted: number): number {
-  return Math.max(1, Math.min(wanted, pagination.maxPageSize ?? wanted));
+  return Math.max(pagination.minPageSize ?? 1, Math.min(wanted, pagination.maxPageSize ?? wanted));
 }
 
 export function pageRequest(pagination: Pagination, state: PageState, size: number): PageRequest {

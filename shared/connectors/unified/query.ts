@@ -23,6 +23,8 @@ export interface QueryContext {
   typeOf(field: string): string | undefined;
   /** The vendor fields a SOQL statement selects. */
   selectFields: string[];
+  /** The vendor object queried (SOQL's FROM), unless the element names one. */
+  vendorObject: string;
 }
 
 export function cannotExpress(part: string, context: QueryContext, why: string): HttpError {
@@ -185,7 +187,9 @@ export function translateQuery(config: QueryTranslation | undefined, where: Ceql
   try {
     if (style === 'soql') {
       const select = [...new Set(['Id', ...context.selectFields.filter((field) => SOQL_FIELD.test(field))])].join(', ');
-      const clauses = [`SELECT ${select} FROM ${config!.from ?? 'Object'}`];
+      const from = config!.from ?? context.vendorObject;
+      if (!SOQL_FIELD.test(from)) throw new Unsupported(from, 'not a SOQL object name');
+      const clauses = [`SELECT ${select} FROM ${from}`];
       if (where) clauses.push(`WHERE ${soql(where, context)}`);
       if (orderBy.length) clauses.push(`ORDER BY ${orderBy.map((term) => `${soqlField(term.field)} ${term.direction.toUpperCase()}`).join(', ')}`);
       return { params: { [config!.param ?? 'q']: clauses.join(' ') }, ...(config!.vendorPath ? { vendorPath: config!.vendorPath } : {}), sorted: true };

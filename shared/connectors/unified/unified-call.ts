@@ -175,6 +175,7 @@ class UnifiedCall {
       element: this.definition.name,
       typeOf: (field) => this.vendorType(field),
       selectFields,
+      vendorObject: this.object.chain[0]!.vendorName,
     });
     const filtering = query.residual !== undefined;
     const base = instanceBaseUrl(this.element, this.instance);
