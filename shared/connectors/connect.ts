@@ -8,7 +8,7 @@ import type { ResolvedElement } from './catalog.js';
 import { elementFields, fieldPattern, type ElementDefinition, type OAuth2Authentication } from './element-schema.js';
 import type { InstanceItem, VendorCredentials } from './instances.js';
 import { exchangeCode, TokenEndpointError, type OAuthClient, type TokenSet } from './oauth.js';
-import { claimPkceVerifier } from './oauth-state.js';
+import { AmbiguousAuthorization, claimPendingPkceVerifier, claimPkceVerifier } from './oauth-state.js';
 
 export interface Connection {
   configuration: Record<string, string>;
@@ -169,12 +169,20 @@ export async function connect(
   let codeVerifier = input.providerData?.codeVerifier;
   if (!codeVerifier && input.providerData?.state) {
     codeVerifier = await claimPkceVerifier(rt, org, definition.key, input.providerData.state);
+  } else if (!codeVerifier && auth.pkce) {
+    // Seed 001's payload has the code alone: the one pending authorization of this client and callback URL.
+    try {
+      codeVerifier = await claimPendingPkceVerifier(rt, org, definition.key, clientId!, callbackUrl!);
+    } catch (error) {
+      if (!(error instanceof AmbiguousAuthorization)) throw error;
+      fail([{ path: 'providerData.state', message: `${error.message}: pass the state given to GET /elements/{key}/oauth/url` }]);
+    }
   }
   if (auth.pkce && !codeVerifier) {
     fail([
       {
         path: 'providerData.state',
-        message: 'this element uses PKCE: pass the state given to GET /elements/{key}/oauth/url (valid for 10 minutes, once), or providerData.codeVerifier',
+        message: 'this element uses PKCE and no authorization of this client and callback URL is pending: start with GET /elements/{key}/oauth/url (valid for 10 minutes, once), or pass providerData.codeVerifier',
       },
     ]);
   }

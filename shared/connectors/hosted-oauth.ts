@@ -92,12 +92,11 @@ export async function buildOAuthUrl(rt: Runtime, org: string, element: ResolvedE
   }
 
   if (params.callbackUrl) {
-    if (auth.pkce && !params.state) problems.push({ path: 'state', message: 'required for this element: it uses PKCE, and the state finds the code verifier when you post the code' });
     if (problems.length) throw unprocessable(`Query is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
     let codeChallenge: string | undefined;
     if (auth.pkce) {
       const pkce = createPkce();
-      await savePkceVerifier(rt, org, element.definition.key, params.state!, pkce.verifier);
+      await savePkceVerifier(rt, org, element.definition.key, params.state, pkce.verifier, { clientId: params.apiKey, callbackUrl: params.callbackUrl });
       codeChallenge = pkce.challenge;
     }
     const oauthUrl = authorizationUrl(auth, publicValues, {
