@@ -105,17 +105,37 @@ const apiKeyFields = {
 };
 const apiKey = z.strictObject(apiKeyFields);
 const basic = z.strictObject({ type: z.literal('basic') });
-/** OAuth 1.0a and custom schemes are kept in definitions; instances of them are a later capability. */
-const oauth1 = z.strictObject({ type: z.literal('oauth1') });
-const custom = z.strictObject({ type: z.literal('custom') });
+/** OAuth 1.0a (RFC 5849): the three endpoints and how requests are signed. */
+const oauth1Fields = {
+  type: z.literal('oauth1'),
+  requestTokenUrl: templatedUrl,
+  authorizationUrl: templatedUrl,
+  accessTokenUrl: templatedUrl,
+  signatureMethod: z.enum(['HMAC-SHA1', 'RSA-SHA1', 'PLAINTEXT']).default('HMAC-SHA1'),
+  /** The `realm` of the Authorization header, when the vendor wants one. */
+  realm: z.string().max(200).optional(),
+};
+const oauth1 = z.strictObject(oauth1Fields);
+/**
+ * Custom: headers and query parameters of every vendor call, built from
+ * templates whose `{key}` placeholders are the instance's configuration
+ * values (secret entries included, sealed with the credentials).
+ */
+const templateValue = z.string().min(1).max(1024).regex(/^[\x20-\x7e]*$/, 'must be printable ASCII');
+const customFields = {
+  type: z.literal('custom'),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be a header name'), templateValue).default({}),
+  query: z.record(z.string().regex(/^[A-Za-z0-9_.\-[\]]{1,128}$/, 'must be a query parameter name'), templateValue).default({}),
+};
+const custom = z.strictObject(customFields);
 
 export const authenticationSchema = z.discriminatedUnion('type', [oauth2, apiKey, basic, oauth1, custom]);
 const authenticationInput = z.discriminatedUnion('type', [
   oauth2Input,
   z.object(apiKeyFields),
   z.object({ type: z.literal('basic') }),
-  z.object({ type: z.literal('oauth1') }),
-  z.object({ type: z.literal('custom') }),
+  z.object(oauth1Fields),
+  z.object(customFields),
 ]);
 
 /** Open Connectors' configuration value types (TEXTFIELD_32, PASSWORD, BOOLEAN, SELECTION ...). */
@@ -487,6 +507,15 @@ function checkElement(element: ParsedElement & { authentication: z.output<typeof
         ctx.addIssue({ code: 'custom', path, message: `placeholder {${name}} is neither a configuration entry${tail}` });
       } else if (entry?.secret) {
         ctx.addIssue({ code: 'custom', path, message: `placeholder {${name}} must not be a secret entry` });
+      }
+    }
+  }
+  if (element.authentication.type === 'custom') {
+    for (const [where, templates] of [['headers', element.authentication.headers], ['query', element.authentication.query]] as const) {
+      for (const [name, template] of Object.entries(templates)) {
+        for (const placeholder of placeholders(template)) {
+          if (!entries.has(placeholder)) ctx.addIssue({ code: 'custom', path: ['authentication', where, name], message: `placeholder {${placeholder}} is not a configuration entry` });
+        }
       }
     }
   }

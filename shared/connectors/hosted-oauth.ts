@@ -21,6 +21,7 @@ import { elementFields, type OAuth2Authentication } from './element-schema.js';
 import { createInstance, getInstance, reauthenticateInstance } from './instances.js';
 import { authorizationUrl, createPkce, TokenEndpointError } from './oauth.js';
 import { claimHostedState, createHostedState, savePkceVerifier, STATE_LIFETIME_SECONDS, type ClaimedState } from './oauth-state.js';
+import { oauth1Url } from './oauth1-flow.js';
 import { isAllowedRedirect } from './redirect-origins.js';
 import { vendorText } from './vendor-http.js';
 
@@ -77,8 +78,9 @@ function tagsFrom(query: URLSearchParams): string[] {
 
 /** Builds the vendor authorization URL in either mode. */
 export async function buildOAuthUrl(rt: Runtime, org: string, element: ResolvedElement, query: URLSearchParams): Promise<Record<string, unknown>> {
-  const auth = requireOAuth(element);
   requireActive(element);
+  if (element.definition.authentication.type === 'oauth1') return oauth1Url(rt, org, element, query);
+  const auth = requireOAuth(element);
   // Open Connectors' clients send unset options as empty values: they are absent.
   query = new URLSearchParams([...query].filter(([, value]) => value !== ''));
   const params = validate(oauthUrlQuery, Object.fromEntries(query), 'Query');

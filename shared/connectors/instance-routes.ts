@@ -59,6 +59,10 @@ const providerData = z
     code: z.string().min(1).max(4096).optional(),
     state: z.string().min(1).max(1024).optional(),
     codeVerifier: z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/, 'must be an RFC 7636 code verifier').optional(),
+    /** OAuth 1.0a: what the vendor sent to the callback, and the request token's secret if the app kept it. */
+    oauth_token: z.string().min(1).max(1024).optional(),
+    oauth_verifier: z.string().min(1).max(1024).optional(),
+    secret: z.string().min(1).max(1024).optional(),
   })
   .nullish();
 const tags = z.array(plainText(100)).max(50);
@@ -239,7 +243,7 @@ async function applyUpdate(rt: Runtime, org: string, item: InstanceItem, payload
   }
   const credentials = await openCredentials(rt, item);
   const previous = previousConnection(item, credentials);
-  if (payload.providerData?.code || Object.keys(given).some((key) => isCredentialKey(element, key))) {
+  if (payload.providerData?.code || payload.providerData?.oauth_verifier || Object.keys(given).some((key) => isCredentialKey(element, key))) {
     const connection = await connect(rt, org, element, { configuration: given, ...(payload.providerData ? { providerData: payload.providerData } : {}) }, previous);
     Object.assign(change, { configuration: connection.configuration, credentials: connection.credentials });
   } else if (Object.keys(given).length || change.element) {

@@ -19,6 +19,8 @@ export interface VendorCredentials {
   clientSecret?: string;
   accessToken?: string;
   refreshToken?: string;
+  /** OAuth 1.0a: the token credentials' secret. */
+  tokenSecret?: string;
   tokenType?: string;
   /** Access token expiry, epoch milliseconds. */
   expiresAt?: number;
@@ -271,6 +273,7 @@ export function credentialKeys(element: ResolvedElement | undefined, item: Insta
   if (auth?.type === 'oauth2') return ['oauth.api.key', 'oauth.api.secret', ...secretFields];
   if (auth?.type === 'basic') return ['password', ...secretFields];
   if (auth?.type === 'apiKey') return [auth.configKey, ...secretFields];
+  if (auth?.type === 'oauth1') return ['oauth.api.key', 'oauth.api.secret', ...secretFields];
   return secretFields.length ? secretFields : Object.keys(item.configuration).filter((key) => key === 'password' || key.startsWith('oauth.api.'));
 }
 

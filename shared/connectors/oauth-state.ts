@@ -7,7 +7,7 @@ import { randomSecret } from '../crypto/random.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { ORG_NAME } from '../auth/organizations.js';
-import { oauthStateKeys, orgPartition, pkceVerifierKeys } from '../store/keys.js';
+import { oauth1RequestTokenKeys, oauthStateKeys, orgPartition, pkceVerifierKeys } from '../store/keys.js';
 
 export const STATE_LIFETIME_SECONDS = 600;
 
@@ -157,4 +157,32 @@ export async function claimPendingPkceVerifier(rt: Runtime, org: string, element
   if (pending.length > 1) throw new AmbiguousAuthorization(`${pending.length} authorizations of ${elementKey} are pending for this client and callback URL`);
   const [item] = pending;
   return item ? claimPkceItem(rt, org, elementKey, item.sk.slice(prefix.length)) : undefined;
+}
+
+interface RequestTokenItem extends StoredItem {
+  type: 'oauth1RequestToken';
+  sealedSecret: string;
+}
+
+/** OAuth 1.0a: keeps a request token's secret until the app posts the verifier (ten minutes, once). */
+export async function saveRequestTokenSecret(rt: Runtime, org: string, elementKey: string, token: string, secret: string): Promise<void> {
+  const envelope = await rt.dataKey();
+  const fingerprint = envelope.fingerprint(`${elementKey}\n${token}`);
+  await rt.table.put({
+    ...oauth1RequestTokenKeys(org, elementKey, fingerprint),
+    type: 'oauth1RequestToken',
+    sealedSecret: envelope.encrypt(secret, stateContext(org, fingerprint)),
+    expiresAt: nowSeconds() + STATE_LIFETIME_SECONDS,
+  });
+}
+
+export async function claimRequestTokenSecret(rt: Runtime, org: string, elementKey: string, token: string): Promise<string | undefined> {
+  const envelope = await rt.dataKey();
+  const fingerprint = envelope.fingerprint(`${elementKey}\n${token}`);
+  const item = await rt.table.delete<RequestTokenItem>(oauth1RequestTokenKeys(org, elementKey, fingerprint), {
+    condition: 'attribute_exists(pk) AND expiresAt > :now',
+    values: { ':now': nowSeconds() },
+  });
+  if (!item || item.type !== 'oauth1RequestToken') return undefined;
+  return envelope.decryptText(item.sealedSecret, stateContext(org, fingerprint));
 }

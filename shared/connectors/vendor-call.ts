@@ -11,6 +11,7 @@ import { findElement, type ResolvedElement } from './catalog.js';
 import { baseUrlOf, fillTemplate, normalizeResourcePath, placeholders, TemplateError, type ElementResource } from './element-schema.js';
 import { findInstanceByToken, type InstanceItem, type VendorCredentials } from './instances.js';
 import { credentialsAfterRejection, credentialsForCall, instanceInvalid } from './token-lifecycle.js';
+import { authorizationHeader } from './oauth1.js';
 import { vendorRequest } from './vendor-http.js';
 
 /** Re-encodes a decoded path segment: RFC 3986 pchar stays, everything else is percent-encoded. */
@@ -94,21 +95,57 @@ export function resourceVendorSegments(resource: ElementResource, params: Record
   return pathSegments(resource.vendorPath).map((part) => part.replace(/\{([^}]+)\}/g, (_m, name: string) => params[name] ?? ''));
 }
 
+/** Values for custom authentication templates: the instance's configuration and its secret entries. */
+function templateValues(instance: InstanceItem, credentials: VendorCredentials): Record<string, string> {
+  return { ...instance.configuration, ...credentials.secrets };
+}
+
+function headerName(headers: Record<string, string | string[]>, name: string): string {
+  const lower = name.toLowerCase();
+  delete headers[lower];
+  return lower;
+}
+
+/** The form parameters of a body, which OAuth 1.0a signs (RFC 5849 3.4.1.3.1). */
+function formParameters(headers: Record<string, string | string[]>, body: Buffer | string | undefined): [string, string][] {
+  const type = headers['content-type'];
+  if (body === undefined || !String(Array.isArray(type) ? type[0] : (type ?? '')).toLowerCase().startsWith('application/x-www-form-urlencoded')) return [];
+  return [...new URLSearchParams(body.toString())];
+}
+
 /** Puts the vendor credential on the outgoing request. */
-function authorize(element: ResolvedElement, credentials: VendorCredentials, headers: Record<string, string | string[]>, url: URL): void {
+function authorize(element: ResolvedElement, instance: InstanceItem, credentials: VendorCredentials, call: VendorCall, headers: Record<string, string | string[]>, url: URL): void {
   const auth = element.definition.authentication;
-  if (auth.type === 'oauth2') {
-    const scheme = !credentials.tokenType || /^bearer$/i.test(credentials.tokenType) ? 'Bearer' : credentials.tokenType;
-    headers.authorization = `${scheme} ${credentials.accessToken ?? ''}`;
-  } else if (auth.type === 'basic') {
-    headers.authorization = basicAuthorization(credentials.username ?? '', credentials.password ?? '');
-  } else if (auth.type !== 'apiKey') {
-    throw new HttpError(501, 'authentication_not_supported', `Element ${element.definition.key} uses ${auth.type} authentication, which Tollgate cannot call yet`);
-  } else if (auth.in === 'header') {
-    delete headers[auth.name.toLowerCase()];
-    headers[auth.name.toLowerCase()] = `${auth.prefix}${credentials.apiKey ?? ''}`;
-  } else {
-    url.searchParams.set(auth.name, credentials.apiKey ?? '');
+  switch (auth.type) {
+    case 'oauth2': {
+      const scheme = !credentials.tokenType || /^bearer$/i.test(credentials.tokenType) ? 'Bearer' : credentials.tokenType;
+      headers.authorization = `${scheme} ${credentials.accessToken ?? ''}`;
+      return;
+    }
+    case 'oauth1':
+      headers.authorization = authorizationHeader(
+        auth,
+        { consumerKey: credentials.clientId ?? '', consumerSecret: credentials.clientSecret ?? '', token: credentials.accessToken ?? '', tokenSecret: credentials.tokenSecret ?? '' },
+        { method: call.method, url, form: formParameters(headers, call.body) },
+      );
+      return;
+    case 'basic':
+      headers.authorization = basicAuthorization(credentials.username ?? '', credentials.password ?? '');
+      return;
+    case 'custom': {
+      const values = templateValues(instance, credentials);
+      try {
+        for (const [name, template] of Object.entries(auth.headers)) headers[headerName(headers, name)] = fillTemplate(template, values);
+        for (const [name, template] of Object.entries(auth.query)) url.searchParams.set(name, fillTemplate(template, values));
+      } catch (error) {
+        if (error instanceof TemplateError) throw new HttpError(502, 'element_misconfigured', `Element ${element.definition.key} custom authentication cannot be built: ${error.message}`);
+        throw error;
+      }
+      return;
+    }
+    default:
+      if (auth.in === 'header') headers[headerName(headers, auth.name)] = `${auth.prefix}${credentials.apiKey ?? ''}`;
+      else url.searchParams.set(auth.name, credentials.apiKey ?? '');
   }
 }
 
@@ -120,10 +157,10 @@ export interface VendorCall {
   body?: Buffer | string;
 }
 
-function sendCall(rt: Runtime, element: ResolvedElement, credentials: VendorCredentials, call: VendorCall): Promise<OutboundResponse> {
+function sendCall(rt: Runtime, element: ResolvedElement, instance: InstanceItem, credentials: VendorCredentials, call: VendorCall): Promise<OutboundResponse> {
   const url = new URL(call.url);
   const headers = { ...call.headers };
-  authorize(element, credentials, headers, url);
+  authorize(element, instance, credentials, call, headers, url);
   const hasBody = call.body !== undefined && call.body.length > 0 && call.method !== 'GET' && call.method !== 'HEAD';
   return vendorRequest(
     rt,
@@ -139,12 +176,12 @@ function sendCall(rt: Runtime, element: ResolvedElement, credentials: VendorCred
  */
 export async function callWithCredentials(rt: Runtime, element: ResolvedElement, instance: InstanceItem, call: VendorCall): Promise<OutboundResponse> {
   const usable = await credentialsForCall(rt, instance, element);
-  const first = await sendCall(rt, element, usable.credentials, call);
+  const first = await sendCall(rt, element, usable.item, usable.credentials, call);
   if (first.status !== 401 || usable.refreshed) return first;
   // The vendor rejected a token we believed valid: refresh once and retry once.
   const renewed = await credentialsAfterRejection(rt, usable.item, element, usable.credentials);
   if (!renewed) return first;
-  return sendCall(rt, element, renewed.credentials, call);
+  return sendCall(rt, element, renewed.item, renewed.credentials, call);
 }
 
 /** The instance an `Element` token names, checked usable, with its element. */

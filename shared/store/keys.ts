@@ -29,6 +29,8 @@ export const SORT_PREFIX = {
   instance: 'INSTANCE#',
   oauthState: 'OAUTHSTATE#',
   pkceVerifier: 'OAUTHPKCE#',
+  /** OAuth 1.0a request tokens waiting for the resource owner's authorization. */
+  oauth1RequestToken: 'OAUTH1TOKEN#',
   /** Common resources (object definitions) of the organization and of single instances. */
   objectDefinition: 'OBJDEF#',
   /** Transformations of common resources onto an element's objects: organization and instance level. */
@@ -77,6 +79,7 @@ export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, 
 export const instanceTokenLookup = (tokenFingerprint: string) => `INSTTOKEN#${tokenFingerprint}`;
 export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `${P.oauthState}${fingerprint}`);
 export const pkceVerifierKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.pkceVerifier}${elementKey}#${fingerprint}`);
+export const oauth1RequestTokenKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.oauth1RequestToken}${elementKey}#${fingerprint}`);
 
 /** `org` for the organization's level, `instance:{id}` for one instance's. */
 export type MappingLevel = 'org' | `instance:${number}`;
