@@ -25,7 +25,7 @@ export const SORT_PREFIX = {
   revocation: 'REVOKED#',
   element: 'ELEMENT#',
   hub: 'HUB#',
-  /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`): listings filter by type. */
+  /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`) and events (`INSTANCE#{id}#EVENT#`): listings filter by type. */
   instance: 'INSTANCE#',
   oauthState: 'OAUTHSTATE#',
   pkceVerifier: 'OAUTHPKCE#',
@@ -75,6 +75,9 @@ export const hubKeys = (org: string, key: string) => ofOrg(org, `${P.hub}${key}`
 export const counterKeys = (org: string, name: 'element' | 'instance') => ofOrg(org, `${P.counter}${name}`);
 export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
 export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);
+/** What happened to an instance (disabled after failed refreshes ...), under the instance, in time order. */
+export const instanceEventsPrefix = (id: number) => `${P.instance}${pad(id, 10)}#EVENT#`;
+export const instanceEventKeys = (org: string, id: number, at: string, nonce: string) => ofOrg(org, `${instanceEventsPrefix(id)}${at}#${nonce}`);
 /** gsi1 partition of an instance: the keyed fingerprint of its token. */
 export const instanceTokenLookup = (tokenFingerprint: string) => `INSTTOKEN#${tokenFingerprint}`;
 export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `${P.oauthState}${fingerprint}`);
