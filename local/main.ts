@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { useRuntime } from '../shared/runtime.js';
 import { listenPlanes, type LocalPlanes } from './planes.js';
 import { DataDirLockedError, startLocalRuntime } from './runtime.js';
+import { removeServerState, writeServerState } from './state.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.TOLLGATE_MODE = 'local';
@@ -34,6 +35,15 @@ async function main() {
   }
   useRuntime(local.runtime);
   const org = local.runtime.config.defaultOrganization;
+  // For the tollgate CLI: where this server listens, next to the lock it holds.
+  writeServerState(resolve(dataDir), {
+    pid: process.pid,
+    platformUrl: planes.platformUrl,
+    runtimeUrls: planes.runtimeUrls,
+    organization: org,
+    dataDir: resolve(dataDir),
+    startedAt: new Date().toISOString(),
+  });
   const secrets = local.secretsFile ?? 'memory';
   const adminPassword = local.runtime.config.adminPassword
     ? 'TOLLGATE_ADMIN_PASSWORD'
@@ -47,7 +57,7 @@ async function main() {
       local.generatedCredentials
         ? `Platform credentials for "${org}" were generated and stored in ${secrets}.`
         : `Platform credentials for "${org}" are in ${secrets}.`,
-      'Print the platform Authorization header with: npm run credentials',
+      'Print the platform Authorization header with: npx tollgate credentials',
       `Management user: ${local.admin.email} (orgadmin of "${org}"); its password is ${adminPassword}.`,
       '',
     ].join('\n'),
@@ -58,6 +68,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: shutting down\n`);
+    removeServerState(resolve(dataDir));
     await planes.close();
     await local.close();
     process.exit(0);

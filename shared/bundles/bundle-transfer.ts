@@ -6,7 +6,7 @@ import { mediaType, type HttpRequest } from '../http/request.js';
 import type { HttpResponse } from '../http/response.js';
 import { describeError, logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
-import { createRevision, decodeModel, encodeModel, type RevisionItem } from '../gateway/stores/apis.js';
+import { createRevision, decodeModel, storable, type RevisionItem } from '../gateway/stores/apis.js';
 import type { ProxyModel } from '../gateway/engine/model.js';
 import { modelToBundle } from './export.js';
 import { bundleToModel, type ImportProblem } from './import.js';
@@ -14,8 +14,6 @@ import { multipartField } from './multipart.js';
 import { BUNDLE_LIMITS, readZip, ZipError } from './zip.js';
 
 const ZIP_TYPES = new Set(['application/octet-stream', 'application/zip', 'application/x-zip-compressed', 'application/x-zip']);
-/** A revision is one DynamoDB item (400 KB); leave room for its other attributes. */
-const MAX_STORED_MODEL_BYTES = 350 * 1024;
 
 function bundleBytes(request: HttpRequest): Buffer {
   if (request.body.length > BUNDLE_LIMITS.maxZipBytes) throw payloadTooLarge(`Bundle exceeds ${BUNDLE_LIMITS.maxZipBytes} bytes`);
@@ -44,8 +42,8 @@ export interface ImportedBundle {
   revision?: RevisionItem;
 }
 
-/** Reads, checks and (unless `validate=true`) stores an uploaded bundle as a new revision. */
-export async function importBundle(rt: Runtime, organization: string, request: HttpRequest): Promise<ImportedBundle> {
+/** Reads, checks and (with `store`) stores an uploaded bundle as a new revision. */
+export async function importBundle(rt: Runtime, organization: string, request: HttpRequest, options: { store: boolean }): Promise<ImportedBundle> {
   const bytes = bundleBytes(request);
   const name = request.query.get('name') ?? undefined;
   const allowUnsupported = request.query.get('allowUnsupported') === 'true';
@@ -64,10 +62,10 @@ export async function importBundle(rt: Runtime, organization: string, request: H
     throw badRequest('The bundle could not be read', 'malformed_bundle');
   }
   if (!result.model) throw unprocessable(summarizeProblems(result.problems), result.problems);
-  if (encodeModel(result.model).length > MAX_STORED_MODEL_BYTES) {
-    throw payloadTooLarge(`The bundle is too large to store as one revision (over ${MAX_STORED_MODEL_BYTES} bytes compressed); move large resources out of it`);
+  if (!options.store) {
+    storable(result.model);
+    return { model: result.model };
   }
-  if (request.query.get('validate') === 'true') return { model: result.model };
   const revision = await createRevision(rt, organization, result.model, 'bundle');
   return { model: result.model, revision };
 }

@@ -45,7 +45,7 @@ function endpointFlows(endpoint: ProxyEndpoint | TargetEndpoint): (XmlNode | und
   ];
 }
 
-function proxyEndpointXml(endpoint: ProxyEndpoint): string {
+export function proxyEndpointXml(endpoint: ProxyEndpoint): string {
   return renderXml(
     el('ProxyEndpoint', { name: endpoint.name }, [
       ...endpointFlows(endpoint),
@@ -58,7 +58,7 @@ function proxyEndpointXml(endpoint: ProxyEndpoint): string {
   );
 }
 
-function targetEndpointXml(endpoint: TargetEndpoint): string {
+export function targetEndpointXml(endpoint: TargetEndpoint): string {
   const { connection } = endpoint;
   return renderXml(
     el('TargetEndpoint', { name: endpoint.name }, [
@@ -101,7 +101,7 @@ const resourceUrl = (path: string) => {
 function descriptorXml(model: ProxyModel, revision: number): string {
   return renderXml(
     el('APIProxy', { revision, name: model.name }, [
-      el('Basepaths', {}, normalizeBasePath(model.proxyEndpoints[0]!.basePath)),
+      ...model.proxyEndpoints.slice(0, 1).map((endpoint) => el('Basepaths', {}, normalizeBasePath(endpoint.basePath))),
       el('ConfigurationVersion', { majorVersion: 4, minorVersion: 0 }),
       optional('Description', model.description),
       optional('DisplayName', model.displayName),

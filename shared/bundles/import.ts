@@ -6,7 +6,7 @@
 import type { FieldProblem } from '../http/errors.js';
 import { zodProblems } from '../http/body.js';
 import { compileProxy, ProxyValidationError } from '../gateway/engine/compile.js';
-import { NAME, ProxyModelSchema, type ProxyModel } from '../gateway/engine/model.js';
+import { NAME, ProxyModelSchema, TargetEndpointSchema, type PolicyModel, type ProxyEndpoint, type ProxyModel, type TargetEndpoint } from '../gateway/engine/model.js';
 import { policies as policyRegistry, policyDefinition } from '../gateway/policies/index.js';
 import { parseXml, reportUnread, type XmlDocument, type XmlElement, type XmlProblem } from './xml.js';
 
@@ -178,10 +178,8 @@ class Importer {
       resources: resources.map((path, index) => this.readResource(path, index)),
     };
     this.flushDocuments();
-    if (proxies.length === 0) {
-      this.problem({ file: 'proxies/', xpath: '/' }, 'the bundle has no proxy endpoint (apiproxy/proxies/*.xml)');
-      return { problems: this.problems };
-    }
+    // A bundle without proxy endpoints (apigeetool sends the descriptor alone, then each file) is a revision to add
+    // files to; it cannot be deployed until it has one.
     if (this.unreadableEndpoint || !name) return { problems: this.problems };
 
     // The model as a whole (references, conditions, names, base paths) is checked even when files had
@@ -199,6 +197,46 @@ class Importer {
     }
     if (this.problems.length > 0) return { problems: dedupe(this.problems) };
     return { model: compact(parsed.data), problems: [] };
+  }
+
+  /**
+   * One file on its own, as the per-file management routes receive it: read,
+   * checked against its schema, and compiled among stand-ins for the policies
+   * and target endpoints it names (those may arrive later; deployment checks them).
+   */
+  readFile(kind: BundleFileKind, path: string, name: string | undefined): BundleFileResult {
+    const read = kind === 'policies' ? this.readPolicy(path, 0)[0] : kind === 'proxies' ? this.readProxyEndpoint(path, 0) : this.readTargetEndpoint(path, 0);
+    this.flushDocuments();
+    const listName = kind === 'policies' ? 'policies' : kind === 'proxies' ? 'proxyEndpoints' : 'targetEndpoints';
+    const element = compact(read) as Record<string, unknown>;
+    if (name !== undefined) {
+      if (element.name !== undefined && element.name !== name && !this.unreadableEndpoint) {
+        this.problem({ file: path.slice(ROOT.length), xpath: '/*/@name' }, `the file names "${String(element.name)}", not "${name}"`);
+      }
+      element.name = name;
+    }
+    if (this.problems.length > 0 || this.unreadableEndpoint) return { problems: dedupe(this.problems) };
+    const parsed = ProxyModelSchema.safeParse({ name: 'file', [listName]: [element] });
+    if (!parsed.success) {
+      for (const problem of zodProblems(parsed.error)) this.modelProblem(problem);
+      return { problems: dedupe(this.problems) };
+    }
+    const stand = { ...parsed.data };
+    if (kind !== 'policies') {
+      const endpoint = (parsed.data.proxyEndpoints[0] ?? parsed.data.targetEndpoints[0])!;
+      stand.policies = [...stepNames(endpoint)].map((policy) => ({ name: policy, type: 'StandIn', enabled: true, continueOnError: false, async: false, config: {}, unsupported: 'stand-in' }));
+      const targets = (parsed.data.proxyEndpoints[0]?.routeRules ?? []).flatMap((rule) => (rule.targetEndpoint ? [rule.targetEndpoint] : []));
+      if (kind === 'proxies') stand.targetEndpoints = [...new Set(targets)].map((target) => TargetEndpointSchema.parse({ name: target, connection: { url: 'http://stand-in.invalid' } }));
+    }
+    try {
+      compileProxy(stand, { organization: 'validation', environment: 'validation', apiName: 'file', revision: 0 }, policyRegistry);
+    } catch (error) {
+      if (!(error instanceof ProxyValidationError)) throw error;
+      for (const problem of error.problems) this.modelProblem(problem);
+    }
+    if (this.problems.length > 0) return { problems: dedupe(this.problems) };
+    const list = parsed.data[listName] as unknown[];
+    return { value: compact(list[0]) as BundleFileResult['value'], problems: [] };
   }
 
   private readDescriptor(paths: string[]) {
@@ -455,17 +493,28 @@ class Importer {
   private readResource(path: string, index: number) {
     const relative = path.slice(ROOT.length);
     this.locations.set(`resources.${index}`, { file: relative, xpath: '/' });
-    const bytes = this.files.get(path)!;
-    let content: string;
-    let encoding: 'utf8' | 'base64' = 'utf8';
-    try {
-      content = utf8.decode(bytes);
-    } catch {
-      content = Buffer.from(bytes).toString('base64');
-      encoding = 'base64';
-    }
-    return { path: relative.slice('resources/'.length), content, encoding };
+    return resourceFile(relative.slice('resources/'.length), this.files.get(path)!);
   }
+}
+
+/** A resource file of the model (`jsc/a.js`): text as it is, anything else base64. */
+export function resourceFile(path: string, bytes: Uint8Array): { path: string; content: string; encoding: 'utf8' | 'base64' } {
+  try {
+    return { path, content: utf8.decode(bytes), encoding: 'utf8' };
+  } catch {
+    return { path, content: Buffer.from(bytes).toString('base64'), encoding: 'base64' };
+  }
+}
+
+/** The policy names an endpoint's steps refer to. */
+export function stepNames(endpoint: ProxyEndpoint | TargetEndpoint): Set<string> {
+  const phases = [endpoint.preFlow, endpoint.postFlow, ...endpoint.flows, ...('postClientFlow' in endpoint && endpoint.postClientFlow ? [endpoint.postClientFlow] : [])];
+  const steps = [
+    ...phases.flatMap((phase) => [...phase.request, ...phase.response]),
+    ...endpoint.faultRules.flatMap((rule) => rule.steps),
+    ...(endpoint.defaultFaultRule?.steps ?? []),
+  ];
+  return new Set(steps.map((step) => step.name));
 }
 
 /** Older Apigee Edge files carry empty `<FaultRules/>` in steps and policies: harmless when empty. */
@@ -485,6 +534,30 @@ function dedupe(problems: ImportProblem[]): ImportProblem[] {
     seen.add(key);
     return true;
   });
+}
+
+/** The folders of a bundle whose XML files the per-file routes take one at a time. */
+export type BundleFileKind = 'policies' | 'proxies' | 'targets';
+
+export interface BundleFileResult {
+  /** The policy, proxy endpoint or target endpoint the file defines; absent when it has problems. */
+  value?: PolicyModel | ProxyEndpoint | TargetEndpoint;
+  problems: ImportProblem[];
+}
+
+/**
+ * One XML file of a bundle (`policies/`, `proxies/` or `targets/`) as its part
+ * of the model, or every problem with it. `name` (the route's) wins over the
+ * file's name attribute, and must agree with it when both are given.
+ */
+export function bundleFileToModel(kind: BundleFileKind, name: string | undefined, bytes: Uint8Array, options: Pick<ImportOptions, 'allowUnsupported'> = {}): BundleFileResult {
+  // Without a name from the route, problems are reported at the file the XML names itself (`policies/Quota-1.xml`).
+  const fileName = name ?? /^\s*(?:<\?[^>]*\?>\s*)?<[A-Za-z][\w.-]*\s[^>]*?\bname="([A-Za-z0-9][A-Za-z0-9._-]{0,254})"/.exec(Buffer.from(bytes.subarray(0, 4096)).toString('utf8'))?.[1] ?? 'file';
+  if (!NAME.test(fileName)) {
+    return { problems: [{ path: 'name', file: '(query)', xpath: 'name', message: 'name must start with a letter or digit and contain only letters, digits, . _ -', kind: 'invalid' }] };
+  }
+  const path = `${ROOT}${kind}/${fileName}.xml`;
+  return new Importer(new Map([[path, bytes]]), options).readFile(kind, path, name);
 }
 
 /** Maps a bundle's files (zip entry name -> bytes) to a proxy model, or lists every problem. */

@@ -39,8 +39,6 @@ export function recordToAttributes(record: Record<string, string>): Attribute[] 
   return Object.entries(record).map(([name, value]) => ({ name, value }));
 }
 
-/** Apigee sends some numbers as strings (`"quota": "100"`); both forms are accepted. */
-export const numberLike = z.union([z.number(), z.string().trim().regex(/^-?\d+$/, 'must be an integer').transform(Number)]);
 
 
 export const epochMillis = (iso: string) => Date.parse(iso);

@@ -12,7 +12,8 @@ import { conflict, notFound, unprocessable, type FieldProblem } from '../http/er
 import type { Runtime } from '../runtime.js';
 import { apiKeyMarkerKeys, appCredentialsPrefix, credentialKeys, orgPartition } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
-import { attributesSchema, attributesToRecord, numberLike } from './apigee.js';
+import { numberLike } from '../http/apigee-values.js';
+import { attributesSchema, attributesToRecord } from './apigee.js';
 import { forgetConsumers } from './consumer-cache.js';
 import {
   generateConsumerKey,

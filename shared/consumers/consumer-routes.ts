@@ -139,14 +139,17 @@ function registerProductRoutes(router: PlatformRouter): void {
   router.get(`${BASE}/apiproducts/:name`, { operationId: 'getApiProduct', summary: 'Get an API product' }, async (request, rt, { organization: org }) => {
     return ok(apigeeProduct(await requireProduct(rt, org, request.params.name!)));
   });
-  router.put(`${BASE}/apiproducts/:name`, { operationId: 'replaceApiProduct', summary: 'Replace an API product', description: '`name` defaults to the path\'s and must match it.', body: productInput }, async (request, rt, { organization: org }) => {
+  const replaceProduct = async (request: HttpRequest, rt: Runtime, { organization: org }: Principal) => {
     const name = request.params.name!;
     await requireProduct(rt, org, name);
     const input = validate(productInput, bodyNamed(request, 'name', name));
     const product = await updateProduct(rt, org, name, input);
     forgetConsumers(rt);
     return ok(apigeeProduct(product));
-  });
+  };
+  const replaceDoc: RouteDoc = { summary: 'Replace an API product', description: '`name` defaults to the path\'s and must match it. POST is the form apigee-edge-js sends.', body: productInput };
+  router.put(`${BASE}/apiproducts/:name`, { ...replaceDoc, operationId: 'replaceApiProduct' }, replaceProduct);
+  router.post(`${BASE}/apiproducts/:name`, { ...replaceDoc, operationId: 'updateApiProduct' }, replaceProduct);
   router.delete(`${BASE}/apiproducts/:name`, { operationId: 'deleteApiProduct', summary: 'Delete an API product' }, async (request, rt, { organization: org }) => {
     const product = await deleteProduct(rt, org, request.params.name!);
     forgetConsumers(rt);

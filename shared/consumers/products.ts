@@ -13,11 +13,11 @@ import {
   attributesToRecord,
   entityName,
   epochMillis,
-  numberLike,
   recordToAttributes,
   scopeToken,
 } from './apigee.js';
 import { productKeys } from '../store/keys.js';
+import { numberLike } from '../http/apigee-values.js';
 
 export interface ApiProduct {
   name: string;

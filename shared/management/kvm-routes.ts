@@ -3,6 +3,7 @@
 // encrypted maps are never returned: they read back as `*****`.
 import * as z from 'zod';
 import type { PlatformRouter, Principal } from '../auth/principal.js';
+import { booleanLike } from '../http/apigee-values.js';
 import { jsonBody } from '../http/body.js';
 import { badRequest, unprocessable } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
@@ -30,7 +31,15 @@ const KEY_NAME = /^\P{Cc}{1,2048}$/u;
 const EntrySchema = z.object({ name: z.string().regex(KEY_NAME, 'must be 1-2048 printable characters'), value: z.string().max(10_000) });
 const MapSchema = z.object({
   name: z.string().regex(MAP_NAME, 'must be 1-255 letters, digits, . _ -'),
-  encrypted: z.boolean().default(false),
+  /** `true` or `"true"`, as Apigee's clients send it. */
+  encrypted: booleanLike.default(false),
+  entry: z.array(EntrySchema).max(1000).default([]),
+});
+
+/** Apigee's whole-map update: the map's entries to write (others stay); `name` and `encrypted`, if given, must be the map's. */
+const MapUpdateSchema = z.object({
+  name: MapSchema.shape.name.optional(),
+  encrypted: booleanLike.optional(),
   entry: z.array(EntrySchema).max(1000).default([]),
 });
 
@@ -58,10 +67,16 @@ async function mapView(rt: Runtime, org: string, scope: KvmScope, kvm: KvmItem) 
 export function registerKvmRoutes(router: PlatformRouter): void {
   for (const { prefix, scope: scopeOf, label, id } of scopes) {
     const at = ` (${label} scope)`;
-    router.get(prefix, { operationId: `list${id}KeyValueMaps`, summary: `List key value maps${at}` }, async (request, rt, principal) => {
-      const { organization, scope } = await context(rt, request, principal, scopeOf);
-      return ok((await listMaps(rt, organization, scope)).map((kvm) => kvm.name));
-    });
+    router.get(
+      prefix,
+      { operationId: `list${id}KeyValueMaps`, summary: `List key value maps${at}`, query: { expand: { description: '`true` for the maps with their entries instead of names.', enum: ['true', 'false'] } } },
+      async (request, rt, principal) => {
+        const { organization, scope } = await context(rt, request, principal, scopeOf);
+        const maps = await listMaps(rt, organization, scope);
+        if (request.query.get('expand') !== 'true') return ok(maps.map((kvm) => kvm.name));
+        return ok(await Promise.all(maps.map((kvm) => mapView(rt, organization, scope, kvm))));
+      },
+    );
 
     router.post(prefix, { operationId: `create${id}KeyValueMap`, summary: `Create a key value map${at}`, description: 'With `encrypted: true` values are encrypted at rest and read back as `*****`.', body: MapSchema, responses: { 201: 'The map.' } }, async (request, rt, principal) => {
       const { organization, scope } = await context(rt, request, principal, scopeOf);
@@ -76,6 +91,43 @@ export function registerKvmRoutes(router: PlatformRouter): void {
       const { kvm } = await listEntries(rt, organization, scope, request.params.map!, { limit: 1 });
       return ok(await mapView(rt, organization, scope, kvm));
     });
+
+    const updateMapDoc = {
+      summary: `Update a key value map's entries${at}`,
+      description: 'Apigee\'s whole-map update: each entry of `entry` is created or replaced; entries not named stay. `name` and `encrypted` may be given but not changed.',
+      body: MapUpdateSchema,
+    };
+    const updateMap = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+      const { organization, scope } = await context(rt, request, principal, scopeOf);
+      const input = jsonBody(request, MapUpdateSchema);
+      const { kvm } = await listEntries(rt, organization, scope, request.params.map!, { limit: 1 });
+      if (input.name !== undefined && input.name !== kvm.name) throw unprocessable('The name in the body differs from the path', [{ path: 'name', message: `must be ${kvm.name}` }]);
+      if (input.encrypted !== undefined && input.encrypted !== kvm.encrypted) {
+        throw unprocessable('A map\'s encryption is set when it is created', [{ path: 'encrypted', message: `must be ${String(kvm.encrypted)}` }]);
+      }
+      for (const entry of input.entry) await putEntry(rt, organization, scope, kvm.name, entry.name, entry.value, 'upsert');
+      return ok(await mapView(rt, organization, scope, kvm));
+    };
+    router.post(`${prefix}/:map`, { ...updateMapDoc, operationId: `update${id}KeyValueMap` }, updateMap);
+    router.put(`${prefix}/:map`, { ...updateMapDoc, operationId: `replace${id}KeyValueMap` }, updateMap);
+
+    router.get(
+      `${prefix}/:map/keys`,
+      { operationId: `list${id}KeyValueMapKeys`, summary: `List the keys of a key value map${at}`, query: { count: { description: 'Keys per page, 1-1000 (default 100).' }, startkey: { description: 'Start at this key (inclusive).' } } },
+      async (request, rt, principal) => {
+        const { organization, scope } = await context(rt, request, principal, scopeOf);
+        const count = Math.min(Math.max(Number(request.query.get('count') ?? 100) || 100, 1), 1000);
+        const startKey = request.query.get('startkey') ?? request.query.get('startKey');
+        const names: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await listEntries(rt, organization, scope, request.params.map!, { limit: 1000, ...(cursor ? { cursor } : {}) });
+          for (const entry of page.entries) if (startKey === null || entry.name >= startKey) names.push(entry.name);
+          cursor = page.next;
+        } while (cursor && names.length < count);
+        return ok(names.slice(0, count));
+      },
+    );
 
     router.delete(`${prefix}/:map`, { operationId: `delete${id}KeyValueMap`, summary: `Delete a key value map${at}` }, async (request, rt, principal) => {
       const { organization, scope } = await context(rt, request, principal, scopeOf);

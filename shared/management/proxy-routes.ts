@@ -1,16 +1,16 @@
 // Apigee Edge management paths for API proxies, revisions, environments and
 // deployments.
 import type { PlatformRouter } from '../auth/principal.js';
-import { getOrganization } from '../auth/organizations.js';
 import { bundleResponse, importBundle } from '../bundles/bundle-transfer.js';
 import { jsonBody } from '../http/body.js';
-import { badRequest, notFound } from '../http/errors.js';
+import { badRequest } from '../http/errors.js';
 import { created, ok } from '../http/response.js';
 import type { RouteDoc } from '../http/router.js';
 import { createRevision, decodeModel, deleteApi, deleteRevision, getApi, getRevision, listApis, type RevisionItem } from '../gateway/stores/apis.js';
 import { normalizeBasePath } from '../gateway/engine/compile.js';
-import { assertEnvironment, deploy, deployedRevisions, listDeployments, undeploy, type DeploymentItem } from '../gateway/stores/deployments.js';
+import { deployedRevisions } from '../gateway/stores/deployments.js';
 import { ProxyModelSchema, type ProxyModel } from '../gateway/engine/model.js';
+import { registerRevisionFileRoutes } from './revision-file-routes.js';
 
 const ORG = '/v1/organizations/:org';
 
@@ -37,20 +37,13 @@ export function modelSummary(model: ProxyModel) {
     policies: model.policies.map((policy) => policy.name),
     proxyEndpoints: model.proxyEndpoints.map((endpoint) => endpoint.name),
     targetEndpoints: model.targetEndpoints.map((endpoint) => endpoint.name),
+    // Apigee lists the endpoints under both names.
+    proxies: model.proxyEndpoints.map((endpoint) => endpoint.name),
+    targets: model.targetEndpoints.map((endpoint) => endpoint.name),
     resources: model.resources.map((resource) => resource.path),
+    resourceFiles: { resourceFile: model.resources.map((resource) => ({ name: resource.path.slice(resource.path.indexOf('/') + 1), type: resource.path.slice(0, resource.path.indexOf('/')) })) },
     /** Imported policies Tollgate keeps but does not run. */
     skippedPolicies: model.policies.filter((p) => p.unsupported).map((p) => ({ name: p.name, type: p.type, reason: p.unsupported })),
-  };
-}
-
-function deploymentView(item: DeploymentItem) {
-  return {
-    environment: item.environment,
-    apiProxy: item.api,
-    revision: String(item.revision),
-    basePaths: item.basePaths,
-    state: 'deployed',
-    deployStartTime: item.deployedAt,
   };
 }
 
@@ -60,16 +53,20 @@ const CREATE_PROXY_DOC: RouteDoc = {
   operationId: 'createApiProxy',
   summary: 'Create an API proxy revision',
   description:
-    'A JSON proxy model creates the next revision. With `action=import&name={name}` the body is an Apigee bundle zip instead ' +
-    '(`application/octet-stream`, `application/zip`, or multipart field `file`); `validate=true` checks it without storing.',
+    'A JSON proxy model creates the next revision (`{"name": ..}` alone, as in Apigee, an empty one to add files to). ' +
+    'With `action=import&name={name}` the body is an Apigee bundle zip instead (`application/octet-stream`, `application/zip`, ' +
+    'or multipart field `file`); a bundle holding only the descriptor (`apiproxy/<name>.xml`) makes a revision to add files to ' +
+    '(`.../revisions/{rev}/policies|proxies|targets|resourcefiles`). `action=validate` checks a bundle without storing it. ' +
+    'Every bundle is checked whole (Apigee\'s `validate=true`); `validate=false` is accepted.',
   body: ProxyModelSchema,
   bodies: { 'application/octet-stream': 'binary', 'application/zip': 'binary', 'multipart/form-data': 'binary' },
   query: {
-    action: { description: '`import` to upload an Apigee bundle zip.', enum: ['import'] },
-    name: { description: 'With `action=import`: the proxy name the bundle is stored under.' },
-    validate: { description: 'With `action=import`: `true` to check the bundle without storing it (200 with the summary).', enum: ['true', 'false'] },
+    action: { description: '`import` to store an Apigee bundle zip as a new revision, `validate` to check one without storing it.', enum: ['import', 'validate'] },
+    name: { description: 'With a bundle: the proxy name it is stored under (default: the descriptor\'s name attribute).' },
+    validate: { description: 'Apigee\'s flag to check the bundle before importing it: Tollgate always does.', enum: ['true', 'false'] },
+    allowUnsupported: { description: 'With a bundle: `true` keeps unsupported policies (skipped at run time) instead of refusing the bundle.', enum: ['true', 'false'] },
   },
-  responses: { 201: 'The new revision\'s summary.', 200: 'With `validate=true`: the bundle\'s summary, nothing stored.' },
+  responses: { 201: 'The new revision\'s summary.', 200: 'With `action=validate`: the bundle\'s summary, nothing stored.' },
 };
 
 const GET_REVISION_DOC: RouteDoc = {
@@ -92,11 +89,11 @@ export function registerProxyRoutes(router: PlatformRouter): void {
 
   router.post(`${ORG}/apis`, CREATE_PROXY_DOC, async (request, rt, { organization }) => {
     const action = request.query.get('action');
-    if (action === 'import') {
-      const imported = await importBundle(rt, organization, request);
+    if (action === 'import' || action === 'validate') {
+      const imported = await importBundle(rt, organization, request, { store: action === 'import' });
       return imported.revision ? created(revisionSummary(imported.revision)) : ok({ ...modelSummary(imported.model), validated: true });
     }
-    if (action !== null) throw badRequest(`Unknown action "${action}"; use action=import with a bundle zip`);
+    if (action !== null) throw badRequest(`Unknown action "${action}"; use action=import (or action=validate) with a bundle zip`);
     const model = jsonBody(request, ProxyModelSchema);
     const revision = await createRevision(rt, organization, model, 'json');
     return created(revisionSummary(revision));
@@ -135,48 +132,5 @@ export function registerProxyRoutes(router: PlatformRouter): void {
     return ok(revisionSummary(item));
   });
 
-  router.get(`${ORG}/apis/:api/deployments`, { tag: 'Environments', operationId: 'listApiProxyDeployments', summary: 'Where an API proxy is deployed' }, async (request, rt, { organization }) => {
-    const api = await getApi(rt, organization, request.params.api!);
-    const deployments = (await listDeployments(rt, organization)).filter((d) => d.api === api.name);
-    return ok({
-      name: api.name,
-      environment: deployments.map((d) => ({ name: d.environment, revision: [{ name: String(d.revision), state: 'deployed' }] })),
-    });
-  });
-
-  router.get(`${ORG}/environments`, { tag: 'Environments', operationId: 'listEnvironments', summary: 'List environments' }, async (request, rt, { organization }) => {
-    return ok((await getOrganization(rt, organization))?.environments ?? []);
-  });
-
-  router.get(`${ORG}/environments/:env`, { tag: 'Environments', operationId: 'getEnvironment', summary: 'Get an environment' }, async (request, rt, { organization }) => {
-    await assertEnvironment(rt, organization, request.params.env!);
-    return ok({ name: request.params.env, properties: { property: [] } });
-  });
-
-  router.get(`${ORG}/environments/:env/deployments`, { tag: 'Environments', operationId: 'listEnvironmentDeployments', summary: 'List the deployments of an environment' }, async (request, rt, { organization }) => {
-    await assertEnvironment(rt, organization, request.params.env!);
-    const deployments = await listDeployments(rt, organization, request.params.env);
-    return ok({
-      name: request.params.env,
-      aPIProxy: deployments.map((d) => ({ name: d.api, revision: [{ name: String(d.revision), state: 'deployed', basePaths: d.basePaths }] })),
-    });
-  });
-
-  const deploymentPath = `${ORG}/environments/:env/apis/:api/revisions/:rev/deployments`;
-  router.get(deploymentPath, { tag: 'Environments', operationId: 'getDeployment', summary: 'Get the deployment of a revision' }, async (request, rt, { organization }) => {
-    const deployments = await listDeployments(rt, organization, request.params.env);
-    const found = deployments.find((d) => d.api === request.params.api && d.revision === revisionNumber(request.params.rev));
-    if (!found) throw notFound(`Revision ${request.params.rev} of ${request.params.api} is not deployed in ${request.params.env}`);
-    return ok(deploymentView(found));
-  });
-
-  router.post(deploymentPath, { tag: 'Environments', operationId: 'deployApiProxyRevision', summary: 'Deploy a revision', description: 'Claims the revision\'s base paths in the environment and replaces the revision deployed there before; 409 if another proxy holds a base path.' }, async (request, rt, { organization }) => {
-    const item = await deploy(rt, organization, request.params.env!, request.params.api!, revisionNumber(request.params.rev));
-    return ok(deploymentView(item));
-  });
-
-  router.delete(deploymentPath, { tag: 'Environments', operationId: 'undeployApiProxyRevision', summary: 'Undeploy a revision' }, async (request, rt, { organization }) => {
-    const item = await undeploy(rt, organization, request.params.env!, request.params.api!, revisionNumber(request.params.rev));
-    return ok({ ...deploymentView(item), state: 'undeployed' });
-  });
+  registerRevisionFileRoutes(router);
 }

@@ -23,13 +23,13 @@ import {
 
 const BASE = '/v1/organizations/:org/environments/:env/virtualhosts';
 
-/** A built-in virtual host as Apigee shows one: the environment's runtime URL as its alias, when known. */
+/** A built-in virtual host as Apigee shows one: the host name of the environment's runtime URL as its alias and its port, when known. */
 function sharedView(rt: Runtime, env: string, name: string) {
   const url = rt.config.runtimeUrls[env];
   const parsed = url ? new URL(url) : undefined;
   return {
     name,
-    hostAliases: parsed ? [parsed.host] : [],
+    hostAliases: parsed ? [parsed.hostname] : [],
     port: parsed ? parsed.port || (parsed.protocol === 'https:' ? '443' : '80') : '443',
     ...(url ? { baseUrl: url } : {}),
   };

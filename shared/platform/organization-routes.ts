@@ -8,6 +8,15 @@ import { jsonBody } from '../http/body.js';
 import { notFound, unprocessable } from '../http/errors.js';
 import { ok } from '../http/response.js';
 
+/**
+ * What Tollgate is, as Apigee's organization properties say it; clients read
+ * them to pick an API (apigee-edge-js updates KVMs entry by entry when
+ * `features.isCpsEnabled` is true). Read-only: an update may repeat them, not change them.
+ */
+const FEATURE_PROPERTIES: Readonly<Record<string, string>> = {
+  'features.isCpsEnabled': 'true',
+};
+
 function organizationView(org: Organization) {
   return {
     name: org.name,
@@ -15,7 +24,12 @@ function organizationView(org: Organization) {
     environments: org.environments,
     createdAt: Date.parse(org.createdAt),
     lastModifiedAt: Date.parse(org.updatedAt),
-    properties: { property: [{ name: 'allowedRedirectOrigins', value: org.allowedRedirectOrigins.join(',') }] },
+    properties: {
+      property: [
+        { name: 'allowedRedirectOrigins', value: org.allowedRedirectOrigins.join(',') },
+        ...Object.entries(FEATURE_PROPERTIES).map(([name, value]) => ({ name, value })),
+      ],
+    },
   };
 }
 
@@ -50,7 +64,9 @@ export function registerOrganizationRoutes(router: PlatformRouter): void {
   const updateDoc = {
     operationId: 'updateOrganization',
     summary: 'Update organization properties',
-    description: 'Known property: `allowedRedirectOrigins`, the comma-separated origins hosted connector OAuth may return browsers to.',
+    description:
+      'Known property: `allowedRedirectOrigins`, the comma-separated origins hosted connector OAuth may return browsers to. ' +
+      'The read-only `features.*` properties may be sent back unchanged, as Apigee clients do.',
     body: organizationUpdate,
   };
   router.post('/v1/organizations/:org', updateDoc, async (request, rt, { organization }) => {
@@ -58,7 +74,12 @@ export function registerOrganizationRoutes(router: PlatformRouter): void {
     let origins: string[] | undefined;
     update.properties.property.forEach((property, index) => {
       if (property.name === 'allowedRedirectOrigins') origins = allowedRedirectOrigins(property.value, index);
-      else {
+      else if (Object.hasOwn(FEATURE_PROPERTIES, property.name)) {
+        // Clients post every property back when they change one.
+        if (property.value !== FEATURE_PROPERTIES[property.name]) {
+          throw unprocessable(`${property.name} is read-only`, [{ path: `properties.property.${index}.value`, message: `must be ${FEATURE_PROPERTIES[property.name]}` }]);
+        }
+      } else {
         throw unprocessable(`Unknown organization property ${property.name}`, [
           { path: `properties.property.${index}.name`, message: 'unknown property; known: allowedRedirectOrigins' },
         ]);

@@ -8,6 +8,7 @@ import type { PlatformRouter, Principal } from '../auth/principal.js';
 import { lazySchema, Router } from '../http/router.js';
 import { ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
+import { registerDeploymentRoutes } from '../management/deployment-routes.js';
 import { registerKvmRoutes } from '../management/kvm-routes.js';
 import { registerProviderRoutes } from '../management/provider-routes.js';
 import { registerProxyRoutes } from '../management/proxy-routes.js';
@@ -34,6 +35,7 @@ export function platformRouter(): PlatformRouter {
   );
   registerOrganizationRoutes(router.group({ tag: 'Organizations' }));
   registerProxyRoutes(router.group({ tag: 'API proxies' }));
+  registerDeploymentRoutes(router);
   registerVirtualHostRoutes(router);
   registerKvmRoutes(router.group({ tag: 'Key value maps' }));
   registerProviderRoutes(router.group({ tag: 'API providers' }));

@@ -16,7 +16,7 @@ let backend: Backend;
 usePlatformAndBackend((started) => ({ platform, backend } = started));
 
 const post = (body: Buffer | string, query: string, contentType = 'application/zip') =>
-  platform.request('POST', `/v1/organizations/default/apis?action=import&${query}`, { body, headers: { 'content-type': contentType } });
+  platform.request('POST', `/v1/organizations/default/apis?${query.includes('action=') ? '' : 'action=import&'}${query}`, { body, headers: { 'content-type': contentType } });
 
 interface Field {
   path: string;
@@ -161,14 +161,14 @@ describe('problems', () => {
     expect(fieldAt(response.json.error.fields, 'proxies/default.xml: /ProxyEndpoint/PreFlow/Request/Step/Condition').message).toContain('invalid condition');
   });
 
-  it('validates without storing with validate=true', async () => {
+  it('validates without storing with action=validate', async () => {
     const zipped = bundle('checked', { proxies: { default: proxyEndpoint({ basePath: '/checked' }) }, targets: { default: targetEndpoint(backend.url) } });
-    const response = await post(zipped, 'name=checked&validate=true');
+    const response = await post(zipped, 'name=checked&action=validate');
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({ name: 'checked', validated: true, basepaths: ['/checked'] });
     expect((await platform.request('GET', '/v1/organizations/default/apis/checked')).status).toBe(404);
     const broken = bundle('checked', { proxies: { default: proxyEndpoint({ basePath: '/checked', request: ['Nope'] }) } });
-    expect((await post(broken, 'name=checked&validate=true')).status).toBe(422);
+    expect((await post(broken, 'name=checked&action=validate')).status).toBe(422);
   });
 });
 
@@ -191,7 +191,7 @@ describe('uploads', () => {
   });
 
   it('takes the name from the descriptor, and refuses wrong media types, empty bodies and bad names', async () => {
-    const named = await post(simple(), 'validate=true', 'application/octet-stream');
+    const named = await post(simple(), 'action=validate', 'application/octet-stream');
     expect(named.status).toBe(200);
     expect(named.json.name).toBe('uploaded');
     expect((await post(simple(), 'name=x', 'text/plain')).status).toBe(415);
@@ -326,7 +326,7 @@ describe('hostile XML', () => {
   it('leaves undeclared entities unexpanded and refuses deep nesting and malformed XML', async () => {
     const literal = await post(
       withPolicy('<AssignMessage name="AM-1"><Set><Headers><Header name="x-e">&xxe;&amp;&#65;</Header></Headers></Set></AssignMessage>'),
-      'name=literal&validate=true',
+      'name=literal&action=validate',
     );
     expect(literal.status).toBe(200);
     const deep = `<AssignMessage name="AM-1">${'<a>'.repeat(500)}${'</a>'.repeat(500)}</AssignMessage>`;
@@ -355,7 +355,7 @@ describe('fuzzing the import route', () => {
   it('never answers 500 to random bytes', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 2048 }), fc.constantFrom('application/zip', 'application/octet-stream'), async (bytes, type) => {
-        const response = await post(Buffer.from(bytes), 'name=fuzzed&validate=true', type);
+        const response = await post(Buffer.from(bytes), 'name=fuzzed&action=validate', type);
         expectHandled(response);
       }),
       { numRuns: 150 },
@@ -372,7 +372,7 @@ describe('fuzzing the import route', () => {
         const mutated = Buffer.from(valid);
         for (const [index, value] of flips) mutated[index] = value;
         const body = truncate === undefined ? mutated : mutated.subarray(0, truncate);
-        const response = await post(body, 'name=fuzzed&validate=true');
+        const response = await post(body, 'name=fuzzed&action=validate');
         expectHandled(response);
       }),
       { numRuns: 200 },
@@ -389,7 +389,7 @@ describe('fuzzing the import route', () => {
     await fc.assert(
       fc.asyncProperty(xmlish, async (policyXml) => {
         const zipped = bundle('fuzzed', { policies: { 'AM-1': policyXml }, proxies: { default: proxyEndpoint({ basePath: '/fuzzed', request: ['AM-1'] }) } });
-        const response = await post(zipped, 'name=fuzzed&validate=true');
+        const response = await post(zipped, 'name=fuzzed&action=validate');
         expectHandled(response);
       }),
       { numRuns: 150 },

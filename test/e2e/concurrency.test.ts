@@ -85,7 +85,7 @@ describe('deploying during traffic', () => {
     for (let n = 2; n <= revisions; n++) {
       const created = await platform.request('POST', '/v1/organizations/default/apis', { json: revisionModel(n) });
       expect(created.status).toBe(201);
-      const deployed = await platform.request('POST', `/v1/organizations/default/environments/prod/apis/rolling/revisions/${created.json.revision}/deployments`);
+      const deployed = await platform.request('POST', `/v1/organizations/default/environments/prod/apis/rolling/revisions/${created.json.revision}/deployments?override=true`);
       expect(deployed.status, deployed.text).toBe(200);
       deployedAt[n] = performance.now();
       await new Promise((resolve) => setTimeout(resolve, 30));
@@ -128,7 +128,7 @@ describe('deploying during traffic', () => {
     hold = true;
     const during = routes.match(undefined, '/gated');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await deploy(one.runtime, 'default', 'prod', 'gated', Number(second.json.revision));
+    await deploy(one.runtime, 'default', 'prod', 'gated', Number(second.json.revision), { override: true });
     hold = false;
     release();
     // Started before the deployment returned: either revision is right.

@@ -506,7 +506,10 @@ describe('organization redirect origins and OAuth URLs', () => {
       json: { properties: { property: [{ name: 'allowedRedirectOrigins', value: 'https://app.example.com, http://localhost:*' }] } },
     });
     expect(updated.status, updated.text).toBe(200);
-    expect(updated.json.properties.property).toEqual([{ name: 'allowedRedirectOrigins', value: 'https://app.example.com,http://localhost:*' }]);
+    expect(updated.json.properties.property).toEqual([
+      { name: 'allowedRedirectOrigins', value: 'https://app.example.com,http://localhost:*' },
+      { name: 'features.isCpsEnabled', value: 'true' },
+    ]);
     const invalid = await call('POST', '/v1/organizations/default', {
       json: { properties: { property: [{ name: 'allowedRedirectOrigins', value: 'https://app.example.com/path' }] } },
     });

@@ -309,7 +309,7 @@ describe('DynamoDB throttling', () => {
     const busy = container(base);
     const throttled = throttle(busy.runtime.table, (c) => c.command === 'PutItemCommand' && c.sk.startsWith('DEPLOY#'));
     await inContainer(busy.runtime, async () => {
-      const deploy = await call('POST', `/v1/organizations/default/environments/prod/apis/stepwise/revisions/${v2.json.revision}/deployments`);
+      const deploy = await call('POST', `/v1/organizations/default/environments/prod/apis/stepwise/revisions/${v2.json.revision}/deployments`, { body: 'override=true', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expect(deploy.status).toBe(503);
     });
     // The store check after this test proves the route went back to revision 1 with its record.
@@ -317,7 +317,7 @@ describe('DynamoDB throttling', () => {
     expect((await call('GET', '/stepwise', { auth: false }, 'runtime')).text).toBe('v1');
     busy.close();
     expect(throttled.refused).toBeGreaterThan(0);
-    expect((await call('POST', `/v1/organizations/default/environments/prod/apis/stepwise/revisions/${v2.json.revision}/deployments`)).status).toBe(200);
+    expect((await call('POST', `/v1/organizations/default/environments/prod/apis/stepwise/revisions/${v2.json.revision}/deployments?override=true`)).status).toBe(200);
     expect((await call('GET', '/stepwise', { auth: false }, 'runtime')).text).toBe('v2');
   });
 

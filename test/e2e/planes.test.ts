@@ -89,8 +89,8 @@ describe('the runtime plane', () => {
     const deployments = await platform.request('GET', '/v1/organizations/default/apis/twin/deployments');
     expect(deployments.json.environment).toEqual(
       expect.arrayContaining([
-        { name: 'test', revision: [{ name: String(first.revision), state: 'deployed' }] },
-        { name: 'prod', revision: [{ name: created.json.revision, state: 'deployed' }] },
+        { name: 'test', revision: [expect.objectContaining({ name: String(first.revision), state: 'deployed', configuration: { basePath: '/', steps: [] } })] },
+        { name: 'prod', revision: [expect.objectContaining({ name: created.json.revision, state: 'deployed' })] },
       ]),
     );
     // Undeployed from test, it still answers in prod.
@@ -159,7 +159,7 @@ describe('virtual hosts', () => {
     const host = new URL(platform.runtimeUrls.test);
     expect((await platform.request('GET', '/v1/o/default/e/test/virtualhosts/default')).json).toEqual({
       name: 'default',
-      hostAliases: [host.host],
+      hostAliases: [host.hostname],
       port: host.port,
       baseUrl: platform.runtimeUrls.test,
     });

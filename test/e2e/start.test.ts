@@ -39,7 +39,7 @@ describe('npm start', () => {
     expect(url('platform')).toBeDefined();
     expect(url('runtime prod')).toBeDefined();
     expect(url('runtime test')).toBeDefined();
-    expect(banner).toContain('npm run credentials');
+    expect(banner).toContain('npx tollgate credentials');
     expect(banner).toMatch(/Management user: admin@localhost .*"admin-password" entry of .*secrets\.json/);
     const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
     for (const value of Object.values(secrets)) expect(banner).not.toContain(value);

@@ -11,7 +11,8 @@ export async function deployProxy(platform: TestPlatform, model: ProxyModelInput
   const revision = created.json.revision as string;
   const deployed = await platform.request(
     'POST',
-    `/v1/organizations/${org}/environments/${options.env ?? 'prod'}/apis/${model.name}/revisions/${revision}/deployments`,
+    // Replacing the revision deployed before, as apigeetool deploys (Apigee's seamless deployment).
+    `/v1/organizations/${org}/environments/${options.env ?? 'prod'}/apis/${model.name}/revisions/${revision}/deployments?override=true`,
     { auth },
   );
   expect(deployed.status, deployed.text).toBe(200);

@@ -125,7 +125,8 @@ export const ProxyModelSchema = z
     displayName: z.string().max(255).optional(),
     description: z.string().max(4000).optional(),
     policies: z.array(PolicySchema).default([]),
-    proxyEndpoints: z.array(ProxyEndpointSchema).min(1, 'at least one proxy endpoint is required'),
+    /** Empty in a revision still being put together file by file (Apigee's import of the descriptor alone); deploying needs one. */
+    proxyEndpoints: z.array(ProxyEndpointSchema).default([]),
     targetEndpoints: z.array(TargetEndpointSchema).default([]),
     resources: z.array(ResourceFileSchema).default([]),
   })

@@ -1,7 +1,10 @@
-// API proxies and their immutable revisions. A revision stores the whole proxy
-// model (gzip-compressed JSON, to stay well under DynamoDB's 400 KB item limit).
+// API proxies and their revisions. A revision stores the whole proxy model
+// (gzip-compressed JSON, to stay well under DynamoDB's 400 KB item limit).
+// As in Apigee, a revision can be edited file by file (a policy, an endpoint,
+// a resource) until it is first deployed; from then on it is read-only, so a
+// deployed revision is the same everywhere and forever.
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { conflict, isHttpError, notFound, unprocessable } from '../../http/errors.js';
+import { conflict, isHttpError, notFound, payloadTooLarge, unprocessable } from '../../http/errors.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
 import { compileProxy, ProxyValidationError } from '../engine/compile.js';
@@ -24,7 +27,23 @@ export interface RevisionItem extends StoredItem {
   /** Where it came from: `json` (management API) or `bundle` (Apigee import). */
   source: 'json' | 'bundle';
   basePaths: string[];
+  /** Set by the first deployment: the revision can no longer be edited. */
+  sealed?: boolean;
 }
+
+/** A revision is one DynamoDB item (400 KB); leave room for its other attributes. */
+export const MAX_STORED_MODEL_BYTES = 350 * 1024;
+
+/** The model as stored; 413 when it would not fit in one item. */
+export function storable(model: ProxyModel): Uint8Array {
+  const encoded = encodeModel(model);
+  if (encoded.length > MAX_STORED_MODEL_BYTES) {
+    throw payloadTooLarge(`The proxy is too large to store as one revision (over ${MAX_STORED_MODEL_BYTES} bytes compressed); move large resources out of it`);
+  }
+  return encoded;
+}
+
+const basePathsOf = (model: ProxyModel) => model.proxyEndpoints.map((endpoint) => endpoint.basePath);
 
 
 export function encodeModel(model: ProxyModel): Uint8Array {
@@ -47,6 +66,7 @@ export function assertDeployable(model: ProxyModel, org: string): void {
 
 export async function createRevision(rt: Runtime, org: string, model: ProxyModel, source: 'json' | 'bundle'): Promise<RevisionItem> {
   assertDeployable(model, org);
+  const encoded = storable(model);
   const keys = apiProxyKeys(org, model.name);
   let revision: number;
   const existing = await rt.table.get<ApiItem>(keys, { consistent: true });
@@ -69,9 +89,9 @@ export async function createRevision(rt: Runtime, org: string, model: ProxyModel
         type: 'revision',
         api: model.name,
         revision,
-        model: encodeModel(model),
+        model: encoded,
         source,
-        basePaths: model.proxyEndpoints.map((endpoint) => endpoint.basePath),
+        basePaths: basePathsOf(model),
       },
       `Revision ${revision} of ${model.name} already exists`,
     );
@@ -108,6 +128,46 @@ export async function getRevision(rt: Runtime, org: string, api: string, revisio
   const item = Number.isInteger(revision) && revision > 0 ? await rt.table.get<RevisionItem>(revisionKeys(org, api, revision)) : undefined;
   if (!item) throw notFound(`Revision ${revision} of API proxy ${api} does not exist`, 'messaging.config.beans.RevisionDoesNotExist');
   return item;
+}
+
+/** Tools upload a bundle's files in parallel (apigeetool four at a time): every one of them must land. */
+const UPDATE_ATTEMPTS = 25;
+
+/**
+ * Changes a revision's model: `change` gets the current model and returns the
+ * new one (retried on a concurrent write, so parallel uploads of a bundle's
+ * files all land). 409 once the revision has been deployed.
+ */
+export async function updateRevision(
+  rt: Runtime,
+  org: string,
+  api: string,
+  revision: number,
+  change: (model: ProxyModel) => ProxyModel,
+): Promise<RevisionItem> {
+  await getRevision(rt, org, api, revision);
+  return rt.table.modify<RevisionItem>(revisionKeys(org, api, revision), (current) => {
+    if (current.sealed) {
+      throw conflict(`Revision ${revision} of ${api} has been deployed and is read-only; import or create a new revision`, 'revision_read_only');
+    }
+    const model = ProxyModelSchema.parse(change(decodeModel(current.model)));
+    return { ...current, model: storable(model), basePaths: basePathsOf(model) };
+  }, UPDATE_ATTEMPTS);
+}
+
+/**
+ * Makes a revision read-only, if it is still the version the caller read
+ * (and checked); false when it changed meanwhile.
+ */
+export async function sealRevision(rt: Runtime, item: RevisionItem): Promise<boolean> {
+  if (item.sealed) return true;
+  return rt.table.setIf(
+    { pk: item.pk, sk: item.sk },
+    { sealed: true, version: item.version + 1 },
+    '#version = :expected',
+    { ':expected': item.version },
+    { '#version': 'version' },
+  );
 }
 
 export async function deleteRevision(rt: Runtime, org: string, api: string, revision: number, deployedRevisions: number[]): Promise<RevisionItem> {

@@ -14,15 +14,16 @@
 // aliases), caches it per container, and refreshes it in the background every
 // few seconds: a warm request reads nothing from DynamoDB, and a new
 // deployment is served within seconds (immediately in the same process).
-// Revisions are immutable, so switching a base path to a new revision is a
-// single-item write: no request ever sees half of a deployment.
+// A revision becomes read-only once it passes a deployment's checks, so
+// switching a base path to a new revision is a single-item write: no request
+// ever sees half of a deployment, and a compiled revision never goes stale.
 import { TtlCache } from '../../cache/ttl-cache.js';
 import { conflict, notFound, unprocessable } from '../../http/errors.js';
 import { getOrganization } from '../../auth/organizations.js';
 import { describeError, logger } from '../../log.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
-import { decodeModel, getRevision } from './apis.js';
+import { decodeModel, getRevision, sealRevision } from './apis.js';
 import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from '../engine/compile.js';
 import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition, SHARED_HOST } from '../../store/keys.js';
 import { policies } from '../policies/index.js';
@@ -83,16 +84,39 @@ export async function deployedRevisions(rt: Runtime, org: string, api: string): 
   return all.filter((d) => d.api === api).map((d) => d.revision);
 }
 
-export async function deploy(rt: Runtime, org: string, env: string, api: string, revision: number): Promise<DeploymentItem> {
+export interface DeployOptions {
+  /**
+   * Replace the revision deployed in the environment before (Apigee's
+   * `override=true`, a seamless deployment); without it, another deployed
+   * revision of the proxy is a 409. Redeploying the same revision is always allowed.
+   */
+  override?: boolean;
+}
+
+export async function deploy(rt: Runtime, org: string, env: string, api: string, revision: number, options: DeployOptions = {}): Promise<DeploymentItem> {
   await assertEnvironment(rt, org, env);
   const revisionItem = await getRevision(rt, org, api, revision);
   const model = decodeModel(revisionItem.model);
+  if (model.proxyEndpoints.length === 0) {
+    throw unprocessable(`Revision ${revision} of ${api} has no proxy endpoint; add one (apiproxy/proxies/*.xml) before deploying`, [
+      { path: 'proxyEndpoints', message: 'at least one proxy endpoint is required to deploy' },
+    ]);
+  }
+  const current = await getDeployment(rt, org, env, api);
+  if (current && current.revision !== revision && !options.override) {
+    throw conflict(
+      `Revision ${current.revision} of ${api} is deployed in environment ${env}; undeploy it first, or deploy with override=true to replace it`,
+      'revision_already_deployed',
+    );
+  }
   try {
     compileProxy(model, { organization: org, environment: env, apiName: api, revision }, policies);
   } catch (error) {
     if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
     throw error;
   }
+  // What was checked is what runs: from now on the revision cannot be edited.
+  if (!(await sealRevision(rt, revisionItem))) throw conflict(`Revision ${revision} of ${api} changed while it was being deployed; deploy it again`);
   const wanted: (Claim & { endpoint: string })[] = [];
   for (const endpoint of model.proxyEndpoints) {
     const basePath = normalizeBasePath(endpoint.basePath);
