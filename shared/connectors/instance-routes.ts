@@ -13,9 +13,9 @@ import type { RouteDoc } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { elementObjects, requireElement, type ResolvedElement } from './catalog.js';
 import { connect, elementFieldValues, previousConnection } from './connect.js';
-import { elementDocs } from './element-docs.js';
+import { elementDocs, type DocsObject } from './element-docs.js';
 import { deleteInstanceMappings, instanceMappings } from './unified/definitions.js';
-import { objectList } from './unified/objects.js';
+import { objectList, resolveObject } from './unified/objects.js';
 import { requireActive } from './hosted-oauth.js';
 import { BASE_URL_KEY } from './element-schema.js';
 import { BASE, listHeaders } from './http.js';
@@ -152,6 +152,16 @@ async function addressed(rt: Runtime, request: HttpRequest, principal: Principal
     if (element.definition.key !== item.elementKey) throw notFound(`Instance ${item.id} not found`, 'instance_not_found');
   }
   return item;
+}
+
+/** The instance's API as Swagger 2.0: the element's, with the organization's and the instance's common resources. */
+async function instanceDocs(rt: Runtime, item: InstanceItem, element: ResolvedElement): Promise<Record<string, unknown>> {
+  const mappings = await instanceMappings(rt, item.organization, element.definition.key, item.id);
+  const objects = mappings.transformations.flatMap((entry): DocsObject[] => {
+    const object = resolveObject(element.definition, mappings, entry.name);
+    return object ? [{ name: object.name, type: object.type, resource: object.resource, transformation: object.chain.at(-1)! }] : [];
+  });
+  return elementDocs(element.definition, rt.config.issuer, objects);
 }
 
 /** The instance's objects of all three kinds: canonical, vendor, and the organization's common resources. */
@@ -343,7 +353,17 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   };
   const docs = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
     const item = await addressed(rt, request, principal);
-    return ok(elementDocs((await requireElementOf(rt, principal.organization, item)).definition, rt.config.issuer));
+    return ok(await instanceDocs(rt, item, await requireElementOf(rt, principal.organization, item)));
+  };
+  const operationDefinitions = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressed(rt, request, principal);
+    const document = await instanceDocs(rt, item, await requireElementOf(rt, principal.organization, item));
+    const operations = Object.values(document.paths as Record<string, Record<string, { operationId?: string }>>).flatMap((path) => Object.values(path));
+    const operation = operations.find((candidate) => candidate.operationId === request.params.operationId);
+    if (!operation) throw notFound(`No operation ${request.params.operationId ?? ''} in the docs of instance ${item.id}`, 'operation_not_found');
+    const all = document.definitions as Record<string, unknown>;
+    const names = [...JSON.stringify(operation).matchAll(/#\/definitions\/([A-Za-z0-9_.-]+)/g)].map((match) => match[1]!);
+    return ok(Object.fromEntries([...new Set(names)].filter((name) => all[name]).map((name) => [name, all[name]])));
   };
   const CONFIGURATION_DOC: RouteDoc = { description: 'Values of the element\'s configuration entries, credentials masked; `id` or `key` address one.' };
   const CONFIGURATION_UPDATE_DOC: RouteDoc = {
@@ -360,6 +380,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
     return ok(await instanceObjects(rt, item, await requireElementOf(rt, principal.organization, item)));
   });
   byToken.get(`${BASE}/instances/docs`, { operationId: 'getTokenInstanceDocs', summary: 'The Element token\'s instance API as Swagger 2.0' }, docs);
+  byToken.get(`${BASE}/instances/docs/:operationId/definitions`, { operationId: 'getTokenInstanceOperationDefinitions', summary: 'The models one operation of the Element token\'s instance docs uses' }, operationDefinitions);
 
   for (const [prefix, scope] of [
     [`${BASE}/instances`, 'Instance'],
@@ -389,7 +410,8 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   group.get(`${one}/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getInstanceConfiguration', summary: 'One configuration entry of an instance' }, configurationRead);
   group.patch(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
   group.put(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'replaceInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
-  group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0' }, docs);
+  group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0', description: 'Vendor resources, canonical objects and common resources (with the instance\'s transformations applied), CEQL and paging parameters on lists.' }, docs);
+  group.get(`${one}/docs/:operationId/definitions`, { operationId: 'getInstanceOperationDefinitions', summary: 'The models one operation of an instance\'s docs uses, by name' }, operationDefinitions);
   group.get(`${one}/objects`, { operationId: 'listInstanceObjects', summary: 'List the objects an instance offers' }, async (request, rt, principal) => {
     const item = await addressed(rt, request, principal);
     return ok(await instanceObjects(rt, item, await requireElementOf(rt, principal.organization, item)));

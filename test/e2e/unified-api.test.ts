@@ -6,6 +6,7 @@
 // of all three kinds after instantiation; object metadata; errors in Open
 // Connectors' shape (CEQL refusals, vendor errors, a vendor's rate limit
 // with Retry-After); and fast-check over the query parameters: never a 500.
+import SwaggerParser from '@apidevtools/swagger-parser';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loopbackCopy } from '../support/element-copy.js';
@@ -346,6 +347,23 @@ describe('a common resource with an instance-level override', () => {
       'name<-properties.firstname',
       'job<-properties.jobtitle',
     ]);
+  });
+
+  it('documents canonical objects and the instance\'s common resources, with their models', async () => {
+    const element = await platform.request('GET', '/elements/api-v2/elements/hubspot-loopback/docs');
+    expect(element.json.paths['/contacts'].get).toMatchObject({ operationId: 'getContacts', parameters: expect.arrayContaining([expect.objectContaining({ name: 'where', in: 'query' })]) });
+    expect(element.json.paths['/myContacts']).toBeUndefined();
+    expect(element.json.definitions.contacts.properties.email).toEqual({ type: 'string', 'x-vendor-path': 'properties.email' });
+    const instance = await platform.request('GET', `/elements/api-v2/instances/${first.id}/docs`);
+    expect(Object.keys(instance.json.paths)).toEqual(expect.arrayContaining(['/contacts', '/contacts/{id}', '/myContacts', '/myContacts/{id}', '/owners']));
+    expect(Object.keys(instance.json.definitions.myContacts.properties)).toEqual(['key', 'mail', 'name', 'job']);
+    await SwaggerParser.validate(structuredClone(instance.json));
+    const models = await platform.request('GET', `/elements/api-v2/instances/${first.id}/docs/getMyContactsById/definitions`);
+    expect(models.status, models.text).toBe(200);
+    expect(Object.keys(models.json)).toEqual(['myContacts']);
+    expect(models.json.myContacts.properties.job).toEqual({ type: 'string', 'x-vendor-path': 'title' });
+    const unknown = await platform.request('GET', `/elements/api-v2/instances/${first.id}/docs/nope/definitions`);
+    expect(unknown.status).toBe(404);
   });
 
   it('keeps a definition while transformations use it, and lists the definitions', async () => {
