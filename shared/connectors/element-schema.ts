@@ -224,7 +224,7 @@ export const objectSchema = z.object({
 export const objectFieldSchema = objectField;
 
 const bodyPath = z.string().min(1).max(200).regex(/^[A-Za-z0-9_$@-]+(\.[A-Za-z0-9_$@-]+)*$/, 'must be a dotted path such as paging.next.after');
-const queryParam = z.string().regex(/^[A-Za-z0-9_.[\]$-]{1,100}$/, 'must be a query parameter name');
+const queryParam = z.string().regex(/^[A-Za-z0-9_.:<>[\]$-]{1,100}$/, 'must be a query parameter name');
 
 /**
  * How the vendor pages a list, for unified calls (`pageSize`, `nextPage` in;
@@ -254,6 +254,8 @@ const paginationFields = {
   nextPath: bodyPath.optional(),
   /** Where the body says whether more pages follow (Stripe's `has_more`). */
   hasMorePath: bodyPath.optional(),
+  /** Where the body says this is the last page (Jira's `isLast`). */
+  isLastPath: bodyPath.optional(),
   totalPath: bodyPath.optional(),
   /** A response header with the total count (ServiceNow's `X-Total-Count`). */
   totalHeader: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).optional(),
@@ -385,6 +387,8 @@ export const resourceSchema = z
 export const rateLimitSchema = z.strictObject({
   requests: z.number().int().positive().optional(),
   periodSeconds: z.number().int().positive().optional(),
+  /** What `requests` counts: calls, or the vendor's quota units (Google Drive's: a list costs 100). */
+  unit: z.enum(['requests', 'quota units']).optional(),
   /** Who the limit applies to (per user, per app, per account ...). */
   scope: z.string().max(200).optional(),
   /** Response header that tells how long to wait after a 429. */

@@ -15,10 +15,14 @@ export function splitPath(path: string): string[] {
 }
 
 export function readPath(record: unknown, path: string): unknown {
+  // A key that itself has dots (Graph's `@odata.nextLink`) is read as it is.
+  if (record !== null && typeof record === 'object' && !UNSAFE.has(path) && Object.hasOwn(record, path)) return (record as Json)[path];
   let value: unknown = record;
   for (const part of splitPath(path)) {
     if (value === null || typeof value !== 'object' || UNSAFE.has(part)) return undefined;
-    value = Object.hasOwn(value, part) ? (value as Json)[part] : undefined;
+    // `-1` is an array's last item (Stripe's cursor is the last record's id).
+    if (Array.isArray(value) && /^-\d+$/.test(part)) value = value.at(Number(part));
+    else value = Object.hasOwn(value, part) ? (value as Json)[part] : undefined;
   }
   return value;
 }

@@ -41,7 +41,7 @@ function resourceSegment(definition: ElementDefinition, ...names: string[]): str
 function canonical(definition: ElementDefinition, name: string): UnifiedObject | undefined {
   const transformation = definition.transformations[name];
   if (!transformation) return undefined;
-  const resource = resourceSegment(definition, name, transformation.vendorName);
+  const resource = resourceSegment(definition, transformation.vendorName, name);
   return resource ? { name, type: 'ceCanonical', vendorName: transformation.vendorName, resource, chain: [transformation] } : undefined;
 }
 

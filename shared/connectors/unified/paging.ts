@@ -91,6 +91,7 @@ export function sameOriginUrl(candidate: string, base: string): string | undefin
 export function nextPageState(pagination: Pagination, state: PageState, page: VendorPage, count: number, size: number, base: string): PageState | undefined {
   const hasMore = pagination.hasMorePath ? readPath(page.body, pagination.hasMorePath) : undefined;
   if (hasMore === false || count === 0) return undefined;
+  if (pagination.isLastPath && readPath(page.body, pagination.isLastPath) === true) return undefined;
   switch (pagination.style) {
     case 'cursor': {
       const value = pagination.cursorHeader ? header(page, pagination.cursorHeader) : pagination.cursorPath ? readPath(page.body, pagination.cursorPath) : undefined;

@@ -195,6 +195,8 @@ export function translateQuery(config: QueryTranslation | undefined, where: Ceql
       return { params: { [config!.param ?? 'q']: clauses.join(' ') }, ...(config!.vendorPath ? { vendorPath: config!.vendorPath } : {}), sorted: true };
     }
     const params = orderParams(config, orderBy, context);
+    // A search the vendor needs even without a condition (Jira's bounded JQL).
+    if (!where && style === 'search' && config?.from) params[config.param ?? 'query'] = config.from;
     if (!where || style === 'filter') return { params, ...(where ? { residual: where } : {}), sorted: true };
     if (style === 'servicenow') {
       const encoded = servicenow(where);

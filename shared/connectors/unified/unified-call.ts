@@ -18,7 +18,7 @@ import { headerValue, vendorText } from '../vendor-http.js';
 import { callWithCredentials, findResource, instanceBaseUrl, resourceVendorSegments, vendorUrl } from '../vendor-call.js';
 import { CeqlError, matches, parseFields, parseOrderBy, parseWhere, renameFields, type CeqlExpression, type OrderTerm } from './ceql.js';
 import { instanceMappings } from './definitions.js';
-import { fromVendor, project, readPath, toVendor, vendorFieldOf } from './mapping.js';
+import { fromVendor, project, readPath, toVendor, vendorFieldOf, writePath } from './mapping.js';
 import { resolveObject, type UnifiedObject } from './objects.js';
 import { DEFAULT_PAGE_SIZE, effectivePagination, MAX_PAGE_SIZE, nextPageState, pageRecords, pageRequest, pageTotal, vendorPageSize, type PageState } from './paging.js';
 import { translateQuery } from './query.js';
@@ -248,7 +248,9 @@ class UnifiedCall {
       }
       if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new HttpError(400, 'invalid_json', 'The body must be a JSON object');
       const vendor = this.in(record);
-      body = JSON.stringify(resource.requestRootKey ? { [resource.requestRootKey]: vendor } : vendor);
+      const wrapped: Json = {};
+      if (resource.requestRootKey) writePath(wrapped, resource.requestRootKey, vendor);
+      body = JSON.stringify(resource.requestRootKey ? wrapped : vendor);
     }
     const base = instanceBaseUrl(this.element, this.instance);
     const { response, body: answer } = await this.send(vendorUrl(base, segments, false, []), resource.vendorMethod, {}, body);
