@@ -316,6 +316,8 @@ export const querySchema = z.strictObject({
   /** Search styles: the quote character that the template puts around values, escaped in them with a backslash. */
   quote: z.enum(['"', "'"]).optional(),
   orderBy: orderSupport.optional(),
+  /** Record paths whose name in the vendor's query differs (Jira's `fields.status.name` is `status` in JQL). */
+  fieldNames: z.record(z.string().max(200), z.string().min(1).max(200)).optional(),
   otherwise: z.enum(['refuse', 'filter']).default('refuse'),
 });
 

@@ -118,7 +118,8 @@ function authorize(element: ResolvedElement, instance: InstanceItem, credentials
   const auth = element.definition.authentication;
   switch (auth.type) {
     case 'oauth2': {
-      const scheme = !credentials.tokenType || /^bearer$/i.test(credentials.tokenType) ? 'Bearer' : credentials.tokenType;
+      // Token types other than DPoP and MAC are bearer tokens (Slack calls its own `bot` and `user`).
+      const scheme = credentials.tokenType && /^(dpop|mac)$/i.test(credentials.tokenType) ? credentials.tokenType : 'Bearer';
       headers.authorization = `${scheme} ${credentials.accessToken ?? ''}`;
       return;
     }

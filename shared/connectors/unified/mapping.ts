@@ -68,7 +68,9 @@ function toDate(value: unknown, vendorType: string | undefined): unknown {
   }
   // Date-times in any ISO 8601 form (Salesforce's `+0000`) as one: UTC with milliseconds. Plain dates stay.
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) {
-    const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    // Without a zone designator vendors mean UTC (WooCommerce's `*_gmt`, Xero's date strings).
+    const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(value) ? value : `${value}Z`;
+    const ms = Date.parse(zoned.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
     return Number.isNaN(ms) ? value : new Date(ms).toISOString();
   }
   return value;

@@ -5,7 +5,7 @@
 // that quotes it, unless the element lets Tollgate filter it after the call.
 import { HttpError } from '../../http/errors.js';
 import type { QueryTranslation } from '../element-schema.js';
-import type { CeqlExpression, CeqlValue, OrderTerm } from './ceql.js';
+import { renameFields, type CeqlExpression, type CeqlValue, type OrderTerm } from './ceql.js';
 
 export interface VendorQuery {
   params: Record<string, string>;
@@ -181,7 +181,10 @@ function orderParams(config: QueryTranslation | undefined, orderBy: OrderTerm[],
 }
 
 /** The vendor query for a list call; throws a 400 naming what cannot be expressed. */
-export function translateQuery(config: QueryTranslation | undefined, where: CeqlExpression | undefined, orderBy: OrderTerm[], context: QueryContext): VendorQuery {
+export function translateQuery(config: QueryTranslation | undefined, recordWhere: CeqlExpression | undefined, recordOrder: OrderTerm[], context: QueryContext): VendorQuery {
+  const names = config?.fieldNames ?? {};
+  const where = recordWhere && renameFields(recordWhere, (field) => names[field] ?? field);
+  const orderBy = recordOrder.map((term) => ({ ...term, field: names[term.field] ?? term.field }));
   const style = config?.style ?? 'filter';
   const otherwise = config?.otherwise ?? 'refuse';
   try {
