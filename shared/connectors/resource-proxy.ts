@@ -8,6 +8,7 @@ import { HttpError } from '../http/errors.js';
 import type { HttpResponse } from '../http/response.js';
 import { HOP_BY_HOP_HEADERS } from '../net/headers.js';
 import type { OutboundResponse } from '../net/outbound.js';
+import type { Principal } from '../auth/principal.js';
 import type { Runtime } from '../runtime.js';
 import type { ResolvedElement } from './catalog.js';
 import type { InstanceItem } from './instances.js';
@@ -74,7 +75,7 @@ export function responseFrom(vendor: OutboundResponse): HttpResponse {
 }
 
 /** Serves one resource call for an authenticated organization. */
-export async function proxyResourceCall(rt: Runtime, request: HttpRequest, principal: { organization: string; element?: string }): Promise<HttpResponse> {
+export async function proxyResourceCall(rt: Runtime, request: HttpRequest, principal: Principal): Promise<HttpResponse> {
   const { instance, element } = await callableInstance(rt, principal);
   const rest = request.path.startsWith(RESOURCE_PREFIX) ? request.path.slice(RESOURCE_PREFIX.length) : '';
   if (!rest.replace(/\//g, '')) throw new HttpError(404, 'not_found', 'Name a resource: /elements/api-v2/{resource}');

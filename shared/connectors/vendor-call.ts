@@ -3,12 +3,14 @@
 // (OAuth 2.0 bearer, OAuth 1.0a signature, Basic, API key or the element's
 // custom headers), refreshed before it expires and once after the vendor
 // rejects it. Used by raw resource calls and unified calls alike.
+import type { Principal } from '../auth/principal.js';
 import { basicAuthorization } from '../http/basic-auth.js';
 import { HttpError, forbidden, unauthorized } from '../http/errors.js';
 import type { OutboundResponse } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
 import { findElement, type ResolvedElement } from './catalog.js';
 import { baseUrlOf, fillTemplate, normalizeResourcePath, placeholders, TemplateError, type ElementResource } from './element-schema.js';
+import { canUseInstance } from './instance-access.js';
 import { findInstanceByToken, type InstanceItem, type VendorCredentials } from './instances.js';
 import { credentialsAfterRejection, credentialsForCall, instanceInvalid } from './token-lifecycle.js';
 import { authorizationHeader } from './oauth1.js';
@@ -185,13 +187,14 @@ export async function callWithCredentials(rt: Runtime, element: ResolvedElement,
   return sendCall(rt, element, renewed.item, renewed.credentials, call);
 }
 
-/** The instance an `Element` token names, checked usable, with its element. */
-export async function callableInstance(rt: Runtime, principal: { organization: string; element?: string }): Promise<{ instance: InstanceItem; element: ResolvedElement }> {
+/** The instance an Element token names, usable by this caller, with its element. */
+export async function callableInstance(rt: Runtime, principal: Principal): Promise<{ instance: InstanceItem; element: ResolvedElement }> {
   if (!principal.element) {
     throw unauthorized('Resource calls need the instance token: Authorization: User <secret>, Organization <secret>, Element <instance token>', 'element_token_required');
   }
   const instance = await findInstanceByToken(rt, principal.organization, principal.element);
-  if (!instance) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
+  // Another user's instance answers like an unknown token: its owner and administrators use it, no one else.
+  if (!instance || !(await canUseInstance(rt, principal, instance))) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
   if (instance.disabled) throw forbidden(`Instance ${instance.id} is disabled; enable it with PUT /elements/api-v2/instances/${instance.id}/enabled`, 'instance_disabled');
   if (!instance.valid) throw instanceInvalid(instance);
   const element = await findElement(rt, principal.organization, instance.elementKey);
