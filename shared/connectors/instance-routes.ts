@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import type { PlatformRouter, Principal } from '../auth/principal.js';
 import { jsonBody } from '../http/body.js';
-import { HttpError, notFound, unauthorized, unprocessable, type FieldProblem } from '../http/errors.js';
+import { HttpError, notFound, unprocessable, type FieldProblem } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { ok, type HttpResponse } from '../http/response.js';
 import type { RouteDoc } from '../http/router.js';
@@ -19,14 +19,12 @@ import { objectList, resolveObject } from './unified/objects.js';
 import { requireActive } from './hosted-oauth.js';
 import { BASE_URL_KEY } from './element-schema.js';
 import { BASE, listHeaders } from './http.js';
-import { canUseInstance, listScope, ownerFor, ownerSummary } from './instance-access.js';
+import { addressedInstance, listScope, ownerFor, ownerSummary } from './instance-access.js';
 import {
   MASK,
   createInstance,
   credentialKeys,
   deleteInstance,
-  findInstanceByToken,
-  getInstance,
   instanceView,
   listInstances,
   maskedConfiguration,
@@ -122,42 +120,9 @@ const LIST_INSTANCES_DOC: RouteDoc = {
   },
 };
 
-function instanceId(value: string | undefined): number {
-  if (!value || !/^\d{1,10}$/.test(value)) throw notFound(`Instance ${value ?? ''} not found`, 'instance_not_found');
-  return Number(value);
-}
-
-async function requireInstance(rt: Runtime, principal: Principal, id: number): Promise<InstanceItem> {
-  const item = await getInstance(rt, principal.organization, id, true);
-  // Another organization's instance, or another user's, is simply not found: nothing tells it exists.
-  if (!item || !(await canUseInstance(rt, principal, item))) throw notFound(`Instance ${id} not found`, 'instance_not_found');
-  return item;
-}
-
-/**
- * The instance a request addresses: `:id` in the path, else the `Element`
- * token (Open Connectors' `/instances/configuration` and friends). Under
- * `/elements/{keyOrId}/instances/{id}` it must be an instance of that element.
- */
-async function addressed(rt: Runtime, request: HttpRequest, principal: Principal): Promise<InstanceItem> {
-  let item: InstanceItem | undefined;
-  if (request.params.id !== undefined) {
-    item = await requireInstance(rt, principal, instanceId(request.params.id));
-  } else {
-    if (!principal.element) throw unauthorized('Name the instance: /instances/{id}/..., or send its token as Element <token>', 'element_token_required');
-    item = await findInstanceByToken(rt, principal.organization, principal.element);
-    if (!item || !(await canUseInstance(rt, principal, item))) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
-  }
-  if (request.params.keyOrId !== undefined) {
-    const element = await requireElement(rt, principal.organization, request.params.keyOrId);
-    if (element.definition.key !== item.elementKey) throw notFound(`Instance ${item.id} not found`, 'instance_not_found');
-  }
-  return item;
-}
-
-/** The instance's API as Swagger 2.0: the element's, with the organization's and the instance's common resources. */
+/** The instance's API as Swagger 2.0: the element's, with the common resources of its organization, account and own. */
 async function instanceDocs(rt: Runtime, item: InstanceItem, element: ResolvedElement): Promise<Record<string, unknown>> {
-  const mappings = await instanceMappings(rt, item.organization, element.definition.key, item.id);
+  const mappings = await instanceMappings(rt, item);
   const objects = mappings.transformations.flatMap((entry): DocsObject[] => {
     const object = resolveObject(element.definition, mappings, entry.name);
     return object ? [{ name: object.name, type: object.type, resource: object.resource, transformation: object.chain.at(-1)! }] : [];
@@ -167,7 +132,7 @@ async function instanceDocs(rt: Runtime, item: InstanceItem, element: ResolvedEl
 
 /** The instance's objects of all three kinds: canonical, vendor, and the organization's common resources. */
 async function instanceObjects(rt: Runtime, item: InstanceItem, element: ResolvedElement): Promise<Record<string, unknown>[]> {
-  const mappings = await instanceMappings(rt, item.organization, element.definition.key, item.id);
+  const mappings = await instanceMappings(rt, item);
   return objectList(element.definition, elementObjects(element.definition), mappings) as unknown as Record<string, unknown>[];
 }
 
@@ -323,11 +288,11 @@ export async function listInstancesAnswer(request: HttpRequest, rt: Runtime, pri
 export function registerInstanceRoutes(router: PlatformRouter): void {
   const listFiltered = (request: HttpRequest, rt: Runtime, principal: Principal) => listInstancesAnswer(request, rt, principal);
   const read = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     return ok(await view(rt, item, await elementOfInstance(rt, principal.organization, item)));
   };
   const update = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const payload = jsonBody(request, updatePayload);
     const { item: updated, element } = await applyUpdate(rt, principal.organization, item, payload);
     const body = await view(rt, updated, element);
@@ -335,7 +300,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
     return ok(body);
   };
   const remove = async (request: HttpRequest, rt: Runtime, principal: Principal): Promise<HttpResponse> => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     await deleteInstanceMappings(rt, principal.organization, item.id);
     await deleteInstance(rt, item);
     return { status: 200 };
@@ -343,16 +308,16 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
 
   // By the Element token: registered before /instances/:id, which would take `configuration` for an id.
   const configurationList = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const entries = configurationEntries(item, await elementOfInstance(rt, principal.organization, item));
     return ok(entries, listHeaders(entries.length));
   };
   const configurationRead = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     return ok(findEntry(configurationEntries(item, await elementOfInstance(rt, principal.organization, item)), request.params.configId));
   };
   const configurationUpdate = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const element = await requireElementOf(rt, principal.organization, item);
     const entry = findEntry(configurationEntries(item, element), request.params.configId);
     const { propertyValue } = jsonBody(request, configurationChange);
@@ -363,11 +328,11 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
     return ok(findEntry(configurationEntries(updated, after), String(entry.id)));
   };
   const docs = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     return ok(await instanceDocs(rt, item, await requireElementOf(rt, principal.organization, item)));
   };
   const operationDefinitions = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const document = await instanceDocs(rt, item, await requireElementOf(rt, principal.organization, item));
     const operations = Object.values(document.paths as Record<string, Record<string, { operationId?: string }>>).flatMap((path) => Object.values(path));
     const operation = operations.find((candidate) => candidate.operationId === request.params.operationId);
@@ -388,7 +353,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   byToken.get(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getTokenInstanceConfiguration', summary: 'One configuration entry of the Element token\'s instance' }, configurationRead);
   byToken.patch(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateTokenInstanceConfiguration', summary: 'Change a configuration value of the Element token\'s instance' }, configurationUpdate);
   byToken.get(`${BASE}/objects`, { operationId: 'listTokenInstanceObjects', summary: 'The objects the Element token\'s instance offers', description: 'Answers for a disabled instance too.' }, async (request, rt, principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     return ok(await instanceObjects(rt, item, await requireElementOf(rt, principal.organization, item)));
   });
   byToken.get(`${BASE}/instances/docs`, { operationId: 'getTokenInstanceDocs', summary: 'The Element token\'s instance API as Swagger 2.0' }, docs);
@@ -422,7 +387,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   const one = `${BASE}/instances/:id`;
   const group = router.group({ tag: 'Instances', userAccess: 'own' });
   const setEnabled = (enabled: boolean) => async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const updated = await updateInstance(rt, item, { disabled: !enabled });
     return ok(await view(rt, updated, await elementOfInstance(rt, principal.organization, updated)));
   };
@@ -435,11 +400,11 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0', description: 'Vendor resources, canonical objects and common resources (with the instance\'s transformations applied), CEQL and paging parameters on lists.' }, docs);
   group.get(`${one}/docs/:operationId/definitions`, { operationId: 'getInstanceOperationDefinitions', summary: 'The models one operation of an instance\'s docs uses, by name' }, operationDefinitions);
   group.get(`${one}/objects`, { operationId: 'listInstanceObjects', summary: 'List the objects an instance offers' }, async (request, rt, principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     return ok(await instanceObjects(rt, item, await requireElementOf(rt, principal.organization, item)));
   });
   group.post(`${one}/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt, principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const { item: updated, token } = await regenerateInstanceToken(rt, item);
     return ok(await view(rt, updated, await elementOfInstance(rt, principal.organization, updated), token));
   });

@@ -97,12 +97,14 @@ export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `
 export const pkceVerifierKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.pkceVerifier}${elementKey}#${fingerprint}`);
 export const oauth1RequestTokenKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.oauth1RequestToken}${elementKey}#${fingerprint}`);
 
-/** `org` for the organization's level, `instance:{id}` for one instance's. */
-export type MappingLevel = 'org' | `instance:${number}`;
+/** `org` for the organization's level, `account:{id}` for one account's, `instance:{id}` for one instance's. */
+export type MappingLevel = 'org' | `account:${number}` | `instance:${number}`;
 export const objectDefinitionsPrefix = (level: MappingLevel) => `${P.objectDefinition}${level}#`;
 export const objectDefinitionKeys = (org: string, level: MappingLevel, name: string) => ofOrg(org, `${objectDefinitionsPrefix(level)}${name}`);
-/** Organization-level transformations are per element, instance-level ones per instance. */
-export const transformationsPrefix = (level: MappingLevel, elementKey: string) => `${P.transformation}${level === 'org' ? `org#${elementKey}` : level}#`;
+/** Every transformation of one level (of every element, for the organization and accounts). */
+export const levelTransformationsPrefix = (level: MappingLevel) => `${P.transformation}${level}#`;
+/** Organization- and account-level transformations are per element, instance-level ones per instance. */
+export const transformationsPrefix = (level: MappingLevel, elementKey: string) => `${P.transformation}${level.startsWith('instance:') ? level : `${level}#${elementKey}`}#`;
 export const transformationKeys = (org: string, level: MappingLevel, elementKey: string, name: string) => ofOrg(org, `${transformationsPrefix(level, elementKey)}${name}`);
 
 // Accounts and their users on the connectors API (shared/auth/accounts.ts).

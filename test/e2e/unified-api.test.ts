@@ -2,7 +2,9 @@
 // (HubSpot's cursor pages, filtered after the call; Salesforce's SOQL with
 // nextRecordsUrl batches), the same CEQL query and paging loop giving the
 // same canonical records; a common resource at organization level with an
-// instance-level override, mapping reads and writes both ways; the objects
+// instance-level override, mapping reads and writes both ways; the
+// organization's, an account's and an instance's levels over each other,
+// with account users kept to their own; the objects
 // of all three kinds after instantiation; object metadata; errors in Open
 // Connectors' shape (CEQL refusals, vendor errors, a vendor's rate limit
 // with Retry-After); and fast-check over the query parameters: never a 500.
@@ -136,8 +138,9 @@ afterAll(async () => {
   await salesforce?.close();
 });
 
-async function connect(elementKey: string, name: string, extra: Record<string, unknown> = {}) {
+async function connect(elementKey: string, name: string, extra: Record<string, unknown> = {}, auth = platform.auth) {
   const response = await platform.request('POST', '/elements/api-v2/instances', {
+    auth,
     json: {
       element: { key: elementKey },
       name,
@@ -373,5 +376,61 @@ describe('a common resource with an instance-level override', () => {
     expect(Object.keys(all.json)).toContain('myContacts');
     const defaults = await platform.request('GET', '/elements/api-v2/elements/hubspot/transformations');
     expect(defaults.json.contacts).toMatchObject({ vendorName: 'contact', level: 'element' });
+  });
+});
+
+describe('a common resource at organization, account and instance level', () => {
+  const BASE = '/elements/api-v2';
+  const fieldLevels = (body: { fields: { path: string; level: string }[] }) => body.fields.map((field) => `${field.path}:${field.level}`);
+  let customer: number;
+  let user: string;
+  let own: { id: number; token: string };
+  let orgInstance: { id: number; token: string };
+
+  beforeAll(async () => {
+    customer = (await platform.request('POST', `${BASE}/accounts`, { json: { name: 'Layered Customer', externalId: 'layers@customer.example' } })).json.id;
+    const made = await platform.request('POST', `${BASE}/accounts/${customer}/users`, { json: { email: 'layers@customer.example', firstName: 'Lay', lastName: 'Ered' } });
+    expect(made.status, made.text).toBe(200);
+    user = `User ${made.json.secret}, Organization ${platform.local.credentials.organizationSecret}`;
+    // Open Connectors' inheritance: the organization maps the id, the account adds the name, the instance the title.
+    expect((await platform.request('POST', `${BASE}/organizations/objects/layered/definitions`, { json: { fields: [{ path: 'key', type: 'string' }] } })).status).toBe(200);
+    const orgLevel = await platform.request('POST', `${BASE}/organizations/elements/hubspot-loopback/transformations/layered`, { json: { vendorName: 'contacts', fields: [{ path: 'key', vendorPath: 'id' }] } });
+    expect(orgLevel.status, orgLevel.text).toBe(200);
+    expect((await platform.request('POST', `${BASE}/accounts/${customer}/objects/layered/definitions`, { json: { fields: [{ path: 'name', type: 'string' }] } })).status).toBe(200);
+    const accountLevel = await platform.request('POST', `${BASE}/accounts/${customer}/elements/hubspot-loopback/transformations/layered`, {
+      json: { vendorName: 'contacts', fields: [{ path: 'name', vendorPath: 'lastName' }], configuration: [{ type: 'inherit', properties: { fromVendor: true, toVendor: true } }] },
+    });
+    expect(accountLevel.status, accountLevel.text).toBe(200);
+    expect(accountLevel.json).toMatchObject({ objectName: 'layered', level: 'account' });
+    expect(fieldLevels(accountLevel.json)).toEqual(['key:organization', 'name:account']);
+    own = await connect('hubspot-loopback', 'Account user\'s', {}, user);
+    orgInstance = await connect('hubspot-loopback', 'Default account\'s');
+  });
+
+  it('lets an account user read its account\'s level and map its own instance over it', async () => {
+    const read = await platform.request('GET', `${BASE}/accounts/elements/hubspot-loopback/transformations/layered`, { auth: user });
+    expect(read.status, read.text).toBe(200);
+    expect(fieldLevels(read.json)).toEqual(['key:organization', 'name:account']);
+    expect(Object.keys((await platform.request('GET', `${BASE}/accounts/objects/definitions`, { auth: user })).json)).toEqual(['layered']);
+    const instanceLevel = await platform.request('POST', `${BASE}/instances/${own.id}/transformations/layered`, {
+      auth: user,
+      json: { vendorName: 'contacts', fields: [{ path: 'job', vendorPath: 'title' }], configuration: [{ type: 'inherit', properties: { fromVendor: true, toVendor: true } }] },
+    });
+    expect(instanceLevel.status, instanceLevel.text).toBe(200);
+    expect(fieldLevels(instanceLevel.json)).toEqual(['key:organization', 'name:account', 'job:instance']);
+    const record = await platform.request('GET', `${BASE}/hubs/crm/layered/101`, { auth: `${user}, Element ${own.token}` });
+    expect(record.json).toEqual({ key: '101', name: 'Lovelace', job: 'Analyst' });
+    // An instance of another account gets the organization's level only.
+    const elsewhere = await platform.request('GET', `${BASE}/layered/101`, { headers: withElement(orgInstance.token) });
+    expect(elsewhere.json).toEqual({ key: '101' });
+  });
+
+  it('keeps account users to their own: no writes at account level without its administrator role, no other account or instance', async () => {
+    const write = await platform.request('POST', `${BASE}/accounts/objects/other/definitions`, { auth: user, json: { fields: [] } });
+    expect(write.status).toBe(403);
+    expect((await platform.request('GET', `${BASE}/accounts/1/objects/definitions`, { auth: user })).status).toBe(404);
+    expect((await platform.request('GET', `${BASE}/instances/${orgInstance.id}/transformations`, { auth: user })).status).toBe(404);
+    expect((await platform.request('POST', `${BASE}/organizations/objects/other/definitions`, { auth: user, json: { fields: [] } })).status).toBe(403);
+    expect((await platform.request('GET', `${BASE}/objects/layered/metadata`, { auth: `${user}, Element ${orgInstance.token}` })).status).toBe(401);
   });
 });

@@ -1,7 +1,8 @@
 // Common resources (object definitions: a name and typed fields) and their
 // transformations onto an element's objects, at organization level (per
-// element) and instance level (over the organization's: replacing it, or
-// adding to it with `inherit`). A transformation's `vendorName` is the
+// element), account level (per element, over the organization's) and
+// instance level (over its account's and the organization's): each level
+// replaces the one above, or adds to it with `inherit`. A transformation's `vendorName` is the
 // element's object it reads and writes (a canonical object or a vendor
 // resource). Read on every unified call, so cached per container for a few
 // seconds and dropped in this container on every change.
@@ -10,11 +11,13 @@ import { TtlCache } from '../../cache/ttl-cache.js';
 import { conflict, notFound } from '../../http/errors.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
+import { accountOf } from '../instance-access.js';
+import type { InstanceItem } from '../instances.js';
 import {
+  levelTransformationsPrefix,
   objectDefinitionKeys,
   objectDefinitionsPrefix,
   orgPartition,
-  SORT_PREFIX,
   transformationKeys,
   transformationsPrefix,
   type MappingLevel,
@@ -53,8 +56,17 @@ export interface TransformationItem extends StoredItem {
   transformation: Transformation;
 }
 
-export const levelOf = (instanceId?: number): MappingLevel => (instanceId === undefined ? 'org' : `instance:${instanceId}`);
-export const levelName = (level: MappingLevel) => (level === 'org' ? 'organization' : 'instance');
+export const instanceLevel = (instanceId: number): MappingLevel => `instance:${instanceId}`;
+export const accountLevel = (accountId: number): MappingLevel => `account:${accountId}`;
+export const levelName = (level: MappingLevel) => (level === 'org' ? 'organization' : level.startsWith('account:') ? 'account' : 'instance');
+
+/** The levels an instance's mappings come from, outermost first: the organization, the instance's account, the instance. */
+export async function instanceLevels(rt: Runtime, item: Pick<InstanceItem, 'id' | 'organization' | 'owner'>): Promise<MappingLevel[]> {
+  return ['org', accountLevel(await accountOf(rt, item)), instanceLevel(item.id)];
+}
+
+/** The levels above and at an account's: the organization, the account. */
+export const accountLevels = (accountId: number): MappingLevel[] => ['org', accountLevel(accountId)];
 
 // Object definitions.
 
@@ -88,8 +100,7 @@ export async function saveObjectDefinition(rt: Runtime, org: string, level: Mapp
 
 export async function deleteObjectDefinition(rt: Runtime, org: string, level: MappingLevel, name: string): Promise<void> {
   await requireObjectDefinition(rt, org, level, name);
-  const prefix = level === 'org' ? `${SORT_PREFIX.transformation}org#` : transformationsPrefix(level, '');
-  const users = (await rt.table.queryAll<TransformationItem>(orgPartition(org), { prefix })).filter((item) => item.type === 'transformation' && item.name === name);
+  const users = (await rt.table.queryAll<TransformationItem>(orgPartition(org), { prefix: levelTransformationsPrefix(level) })).filter((item) => item.type === 'transformation' && item.name === name);
   if (users.length) {
     const elements = [...new Set(users.map((item) => item.elementKey))].join(', ');
     throw conflict(`Object definition ${name} still has transformations (${elements}); delete them first`, 'object_definition_in_use');
@@ -116,18 +127,27 @@ export async function requireTransformation(rt: Runtime, org: string, level: Map
   return item;
 }
 
+/** The object's definition at the innermost of the levels that has one. */
+export async function definitionFor(rt: Runtime, org: string, levels: MappingLevel[], name: string): Promise<ObjectDefinitionItem | undefined> {
+  for (const level of [...levels].reverse()) {
+    const found = await getObjectDefinition(rt, org, level, name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Saves the transformation at the last of `levels` (outermost first); the object must be defined at one of them. */
 export async function saveTransformation(
   rt: Runtime,
   org: string,
-  level: MappingLevel,
+  levels: MappingLevel[],
   elementKey: string,
   name: string,
   transformation: Transformation,
   mode: 'create' | 'replace',
 ): Promise<TransformationItem> {
-  // The object must be defined at this level or above.
-  const defined = (await getObjectDefinition(rt, org, level, name)) ?? (level === 'org' ? undefined : await getObjectDefinition(rt, org, 'org', name));
-  if (!defined) throw notFound(`Define the object ${name} first: POST /organizations/objects/${name}/definitions`, 'object_definition_not_found');
+  const level = levels.at(-1)!;
+  if (!(await definitionFor(rt, org, levels, name))) throw notFound(`Define the object ${name} first: POST /organizations/objects/${name}/definitions`, 'object_definition_not_found');
   const keys = transformationKeys(org, level, elementKey, name);
   let saved: TransformationItem;
   if (mode === 'create') {
@@ -148,7 +168,7 @@ export async function deleteTransformation(rt: Runtime, org: string, level: Mapp
 
 /** Removes an instance's own definitions and transformations with it. */
 export async function deleteInstanceMappings(rt: Runtime, org: string, instanceId: number): Promise<void> {
-  const level = levelOf(instanceId);
+  const level = instanceLevel(instanceId);
   const items = [
     ...(await rt.table.queryAll<StoredItem>(orgPartition(org), { prefix: objectDefinitionsPrefix(level) })),
     ...(await rt.table.queryAll<StoredItem>(orgPartition(org), { prefix: transformationsPrefix(level, '') })),
@@ -167,26 +187,32 @@ export interface EffectiveTransformation {
   fieldLevels: Map<string, MappingLevel>;
 }
 
-function effective(orgItem: TransformationItem | undefined, instanceItem: TransformationItem | undefined): EffectiveTransformation | undefined {
-  const levels = (item: TransformationItem) => new Map(item.transformation.fields.map((field) => [field.path, item.level]));
-  if (instanceItem && orgItem && inherits(instanceItem.transformation)) {
-    return {
-      name: instanceItem.name,
-      level: instanceItem.level,
-      transformation: mergeTransformations(orgItem.transformation, instanceItem.transformation),
-      fieldLevels: new Map([...levels(orgItem), ...levels(instanceItem)]),
-    };
-  }
-  const item = instanceItem ?? orgItem;
-  return item ? { name: item.name, level: item.level, transformation: item.transformation, fieldLevels: levels(item) } : undefined;
+function levelsOf(item: TransformationItem): Map<string, MappingLevel> {
+  return new Map(item.transformation.fields.map((field) => [field.path, item.level]));
 }
 
-/** The effective transformation of one object, and of all, for an instance (instance level over organization level). */
-export function effectiveTransformation(org: TransformationItem[], instance: TransformationItem[], name: string): EffectiveTransformation | undefined {
-  return effective(
-    org.find((item) => item.name === name),
-    instance.find((item) => item.name === name),
-  );
+/** Folds one object's transformations, outermost level first: each replaces the one above, or adds to it with `inherit`. */
+function effective(items: TransformationItem[]): EffectiveTransformation | undefined {
+  let current: EffectiveTransformation | undefined;
+  for (const item of items) {
+    current =
+      current && inherits(item.transformation)
+        ? { name: item.name, level: item.level, transformation: mergeTransformations(current.transformation, item.transformation), fieldLevels: new Map([...current.fieldLevels, ...levelsOf(item)]) }
+        : { name: item.name, level: item.level, transformation: item.transformation, fieldLevels: levelsOf(item) };
+  }
+  return current;
+}
+
+/** The effective transformation of one object over levels (each level's transformations, outermost first). */
+export function effectiveTransformation(levels: TransformationItem[][], name: string): EffectiveTransformation | undefined {
+  return effective(levels.flatMap((items) => items.filter((item) => item.name === name)));
+}
+
+/** The effective transformations of an element over `levels`, outermost first. */
+export async function effectiveTransformations(rt: Runtime, org: string, levels: MappingLevel[], elementKey: string): Promise<EffectiveTransformation[]> {
+  const perLevel = await Promise.all(levels.map((level) => listTransformations(rt, org, level, elementKey)));
+  const names = [...new Set(perLevel.flat().map((item) => item.name))];
+  return names.map((name) => effectiveTransformation(perLevel, name)!);
 }
 
 export interface InstanceMappings {
@@ -201,11 +227,10 @@ function forgetMappings(rt: Runtime, org: string): void {
   mappingCache(rt).deleteWhere((_value, key) => key.startsWith(`${org}\n`));
 }
 
-/** The common resources of an instance, each with its effective transformation. */
-export async function instanceMappings(rt: Runtime, org: string, elementKey: string, instanceId: number): Promise<InstanceMappings> {
-  return mappingCache(rt).get(`${org}\n${elementKey}\n${instanceId}`, async () => {
-    const [orgItems, instanceItems] = await Promise.all([listTransformations(rt, org, 'org', elementKey), listTransformations(rt, org, levelOf(instanceId), elementKey)]);
-    const names = [...new Set([...orgItems, ...instanceItems].map((item) => item.name))];
-    return { transformations: names.map((name) => effectiveTransformation(orgItems, instanceItems, name)!).filter(Boolean) };
-  });
+/** The common resources of an instance, each with its effective transformation (instance over account over organization). */
+export async function instanceMappings(rt: Runtime, item: Pick<InstanceItem, 'id' | 'organization' | 'owner' | 'elementKey'>): Promise<InstanceMappings> {
+  const levels = await instanceLevels(rt, item);
+  return mappingCache(rt).get(`${item.organization}\n${item.elementKey}\n${levels.join('\n')}`, async () => ({
+    transformations: await effectiveTransformations(rt, item.organization, levels, item.elementKey),
+  }));
 }

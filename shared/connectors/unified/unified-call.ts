@@ -34,7 +34,7 @@ export async function unifiedCall(rt: Runtime, request: HttpRequest, element: Re
   const name = segments[0];
   if (!name || segments.length > 2) return undefined;
   const definition = element.definition;
-  const mappings = await instanceMappings(rt, instance.organization, definition.key, instance.id);
+  const mappings = await instanceMappings(rt, instance);
   const object = resolveObject(definition, mappings, name);
   if (!object) return undefined;
   const call = new UnifiedCall(rt, request, element, instance, object);
