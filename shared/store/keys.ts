@@ -29,7 +29,7 @@ export const SORT_PREFIX = {
   revocation: 'REVOKED#',
   element: 'ELEMENT#',
   hub: 'HUB#',
-  /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`): listings filter by type. */
+  /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`) and events (`INSTANCE#{id}#EVENT#`): listings filter by type. */
   instance: 'INSTANCE#',
   /** Accounts of the connectors API (Open Connectors' organization > accounts > users). */
   account: 'ACCOUNT#',
@@ -37,6 +37,12 @@ export const SORT_PREFIX = {
   accountUser: 'ACCTUSER#',
   oauthState: 'OAUTHSTATE#',
   pkceVerifier: 'OAUTHPKCE#',
+  /** OAuth 1.0a request tokens waiting for the resource owner's authorization. */
+  oauth1RequestToken: 'OAUTH1TOKEN#',
+  /** Common resources (object definitions) of the organization and of single instances. */
+  objectDefinition: 'OBJDEF#',
+  /** Transformations of common resources onto an element's objects: organization and instance level. */
+  transformation: 'TRANSFORM#',
   api: 'API#',
   revision: 'APIREV#',
   deployment: 'DEPLOY#',
@@ -94,10 +100,24 @@ export const hubKeys = (org: string, key: string) => ofOrg(org, `${P.hub}${key}`
 export const counterKeys = (org: string, name: 'element' | 'instance' | 'account' | 'user') => ofOrg(org, `${P.counter}${name}`);
 export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
 export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);
+/** What happened to an instance (disabled after failed refreshes ...), under the instance, in time order. */
+export const instanceEventsPrefix = (id: number) => `${P.instance}${pad(id, 10)}#EVENT#`;
+export const instanceEventKeys = (org: string, id: number, at: string, nonce: string) => ofOrg(org, `${instanceEventsPrefix(id)}${at}#${nonce}`);
 /** gsi1 partition of an instance: the keyed fingerprint of its token. */
 export const instanceTokenLookup = (tokenFingerprint: string) => `INSTTOKEN#${tokenFingerprint}`;
 export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `${P.oauthState}${fingerprint}`);
 export const pkceVerifierKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.pkceVerifier}${elementKey}#${fingerprint}`);
+export const oauth1RequestTokenKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.oauth1RequestToken}${elementKey}#${fingerprint}`);
+
+/** `org` for the organization's level, `account:{id}` for one account's, `instance:{id}` for one instance's. */
+export type MappingLevel = 'org' | `account:${number}` | `instance:${number}`;
+export const objectDefinitionsPrefix = (level: MappingLevel) => `${P.objectDefinition}${level}#`;
+export const objectDefinitionKeys = (org: string, level: MappingLevel, name: string) => ofOrg(org, `${objectDefinitionsPrefix(level)}${name}`);
+/** Every transformation of one level (of every element, for the organization and accounts). */
+export const levelTransformationsPrefix = (level: MappingLevel) => `${P.transformation}${level}#`;
+/** Organization- and account-level transformations are per element, instance-level ones per instance. */
+export const transformationsPrefix = (level: MappingLevel, elementKey: string) => `${P.transformation}${level.startsWith('instance:') ? level : `${level}#${elementKey}`}#`;
+export const transformationKeys = (org: string, level: MappingLevel, elementKey: string, name: string) => ofOrg(org, `${transformationsPrefix(level, elementKey)}${name}`);
 
 // Accounts and their users on the connectors API (shared/auth/accounts.ts).
 export const accountKeys = (org: string, id: number) => ofOrg(org, `${P.account}${pad(id, 10)}`);
