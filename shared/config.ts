@@ -30,6 +30,12 @@ export interface Config {
   tokenLifetimeSeconds: number;
   /** `aud` claim of access tokens (`TOKEN_AUDIENCE`); omitted when unset. */
   tokenAudience?: string;
+  /**
+   * Connector events on AWS: the SQS queues of poll runs and of deliveries
+   * (`TOLLGATE_POLL_QUEUE_URL`, `TOLLGATE_DELIVERY_QUEUE_URL`). Unset (locally):
+   * the table is the queue and the in-process scheduler works it.
+   */
+  eventQueues?: { poll: string; delivery: string };
 }
 
 /** Longest access-token lifetime accepted anywhere (configuration or API product). */
@@ -81,5 +87,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
     tokenAudience: env.TOKEN_AUDIENCE?.trim() || undefined,
+    eventQueues:
+      env.TOLLGATE_POLL_QUEUE_URL && env.TOLLGATE_DELIVERY_QUEUE_URL
+        ? { poll: env.TOLLGATE_POLL_QUEUE_URL, delivery: env.TOLLGATE_DELIVERY_QUEUE_URL }
+        : undefined,
   };
 }

@@ -176,6 +176,52 @@ async function callVendor(
   );
 }
 
+/**
+ * A call of the vendor's API on the platform's own behalf (event polls and
+ * webhook subscriptions): `target` under the instance's base URL (or a full
+ * URL on its origin), with the instance's credential, refreshed first when
+ * about to expire and once after a vendor 401.
+ */
+export async function callVendorApi(
+  rt: Runtime,
+  element: ResolvedElement,
+  instance: InstanceItem,
+  call: { method: string; url: URL; headers?: Record<string, string>; body?: Buffer | string },
+): Promise<OutboundResponse> {
+  const send = (credentials: VendorCredentials) => {
+    const url = new URL(call.url);
+    const headers: Record<string, string | string[]> = { accept: 'application/json', ...call.headers };
+    authorize(element, credentials, headers, url);
+    return vendorRequest(rt, { url, method: call.method, headers, ...(call.body !== undefined ? { body: call.body } : {}), timeoutMs: element.definition.timeoutMs }, `The ${element.definition.name} API`);
+  };
+  const usable = await credentialsForCall(rt, instance, element);
+  const first = await send(usable.credentials);
+  if (first.status !== 401 || usable.refreshed) return first;
+  const renewed = await credentialsAfterRejection(rt, usable.item, element, usable.credentials);
+  return renewed ? send(renewed.credentials) : first;
+}
+
+/** The instance's vendor base URL: the element's `base.url` with the instance's values. */
+export function instanceBaseUrl(element: ResolvedElement, instance: InstanceItem): string {
+  try {
+    return fillTemplate(baseUrlOf(element.definition) ?? '', instance.configuration);
+  } catch (error) {
+    if (error instanceof TemplateError) throw new HttpError(502, 'element_misconfigured', `Element ${element.definition.key} base URL cannot be built: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * A path under `/elements/api-v2` (a hub prefix ignored) as the vendor URL a
+ * GET resource call would reach: the element resource's vendor path when one
+ * matches, else the same path under the base URL; the query is kept.
+ */
+export function vendorUrlOf(element: ResolvedElement, instance: InstanceItem, pathAndQuery: string): URL {
+  const [path, query = ''] = pathAndQuery.split('?', 2) as [string, string | undefined];
+  const request = { method: 'GET', query: new URLSearchParams(query) } as HttpRequest;
+  return vendorTarget(element, instance, request, path.replace(/^\/+/, '')).url;
+}
+
 /** Serves one resource call for an authenticated organization. */
 export async function proxyResourceCall(rt: Runtime, request: HttpRequest, principal: { organization: string; element?: string }): Promise<HttpResponse> {
   if (!principal.element) {

@@ -37,6 +37,11 @@ export const SORT_PREFIX = {
   kvmEntry: 'KVMENTRY#',
   provider: 'PROVIDER#',
   quota: 'QUOTA#',
+  /** Connector event notifications (one per batch of changed objects), their deliveries, poll state and de-duplication marks. */
+  event: 'EVENT#',
+  eventDelivery: 'EVTDELIVERY#',
+  eventPoll: 'EVTPOLL#',
+  eventSeen: 'EVTSEEN#',
 } as const;
 
 const P = SORT_PREFIX;
@@ -73,6 +78,20 @@ export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, 
 export const instanceTokenLookup = (tokenFingerprint: string) => `INSTTOKEN#${tokenFingerprint}`;
 export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `${P.oauthState}${fingerprint}`);
 export const pkceVerifierKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.pkceVerifier}${elementKey}#${fingerprint}`);
+
+// Connector events (shared/connectors/events/). Event ids sort by time, so a prefix listing is newest-last.
+export const eventKeys = (org: string, eventId: string) => ofOrg(org, `${P.event}${eventId}`);
+/** gsi1 partition of an instance's events, gsi1sk the event id. */
+export const instanceEventsLookup = (org: string, instanceId: number) => `INSTEVENTS#${org}#${pad(instanceId, 10)}`;
+export const eventDeliveryKeys = (org: string, eventId: string, target: string) => ofOrg(org, `${P.eventDelivery}${eventId}#${target}`);
+/** gsi1 partition of every pending delivery across organizations; gsi1sk starts with the next attempt time. */
+export const DELIVERIES_DUE_PARTITION = 'EVENTDELIVERIES';
+export const eventPollKeys = (org: string, instanceId: number) => ofOrg(org, `${P.eventPoll}${pad(instanceId, 10)}`);
+/** gsi1 partition of every polled instance across organizations; gsi1sk starts with the next poll time. */
+export const POLLS_DUE_PARTITION = 'EVENTPOLLS';
+export const eventSeenKeys = (org: string, instanceId: number, fingerprint: string) => ofOrg(org, `${P.eventSeen}${pad(instanceId, 10)}#${fingerprint}`);
+/** Outside every organization: a webhook receiver's random id, found from the receiving URL alone. */
+export const webhookReceiverKeys = (receiverId: string): Keys => ({ pk: `EVENTHOOK#${receiverId}`, sk: '#EVENTHOOK' });
 
 // The proxy gateway: proxies, revisions, deployments, KVMs, providers, quota counters (shared/gateway/stores/).
 export const apiProxyKeys = (org: string, api: string) => ofOrg(org, `${P.api}${api}`);

@@ -41,6 +41,8 @@ export interface Page<T> {
 export interface QueryOptions {
   /** Only sort keys starting with this prefix. */
   prefix?: string;
+  /** Only sort keys up to and including this one (a time-ordered queue's due items); not with `prefix`. */
+  atMost?: string;
   limit?: number;
   cursor?: string;
   /** Query the GSI1 index (`gsi1pk`/`gsi1sk`) instead of the table. */
@@ -259,16 +261,17 @@ export class Table {
   async query<T extends StoredItem = StoredItem>(partition: string, options: QueryOptions = {}): Promise<Page<T>> {
     const pkName = options.index ? 'gsi1pk' : 'pk';
     const skName = options.index ? 'gsi1sk' : 'sk';
+    const sortCondition = options.prefix ? ' AND begins_with(#sk, :sk)' : options.atMost !== undefined ? ' AND #sk <= :sk' : '';
     const input: QueryCommandInput = {
       TableName: this.name,
       IndexName: options.index ? GSI1 : undefined,
-      KeyConditionExpression: options.prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+      KeyConditionExpression: `#pk = :pk${sortCondition}`,
       FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
-      ExpressionAttributeNames: options.prefix ? { '#pk': pkName, '#sk': skName } : { '#pk': pkName },
+      ExpressionAttributeNames: sortCondition ? { '#pk': pkName, '#sk': skName } : { '#pk': pkName },
       ExpressionAttributeValues: {
         ':pk': partition,
         ':now': nowSeconds(),
-        ...(options.prefix ? { ':prefix': options.prefix } : {}),
+        ...(sortCondition ? { ':sk': options.prefix ?? options.atMost } : {}),
       },
       Limit: options.limit,
       ScanIndexForward: !options.descending,

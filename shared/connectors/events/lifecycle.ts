@@ -1,0 +1,175 @@
+// What an instance's event settings set in motion, kept in step with every
+// create, update and delete: the webhook receiver (a random id in the URL,
+// found outside the organization's partition), the subscription at the
+// vendor where the element's scheme has an API for it (created with a secret
+// Tollgate generates or the vendor returns, sealed with the instance; removed
+// when events are turned off or the instance is deleted), and the poll
+// schedule.
+import { randomSecret } from '../../crypto/random.js';
+import { HttpError, unprocessable } from '../../http/errors.js';
+import { logger } from '../../log.js';
+import type { Runtime } from '../../runtime.js';
+import { instanceKeys, webhookReceiverKeys } from '../../store/keys.js';
+import type { StoredItem } from '../../store/table.js';
+import type { ResolvedElement } from '../catalog.js';
+import { forgetInstance, getInstance, openCredentials, sealCredentials, type InstanceItem, type VendorCredentials } from '../instances.js';
+import { callVendorApi, instanceBaseUrl } from '../resource-proxy.js';
+import { removePollState, schedulePolls } from './poller.js';
+import { EVENT_KEYS, eventSettings, type EventSettings } from './settings.js';
+import { WEBHOOK_SCHEME_REGISTRY } from './webhooks/index.js';
+import type { SubscriptionContext, WebhookScheme } from './webhooks/scheme.js';
+
+export const EVENTS_PATH = '/elements/api-v2/events';
+
+export function receiverUrl(rt: Runtime, elementKey: string, receiverId: string): string {
+  return `${rt.config.issuer}${EVENTS_PATH}/${elementKey}/${receiverId}`;
+}
+
+export function webhookScheme(element: ResolvedElement): WebhookScheme | undefined {
+  const scheme = element.definition.events?.webhook?.scheme;
+  return scheme ? WEBHOOK_SCHEME_REGISTRY[scheme] : undefined;
+}
+
+/** The key that checks the vendor's signatures, by the scheme's preference. */
+export function verificationSecret(scheme: WebhookScheme, settings: EventSettings, credentials: VendorCredentials): string | undefined {
+  for (const source of scheme.secrets) {
+    const secret = source === 'vendorSecret' ? settings.vendorSecret : credentials.clientSecret;
+    if (secret) return secret;
+  }
+  return undefined;
+}
+
+/** Refuses webhook settings whose signatures nothing could check. */
+export function requireVerifiable(element: ResolvedElement, settings: EventSettings, credentials: VendorCredentials): void {
+  if (!settings.enabled || settings.type !== 'webhook') return;
+  const scheme = webhookScheme(element);
+  if (!scheme) throw unprocessable(`Element ${element.definition.key} declares no webhook signature scheme`, [{ path: `configuration.${EVENT_KEYS.type}`, message: 'webhooks need the element\'s events.webhook.scheme' }]);
+  if (!scheme.subscription && !verificationSecret(scheme, settings, credentials)) {
+    throw unprocessable(`Webhook events of ${element.definition.key} need the vendor's signing secret`, [
+      { path: `configuration.${EVENT_KEYS.vendorSecret}`, message: `required: the ${scheme.name} webhook signing secret that signs what the vendor sends` },
+    ]);
+  }
+}
+
+function subscriptionContext(rt: Runtime, element: ResolvedElement, instance: InstanceItem, secret: string): SubscriptionContext {
+  const webhook = element.definition.events?.webhook;
+  return {
+    receiverUrl: receiverUrl(rt, element.definition.key, instance.eventReceiverId!),
+    secret,
+    subscribe: webhook?.subscribe ?? [],
+    ...(webhook?.resource ? { resource: webhook.resource } : {}),
+    now: rt.clock.now(),
+    async call(request) {
+      const url = new URL(instanceBaseUrl(element, instance));
+      url.pathname = `${url.pathname.replace(/\/+$/, '')}${request.path}`;
+      const headers: Record<string, string> = {};
+      let body: string | undefined;
+      if (request.json !== undefined) {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(request.json);
+      } else if (request.form) {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        const form = new URLSearchParams();
+        for (const [name, value] of Object.entries(request.form)) for (const item of [value].flat()) form.append(name, item);
+        body = form.toString();
+      }
+      const response = await callVendorApi(rt, element, instance, { method: request.method, url, headers, ...(body !== undefined ? { body } : {}) });
+      let parsed: unknown;
+      try {
+        parsed = response.body.length ? JSON.parse(response.body.toString('utf8')) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, body: parsed };
+    },
+  };
+}
+
+async function store(rt: Runtime, item: InstanceItem, change: (current: InstanceItem, envelope: Awaited<ReturnType<Runtime['dataKey']>>) => Promise<InstanceItem> | InstanceItem): Promise<InstanceItem> {
+  const envelope = await rt.dataKey();
+  const updated = await rt.table.modify<InstanceItem>(instanceKeys(item.organization, item.id), (current) => change(current, envelope));
+  forgetInstance(rt, item.organization, item.id);
+  return updated;
+}
+
+async function unsubscribe(rt: Runtime, element: ResolvedElement | undefined, item: InstanceItem): Promise<void> {
+  const subscription = item.eventSubscription;
+  const scheme = element ? webhookScheme(element) : undefined;
+  if (!subscription || !element || !scheme?.subscription) return;
+  try {
+    await scheme.subscription.remove(subscriptionContext(rt, element, item, ''), subscription.id);
+    logger.info('webhook subscription removed', { organization: item.organization, instanceId: item.id, scheme: scheme.name });
+  } catch (error) {
+    // The instance goes either way; the vendor's leftover subscription only ever reaches a receiver that refuses it.
+    logger.warn('webhook subscription could not be removed', { organization: item.organization, instanceId: item.id, scheme: scheme.name, reason: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/**
+ * Brings receiver, vendor subscription and poll schedule in line with the
+ * instance's settings after it was created or changed. A vendor that refuses
+ * the subscription is a 502 naming what it said.
+ */
+export async function reconcileEvents(rt: Runtime, element: ResolvedElement, item: InstanceItem): Promise<InstanceItem> {
+  let current = item;
+  let credentials = await openCredentials(rt, current);
+  let settings = eventSettings(current.configuration, credentials.secrets, element.definition);
+  const webhooks = settings.enabled && settings.type === 'webhook';
+  const scheme = webhookScheme(element);
+
+  if (webhooks && !current.eventReceiverId) {
+    const receiverId = randomSecret(18);
+    await rt.table.put({ ...webhookReceiverKeys(receiverId), type: 'eventReceiver', organization: current.organization, instanceId: current.id, elementKey: current.elementKey });
+    current = await store(rt, current, (latest) => ({ ...latest, eventReceiverId: receiverId }));
+  }
+  if (webhooks && scheme?.subscription && !current.eventSubscription) {
+    const secret = settings.vendorSecret ?? randomSecret(32);
+    let created;
+    try {
+      created = await scheme.subscription.create(subscriptionContext(rt, element, current, secret));
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(502, 'vendor_subscription_failed', error instanceof Error ? error.message : 'The vendor refused the webhook subscription');
+    }
+    const vendorSecret = created.secret ?? secret;
+    current = await store(rt, current, async (latest, envelope) => {
+      const latestCredentials = await openCredentials(rt, latest);
+      const next: VendorCredentials = { ...latestCredentials, secrets: { ...latestCredentials.secrets, [EVENT_KEYS.vendorSecret]: vendorSecret } };
+      return {
+        ...latest,
+        sealedCredentials: sealCredentials(envelope, latest.organization, latest.id, next),
+        eventSubscription: { scheme: scheme.name, id: created.id, ...(created.expiresAt ? { expiresAt: created.expiresAt } : {}) },
+      };
+    });
+    logger.info('webhook subscription created', { organization: current.organization, instanceId: current.id, scheme: scheme.name });
+    credentials = await openCredentials(rt, current);
+    settings = eventSettings(current.configuration, credentials.secrets, element.definition);
+  }
+  if (!webhooks && current.eventSubscription) {
+    await unsubscribe(rt, element, current);
+    current = await store(rt, current, (latest) => {
+      const next = { ...latest };
+      delete next.eventSubscription;
+      return next;
+    });
+  }
+  if (settings.enabled && settings.type === 'polling') await schedulePolls(rt, current, settings);
+  else await removePollState(rt, current);
+  return current;
+}
+
+/** Before an instance is deleted: its subscription at the vendor, receiver and poll schedule go. */
+export async function retireEvents(rt: Runtime, element: ResolvedElement | undefined, item: InstanceItem): Promise<void> {
+  await unsubscribe(rt, element, item);
+  if (item.eventReceiverId) await rt.table.delete(webhookReceiverKeys(item.eventReceiverId));
+  await removePollState(rt, item);
+}
+
+/** The instance a receiver id names, if it is one of `elementKey`. */
+export async function instanceOfReceiver(rt: Runtime, elementKey: string, receiverId: string): Promise<InstanceItem | undefined> {
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(receiverId)) return undefined;
+  const marker = await rt.table.get<StoredItem & { organization: string; instanceId: number; elementKey: string }>(webhookReceiverKeys(receiverId));
+  if (!marker || marker.elementKey !== elementKey) return undefined;
+  const instance = await getInstance(rt, marker.organization, marker.instanceId);
+  return instance?.eventReceiverId === receiverId ? instance : undefined;
+}
