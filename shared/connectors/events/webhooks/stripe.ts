@@ -47,7 +47,7 @@ export const stripe: WebhookScheme = {
     async create(context) {
       const answer = await context.call({
         method: 'POST',
-        path: '/v1/webhook_endpoints',
+        path: '/webhook_endpoints',
         form: { url: context.receiverUrl, 'enabled_events[]': context.subscribe.length ? context.subscribe : ['*'], description: 'Tollgate connector events' },
       });
       const endpoint = objectOf(answer.body);
@@ -55,7 +55,7 @@ export const stripe: WebhookScheme = {
       return { id: textOf(endpoint.id)!, ...(textOf(endpoint.secret) ? { secret: textOf(endpoint.secret)! } : {}) };
     },
     async remove(context, id) {
-      const answer = await context.call({ method: 'DELETE', path: `/v1/webhook_endpoints/${encodeURIComponent(id)}` });
+      const answer = await context.call({ method: 'DELETE', path: `/webhook_endpoints/${encodeURIComponent(id)}` });
       if (answer.status >= 300 && answer.status !== 404) throw vendorFailure('Deleting the Stripe webhook endpoint', answer.status, answer.body);
     },
   },
