@@ -12,7 +12,7 @@ import type { Runtime } from '../../runtime.js';
 import { instanceKeys, webhookReceiverKeys } from '../../store/keys.js';
 import type { StoredItem } from '../../store/table.js';
 import type { ResolvedElement } from '../catalog.js';
-import { forgetInstance, getInstance, openCredentials, sealCredentials, type InstanceItem, type VendorCredentials } from '../instances.js';
+import { forgetInstance, getInstance, MASK, openCredentials, sealCredentials, type InstanceItem, type VendorCredentials } from '../instances.js';
 import { callVendorApi, instanceBaseUrl } from '../resource-proxy.js';
 import { removePollState, schedulePolls } from './poller.js';
 import { EVENT_KEYS, eventSettings, type EventSettings } from './settings.js';
@@ -137,6 +137,7 @@ export async function reconcileEvents(rt: Runtime, element: ResolvedElement, ite
       const next: VendorCredentials = { ...latestCredentials, secrets: { ...latestCredentials.secrets, [EVENT_KEYS.vendorSecret]: vendorSecret } };
       return {
         ...latest,
+        configuration: { ...latest.configuration, [EVENT_KEYS.vendorSecret]: MASK },
         sealedCredentials: sealCredentials(envelope, latest.organization, latest.id, next),
         eventSubscription: { scheme: scheme.name, id: created.id, ...(created.expiresAt ? { expiresAt: created.expiresAt } : {}) },
       };
