@@ -59,6 +59,7 @@ async function main() {
         : `Platform credentials for "${org}" are in ${secrets}.`,
       'Print the platform Authorization header with: npx tollgate credentials',
       `Management user: ${local.admin.email} (orgadmin of "${org}"); its password is ${adminPassword}.`,
+      `Console: ${planes.platformUrl}/console · developer portal: ${planes.platformUrl}/portal · API reference: ${planes.platformUrl}/docs`,
       '',
     ].join('\n'),
   );

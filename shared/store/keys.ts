@@ -12,6 +12,8 @@ const pad = (value: number, width: number) => String(value).padStart(width, '0')
 /** The partition of everything an organization owns. */
 export const orgPartition = (org: string): string => `ORG#${org}`;
 const ofOrg = (org: string, sk: string): Keys => ({ pk: orgPartition(org), sk });
+/** An organization's own record. */
+export const orgKeys = (org: string): Keys => ofOrg(org, '#ORG');
 
 /** Sort-key prefixes of the item kinds in an organization's partition. */
 export const SORT_PREFIX = {
@@ -19,6 +21,8 @@ export const SORT_PREFIX = {
   counter: '#COUNTER#',
   product: 'PRODUCT#',
   developer: 'DEVELOPER#',
+  /** A developer's portal account (password hash), keyed like the developer. */
+  developerAccount: 'DEVACCOUNT#',
   app: 'APP#',
   developerApp: 'DEVAPP#',
   credential: 'CRED#',
@@ -27,6 +31,10 @@ export const SORT_PREFIX = {
   hub: 'HUB#',
   /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`): listings filter by type. */
   instance: 'INSTANCE#',
+  /** Accounts of the connectors API (Open Connectors' organization > accounts > users). */
+  account: 'ACCOUNT#',
+  /** A management user's connectors identity in the organization: account, user secret. */
+  accountUser: 'ACCTUSER#',
   oauthState: 'OAUTHSTATE#',
   pkceVerifier: 'OAUTHPKCE#',
   api: 'API#',
@@ -60,6 +68,11 @@ export const credentialKeys = (org: string, appId: string, keyFingerprint: strin
 /** Outside every organization: a consumer key is unique across all of them, and found without knowing one. */
 export const apiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: `APIKEY#${keyFingerprint}`, sk: '#APIKEY' });
 
+// Developer portal accounts (shared/portal/); sessions and invitations are found by their token's hash alone.
+export const developerAccountKeys = (org: string, email: string) => ofOrg(org, `${P.developerAccount}${email.toLowerCase()}`);
+export const developerSessionKeys = (tokenHash: string): Keys => ({ pk: `DEVSESSION#${tokenHash}`, sk: 'SESSION' });
+export const developerInvitationKeys = (tokenHash: string): Keys => ({ pk: `DEVINVITE#${tokenHash}`, sk: 'INVITATION' });
+
 // Revoked tokens and clients (shared/credentials/), all indexed under one gsi1 partition.
 export const revocationKeys = (org: string, kind: string, subject: string) => ofOrg(org, `${P.revocation}${kind}#${subject}`);
 export const REVOCATIONS_INDEX_PARTITION = 'REVOCATIONS';
@@ -71,7 +84,7 @@ export const SIGNING_KEYS_LEASE: Keys = { pk: '#DEPLOYMENT', sk: 'LOCK#jwt-keys'
 export const elementKeys = (org: string, key: string) => ofOrg(org, `${P.element}${key}`);
 /** An organization's own hubs (the built-in ones are code). */
 export const hubKeys = (org: string, key: string) => ofOrg(org, `${P.hub}${key}`);
-export const counterKeys = (org: string, name: 'element' | 'instance') => ofOrg(org, `${P.counter}${name}`);
+export const counterKeys = (org: string, name: 'element' | 'instance' | 'account' | 'user') => ofOrg(org, `${P.counter}${name}`);
 export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
 export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);
 /** gsi1 partition of an instance: the keyed fingerprint of its token. */
@@ -92,6 +105,11 @@ export const POLLS_DUE_PARTITION = 'EVENTPOLLS';
 export const eventSeenKeys = (org: string, instanceId: number, fingerprint: string) => ofOrg(org, `${P.eventSeen}${pad(instanceId, 10)}#${fingerprint}`);
 /** Outside every organization: a webhook receiver's random id, found from the receiving URL alone. */
 export const webhookReceiverKeys = (receiverId: string): Keys => ({ pk: `EVENTHOOK#${receiverId}`, sk: '#EVENTHOOK' });
+// Accounts and their users on the connectors API (shared/auth/accounts.ts).
+export const accountKeys = (org: string, id: number) => ofOrg(org, `${P.account}${pad(id, 10)}`);
+export const accountUserKeys = (org: string, id: number) => ofOrg(org, `${P.accountUser}${pad(id, 10)}`);
+/** gsi1 partition of an account user: the keyed fingerprint of its user secret. */
+export const userSecretLookup = (secretFingerprint: string) => `USERSECRET#${secretFingerprint}`;
 
 // The proxy gateway: proxies, revisions, deployments, KVMs, providers, quota counters (shared/gateway/stores/).
 export const apiProxyKeys = (org: string, api: string) => ofOrg(org, `${P.api}${api}`);
