@@ -3,7 +3,8 @@
 // prefix; secret writes only where the function creates secrets; the web
 // function, which only serves files, gets its log group alone). Everything
 // loops over FUNCTIONS, so a new function is bundled, granted and observed
-// without further edits.
+// without further edits. The connector events' functions (infra/events.ts) are
+// built by the same tollgateFunction.
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -18,12 +19,12 @@ import type { FunctionName } from '../shared/http/api-routes.js';
 import { TABLE_KEYS } from '../shared/store/schema.js';
 import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, TABLE_ACTIONS } from './access.js';
 import { BUNDLING } from './bundling.js';
-import { SettingsError, type StackSettings } from './config.js';
+import type { StackSettings } from './config.js';
 import { secretPrefix as prefixOf, type FunctionEnvironment } from './environment.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-interface FunctionSpec {
+export interface FunctionSpec {
   memorySize: number;
   timeout: Duration;
   description: string;
@@ -71,82 +72,97 @@ export class Functions extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
-    const { settings, table, key } = props;
-    for (const name of Object.keys(settings.functions)) {
-      if (!(name in FUNCTIONS)) throw new SettingsError(`tollgate:functions.${name}: no such function; functions: ${Object.keys(FUNCTIONS).join(', ')}`);
-    }
-    const secretPrefix = prefixOf(settings);
-    // Pseudo-parameters rather than the app's env, so the ARN (and its cdk-nag finding id) is the same everywhere.
-    const secretArnPattern = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}*`;
-    const secretFinding = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}*`;
-
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][]) {
-      const override = settings.functions[name] ?? {};
-      const timeout = override.timeoutSeconds ? Duration.seconds(override.timeoutSeconds) : spec.timeout;
-      this.timeouts[name] = timeout;
-      const logGroup = new logs.LogGroup(this, `${cap(name)}Logs`, { retention: settings.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
-      const role = new iam.Role(this, `${cap(name)}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Tollgate ${name} function` });
-      // Only this function's own log group: no AWSLambdaBasicExecutionRole (which allows every group).
-      role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-      if (spec.data !== false) {
-        // The table and its one index, by name: narrower than grantReadWriteData's index/*.
-        role.addToPolicy(new iam.PolicyStatement({ actions: TABLE_ACTIONS, resources: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.gsi1.name}`] }));
-        role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_READ_ACTIONS, resources: [secretArnPattern] }));
-        if (spec.writesSecrets) role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
-        if (key) {
-          role.addToPolicy(
-            new iam.PolicyStatement({
-              actions: KMS_ACTIONS,
-              resources: [key.keyArn],
-              conditions: { StringEquals: { 'kms:ViaService': [`dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}`, `secretsmanager.${Aws.REGION}.${Aws.URL_SUFFIX}`] } },
-            }),
-          );
-        }
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[${secretFinding}]`,
-          reason: `Secret names are created at run time (provider credentials, signing keys), so access is scoped to the stack's own prefix ${secretPrefix}* rather than to fixed ARNs.`,
-        });
-      }
-      if (settings.tracing) {
-        Validations.of(role).acknowledge({
-          id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-          reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
-        });
-      }
-
-      const fn = new nodejs.NodejsFunction(this, `${cap(name)}Function`, {
-        entry: path.join(root, 'functions', name, 'handler.ts'),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: override.memorySize ?? spec.memorySize,
-        timeout,
-        description: spec.description,
-        ...(override.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: override.reservedConcurrency } : {}),
-        role,
-        logGroup,
-        loggingFormat: lambda.LoggingFormat.JSON,
-        tracing: settings.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-        environment: spec.assets ? { ...props.environment, TOLLGATE_WEB_DIR: '/var/task/web' } : { ...props.environment },
-        depsLockFilePath: path.join(root, 'package-lock.json'),
-        projectRoot: root,
-        bundling: {
-          format: BUNDLING.format === 'cjs' ? nodejs.OutputFormat.CJS : nodejs.OutputFormat.ESM,
-          target: BUNDLING.target,
-          minify: BUNDLING.minify,
-          sourceMap: BUNDLING.sourceMap,
-          mainFields: [...BUNDLING.mainFields],
-          externalModules: [...BUNDLING.externalModules],
-          esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([module, file]) => [`--alias:${module}`, file])),
-          forceDockerBundling: false,
-          ...(spec.assets ? { commandHooks: copyAssets(spec.assets) } : {}),
-        },
-      });
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-L1',
-        reason: 'nodejs22.x is the runtime Tollgate is built (esbuild target node22) and tested for; moving to a newer major is a deliberate, tested change.',
-      });
-      this.byName[name] = fn;
+      const sized = withOverrides(spec, props.settings.functions[name]);
+      this.timeouts[name] = sized.timeout;
+      this.byName[name] = tollgateFunction(this, name, sized, props);
     }
   }
+}
+
+/** A function's spec with the memory size and timeout an operator set in tollgate:functions. */
+export function withOverrides(spec: FunctionSpec, override: StackSettings['functions'][string] = {}): FunctionSpec & { reservedConcurrency?: number } {
+  return {
+    ...spec,
+    ...(override.memorySize ? { memorySize: override.memorySize } : {}),
+    ...(override.timeoutSeconds ? { timeout: Duration.seconds(override.timeoutSeconds) } : {}),
+    ...(override.reservedConcurrency !== undefined ? { reservedConcurrency: override.reservedConcurrency } : {}),
+  };
+}
+
+/**
+ * One function of functions/{name}/handler.ts with its own log group and role:
+ * its log group; unless it serves files only, the table and its one index,
+ * reading the stack's secrets, writing them where the spec says, and the
+ * customer managed key only through DynamoDB and Secrets Manager.
+ */
+export function tollgateFunction(scope: Construct, name: string, spec: FunctionSpec & { reservedConcurrency?: number }, props: FunctionsProps): nodejs.NodejsFunction {
+  const { settings, table, key } = props;
+  const secretPrefix = prefixOf(settings);
+  // Pseudo-parameters rather than the app's env, so the ARN (and its cdk-nag finding id) is the same everywhere.
+  const secretArnPattern = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}*`;
+  const secretFinding = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}*`;
+  const logGroup = new logs.LogGroup(scope, `${cap(name)}Logs`, { retention: settings.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+  const role = new iam.Role(scope, `${cap(name)}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Tollgate ${name} function` });
+  // Only this function's own log group: no AWSLambdaBasicExecutionRole (which allows every group).
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+  if (spec.data !== false) {
+    // The table and its one index, by name: narrower than grantReadWriteData's index/*.
+    role.addToPolicy(new iam.PolicyStatement({ actions: TABLE_ACTIONS, resources: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.gsi1.name}`] }));
+    role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_READ_ACTIONS, resources: [secretArnPattern] }));
+    if (spec.writesSecrets) role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
+    if (key) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: KMS_ACTIONS,
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': [`dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}`, `secretsmanager.${Aws.REGION}.${Aws.URL_SUFFIX}`] } },
+        }),
+      );
+    }
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[${secretFinding}]`,
+      reason: `Secret names are created at run time (provider credentials, signing keys), so access is scoped to the stack's own prefix ${secretPrefix}* rather than to fixed ARNs.`,
+    });
+  }
+  if (settings.tracing) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+    });
+  }
+
+  const fn = new nodejs.NodejsFunction(scope, `${cap(name)}Function`, {
+    entry: path.join(root, 'functions', name, 'handler.ts'),
+    handler: 'handler',
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: spec.memorySize,
+    timeout: spec.timeout,
+    description: spec.description,
+    ...(spec.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: spec.reservedConcurrency } : {}),
+    role,
+    logGroup,
+    loggingFormat: lambda.LoggingFormat.JSON,
+    tracing: settings.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+    environment: spec.assets ? { ...props.environment, TOLLGATE_WEB_DIR: '/var/task/web' } : { ...props.environment },
+    depsLockFilePath: path.join(root, 'package-lock.json'),
+    projectRoot: root,
+    bundling: {
+      format: BUNDLING.format === 'cjs' ? nodejs.OutputFormat.CJS : nodejs.OutputFormat.ESM,
+      target: BUNDLING.target,
+      minify: BUNDLING.minify,
+      sourceMap: BUNDLING.sourceMap,
+      mainFields: [...BUNDLING.mainFields],
+      externalModules: [...BUNDLING.externalModules],
+      esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([module, file]) => [`--alias:${module}`, file])),
+      forceDockerBundling: false,
+      ...(spec.assets ? { commandHooks: copyAssets(spec.assets) } : {}),
+    },
+  });
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-L1',
+    reason: 'nodejs22.x is the runtime Tollgate is built (esbuild target node22) and tested for; moving to a newer major is a deliberate, tested change.',
+  });
+  return fn;
 }

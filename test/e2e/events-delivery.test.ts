@@ -74,7 +74,7 @@ describe('connector event delivery', () => {
     const ids = new Set(receiver.requests.map((request) => request.headers['elements-webhook-id']));
     expect(ids.size).toBe(1);
     expect(new Set(receiver.requests.map((request) => request.body.toString('utf8'))).size).toBe(1);
-    const [{ headers, body }] = receiver.accepted;
+    const { headers, body } = receiver.accepted[0]!;
     const raw = receiver.requests[3]!.body.toString('utf8');
     expect(headers['elements-webhook-signature']).toBe(`sha256=${createHmac('sha256', SIGNATURE_KEY).update(raw).digest('base64')}`);
     expect(body.message).toMatchObject({ eventId: [...ids][0], elementKey: 'hooks', instanceId: instance.id, raw: { action: 'edited', issue: { id: 7 } } });
