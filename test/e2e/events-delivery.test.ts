@@ -113,6 +113,26 @@ describe('connector event delivery', () => {
     expect((await platform.request('POST', `/elements/api-v2/instances/${instance.id}/events/${eventId}/redeliver`)).status).toBe(409);
   });
 
+  it('shows an instance\'s events only to those who may use the instance', async () => {
+    const { instance } = await receiverFor(() => 200);
+    await githubWebhook(instance.configuration['event.notification.webhook.url']!, 11);
+    await platform.local.events.tick();
+    const [event] = (await platform.request('GET', `/elements/api-v2/instances/${instance.id}/events`)).json as { id: string }[];
+    // A user of another account: the organization user's instance is not theirs to see.
+    const account = await platform.request('POST', '/elements/api-v2/accounts', { json: { name: 'Other customer', externalId: 'other-customer' } });
+    const user = await platform.request('POST', `/elements/api-v2/accounts/${account.json.id}/users`, { json: { email: 'eve@other.example', firstName: 'Eve', lastName: 'Other' } });
+    expect(user.status, user.text).toBe(200);
+    const auth = `User ${user.json.secret}, Organization ${platform.local.credentials.organizationSecret}`;
+    for (const path of [`/instances/${instance.id}/events`, `/instances/${instance.id}/events/poller`, `/instances/${instance.id}/events/${event!.id}`, `/instances/events/${event!.id}`]) {
+      expect((await platform.request('GET', `/elements/api-v2${path}`, { auth })).status, path).toBe(404);
+    }
+    // Redelivery is a write, which this user's role may not make at all.
+    expect([403, 404]).toContain((await platform.request('POST', `/elements/api-v2/instances/${instance.id}/events/${event!.id}/redeliver`, { auth })).status);
+    const listed = (await platform.request('GET', '/elements/api-v2/instances/events', { auth })).json as { id: string }[];
+    expect(listed.map((e) => e.id)).not.toContain(event!.id);
+    expect(((await platform.request('GET', '/elements/api-v2/instances/events')).json as { id: string }[]).map((e) => e.id)).toContain(event!.id);
+  });
+
   it('dead-letters at once when the receiver refuses with a 4xx', async () => {
     const { receiver, instance } = await receiverFor(() => 410);
     await githubWebhook(instance.configuration['event.notification.webhook.url']!, 9);

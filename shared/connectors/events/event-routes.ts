@@ -3,6 +3,8 @@
 // organization's across instances, `GET /instances/events`), one event,
 // redelivery of a dead-lettered one, the poller's state, and the webhook
 // receiver vendors call (no platform credentials: its signature is the proof).
+// A caller sees the events of the instances it may use (instance-access.ts):
+// another user's instance, or its event, is 404 as if it did not exist.
 import type { PlatformRouter, Principal } from '../../auth/principal.js';
 import { notFound, unprocessable, HttpError } from '../../http/errors.js';
 import type { HttpRequest } from '../../http/request.js';
@@ -10,7 +12,8 @@ import { ok, type HttpResponse } from '../../http/response.js';
 import type { Runtime } from '../../runtime.js';
 import { orgPartition, SORT_PREFIX } from '../../store/keys.js';
 import { BASE, listHeaders } from '../http.js';
-import { getInstance } from '../instances.js';
+import { canUseInstance } from '../instance-access.js';
+import { getInstance, type InstanceItem } from '../instances.js';
 import { redeliver, CALLBACK_TARGET } from './delivery.js';
 import { pollStatus } from './poller.js';
 import { receiveWebhook } from './receiver.js';
@@ -50,11 +53,34 @@ function instanceIdOf(value: string | undefined): number {
   return Number(value);
 }
 
+/** The instance of the path, if the caller may use it. */
+async function requireUsableInstance(rt: Runtime, principal: Principal, value: string | undefined): Promise<InstanceItem> {
+  const id = instanceIdOf(value);
+  const instance = await getInstance(rt, principal.organization, id);
+  if (!instance || !(await canUseInstance(rt, principal, instance))) throw notFound(`Instance ${id} not found`, 'instance_not_found');
+  return instance;
+}
+
+/** Whether the caller may see events of an instance, asked once per instance. */
+function eventVisibility(rt: Runtime, principal: Principal): (instanceId: number) => Promise<boolean> {
+  const known = new Map<number, Promise<boolean>>();
+  return (instanceId) => {
+    let visible = known.get(instanceId);
+    if (!visible) {
+      visible = getInstance(rt, principal.organization, instanceId).then((instance) => Boolean(instance) && canUseInstance(rt, principal, instance!));
+      known.set(instanceId, visible);
+    }
+    return visible;
+  };
+}
+
 async function requireInstanceEvent(rt: Runtime, request: HttpRequest, principal: Principal): Promise<NotificationItem> {
   const eventId = request.params.eventId ?? '';
   const item = await getNotification(rt, principal.organization, eventId);
   const instanceId = request.params.id === undefined ? undefined : instanceIdOf(request.params.id);
-  if (!item || (instanceId !== undefined && item.instanceId !== instanceId)) throw notFound(`Event ${eventId} not found`, 'event_not_found');
+  if (!item || (instanceId !== undefined && item.instanceId !== instanceId) || !(await eventVisibility(rt, principal)(item.instanceId))) {
+    throw notFound(`Event ${eventId} not found`, 'event_not_found');
+  }
   return item;
 }
 
@@ -84,24 +110,24 @@ export function registerEventRoutes(router: PlatformRouter): void {
   group.get(`${BASE}/instances/events`, { operationId: 'listEvents', summary: 'The organization\'s recent events, newest first', query: LIST_QUERY }, async (request, rt, principal) => {
     const { limit, cursor, state } = page(request);
     const result = await rt.table.query<NotificationItem>(orgPartition(principal.organization), { prefix: SORT_PREFIX.event, descending: true, limit, ...(cursor ? { cursor } : {}) });
-    const body = result.items.filter((item) => item.type === 'connectorEvent' && (!state || item.deliveryStatus === state)).map(eventView);
+    const visible = eventVisibility(rt, principal);
+    const listed = result.items.filter((item) => item.type === 'connectorEvent' && (!state || item.deliveryStatus === state));
+    const shown = await Promise.all(listed.map((item) => visible(item.instanceId)));
+    const body = listed.filter((_, i) => shown[i]).map(eventView);
     return ok(body, listHeaders(body.length, result.next));
   });
   group.get(`${BASE}/instances/events/:eventId`, { operationId: 'getEvent', summary: 'One event of the organization' }, async (request, rt, principal) => ok(eventView(await requireInstanceEvent(rt, request, principal))));
 
   group.get(`${one}/events`, { operationId: 'listInstanceEvents', summary: 'An instance\'s recent events with delivery status and attempts', query: LIST_QUERY }, async (request, rt, principal) => {
-    const id = instanceIdOf(request.params.id);
-    if (!(await getInstance(rt, principal.organization, id))) throw notFound(`Instance ${id} not found`, 'instance_not_found');
+    const { id } = await requireUsableInstance(rt, principal, request.params.id);
     const result = await listNotifications(rt, principal.organization, id, page(request));
     const body = result.items.map(eventView);
     return ok(body, listHeaders(body.length, result.next));
   });
   group.get(`${one}/events/poller`, { operationId: 'getInstancePoller', summary: 'Where an instance\'s poller stands', description: 'Per polled object: the date it has reached, its last run, last error and the events it found.' }, async (request, rt, principal) => {
-    const id = instanceIdOf(request.params.id);
-    const instance = await getInstance(rt, principal.organization, id);
-    if (!instance) throw notFound(`Instance ${id} not found`, 'instance_not_found');
+    const instance = await requireUsableInstance(rt, principal, request.params.id);
     const status = await pollStatus(rt, instance);
-    if (!status) throw notFound(`Instance ${id} is not polled`, 'poller_not_found');
+    if (!status) throw notFound(`Instance ${instance.id} is not polled`, 'poller_not_found');
     return ok(status);
   });
   group.get(`${one}/events/:eventId`, { operationId: 'getInstanceEvent', summary: 'One event of an instance' }, async (request, rt, principal) => ok(eventView(await requireInstanceEvent(rt, request, principal))));
