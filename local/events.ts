@@ -1,9 +1,11 @@
 // The in-process stand-in for EventBridge Scheduler and the SQS queues: every
 // `intervalMs` (and soon after new work is recorded) it polls the instances
-// that are due and attempts the deliveries that are due, all from the table,
+// that are due, attempts the deliveries that are due and renews the vendor
+// subscriptions about to end, all from the table,
 // so a restart resumes exactly where the last run left off. With interval 0
 // it runs only when told (`tick()`), as the tests drive it with their clock.
 import { runDueDeliveries, runDuePolls } from '../shared/connectors/events/dispatch.js';
+import { renewDueSubscriptions } from '../shared/connectors/events/lifecycle.js';
 import { eventQueue, TableQueue } from '../shared/connectors/events/queue.js';
 import { describeError, logger } from '../shared/log.js';
 import type { Runtime } from '../shared/runtime.js';
@@ -46,6 +48,7 @@ export class LocalEventScheduler {
           total.polledEvents += await runDuePolls(this.rt);
           // Deliveries that a retry made due again in this pass wait for the next one.
           total.deliveries += (await runDueDeliveries(this.rt)).length;
+          await renewDueSubscriptions(this.rt);
         } catch (error) {
           logger.error('local event scheduler pass failed', { error: describeError(error) });
           throw error;

@@ -50,6 +50,8 @@ export const SORT_PREFIX = {
   eventDelivery: 'EVTDELIVERY#',
   eventPoll: 'EVTPOLL#',
   eventSeen: 'EVTSEEN#',
+  /** When a vendor subscription that ends by itself (Microsoft Graph) is to be renewed. */
+  eventRenewal: 'EVTRENEW#',
 } as const;
 
 const P = SORT_PREFIX;
@@ -103,6 +105,9 @@ export const eventPollKeys = (org: string, instanceId: number) => ofOrg(org, `${
 /** gsi1 partition of every polled instance across organizations; gsi1sk starts with the next poll time. */
 export const POLLS_DUE_PARTITION = 'EVENTPOLLS';
 export const eventSeenKeys = (org: string, instanceId: number, fingerprint: string) => ofOrg(org, `${P.eventSeen}${pad(instanceId, 10)}#${fingerprint}`);
+export const eventRenewalKeys = (org: string, instanceId: number) => ofOrg(org, `${P.eventRenewal}${pad(instanceId, 10)}`);
+/** gsi1 partition of every vendor subscription to renew across organizations; gsi1sk starts with the renewal time. */
+export const RENEWALS_DUE_PARTITION = 'EVENTRENEWALS';
 /** Outside every organization: a webhook receiver's random id, found from the receiving URL alone. */
 export const webhookReceiverKeys = (receiverId: string): Keys => ({ pk: `EVENTHOOK#${receiverId}`, sk: '#EVENTHOOK' });
 // Accounts and their users on the connectors API (shared/auth/accounts.ts).

@@ -6,17 +6,20 @@
 // and from the documented algorithms otherwise. Where the vendor has an API
 // for subscriptions (Stripe, Microsoft Graph, Shopify) Tollgate creates it on
 // the loopback vendor when the instance is created, answering Graph's
-// validation handshake, and removes it when the instance is deleted.
+// validation handshake, renews Graph's before it ends, and removes it when
+// the instance is deleted.
 import { createHmac } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAPH_SUBSCRIPTION_MINUTES } from '../../shared/connectors/events/webhooks/microsoft-graph.js';
 import { ManualClock } from '../support/clock.js';
 import { createEventElement, createEventInstance, startReceiver, type Receiver } from '../support/events.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { sendJson, startVendor, type VendorServer } from '../support/vendor.js';
 
 const SECRET = 'vendor-signing-secret-1';
+const HOUR = 3_600_000;
 const STRIPE_SECRET = 'whsec_loopback_endpoint_secret';
 let platform: TestPlatform;
 let clock: ManualClock;
@@ -38,6 +41,10 @@ beforeAll(async () => {
       validations.push(`${check.status} ${check.headers.get('content-type')} ${await check.text()}`);
       if (check.status !== 200) return sendJson(res, 400, { error: { message: 'validation failed' } });
       return sendJson(res, 201, { id: 'sub-1', expirationDateTime: subscription.expirationDateTime, clientState: subscription.clientState });
+    }
+    if (request.method === 'PATCH' && request.path === '/api/subscriptions/sub-1') {
+      const { expirationDateTime } = JSON.parse(request.body.toString('utf8'));
+      return sendJson(res, 200, { id: 'sub-1', expirationDateTime });
     }
     if (request.method === 'POST' && request.path === '/api/webhooks.json') return sendJson(res, 201, { webhook: { id: 450 + vendor.requests.length } });
     if (request.method === 'DELETE') return sendJson(res, 200, {});
@@ -218,6 +225,21 @@ describe('Microsoft Graph change notifications', () => {
     expect(response.status).toBe(202);
     await platform.local.events.tick();
     expect(receiver.accepted.slice(before)[0]!.body.message.events).toEqual([expect.objectContaining({ eventType: 'CREATED', objectType: 'message', objectId: 'm1' })]);
+  });
+
+  it('renews the subscription half a day before Graph would end it, and only then', async () => {
+    const renewals = () => vendor.requests.filter((request) => request.method === 'PATCH' && request.path === '/api/subscriptions/sub-1');
+    await platform.local.events.tick();
+    expect(renewals()).toHaveLength(0);
+    clock.advance(GRAPH_SUBSCRIPTION_MINUTES * 60_000 - 12 * HOUR + 1000);
+    await platform.local.events.tick();
+    expect(renewals()).toHaveLength(1);
+    const { expirationDateTime } = JSON.parse(renewals()[0]!.body.toString('utf8'));
+    expect(Date.parse(expirationDateTime)).toBe(clock.now() + GRAPH_SUBSCRIPTION_MINUTES * 60_000);
+    await platform.local.events.tick();
+    clock.advance(HOUR);
+    await platform.local.events.tick();
+    expect(renewals()).toHaveLength(1);
   });
 
   it('never shows the clientState, and removes the subscription with the instance', async () => {

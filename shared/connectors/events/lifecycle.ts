@@ -3,15 +3,15 @@
 // found outside the organization's partition), the subscription at the
 // vendor where the element's scheme has an API for it (created with a secret
 // Tollgate generates or the vendor returns, sealed with the instance; removed
-// when events are turned off or the instance is deleted), and the poll
-// schedule.
+// when events are turned off or the instance is deleted; renewed before it
+// ends where the vendor ends it by itself), and the poll schedule.
 import { randomSecret } from '../../crypto/random.js';
 import { HttpError, unprocessable } from '../../http/errors.js';
 import { logger } from '../../log.js';
 import type { Runtime } from '../../runtime.js';
-import { instanceKeys, webhookReceiverKeys } from '../../store/keys.js';
+import { eventRenewalKeys, instanceKeys, RENEWALS_DUE_PARTITION, webhookReceiverKeys } from '../../store/keys.js';
 import type { StoredItem } from '../../store/table.js';
-import type { ResolvedElement } from '../catalog.js';
+import { findElement, type ResolvedElement } from '../catalog.js';
 import { forgetInstance, getInstance, MASK, openCredentials, sealCredentials, type InstanceItem, type VendorCredentials } from '../instances.js';
 import { callVendorApi, instanceBaseUrl } from '../resource-proxy.js';
 import { removePollState, schedulePolls } from './poller.js';
@@ -95,6 +95,7 @@ async function store(rt: Runtime, item: InstanceItem, change: (current: Instance
 async function unsubscribe(rt: Runtime, element: ResolvedElement | undefined, item: InstanceItem): Promise<void> {
   const subscription = item.eventSubscription;
   const scheme = element ? webhookScheme(element) : undefined;
+  if (subscription?.expiresAt) await rt.table.delete(eventRenewalKeys(item.organization, item.id));
   if (!subscription || !element || !scheme?.subscription) return;
   try {
     await scheme.subscription.remove(subscriptionContext(rt, element, item, ''), subscription.id);
@@ -143,6 +144,7 @@ export async function reconcileEvents(rt: Runtime, element: ResolvedElement, ite
       };
     });
     logger.info('webhook subscription created', { organization: current.organization, instanceId: current.id, scheme: scheme.name });
+    if (created.expiresAt && scheme.subscription.renew) await scheduleRenewal(rt, current, created.expiresAt);
     credentials = await openCredentials(rt, current);
     settings = eventSettings(current.configuration, credentials.secrets, element.definition);
   }
@@ -173,4 +175,69 @@ export async function instanceOfReceiver(rt: Runtime, elementKey: string, receiv
   if (!marker || marker.elementKey !== elementKey) return undefined;
   const instance = await getInstance(rt, marker.organization, marker.instanceId);
   return instance?.eventReceiverId === receiverId ? instance : undefined;
+}
+
+/** A subscription is renewed this long before the vendor would end it; a failed renewal is tried again after RENEWAL_RETRY_MS. */
+export const RENEW_BEFORE_MS = 12 * 3_600_000;
+export const RENEWAL_RETRY_MS = 15 * 60_000;
+
+interface RenewalItem extends StoredItem {
+  type: 'eventRenewal';
+  organization: string;
+  instanceId: number;
+  renewAt: number;
+  gsi1pk: string;
+  gsi1sk: string;
+}
+
+const renewalSortKey = (at: number, org: string, id: number) => `${String(Math.floor(at)).padStart(15, '0')}#${org}#${id}`;
+
+async function scheduleRenewal(rt: Runtime, instance: InstanceItem, expiresAt: string): Promise<void> {
+  const ends = Date.parse(expiresAt);
+  const renewAt = Number.isFinite(ends) ? Math.max(rt.clock.now(), ends - RENEW_BEFORE_MS) : rt.clock.now();
+  await rt.table.put({
+    ...eventRenewalKeys(instance.organization, instance.id),
+    type: 'eventRenewal',
+    organization: instance.organization,
+    instanceId: instance.id,
+    renewAt,
+    gsi1pk: RENEWALS_DUE_PARTITION,
+    gsi1sk: renewalSortKey(renewAt, instance.organization, instance.id),
+  });
+}
+
+/**
+ * Renews the vendor subscriptions due now, across organizations: each is first
+ * claimed (its renewal time moves on by RENEWAL_RETRY_MS, so two schedulers
+ * never renew one at once and a failure is tried again later), then extended
+ * at the vendor. Returns how many were renewed.
+ */
+export async function renewDueSubscriptions(rt: Runtime, limit = 100): Promise<number> {
+  const now = rt.clock.now();
+  const due = await rt.table.query<RenewalItem>(RENEWALS_DUE_PARTITION, { index: 'gsi1', atMost: `${String(Math.floor(now)).padStart(15, '0')}#~`, limit });
+  let renewed = 0;
+  for (const renewal of due.items.filter((item) => item.type === 'eventRenewal')) {
+    const keys = eventRenewalKeys(renewal.organization, renewal.instanceId);
+    const retryAt = now + RENEWAL_RETRY_MS;
+    const claimed = await rt.table.setIf(keys, { renewAt: retryAt, gsi1sk: renewalSortKey(retryAt, renewal.organization, renewal.instanceId) }, 'renewAt = :seen', { ':seen': renewal.renewAt });
+    if (!claimed) continue;
+    const instance = await getInstance(rt, renewal.organization, renewal.instanceId);
+    const element = instance ? await findElement(rt, instance.organization, instance.elementKey) : undefined;
+    const scheme = element ? webhookScheme(element) : undefined;
+    const subscription = instance?.eventSubscription;
+    if (!instance || !element || !subscription || !scheme?.subscription?.renew) {
+      await rt.table.delete(keys);
+      continue;
+    }
+    try {
+      const { expiresAt } = await scheme.subscription.renew(subscriptionContext(rt, element, instance, ''), subscription.id);
+      const updated = await store(rt, instance, (latest) => (latest.eventSubscription?.id === subscription.id ? { ...latest, eventSubscription: { ...latest.eventSubscription, expiresAt } } : latest));
+      if (updated.eventSubscription?.id === subscription.id) await scheduleRenewal(rt, updated, expiresAt);
+      renewed++;
+      logger.info('webhook subscription renewed', { organization: instance.organization, instanceId: instance.id, scheme: scheme.name, expiresAt });
+    } catch (error) {
+      logger.warn('webhook subscription could not be renewed', { organization: instance.organization, instanceId: instance.id, scheme: scheme.name, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return renewed;
 }

@@ -7,12 +7,14 @@
 // resource data": notification endpoint validation, processing the change
 // notification). Tollgate generates the clientState, seals it with the
 // instance, and removes the subscription (DELETE /subscriptions/{id}) with it.
+// A subscription ends by itself after its expirationDateTime; Tollgate renews
+// it before (PATCH /subscriptions/{id}, "Renew a subscription").
 import { safeEqual } from '../../../crypto/compare.js';
 import { eventTypeOf, objectOf, refused, textOf, VERIFIED, vendorFailure, type WebhookScheme } from './scheme.js';
 import type { ChangedObject } from '../emit.js';
 import { createHash } from 'node:crypto';
 
-/** Graph keeps a subscription at most about three days for most resources (message, event, contact: 10080 min; we renew before). */
+/** Graph keeps a subscription about three days for most resources (messages, events, contacts); it is renewed half a day before it ends (lifecycle.ts). */
 export const GRAPH_SUBSCRIPTION_MINUTES = 4230;
 
 const notificationsOf = (body: unknown) => (Array.isArray(objectOf(body).value) ? (objectOf(body).value as unknown[]) : []);
@@ -71,6 +73,12 @@ export const microsoftGraph: WebhookScheme = {
       const id = textOf(objectOf(answer.body).id);
       if (answer.status >= 300 || !id) throw vendorFailure('Creating the Microsoft Graph subscription', answer.status, answer.body);
       return { id, expiresAt: textOf(objectOf(answer.body).expirationDateTime) ?? expiration };
+    },
+    async renew(context, id) {
+      const expiration = new Date(context.now + GRAPH_SUBSCRIPTION_MINUTES * 60_000).toISOString();
+      const answer = await context.call({ method: 'PATCH', path: `/subscriptions/${encodeURIComponent(id)}`, json: { expirationDateTime: expiration } });
+      if (answer.status >= 300) throw vendorFailure('Renewing the Microsoft Graph subscription', answer.status, answer.body);
+      return { expiresAt: textOf(objectOf(answer.body).expirationDateTime) ?? expiration };
     },
     async remove(context, id) {
       const answer = await context.call({ method: 'DELETE', path: `/subscriptions/${encodeURIComponent(id)}` });

@@ -66,6 +66,8 @@ export interface WebhookScheme {
   subscription?: {
     create(context: SubscriptionContext): Promise<Subscription>;
     remove(context: SubscriptionContext, id: string): Promise<void>;
+    /** Extends a subscription that ends by itself (Subscription.expiresAt); returns its new end. */
+    renew?(context: SubscriptionContext, id: string): Promise<{ expiresAt: string }>;
   };
 }
 
