@@ -27,11 +27,11 @@ import { tollgateFunction, withOverrides, type FunctionSpec, type FunctionsProps
 export type EventFunctionName = 'scheduler' | 'poller' | 'delivery';
 
 export const EVENT_FUNCTIONS: Record<EventFunctionName, FunctionSpec> = {
-  scheduler: { memorySize: 512, timeout: Duration.seconds(50), description: 'Connector events: hands out due polls and overdue deliveries every minute', writesSecrets: false },
+  scheduler: { memorySize: 512, timeout: Duration.seconds(50), description: 'Connector events: hands out due polls and overdue deliveries, renews vendor subscriptions, every minute', writesSecrets: false, buffersAnalytics: false },
   // Below the poll lease (5 minutes, shared/connectors/events/poller.ts): a run never outlives its lease.
-  poller: { memorySize: 1024, timeout: Duration.minutes(4), description: "Connector events: polls an instance's objects at the vendor", writesSecrets: false },
+  poller: { memorySize: 1024, timeout: Duration.minutes(4), description: "Connector events: polls an instance's objects at the vendor", writesSecrets: false, buffersAnalytics: false },
   // One message per invocation: a callback may take its full 10 s timeout.
-  delivery: { memorySize: 512, timeout: Duration.seconds(30), description: 'Connector events: delivers notifications to callbacks and sinks', writesSecrets: false },
+  delivery: { memorySize: 512, timeout: Duration.seconds(30), description: 'Connector events: delivers notifications to callbacks and sinks', writesSecrets: false, buffersAnalytics: false },
 };
 
 /** A message whose handling failed this often moves to the dead-letter queue. */
@@ -89,7 +89,7 @@ export class Events extends Construct {
     for (const [name, spec] of Object.entries(EVENT_FUNCTIONS) as [EventFunctionName, FunctionSpec][]) {
       const sized = withOverrides(spec, settings.functions[name]);
       this.timeouts[name] = sized.timeout;
-      this.functions[name] = tollgateFunction(this, name, sized, { ...props, environment: this.environment });
+      this.functions[name] = tollgateFunction(this, name, sized, { ...props, environment: this.environment }).fn;
     }
     const { scheduler: schedulerFn, poller, delivery } = this.functions;
     this.grantSend(schedulerFn, 'poll', 'delivery');

@@ -52,6 +52,9 @@ export const SORT_PREFIX = {
   eventSeen: 'EVTSEEN#',
   /** When a vendor subscription that ends by itself (Microsoft Graph) is to be renewed. */
   eventRenewal: 'EVTRENEW#',
+  usage: 'USAGE#',
+  debugSession: 'DEBUGSESSION#',
+  debugTransaction: 'DEBUGTX#',
 } as const;
 
 const P = SORT_PREFIX;
@@ -68,7 +71,11 @@ export const developerAppKeys = (org: string, developerId: string, name: string)
 export const appCredentialsPrefix = (appId: string) => `${P.credential}${appId}#`;
 export const credentialKeys = (org: string, appId: string, keyFingerprint: string) => ofOrg(org, `${appCredentialsPrefix(appId)}${keyFingerprint}`);
 /** Outside every organization: a consumer key is unique across all of them, and found without knowing one. */
-export const apiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: `APIKEY#${keyFingerprint}`, sk: '#APIKEY' });
+/** Every organization that uses a consumer key has its marker in the key's partition: keys are unique per organization. */
+export const apiKeyPartition = (keyFingerprint: string) => `APIKEY#${keyFingerprint}`;
+export const apiKeyMarkerKeys = (keyFingerprint: string, org: string): Keys => ({ pk: apiKeyPartition(keyFingerprint), sk: `ORG#${org}` });
+/** The marker of a key created while keys were unique across organizations (read and removed, never written). */
+export const legacyApiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: apiKeyPartition(keyFingerprint), sk: '#APIKEY' });
 
 // Developer portal accounts (shared/portal/); sessions and invitations are found by their token's hash alone.
 export const developerAccountKeys = (org: string, email: string) => ofOrg(org, `${P.developerAccount}${email.toLowerCase()}`);
@@ -144,6 +151,42 @@ export const kvmEntryKeys = (org: string, scope: string, map: string, key: strin
 export const providerKeys = (org: string, name: string) => ofOrg(org, `${P.provider}${name}`);
 /** A quota window's counter; `counter` names policy, identifier and window. */
 export const quotaCounterKeys = (org: string, env: string, api: string, counter: string) => ofOrg(org, `${P.quota}${env}#${api}#${counter}`);
+
+// Analytics and trace (shared/analytics/).
+/** Rollup granularities and the period each partition holds: minutes by day, hours by month, days by year. */
+export type RollupGranularity = 'minute' | 'hour' | 'day';
+const GRANULARITY_CODE: Record<RollupGranularity, string> = { minute: 'm', hour: 'h', day: 'd' };
+/**
+ * One partition per organization, environment, granularity and period
+ * (`2024-05-17` for minutes, `2024-05` for hours, `2024` for days): a stats
+ * query reads a time range of one partition, and writes spread over periods.
+ */
+export const rollupPartition = (org: string, env: string, granularity: RollupGranularity, period: string) =>
+  `STATS#${org}#${env}#${GRANULARITY_CODE[granularity]}#${period}`;
+/** A rollup row: the bucket's start (ISO minute) and the fingerprint of its dimension values. */
+export const rollupKeys = (org: string, env: string, granularity: RollupGranularity, period: string, bucket: string, tuple: string): Keys => ({
+  pk: rollupPartition(org, env, granularity, period),
+  sk: `${bucket}#${tuple}`,
+});
+/** A connector call's usage record, newest last by time; gsi1 finds it by its id. */
+export const usagePrefix = (time?: string) => `${P.usage}${time ?? ''}`;
+export const usageKeys = (org: string, time: string, id: string) => ofOrg(org, `${P.usage}${time}#${id}`);
+export const usageIdLookup = (org: string, id: string) => `USAGEID#${org}#${id}`;
+/** A debug session of a deployed revision. */
+export const debugSessionsPrefix = (env: string, api: string, revision: number) => `${P.debugSession}${env}#${api}#${pad(revision, 6)}#`;
+export const debugSessionKeys = (org: string, env: string, api: string, revision: number, session: string) =>
+  ofOrg(org, `${debugSessionsPrefix(env, api, revision)}${session}`);
+/** Captured transactions of a session, in capture order. */
+export const debugTransactionsPrefix = (env: string, api: string, revision: number, session: string) =>
+  `${P.debugTransaction}${env}#${api}#${pad(revision, 6)}#${session}#`;
+export const debugTransactionKeys = (org: string, env: string, api: string, revision: number, session: string, id: string) =>
+  ofOrg(org, `${debugTransactionsPrefix(env, api, revision, session)}${id}`);
+/** Every active session of an environment, across organizations: what each runtime container reads to know what to capture. */
+export const activeDebugSessionsPartition = (env: string) => `DEBUG#${env}`;
+export const activeDebugSessionKeys = (env: string, org: string, api: string, revision: number, session: string): Keys => ({
+  pk: activeDebugSessionsPartition(env),
+  sk: `${org}#${api}#${pad(revision, 6)}#${session}`,
+});
 
 // Management users (shared/auth/): global, with one role item per organization (gsi1: the organization's members).
 export const userPartition = (email: string) => `USER#${email.toLowerCase()}`;

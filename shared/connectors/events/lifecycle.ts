@@ -16,6 +16,7 @@ import { forgetInstance, getInstance, MASK, openCredentials, sealCredentials, ty
 import { callVendorApi, instanceBaseUrl } from '../resource-proxy.js';
 import { removePollState, schedulePolls } from './poller.js';
 import { EVENT_KEYS, eventSettings, type EventSettings } from './settings.js';
+import { dueBy, dueKey } from './store.js';
 import { WEBHOOK_SCHEME_REGISTRY } from './webhooks/index.js';
 import type { SubscriptionContext, WebhookScheme } from './webhooks/scheme.js';
 
@@ -190,8 +191,6 @@ interface RenewalItem extends StoredItem {
   gsi1sk: string;
 }
 
-const renewalSortKey = (at: number, org: string, id: number) => `${String(Math.floor(at)).padStart(15, '0')}#${org}#${id}`;
-
 async function scheduleRenewal(rt: Runtime, instance: InstanceItem, expiresAt: string): Promise<void> {
   const ends = Date.parse(expiresAt);
   const renewAt = Number.isFinite(ends) ? Math.max(rt.clock.now(), ends - RENEW_BEFORE_MS) : rt.clock.now();
@@ -202,7 +201,7 @@ async function scheduleRenewal(rt: Runtime, instance: InstanceItem, expiresAt: s
     instanceId: instance.id,
     renewAt,
     gsi1pk: RENEWALS_DUE_PARTITION,
-    gsi1sk: renewalSortKey(renewAt, instance.organization, instance.id),
+    gsi1sk: dueKey(renewAt, instance.organization, instance.id),
   });
 }
 
@@ -214,12 +213,12 @@ async function scheduleRenewal(rt: Runtime, instance: InstanceItem, expiresAt: s
  */
 export async function renewDueSubscriptions(rt: Runtime, limit = 100): Promise<number> {
   const now = rt.clock.now();
-  const due = await rt.table.query<RenewalItem>(RENEWALS_DUE_PARTITION, { index: 'gsi1', atMost: `${String(Math.floor(now)).padStart(15, '0')}#~`, limit });
+  const due = await rt.table.query<RenewalItem>(RENEWALS_DUE_PARTITION, { index: 'gsi1', range: dueBy(now), limit });
   let renewed = 0;
   for (const renewal of due.items.filter((item) => item.type === 'eventRenewal')) {
     const keys = eventRenewalKeys(renewal.organization, renewal.instanceId);
     const retryAt = now + RENEWAL_RETRY_MS;
-    const claimed = await rt.table.setIf(keys, { renewAt: retryAt, gsi1sk: renewalSortKey(retryAt, renewal.organization, renewal.instanceId) }, 'renewAt = :seen', { ':seen': renewal.renewAt });
+    const claimed = await rt.table.setIf(keys, { renewAt: retryAt, gsi1sk: dueKey(retryAt, renewal.organization, renewal.instanceId) }, 'renewAt = :seen', { ':seen': renewal.renewAt });
     if (!claimed) continue;
     const instance = await getInstance(rt, renewal.organization, renewal.instanceId);
     const element = instance ? await findElement(rt, instance.organization, instance.elementKey) : undefined;

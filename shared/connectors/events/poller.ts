@@ -22,7 +22,7 @@ import { headerValue } from '../vendor-http.js';
 import { changeId, emitEvents, type ChangedObject } from './emit.js';
 import { fillPollTemplate, readDate } from './java-date.js';
 import { eventSettings, type EventSettings, type PollObject } from './settings.js';
-import { expiry } from './store.js';
+import { dueBy, dueKey, expiry } from './store.js';
 
 /** Longer than a poll of every object may take (20 objects of up to 1000 pages each are bounded by the function timeout). */
 export const POLL_LEASE_MS = 5 * 60_000;
@@ -53,7 +53,6 @@ export interface PollStateItem extends StoredItem {
   gsi1sk: string;
 }
 
-const dueSortKey = (at: number, org: string, id: number) => `${String(Math.floor(at)).padStart(15, '0')}#${org}#${id}`;
 
 /** Starts (or keeps) an instance's poll schedule; a new one polls at once to record its marks. */
 export async function schedulePolls(rt: Runtime, instance: InstanceItem, settings: EventSettings): Promise<void> {
@@ -70,13 +69,13 @@ export async function schedulePolls(rt: Runtime, instance: InstanceItem, setting
       nextPollAt: now,
       objects: {},
       gsi1pk: POLLS_DUE_PARTITION,
-      gsi1sk: dueSortKey(now, instance.organization, instance.id),
+      gsi1sk: dueKey(now, instance.organization, instance.id),
     });
     return;
   }
   if (existing.intervalMinutes !== settings.intervalMinutes) {
     const nextPollAt = Math.min(existing.nextPollAt, now + settings.intervalMinutes * 60_000);
-    await rt.table.setIf(keys, { intervalMinutes: settings.intervalMinutes, nextPollAt, gsi1sk: dueSortKey(nextPollAt, instance.organization, instance.id) }, 'attribute_exists(pk)');
+    await rt.table.setIf(keys, { intervalMinutes: settings.intervalMinutes, nextPollAt, gsi1sk: dueKey(nextPollAt, instance.organization, instance.id) }, 'attribute_exists(pk)');
   }
 }
 
@@ -86,7 +85,7 @@ export async function removePollState(rt: Runtime, instance: Pick<InstanceItem, 
 
 /** Instances whose poll is due at `now`, across organizations, most overdue first. */
 export async function duePolls(rt: Runtime, now: number, limit = 100): Promise<PollStateItem[]> {
-  const page = await rt.table.query<PollStateItem>(POLLS_DUE_PARTITION, { index: 'gsi1', atMost: `${String(Math.floor(now)).padStart(15, '0')}#~`, limit });
+  const page = await rt.table.query<PollStateItem>(POLLS_DUE_PARTITION, { index: 'gsi1', range: dueBy(now), limit });
   return page.items.filter((item) => item.type === 'eventPoll');
 }
 
@@ -96,7 +95,7 @@ export async function duePolls(rt: Runtime, now: number, limit = 100): Promise<P
  */
 export async function claimDuePoll(rt: Runtime, state: PollStateItem, now: number): Promise<boolean> {
   const next = now + POLL_LEASE_MS;
-  return rt.table.setIf(eventPollKeys(state.organization, state.instanceId), { nextPollAt: next, gsi1sk: dueSortKey(next, state.organization, state.instanceId) }, 'nextPollAt = :seen', { ':seen': state.nextPollAt });
+  return rt.table.setIf(eventPollKeys(state.organization, state.instanceId), { nextPollAt: next, gsi1sk: dueKey(next, state.organization, state.instanceId) }, 'nextPollAt = :seen', { ':seen': state.nextPollAt });
 }
 
 export function readPath(value: unknown, path: string): unknown {
@@ -269,7 +268,7 @@ export async function pollInstance(rt: Runtime, organization: string, instanceId
     }
   }
   const nextPollAt = Math.max(rt.clock.now(), now + settings.intervalMinutes * 60_000);
-  state = { ...state, objects, intervalMinutes: settings.intervalMinutes, nextPollAt, gsi1sk: dueSortKey(nextPollAt, organization, instanceId) };
+  state = { ...state, objects, intervalMinutes: settings.intervalMinutes, nextPollAt, gsi1sk: dueKey(nextPollAt, organization, instanceId) };
   delete state.leaseHolder;
   delete state.leaseUntil;
   await rt.table.putIf({ ...state, updatedAt: new Date().toISOString() }, 'leaseHolder = :holder', { ':holder': holder });

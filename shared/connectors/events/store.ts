@@ -67,8 +67,11 @@ export function newEventId(now: number): string {
 
 export const EVENT_ID = /^[0-9a-f]{32}$/;
 
-export const dueKey = (nextAttemptAt: number, org: string, eventId: string, target: string) =>
-  `${String(Math.max(0, Math.floor(nextAttemptAt))).padStart(15, '0')}#${org}#${eventId}#${target}`;
+/** The gsi1 sort key of work due at `at` (epoch ms) in a time-ordered due partition: the time first, then what names the work. */
+export const dueKey = (at: number, ...names: (string | number)[]) => [String(Math.max(0, Math.floor(at))).padStart(15, '0'), ...names].join('#');
+
+/** The gsi1 sort-key range of everything due at `now` or before. */
+export const dueBy = (now: number): readonly [string, string] => ['0', `${dueKey(now)}#~`];
 
 export function expiry(now: number): number {
   return Math.ceil(now / 1000) + RETENTION_SECONDS;
@@ -99,6 +102,6 @@ export async function listNotifications(rt: Runtime, org: string, instanceId: nu
 
 /** Pending deliveries due at `now` (or before), across organizations, oldest first. */
 export async function dueDeliveries(rt: Runtime, now: number, limit = 100): Promise<DeliveryItem[]> {
-  const page = await rt.table.query<DeliveryItem>(DELIVERIES_DUE_PARTITION, { index: 'gsi1', atMost: `${String(Math.floor(now)).padStart(15, '0')}#~`, limit });
+  const page = await rt.table.query<DeliveryItem>(DELIVERIES_DUE_PARTITION, { index: 'gsi1', range: dueBy(now), limit });
   return page.items.filter((item) => item.type === 'eventDelivery' && item.state === 'pending');
 }

@@ -46,6 +46,11 @@ export interface PolicyExchange {
   skipToResponse: boolean;
   /** Callbacks that adjust the final response, whatever path produced it. */
   readonly responseHooks: ((response: Message) => void)[];
+  /**
+   * StatisticsCollector's values, by statistic name: strings become custom
+   * dimensions and numbers custom metrics of the call's analytics record.
+   */
+  readonly statistics: Map<string, string | number>;
   messageByName(name: string | undefined): Message | undefined;
   get(name: string): unknown;
   set(name: string, value: unknown): void;

@@ -5,7 +5,6 @@
 // is not a parameter.
 import { productAllowsProxy, getProduct } from '../../consumers/products.js';
 import { verifyApiKey } from '../../consumers/verify-api-key.js';
-import { CredentialError } from '../../credentials/errors.js';
 import { isHttpError } from '../../http/errors.js';
 import { issueClientCredentialsToken } from '../../oauth/issue.js';
 import { verifyAccessToken } from '../../oauth/verifier.js';
@@ -13,6 +12,7 @@ import type { Runtime } from '../../runtime.js';
 import { quotaCounterKeys } from '../../store/keys.js';
 import type { Deployment } from '../engine/policy.js';
 import type { KvmScopeName, PolicyServices } from '../policies/services.js';
+import { sensitiveValues } from './exchange-observers.js';
 import { createMap, deleteEntry, findMap, kvmCache, putEntry, type KvmScope } from '../stores/kvm.js';
 import { resolveProvider } from '../stores/providers.js';
 
@@ -22,13 +22,18 @@ const ignoreStatus = (status: number) => (error: unknown) => {
 
 function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
   const { organization: org, environment, apiName } = deployment;
+  const sensitive = sensitiveValues(rt);
   const scopeOf = (scope: KvmScopeName): KvmScope =>
     scope === 'organization' ? { kind: 'organization' } : scope === 'environment' ? { kind: 'environment', environment } : { kind: 'apiproxy', api: apiName };
   const coversThisProxy = (product: { proxies: string[]; environments: string[] }) => productAllowsProxy(product, apiName, environment);
 
   return {
     kvm: {
-      get: (scope, map, key, ttlSeconds) => kvmCache(rt).get(org, scopeOf(scope), map, key, ttlSeconds),
+      async get(scope, map, key, ttlSeconds) {
+        const read = await kvmCache(rt).get(org, scopeOf(scope), map, key, ttlSeconds);
+        if (read?.encrypted) sensitive.add(read.value);
+        return read?.value;
+      },
       async put(scope, map, key, value) {
         const kvmScope = scopeOf(scope);
         // Another call may create the map at the same moment: either creation will do.
@@ -51,9 +56,8 @@ function servicesFor(rt: Runtime, deployment: Deployment): PolicyServices {
     },
     consumers: {
       async verifyApiKey(key) {
-        const verified = await verifyApiKey(rt, key);
         // A key of another organization is simply unknown here.
-        if (verified.organization !== org) throw new CredentialError('invalid_key', 'Invalid API key');
+        const verified = await verifyApiKey(rt, key, org);
         const product = verified.products.find(coversThisProxy);
         return { consumerKey: verified.consumerKey, app: verified.app, developer: verified.developer, ...(product ? { product } : {}) };
       },

@@ -1,13 +1,15 @@
 // The proxy function's host: the engine wired to this container's runtime.
 // Routes come from the environment's routing table, target URLs and their
-// Authorization from the API provider store, and each policy gets the
-// services it declares, bound to its deployment.
+// Authorization from the API provider store, each policy gets the services
+// it declares, bound to its deployment, and every exchange is recorded for
+// analytics (and captured when a debug session selects it).
 import type { HttpRequest } from '../../http/request.js';
 import type { Runtime } from '../../runtime.js';
 import type { ProxyHost } from '../engine/proxy-request.js';
 import { routingTable } from '../stores/deployments.js';
 import { providerAuthorization } from '../stores/provider-auth.js';
 import { resolveProvider } from '../stores/providers.js';
+import { exchangeObservers } from './exchange-observers.js';
 import { policyServices } from './policy-services.js';
 
 /** The environment a runtime request is for: its stage's `environment` variable, else the configured one. */
@@ -24,10 +26,14 @@ export function proxyHost(rt: Runtime, environment: string): ProxyHost {
       match: (host, path) => routes.match(host, path),
       targets: {
         allowLoopback: rt.config.allowLoopback,
-        providerUrl: async (org, name) => (await resolveProvider(rt, org, name)).url,
+        providerUrl: async (org, name) => {
+          const provider = await resolveProvider(rt, org, name);
+          return { url: provider.url, ownPlatform: provider.ownPlatform };
+        },
         providerAuthorization: (org, name) => providerAuthorization(rt, org, name),
       },
       policyServices: policyServices(rt),
+      observe: exchangeObservers(rt, environment),
     };
   });
 }
