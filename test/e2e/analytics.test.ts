@@ -275,3 +275,48 @@ describe('analytics: 1,000 calls with a known mix', () => {
     expect(own.json.environments[0].dimensions).toEqual([]);
   });
 });
+
+describe('analytics: StatisticsCollector custom dimensions and metrics', () => {
+  // In the test environment, so the 1,000 calls' totals in prod stay as they are.
+  const SALES = [
+    { sku: 'sku-a', price: '10' },
+    { sku: 'sku-a', price: '10' },
+    { sku: 'sku-a', price: '10.5' },
+    { sku: 'sku-b', price: '2.5' },
+    { sku: 'sku-b', price: 'free' },
+    {},
+  ];
+
+  it('groups by a custom dimension and sums a custom metric, defaults included', async () => {
+    await deployProxy(
+      platform,
+      {
+        name: 'shop',
+        policies: [
+          {
+            name: 'collect',
+            type: 'StatisticsCollector',
+            config: { statistics: [{ name: 'sku', ref: 'request.queryparam.sku', default: 'unknown' }, { name: 'price', ref: 'request.header.x-price', type: 'float', default: '0' }] },
+          },
+        ],
+        proxyEndpoints: [{ basePath: '/shop', preFlow: { request: [{ name: 'collect' }], response: [] } }],
+        targetEndpoints: [{ connection: { url: backend.url } }],
+      },
+      { env: 'test' },
+    );
+    for (const sale of SALES) {
+      const query = sale.sku ? `?sku=${sale.sku}` : '';
+      const response = await platform.proxy('GET', `/shop/delay/0/status/200${query}`, { env: 'test', headers: sale.price ? { 'x-price': sale.price } : {} });
+      expect(response.status).toBe(200);
+    }
+    await analyticsRecorder(platform.local.runtime).flush();
+    const query = new URLSearchParams({ timeRange: range(), select: 'sum(message_count),sum(price),avg(price)' });
+    const response = await platform.request('GET', `/v1/organizations/default/environments/test/stats/sku?${query}`);
+    expect(response.status, response.text).toBe(200);
+    expect(byName(response.json)).toEqual({ 'sku-a': 3, 'sku-b': 2, unknown: 1 });
+    expect(byName(response.json, 'sum(price)')).toEqual({ 'sku-a': 30.5, 'sku-b': 2.5, unknown: 0 });
+    expect(byName(response.json, 'avg(price)')['sku-b']).toBe(1.25);
+    const filtered = await platform.request('GET', `/v1/organizations/default/environments/test/stats/apis?${new URLSearchParams({ timeRange: range(), filter: "(sku eq 'sku-a')" })}`);
+    expect(byName(filtered.json)).toEqual({ shop: 3 });
+  });
+});

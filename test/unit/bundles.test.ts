@@ -170,6 +170,9 @@ const SAMPLES: Record<string, string[]> = {
   ],
   OpenConnectors: [policyFile('OpenConnectors', '<APIProvider>oc</APIProvider><InstanceTokenMap>m</InstanceTokenMap><InstanceTokenKey>k</InstanceTokenKey><ExpiryTimeInSecs>10</ExpiryTimeInSecs>')],
   VerifyAPIKey: [policyFile('VerifyAPIKey', '<APIKey ref="request.queryparam.apikey"/>')],
+  StatisticsCollector: [
+    policyFile('StatisticsCollector', '<Statistics><Statistic name="productID" ref="product.id" type="string">999999</Statistic><Statistic name="price" ref="product.price" type="float">0</Statistic><Statistic name="flag" ref="f" type="boolean"/></Statistics>'),
+  ],
   OAuthV2: [
     policyFile('OAuthV2', '<Operation>VerifyAccessToken</Operation><AccessToken>request.header.token</AccessToken><AccessTokenPrefix>Bearer</AccessTokenPrefix><Scope>read write</Scope>'),
     policyFile('OAuthV2', '<Operation>GenerateAccessToken</Operation><ExpiresIn>3600000</ExpiresIn><SupportedGrantTypes><GrantType>client_credentials</GrantType></SupportedGrantTypes><GrantType>request.formparam.grant_type</GrantType><GenerateResponse enabled="false"/>'),

@@ -13,6 +13,7 @@ import { openConnectors } from './open-connectors.js';
 import { quota } from './quota.js';
 import { raiseFault } from './raise-fault.js';
 import { spikeArrest } from './spike-arrest.js';
+import { statisticsCollector } from './statistics-collector.js';
 import { verifyApiKeyPolicy } from './verify-api-key.js';
 
 const definitions = [
@@ -28,6 +29,7 @@ const definitions = [
   openConnectors,
   verifyApiKeyPolicy,
   oauthV2,
+  statisticsCollector,
 ] as Policy[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));
