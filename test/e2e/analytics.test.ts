@@ -262,6 +262,12 @@ describe('analytics: 1,000 calls with a known mix', () => {
     expect(response.json.error.code).toBe('invalid_filter');
   });
 
+  it('keeps rollups 30 days after their bucket ends (DynamoDB TTL on expiresAt)', async () => {
+    const day = new Date(started).toISOString().slice(0, 10);
+    const { items } = await platform.local.runtime.table.query<{ start: number; expiresAt: number }>(rollupPartition('default', 'prod', 'minute', day));
+    for (const item of items) expect(item.expiresAt).toBe(Math.ceil((item.start + 60_000) / 1000) + 30 * 86_400);
+  });
+
   it('lets the readonly role read stats, and no other organization', async () => {
     const readonly = await platform.addUser('default', 'readonly');
     const query = `timeRange=${encodeURIComponent(range())}`;
