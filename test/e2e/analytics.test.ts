@@ -10,6 +10,7 @@ import type { CallRecord } from '../../shared/analytics/record.js';
 import { RELATIVE_ACCURACY } from '../../shared/analytics/sketch.js';
 import { formatPoint } from '../../shared/analytics/time-range.js';
 import { rollupPartition } from '../../shared/store/keys.js';
+import type { StoredItem } from '../../shared/store/table.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { provisionApp, type ProvisionedApp } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
@@ -264,7 +265,7 @@ describe('analytics: 1,000 calls with a known mix', () => {
 
   it('keeps rollups 30 days after their bucket ends (DynamoDB TTL on expiresAt)', async () => {
     const day = new Date(started).toISOString().slice(0, 10);
-    const { items } = await platform.local.runtime.table.query<{ start: number; expiresAt: number }>(rollupPartition('default', 'prod', 'minute', day));
+    const { items } = await platform.local.runtime.table.query<StoredItem & { start: number }>(rollupPartition('default', 'prod', 'minute', day));
     for (const item of items) expect(item.expiresAt).toBe(Math.ceil((item.start + 60_000) / 1000) + 30 * 86_400);
   });
 

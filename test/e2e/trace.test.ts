@@ -108,7 +108,7 @@ describe('trace sessions on the seed 002 proxies', () => {
     const condition = captured.point.find((point: Json) => point.id === 'Condition');
     expect(props(condition.results[0])).toMatchObject({ ExpressionResult: 'true', Flow: 'oAuthToken' });
     // Kept 24 hours from capture (DynamoDB TTL on expiresAt).
-    const { items } = await platform.local.runtime.table.query<{ sk: string; expiresAt: number }>(orgPartition('default'), { prefix: debugTransactionsPrefix('prod', 'iflow_token', 1, 'token-session') });
+    const { items } = await platform.local.runtime.table.query(orgPartition('default'), { prefix: debugTransactionsPrefix('prod', 'iflow_token', 1, 'token-session') });
     expect(items).toHaveLength(1);
     const capturedAt = Number(items[0]!.sk.split('#').pop()!.split('-')[0]);
     expect(items[0]!.expiresAt).toBe(Math.ceil(capturedAt / 1000) + 24 * 3600);

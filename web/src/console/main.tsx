@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { interceptLinks, match, navigate, usePath } from '../lib/router.js';
 import { onSessionChange, restoreSession, signOut, type Session } from '../lib/session.js';
 import { Dialog, Secret } from '../lib/ui.js';
+import { AnalyzePage } from './analyze.js';
 import { ConnectorsPage, OAuthReturn } from './connectors.js';
 import { InstanceDocsPage } from './instance-docs.js';
 import { KvmsPage } from './kvms.js';
@@ -14,6 +15,7 @@ import { ProviderPage, ProvidersPage } from './providers.js';
 import { ProxyPage, ProxiesPage, NewProxyPage } from './proxies.js';
 import { AppPage, AppsPage, DevelopersPage, ProductPage, ProductsPage } from './publish.js';
 import { SignIn } from './sign-in.js';
+import { TracePage } from './trace.js';
 import { BASE } from './base.js';
 
 
@@ -36,6 +38,8 @@ const PAGES: PageEntry[] = [
   { path: '/developers', component: DevelopersPage, nav: ['Publish', 'Developers'] },
   { path: '/apps', component: AppsPage, nav: ['Publish', 'Applications'] },
   { path: '/apps/:email/:app', component: AppPage },
+  { path: '/analytics', component: AnalyzePage, nav: ['Analyze', 'API traffic'] },
+  { path: '/trace', component: TracePage, nav: ['Analyze', 'Trace'] },
   { path: '/connectors', component: ConnectorsPage, nav: ['Connectors', 'Catalog'] },
   { path: '/connectors/instances/:id/docs', component: InstanceDocsPage },
 ];
