@@ -8,6 +8,7 @@ import { interceptLinks, match, navigate, usePath } from '../lib/router.js';
 import { onSessionChange, restoreSession, signOut, type Session } from '../lib/session.js';
 import { Dialog, Secret } from '../lib/ui.js';
 import { AnalyzePage } from './analyze.js';
+import { ConnectorActivityPage } from './connector-usage.js';
 import { ConnectorsPage, OAuthReturn } from './connectors.js';
 import { InstanceDocsPage } from './instance-docs.js';
 import { KvmsPage } from './kvms.js';
@@ -41,12 +42,15 @@ const PAGES: PageEntry[] = [
   { path: '/analytics', component: AnalyzePage, nav: ['Analyze', 'API traffic'] },
   { path: '/trace', component: TracePage, nav: ['Analyze', 'Trace'] },
   { path: '/connectors', component: ConnectorsPage, nav: ['Connectors', 'Catalog'] },
+  { path: '/connectors/activity', component: ConnectorActivityPage, nav: ['Connectors', 'Activity'] },
   { path: '/connectors/instances/:id/docs', component: InstanceDocsPage },
 ];
 
 function Nav({ path }: { path: string }) {
   const groups = new Map<string, PageEntry[]>();
   for (const page of PAGES) if (page.nav) groups.set(page.nav[0], [...(groups.get(page.nav[0]) ?? []), page]);
+  // The deepest navigation entry the path is under: /connectors/activity is Activity, not Catalog.
+  const current = PAGES.filter((page) => page.nav && (path === BASE + page.path || path.startsWith(`${BASE}${page.path}/`))).sort((a, b) => b.path.length - a.path.length)[0];
   return (
     <nav aria-label="Console">
       {[...groups].map(([group, pages]) => (
@@ -54,11 +58,9 @@ function Nav({ path }: { path: string }) {
           <h2>{group}</h2>
           <ul>
             {pages.map((page) => {
-              const href = BASE + page.path;
-              const current = path === href || path.startsWith(`${href}/`);
               return (
                 <li key={page.path}>
-                  <a href={href} aria-current={current ? 'page' : undefined}>
+                  <a href={BASE + page.path} aria-current={page === current ? 'page' : undefined}>
                     {page.nav![1]}
                   </a>
                 </li>

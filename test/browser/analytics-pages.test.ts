@@ -1,8 +1,9 @@
-// The console's Analyze pages in a browser: API traffic shows the counts the
+// The console's analytics pages in a browser: API traffic shows the counts the
 // stats API keeps for calls made through the runtime (totals, errors, per
-// proxy and per status), and Trace starts a session on a deployed revision,
-// lists the call it captured and shows its steps with their variables, with
-// the consumer key masked. axe finds no serious violation on either page.
+// proxy and per status); Trace starts a session on a deployed revision, lists
+// the call it captured and shows its steps with their variables, with the
+// consumer key masked; Connectors > Activity lists connector calls from the
+// usage API and filters them. axe finds no serious violation on any of them.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsRecorder } from '../../shared/analytics/recorder.js';
@@ -10,10 +11,12 @@ import { startBackend, type Backend } from '../support/backend.js';
 import { closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, screenshot, type WatchedPage } from '../support/browser.js';
 import { provisionApp, type ProvisionedApp } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { startVendor, type VendorServer } from '../support/vendor.js';
 import { deployProxy } from '../support/proxies.js';
 
 let platform: TestPlatform;
 let backend: Backend;
+let vendor: VendorServer;
 let app: ProvisionedApp;
 let browser: Browser;
 let tab: WatchedPage;
@@ -42,6 +45,18 @@ describe.skipIf(!HAS_CHROMIUM)('console: API traffic and trace', () => {
       const response = await platform.proxy('GET', `/orders/status/${status}`, { headers: { 'x-api-key': app.consumerKey } });
       expect(response.status).toBe(status);
     }
+    // Connector calls through an instance of a loopback element: two found, one not.
+    vendor = await startVendor((request, res) => {
+      res.writeHead(request.path === '/api/contacts' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+    const element = { key: 'activity-loop', name: 'Activity loopback', baseUrl: `${vendor.url}/api`, authentication: { type: 'basic' }, resources: [{ name: 'contacts', path: '/contacts', methods: ['GET'] }] };
+    expect((await platform.request('POST', '/elements/api-v2/elements', { json: element })).status).toBe(200);
+    const instance = await platform.request('POST', '/elements/api-v2/elements/activity-loop/instances', { json: { name: 'CRM', configuration: { username: 'u', password: 'p' } } });
+    expect(instance.status, instance.text).toBe(200);
+    for (const path of ['contacts', 'contacts', 'missing']) {
+      await platform.request('GET', `/elements/api-v2/${path}`, { auth: `${platform.auth}, Element ${instance.json.token}` });
+    }
     await flush();
     ({ browser, tab } = await openBrowser(platform.url, platform.local.credentials));
   }, 60_000);
@@ -49,6 +64,7 @@ describe.skipIf(!HAS_CHROMIUM)('console: API traffic and trace', () => {
   afterAll(async () => {
     await closeAll(browser, platform);
     await backend?.close();
+    await vendor?.close();
   });
 
   it('shows the totals, the calls per proxy and per status of the period', async () => {
@@ -100,6 +116,23 @@ describe.skipIf(!HAS_CHROMIUM)('console: API traffic and trace', () => {
     await page.getByRole('button', { name: 'Delete session' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => page.locator('.trace-ids').count()).toBe(0);
+  });
+
+  it('lists connector calls newest first and filters them by outcome', async () => {
+    const { page } = tab;
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Activity' }).click();
+    await page.getByRole('heading', { name: 'Connector activity' }).waitFor();
+    const rows = page.locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await rows.first().getByRole('code').textContent()).toBe('GET /missing');
+    expect(await page.getByRole('link', { name: 'Activity' }).getAttribute('aria-current')).toBe('page');
+    expect(await page.getByRole('link', { name: 'Catalog' }).getAttribute('aria-current')).toBeNull();
+    await page.getByLabel('Outcome').selectOption('failed');
+    await page.getByRole('button', { name: 'Show calls' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().getByRole('cell').nth(4).textContent()).toBe('404');
+    await expectAccessible(page, 'connector activity');
+    await screenshot(page, 'console-connector-activity');
     expectCleanRun(tab, platform.url);
   });
 });
