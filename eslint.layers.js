@@ -16,11 +16,11 @@ export const LAYERS = {
   'shared/cache': [],
   'shared/crypto': [],
   'shared/net': [],
-  'shared/http': ['shared/log'],
+  'shared/http': ['shared/log', 'shared/net'],
   'shared/store': ['shared/http'],
   'shared/secrets': ['shared/cache'],
   // The per-container wiring every domain module receives.
-  'shared/runtime': ['shared/config', 'shared/crypto', 'shared/secrets', 'shared/store'],
+  'shared/runtime': ['shared/config', 'shared/crypto', 'shared/net', 'shared/secrets', 'shared/store'],
   // Platform identity (organizations, platform secrets); rewritten on its own, kept below the domains.
   'shared/auth': ['shared/config', 'shared/log', 'shared/cache', 'shared/crypto', 'shared/http', 'shared/store', 'shared/secrets', 'shared/runtime'],
   // Why a credential was refused, and revoked tokens and clients: shared by consumers, the token service and policies.
@@ -45,12 +45,14 @@ export const LAYERS = {
   // Domains of the platform plane.
   'shared/consumers': ['shared/auth', 'shared/cache', 'shared/config', 'shared/credentials', 'shared/crypto', 'shared/http', 'shared/runtime', 'shared/store'],
   'shared/oauth': ['shared/consumers', 'shared/credentials', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
-  'shared/connectors': ['shared/analytics', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
+  'shared/connectors': ['shared/analytics', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/gateway/language', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
   // The proxy function's host wires the gateway to the domains it serves policies from.
   'shared/gateway/host': [
     'shared/analytics',
     'shared/gateway/engine',
     'shared/gateway/language',
+    'shared/net',
+    'shared/log',
     'shared/gateway/policies',
     'shared/gateway/stores',
     'shared/consumers',
@@ -97,7 +99,7 @@ export const LAYERS = {
   // The CDK app: constructs and the shared tables it deploys from, no business logic.
   infra: ['shared/http', 'shared/store', 'shared/auth', 'shared/config'],
   // The local runtime runs the functions as they are.
-  local: ['functions', 'shared/auth', 'shared/config', 'shared/http', 'shared/runtime', 'shared/secrets', 'shared/store'],
+  local: ['functions', 'shared/auth', 'shared/config', 'shared/http', 'shared/net', 'shared/runtime', 'shared/secrets', 'shared/store'],
 };
 
 /** Every module, longest first, so a file belongs to `shared/gateway/engine` rather than a shorter one. */

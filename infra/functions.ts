@@ -16,8 +16,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../shared/http/api-routes.js';
 import { TABLE_KEYS } from '../shared/store/schema.js';
-import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, TABLE_ACTIONS } from './access.js';
-import { BUNDLING } from './bundling.js';
+import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, SIGNING_KEY_WRITE_ACTIONS, SIGNING_KEYS_SECRET, TABLE_ACTIONS } from './access.js';
+import { BUNDLE_ASSETS, BUNDLING } from './bundling.js';
 import { SettingsError, type StackSettings } from './config.js';
 import { secretPrefix as prefixOf, type FunctionEnvironment } from './environment.js';
 
@@ -27,8 +27,13 @@ interface FunctionSpec {
   memorySize: number;
   timeout: Duration;
   description: string;
-  /** Creates or updates secrets at run time (JWT keys, provider credentials). */
-  writesSecrets: boolean;
+  /**
+   * Which secrets it creates or updates at run time: any of the stack's
+   * (provider credentials, platform secrets, signing keys), only the signing
+   * keys (the proxy's OAuthV2 GenerateAccessToken creates them when it is the
+   * first to issue a token after a deploy), or none.
+   */
+  writesSecrets: 'all' | 'signing-keys' | false;
   /** Buffers analytics records (proxy calls, connector calls): gets the shutdown extension, so Lambda sends SIGTERM before retiring a container. */
   buffersAnalytics: boolean;
   /** Reads the table and the secrets; false for the web function, which only serves files. */
@@ -37,22 +42,31 @@ interface FunctionSpec {
   assets?: string;
 }
 
-/** Copies a built folder beside the bundle (it must exist: npm ci builds web/dist, and so does npm run build:web). */
-function copyAssets(folder: string): nodejs.ICommandHooks {
+/**
+ * Copies what a function needs beside its bundle: files named in BUNDLE_ASSETS (the QuickJS
+ * WebAssembly for the proxy) and a built folder as `web/` (it must exist: npm ci builds web/dist,
+ * and so does npm run build:web).
+ */
+function copyAssets(name: string, folder: string | undefined): nodejs.ICommandHooks {
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
     afterBundling: (inputDir: string, outputDir: string) => [
-      `test -f "${inputDir}/${folder}/manifest.json" || { echo "${folder} is not built: run npm run build:web" >&2; exit 1; }`,
-      `cp -R "${inputDir}/${folder}" "${outputDir}/web"`,
+      ...(BUNDLE_ASSETS[name] ?? []).map((asset) => `cp "${asset.from}" "${path.join(outputDir, asset.to)}"`),
+      ...(folder
+        ? [
+            `test -f "${inputDir}/${folder}/manifest.json" || { echo "${folder} is not built: run npm run build:web" >&2; exit 1; }`,
+            `cp -R "${inputDir}/${folder}" "${outputDir}/web"`,
+          ]
+        : []),
     ],
   };
 }
 
 export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
-  platform: { memorySize: 1024, timeout: Duration.seconds(29), description: 'Management and connectors API', writesSecrets: true, buffersAnalytics: true },
-  proxy: { memorySize: 1024, timeout: Duration.seconds(29), description: 'API proxy runtime', writesSecrets: false, buffersAnalytics: true },
-  token: { memorySize: 1024, timeout: Duration.seconds(15), description: 'OAuth 2.0 token service', writesSecrets: true, buffersAnalytics: false },
+  platform: { memorySize: 1024, timeout: Duration.seconds(29), description: 'Management and connectors API', writesSecrets: 'all', buffersAnalytics: true },
+  proxy: { memorySize: 1024, timeout: Duration.seconds(29), description: 'API proxy runtime', writesSecrets: 'signing-keys', buffersAnalytics: true },
+  token: { memorySize: 1024, timeout: Duration.seconds(15), description: 'OAuth 2.0 token service', writesSecrets: 'all', buffersAnalytics: false },
   callback: { memorySize: 512, timeout: Duration.seconds(29), description: 'Hosted OAuth callback for connector instances', writesSecrets: false, buffersAnalytics: false },
   // The console's files ride in this function's package beside a small handler, not inside the API functions' bundles.
   web: {
@@ -89,6 +103,8 @@ export class Functions extends Construct {
     // Pseudo-parameters rather than the app's env, so the ARN (and its cdk-nag finding id) is the same everywhere.
     const secretArnPattern = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}*`;
     const secretFinding = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}*`;
+    const signingKeysArn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}${SIGNING_KEYS_SECRET}`;
+    const signingKeysFinding = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}${SIGNING_KEYS_SECRET}`;
     // A do-nothing external extension: with it, Lambda sends SIGTERM before retiring a container, and buffered analytics get written.
     const shutdownExtension = new lambda.LayerVersion(this, 'ShutdownExtension', {
       code: lambda.Code.fromAsset(path.join(root, 'infra', 'shutdown-extension')),
@@ -109,7 +125,14 @@ export class Functions extends Construct {
         // The table and its one index, by name: narrower than grantReadWriteData's index/*.
         role.addToPolicy(new iam.PolicyStatement({ actions: TABLE_ACTIONS, resources: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.gsi1.name}`] }));
         role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_READ_ACTIONS, resources: [secretArnPattern] }));
-        if (spec.writesSecrets) role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
+        if (spec.writesSecrets === 'all') role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
+        if (spec.writesSecrets === 'signing-keys') {
+          role.addToPolicy(new iam.PolicyStatement({ actions: SIGNING_KEY_WRITE_ACTIONS, resources: [`${signingKeysArn}*`] }));
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${signingKeysFinding}*]`,
+            reason: 'Secrets Manager appends a random suffix to a secret\'s ARN: the signing-key secret is matched by its name followed by *.',
+          });
+        }
         if (key) {
           role.addToPolicy(
             new iam.PolicyStatement({
@@ -122,12 +145,6 @@ export class Functions extends Construct {
         Validations.of(role).acknowledge({
           id: `AwsSolutions::AwsSolutions-IAM5[${secretFinding}]`,
           reason: `Secret names are created at run time (provider credentials, signing keys), so access is scoped to the stack's own prefix ${secretPrefix}* rather than to fixed ARNs.`,
-        });
-      }
-      if (settings.tracing) {
-        Validations.of(role).acknowledge({
-          id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-          reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
         });
       }
 
@@ -157,9 +174,19 @@ export class Functions extends Construct {
           externalModules: [...BUNDLING.externalModules],
           esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([module, file]) => [`--alias:${module}`, file])),
           forceDockerBundling: false,
-          ...(spec.assets ? { commandHooks: copyAssets(spec.assets) } : {}),
+          ...(spec.assets || BUNDLE_ASSETS[name] ? { commandHooks: copyAssets(name, spec.assets) } : {}),
         },
       });
+      if (settings.tracing) {
+        // Lambda's active tracing adds the X-Ray statement itself: to the role's default policy, or (with
+        // cdk.json's @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy) to a new policy under the function.
+        for (const scope of [role, fn]) {
+          Validations.of(scope).acknowledge({
+            id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+            reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+          });
+        }
+      }
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions::AwsSolutions-L1',
         reason: 'nodejs22.x is the runtime Tollgate is built (esbuild target node22) and tested for; moving to a newer major is a deliberate, tested change.',

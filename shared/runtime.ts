@@ -8,6 +8,7 @@ import { FileSecretBackend } from './secrets/local.js';
 import { CachedSecrets } from './secrets/store.js';
 import { createDocumentClient, Table } from './store/table.js';
 import { randomSecret } from './crypto/random.js';
+import { reserveOwnEndpoint } from './net/outbound.js';
 
 export const DATA_KEY_SECRET = 'data-key';
 
@@ -68,7 +69,20 @@ export class Runtime {
   }
 }
 
+/**
+ * Tollgate's own endpoints as a container sees them: the table's and the
+ * secret store's endpoints and both planes' URLs. Outbound calls never reach
+ * them, for the container's lifetime.
+ */
+function reserveOwnEndpoints(config: Config): void {
+  reserveOwnEndpoint('store', config.dynamoEndpoint ?? `https://dynamodb.${config.region}.amazonaws.com`);
+  if (config.mode === 'aws') reserveOwnEndpoint('secrets', `https://secretsmanager.${config.region}.amazonaws.com`);
+  reserveOwnEndpoint('platform', config.issuer);
+  for (const url of Object.values(config.runtimeUrls)) reserveOwnEndpoint('runtime', url);
+}
+
 export function createRuntime(config: Config = loadConfig()): Runtime {
+  reserveOwnEndpoints(config);
   const table = new Table(
     createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamoEndpoint }),
     config.tableName,

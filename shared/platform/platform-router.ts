@@ -13,6 +13,7 @@ import { registerDeploymentRoutes } from '../management/deployment-routes.js';
 import { registerKvmRoutes } from '../management/kvm-routes.js';
 import { registerProviderRoutes } from '../management/provider-routes.js';
 import { registerProxyRoutes } from '../management/proxy-routes.js';
+import { registerSharedFlowRoutes } from '../management/sharedflow-routes.js';
 import { registerVirtualHostRoutes } from '../management/virtualhost-routes.js';
 import { registerOrganizationRoutes } from './organization-routes.js';
 import { registerConsumerRoutes } from '../consumers/consumer-routes.js';
@@ -39,6 +40,7 @@ export function platformRouter(): PlatformRouter {
   );
   registerOrganizationRoutes(router.group({ tag: 'Organizations' }));
   registerProxyRoutes(router.group({ tag: 'API proxies' }));
+  registerSharedFlowRoutes(router.group({ tag: 'Shared flows' }));
   registerDeploymentRoutes(router);
   registerVirtualHostRoutes(router);
   registerKvmRoutes(router.group({ tag: 'Key value maps' }));

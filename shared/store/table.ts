@@ -338,12 +338,16 @@ export function encodeCursor(key: Record<string, unknown>): string {
 
 /** A cursor must point into the partition being queried: it cannot be used to read another tenant's keys. */
 function decodeCursor(cursor: string, pkName: string, partition: string): Record<string, unknown> {
+  // Exactly the key attributes DynamoDB expects as ExclusiveStartKey: the table's, and the index's on an index.
+  const names = pkName === 'pk' ? ['pk', 'sk'] : ['gsi1pk', 'gsi1sk', 'pk', 'sk'];
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     const valid =
       key !== null &&
       typeof key === 'object' &&
+      !Array.isArray(key) &&
       key[pkName] === partition &&
+      Object.keys(key).sort().join(',') === names.join(',') &&
       Object.values(key).every((value) => typeof value === 'string');
     if (valid) return key;
   } catch {

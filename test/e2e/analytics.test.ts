@@ -290,7 +290,7 @@ describe('analytics: StatisticsCollector custom dimensions and metrics', () => {
     { sku: 'sku-a', price: '10' },
     { sku: 'sku-a', price: '10.5' },
     { sku: 'sku-b', price: '2.5' },
-    { sku: 'sku-b', price: 'free' },
+    { sku: 'sku-b' },
     {},
   ];
 

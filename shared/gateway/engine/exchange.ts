@@ -16,6 +16,8 @@ export interface ExchangeContext {
   basePath: string;
   clientIp: string;
   messageId?: string;
+  /** The revision's property sets by `{set}.{key}` (`propertyset.{set}.{key}`). */
+  propertySets?: ReadonlyMap<string, string>;
 }
 
 type Phase = 'request' | 'response';
@@ -37,11 +39,6 @@ export class Exchange {
   targetStatus: number | undefined;
   /** Whoever watches this exchange (analytics, trace); set by the host. */
   observer: ExchangeObserver | undefined;
-  /**
-   * StatisticsCollector's values, by statistic name: strings are custom
-   * dimensions and numbers custom metrics of the call's analytics record.
-   */
-  readonly statistics = new Map<string, string | number>();
   phase: Phase = 'request';
   /** The target URL the call will go to (`target.url`); set by routing, writable by policies. */
   targetUrl: string | undefined;
@@ -60,6 +57,12 @@ export class Exchange {
   skipToResponse = false;
   /** Callbacks that adjust the final response, whatever path produced it (CORS headers). */
   readonly responseHooks: ((response: Message) => void)[] = [];
+  /**
+   * The custom dimensions of this call's analytics record, by name
+   * (StatisticsCollector writes them): the one place the analytics record
+   * takes them from.
+   */
+  readonly statistics = new Map<string, string | number | boolean>();
 
   /** The request as it arrived, before policies changed it (what analytics records). */
   readonly received: { verb: string; path: string; size: number };
@@ -70,6 +73,10 @@ export class Exchange {
     this.response = new Message({ status: 200 });
     this.context = context;
     this.messageId = context.messageId ?? randomUUID();
+  }
+
+  get clientIp(): string {
+    return this.context.clientIp;
   }
 
   /** The part of the path after the base path (`proxy.pathsuffix`). */
@@ -142,8 +149,13 @@ export class Exchange {
         return this.errorVariable(rest);
       case 'current':
         return rest === 'flow.name' ? this.currentFlow : undefined;
-      default:
-        return undefined;
+      case 'propertyset':
+        return this.context.propertySets?.get(rest);
+      default: {
+        // A message a policy made (AssignMessage's AssignTo, ServiceCallout's request and response).
+        const custom = this.messages.get(head);
+        return custom && rest ? messageVariable(custom, rest, undefined) : undefined;
+      }
     }
   }
 
@@ -153,7 +165,7 @@ export class Exchange {
     const dot = name.indexOf('.');
     const head = dot === -1 ? name : name.slice(0, dot);
     const rest = dot === -1 ? '' : name.slice(dot + 1);
-    const target = head === 'request' ? this.request : head === 'response' ? this.response : head === 'message' ? this.message : undefined;
+    const target = head === 'request' ? this.request : head === 'response' ? this.response : head === 'message' ? this.message : rest ? this.messages.get(head) : undefined;
     if (target && setMessageVariable(target, rest, text)) {
       if (target === this.response) this.hasResponse = true;
       return;
@@ -200,14 +212,17 @@ export class Exchange {
   }
 }
 
-function messageVariable(message: Message, rest: string, isRequest: boolean): unknown {
+/** A message's variables; `isRequest` undefined (a custom message) exposes both the request and the response ones. */
+function messageVariable(message: Message, rest: string, isRequest: boolean | undefined): unknown {
+  const request = isRequest !== false;
+  const response = isRequest !== true;
   if (rest === 'content') return message.content;
-  if (rest === 'verb') return isRequest ? message.verb : undefined;
-  if (rest === 'uri') return isRequest ? message.uri : undefined;
-  if (rest === 'path') return isRequest ? message.path : undefined;
-  if (rest === 'querystring') return isRequest ? message.querystring : undefined;
-  if (rest === 'status.code') return isRequest ? undefined : message.status;
-  if (rest === 'reason.phrase') return isRequest ? undefined : message.reasonPhrase;
+  if (rest === 'verb') return request ? message.verb : undefined;
+  if (rest === 'uri') return request ? message.uri : undefined;
+  if (rest === 'path') return request ? message.path : undefined;
+  if (rest === 'querystring') return request ? message.querystring : undefined;
+  if (rest === 'status.code') return response ? message.status : undefined;
+  if (rest === 'reason.phrase') return response ? message.reasonPhrase : undefined;
   if (rest === 'headers.names') return message.headers.names().join(',');
   if (rest === 'headers.count') return message.headers.names().length;
   if (rest === 'queryparams.names') return [...new Set(message.query.keys())].join(',');

@@ -12,10 +12,13 @@ import type {
   CompiledPolicy,
   CompiledProxy,
   CompiledProxyEndpoint,
+  CompiledSharedFlow,
   CompiledStep,
   CompiledTargetEndpoint,
 } from './compile.js';
+import { SHARED_FLOW_ENDPOINT } from './compile.js';
 import type { CompiledCondition } from '../language/condition.js';
+import type { FlowHookName } from './model.js';
 import type { Exchange } from './exchange.js';
 import { Fault, faultBody, faultErrors, isFault } from './faults.js';
 import { HeaderMap, Message } from './message.js';
@@ -23,11 +26,22 @@ import type { StepPlace } from './observer.js';
 import type { Deployment } from './policy.js';
 import { callTarget, resolveTargetUrl, type TargetBackends } from './target.js';
 
+/** A shared flow an environment runs at one of Apigee's flow hooks. */
+export interface FlowHook {
+  flow: CompiledSharedFlow;
+  /** A fault in the hook's flow is passed over (Apigee's flow hook continueOnError). */
+  continueOnError: boolean;
+}
+
+export type FlowHooks = Partial<Record<FlowHookName, FlowHook>>;
+
 /** What the engine needs from its host to run a flow. */
 export interface FlowServices {
   targets: TargetBackends;
   /** The services named, bound to the deployment (the policies' declared services). */
   policyServices(deployment: Deployment, names: readonly string[]): unknown;
+  /** The shared flows attached to the deployment's environment's flow hooks. */
+  flowHooks?(deployment: Deployment): Promise<FlowHooks>;
 }
 
 const lookupFor = (exchange: Exchange) => (name: string) => exchange.get(name);
@@ -46,7 +60,7 @@ function firstMatch(flows: CompiledFlow[], exchange: Exchange): CompiledFlow | u
 }
 
 async function runPolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices, place?: StepPlace): Promise<void> {
-  if (!policy.model.enabled || !policy.definition) return; // disabled, or imported-but-unsupported (skipped)
+  if (!policy.model.enabled) return;
   const observer = exchange.observer;
   if (observer?.stepEnded && place) {
     const started = performance.now();
@@ -64,8 +78,10 @@ async function runPolicy(policy: CompiledPolicy, exchange: Exchange, proxy: Comp
 
 /** Runs the policy; returns the fault continueOnError swallowed, if any. */
 async function executePolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<Fault | undefined> {
-  const definition = policy.definition!;
   try {
+    // Fail closed: a policy that cannot run faults its step, it is never passed over.
+    const definition = policy.definition;
+    if (!definition) throw unsupportedPolicyFault(policy);
     await definition.execute({
       policy: policy.identity,
       config: policy.config,
@@ -126,6 +142,12 @@ async function runPhase(
   await runSteps(endpoint.postFlow[which], exchange, proxy, services, place('PostFlow'));
 }
 
+/** What a step of an imported policy Tollgate cannot run answers: 500, as Apigee answers a policy that fails. */
+function unsupportedPolicyFault(policy: CompiledPolicy): Fault {
+  const { name, type } = policy.identity;
+  return new Fault('PolicyNotSupported', 'messaging.runtime.PolicyNotSupported', 500, `Policy ${name} (${type}) cannot run on this gateway`, { policyName: name });
+}
+
 export function toFault(error: unknown, policyName?: string): Fault {
   if (isFault(error)) {
     if (policyName && !error.policyName) error.policyName = policyName;
@@ -152,6 +174,36 @@ export function faultResponse(fault: Fault): Message {
   return new Message({ status: fault.status, headers, body: Buffer.from(faultBody(fault)) });
 }
 
+const asCalledBy = new WeakMap<CompiledSharedFlow, WeakMap<Deployment, CompiledProxy>>();
+
+/**
+ * Runs a shared flow's steps on the exchange (FlowCallout, flow hooks). Its
+ * policies act for the calling proxy, as in Apigee (a VerifyAPIKey in a
+ * shared flow checks the caller's products); a fault is the caller's fault.
+ */
+export async function runSharedFlow(shared: CompiledSharedFlow, exchange: Exchange, services: FlowServices, caller: Deployment): Promise<void> {
+  let byCaller = asCalledBy.get(shared);
+  if (!byCaller) asCalledBy.set(shared, (byCaller = new WeakMap()));
+  let proxy = byCaller.get(caller);
+  if (!proxy) byCaller.set(caller, (proxy = { ...shared.proxy, deployment: caller }));
+  const place: StepPlace = { endpointType: 'ProxyEndpoint', endpoint: SHARED_FLOW_ENDPOINT, flow: shared.proxy.deployment.apiName, phase: exchange.phase };
+  await runSteps(shared.steps, exchange, proxy, services, place);
+}
+
+async function runHook(hooks: FlowHooks, name: FlowHookName, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> {
+  const hook = hooks[name];
+  if (!hook) return;
+  const flow = exchange.currentFlow;
+  exchange.currentFlow = name;
+  try {
+    await runSharedFlow(hook.flow, exchange, services, proxy.deployment);
+  } catch (error) {
+    if (!hook.continueOnError) throw error;
+  } finally {
+    exchange.currentFlow = flow;
+  }
+}
+
 export async function runProxyEndpoint(
   proxy: CompiledProxy,
   endpoint: CompiledProxyEndpoint,
@@ -162,6 +214,8 @@ export async function runProxyEndpoint(
   let inTarget = false;
   try {
     exchange.phase = 'request';
+    const hooks = services.flowHooks ? await services.flowHooks(proxy.deployment) : {};
+    await runHook(hooks, 'PreProxyFlowHook', exchange, proxy, services);
     const proxyFlow = firstMatch(endpoint.flows, exchange);
     await runPhase(endpoint, proxyFlow, 'request', exchange, proxy, services);
 
@@ -174,11 +228,13 @@ export async function runProxyEndpoint(
       exchange.targetName = target.name;
       exchange.targetProvider = target.connection.provider;
       exchange.targetUrl = await resolveTargetUrl(services.targets, exchange, target);
+      await runHook(hooks, 'PreTargetFlowHook', exchange, proxy, services);
       const targetFlow = firstMatch(target.flows, exchange);
       await runPhase(target, targetFlow, 'request', exchange, proxy, services);
       await callTarget(services.targets, exchange, target, exchange.targetUrl);
       exchange.phase = 'response';
       await runPhase(target, targetFlow, 'response', exchange, proxy, services);
+      await runHook(hooks, 'PostTargetFlowHook', exchange, proxy, services);
       inTarget = false;
     } else if (route?.url) {
       exchange.targetUrl = route.url;
@@ -188,6 +244,7 @@ export async function runProxyEndpoint(
     exchange.phase = 'response';
     exchange.hasResponse = true;
     await runPhase(endpoint, proxyFlow, 'response', exchange, proxy, services);
+    await runHook(hooks, 'PostProxyFlowHook', exchange, proxy, services);
   } catch (error) {
     await handleFault(toFault(error), inTarget ? target : undefined, endpoint, exchange, proxy, services);
   }

@@ -13,6 +13,7 @@ import { Exchange } from './exchange.js';
 import { isFault } from './faults.js';
 import { faultResponse, runPostClientFlow, runProxyEndpoint, type FlowServices } from './flow.js';
 import { HeaderMap, Message, wireHeaderValue } from './message.js';
+import { normalizePath } from './path.js';
 import type { ExchangeObserver } from './observer.js';
 
 /** A base path claimed by a deployment. */
@@ -37,12 +38,14 @@ export interface ProxyHost extends FlowServices {
 }
 
 export async function handleProxyRequest(host: ProxyHost, request: HttpRequest): Promise<HttpResponse> {
-  const match = await host.match(request.headers.host, request.path);
+  // Routing, conditions and the target all see the same normalized path.
+  const path = normalizePath(request.path);
+  const match = await host.match(request.headers.host, path);
   if (!match) {
     throw new HttpError(
       404,
       'messaging.adaptors.http.flow.ApplicationNotFound',
-      `Unable to identify proxy for host: ${host.environment} and url: ${request.path}`,
+      `Unable to identify proxy for host: ${host.environment} and url: ${path}`,
     );
   }
   const { route, proxy } = match;
@@ -60,7 +63,7 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     headers,
     query: new URLSearchParams(request.query),
     verb: request.method,
-    path: request.path,
+    path,
     body: request.body,
   });
   const exchange = new Exchange(message, {
@@ -72,6 +75,7 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     basePath: endpoint.basePath,
     clientIp: request.sourceIp,
     messageId: request.requestId,
+    propertySets: proxy.propertySets,
   });
 
   const observer = host.observe?.(exchange);

@@ -73,6 +73,9 @@ export function callRecord(exchange: Exchange, finishedAt = performance.now()): 
   if (product) record.api_product = product;
   const clientId = text(exchange.peek('client_id'));
   if (clientId) record.client_id = clientId;
-  if (exchange.statistics.size > 0) record.custom = Object.fromEntries(exchange.statistics);
+  // A boolean statistic is a dimension like a string one: `true` or `false`.
+  if (exchange.statistics.size > 0) {
+    record.custom = Object.fromEntries([...exchange.statistics].map(([name, value]) => [name, typeof value === 'boolean' ? String(value) : value]));
+  }
   return record;
 }
