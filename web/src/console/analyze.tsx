@@ -4,7 +4,7 @@
 // target, busiest first.
 import { useState } from 'preact/hooks';
 import { api, enc, orgPath } from '../lib/api.js';
-import { LoadState, PageHeader, Table, useLoad } from '../lib/ui.js';
+import { Field, LoadState, PageHeader, Table, useLoad } from '../lib/ui.js';
 
 interface Metric {
   name: string;
@@ -88,24 +88,8 @@ export function AnalyzePage() {
         </button>
       </PageHeader>
       <div class="row">
-        <div class="field">
-          <label for="analyze-env">Environment</label>
-          <select id="analyze-env" value={env} onChange={(event) => setEnv(event.currentTarget.value)}>
-            {(environments.data ?? ['prod', 'test']).map((e) => (
-              <option key={e}>{e}</option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="analyze-period">Period</label>
-          <select id="analyze-period" value={period} onChange={(event) => setPeriod(event.currentTarget.value as Period)}>
-            {Object.entries(PERIODS).map(([value, { label }]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Field label="Environment" path="environment" options={environments.data ?? ['prod', 'test']} value={env} onInput={(event) => setEnv(event.currentTarget.value)} />
+        <Field label="Period" path="period" options={Object.entries(PERIODS).map(([value, { label }]): [string, string] => [value, label])} value={period} onInput={(event) => setPeriod(event.currentTarget.value as Period)} />
       </div>
       <p class="hint note">Calls show here within the flush interval of the runtime (30 seconds on AWS, 5 locally). Times are UTC.</p>
       <LoadState load={totals} />
@@ -133,16 +117,7 @@ export function AnalyzePage() {
       ) : null}
       {series.data ? <TrafficChart metrics={series.data.environments[0]?.metrics ?? []} period={period} /> : null}
       <div class="row">
-        <div class="field">
-          <label for="analyze-dimension">Group by</label>
-          <select id="analyze-dimension" value={dimension} onChange={(event) => setDimension(event.currentTarget.value)}>
-            {DIMENSIONS.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Field label="Group by" path="dimension" options={DIMENSIONS} value={dimension} onInput={(event) => setDimension(event.currentTarget.value)} />
       </div>
       <LoadState load={rows} />
       {rows.data ? (

@@ -61,6 +61,11 @@ export function TracePage() {
   const base = proxy && revision ? orgPath(`/environments/${enc(env)}/apis/${enc(proxy.name)}/revisions/${enc(revision)}/debugsessions`) : '';
   const sessions = useLoad(async () => (base ? api<string[]>('GET', base) : []), [base]);
   const form = useForm({ filter: '', timeout: '600' });
+  /** Another environment or proxy: the chosen session belonged to the last one. */
+  const pick = (change: () => void) => {
+    change();
+    setSession('');
+  };
   const start = form.submit(async (v) => {
     const created = await api<Session>('POST', base, { json: { ...(v.filter.trim() ? { filter: v.filter.trim() } : {}), timeout: v.timeout.trim() } });
     setSession(created.name);
@@ -70,38 +75,14 @@ export function TracePage() {
     <>
       <PageHeader title="Trace" />
       <div class="row">
-        <div class="field">
-          <label for="trace-env">Environment</label>
-          <select
-            id="trace-env"
-            value={env}
-            onChange={(event) => {
-              setEnv(event.currentTarget.value);
-              setSession('');
-            }}
-          >
-            {(environments.data ?? ['prod', 'test']).map((e) => (
-              <option key={e}>{e}</option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="trace-proxy">Deployed API proxy</label>
-          <select
-            id="trace-proxy"
-            value={proxy?.name ?? ''}
-            onChange={(event) => {
-              setChosen(event.currentTarget.value);
-              setSession('');
-            }}
-          >
-            {proxies.map((p) => (
-              <option key={p.name} value={p.name}>
-                {p.name} (revision {p.revision[0]?.name})
-              </option>
-            ))}
-          </select>
-        </div>
+        <Field label="Environment" path="environment" options={environments.data ?? ['prod', 'test']} value={env} onInput={(event) => pick(() => setEnv(event.currentTarget.value))} />
+        <Field
+          label="Deployed API proxy"
+          path="proxy"
+          options={proxies.map((p): [string, string] => [p.name, `${p.name} (revision ${p.revision[0]?.name})`])}
+          value={proxy?.name ?? ''}
+          onInput={(event) => pick(() => setChosen(event.currentTarget.value))}
+        />
       </div>
       <LoadState load={deployments} />
       {deployments.data && !proxy ? <p class="muted">Nothing is deployed in {env}: deploy an API proxy to trace it.</p> : null}
@@ -118,15 +99,7 @@ export function TracePage() {
           </form>
           {sessions.data?.length ? (
             <div class="row">
-              <div class="field">
-                <label for="trace-session">Session</label>
-                <select id="trace-session" value={session} onChange={(event) => setSession(event.currentTarget.value)}>
-                  <option value="">Choose a session</option>
-                  {sessions.data.map((name) => (
-                    <option key={name}>{name}</option>
-                  ))}
-                </select>
-              </div>
+              <Field label="Session" path="session" options={[['', 'Choose a session'], ...sessions.data]} value={session} onInput={(event) => setSession(event.currentTarget.value)} />
             </div>
           ) : null}
           {session ? (
