@@ -118,16 +118,16 @@ export const jsonThreatProtection = definePolicy({
     const text = message.content;
     const problem = scanJson(text, config);
     if (problem === 'invalid') {
-      throw policyFault('ExecutionFailed', 'steps.jsonthreatprotection.ExecutionFailed', 400, `JSONThreatProtection[${policy.name}]: Execution failed. reason: invalid JSON`);
+      throw policyFault('ExecutionFailed', 'steps.jsonthreatprotection.ExecutionFailed', 500, `JSONThreatProtection[${policy.name}]: Execution failed. reason: invalid JSON`);
     }
     if (problem) {
-      throw policyFault('ExecutionFailed', 'steps.jsonthreatprotection.ExecutionFailed', 400, `JSONThreatProtection[${policy.name}]: Execution failed. reason: ${problem}`);
+      throw policyFault('ExecutionFailed', 'steps.jsonthreatprotection.ExecutionFailed', 500, `JSONThreatProtection[${policy.name}]: Execution failed. reason: ${problem}`);
     }
     // Malformed input the scanner tolerates (e.g. stray tokens) still must parse.
     try {
       JSON.parse(text);
     } catch {
-      throw policyFault('ExecutionFailed', 'steps.jsonthreatprotection.ExecutionFailed', 400, `JSONThreatProtection[${policy.name}]: Execution failed. reason: invalid JSON`);
+      throw policyFault('ExecutionFailed', 'steps.jsonthreatprotection.ExecutionFailed', 500, `JSONThreatProtection[${policy.name}]: Execution failed. reason: invalid JSON`);
     }
   },
 });

@@ -83,6 +83,19 @@ describe('ExtractVariables XMLPayload', () => {
     expect(config).toMatchObject({ clearPayload: true, xmlPayload: { namespaces: { o: 'urn:orders' }, variables: [{ name: 'id', type: 'integer' }, { name: 'lines', type: 'nodeset' }] } });
   });
 
+  it('reads the response in the response flow when no Source is given, and a text variable named as Source', async () => {
+    const xmlPayload = { namespaces: {}, variables: [{ name: 'city', xpath: '//city' }] };
+    const exchange = exchangeFor({ body: '<r><city>Request</city></r>' });
+    exchange.phase = 'response';
+    exchange.response.body = Buffer.from('<root><city>San Jose</city></root>');
+    await runPolicy(extractVariables, { variablePrefix: 'mock', xmlPayload }, { exchange });
+    expect(exchange.get('mock.city')).toBe('San Jose');
+    await runPolicy(extractVariables, { source: 'request.content', variablePrefix: 'sent', xmlPayload }, { exchange });
+    expect(exchange.get('sent.city')).toBe('Request');
+    const missing = await runPolicy(extractVariables, { source: 'nothing', xmlPayload }, { exchange });
+    expect(missing.fault?.errorCode).toBe('steps.extractvariables.SourceMessageNotAvailable');
+  });
+
   it('extracts strings, numbers and node sets, then clears the payload when asked', async () => {
     const config = {
       variablePrefix: 'order',
