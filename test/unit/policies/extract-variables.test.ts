@@ -124,7 +124,7 @@ describe('ExtractVariables XMLPayload', () => {
   });
 
   it('refuses a prefix it was not given at deployment, and a payload that is not XML when strict', async () => {
-    expect(() => runPolicy(extractVariables, { xmlPayload: { variables: [{ name: 'x', xpath: '/z:a' }] } })).rejects.toThrow();
+    await expect(runPolicy(extractVariables, { xmlPayload: { variables: [{ name: 'x', xpath: '/z:a' }] } })).rejects.toThrow();
     const strict = await runPolicy(extractVariables, { ignoreUnresolvedVariables: false, xmlPayload: { variables: [{ name: 'x', xpath: '/a' }] } }, { exchange: exchangeFor({ body: '{"a":1}' }) });
     expect(strict.fault).toMatchObject({ status: 500, faultName: 'ExecutionFailed' });
     const doctype = await runPolicy(extractVariables, { ignoreUnresolvedVariables: false, xmlPayload: { variables: [{ name: 'x', xpath: '/a' }] } }, { exchange: exchangeFor({ body: '<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>' }) });
