@@ -4,7 +4,9 @@
 // same run; we report the latency overhead (p50, p99) and the throughput
 // ratio, the handler-only time per request (the same proxy with no target,
 // invoked in-process), and how many DynamoDB and secret-store calls a warm
-// request makes (target: 0).
+// request makes (target: 0). Two more handler-only runs price single steps:
+// a JavaScript policy (QuickJS, a fresh context per call) and a ResponseCache
+// hit (the answer from the per-container copy, no target call).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -33,7 +35,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
 const HANDLER_CALLS = Number(process.env.BENCH_HANDLER_CALLS || 5000);
 const ORG = 'default';
 
+let backendCalls = 0;
 const backend = createServer((_req, res) => {
+  backendCalls++;
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end('{"ok":true,"items":[1,2,3]}');
 });
@@ -79,41 +83,70 @@ for (const [name, basePath, withTarget] of [
   await deploy(rt, ORG, 'prod', name, revision.revision);
 }
 
+// One-step proxies: a JavaScript policy with no target, and a ResponseCache in front of the backend.
+const SCRIPT = "var page = context.getVariable('request.queryparam.page'); context.setVariable('response.header.x-page', page + '-' + context.getVariable('request.verb'));";
+for (const model of [
+  {
+    name: 'bench-js',
+    policies: [{ name: 'js', type: 'Javascript', config: { source: SCRIPT, timeLimitMs: 200 } }],
+    proxyEndpoints: [{ basePath: '/bench-js', preFlow: { request: [{ name: 'js' }], response: [] } }],
+    targetEndpoints: [],
+  },
+  {
+    name: 'bench-cache',
+    policies: [{ name: 'cache', type: 'ResponseCache', config: { expiry: { timeoutInSeconds: { value: '300' } } } }],
+    proxyEndpoints: [{ basePath: '/bench-cache', preFlow: { request: [{ name: 'cache' }], response: [] } }],
+    targetEndpoints: [{ connection: { url: backendUrl }, postFlow: { request: [], response: [{ name: 'cache' }] } }],
+  },
+]) {
+  const revision = await createRevision(rt, ORG, ProxyModelSchema.parse(model), 'json');
+  await deploy(rt, ORG, 'prod', model.name, revision.revision);
+}
+
 const headers = { authorization: `Bearer ${token}` };
 const check = await fetch(`${gatewayUrl}/bench/items`, { headers });
 if (check.status !== 200 || check.headers.get('content-type') !== 'application/json') {
   throw new Error(`gateway check failed: ${check.status} ${await check.text()}`);
 }
 
-// Handler-only: the proxy function invoked in-process, no HTTP server and no target.
-const event: APIGatewayProxyEvent = {
-  resource: '/{proxy+}',
-  path: '/bench-null/items',
-  httpMethod: 'GET',
-  headers: { Authorization: headers.authorization, Host: 'bench' },
-  multiValueHeaders: { Authorization: [headers.authorization], Host: ['bench'] },
-  queryStringParameters: { page: '1' },
-  multiValueQueryStringParameters: { page: ['1'] },
-  pathParameters: { proxy: 'bench-null/items' },
-  stageVariables: null,
-  body: null,
-  isBase64Encoded: false,
-  requestContext: { requestId: 'bench', identity: { sourceIp: '127.0.0.1' }, requestTimeEpoch: Date.now() } as APIGatewayProxyEvent['requestContext'],
-};
+// Handler-only: the proxy function invoked in-process, no HTTP server (and, but for the cache's first call, no target).
 const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 29_000, functionName: 'tollgate-proxy' } as unknown as Context;
-for (let i = 0; i < 1000; i++) await proxyHandler(event, context);
-const handlerTimes: number[] = [];
-const tableBefore = rt.table.calls;
-const secretsBefore = rt.secrets.backendCalls;
-for (let i = 0; i < HANDLER_CALLS; i++) {
-  const started = performance.now();
-  const result = await proxyHandler(event, context);
-  handlerTimes.push(performance.now() - started);
-  if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body}`);
-}
-const tableCalls = rt.table.calls - tableBefore;
-const secretCalls = rt.secrets.backendCalls - secretsBefore;
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
+
+/** Times `HANDLER_CALLS` warm calls of GET {basePath}/items?page=1 (after 1,000 unmeasured ones). */
+async function handlerOnly(basePath: string, withHeaders: Record<string, string>, check?: (result: Awaited<ReturnType<typeof proxyHandler>>) => boolean) {
+  const event: APIGatewayProxyEvent = {
+    resource: '/{proxy+}',
+    path: `${basePath}/items`,
+    httpMethod: 'GET',
+    headers: { ...withHeaders, Host: 'bench' },
+    multiValueHeaders: { ...Object.fromEntries(Object.entries(withHeaders).map(([name, value]) => [name, [value]])), Host: ['bench'] },
+    queryStringParameters: { page: '1' },
+    multiValueQueryStringParameters: { page: ['1'] },
+    pathParameters: { proxy: `${basePath.slice(1)}/items` },
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { requestId: 'bench', identity: { sourceIp: '127.0.0.1' }, requestTimeEpoch: Date.now() } as APIGatewayProxyEvent['requestContext'],
+  };
+  for (let i = 0; i < 1000; i++) await proxyHandler(event, context);
+  const times: number[] = [];
+  const tableBefore = rt.table.calls;
+  const secretsBefore = rt.secrets.backendCalls;
+  for (let i = 0; i < HANDLER_CALLS; i++) {
+    const started = performance.now();
+    const result = await proxyHandler(event, context);
+    times.push(performance.now() - started);
+    if (result.statusCode !== 200 || (check && !check(result))) throw new Error(`${basePath}: handler answered ${result.statusCode}: ${result.body}`);
+  }
+  return { p50: percentile(times, 50), p99: percentile(times, 99), tableCalls: rt.table.calls - tableBefore, secretCalls: rt.secrets.backendCalls - secretsBefore };
+}
+
+const full = await handlerOnly('/bench-null', { Authorization: headers.authorization });
+const backendCallsBefore = backendCalls;
+const script = await handlerOnly('/bench-js', {}, (result) => result.headers?.['x-page'] === '1-GET');
+const cached = await handlerOnly('/bench-cache', {}, (result) => result.body === '{"ok":true,"items":[1,2,3]}');
+const cacheTargetCalls = backendCalls - backendCallsBefore;
 
 async function load(url: string, withHeaders: Record<string, string>) {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers: withHeaders });
@@ -136,8 +169,13 @@ const lines = [
   `| through the gateway | ${Math.round(gateway.rps)} | ${gateway.p50} | ${gateway.p99} | ${gateway.non2xx} | ${gateway.errors} |`,
   '',
   `Throughput ratio gateway/direct: ${Math.round((gateway.rps / direct.rps) * 100)}%; latency overhead p50 ${(gateway.p50 - direct.p50).toFixed(2)} ms, p99 ${(gateway.p99 - direct.p99).toFixed(2)} ms.`,
-  `Handler only (proxy function in-process, same policies, no target), ${HANDLER_CALLS} calls: p50 ${percentile(handlerTimes, 50).toFixed(3)} ms, p99 ${percentile(handlerTimes, 99).toFixed(3)} ms (target p50 < 0.5 ms).`,
-  `DynamoDB calls per warm request: ${(tableCalls / HANDLER_CALLS).toFixed(4)} (handler run), ${(loadTableCalls / Math.max(1, gatewayRequests)).toFixed(5)} (load run: background routing-table and revocation-list refreshes only); secret-store calls: ${secretCalls}.`,
+  `Handler only (proxy function in-process, same policies, no target), ${HANDLER_CALLS} calls: p50 ${full.p50.toFixed(3)} ms, p99 ${full.p99.toFixed(3)} ms (target p50 < 0.5 ms).`,
+  `DynamoDB calls per warm request: ${(full.tableCalls / HANDLER_CALLS).toFixed(4)} (handler run), ${(loadTableCalls / Math.max(1, gatewayRequests)).toFixed(5)} (load run: background routing-table and revocation-list refreshes only); secret-store calls: ${full.secretCalls}.`,
+  '',
+  '| handler only, one step | p50 ms | p99 ms | DynamoDB calls per request | target calls |',
+  '|---|---:|---:|---:|---:|',
+  `| JavaScript (QuickJS, fresh context per call) | ${script.p50.toFixed(3)} | ${script.p99.toFixed(3)} | ${(script.tableCalls / HANDLER_CALLS).toFixed(4)} | 0 |`,
+  `| ResponseCache hit | ${cached.p50.toFixed(3)} | ${cached.p99.toFixed(3)} | ${(cached.tableCalls / HANDLER_CALLS).toFixed(4)} | ${cacheTargetCalls} (the first call fills the cache) |`,
   '',
 ];
 process.stdout.write(lines.join('\n'));
