@@ -205,6 +205,11 @@ function productCache(rt: Runtime): TtlCache<string, ApiProduct | undefined> {
   return rt.service('consumers.product-cache', () => new TtlCache<string, ApiProduct | undefined>({ ttlMs: PRODUCT_CACHE_TTL_MS }));
 }
 
+/** Drops every cached product of the organization in this container. */
+export function forgetProducts(rt: Runtime, org: string): void {
+  productCache(rt).deletePrefix(`${org}\n`);
+}
+
 /** Drops cached products of this container, after a management change. */
 export function forgetProduct(rt: Runtime, org: string, name: string): void {
   productCache(rt).delete(`${org}\n${name}`);

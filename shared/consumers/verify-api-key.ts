@@ -16,9 +16,9 @@ export interface VerifiedApiKey {
   products: ApiProduct[];
 }
 
-/** Cached per container (short TTL). Throws CredentialError. */
-export async function verifyApiKey(rt: Runtime, consumerKey: string): Promise<VerifiedApiKey> {
-  const consumer = typeof consumerKey === 'string' ? await lookupConsumer(rt, consumerKey) : undefined;
+/** The organization's consumer behind an API key; cached per container (short TTL). Throws CredentialError. */
+export async function verifyApiKey(rt: Runtime, consumerKey: string, organization: string): Promise<VerifiedApiKey> {
+  const consumer = typeof consumerKey === 'string' ? await lookupConsumer(rt, consumerKey, organization) : undefined;
   if (!consumer) throw new CredentialError('invalid_key', 'Invalid API key');
   checkConsumerUsable(consumer);
   return {

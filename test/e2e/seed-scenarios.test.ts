@@ -8,14 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../support/backend.js';
 import { FORM, formBasic, provisionApp, rawBasic, type ProvisionedApp } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
-import { deployProxy } from '../support/proxies.js';
+import { deployProxy, SEED_002_TOKEN_CONDITION as SEED_CONDITION } from '../support/proxies.js';
 
 let platform: TestPlatform;
 let iflow: Backend;
 let app: ProvisionedApp;
-
-const SEED_CONDITION =
-  '(proxy.pathsuffix MatchesPath "/OAuthToken" OR proxy.pathsuffix MatchesPath "/OAuthToken/**" OR proxy.pathsuffix MatchesPath "/OAuthToken(**")AND(request.verb = "POST")';
 
 beforeAll(async () => {
   platform = await startPlatform();

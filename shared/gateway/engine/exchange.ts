@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { faultBody, type Fault } from './faults.js';
 import { Message } from './message.js';
+import type { ExchangeObserver } from './observer.js';
 
 export interface ExchangeContext {
   organization: string;
@@ -30,6 +31,14 @@ export class Exchange {
   readonly context: ExchangeContext;
   readonly messageId: string;
   readonly startedAt = Date.now();
+  /** Monotonic start (performance.now()), for latencies. */
+  readonly receivedAt = performance.now();
+  /** The target call's start and end (performance.now()) and status, once it happened. */
+  targetSentAt: number | undefined;
+  targetReceivedAt: number | undefined;
+  targetStatus: number | undefined;
+  /** Whoever watches this exchange (analytics, trace); set by the host. */
+  observer: ExchangeObserver | undefined;
   phase: Phase = 'request';
   /** The target URL the call will go to (`target.url`); set by routing, writable by policies. */
   targetUrl: string | undefined;
@@ -55,8 +64,12 @@ export class Exchange {
    */
   readonly statistics = new Map<string, string | number | boolean>();
 
+  /** The request as it arrived, before policies changed it (what analytics records). */
+  readonly received: { verb: string; path: string; size: number };
+
   constructor(request: Message, context: ExchangeContext) {
     this.request = request;
+    this.received = { verb: request.verb, path: request.path, size: request.body.length };
     this.response = new Message({ status: 200 });
     this.context = context;
     this.messageId = context.messageId ?? randomUUID();
@@ -88,6 +101,13 @@ export class Exchange {
   }
 
   get(name: string): unknown {
+    const value = this.peek(name);
+    this.observer?.variableRead?.(name, value);
+    return value;
+  }
+
+  /** A variable's value without telling the observer: for analytics and trace themselves. */
+  peek(name: string): unknown {
     const custom = this.variables.get(name);
     if (custom !== undefined) return custom;
     const dot = name.indexOf('.');
@@ -141,6 +161,7 @@ export class Exchange {
   }
 
   set(name: string, value: unknown): void {
+    this.observer?.variableSet?.(name, value);
     const text = value === undefined || value === null ? '' : String(value);
     const dot = name.indexOf('.');
     const head = dot === -1 ? name : name.slice(0, dot);

@@ -48,7 +48,10 @@ export interface PolicyExchange {
   skipToResponse: boolean;
   /** Callbacks that adjust the final response, whatever path produced it. */
   readonly responseHooks: ((response: Message) => void)[];
-  /** Custom dimensions of the call's analytics record (StatisticsCollector). */
+  /**
+   * StatisticsCollector's values, by statistic name: strings become custom
+   * dimensions and numbers custom metrics of the call's analytics record.
+   */
   readonly statistics: Map<string, string | number | boolean>;
   /** The client's address (`client.ip`), for AccessControl. */
   readonly clientIp: string;

@@ -5,13 +5,13 @@
 // is not a parameter.
 import { getProduct, productAllows, type ApiProduct } from '../../consumers/products.js';
 import { verifyApiKey } from '../../consumers/verify-api-key.js';
-import { CredentialError } from '../../credentials/errors.js';
 import { isHttpError } from '../../http/errors.js';
 import { issueClientCredentialsToken } from '../../oauth/issue.js';
 import { verifyAccessToken } from '../../oauth/verifier.js';
 import type { Runtime } from '../../runtime.js';
 import { quotaCounterKeys } from '../../store/keys.js';
 import type { Deployment } from '../engine/policy.js';
+import { sensitiveValues } from './exchange-observers.js';
 import { OutboundCallError, type KvmScopeName, type PolicyServices, type ProductView, type ResourceRequest } from '../policies/services.js';
 import { OutboundError, outboundRequest } from '../../net/outbound.js';
 import { sendSyslog } from '../../net/syslog.js';
@@ -37,6 +37,7 @@ const depths = new WeakMap<object, number>();
 
 function servicesFor(rt: Runtime, deployment: Deployment, flowServices: () => FlowServices): PolicyServices {
   const { organization: org, environment, apiName } = deployment;
+  const sensitive = sensitiveValues(rt);
   const scopeOf = (scope: KvmScopeName): KvmScope =>
     scope === 'organization' ? { kind: 'organization' } : scope === 'environment' ? { kind: 'environment', environment } : { kind: 'apiproxy', api: apiName };
   /** The product's view for this request, if it covers it. */
@@ -47,7 +48,11 @@ function servicesFor(rt: Runtime, deployment: Deployment, flowServices: () => Fl
 
   return {
     kvm: {
-      get: (scope, map, key, ttlSeconds) => kvmCache(rt).get(org, scopeOf(scope), map, key, ttlSeconds),
+      async get(scope, map, key, ttlSeconds) {
+        const read = await kvmCache(rt).get(org, scopeOf(scope), map, key, ttlSeconds);
+        if (read?.encrypted) sensitive.add(read.value);
+        return read?.value;
+      },
       async put(scope, map, key, value) {
         const kvmScope = scopeOf(scope);
         // Another call may create the map at the same moment: either creation will do.
@@ -93,9 +98,8 @@ function servicesFor(rt: Runtime, deployment: Deployment, flowServices: () => Fl
     },
     consumers: {
       async verifyApiKey(key, request) {
-        const verified = await verifyApiKey(rt, key);
         // A key of another organization is simply unknown here.
-        if (verified.organization !== org) throw new CredentialError('invalid_key', 'Invalid API key');
+        const verified = await verifyApiKey(rt, key, org);
         let product: ProductView | undefined;
         for (const candidate of verified.products) if ((product = covering(candidate, request))) break;
         return {

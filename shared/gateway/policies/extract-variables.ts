@@ -3,6 +3,7 @@
 // variables, using Apigee patterns (`/accounts/{id}`, `Bearer {token}`),
 // JSONPath and XPath (with the namespaces the policy declares).
 import * as z from 'zod';
+import { compileExtractionPattern, type ExtractionPattern } from '../language/extraction-pattern.js';
 import { compileJsonPath } from '../language/jsonpath.js';
 import { el, type XmlElement, type XmlNode } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
@@ -54,27 +55,6 @@ const schema = z.object({
     .optional(),
 });
 
-interface CompiledPattern {
-  regex: RegExp;
-  names: string[];
-}
-
-/** `/a/{x}/b/{y}` -> a regex capturing x and y; `*` matches one segment, `**` anything. */
-function compilePattern(pattern: string, ignoreCase: boolean): CompiledPattern {
-  const names: string[] = [];
-  let source = '';
-  for (const part of pattern.split(/(\{[^{}]+\}|\*\*|\*)/)) {
-    if (!part) continue;
-    if (part.startsWith('{')) {
-      names.push(part.slice(1, -1));
-      source += '(.*?)';
-    } else if (part === '**') source += '.*';
-    else if (part === '*') source += '[^/]*';
-    else source += part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return { regex: new RegExp(`^${source}$`, ignoreCase ? 'si' : 's'), names };
-}
-
 function patternsFromXml(parent: XmlElement): { pattern: string; ignoreCase: boolean | undefined }[] {
   return parent.all('Pattern').map((pattern) => ({ pattern: pattern.text(), ignoreCase: pattern.bool('ignoreCase') }));
 }
@@ -92,7 +72,8 @@ const patternsToXml = (patterns: { pattern: string; ignoreCase: boolean }[]) =>
 
 const JSON_TYPES = ['string', 'nodeset', 'boolean', 'integer', 'long', 'float', 'double'] as const;
 
-const compileAll = (list: { pattern: string; ignoreCase: boolean }[]) => list.map((p) => compilePattern(p.pattern, p.ignoreCase));
+// Linear-time matching: a pattern meets request data (the path, headers, parameters).
+const compileAll = (list: { pattern: string; ignoreCase: boolean }[]) => list.map((p) => compileExtractionPattern(p.pattern, p.ignoreCase));
 
 export const extractVariables = definePolicy({
   type: 'ExtractVariables',
@@ -180,15 +161,15 @@ export const extractVariables = definePolicy({
     const unresolved: string[] = [];
     const assign = (name: string, value: unknown) => exchange.set(prefix + name, value);
 
-    const matchInto = (value: string | undefined, patterns: CompiledPattern[], what: string) => {
+    const matchInto = (value: string | undefined, patterns: ExtractionPattern[], what: string) => {
       if (value === undefined) {
         unresolved.push(what);
         return;
       }
       for (const pattern of patterns) {
-        const match = pattern.regex.exec(value);
-        if (!match) continue;
-        pattern.names.forEach((name, i) => assign(name, match[i + 1]));
+        const captured = pattern.match(value);
+        if (!captured) continue;
+        for (const [name, text] of Object.entries(captured)) assign(name, text);
         return;
       }
       unresolved.push(what);

@@ -174,6 +174,8 @@ export interface ResolvedProvider {
   secrets: ProviderSecrets;
   /** Base URL targets are sent to. */
   url: string;
+  /** An OpenConnectors provider without a URL: this Tollgate's own connectors API. */
+  ownPlatform: boolean;
 }
 
 /** A provider with its secrets, from this container's cache (30 s; a write in this container drops it). */
@@ -183,7 +185,7 @@ export function resolveProvider(rt: Runtime, org: string, name: string): Promise
     const secrets = (await rt.secrets.getJson<ProviderSecrets>(secretName(org, name))) ?? {};
     // An OpenConnectors provider without a URL is this Tollgate's own connectors platform.
     const url = item.url ?? `${rt.config.issuer}/elements/api-v2`;
-    return { item, secrets, url };
+    return { item, secrets, url, ownPlatform: item.providerType === 'OpenConnectors' && !item.url };
   });
 }
 
