@@ -202,21 +202,23 @@ describe('Apigee public samples', () => {
   });
 
   describe('extract-xml-payload (api-platform-samples)', () => {
-    it('extracts the directions of a namespaced XML body into a new XML payload', async () => {
+    /** POSTs one of the sample's request bodies (invoke.sh's) to a resource of the proxy. */
+    const post = async (resource: string, file: string) => {
       await ready('extract-xml-payload');
       const app = await appFor('extract-xml-payload');
-      const body = readFileSync(join(ROOT, 'extract-xml-payload/directions_body.xml'), 'utf8');
-      const response = await call('POST', `/v1/learn-edge/directions?apikey=${app.consumerKey}`, { headers: { 'content-type': 'application/xml' }, body });
+      const body = readFileSync(join(ROOT, 'extract-xml-payload', file), 'utf8');
+      return call('POST', `/v1/learn-edge/${resource}?apikey=${app.consumerKey}`, { headers: { 'content-type': 'application/xml' }, body });
+    };
+
+    it('extracts the directions of a namespaced XML body into a new XML payload', async () => {
+      const response = await post('directions', 'directions_body.xml');
       expect(response.status, response.text).toBe(200);
       expect(response.headers.get('content-type')).toContain('application/xml');
       expect(response.text.replace(/\s+/g, '')).toBe('<root><status>OK</status><mode>DRIVING</mode><duration>19</duration><timeunit>minutes</timeunit></root>');
     });
 
     it('extracts the company id of a SOAP envelope', async () => {
-      await ready('extract-xml-payload');
-      const app = await appFor('extract-xml-payload');
-      const body = readFileSync(join(ROOT, 'extract-xml-payload/company_info_body.xml'), 'utf8');
-      const response = await call('POST', `/v1/learn-edge/companyId?apikey=${app.consumerKey}`, { headers: { 'content-type': 'application/xml' }, body });
+      const response = await post('companyId', 'company_info_body.xml');
       expect(response.status, response.text).toBe(200);
       expect(response.text.replace(/\s+/g, '')).toBe('<root><companyId>Apigee</companyId></root>');
     });
@@ -230,8 +232,7 @@ describe('Apigee public samples', () => {
   });
 
   describe('json-web-tokens (apigee-samples)', () => {
-    let signed = '';
-    let encrypted = '';
+    const tokens = new Map<string, string>();
     const keys = async () => {
       if (deployed.has('json-web-tokens')) return;
       const pair = await generateKeyPair('RS256', { extractable: true });
@@ -242,38 +243,31 @@ describe('Apigee public samples', () => {
       await ready('json-web-tokens');
     };
 
-    it('generates a signed JWT with the private key from the KVM', async () => {
+    const generate = async (kind: 'signed' | 'encrypted') => {
       await keys();
-      const response = await call('POST', '/v1/samples/json-web-tokens/generate-signed');
+      const response = await call('POST', `/v1/samples/json-web-tokens/generate-${kind}`);
       expect(response.status, response.text).toBe(200);
-      signed = response.json.output_jwt;
-      expect(signed.split('.')).toHaveLength(3);
-    });
+      return response.json.output_jwt as string;
+    };
+    const verify = (kind: 'signed' | 'encrypted', jwt: string) => call('POST', `/v1/samples/json-web-tokens/verify-${kind}`, form({ JWT: jwt }));
 
-    it('verifies the signed JWT with the public key and refuses a changed one', async () => {
-      await keys();
-      const verified = await call('POST', '/v1/samples/json-web-tokens/verify-signed', form({ JWT: signed }));
+    it.each([
+      ['signed', 3, 'alg=RS256'],
+      ['encrypted', 5, 'enc=A128GCM'],
+    ] as const)('generates a %s JWT with the keys from the KVM, and its verify flow accepts it', async (kind, parts, header) => {
+      const jwt = await generate(kind);
+      expect(jwt.split('.')).toHaveLength(parts);
+      tokens.set(kind, jwt);
+      const verified = await verify(kind, jwt);
       expect(verified.status, verified.text).toBe(200);
-      expect(verified.text).toContain('alg=RS256');
+      expect(verified.text).toContain(header);
       expect(verified.text).toContain('sub=johnsmith');
-      const [header, payload, signature] = signed.split('.');
+    });
+
+    it('refuses a signed JWT whose claims were changed', async () => {
+      const [header, payload, signature] = (tokens.get('signed') ?? (await generate('signed'))).split('.');
       const forged = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: 'mallory' })).toString('base64url')}.${signature}`;
-      expect((await call('POST', '/v1/samples/json-web-tokens/verify-signed', form({ JWT: forged }))).status).toBe(401);
-    });
-
-    it('generates an encrypted JWT for the public key', async () => {
-      await keys();
-      const response = await call('POST', '/v1/samples/json-web-tokens/generate-encrypted');
-      expect(response.status, response.text).toBe(200);
-      encrypted = response.json.output_jwt;
-      expect(encrypted.split('.')).toHaveLength(5);
-    });
-
-    it('decrypts and verifies the encrypted JWT with the private key', async () => {
-      await keys();
-      const verified = await call('POST', '/v1/samples/json-web-tokens/verify-encrypted', form({ JWT: encrypted }));
-      expect(verified.status, verified.text).toBe(200);
-      expect(verified.text).toContain('enc=A128GCM');
+      expect((await verify('signed', forged)).status).toBe(401);
     });
   });
 
