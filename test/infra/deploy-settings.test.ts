@@ -151,3 +151,12 @@ describe('throttles are one setting per method and keep execution logging', () =
     }
   });
 });
+
+describe("bodies over API Gateway's own limit get the runtime's fault shape", () => {
+  it('answers REQUEST_TOO_LARGE on the runtime with Apigee TooBigBody', () => {
+    const responses = synth.resources('AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties);
+    const tooLarge = responses.find((response) => response.ResponseType === 'REQUEST_TOO_LARGE');
+    expect(tooLarge?.StatusCode).toBe('413');
+    expect(JSON.parse(tooLarge!.ResponseTemplates['application/json']).fault.detail.errorcode).toBe('protocol.http.TooBigBody');
+  });
+});
