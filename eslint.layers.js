@@ -60,6 +60,10 @@ export const LAYERS = {
   'shared/bundles': ['shared/gateway/engine', 'shared/gateway/policies', 'shared/gateway/stores', 'shared/http', 'shared/log', 'shared/runtime'],
   // The management API's route modules.
   'shared/management': ['shared/auth', 'shared/bundles', 'shared/gateway/engine', 'shared/gateway/stores', 'shared/http', 'shared/runtime', 'shared/store'],
+  // The developer portal's accounts and routes: developers, their apps and the catalog.
+  'shared/portal': ['shared/auth', 'shared/consumers', 'shared/crypto', 'shared/gateway/stores', 'shared/http', 'shared/runtime', 'shared/store'],
+  // The console, portal and reference pages: HTML shells and the built assets, nothing else.
+  'shared/web': ['shared/http'],
   // The platform plane's router: the top of shared/.
   'shared/platform': [
     'shared/auth',
@@ -68,12 +72,13 @@ export const LAYERS = {
     'shared/credentials',
     'shared/management',
     'shared/oauth',
+    'shared/portal',
     'shared/http',
     'shared/runtime',
     'shared/store',
   ],
   // Lambda entries: one thin handler per function.
-  functions: ['shared/platform', 'shared/gateway/host', 'shared/gateway/engine', 'shared/connectors', 'shared/oauth', 'shared/http', 'shared/runtime'],
+  functions: ['shared/platform', 'shared/gateway/host', 'shared/gateway/engine', 'shared/connectors', 'shared/oauth', 'shared/web', 'shared/http', 'shared/runtime'],
   // The CDK app: constructs and the shared tables it deploys from, no business logic.
   infra: ['shared/http', 'shared/store', 'shared/auth', 'shared/config'],
   // The local runtime runs the functions as they are.

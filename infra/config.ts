@@ -34,6 +34,12 @@ export const DEFAULT_THROTTLES: Record<string, Throttle> = {
   // Connectors API, including resource calls forwarded to vendors.
   '/elements/{proxy+}/*': { rateLimit: 100, burstLimit: 50 },
   '/healthz/GET': { rateLimit: 10, burstLimit: 10 },
+  // Console, portal and API reference: a page load is a handful of requests, cached for a year after.
+  '/console/GET': { rateLimit: 50, burstLimit: 100 },
+  '/console/{proxy+}/GET': { rateLimit: 100, burstLimit: 200 },
+  '/portal/GET': { rateLimit: 50, burstLimit: 100 },
+  '/portal/{proxy+}/GET': { rateLimit: 50, burstLimit: 100 },
+  '/docs/GET': { rateLimit: 20, burstLimit: 40 },
   // Runtime plane, each environment's stage: the catch-all and the root path.
   '/{proxy+}/*': { rateLimit: 1000, burstLimit: 500 },
   '//*': { rateLimit: 1000, burstLimit: 500 },

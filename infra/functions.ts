@@ -1,6 +1,7 @@
 // The Lambda functions, one per entry in functions/: each with its own log
 // group and role (its log group, the table and its index, the stack's secret
-// prefix; secret writes only where the function creates secrets). Everything
+// prefix; secret writes only where the function creates secrets; the web
+// function, which only serves files, gets its log group alone). Everything
 // loops over FUNCTIONS, so a new function is bundled, granted and observed
 // without further edits.
 import * as path from 'node:path';
@@ -33,6 +34,22 @@ interface FunctionSpec {
    * first to issue a token after a deploy), or none.
    */
   writesSecrets: 'all' | 'signing-keys' | false;
+  /** Reads the table and the secrets; false for the web function, which only serves files. */
+  data?: false;
+  /** A folder (from the repository root) copied beside the bundle as `web/`: the built console. */
+  assets?: string;
+}
+
+/** Copies a built folder beside the bundle (it must exist: npm ci builds web/dist, and so does npm run build:web). */
+function copyAssets(folder: string): nodejs.ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) => [
+      `test -f "${inputDir}/${folder}/manifest.json" || { echo "${folder} is not built: run npm run build:web" >&2; exit 1; }`,
+      `cp -R "${inputDir}/${folder}" "${outputDir}/web"`,
+    ],
+  };
 }
 
 export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
@@ -40,6 +57,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
   proxy: { memorySize: 1024, timeout: Duration.seconds(29), description: 'API proxy runtime', writesSecrets: 'signing-keys' },
   token: { memorySize: 1024, timeout: Duration.seconds(15), description: 'OAuth 2.0 token service', writesSecrets: 'all' },
   callback: { memorySize: 512, timeout: Duration.seconds(29), description: 'Hosted OAuth callback for connector instances', writesSecrets: false },
+  // The console's files ride in this function's package beside a small handler, not inside the API functions' bundles.
+  web: { memorySize: 256, timeout: Duration.seconds(10), description: 'Console, developer portal and API reference pages', writesSecrets: false, data: false, assets: 'web/dist' },
 };
 
 const cap = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
@@ -76,30 +95,32 @@ export class Functions extends Construct {
       const role = new iam.Role(this, `${cap(name)}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Tollgate ${name} function` });
       // Only this function's own log group: no AWSLambdaBasicExecutionRole (which allows every group).
       role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-      // The table and its one index, by name: narrower than grantReadWriteData's index/*.
-      role.addToPolicy(new iam.PolicyStatement({ actions: TABLE_ACTIONS, resources: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.gsi1.name}`] }));
-      role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_READ_ACTIONS, resources: [secretArnPattern] }));
-      if (spec.writesSecrets === 'all') role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
-      if (spec.writesSecrets === 'signing-keys') {
-        role.addToPolicy(new iam.PolicyStatement({ actions: SIGNING_KEY_WRITE_ACTIONS, resources: [`${signingKeysArn}*`] }));
+      if (spec.data !== false) {
+        // The table and its one index, by name: narrower than grantReadWriteData's index/*.
+        role.addToPolicy(new iam.PolicyStatement({ actions: TABLE_ACTIONS, resources: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.gsi1.name}`] }));
+        role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_READ_ACTIONS, resources: [secretArnPattern] }));
+        if (spec.writesSecrets === 'all') role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
+        if (spec.writesSecrets === 'signing-keys') {
+          role.addToPolicy(new iam.PolicyStatement({ actions: SIGNING_KEY_WRITE_ACTIONS, resources: [`${signingKeysArn}*`] }));
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${signingKeysFinding}*]`,
+            reason: 'Secrets Manager appends a random suffix to a secret\'s ARN: the signing-key secret is matched by its name followed by *.',
+          });
+        }
+        if (key) {
+          role.addToPolicy(
+            new iam.PolicyStatement({
+              actions: KMS_ACTIONS,
+              resources: [key.keyArn],
+              conditions: { StringEquals: { 'kms:ViaService': [`dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}`, `secretsmanager.${Aws.REGION}.${Aws.URL_SUFFIX}`] } },
+            }),
+          );
+        }
         Validations.of(role).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${signingKeysFinding}*]`,
-          reason: 'Secrets Manager appends a random suffix to a secret\'s ARN: the signing-key secret is matched by its name followed by *.',
+          id: `AwsSolutions::AwsSolutions-IAM5[${secretFinding}]`,
+          reason: `Secret names are created at run time (provider credentials, signing keys), so access is scoped to the stack's own prefix ${secretPrefix}* rather than to fixed ARNs.`,
         });
       }
-      if (key) {
-        role.addToPolicy(
-          new iam.PolicyStatement({
-            actions: KMS_ACTIONS,
-            resources: [key.keyArn],
-            conditions: { StringEquals: { 'kms:ViaService': [`dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}`, `secretsmanager.${Aws.REGION}.${Aws.URL_SUFFIX}`] } },
-          }),
-        );
-      }
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[${secretFinding}]`,
-        reason: `Secret names are created at run time (provider credentials, signing keys), so access is scoped to the stack's own prefix ${secretPrefix}* rather than to fixed ARNs.`,
-      });
 
       const fn = new nodejs.NodejsFunction(this, `${cap(name)}Function`, {
         entry: path.join(root, 'functions', name, 'handler.ts'),
@@ -114,7 +135,7 @@ export class Functions extends Construct {
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
         tracing: settings.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-        environment: { ...props.environment },
+        environment: spec.assets ? { ...props.environment, TOLLGATE_WEB_DIR: '/var/task/web' } : { ...props.environment },
         depsLockFilePath: path.join(root, 'package-lock.json'),
         projectRoot: root,
         bundling: {
@@ -126,6 +147,7 @@ export class Functions extends Construct {
           externalModules: [...BUNDLING.externalModules],
           esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([module, file]) => [`--alias:${module}`, file])),
           forceDockerBundling: false,
+          ...(spec.assets ? { commandHooks: copyAssets(spec.assets) } : {}),
         },
       });
       if (settings.tracing) {

@@ -6,7 +6,7 @@
 // Each returns the caller's principal or throws a 401 with `WWW-Authenticate`.
 // User results are cached briefly per container (successes and failures, so
 // a repeated wrong password costs one scrypt, not one per request); any change
-// to users or roles in this container clears that cache.
+// to users, roles or user secrets in this container clears those caches.
 import { TtlCache } from '../cache/ttl-cache.js';
 import { sha256Hex } from '../crypto/compare.js';
 import { decodeBasic } from '../http/basic-auth.js';
@@ -31,10 +31,11 @@ function tokenCache(rt: Runtime): TtlCache<string, { found: UserWithRoles; expir
   return rt.service('auth.management-tokens', () => new TtlCache<string, { found: UserWithRoles; expiresAt: number } | null>({ ttlMs: CACHE_TTL_MS }));
 }
 
-/** Forgets cached user authentications: after a user, role or password change. */
+/** Forgets cached user authentications (passwords, tokens, user secrets): after a user, role, password or secret change. */
 export function forgetUserAuthentications(rt: Runtime): void {
   userCache(rt).clear();
   tokenCache(rt).clear();
+  platformAuthenticator(rt).invalidate();
 }
 
 function userPrincipal(found: UserWithRoles, via: 'basic' | 'bearer'): Principal {

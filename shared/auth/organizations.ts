@@ -3,6 +3,7 @@
 // secret in GSI1 so a request's credentials find their organization in one query.
 import { randomSecret } from '../crypto/random.js';
 import type { Runtime } from '../runtime.js';
+import { orgKeys } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 
 export interface Organization extends StoredItem {
@@ -11,11 +12,15 @@ export interface Organization extends StoredItem {
   /** Origins (scheme://host[:port]) that hosted OAuth callbacks may redirect back to. */
   allowedRedirectOrigins: string[];
   environments: string[];
+  /** The default account of the connectors API (shared/auth/accounts.ts), once made. */
+  defaultAccountId?: number;
+  /** The account user the organization's user secret stands for, once made. */
+  organizationUserId?: number;
 }
 
 export const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export const orgKeys = (org: string) => ({ pk: `ORG#${org}`, sk: '#ORG' });
+export { orgKeys };
 export const orgSecretNames = (org: string) => ({
   organization: `orgs/${org}/organization-secret`,
   user: `orgs/${org}/user-secret`,

@@ -1,15 +1,30 @@
 // Platform authentication: the Open Connectors header
 //   Authorization: User <userSecret>, Organization <organizationSecret>[, Element <instanceToken>]
-// Parsed strictly (each part once, nothing else), compared in constant time,
-// and cached briefly so warm requests make no store or secret calls.
+// The organization secret names the organization; the user secret names one of
+// its users: the organization's own user secret stands for its organization
+// user (the first management user in the default organization), any other is
+// an account user's (shared/auth/accounts.ts), with that user's role. Parsed
+// strictly (each part once, nothing else), compared in constant time, and
+// cached briefly so warm requests make no store or secret calls.
 import { TtlCache } from '../cache/ttl-cache.js';
 import { safeEqual, sha256Hex } from '../crypto/compare.js';
 import { HttpError } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import type { Runtime } from '../runtime.js';
+import type { Role } from '../http/router.js';
+import { authenticateAccountUser, connectorIdentity, getAccountUser, organizationDirectory } from './accounts.js';
 import { bootstrap } from './bootstrap.js';
 import { ensureOrganization, findOrganizationByFingerprint, readPlatformCredentials, type Organization } from './organizations.js';
-import { PLATFORM_CHALLENGE, type Principal } from './principal.js';
+import { PLATFORM_CHALLENGE, type ConnectorIdentity, type Principal } from './principal.js';
+
+/** Who a user secret stands for in its organization. */
+interface PlatformIdentity {
+  organization: string;
+  role: Role;
+  /** The management user's email, when the account user is one. */
+  user?: string;
+  connector: ConnectorIdentity;
+}
 
 export interface PlatformAuthorization {
   user: string;
@@ -40,27 +55,29 @@ export function parsePlatformAuthorization(header: string | undefined): Platform
 }
 
 export class PlatformAuthenticator {
-  /** Organization name by a hash of the presented secrets; only successes are kept. */
-  private readonly cache = new TtlCache<string, string>({ ttlMs: CACHE_TTL_MS });
+  /** Identities by a hash of the presented secrets; only successes are kept. */
+  private readonly cache = new TtlCache<string, PlatformIdentity>({ ttlMs: CACHE_TTL_MS });
 
   constructor(private readonly rt: Runtime) {}
 
-  /** The organization's principal (orgadmin of it) for a platform header; 401 when it is missing, malformed or wrong. */
+  /** The principal of a platform header: its user, with that user's role; 401 when the header is missing, malformed or wrong. */
   async authenticate(request: HttpRequest, challenge = PLATFORM_CHALLENGE): Promise<Principal> {
     const header = request.headers.authorization;
     if (!header) throw unauthorized('Authorization header is required: User <secret>, Organization <secret>', challenge);
     const parsed = parsePlatformAuthorization(header);
     if (!parsed) throw unauthorized('Authorization header is malformed; expected User <secret>, Organization <secret>[, Element <token>]', challenge);
-    const organization = await this.verify(parsed.user, parsed.organization, challenge);
+    const identity = await this.verify(parsed.user, parsed.organization, challenge);
     return {
       via: 'platform',
-      organization,
-      roles: { [organization]: 'orgadmin' },
+      organization: identity.organization,
+      roles: { [identity.organization]: identity.role },
+      connector: identity.connector,
+      ...(identity.user ? { user: identity.user } : {}),
       ...(parsed.element ? { element: parsed.element } : {}),
     };
   }
 
-  private async verify(user: string, organizationSecret: string, challenge: string): Promise<string> {
+  private async verify(user: string, organizationSecret: string, challenge: string): Promise<PlatformIdentity> {
     const key = sha256Hex(`${user}\n${organizationSecret}`);
     return this.cache.get(key, async () => {
       await bootstrap(this.rt);
@@ -73,9 +90,17 @@ export class PlatformAuthenticator {
       if (!stored) throw unauthorized('Invalid platform credentials', challenge);
       // Evaluate both comparisons: no early exit that would tell which one failed.
       const organizationMatches = safeEqual(organizationSecret, stored.organizationSecret);
-      const userMatches = safeEqual(user, stored.userSecret);
-      if (!(organizationMatches && userMatches)) throw unauthorized('Invalid platform credentials', challenge);
-      return org.name;
+      const isOrganizationUser = safeEqual(user, stored.userSecret);
+      if (!organizationMatches) throw unauthorized('Invalid platform credentials', challenge);
+      if (isOrganizationUser) {
+        const directory = await organizationDirectory(this.rt, org.name);
+        const item = await getAccountUser(this.rt, org.name, directory.organizationUserId);
+        if (!item) throw unauthorized('Invalid platform credentials', challenge);
+        return { organization: org.name, role: 'orgadmin', connector: connectorIdentity(item), ...(item.email ? { user: item.email } : {}) };
+      }
+      const found = await authenticateAccountUser(this.rt, org.name, user);
+      if (!found) throw unauthorized('Invalid platform credentials', challenge);
+      return { organization: org.name, role: found.role, connector: connectorIdentity(found.item), user: found.item.email };
     });
   }
 

@@ -13,7 +13,7 @@ import { orgMembersLookup, userKeys, userPartition, userRoleKeys } from '../stor
 import type { StoredItem } from '../store/table.js';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyNothing, verifyPassword } from './passwords.js';
 
-export const ROLES = ['orgadmin', 'readonly'] as const satisfies readonly Role[];
+export const ROLES = ['orgadmin', 'readonly', 'connectoruser'] as const satisfies readonly Role[];
 
 export interface UserItem extends StoredItem {
   type: 'user';
@@ -23,6 +23,7 @@ export interface UserItem extends StoredItem {
   emailId: string;
   firstName: string;
   lastName: string;
+  /** Empty for a user made without a password (an Open Connectors account user that only calls with its user secret). */
   passwordHash: string;
   /** New for every creation: tokens of a deleted user never work for one created later under the same email. */
   userId: string;
@@ -60,20 +61,35 @@ export type UserInput = z.input<typeof userInput>;
 
 
 export async function createUser(rt: Runtime, input: UserInput): Promise<UserItem> {
-  const parsed = userInput.parse(input);
+  return storeUser(rt, userInput.parse(input));
+}
+
+/** Writes a new user whose input was checked by the API it came through; without a password it can only use a user secret. */
+export async function storeUser(rt: Runtime, input: { emailId: string; firstName: string; lastName: string; password?: string | undefined }): Promise<UserItem> {
   return rt.table.create<UserItem>(
     {
-      ...userKeys(parsed.emailId),
+      ...userKeys(input.emailId),
       type: 'user',
-      email: parsed.emailId.toLowerCase(),
-      emailId: parsed.emailId,
-      firstName: parsed.firstName,
-      lastName: parsed.lastName,
-      passwordHash: await hashPassword(parsed.password),
+      email: input.emailId.toLowerCase(),
+      emailId: input.emailId,
+      firstName: input.firstName,
+      lastName: input.lastName,
+      passwordHash: input.password === undefined ? '' : await hashPassword(input.password),
       userId: randomId(),
     },
-    `User ${parsed.emailId} already exists`,
+    `User ${input.emailId} already exists`,
   );
+}
+
+/** Changes a user's names or password. */
+export async function updateUser(rt: Runtime, email: string, change: { firstName?: string; lastName?: string; password?: string }): Promise<UserItem> {
+  const passwordHash = change.password === undefined ? undefined : await hashPassword(change.password);
+  return rt.table.modify<UserItem>(userKeys(email), (current) => ({
+    ...current,
+    ...(change.firstName !== undefined ? { firstName: change.firstName } : {}),
+    ...(change.lastName !== undefined ? { lastName: change.lastName } : {}),
+    ...(passwordHash !== undefined ? { passwordHash } : {}),
+  }));
 }
 
 /** The user and every role, in one query; undefined if there is no such user. */
@@ -86,6 +102,12 @@ export async function findUser(rt: Runtime, email: string): Promise<UserWithRole
   return { user, roles };
 }
 
+/** The user's role in one organization (one read), if it has one. */
+export async function roleIn(rt: Runtime, org: string, email: string): Promise<Role | undefined> {
+  const item = await rt.table.get<UserRoleItem>(userRoleKeys(email, org), { consistent: true });
+  return item?.type === 'userrole' ? item.role : undefined;
+}
+
 export async function requireUser(rt: Runtime, email: string): Promise<UserWithRoles> {
   const found = await findUser(rt, email);
   if (!found) throw notFound(`User ${email} not found`, 'user_not_found');
@@ -95,7 +117,8 @@ export async function requireUser(rt: Runtime, email: string): Promise<UserWithR
 /** The user whose password this is; undefined (after the same work) for an unknown email or a wrong password. */
 export async function checkPassword(rt: Runtime, email: string, password: string): Promise<UserWithRoles | undefined> {
   const found = EMAIL.test(email) ? await findUser(rt, email) : undefined;
-  if (!found) return verifyNothing(password).then(() => undefined);
+  // A user without a password costs the same work as one that does not exist.
+  if (!found?.user.passwordHash) return verifyNothing(password).then(() => undefined);
   return (await verifyPassword(password, found.user.passwordHash)) ? found : undefined;
 }
 

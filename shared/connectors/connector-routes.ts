@@ -5,6 +5,7 @@
 import type { HttpRequest } from '../http/request.js';
 import type { PlatformRouter } from '../auth/principal.js';
 import type { RouteDoc } from '../http/router.js';
+import { registerAccountRoutes } from './account-routes.js';
 import { registerElementRoutes } from './element-routes.js';
 import { registerHubRoutes } from './hub-routes.js';
 import { BASE, PREFLIGHT_HEADERS, refuseUnknownPlatformPath } from './http.js';
@@ -15,6 +16,8 @@ const RESOURCE_CALL_DOC: RouteDoc = {
   tag: 'Resource calls',
   // The handler asks for the Element part itself, so that an unknown platform path is a 404 without one.
   auth: 'platform',
+  // Account users call through their own instances; the handler refuses anyone else's.
+  userAccess: 'own',
   operationId: 'callResource',
   summary: 'Call the vendor API through an instance',
   description:
@@ -33,6 +36,7 @@ export function registerConnectorRoutes(router: PlatformRouter): void {
   registerElementRoutes(router);
   registerInstanceRoutes(router);
   registerHubRoutes(router.group({ tag: 'Hubs' }));
+  registerAccountRoutes(router);
 
   // Browsers ask before cross-origin calls with an Authorization header.
   router.on('OPTIONS', `${BASE}/*path`, { tag: 'CORS', auth: 'none', operationId: 'preflight', summary: 'CORS preflight of the connectors API', responses: { 204: 'Allowed.' } }, async () => ({

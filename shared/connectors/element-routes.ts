@@ -133,20 +133,19 @@ export function registerElementRoutes(router: PlatformRouter): void {
     ok(elementDocs((await readElement(rt, request, principal)).definition, rt.config.issuer)),
   );
 
-  const oauth = router.group({ tag: 'Elements' });
+  // Account users connect their own vendor accounts: the instance is theirs.
+  const oauth = router.group({ tag: 'Elements', userAccess: 'own' });
   oauth.get(`${ELEMENT}/oauth/url`, { ...OAUTH_URL_DOC, operationId: 'getElementOAuthUrl' }, async (request, rt, principal) => {
-    const org = principal.organization;
-    const element = await requireElement(rt, org, request.params.keyOrId!);
-    return ok(await buildOAuthUrl(rt, org, element, request.query), { 'cache-control': 'no-store' });
+    const element = await requireElement(rt, principal.organization, request.params.keyOrId!);
+    return ok(await buildOAuthUrl(rt, principal, element, request.query), { 'cache-control': 'no-store' });
   });
   oauth.post(`${ELEMENT}/oauth/url`, { ...OAUTH_URL_DOC, operationId: 'postElementOAuthUrl', query: {}, body: oauthUrlBody }, async (request, rt, principal) => {
-    const org = principal.organization;
-    const element = await requireElement(rt, org, request.params.keyOrId!);
+    const element = await requireElement(rt, principal.organization, request.params.keyOrId!);
     const query = new URLSearchParams(request.query);
     for (const [name, value] of Object.entries(validate(oauthUrlBody, optionalJson(request)))) {
       for (const one of Array.isArray(value) ? value : [value]) query.append(name, String(one));
     }
-    return ok(await buildOAuthUrl(rt, org, element, query), { 'cache-control': 'no-store' });
+    return ok(await buildOAuthUrl(rt, principal, element, query), { 'cache-control': 'no-store' });
   });
 
   registerElementPartRoutes(router.group({ tag: 'Element parts' }));

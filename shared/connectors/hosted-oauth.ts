@@ -9,6 +9,7 @@
 // origins.
 import * as z from 'zod';
 import { getOrganization } from '../auth/organizations.js';
+import type { Principal } from '../auth/principal.js';
 import { validate } from '../http/body.js';
 import { HttpError, unprocessable, type FieldProblem } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
@@ -18,6 +19,7 @@ import type { Runtime } from '../runtime.js';
 import { findElement, type ResolvedElement } from './catalog.js';
 import { elementFieldValues, exchangeForConnection, type Connection } from './connect.js';
 import { elementFields, type OAuth2Authentication } from './element-schema.js';
+import { canUseInstance, ownerFor } from './instance-access.js';
 import { createInstance, getInstance, reauthenticateInstance } from './instances.js';
 import { authorizationUrl, createPkce, TokenEndpointError } from './oauth.js';
 import { claimHostedState, createHostedState, savePkceVerifier, STATE_LIFETIME_SECONDS, type ClaimedState } from './oauth-state.js';
@@ -75,8 +77,9 @@ function tagsFrom(query: URLSearchParams): string[] {
   return [...query.getAll('tags'), ...query.getAll('tags[]')].flatMap((value) => value.split(',')).map((tag) => tag.trim()).filter(Boolean);
 }
 
-/** Builds the vendor authorization URL in either mode. */
-export async function buildOAuthUrl(rt: Runtime, org: string, element: ResolvedElement, query: URLSearchParams): Promise<Record<string, unknown>> {
+/** Builds the vendor authorization URL in either mode; a hosted connection's instance is the caller's. */
+export async function buildOAuthUrl(rt: Runtime, principal: Principal, element: ResolvedElement, query: URLSearchParams): Promise<Record<string, unknown>> {
+  const org = principal.organization;
   const auth = requireOAuth(element);
   requireActive(element);
   // Open Connectors' clients send unset options as empty values: they are absent.
@@ -120,7 +123,7 @@ export async function buildOAuthUrl(rt: Runtime, org: string, element: ResolvedE
   let instanceId: number | undefined;
   if (params.instanceId) {
     const existing = await getInstance(rt, org, Number(params.instanceId));
-    if (!existing) throw new HttpError(404, 'instance_not_found', `Instance ${params.instanceId} not found`);
+    if (!existing || !(await canUseInstance(rt, principal, existing))) throw new HttpError(404, 'instance_not_found', `Instance ${params.instanceId} not found`);
     if (existing.elementKey !== element.definition.key) problems.push({ path: 'instanceId', message: `instance ${existing.id} belongs to element ${existing.elementKey}` });
     instanceId = existing.id;
   }
@@ -141,6 +144,7 @@ export async function buildOAuthUrl(rt: Runtime, org: string, element: ResolvedE
     tags,
     configuration: publicValues,
     ...(instanceId !== undefined ? { instanceId } : {}),
+    ...(ownerFor(principal) ? { owner: ownerFor(principal)! } : {}),
   });
   const oauthUrl = authorizationUrl(auth, publicValues, {
     clientId: params.apiKey,
@@ -194,6 +198,7 @@ async function completeConnection(rt: Runtime, claimed: ClaimedState, element: R
     tags: record.tags,
     configuration: connection.configuration,
     credentials: connection.credentials,
+    owner: record.owner,
   });
   return item.id;
 }

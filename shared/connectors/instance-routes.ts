@@ -17,6 +17,7 @@ import { elementDocs } from './element-docs.js';
 import { requireActive } from './hosted-oauth.js';
 import { BASE_URL_KEY } from './element-schema.js';
 import { BASE, listHeaders } from './http.js';
+import { canUseInstance, listScope, ownerFor, ownerSummary } from './instance-access.js';
 import {
   MASK,
   createInstance,
@@ -120,10 +121,10 @@ function instanceId(value: string | undefined): number {
   return Number(value);
 }
 
-async function requireInstance(rt: Runtime, org: string, id: number): Promise<InstanceItem> {
-  const item = await getInstance(rt, org, id, true);
-  // Another organization's instance is simply not found: nothing tells it exists.
-  if (!item) throw notFound(`Instance ${id} not found`, 'instance_not_found');
+async function requireInstance(rt: Runtime, principal: Principal, id: number): Promise<InstanceItem> {
+  const item = await getInstance(rt, principal.organization, id, true);
+  // Another organization's instance, or another user's, is simply not found: nothing tells it exists.
+  if (!item || !(await canUseInstance(rt, principal, item))) throw notFound(`Instance ${id} not found`, 'instance_not_found');
   return item;
 }
 
@@ -135,11 +136,11 @@ async function requireInstance(rt: Runtime, org: string, id: number): Promise<In
 async function addressed(rt: Runtime, request: HttpRequest, principal: Principal): Promise<InstanceItem> {
   let item: InstanceItem | undefined;
   if (request.params.id !== undefined) {
-    item = await requireInstance(rt, principal.organization, instanceId(request.params.id));
+    item = await requireInstance(rt, principal, instanceId(request.params.id));
   } else {
     if (!principal.element) throw unauthorized('Name the instance: /instances/{id}/..., or send its token as Element <token>', 'element_token_required');
     item = await findInstanceByToken(rt, principal.organization, principal.element);
-    if (!item) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
+    if (!item || !(await canUseInstance(rt, principal, item))) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
   }
   if (request.params.keyOrId !== undefined) {
     const element = await requireElement(rt, principal.organization, request.params.keyOrId);
@@ -163,7 +164,7 @@ async function requireElementOf(rt: Runtime, org: string, item: InstanceItem): P
 }
 
 async function view(rt: Runtime, item: InstanceItem, element: ResolvedElement | undefined, token?: string): Promise<Record<string, unknown>> {
-  return instanceView(item, element, token ?? (await openInstanceToken(rt, item)));
+  return instanceView(item, element, token ?? (await openInstanceToken(rt, item)), { ...(await ownerSummary(rt, item)) });
 }
 
 /** The element named by the path or by the payload; both must agree. */
@@ -180,7 +181,8 @@ async function payloadElement(rt: Runtime, org: string, fromPath: string | undef
   return requireElement(rt, org, named);
 }
 
-async function createFromPayload(rt: Runtime, request: HttpRequest, org: string, elementFromPath?: string): Promise<HttpResponse> {
+async function createFromPayload(rt: Runtime, request: HttpRequest, principal: Principal, elementFromPath?: string): Promise<HttpResponse> {
+  const org = principal.organization;
   const payload = jsonBody(request, instancePayload);
   const element = await payloadElement(rt, org, elementFromPath, payload);
   requireActive(element);
@@ -190,6 +192,7 @@ async function createFromPayload(rt: Runtime, request: HttpRequest, org: string,
     tags: payload.tags ?? [payload.name],
     configuration: connection.configuration,
     credentials: connection.credentials,
+    owner: ownerFor(principal),
   });
   const body = await view(rt, item, element, token);
   if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
@@ -271,24 +274,32 @@ function findEntry(entries: Record<string, unknown>[], ref: string | undefined):
   return found;
 }
 
+/**
+ * A page of the instances the caller may list: its own, or (`accountId`) an
+ * account's, filtered by the query (tags, element, page size and token).
+ */
+export async function listInstancesAnswer(request: HttpRequest, rt: Runtime, principal: Principal, accountId?: number): Promise<HttpResponse> {
+  const org = principal.organization;
+  const elementKey = request.params.keyOrId !== undefined ? (await requireElement(rt, org, request.params.keyOrId)).definition.key : undefined;
+  const wanted = [...request.query.getAll('tags[]'), ...request.query.getAll('tags')].flatMap((value) => value.split(',')).map((tag) => tag.trim()).filter(Boolean);
+  const pageSize = request.query.get('pageSize');
+  if (pageSize !== null && !/^\d{1,3}$/.test(pageSize)) throw unprocessable('pageSize must be 1-500', [{ path: 'pageSize', message: 'must be 1-500' }]);
+  const limit = pageSize === null ? 200 : Math.min(500, Math.max(1, Number(pageSize)));
+  const filterElement = elementKey ?? request.query.get('element') ?? request.query.get('elementKey') ?? undefined;
+  const cursor = request.query.get('nextPage') ?? undefined;
+  const visible = await listScope(rt, principal, accountId);
+  const page = await listInstances(rt, org, { tags: wanted, ...(filterElement ? { elementKey: filterElement } : {}), limit, ...(cursor ? { cursor } : {}), visible });
+  const elements = new Map<string, ResolvedElement | undefined>();
+  const body = [];
+  for (const item of page.items) {
+    if (!elements.has(item.elementKey)) elements.set(item.elementKey, await elementOfInstance(rt, org, item));
+    body.push(await view(rt, item, elements.get(item.elementKey)));
+  }
+  return ok(body, listHeaders(body.length, page.next));
+}
+
 export function registerInstanceRoutes(router: PlatformRouter): void {
-  const listFiltered = async (request: HttpRequest, rt: Runtime, { organization: org }: Principal): Promise<HttpResponse> => {
-    const elementKey = request.params.keyOrId !== undefined ? (await requireElement(rt, org, request.params.keyOrId)).definition.key : undefined;
-    const wanted = [...request.query.getAll('tags[]'), ...request.query.getAll('tags')].flatMap((value) => value.split(',')).map((tag) => tag.trim()).filter(Boolean);
-    const pageSize = request.query.get('pageSize');
-    if (pageSize !== null && !/^\d{1,3}$/.test(pageSize)) throw unprocessable('pageSize must be 1-500', [{ path: 'pageSize', message: 'must be 1-500' }]);
-    const limit = pageSize === null ? 200 : Math.min(500, Math.max(1, Number(pageSize)));
-    const filterElement = elementKey ?? request.query.get('element') ?? request.query.get('elementKey') ?? undefined;
-    const cursor = request.query.get('nextPage') ?? undefined;
-    const page = await listInstances(rt, org, { tags: wanted, ...(filterElement ? { elementKey: filterElement } : {}), limit, ...(cursor ? { cursor } : {}) });
-    const elements = new Map<string, ResolvedElement | undefined>();
-    const body = [];
-    for (const item of page.items) {
-      if (!elements.has(item.elementKey)) elements.set(item.elementKey, await elementOfInstance(rt, org, item));
-      body.push(await view(rt, item, elements.get(item.elementKey)));
-    }
-    return ok(body, listHeaders(body.length, page.next));
-  };
+  const listFiltered = (request: HttpRequest, rt: Runtime, principal: Principal) => listInstancesAnswer(request, rt, principal);
   const read = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
     const item = await addressed(rt, request, principal);
     return ok(await view(rt, item, await elementOfInstance(rt, principal.organization, item)));
@@ -337,7 +348,8 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
     description: 'Takes the entry as read, with a new `propertyValue`. A credential re-authenticates the instance (basic, API key); OAuth credentials need PUT with a new code.',
     body: configurationChange,
   };
-  const byToken = router.group({ tag: 'Instances', auth: 'element' });
+  // Every instance route is open to account users: handlers see only instances the caller may use.
+  const byToken = router.group({ tag: 'Instances', auth: 'element', userAccess: 'own' });
   byToken.patch(`${BASE}/instances`, { ...UPDATE_DOC, operationId: 'updateTokenInstance', summary: 'Update the instance of the Element token' }, update);
   byToken.get(`${BASE}/instances/configuration`, { ...CONFIGURATION_DOC, operationId: 'listTokenInstanceConfiguration', summary: 'The configuration of the Element token\'s instance' }, configurationList);
   byToken.get(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getTokenInstanceConfiguration', summary: 'One configuration entry of the Element token\'s instance' }, configurationRead);
@@ -353,10 +365,20 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
     [`${BASE}/elements/:keyOrId/instances`, 'ElementInstance'],
   ] as const) {
     const one = `${prefix}/:id`;
-    const group = router.group({ tag: 'Instances' });
-    group.post(prefix, { ...CREATE_INSTANCE_DOC, operationId: `create${scope}` }, (request, rt, { organization }) => createFromPayload(rt, request, organization, request.params.keyOrId));
+    const group = router.group({ tag: 'Instances', userAccess: 'own' });
+    group.post(prefix, { ...CREATE_INSTANCE_DOC, operationId: `create${scope}` }, (request, rt, principal) => createFromPayload(rt, request, principal, request.params.keyOrId));
     // Instances are shown with their tokens: a secret read.
-    group.get(prefix, { ...LIST_INSTANCES_DOC, access: 'secret', operationId: `list${scope}s`, summary: scope === 'Instance' ? 'List instances' : 'List the instances of an element' }, listFiltered);
+    group.get(
+      prefix,
+      {
+        ...LIST_INSTANCES_DOC,
+        access: 'secret',
+        operationId: `list${scope}s`,
+        summary: scope === 'Instance' ? 'List the caller\'s instances' : 'List the caller\'s instances of an element',
+        description: 'The instances of the caller\'s user secret; an account\'s are at `/accounts/instances` and `/accounts/{id}/instances`.',
+      },
+      listFiltered,
+    );
     group.get(one, { access: 'secret', operationId: `get${scope}`, summary: 'Get an instance with its token' }, read);
     group.patch(one, { ...UPDATE_DOC, operationId: `update${scope}`, summary: 'Update an instance' }, update);
     group.put(one, { ...UPDATE_DOC, operationId: `replace${scope}`, summary: 'Update or re-authenticate an instance' }, update);
@@ -364,7 +386,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   }
 
   const one = `${BASE}/instances/:id`;
-  const group = router.group({ tag: 'Instances' });
+  const group = router.group({ tag: 'Instances', userAccess: 'own' });
   const setEnabled = (enabled: boolean) => async (request: HttpRequest, rt: Runtime, principal: Principal) => {
     const item = await addressed(rt, request, principal);
     const updated = await updateInstance(rt, item, { disabled: !enabled });

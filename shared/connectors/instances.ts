@@ -36,6 +36,12 @@ export interface ValidationError {
   at: string;
 }
 
+/** The account user an instance belongs to (shared/connectors/instance-access.ts). */
+export interface InstanceOwner {
+  userId: number;
+  accountId: number;
+}
+
 export interface InstanceItem extends StoredItem {
   type: 'connectorInstance';
   id: number;
@@ -54,6 +60,8 @@ export interface InstanceItem extends StoredItem {
   /** A disabled instance answers no resource calls until enabled again. */
   disabled?: boolean;
   validationError?: ValidationError;
+  /** Set at creation; absent on instances made before instances had owners (the organization user's). */
+  owner?: InstanceOwner;
   gsi1pk: string;
   gsi1sk: string;
 }
@@ -109,6 +117,7 @@ export interface NewInstance {
   tags: string[];
   configuration: Record<string, string>;
   credentials: VendorCredentials;
+  owner?: InstanceOwner | undefined;
 }
 
 export async function createInstance(rt: Runtime, org: string, element: ResolvedElement, input: NewInstance): Promise<{ item: InstanceItem; token: string }> {
@@ -130,12 +139,13 @@ export async function createInstance(rt: Runtime, org: string, element: Resolved
       sealedCredentials: sealCredentials(envelope, org, id, input.credentials),
       credentialsRevision: 1,
       valid: true,
+      ...(input.owner ? { owner: input.owner } : {}),
       gsi1pk: instanceTokenLookup(envelope.fingerprint(token)),
       gsi1sk: 'INSTANCE',
     },
     'Instance id already in use',
   );
-  logger.info('connector instance created', { organization: org, instanceId: id, element: element.definition.key });
+  logger.info('connector instance created', { organization: org, instanceId: id, element: element.definition.key, ...(input.owner ? { owner: input.owner.userId } : {}) });
   return { item, token };
 }
 
@@ -149,6 +159,8 @@ export interface InstanceFilter {
   elementKey?: string;
   limit?: number;
   cursor?: string;
+  /** Only instances the caller may list (instance-access.ts). */
+  visible?: (item: InstanceItem) => boolean;
 }
 
 export async function listInstances(rt: Runtime, org: string, filter: InstanceFilter = {}): Promise<{ items: InstanceItem[]; next?: string }> {
@@ -161,7 +173,8 @@ export async function listInstances(rt: Runtime, org: string, filter: InstanceFi
     (item) =>
       item.type === 'connectorInstance' &&
       (!filter.elementKey || item.elementKey === filter.elementKey) &&
-      (filter.tags ?? []).every((tag) => item.tags.includes(tag)),
+      (filter.tags ?? []).every((tag) => item.tags.includes(tag)) &&
+      (!filter.visible || filter.visible(item)),
   );
   return { items, ...(page.next ? { next: page.next } : {}) };
 }
@@ -281,8 +294,8 @@ export function maskedConfiguration(item: InstanceItem, element: ResolvedElement
   return masked;
 }
 
-/** The instance as the API shows it (Open Connectors' instance object). Vendor credentials are never part of it. */
-export function instanceView(item: InstanceItem, element: ResolvedElement | undefined, token?: string): Record<string, unknown> {
+/** The instance as the API shows it (Open Connectors' instance object), with its owner as `user`. Vendor credentials are never part of it. */
+export function instanceView(item: InstanceItem, element: ResolvedElement | undefined, token?: string, user?: Record<string, unknown>): Record<string, unknown> {
   const definition = element?.definition;
   return {
     id: item.id,
@@ -308,6 +321,7 @@ export function instanceView(item: InstanceItem, element: ResolvedElement | unde
     cachingEnabled: false,
     externalAuthentication: 'none',
     tags: item.tags,
+    ...(user ? { user } : {}),
     authenticationType: definition?.authentication.type,
   };
 }

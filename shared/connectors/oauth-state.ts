@@ -6,6 +6,7 @@
 import { randomSecret } from '../crypto/random.js';
 import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
+import type { InstanceOwner } from './instances.js';
 import { ORG_NAME } from '../auth/organizations.js';
 import { oauthStateKeys, pkceVerifierKeys } from '../store/keys.js';
 
@@ -29,6 +30,8 @@ export interface HostedState extends StoredItem {
   configuration: Record<string, string>;
   /** Set when the authorization re-authenticates an existing instance. */
   instanceId?: number;
+  /** Whose the new instance is: the account user that asked for the URL. */
+  owner?: InstanceOwner;
 }
 
 interface PkceItem extends StoredItem {

@@ -12,6 +12,8 @@ import type { OutboundResponse } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
 import { findElement, type ResolvedElement } from './catalog.js';
 import { baseUrlOf, fillTemplate, normalizeResourcePath, placeholders, TemplateError, type ElementResource } from './element-schema.js';
+import type { Principal } from '../auth/principal.js';
+import { canUseInstance } from './instance-access.js';
 import { findInstanceByToken, type InstanceItem, type VendorCredentials } from './instances.js';
 import { credentialsAfterRejection, credentialsForCall, instanceInvalid } from './token-lifecycle.js';
 import { vendorRequest } from './vendor-http.js';
@@ -177,12 +179,13 @@ async function callVendor(
 }
 
 /** Serves one resource call for an authenticated organization. */
-export async function proxyResourceCall(rt: Runtime, request: HttpRequest, principal: { organization: string; element?: string }): Promise<HttpResponse> {
+export async function proxyResourceCall(rt: Runtime, request: HttpRequest, principal: Principal): Promise<HttpResponse> {
   if (!principal.element) {
     throw unauthorized('Resource calls need the instance token: Authorization: User <secret>, Organization <secret>, Element <instance token>', 'element_token_required');
   }
   const instance = await findInstanceByToken(rt, principal.organization, principal.element);
-  if (!instance) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
+  // Another user's instance answers like an unknown token: its owner and administrators use it, no one else.
+  if (!instance || !(await canUseInstance(rt, principal, instance))) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
   if (instance.disabled) throw forbidden(`Instance ${instance.id} is disabled; enable it with PUT /elements/api-v2/instances/${instance.id}/enabled`, 'instance_disabled');
   if (!instance.valid) throw instanceInvalid(instance);
   const element = await findElement(rt, principal.organization, instance.elementKey);

@@ -3,12 +3,12 @@
 // them, so both always agree.
 //
 // - The platform API: management, token service, connectors, hosted OAuth
-//   callback and health check. More specific routes come first, as API Gateway
+//   callback, health check, and the console, portal and reference pages. More specific routes come first, as API Gateway
 //   prefers them over greedy `{proxy+}` matches.
 // - The runtime API: every path, to the proxy function. No path is reserved:
 //   a deployed proxy may use `/v1/...`, `/oauth` or `/`.
 
-export type FunctionName = 'platform' | 'proxy' | 'token' | 'callback';
+export type FunctionName = 'platform' | 'proxy' | 'token' | 'callback' | 'web';
 export type Plane = 'platform' | 'runtime';
 
 export interface ApiRoute {
@@ -27,6 +27,12 @@ export const PLATFORM_ROUTES: readonly ApiRoute[] = [
   { resource: '/oauth/token', methods: ['POST', 'ANY'], function: 'token' },
   { resource: '/oauth/{proxy+}', methods: ['ANY'], function: 'token' },
   { resource: '/.well-known/{proxy+}', methods: ['ANY'], function: 'token' },
+  { resource: '/console', methods: ['GET', 'HEAD'], function: 'web' },
+  { resource: '/console/{proxy+}', methods: ['GET', 'HEAD'], function: 'web' },
+  { resource: '/portal', methods: ['GET', 'HEAD'], function: 'web' },
+  { resource: '/portal/{proxy+}', methods: ['GET', 'HEAD'], function: 'web' },
+  { resource: '/docs', methods: ['GET', 'HEAD'], function: 'web' },
+  { resource: '/', methods: ['GET', 'HEAD'], function: 'web' },
 ];
 
 export const RUNTIME_ROUTES: readonly ApiRoute[] = [

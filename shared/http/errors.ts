@@ -60,6 +60,8 @@ export function isHttpError(error: unknown): error is HttpError {
 export interface ErrorRenderer {
   /** The code of the 503 for an unavailable dependency, where the style has its own. */
   unavailableCode?: string;
+  /** The code of a 500 for an unexpected error, where the style has its own. */
+  internalCode?: string;
   render(error: HttpError, requestId: string): HttpResponse;
 }
 

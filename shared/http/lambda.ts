@@ -53,7 +53,7 @@ export function errorResponse(error: unknown, renderer: ErrorRenderer, requestId
   const unavailable = dependencyUnavailable(error, renderer.unavailableCode);
   if (unavailable) return renderer.render(unavailable, requestId);
   logger.error('unhandled error', { error: describeError(error) });
-  return renderer.render(new HttpError(500, 'internal_error', 'Internal error'), requestId);
+  return renderer.render(new HttpError(500, renderer.internalCode ?? 'internal_error', 'Internal error'), requestId);
 }
 
 export function httpFunction(options: HttpFunctionOptions) {

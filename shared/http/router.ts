@@ -23,18 +23,23 @@ import type { HttpResponse } from './response.js';
  * - `platform`: the platform header (`User .., Organization ..`);
  * - `element`: the platform header with an `Element <token>` part;
  * - `client`: OAuth client credentials (client_secret_basic or client_secret_post);
+ * - `developer`: a developer portal session (`Bearer`), for that developer's own data;
  * - `none`: anyone.
  */
-export type RouteAuth = 'management' | 'platform' | 'element' | 'client' | 'none';
+export type RouteAuth = 'management' | 'platform' | 'element' | 'client' | 'developer' | 'none';
 
-/** A caller's role in an organization: `orgadmin` may do everything, `readonly` only read (never a secret value). */
-export type Role = 'orgadmin' | 'readonly';
+/**
+ * A caller's role in an organization: `orgadmin` may do everything, `readonly`
+ * only read (never a secret value), `connectoruser` (an Open Connectors account
+ * user) only what routes open to it with `userAccess`.
+ */
+export type Role = 'orgadmin' | 'readonly' | 'connectoruser';
 
 /** What a route needs of the caller's role: reading, writing, or reading a secret value (orgadmin only). */
 export type Access = 'read' | 'write' | 'secret';
 
 /** How the caller proved who it is. */
-export type AuthMethod = 'platform' | 'basic' | 'bearer' | 'client' | 'none';
+export type AuthMethod = 'platform' | 'basic' | 'bearer' | 'client' | 'developer' | 'none';
 
 /** What the router knows of every principal; authenticators return richer ones. */
 export interface RoutePrincipal {
@@ -60,7 +65,7 @@ export interface RouterOptions<Ctx, P extends RoutePrincipal> {
 /** The principal of `none` routes. */
 export const ANONYMOUS: RoutePrincipal = Object.freeze({ via: 'none', organization: '', roles: Object.freeze({}) });
 
-/** The wire shape of a route's errors (see ErrorStyle in lambda.ts). */
+/** The wire shape of a route's errors: the ErrorRenderer the function renders them with. */
 export type RouteErrors = 'platform' | 'connectors' | 'oauth';
 
 /**
@@ -102,6 +107,13 @@ export interface RouteDoc {
   auth?: RouteAuth;
   /** What the route needs of the caller's role; `read` for GET and HEAD, `write` otherwise. */
   access?: Access;
+  /**
+   * Whether the `connectoruser` role may call the route (never, when absent):
+   * `read` for a read that shows no secret value (the element catalog), `own`
+   * for a route whose handler limits the caller to what it owns (its instances,
+   * itself).
+   */
+  userAccess?: 'read' | 'own';
   /**
    * `organization` (default): the request acts in one organization, the path's
    * `{org}` or the caller's only one. `global`: it acts in none (management
@@ -273,7 +285,7 @@ export class Router<Ctx, P extends RoutePrincipal = RoutePrincipal> {
     if (auth === 'none' || !auth) return ANONYMOUS as P;
     const principal = await this.shared.authenticators[auth]!(request, ctx);
     if (auth === 'client' || scope === 'global') return principal;
-    return authorize(principal, request, route.doc.access ?? defaultAccess(request.method));
+    return authorize(principal, request, route.doc.access ?? defaultAccess(request.method), route.doc.userAccess);
   }
 }
 
@@ -284,9 +296,9 @@ function defaultAccess(method: string): Access {
 /**
  * Narrows a principal to the organization the request acts in and checks its
  * role there. Another organization is 403, as is a readonly caller writing or
- * reading a secret value.
+ * reading a secret value, and a connector user on a route not open to it.
  */
-export function authorize<P extends RoutePrincipal>(principal: P, request: Pick<HttpRequest, 'params'>, access: Access): P {
+export function authorize<P extends RoutePrincipal>(principal: P, request: Pick<HttpRequest, 'params'>, access: Access, userAccess?: RouteDoc['userAccess']): P {
   const memberships = Object.keys(principal.roles);
   const organization = request.params.org ?? (memberships.length === 1 ? memberships[0]! : undefined);
   if (organization === undefined) {
@@ -296,6 +308,9 @@ export function authorize<P extends RoutePrincipal>(principal: P, request: Pick<
   if (!role) throw forbidden(`Organization "${organization}" is not accessible with these credentials`);
   if (role === 'readonly' && access !== 'read') {
     throw forbidden(access === 'secret' ? 'The readonly role cannot read secret values' : 'The readonly role can only read', 'insufficient_role');
+  }
+  if (role === 'connectoruser' && !(userAccess === 'own' || (userAccess === 'read' && access === 'read'))) {
+    throw forbidden('An account user may only read the element catalog and manage its own instances', 'insufficient_role');
   }
   return { ...principal, organization, role };
 }

@@ -20,6 +20,7 @@ export const OAUTH_ERROR_CODES = [
 /** RFC 6749 section 5.2's error body, never cached. */
 export const oauthErrors: ErrorRenderer = {
   unavailableCode: 'temporarily_unavailable',
+  internalCode: 'server_error',
   render: (error) =>
     json(error.status, { error: error.code, error_description: error.message }, { 'cache-control': 'no-store', ...error.headers }),
 };

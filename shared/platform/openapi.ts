@@ -18,16 +18,18 @@ const TAGS: [name: string, description: string][] = [
   ['Organizations', 'The caller\'s organization and its settings (Apigee Edge `organizations`).'],
   ['API proxies', 'Apigee-style API proxies: immutable revisions from the JSON proxy model or an Apigee bundle zip.'],
   ['Environments', 'Environments, their virtual hosts, and the deployments of proxy revisions in them (served by the runtime plane, one base URL per environment).'],
-  ['Management users', 'People and tools that call the management API with Basic (email and password) or a Bearer management token; one role per organization: `orgadmin` or `readonly`.'],
+  ['Management users', 'People and tools that call the management API with Basic (email and password) or a Bearer management token; one role per organization: `orgadmin`, `readonly`, or `connectoruser` (an Open Connectors account user).'],
   ['Key value maps', 'Key value maps at organization, environment and API proxy scope; values of encrypted maps read back as `*****`.'],
   ['API providers', 'Named backends of proxies (SAP API Management): Internet, OpenConnectors, CloudIntegration. Their secrets are stored and never returned.'],
   ['API products', 'Bundles of proxies, scopes and quota that apps subscribe to.'],
   ['Developers', 'The developers that own apps.'],
   ['Apps', 'Developer apps and their credentials (consumer key and secret, the OAuth client id and secret).'],
+  ['Developer portal', 'The developer portal: sign-up and sign-in of developers, the product catalog, and the signed-in developer\'s own apps.'],
   ['Signing keys', 'The token service\'s signing keys and their rotation.'],
   ['Elements', 'The connector catalog (Open Connectors elements): built-in vendors and the organization\'s own.'],
   ['Instances', 'Connector instances: an element connected to one vendor account, addressed by its instance token.'],
   ['Resource calls', 'Calls to a vendor API through a connector instance.'],
+  ['Accounts and users', 'Open Connectors\' organization > accounts > users: accounts, their users (management users with their own user secrets and instances) and roles.'],
   ['Token service', 'OAuth 2.0 client credentials tokens (RFC 6749), introspection (RFC 7662) and revocation (RFC 7009).'],
   ['Discovery', 'Authorization server metadata (RFC 8414) and the public signing keys.'],
   ['Hosted OAuth', 'The redirect URI Tollgate hosts for connector OAuth: vendors send browsers here.'],
@@ -35,7 +37,7 @@ const TAGS: [name: string, description: string][] = [
 
 const PATH_PARAMS: Record<string, string> = {
   org: 'Organization name; must be one the caller belongs to (403 otherwise).',
-  role: 'Role name: `orgadmin` or `readonly`.',
+  role: 'Role name: `orgadmin`, `readonly` or `connectoruser`.',
   api: 'API proxy name.',
   rev: 'Revision number.',
   env: 'Environment name (`test` and `prod` exist by default).',
@@ -185,8 +187,14 @@ function securitySchemes(issuer: string): Json {
       in: 'header',
       name: 'Authorization',
       description:
-        'The Open Connectors platform header: `User <secret>, Organization <secret>[, Element <token>]`. The user and organization secrets ' +
-        'identify the organization; connector resource calls add the instance token as `Element <token>`.',
+        'The Open Connectors platform header: `User <secret>, Organization <secret>[, Element <token>]`. The organization secret names the ' +
+        'organization, the user secret one of its users: the organization\'s own user secret its organization user (orgadmin), an account ' +
+        'user\'s secret that user, with its role. Connector resource calls add the instance token as `Element <token>`.',
+    },
+    developerAuth: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'A developer portal session (`POST /v1/organizations/{org}/portal/sessions`): reaches the signed-in developer\'s own apps only.',
     },
     clientSecretBasic: {
       type: 'http',
@@ -212,16 +220,19 @@ function security(doc: RouteDoc): Json[] {
       return [{ platformAuth: [] }];
     case 'client':
       return [{ clientSecretBasic: [] }, { clientSecretPost: [] }];
+    case 'developer':
+      return [{ developerAuth: [] }];
     default:
       return [];
   }
 }
 
-/** What the route needs of a management user's role, as the router enforces it. */
+/** What the route needs of the caller's role, as the router enforces it. */
 function roleNote(doc: RouteDoc, method: string): string {
   const access = doc.access ?? (method === 'get' || method === 'head' ? 'read' : 'write');
-  if (access === 'read') return 'Roles: `orgadmin`, `readonly`.';
-  return access === 'secret' ? 'Role: `orgadmin` (the answer holds secret values).' : 'Role: `orgadmin`.';
+  const users = doc.userAccess === 'own' ? ' `connectoruser`: what it owns.' : doc.userAccess === 'read' && access === 'read' ? ' `connectoruser` too.' : '';
+  if (access === 'read') return `Roles: \`orgadmin\`, \`readonly\`.${users}`;
+  return access === 'secret' ? `Role: \`orgadmin\` (the answer holds secret values).${users}` : `Role: \`orgadmin\`.${users}`;
 }
 
 /** `/v1/organizations/:org/apis/*rest` -> `/v1/organizations/{org}/apis/{rest}` and its parameter names. */
@@ -369,7 +380,7 @@ function operation(route: RegisteredRoute, method: string, path: string, pathPar
     responses.default ??= ref('OAuthError');
   } else {
     if (hasBody || doc.query) add(400, 'BadRequest');
-    if (doc.auth === 'management' || doc.auth === 'platform' || doc.auth === 'element') add(401, 'Unauthorized');
+    if (doc.auth === 'management' || doc.auth === 'platform' || doc.auth === 'element' || doc.auth === 'developer') add(401, 'Unauthorized');
     if (doc.auth === 'management' || pathParams.some((p) => p.name === 'org')) add(403, 'Forbidden');
     if (pathParams.length) add(404, 'NotFound');
     // A body taken as is is neither checked for its media type nor validated.

@@ -20,12 +20,14 @@ import { registerConnectorRoutes } from '../connectors/connector-routes.js';
 import { callbackRouter } from '../connectors/callback-routes.js';
 import { tokenRouter } from '../oauth/token-routes.js';
 import { registerOpenApiRoute } from './openapi-route.js';
+import { authenticateDeveloper } from '../portal/accounts.js';
+import { registerPortalRoutes } from '../portal/routes.js';
 import { registerUserRoutes } from './user-routes.js';
 
 const health = lazySchema(() => z.object({ status: z.literal('ok') }));
 
 export function platformRouter(): PlatformRouter {
-  const router = new Router<Runtime, Principal>({ auth: 'management', errors: 'platform' }, { authenticators: platformAuthenticators });
+  const router = new Router<Runtime, Principal>({ auth: 'management', errors: 'platform' }, { authenticators: { ...platformAuthenticators, developer: authenticateDeveloper } });
   // The short forms apigeetool builds: /v1/o/{org}/... and .../e/{env}/...
   router.alias('/v1/o/:org', '/v1/organizations/:org').alias('/v1/organizations/:org/e/:env', '/v1/organizations/:org/environments/:env');
   router.get(
@@ -40,11 +42,13 @@ export function platformRouter(): PlatformRouter {
   registerKvmRoutes(router.group({ tag: 'Key value maps' }));
   registerProviderRoutes(router.group({ tag: 'API providers' }));
   registerConsumerRoutes(router);
+  registerPortalRoutes(router.group({ tag: 'Developer portal' }));
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
   registerUserRoutes(router);
   // The whole platform API: this router's routes, the token function's and the callback function's.
   // Registered before the connectors routes, whose resource calls take every other path under /elements/api-v2.
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
-  registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform', errors: 'connectors' }));
+  // Account users read the catalog; routes that act on what they own say so themselves.
+  registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform', errors: 'connectors', userAccess: 'read' }));
   return router;
 }

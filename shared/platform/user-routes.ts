@@ -15,6 +15,7 @@
 // Everything under `/v1/organizations/{org}` is checked by the router like any
 // management route: readonly reads, orgadmin writes.
 import * as z from 'zod';
+import { deleteAccountUsersOf } from '../auth/accounts.js';
 import { forgetUserAuthentications } from '../auth/authenticate.js';
 import { issueManagementToken } from '../auth/management-tokens.js';
 import type { PlatformRouter, Principal } from '../auth/principal.js';
@@ -121,6 +122,7 @@ export function registerUserRoutes(router: PlatformRouter): void {
         throw forbidden('Only an orgadmin of every organization the user belongs to may delete it', 'insufficient_role');
       }
       const user = await deleteUser(rt, target.user.email);
+      await deleteAccountUsersOf(rt, user.email, Object.keys(target.roles));
       return changed(rt, ok(userView(user, {})));
     },
   );
@@ -205,6 +207,7 @@ export function registerUserRoutes(router: PlatformRouter): void {
       const found = await member(rt, organization, request.params.email!);
       await removeRole(rt, organization, found.roles[organization]!, found.user.email);
       if (Object.keys(found.roles).length === 1) await deleteUser(rt, found.user.email);
+      await deleteAccountUsersOf(rt, found.user.email, [organization]);
       return changed(rt, ok(userView(found.user, {})));
     },
   );

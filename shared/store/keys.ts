@@ -12,6 +12,8 @@ const pad = (value: number, width: number) => String(value).padStart(width, '0')
 /** The partition of everything an organization owns. */
 export const orgPartition = (org: string): string => `ORG#${org}`;
 const ofOrg = (org: string, sk: string): Keys => ({ pk: orgPartition(org), sk });
+/** An organization's own record. */
+export const orgKeys = (org: string): Keys => ofOrg(org, '#ORG');
 
 /** Sort-key prefixes of the item kinds in an organization's partition. */
 export const SORT_PREFIX = {
@@ -19,6 +21,8 @@ export const SORT_PREFIX = {
   counter: '#COUNTER#',
   product: 'PRODUCT#',
   developer: 'DEVELOPER#',
+  /** A developer's portal account (password hash), keyed like the developer. */
+  developerAccount: 'DEVACCOUNT#',
   app: 'APP#',
   developerApp: 'DEVAPP#',
   credential: 'CRED#',
@@ -27,6 +31,10 @@ export const SORT_PREFIX = {
   hub: 'HUB#',
   /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`): listings filter by type. */
   instance: 'INSTANCE#',
+  /** Accounts of the connectors API (Open Connectors' organization > accounts > users). */
+  account: 'ACCOUNT#',
+  /** A management user's connectors identity in the organization: account, user secret. */
+  accountUser: 'ACCTUSER#',
   oauthState: 'OAUTHSTATE#',
   pkceVerifier: 'OAUTHPKCE#',
   api: 'API#',
@@ -59,6 +67,11 @@ export const apiKeyMarkerKeys = (keyFingerprint: string, org: string): Keys => (
 /** The marker of a key created while keys were unique across organizations (read and removed, never written). */
 export const legacyApiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: apiKeyPartition(keyFingerprint), sk: '#APIKEY' });
 
+// Developer portal accounts (shared/portal/); sessions and invitations are found by their token's hash alone.
+export const developerAccountKeys = (org: string, email: string) => ofOrg(org, `${P.developerAccount}${email.toLowerCase()}`);
+export const developerSessionKeys = (tokenHash: string): Keys => ({ pk: `DEVSESSION#${tokenHash}`, sk: 'SESSION' });
+export const developerInvitationKeys = (tokenHash: string): Keys => ({ pk: `DEVINVITE#${tokenHash}`, sk: 'INVITATION' });
+
 // Revoked tokens and clients (shared/credentials/), all indexed under one gsi1 partition.
 export const revocationKeys = (org: string, kind: string, subject: string) => ofOrg(org, `${P.revocation}${kind}#${subject}`);
 export const REVOCATIONS_INDEX_PARTITION = 'REVOCATIONS';
@@ -70,13 +83,19 @@ export const SIGNING_KEYS_LEASE: Keys = { pk: '#DEPLOYMENT', sk: 'LOCK#jwt-keys'
 export const elementKeys = (org: string, key: string) => ofOrg(org, `${P.element}${key}`);
 /** An organization's own hubs (the built-in ones are code). */
 export const hubKeys = (org: string, key: string) => ofOrg(org, `${P.hub}${key}`);
-export const counterKeys = (org: string, name: 'element' | 'instance') => ofOrg(org, `${P.counter}${name}`);
+export const counterKeys = (org: string, name: 'element' | 'instance' | 'account' | 'user') => ofOrg(org, `${P.counter}${name}`);
 export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
 export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);
 /** gsi1 partition of an instance: the keyed fingerprint of its token. */
 export const instanceTokenLookup = (tokenFingerprint: string) => `INSTTOKEN#${tokenFingerprint}`;
 export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `${P.oauthState}${fingerprint}`);
 export const pkceVerifierKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.pkceVerifier}${elementKey}#${fingerprint}`);
+
+// Accounts and their users on the connectors API (shared/auth/accounts.ts).
+export const accountKeys = (org: string, id: number) => ofOrg(org, `${P.account}${pad(id, 10)}`);
+export const accountUserKeys = (org: string, id: number) => ofOrg(org, `${P.accountUser}${pad(id, 10)}`);
+/** gsi1 partition of an account user: the keyed fingerprint of its user secret. */
+export const userSecretLookup = (secretFingerprint: string) => `USERSECRET#${secretFingerprint}`;
 
 // The proxy gateway: proxies, revisions, deployments, KVMs, providers, quota counters (shared/gateway/stores/).
 export const apiProxyKeys = (org: string, api: string) => ofOrg(org, `${P.api}${api}`);

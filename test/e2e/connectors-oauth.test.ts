@@ -14,7 +14,7 @@ import type { HttpRequest } from '../../shared/http/request.js';
 import { Runtime } from '../../shared/runtime.js';
 import { CachedSecrets } from '../../shared/secrets/store.js';
 import { createDocumentClient, Table } from '../../shared/store/table.js';
-import { startAuthorizationServer, type AuthorizationServer } from '../support/oauth-server.js';
+import { elementAuthentication, startAuthorizationServer, type AuthorizationServer } from '../support/oauth-server.js';
 import { startPlatform, type RequestOptions, type TestPlatform, type TestResponse } from '../support/platform.js';
 import { sendJson, startVendor, type VendorServer } from '../support/vendor.js';
 import { captureLogs, type LogCapture } from '../support/suite.js';
@@ -44,18 +44,7 @@ function element(key: string, clientAuth: 'client_secret_basic' | 'client_secret
     key,
     name: `Test IdP (${clientAuth})`,
     baseUrl: `${rs.url}/api`,
-    authentication: {
-      type: 'oauth2',
-      authorizationUrl: `${as.issuer}/auth`,
-      tokenUrl: `${as.issuer}/token`,
-      scopes: ['openid', 'offline_access'],
-      pkce: true,
-      clientAuth,
-      refresh: true,
-      authorizationParams: { prompt: 'consent' },
-      issuer: as.issuer,
-      tokenExpiry: { refreshBeforeSeconds: 1 },
-    },
+    authentication: { ...elementAuthentication(as, clientAuth), tokenExpiry: { refreshBeforeSeconds: 1 } },
     resources: [{ name: 'me', path: '/me', methods: ['GET'] }],
   };
 }
@@ -216,6 +205,20 @@ describe('hosted OAuth flow and token lifecycle', () => {
     expect(as.issuedTokens).toContain(rs.seenTokens.at(-1));
   });
 
+  it('makes an account user\'s hosted connection its own instance, and re-authenticates only instances it may use', async () => {
+    const made = await call('POST', '/elements/api-v2/organizations/users', { json: { email: 'hosted-user@example.com', firstName: 'Hosted', lastName: 'User' } });
+    const auth = `User ${made.json.secret}, Organization ${platform.local.credentials.organizationSecret}`;
+    const query = { apiKey: HOSTED_CLIENT.id, apiSecret: HOSTED_CLIENT.secret, returnUrl: RETURN_URL };
+    const url = await call('GET', `/elements/api-v2/elements/test-idp/oauth/url?${new URLSearchParams(query)}`, { auth });
+    expect(url.status, url.text).toBe(200);
+    const { location } = await followCallback(await as.authorize(url.json.oauthUrl));
+    const id = Number(location!.searchParams.get('instanceId'));
+    expect((await call('GET', `/elements/api-v2/instances/${id}`, { auth })).json.user).toMatchObject({ id: made.json.id, emailAddress: 'hosted-user@example.com' });
+    expect((await call('GET', '/elements/api-v2/instances', { auth })).json.map((instance: { id: number }) => instance.id)).toEqual([id]);
+    const foreign = await call('GET', `/elements/api-v2/elements/test-idp/oauth/url?${new URLSearchParams({ ...query, instanceId: String(hosted.id) })}`, { auth });
+    expect(foreign.status).toBe(404);
+  });
+
   it('refuses a replayed callback without creating an instance', async () => {
     const before = await instanceCount();
     const callback = await authorizeHosted();
@@ -344,7 +347,7 @@ describe('Open Connectors flow', () => {
     const results = await Promise.all([
       ...Array.from({ length: 10 }, () => call('GET', '/elements/api-v2/me', { headers: withElement(app.token) }).then((r) => r.status)),
       ...Array.from({ length: 10 }, () =>
-        proxyResourceCall(second, resourceRequest(), { organization: 'default', element: app.token }).then((r) => r.status),
+        proxyResourceCall(second, resourceRequest(), { via: 'platform', organization: 'default', role: 'orgadmin', roles: { default: 'orgadmin' }, element: app.token }).then((r) => r.status),
       ),
     ]);
     expect(results).toEqual(Array(20).fill(200));

@@ -50,7 +50,7 @@ describe('users and roles with Apigee payloads', () => {
     expect(added.status).toBe(200);
     expect(added.json).toEqual({ user: [{ name: email }] });
     expect((await platform.request('GET', `${ORG}/userroles/readonly/users`, { auth: admin })).json).toEqual([email]);
-    expect((await platform.request('GET', `${ORG}/userroles`, { auth: grace })).json).toEqual(['orgadmin', 'readonly']);
+    expect((await platform.request('GET', `${ORG}/userroles`, { auth: grace })).json).toEqual(['orgadmin', 'readonly', 'connectoruser']);
     expect((await platform.request('POST', `${ORG}/userroles/superuser/users?id=${email}`, { auth: admin })).status).toBe(404);
   });
 

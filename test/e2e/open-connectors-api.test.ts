@@ -475,7 +475,7 @@ describe('errors, headers and platform paths', () => {
   });
 
   it('answers 404 for unknown paths under platform resources instead of calling a vendor', async () => {
-    for (const path of ['/elements/stripe/bogus', '/elements/stripe/resources/1/bogus', '/instances/1/bogus', '/usage', '/formulas', '/docs/crm', '/accounts', '/users/1']) {
+    for (const path of ['/elements/stripe/bogus', '/elements/stripe/resources/1/bogus', '/instances/1/bogus', '/usage', '/formulas', '/docs/crm', '/accounts/1/bogus', '/users/1/bogus', '/organizations/branding']) {
       const response = await call('GET', path);
       expect(response.status, path).toBe(404);
       expect(response.json.code, path).toBe('not_found');

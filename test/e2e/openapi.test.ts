@@ -194,6 +194,11 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
       expect(doc.paths[path].post.responses.default.$ref).toBe('#/components/responses/OAuthError');
     }
     for (const { path, method, op } of operations()) {
+      // The developer portal's routes: open, or a developer session (test/e2e/portal.test.ts).
+      if (path.startsWith('/v1/organizations/{org}/portal/')) {
+        expect([[], [{ developerAuth: [] }]], `${method} ${path}`).toContainEqual(op.security);
+        continue;
+      }
       const management = path.startsWith('/v1/organizations/') || path.startsWith('/v1/users') || path.startsWith('/apiportal/');
       const open = path.endsWith('/oauth/callback') || path === '/elements/api-v2/docs' || method === 'options';
       const connectors = path.startsWith('/elements/') && !open;

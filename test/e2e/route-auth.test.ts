@@ -13,11 +13,15 @@ import { basic, startPlatform, type TestPlatform } from '../support/platform.js'
 let platform: TestPlatform;
 let readonlyUser: string;
 let otherAdmin: string;
+/** The platform header of an Open Connectors account user (role connectoruser). */
+let accountUser: string;
 
 beforeAll(async () => {
   platform = await startPlatform();
   readonlyUser = await platform.addUser('default', 'readonly');
   otherAdmin = await platform.addUser('other', 'orgadmin');
+  const made = await platform.request('POST', '/elements/api-v2/organizations/users', { json: { email: 'route-auth@example.com', firstName: 'Route', lastName: 'Sweep' } });
+  accountUser = `User ${made.json.secret}, Organization ${platform.local.credentials.organizationSecret}`;
 });
 afterAll(() => platform.close());
 
@@ -48,12 +52,14 @@ const wrongCredentials: Record<string, string[]> = {
   platform: [`User ${'u'.repeat(43)}, Organization ${'o'.repeat(43)}`, basic('admin@localhost', 'x')],
   element: [`User ${'u'.repeat(43)}, Organization ${'o'.repeat(43)}, Element ${'e'.repeat(43)}`],
   client: [basic('no-such-client', 'no-secret')],
+  // Developer portal sessions: a forged one, a management token, a management user.
+  developer: [`Bearer tgdev_${randomBytes(32).toString('base64url')}`, `Bearer tgm_${randomBytes(32).toString('base64url')}`, basic('admin@localhost', 'x')],
 };
 
 describe('every guarded route', () => {
   it('covers the routers: management, connector, element and client routes are all walked', () => {
     const schemes = new Set(guarded.map((route) => route.doc.auth));
-    expect([...schemes].sort()).toEqual(['client', 'element', 'management', 'platform']);
+    expect([...schemes].sort()).toEqual(['client', 'developer', 'element', 'management', 'platform']);
     expect(guarded.length).toBeGreaterThan(80);
   });
 
@@ -101,6 +107,19 @@ describe('every guarded route', () => {
       // The readonly user of default on the other organization, too.
       const foreign = await platform.request(methodOf(route), pathOf(route.pattern, 'other'), { auth: readonlyUser });
       expect(foreign.status, label(route)).toBe(403);
+    }
+  });
+
+  it('an account user (connectoruser) reaches only routes open to it: no management route, connector writes only where it acts on its own', async () => {
+    for (const route of guarded.filter((r) => r.doc.auth === 'management' || r.doc.auth === 'platform' || r.doc.auth === 'element')) {
+      const response = await platform.request(methodOf(route), pathOf(route.pattern), { auth: route.doc.auth === 'element' ? `${accountUser}, Element ${'e'.repeat(43)}` : accountUser, ...bodyFor(route) });
+      const open = route.doc.auth !== 'management' && (route.doc.userAccess === 'own' || (route.doc.userAccess === 'read' && isRead(route)));
+      // Open routes: their handlers decide (what the user owns); closed ones: the router refuses.
+      if (open) expect(response.status, label(route)).toBeLessThan(500);
+      else if (route.doc.scope !== 'global') {
+        expect(response.status, label(route)).toBe(403);
+        expect(response.json?.code ?? response.json?.error?.code, label(route)).toBe('insufficient_role');
+      }
     }
   });
 

@@ -113,7 +113,7 @@ describe('the route table, API Gateway and the local matcher agree on methods', 
         return [route.Properties.RouteKey as string, byIntegration[integrationId.Ref]];
       }),
     );
-    const samplePaths = ['/healthz', '/v1/organizations/x', '/apiportal/api/1.0/x', '/elements/api-v2/oauth/callback', '/elements/api-v2/elements', '/oauth/token', '/oauth/introspect', '/.well-known/jwks.json'];
+    const samplePaths = ['/healthz', '/v1/organizations/x', '/apiportal/api/1.0/x', '/elements/api-v2/oauth/callback', '/elements/api-v2/elements', '/oauth/token', '/oauth/introspect', '/.well-known/jwks.json', '/console', '/console/apis/x', '/portal', '/portal/x', '/docs', '/'];
     for (const path of samplePaths) {
       for (const method of METHODS) {
         // API Gateway HTTP APIs: the most specific path first, then the exact method over ANY.

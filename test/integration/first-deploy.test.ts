@@ -47,11 +47,20 @@ const request = (authorization: string): HttpRequest => ({
   receivedAt: Date.now(),
 });
 
+
+/** The organization's own user secret stands for its organization user: the first management user, orgadmin. */
+const ORGANIZATION_USER = {
+  via: 'platform',
+  organization: 'default',
+  roles: { default: 'orgadmin' },
+  user: 'admin@localhost',
+  connector: { userId: 1, accountId: 1, accountAdmin: true, organizationUser: true },
+};
 describe('first call after a deploy', () => {
   it('authenticates with the generated secrets and creates the organization with the allowed redirect origins', async () => {
     expect(await getOrganization(rt, 'default')).toBeUndefined();
     const principal = await new PlatformAuthenticator(rt).authenticate(request(`User ${'U'.repeat(48)}, Organization ${'O'.repeat(48)}`));
-    expect(principal).toEqual({ via: 'platform', organization: 'default', roles: { default: 'orgadmin' } });
+    expect(principal).toEqual(ORGANIZATION_USER);
     const organization = await getOrganization(rt, 'default');
     expect(organization?.allowedRedirectOrigins).toEqual(['https://app.example.com']);
     // The stack's secrets are used as they are, never replaced.
@@ -61,13 +70,13 @@ describe('first call after a deploy', () => {
   it('takes a rotated organization secret once Secrets Manager has it, and refuses the old one', async () => {
     const authenticator = new PlatformAuthenticator(rt);
     const old = request(`User ${'U'.repeat(48)}, Organization ${'O'.repeat(48)}`);
-    expect(await authenticator.authenticate(old)).toEqual({ via: 'platform', organization: 'default', roles: { default: 'orgadmin' } });
+    expect(await authenticator.authenticate(old)).toEqual(ORGANIZATION_USER);
     // The operator rotates the secret in Secrets Manager; containers see it when their secret cache expires.
     await secrets.put('orgs/default/organization-secret', 'R'.repeat(48));
     rt.secrets.invalidate();
     authenticator.invalidate();
     const rotated = await authenticator.authenticate(request(`User ${'U'.repeat(48)}, Organization ${'R'.repeat(48)}`));
-    expect(rotated).toEqual({ via: 'platform', organization: 'default', roles: { default: 'orgadmin' } });
+    expect(rotated).toEqual(ORGANIZATION_USER);
     const error = await authenticator.authenticate(old).catch((e: unknown) => e);
     expect((error as { status?: number }).status).toBe(401);
     // The record now points at the new secret, so other containers find it directly.

@@ -167,3 +167,18 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
 
   return state;
 }
+
+/** The `authentication` of an Open Connectors element whose vendor is this server (PKCE, refresh, consent every time). */
+export function elementAuthentication(as: AuthorizationServer, clientAuth: 'client_secret_basic' | 'client_secret_post'): Record<string, unknown> {
+  return {
+    type: 'oauth2',
+    authorizationUrl: `${as.issuer}/auth`,
+    tokenUrl: `${as.issuer}/token`,
+    scopes: ['openid', 'offline_access'],
+    pkce: true,
+    clientAuth,
+    refresh: true,
+    authorizationParams: { prompt: 'consent' },
+    issuer: as.issuer,
+  };
+}

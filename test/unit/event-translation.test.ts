@@ -18,7 +18,7 @@ const capture: LambdaHandler = async (event, context) => {
   remaining = context.getRemainingTimeInMillis();
   return reply;
 };
-const server = createLocalServer({ routes, handlers: { platform: capture, proxy: capture, token: capture, callback: capture } });
+const server = createLocalServer({ routes, handlers: { platform: capture, proxy: capture, token: capture, callback: capture, web: capture } });
 let base = '';
 
 beforeAll(async () => {
@@ -89,7 +89,7 @@ describe('request -> API Gateway event', () => {
       routes: RUNTIME_ROUTES,
       stage: 'test',
       stageVariables: { environment: 'test' },
-      handlers: { platform: record('platform'), proxy: record('proxy'), token: record('token'), callback: record('callback') },
+      handlers: { platform: record('platform'), proxy: record('proxy'), token: record('token'), callback: record('callback'), web: record('web') },
     });
     await new Promise<void>((resolve) => runtime.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(runtime.address() as AddressInfo).port}`;
@@ -165,6 +165,9 @@ describe('proxy result -> response', () => {
         callback: async () => {
           throw new Error('boom');
         },
+        web: async () => {
+          throw new Error('boom');
+        },
       },
     });
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
@@ -175,7 +178,7 @@ describe('proxy result -> response', () => {
   });
 
   it('refuses bodies over the API Gateway limit with 413', async () => {
-    const small = createLocalServer({ routes, handlers: { platform: capture, proxy: capture, token: capture, callback: capture }, maxBodyBytes: 10 });
+    const small = createLocalServer({ routes, handlers: { platform: capture, proxy: capture, token: capture, callback: capture, web: capture }, maxBodyBytes: 10 });
     await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
     const response = await fetch(`http://127.0.0.1:${(small.address() as AddressInfo).port}/x`, {
       method: 'POST',

@@ -96,8 +96,12 @@ describe('API Gateway resource matching', () => {
     expect(match.pathParameters).toEqual(params);
   });
 
-  it.each(['/', '/weather/today', '/v1', '/healthz/x'])('the platform serves nothing else: %s', (path) => {
+  it.each(['/weather/today', '/v1', '/healthz/x', '/consoles'])('the platform serves nothing else: %s', (path) => {
     expect(matchResource(PLATFORM_ROUTES, path)).toBeUndefined();
+  });
+
+  it.each(['/', '/console', '/console/apis/x', '/portal', '/docs'])('the platform\'s pages go to the web function: %s', (path) => {
+    expect(matchResource(PLATFORM_ROUTES, path)!.route.function).toBe('web');
   });
 
   it.each([
@@ -167,5 +171,21 @@ describe('Router authentication and authorization', () => {
 
   it('runs `none` routes without asking any authenticator', async () => {
     expect(body(await make({}).handle(request('GET', '/healthz'), null)).org).toBe('');
+  });
+
+  it('lets the connectoruser role only into routes open to it: reads marked `read`, anything marked `own`', async () => {
+    const router = new Router<null>({ auth: 'management' }, { authenticators: { management: async () => ({ via: 'platform' as const, organization: '', roles: { acme: 'connectoruser' as const } }) } });
+    router.get('/catalog', { userAccess: 'read' }, echoPrincipal);
+    router.post('/catalog', { userAccess: 'read' }, echoPrincipal);
+    router.get('/catalog/secrets', { userAccess: 'read', access: 'secret' }, echoPrincipal);
+    router.post('/mine', { userAccess: 'own' }, echoPrincipal);
+    router.get('/mine/secrets', { userAccess: 'own', access: 'secret' }, echoPrincipal);
+    router.get('/admin', echoPrincipal);
+    expect(body(await router.handle(request('GET', '/catalog'), null)).role).toBe('connectoruser');
+    expect(body(await router.handle(request('POST', '/mine'), null)).role).toBe('connectoruser');
+    expect((await router.handle(request('GET', '/mine/secrets'), null)).status).toBe(200);
+    for (const [method, path] of [['POST', '/catalog'], ['GET', '/catalog/secrets'], ['GET', '/admin']]) {
+      expect((await failure(router.handle(request(method!, path!), null)))?.code, `${method} ${path}`).toBe('insufficient_role');
+    }
   });
 });

@@ -24,6 +24,9 @@ describe('store key scheme', () => {
     expect(keys.credentialKeys('acme', 'a1', 'fp')).toEqual({ pk: 'ORG#acme', sk: 'CRED#a1#fp' });
     expect(keys.apiKeyMarkerKeys('fp', 'acme')).toEqual({ pk: 'APIKEY#fp', sk: 'ORG#acme' });
     expect(keys.legacyApiKeyMarkerKeys('fp')).toEqual({ pk: 'APIKEY#fp', sk: '#APIKEY' });
+    expect(keys.developerAccountKeys('acme', 'Ada@Example.com')).toEqual({ pk: 'ORG#acme', sk: 'DEVACCOUNT#ada@example.com' });
+    expect(keys.developerSessionKeys('h1')).toEqual({ pk: 'DEVSESSION#h1', sk: 'SESSION' });
+    expect(keys.developerInvitationKeys('h2')).toEqual({ pk: 'DEVINVITE#h2', sk: 'INVITATION' });
     expect(keys.revocationKeys('acme', 'token', 'j1')).toEqual({ pk: 'ORG#acme', sk: 'REVOKED#token#j1' });
     expect(keys.counterKeys('acme', 'instance')).toEqual({ pk: 'ORG#acme', sk: '#COUNTER#instance' });
     expect(keys.instanceKeys('acme', 42)).toEqual({ pk: 'ORG#acme', sk: 'INSTANCE#0000000042' });
@@ -35,6 +38,9 @@ describe('store key scheme', () => {
     expect(keys.routeKeys('prod', '/orders', 'acme:api-host')).toEqual({ pk: 'RUNTIME#prod', sk: 'VHOST#acme:api-host#BASEPATH#/orders' });
     expect(keys.hostAliasKeys('prod', 'api.acme.example')).toEqual({ pk: 'RUNTIME#prod', sk: 'HOST#api.acme.example' });
     expect(keys.virtualHostKeys('acme', 'prod', 'api-host')).toEqual({ pk: 'ORG#acme', sk: 'VHOST#prod#api-host' });
+    expect(keys.accountKeys('acme', 7)).toEqual({ pk: 'ORG#acme', sk: 'ACCOUNT#0000000007' });
+    expect(keys.accountUserKeys('acme', 8)).toEqual({ pk: 'ORG#acme', sk: 'ACCTUSER#0000000008' });
+    expect(keys.userSecretLookup('fp')).toBe('USERSECRET#fp');
     expect(keys.userKeys('Ada@Example.com')).toEqual({ pk: 'USER#ada@example.com', sk: '#USER' });
     expect(keys.userRoleKeys('ada@example.com', 'acme')).toEqual({ pk: 'USER#ada@example.com', sk: 'ROLE#acme' });
     expect(keys.managementTokenKeys('h')).toEqual({ pk: 'MTOKEN#h', sk: '#MTOKEN' });

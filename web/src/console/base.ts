@@ -1,0 +1,2 @@
+/** Where the console is served; every console link starts here. */
+export const BASE = '/console';
