@@ -141,6 +141,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       admin: { email: config.adminEmail, ...firstUser, passwordSecret: ADMIN_PASSWORD_SECRET },
       ...(secretsFile ? { secretsFile } : {}),
       close: async () => {
+        // Buffered analytics and traces are written before the store goes away.
+        await runtime.shutdown();
         doc.destroy();
         db.closeAllConnections?.();
         await new Promise<void>((done) => db.close(() => done()));

@@ -30,6 +30,12 @@ export interface Config {
   tokenLifetimeSeconds: number;
   /** `aud` claim of access tokens (`TOKEN_AUDIENCE`); omitted when unset. */
   tokenAudience?: string;
+  /** How long a container keeps analytics records before writing them (`TOLLGATE_ANALYTICS_FLUSH_MS`; 5 s locally, 30 s on AWS). */
+  analyticsFlushMs: number;
+  /** Days analytics rollups and connector usage records are kept (`TOLLGATE_ANALYTICS_RETENTION_DAYS`, default 30). */
+  analyticsRetentionDays: number;
+  /** Hours trace (debug session) data is kept (`TOLLGATE_TRACE_RETENTION_HOURS`, default 24). */
+  traceRetentionHours: number;
 }
 
 /** Longest access-token lifetime accepted anywhere (configuration or API product). */
@@ -70,6 +76,12 @@ function checkLogLevel(env: NodeJS.ProcessEnv): void {
   if (value && !(LOG_LEVELS as readonly string[]).includes(value.toUpperCase())) {
     throw new ConfigError(`${env.LOG_LEVEL ? 'LOG_LEVEL' : 'POWERTOOLS_LOG_LEVEL'} must be one of ${LOG_LEVELS.join(', ')} (got "${value.slice(0, 40)}")`);
   }
+}
+
+/** A positive integer setting within [min, max], else the default. */
+function bounded(value: string | undefined, fallback: number, min: number, max: number): number {
+  const number = Number(value);
+  return value !== undefined && value !== '' && Number.isInteger(number) && number >= min && number <= max ? number : fallback;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -118,5 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     tokenLifetimeSeconds: wholeNumber(env, 'TOKEN_LIFETIME_SECONDS', 3600, 1, MAX_TOKEN_LIFETIME_SECONDS),
     tokenAudience: env.TOKEN_AUDIENCE?.trim() || undefined,
+    analyticsFlushMs: bounded(env.TOLLGATE_ANALYTICS_FLUSH_MS, mode === 'local' ? 5_000 : 30_000, 100, 300_000),
+    analyticsRetentionDays: bounded(env.TOLLGATE_ANALYTICS_RETENTION_DAYS, 30, 1, 3_650),
+    traceRetentionHours: bounded(env.TOLLGATE_TRACE_RETENTION_HOURS, 24, 1, 720),
   };
 }

@@ -15,6 +15,7 @@ export const DATA_KEY_SECRET = 'data-key';
 export class Runtime {
   private envelope: Promise<Envelope> | undefined;
   private readonly services = new Map<string, unknown>();
+  private readonly drains: (() => Promise<void>)[] = [];
 
   constructor(
     readonly config: Config,
@@ -31,6 +32,20 @@ export class Runtime {
   service<T>(key: string, create: () => T): T {
     if (!this.services.has(key)) this.services.set(key, create());
     return this.services.get(key) as T;
+  }
+
+  /**
+   * Registers work that must finish before the container stops (buffered
+   * analytics, captured traces): `shutdown()` runs it on SIGTERM in Lambda and
+   * when the local server or a test closes.
+   */
+  onShutdown(drain: () => Promise<void>): void {
+    this.drains.push(drain);
+  }
+
+  /** Runs every registered drain; a failing one does not stop the others. */
+  async shutdown(): Promise<void> {
+    await Promise.allSettled(this.drains.map((drain) => drain()));
   }
 
   /**
@@ -88,4 +103,18 @@ export function runtime(): Runtime {
 
 export function useRuntime(value: Runtime | undefined): void {
   current = value;
+}
+
+/**
+ * In Lambda: drains the runtime on SIGTERM, which Lambda sends before it
+ * retires a container that has an extension (the stack adds a small shutdown
+ * extension for this). Lambda allows the runtime about 300 ms; a write still
+ * waiting then is lost with the container. Not in local mode, whose server
+ * drains on its own stop.
+ */
+export function drainOnSigterm(env: NodeJS.ProcessEnv = process.env): void {
+  if (!env.AWS_LAMBDA_FUNCTION_NAME || env.TOLLGATE_MODE === 'local') return;
+  process.once('SIGTERM', () => {
+    void (current?.shutdown() ?? Promise.resolve()).finally(() => process.exit(0));
+  });
 }

@@ -4,7 +4,7 @@ import { HttpError } from '../../shared/http/errors.js';
 import { httpFunction, MAX_REQUEST_BODY_BYTES } from '../../shared/http/lambda.js';
 import { handleProxyRequest } from '../../shared/gateway/engine/proxy-request.js';
 import { environmentOf, proxyHost } from '../../shared/gateway/host/proxy-host.js';
-import { runtime } from '../../shared/runtime.js';
+import { drainOnSigterm, runtime } from '../../shared/runtime.js';
 
 /** Apigee faults: also how the local runtime plane refuses what never reaches the function. */
 export const errors = faultErrors;
@@ -22,3 +22,6 @@ export const handler = httpFunction({
     return handleProxyRequest(proxyHost(rt, environmentOf(rt, request)), request);
   },
 });
+
+// Buffered analytics records (and captured traces) are written before Lambda retires the container.
+drainOnSigterm();

@@ -8,34 +8,60 @@ import type { StoredItem } from '../store/table.js';
 import { TtlCache } from '../cache/ttl-cache.js';
 import { baseUrlOf, elementSchemaWith, type ElementDefinition } from './element-schema.js';
 import { fromLegacyElement, isLegacyElement, legacyElementSchema } from './legacy-element.js';
+import bigcommerce from './elements/bigcommerce.json' with { type: 'json' };
 import box from './elements/box.json' with { type: 'json' };
 import dropbox from './elements/dropbox.json' with { type: 'json' };
+import freshdesk from './elements/freshdesk.json' with { type: 'json' };
 import github from './elements/github.json' with { type: 'json' };
+import gitlab from './elements/gitlab.json' with { type: 'json' };
 import googleDrive from './elements/google-drive.json' with { type: 'json' };
 import hubspot from './elements/hubspot.json' with { type: 'json' };
+import intercom from './elements/intercom.json' with { type: 'json' };
+import jira from './elements/jira.json' with { type: 'json' };
+import mailchimp from './elements/mailchimp.json' with { type: 'json' };
 import microsoftOutlook from './elements/microsoft-outlook.json' with { type: 'json' };
+import onedrive from './elements/onedrive.json' with { type: 'json' };
+import pipedrive from './elements/pipedrive.json' with { type: 'json' };
 import salesforce from './elements/salesforce.json' with { type: 'json' };
 import servicenow from './elements/servicenow.json' with { type: 'json' };
 import shopify from './elements/shopify.json' with { type: 'json' };
 import slack from './elements/slack.json' with { type: 'json' };
+import square from './elements/square.json' with { type: 'json' };
 import stripe from './elements/stripe.json' with { type: 'json' };
+import twilio from './elements/twilio.json' with { type: 'json' };
+import woocommerce from './elements/woocommerce.json' with { type: 'json' };
+import xero from './elements/xero.json' with { type: 'json' };
 import zendesk from './elements/zendesk.json' with { type: 'json' };
+import zohoCrm from './elements/zoho-crm.json' with { type: 'json' };
 import { counterKeys, elementKeys, orgPartition, SORT_PREFIX } from '../store/keys.js';
 
 /** The JSON files as shipped; exported so a test can validate each one by name. */
 export const BUILTIN_ELEMENT_FILES: Record<string, unknown> = {
+  'bigcommerce.json': bigcommerce,
   'box.json': box,
   'dropbox.json': dropbox,
+  'freshdesk.json': freshdesk,
   'github.json': github,
+  'gitlab.json': gitlab,
   'google-drive.json': googleDrive,
   'hubspot.json': hubspot,
+  'intercom.json': intercom,
+  'jira.json': jira,
+  'mailchimp.json': mailchimp,
   'microsoft-outlook.json': microsoftOutlook,
+  'onedrive.json': onedrive,
+  'pipedrive.json': pipedrive,
   'salesforce.json': salesforce,
   'servicenow.json': servicenow,
   'shopify.json': shopify,
   'slack.json': slack,
+  'square.json': square,
   'stripe.json': stripe,
+  'twilio.json': twilio,
+  'woocommerce.json': woocommerce,
+  'xero.json': xero,
   'zendesk.json': zendesk,
+  'zoho-crm.json': zohoCrm,
 };
 
 /** Custom element ids start here, above every built-in id. */

@@ -8,7 +8,8 @@ import type { ResolvedElement } from './catalog.js';
 import { elementFields, fieldPattern, type ElementDefinition, type OAuth2Authentication } from './element-schema.js';
 import type { InstanceItem, VendorCredentials } from './instances.js';
 import { exchangeCode, TokenEndpointError, type OAuthClient, type TokenSet } from './oauth.js';
-import { claimPkceVerifier } from './oauth-state.js';
+import { connectOAuth1, type OAuth1ProviderData } from './oauth1-flow.js';
+import { AmbiguousAuthorization, claimPendingPkceVerifier, claimPkceVerifier } from './oauth-state.js';
 
 export interface Connection {
   configuration: Record<string, string>;
@@ -20,7 +21,7 @@ export interface PreviousConnection {
   credentials: VendorCredentials;
 }
 
-export interface ProviderData {
+export interface ProviderData extends OAuth1ProviderData {
   code?: string;
   state?: string;
   codeVerifier?: string;
@@ -152,8 +153,19 @@ export async function connect(
     return { configuration: publicValues, credentials: { apiKey: apiKey!, ...(Object.keys(secrets).length ? { secrets } : {}) } };
   }
 
-  if (auth.type !== 'oauth2') {
-    throw new HttpError(501, 'authentication_not_supported', `Element ${definition.key} uses ${auth.type} authentication, which Tollgate cannot connect yet`);
+  if (definition.protocolType !== 'http' || (auth.type === 'custom' && !Object.keys(auth.headers).length && !Object.keys(auth.query).length)) {
+    const why = definition.protocolType !== 'http' ? `speaks ${definition.protocolType}` : 'uses custom authentication without header or query templates';
+    throw new HttpError(501, 'authentication_not_supported', `Element ${definition.key} ${why}, which Tollgate cannot call`);
+  }
+
+  if (auth.type === 'custom') {
+    // The templates' values are the element's own entries: required ones checked above, secret ones sealed.
+    if (problems.length) fail(problems);
+    return { configuration: publicValues, credentials: Object.keys(secrets).length ? { secrets } : {} };
+  }
+
+  if (auth.type === 'oauth1') {
+    return connectOAuth1(rt, org, element, given, input.providerData, publicValues, secrets, previous?.credentials, problems);
   }
 
   const clientId = given['oauth.api.key'] ?? previous?.credentials.clientId;
@@ -169,12 +181,20 @@ export async function connect(
   let codeVerifier = input.providerData?.codeVerifier;
   if (!codeVerifier && input.providerData?.state) {
     codeVerifier = await claimPkceVerifier(rt, org, definition.key, input.providerData.state);
+  } else if (!codeVerifier && auth.pkce) {
+    // Seed 001's payload has the code alone: the one pending authorization of this client and callback URL.
+    try {
+      codeVerifier = await claimPendingPkceVerifier(rt, org, definition.key, clientId!, callbackUrl!);
+    } catch (error) {
+      if (!(error instanceof AmbiguousAuthorization)) throw error;
+      fail([{ path: 'providerData.state', message: `${error.message}: pass the state given to GET /elements/{key}/oauth/url` }]);
+    }
   }
   if (auth.pkce && !codeVerifier) {
     fail([
       {
         path: 'providerData.state',
-        message: 'this element uses PKCE: pass the state given to GET /elements/{key}/oauth/url (valid for 10 minutes, once), or providerData.codeVerifier',
+        message: 'this element uses PKCE and no authorization of this client and callback URL is pending: start with GET /elements/{key}/oauth/url (valid for 10 minutes, once), or pass providerData.codeVerifier',
       },
     ]);
   }

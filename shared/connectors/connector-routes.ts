@@ -11,6 +11,7 @@ import { registerHubRoutes } from './hub-routes.js';
 import { BASE, PREFLIGHT_HEADERS, refuseUnknownPlatformPath } from './http.js';
 import { registerInstanceRoutes } from './instance-routes.js';
 import { proxyResourceCall } from './resource-proxy.js';
+import { registerUnifiedRoutes } from './unified/unified-routes.js';
 
 const RESOURCE_CALL_DOC: RouteDoc = {
   tag: 'Resource calls',
@@ -34,6 +35,7 @@ const RESOURCE_CALL_DOC: RouteDoc = {
 
 export function registerConnectorRoutes(router: PlatformRouter): void {
   registerElementRoutes(router);
+  registerUnifiedRoutes(router);
   registerInstanceRoutes(router);
   registerHubRoutes(router.group({ tag: 'Hubs' }));
   registerAccountRoutes(router);

@@ -25,6 +25,7 @@ import { elementDocs } from './element-docs.js';
 import { ELEMENT, change, readElement, registerElementPartRoutes } from './element-part-routes.js';
 import { elementSchema } from './element-schema.js';
 import { buildOAuthUrl } from './hosted-oauth.js';
+import { oauth1RequestToken } from './oauth1-flow.js';
 import { BASE, listHeaders, optionalJson } from './http.js';
 import { countInstancesOfElement } from './instances.js';
 import { legacyElementSchema } from './legacy-element.js';
@@ -139,6 +140,17 @@ export function registerElementRoutes(router: PlatformRouter): void {
     const element = await requireElement(rt, principal.organization, request.params.keyOrId!);
     return ok(await buildOAuthUrl(rt, principal, element, request.query), { 'cache-control': 'no-store' });
   });
+  oauth.get(
+    `${ELEMENT}/oauth/token`,
+    {
+      operationId: 'getElementOAuthRequestToken',
+      summary: 'An OAuth 1.0a request token for the app\'s callback URL',
+      description: 'OAuth 1.0a elements (RFC 5849 2.1): Tollgate asks the vendor for temporary credentials, signed with the consumer key and secret, and keeps the secret for 10 minutes; send the user to the `oauthUrl` of `GET /elements/{keyOrId}/oauth/url?requestToken=`, then post `providerData.oauth_token` and `oauth_verifier` to `/instances`.',
+      query: { apiKey: { description: 'The consumer key.', required: true }, apiSecret: { description: 'The consumer secret (RSA-SHA1: the PEM private key).', required: true }, callbackUrl: { description: 'Where the vendor sends the user back.', required: true } },
+      responses: { 200: '`{token, secret, element, expiresIn}`.' },
+    },
+    async (request, rt, principal) => ok(await oauth1RequestToken(rt, principal.organization, await readElement(rt, request, principal), request.query)),
+  );
   oauth.post(`${ELEMENT}/oauth/url`, { ...OAUTH_URL_DOC, operationId: 'postElementOAuthUrl', query: {}, body: oauthUrlBody }, async (request, rt, principal) => {
     const element = await requireElement(rt, principal.organization, request.params.keyOrId!);
     const query = new URLSearchParams(request.query);

@@ -111,17 +111,37 @@ const apiKeyFields = {
 };
 const apiKey = z.strictObject(apiKeyFields);
 const basic = z.strictObject({ type: z.literal('basic') });
-/** OAuth 1.0a and custom schemes are kept in definitions; instances of them are a later capability. */
-const oauth1 = z.strictObject({ type: z.literal('oauth1') });
-const custom = z.strictObject({ type: z.literal('custom') });
+/** OAuth 1.0a (RFC 5849): the three endpoints and how requests are signed. */
+const oauth1Fields = {
+  type: z.literal('oauth1'),
+  requestTokenUrl: templatedUrl,
+  authorizationUrl: templatedUrl,
+  accessTokenUrl: templatedUrl,
+  signatureMethod: z.enum(['HMAC-SHA1', 'RSA-SHA1', 'PLAINTEXT']).default('HMAC-SHA1'),
+  /** The `realm` of the Authorization header, when the vendor wants one. */
+  realm: z.string().max(200).optional(),
+};
+const oauth1 = z.strictObject(oauth1Fields);
+/**
+ * Custom: headers and query parameters of every vendor call, built from
+ * templates whose `{key}` placeholders are the instance's configuration
+ * values (secret entries included, sealed with the credentials).
+ */
+const templateValue = z.string().min(1).max(1024).regex(/^[\x20-\x7e]*$/, 'must be printable ASCII');
+const customFields = {
+  type: z.literal('custom'),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be a header name'), templateValue).default({}),
+  query: z.record(z.string().regex(/^[A-Za-z0-9_.\-[\]]{1,128}$/, 'must be a query parameter name'), templateValue).default({}),
+};
+const custom = z.strictObject(customFields);
 
 export const authenticationSchema = z.discriminatedUnion('type', [oauth2, apiKey, basic, oauth1, custom]);
 const authenticationInput = z.discriminatedUnion('type', [
   oauth2Input,
   z.object(apiKeyFields),
   z.object({ type: z.literal('basic') }),
-  z.object({ type: z.literal('oauth1') }),
-  z.object({ type: z.literal('custom') }),
+  z.object(oauth1Fields),
+  z.object(customFields),
 ]);
 
 /** Open Connectors' configuration value types (TEXTFIELD_32, PASSWORD, BOOLEAN, SELECTION ...). */
@@ -209,6 +229,133 @@ export const objectSchema = z.object({
 });
 export const objectFieldSchema = objectField;
 
+const bodyPath = z.string().min(1).max(200).regex(/^[A-Za-z0-9_$@-]+(\.[A-Za-z0-9_$@-]+)*$/, 'must be a dotted path such as paging.next.after');
+const queryParam = z.string().regex(/^[A-Za-z0-9_.:<>[\]$-]{1,100}$/, 'must be a query parameter name');
+
+/**
+ * How the vendor pages a list, for unified calls (`pageSize`, `nextPage` in;
+ * `elements-next-page-token` out). `cursor`: the next cursor is at `cursorPath`
+ * of the body (or in the `cursorHeader`) and goes back as `cursorParam`;
+ * `page`: page numbers from `firstPage` in `pageParam`; `offset`: a record
+ * offset in `offsetParam`; `link-header`: RFC 8288 `Link: <..>; rel="next"`;
+ * `next-link`: the next page's URL at `nextPath` of the body. Records are at
+ * `recordsPath` (the body itself when left out).
+ */
+const PAGING_STYLES = ['link-header', 'cursor', 'offset', 'page', 'next-link', 'none'] as const;
+const pagingHeaders = z.array(z.string().regex(/^[A-Za-z0-9-]{1,100}$/)).max(10);
+const paginationFields = {
+  notes: z.string().max(1000).optional(),
+  recordsPath: bodyPath.optional(),
+  pageSizeParam: queryParam.optional(),
+  /** Smallest batch the vendor takes (Salesforce's 200): smaller pages are cut from it. */
+  minPageSize: z.number().int().min(1).max(10_000).optional(),
+  /** Largest page the vendor serves; default page size is 200, capped to this. */
+  maxPageSize: z.number().int().min(1).max(10_000).optional(),
+  cursorParam: queryParam.optional(),
+  cursorPath: bodyPath.optional(),
+  cursorHeader: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).optional(),
+  pageParam: queryParam.optional(),
+  firstPage: z.number().int().min(0).max(1).optional(),
+  offsetParam: queryParam.optional(),
+  nextPath: bodyPath.optional(),
+  /** Where the body says whether more pages follow (Stripe's `has_more`). */
+  hasMorePath: bodyPath.optional(),
+  /** Where the body says this is the last page (Jira's `isLast`). */
+  isLastPath: bodyPath.optional(),
+  totalPath: bodyPath.optional(),
+  /** A response header with the total count (ServiceNow's `X-Total-Count`). */
+  totalHeader: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).optional(),
+  /** Fixed query parameters of every list call (Salesforce's none, Slack's `types` ...). */
+  fixedParams: z.record(queryParam, z.string().max(500)).optional(),
+  /** Request headers that set the page size, `{size}` standing for it (Salesforce's `Sforce-Query-Options`). */
+  pageSizeHeader: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9-]{1,100}$/), value: z.string().max(200) }).optional(),
+};
+export const paginationSchema = z.strictObject({
+  ...paginationFields,
+  style: z.enum(PAGING_STYLES).default('none'),
+  /** Response headers that carry paging hints; the resource proxy passes them through. */
+  headers: pagingHeaders.default([]),
+});
+/** A resource's paging where it differs from its element's: only what it sets. */
+const paginationOverride = z.strictObject({ ...paginationFields, style: z.enum(PAGING_STYLES).optional(), headers: pagingHeaders.optional() });
+
+const CEQL_OPERATORS = ['=', '!=', '<', '>', '<=', '>=', 'LIKE', 'IN', 'IS NULL', 'IS NOT NULL'] as const;
+
+/**
+ * How a CEQL query reaches the vendor. `parameters`: comparisons become query
+ * parameters (`param` with `{value}`, e.g. `email={value}`), joined by AND only;
+ * `soql`: a SOQL statement in `param` (Salesforce); `servicenow`: an encoded
+ * query in `param` (`sysparm_query`); `search`: a `field:value` search
+ * string in `param` joined by `separator` (Zendesk, Stripe search); `filter`:
+ * Tollgate filters the records after the call, following the vendor's pages.
+ * What a declared translation cannot say is refused with 400, unless
+ * `otherwise` is `filter`.
+ */
+const queryParameter = z.strictObject({
+  /** The vendor field, as the vendor names it in records. */
+  field: z.string().min(1).max(200),
+  operators: z.array(z.enum(CEQL_OPERATORS)).min(1).default(['=']),
+  /** Query parameter per operator; `{value}` in the template stands for the value. */
+  param: queryParam,
+  template: z.string().max(200).default('{value}'),
+});
+const orderSupport = z.strictObject({
+  param: queryParam,
+  /** `{field}` and `{direction}` (asc or desc) stand for the term; several terms join with `,`. */
+  template: z.string().max(200).default('{field}'),
+  descTemplate: z.string().max(200).optional(),
+  fields: z.array(z.string().max(200)).max(200).optional(),
+});
+export const querySchema = z.strictObject({
+  style: z.enum(['parameters', 'soql', 'servicenow', 'search', 'filter']).default('filter'),
+  param: queryParam.optional(),
+  parameters: z.array(queryParameter).max(100).default([]),
+  /** SOQL: the object queried (`FROM Contact`); search: a fixed term first (`type:ticket`). */
+  from: z.string().max(200).optional(),
+  /** The vendor path the query goes to when it is not the list path (Salesforce `/query`, Zendesk `/search`). */
+  vendorPath: z.string().max(1024).regex(/^\/[^\s?#]*$/).optional(),
+  separator: z.string().max(10).default(' '),
+  /** Search styles: `{field}`, `{value}` per comparison. */
+  termTemplate: z.string().max(200).default('{field}:{value}'),
+  /** Search styles: `<`, `>`, `<=`, `>=` as `{field}{operator}{value}`, when the vendor takes them. */
+  rangeTemplate: z.string().max(200).optional(),
+  /** Search styles: the quote character that the template puts around values, escaped in them with a backslash. */
+  quote: z.enum(['"', "'"]).optional(),
+  orderBy: orderSupport.optional(),
+  /** Record paths whose name in the vendor's query differs (Jira's `fields.status.name` is `status` in JQL). */
+  fieldNames: z.record(z.string().max(200), z.string().min(1).max(200)).optional(),
+  otherwise: z.enum(['refuse', 'filter']).default('refuse'),
+});
+
+/**
+ * A mapping between an object's records and the vendor's: each field's `path`
+ * in the object and `vendorPath` in the vendor record (dotted paths), with
+ * types; `configuration` entries `remove`/`passThrough` per direction and, on
+ * the transformation, `passThrough` (unmapped vendor fields pass through) and
+ * `inherit` (an instance-level transformation adds to the organization's).
+ * Open Connectors' transformation shape; an element's own are its canonical
+ * objects (type `ceCanonical`).
+ */
+const directions = z.strictObject({ fromVendor: z.boolean().default(true), toVendor: z.boolean().default(true) }).loose();
+export const mappingConfigSchema = z.object({
+  type: z.enum(['remove', 'passThrough', 'inherit']),
+  properties: directions.default({ fromVendor: true, toVendor: true }),
+});
+export const transformationFieldSchema = z.object({
+  path: z.string().trim().min(1).max(200),
+  type: z.enum(['string', 'number', 'boolean', 'date', 'object', 'array', 'unknown']).default('string'),
+  vendorPath: z.string().trim().min(1).max(200).optional(),
+  vendorType: text(50),
+  /** The vendor can filter on this field (object metadata `filterable`). */
+  filterable: z.boolean().optional(),
+  configuration: z.array(mappingConfigSchema).max(10).nullish().transform((value) => value ?? []),
+});
+export const transformationSchema = z.object({
+  vendorName: z.string().trim().min(1).max(200),
+  fields: z.array(transformationFieldSchema).max(500).default([]),
+  configuration: z.array(mappingConfigSchema).max(10).nullish().transform((value) => value ?? []),
+});
+
 const resourcePath = z.string().max(1024).regex(/^\/[^\s?#]*$/, 'must start with / and carry no query or fragment');
 const method = z
   .string()
@@ -236,25 +383,24 @@ export const resourceSchema = z
     nextResource: text(1024),
     nextPageKey: text(200),
     rootKey: text(200),
+    /** Where a request body's record goes (Zendesk's `{"ticket": {...}}`); the body itself when left out. */
+    requestRootKey: text(200),
     /** The object (normalized model) this resource returns; `objects[]` describe them. */
     object: z.object({ name: z.string().max(200) }).loose().nullish().transform((value) => value ?? undefined),
+    /** This resource's paging where it differs from the element's (Zendesk's /search pages by offset). */
+    pagination: paginationOverride.optional(),
   })
   .transform((resource) => ({ ...resource, vendorPath: resource.vendorPath ?? resource.path, vendorMethod: resource.vendorMethod ?? resource.method }));
 
 export const rateLimitSchema = z.strictObject({
   requests: z.number().int().positive().optional(),
   periodSeconds: z.number().int().positive().optional(),
+  /** What `requests` counts: calls, or the vendor's quota units (Google Drive's: a list costs 100). */
+  unit: z.enum(['requests', 'quota units']).optional(),
   /** Who the limit applies to (per user, per app, per account ...). */
   scope: z.string().max(200).optional(),
   /** Response header that tells how long to wait after a 429. */
   retryAfterHeader: z.string().max(100).optional(),
-  notes: z.string().max(1000).optional(),
-});
-
-export const paginationSchema = z.strictObject({
-  style: z.enum(['link-header', 'cursor', 'offset', 'page', 'next-link', 'none']).default('none'),
-  /** Response headers that carry paging hints; the resource proxy passes them through. */
-  headers: z.array(z.string().regex(/^[A-Za-z0-9-]{1,100}$/)).max(10).default([]),
   notes: z.string().max(1000).optional(),
 });
 
@@ -285,6 +431,12 @@ const elementObject = z.object({
   objects: z.array(objectSchema).max(200).default([]),
   rateLimit: rateLimitSchema.optional(),
   pagination: paginationSchema.optional(),
+  /** How CEQL queries reach the vendor. */
+  query: querySchema.optional(),
+  /** The element's canonical objects: mappings of its resources onto its hub's objects, by object name. */
+  transformations: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/), transformationSchema).default({}),
+  /** Where the element's definition was checked: the vendor's API reference. */
+  sources: z.array(plainUrl).max(10).optional(),
   /** Timeout of one vendor call through the resource proxy. */
   timeoutMs: z.number().int().min(1000).max(28_000).default(25_000),
 });
@@ -370,6 +522,15 @@ function checkElement(element: ParsedElement & { authentication: z.output<typeof
       }
     }
   }
+  if (element.authentication.type === 'custom') {
+    for (const [where, templates] of [['headers', element.authentication.headers], ['query', element.authentication.query]] as const) {
+      for (const [name, template] of Object.entries(templates)) {
+        for (const placeholder of placeholders(template)) {
+          if (!entries.has(placeholder)) ctx.addIssue({ code: 'custom', path: ['authentication', where, name], message: `placeholder {${placeholder}} is not a configuration entry` });
+        }
+      }
+    }
+  }
   const routes = new Set<string>();
   element.resources.forEach((resource, index) => {
     const route = `${resource.method} ${normalizeResourcePath(resource.path)}`;
@@ -418,6 +579,10 @@ export type ElementResource = z.output<typeof resourceSchema>;
 export type ElementParameter = z.output<typeof parameterSchema>;
 export type ElementHook = z.output<typeof hookSchema>;
 export type ElementObject = z.output<typeof objectSchema>;
+export type Pagination = z.output<typeof paginationSchema>;
+export type QueryTranslation = z.output<typeof querySchema>;
+export type Transformation = z.output<typeof transformationSchema>;
+export type TransformationField = z.output<typeof transformationFieldSchema>;
 
 /** The vendor base URL template: the `base.url` entry's default value. */
 export function baseUrlOf(element: Pick<ElementDefinition, 'configuration'>): string | undefined {

@@ -23,6 +23,7 @@ import { canUseInstance, ownerFor } from './instance-access.js';
 import { createInstance, getInstance, reauthenticateInstance } from './instances.js';
 import { authorizationUrl, createPkce, TokenEndpointError } from './oauth.js';
 import { claimHostedState, createHostedState, savePkceVerifier, STATE_LIFETIME_SECONDS, type ClaimedState } from './oauth-state.js';
+import { oauth1Url } from './oauth1-flow.js';
 import { isAllowedRedirect } from './redirect-origins.js';
 import { vendorText } from './vendor-http.js';
 
@@ -80,8 +81,9 @@ function tagsFrom(query: URLSearchParams): string[] {
 /** Builds the vendor authorization URL in either mode; a hosted connection's instance is the caller's. */
 export async function buildOAuthUrl(rt: Runtime, principal: Principal, element: ResolvedElement, query: URLSearchParams): Promise<Record<string, unknown>> {
   const org = principal.organization;
-  const auth = requireOAuth(element);
   requireActive(element);
+  if (element.definition.authentication.type === 'oauth1') return oauth1Url(rt, org, element, query);
+  const auth = requireOAuth(element);
   // Open Connectors' clients send unset options as empty values: they are absent.
   query = new URLSearchParams([...query].filter(([, value]) => value !== ''));
   const params = validate(oauthUrlQuery, Object.fromEntries(query), 'Query');
@@ -95,12 +97,11 @@ export async function buildOAuthUrl(rt: Runtime, principal: Principal, element: 
   }
 
   if (params.callbackUrl) {
-    if (auth.pkce && !params.state) problems.push({ path: 'state', message: 'required for this element: it uses PKCE, and the state finds the code verifier when you post the code' });
     if (problems.length) throw unprocessable(`Query is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
     let codeChallenge: string | undefined;
     if (auth.pkce) {
       const pkce = createPkce();
-      await savePkceVerifier(rt, org, element.definition.key, params.state!, pkce.verifier);
+      await savePkceVerifier(rt, org, element.definition.key, params.state, pkce.verifier, { clientId: params.apiKey, callbackUrl: params.callbackUrl });
       codeChallenge = pkce.challenge;
     }
     const oauthUrl = authorizationUrl(auth, publicValues, {

@@ -6,25 +6,25 @@
 import * as z from 'zod';
 import type { PlatformRouter, Principal } from '../auth/principal.js';
 import { jsonBody } from '../http/body.js';
-import { HttpError, notFound, unauthorized, unprocessable, type FieldProblem } from '../http/errors.js';
+import { HttpError, notFound, unprocessable, type FieldProblem } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { ok, type HttpResponse } from '../http/response.js';
 import type { RouteDoc } from '../http/router.js';
 import type { Runtime } from '../runtime.js';
 import { elementObjects, requireElement, type ResolvedElement } from './catalog.js';
 import { connect, elementFieldValues, previousConnection } from './connect.js';
-import { elementDocs } from './element-docs.js';
+import { elementDocs, type DocsObject } from './element-docs.js';
+import { deleteInstanceMappings, instanceMappings } from './unified/definitions.js';
+import { objectList, resolveObject } from './unified/objects.js';
 import { requireActive } from './hosted-oauth.js';
 import { BASE_URL_KEY } from './element-schema.js';
 import { BASE, listHeaders } from './http.js';
-import { canUseInstance, listScope, ownerFor, ownerSummary } from './instance-access.js';
+import { addressedInstance, listScope, ownerFor, ownerSummary } from './instance-access.js';
 import {
   MASK,
   createInstance,
   credentialKeys,
   deleteInstance,
-  findInstanceByToken,
-  getInstance,
   instanceView,
   listInstances,
   maskedConfiguration,
@@ -58,6 +58,10 @@ const providerData = z
     code: z.string().min(1).max(4096).optional(),
     state: z.string().min(1).max(1024).optional(),
     codeVerifier: z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/, 'must be an RFC 7636 code verifier').optional(),
+    /** OAuth 1.0a: what the vendor sent to the callback, and the request token's secret if the app kept it. */
+    oauth_token: z.string().min(1).max(1024).optional(),
+    oauth_verifier: z.string().min(1).max(1024).optional(),
+    secret: z.string().min(1).max(1024).optional(),
   })
   .nullish();
 const tags = z.array(plainText(100)).max(50);
@@ -116,37 +120,20 @@ const LIST_INSTANCES_DOC: RouteDoc = {
   },
 };
 
-function instanceId(value: string | undefined): number {
-  if (!value || !/^\d{1,10}$/.test(value)) throw notFound(`Instance ${value ?? ''} not found`, 'instance_not_found');
-  return Number(value);
+/** The instance's API as Swagger 2.0: the element's, with the common resources of its organization, account and own. */
+async function instanceDocs(rt: Runtime, item: InstanceItem, element: ResolvedElement): Promise<Record<string, unknown>> {
+  const mappings = await instanceMappings(rt, item);
+  const objects = mappings.transformations.flatMap((entry): DocsObject[] => {
+    const object = resolveObject(element.definition, mappings, entry.name);
+    return object ? [{ name: object.name, type: object.type, resource: object.resource, transformation: object.chain.at(-1)! }] : [];
+  });
+  return elementDocs(element.definition, rt.config.issuer, objects);
 }
 
-async function requireInstance(rt: Runtime, principal: Principal, id: number): Promise<InstanceItem> {
-  const item = await getInstance(rt, principal.organization, id, true);
-  // Another organization's instance, or another user's, is simply not found: nothing tells it exists.
-  if (!item || !(await canUseInstance(rt, principal, item))) throw notFound(`Instance ${id} not found`, 'instance_not_found');
-  return item;
-}
-
-/**
- * The instance a request addresses: `:id` in the path, else the `Element`
- * token (Open Connectors' `/instances/configuration` and friends). Under
- * `/elements/{keyOrId}/instances/{id}` it must be an instance of that element.
- */
-async function addressed(rt: Runtime, request: HttpRequest, principal: Principal): Promise<InstanceItem> {
-  let item: InstanceItem | undefined;
-  if (request.params.id !== undefined) {
-    item = await requireInstance(rt, principal, instanceId(request.params.id));
-  } else {
-    if (!principal.element) throw unauthorized('Name the instance: /instances/{id}/..., or send its token as Element <token>', 'element_token_required');
-    item = await findInstanceByToken(rt, principal.organization, principal.element);
-    if (!item || !(await canUseInstance(rt, principal, item))) throw unauthorized('The Element instance token is not valid for this organization', 'invalid_instance_token');
-  }
-  if (request.params.keyOrId !== undefined) {
-    const element = await requireElement(rt, principal.organization, request.params.keyOrId);
-    if (element.definition.key !== item.elementKey) throw notFound(`Instance ${item.id} not found`, 'instance_not_found');
-  }
-  return item;
+/** The instance's objects of all three kinds: canonical, vendor, and the organization's common resources. */
+async function instanceObjects(rt: Runtime, item: InstanceItem, element: ResolvedElement): Promise<Record<string, unknown>[]> {
+  const mappings = await instanceMappings(rt, item);
+  return objectList(element.definition, elementObjects(element.definition), mappings) as unknown as Record<string, unknown>[];
 }
 
 async function elementOfInstance(rt: Runtime, org: string, item: InstanceItem): Promise<ResolvedElement | undefined> {
@@ -195,7 +182,7 @@ async function createFromPayload(rt: Runtime, request: HttpRequest, principal: P
     owner: ownerFor(principal),
   });
   const body = await view(rt, item, element, token);
-  if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
+  if (payload.retrieveObjectsAfterInstantiation) body.objects = await instanceObjects(rt, item, element);
   return ok(body);
 }
 
@@ -234,7 +221,7 @@ async function applyUpdate(rt: Runtime, org: string, item: InstanceItem, payload
   }
   const credentials = await openCredentials(rt, item);
   const previous = previousConnection(item, credentials);
-  if (payload.providerData?.code || Object.keys(given).some((key) => isCredentialKey(element, key))) {
+  if (payload.providerData?.code || payload.providerData?.oauth_verifier || Object.keys(given).some((key) => isCredentialKey(element, key))) {
     const connection = await connect(rt, org, element, { configuration: given, ...(payload.providerData ? { providerData: payload.providerData } : {}) }, previous);
     Object.assign(change, { configuration: connection.configuration, credentials: connection.credentials });
   } else if (Object.keys(given).length || change.element) {
@@ -301,35 +288,36 @@ export async function listInstancesAnswer(request: HttpRequest, rt: Runtime, pri
 export function registerInstanceRoutes(router: PlatformRouter): void {
   const listFiltered = (request: HttpRequest, rt: Runtime, principal: Principal) => listInstancesAnswer(request, rt, principal);
   const read = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     return ok(await view(rt, item, await elementOfInstance(rt, principal.organization, item)));
   };
   const update = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const payload = jsonBody(request, updatePayload);
     const { item: updated, element } = await applyUpdate(rt, principal.organization, item, payload);
     const body = await view(rt, updated, element);
-    if (payload.retrieveObjectsAfterInstantiation) body.objects = elementObjects(element.definition);
+    if (payload.retrieveObjectsAfterInstantiation) body.objects = await instanceObjects(rt, updated, element);
     return ok(body);
   };
   const remove = async (request: HttpRequest, rt: Runtime, principal: Principal): Promise<HttpResponse> => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
+    await deleteInstanceMappings(rt, principal.organization, item.id);
     await deleteInstance(rt, item);
     return { status: 200 };
   };
 
   // By the Element token: registered before /instances/:id, which would take `configuration` for an id.
   const configurationList = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const entries = configurationEntries(item, await elementOfInstance(rt, principal.organization, item));
     return ok(entries, listHeaders(entries.length));
   };
   const configurationRead = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     return ok(findEntry(configurationEntries(item, await elementOfInstance(rt, principal.organization, item)), request.params.configId));
   };
   const configurationUpdate = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const element = await requireElementOf(rt, principal.organization, item);
     const entry = findEntry(configurationEntries(item, element), request.params.configId);
     const { propertyValue } = jsonBody(request, configurationChange);
@@ -340,8 +328,18 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
     return ok(findEntry(configurationEntries(updated, after), String(entry.id)));
   };
   const docs = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
-    return ok(elementDocs((await requireElementOf(rt, principal.organization, item)).definition, rt.config.issuer));
+    const item = await addressedInstance(rt, request, principal);
+    return ok(await instanceDocs(rt, item, await requireElementOf(rt, principal.organization, item)));
+  };
+  const operationDefinitions = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const item = await addressedInstance(rt, request, principal);
+    const document = await instanceDocs(rt, item, await requireElementOf(rt, principal.organization, item));
+    const operations = Object.values(document.paths as Record<string, Record<string, { operationId?: string }>>).flatMap((path) => Object.values(path));
+    const operation = operations.find((candidate) => candidate.operationId === request.params.operationId);
+    if (!operation) throw notFound(`No operation ${request.params.operationId ?? ''} in the docs of instance ${item.id}`, 'operation_not_found');
+    const all = document.definitions as Record<string, unknown>;
+    const names = [...JSON.stringify(operation).matchAll(/#\/definitions\/([A-Za-z0-9_.-]+)/g)].map((match) => match[1]!);
+    return ok(Object.fromEntries([...new Set(names)].filter((name) => all[name]).map((name) => [name, all[name]])));
   };
   const CONFIGURATION_DOC: RouteDoc = { description: 'Values of the element\'s configuration entries, credentials masked; `id` or `key` address one.' };
   const CONFIGURATION_UPDATE_DOC: RouteDoc = {
@@ -355,10 +353,11 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   byToken.get(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getTokenInstanceConfiguration', summary: 'One configuration entry of the Element token\'s instance' }, configurationRead);
   byToken.patch(`${BASE}/instances/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateTokenInstanceConfiguration', summary: 'Change a configuration value of the Element token\'s instance' }, configurationUpdate);
   byToken.get(`${BASE}/objects`, { operationId: 'listTokenInstanceObjects', summary: 'The objects the Element token\'s instance offers', description: 'Answers for a disabled instance too.' }, async (request, rt, principal) => {
-    const item = await addressed(rt, request, principal);
-    return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
+    const item = await addressedInstance(rt, request, principal);
+    return ok(await instanceObjects(rt, item, await requireElementOf(rt, principal.organization, item)));
   });
   byToken.get(`${BASE}/instances/docs`, { operationId: 'getTokenInstanceDocs', summary: 'The Element token\'s instance API as Swagger 2.0' }, docs);
+  byToken.get(`${BASE}/instances/docs/:operationId/definitions`, { operationId: 'getTokenInstanceOperationDefinitions', summary: 'The models one operation of the Element token\'s instance docs uses' }, operationDefinitions);
 
   for (const [prefix, scope] of [
     [`${BASE}/instances`, 'Instance'],
@@ -388,7 +387,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   const one = `${BASE}/instances/:id`;
   const group = router.group({ tag: 'Instances', userAccess: 'own' });
   const setEnabled = (enabled: boolean) => async (request: HttpRequest, rt: Runtime, principal: Principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const updated = await updateInstance(rt, item, { disabled: !enabled });
     return ok(await view(rt, updated, await elementOfInstance(rt, principal.organization, updated)));
   };
@@ -398,13 +397,14 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   group.get(`${one}/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getInstanceConfiguration', summary: 'One configuration entry of an instance' }, configurationRead);
   group.patch(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
   group.put(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'replaceInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
-  group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0' }, docs);
+  group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0', description: 'Vendor resources, canonical objects and common resources (with the instance\'s transformations applied), CEQL and paging parameters on lists.' }, docs);
+  group.get(`${one}/docs/:operationId/definitions`, { operationId: 'getInstanceOperationDefinitions', summary: 'The models one operation of an instance\'s docs uses, by name' }, operationDefinitions);
   group.get(`${one}/objects`, { operationId: 'listInstanceObjects', summary: 'List the objects an instance offers' }, async (request, rt, principal) => {
-    const item = await addressed(rt, request, principal);
-    return ok(elementObjects((await requireElementOf(rt, principal.organization, item)).definition));
+    const item = await addressedInstance(rt, request, principal);
+    return ok(await instanceObjects(rt, item, await requireElementOf(rt, principal.organization, item)));
   });
   group.post(`${one}/token`, { operationId: 'regenerateInstanceToken', summary: 'Replace an instance\'s token', description: 'The old token stops working at once.' }, async (request, rt, principal) => {
-    const item = await addressed(rt, request, principal);
+    const item = await addressedInstance(rt, request, principal);
     const { item: updated, token } = await regenerateInstanceToken(rt, item);
     return ok(await view(rt, updated, await elementOfInstance(rt, principal.organization, updated), token));
   });

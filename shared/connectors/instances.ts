@@ -12,13 +12,15 @@ import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { TtlCache } from '../cache/ttl-cache.js';
 import type { ResolvedElement } from './catalog.js';
-import { counterKeys, instanceKeys, instanceRefreshLeaseKeys, instanceTokenLookup, orgPartition, SORT_PREFIX } from '../store/keys.js';
+import { counterKeys, instanceEventKeys, instanceEventsPrefix, instanceKeys, instanceRefreshLeaseKeys, instanceTokenLookup, orgPartition, SORT_PREFIX } from '../store/keys.js';
 
 export interface VendorCredentials {
   clientId?: string;
   clientSecret?: string;
   accessToken?: string;
   refreshToken?: string;
+  /** OAuth 1.0a: the token credentials' secret. */
+  tokenSecret?: string;
   tokenType?: string;
   /** Access token expiry, epoch milliseconds. */
   expiresAt?: number;
@@ -59,6 +61,10 @@ export interface InstanceItem extends StoredItem {
   valid: boolean;
   /** A disabled instance answers no resource calls until enabled again. */
   disabled?: boolean;
+  /** Why the platform disabled it (after failed refreshes); absent when a user did. */
+  disabledReason?: string;
+  /** Token refreshes that failed in a row; the fifth disables the instance. */
+  failedRefreshes?: number;
   validationError?: ValidationError;
   /** Set at creation; absent on instances made before instances had owners (the organization user's). */
   owner?: InstanceOwner;
@@ -210,6 +216,11 @@ export async function updateInstance(rt: Runtime, item: InstanceItem, change: In
       ...(change.configuration ? { configuration: change.configuration } : {}),
       ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
     };
+    // Enabling or re-authenticating starts the count of failed refreshes afresh.
+    if (change.disabled !== undefined || change.credentials) {
+      delete next.disabledReason;
+      delete next.failedRefreshes;
+    }
     if (change.credentials && envelope) {
       next.sealedCredentials = sealCredentials(envelope, current.organization, current.id, change.credentials);
       next.credentialsRevision = current.credentialsRevision + 1;
@@ -250,6 +261,7 @@ export async function regenerateInstanceToken(rt: Runtime, item: InstanceItem): 
 export async function deleteInstance(rt: Runtime, item: InstanceItem): Promise<void> {
   await rt.table.delete(instanceKeys(item.organization, item.id));
   await rt.table.delete(instanceRefreshLeaseKeys(item.organization, item.id));
+  for (const event of await rt.table.queryAll(orgPartition(item.organization), { prefix: instanceEventsPrefix(item.id) })) await rt.table.delete({ pk: event.pk, sk: event.sk });
   forgetInstance(rt, item.organization, item.id);
   logger.info('connector instance deleted', { organization: item.organization, instanceId: item.id });
 }
@@ -284,6 +296,7 @@ export function credentialKeys(element: ResolvedElement | undefined, item: Insta
   if (auth?.type === 'oauth2') return ['oauth.api.key', 'oauth.api.secret', ...secretFields];
   if (auth?.type === 'basic') return ['password', ...secretFields];
   if (auth?.type === 'apiKey') return [auth.configKey, ...secretFields];
+  if (auth?.type === 'oauth1') return ['oauth.api.key', 'oauth.api.secret', ...secretFields];
   return secretFields.length ? secretFields : Object.keys(item.configuration).filter((key) => key === 'password' || key.startsWith('oauth.api.'));
 }
 
@@ -312,6 +325,7 @@ export function instanceView(item: InstanceItem, element: ResolvedElement | unde
     provisionInteractions: [],
     valid: item.valid,
     disabled: item.disabled ?? false,
+    ...(item.disabledReason ? { disabledReason: item.disabledReason } : {}),
     ...(item.validationError ? { validationError: item.validationError, validationMessage: item.validationError.message } : {}),
     maxCacheSize: 0,
     cacheTimeToLive: 0,
@@ -324,4 +338,23 @@ export function instanceView(item: InstanceItem, element: ResolvedElement | unde
     ...(user ? { user } : {}),
     authenticationType: definition?.authentication.type,
   };
+}
+
+export interface InstanceEventItem extends StoredItem {
+  type: 'connectorInstanceEvent';
+  instanceId: number;
+  event: 'instance.disabled';
+  reason: string;
+  at: string;
+}
+
+/** Records what the platform did to an instance (Open Connectors' lifecycle events). */
+export async function recordInstanceEvent(rt: Runtime, item: InstanceItem, event: InstanceEventItem['event'], reason: string): Promise<void> {
+  const at = new Date().toISOString();
+  await rt.table.put({ ...instanceEventKeys(item.organization, item.id, at, randomBytes(4).toString('hex')), type: 'connectorInstanceEvent', instanceId: item.id, event, reason, at });
+}
+
+export async function listInstanceEvents(rt: Runtime, org: string, id: number): Promise<InstanceEventItem[]> {
+  const items = await rt.table.queryAll<InstanceEventItem>(orgPartition(org), { prefix: instanceEventsPrefix(id) });
+  return items.filter((item) => item.type === 'connectorInstanceEvent');
 }

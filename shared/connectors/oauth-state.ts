@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import type { InstanceOwner } from './instances.js';
 import { ORG_NAME } from '../auth/organizations.js';
-import { oauthStateKeys, pkceVerifierKeys } from '../store/keys.js';
+import { oauth1RequestTokenKeys, oauthStateKeys, orgPartition, pkceVerifierKeys } from '../store/keys.js';
 
 export const STATE_LIFETIME_SECONDS = 600;
 
@@ -37,6 +37,9 @@ export interface HostedState extends StoredItem {
 interface PkceItem extends StoredItem {
   type: 'oauthPkce';
   sealedVerifier: string;
+  /** Who asked, so that a code posted without `state` finds its verifier (seed 001's payload). */
+  clientId?: string;
+  callbackUrl?: string;
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -99,26 +102,90 @@ export async function claimHostedState(rt: Runtime, state: string): Promise<Clai
   };
 }
 
-/** Open Connectors mode: remembers the PKCE verifier under the caller's state. */
-export async function savePkceVerifier(rt: Runtime, org: string, elementKey: string, callerState: string, verifier: string): Promise<void> {
+/**
+ * Open Connectors mode: remembers the PKCE verifier under the caller's state,
+ * or, without one, under a random key with the client id and callback URL.
+ */
+export async function savePkceVerifier(
+  rt: Runtime,
+  org: string,
+  elementKey: string,
+  callerState: string | undefined,
+  verifier: string,
+  client: { clientId: string; callbackUrl: string },
+): Promise<void> {
   const envelope = await rt.dataKey();
-  const fingerprint = envelope.fingerprint(`${elementKey}\n${callerState}`);
+  const fingerprint = envelope.fingerprint(`${elementKey}\n${callerState ?? `pending:${randomSecret(32)}`}`);
   await rt.table.put({
     ...pkceVerifierKeys(org, elementKey, fingerprint),
     type: 'oauthPkce',
     sealedVerifier: envelope.encrypt(verifier, stateContext(org, fingerprint)),
+    clientId: client.clientId,
+    callbackUrl: client.callbackUrl,
     expiresAt: nowSeconds() + STATE_LIFETIME_SECONDS,
   });
 }
 
-/** Claims the verifier saved for this state once. */
-export async function claimPkceVerifier(rt: Runtime, org: string, elementKey: string, callerState: string): Promise<string | undefined> {
+async function claimPkceItem(rt: Runtime, org: string, elementKey: string, fingerprint: string): Promise<string | undefined> {
   const envelope = await rt.dataKey();
-  const fingerprint = envelope.fingerprint(`${elementKey}\n${callerState}`);
   const item = await rt.table.delete<PkceItem>(pkceVerifierKeys(org, elementKey, fingerprint), {
     condition: 'attribute_exists(pk) AND expiresAt > :now',
     values: { ':now': nowSeconds() },
   });
   if (!item || item.type !== 'oauthPkce') return undefined;
   return envelope.decryptText(item.sealedVerifier, stateContext(org, fingerprint));
+}
+
+/** Claims the verifier saved for this state once. */
+export async function claimPkceVerifier(rt: Runtime, org: string, elementKey: string, callerState: string): Promise<string | undefined> {
+  const envelope = await rt.dataKey();
+  return claimPkceItem(rt, org, elementKey, envelope.fingerprint(`${elementKey}\n${callerState}`));
+}
+
+export class AmbiguousAuthorization extends Error {
+  override name = 'AmbiguousAuthorization';
+}
+
+/**
+ * A code posted without `state`: the one pending authorization of this
+ * element for this client id and callback URL, claimed once. Throws
+ * AmbiguousAuthorization when several are pending (the caller must name one).
+ */
+export async function claimPendingPkceVerifier(rt: Runtime, org: string, elementKey: string, clientId: string, callbackUrl: string): Promise<string | undefined> {
+  const prefix = pkceVerifierKeys(org, elementKey, '').sk;
+  const now = nowSeconds();
+  const pending = (await rt.table.queryAll<PkceItem>(orgPartition(org), { prefix, consistent: true })).filter(
+    (item) => item.type === 'oauthPkce' && (item.expiresAt ?? 0) > now && item.clientId === clientId && item.callbackUrl === callbackUrl,
+  );
+  if (pending.length > 1) throw new AmbiguousAuthorization(`${pending.length} authorizations of ${elementKey} are pending for this client and callback URL`);
+  const [item] = pending;
+  return item ? claimPkceItem(rt, org, elementKey, item.sk.slice(prefix.length)) : undefined;
+}
+
+interface RequestTokenItem extends StoredItem {
+  type: 'oauth1RequestToken';
+  sealedSecret: string;
+}
+
+/** OAuth 1.0a: keeps a request token's secret until the app posts the verifier (ten minutes, once). */
+export async function saveRequestTokenSecret(rt: Runtime, org: string, elementKey: string, token: string, secret: string): Promise<void> {
+  const envelope = await rt.dataKey();
+  const fingerprint = envelope.fingerprint(`${elementKey}\n${token}`);
+  await rt.table.put({
+    ...oauth1RequestTokenKeys(org, elementKey, fingerprint),
+    type: 'oauth1RequestToken',
+    sealedSecret: envelope.encrypt(secret, stateContext(org, fingerprint)),
+    expiresAt: nowSeconds() + STATE_LIFETIME_SECONDS,
+  });
+}
+
+export async function claimRequestTokenSecret(rt: Runtime, org: string, elementKey: string, token: string): Promise<string | undefined> {
+  const envelope = await rt.dataKey();
+  const fingerprint = envelope.fingerprint(`${elementKey}\n${token}`);
+  const item = await rt.table.delete<RequestTokenItem>(oauth1RequestTokenKeys(org, elementKey, fingerprint), {
+    condition: 'attribute_exists(pk) AND expiresAt > :now',
+    values: { ':now': nowSeconds() },
+  });
+  if (!item || item.type !== 'oauth1RequestToken') return undefined;
+  return envelope.decryptText(item.sealedSecret, stateContext(org, fingerprint));
 }

@@ -16,6 +16,7 @@ import type { OAuth2Authentication } from './element-schema.js';
 import {
   getInstance,
   openCredentials,
+  recordInstanceEvent,
   rememberInstance,
   sealCredentials,
   type InstanceItem,
@@ -167,11 +168,11 @@ async function refreshUnderLease(
       credentials.refreshToken!,
     );
   } catch (error) {
-    if (error instanceof TokenEndpointError) {
-      if (error.permanent) {
-        const invalid = await markInvalid(rt, current, error);
-        throw instanceInvalid(invalid);
-      }
+    if (error instanceof TokenEndpointError || (error instanceof HttpError && error.status >= 502)) {
+      const failed = await countFailedRefresh(rt, current, error);
+      if (failed.disabled) throw new HttpError(403, 'instance_disabled', `Instance ${current.id} was disabled: ${failed.disabledReason}`);
+      if (!failed.valid) throw instanceInvalid(failed);
+      if (error instanceof HttpError) throw error;
       throw new HttpError(502, 'vendor_token_error', `Refreshing the access token failed: ${error.message}`);
     }
     throw error;
@@ -212,6 +213,7 @@ async function storeRefreshed(
           configuration: { ...base.configuration, ...captured },
           sealedCredentials: sealCredentials(envelope, base.organization, base.id, credentials),
           credentialsRevision: base.credentialsRevision + 1,
+          failedRefreshes: 0,
         },
         base.version,
       );
@@ -231,18 +233,38 @@ async function storeRefreshed(
   throw serviceUnavailable(`Instance ${current.id} is being changed concurrently; retry`, 'instance_busy');
 }
 
-async function markInvalid(rt: Runtime, current: InstanceItem, error: TokenEndpointError): Promise<InstanceItem> {
-  logger.warn('connector token refresh refused by the vendor', {
-    organization: current.organization,
-    instanceId: current.id,
-    vendorError: error.error,
+/** Open Connectors' rule: an instance whose token refresh fails this many times in a row is disabled. */
+export const MAX_FAILED_REFRESHES = 5;
+
+/**
+ * Counts a failed refresh. A refusal by the vendor marks the instance invalid
+ * with the vendor's error; the fifth failure in a row, refused or not,
+ * disables it with the reason and records the event.
+ */
+async function countFailedRefresh(rt: Runtime, current: InstanceItem, error: TokenEndpointError | HttpError): Promise<InstanceItem> {
+  const refused = error instanceof TokenEndpointError && error.permanent;
+  const what = error instanceof TokenEndpointError ? error.error : error.code;
+  logger.warn(refused ? 'connector token refresh refused by the vendor' : 'connector token refresh failed', { organization: current.organization, instanceId: current.id, vendorError: what });
+  let disabledNow = false;
+  const updated = await rt.table.modify<InstanceItem>(instanceKeys(current.organization, current.id), (latest) => {
+    const failedRefreshes = (latest.failedRefreshes ?? 0) + 1;
+    const next: InstanceItem = { ...latest, failedRefreshes };
+    if (refused) {
+      next.valid = false;
+      next.validationError = { code: error.error, message: error.description ?? 'refresh refused', at: new Date().toISOString() };
+      next.credentialsRevision = latest.credentialsRevision + 1;
+    }
+    if (failedRefreshes >= MAX_FAILED_REFRESHES && !latest.disabled) {
+      disabledNow = true;
+      next.disabled = true;
+      next.disabledReason = `the access token could not be refreshed ${failedRefreshes} times in a row (last: ${what})`;
+    }
+    return next;
   });
-  const updated = await rt.table.modify<InstanceItem>(instanceKeys(current.organization, current.id), (latest) => ({
-    ...latest,
-    valid: false,
-    validationError: { code: error.error, message: error.description ?? 'refresh refused', at: new Date().toISOString() },
-    credentialsRevision: latest.credentialsRevision + 1,
-  }));
   rememberInstance(rt, updated);
+  if (disabledNow) {
+    logger.warn('connector instance disabled after failed refreshes', { organization: current.organization, instanceId: current.id, failedRefreshes: updated.failedRefreshes });
+    await recordInstanceEvent(rt, updated, 'instance.disabled', updated.disabledReason!);
+  }
   return updated;
 }

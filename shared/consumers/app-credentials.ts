@@ -20,6 +20,7 @@ import {
   generateConsumerSecret,
   keyFingerprint,
   sealedKeyContext,
+  sealedSecretContext,
   secretHash,
 } from './credential-crypto.js';
 import { readProduct, type StoredProduct } from './products.js';
@@ -40,6 +41,8 @@ export interface StoredCredential extends StoredItem {
   /** The consumer key sealed with the Envelope (context: organization and app). */
   consumerKeySealed: string;
   secretHash: string;
+  /** The consumer secret sealed with the Envelope (context: organization, app and key); absent on credentials made before it was kept. */
+  consumerSecretSealed?: string;
   status: CredentialStatus;
   /** Epoch ms. */
   issuedAt: number;
@@ -146,6 +149,7 @@ export async function issueCredential(
       keyFingerprint: fingerprint,
       consumerKeySealed: envelope.encrypt(consumerKey, sealedKeyContext(app.organization, app.appId)),
       secretHash: secretHash(envelope, consumerKey, consumerSecret),
+      consumerSecretSealed: envelope.encrypt(consumerSecret, sealedSecretContext(app.organization, app.appId, fingerprint)),
       status: 'approved',
       issuedAt: Date.now(),
       keyExpiresAt: input.keyExpiresAt,

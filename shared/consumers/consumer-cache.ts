@@ -13,6 +13,8 @@ export interface Consumer {
   consumerKey: string;
   keyFingerprint: string;
   secretHash: string;
+  /** The consumer secret, unsealed (memory only), for `verifyapikey.{policy}.client_secret`. */
+  consumerSecret?: string;
   credentialStatus: 'approved' | 'revoked';
   /** Epoch ms, or -1 for never. */
   keyExpiresAt: number;

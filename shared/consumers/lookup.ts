@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime.js';
 import type { StoredApp } from './apps.js';
 import type { KeyMarker, StoredCredential } from './app-credentials.js';
 import { consumerCache, type Consumer } from './consumer-cache.js';
-import { keyFingerprint } from './credential-crypto.js';
+import { keyFingerprint, sealedSecretContext } from './credential-crypto.js';
 import type { StoredDeveloper } from './developers.js';
 import { forgetProducts, getProduct, type ApiProduct } from './products.js';
 import { apiKeyPartition, appKeys, credentialKeys, developerKeys } from '../store/keys.js';
@@ -17,14 +17,15 @@ import { apiKeyPartition, appKeys, credentialKeys, developerKeys } from '../stor
 const MAX_KEY_LENGTH = 255;
 
 /** Every organization's consumer behind a key (keys are unique per organization). */
-async function readConsumers(rt: Runtime, consumerKey: string, fingerprint: string): Promise<Consumer[] | undefined> {
+async function readConsumers(rt: Runtime, consumerKey: string, envelope: Envelope): Promise<Consumer[] | undefined> {
+  const fingerprint = keyFingerprint(envelope, consumerKey);
   const markers = await rt.table.queryAll<KeyMarker>(apiKeyPartition(fingerprint), { consistent: true });
-  const consumers = await Promise.all(markers.filter((marker) => marker.type === 'apikey').map((marker) => readConsumer(rt, consumerKey, fingerprint, marker)));
+  const consumers = await Promise.all(markers.filter((marker) => marker.type === 'apikey').map((marker) => readConsumer(rt, consumerKey, envelope, fingerprint, marker)));
   const found = consumers.filter((consumer): consumer is Consumer => consumer !== undefined);
   return found.length ? found : undefined;
 }
 
-async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: string, marker: KeyMarker): Promise<Consumer | undefined> {
+async function readConsumer(rt: Runtime, consumerKey: string, envelope: Envelope, fingerprint: string, marker: KeyMarker): Promise<Consumer | undefined> {
   const credential = await rt.table.get<StoredCredential>(credentialKeys(marker.organization, marker.appId, fingerprint), { consistent: true });
   const app = await rt.table.get<StoredApp>(appKeys(marker.organization, marker.appId), { consistent: true });
   if (!credential || !app) return undefined;
@@ -38,6 +39,9 @@ async function readConsumer(rt: Runtime, consumerKey: string, fingerprint: strin
     consumerKey,
     keyFingerprint: fingerprint,
     secretHash: credential.secretHash,
+    ...(credential.consumerSecretSealed
+      ? { consumerSecret: envelope.decryptText(credential.consumerSecretSealed, sealedSecretContext(marker.organization, marker.appId, fingerprint)) }
+      : {}),
     credentialStatus: credential.status,
     keyExpiresAt: credential.keyExpiresAt,
     app: {
@@ -64,7 +68,7 @@ export async function lookupConsumers(rt: Runtime, consumerKey: string, envelope
   if (typeof consumerKey !== 'string' || consumerKey.length === 0 || consumerKey.length > MAX_KEY_LENGTH) return [];
   const cache = consumerCache(rt);
   // Keyed by the key itself (memory only), so a warm lookup needs no HMAC.
-  const load = async () => readConsumers(rt, consumerKey, keyFingerprint(envelope ?? (await rt.dataKey()), consumerKey));
+  const load = async () => readConsumers(rt, consumerKey, envelope ?? (await rt.dataKey()));
   let entry = await cache.getEntry(consumerKey, load);
   if (!entry.value) return [];
   const revocations = revocationList(rt);

@@ -8,6 +8,8 @@ import type { ApiProduct } from './products.js';
 export interface VerifiedApiKey {
   organization: string;
   consumerKey: string;
+  /** Absent for credentials made before consumer secrets were kept sealed. */
+  consumerSecret?: string;
   app: { appId: string; name: string; status: string; attributes: Record<string, string> };
   developer: { email: string; developerId: string; status: string };
   /** Approved products bound to this credential. */
@@ -22,6 +24,7 @@ export async function verifyApiKey(rt: Runtime, consumerKey: string, organizatio
   return {
     organization: consumer.organization,
     consumerKey: consumer.consumerKey,
+    ...(consumer.consumerSecret === undefined ? {} : { consumerSecret: consumer.consumerSecret }),
     app: { appId: consumer.app.appId, name: consumer.app.name, status: consumer.app.status, attributes: consumer.app.attributes },
     developer: consumer.developer,
     products: consumer.products,

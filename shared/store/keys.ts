@@ -29,7 +29,7 @@ export const SORT_PREFIX = {
   revocation: 'REVOKED#',
   element: 'ELEMENT#',
   hub: 'HUB#',
-  /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`): listings filter by type. */
+  /** Instance records, and under each its refresh lease (`INSTANCE#{id}#LEASE`) and events (`INSTANCE#{id}#EVENT#`): listings filter by type. */
   instance: 'INSTANCE#',
   /** Accounts of the connectors API (Open Connectors' organization > accounts > users). */
   account: 'ACCOUNT#',
@@ -37,6 +37,12 @@ export const SORT_PREFIX = {
   accountUser: 'ACCTUSER#',
   oauthState: 'OAUTHSTATE#',
   pkceVerifier: 'OAUTHPKCE#',
+  /** OAuth 1.0a request tokens waiting for the resource owner's authorization. */
+  oauth1RequestToken: 'OAUTH1TOKEN#',
+  /** Common resources (object definitions) of the organization and of single instances. */
+  objectDefinition: 'OBJDEF#',
+  /** Transformations of common resources onto an element's objects: organization and instance level. */
+  transformation: 'TRANSFORM#',
   api: 'API#',
   revision: 'APIREV#',
   deployment: 'DEPLOY#',
@@ -45,6 +51,14 @@ export const SORT_PREFIX = {
   kvmEntry: 'KVMENTRY#',
   provider: 'PROVIDER#',
   quota: 'QUOTA#',
+  usage: 'USAGE#',
+  debugSession: 'DEBUGSESSION#',
+  debugTransaction: 'DEBUGTX#',
+  cache: 'CACHE#',
+  sharedFlow: 'SHAREDFLOW#',
+  sharedFlowRevision: 'SFREV#',
+  sharedFlowDeployment: 'SFDEPLOY#',
+  flowHook: 'FLOWHOOK#',
 } as const;
 
 const P = SORT_PREFIX;
@@ -86,10 +100,24 @@ export const hubKeys = (org: string, key: string) => ofOrg(org, `${P.hub}${key}`
 export const counterKeys = (org: string, name: 'element' | 'instance' | 'account' | 'user') => ofOrg(org, `${P.counter}${name}`);
 export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
 export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);
+/** What happened to an instance (disabled after failed refreshes ...), under the instance, in time order. */
+export const instanceEventsPrefix = (id: number) => `${P.instance}${pad(id, 10)}#EVENT#`;
+export const instanceEventKeys = (org: string, id: number, at: string, nonce: string) => ofOrg(org, `${instanceEventsPrefix(id)}${at}#${nonce}`);
 /** gsi1 partition of an instance: the keyed fingerprint of its token. */
 export const instanceTokenLookup = (tokenFingerprint: string) => `INSTTOKEN#${tokenFingerprint}`;
 export const oauthStateKeys = (org: string, fingerprint: string) => ofOrg(org, `${P.oauthState}${fingerprint}`);
 export const pkceVerifierKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.pkceVerifier}${elementKey}#${fingerprint}`);
+export const oauth1RequestTokenKeys = (org: string, elementKey: string, fingerprint: string) => ofOrg(org, `${P.oauth1RequestToken}${elementKey}#${fingerprint}`);
+
+/** `org` for the organization's level, `account:{id}` for one account's, `instance:{id}` for one instance's. */
+export type MappingLevel = 'org' | `account:${number}` | `instance:${number}`;
+export const objectDefinitionsPrefix = (level: MappingLevel) => `${P.objectDefinition}${level}#`;
+export const objectDefinitionKeys = (org: string, level: MappingLevel, name: string) => ofOrg(org, `${objectDefinitionsPrefix(level)}${name}`);
+/** Every transformation of one level (of every element, for the organization and accounts). */
+export const levelTransformationsPrefix = (level: MappingLevel) => `${P.transformation}${level}#`;
+/** Organization- and account-level transformations are per element, instance-level ones per instance. */
+export const transformationsPrefix = (level: MappingLevel, elementKey: string) => `${P.transformation}${level.startsWith('instance:') ? level : `${level}#${elementKey}`}#`;
+export const transformationKeys = (org: string, level: MappingLevel, elementKey: string, name: string) => ofOrg(org, `${transformationsPrefix(level, elementKey)}${name}`);
 
 // Accounts and their users on the connectors API (shared/auth/accounts.ts).
 export const accountKeys = (org: string, id: number) => ofOrg(org, `${P.account}${pad(id, 10)}`);
@@ -125,6 +153,51 @@ export const kvmEntryKeys = (org: string, scope: string, map: string, key: strin
 export const providerKeys = (org: string, name: string) => ofOrg(org, `${P.provider}${name}`);
 /** A quota window's counter; `counter` names policy, identifier and window. */
 export const quotaCounterKeys = (org: string, env: string, api: string, counter: string) => ofOrg(org, `${P.quota}${env}#${api}#${counter}`);
+export const sharedFlowKeys = (org: string, name: string) => ofOrg(org, `${P.sharedFlow}${name}`);
+export const sharedFlowRevisionKeys = (org: string, name: string, revision: number) => ofOrg(org, `${P.sharedFlowRevision}${name}#${pad(revision, 6)}`);
+export const sharedFlowDeploymentsPrefix = (env?: string) => (env === undefined ? P.sharedFlowDeployment : `${P.sharedFlowDeployment}${env}#`);
+export const sharedFlowDeploymentKeys = (org: string, env: string, name: string) => ofOrg(org, `${sharedFlowDeploymentsPrefix(env)}${name}`);
+export const flowHooksPrefix = (env: string) => `${P.flowHook}${env}#`;
+export const flowHookKeys = (org: string, env: string, hook: string) => ofOrg(org, `${flowHooksPrefix(env)}${hook}`);
+/** Entries of an environment's named cache (ResponseCache, PopulateCache ...), each with an `expiresAt`. */
+export const cacheEntriesPrefix = (env: string, cache: string) => `${P.cache}${env}#${cache}#`;
+export const cacheEntryKeys = (org: string, env: string, cache: string, key: string) => ofOrg(org, `${cacheEntriesPrefix(env, cache)}${key}`);
+
+// Analytics and trace (shared/analytics/).
+/** Rollup granularities and the period each partition holds: minutes by day, hours by month, days by year. */
+export type RollupGranularity = 'minute' | 'hour' | 'day';
+const GRANULARITY_CODE: Record<RollupGranularity, string> = { minute: 'm', hour: 'h', day: 'd' };
+/**
+ * One partition per organization, environment, granularity and period
+ * (`2024-05-17` for minutes, `2024-05` for hours, `2024` for days): a stats
+ * query reads a time range of one partition, and writes spread over periods.
+ */
+export const rollupPartition = (org: string, env: string, granularity: RollupGranularity, period: string) =>
+  `STATS#${org}#${env}#${GRANULARITY_CODE[granularity]}#${period}`;
+/** A rollup row: the bucket's start (ISO minute) and the fingerprint of its dimension values. */
+export const rollupKeys = (org: string, env: string, granularity: RollupGranularity, period: string, bucket: string, tuple: string): Keys => ({
+  pk: rollupPartition(org, env, granularity, period),
+  sk: `${bucket}#${tuple}`,
+});
+/** A connector call's usage record, newest last by time; gsi1 finds it by its id. */
+export const usagePrefix = (time?: string) => `${P.usage}${time ?? ''}`;
+export const usageKeys = (org: string, time: string, id: string) => ofOrg(org, `${P.usage}${time}#${id}`);
+export const usageIdLookup = (org: string, id: string) => `USAGEID#${org}#${id}`;
+/** A debug session of a deployed revision. */
+export const debugSessionsPrefix = (env: string, api: string, revision: number) => `${P.debugSession}${env}#${api}#${pad(revision, 6)}#`;
+export const debugSessionKeys = (org: string, env: string, api: string, revision: number, session: string) =>
+  ofOrg(org, `${debugSessionsPrefix(env, api, revision)}${session}`);
+/** Captured transactions of a session, in capture order. */
+export const debugTransactionsPrefix = (env: string, api: string, revision: number, session: string) =>
+  `${P.debugTransaction}${env}#${api}#${pad(revision, 6)}#${session}#`;
+export const debugTransactionKeys = (org: string, env: string, api: string, revision: number, session: string, id: string) =>
+  ofOrg(org, `${debugTransactionsPrefix(env, api, revision, session)}${id}`);
+/** Every active session of an environment, across organizations: what each runtime container reads to know what to capture. */
+export const activeDebugSessionsPartition = (env: string) => `DEBUG#${env}`;
+export const activeDebugSessionKeys = (env: string, org: string, api: string, revision: number, session: string): Keys => ({
+  pk: activeDebugSessionsPartition(env),
+  sk: `${org}#${api}#${pad(revision, 6)}#${session}`,
+});
 
 // Management users (shared/auth/): global, with one role item per organization (gsi1: the organization's members).
 export const userPartition = (email: string) => `USER#${email.toLowerCase()}`;

@@ -335,6 +335,26 @@ describe('Open Connectors flow', () => {
     await call('DELETE', `/elements/api-v2/instances/${first.json.id}`);
   });
 
+  it('takes seed 001\'s payload, the code alone, by finding the one pending authorization', async () => {
+    const authorize = async () => {
+      const params = new URLSearchParams({ apiKey: APP_CLIENT.id, apiSecret: APP_CLIENT.secret, callbackUrl: APP_CALLBACK });
+      const response = await call('GET', `/elements/api-v2/elements/test-idp-post/oauth/url?${params}`);
+      expect(response.status, response.text).toBe(200);
+      return (await as.authorize(response.json.oauthUrl)).searchParams.get('code')!;
+    };
+    const code = await authorize();
+    const created = await call('POST', '/elements/api-v2/instances', { json: { element: { key: 'test-idp-post' }, name: 'Seed 001', providerData: { code }, configuration } });
+    expect(created.status, created.text).toBe(200);
+    expect(as.tokenRequests.at(-1)).toMatchObject({ grantType: 'authorization_code', status: 200 });
+    await call('DELETE', `/elements/api-v2/instances/${created.json.id}`);
+
+    // Two pending for the same client and callback URL: the state must say which.
+    const [first] = [await authorize(), await authorize()];
+    const ambiguous = await call('POST', '/elements/api-v2/instances', { json: { element: { key: 'test-idp-post' }, name: 'Which', providerData: { code: first }, configuration } });
+    expect(ambiguous.status).toBe(422);
+    expect(ambiguous.json.fields).toEqual([{ path: 'providerData.state', message: expect.stringMatching(/^2 authorizations of test-idp-post are pending .*pass the state/) }]);
+  });
+
   it('makes one refresh when two containers race with an expired token', async () => {
     await sleep(1_200); // the app instance's first token lived 2 s
     const local = platform.local.runtime;

@@ -202,6 +202,19 @@ describe('the default stack', () => {
     for (const [, group] of synth.resources('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
+  it('gives the functions that buffer analytics the shutdown extension and saved Logs Insights queries over their records', () => {
+    const layers = synth.resources('AWS::Lambda::LayerVersion');
+    expect(layers).toHaveLength(1);
+    expect(layers[0]![1].Properties).toMatchObject({ CompatibleArchitectures: ['arm64'], CompatibleRuntimes: ['nodejs22.x'] });
+    for (const [id, fn] of synth.resources('AWS::Lambda::Function')) {
+      const buffers = /^Functions(Platform|Proxy)Function/.test(id);
+      expect(Boolean(fn.Properties.Layers), id).toBe(buffers);
+    }
+    const queries = synth.resources('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties);
+    expect(queries.map((q) => q.Name).sort()).toEqual(['tollgate/analytics/calls-by-proxy', 'tollgate/analytics/connector-calls', 'tollgate/analytics/faults-by-policy', 'tollgate/analytics/slow-targets']);
+    for (const query of queries) expect(query.QueryString).toContain('message = "analytics record"');
+  });
+
   it('has the table on demand with PITR, deletion protection, encryption, TTL on expiresAt and gsi1, retained', () => {
     synth.template.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
@@ -247,12 +260,12 @@ describe('the default stack', () => {
     const secretPattern = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:tollgate/test/*']],
     };
-    const signingKeysPattern = {
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:tollgate/test/jwt-keys*']],
-    };
     // The web function may write its logs and nothing else.
     const web = statementsOf(synth, 'web');
     expect(web.flatMap(actionsOf)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    const signingKeysPattern = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:tollgate/test/jwt-keys*']],
+    };
     for (const name of DATA_FUNCTIONS) {
       const statements = statementsOf(synth, name);
       expect(JSON.stringify(statements)).not.toContain('"Resource":"*"');

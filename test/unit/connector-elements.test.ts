@@ -9,6 +9,8 @@ import { BUILTIN_ELEMENT_FILES, builtinElements, elementView, parseElement } fro
 import { baseUrlOf, deriveKey, elementSchema, fillTemplate, placeholders } from '../../shared/connectors/element-schema.js';
 import { legacyElementSchema } from '../../shared/connectors/legacy-element.js';
 import { findResource } from '../../shared/connectors/resource-proxy.js';
+import { canonicalObject } from '../../shared/connectors/unified/canonical-objects.js';
+import { resolveObject } from '../../shared/connectors/unified/objects.js';
 import { stripHtml } from '../../shared/connectors/instance-routes.js';
 import { authorizationUrl, createPkce, pkceChallenge } from '../../shared/connectors/oauth.js';
 import { clientSecretBasic, formEncode } from '../../shared/http/basic-auth.js';
@@ -30,9 +32,10 @@ function issuesOf(value: unknown, schema: z.ZodType = legacyElementSchema): stri
 }
 
 describe('built-in elements', () => {
-  it('ships at least ten vendors, each valid against the schema', () => {
+  it('ships at least 25 vendors across at least 5 hubs, each valid against the schema', () => {
     const files = Object.entries(BUILTIN_ELEMENT_FILES);
-    expect(files.length).toBeGreaterThanOrEqual(10);
+    expect(files.length).toBeGreaterThanOrEqual(25);
+    expect(new Set(builtinElements().map((e) => e.definition.hub)).size).toBeGreaterThanOrEqual(5);
     for (const [file, json] of files) {
       const result = elementSchema.safeParse(json);
       expect(result.error?.issues ?? [], file).toEqual([]);
@@ -53,6 +56,26 @@ describe('built-in elements', () => {
       if (definition.authentication.type === 'oauth2') {
         expect(definition.authentication.authorizationUrl).toMatch(/^https:\/\//);
         expect(definition.authentication.tokenUrl).toMatch(/^https:\/\//);
+      }
+    }
+  });
+
+  it('maps each element onto its hub\'s objects with paging and a query translation, naming its sources', () => {
+    for (const { definition } of builtinElements()) {
+      expect(definition.sources?.length, `${definition.key} names the documentation it was checked against`).toBeGreaterThan(0);
+      expect(definition.pagination?.style, definition.key).not.toBe('none');
+      if (definition.key === 'dropbox') continue; // lists are POST calls with a JSON body: vendor objects only
+      expect(definition.query, definition.key).toBeDefined();
+      const names = Object.keys(definition.transformations);
+      expect(names.length, `${definition.key} has canonical objects`).toBeGreaterThan(0);
+      for (const name of names) {
+        const hubObject = canonicalObject(definition.hub, name);
+        expect(hubObject, `${definition.key}: ${name} is a ${definition.hub} object`).toBeDefined();
+        const known = new Set(hubObject!.fields.map((field) => field.path));
+        for (const field of definition.transformations[name]!.fields) expect(known.has(field.path), `${definition.key}.${name}.${field.path}`).toBe(true);
+        const object = resolveObject(definition, { transformations: [] }, name);
+        expect(object, `${definition.key}.${name} maps to a resource`).toBeDefined();
+        expect(findResource(definition.resources, 'GET', [object!.resource]), `${definition.key}.${name} can be listed`).toBeDefined();
       }
     }
   });

@@ -85,6 +85,14 @@ function faultFor(error: OutboundError): Fault {
   }
 }
 
+/** Apigee's `success.codes`: `1xx,2xx,3xx,404`: classes and single codes. */
+export function isSuccessCode(list: string, status: number): boolean {
+  return list.split(',').some((entry) => {
+    const code = entry.trim().toLowerCase();
+    return /^\dxx$/.test(code) ? Math.floor(status / 100) === Number(code[0]) : code === String(status);
+  });
+}
+
 function flagOff(value: unknown): boolean {
   return String(value).toLowerCase() === 'false';
 }
@@ -121,13 +129,16 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
   }
 
   const connection = target?.connection;
+  const body = exchange.request.body.length > 0 ? exchange.request.body : undefined;
+  exchange.observer?.message?.('targetRequest', { url: url.toString(), verb: exchange.request.verb, headers, body: body ?? Buffer.alloc(0) });
+  exchange.targetSentAt = performance.now();
   let response;
   try {
     response = await outboundRequest({
       url,
       method: exchange.request.verb,
       headers,
-      body: exchange.request.body.length > 0 ? exchange.request.body : undefined,
+      body,
       connectTimeoutMs: connection?.connectTimeoutMs ?? 3_000,
       // Cut to the function's remaining time by the request's deadline (http/lambda.ts).
       timeoutMs: connection?.readTimeoutMs ?? 25_000,
@@ -136,9 +147,12 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
       ...(ownEndpoint ? { ownEndpoint } : {}),
     });
   } catch (error) {
+    exchange.targetReceivedAt = performance.now();
     if (error instanceof OutboundError) throw faultFor(error);
     throw error;
   }
+  exchange.targetReceivedAt = performance.now();
+  exchange.targetStatus = response.status;
 
   const responseHeaders = new HeaderMap();
   for (const [name, value] of Object.entries(response.headers)) {
@@ -148,13 +162,12 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
   exchange.response = new Message({ status: response.status, headers: responseHeaders, body: response.body });
   exchange.hasResponse = true;
   exchange.phase = 'response';
+  exchange.observer?.message?.('targetResponse', exchange.response);
 
   // Apigee treats 4xx/5xx target responses as faults (fault rules can react);
   // by default the client still receives the target's response unchanged.
-  const successCodes = String(exchange.get('success.codes') ?? '');
-  const isSuccess = successCodes
-    ? successCodes.split(',').some((code) => code.trim() === String(response.status))
-    : response.status < 400;
+  const successCodes = target?.connection.properties['success.codes'];
+  const isSuccess = successCodes ? isSuccessCode(successCodes, response.status) : response.status < 400;
   if (!isSuccess) {
     const fault = new Fault('ErrorResponseCode', 'messaging.adaptors.http.flow.ErrorResponseCode', response.status, `Received ${response.status} Response Code`);
     fault.response = exchange.response;

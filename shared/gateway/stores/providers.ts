@@ -5,7 +5,8 @@
 // cache. What calls to a provider carry is provider-auth.ts's business.
 import * as z from 'zod';
 import { TtlCache } from '../../cache/ttl-cache.js';
-import { notFound } from '../../http/errors.js';
+import { notFound, unprocessable } from '../../http/errors.js';
+import { checkUrl, OutboundError } from '../../net/outbound.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
 import { NAME } from '../engine/model.js';
@@ -98,7 +99,25 @@ export function presentProvider(item: ProviderItem): Record<string, unknown> {
   return { ...base, authentication: { type: 'None' } };
 }
 
+/** A provider's URLs must be ones the gateway will call: http or https, no blocked address (checked again at call time). */
+function assertCallable(rt: Runtime, input: ProviderInput): void {
+  const urls: [string, string | undefined][] = [['url', input.url]];
+  if (input.type === 'CloudIntegration') urls.push(['authentication.tokenUrl', input.authentication.tokenUrl]);
+  const problems = urls.flatMap(([path, url]) => {
+    if (url === undefined) return [];
+    try {
+      checkUrl(url, rt.config.allowLoopback);
+      return [];
+    } catch (error) {
+      if (!(error instanceof OutboundError)) throw error;
+      return [{ path, message: error.message }];
+    }
+  });
+  if (problems.length > 0) throw unprocessable(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+}
+
 export async function createProvider(rt: Runtime, org: string, input: ProviderInput): Promise<ProviderItem> {
+  assertCallable(rt, input);
   const { item, secrets } = split(input);
   // The record first: its conditional create decides who owns the name, so a
   // refused duplicate never overwrites the owner's secrets.
@@ -118,6 +137,7 @@ export async function createProvider(rt: Runtime, org: string, input: ProviderIn
 }
 
 export async function updateProvider(rt: Runtime, org: string, input: ProviderInput): Promise<ProviderItem> {
+  assertCallable(rt, input);
   const { item, secrets } = split(input);
   const previous = await getProvider(rt, org, input.name);
   const updated = await rt.table.replace<ProviderItem>({ ...previous, ...item }, previous.version);
