@@ -32,7 +32,7 @@ export const PLATFORM_ROUTES: readonly ApiRoute[] = [
   { resource: '/portal', methods: ['GET', 'HEAD'], function: 'web' },
   { resource: '/portal/{proxy+}', methods: ['GET', 'HEAD'], function: 'web' },
   { resource: '/docs', methods: ['GET', 'HEAD'], function: 'web' },
-  { resource: '/', methods: ['GET'], function: 'web' },
+  { resource: '/', methods: ['GET', 'HEAD'], function: 'web' },
 ];
 
 export const RUNTIME_ROUTES: readonly ApiRoute[] = [

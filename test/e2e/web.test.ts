@@ -55,7 +55,7 @@ describe('pages', () => {
 
   it('answers HEAD and refuses other methods', async () => {
     expect((await platform.request('HEAD', '/console', { auth: false })).status).toBe(200);
-    // No POST route there: the HTTP API answers 404, and so does the local platform server, which matches methods as it does.
+    // No POST route there: the platform's HTTP API answers 404, and so does the local matcher.
     expect((await platform.request('POST', '/console', { auth: false })).status).toBe(404);
   });
 
