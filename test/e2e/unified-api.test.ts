@@ -361,6 +361,12 @@ describe('a common resource with an instance-level override', () => {
     expect(Object.keys(instance.json.paths)).toEqual(expect.arrayContaining(['/contacts', '/contacts/{id}', '/myContacts', '/myContacts/{id}', '/owners']));
     expect(Object.keys(instance.json.definitions.myContacts.properties)).toEqual(['key', 'mail', 'name', 'job']);
     await SwaggerParser.validate(structuredClone(instance.json));
+    const openapi = await platform.request('GET', `/elements/api-v2/instances/${first.id}/docs?format=openapi3`);
+    expect(openapi.json.servers).toEqual([{ url: `${instance.json.schemes[0]}://${instance.json.host}/elements/api-v2` }]);
+    expect(openapi.json.paths['/myContacts'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/myContacts' });
+    expect(openapi.json.paths['/myContacts'].get.responses[200].headers['elements-next-page-token']).toEqual({ schema: { type: 'string' } });
+    expect(openapi.json.components.schemas).toEqual(instance.json.definitions);
+    await SwaggerParser.validate(structuredClone(openapi.json));
     const models = await platform.request('GET', `/elements/api-v2/instances/${first.id}/docs/getMyContactsById/definitions`);
     expect(models.status, models.text).toBe(200);
     expect(Object.keys(models.json)).toEqual(['myContacts']);
