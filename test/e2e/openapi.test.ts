@@ -67,10 +67,11 @@ function operationFor(method: string, concretePath: string): { path: string; op:
         .split('/')
         .map((segment, i, all) => (/^\{.+\}$/.test(segment) ? (i === all.length - 1 && segment === '{path}' ? '.+' : '[^/]+') : segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
         .join('/');
-      return { template, regex: new RegExp(`^${source}$`), params: (template.match(/\{/g) ?? []).length };
+      return { template, regex: new RegExp(`^${source}$`), params: (template.match(/\{/g) ?? []).length, catchAll: template.endsWith('/{path}') };
     })
     .filter(({ regex }) => regex.test(concretePath))
-    .sort((a, b) => a.params - b.params);
+    // As the router: a catch-all (`{path}`, the resource call) only where nothing else matches.
+    .sort((a, b) => Number(a.catchAll) - Number(b.catchAll) || a.params - b.params);
   for (const { template } of candidates) {
     const op = doc.paths[template][method.toLowerCase()];
     if (op) return { path: template, op };

@@ -431,6 +431,18 @@ describe('a common resource at organization, account and instance level', () => 
     expect(elsewhere.json).toEqual({ key: '101' });
   });
 
+  it('takes Open Connectors\' paths without an instance id, naming the instance with the Element token', async () => {
+    const auth = `${user}, Element ${own.token}`;
+    expect((await platform.request('POST', `${BASE}/instances/objects/notes/definitions`, { auth, json: { fields: [{ path: 'mail', type: 'string' }] } })).status).toBe(200);
+    const made = await platform.request('POST', `${BASE}/instances/transformations/notes`, { auth, json: { vendorName: 'contacts', fields: [{ path: 'mail', vendorPath: 'email' }] } });
+    expect(made.status, made.text).toBe(200);
+    expect(fieldLevels(made.json)).toEqual(['mail:instance']);
+    expect(Object.keys((await platform.request('GET', `${BASE}/instances/docs`, { auth })).json.paths)).toContain('/notes');
+    expect((await platform.request('GET', `${BASE}/notes/102`, { auth })).json).toEqual({ mail: 'grace@example.com' });
+    expect((await platform.request('DELETE', `${BASE}/instances/transformations/notes`, { auth })).status).toBe(200);
+    expect((await platform.request('DELETE', `${BASE}/instances/objects/notes/definitions`, { auth })).status).toBe(200);
+  });
+
   it('keeps account users to their own: no writes at account level without its administrator role, no other account or instance', async () => {
     const write = await platform.request('POST', `${BASE}/accounts/objects/other/definitions`, { auth: user, json: { fields: [] } });
     expect(write.status).toBe(403);
