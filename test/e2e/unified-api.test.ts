@@ -378,8 +378,11 @@ describe('a common resource with an instance-level override', () => {
   it('keeps a definition while transformations use it, and lists the definitions', async () => {
     const refused = await platform.request('DELETE', '/elements/api-v2/organizations/objects/myContacts/definitions');
     expect(refused.status).toBe(409);
-    const all = await platform.request('GET', '/elements/api-v2/organizations/objects/definitions');
-    expect(Object.keys(all.json)).toContain('myContacts');
+    const all = await platform.request('DELETE', '/elements/api-v2/organizations/objects/definitions');
+    expect(all.status).toBe(409);
+    expect(all.json.message).toContain('myContacts (hubspot-loopback)');
+    const listed = await platform.request('GET', '/elements/api-v2/organizations/objects/definitions');
+    expect(Object.keys(listed.json)).toContain('myContacts');
     const defaults = await platform.request('GET', '/elements/api-v2/elements/hubspot/transformations');
     expect(defaults.json.contacts).toMatchObject({ vendorName: 'contact', level: 'element' });
   });

@@ -26,6 +26,7 @@ import {
   accountLevels,
   definitionFor,
   deleteObjectDefinition,
+  deleteObjectDefinitions,
   deleteTransformation,
   effectiveTransformations,
   instanceLevels,
@@ -115,6 +116,10 @@ function registerDefinitionRoutes(router: PlatformRouter, prefix: string, scope:
     const body = jsonBody(request, definitionsMap);
     for (const [name, definition] of Object.entries(body)) await saveObjectDefinition(rt, principal.organization, level, name, definition, 'create');
     return all(request, rt, principal);
+  });
+  group.delete(`${prefix}/objects/definitions`, { operationId: `delete${scope}ObjectDefinitions`, summary: 'Delete every common resource of this level', description: '409 while transformations of any of them exist.' }, async (request, rt, principal) => {
+    await deleteObjectDefinitions(rt, principal.organization, await levelFor(request, rt, principal, true));
+    return { status: 200 };
   });
   for (const path of [`${prefix}/objects/:name/definitions`, `${prefix}/objects/definitions/:name`]) {
     const alias = path.endsWith(':name') ? 'ByPath' : '';
