@@ -378,6 +378,11 @@ describe('a common resource with an instance-level override', () => {
   it('keeps a definition while transformations use it, and lists the definitions', async () => {
     const refused = await platform.request('DELETE', '/elements/api-v2/organizations/objects/myContacts/definitions');
     expect(refused.status).toBe(409);
+    const scripted = await platform.request('PUT', '/elements/api-v2/organizations/elements/hubspot-loopback/transformations/myContacts', {
+      json: { vendorName: 'contacts', fields: [], script: { body: 'done(transformedObject);', mimeType: 'application/javascript' } },
+    });
+    expect(scripted.status).toBe(422);
+    expect(scripted.text).toContain('transformation scripts are not run');
     const all = await platform.request('DELETE', '/elements/api-v2/organizations/objects/definitions');
     expect(all.status).toBe(409);
     expect(all.json.message).toContain('myContacts (hubspot-loopback)');
