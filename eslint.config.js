@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import { layerRules } from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', '.data/**', 'coverage/**', '.bench/**', 'web/dist/**', 'test-results/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', '.data/**', 'coverage/**', '.bench/**', 'web/dist/**', 'test-results/**', 'test/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -16,11 +16,11 @@ export const LAYERS = {
   'shared/cache': [],
   'shared/crypto': [],
   'shared/net': [],
-  'shared/http': ['shared/log'],
+  'shared/http': ['shared/log', 'shared/net'],
   'shared/store': ['shared/http'],
   'shared/secrets': ['shared/cache'],
   // The per-container wiring every domain module receives.
-  'shared/runtime': ['shared/config', 'shared/crypto', 'shared/secrets', 'shared/store'],
+  'shared/runtime': ['shared/config', 'shared/crypto', 'shared/net', 'shared/secrets', 'shared/store'],
   // Platform identity (organizations, platform secrets); rewritten on its own, kept below the domains.
   'shared/auth': ['shared/config', 'shared/log', 'shared/cache', 'shared/crypto', 'shared/http', 'shared/store', 'shared/secrets', 'shared/runtime'],
   // Why a credential was refused, and revoked tokens and clients: shared by consumers, the token service and policies.
@@ -40,13 +40,19 @@ export const LAYERS = {
     'shared/runtime',
     'shared/store',
   ],
+  // Analytics records, rollups and the stats query; trace sessions and their data; connector usage.
+  'shared/analytics': ['shared/cache', 'shared/config', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
   // Domains of the platform plane.
   'shared/consumers': ['shared/auth', 'shared/cache', 'shared/config', 'shared/credentials', 'shared/crypto', 'shared/http', 'shared/runtime', 'shared/store'],
   'shared/oauth': ['shared/consumers', 'shared/credentials', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
-  'shared/connectors': ['shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
+  'shared/connectors': ['shared/analytics', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/gateway/language', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
   // The proxy function's host wires the gateway to the domains it serves policies from.
   'shared/gateway/host': [
+    'shared/analytics',
     'shared/gateway/engine',
+    'shared/gateway/language',
+    'shared/net',
+    'shared/log',
     'shared/gateway/policies',
     'shared/gateway/stores',
     'shared/consumers',
@@ -59,13 +65,24 @@ export const LAYERS = {
   // Apigee bundle import and export: above the gateway, never below it (the runtime does not load it).
   'shared/bundles': ['shared/gateway/engine', 'shared/gateway/policies', 'shared/gateway/stores', 'shared/http', 'shared/log', 'shared/runtime'],
   // The management API's route modules.
-  'shared/management': ['shared/auth', 'shared/bundles', 'shared/gateway/engine', 'shared/gateway/stores', 'shared/http', 'shared/runtime', 'shared/store'],
+  'shared/management': [
+    'shared/analytics',
+    'shared/auth',
+    'shared/bundles',
+    'shared/gateway/engine',
+    'shared/gateway/language',
+    'shared/gateway/stores',
+    'shared/http',
+    'shared/runtime',
+    'shared/store',
+  ],
   // The developer portal's accounts and routes: developers, their apps and the catalog.
   'shared/portal': ['shared/auth', 'shared/consumers', 'shared/crypto', 'shared/gateway/stores', 'shared/http', 'shared/runtime', 'shared/store'],
   // The console, portal and reference pages: HTML shells and the built assets, nothing else.
   'shared/web': ['shared/http'],
   // The platform plane's router: the top of shared/.
   'shared/platform': [
+    'shared/analytics',
     'shared/auth',
     'shared/connectors',
     'shared/consumers',
@@ -78,11 +95,11 @@ export const LAYERS = {
     'shared/store',
   ],
   // Lambda entries: one thin handler per function.
-  functions: ['shared/platform', 'shared/gateway/host', 'shared/gateway/engine', 'shared/connectors', 'shared/oauth', 'shared/web', 'shared/http', 'shared/runtime'],
+  functions: ['shared/platform', 'shared/gateway/host', 'shared/gateway/engine', 'shared/connectors', 'shared/oauth', 'shared/web', 'shared/http', 'shared/log', 'shared/runtime'],
   // The CDK app: constructs and the shared tables it deploys from, no business logic.
   infra: ['shared/http', 'shared/store', 'shared/auth', 'shared/config'],
   // The local runtime runs the functions as they are.
-  local: ['functions', 'shared/auth', 'shared/config', 'shared/http', 'shared/runtime', 'shared/secrets', 'shared/store'],
+  local: ['functions', 'shared/auth', 'shared/config', 'shared/http', 'shared/net', 'shared/runtime', 'shared/secrets', 'shared/store'],
 };
 
 /** Every module, longest first, so a file belongs to `shared/gateway/engine` rather than a shorter one. */

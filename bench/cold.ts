@@ -14,12 +14,12 @@
 // printed beside it).
 // Results go to stdout and .bench/cold.json; the exit code is 1 if a target is missed.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLING, esbuildOptions } from '../infra/bundling.js';
+import { BUNDLE_ASSETS, BUNDLING, esbuildOptions } from '../infra/bundling.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 // Inside the checkout so `require('@aws-sdk/...')` of the external variant resolves from node_modules.
@@ -81,6 +81,7 @@ async function bundle(fn: string, variant: Variant): Promise<{ file: string; met
     external: variant.external,
     metafile: true,
   });
+  for (const asset of BUNDLE_ASSETS[fn] ?? []) copyFileSync(asset.from, join(outdir, asset.to));
   return { file, metafile: result.metafile };
 }
 

@@ -38,7 +38,13 @@ export const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:
 /** Every function reads secrets (data key, platform secrets, signing keys, provider credentials). */
 export const SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue'];
 
-/** Functions that create or replace secrets (FUNCTIONS[name].writesSecrets). */
+/** The signing keys' secret (shared/oauth/keys.ts's SIGNING_KEYS_SECRET; test/infra/roles.test.ts checks they agree). */
+export const SIGNING_KEYS_SECRET = 'jwt-keys';
+
+/** What creating the signing keys takes: create (with tags) and put, never delete. */
+export const SIGNING_KEY_WRITE_ACTIONS = ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource'];
+
+/** Functions that create or replace any secret (FUNCTIONS[name].writesSecrets 'all'). */
 export const SECRET_WRITE_ACTIONS = [
   'secretsmanager:CreateSecret',
   'secretsmanager:PutSecretValue',

@@ -1,8 +1,18 @@
 // How every function is bundled. The stack hands these to NodejsFunction and
 // bench/cold.ts (and test/infra/bundle.test.ts) hand the same values to
 // esbuild, so what is measured and tested is exactly what Lambda loads.
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
+
+/**
+ * Files a function needs beside its bundle, by function: the proxy's
+ * JavaScript policy reads QuickJS's WebAssembly module (about 1 MB) from
+ * `quickjs.wasm` next to index.js, and only when a JavaScript step runs.
+ */
+export const BUNDLE_ASSETS: Record<string, { from: string; to: string }[]> = {
+  proxy: [{ from: createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-asyncify/wasm'), to: 'quickjs.wasm' }],
+};
 
 export const BUNDLING = {
   /** CommonJS: what NodejsFunction emits as index.js; no top-level await in bundled code. */

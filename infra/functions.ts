@@ -16,8 +16,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../shared/http/api-routes.js';
 import { TABLE_KEYS } from '../shared/store/schema.js';
-import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, TABLE_ACTIONS } from './access.js';
-import { BUNDLING } from './bundling.js';
+import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, SIGNING_KEY_WRITE_ACTIONS, SIGNING_KEYS_SECRET, TABLE_ACTIONS } from './access.js';
+import { BUNDLE_ASSETS, BUNDLING } from './bundling.js';
 import { SettingsError, type StackSettings } from './config.js';
 import { secretPrefix as prefixOf, type FunctionEnvironment } from './environment.js';
 
@@ -27,33 +27,57 @@ interface FunctionSpec {
   memorySize: number;
   timeout: Duration;
   description: string;
-  /** Creates or updates secrets at run time (JWT keys, provider credentials). */
-  writesSecrets: boolean;
+  /**
+   * Which secrets it creates or updates at run time: any of the stack's
+   * (provider credentials, platform secrets, signing keys), only the signing
+   * keys (the proxy's OAuthV2 GenerateAccessToken creates them when it is the
+   * first to issue a token after a deploy), or none.
+   */
+  writesSecrets: 'all' | 'signing-keys' | false;
+  /** Buffers analytics records (proxy calls, connector calls): gets the shutdown extension, so Lambda sends SIGTERM before retiring a container. */
+  buffersAnalytics: boolean;
   /** Reads the table and the secrets; false for the web function, which only serves files. */
   data?: false;
   /** A folder (from the repository root) copied beside the bundle as `web/`: the built console. */
   assets?: string;
 }
 
-/** Copies a built folder beside the bundle (it must exist: npm ci builds web/dist, and so does npm run build:web). */
-function copyAssets(folder: string): nodejs.ICommandHooks {
+/**
+ * Copies what a function needs beside its bundle: files named in BUNDLE_ASSETS (the QuickJS
+ * WebAssembly for the proxy) and a built folder as `web/` (it must exist: npm ci builds web/dist,
+ * and so does npm run build:web).
+ */
+function copyAssets(name: string, folder: string | undefined): nodejs.ICommandHooks {
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
     afterBundling: (inputDir: string, outputDir: string) => [
-      `test -f "${inputDir}/${folder}/manifest.json" || { echo "${folder} is not built: run npm run build:web" >&2; exit 1; }`,
-      `cp -R "${inputDir}/${folder}" "${outputDir}/web"`,
+      ...(BUNDLE_ASSETS[name] ?? []).map((asset) => `cp "${asset.from}" "${path.join(outputDir, asset.to)}"`),
+      ...(folder
+        ? [
+            `test -f "${inputDir}/${folder}/manifest.json" || { echo "${folder} is not built: run npm run build:web" >&2; exit 1; }`,
+            `cp -R "${inputDir}/${folder}" "${outputDir}/web"`,
+          ]
+        : []),
     ],
   };
 }
 
 export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
-  platform: { memorySize: 1024, timeout: Duration.seconds(29), description: 'Management and connectors API', writesSecrets: true },
-  proxy: { memorySize: 1024, timeout: Duration.seconds(29), description: 'API proxy runtime', writesSecrets: false },
-  token: { memorySize: 1024, timeout: Duration.seconds(15), description: 'OAuth 2.0 token service', writesSecrets: true },
-  callback: { memorySize: 512, timeout: Duration.seconds(29), description: 'Hosted OAuth callback for connector instances', writesSecrets: false },
+  platform: { memorySize: 1024, timeout: Duration.seconds(29), description: 'Management and connectors API', writesSecrets: 'all', buffersAnalytics: true },
+  proxy: { memorySize: 1024, timeout: Duration.seconds(29), description: 'API proxy runtime', writesSecrets: 'signing-keys', buffersAnalytics: true },
+  token: { memorySize: 1024, timeout: Duration.seconds(15), description: 'OAuth 2.0 token service', writesSecrets: 'all', buffersAnalytics: false },
+  callback: { memorySize: 512, timeout: Duration.seconds(29), description: 'Hosted OAuth callback for connector instances', writesSecrets: false, buffersAnalytics: false },
   // The console's files ride in this function's package beside a small handler, not inside the API functions' bundles.
-  web: { memorySize: 256, timeout: Duration.seconds(10), description: 'Console, developer portal and API reference pages', writesSecrets: false, data: false, assets: 'web/dist' },
+  web: {
+    memorySize: 256,
+    timeout: Duration.seconds(10),
+    description: 'Console, developer portal and API reference pages',
+    writesSecrets: false,
+    buffersAnalytics: false,
+    data: false,
+    assets: 'web/dist',
+  },
 };
 
 const cap = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
@@ -79,6 +103,15 @@ export class Functions extends Construct {
     // Pseudo-parameters rather than the app's env, so the ARN (and its cdk-nag finding id) is the same everywhere.
     const secretArnPattern = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}*`;
     const secretFinding = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}*`;
+    const signingKeysArn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}${SIGNING_KEYS_SECRET}`;
+    const signingKeysFinding = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}${SIGNING_KEYS_SECRET}`;
+    // A do-nothing external extension: with it, Lambda sends SIGTERM before retiring a container, and buffered analytics get written.
+    const shutdownExtension = new lambda.LayerVersion(this, 'ShutdownExtension', {
+      code: lambda.Code.fromAsset(path.join(root, 'infra', 'shutdown-extension')),
+      compatibleArchitectures: [lambda.Architecture.ARM_64],
+      compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
+      description: 'Tollgate shutdown extension: registers for SHUTDOWN so the runtime receives SIGTERM',
+    });
 
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][]) {
       const override = settings.functions[name] ?? {};
@@ -92,7 +125,14 @@ export class Functions extends Construct {
         // The table and its one index, by name: narrower than grantReadWriteData's index/*.
         role.addToPolicy(new iam.PolicyStatement({ actions: TABLE_ACTIONS, resources: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.gsi1.name}`] }));
         role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_READ_ACTIONS, resources: [secretArnPattern] }));
-        if (spec.writesSecrets) role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
+        if (spec.writesSecrets === 'all') role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
+        if (spec.writesSecrets === 'signing-keys') {
+          role.addToPolicy(new iam.PolicyStatement({ actions: SIGNING_KEY_WRITE_ACTIONS, resources: [`${signingKeysArn}*`] }));
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${signingKeysFinding}*]`,
+            reason: 'Secrets Manager appends a random suffix to a secret\'s ARN: the signing-key secret is matched by its name followed by *.',
+          });
+        }
         if (key) {
           role.addToPolicy(
             new iam.PolicyStatement({
@@ -107,12 +147,6 @@ export class Functions extends Construct {
           reason: `Secret names are created at run time (provider credentials, signing keys), so access is scoped to the stack's own prefix ${secretPrefix}* rather than to fixed ARNs.`,
         });
       }
-      if (settings.tracing) {
-        Validations.of(role).acknowledge({
-          id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-          reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
-        });
-      }
 
       const fn = new nodejs.NodejsFunction(this, `${cap(name)}Function`, {
         entry: path.join(root, 'functions', name, 'handler.ts'),
@@ -125,6 +159,7 @@ export class Functions extends Construct {
         ...(override.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: override.reservedConcurrency } : {}),
         role,
         logGroup,
+        ...(spec.buffersAnalytics ? { layers: [shutdownExtension] } : {}),
         loggingFormat: lambda.LoggingFormat.JSON,
         tracing: settings.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
         environment: spec.assets ? { ...props.environment, TOLLGATE_WEB_DIR: '/var/task/web' } : { ...props.environment },
@@ -139,14 +174,69 @@ export class Functions extends Construct {
           externalModules: [...BUNDLING.externalModules],
           esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([module, file]) => [`--alias:${module}`, file])),
           forceDockerBundling: false,
-          ...(spec.assets ? { commandHooks: copyAssets(spec.assets) } : {}),
+          ...(spec.assets || BUNDLE_ASSETS[name] ? { commandHooks: copyAssets(name, spec.assets) } : {}),
         },
       });
+      if (settings.tracing) {
+        // Lambda's active tracing adds the X-Ray statement itself: to the role's default policy, or (with
+        // cdk.json's @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy) to a new policy under the function.
+        for (const scope of [role, fn]) {
+          Validations.of(scope).acknowledge({
+            id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+            reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+          });
+        }
+      }
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions::AwsSolutions-L1',
         reason: 'nodejs22.x is the runtime Tollgate is built (esbuild target node22) and tested for; moving to a newer major is a deliberate, tested change.',
       });
       this.byName[name] = fn;
+      if (spec.buffersAnalytics) this.analyticsQueries(name, logGroup);
+    }
+  }
+
+  /**
+   * Saved Logs Insights queries over the function's analytics records (one
+   * JSON line per call, `message = "analytics record"`, Apigee's field names).
+   */
+  private analyticsQueries(name: FunctionName, logGroup: logs.LogGroup): void {
+    const queries: Record<string, { fields: string[]; filter: string[]; stats: string; sort: string }> =
+      name === 'proxy'
+        ? {
+            'calls-by-proxy': {
+              fields: ['apiproxy', 'response_status_code', 'total_response_time'],
+              filter: ['message = "analytics record"'],
+              stats: 'count(*) as calls, sum(is_error) as errors, avg(total_response_time) as avg_ms, pct(total_response_time, 95) as p95_ms by apiproxy',
+              sort: 'calls desc',
+            },
+            'faults-by-policy': {
+              fields: ['apiproxy', 'ax_execution_fault_policy_name', 'ax_edge_execution_fault_code'],
+              filter: ['message = "analytics record"', 'ispresent(ax_edge_execution_fault_code)'],
+              stats: 'count(*) as faults by apiproxy, ax_execution_fault_policy_name, ax_edge_execution_fault_code',
+              sort: 'faults desc',
+            },
+            'slow-targets': {
+              fields: ['apiproxy', 'target_host', 'target_response_time'],
+              filter: ['message = "analytics record"', 'ispresent(target_response_time)'],
+              stats: 'count(*) as calls, pct(target_response_time, 50) as p50_ms, pct(target_response_time, 99) as p99_ms by apiproxy, target_host',
+              sort: 'p99_ms desc',
+            },
+          }
+        : {
+            'connector-calls': {
+              fields: ['element_key', 'instance_id', 'response_status_code', 'total_response_time'],
+              filter: ['message = "analytics record"', 'analytics = "connector"'],
+              stats: 'count(*) as calls, avg(total_response_time) as avg_ms by element_key, instance_id',
+              sort: 'calls desc',
+            },
+          };
+    for (const [query, spec] of Object.entries(queries)) {
+      new logs.QueryDefinition(this, `${cap(name)}${query.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}Query`, {
+        queryDefinitionName: `tollgate/analytics/${query}`,
+        queryString: new logs.QueryString({ fields: spec.fields, filterStatements: spec.filter, stats: spec.stats, sort: spec.sort }),
+        logGroups: [logGroup],
+      });
     }
   }
 }

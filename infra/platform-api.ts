@@ -109,7 +109,11 @@ export class PlatformApi extends Construct {
   }
 }
 
-/** One JSON object per request; no query string, headers or bodies (they can carry credentials). */
+/**
+ * One JSON object per request; no query string, headers or bodies (they can
+ * carry credentials). The platform logs its route key, not the path: paths of
+ * key routes carry consumer keys (the functions' own log masks them).
+ */
 export function accessLogFormat(plane: 'platform' | 'runtime'): apigateway.AccessLogFormat {
   const f = apigateway.AccessLogField;
   return apigateway.AccessLogFormat.custom(
@@ -122,7 +126,7 @@ export function accessLogFormat(plane: 'platform' | 'runtime'): apigateway.Acces
       userAgent: f.contextIdentityUserAgent(),
       method: f.contextHttpMethod(),
       resource: plane === 'platform' ? '$context.routeKey' : f.contextResourcePath(),
-      path: f.contextPath(),
+      ...(plane === 'runtime' ? { path: f.contextPath() } : {}),
       protocol: f.contextProtocol(),
       stage: f.contextStage(),
       status: f.contextStatus(),

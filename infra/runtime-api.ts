@@ -42,12 +42,12 @@ export class RuntimeApi extends Construct {
       variables: { environment },
       accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
       accessLogFormat: accessLogFormat('runtime'),
-      loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+      loggingLevel: LOGGING_LEVEL,
       dataTraceEnabled: false,
       tracingEnabled: settings.tracing,
       // The stage default lives in the same `/*/*` method setting as the logging level (a second one would clash).
       ...(stageDefault ? { throttlingRateLimit: stageDefault.rateLimit, throttlingBurstLimit: stageDefault.burstLimit } : {}),
-      methodOptions: Object.fromEntries(perMethod.map((t) => [t.path, { throttlingRateLimit: t.rateLimit, throttlingBurstLimit: t.burstLimit }])),
+      methodOptions: methodSettings(perMethod),
     });
     const [first, ...others] = RUNTIME_ENVIRONMENTS;
     this.api = new apigateway.RestApi(this, 'Api', {
@@ -131,6 +131,35 @@ export class RuntimeApi extends Construct {
     }
   }
 }
+
+/** Execution logging of every stage and of every method with its own settings. */
+const LOGGING_LEVEL = apigateway.MethodLoggingLevel.ERROR;
+
+/**
+ * One setting per method. A method setting replaces the stage's for that method
+ * (an unset logging level is OFF), so each repeats the stage's logging. A
+ * throttle for every method of a resource (`*`, the resource's ANY method) is
+ * written once per HTTP method: AWS documents `*` only with the `/*` resource
+ * path, and throttles a request by its own method, never by `ANY`.
+ */
+export function methodSettings(throttles: readonly MethodThrottle[]): Record<string, apigateway.MethodDeploymentOptions> {
+  const options: Record<string, apigateway.MethodDeploymentOptions> = {};
+  for (const t of throttles) {
+    const methods = t.method === '*' ? ANY_METHODS : [t.method];
+    for (const method of methods) {
+      options[`${t.resource === '/' ? '/' : t.resource}/${method}`] = {
+        throttlingRateLimit: t.rateLimit,
+        throttlingBurstLimit: t.burstLimit,
+        loggingLevel: LOGGING_LEVEL,
+        dataTraceEnabled: false,
+      };
+    }
+  }
+  return options;
+}
+
+/** What an ANY method serves. */
+const ANY_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
 
 function cap(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);

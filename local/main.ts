@@ -1,6 +1,7 @@
 // `npm start`: the platform on 127.0.0.1:$PORT and the runtime per environment
 // (`prod` on $RUNTIME_PORT, `test` on $RUNTIME_PORT + 1), data under $DATA_DIR.
 import { resolve } from 'node:path';
+import { ConfigError, loadConfig, portFrom } from '../shared/config.js';
 import { useRuntime } from '../shared/runtime.js';
 import { listenPlanes, type LocalPlanes } from './planes.js';
 import { DataDirLockedError, startLocalRuntime } from './runtime.js';
@@ -9,12 +10,15 @@ import { removeServerState, writeServerState } from './state.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.TOLLGATE_MODE = 'local';
 
-const port = Number(process.env.PORT || 8080);
-const runtimePort = Number(process.env.RUNTIME_PORT || 9080);
 const host = process.env.HOST || '127.0.0.1';
 const dataDir = process.env.DATA_DIR || './.data';
 
 async function main() {
+  // Every setting is checked before anything opens or is written.
+  const port = portFrom(process.env, 'PORT', 8080);
+  const runtimePort = portFrom(process.env, 'RUNTIME_PORT', 9080);
+  if (runtimePort === 65_535) throw new ConfigError('RUNTIME_PORT must leave room for the test environment on RUNTIME_PORT + 1 (at most 65534)');
+  loadConfig({ ...process.env, TOLLGATE_MODE: 'local' });
   // The ports open first (so their URLs are known), but no handler runs before the runtime is installed.
   let planes: LocalPlanes;
   try {
@@ -76,10 +80,19 @@ async function main() {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Under `npm start` a shell sits between npm and this process and does not pass npm's
+  // SIGTERM on: stop with it rather than keep the ports and the data directory's lock.
+  if (process.env.npm_lifecycle_event) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) void stop('npm exited');
+    }, 250).unref();
+  }
 }
 
 main().catch((error: unknown) => {
   if (error instanceof DataDirLockedError) process.stderr.write(`${error.message}\n`);
+  else if (error instanceof ConfigError) process.stderr.write(`Tollgate cannot start: ${error.message}\n`);
   else process.stderr.write(`Tollgate failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -4,8 +4,9 @@
 // function routes by. Used by `npm start` and by the HTTP tests (port 0: free ports).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { reserveOwnEndpoint } from '../shared/net/outbound.js';
 import { PLATFORM_ROUTES, RUNTIME_ENVIRONMENTS, RUNTIME_ROUTES } from '../shared/http/api-routes.js';
-import { localHandlers } from './handlers.js';
+import { localHandlers, planeErrors } from './handlers.js';
 import { createLocalServer } from './server.js';
 
 export interface LocalPlanes {
@@ -43,10 +44,10 @@ async function closeAll(servers: Server[]): Promise<void> {
  * installed with `useRuntime`, so install it before the first request.
  */
 export async function listenPlanes(options: { host: string; port: number; runtimePort: number }): Promise<LocalPlanes> {
-  const platform = createLocalServer({ handlers: localHandlers, routes: PLATFORM_ROUTES });
+  const platform = createLocalServer({ handlers: localHandlers, routes: PLATFORM_ROUTES, errors: planeErrors.platform });
   const runtimes = RUNTIME_ENVIRONMENTS.map((environment) => ({
     environment,
-    server: createLocalServer({ handlers: localHandlers, routes: RUNTIME_ROUTES, stage: environment, stageVariables: { environment } }),
+    server: createLocalServer({ handlers: localHandlers, routes: RUNTIME_ROUTES, stage: environment, stageVariables: { environment }, errors: planeErrors.runtime }),
   }));
   const servers = [platform, ...runtimes.map((r) => r.server)];
   try {
@@ -56,7 +57,17 @@ export async function listenPlanes(options: { host: string; port: number; runtim
       const port = await listen(server, options.runtimePort === 0 ? 0 : options.runtimePort + i, options.host);
       runtimeUrls[environment] = `http://${options.host}:${port}`;
     }
-    return { platformUrl: `http://${options.host}:${platformPort}`, runtimeUrls, close: () => closeAll(servers) };
+    const platformUrl = `http://${options.host}:${platformPort}`;
+    // No tenant's target reaches a plane of this process (an OpenConnectors provider reaches the platform as Tollgate routes it).
+    const releases = [reserveOwnEndpoint('platform', platformUrl), ...Object.values(runtimeUrls).map((url) => reserveOwnEndpoint('runtime', url))];
+    return {
+      platformUrl,
+      runtimeUrls,
+      close: async () => {
+        await closeAll(servers);
+        for (const release of releases) release();
+      },
+    };
   } catch (error) {
     await closeAll(servers);
     throw error;

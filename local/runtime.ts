@@ -1,13 +1,14 @@
 // Starts everything the handlers need on a laptop: dynalite (on disk under the
 // data directory, or in memory for tests), the table, the local secret store,
 // and the default organization. Used by `npm start` and by the HTTP tests.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { loadConfig, type Config } from '../shared/config.js';
+import { reserveOwnEndpoint } from '../shared/net/outbound.js';
 import { ADMIN_PASSWORD_SECRET, ensureAdminUser } from '../shared/auth/bootstrap.js';
 import { ensureOrganization, type PlatformCredentials } from '../shared/auth/organizations.js';
 import { Runtime } from '../shared/runtime.js';
@@ -87,16 +88,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   let releaseLock = () => {};
   let dbPath: string | undefined;
   let secretsFile: string | undefined;
+  // Settings first: a start refused for its configuration writes nothing.
+  loadConfig({ ...env, TOLLGATE_MODE: 'local' });
+  /** The data directory this start created: removed again if the start fails. */
+  let created: string | undefined;
   if (options.dataDir !== null) {
     const dataDir = resolve(options.dataDir);
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    created = mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     releaseLock = acquireLock(dataDir);
     dbPath = join(dataDir, 'dynamodb');
     secretsFile = join(dataDir, 'secrets.json');
   }
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dbPath ? { path: dbPath } : {}) });
+  let releaseStore = () => {};
   try {
     const dbPort = await listen(db);
+    // dynalite checks no signature: no outbound call may ever reach it.
+    releaseStore = reserveOwnEndpoint('store', `http://127.0.0.1:${dbPort}`);
     const config: Config = {
       ...loadConfig({ ...env, TOLLGATE_MODE: 'local' }),
       dynamoEndpoint: `http://127.0.0.1:${dbPort}`,
@@ -133,16 +141,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       admin: { email: config.adminEmail, ...firstUser, passwordSecret: ADMIN_PASSWORD_SECRET },
       ...(secretsFile ? { secretsFile } : {}),
       close: async () => {
+        // Buffered analytics and traces are written before the store goes away.
+        await runtime.shutdown();
         doc.destroy();
         db.closeAllConnections?.();
         await new Promise<void>((done) => db.close(() => done()));
+        releaseStore();
         releaseLock();
       },
     };
   } catch (error) {
     db.closeAllConnections?.();
     await new Promise<void>((done) => db.close(() => done()));
+    releaseStore();
     releaseLock();
+    if (created) rmSync(created, { recursive: true, force: true });
     throw error;
   }
 }

@@ -7,6 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { matchResource, type ApiRoute, type FunctionName } from '../shared/http/api-routes.js';
+import { HttpError, platformErrors, type ErrorRenderer } from '../shared/http/errors.js';
+import { requestTooLarge } from '../shared/http/lambda.js';
+import type { HttpResponse } from '../shared/http/response.js';
 
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -20,6 +23,13 @@ export interface LocalServerOptions {
   binaryMediaTypes?: string[];
   /** API Gateway's payload limit. */
   maxBodyBytes?: number;
+  /**
+   * How the plane writes what is refused before any function runs (a body over
+   * the payload limit, headers too large, an unparsable request): its
+   * functions' error shape, and the error for a body that is too large
+   * (default: the platform's).
+   */
+  errors?: { renderer: ErrorRenderer; bodyTooLarge: () => HttpError };
   /** Lambda timeout seen through `getRemainingTimeInMillis`. */
   timeoutMs?: number;
   stage?: string;
@@ -28,15 +38,28 @@ export interface LocalServerOptions {
 const STAGE = 'local';
 
 export function createLocalServer(options: LocalServerOptions): Server {
+  const errors = options.errors ?? { renderer: platformErrors, bodyTooLarge: requestTooLarge };
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
   const server = createServer((req, res) => {
-    handle(req, res, options, maxBody).catch((error: unknown) => {
+    handle(req, res, options, errors, maxBody).catch((error: unknown) => {
       // Only reached if writing the response itself failed.
       if (!res.headersSent) writeJson(res, 502, { message: 'Internal server error' });
       else res.destroy(error instanceof Error ? error : undefined);
     });
   });
   server.keepAliveTimeout = 5_000;
+  // What node's parser refuses (headers over its limit, malformed requests) in the plane's error shape, not a bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const refused =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? new HttpError(431, 'request_header_fields_too_large', 'The request headers are too large')
+        : new HttpError(400, 'bad_request', 'The request is not valid HTTP');
+    const response = errors.renderer.render(refused, randomUUID());
+    const body = typeof response.body === 'string' ? response.body : (response.body ?? Buffer.alloc(0)).toString();
+    const reason = refused.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${refused.status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   return server;
 }
 
@@ -50,13 +73,13 @@ function requestUrl(target: string | undefined): URL | undefined {
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: LocalServerOptions, maxBody: number) {
+async function handle(req: IncomingMessage, res: ServerResponse, options: LocalServerOptions, errors: NonNullable<LocalServerOptions['errors']>, maxBody: number) {
   const url = requestUrl(req.url);
   if (!url) {
     writeJson(res, 400, { message: 'Bad Request' });
     return;
   }
-  const match = matchResource(options.routes, url.pathname);
+  const match = matchResource(options.routes, url.pathname, req.method ?? 'GET');
   if (!match) {
     // What the platform's HTTP API answers for a path no route serves.
     writeJson(res, 404, { message: 'Not Found' });
@@ -64,7 +87,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: LocalS
   }
   const body = await readBody(req, maxBody);
   if (body === 'too-large') {
-    writeJson(res, 413, { message: 'Request Too Long' });
+    writeResponse(res, errors.renderer.render(errors.bodyTooLarge(), randomUUID()));
     return;
   }
   const event = toEvent(req, url, match.route.resource, match.pathParameters, body, options);
@@ -122,6 +145,12 @@ export function toEvent(
     (multiValueHeaders[existing] ??= []).push(value);
     headers[existing] = value;
   }
+  // API Gateway appends the caller's address to X-Forwarded-For (creating it if absent).
+  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  const forwardedName = Object.keys(multiValueHeaders).find((key) => key.toLowerCase() === 'x-forwarded-for') ?? 'X-Forwarded-For';
+  const forwarded = [...(multiValueHeaders[forwardedName] ?? []), sourceIp].join(', ');
+  multiValueHeaders[forwardedName] = [forwarded];
+  headers[forwardedName] = forwarded;
   const multiValueQueryStringParameters: Record<string, string[]> = {};
   const queryStringParameters: Record<string, string> = {};
   for (const [name, value] of url.searchParams) {
@@ -132,7 +161,6 @@ export function toEvent(
   const stage = options.stage ?? STAGE;
   const binary = body.length > 0 && isBinary(req.headers['content-type'], options.binaryMediaTypes ?? ['*/*']);
   const requestId = randomUUID();
-  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
   return {
     resource,
     path: url.pathname,
@@ -210,6 +238,12 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyResult) {
   delete headers.connection;
   headers['content-length'] = String(body.length);
   res.writeHead(result.statusCode, headers);
+  res.end(body);
+}
+
+function writeResponse(res: ServerResponse, response: HttpResponse) {
+  const body = typeof response.body === 'string' ? Buffer.from(response.body) : (response.body ?? Buffer.alloc(0));
+  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.length) });
   res.end(body);
 }
 

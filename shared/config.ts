@@ -30,14 +30,58 @@ export interface Config {
   tokenLifetimeSeconds: number;
   /** `aud` claim of access tokens (`TOKEN_AUDIENCE`); omitted when unset. */
   tokenAudience?: string;
+  /** How long a container keeps analytics records before writing them (`TOLLGATE_ANALYTICS_FLUSH_MS`; 5 s locally, 30 s on AWS). */
+  analyticsFlushMs: number;
+  /** Days analytics rollups and connector usage records are kept (`TOLLGATE_ANALYTICS_RETENTION_DAYS`, default 30). */
+  analyticsRetentionDays: number;
+  /** Hours trace (debug session) data is kept (`TOLLGATE_TRACE_RETENTION_HOURS`, default 24). */
+  traceRetentionHours: number;
 }
 
 /** Longest access-token lifetime accepted anywhere (configuration or API product). */
 export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+/** Shortest platform secret (organization or user secret) accepted from the environment; generated ones have 32 characters or more. */
+export const MIN_PLATFORM_SECRET_LENGTH = 16;
+/** Shortest first-user password accepted from the environment. */
+export const MIN_ADMIN_PASSWORD_LENGTH = 12;
+/** The levels of the Powertools logger. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 
-function lifetime(value: string | undefined): number {
-  const seconds = Number(value);
-  return Number.isInteger(seconds) && seconds > 0 ? Math.min(seconds, MAX_TOKEN_LIFETIME_SECONDS) : 3600;
+/** A setting that cannot be used: refused at start, naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') return fallback;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${value.slice(0, 40)}")`);
+  }
+  return Number(value);
+}
+
+/** A TCP port from the environment (0: any free port). */
+export function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return wholeNumber(env, name, fallback, 0, 65_535);
+}
+
+function checkLength(env: NodeJS.ProcessEnv, name: string, min: number): void {
+  const value = env[name];
+  if (value && value.length < min) throw new ConfigError(`${name} must be at least ${min} characters long (or unset, to have one generated)`);
+}
+
+function checkLogLevel(env: NodeJS.ProcessEnv): void {
+  const value = env.LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL;
+  if (value && !(LOG_LEVELS as readonly string[]).includes(value.toUpperCase())) {
+    throw new ConfigError(`${env.LOG_LEVEL ? 'LOG_LEVEL' : 'POWERTOOLS_LOG_LEVEL'} must be one of ${LOG_LEVELS.join(', ')} (got "${value.slice(0, 40)}")`);
+  }
+}
+
+/** A positive integer setting within [min, max], else the default. */
+function bounded(value: string | undefined, fallback: number, min: number, max: number): number {
+  const number = Number(value);
+  return value !== undefined && value !== '' && Number.isInteger(number) && number >= min && number <= max ? number : fallback;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -52,7 +96,12 @@ function list(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** The configuration, or a ConfigError naming the first setting that cannot be used. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  checkLogLevel(env);
+  checkLength(env, 'TOLLGATE_ORGANIZATION_SECRET', MIN_PLATFORM_SECRET_LENGTH);
+  checkLength(env, 'TOLLGATE_USER_SECRET', MIN_PLATFORM_SECRET_LENGTH);
+  checkLength(env, 'TOLLGATE_ADMIN_PASSWORD', MIN_ADMIN_PASSWORD_LENGTH);
   const mode = env.TOLLGATE_MODE === 'local' ? 'local' : 'aws';
   const stage = env.TOLLGATE_STAGE || (mode === 'local' ? 'local' : 'prod');
   const port = env.PORT || '8080';
@@ -79,7 +128,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter((pair): pair is [string, string] => pair.length === 2 && Boolean(pair[0]) && Boolean(pair[1]))
         .map(([name, url]) => [name, url.replace(/\/+$/, '')]),
     ),
-    tokenLifetimeSeconds: lifetime(env.TOKEN_LIFETIME_SECONDS),
+    tokenLifetimeSeconds: wholeNumber(env, 'TOKEN_LIFETIME_SECONDS', 3600, 1, MAX_TOKEN_LIFETIME_SECONDS),
     tokenAudience: env.TOKEN_AUDIENCE?.trim() || undefined,
+    analyticsFlushMs: bounded(env.TOLLGATE_ANALYTICS_FLUSH_MS, mode === 'local' ? 5_000 : 30_000, 100, 300_000),
+    analyticsRetentionDays: bounded(env.TOLLGATE_ANALYTICS_RETENTION_DAYS, 30, 1, 3_650),
+    traceRetentionHours: bounded(env.TOLLGATE_TRACE_RETENTION_HOURS, 24, 1, 720),
   };
 }

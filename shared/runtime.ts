@@ -8,12 +8,14 @@ import { FileSecretBackend } from './secrets/local.js';
 import { CachedSecrets } from './secrets/store.js';
 import { createDocumentClient, Table } from './store/table.js';
 import { randomSecret } from './crypto/random.js';
+import { reserveOwnEndpoint } from './net/outbound.js';
 
 export const DATA_KEY_SECRET = 'data-key';
 
 export class Runtime {
   private envelope: Promise<Envelope> | undefined;
   private readonly services = new Map<string, unknown>();
+  private readonly drains: (() => Promise<void>)[] = [];
 
   constructor(
     readonly config: Config,
@@ -30,6 +32,20 @@ export class Runtime {
   service<T>(key: string, create: () => T): T {
     if (!this.services.has(key)) this.services.set(key, create());
     return this.services.get(key) as T;
+  }
+
+  /**
+   * Registers work that must finish before the container stops (buffered
+   * analytics, captured traces): `shutdown()` runs it on SIGTERM in Lambda and
+   * when the local server or a test closes.
+   */
+  onShutdown(drain: () => Promise<void>): void {
+    this.drains.push(drain);
+  }
+
+  /** Runs every registered drain; a failing one does not stop the others. */
+  async shutdown(): Promise<void> {
+    await Promise.allSettled(this.drains.map((drain) => drain()));
   }
 
   /**
@@ -53,7 +69,20 @@ export class Runtime {
   }
 }
 
+/**
+ * Tollgate's own endpoints as a container sees them: the table's and the
+ * secret store's endpoints and both planes' URLs. Outbound calls never reach
+ * them, for the container's lifetime.
+ */
+function reserveOwnEndpoints(config: Config): void {
+  reserveOwnEndpoint('store', config.dynamoEndpoint ?? `https://dynamodb.${config.region}.amazonaws.com`);
+  if (config.mode === 'aws') reserveOwnEndpoint('secrets', `https://secretsmanager.${config.region}.amazonaws.com`);
+  reserveOwnEndpoint('platform', config.issuer);
+  for (const url of Object.values(config.runtimeUrls)) reserveOwnEndpoint('runtime', url);
+}
+
 export function createRuntime(config: Config = loadConfig()): Runtime {
+  reserveOwnEndpoints(config);
   const table = new Table(
     createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamoEndpoint }),
     config.tableName,
@@ -74,4 +103,18 @@ export function runtime(): Runtime {
 
 export function useRuntime(value: Runtime | undefined): void {
   current = value;
+}
+
+/**
+ * In Lambda: drains the runtime on SIGTERM, which Lambda sends before it
+ * retires a container that has an extension (the stack adds a small shutdown
+ * extension for this). Lambda allows the runtime about 300 ms; a write still
+ * waiting then is lost with the container. Not in local mode, whose server
+ * drains on its own stop.
+ */
+export function drainOnSigterm(env: NodeJS.ProcessEnv = process.env): void {
+  if (!env.AWS_LAMBDA_FUNCTION_NAME || env.TOLLGATE_MODE === 'local') return;
+  process.once('SIGTERM', () => {
+    void (current?.shutdown() ?? Promise.resolve()).finally(() => process.exit(0));
+  });
 }

@@ -4,7 +4,7 @@ import { connectorErrors, connectorHeaders, isConnectorsPath } from '../../share
 import { platformErrors } from '../../shared/http/errors.js';
 import { httpFunction } from '../../shared/http/lambda.js';
 import { platformRouter } from '../../shared/platform/platform-router.js';
-import { runtime } from '../../shared/runtime.js';
+import { drainOnSigterm, runtime } from '../../shared/runtime.js';
 
 const router = platformRouter();
 
@@ -15,3 +15,6 @@ export const handler = httpFunction({
   headers: (request) => (isConnectorsPath(request.path) ? connectorHeaders(request) : {}),
   handle: (request) => router.handle(request, runtime()),
 });
+
+// Buffered analytics records (and captured traces) are written before Lambda retires the container.
+drainOnSigterm();

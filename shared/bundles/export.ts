@@ -3,7 +3,7 @@
 // settings by each definition's `xml.toXml`; policies kept as unsupported are
 // written back exactly as they were imported.
 import { normalizeBasePath } from '../gateway/engine/compile.js';
-import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyEndpoint, ProxyModel, Step, TargetEndpoint } from '../gateway/engine/model.js';
+import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyEndpoint, ProxyModel, SharedFlowModel, Step, TargetEndpoint } from '../gateway/engine/model.js';
 import { policyDefinition } from '../gateway/policies/index.js';
 import { el, optional, renderXml, type XmlNode } from './xml.js';
 import { writeZip } from './zip.js';
@@ -67,6 +67,7 @@ export function targetEndpointXml(endpoint: TargetEndpoint): string {
         el('Properties', {}, [
           el('Property', { name: 'connect.timeout.millis' }, connection.connectTimeoutMs),
           el('Property', { name: 'io.timeout.millis' }, connection.readTimeoutMs),
+          ...Object.entries(connection.properties).map(([name, value]) => el('Property', { name }, value)),
         ]),
         optional('URL', connection.url),
         optional('APIProvider', connection.provider),
@@ -123,5 +124,27 @@ export function modelToBundle(model: ProxyModel, revision: number): Buffer {
   for (const endpoint of model.targetEndpoints) files.set(`apiproxy/targets/${endpoint.name}.xml`, targetEndpointXml(endpoint));
   for (const policy of model.policies) files.set(`apiproxy/policies/${policy.name}.xml`, policyXml(policy));
   for (const resource of model.resources) files.set(`apiproxy/resources/${resource.path}`, Buffer.from(resource.content, resource.encoding === 'base64' ? 'base64' : 'utf8'));
+  return writeZip(files);
+}
+
+/** A shared flow as Apigee's `sharedflowbundle/` zip: descriptor, sharedflows/, policies/, resources/. */
+export function sharedFlowToBundle(model: SharedFlowModel, revision: number): Buffer {
+  const files = new Map<string, Uint8Array | string>();
+  files.set(
+    `sharedflowbundle/${model.name}.xml`,
+    renderXml(
+      el('SharedFlowBundle', { revision, name: model.name }, [
+        el('ConfigurationVersion', { majorVersion: 4, minorVersion: 0 }),
+        optional('Description', model.description),
+        optional('DisplayName', model.displayName),
+        el('Policies', {}, model.policies.map((policy) => el('Policy', {}, policy.name))),
+        el('Resources', {}, model.resources.map((resource) => el('Resource', {}, resourceUrl(resource.path)))),
+        el('SharedFlows', {}, model.sharedFlows.map((flow) => el('SharedFlow', {}, flow.name))),
+      ]),
+    ),
+  );
+  for (const flow of model.sharedFlows) files.set(`sharedflowbundle/sharedflows/${flow.name}.xml`, renderXml(el('SharedFlow', { name: flow.name }, stepsToXml(flow.steps))));
+  for (const policy of model.policies) files.set(`sharedflowbundle/policies/${policy.name}.xml`, policyXml(policy));
+  for (const resource of model.resources) files.set(`sharedflowbundle/resources/${resource.path}`, Buffer.from(resource.content, resource.encoding === 'base64' ? 'base64' : 'utf8'));
   return writeZip(files);
 }

@@ -5,10 +5,21 @@
 // at the first, so one answer lists all that must change.
 import type { FieldProblem } from '../http/errors.js';
 import { zodProblems } from '../http/body.js';
-import { compileProxy, ProxyValidationError } from '../gateway/engine/compile.js';
-import { NAME, ProxyModelSchema, TargetEndpointSchema, type PolicyModel, type ProxyEndpoint, type ProxyModel, type TargetEndpoint } from '../gateway/engine/model.js';
+import { compileProxy, compileSharedFlow, ProxyValidationError } from '../gateway/engine/compile.js';
+import {
+  NAME,
+  ProxyModelSchema,
+  SharedFlowModelSchema,
+  TargetEndpointSchema,
+  type PolicyModel,
+  type ProxyEndpoint,
+  type ProxyModel,
+  type SharedFlowModel,
+  type TargetEndpoint,
+} from '../gateway/engine/model.js';
 import { policies as policyRegistry, policyDefinition } from '../gateway/policies/index.js';
 import { parseXml, reportUnread, type XmlDocument, type XmlElement, type XmlProblem } from './xml.js';
+import { isSapLayout, sapToApigee } from './sap.js';
 
 export interface ImportProblem extends FieldProblem {
   /** Bundle file relative to `apiproxy/`, e.g. `policies/Quota-1.xml`. */
@@ -28,8 +39,13 @@ export interface ImportOptions {
 }
 
 export interface ImportResult {
+  /** The model, when the bundle has no problem. */
   model?: ProxyModel;
   problems: ImportProblem[];
+  /** The model as read even when it has problems (its shape is valid), for checks that need the store. */
+  candidate?: ProxyModel;
+  /** Places a problem found in the model (path `policies.3.config`) at the file and XPath it came from. */
+  locate?: (problem: FieldProblem) => ImportProblem;
 }
 
 interface Location {
@@ -39,7 +55,6 @@ interface Location {
   policy?: string;
 }
 
-const ROOT = 'apiproxy/';
 /** Files some zip tools add that are no part of a bundle. */
 const IGNORED = /(^|\/)(__MACOSX\/|\.DS_Store$|Thumbs\.db$)/;
 
@@ -66,10 +81,16 @@ class Importer {
   constructor(
     private readonly files: Map<string, Uint8Array>,
     private readonly options: ImportOptions,
+    /** `apiproxy/` for proxies, `sharedflowbundle/` for shared flows. */
+    private readonly root = 'apiproxy/',
   ) {}
 
   problem(location: Location, message: string, kind: XmlProblem['kind'] = 'invalid'): void {
-    this.problems.push({
+    this.problems.push(this.problemAt(location, message, kind));
+  }
+
+  problemAt(location: Location, message: string, kind: XmlProblem['kind'] = 'invalid'): ImportProblem {
+    return {
       path: `${location.file}: ${location.xpath}`,
       message: location.policy ? `${location.policy}: ${message}` : message,
       file: location.file,
@@ -77,7 +98,7 @@ class Importer {
       ...(location.line === undefined ? {} : { line: location.line }),
       ...(location.policy ? { policy: location.policy } : {}),
       kind,
-    });
+    };
   }
 
   /** Remembers where a part of the model came from, so later validation can point at it. */
@@ -93,20 +114,24 @@ class Importer {
 
   /** Reports a model-path problem (from the model schema or compilation) at the XML it came from. */
   modelProblem(problem: FieldProblem): void {
+    this.problems.push(this.located(problem));
+  }
+
+  /** A model-path problem as an import problem at the XML it came from. */
+  readonly located = (problem: FieldProblem): ImportProblem => {
     const parts = problem.path.split('.');
     for (let length = parts.length; length > 0; length--) {
       const key = parts.slice(0, length).join('.');
       const location = this.locations.get(key);
       if (!location) continue;
       const rest = parts.slice(length).join('.');
-      this.problem(location, rest ? `${rest}: ${problem.message}` : problem.message);
-      return;
+      return this.problemAt(location, rest ? `${rest}: ${problem.message}` : problem.message);
     }
-    this.problem({ file: '(bundle)', xpath: '/' }, `${problem.path}: ${problem.message}`);
-  }
+    return this.problemAt({ file: '(bundle)', xpath: '/' }, `${problem.path}: ${problem.message}`);
+  };
 
   parse(path: string): XmlElement | undefined {
-    const relative = path.slice(ROOT.length);
+    const relative = path.slice(this.root.length);
     let text: string;
     try {
       text = utf8.decode(this.files.get(path)!);
@@ -133,6 +158,7 @@ class Importer {
 
   run(): ImportResult {
     const paths = [...this.files.keys()].filter((path) => !IGNORED.test(path)).sort();
+    const ROOT = this.root;
     const outside = paths.filter((path) => !path.startsWith(ROOT));
     for (const path of outside) this.problem({ file: path, xpath: '/' }, 'file is outside the apiproxy/ folder of the bundle');
     const inside = paths.filter((path) => path.startsWith(ROOT));
@@ -147,7 +173,7 @@ class Importer {
     const policies: string[] = [];
     const resources: string[] = [];
     for (const path of inside) {
-      const relative = path.slice(ROOT.length);
+      const relative = path.slice(this.root.length);
       const xml = relative.endsWith('.xml');
       if (!relative.includes('/') && xml) descriptors.push(path);
       else if (/^proxies\/[^/]+\.xml$/.test(relative)) proxies.push(path);
@@ -195,6 +221,68 @@ class Importer {
       if (!(error instanceof ProxyValidationError)) throw error;
       for (const problem of error.problems) this.modelProblem(problem);
     }
+    const candidate = compact(parsed.data);
+    if (this.problems.length > 0) return { problems: dedupe(this.problems), candidate, locate: this.located };
+    return { model: candidate, problems: [], candidate, locate: this.located };
+  }
+
+  /** A `sharedflowbundle/` zip: descriptor, sharedflows/*.xml, policies/, resources/. */
+  runSharedFlow(): { model?: SharedFlowModel; problems: ImportProblem[] } {
+    const paths = [...this.files.keys()].filter((path) => !IGNORED.test(path)).sort();
+    for (const path of paths.filter((path) => !path.startsWith(this.root))) this.problem({ file: path, xpath: '/' }, 'file is outside the sharedflowbundle/ folder of the bundle');
+    const inside = paths.filter((path) => path.startsWith(this.root));
+    if (inside.length === 0) {
+      this.problem({ file: '(bundle)', xpath: '/' }, 'the zip has no sharedflowbundle/ folder; it is not a shared flow bundle');
+      return { problems: this.problems };
+    }
+    const policies: string[] = [];
+    const flows: string[] = [];
+    const resources: string[] = [];
+    let descriptorName: string | undefined;
+    for (const path of inside) {
+      const relative = path.slice(this.root.length);
+      if (!relative.includes('/') && relative.endsWith('.xml')) {
+        const root = this.parse(path);
+        if (root && root.name !== 'SharedFlowBundle') root.report(`the descriptor's root element must be <SharedFlowBundle>, not <${root.name}>`);
+        root?.consume();
+        descriptorName = root?.attr('name') ?? descriptorName;
+      } else if (/^sharedflows\/[^/]+\.xml$/.test(relative)) flows.push(path);
+      else if (/^policies\/[^/]+\.xml$/.test(relative)) policies.push(path);
+      else if (/^resources\/[^/]+\/.+/.test(relative)) resources.push(path);
+      else if (!relative.startsWith('manifests/')) this.problem({ file: relative, xpath: '/' }, 'unsupported file: not a shared flow, policy or resource', 'unsupported');
+    }
+    const name = this.options.name ?? descriptorName;
+    if (!name) this.problem({ file: '(bundle)', xpath: '/SharedFlowBundle/@name' }, 'the shared flow has no name: pass ?name= or set the descriptor name attribute');
+    const model = {
+      name,
+      policies: policies.flatMap((path, index) => this.readPolicy(path, index)),
+      sharedFlows: flows.map((path, index) => {
+        const root = this.parse(path);
+        if (!root || root.name !== 'SharedFlow') {
+          root?.report(`a shared flow's root element must be <SharedFlow>, not <${root.name}>`);
+          return {};
+        }
+        this.locate(`sharedFlows.${index}`, root);
+        const flow = { name: root.attr('name') ?? path.slice(path.lastIndexOf('/') + 1, -4), steps: this.steps(root, `sharedFlows.${index}.steps`) };
+        root.child('Description')?.consume();
+        reportUnread(root);
+        return flow;
+      }),
+      resources: resources.map((path, index) => this.readResource(path, index)),
+    };
+    this.flushDocuments();
+    if (!name) return { problems: dedupe(this.problems) };
+    const parsed = SharedFlowModelSchema.safeParse(compact(model));
+    if (!parsed.success) {
+      for (const problem of zodProblems(parsed.error)) this.modelProblem(problem);
+      return { problems: dedupe(this.problems) };
+    }
+    try {
+      compileSharedFlow(parsed.data, { organization: 'validation', environment: 'validation', apiName: parsed.data.name, revision: 0 }, policyRegistry);
+    } catch (error) {
+      if (!(error instanceof ProxyValidationError)) throw error;
+      for (const problem of error.problems) this.modelProblem(problem);
+    }
     if (this.problems.length > 0) return { problems: dedupe(this.problems) };
     return { model: compact(parsed.data), problems: [] };
   }
@@ -211,7 +299,7 @@ class Importer {
     const element = compact(read) as Record<string, unknown>;
     if (name !== undefined) {
       if (element.name !== undefined && element.name !== name && !this.unreadableEndpoint) {
-        this.problem({ file: path.slice(ROOT.length), xpath: '/*/@name' }, `the file names "${String(element.name)}", not "${name}"`);
+        this.problem({ file: path.slice(this.root.length), xpath: '/*/@name' }, `the file names "${String(element.name)}", not "${name}"`);
       }
       element.name = name;
     }
@@ -250,10 +338,10 @@ class Importer {
       targetEndpoints: [] as string[],
     };
     if (paths.length > 1) {
-      for (const path of paths.slice(1)) this.problem({ file: path.slice(ROOT.length), xpath: '/' }, 'a bundle has one proxy descriptor (apiproxy/<name>.xml); this is a second one');
+      for (const path of paths.slice(1)) this.problem({ file: path.slice(this.root.length), xpath: '/' }, 'a bundle has one proxy descriptor (apiproxy/<name>.xml); this is a second one');
     }
     if (paths.length === 0) return result;
-    result.file = paths[0]!.slice(ROOT.length);
+    result.file = paths[0]!.slice(this.root.length);
     const root = this.parse(paths[0]!);
     if (!root) return result;
     if (root.name !== 'APIProxy') {
@@ -292,11 +380,9 @@ class Importer {
       continueOnError: root.bool('continueOnError'),
       async: root.bool('async'),
     };
-    const properties = root.child('Properties');
-    if (properties && properties.children.length > 0) {
-      properties.report('policy <Properties> are not supported', { kind: 'unsupported' });
-      properties.consume();
-    }
+    // Policy <Properties> mean something to the policies that read them (JavaScript); elsewhere an empty one is harmless.
+    const properties = root.children.find((child) => child.name === 'Properties');
+    if (properties && properties.children.length === 0) properties.used = true;
     emptyOnly(root, 'FaultRules', 'policy-level fault rules are not supported');
 
     const definition = policyDefinition(root.name);
@@ -341,6 +427,8 @@ class Importer {
 
   private phase(element: XmlElement | undefined, modelPath: string) {
     this.locate(modelPath, element);
+    // A <Step> outside <Request>/<Response> belongs to neither phase: Apigee accepts it and never runs it.
+    element?.all('Step').forEach((step) => step.consume());
     return {
       request: this.steps(element?.child('Request'), `${modelPath}.request`),
       response: this.steps(element?.child('Response'), `${modelPath}.response`),
@@ -402,11 +490,8 @@ class Importer {
     if (!connection) root.report('an <HTTPProxyConnection> with a <BasePath> is required');
     else if (!basePath) connection.report('a <BasePath> is required');
     const virtualHosts = [...new Set((connection?.all('VirtualHost') ?? []).map((host) => host.text()).filter(Boolean))];
-    const properties = connection?.child('Properties');
-    if (properties && properties.children.length > 0) {
-      properties.report('proxy connection <Properties> are not supported', { kind: 'unsupported' });
-      properties.consume();
-    }
+    // Proxy connection properties (streaming, request limits) describe the message processor, not the flow.
+    connection?.child('Properties')?.consume();
     this.locate(`${modelPath}.basePath`, basePath);
     const postClient = root.child('PostClientFlow');
     const endpoint = {
@@ -444,6 +529,7 @@ class Importer {
     const connection = root.child('HTTPTargetConnection');
     this.locate(`${modelPath}.connection`, connection ?? root);
     let timeouts: { connectTimeoutMs?: number; readTimeoutMs?: number } = {};
+    const properties: Record<string, string> = {};
     if (connection) {
       const url = connection.child('URL');
       const provider = connection.child('APIProvider');
@@ -459,7 +545,8 @@ class Importer {
         } else if (name === 'io.timeout.millis') {
           timeouts.readTimeoutMs = property.int();
           this.locate(`${modelPath}.connection.readTimeoutMs`, property);
-        } else property.report(`target property "${name ?? ''}" is not supported (connect.timeout.millis and io.timeout.millis are)`, { kind: 'unsupported' });
+        } else if (!name) property.report('the name attribute is required', { attribute: 'name' });
+        else properties[name] = property.text();
       }
       // TLS follows the URL scheme; client certificates and trust stores are not supported.
       const ssl = connection.child('SSLInfo');
@@ -474,6 +561,7 @@ class Importer {
         provider: provider?.text() || undefined,
         path: providerPath?.text() || undefined,
         ...timeouts,
+        properties,
       });
     }
     return this.targetWith(root, modelPath, path, {});
@@ -491,7 +579,7 @@ class Importer {
   }
 
   private readResource(path: string, index: number) {
-    const relative = path.slice(ROOT.length);
+    const relative = path.slice(this.root.length);
     this.locations.set(`resources.${index}`, { file: relative, xpath: '/' });
     return resourceFile(relative.slice('resources/'.length), this.files.get(path)!);
   }
@@ -556,7 +644,7 @@ export function bundleFileToModel(kind: BundleFileKind, name: string | undefined
   if (!NAME.test(fileName)) {
     return { problems: [{ path: 'name', file: '(query)', xpath: 'name', message: 'name must start with a letter or digit and contain only letters, digits, . _ -', kind: 'invalid' }] };
   }
-  const path = `${ROOT}${kind}/${fileName}.xml`;
+  const path = `apiproxy/${kind}/${fileName}.xml`;
   return new Importer(new Map([[path, bytes]]), options).readFile(kind, path, name);
 }
 
@@ -569,7 +657,25 @@ export function bundleToModel(files: Map<string, Uint8Array>, options: ImportOpt
       ],
     };
   }
+  if (isSapLayout(files)) {
+    // SAP's APIProxy/ layout: read as the apiproxy/ bundle it describes, problems named at the SAP files.
+    const { files: apigee, origins } = sapToApigee(files);
+    const result = bundleToModel(apigee, options);
+    const rename = (problem: ImportProblem): ImportProblem => {
+      const origin = origins.get(problem.file);
+      return origin ? { ...problem, file: origin, path: problem.path.replace(problem.file, origin) } : problem;
+    };
+    return { ...result, problems: result.problems.map(rename), ...(result.locate ? { locate: (problem: FieldProblem) => rename(result.locate!(problem)) } : {}) };
+  }
   const importer = new Importer(files, options);
   const result = importer.run();
-  return result.model ? result : { problems: dedupe(result.problems) };
+  return result.model ? result : { ...result, problems: dedupe(result.problems) };
+}
+
+/** Maps a shared flow bundle's files (`sharedflowbundle/...`) to a shared flow model, or lists every problem. */
+export function sharedFlowBundleToModel(files: Map<string, Uint8Array>, options: ImportOptions = {}): { model?: SharedFlowModel; problems: ImportProblem[] } {
+  if (options.name !== undefined && !NAME.test(options.name)) {
+    return { problems: [{ path: 'name', file: '(query)', xpath: 'name', message: 'name must start with a letter or digit and contain only letters, digits, . _ -', kind: 'invalid' }] };
+  }
+  return new Importer(files, options, 'sharedflowbundle/').runSharedFlow();
 }

@@ -20,7 +20,8 @@ export interface ZipLimits {
 }
 
 export const BUNDLE_LIMITS: ZipLimits = {
-  maxZipBytes: 10 * 1024 * 1024,
+  // What a request body may be at all (MAX_REQUEST_BODY_BYTES in http/lambda.ts).
+  maxZipBytes: 4 * 1024 * 1024,
   maxEntries: 1_000,
   maxEntryBytes: 2 * 1024 * 1024,
   maxTotalBytes: 20 * 1024 * 1024,

@@ -50,7 +50,7 @@ export function elementFieldValues(
       continue;
     }
     const pattern = fieldPattern(element, field);
-    if (value.length > MAX_VALUE || (pattern && !pattern.test(value))) {
+    if (value.length > MAX_VALUE || (pattern && !pattern(value))) {
       problems.push({ path: `${pathPrefix}.${field.key}`, message: `has an invalid format (${field.name})` });
       continue;
     }

@@ -13,6 +13,8 @@
 // created) or a value captured from the vendor's token response (Salesforce's
 // `instance_url`).
 import * as z from 'zod';
+import { compileJavaRegex } from '../gateway/language/java-regex.js';
+import type { StringMatcher } from '../gateway/language/nfa.js';
 
 export const ELEMENT_KEY = /^[a-z][a-z0-9-]{0,62}$/;
 export const FIELD_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -46,17 +48,21 @@ export const TEMPLATED_URL_MESSAGE = 'must be an absolute http(s) URL without cr
 export const templatedUrl = z.string().max(2048).refine((value) => isHttpUrl(fillSample(value)), TEMPLATED_URL_MESSAGE);
 export const plainUrl = z.string().max(2048).refine(isHttpUrl, 'must be an absolute http(s) URL');
 
+/**
+ * A configuration value's pattern: java.util.regex syntax (as JavaRegex
+ * conditions), searched in the value (anchor it with ^ and $), matched in
+ * linear time since values come from callers.
+ */
 export const regexSource = z
   .string()
   .max(256)
-  .refine((source) => {
+  .superRefine((source, ctx) => {
     try {
-      new RegExp(source);
-      return true;
-    } catch {
-      return false;
+      fieldMatcher(source);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `must be a valid regular expression: ${error instanceof Error ? error.message : String(error)}` });
     }
-  }, 'must be a valid regular expression');
+  });
 
 const tokenExpiry = z.strictObject({
   /** Lifetime assumed when the vendor's token response has no `expires_in`. */
@@ -598,11 +604,22 @@ export function elementFields(element: ElementDefinition): ConfigurationEntry[] 
   );
 }
 
+/** `pattern` as a search (like RegExp.test): anywhere in the value, leading inline flags kept in front. */
+function fieldMatcher(pattern: string): StringMatcher {
+  const flags = /^\(\?[a-zA-Z]+\)/.exec(pattern)?.[0] ?? '';
+  return compileJavaRegex(`${flags}[\\s\\S]*(?:${pattern.slice(flags.length)})[\\s\\S]*`, 'linear');
+}
+
+/** Whether a value contains a match of the pattern (linear time on any value). */
+export function fieldMatches(pattern: string, value: string): boolean {
+  return fieldMatcher(pattern)(value);
+}
+
 /** The pattern a value must match: the entry's own, else a DNS label when the value goes into a URL. */
-export function fieldPattern(element: ElementDefinition, field: ConfigurationEntry): RegExp | undefined {
-  if (field.pattern) return new RegExp(field.pattern);
+export function fieldPattern(element: ElementDefinition, field: ConfigurationEntry): StringMatcher | undefined {
+  if (field.pattern) return fieldMatcher(field.pattern);
   const urls = [baseUrlOf(element) ?? '', ...(element.authentication.type === 'oauth2' ? [element.authentication.authorizationUrl, element.authentication.tokenUrl] : [])];
-  return urls.some((url) => placeholders(url).includes(field.key)) ? new RegExp(DNS_LABEL) : undefined;
+  return urls.some((url) => placeholders(url).includes(field.key)) ? fieldMatcher(DNS_LABEL) : undefined;
 }
 
 /**

@@ -3,8 +3,9 @@
 // Method, query, body (binary too) and end-to-end headers pass through both
 // ways; vendor errors keep their status and body. An OAuth instance whose
 // token the vendor rejects is refreshed and the call retried, once.
+import { analyticsRecorder } from '../analytics/recorder.js';
 import type { HttpRequest } from '../http/request.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError, isHttpError } from '../http/errors.js';
 import type { HttpResponse } from '../http/response.js';
 import { HOP_BY_HOP_HEADERS } from '../net/headers.js';
 import type { OutboundResponse } from '../net/outbound.js';
@@ -80,6 +81,36 @@ export async function proxyResourceCall(rt: Runtime, request: HttpRequest, princ
   const rest = request.path.startsWith(RESOURCE_PREFIX) ? request.path.slice(RESOURCE_PREFIX.length) : '';
   if (!rest.replace(/\//g, '')) throw new HttpError(404, 'not_found', 'Name a resource: /elements/api-v2/{resource}');
 
+  // Every call that reached an instance is a usage record (written in the background).
+  const startedAt = Date.now();
+  const started = performance.now();
+  let status = 500;
+  try {
+    const response = await forward(rt, request, instance, element, rest);
+    status = response.status;
+    return response;
+  } catch (error) {
+    if (isHttpError(error)) status = error.status;
+    throw error;
+  } finally {
+    analyticsRecorder(rt).recordConnectorCall({
+      timestamp: startedAt,
+      request_id: request.requestId || `${startedAt}-${instance.id}`,
+      organization: principal.organization,
+      element_key: element.definition.key,
+      element_name: element.definition.name,
+      instance_id: instance.id,
+      instance_tags: instance.tags ?? [],
+      request_verb: request.method,
+      request_uri: `/${rest.replace(/^\/+/, '')}`,
+      response_status_code: status,
+      total_response_time: Math.round((performance.now() - started) * 1000) / 1000,
+      client_ip: request.sourceIp,
+    });
+  }
+}
+
+async function forward(rt: Runtime, request: HttpRequest, instance: InstanceItem, element: ResolvedElement, rest: string): Promise<HttpResponse> {
   // Canonical objects and common resources: mapped records, CEQL and paging (unified/unified-call.ts).
   const unified = await unifiedCall(rt, request, element, instance, callSegments(rest));
   if (unified) return unified;

@@ -24,6 +24,8 @@ export const attributesSchema = z
   .superRefine((attributes, ctx) => {
     const seen = new Set<string>();
     attributes.forEach((attribute, i) => {
+      // Attributes become an object's keys: a name that is an object's own machinery is refused.
+      if (attribute.name === '__proto__') ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'the attribute name "__proto__" is reserved' });
       if (seen.has(attribute.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate attribute "${attribute.name}"` });
       seen.add(attribute.name);
     });

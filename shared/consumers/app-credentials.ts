@@ -10,16 +10,17 @@ import * as z from 'zod';
 import { revokeClient } from '../credentials/revocation.js';
 import { conflict, notFound, unprocessable, type FieldProblem } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
-import { apiKeyMarkerKeys, appCredentialsPrefix, credentialKeys, orgPartition } from '../store/keys.js';
+import { apiKeyMarkerKeys, apiKeyPartition, appCredentialsPrefix, credentialKeys, legacyApiKeyMarkerKeys, orgPartition } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 import { numberLike } from '../http/apigee-values.js';
 import { attributesSchema, attributesToRecord } from './apigee.js';
-import { forgetConsumers } from './consumer-cache.js';
+import { consumersChanged, forgetConsumers } from './consumer-cache.js';
 import {
   generateConsumerKey,
   generateConsumerSecret,
   keyFingerprint,
   sealedKeyContext,
+  sealedSecretContext,
   secretHash,
 } from './credential-crypto.js';
 import { readProduct, type StoredProduct } from './products.js';
@@ -40,6 +41,8 @@ export interface StoredCredential extends StoredItem {
   /** The consumer key sealed with the Envelope (context: organization and app). */
   consumerKeySealed: string;
   secretHash: string;
+  /** The consumer secret sealed with the Envelope (context: organization, app and key); absent on credentials made before it was kept. */
+  consumerSecretSealed?: string;
   status: CredentialStatus;
   /** Epoch ms. */
   issuedAt: number;
@@ -133,8 +136,10 @@ export async function issueCredential(
   const consumerKey = input.consumerKey ?? generateConsumerKey();
   const consumerSecret = input.consumerSecret ?? generateConsumerSecret();
   const fingerprint = keyFingerprint(envelope, consumerKey);
-  // The marker makes the key unique across every organization before anything else is written.
-  await rt.table.create({ ...apiKeyMarkerKeys(fingerprint), type: 'apikey', organization: app.organization, appId: app.appId }, 'This consumer key is already in use');
+  // The marker makes the key unique in its organization before anything else is written. Other
+  // organizations' use of the same key is neither refused nor revealed: lookups pick by organization.
+  if (await keyInUse(rt, app.organization, fingerprint)) throw conflict(KEY_IN_USE);
+  await rt.table.create({ ...apiKeyMarkerKeys(fingerprint, app.organization), type: 'apikey', organization: app.organization, appId: app.appId }, KEY_IN_USE);
   try {
     const credential = await rt.table.create<StoredCredential>({
       ...credentialKeys(app.organization, app.appId, fingerprint),
@@ -144,6 +149,7 @@ export async function issueCredential(
       keyFingerprint: fingerprint,
       consumerKeySealed: envelope.encrypt(consumerKey, sealedKeyContext(app.organization, app.appId)),
       secretHash: secretHash(envelope, consumerKey, consumerSecret),
+      consumerSecretSealed: envelope.encrypt(consumerSecret, sealedSecretContext(app.organization, app.appId, fingerprint)),
       status: 'approved',
       issuedAt: Date.now(),
       keyExpiresAt: input.keyExpiresAt,
@@ -153,7 +159,7 @@ export async function issueCredential(
     forgetConsumers(rt);
     return { credential, consumerKey, consumerSecret };
   } catch (error) {
-    await rt.table.delete(apiKeyMarkerKeys(fingerprint));
+    await rt.table.delete(apiKeyMarkerKeys(fingerprint, app.organization));
     throw error;
   }
 }
@@ -169,15 +175,28 @@ export async function revokeCredentialsOf(rt: Runtime, credentials: StoredCreden
 export async function deleteCredentialItems(rt: Runtime, credential: StoredCredential): Promise<void> {
   await revokeClient(rt, { organization: credential.organization, keyFingerprint: credential.keyFingerprint });
   await rt.table.delete(credentialKeys(credential.organization, credential.appId, credential.keyFingerprint));
-  await rt.table.delete(apiKeyMarkerKeys(credential.keyFingerprint));
+  await rt.table.delete(apiKeyMarkerKeys(credential.keyFingerprint, credential.organization));
+  // Only this organization's: a legacy marker of another organization stays.
+  await rt.table.delete(legacyApiKeyMarkerKeys(credential.keyFingerprint), {
+    condition: '#organization = :organization',
+    names: { '#organization': 'organization' },
+    values: { ':organization': credential.organization },
+  });
+}
+
+const KEY_IN_USE = 'This consumer key is already in use';
+
+/** Whether the organization already has a credential with this key (a marker of either form). */
+async function keyInUse(rt: Runtime, organization: string, fingerprint: string): Promise<boolean> {
+  const markers = await rt.table.queryAll<KeyMarker>(apiKeyPartition(fingerprint), { consistent: true });
+  return markers.some((marker) => marker.type === 'apikey' && marker.organization === organization);
 }
 
 export async function createCredential(rt: Runtime, app: AppRef, input: CredentialInput): Promise<IssuedCredential> {
   const { bindings } = await productBindings(rt, app.organization, input.apiProducts, 'apiProducts');
   if (input.consumerKey !== undefined) {
     const envelope = await rt.dataKey();
-    const existing = await rt.table.get(apiKeyMarkerKeys(keyFingerprint(envelope, input.consumerKey)), { consistent: true });
-    if (existing) throw conflict('This consumer key is already in use');
+    if (await keyInUse(rt, app.organization, keyFingerprint(envelope, input.consumerKey))) throw conflict(KEY_IN_USE);
   }
   return issueCredential(rt, app, {
     ...(input.consumerKey !== undefined ? { consumerKey: input.consumerKey } : {}),
@@ -202,7 +221,7 @@ export async function requireCredential(rt: Runtime, app: AppRef, consumerKey: s
 export async function setCredentialStatus(rt: Runtime, credential: StoredCredential, status: CredentialStatus): Promise<StoredCredential> {
   const updated = await rt.table.modify<StoredCredential>(credential, (current) => ({ ...current, status }));
   if (status === 'revoked') await revokeClient(rt, { organization: credential.organization, keyFingerprint: credential.keyFingerprint });
-  forgetConsumers(rt);
+  await consumersChanged(rt, credential.organization);
   return updated;
 }
 
@@ -222,7 +241,7 @@ export async function setCredentialProductStatus(rt: Runtime, credential: Stored
     ...current,
     apiProducts: current.apiProducts.map((b) => (b.apiproduct === product ? { ...b, status } : b)),
   }));
-  forgetConsumers(rt);
+  await consumersChanged(rt, credential.organization);
   return updated;
 }
 
@@ -232,13 +251,13 @@ export async function removeCredentialProduct(rt: Runtime, credential: StoredCre
     ...current,
     apiProducts: current.apiProducts.filter((b) => b.apiproduct !== product),
   }));
-  forgetConsumers(rt);
+  await consumersChanged(rt, credential.organization);
   return updated;
 }
 
 export async function deleteCredential(rt: Runtime, credential: StoredCredential): Promise<void> {
   await deleteCredentialItems(rt, credential);
-  forgetConsumers(rt);
+  await consumersChanged(rt, credential.organization);
 }
 
 /** Scopes a credential may be granted: its approved products' scopes, narrowed to the app's scopes if it lists any. */

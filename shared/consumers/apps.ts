@@ -10,7 +10,7 @@ import type { Runtime } from '../runtime.js';
 import { appKeys, developerAppKeys, developerAppsPrefix, orgPartition } from '../store/keys.js';
 import type { StoredItem } from '../store/table.js';
 import { attributesSchema, attributesToRecord, entityName, scopeToken } from './apigee.js';
-import { forgetConsumers } from './consumer-cache.js';
+import { consumersChanged } from './consumer-cache.js';
 import {
   addCredentialProducts,
   appCredentials,
@@ -57,9 +57,6 @@ export type AppInput = z.output<typeof appInput>;
 export const appUpdateInput = appInput.omit({ keyExpiresIn: true }).extend({ name: entityName.optional() });
 export type AppUpdateInput = z.output<typeof appUpdateInput>;
 
-function changed(rt: Runtime): void {
-  forgetConsumers(rt);
-}
 
 function checkAppScopes(scopes: string[], products: StoredProduct[]): void {
   const offered = new Set(products.flatMap((product) => product.scopes));
@@ -161,14 +158,14 @@ export async function updateApp(rt: Runtime, app: StoredApp, input: AppUpdateInp
     for (const credential of credentials) await addCredentialProducts(rt, credential, [...addedNames]);
   }
   if (input.status === 'revoked' && app.status !== 'revoked') await revokeCredentialsOf(rt, credentials);
-  changed(rt);
+  await consumersChanged(rt, app.organization);
   return updated;
 }
 
 export async function setAppStatus(rt: Runtime, app: StoredApp, status: AppStatus): Promise<StoredApp> {
   const updated = await rt.table.modify<StoredApp>(app, (current) => ({ ...current, status }));
   if (status !== 'approved') await revokeCredentialsOf(rt, await appCredentials(rt, app.organization, app.appId));
-  changed(rt);
+  await consumersChanged(rt, app.organization);
   return updated;
 }
 
@@ -179,7 +176,7 @@ export async function developerStatusChanged(rt: Runtime, org: string, developer
       await revokeCredentialsOf(rt, await appCredentials(rt, org, ref.appId));
     }
   }
-  changed(rt);
+  await consumersChanged(rt, org);
 }
 
 export async function deleteApp(rt: Runtime, app: StoredApp): Promise<StoredCredential[]> {
@@ -187,7 +184,7 @@ export async function deleteApp(rt: Runtime, app: StoredApp): Promise<StoredCred
   for (const credential of credentials) await deleteCredentialItems(rt, credential);
   await rt.table.delete(appKeys(app.organization, app.appId));
   await rt.table.delete(developerAppKeys(app.organization, app.developerId, app.name));
-  changed(rt);
+  await consumersChanged(rt, app.organization);
   return credentials;
 }
 

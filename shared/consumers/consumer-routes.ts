@@ -38,7 +38,7 @@ import {
   setCredentialProductStatus,
   setCredentialStatus,
 } from './app-credentials.js';
-import { forgetConsumers } from './consumer-cache.js';
+import { consumersChanged } from './consumer-cache.js';
 import {
   apigeeDeveloper,
   createDeveloper,
@@ -144,7 +144,7 @@ function registerProductRoutes(router: PlatformRouter): void {
     await requireProduct(rt, org, name);
     const input = validate(productInput, bodyNamed(request, 'name', name));
     const product = await updateProduct(rt, org, name, input);
-    forgetConsumers(rt);
+    await consumersChanged(rt, org);
     return ok(apigeeProduct(product));
   };
   const replaceDoc: RouteDoc = { summary: 'Replace an API product', description: '`name` defaults to the path\'s and must match it. POST is the form apigee-edge-js sends.', body: productInput };
@@ -152,7 +152,7 @@ function registerProductRoutes(router: PlatformRouter): void {
   router.post(`${BASE}/apiproducts/:name`, { ...replaceDoc, operationId: 'updateApiProduct' }, replaceProduct);
   router.delete(`${BASE}/apiproducts/:name`, { operationId: 'deleteApiProduct', summary: 'Delete an API product' }, async (request, rt, { organization: org }) => {
     const product = await deleteProduct(rt, org, request.params.name!);
-    forgetConsumers(rt);
+    await consumersChanged(rt, org);
     return ok(apigeeProduct(product));
   });
 }
@@ -206,7 +206,7 @@ function registerDeveloperRoutes(router: PlatformRouter): void {
     const view = await developerView(rt, org, developer);
     await deleteDeveloperApps(rt, org, developer);
     await deleteDeveloperRecord(rt, developer);
-    forgetConsumers(rt);
+    await consumersChanged(rt, org);
     return ok(view);
   });
 }

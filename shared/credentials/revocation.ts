@@ -1,6 +1,9 @@
-// The revocation list: revoked access tokens (by jti, until they expire) and
+// The revocation list: revoked access tokens (by jti, until they expire),
 // revoked clients (by consumer-key fingerprint: every token issued to them up to
-// the revocation stops verifying). Items sit in their organization's partition
+// the revocation stops verifying), and organizations whose consumers lost an
+// authorization (a product removed from a key or deleted, an app or developer
+// no longer approved or active: every container reloads the consumers it
+// cached before, so their live tokens answer to what is granted now). Items sit in their organization's partition
 // and are all indexed under one gsi1 partition ordered by revocation time, so a
 // container refreshes its copy with one Query for the newest entries every few
 // seconds instead of reading the table on every request.
@@ -10,13 +13,13 @@ import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { revocationKeys, REVOCATIONS_INDEX_PARTITION } from '../store/keys.js';
 
-export type RevocationKind = 'token' | 'client';
+export type RevocationKind = 'token' | 'client' | 'consumers';
 
 interface RevocationItem extends StoredItem {
   type: 'revocation';
   kind: RevocationKind;
   organization: string;
-  /** jti, or the fingerprint of the client's consumer key. */
+  /** jti, the fingerprint of the client's consumer key, or (`consumers`) the organization. */
   subject: string;
   /** Epoch milliseconds. */
   revokedAt: number;
@@ -36,6 +39,8 @@ const PAGE_SIZE = 200;
  * seen it yet.
  */
 const CLIENT_REVOCATION_SECONDS = MAX_TOKEN_LIFETIME_SECONDS + 120;
+/** How long a change of an organization's consumers is remembered: longer than any consumer stays cached. */
+const CONSUMERS_CHANGE_SECONDS = 300;
 
 const padded = (millis: number) => String(millis).padStart(15, '0');
 
@@ -57,8 +62,10 @@ function revocationItem(kind: RevocationKind, organization: string, subject: str
 export class RevocationList {
   /** jti -> token expiry (epoch seconds). */
   private readonly tokens = new Map<string, number>();
-  /** client fingerprint -> revocation time (epoch ms) and when to forget it (epoch seconds). */
+  /** organization and client fingerprint -> revocation time (epoch ms) and when to forget it (epoch seconds). */
   private readonly clients = new Map<string, { revokedAt: number; expiresAt: number }>();
+  /** organization -> when its consumers last lost an authorization (epoch ms), and when to forget it. */
+  private readonly organizations = new Map<string, { revokedAt: number; expiresAt: number }>();
   private lastSync = 0;
   private newestSeen = 0;
   private syncing: Promise<void> | undefined;
@@ -85,17 +92,24 @@ export class RevocationList {
     return expiresAt !== undefined && expiresAt * 1000 > Date.now();
   }
 
-  /** When the client was last revoked (epoch ms), if it was within the token lifetime window. */
-  clientRevokedAt(fingerprint: string): number | undefined {
-    return this.clients.get(fingerprint)?.revokedAt;
+  /** When the organization's client was last revoked (epoch ms), if it was within the token lifetime window. */
+  clientRevokedAt(organization: string, fingerprint: string): number | undefined {
+    return this.clients.get(`${organization}\n${fingerprint}`)?.revokedAt;
+  }
+
+  /** When the organization's consumers last lost an authorization (epoch ms), if recently. */
+  consumersChangedAt(organization: string): number | undefined {
+    return this.organizations.get(organization)?.revokedAt;
   }
 
   /** Applies an entry this container wrote, without waiting for the next refresh. */
-  remember(item: Pick<RevocationItem, 'kind' | 'subject' | 'revokedAt' | 'expiresAt'>): void {
+  remember(item: Pick<RevocationItem, 'kind' | 'organization' | 'subject' | 'revokedAt' | 'expiresAt'>): void {
     if (item.kind === 'token') this.tokens.set(item.subject, item.expiresAt);
     else {
-      const known = this.clients.get(item.subject);
-      if (!known || known.revokedAt < item.revokedAt) this.clients.set(item.subject, { revokedAt: item.revokedAt, expiresAt: item.expiresAt });
+      // A consumer key is unique per organization only: a client is its organization and key.
+      const [entries, key] = item.kind === 'client' ? [this.clients, `${item.organization}\n${item.subject}`] : [this.organizations, item.subject];
+      const known = entries.get(key);
+      if (!known || known.revokedAt < item.revokedAt) entries.set(key, { revokedAt: item.revokedAt, expiresAt: item.expiresAt });
     }
     this.newestSeen = Math.max(this.newestSeen, item.revokedAt);
   }
@@ -139,6 +153,7 @@ export class RevocationList {
     const nowSeconds = Date.now() / 1000;
     for (const [jti, expiresAt] of this.tokens) if (expiresAt <= nowSeconds) this.tokens.delete(jti);
     for (const [fingerprint, entry] of this.clients) if (entry.expiresAt <= nowSeconds) this.clients.delete(fingerprint);
+    for (const [organization, entry] of this.organizations) if (entry.expiresAt <= nowSeconds) this.organizations.delete(organization);
   }
 }
 
@@ -156,6 +171,17 @@ export async function revokeTokenId(rt: Runtime, input: { organization: string; 
 /** Records that every token issued to this client until now is revoked. */
 export async function revokeClient(rt: Runtime, input: { organization: string; keyFingerprint: string }): Promise<void> {
   const item = revocationItem('client', input.organization, input.keyFingerprint, Math.floor(Date.now() / 1000) + CLIENT_REVOCATION_SECONDS);
+  await rt.table.put(item);
+  revocationList(rt).remember(item);
+}
+
+/**
+ * Records that consumers of the organization lost an authorization: every
+ * container reloads the consumers it cached before now (within
+ * REVOCATION_MAX_STALE_MS), and their tokens answer to what is granted then.
+ */
+export async function consumersWithdrawn(rt: Runtime, organization: string): Promise<void> {
+  const item = revocationItem('consumers', organization, organization, Math.floor(Date.now() / 1000) + CONSUMERS_CHANGE_SECONDS);
   await rt.table.put(item);
   revocationList(rt).remember(item);
 }

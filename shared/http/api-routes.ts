@@ -55,10 +55,15 @@ export interface ResourceMatch {
   pathParameters: Record<string, string> | null;
 }
 
-/** Matches a raw request path to its resource, as API Gateway does; undefined if none serves it. */
-export function matchResource(routes: readonly ApiRoute[], path: string): ResourceMatch | undefined {
+/**
+ * Matches a raw request path (and, when given, its method) to its route, as
+ * API Gateway does: a route serves the methods it declares, or all with ANY;
+ * undefined if none serves it (API Gateway's 404).
+ */
+export function matchResource(routes: readonly ApiRoute[], path: string, method?: string): ResourceMatch | undefined {
   const segments = path.split('/').filter(Boolean);
   for (const route of routes) {
+    if (method !== undefined && !route.methods.includes('ANY') && !route.methods.includes(method.toUpperCase())) continue;
     const pattern = route.resource.split('/').filter(Boolean);
     const params: Record<string, string> = {};
     let matched = true;

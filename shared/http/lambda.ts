@@ -6,6 +6,7 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { describeError, logger } from '../log.js';
+import { withDeadline } from '../net/outbound.js';
 import { HttpError, isHttpError, platformErrors, type ErrorRenderer } from './errors.js';
 import { RequestMetrics } from './metrics.js';
 import { requestFromEvent, type HttpRequest } from './request.js';
@@ -24,7 +25,26 @@ export interface HttpFunctionOptions {
   headers?: (request: HttpRequest) => Record<string, string>;
   /** Browser-hardening headers; off for the proxy runtime, which must pass backend responses through. */
   securityHeaders?: boolean;
+  /** The error for a body over MAX_REQUEST_BODY_BYTES (the proxy runtime answers Apigee's). */
+  bodyTooLarge?: () => HttpError;
 }
+
+/** The platform's answer to a body over the limit. */
+export const requestTooLarge = () => new HttpError(413, 'payload_too_large', `The request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes`);
+
+/** A path as the access log shows it: consumer keys (`.../keys/{key}`, which are API keys) masked. */
+export function logPath(path: string | undefined): string | undefined {
+  return path?.replace(/\/keys\/(?!create(?:\/|$))[^/]+/g, '/keys/*****');
+}
+
+/**
+ * The largest request body a function takes: base64-encoded in the Lambda
+ * event (about 5.6 MB) it stays under Lambda's 6 MB invocation limit, so a
+ * larger one is answered 413 in the function's own shape, not by API Gateway.
+ */
+export const MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024;
+/** Time kept back from the function's remaining time for answering: outbound calls end before it. */
+export const RESPONSE_MARGIN_MS = 1_000;
 
 /** Any error as the renderer's response: a dependency failure as a retryable 503, anything unknown as a bare 500. */
 export function errorResponse(error: unknown, renderer: ErrorRenderer, requestId: string): HttpResponse {
@@ -46,7 +66,10 @@ export function httpFunction(options: HttpFunctionOptions) {
     try {
       request = requestFromEvent(event);
       request.requestId = requestId;
-      response = await options.handle(request, context);
+      if (request.body.length > MAX_REQUEST_BODY_BYTES) throw (options.bodyTooLarge ?? requestTooLarge)();
+      // Every outbound call of the request ends in time for Tollgate, not API Gateway, to answer.
+      const handling = request;
+      response = await withDeadline(Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS, () => options.handle(handling, context));
     } catch (error) {
       const renderer = typeof options.errors === 'function' ? (request ? options.errors(request) : platformErrors) : options.errors;
       response = errorResponse(error, renderer, requestId);
@@ -57,7 +80,7 @@ export function httpFunction(options: HttpFunctionOptions) {
     logger.info('request', {
       fn: options.name,
       method: event.httpMethod,
-      path: request?.path ?? event.path,
+      path: logPath(request?.path ?? event.path),
       status: response.status,
       ms,
     });

@@ -42,8 +42,8 @@ export function modelSummary(model: ProxyModel) {
     targets: model.targetEndpoints.map((endpoint) => endpoint.name),
     resources: model.resources.map((resource) => resource.path),
     resourceFiles: { resourceFile: model.resources.map((resource) => ({ name: resource.path.slice(resource.path.indexOf('/') + 1), type: resource.path.slice(0, resource.path.indexOf('/')) })) },
-    /** Imported policies Tollgate keeps but does not run. */
-    skippedPolicies: model.policies.filter((p) => p.unsupported).map((p) => ({ name: p.name, type: p.type, reason: p.unsupported })),
+    /** Imported policies Tollgate keeps but cannot run: their steps fault (500) unless continueOnError is set. */
+    unsupportedPolicies: model.policies.filter((p) => p.unsupported).map((p) => ({ name: p.name, type: p.type, reason: p.unsupported })),
   };
 }
 
@@ -72,7 +72,10 @@ const CREATE_PROXY_DOC: RouteDoc = {
 const GET_REVISION_DOC: RouteDoc = {
   operationId: 'getApiProxyRevision',
   summary: 'Get a revision (JSON model or bundle zip)',
-  query: { format: { description: '`bundle` to download the revision as an Apigee bundle zip.', enum: ['bundle'] } },
+  query: {
+    format: { description: '`bundle` to download the revision as a bundle zip.', enum: ['bundle'] },
+    layout: { description: "With `format=bundle`: `apigee` (the `apiproxy/` layout, default) or `sap` (SAP API Management's `APIProxy/` transport layout).", enum: ['apigee', 'sap'] },
+  },
   responses: { 200: { description: 'The revision\'s summary with its `model`; with `format=bundle`, the zip.', type: ['application/json', 'application/zip'] } },
 };
 
@@ -122,7 +125,7 @@ export function registerProxyRoutes(router: PlatformRouter): void {
 
   router.get(`${ORG}/apis/:api/revisions/:rev`, GET_REVISION_DOC, async (request, rt, { organization }) => {
     const item = await getRevision(rt, organization, request.params.api!, revisionNumber(request.params.rev));
-    if (request.query.get('format') === 'bundle') return bundleResponse(item);
+    if (request.query.get('format') === 'bundle') return bundleResponse(item, request.query.get('layout') === 'sap' ? 'sap' : 'apigee');
     return ok(revisionSummary(item, { includeModel: true }));
   });
 

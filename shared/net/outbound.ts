@@ -1,11 +1,15 @@
 // Outbound HTTP for proxy targets, vendor APIs and token endpoints. Every
 // connection goes through an address check made on the resolved IP (so DNS
-// tricks cannot reach cloud metadata or, unless allowed, loopback), and every
-// request has a connect timeout and an overall timeout.
+// tricks cannot reach cloud metadata or, unless allowed, loopback), never
+// reaches one of Tollgate's own endpoints (its store, secret store and planes,
+// reserved by whoever opens or names them), and every request has a connect
+// timeout and an overall timeout.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
 import type { TLSSocket } from 'node:tls';
 
 export type OutboundFailure = 'invalid_url' | 'invalid_header' | 'blocked' | 'unreachable' | 'connect_timeout' | 'timeout' | 'reset' | 'too_large';
@@ -30,6 +34,12 @@ export interface OutboundRequest {
   /** Time for the whole exchange, from start to the last body byte. */
   timeoutMs?: number;
   allowLoopback: boolean;
+  /**
+   * The one kind of Tollgate's own endpoints this call may reach: `platform`
+   * only where Tollgate itself routes a call there (an OpenConnectors provider
+   * calling this Tollgate's connectors API), never for a URL a tenant wrote.
+   */
+  ownEndpoint?: 'platform';
   maxResponseBytes?: number;
 }
 
@@ -74,8 +84,66 @@ export function addressProblem(address: string, allowLoopback: boolean): string 
   return undefined;
 }
 
+// Tollgate's own endpoints in this process. An endpoint on this machine (a
+// loopback, unspecified or local interface address, or `localhost`) is
+// reserved by its port on every local address; one elsewhere (the AWS
+// DynamoDB and Secrets Manager endpoints, the API hosts) by its host name.
+export type OwnEndpointKind = 'store' | 'secrets' | 'platform' | 'runtime';
+
+interface OwnEndpoint {
+  kind: OwnEndpointKind;
+  host: string;
+  port: number;
+  local: boolean;
+}
+
+const ownEndpoints = new Set<OwnEndpoint>();
+
+const bareHost = (host: string) => host.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+const defaultPort = (url: URL) => Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+const isLocalName = (host: string) => host === 'localhost' || host.endsWith('.localhost');
+
+/** Loopback, unspecified, or an address of one of this machine's interfaces. */
+function isLocalAddress(address: string): boolean {
+  const { address: ip, family } = normalize(address);
+  if (loopback.check(ip, family) || ip === '0.0.0.0' || ip === '::') return true;
+  return Object.values(os.networkInterfaces()).some((list) => list?.some((entry) => normalize(entry.address).address === ip));
+}
+
+/**
+ * Marks a URL as one of Tollgate's own endpoints until the returned function
+ * is called: no outbound call reaches it (`platform` only through
+ * `ownEndpoint: 'platform'`).
+ */
+export function reserveOwnEndpoint(kind: OwnEndpointKind, value: string): () => void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return () => {}; // nothing can connect to what is not a URL
+  }
+  const host = bareHost(url.hostname);
+  const entry: OwnEndpoint = { kind, host, port: defaultPort(url), local: isLocalName(host) || (net.isIP(host) !== 0 && isLocalAddress(host)) };
+  ownEndpoints.add(entry);
+  return () => ownEndpoints.delete(entry);
+}
+
+/** Why a host (and, once resolved, an address) on a port is one of Tollgate's own endpoints, or undefined. */
+function ownEndpointProblem(host: string, port: number, address: string | undefined, allowed: OwnEndpointKind | undefined): string | undefined {
+  if (ownEndpoints.size === 0) return undefined;
+  let local: boolean | undefined;
+  for (const entry of ownEndpoints) {
+    if (entry.kind === allowed) continue;
+    const hit = entry.local
+      ? entry.port === port && (isLocalName(host) || (local ??= address !== undefined && isLocalAddress(address)))
+      : entry.host === host;
+    if (hit) return `${host}:${port} is Tollgate's own ${entry.kind} endpoint`;
+  }
+  return undefined;
+}
+
 /** Validates scheme and (for literal IPs) address before any connection is made. */
-export function checkUrl(value: string | URL, allowLoopback: boolean): URL {
+export function checkUrl(value: string | URL, allowLoopback: boolean, ownEndpoint?: OwnEndpointKind): URL {
   let url: URL;
   try {
     url = new URL(value);
@@ -86,23 +154,28 @@ export function checkUrl(value: string | URL, allowLoopback: boolean): URL {
     throw new OutboundError('invalid_url', `Target URL scheme ${url.protocol} is not allowed`);
   }
   if (url.username || url.password) throw new OutboundError('invalid_url', 'Target URL must not carry credentials');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = bareHost(url.hostname);
   if (net.isIP(host)) {
     const problem = addressProblem(host, allowLoopback);
     if (problem) throw new OutboundError('blocked', `Target ${problem}`);
-  } else if (!allowLoopback && /^localhost\.?$|\.localhost\.?$/i.test(host)) {
+  } else if (!allowLoopback && isLocalName(host)) {
     throw new OutboundError('blocked', 'Target host localhost is not allowed');
   }
+  const own = ownEndpointProblem(host, defaultPort(url), net.isIP(host) ? host : undefined, ownEndpoint);
+  if (own) throw new OutboundError('blocked', `Target ${own}`);
   return url;
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
 
-function guardedLookup(allowLoopback: boolean) {
+function guardedLookup(allowLoopback: boolean, port: number, ownEndpoint: OwnEndpointKind | undefined) {
   return (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => {
     dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
-      const allowed = addresses.filter((entry) => !addressProblem(entry.address, allowLoopback));
+      const host = bareHost(hostname);
+      const allowed = addresses.filter(
+        (entry) => !addressProblem(entry.address, allowLoopback) && !ownEndpointProblem(host, port, entry.address, ownEndpoint),
+      );
       if (allowed.length === 0) {
         const refusal = Object.assign(new Error(`Target host ${hostname} resolves only to addresses that are not allowed`), {
           code: 'ETOLLGATEBLOCKED',
@@ -136,11 +209,26 @@ function invalidHeader(headers: Record<string, string | string[]>): string | und
   return undefined;
 }
 
+const deadlines = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `work` with a deadline (epoch ms) no outbound call made inside it may
+ * pass: each one's timeouts are cut to the time left (a Lambda function's
+ * remaining time, so the client gets Tollgate's 504, not API Gateway's).
+ */
+export function withDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T> {
+  const outer = deadlines.getStore();
+  return deadlines.run(outer === undefined ? deadline : Math.min(outer, deadline), work);
+}
+
 export async function outboundRequest(request: OutboundRequest): Promise<OutboundResponse> {
-  const url = checkUrl(request.url, request.allowLoopback);
+  const url = checkUrl(request.url, request.allowLoopback, request.ownEndpoint);
   const isHttps = url.protocol === 'https:';
-  const connectTimeout = request.connectTimeoutMs ?? 3_000;
-  const overallTimeout = request.timeoutMs ?? 30_000;
+  const deadline = deadlines.getStore();
+  const left = deadline === undefined ? Infinity : deadline - Date.now();
+  if (left <= 0) throw new OutboundError('timeout', 'No time is left to call the target');
+  const connectTimeout = Math.min(request.connectTimeoutMs ?? 3_000, left);
+  const overallTimeout = Math.min(request.timeoutMs ?? 30_000, left);
   const maxBytes = request.maxResponseBytes ?? 10 * 1024 * 1024;
   const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
 
@@ -167,7 +255,7 @@ export async function outboundRequest(request: OutboundRequest): Promise<Outboun
       method: request.method ?? 'GET',
       headers,
       agent: isHttps ? agents.https : agents.http,
-      lookup: guardedLookup(request.allowLoopback) as unknown as typeof dns.lookup,
+      lookup: guardedLookup(request.allowLoopback, defaultPort(url), request.ownEndpoint) as unknown as typeof dns.lookup,
     });
     const overall = setTimeout(
       () => fail(new OutboundError('timeout', `Target did not answer within ${overallTimeout} ms`)),

@@ -7,7 +7,7 @@ import { SCOPE_TOKEN } from '../consumers/apigee.js';
 import { grantableScopes } from '../consumers/app-credentials.js';
 import type { Consumer } from '../consumers/consumer-cache.js';
 import { secretMatches } from '../consumers/credential-crypto.js';
-import { checkConsumerUsable, lookupConsumer } from '../consumers/lookup.js';
+import { checkConsumerUsable, lookupConsumers } from '../consumers/lookup.js';
 import type { Runtime } from '../runtime.js';
 import { CredentialError } from '../credentials/errors.js';
 import { signingKeys, SIGNING_ALG } from './keys.js';
@@ -23,14 +23,20 @@ export interface IssuedToken {
 
 const MAX_SECRET_LENGTH = 1024;
 
-/** Authenticates a client by consumer key and secret. Throws `invalid_client` without saying which part was wrong. */
+/**
+ * Authenticates a client by consumer key and secret. A key can be in use in
+ * several organizations: the client is the one whose secret matches (none, or
+ * more than one, is a failure). Throws `invalid_client` without saying which
+ * part was wrong.
+ */
 export async function authenticateClient(rt: Runtime, clientId: string, clientSecret: string): Promise<Consumer> {
   const failed = () => new CredentialError('invalid_client', 'Client authentication failed');
   if (typeof clientSecret !== 'string' || clientSecret.length === 0 || clientSecret.length > MAX_SECRET_LENGTH) throw failed();
   const envelope = await rt.dataKey();
-  const consumer = typeof clientId === 'string' ? await lookupConsumer(rt, clientId, envelope) : undefined;
-  if (!consumer || !secretMatches(envelope, clientId, clientSecret, consumer.secretHash)) throw failed();
-  return consumer;
+  const candidates = typeof clientId === 'string' ? await lookupConsumers(rt, clientId, envelope) : [];
+  const matching = candidates.filter((consumer) => secretMatches(envelope, clientId, clientSecret, consumer.secretHash));
+  if (matching.length !== 1) throw failed();
+  return matching[0]!;
 }
 
 /**

@@ -2,6 +2,7 @@
 // /oauth/introspect (RFC 7662), /oauth/revoke (RFC 7009), RFC 8414 metadata
 // and the JWKS. The router authenticates the client (the `client` scheme,
 // client-principal.ts) before any of these handlers runs.
+import { HttpError } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import { json, type HttpResponse } from '../http/response.js';
 import { Router } from '../http/router.js';
@@ -95,7 +96,15 @@ export type TokenRouter = Router<Runtime, ClientPrincipal>;
 export function tokenRouter(): TokenRouter {
   const router = new Router<Runtime, ClientPrincipal>({ tag: 'Token service', auth: 'client', errors: 'oauth' }, { authenticators: { client: authenticateClientRequest } });
   const discovery = router.group({ tag: 'Discovery', auth: 'none' });
-  const metadata = async (_request: HttpRequest, rt: Runtime) => json(200, serverMetadata(rt.config.issuer), { 'cache-control': 'public, max-age=3600' });
+  // RFC 8414 section 3.1: the metadata of an issuer with a path is at the well-known URI followed by that
+  // path, and the issuer in it must be the one the client inserted there; anywhere else there is none.
+  const metadata = async (request: HttpRequest, rt: Runtime) => {
+    const issuerPath = new URL(rt.config.issuer).pathname.replace(/^\/+|\/+$/g, '');
+    if ((request.params.issuerPath ?? '').replace(/\/+$/, '') !== issuerPath) {
+      throw new HttpError(404, 'not_found', 'No authorization server metadata for this issuer');
+    }
+    return json(200, serverMetadata(rt.config.issuer), { 'cache-control': 'public, max-age=3600' });
+  };
   const metadataDoc = {
     summary: 'Authorization server metadata (RFC 8414)',
     responses: { 200: { description: 'The metadata: issuer, endpoints, supported grant and client authentication methods.', type: 'application/json' } },

@@ -1,9 +1,12 @@
 // Access-token verification, shared by introspection and the proxy runtime's
 // VerifyAccessToken: local ES256 signature check against the cached key set,
-// expiry and issuer, then the cached revocation list and scopes. A warm call
-// reads neither the table nor the secret store.
+// expiry and issuer, then the cached revocation list, the client's current
+// authorization (the cached consumer: key, app and developer still usable, and
+// the token's products narrowed to those still granted) and scopes. A warm
+// call reads neither the table nor the secret store.
 import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import { keyFingerprint } from '../consumers/credential-crypto.js';
+import { checkConsumerUsable, lookupConsumer } from '../consumers/lookup.js';
 import { isDependencyUnavailable } from '../http/unavailable.js';
 import type { Runtime } from '../runtime.js';
 import { CredentialError } from '../credentials/errors.js';
@@ -119,11 +122,21 @@ export async function verifyAccessToken(
   const revocations = revocationList(rt);
   await revocations.fresh();
   if (revocations.isTokenRevoked(claims.jti)) throw new CredentialError('token_revoked', 'The access token has been revoked');
-  const clientRevokedAt = revocations.clientRevokedAt(keyFingerprint(await rt.dataKey(), claims.client_id));
+  const clientRevokedAt = revocations.clientRevokedAt(claims.organization, keyFingerprint(await rt.dataKey(), claims.client_id));
   // Seconds resolution of iat: a token issued in the same second as a revocation counts as revoked.
   if (clientRevokedAt !== undefined && claims.iat * 1000 <= clientRevokedAt) {
     throw new CredentialError('token_revoked', 'The client this token was issued to has been revoked');
   }
+  // What the token says was granted at issuance; what counts is what is granted now.
+  const consumer = await lookupConsumer(rt, claims.client_id, claims.organization);
+  if (!consumer) throw new CredentialError('token_revoked', 'The client this token was issued to no longer exists');
+  checkConsumerUsable(consumer);
+  const stillGranted = new Set(consumer.products.map((product) => product.name));
+  const products = claims.api_products.filter((name) => stillGranted.has(name));
+  if (claims.api_products.length > 0 && products.length === 0) {
+    throw new CredentialError('token_revoked', 'The API products of this token are no longer granted to its app');
+  }
+  claims.api_products = products;
   if (options.requiredScopes?.length) {
     const granted = new Set(claims.scope.split(' ').filter(Boolean));
     const missing = options.requiredScopes.filter((scope) => !granted.has(scope));

@@ -8,15 +8,18 @@ import type { PlatformRouter, Principal } from '../auth/principal.js';
 import { lazySchema, Router } from '../http/router.js';
 import { ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
+import { registerAnalyticsRoutes } from '../management/analytics-routes.js';
 import { registerDeploymentRoutes } from '../management/deployment-routes.js';
 import { registerKvmRoutes } from '../management/kvm-routes.js';
 import { registerProviderRoutes } from '../management/provider-routes.js';
 import { registerProxyRoutes } from '../management/proxy-routes.js';
+import { registerSharedFlowRoutes } from '../management/sharedflow-routes.js';
 import { registerVirtualHostRoutes } from '../management/virtualhost-routes.js';
 import { registerOrganizationRoutes } from './organization-routes.js';
 import { registerConsumerRoutes } from '../consumers/consumer-routes.js';
 import { registerSigningKeyRoutes } from '../oauth/key-routes.js';
 import { registerConnectorRoutes } from '../connectors/connector-routes.js';
+import { registerUsageRoutes } from '../connectors/usage-routes.js';
 import { callbackRouter } from '../connectors/callback-routes.js';
 import { tokenRouter } from '../oauth/token-routes.js';
 import { registerOpenApiRoute } from './openapi-route.js';
@@ -37,6 +40,7 @@ export function platformRouter(): PlatformRouter {
   );
   registerOrganizationRoutes(router.group({ tag: 'Organizations' }));
   registerProxyRoutes(router.group({ tag: 'API proxies' }));
+  registerSharedFlowRoutes(router.group({ tag: 'Shared flows' }));
   registerDeploymentRoutes(router);
   registerVirtualHostRoutes(router);
   registerKvmRoutes(router.group({ tag: 'Key value maps' }));
@@ -45,9 +49,11 @@ export function platformRouter(): PlatformRouter {
   registerPortalRoutes(router.group({ tag: 'Developer portal' }));
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
   registerUserRoutes(router);
+  registerAnalyticsRoutes(router);
   // The whole platform API: this router's routes, the token function's and the callback function's.
   // Registered before the connectors routes, whose resource calls take every other path under /elements/api-v2.
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
+  registerUsageRoutes(router);
   // Account users read the catalog; routes that act on what they own say so themselves.
   registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform', errors: 'connectors', userAccess: 'read' }));
   return router;

@@ -51,6 +51,14 @@ export const SORT_PREFIX = {
   kvmEntry: 'KVMENTRY#',
   provider: 'PROVIDER#',
   quota: 'QUOTA#',
+  usage: 'USAGE#',
+  debugSession: 'DEBUGSESSION#',
+  debugTransaction: 'DEBUGTX#',
+  cache: 'CACHE#',
+  sharedFlow: 'SHAREDFLOW#',
+  sharedFlowRevision: 'SFREV#',
+  sharedFlowDeployment: 'SFDEPLOY#',
+  flowHook: 'FLOWHOOK#',
 } as const;
 
 const P = SORT_PREFIX;
@@ -67,7 +75,11 @@ export const developerAppKeys = (org: string, developerId: string, name: string)
 export const appCredentialsPrefix = (appId: string) => `${P.credential}${appId}#`;
 export const credentialKeys = (org: string, appId: string, keyFingerprint: string) => ofOrg(org, `${appCredentialsPrefix(appId)}${keyFingerprint}`);
 /** Outside every organization: a consumer key is unique across all of them, and found without knowing one. */
-export const apiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: `APIKEY#${keyFingerprint}`, sk: '#APIKEY' });
+/** Every organization that uses a consumer key has its marker in the key's partition: keys are unique per organization. */
+export const apiKeyPartition = (keyFingerprint: string) => `APIKEY#${keyFingerprint}`;
+export const apiKeyMarkerKeys = (keyFingerprint: string, org: string): Keys => ({ pk: apiKeyPartition(keyFingerprint), sk: `ORG#${org}` });
+/** The marker of a key created while keys were unique across organizations (read and removed, never written). */
+export const legacyApiKeyMarkerKeys = (keyFingerprint: string): Keys => ({ pk: apiKeyPartition(keyFingerprint), sk: '#APIKEY' });
 
 // Developer portal accounts (shared/portal/); sessions and invitations are found by their token's hash alone.
 export const developerAccountKeys = (org: string, email: string) => ofOrg(org, `${P.developerAccount}${email.toLowerCase()}`);
@@ -141,6 +153,51 @@ export const kvmEntryKeys = (org: string, scope: string, map: string, key: strin
 export const providerKeys = (org: string, name: string) => ofOrg(org, `${P.provider}${name}`);
 /** A quota window's counter; `counter` names policy, identifier and window. */
 export const quotaCounterKeys = (org: string, env: string, api: string, counter: string) => ofOrg(org, `${P.quota}${env}#${api}#${counter}`);
+export const sharedFlowKeys = (org: string, name: string) => ofOrg(org, `${P.sharedFlow}${name}`);
+export const sharedFlowRevisionKeys = (org: string, name: string, revision: number) => ofOrg(org, `${P.sharedFlowRevision}${name}#${pad(revision, 6)}`);
+export const sharedFlowDeploymentsPrefix = (env?: string) => (env === undefined ? P.sharedFlowDeployment : `${P.sharedFlowDeployment}${env}#`);
+export const sharedFlowDeploymentKeys = (org: string, env: string, name: string) => ofOrg(org, `${sharedFlowDeploymentsPrefix(env)}${name}`);
+export const flowHooksPrefix = (env: string) => `${P.flowHook}${env}#`;
+export const flowHookKeys = (org: string, env: string, hook: string) => ofOrg(org, `${flowHooksPrefix(env)}${hook}`);
+/** Entries of an environment's named cache (ResponseCache, PopulateCache ...), each with an `expiresAt`. */
+export const cacheEntriesPrefix = (env: string, cache: string) => `${P.cache}${env}#${cache}#`;
+export const cacheEntryKeys = (org: string, env: string, cache: string, key: string) => ofOrg(org, `${cacheEntriesPrefix(env, cache)}${key}`);
+
+// Analytics and trace (shared/analytics/).
+/** Rollup granularities and the period each partition holds: minutes by day, hours by month, days by year. */
+export type RollupGranularity = 'minute' | 'hour' | 'day';
+const GRANULARITY_CODE: Record<RollupGranularity, string> = { minute: 'm', hour: 'h', day: 'd' };
+/**
+ * One partition per organization, environment, granularity and period
+ * (`2024-05-17` for minutes, `2024-05` for hours, `2024` for days): a stats
+ * query reads a time range of one partition, and writes spread over periods.
+ */
+export const rollupPartition = (org: string, env: string, granularity: RollupGranularity, period: string) =>
+  `STATS#${org}#${env}#${GRANULARITY_CODE[granularity]}#${period}`;
+/** A rollup row: the bucket's start (ISO minute) and the fingerprint of its dimension values. */
+export const rollupKeys = (org: string, env: string, granularity: RollupGranularity, period: string, bucket: string, tuple: string): Keys => ({
+  pk: rollupPartition(org, env, granularity, period),
+  sk: `${bucket}#${tuple}`,
+});
+/** A connector call's usage record, newest last by time; gsi1 finds it by its id. */
+export const usagePrefix = (time?: string) => `${P.usage}${time ?? ''}`;
+export const usageKeys = (org: string, time: string, id: string) => ofOrg(org, `${P.usage}${time}#${id}`);
+export const usageIdLookup = (org: string, id: string) => `USAGEID#${org}#${id}`;
+/** A debug session of a deployed revision. */
+export const debugSessionsPrefix = (env: string, api: string, revision: number) => `${P.debugSession}${env}#${api}#${pad(revision, 6)}#`;
+export const debugSessionKeys = (org: string, env: string, api: string, revision: number, session: string) =>
+  ofOrg(org, `${debugSessionsPrefix(env, api, revision)}${session}`);
+/** Captured transactions of a session, in capture order. */
+export const debugTransactionsPrefix = (env: string, api: string, revision: number, session: string) =>
+  `${P.debugTransaction}${env}#${api}#${pad(revision, 6)}#${session}#`;
+export const debugTransactionKeys = (org: string, env: string, api: string, revision: number, session: string, id: string) =>
+  ofOrg(org, `${debugTransactionsPrefix(env, api, revision, session)}${id}`);
+/** Every active session of an environment, across organizations: what each runtime container reads to know what to capture. */
+export const activeDebugSessionsPartition = (env: string) => `DEBUG#${env}`;
+export const activeDebugSessionKeys = (env: string, org: string, api: string, revision: number, session: string): Keys => ({
+  pk: activeDebugSessionsPartition(env),
+  sk: `${org}#${api}#${pad(revision, 6)}#${session}`,
+});
 
 // Management users (shared/auth/): global, with one role item per organization (gsi1: the organization's members).
 export const userPartition = (email: string) => `USER#${email.toLowerCase()}`;

@@ -41,6 +41,8 @@ export interface Page<T> {
 export interface QueryOptions {
   /** Only sort keys starting with this prefix. */
   prefix?: string;
+  /** Only sort keys from `range[0]` to `range[1]`, both included (instead of a prefix). */
+  range?: readonly [string, string];
   limit?: number;
   cursor?: string;
   /** Query the GSI1 index (`gsi1pk`/`gsi1sk`) instead of the table. */
@@ -224,28 +226,50 @@ export class Table {
   }
 
   /**
-   * Sets attributes only if `condition` holds; returns false when it does not.
-   * The building block for leases and single-use records.
+   * One conditional UpdateItem: numbers ADDed, attributes SET, attributes SET
+   * only where absent, in one atomic write that happens only if `condition`
+   * holds (false when it does not). Every name goes through an expression
+   * attribute name, so any attribute name is safe.
    */
-  async setIf(keys: Keys, set: Record<string, unknown>, condition: string, values: Record<string, unknown> = {}, names: Record<string, string> = {}): Promise<boolean> {
-    const assignments: string[] = [];
-    const attributeNames: Record<string, string> = { ...names };
-    const attributeValues: Record<string, unknown> = { ...values };
-    Object.entries(set).forEach(([key, value], i) => {
-      attributeNames[`#s${i}`] = key;
-      attributeValues[`:s${i}`] = value;
-      assignments.push(`#s${i} = :s${i}`);
-    });
+  async updateIf(
+    keys: Keys,
+    change: { add?: Record<string, number>; set?: Record<string, unknown>; setIfAbsent?: Record<string, unknown> },
+    condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
+  ): Promise<boolean> {
+    const names: Record<string, string> = { ...condition?.names };
+    const values: Record<string, unknown> = { ...condition?.values };
+    const adds: string[] = [];
+    const sets: string[] = [];
+    let i = 0;
+    for (const [name, by] of Object.entries(change.add ?? {})) {
+      names[`#u${i}`] = name;
+      values[`:u${i}`] = by;
+      adds.push(`#u${i} :u${i}`);
+      i++;
+    }
+    for (const [name, value] of Object.entries(change.set ?? {})) {
+      names[`#u${i}`] = name;
+      values[`:u${i}`] = value;
+      sets.push(`#u${i} = :u${i}`);
+      i++;
+    }
+    for (const [name, value] of Object.entries(change.setIfAbsent ?? {})) {
+      names[`#u${i}`] = name;
+      values[`:u${i}`] = value;
+      sets.push(`#u${i} = if_not_exists(#u${i}, :u${i})`);
+      i++;
+    }
+    const expression = [adds.length ? `ADD ${adds.join(', ')}` : '', sets.length ? `SET ${sets.join(', ')}` : ''].filter(Boolean).join(' ');
     this.calls++;
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.name,
           Key: { pk: keys.pk, sk: keys.sk },
-          UpdateExpression: `SET ${assignments.join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: attributeNames,
-          ExpressionAttributeValues: attributeValues,
+          UpdateExpression: expression,
+          ...(condition ? { ConditionExpression: condition.expression } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
       return true;
@@ -255,6 +279,14 @@ export class Table {
     }
   }
 
+  /**
+   * Sets attributes only if `condition` holds; returns false when it does not.
+   * The building block for leases and single-use records.
+   */
+  async setIf(keys: Keys, set: Record<string, unknown>, condition: string, values: Record<string, unknown> = {}, names: Record<string, string> = {}): Promise<boolean> {
+    return this.updateIf(keys, { set }, { expression: condition, values, names });
+  }
+
   /** One page of items under a partition key, newest-last by sort key unless `descending`. */
   async query<T extends StoredItem = StoredItem>(partition: string, options: QueryOptions = {}): Promise<Page<T>> {
     const pkName = options.index ? 'gsi1pk' : 'pk';
@@ -262,13 +294,17 @@ export class Table {
     const input: QueryCommandInput = {
       TableName: this.name,
       IndexName: options.index ? GSI1 : undefined,
-      KeyConditionExpression: options.prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+      KeyConditionExpression: options.range
+        ? '#pk = :pk AND #sk BETWEEN :from AND :to'
+        : options.prefix
+          ? '#pk = :pk AND begins_with(#sk, :prefix)'
+          : '#pk = :pk',
       FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
-      ExpressionAttributeNames: options.prefix ? { '#pk': pkName, '#sk': skName } : { '#pk': pkName },
+      ExpressionAttributeNames: options.prefix || options.range ? { '#pk': pkName, '#sk': skName } : { '#pk': pkName },
       ExpressionAttributeValues: {
         ':pk': partition,
         ':now': nowSeconds(),
-        ...(options.prefix ? { ':prefix': options.prefix } : {}),
+        ...(options.range ? { ':from': options.range[0], ':to': options.range[1] } : options.prefix ? { ':prefix': options.prefix } : {}),
       },
       Limit: options.limit,
       ScanIndexForward: !options.descending,
@@ -302,12 +338,16 @@ export function encodeCursor(key: Record<string, unknown>): string {
 
 /** A cursor must point into the partition being queried: it cannot be used to read another tenant's keys. */
 function decodeCursor(cursor: string, pkName: string, partition: string): Record<string, unknown> {
+  // Exactly the key attributes DynamoDB expects as ExclusiveStartKey: the table's, and the index's on an index.
+  const names = pkName === 'pk' ? ['pk', 'sk'] : ['gsi1pk', 'gsi1sk', 'pk', 'sk'];
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     const valid =
       key !== null &&
       typeof key === 'object' &&
+      !Array.isArray(key) &&
       key[pkName] === partition &&
+      Object.keys(key).sort().join(',') === names.join(',') &&
       Object.values(key).every((value) => typeof value === 'string');
     if (valid) return key;
   } catch {

@@ -268,7 +268,7 @@ describe('an imported Apigee bundle', () => {
     expect(summary.proxyEndpoints).toEqual(['default', 'token']);
     expect(summary.targetEndpoints).toEqual(['backend-b', 'default']);
     expect(summary.basepaths).toEqual(['/orders', '/orders-auth']);
-    expect(summary.skippedPolicies).toEqual([]);
+    expect(summary.unsupportedPolicies).toEqual([]);
   });
 
   it('routes to the default target with its target-flow steps in document order; disabled and continueOnError policies behave', async () => {
@@ -396,7 +396,7 @@ describe('an imported Apigee bundle', () => {
   it('verifies API keys against developer apps', async () => {
     const missing = await call('GET', '/orders/secure/x');
     expect(missing.status).toBe(401);
-    expect(missing.json.fault.detail.errorcode).toBe('oauth.v2.FailedToResolveAPIKey');
+    expect(missing.json.fault.detail.errorcode).toBe('steps.oauth.v2.FailedToResolveAPIKey');
     const wrong = await call('GET', '/orders/secure/x', { headers: { 'x-apikey': 'nope' } });
     expect(wrong.status).toBe(401);
     const good = await call('GET', '/orders/secure/x', { headers: { 'x-apikey': app.consumerKey } });

@@ -1,6 +1,6 @@
 // What the bundle import refuses and how it says so: unsupported policies and
-// elements listed all at once with file, XPath, line and policy name; skipped
-// steps with ?allowUnsupported=true; validate-only; upload forms; and hostile
+// elements listed all at once with file, XPath, line and policy name; with
+// ?allowUnsupported=true, kept policies whose steps fault (fail closed); validate-only; upload forms; and hostile
 // zips and XML (bombs, traversal, entities) refused without a crash, fuzzed.
 import fc from 'fast-check';
 import { strFromU8, unzipSync, zipSync, strToU8 } from 'fflate';
@@ -34,26 +34,26 @@ const fieldAt = (fields: Field[], path: string) => {
   return found!;
 };
 
-const JAVASCRIPT = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Javascript async="false" continueOnError="false" enabled="true" timeLimit="200" name="JS-1">
+// Policy types Tollgate does not run: Java and Python code.
+const JAVA_CALLOUT = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<JavaCallout async="false" continueOnError="false" enabled="true" name="JS-1">
     <DisplayName>JS-1</DisplayName>
-    <ResourceURL>jsc://add-header.js</ResourceURL>
-</Javascript>
+    <ClassName>com.example.AddHeader</ClassName>
+    <ResourceURL>java://add-header.jar</ResourceURL>
+</JavaCallout>
 `;
 
-const SERVICE_CALLOUT = `<ServiceCallout name="SC-1">
-    <Request variable="calloutRequest"><Set><Verb>GET</Verb></Set></Request>
-    <Response>calloutResponse</Response>
-    <HTTPTargetConnection><URL>https://example.com</URL></HTTPTargetConnection>
-</ServiceCallout>`;
+const PYTHON_SCRIPT = `<PythonScript name="SC-1">
+    <ResourceURL>py://callout.py</ResourceURL>
+</PythonScript>`;
 
 describe('problems', () => {
   it('lists every problem at once with file, location, line and policy', async () => {
     const zipped = bundle('broken', {
       policies: {
-        'JS-1': JAVASCRIPT,
-        'SC-1': SERVICE_CALLOUT,
-        'ML-1': '<MessageLogging name="ML-1"><Syslog><Message>x</Message></Syslog></MessageLogging>',
+        'JS-1': JAVA_CALLOUT,
+        'SC-1': PYTHON_SCRIPT,
+        'ML-1': '<Ldap name="ML-1"><LdapResource>corp</LdapResource></Ldap>',
         'Quota-1': `<Quota name="Quota-1">
     <Allow count="lots"/>
     <Interval>1</Interval>
@@ -62,7 +62,7 @@ describe('problems', () => {
         'Quota-2': '<Quota name="Quota-2"><Allow><Class ref="request.header.plan"><Allow class="gold" count="5"/></Class></Allow></Quota>',
         'AM-1': `<AssignMessage name="AM-1">
     <Set>
-        <Version>1.1</Version>
+        <Trailers>x</Trailers>
     </Set>
 </AssignMessage>`,
         'AM-ok': '<AssignMessage name="AM-ok"><Set><Headers><Header name="x">1</Header></Headers></Set></AssignMessage>',
@@ -78,7 +78,7 @@ describe('problems', () => {
       targets: {
         default: targetEndpoint(backend.url, {
           extra: '<LoadBalancer><Server name="s1"/></LoadBalancer>',
-        }).replace('<Property name="io.timeout.millis">10000</Property>', '<Property name="io.timeout.millis">10000</Property><Property name="success.codes">1xx,2xx</Property>'),
+        }),
       },
     });
     const response = await post(zipped, 'name=broken');
@@ -86,73 +86,86 @@ describe('problems', () => {
     expect(response.json.error.code).toBe('validation_failed');
     const fields = response.json.error.fields as Field[];
 
-    const js = fieldAt(fields, 'policies/JS-1.xml: /Javascript');
-    expect(js).toMatchObject({ file: 'policies/JS-1.xml', xpath: '/Javascript', line: 2, policy: 'JS-1', kind: 'unsupported' });
-    expect(js.message).toContain('policy type Javascript is not supported');
-    expect(fieldAt(fields, 'policies/SC-1.xml: /ServiceCallout').policy).toBe('SC-1');
-    expect(fieldAt(fields, 'policies/ML-1.xml: /MessageLogging').kind).toBe('unsupported');
+    const js = fieldAt(fields, 'policies/JS-1.xml: /JavaCallout');
+    expect(js).toMatchObject({ file: 'policies/JS-1.xml', xpath: '/JavaCallout', line: 2, policy: 'JS-1', kind: 'unsupported' });
+    expect(js.message).toContain('policy type JavaCallout is not supported');
+    expect(fieldAt(fields, 'policies/SC-1.xml: /PythonScript').policy).toBe('SC-1');
+    expect(fieldAt(fields, 'policies/ML-1.xml: /Ldap').kind).toBe('unsupported');
     const count = fieldAt(fields, 'policies/Quota-1.xml: /Quota/Allow/@count');
     expect(count).toMatchObject({ line: 2, policy: 'Quota-1', kind: 'invalid' });
     expect(count.message).toContain('whole number');
     expect(fieldAt(fields, 'policies/Quota-1.xml: /Quota/TimeUnit')).toMatchObject({ line: 4 });
     expect(fieldAt(fields, 'policies/Quota-2.xml: /Quota/Allow/Class').message).toContain('unsupported element <Class>');
-    expect(fieldAt(fields, 'policies/AM-1.xml: /AssignMessage/Set/Version')).toMatchObject({ line: 3, kind: 'unsupported' });
+    expect(fieldAt(fields, 'policies/AM-1.xml: /AssignMessage/Set/Trailers')).toMatchObject({ line: 3, kind: 'unsupported' });
     expect(fieldAt(fields, 'proxies/default.xml: /ProxyEndpoint/PreFlow/Request/Step[7]/Name').message).toContain('no policy named "Nope"');
     expect(fieldAt(fields, 'proxies/default.xml: /ProxyEndpoint/Flows/Flow/Condition').message).toContain('invalid condition');
     expect(fieldAt(fields, 'proxies/default.xml: /ProxyEndpoint/RouteRule/TargetEndpoint').message).toContain('no target endpoint named "missing"');
     expect(fieldAt(fields, 'targets/default.xml: /TargetEndpoint/LoadBalancer').kind).toBe('unsupported');
-    expect(fieldAt(fields, 'targets/default.xml: /TargetEndpoint/HTTPTargetConnection/Properties/Property[3]').message).toContain('success.codes');
     expect(fields.some((field) => field.path.includes('AM-ok'))).toBe(false);
     expect(response.json.error.message).toMatch(/^Bundle has \d+ problems: /);
     expect((await platform.request('GET', '/v1/organizations/default/apis/broken')).status).toBe(404);
   });
 
-  it('imports unsupported policies as skipped steps with allowUnsupported=true and exports them unchanged', async () => {
-    const zipped = bundle('skipping', {
+  it('imports unsupported policies with allowUnsupported=true, faults their steps (fail closed) and exports them unchanged', async () => {
+    const zipped = bundle('keeping', {
       policies: {
-        'JS-1': JAVASCRIPT,
-        'SC-1': SERVICE_CALLOUT,
+        'JS-1': JAVA_CALLOUT,
+        'SC-1': PYTHON_SCRIPT.replace('<PythonScript name="SC-1">', '<PythonScript name="SC-1" continueOnError="true">'),
         'Quota-2': '<Quota name="Quota-2"><Allow><Class ref="request.header.plan"/></Allow></Quota>',
         'AM-1': '<AssignMessage name="AM-1"><Set><Headers><Header name="x-ran">AM-1</Header></Headers></Set></AssignMessage>',
       },
-      proxies: { default: proxyEndpoint({ basePath: '/skipping', request: ['JS-1', 'SC-1', 'Quota-2', 'AM-1'] }) },
+      proxies: {
+        default: proxyEndpoint({
+          basePath: '/keeping',
+          request: [['JS-1', 'request.header.run-java = "yes"'], 'SC-1', ['Quota-2', 'request.header.run-quota = "yes"'], 'AM-1'],
+        }),
+      },
       targets: { default: targetEndpoint(backend.url) },
-      resources: { 'jsc/add-header.js': 'context.setVariable("x", 1);' },
+      resources: { 'java/add-header.jar': 'not really a jar' },
     });
-    expect((await post(zipped, 'name=skipping')).status).toBe(422);
-    const imported = await post(zipped, 'name=skipping&allowUnsupported=true');
+    expect((await post(zipped, 'name=keeping')).status).toBe(422);
+    const imported = await post(zipped, 'name=keeping&allowUnsupported=true');
     expect(imported.status, imported.text).toBe(201);
-    expect(imported.json.skippedPolicies).toEqual([
-      { name: 'JS-1', type: 'Javascript', reason: '/Javascript: policy type Javascript is not supported by Tollgate' },
-      { name: 'SC-1', type: 'ServiceCallout', reason: '/ServiceCallout: policy type ServiceCallout is not supported by Tollgate' },
+    expect(imported.json.unsupportedPolicies).toEqual([
+      { name: 'JS-1', type: 'JavaCallout', reason: '/JavaCallout: policy type JavaCallout is not supported by Tollgate' },
+      { name: 'SC-1', type: 'PythonScript', reason: '/PythonScript: policy type PythonScript is not supported by Tollgate' },
       { name: 'Quota-2', type: 'Quota', reason: '/Quota/Allow/Class: unsupported element <Class>' },
     ]);
-    expect(imported.json.resources).toEqual(['jsc/add-header.js']);
+    expect(imported.json.resources).toEqual(['java/add-header.jar']);
 
-    const revision = await platform.request('GET', '/v1/organizations/default/apis/skipping/revisions/1');
-    expect(revision.json.skippedPolicies.map((p: { name: string }) => p.name).sort()).toEqual(['JS-1', 'Quota-2', 'SC-1']);
-    expect(revision.json.model.policies.find((p: { name: string }) => p.name === 'JS-1').sourceXml).toBe(JAVASCRIPT);
+    const revision = await platform.request('GET', '/v1/organizations/default/apis/keeping/revisions/1');
+    expect(revision.json.unsupportedPolicies.map((p: { name: string }) => p.name).sort()).toEqual(['JS-1', 'Quota-2', 'SC-1']);
+    expect(revision.json.model.policies.find((p: { name: string }) => p.name === 'JS-1').sourceXml).toBe(JAVA_CALLOUT);
 
-    const deployed = await platform.request('POST', '/v1/organizations/default/environments/prod/apis/skipping/revisions/1/deployments');
+    const deployed = await platform.request('POST', '/v1/organizations/default/environments/prod/apis/keeping/revisions/1/deployments');
     expect(deployed.status).toBe(200);
-    const called = await platform.proxy('GET', '/skipping/x', { auth: false });
+    const before = backend.requests.length;
+    // SC-1 cannot run either, but says continueOnError: its step is passed over with SC-1.failed set.
+    const called = await platform.proxy('GET', '/keeping/x', { auth: false });
     expect(called.status).toBe(200);
     expect(called.json.headers['x-ran']).toBe('AM-1');
+    // A step that cannot run answers a fault and the backend is never called.
+    for (const header of ['run-java', 'run-quota']) {
+      const refused = await platform.proxy('GET', '/keeping/x', { auth: false, headers: { [header]: 'yes' } });
+      expect(refused.status).toBe(500);
+      expect(refused.json.fault.detail.errorcode).toBe('messaging.runtime.PolicyNotSupported');
+    }
+    expect(backend.requests.length).toBe(before + 1);
 
-    const exported = await platform.request('GET', '/v1/organizations/default/apis/skipping/revisions/1?format=bundle');
+    const exported = await platform.request('GET', '/v1/organizations/default/apis/keeping/revisions/1?format=bundle');
     const files = unzipSync(new Uint8Array(exported.bytes));
-    expect(strFromU8(files['apiproxy/policies/JS-1.xml']!)).toBe(JAVASCRIPT);
-    expect(strFromU8(files['apiproxy/resources/jsc/add-header.js']!)).toBe('context.setVariable("x", 1);');
-    expect(strFromU8(files['apiproxy/skipping.xml']!)).toContain('<Resource>jsc://add-header.js</Resource>');
-    const again = await post(exported.bytes, 'name=skipping&allowUnsupported=true');
+    expect(strFromU8(files['apiproxy/policies/JS-1.xml']!)).toBe(JAVA_CALLOUT);
+    expect(strFromU8(files['apiproxy/resources/java/add-header.jar']!)).toBe('not really a jar');
+    expect(strFromU8(files['apiproxy/keeping.xml']!)).toContain('<Resource>java://add-header.jar</Resource>');
+    const again = await post(exported.bytes, 'name=keeping&allowUnsupported=true');
     expect(again.status).toBe(201);
-    const second = await platform.request('GET', '/v1/organizations/default/apis/skipping/revisions/2');
+    const second = await platform.request('GET', '/v1/organizations/default/apis/keeping/revisions/2');
     expect(second.json.model).toEqual(revision.json.model);
   });
 
   it('still refuses invalid bundles with allowUnsupported=true', async () => {
     const zipped = bundle('invalid', {
-      policies: { 'JS-1': JAVASCRIPT },
+      policies: { 'JS-1': JAVA_CALLOUT },
       proxies: { default: proxyEndpoint({ basePath: '/invalid', request: [['JS-1', 'request.verb ==== "GET"']] }) },
       targets: { default: targetEndpoint(backend.url) },
     });

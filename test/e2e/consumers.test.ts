@@ -227,7 +227,7 @@ describe('apps and credentials', () => {
     expect(expired.status).toBe(201);
     const response = await platform.request('POST', '/oauth/token?grant_type=client_credentials', { auth: rawBasic(expired.json.consumerKey, expired.json.consumerSecret) });
     expect(response.status).toBe(401);
-    await expect(verifyApiKey(platform.local.runtime, expired.json.consumerKey)).rejects.toMatchObject({ reason: 'key_expired' });
+    await expect(verifyApiKey(platform.local.runtime, expired.json.consumerKey, 'default')).rejects.toMatchObject({ reason: 'key_expired' });
   });
 
   it('updates an app and lists apps by id', async () => {
@@ -246,7 +246,7 @@ describe('apps and credentials', () => {
 describe('verifyApiKey', () => {
   it('returns the app, developer and approved products, and says why a key is refused', async () => {
     const made = await provisionApp(platform, { product: 'verified', scopes: ['v'] });
-    const verified = await verifyApiKey(platform.local.runtime, made.consumerKey);
+    const verified = await verifyApiKey(platform.local.runtime, made.consumerKey, 'default');
     expect(verified).toMatchObject({
       organization: 'default',
       consumerKey: made.consumerKey,
@@ -254,20 +254,20 @@ describe('verifyApiKey', () => {
       developer: { email: made.email, status: 'active' },
     });
     expect(verified.products.map((p) => p.name)).toEqual(['verified']);
-    await expect(verifyApiKey(platform.local.runtime, 'no-such-key')).rejects.toBeInstanceOf(CredentialError);
-    await expect(verifyApiKey(platform.local.runtime, 'no-such-key')).rejects.toMatchObject({ reason: 'invalid_key' });
+    await expect(verifyApiKey(platform.local.runtime, 'no-such-key', 'default')).rejects.toBeInstanceOf(CredentialError);
+    await expect(verifyApiKey(platform.local.runtime, 'no-such-key', 'default')).rejects.toMatchObject({ reason: 'invalid_key' });
 
     const appPath = `${base}/developers/${made.email}/apps/${made.appName}`;
     await platform.request('POST', `${appPath}/keys/${made.consumerKey}?action=revoke`);
-    await expect(verifyApiKey(platform.local.runtime, made.consumerKey)).rejects.toMatchObject({ reason: 'key_revoked' });
+    await expect(verifyApiKey(platform.local.runtime, made.consumerKey, 'default')).rejects.toMatchObject({ reason: 'key_revoked' });
     await platform.request('POST', `${appPath}/keys/${made.consumerKey}?action=approve`);
     await platform.request('POST', `${appPath}?action=revoke`);
-    await expect(verifyApiKey(platform.local.runtime, made.consumerKey)).rejects.toMatchObject({ reason: 'app_not_approved' });
+    await expect(verifyApiKey(platform.local.runtime, made.consumerKey, 'default')).rejects.toMatchObject({ reason: 'app_not_approved' });
     await platform.request('POST', `${appPath}?action=approve`);
     await platform.request('POST', `${base}/developers/${made.email}?action=inactive`);
-    await expect(verifyApiKey(platform.local.runtime, made.consumerKey)).rejects.toMatchObject({ reason: 'developer_inactive' });
+    await expect(verifyApiKey(platform.local.runtime, made.consumerKey, 'default')).rejects.toMatchObject({ reason: 'developer_inactive' });
     await platform.request('POST', `${base}/developers/${made.email}?action=active`);
-    await expect(verifyApiKey(platform.local.runtime, made.consumerKey)).resolves.toBeTruthy();
+    await expect(verifyApiKey(platform.local.runtime, made.consumerKey, 'default')).resolves.toBeTruthy();
   });
 
   it('reads nothing from the table on a warm call', async () => {
@@ -275,9 +275,9 @@ describe('verifyApiKey', () => {
     // Past the revocation list's refresh interval, then frozen: the first call refreshes and waits, the rest read nothing.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 10_000);
-    await verifyApiKey(platform.local.runtime, made.consumerKey);
+    await verifyApiKey(platform.local.runtime, made.consumerKey, 'default');
     const calls = platform.local.runtime.table.calls;
-    for (let i = 0; i < 20; i++) await verifyApiKey(platform.local.runtime, made.consumerKey);
+    for (let i = 0; i < 20; i++) await verifyApiKey(platform.local.runtime, made.consumerKey, 'default');
     expect(platform.local.runtime.table.calls).toBe(calls);
     vi.useRealTimers();
   });

@@ -480,7 +480,7 @@ describe('errors, headers and platform paths', () => {
   });
 
   it('answers 404 for unknown paths under platform resources instead of calling a vendor', async () => {
-    for (const path of ['/elements/stripe/bogus', '/elements/stripe/resources/1/bogus', '/instances/1/bogus', '/usage', '/formulas', '/docs/crm', '/accounts/1/bogus', '/users/1/bogus', '/organizations/branding']) {
+    for (const path of ['/elements/stripe/bogus', '/elements/stripe/resources/1/bogus', '/instances/1/bogus', '/usage/analytics/bogus', '/formulas', '/docs/crm', '/accounts/1/bogus', '/users/1/bogus', '/organizations/branding']) {
       const response = await call('GET', path);
       expect(response.status, path).toBe(404);
       expect(response.json.code, path).toBe('not_found');
@@ -491,7 +491,10 @@ describe('errors, headers and platform paths', () => {
     const accounts = await call('GET', '/accounts?pageSize=1', { headers: withElement(instance.json.token) });
     expect(accounts.json).toMatchObject({ path: '/v1/accounts', query: { pageSize: '1' } });
     expect((await call('GET', '/hubs/crm/accounts', { headers: withElement(instance.json.token) })).json.path).toBe('/v1/accounts');
-    // Platform-only resources never reach the vendor, token or not.
-    expect((await call('GET', '/usage', { headers: withElement(instance.json.token) })).status).toBe(404);
+    // Platform-only resources never reach the vendor, token or not: /usage is the usage API.
+    const usage = await call('GET', '/usage', { headers: withElement(instance.json.token) });
+    expect(usage.status).toBe(200);
+    expect(Array.isArray(usage.json)).toBe(true);
+    expect((await call('GET', '/formulas', { headers: withElement(instance.json.token) })).status).toBe(404);
   });
 });

@@ -8,14 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../support/backend.js';
 import { FORM, formBasic, provisionApp, rawBasic, type ProvisionedApp } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
-import { deployProxy } from '../support/proxies.js';
+import { deployProxy, SEED_002_TOKEN_CONDITION as SEED_CONDITION } from '../support/proxies.js';
 
 let platform: TestPlatform;
 let iflow: Backend;
 let app: ProvisionedApp;
-
-const SEED_CONDITION =
-  '(proxy.pathsuffix MatchesPath "/OAuthToken" OR proxy.pathsuffix MatchesPath "/OAuthToken/**" OR proxy.pathsuffix MatchesPath "/OAuthToken(**")AND(request.verb = "POST")';
 
 beforeAll(async () => {
   platform = await startPlatform();
@@ -114,7 +111,7 @@ describe('seed 002: Cloud Integration behind SpikeArrest and OAuthV2', () => {
   it('refuses a missing or invalid token with a 401 Apigee fault', async () => {
     const missing = await platform.proxy('GET', '/cpi/api_connectivity_test', { auth: false });
     expect(missing.status).toBe(401);
-    expect(missing.json.fault.detail.errorcode).toBe('steps.oauth.v2.InvalidAccessToken');
+    expect(missing.json.fault.detail.errorcode).toBe('oauth.v2.InvalidAccessToken');
     expect(missing.headers.get('www-authenticate')).toContain('Bearer');
     const forged = await platform.proxy('GET', '/cpi/api_connectivity_test', { auth: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' });
     expect(forged.status).toBe(401);
@@ -212,7 +209,7 @@ describe('VerifyAPIKey with the product quota', () => {
   it('refuses a missing key, an unknown key, and a key whose product does not cover the proxy', async () => {
     const missing = await platform.proxy('GET', '/keyed/x', { auth: false });
     expect(missing.status).toBe(401);
-    expect(missing.json.fault.detail.errorcode).toBe('oauth.v2.FailedToResolveAPIKey');
+    expect(missing.json.fault.detail.errorcode).toBe('steps.oauth.v2.FailedToResolveAPIKey');
     const unknown = await platform.proxy('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': 'nope' } });
     expect(unknown.json.fault.detail.errorcode).toBe('oauth.v2.InvalidApiKey');
     const wrongProduct = await platform.proxy('GET', '/keyed/x', { auth: false, headers: { 'x-api-key': app.consumerKey } });

@@ -81,8 +81,12 @@ describe('the default stack', () => {
     }
     // Wildcard resources are acknowledged only for the stack's own secret prefix.
     const iam5 = synth.acknowledgements.filter((ack) => ack.ruleName.startsWith('AwsSolutions-IAM5'));
-    expect(iam5.map((ack) => ack.ruleName)).toEqual(
-      DATA_FUNCTIONS.map(() => 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:tollgate/test/*]'),
+    expect(iam5.map((ack) => ack.ruleName).sort()).toEqual(
+      [
+        ...DATA_FUNCTIONS.map(() => 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:tollgate/test/*]'),
+        // The proxy may create the signing keys, and only them (roles.test.ts).
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:tollgate/test/jwt-keys*]',
+      ].sort(),
     );
   });
 
@@ -133,10 +137,13 @@ describe('the default stack', () => {
       const find = (path: string, method: string) => settings.find((s) => s.ResourcePath === path && s.HttpMethod === method);
       expect(find('/*', '*')).toMatchObject({ LoggingLevel: 'ERROR', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50 });
       expect(settings.filter((s) => s.ResourcePath === '/*')).toHaveLength(1);
-      expect(find('/~1{proxy+}', '*')).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 });
-      expect(find('/', '*')).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 });
+      // One setting per method of the ANY routes, each with the stage's logging (deploy-settings.test.ts).
+      for (const method of ['GET', 'POST', 'DELETE']) {
+        expect(find('/~1{proxy+}', method)).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500, LoggingLevel: 'ERROR' });
+        expect(find('/', method)).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500, LoggingLevel: 'ERROR' });
+      }
       // No platform route is throttled on the runtime: it has none.
-      expect(settings.map((s) => s.ResourcePath).sort()).toEqual(['/', '/*', '/~1{proxy+}']);
+      expect([...new Set(settings.map((s) => s.ResourcePath))].sort()).toEqual(['/', '/*', '/~1{proxy+}']);
     }
   });
 
@@ -195,6 +202,19 @@ describe('the default stack', () => {
     for (const [, group] of synth.resources('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
+  it('gives the functions that buffer analytics the shutdown extension and saved Logs Insights queries over their records', () => {
+    const layers = synth.resources('AWS::Lambda::LayerVersion');
+    expect(layers).toHaveLength(1);
+    expect(layers[0]![1].Properties).toMatchObject({ CompatibleArchitectures: ['arm64'], CompatibleRuntimes: ['nodejs22.x'] });
+    for (const [id, fn] of synth.resources('AWS::Lambda::Function')) {
+      const buffers = /^Functions(Platform|Proxy)Function/.test(id);
+      expect(Boolean(fn.Properties.Layers), id).toBe(buffers);
+    }
+    const queries = synth.resources('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties);
+    expect(queries.map((q) => q.Name).sort()).toEqual(['tollgate/analytics/calls-by-proxy', 'tollgate/analytics/connector-calls', 'tollgate/analytics/faults-by-policy', 'tollgate/analytics/slow-targets']);
+    for (const query of queries) expect(query.QueryString).toContain('message = "analytics record"');
+  });
+
   it('has the table on demand with PITR, deletion protection, encryption, TTL on expiresAt and gsi1, retained', () => {
     synth.template.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
@@ -243,6 +263,9 @@ describe('the default stack', () => {
     // The web function may write its logs and nothing else.
     const web = statementsOf(synth, 'web');
     expect(web.flatMap(actionsOf)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    const signingKeysPattern = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:tollgate/test/jwt-keys*']],
+    };
     for (const name of DATA_FUNCTIONS) {
       const statements = statementsOf(synth, name);
       expect(JSON.stringify(statements)).not.toContain('"Resource":"*"');
@@ -253,14 +276,16 @@ describe('the default stack', () => {
       expect(actionsOf(table).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(table.Resource).toEqual([tableArn, { 'Fn::Join': ['', [tableArn, '/index/gsi1']] }]);
       const secretStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
-      for (const statement of secretStatements) expect(statement.Resource).toEqual(secretPattern);
+      for (const statement of secretStatements) expect([secretPattern, signingKeysPattern]).toContainEqual(statement.Resource);
       const secretActions = secretStatements.flatMap(actionsOf);
       expect(secretActions).toContain('secretsmanager:GetSecretValue');
       // Every statement is one of the above: nothing else is granted.
       expect(statements.length).toBe(2 + secretStatements.length);
     }
-    // Only functions that create secrets may write them: the proxy runtime only reads.
-    expect(statementsOf(synth, 'proxy').flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:'))).toEqual(['secretsmanager:GetSecretValue']);
+    // Only functions that create secrets may write them: the proxy runtime reads, and creates only the signing keys.
+    const proxySecrets = statementsOf(synth, 'proxy').filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(proxySecrets.filter((s) => s.Resource === secretPattern || JSON.stringify(s.Resource) === JSON.stringify(secretPattern)).flatMap(actionsOf)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(proxySecrets.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(signingKeysPattern)).flatMap(actionsOf).sort()).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']);
     expect(statementsOf(synth, 'platform').flatMap(actionsOf)).toEqual(
       expect.arrayContaining(['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource']),
     );

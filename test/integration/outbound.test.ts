@@ -3,7 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressProblem, checkUrl, OutboundError, outboundRequest } from '../../shared/net/outbound.js';
+import { networkInterfaces } from 'node:os';
+import { addressProblem, checkUrl, OutboundError, outboundRequest, reserveOwnEndpoint } from '../../shared/net/outbound.js';
 
 let server: Server;
 let base = '';
@@ -90,5 +91,42 @@ describe('outboundRequest', () => {
 
   it('limits the response size', async () => {
     await expect(outboundRequest({ url: `${base}/big`, maxResponseBytes: 1000, allowLoopback: true })).rejects.toMatchObject({ kind: 'too_large' });
+  });
+
+  it("never reaches one of Tollgate's own endpoints, by any local address or name, whatever the loopback setting", async () => {
+    const port = (server.address() as AddressInfo).port;
+    const release = reserveOwnEndpoint('store', `http://127.0.0.1:${port}`);
+    try {
+      const interfaceAddresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((entry) => entry.family === 'IPv4').map((entry) => entry.address);
+      for (const host of ['127.0.0.1', '127.9.9.9', 'localhost', 'LOCALHOST.', '[::ffff:127.0.0.1]', ...interfaceAddresses]) {
+        const url = `http://${host}:${port}/`;
+        await expect(outboundRequest({ url, allowLoopback: true }), url).rejects.toMatchObject({ kind: 'blocked', message: expect.stringContaining("Tollgate's own store") });
+      }
+      // A platform reservation lets a call through only where Tollgate routes it itself.
+      const platform = reserveOwnEndpoint('platform', `http://127.0.0.1:${port}`);
+      release();
+      await expect(outboundRequest({ url: `${base}/x`, allowLoopback: true })).rejects.toMatchObject({ kind: 'blocked' });
+      expect((await outboundRequest({ url: `${base}/x`, allowLoopback: true, ownEndpoint: 'platform' })).status).toBe(200);
+      platform();
+    } finally {
+      release();
+    }
+    expect((await outboundRequest({ url: `${base}/x`, allowLoopback: true })).status).toBe(200);
+  });
+
+  it('refuses a reserved host name on AWS (the store, the secret store, the planes) on any port', () => {
+    const releases = [
+      reserveOwnEndpoint('store', 'https://dynamodb.eu-west-1.amazonaws.com'),
+      reserveOwnEndpoint('secrets', 'https://secretsmanager.eu-west-1.amazonaws.com'),
+      reserveOwnEndpoint('platform', 'https://abc123.execute-api.eu-west-1.amazonaws.com'),
+    ];
+    try {
+      for (const url of ['https://dynamodb.eu-west-1.amazonaws.com/', 'http://DynamoDB.eu-west-1.amazonaws.com.:80/', 'https://secretsmanager.eu-west-1.amazonaws.com/', 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/x']) {
+        expect(() => checkUrl(url, false), url).toThrow(/own/);
+      }
+      expect(() => checkUrl('https://dynamodb.us-east-2.amazonaws.com/', false)).not.toThrow();
+    } finally {
+      for (const release of releases) release();
+    }
   });
 });

@@ -11,6 +11,16 @@ import { isFault, type Fault } from '../../shared/gateway/engine/faults.js';
 import { HeaderMap, Message } from '../../shared/gateway/engine/message.js';
 import type { Deployment } from '../../shared/gateway/engine/policy.js';
 import type { Policy, ServiceName } from '../../shared/gateway/policies/define-policy.js';
+import { OutboundError, outboundRequest } from '../../shared/net/outbound.js';
+import { sendSyslog } from '../../shared/net/syslog.js';
+import {
+  OutboundCallError,
+  type CacheService,
+  type HttpService,
+  type LogService,
+  type OutboundHttpRequest,
+  type OutboundHttpResponse,
+} from '../../shared/gateway/policies/services.js';
 import type {
   ConsumerService,
   CounterService,
@@ -21,6 +31,7 @@ import type {
   ProductView,
   ProviderService,
   ProviderView,
+  ResourceRequest,
   TokenService,
   VerifiedAccessToken,
   VerifiedKey,
@@ -64,6 +75,8 @@ export interface RunOptions<Needs extends ServiceName> {
   name?: string;
   /** Prepared state to reuse (a second call of the same deployed policy). */
   prepared?: unknown;
+  /** The revision's resource files by path (`jsc/a.js`). */
+  resources?: Record<string, string>;
 }
 
 export interface Run {
@@ -81,7 +94,7 @@ export async function runPolicy<Config, Prepared, Needs extends ServiceName>(
 ): Promise<Run> {
   const identity = { name: options.name ?? `${policy.type}-1`, type: policy.type, continueOnError: false };
   const config = policy.schema.parse(input);
-  const prepared = (options.prepared as Prepared | undefined) ?? (policy.prepare?.(config, { policy: identity, deployment: DEPLOYMENT }) as Prepared);
+  const prepared = (options.prepared as Prepared | undefined) ?? (policy.prepare?.(config, { policy: identity, deployment: DEPLOYMENT, resources: new Map(Object.entries(options.resources ?? {})) }) as Prepared);
   const exchange = options.exchange ?? exchangeFor();
   try {
     await policy.execute({
@@ -95,8 +108,21 @@ export async function runPolicy<Config, Prepared, Needs extends ServiceName>(
     return { exchange, prepared };
   } catch (error) {
     if (!isFault(error)) throw error;
+    assertDeclared(policy, error);
     return { exchange, fault: error, prepared };
   }
+}
+
+/**
+ * A policy raises only the faults its table declares, with the declared code
+ * and status (the table docs/faults.md lists); RaiseFault's are the proxy's own.
+ */
+function assertDeclared(policy: { type: string; faults?: Policy['faults'] }, fault: Fault): void {
+  if (!policy.faults) return;
+  const declared = policy.faults[fault.faultName];
+  if (!declared) throw new Error(`${policy.type} raised ${fault.faultName}, which its fault table does not declare`);
+  if (declared[0] !== fault.errorCode) throw new Error(`${policy.type} raised ${fault.faultName} with code ${fault.errorCode}, declared ${declared[0]}`);
+  if (declared[1] !== fault.status && policy.type !== 'RaiseFault') throw new Error(`${policy.type} raised ${fault.faultName} with status ${fault.status}, declared ${declared[1]}`);
 }
 
 /**
@@ -198,7 +224,7 @@ export class MemoryConsumers implements ConsumerService {
     private readonly products: Record<string, ProductView> = {},
   ) {}
 
-  async verifyApiKey(key: string): Promise<VerifiedKey> {
+  async verifyApiKey(key: string, _request: ResourceRequest): Promise<VerifiedKey> {
     const found = this.keys[key];
     if (!found) throw new CredentialError('invalid_key', 'Invalid API key');
     if (found.refused) throw new CredentialError(found.refused, `refused: ${found.refused}`);
@@ -206,7 +232,7 @@ export class MemoryConsumers implements ConsumerService {
     return verified;
   }
 
-  async productFor(names: string[]): Promise<ProductView | undefined> {
+  async productFor(names: string[], _request: ResourceRequest): Promise<ProductView | undefined> {
     return names.map((name) => this.products[name]).find((product) => product !== undefined);
   }
 }
@@ -232,7 +258,16 @@ export class MemoryTokens implements TokenService {
     const refused = wanted.filter((scope) => !client.scopes.includes(scope));
     if (refused.length) throw new CredentialError('invalid_scope', `Requested scope exceeds the client's: ${refused.join(' ')}`);
     const token = `token-${this.issued.size + 1}`;
-    const claims = { client_id: request.clientId, scope: wanted.join(' '), api_products: client.products, app_name: client.appName, developer_email: client.developerEmail };
+    const claims = {
+      client_id: request.clientId,
+      scope: wanted.join(' '),
+      api_products: client.products,
+      app_name: client.appName,
+      developer_email: client.developerEmail,
+      iat: 1_700_000_000,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+      organization: DEPLOYMENT.organization,
+    };
     this.issued.set(token, claims);
     return {
       access_token: token,
@@ -243,13 +278,61 @@ export class MemoryTokens implements TokenService {
     };
   }
 
-  async verify(token: string, requiredScopes: string[]): Promise<VerifiedAccessToken> {
+  async verify(token: string): Promise<VerifiedAccessToken> {
     const claims = this.issued.get(token);
     if (!claims) throw new CredentialError('invalid_token', 'Invalid access token');
     if (claims.revoked) throw new CredentialError('token_revoked', 'The access token has been revoked');
     if (claims.expired) throw new CredentialError('token_expired', 'The access token has expired');
-    const granted = new Set(claims.scope.split(' ').filter(Boolean));
-    if (requiredScopes.some((scope) => !granted.has(scope))) throw new CredentialError('insufficient_scope', 'The access token lacks a scope');
     return claims;
+  }
+}
+
+/** The http service over the real outbound client and its SSRF guard, loopback allowed (as in local mode); calls are recorded. */
+export class LoopbackHttp implements HttpService {
+  readonly calls: OutboundHttpRequest[] = [];
+
+  constructor(private readonly allowLoopback = true) {}
+
+  async request(request: OutboundHttpRequest): Promise<OutboundHttpResponse> {
+    this.calls.push(request);
+    try {
+      return await outboundRequest({ ...request, allowLoopback: this.allowLoopback });
+    } catch (error) {
+      throw error instanceof OutboundError ? new OutboundCallError(error.kind, error.message) : error;
+    }
+  }
+}
+
+/** Log lines kept in memory; syslog messages sent for real (loopback allowed). */
+export class MemoryLog implements LogService {
+  readonly lines: Record<string, unknown>[] = [];
+
+  write(entry: Record<string, unknown>): void {
+    this.lines.push(entry);
+  }
+
+  async syslog(target: { host: string; port: number; protocol: 'UDP' | 'TCP'; tls: boolean }, message: string): Promise<void> {
+    try {
+      await sendSyslog({ ...target, allowLoopback: true, timeoutMs: 2_000 }, message);
+    } catch (error) {
+      throw error instanceof OutboundError ? new OutboundCallError(error.kind, error.message) : error;
+    }
+  }
+}
+
+/** Environment caches in memory, with their TTLs (the host's is the table with a per-container copy). */
+export class MemoryCache implements CacheService {
+  readonly entries = new Map<string, { value: string; ttlSeconds: number }>();
+
+  async get(cache: string, key: string): Promise<string | undefined> {
+    return this.entries.get(`${cache}/${key}`)?.value;
+  }
+
+  async put(cache: string, key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.entries.set(`${cache}/${key}`, { value, ttlSeconds });
+  }
+
+  async delete(cache: string, key: string, options: { children?: boolean } = {}): Promise<void> {
+    for (const name of [...this.entries.keys()]) if (name === `${cache}/${key}` || (options.children && name.startsWith(`${cache}/${key}`))) this.entries.delete(name);
   }
 }

@@ -3,6 +3,10 @@ import { expect } from 'vitest';
 import type { ProxyModelInput } from '../../shared/gateway/engine/model.js';
 import type { TestPlatform } from './platform.js';
 
+/** Seed 002's token-flow condition, verbatim from the blog. */
+export const SEED_002_TOKEN_CONDITION =
+  '(proxy.pathsuffix MatchesPath "/OAuthToken" OR proxy.pathsuffix MatchesPath "/OAuthToken/**" OR proxy.pathsuffix MatchesPath "/OAuthToken(**")AND(request.verb = "POST")';
+
 export async function deployProxy(platform: TestPlatform, model: ProxyModelInput, options: { env?: string; auth?: string; org?: string } = {}) {
   const org = options.org ?? 'default';
   const auth = options.auth ?? platform.auth;

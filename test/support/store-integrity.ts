@@ -35,7 +35,9 @@ export async function storeProblems(table: Table): Promise<string[]> {
     } else if (sk.startsWith('CRED#')) {
       const [, appId, fingerprint] = sk.split('#');
       if (!has(pk, `APP#${appId}`)) problems.push(`${where}: credential without its app`);
-      if (!has(`APIKEY#${fingerprint}`, '#APIKEY')) problems.push(`${where}: credential without its consumer-key marker`);
+      if (!has(`APIKEY#${fingerprint}`, `ORG#${String(item.organization)}`) && byKey.get(`APIKEY#${fingerprint}|#APIKEY`)?.organization !== item.organization) {
+        problems.push(`${where}: credential without its consumer-key marker`);
+      }
     } else if (sk.startsWith('DEVAPP#')) {
       if (!has(pk, `APP#${String(item.appId)}`)) problems.push(`${where}: app name without its app`);
     } else if (sk.startsWith('APP#')) {

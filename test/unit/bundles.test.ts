@@ -174,12 +174,35 @@ const SAMPLES: Record<string, string[]> = {
     policyFile('OAuthV2', '<Operation>VerifyAccessToken</Operation><AccessToken>request.header.token</AccessToken><AccessTokenPrefix>Bearer</AccessTokenPrefix><Scope>read write</Scope>'),
     policyFile('OAuthV2', '<Operation>GenerateAccessToken</Operation><ExpiresIn>3600000</ExpiresIn><SupportedGrantTypes><GrantType>client_credentials</GrantType></SupportedGrantTypes><GrantType>request.formparam.grant_type</GrantType><GenerateResponse enabled="false"/>'),
   ],
+  ServiceCallout: [policyFile('ServiceCallout', '<Request variable="r"><Set><Verb>POST</Verb></Set></Request><Response>out</Response><Timeout>3000</Timeout><HTTPTargetConnection><URL>https://svc.example/x</URL></HTTPTargetConnection>')],
+  XMLToJSON: [policyFile('XMLToJSON', '<Format>yahoo</Format><Options><TextNodeName>TEXT</TextNodeName></Options><OutputVariable>response</OutputVariable><Source>response</Source>')],
+  JSONToXML: [policyFile('JSONToXML', '<Options><ObjectRootElementName>Root</ObjectRootElementName></Options><OutputVariable>request</OutputVariable><Source>request</Source>')],
+  AccessControl: [policyFile('AccessControl', '<IPRules noRuleMatchAction="ALLOW"><MatchRule action="DENY"><SourceAddress mask="24">10.0.0.0</SourceAddress></MatchRule></IPRules>')],
+  RegularExpressionProtection: [policyFile('RegularExpressionProtection', '<Source>request</Source><QueryParam name="q"><Pattern>[\\s]*(?i)((delete)|(exec))</Pattern></QueryParam>')],
+  StatisticsCollector: [policyFile('StatisticsCollector', '<Statistics><Statistic name="id" ref="product.id" type="string">0</Statistic></Statistics>')],
+  MessageLogging: [policyFile('MessageLogging', '<Syslog><Message>{request.uri}</Message><Host>logs.example.com</Host><Port>514</Port><Protocol>UDP</Protocol></Syslog>')],
+  Javascript: [policyFile('Javascript', '<Source>context.setVariable("a", "b")</Source>', ' timeLimit="100"')],
+  ResponseCache: [policyFile('ResponseCache', '<CacheKey><KeyFragment ref="request.uri"/></CacheKey><ExpirySettings><TimeoutInSeconds>60</TimeoutInSeconds></ExpirySettings>')],
+  PopulateCache: [policyFile('PopulateCache', '<CacheKey><KeyFragment ref="k"/></CacheKey><Source>v</Source>')],
+  LookupCache: [policyFile('LookupCache', '<CacheKey><KeyFragment ref="k"/></CacheKey><AssignTo>v</AssignTo>')],
+  InvalidateCache: [policyFile('InvalidateCache', '<CacheKey><KeyFragment ref="k"/></CacheKey><PurgeChildEntries>true</PurgeChildEntries>')],
+  GenerateJWT: [policyFile('GenerateJWT', '<Algorithm>HS256</Algorithm><SecretKey><Value ref="private.key"/></SecretKey><ExpiresIn>1h</ExpiresIn><OutputVariable>jwt</OutputVariable>')],
+  VerifyJWT: [policyFile('VerifyJWT', '<Algorithm>RS256</Algorithm><PublicKey><JWKS uri="https://idp.example/jwks"/></PublicKey><Audience>a</Audience>')],
+  DecodeJWT: [policyFile('DecodeJWT', '<Source>jwt</Source>')],
+  FlowCallout: [policyFile('FlowCallout', '<SharedFlowBundle>SF-1</SharedFlowBundle>')],
+  OASValidation: [policyFile('OASValidation', '<OASResource>oas://spec.yaml</OASResource>')],
 };
 
 /** Imports one policy file through the bundle importer. */
 function importPolicy(xml: string) {
   const result = bundleToModel(
-    readZip(bundle('p', { policies: { 'P-1': xml }, proxies: { default: proxyEndpoint({ basePath: '/p', request: ['P-1'], routeRules: '<RouteRule name="none"/>' }) } })),
+    readZip(
+      bundle('p', {
+        policies: { 'P-1': xml },
+        proxies: { default: proxyEndpoint({ basePath: '/p', request: ['P-1'], routeRules: '<RouteRule name="none"/>' }) },
+        resources: { 'oas/spec.yaml': 'openapi: 3.0.3\npaths: {}\n' },
+      }),
+    ),
   );
   expect(result.problems).toEqual([]);
   return result.model!.policies[0]!;

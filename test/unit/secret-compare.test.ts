@@ -70,6 +70,8 @@ describe('every compare of a presented secret is constant-time', () => {
       ['shared/auth/organizations.ts: if (credentials.userSecret !== existing?.userSecret) await rt.secrets.put(names.user, credentials.userSecret);', 'configuration at start-up'],
       ["shared/connectors/token-lifecycle.ts: return trigger.reason === 'expiry' ? isExpiring(credentials, auth) : credentials.accessToken === trigger.accessToken;", 'two stored vendor tokens: has the one the vendor refused been replaced'],
       ["shared/gateway/language/condition.ts: return token.kind === 'word' && token.text.length === word.length && token.text.toLowerCase() === word;", 'a lexer token of the condition language, not a credential'],
+      ["shared/connectors/oauth1-flow.ts: if (!consumerSecret) problems.push({ path: 'configuration.oauth.api.secret', message: `required: the consumer ${auth.signatureMethod === 'RSA-SHA1' ? 'private key (PEM)' : 'secret'}` });", 'the configured signature method names the field a problem message asks for'],
+      ["shared/connectors/unified/ceql.ts: return token.kind === 'word' && token.value.toUpperCase() === word;", 'a lexer token of the CEQL query language, not a credential'],
       ['shared/connectors/token-lifecycle.ts: rotated: Boolean(tokens.refreshToken && tokens.refreshToken !== credentials.refreshToken),', 'a log flag: did the vendor rotate its refresh token'],
     ]);
     const SECRETISH = /[\w.?]*(secret|password|token|signature|hash|verifier|apikey|api_key)\w*/i;

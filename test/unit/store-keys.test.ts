@@ -22,7 +22,8 @@ describe('store key scheme', () => {
     expect(keys.developerKeys('acme', 'Ada@Example.com')).toEqual({ pk: 'ORG#acme', sk: 'DEVELOPER#ada@example.com' });
     expect(keys.developerAppKeys('acme', 'd1', 'postman')).toEqual({ pk: 'ORG#acme', sk: 'DEVAPP#d1#postman' });
     expect(keys.credentialKeys('acme', 'a1', 'fp')).toEqual({ pk: 'ORG#acme', sk: 'CRED#a1#fp' });
-    expect(keys.apiKeyMarkerKeys('fp')).toEqual({ pk: 'APIKEY#fp', sk: '#APIKEY' });
+    expect(keys.apiKeyMarkerKeys('fp', 'acme')).toEqual({ pk: 'APIKEY#fp', sk: 'ORG#acme' });
+    expect(keys.legacyApiKeyMarkerKeys('fp')).toEqual({ pk: 'APIKEY#fp', sk: '#APIKEY' });
     expect(keys.developerAccountKeys('acme', 'Ada@Example.com')).toEqual({ pk: 'ORG#acme', sk: 'DEVACCOUNT#ada@example.com' });
     expect(keys.developerSessionKeys('h1')).toEqual({ pk: 'DEVSESSION#h1', sk: 'SESSION' });
     expect(keys.developerInvitationKeys('h2')).toEqual({ pk: 'DEVINVITE#h2', sk: 'INVITATION' });

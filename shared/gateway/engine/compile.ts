@@ -5,13 +5,13 @@
 import type { FieldProblem } from '../../http/errors.js';
 import { zodProblems } from '../../http/body.js';
 import { compileCondition, ConditionSyntaxError, type CompiledCondition } from '../language/condition.js';
-import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyModel, Step, TargetEndpoint } from './model.js';
+import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyModel, SharedFlowModel, Step, TargetEndpoint } from './model.js';
 import type { Deployment, PolicyDefinition, PolicyIdentity, PolicyRegistry } from './policy.js';
 
 export interface CompiledPolicy {
   model: PolicyModel;
   identity: PolicyIdentity;
-  /** Undefined for imported policies Tollgate does not run (they are skipped). */
+  /** Undefined for imported policies Tollgate cannot run: their steps fault (fail closed). */
   definition?: PolicyDefinition;
   config: unknown;
   prepared: unknown;
@@ -73,6 +73,42 @@ export interface CompiledProxy {
   model: ProxyModel;
   proxyEndpoints: CompiledProxyEndpoint[];
   targets: Map<string, CompiledTargetEndpoint>;
+  /** `propertyset.{set}.{key}`: the revision's `resources/properties/{set}.properties`, by `{set}.{key}`. */
+  propertySets: ReadonlyMap<string, string>;
+}
+
+/**
+ * Java `.properties` text as key -> value: `key=value`, `key: value` or
+ * `key value`, `#` and `!` comments, backslash line continuations and escapes.
+ */
+export function parseProperties(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  const lines = text.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.replace(/^\s+/, '');
+    const separator = /^((?:\\.|[^\\=:\s])*)\s*[=:\s]\s*/.exec(line);
+    const key = separator ? separator[1]! : line;
+    const value = separator ? line.slice(separator[0].length) : '';
+    const unescape = (part: string) =>
+      part.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_match, escaped: string) =>
+        escaped.length === 5 ? String.fromCharCode(parseInt(escaped.slice(1), 16)) : ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[escaped] ?? escaped,
+      );
+    entries.set(unescape(key), unescape(value));
+  }
+  return entries;
+}
+
+function propertySetsOf(model: ProxyModel): Map<string, string> {
+  const sets = new Map<string, string>();
+  for (const resource of model.resources) {
+    const match = /^properties\/([^/]+)\.properties$/.exec(resource.path);
+    if (!match) continue;
+    const text = resource.encoding === 'base64' ? Buffer.from(resource.content, 'base64').toString('utf8') : resource.content;
+    for (const [key, value] of parseProperties(text)) sets.set(`${match[1]}.${key}`, value);
+  }
+  return sets;
 }
 
 export class ProxyValidationError extends Error {
@@ -80,6 +116,51 @@ export class ProxyValidationError extends Error {
     super(`Proxy is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
     this.name = 'ProxyValidationError';
   }
+}
+
+/**
+ * A shared flow compiled as the engine runs it: a proxy with no base path
+ * and no target, whose `default` flow is the steps of its one endpoint's
+ * PreFlow request (the same validation, policies and conditions as a proxy's).
+ */
+export interface CompiledSharedFlow {
+  proxy: CompiledProxy;
+  steps: CompiledStep[];
+}
+
+export const SHARED_FLOW_ENDPOINT = 'sharedflow';
+
+export function compileSharedFlow(model: SharedFlowModel, deployment: Deployment, registry: PolicyRegistry): CompiledSharedFlow {
+  const flow = model.sharedFlows.find((candidate) => candidate.name === 'default') ?? model.sharedFlows[0]!;
+  const asProxy: ProxyModel = {
+    name: model.name,
+    policies: model.policies,
+    proxyEndpoints: [
+      {
+        name: SHARED_FLOW_ENDPOINT,
+        basePath: '/',
+        preFlow: { request: flow.steps, response: [] },
+        flows: [],
+        postFlow: { request: [], response: [] },
+        faultRules: [],
+        routeRules: [],
+      },
+    ],
+    targetEndpoints: [],
+    resources: model.resources,
+  };
+  let proxy: CompiledProxy;
+  try {
+    proxy = compileProxy(asProxy, deployment, registry);
+  } catch (error) {
+    // Problems are named as a shared flow's: its steps are `sharedFlows.N.steps`.
+    if (error instanceof ProxyValidationError) {
+      const index = model.sharedFlows.indexOf(flow);
+      throw new ProxyValidationError(error.problems.map((problem) => ({ ...problem, path: problem.path.replace(/^proxyEndpoints\.0\.preFlow\.request/, `sharedFlows.${index}.steps`) })));
+    }
+    throw error;
+  }
+  return { proxy, steps: proxy.proxyEndpoints[0]!.preFlow.request };
 }
 
 /** Normalizes a base path: leading slash, no trailing slash (except the root). */
@@ -92,10 +173,11 @@ export function normalizeBasePath(basePath: string): string {
 export function compileProxy(model: ProxyModel, deployment: Deployment, registry: PolicyRegistry): CompiledProxy {
   const problems: FieldProblem[] = [];
   const policies = new Map<string, CompiledPolicy>();
+  const resources = new Map(model.resources.map((file) => [file.path, file.encoding === 'base64' ? Buffer.from(file.content, 'base64').toString('utf8') : file.content]));
 
   model.policies.forEach((policy, index) => {
     const identity = { name: policy.name, type: policy.type, continueOnError: policy.continueOnError };
-    // A policy imported as unsupported is skipped, even when its type exists (an element of it is unsupported).
+    // A policy imported as unsupported faults when it runs, even when its type exists (an element of it is unsupported).
     const definition = policy.unsupported ? undefined : registry.definition(policy.type);
     if (!definition) {
       if (!policy.unsupported) {
@@ -113,7 +195,7 @@ export function compileProxy(model: ProxyModel, deployment: Deployment, registry
     }
     let prepared: unknown;
     try {
-      prepared = definition.prepare?.(parsed.data, { policy: identity, deployment });
+      prepared = definition.prepare?.(parsed.data, { policy: identity, deployment, resources });
     } catch (error) {
       problems.push({ path: `policies.${index}.config`, message: error instanceof Error ? error.message : String(error) });
       return;
@@ -233,5 +315,5 @@ export function compileProxy(model: ProxyModel, deployment: Deployment, registry
   });
 
   if (problems.length > 0) throw new ProxyValidationError(problems);
-  return { deployment, model, proxyEndpoints, targets };
+  return { deployment, model, proxyEndpoints, targets, propertySets: propertySetsOf(model) };
 }

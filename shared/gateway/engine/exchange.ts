@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { faultBody, type Fault } from './faults.js';
 import { Message } from './message.js';
+import type { ExchangeObserver } from './observer.js';
 
 export interface ExchangeContext {
   organization: string;
@@ -15,6 +16,8 @@ export interface ExchangeContext {
   basePath: string;
   clientIp: string;
   messageId?: string;
+  /** The revision's property sets by `{set}.{key}` (`propertyset.{set}.{key}`). */
+  propertySets?: ReadonlyMap<string, string>;
 }
 
 type Phase = 'request' | 'response';
@@ -28,6 +31,14 @@ export class Exchange {
   readonly context: ExchangeContext;
   readonly messageId: string;
   readonly startedAt = Date.now();
+  /** Monotonic start (performance.now()), for latencies. */
+  readonly receivedAt = performance.now();
+  /** The target call's start and end (performance.now()) and status, once it happened. */
+  targetSentAt: number | undefined;
+  targetReceivedAt: number | undefined;
+  targetStatus: number | undefined;
+  /** Whoever watches this exchange (analytics, trace); set by the host. */
+  observer: ExchangeObserver | undefined;
   phase: Phase = 'request';
   /** The target URL the call will go to (`target.url`); set by routing, writable by policies. */
   targetUrl: string | undefined;
@@ -46,12 +57,26 @@ export class Exchange {
   skipToResponse = false;
   /** Callbacks that adjust the final response, whatever path produced it (CORS headers). */
   readonly responseHooks: ((response: Message) => void)[] = [];
+  /**
+   * The custom dimensions of this call's analytics record, by name
+   * (StatisticsCollector writes them): the one place the analytics record
+   * takes them from.
+   */
+  readonly statistics = new Map<string, string | number | boolean>();
+
+  /** The request as it arrived, before policies changed it (what analytics records). */
+  readonly received: { verb: string; path: string; size: number };
 
   constructor(request: Message, context: ExchangeContext) {
     this.request = request;
+    this.received = { verb: request.verb, path: request.path, size: request.body.length };
     this.response = new Message({ status: 200 });
     this.context = context;
     this.messageId = context.messageId ?? randomUUID();
+  }
+
+  get clientIp(): string {
+    return this.context.clientIp;
   }
 
   /** The part of the path after the base path (`proxy.pathsuffix`). */
@@ -75,6 +100,13 @@ export class Exchange {
   }
 
   get(name: string): unknown {
+    const value = this.peek(name);
+    this.observer?.variableRead?.(name, value);
+    return value;
+  }
+
+  /** A variable's value without telling the observer: for analytics and trace themselves. */
+  peek(name: string): unknown {
     const custom = this.variables.get(name);
     if (custom !== undefined) return custom;
     const dot = name.indexOf('.');
@@ -117,17 +149,23 @@ export class Exchange {
         return this.errorVariable(rest);
       case 'current':
         return rest === 'flow.name' ? this.currentFlow : undefined;
-      default:
-        return undefined;
+      case 'propertyset':
+        return this.context.propertySets?.get(rest);
+      default: {
+        // A message a policy made (AssignMessage's AssignTo, ServiceCallout's request and response).
+        const custom = this.messages.get(head);
+        return custom && rest ? messageVariable(custom, rest, undefined) : undefined;
+      }
     }
   }
 
   set(name: string, value: unknown): void {
+    this.observer?.variableSet?.(name, value);
     const text = value === undefined || value === null ? '' : String(value);
     const dot = name.indexOf('.');
     const head = dot === -1 ? name : name.slice(0, dot);
     const rest = dot === -1 ? '' : name.slice(dot + 1);
-    const target = head === 'request' ? this.request : head === 'response' ? this.response : head === 'message' ? this.message : undefined;
+    const target = head === 'request' ? this.request : head === 'response' ? this.response : head === 'message' ? this.message : rest ? this.messages.get(head) : undefined;
     if (target && setMessageVariable(target, rest, text)) {
       if (target === this.response) this.hasResponse = true;
       return;
@@ -174,14 +212,17 @@ export class Exchange {
   }
 }
 
-function messageVariable(message: Message, rest: string, isRequest: boolean): unknown {
+/** A message's variables; `isRequest` undefined (a custom message) exposes both the request and the response ones. */
+function messageVariable(message: Message, rest: string, isRequest: boolean | undefined): unknown {
+  const request = isRequest !== false;
+  const response = isRequest !== true;
   if (rest === 'content') return message.content;
-  if (rest === 'verb') return isRequest ? message.verb : undefined;
-  if (rest === 'uri') return isRequest ? message.uri : undefined;
-  if (rest === 'path') return isRequest ? message.path : undefined;
-  if (rest === 'querystring') return isRequest ? message.querystring : undefined;
-  if (rest === 'status.code') return isRequest ? undefined : message.status;
-  if (rest === 'reason.phrase') return isRequest ? undefined : message.reasonPhrase;
+  if (rest === 'verb') return request ? message.verb : undefined;
+  if (rest === 'uri') return request ? message.uri : undefined;
+  if (rest === 'path') return request ? message.path : undefined;
+  if (rest === 'querystring') return request ? message.querystring : undefined;
+  if (rest === 'status.code') return response ? message.status : undefined;
+  if (rest === 'reason.phrase') return response ? message.reasonPhrase : undefined;
   if (rest === 'headers.names') return message.headers.names().join(',');
   if (rest === 'headers.count') return message.headers.names().length;
   if (rest === 'queryparams.names') return [...new Set(message.query.keys())].join(',');

@@ -12,58 +12,109 @@ import type {
   CompiledPolicy,
   CompiledProxy,
   CompiledProxyEndpoint,
+  CompiledSharedFlow,
   CompiledStep,
   CompiledTargetEndpoint,
 } from './compile.js';
+import { SHARED_FLOW_ENDPOINT } from './compile.js';
+import type { CompiledCondition } from '../language/condition.js';
+import type { FlowHookName } from './model.js';
 import type { Exchange } from './exchange.js';
 import { Fault, faultBody, faultErrors, isFault } from './faults.js';
 import { HeaderMap, Message } from './message.js';
+import type { StepPlace } from './observer.js';
 import type { Deployment } from './policy.js';
 import { callTarget, resolveTargetUrl, type TargetBackends } from './target.js';
+
+/** A shared flow an environment runs at one of Apigee's flow hooks. */
+export interface FlowHook {
+  flow: CompiledSharedFlow;
+  /** A fault in the hook's flow is passed over (Apigee's flow hook continueOnError). */
+  continueOnError: boolean;
+}
+
+export type FlowHooks = Partial<Record<FlowHookName, FlowHook>>;
 
 /** What the engine needs from its host to run a flow. */
 export interface FlowServices {
   targets: TargetBackends;
   /** The services named, bound to the deployment (the policies' declared services). */
   policyServices(deployment: Deployment, names: readonly string[]): unknown;
+  /** The shared flows attached to the deployment's environment's flow hooks. */
+  flowHooks?(deployment: Deployment): Promise<FlowHooks>;
 }
 
 const lookupFor = (exchange: Exchange) => (name: string) => exchange.get(name);
 
-function firstMatch(flows: CompiledFlow[], exchange: Exchange): CompiledFlow | undefined {
-  const lookup = lookupFor(exchange);
-  return flows.find((flow) => !flow.condition || flow.condition.evaluate(lookup));
+const endpointTypeOf = (endpoint: CompiledEndpoint): StepPlace['endpointType'] => ('basePath' in endpoint ? 'ProxyEndpoint' : 'TargetEndpoint');
+
+/** Evaluates a condition, telling the exchange's observer about it when it listens. */
+function holds(condition: CompiledCondition, exchange: Exchange, kind: 'flow' | 'route' | 'faultrule', name: string): boolean {
+  const result = condition.evaluate(lookupFor(exchange));
+  exchange.observer?.conditionEvaluated?.(kind, name, condition.source, result);
+  return result;
 }
 
-async function runPolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> {
-  if (!policy.model.enabled || !policy.definition) return; // disabled, or imported-but-unsupported (skipped)
+function firstMatch(flows: CompiledFlow[], exchange: Exchange): CompiledFlow | undefined {
+  return flows.find((flow) => !flow.condition || holds(flow.condition, exchange, 'flow', flow.name));
+}
+
+async function runPolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices, place?: StepPlace): Promise<void> {
+  if (!policy.model.enabled) return;
+  const observer = exchange.observer;
+  if (observer?.stepEnded && place) {
+    const started = performance.now();
+    try {
+      const swallowed = await executePolicy(policy, exchange, proxy, services);
+      observer.stepEnded(policy, place, performance.now() - started, swallowed);
+    } catch (error) {
+      observer.stepEnded(policy, place, performance.now() - started, toFault(error, policy.identity.name));
+      throw error;
+    }
+    return;
+  }
+  await executePolicy(policy, exchange, proxy, services);
+}
+
+/** Runs the policy; returns the fault continueOnError swallowed, if any. */
+async function executePolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<Fault | undefined> {
   try {
-    await policy.definition.execute({
+    // Fail closed: a policy that cannot run faults its step, it is never passed over.
+    const definition = policy.definition;
+    if (!definition) throw unsupportedPolicyFault(policy);
+    await definition.execute({
       policy: policy.identity,
       config: policy.config,
       prepared: policy.prepared,
       exchange,
       deployment: proxy.deployment,
-      services: services.policyServices(proxy.deployment, policy.definition.services ?? []),
+      services: services.policyServices(proxy.deployment, definition.services ?? []),
     });
     exchange.set(`${policy.identity.name}.failed`, false);
+    return undefined;
   } catch (error) {
     exchange.set(`${policy.identity.name}.failed`, true);
     const fault = toFault(error, policy.identity.name);
     if (policy.model.continueOnError) {
       exchange.set(`${policy.identity.name}.fault.name`, fault.faultName);
-      return;
+      return fault;
     }
     throw fault;
   }
 }
 
-async function runSteps(steps: CompiledStep[], exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> {
+async function runSteps(steps: CompiledStep[], exchange: Exchange, proxy: CompiledProxy, services: FlowServices, place: StepPlace): Promise<void> {
   const lookup = lookupFor(exchange);
   for (const step of steps) {
     if (exchange.skipToResponse && exchange.phase === 'request') return;
-    if (step.condition && !step.condition.evaluate(lookup)) continue;
-    await runPolicy(step.policy, exchange, proxy, services);
+    const observer = exchange.observer;
+    if (observer?.stepStarted) {
+      const result = step.condition ? step.condition.evaluate(lookup) : true;
+      const condition = step.condition ? { expression: step.condition.source, result } : undefined;
+      observer.stepStarted(step.policy, place, condition, result && step.policy.model.enabled && step.policy.definition !== undefined);
+      if (!result) continue;
+    } else if (step.condition && !step.condition.evaluate(lookup)) continue;
+    await runPolicy(step.policy, exchange, proxy, services, place);
   }
 }
 
@@ -75,14 +126,26 @@ async function runPhase(
   proxy: CompiledProxy,
   services: FlowServices,
 ): Promise<void> {
+  const observer = exchange.observer;
+  const place = (name: string): StepPlace => {
+    const at: StepPlace = { endpointType: endpointTypeOf(endpoint), endpoint: endpoint.name, flow: name, phase: which };
+    observer?.flowStarted?.(at);
+    return at;
+  };
   exchange.currentFlow = 'PreFlow';
-  await runSteps(endpoint.preFlow[which], exchange, proxy, services);
+  await runSteps(endpoint.preFlow[which], exchange, proxy, services, place('PreFlow'));
   if (flow) {
     exchange.currentFlow = flow.name;
-    await runSteps(flow[which], exchange, proxy, services);
+    await runSteps(flow[which], exchange, proxy, services, place(flow.name));
   }
   exchange.currentFlow = 'PostFlow';
-  await runSteps(endpoint.postFlow[which], exchange, proxy, services);
+  await runSteps(endpoint.postFlow[which], exchange, proxy, services, place('PostFlow'));
+}
+
+/** What a step of an imported policy Tollgate cannot run answers: 500, as Apigee answers a policy that fails. */
+function unsupportedPolicyFault(policy: CompiledPolicy): Fault {
+  const { name, type } = policy.identity;
+  return new Fault('PolicyNotSupported', 'messaging.runtime.PolicyNotSupported', 500, `Policy ${name} (${type}) cannot run on this gateway`, { policyName: name });
 }
 
 export function toFault(error: unknown, policyName?: string): Fault {
@@ -111,6 +174,36 @@ export function faultResponse(fault: Fault): Message {
   return new Message({ status: fault.status, headers, body: Buffer.from(faultBody(fault)) });
 }
 
+const asCalledBy = new WeakMap<CompiledSharedFlow, WeakMap<Deployment, CompiledProxy>>();
+
+/**
+ * Runs a shared flow's steps on the exchange (FlowCallout, flow hooks). Its
+ * policies act for the calling proxy, as in Apigee (a VerifyAPIKey in a
+ * shared flow checks the caller's products); a fault is the caller's fault.
+ */
+export async function runSharedFlow(shared: CompiledSharedFlow, exchange: Exchange, services: FlowServices, caller: Deployment): Promise<void> {
+  let byCaller = asCalledBy.get(shared);
+  if (!byCaller) asCalledBy.set(shared, (byCaller = new WeakMap()));
+  let proxy = byCaller.get(caller);
+  if (!proxy) byCaller.set(caller, (proxy = { ...shared.proxy, deployment: caller }));
+  const place: StepPlace = { endpointType: 'ProxyEndpoint', endpoint: SHARED_FLOW_ENDPOINT, flow: shared.proxy.deployment.apiName, phase: exchange.phase };
+  await runSteps(shared.steps, exchange, proxy, services, place);
+}
+
+async function runHook(hooks: FlowHooks, name: FlowHookName, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> {
+  const hook = hooks[name];
+  if (!hook) return;
+  const flow = exchange.currentFlow;
+  exchange.currentFlow = name;
+  try {
+    await runSharedFlow(hook.flow, exchange, services, proxy.deployment);
+  } catch (error) {
+    if (!hook.continueOnError) throw error;
+  } finally {
+    exchange.currentFlow = flow;
+  }
+}
+
 export async function runProxyEndpoint(
   proxy: CompiledProxy,
   endpoint: CompiledProxyEndpoint,
@@ -121,24 +214,27 @@ export async function runProxyEndpoint(
   let inTarget = false;
   try {
     exchange.phase = 'request';
+    const hooks = services.flowHooks ? await services.flowHooks(proxy.deployment) : {};
+    await runHook(hooks, 'PreProxyFlowHook', exchange, proxy, services);
     const proxyFlow = firstMatch(endpoint.flows, exchange);
     await runPhase(endpoint, proxyFlow, 'request', exchange, proxy, services);
 
-    const lookup = lookupFor(exchange);
     const route = exchange.skipToResponse
       ? undefined
-      : endpoint.routeRules.find((rule) => !rule.condition || rule.condition.evaluate(lookup));
+      : endpoint.routeRules.find((rule) => !rule.condition || holds(rule.condition, exchange, 'route', rule.name));
     if (route?.targetEndpoint) {
       target = proxy.targets.get(route.targetEndpoint)!;
       inTarget = true;
       exchange.targetName = target.name;
       exchange.targetProvider = target.connection.provider;
       exchange.targetUrl = await resolveTargetUrl(services.targets, exchange, target);
+      await runHook(hooks, 'PreTargetFlowHook', exchange, proxy, services);
       const targetFlow = firstMatch(target.flows, exchange);
       await runPhase(target, targetFlow, 'request', exchange, proxy, services);
       await callTarget(services.targets, exchange, target, exchange.targetUrl);
       exchange.phase = 'response';
       await runPhase(target, targetFlow, 'response', exchange, proxy, services);
+      await runHook(hooks, 'PostTargetFlowHook', exchange, proxy, services);
       inTarget = false;
     } else if (route?.url) {
       exchange.targetUrl = route.url;
@@ -148,6 +244,7 @@ export async function runProxyEndpoint(
     exchange.phase = 'response';
     exchange.hasResponse = true;
     await runPhase(endpoint, proxyFlow, 'response', exchange, proxy, services);
+    await runHook(hooks, 'PostProxyFlowHook', exchange, proxy, services);
   } catch (error) {
     await handleFault(toFault(error), inTarget ? target : undefined, endpoint, exchange, proxy, services);
   }
@@ -162,8 +259,10 @@ export async function runPostClientFlow(proxy: CompiledProxy, endpoint: Compiled
   if (!endpoint.postClientFlow) return;
   exchange.phase = 'response';
   exchange.currentFlow = 'PostClientFlow';
+  const place: StepPlace = { endpointType: 'ProxyEndpoint', endpoint: endpoint.name, flow: 'PostClientFlow', phase: 'response' };
+  exchange.observer?.flowStarted?.(place);
   try {
-    await runSteps(endpoint.postClientFlow.response, exchange, proxy, services);
+    await runSteps(endpoint.postClientFlow.response, exchange, proxy, services, place);
   } catch (error) {
     logger.warn('PostClientFlow step failed', { error: describeError(error) });
   }
@@ -178,6 +277,7 @@ async function handleFault(
   services: FlowServices,
 ): Promise<void> {
   exchange.fault = fault;
+  exchange.observer?.fault?.(fault);
   exchange.response = faultResponse(fault);
   exchange.hasResponse = true;
   exchange.phase = 'response';
@@ -200,37 +300,45 @@ async function runFaultRules(
   proxy: CompiledProxy,
   services: FlowServices,
 ): Promise<boolean> {
-  const lookup = lookupFor(exchange);
   const rules = bottomUp ? [...endpoint.faultRules].reverse() : endpoint.faultRules;
-  const rule = rules.find((candidate) => !candidate.condition || candidate.condition.evaluate(lookup));
+  const rule = rules.find((candidate) => !candidate.condition || holds(candidate.condition, exchange, 'faultrule', candidate.name));
   let executed = false;
   let raised = false;
   if (rule) {
     executed = true;
-    const outcome = await runFaultSteps(rule.steps, exchange, proxy, services);
+    const outcome = await runFaultSteps(rule.steps, exchange, proxy, services, faultPlace(exchange, endpoint, rule.name));
     if (outcome === 'failed') return true;
     raised = outcome === 'raised';
   }
   const fallback = endpoint.defaultFaultRule;
-  if (fallback && !raised && (!executed || fallback.alwaysEnforce) && (!fallback.condition || fallback.condition.evaluate(lookup))) {
+  if (fallback && !raised && (!executed || fallback.alwaysEnforce) && (!fallback.condition || holds(fallback.condition, exchange, 'faultrule', fallback.name))) {
     executed = true;
-    await runFaultSteps(fallback.steps, exchange, proxy, services);
+    await runFaultSteps(fallback.steps, exchange, proxy, services, faultPlace(exchange, endpoint, fallback.name));
   }
   return executed;
 }
 
 /** Steps inside fault handling: a RaiseFault sets the response and processing continues. */
+function faultPlace(exchange: Exchange, endpoint: CompiledEndpoint, rule: string): StepPlace {
+  const place: StepPlace = { endpointType: endpointTypeOf(endpoint), endpoint: endpoint.name, flow: rule, phase: 'response' };
+  exchange.observer?.flowStarted?.(place);
+  return place;
+}
+
 async function runFaultSteps(
   steps: CompiledStep[],
   exchange: Exchange,
   proxy: CompiledProxy,
   services: FlowServices,
+  place: StepPlace,
 ): Promise<'done' | 'raised' | 'failed'> {
   let outcome: 'done' | 'raised' = 'done';
   for (const step of steps) {
-    if (step.condition && !step.condition.evaluate(lookupFor(exchange))) continue;
+    const result = step.condition ? step.condition.evaluate(lookupFor(exchange)) : true;
+    exchange.observer?.stepStarted?.(step.policy, place, step.condition ? { expression: step.condition.source, result } : undefined, result);
+    if (!result) continue;
     try {
-      await runPolicy(step.policy, exchange, proxy, services);
+      await runPolicy(step.policy, exchange, proxy, services, place);
     } catch (error) {
       const fault = toFault(error, step.policy.identity.name);
       exchange.response = faultResponse(fault);

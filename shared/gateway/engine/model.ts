@@ -4,6 +4,14 @@ import * as z from 'zod';
 
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 const name = () => z.string().regex(NAME, 'must start with a letter or digit and contain only letters, digits, . _ -');
+/** Flow, fault rule and route rule names: free text as Apigee allows (`Get Orders`), no control characters. */
+const label = () =>
+  z
+    .string()
+    .min(1)
+    .max(255)
+    // eslint-disable-next-line no-control-regex -- the characters refused are the control characters
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 
 export const StepSchema = z.object({
   /** Policy name. */
@@ -17,26 +25,26 @@ export const FlowPhaseSchema = z.object({
 });
 
 export const ConditionalFlowSchema = FlowPhaseSchema.extend({
-  name: name(),
+  name: label(),
   description: z.string().max(1000).optional(),
   condition: z.string().max(4000).optional(),
 });
 
 export const FaultRuleSchema = z.object({
-  name: name(),
+  name: label(),
   condition: z.string().max(4000).optional(),
   steps: z.array(StepSchema).default([]),
 });
 
 export const DefaultFaultRuleSchema = z.object({
-  name: name().default('default-fault'),
+  name: label().default('default-fault'),
   alwaysEnforce: z.boolean().default(false),
   condition: z.string().max(4000).optional(),
   steps: z.array(StepSchema).default([]),
 });
 
 export const RouteRuleSchema = z.object({
-  name: name(),
+  name: label(),
   condition: z.string().max(4000).optional(),
   /** Target endpoint name; absent (with no url) means a null route: no backend call. */
   targetEndpoint: name().optional(),
@@ -74,6 +82,12 @@ export const TargetConnectionSchema = z
     path: z.string().max(2000).optional(),
     connectTimeoutMs: z.number().int().min(1).max(60_000).default(3_000),
     readTimeoutMs: z.number().int().min(1).max(300_000).default(25_000),
+    /**
+     * The other HTTPTargetConnection properties, kept as written. `success.codes`
+     * (`1xx,2xx,3xx,404`) is honored; the rest (streaming, keep-alive, retained
+     * headers, compression ...) change nothing on Lambda and are exported unchanged.
+     */
+    properties: z.record(z.string().min(1).max(200), z.string().max(2000)).default({}),
   })
   .refine((c) => Boolean(c.url) !== Boolean(c.provider), { message: 'exactly one of url or provider is required' });
 
@@ -143,6 +157,31 @@ export const ProxyModelSchema = z
     unique(model.targetEndpoints, 'targetEndpoints');
   });
 
+/** A shared flow bundle: policies, named step lists (`sharedflows/default.xml`), resources. */
+export const SharedFlowModelSchema = z
+  .object({
+    name: name(),
+    displayName: z.string().max(255).optional(),
+    description: z.string().max(4000).optional(),
+    policies: z.array(PolicySchema).default([]),
+    /** Apigee's `<SharedFlow name="default">`: the steps FlowCallout and flow hooks run; `default` is the one they call. */
+    sharedFlows: z.array(z.object({ name: name().default('default'), steps: z.array(StepSchema).default([]) })).min(1, 'at least one shared flow is required'),
+    resources: z.array(ResourceFileSchema).default([]),
+  })
+  .superRefine((model, ctx) => {
+    const seen = new Set<string>();
+    model.policies.forEach((policy, i) => {
+      if (seen.has(policy.name)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate name "${policy.name}"` });
+      seen.add(policy.name);
+    });
+  });
+
+/** Where an environment runs a shared flow around every proxy (Apigee's flow hooks). */
+export const FLOW_HOOKS = ['PreProxyFlowHook', 'PreTargetFlowHook', 'PostTargetFlowHook', 'PostProxyFlowHook'] as const;
+export type FlowHookName = (typeof FLOW_HOOKS)[number];
+
+export type SharedFlowModel = z.infer<typeof SharedFlowModelSchema>;
+export type SharedFlowModelInput = z.input<typeof SharedFlowModelSchema>;
 export type Step = z.infer<typeof StepSchema>;
 export type FlowPhase = z.infer<typeof FlowPhaseSchema>;
 export type ConditionalFlow = z.infer<typeof ConditionalFlowSchema>;

@@ -24,6 +24,8 @@ export interface PolicyIdentity {
 export interface PrepareContext {
   policy: PolicyIdentity;
   deployment: Deployment;
+  /** The revision's resource files by path (`jsc/script.js`, `oas/spec.yaml`), as text. */
+  resources: ReadonlyMap<string, string>;
 }
 
 /** The part of an exchange a policy works on: flow variables and messages. */
@@ -46,6 +48,13 @@ export interface PolicyExchange {
   skipToResponse: boolean;
   /** Callbacks that adjust the final response, whatever path produced it. */
   readonly responseHooks: ((response: Message) => void)[];
+  /**
+   * StatisticsCollector's values, by statistic name: strings become custom
+   * dimensions and numbers custom metrics of the call's analytics record.
+   */
+  readonly statistics: Map<string, string | number | boolean>;
+  /** The client's address (`client.ip`), for AccessControl. */
+  readonly clientIp: string;
   messageByName(name: string | undefined): Message | undefined;
   get(name: string): unknown;
   set(name: string, value: unknown): void;

@@ -13,6 +13,8 @@ import { Exchange } from './exchange.js';
 import { isFault } from './faults.js';
 import { faultResponse, runPostClientFlow, runProxyEndpoint, type FlowServices } from './flow.js';
 import { HeaderMap, Message, wireHeaderValue } from './message.js';
+import { normalizePath } from './path.js';
+import type { ExchangeObserver } from './observer.js';
 
 /** A base path claimed by a deployment. */
 export interface DeployedRoute {
@@ -28,15 +30,22 @@ export interface ProxyHost extends FlowServices {
   environment: string;
   /** The deployed proxy on the virtual host `host` names whose base path is the longest prefix of `path`. */
   match(host: string | undefined, path: string): Promise<{ route: DeployedRoute; proxy: CompiledProxy } | undefined>;
+  /**
+   * Who watches a new exchange (analytics, a trace session), if anyone; asked
+   * once per exchange before its flows run. Must answer without I/O.
+   */
+  observe?(exchange: Exchange): ExchangeObserver | undefined;
 }
 
 export async function handleProxyRequest(host: ProxyHost, request: HttpRequest): Promise<HttpResponse> {
-  const match = await host.match(request.headers.host, request.path);
+  // Routing, conditions and the target all see the same normalized path.
+  const path = normalizePath(request.path);
+  const match = await host.match(request.headers.host, path);
   if (!match) {
     throw new HttpError(
       404,
       'messaging.adaptors.http.flow.ApplicationNotFound',
-      `Unable to identify proxy for host: ${host.environment} and url: ${request.path}`,
+      `Unable to identify proxy for host: ${host.environment} and url: ${path}`,
     );
   }
   const { route, proxy } = match;
@@ -54,7 +63,7 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     headers,
     query: new URLSearchParams(request.query),
     verb: request.method,
-    path: request.path,
+    path,
     body: request.body,
   });
   const exchange = new Exchange(message, {
@@ -66,9 +75,17 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     basePath: endpoint.basePath,
     clientIp: request.sourceIp,
     messageId: request.requestId,
+    propertySets: proxy.propertySets,
   });
 
+  const observer = host.observe?.(exchange);
+  if (observer) {
+    exchange.observer = observer;
+    observer.message?.('proxyRequest', message);
+  }
   await runProxyEndpoint(proxy, endpoint, exchange, host);
+  for (const hook of exchange.responseHooks) hook(exchange.response);
+  observer?.message?.('proxyResponse', exchange.response);
   if (endpoint.postClientFlow) {
     // What PostClientFlow does cannot reach the client: it works on a copy.
     const response = exchange.response;
@@ -76,8 +93,9 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     await runPostClientFlow(proxy, endpoint, exchange, host);
     exchange.response = response;
   }
-  for (const hook of exchange.responseHooks) hook(exchange.response);
-  return toHttpResponse(exchange.response);
+  const result = toHttpResponse(exchange.response);
+  observer?.completed?.(exchange);
+  return result;
 }
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;

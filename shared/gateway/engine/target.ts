@@ -13,14 +13,24 @@ import { HeaderMap, Message, wireHeaderValue } from './message.js';
 export interface TargetBackends {
   /** Loopback targets are allowed (local mode and tests only). */
   allowLoopback: boolean;
-  /** The base URL of an API provider of the organization. */
-  providerUrl(organization: string, provider: string): Promise<string>;
+  /**
+   * The base URL of an API provider of the organization; `ownPlatform` when it
+   * is this Tollgate's own connectors API, which Tollgate routes itself.
+   */
+  providerUrl(organization: string, provider: string): Promise<{ url: string; ownPlatform: boolean }>;
   /**
    * The Authorization value calls to the provider carry, if it has one; an
    * OutboundError when it needs a token it cannot get.
    */
   providerAuthorization(organization: string, provider: string): Promise<string | undefined>;
 }
+
+/**
+ * The largest target response the proxy returns: base64-encoded in the Lambda
+ * result it stays under Lambda's 6 MB response limit; a larger one is Apigee's
+ * ResponseTooLarge fault (502), not API Gateway's error.
+ */
+export const MAX_TARGET_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 function joinUrl(base: string, path: string | undefined): string {
   if (!path) return base;
@@ -30,7 +40,7 @@ function joinUrl(base: string, path: string | undefined): string {
 export async function resolveTargetUrl(backends: TargetBackends, exchange: Exchange, target: CompiledTargetEndpoint): Promise<string> {
   const { connection } = target;
   if (connection.url) return connection.url;
-  return joinUrl(await backends.providerUrl(exchange.context.organization, connection.provider!), connection.path);
+  return joinUrl((await backends.providerUrl(exchange.context.organization, connection.provider!)).url, connection.path);
 }
 
 /** Headers that go to the target: the request's, minus hop-by-hop ones, plus X-Forwarded-*. */
@@ -43,8 +53,11 @@ function outgoingHeaders(exchange: Exchange, url: URL): Record<string, string | 
     if (lower.startsWith('x-forwarded-')) continue;
     headers[name] = values.map(wireHeaderValue);
   }
+  // API Gateway has already appended the client's address: add it only where it is missing.
   const forwardedFor = exchange.request.headers.get('x-forwarded-for');
-  headers['X-Forwarded-For'] = [forwardedFor ? `${forwardedFor}, ${exchange.context.clientIp}` : exchange.context.clientIp];
+  const clientIp = exchange.context.clientIp;
+  const lastHop = forwardedFor?.split(',').at(-1)?.trim();
+  headers['X-Forwarded-For'] = [!forwardedFor ? clientIp : lastHop === clientIp ? forwardedFor : `${forwardedFor}, ${clientIp}`];
   headers['X-Forwarded-Proto'] = [exchange.request.headers.get('x-forwarded-proto') ?? 'https'];
   const host = exchange.request.headers.get('host');
   if (host) headers['X-Forwarded-Host'] = [host];
@@ -65,10 +78,19 @@ function faultFor(error: OutboundError): Fault {
       return new Fault('InvalidTargetRequest', 'messaging.adaptors.http.flow.InvalidTargetRequest', 502, 'The request to the target could not be sent: a header is not valid HTTP');
     case 'blocked':
     case 'invalid_url':
-      return new Fault('TargetNotAllowed', 'messaging.adaptors.http.flow.ServiceUnavailable', 503, `The Service is temporarily unavailable: ${error.message}`);
+      // Not a passing failure (no 503 to retry): the gateway refuses the address.
+      return new Fault('TargetNotAllowed', 'messaging.adaptors.http.flow.TargetNotAllowed', 502, `The target is not allowed: ${error.message}`);
     default:
       return new Fault('ServiceUnavailable', 'messaging.adaptors.http.flow.ServiceUnavailable', 503, 'The Service is temporarily unavailable');
   }
+}
+
+/** Apigee's `success.codes`: `1xx,2xx,3xx,404`: classes and single codes. */
+export function isSuccessCode(list: string, status: number): boolean {
+  return list.split(',').some((entry) => {
+    const code = entry.trim().toLowerCase();
+    return /^\dxx$/.test(code) ? Math.floor(status / 100) === Number(code[0]) : code === String(status);
+  });
 }
 
 function flagOff(value: unknown): boolean {
@@ -92,10 +114,14 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
   }
 
   const headers = outgoingHeaders(exchange, url);
+  let ownEndpoint: 'platform' | undefined;
   if (target?.connection.provider) {
     let authorization: string | undefined;
     try {
       authorization = await backends.providerAuthorization(exchange.context.organization, target.connection.provider);
+      // Tollgate's own connectors API only as the provider routes there, not at a URL a policy set.
+      const provider = await backends.providerUrl(exchange.context.organization, target.connection.provider);
+      if (provider.ownPlatform && url.href.startsWith(provider.url.replace(/\/*$/, '/'))) ownEndpoint = 'platform';
     } catch (error) {
       throw error instanceof OutboundError ? faultFor(error) : error;
     }
@@ -103,21 +129,30 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
   }
 
   const connection = target?.connection;
+  const body = exchange.request.body.length > 0 ? exchange.request.body : undefined;
+  exchange.observer?.message?.('targetRequest', { url: url.toString(), verb: exchange.request.verb, headers, body: body ?? Buffer.alloc(0) });
+  exchange.targetSentAt = performance.now();
   let response;
   try {
     response = await outboundRequest({
       url,
       method: exchange.request.verb,
       headers,
-      body: exchange.request.body.length > 0 ? exchange.request.body : undefined,
+      body,
       connectTimeoutMs: connection?.connectTimeoutMs ?? 3_000,
-      timeoutMs: Math.min(connection?.readTimeoutMs ?? 25_000, 28_000),
+      // Cut to the function's remaining time by the request's deadline (http/lambda.ts).
+      timeoutMs: connection?.readTimeoutMs ?? 25_000,
+      maxResponseBytes: MAX_TARGET_RESPONSE_BYTES,
       allowLoopback: backends.allowLoopback,
+      ...(ownEndpoint ? { ownEndpoint } : {}),
     });
   } catch (error) {
+    exchange.targetReceivedAt = performance.now();
     if (error instanceof OutboundError) throw faultFor(error);
     throw error;
   }
+  exchange.targetReceivedAt = performance.now();
+  exchange.targetStatus = response.status;
 
   const responseHeaders = new HeaderMap();
   for (const [name, value] of Object.entries(response.headers)) {
@@ -127,13 +162,12 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
   exchange.response = new Message({ status: response.status, headers: responseHeaders, body: response.body });
   exchange.hasResponse = true;
   exchange.phase = 'response';
+  exchange.observer?.message?.('targetResponse', exchange.response);
 
   // Apigee treats 4xx/5xx target responses as faults (fault rules can react);
   // by default the client still receives the target's response unchanged.
-  const successCodes = String(exchange.get('success.codes') ?? '');
-  const isSuccess = successCodes
-    ? successCodes.split(',').some((code) => code.trim() === String(response.status))
-    : response.status < 400;
+  const successCodes = target?.connection.properties['success.codes'];
+  const isSuccess = successCodes ? isSuccessCode(successCodes, response.status) : response.status < 400;
   if (!isSuccess) {
     const fault = new Fault('ErrorResponseCode', 'messaging.adaptors.http.flow.ErrorResponseCode', response.status, `Received ${response.status} Response Code`);
     fault.response = exchange.response;

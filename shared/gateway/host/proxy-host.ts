@@ -1,14 +1,18 @@
 // The proxy function's host: the engine wired to this container's runtime.
 // Routes come from the environment's routing table, target URLs and their
-// Authorization from the API provider store, and each policy gets the
-// services it declares, bound to its deployment.
+// Authorization from the API provider store, each policy gets the services
+// it declares, bound to its deployment, and every exchange is recorded for
+// analytics (and captured when a debug session selects it).
 import type { HttpRequest } from '../../http/request.js';
 import type { Runtime } from '../../runtime.js';
 import type { ProxyHost } from '../engine/proxy-request.js';
 import { routingTable } from '../stores/deployments.js';
 import { providerAuthorization } from '../stores/provider-auth.js';
 import { resolveProvider } from '../stores/providers.js';
+import { exchangeObservers } from './exchange-observers.js';
 import { policyServices } from './policy-services.js';
+import { sharedFlowRuntime } from '../stores/shared-flows.js';
+import { Fault } from '../engine/faults.js';
 
 /** The environment a runtime request is for: its stage's `environment` variable, else the configured one. */
 export function environmentOf(rt: Runtime, request: HttpRequest): string {
@@ -19,15 +23,27 @@ export function environmentOf(rt: Runtime, request: HttpRequest): string {
 export function proxyHost(rt: Runtime, environment: string): ProxyHost {
   return rt.service(`gateway.proxy-host.${environment}`, () => {
     const routes = routingTable(rt, environment);
-    return {
+    const sharedFlows = sharedFlowRuntime(rt);
+    const host: ProxyHost = {
       environment,
       match: (host, path) => routes.match(host, path),
       targets: {
         allowLoopback: rt.config.allowLoopback,
-        providerUrl: async (org, name) => (await resolveProvider(rt, org, name)).url,
+        providerUrl: async (org, name) => {
+          const provider = await resolveProvider(rt, org, name);
+          return { url: provider.url, ownPlatform: provider.ownPlatform };
+        },
         providerAuthorization: (org, name) => providerAuthorization(rt, org, name),
       },
-      policyServices: policyServices(rt),
+      policyServices: policyServices(rt, () => host),
+      observe: exchangeObservers(rt, environment),
+      async flowHooks(deployment) {
+        const { hooks, missing } = await sharedFlows.flowHooks(deployment.organization, deployment.environment);
+        // Fail closed: a hook whose shared flow is not deployed faults every call instead of being passed over.
+        if (missing.length) throw new Fault('SharedFlowNotFound', 'flow.SharedFlowNotFound', 500, `Flow hook shared flow not deployed: ${missing.join(', ')}`);
+        return hooks;
+      },
     };
+    return host;
   });
 }

@@ -19,20 +19,16 @@
 // atomic groups, possessive quantifiers, class unions and intersections,
 // inline flags after the start, `\G`, and Unicode blocks.
 //
-// Lookarounds cannot run on the NFA; a pattern with one runs on a RegExp, and
-// then what makes backtracking blow up is refused: branches that can start
-// alike (`(a|aa)`, `(\w|\d)`), a group containing a quantifier repeated more
-// than 4 times (`(a+)+`), and more than two quantifiers that leave a choice
-// (`.*a.*b.*c`), which keeps the worst case within O(n²).
+// Lookarounds run on the NFA too: before the match, each one is answered for
+// every position of the value by one unanchored scan of its body (a lookahead
+// reads its reversed body from right to left, a lookbehind its body from left
+// to right, inner lookarounds first), and the pattern reads those answers as
+// zero-width assertions. So `(?!.*<script).*` on a 400 KB body is linear too.
 import { MAX_PATTERN_LENGTH, PatternSyntaxError } from './condition-patterns.js';
-import { NfaBuilder, type CodePointTest, type PositionTest, type StringMatcher } from './nfa.js';
+import { codePointBefore, NfaBuilder, type CodePointTest, type PositionTest, type Scanner, type StringMatcher } from './nfa.js';
 
 /** Largest NFA a pattern may expand to (bounded repeats like `a{1000}` multiply). */
 export const MAX_REGEX_STATES = 5000;
-/** With a lookaround (RegExp fallback), a group repeated more often than this may not contain a quantifier. */
-const SMALL_REPEAT = 4;
-/** With a lookaround, at most this many choice points: backtracking stays within O(n²). */
-const MAX_LOOKAROUND_CHOICES = 2;
 
 type AssertKind = 'inputStart' | 'inputEnd' | 'endBeforeTerminator' | 'lineStart' | 'lineEnd' | 'wordBoundary' | 'notWordBoundary';
 
@@ -487,14 +483,6 @@ const WORD_REGEX = new RegExp(`^${WORD_CHAR}$`, 'u');
 const isWordCode = (code: number) =>
   code < 0x80 ? (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f : WORD_REGEX.test(String.fromCodePoint(code));
 
-function codePointBefore(value: string, index: number): number {
-  const low = value.charCodeAt(index - 1);
-  if (low >= 0xdc00 && low <= 0xdfff && index >= 2) {
-    const high = value.charCodeAt(index - 2);
-    if (high >= 0xd800 && high <= 0xdbff) return (high - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
-  }
-  return low;
-}
 
 const wordBefore = (value: string, index: number) => index > 0 && isWordCode(codePointBefore(value, index));
 const wordAfter = (value: string, index: number) => index < value.length && isWordCode(value.codePointAt(index)!);
@@ -555,15 +543,62 @@ function estimateNode(node: Node): number {
   }
 }
 
+/** A lookaround's answer for every position of the value being matched, filled before the match. */
+interface LookTable {
+  fill(value: string): void;
+}
+
+/** The same pattern read from right to left (lookarounds inside keep their own direction). */
+function reversed(alternatives: Node[][]): Node[][] {
+  return alternatives.map((sequence) => sequence.map(reversedNode).reverse());
+}
+
+function reversedNode(node: Node): Node {
+  if (node.type === 'group') return { ...node, alternatives: reversed(node.alternatives) };
+  if (node.type === 'repeat') return { ...node, node: reversedNode(node.node) };
+  return node;
+}
+
 class NfaCompiler {
   private readonly program = new NfaBuilder();
   private readonly setTests = new Map<string, CodePointTest>();
 
-  constructor(private readonly flags: string) {}
+  /** `looks` is shared with the compilers of lookaround bodies: inner ones are added, and filled, first. */
+  constructor(
+    private readonly flags: string,
+    private readonly looks: LookTable[] = [],
+  ) {}
 
   compile(alternatives: Node[][]): StringMatcher {
     this.alternatives(alternatives);
-    return this.program.build();
+    const match = this.program.build();
+    const looks = this.looks;
+    if (looks.length === 0) return match;
+    return (value) => {
+      for (const look of looks) look.fill(value);
+      return match(value);
+    };
+  }
+
+  private scanner(alternatives: Node[][]): Scanner {
+    this.alternatives(alternatives);
+    return this.program.buildScanner();
+  }
+
+  /** A lookaround as an assertion reading the positions its body's scan marked. */
+  private lookaround(node: Extract<Node, { type: 'look' }>): PositionTest {
+    const ahead = node.prefix === '?=' || node.prefix === '?!';
+    const negative = node.prefix === '?!' || node.prefix === '?<!';
+    // A lookahead holds at i when the body matches from i onwards: its reversed body, scanned from the end, ends at i.
+    const scan = new NfaCompiler(this.flags, this.looks).scanner(ahead ? reversed(node.alternatives) : node.alternatives);
+    let ends = new Uint8Array(1);
+    this.looks.push({
+      fill: (value) => {
+        ends = new Uint8Array(value.length + 1);
+        scan(value, ends, ahead);
+      },
+    });
+    return negative ? (_value, index) => ends[index] !== 1 : (_value, index) => ends[index] === 1;
   }
 
   /** A code point test for a one-character JavaScript atom; ASCII answers are precomputed. */
@@ -611,7 +646,8 @@ class NfaCompiler {
         this.alternatives(node.alternatives);
         return;
       case 'look':
-        throw new Error('lookarounds run on the RegExp engine');
+        program.assertion(this.lookaround(node));
+        return;
       case 'repeat': {
         for (let k = 0; k < node.min; k++) this.node(node.node);
         if (node.max === Infinity) {
@@ -633,7 +669,7 @@ class NfaCompiler {
 }
 
 // ---------------------------------------------------------------------------
-// RegExp fallback (patterns with lookarounds)
+// RegExp (patterns simple enough that backtracking is linear)
 
 function quantifierSource(min: number, max: number): string {
   if (min === 0 && max === Infinity) return '*';
@@ -707,20 +743,11 @@ interface Shape {
   ambiguous: boolean;
 }
 
-/** Measures what makes backtracking expensive; with `refuse`, throws on the exponential shapes. */
-function backtrackingShape(alternatives: Node[][], ignoreCase: boolean, refuse: boolean): Shape {
+/** Measures what makes backtracking expensive. */
+function backtrackingShape(alternatives: Node[][], ignoreCase: boolean): Shape {
   let isAmbiguous = false;
-  const branches = (list: Node[][], at: number, topLevel = false): number => {
-    if (list.length > 1 && ambiguous(list, ignoreCase)) {
-      // The top-level branches are each tried once (the match is anchored), so they cannot compound.
-      if (refuse && !topLevel) {
-        throw new PatternSyntaxError(
-          'with a lookaround, a group whose alternatives can match the same text, like (a|aa) or (\\w|\\d), can take exponential time; make the alternatives start differently',
-          at,
-        );
-      }
-      isAmbiguous = true;
-    }
+  const branches = (list: Node[][]): number => {
+    if (list.length > 1 && ambiguous(list, ignoreCase)) isAmbiguous = true;
     let total = 0;
     for (const sequence of list) for (const node of sequence) total += choicesIn(node);
     return total;
@@ -729,15 +756,9 @@ function backtrackingShape(alternatives: Node[][], ignoreCase: boolean, refuse: 
     switch (node.type) {
       case 'group':
       case 'look':
-        return branches(node.alternatives, node.at);
+        return branches(node.alternatives);
       case 'repeat': {
         const inner = choicesIn(node.node);
-        if (refuse && node.max > SMALL_REPEAT && inner > 0) {
-          throw new PatternSyntaxError(
-            'with a lookaround, nested repetition like (a+)+ can take exponential time; repeat the group at most 4 times or rewrite it without nesting',
-            node.at,
-          );
-        }
         const copies = inner === 0 ? 0 : inner * node.max;
         return copies + (node.min === node.max ? 0 : 1);
       }
@@ -745,14 +766,7 @@ function backtrackingShape(alternatives: Node[][], ignoreCase: boolean, refuse: 
         return 0;
     }
   };
-  const choices = branches(alternatives, 0, true);
-  if (refuse && choices > MAX_LOOKAROUND_CHOICES) {
-    throw new PatternSyntaxError(
-      `with a lookaround, a pattern may have at most ${MAX_LOOKAROUND_CHOICES} quantifiers that leave a choice (*, +, ?, {n,m}), counting each copy a repeat makes; this one has ${choices === Infinity ? 'unboundedly many' : choices}`,
-      0,
-    );
-  }
-  return { choices, ambiguous: isAmbiguous };
+  return { choices: branches(alternatives), ambiguous: isAmbiguous };
 }
 
 function compileRegExp(alternatives: Node[][], flags: string): StringMatcher {
@@ -779,20 +793,20 @@ export function translateJavaRegex(pattern: string): { source: string; flags: st
 
 /**
  * Compiles a java.util.regex pattern for full-value matching; all the work
- * happens here, once. `engine: 'linear'` forces the NFA whenever the pattern
- * has no lookaround (the default picks the faster engine that is still safe).
+ * happens here, once. `engine: 'linear'` forces the NFA (the default picks the
+ * faster engine that is still linear).
  */
 export function compileJavaRegex(pattern: string, engine: 'auto' | 'linear' = 'auto'): StringMatcher {
   const parser = new RegexParser(pattern);
   const alternatives = parser.parse();
   const flags = parser.flags;
-  const shape = backtrackingShape(alternatives, flags.includes('i'), parser.hasLookaround);
-  if (!parser.hasLookaround && estimateStates(alternatives) > MAX_REGEX_STATES) {
+  const shape = backtrackingShape(alternatives, flags.includes('i'));
+  if (estimateStates(alternatives) > MAX_REGEX_STATES) {
     throw new PatternSyntaxError(`regular expression is too complex: it expands to more than ${MAX_REGEX_STATES} states`, 0);
   }
   // Building the RegExp also validates what JavaScript checks (class ranges, property names).
   const regex = compileRegExp(alternatives, flags);
-  // Sticky at index 0 with at most one choice point and unambiguous branches, backtracking is linear.
-  const regexIsLinear = engine === 'auto' && shape.choices <= 1 && !shape.ambiguous;
-  return parser.hasLookaround || regexIsLinear ? regex : new NfaCompiler(flags).compile(alternatives);
+  // Sticky at index 0 with at most one choice point, unambiguous branches and no lookaround, backtracking is linear.
+  const regexIsLinear = engine === 'auto' && !parser.hasLookaround && shape.choices <= 1 && !shape.ambiguous;
+  return regexIsLinear ? regex : new NfaCompiler(flags).compile(alternatives);
 }

@@ -1,5 +1,6 @@
 // The JSONPath subset Apigee policies use: `$`, `.name`, `['name']`, `[n]`,
-// `[*]`, `.*` and recursive descent `..name`. Compiled once per deployment.
+// `[*]`, `.*`, recursive descent `..name`, and `.[n]` as Jayway JsonPath (Apigee's)
+// reads it. Compiled once per deployment.
 
 type Segment = { kind: 'child'; name: string } | { kind: 'index'; index: number } | { kind: 'wildcard' } | { kind: 'descend'; name: string | '*' };
 
@@ -60,6 +61,9 @@ function parse(path: string): Segment[] {
         i++;
         segments.push({ kind: 'descend', name: '*' });
       } else segments.push({ kind: 'descend', name: name() });
+    } else if (path[i] === '.' && path[i + 1] === '[') {
+      // `$.[0].x` and `$.['a']`: a dot before a bracket selector, as Jayway JsonPath (Apigee's) accepts.
+      i++;
     } else if (path[i] === '.') {
       i++;
       if (path[i] === '*') {

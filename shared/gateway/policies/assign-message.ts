@@ -3,7 +3,7 @@
 // a new one named by AssignTo), and assigns flow variables. Actions run in the
 // order they are listed, as in Apigee. Values are message templates.
 import * as z from 'zod';
-import { el, optional, type XmlElement, type XmlNode } from './xml-model.js';
+import { el, innerXml, optional, type XmlElement, type XmlNode } from './xml-model.js';
 import type { PolicyExchange } from '../engine/policy.js';
 import { Message } from '../engine/message.js';
 import { definePolicy } from './define-policy.js';
@@ -30,6 +30,8 @@ export const CopySchema = z.object({
   path: z.boolean().optional(),
   statusCode: z.boolean().optional(),
   reasonPhrase: z.boolean().optional(),
+  /** HTTP version: read and exported; every message here is HTTP/1.1. */
+  version: z.boolean().optional(),
 });
 
 export const RemoveSchema = z.object({
@@ -51,6 +53,8 @@ export const SetSchema = AddSchema.extend({
   path: z.string().optional(),
   statusCode: z.union([z.string(), z.number()]).optional(),
   reasonPhrase: z.string().optional(),
+  /** HTTP version: read and exported; every message here is HTTP/1.1. */
+  version: z.string().optional(),
 });
 
 export const AssignVariableSchema = z.object({
@@ -58,6 +62,12 @@ export const AssignVariableSchema = z.object({
   value: z.string().optional(),
   ref: z.string().optional(),
   template: z.string().optional(),
+  /** `<Template ref="v"/>`: the template is the value of variable v. */
+  templateRef: z.string().optional(),
+  /** `<PropertySetRef>set.key</PropertySetRef>`: the value of `propertyset.set.key`. */
+  propertySetRef: z.string().optional(),
+  /** `<ResourceURL>oas://spec.yaml</ResourceURL>`: the content of a resource of the revision. */
+  resourceUrl: z.string().regex(/^[A-Za-z0-9_-]+:\/\/[^\s]+$/).optional(),
 });
 
 export const ActionSchema = z.union([
@@ -186,10 +196,17 @@ export function applyActions(exchange: PolicyExchange, message: Message, actions
       }
     } else {
       const { assignVariable } = action;
+      const absent = (candidate: unknown) => candidate === undefined || candidate === null;
       let value: unknown;
       if (assignVariable.ref) value = exchange.get(assignVariable.ref);
+      if (absent(value) && assignVariable.propertySetRef) value = exchange.get(`propertyset.${assignVariable.propertySetRef}`);
+      if (absent(value) && assignVariable.templateRef) {
+        const template = exchange.get(assignVariable.templateRef);
+        if (!absent(template)) value = text(stringify(template));
+      }
       if ((value === undefined || value === null) && assignVariable.template) value = text(assignVariable.template);
-      if ((value === undefined || value === null) && assignVariable.value !== undefined) value = text(assignVariable.value);
+      // A <Value> is literal (a <Template> is the templated form), as in Apigee.
+      if ((value === undefined || value === null) && assignVariable.value !== undefined) value = assignVariable.value;
       if (value !== undefined && value !== null) exchange.set(assignVariable.name, typeof value === 'string' ? value : stringify(value));
     }
   }
@@ -269,6 +286,7 @@ export function actionsFromXml(parent: XmlElement): unknown[] {
               path: flag(child, 'Path'),
               statusCode: flag(child, 'StatusCode'),
               reasonPhrase: flag(child, 'ReasonPhrase'),
+              version: flag(child, 'Version'),
             },
           };
         case 'Remove':
@@ -284,13 +302,15 @@ export function actionsFromXml(parent: XmlElement): unknown[] {
           return { add: parametersFromXml(child) };
         case 'Set': {
           const payload = child.child('Payload');
+          // A payload written as markup is that markup (templates inside it stay templates).
+          const payloadText = payload ? (payload.children.length ? innerXml(payload) : payload.text()) : undefined;
           return {
             set: {
               ...parametersFromXml(child),
               payload: payload
                 ? {
                     contentType: payload.attr('contentType') || undefined,
-                    content: payload.text(),
+                    content: payloadText!,
                     variablePrefix: payload.attr('variablePrefix') || undefined,
                     variableSuffix: payload.attr('variableSuffix') || undefined,
                   }
@@ -299,6 +319,7 @@ export function actionsFromXml(parent: XmlElement): unknown[] {
               path: textOf(child, 'Path'),
               statusCode: textOf(child, 'StatusCode'),
               reasonPhrase: textOf(child, 'ReasonPhrase'),
+              version: textOf(child, 'Version'),
             },
           };
         }
@@ -306,7 +327,19 @@ export function actionsFromXml(parent: XmlElement): unknown[] {
           const name = child.childText('Name');
           if (!name) child.report('a <Name> is required');
           const value = child.child('Value');
-          return { assignVariable: { name, value: value ? value.text() : undefined, ref: textOf(child, 'Ref'), template: textOf(child, 'Template') } };
+          const template = child.child('Template');
+          const propertySet = child.child('PropertySetRef');
+          return {
+            assignVariable: {
+              name,
+              value: value ? value.text() : undefined,
+              ref: textOf(child, 'Ref'),
+              template: template?.text() || undefined,
+              templateRef: template?.attr('ref') || undefined,
+              propertySetRef: propertySet?.attr('ref') ? undefined : propertySet?.text() || undefined,
+              resourceUrl: textOf(child, 'ResourceURL'),
+            },
+          };
         }
       }
     });
@@ -325,6 +358,7 @@ export function actionsToXml(actions: Action[]): XmlNode[] {
         flagToXml('Path', copy.path),
         flagToXml('StatusCode', copy.statusCode),
         flagToXml('ReasonPhrase', copy.reasonPhrase),
+        flagToXml('Version', copy.version),
       ]);
     }
     if ('remove' in action) {
@@ -355,6 +389,7 @@ export function actionsToXml(actions: Action[]): XmlNode[] {
         optional('Path', set.path),
         optional('StatusCode', set.statusCode === undefined ? undefined : String(set.statusCode)),
         optional('ReasonPhrase', set.reasonPhrase),
+        optional('Version', set.version),
       ]);
     }
     const { assignVariable } = action;
@@ -362,7 +397,9 @@ export function actionsToXml(actions: Action[]): XmlNode[] {
       el('Name', {}, assignVariable.name),
       optional('Value', assignVariable.value),
       optional('Ref', assignVariable.ref),
-      optional('Template', assignVariable.template),
+      assignVariable.templateRef !== undefined ? el('Template', { ref: assignVariable.templateRef }) : optional('Template', assignVariable.template),
+      optional('PropertySetRef', assignVariable.propertySetRef),
+      optional('ResourceURL', assignVariable.resourceUrl),
     ]);
   });
 }
@@ -393,7 +430,17 @@ export const assignMessage = definePolicy({
       ].filter((node) => node !== undefined),
     }),
   },
-  prepare: (config) => ({ actions: actionsOf(config) }),
+  prepare: (config, { resources }) => ({
+    // A resource an AssignVariable reads is part of the revision: its content goes in as the variable's value.
+    actions: actionsOf(config).map((action) => {
+      if (!('assignVariable' in action) || !action.assignVariable.resourceUrl) return action;
+      const url = action.assignVariable.resourceUrl;
+      const path = url.replace('://', '/');
+      const content = resources.get(path);
+      if (content === undefined) throw new Error(`resource ${url} is not in the bundle (expected resources/${path})`);
+      return { assignVariable: { ...action.assignVariable, resourceUrl: undefined, value: content } };
+    }),
+  }),
   execute: ({ config, prepared, exchange }) => {
     let message: Message;
     const assignTo = config.assignTo;

@@ -45,6 +45,21 @@ export function policyFault(faultName: string, errorCode: string, status: number
   return new Fault(faultName, errorCode, status, message, headers ? { headers } : {});
 }
 
+/**
+ * A policy's runtime faults as Apigee documents them: `fault.name` -> [error
+ * code, HTTP status]. Each policy declares its table beside its definition;
+ * docs/faults.md lists them all and a test keeps the two equal.
+ */
+export type FaultTable = Readonly<Record<string, readonly [code: string, status: number]>>;
+
+export const defineFaults = <const T extends FaultTable>(table: T): T => table;
+
+/** Raises the fault `name` of a policy's table. */
+export function raise<T extends FaultTable>(table: T, name: keyof T & string, message: string, headers?: Record<string, string>): Fault {
+  const [code, status] = table[name]!;
+  return policyFault(name, code, status, message, headers);
+}
+
 // ---------------------------------------------------------------------------
 // Apigee XML helpers
 

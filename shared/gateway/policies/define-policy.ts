@@ -5,6 +5,7 @@
 import type { PolicyDefinition } from '../engine/policy.js';
 import type { PolicyServices } from './services.js';
 import type { XmlElement, XmlNode } from './xml-model.js';
+import type { FaultTable } from './common.js';
 
 /**
  * The policy's Apigee XML form (`policies/<name>.xml` in a bundle). The root
@@ -24,10 +25,21 @@ export interface PolicyXml<Config> {
 
 export type ServiceName = keyof PolicyServices;
 
+/** What a policy's settings name outside the proxy, checked when a revision is created and deployed. */
+export interface PolicyReferences {
+  /** API providers of the organization it uses. */
+  providers?: string[];
+  /** Literal outbound URLs it calls (templated ones are checked at call time only). */
+  urls?: string[];
+}
+
 export interface Policy<Config = unknown, Prepared = unknown, Needs extends ServiceName = ServiceName>
   extends PolicyDefinition<Config, Prepared, Pick<PolicyServices, Needs>> {
   services?: readonly Needs[];
   xml?: PolicyXml<Config>;
+  references?(config: Config): PolicyReferences;
+  /** The faults `execute` raises (common.ts `defineFaults`), listed in docs/faults.md. */
+  faults?: FaultTable;
 }
 
 /** Identity helper that keeps a policy's Config, Prepared and declared services linked. */

@@ -1,18 +1,32 @@
 // ExtractVariables: pulls values out of the URI path, query and form
-// parameters, headers, other variables and JSON payloads into flow variables,
-// using Apigee patterns (`/accounts/{id}`, `Bearer {token}`) and JSONPath.
+// parameters, headers, other variables, JSON and XML payloads into flow
+// variables, using Apigee patterns (`/accounts/{id}`, `Bearer {token}`),
+// JSONPath and XPath (with the namespaces the policy declares).
 import * as z from 'zod';
+import { compileExtractionPattern, type ExtractionPattern } from '../language/extraction-pattern.js';
 import { compileJsonPath } from '../language/jsonpath.js';
 import { el, type XmlElement, type XmlNode } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
 import { stringify } from '../language/template.js';
-import { policyFault } from './common.js';
+import { defineFaults, raise } from './common.js';
+import { checkXPath, evaluateXPath, parseXmlPayload, xpathString, XmlPayloadError, type XPathValue } from '../language/xml.js';
+import { XMLSerializer } from '@xmldom/xmldom';
+
+export const EXTRACT_VARIABLES_FAULTS = defineFaults({
+  ExecutionFailed: ['steps.extractvariables.ExecutionFailed', 500],
+  JsonPathParsingFailure: ['steps.extractvariables.JsonPathParsingFailure', 500],
+  UnableToCast: ['steps.extractvariables.UnableToCast', 500],
+});
+
+const XML_TYPES = ['string', 'boolean', 'integer', 'long', 'float', 'double', 'nodeset'] as const;
 
 const Patterns = z.array(z.object({ pattern: z.string().min(1), ignoreCase: z.boolean().default(false) })).min(1);
 
 const schema = z.object({
   /** Message to read (request, response, or a custom message); default: the current one. */
   source: z.string().optional(),
+  /** Empty the source message's payload once the variables are extracted. */
+  clearPayload: z.boolean().default(false),
   variablePrefix: z.string().optional(),
   ignoreUnresolvedVariables: z.boolean().default(true),
   uriPath: Patterns.optional(),
@@ -30,28 +44,14 @@ const schema = z.object({
       }),
     )
     .default([]),
+  xmlPayload: z
+    .object({
+      namespaces: z.record(z.string().min(1), z.string()).default({}),
+      stopPayloadProcessing: z.boolean().default(false),
+      variables: z.array(z.object({ name: z.string().min(1), xpath: z.string().min(1), type: z.enum(XML_TYPES).default('string') })).min(1),
+    })
+    .optional(),
 });
-
-interface CompiledPattern {
-  regex: RegExp;
-  names: string[];
-}
-
-/** `/a/{x}/b/{y}` -> a regex capturing x and y; `*` matches one segment, `**` anything. */
-function compilePattern(pattern: string, ignoreCase: boolean): CompiledPattern {
-  const names: string[] = [];
-  let source = '';
-  for (const part of pattern.split(/(\{[^{}]+\}|\*\*|\*)/)) {
-    if (!part) continue;
-    if (part.startsWith('{')) {
-      names.push(part.slice(1, -1));
-      source += '(.*?)';
-    } else if (part === '**') source += '.*';
-    else if (part === '*') source += '[^/]*';
-    else source += part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return { regex: new RegExp(`^${source}$`, ignoreCase ? 'si' : 's'), names };
-}
 
 function patternsFromXml(parent: XmlElement): { pattern: string; ignoreCase: boolean | undefined }[] {
   return parent.all('Pattern').map((pattern) => ({ pattern: pattern.text(), ignoreCase: pattern.bool('ignoreCase') }));
@@ -70,7 +70,8 @@ const patternsToXml = (patterns: { pattern: string; ignoreCase: boolean }[]) =>
 
 const JSON_TYPES = ['string', 'nodeset', 'boolean', 'integer', 'long', 'float', 'double'] as const;
 
-const compileAll = (list: { pattern: string; ignoreCase: boolean }[]) => list.map((p) => compilePattern(p.pattern, p.ignoreCase));
+// Linear-time matching: a pattern meets request data (the path, headers, parameters).
+const compileAll = (list: { pattern: string; ignoreCase: boolean }[]) => list.map((p) => compileExtractionPattern(p.pattern, p.ignoreCase));
 
 export const extractVariables = definePolicy({
   type: 'ExtractVariables',
@@ -78,11 +79,25 @@ export const extractVariables = definePolicy({
   xml: {
     fromXml: (root) => {
       const source = root.child('Source');
-      if (source?.bool('clearPayload')) source.report('clearPayload="true" is not supported', { attribute: 'clearPayload', kind: 'unsupported' });
       const uriPaths = root.all('URIPath');
       const json = root.child('JSONPayload');
+      const xml = root.child('XMLPayload');
       return {
         source: source?.text() || undefined,
+        clearPayload: source?.bool('clearPayload'),
+        xmlPayload: xml
+          ? {
+              stopPayloadProcessing: xml.bool('stopPayloadProcessing'),
+              namespaces: Object.fromEntries(
+                (xml.child('Namespaces')?.all('Namespace') ?? []).map((namespace) => [namespace.attr('prefix') ?? '', namespace.text()]),
+              ),
+              variables: xml.all('Variable').map((variable) => ({
+                name: variable.attr('name'),
+                type: variable.oneOf(XML_TYPES, 'type'),
+                xpath: variable.childText('XPath'),
+              })),
+            }
+          : undefined,
         variablePrefix: root.childText('VariablePrefix') || undefined,
         ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
         uriPath: uriPaths.length ? uriPaths.flatMap(patternsFromXml) : undefined,
@@ -100,7 +115,7 @@ export const extractVariables = definePolicy({
       const named = (elementName: string, list: { name: string; patterns: { pattern: string; ignoreCase: boolean }[] }[]) =>
         list.map((item) => el(elementName, { name: item.name }, patternsToXml(item.patterns)));
       const children: (XmlNode | undefined)[] = [
-        config.source === undefined ? undefined : el('Source', {}, config.source),
+        config.source === undefined && !config.clearPayload ? undefined : el('Source', { clearPayload: config.clearPayload || undefined }, config.source ?? ''),
         config.variablePrefix === undefined ? undefined : el('VariablePrefix', {}, config.variablePrefix),
         el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
         config.uriPath ? el('URIPath', {}, patternsToXml(config.uriPath)) : undefined,
@@ -115,6 +130,14 @@ export const extractVariables = definePolicy({
               config.jsonPayload.map((j) => el('Variable', { name: j.name, type: j.type === 'json' ? 'nodeset' : j.type }, [el('JSONPath', {}, j.jsonPath)])),
             )
           : undefined,
+        config.xmlPayload
+          ? el('XMLPayload', { stopPayloadProcessing: config.xmlPayload.stopPayloadProcessing || undefined }, [
+              Object.keys(config.xmlPayload.namespaces).length
+                ? el('Namespaces', {}, Object.entries(config.xmlPayload.namespaces).map(([prefix, uri]) => el('Namespace', { prefix }, uri)))
+                : undefined,
+              ...config.xmlPayload.variables.map((variable) => el('Variable', { name: variable.name, type: variable.type }, [el('XPath', {}, variable.xpath)])),
+            ])
+          : undefined,
       ];
       return { children: children.filter((node) => node !== undefined) };
     },
@@ -126,22 +149,24 @@ export const extractVariables = definePolicy({
     formParams: config.formParams.map((f) => ({ name: f.name, patterns: compileAll(f.patterns) })),
     variables: config.variables.map((v) => ({ name: v.name, patterns: compileAll(v.patterns) })),
     jsonPayload: config.jsonPayload.map((j) => ({ ...j, select: compileJsonPath(j.jsonPath) })),
+    xml: config.xmlPayload && checkedXml(config.xmlPayload),
   }),
+  faults: EXTRACT_VARIABLES_FAULTS,
   execute: ({ config, prepared, exchange, policy }) => {
     const message = exchange.messageByName(config.source) ?? exchange.message;
     const prefix = config.variablePrefix ? `${config.variablePrefix}.` : '';
     const unresolved: string[] = [];
     const assign = (name: string, value: unknown) => exchange.set(prefix + name, value);
 
-    const matchInto = (value: string | undefined, patterns: CompiledPattern[], what: string) => {
+    const matchInto = (value: string | undefined, patterns: ExtractionPattern[], what: string) => {
       if (value === undefined) {
         unresolved.push(what);
         return;
       }
       for (const pattern of patterns) {
-        const match = pattern.regex.exec(value);
-        if (!match) continue;
-        pattern.names.forEach((name, i) => assign(name, match[i + 1]));
+        const captured = pattern.match(value);
+        if (!captured) continue;
+        for (const [name, text] of Object.entries(captured)) assign(name, text);
         return;
       }
       unresolved.push(what);
@@ -163,12 +188,10 @@ export const extractVariables = definePolicy({
       try {
         document = JSON.parse(message.content);
       } catch {
-        if (!config.ignoreUnresolvedVariables) {
-          throw policyFault('JsonPathParsingFailure', 'steps.extractvariables.JsonPathParsingFailure', 500, `${policy.name}: the payload is not valid JSON`);
-        }
-        return;
+        if (!config.ignoreUnresolvedVariables) throw raise(EXTRACT_VARIABLES_FAULTS, 'JsonPathParsingFailure', `${policy.name}: the payload is not valid JSON`);
+        document = undefined;
       }
-      for (const j of prepared.jsonPayload) {
+      for (const j of document === undefined ? [] : prepared.jsonPayload) {
         const found = j.select(document);
         if (found.length === 0) {
           unresolved.push(`JSONPath ${j.jsonPath}`);
@@ -178,13 +201,52 @@ export const extractVariables = definePolicy({
         assign(j.name, j.type === 'json' || typeof value === 'object' ? JSON.stringify(value) : stringify(value));
       }
     }
+    if (prepared.xml) extractXml(prepared.xml, message.content, assign, unresolved, config.ignoreUnresolvedVariables, policy.name);
     if (unresolved.length && !config.ignoreUnresolvedVariables) {
-      throw policyFault(
-        'UnresolvedVariable',
-        'steps.extractvariables.UnresolvedVariable',
-        400,
-        `${policy.name}: could not resolve ${unresolved.join(', ')}`,
-      );
+      throw raise(EXTRACT_VARIABLES_FAULTS, 'ExecutionFailed', `Failed to execute the ExtractVariables: ${policy.name}: could not resolve ${unresolved.join(', ')}`);
     }
+    if (config.clearPayload) message.body = Buffer.alloc(0);
   },
 });
+
+type XmlSettings = NonNullable<z.infer<typeof schema>['xmlPayload']>;
+
+/** XPath syntax and namespace prefixes are checked at deployment. */
+function checkedXml(settings: XmlSettings): XmlSettings {
+  for (const variable of settings.variables) checkXPath(variable.xpath, settings.namespaces);
+  return settings;
+}
+
+/** A value of an XPath result as a variable of the declared type. */
+function typed(value: XPathValue, type: XmlSettings['variables'][number]['type'], policyName: string): unknown {
+  if (type === 'nodeset') {
+    if (!Array.isArray(value)) return String(value);
+    const serializer = new XMLSerializer();
+    return value.map((node) => serializer.serializeToString(node)).join('');
+  }
+  const text = xpathString(value);
+  if (text === undefined) return undefined;
+  if (type === 'string') return text;
+  if (type === 'boolean') return text === 'true' || (typeof value === 'boolean' && value);
+  const number = Number(text);
+  if (text.trim() === '' || Number.isNaN(number) || ((type === 'integer' || type === 'long') && !Number.isInteger(number))) {
+    throw raise(EXTRACT_VARIABLES_FAULTS, 'UnableToCast', `${policyName}: unable to cast value ${text} as ${type}`);
+  }
+  return number;
+}
+
+function extractXml(settings: XmlSettings, content: string, assign: (name: string, value: unknown) => void, unresolved: string[], ignoreUnresolved: boolean, policyName: string): void {
+  let document;
+  try {
+    document = parseXmlPayload(content);
+  } catch (error) {
+    if (!(error instanceof XmlPayloadError)) throw error;
+    if (!ignoreUnresolved) throw raise(EXTRACT_VARIABLES_FAULTS, 'ExecutionFailed', `Failed to execute the ExtractVariables: ${policyName}: ${error.message}`);
+    return;
+  }
+  for (const variable of settings.variables) {
+    const value = typed(evaluateXPath(variable.xpath, document, settings.namespaces), variable.type, policyName);
+    if (value === undefined) unresolved.push(`XPath ${variable.xpath}`);
+    else assign(variable.name, value);
+  }
+}

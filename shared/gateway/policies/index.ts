@@ -14,6 +14,23 @@ import { quota } from './quota.js';
 import { raiseFault } from './raise-fault.js';
 import { spikeArrest } from './spike-arrest.js';
 import { verifyApiKeyPolicy } from './verify-api-key.js';
+import { serviceCallout } from './service-callout.js';
+import { xmlToJsonPolicy } from './xml-to-json.js';
+import { jsonToXmlPolicy } from './json-to-xml.js';
+import { accessControl } from './access-control.js';
+import { regularExpressionProtection } from './regular-expression-protection.js';
+import { statisticsCollector } from './statistics-collector.js';
+import { messageLogging } from './message-logging.js';
+import { javascript } from './javascript.js';
+import { responseCache } from './response-cache.js';
+import { populateCache } from './populate-cache.js';
+import { lookupCache } from './lookup-cache.js';
+import { invalidateCache } from './invalidate-cache.js';
+import { generateJwt } from './generate-jwt.js';
+import { verifyJwt } from './verify-jwt.js';
+import { decodeJwt } from './decode-jwt.js';
+import { flowCallout } from './flow-callout.js';
+import { oasValidation } from './oas-validation.js';
 
 const definitions = [
   spikeArrest,
@@ -28,6 +45,23 @@ const definitions = [
   openConnectors,
   verifyApiKeyPolicy,
   oauthV2,
+  serviceCallout,
+  xmlToJsonPolicy,
+  jsonToXmlPolicy,
+  accessControl,
+  regularExpressionProtection,
+  statisticsCollector,
+  messageLogging,
+  javascript,
+  responseCache,
+  populateCache,
+  lookupCache,
+  invalidateCache,
+  generateJwt,
+  verifyJwt,
+  decodeJwt,
+  flowCallout,
+  oasValidation,
 ] as Policy[];
 
 const byType = new Map(definitions.map((definition) => [definition.type.toLowerCase(), definition]));

@@ -34,6 +34,12 @@ export function scanJson(text: string, limits: Limits): string | undefined {
   while (i < n) {
     const c = text[i]!;
     if (c === '{' || c === '[') {
+      // A container is an element of the array it opens in, the first one too.
+      const parent = stack[stack.length - 1];
+      if (parent?.kind === 'array' && parent.count === 0) {
+        parent.count = 1;
+        if (over(limits.arrayElementCount, 1)) return `Exceeded array element count, max ${limits.arrayElementCount} allowed`;
+      }
       stack.push({ kind: c === '{' ? 'object' : 'array', count: 0, expectKey: c === '{' });
       if (over(limits.containerDepth, stack.length)) return `Exceeded container depth, max ${limits.containerDepth} allowed`;
       i++;

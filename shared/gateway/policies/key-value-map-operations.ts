@@ -6,13 +6,22 @@ import * as z from 'zod';
 import { el, type XmlElement } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
 import type { PolicyExchange } from '../engine/policy.js';
-import { resolveValue, valueFromXml, valueToXml, ValueSchema, type Value } from './common.js';
+import { defineFaults, raise, resolveValue, valueFromXml, valueToXml, ValueSchema, type Value } from './common.js';
+
+const KVM_FAULTS = defineFaults({
+  MapNameNotResolved: ['steps.keyvaluemapoperations.MapNameNotResolved', 500],
+});
 import type { KvmScopeName } from './services.js';
 
 const Key = z.object({ parameters: z.array(ValueSchema).min(1) });
 
-const schema = z.object({
-  mapIdentifier: z.string().min(1),
+const schema = z
+  .object({
+  /** The map's name as written (`mapIdentifier`), or where to find it (`<MapName ref=..>`, which wins when set). */
+  mapIdentifier: z.string().min(1).optional(),
+  mapName: ValueSchema.optional(),
+  /** `<InitialEntries>`: values a Get falls back to while the map has none for the key. */
+  initialEntries: z.array(z.object({ key: z.array(z.string()).min(1), values: z.array(z.string()).min(1) })).default([]),
   scope: z.enum(['organization', 'environment', 'apiproxy', 'policy']).default('environment'),
   expiryTimeInSecs: z.number().int().min(0).max(86_400).default(300),
   operations: z
@@ -24,7 +33,8 @@ const schema = z.object({
       ]),
     )
     .min(1),
-});
+  })
+  .refine((config) => config.mapIdentifier !== undefined || config.mapName !== undefined, { message: 'a mapIdentifier or a <MapName> is required' });
 
 /** Apigee joins multi-part keys with `__`. */
 function keyOf(exchange: PolicyExchange, key: z.infer<typeof Key>): string | undefined {
@@ -60,8 +70,16 @@ export const keyValueMapOperations = definePolicy({
           }
           return { op: 'delete', key: keyFromXml(child) };
         });
+      // A per-proxy cache of entries: the per-container KVM cache already is one.
+      root.child('ExclusiveCache')?.consume();
+      const initial = root.child('InitialEntries');
       return {
         mapIdentifier: root.attr('mapIdentifier'),
+        mapName: valueFromXml(root.child('MapName')),
+        initialEntries: (initial?.all('Entry') ?? []).map((entry) => ({
+          key: (entry.child('Key')?.all('Parameter') ?? []).map((parameter) => parameter.text()),
+          values: entry.all('Value').map((value) => value.text()),
+        })),
         scope: root.child('Scope')?.oneOf(['organization', 'environment', 'apiproxy', 'policy'] as const),
         expiryTimeInSecs: root.child('ExpiryTimeInSecs')?.int(),
         operations,
@@ -70,6 +88,16 @@ export const keyValueMapOperations = definePolicy({
     toXml: (config) => ({
       attributes: { mapIdentifier: config.mapIdentifier },
       children: [
+        valueToXml('MapName', config.mapName),
+        config.initialEntries.length
+          ? el(
+              'InitialEntries',
+              {},
+              config.initialEntries.map((entry) =>
+                el('Entry', {}, [el('Key', {}, entry.key.map((part) => el('Parameter', {}, part))), ...entry.values.map((value) => el('Value', {}, value))]),
+              ),
+            )
+          : undefined,
         el('ExpiryTimeInSecs', {}, config.expiryTimeInSecs),
         el('Scope', {}, config.scope),
         ...config.operations.map((operation) => {
@@ -79,19 +107,22 @@ export const keyValueMapOperations = definePolicy({
           }
           return el('Delete', {}, [keyToXml(operation.key)]);
         }),
-      ],
+      ].filter((node) => node !== undefined),
     }),
   },
+  faults: KVM_FAULTS,
   services: ['kvm'],
-  execute: async ({ config, exchange, services: { kvm } }) => {
+  execute: async ({ config, exchange, policy, services: { kvm } }) => {
+    const initial = new Map(config.initialEntries.map((entry) => [entry.key.join('__'), entry.values.join(',')]));
     // Apigee's policy scope is the proxy's.
     const scope: KvmScopeName = config.scope === 'policy' ? 'apiproxy' : config.scope;
-    const map = config.mapIdentifier;
+    const map = resolveValue(exchange, config.mapName) ?? config.mapIdentifier;
+    if (!map) throw raise(KVM_FAULTS, 'MapNameNotResolved', `${policy.name}: the map name could not be resolved`);
     for (const operation of config.operations) {
       const key = keyOf(exchange, operation.key);
       if (key === undefined) continue;
       if (operation.op === 'get') {
-        const value = await kvm.get(scope, map, key, config.expiryTimeInSecs);
+        const value = (await kvm.get(scope, map, key, config.expiryTimeInSecs)) ?? initial.get(key);
         if (value === undefined) continue;
         // Multi-valued entries are stored comma-separated; Index picks one (1-based).
         exchange.set(operation.assignTo, operation.index ? value.split(',')[operation.index - 1] : value);

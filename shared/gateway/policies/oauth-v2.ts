@@ -1,6 +1,7 @@
 // OAuthV2: VerifyAccessToken checks a bearer token with the token service's
-// verifier (signature against cached keys, expiry, cached revocation list,
-// scopes, and that one of its products covers this proxy); GenerateAccessToken
+// verifier (signature against cached keys, expiry, cached revocation list),
+// that it carries one of the listed scopes, and that one of its products
+// covers this request (proxy, environment, resources, operations); GenerateAccessToken
 // issues a client-credentials token, so a token proxy like SAP's works. Errors
 // of GenerateAccessToken answer in RFC 6749 form, which standard OAuth clients
 // understand; FaultRules can still reshape them by fault.name.
@@ -9,11 +10,11 @@ import { basicToken, readClientSecretBasic, type ClientCredentials } from '../..
 import { isCredentialError, type CredentialFailure } from '../../credentials/errors.js';
 import { el, optional } from './xml-model.js';
 import type { PolicyExchange } from '../engine/policy.js';
-import { Fault } from '../engine/faults.js';
+import type { Fault } from '../engine/faults.js';
 import { HeaderMap, Message } from '../engine/message.js';
 import { definePolicy } from './define-policy.js';
 import { stringify } from '../language/template.js';
-import { policyFault } from './common.js';
+import { defineFaults, raise } from './common.js';
 import { setConsumerVariables } from './verify-api-key.js';
 import type { PolicyServices } from './services.js';
 
@@ -21,7 +22,7 @@ const schema = z.object({
   operation: z.enum(['VerifyAccessToken', 'GenerateAccessToken']),
   /** Variable holding the token; default: the `Authorization: Bearer` header. */
   accessToken: z.object({ ref: z.string().min(1) }).optional(),
-  /** Space-separated scopes the token must all carry (VerifyAccessToken). */
+  /** Space-separated scopes; the token must carry at least one of them (VerifyAccessToken), as in Apigee. */
   scope: z.string().optional(),
   /** Variable holding the grant type (GenerateAccessToken); default: form, then query parameter. */
   grantType: z.string().optional(),
@@ -31,14 +32,30 @@ const schema = z.object({
 
 const BEARER_CHALLENGE = 'Bearer realm="api"';
 
-const VERIFY_FAULTS: Partial<Record<CredentialFailure, [string, string, number, string]>> = {
-  invalid_token: ['invalid_access_token', 'keymanagement.service.invalid_access_token', 401, 'Invalid Access Token'],
-  token_revoked: ['invalid_access_token', 'keymanagement.service.invalid_access_token', 401, 'Invalid Access Token'],
-  token_expired: ['access_token_expired', 'keymanagement.service.access_token_expired', 401, 'Access Token expired'],
-  insufficient_scope: ['InsufficientScope', 'steps.oauth.v2.InsufficientScope', 403, 'Required scope(s) : '],
-  app_not_approved: ['app_not_approved', 'keymanagement.service.invalid_client-app_not_approved', 401, 'The app is not approved'],
-  developer_inactive: ['DeveloperStatusNotActive', 'keymanagement.service.DeveloperStatusNotActive', 401, 'Developer is inactive'],
-  key_revoked: ['invalid_access_token', 'keymanagement.service.invalid_access_token', 401, 'Invalid Access Token'],
+export const OAUTH_V2_FAULTS = defineFaults({
+  InvalidAccessToken: ['oauth.v2.InvalidAccessToken', 401],
+  invalid_access_token: ['keymanagement.service.invalid_access_token', 401],
+  access_token_expired: ['keymanagement.service.access_token_expired', 401],
+  access_token_not_approved: ['keymanagement.service.access_token_not_approved', 401],
+  InsufficientScope: ['steps.oauth.v2.InsufficientScope', 403],
+  InvalidAPICallAsNoApiProductMatchFound: ['keymanagement.service.InvalidAPICallAsNoApiProductMatchFound', 401],
+  'invalid_client-app_not_approved': ['keymanagement.service.invalid_client-app_not_approved', 401],
+  DeveloperStatusNotActive: ['keymanagement.service.DeveloperStatusNotActive', 401],
+  invalid_request: ['steps.oauth.v2.invalid_request', 400],
+  unsupported_grant_type: ['steps.oauth.v2.unsupported_grant_type', 400],
+  invalid_client: ['steps.oauth.v2.invalid_client', 401],
+  invalid_scope: ['steps.oauth.v2.invalid_scope', 400],
+});
+
+type VerifyFault = keyof typeof OAUTH_V2_FAULTS;
+
+const VERIFY_REFUSALS: Partial<Record<CredentialFailure, [VerifyFault, string]>> = {
+  invalid_token: ['invalid_access_token', 'Invalid Access Token'],
+  token_revoked: ['invalid_access_token', 'Invalid Access Token'],
+  key_revoked: ['invalid_access_token', 'Invalid Access Token'],
+  token_expired: ['access_token_expired', 'Access Token expired'],
+  app_not_approved: ['invalid_client-app_not_approved', 'The app is not approved'],
+  developer_inactive: ['DeveloperStatusNotActive', 'Developer is inactive'],
 };
 
 function bearerToken(exchange: PolicyExchange, ref: string | undefined): string | undefined {
@@ -52,11 +69,11 @@ function bearerToken(exchange: PolicyExchange, ref: string | undefined): string 
 }
 
 /** An RFC 6749 section 5.2 error as the fault's response. */
-function oauthFault(status: number, error: string, description: string): Fault {
+function oauthFault(error: 'invalid_request' | 'unsupported_grant_type' | 'invalid_client' | 'invalid_scope', description: string): Fault {
+  const fault = raise(OAUTH_V2_FAULTS, error, description);
   const headers = new HeaderMap({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-  if (status === 401) headers.set('WWW-Authenticate', 'Basic realm="api"');
-  const fault = new Fault(error, `steps.oauth.v2.${error}`, status, description);
-  fault.response = new Message({ status, headers, body: Buffer.from(JSON.stringify({ error, error_description: description })) });
+  if (fault.status === 401) headers.set('WWW-Authenticate', 'Basic realm="api"');
+  fault.response = new Message({ status: fault.status, headers, body: Buffer.from(JSON.stringify({ error, error_description: description })) });
   return fault;
 }
 
@@ -74,35 +91,42 @@ function clientCredentials(exchange: PolicyExchange): ClientCredentials[] {
 type Config = z.infer<typeof schema>;
 type Services = Pick<PolicyServices, 'consumers' | 'tokens'>;
 
-async function verify(config: Config, exchange: PolicyExchange, { consumers, tokens }: Services, policyName: string) {
+async function verify(config: Config, exchange: PolicyExchange, { consumers, tokens }: Services) {
   const token = bearerToken(exchange, config.accessToken?.ref);
-  if (!token) {
-    throw policyFault('InvalidAccessToken', 'steps.oauth.v2.InvalidAccessToken', 401, 'Invalid access token', { 'WWW-Authenticate': BEARER_CHALLENGE });
-  }
-  const requiredScopes = (config.scope ?? '').split(/\s+/).filter(Boolean);
+  if (!token) throw raise(OAUTH_V2_FAULTS, 'InvalidAccessToken', 'Invalid access token', { 'WWW-Authenticate': BEARER_CHALLENGE });
   let claims;
   try {
-    claims = await tokens.verify(token, requiredScopes);
+    claims = await tokens.verify(token);
   } catch (error) {
     if (!isCredentialError(error)) throw error;
-    const [name, code, status, message] = VERIFY_FAULTS[error.reason] ?? VERIFY_FAULTS.invalid_token!;
-    const text = error.reason === 'insufficient_scope' ? `${message}${requiredScopes.join(' ')}` : message;
-    const challenge = error.reason === 'insufficient_scope' ? `${BEARER_CHALLENGE}, error="insufficient_scope"` : `${BEARER_CHALLENGE}, error="invalid_token"`;
-    throw policyFault(name, code, status, text, { 'WWW-Authenticate': challenge });
+    const [name, message] = VERIFY_REFUSALS[error.reason] ?? VERIFY_REFUSALS.invalid_token!;
+    throw raise(OAUTH_V2_FAULTS, name, message, { 'WWW-Authenticate': `${BEARER_CHALLENGE}, error="invalid_token"` });
   }
-  const product = await consumers.productFor(claims.api_products);
+  // Apigee: the token must carry at least one of the listed scopes.
+  const wanted = (config.scope ?? '').split(/\s+/).filter(Boolean);
+  const granted = new Set(claims.scope.split(/\s+/).filter(Boolean));
+  if (wanted.length > 0 && !wanted.some((scope) => granted.has(scope))) {
+    throw raise(OAUTH_V2_FAULTS, 'InsufficientScope', `Required scope(s) : ${wanted.join(' ')}`, { 'WWW-Authenticate': `${BEARER_CHALLENGE}, error="insufficient_scope"` });
+  }
+  const product = await consumers.productFor(claims.api_products, { pathSuffix: exchange.pathSuffix, verb: exchange.request.verb });
   if (!product) {
-    throw policyFault('apiresource_doesnot_exist', 'keymanagement.service.apiresource_doesnot_exist', 401, 'Invalid API call as no apiproduct match found', {
+    throw raise(OAUTH_V2_FAULTS, 'InvalidAPICallAsNoApiProductMatchFound', 'Invalid API call as no apiproduct match found', {
       'WWW-Authenticate': `${BEARER_CHALLENGE}, error="invalid_token"`,
     });
   }
+  // The variables Apigee documents for VerifyAccessToken.
   exchange.set('access_token', token);
   exchange.set('scope', claims.scope);
-  exchange.set(`oauthv2accesstoken.${policyName}.scope`, claims.scope);
+  exchange.set('organization_name', claims.organization);
+  exchange.set('grant_type', 'client_credentials');
+  exchange.set('token_type', 'BearerToken');
+  exchange.set('status', 'approved');
+  exchange.set('issued_at', claims.iat * 1000);
+  exchange.set('expires_in', Math.max(0, claims.exp - Math.floor(Date.now() / 1000)));
   setConsumerVariables(exchange, '', {
     clientId: claims.client_id,
     appName: claims.app_name ?? '',
-    developerEmail: claims.developer_email,
+    ...(claims.developer_email === undefined ? {} : { developerEmail: claims.developer_email }),
     product,
   });
 }
@@ -112,12 +136,12 @@ async function generate(config: Config, exchange: PolicyExchange, { tokens }: Se
   const grantType = config.grantType
     ? stringify(exchange.get(config.grantType) ?? '')
     : form.get('grant_type') ?? exchange.request.query.get('grant_type') ?? '';
-  if (!grantType) throw oauthFault(400, 'invalid_request', 'The grant_type parameter is required');
+  if (!grantType) throw oauthFault('invalid_request', 'The grant_type parameter is required');
   if (!config.supportedGrantTypes.includes(grantType) || grantType !== 'client_credentials') {
-    throw oauthFault(400, 'unsupported_grant_type', `Grant type ${grantType} is not supported`);
+    throw oauthFault('unsupported_grant_type', `Grant type ${grantType} is not supported`);
   }
   const candidates = clientCredentials(exchange);
-  if (candidates.length === 0) throw oauthFault(401, 'invalid_client', 'Client authentication is required (HTTP Basic or client_id and client_secret)');
+  if (candidates.length === 0) throw oauthFault('invalid_client', 'Client authentication is required (HTTP Basic or client_id and client_secret)');
   const scope = form.get('scope') ?? exchange.request.query.get('scope') ?? undefined;
   let issued;
   let failure: unknown;
@@ -132,8 +156,8 @@ async function generate(config: Config, exchange: PolicyExchange, { tokens }: Se
   }
   if (!issued) {
     if (isCredentialError(failure)) {
-      if (failure.reason === 'invalid_scope') throw oauthFault(400, 'invalid_scope', failure.message);
-      throw oauthFault(401, 'invalid_client', 'Client authentication failed');
+      if (failure.reason === 'invalid_scope') throw oauthFault('invalid_scope', failure.message);
+      throw oauthFault('invalid_client', 'Client authentication failed');
     }
     throw failure;
   }
@@ -179,9 +203,22 @@ export const oauthV2 = definePolicy({
       if (prefix && prefix.text() !== 'Bearer') prefix.report('only the Bearer prefix is supported', { kind: 'unsupported' });
       const external = root.child('ExternalAuthorization');
       if (external?.bool()) external.report('external authorization is not supported', { kind: 'unsupported' });
-      // Token lifetimes are the token service's settings (one per organization), not per policy.
-      root.child('ExpiresIn')?.consume();
-      root.child('RefreshTokenExpiresIn')?.consume();
+      // Custom token attributes would have to travel in the token: refused rather than dropped.
+      const attributes = root.child('Attributes');
+      if (attributes && attributes.children.length > 0 && name === 'GenerateAccessToken') {
+        attributes.report('custom token attributes are not supported', { kind: 'unsupported' });
+      }
+      attributes?.consume();
+      // Settings that change nothing here: lifetimes are the token service's (one per organization), tokens are
+      // always stored (signed JWTs with a revocation list), errors are always RFC 6749 JSON, client credentials
+      // always come from Basic or the form, and the inputs of grants other than client_credentials (which
+      // answer unsupported_grant_type) are never read.
+      for (const harmless of [
+        'ExpiresIn', 'RefreshTokenExpiresIn', 'Tokens', 'RFCCompliantRequestResponse', 'GenerateErrorResponse', 'StoreToken',
+        'ReuseRefreshToken', 'ClientId', 'RedirectUri', 'ResponseType', 'Code', 'State', 'UserName', 'PassWord', 'AppEndUser', 'RefreshToken',
+      ]) {
+        root.child(harmless)?.consume();
+      }
       const accessToken = root.child('AccessToken');
       const tokenVariable = accessToken?.attr('ref') || accessToken?.text();
       const grantTypes = root.child('SupportedGrantTypes')?.all('GrantType').map((grant) => grant.text());
@@ -205,9 +242,10 @@ export const oauthV2 = definePolicy({
       ].filter((node) => node !== undefined),
     }),
   },
+  faults: OAUTH_V2_FAULTS,
   services: ['consumers', 'tokens'],
   execute: async ({ config, exchange, policy, services }) => {
-    if (config.operation === 'VerifyAccessToken') await verify(config, exchange, services, policy.name);
+    if (config.operation === 'VerifyAccessToken') await verify(config, exchange, services);
     else await generate(config, exchange, services, policy.name);
   },
 });

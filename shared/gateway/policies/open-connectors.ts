@@ -20,21 +20,25 @@ export const openConnectors = definePolicy({
   type: 'OpenConnectors',
   schema,
   xml: {
-    fromXml: (root) => ({
-      provider: root.childText('APIProvider') || undefined,
-      instanceTokenMap: root.childText('InstanceTokenMap') || undefined,
-      instanceTokenKey: root.childText('InstanceTokenKey') || undefined,
-      expiryTimeInSecs: root.child('ExpiryTimeInSecs')?.int(),
-    }),
+    fromXml: (root) => {
+      // SAP's own form: <InstanceSecret kvm-map-name="apim.oc.instance.token" kvm-key-name="default"/>.
+      const secret = root.child('InstanceSecret');
+      return {
+        provider: root.childText('APIProvider') || undefined,
+        instanceTokenMap: secret?.attr('kvm-map-name') || root.childText('InstanceTokenMap') || undefined,
+        instanceTokenKey: secret?.attr('kvm-key-name') || root.childText('InstanceTokenKey') || undefined,
+        expiryTimeInSecs: root.child('ExpiryTimeInSecs')?.int(),
+      };
+    },
     toXml: (config) => ({
       children: [
         optional('APIProvider', config.provider),
-        el('InstanceTokenMap', {}, config.instanceTokenMap),
-        el('InstanceTokenKey', {}, config.instanceTokenKey),
+        el('InstanceSecret', { 'kvm-map-name': config.instanceTokenMap, 'kvm-key-name': config.instanceTokenKey }),
         el('ExpiryTimeInSecs', {}, config.expiryTimeInSecs),
       ].filter((node) => node !== undefined),
     }),
   },
+  references: (config) => ({ providers: config.provider ? [config.provider] : [] }),
   services: ['kvm', 'providers'],
   execute: async ({ config, exchange, deployment, policy, services: { kvm, providers } }) => {
     const providerName = config.provider ?? exchange.targetProvider;

@@ -116,6 +116,24 @@ export class XmlElement {
   }
 }
 
+/**
+ * What an element holds, written back as XML: its child elements (with their
+ * attributes and text) or its text. For payloads written as markup
+ * (`<Payload><root><a>{x}</a></root></Payload>`); marks everything as understood.
+ */
+export function innerXml(element: XmlElement): string {
+  element.consume();
+  if (element.children.length === 0) return element.parts.join('');
+  const write = (node: XmlElement): string => {
+    const attributes = Object.entries(node.attributes)
+      .map(([key, value]) => ` ${key}="${escapeAttribute(value)}"`)
+      .join('');
+    const inner = node.children.length ? node.children.map(write).join('') : escapeText(node.parts.join(''));
+    return inner === '' ? `<${node.name}${attributes}/>` : `<${node.name}${attributes}>${inner}</${node.name}>`;
+  };
+  return element.children.map(write).join('');
+}
+
 // ---------------------------------------------------------------------------
 // Writing
 

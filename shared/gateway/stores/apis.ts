@@ -4,13 +4,15 @@
 // a resource) until it is first deployed; from then on it is read-only, so a
 // deployed revision is the same everywhere and forever.
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { conflict, isHttpError, notFound, payloadTooLarge, unprocessable } from '../../http/errors.js';
+import { conflict, isHttpError, notFound, payloadTooLarge, unprocessable, type FieldProblem } from '../../http/errors.js';
+import { checkUrl, OutboundError } from '../../net/outbound.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
 import { compileProxy, ProxyValidationError } from '../engine/compile.js';
 import { ProxyModelSchema, type ProxyModel } from '../engine/model.js';
 import { apiProxyKeys, orgPartition, revisionKeys, SORT_PREFIX } from '../../store/keys.js';
-import { policies } from '../policies/index.js';
+import { policies, policyDefinition } from '../policies/index.js';
+import { listProviders } from './providers.js';
 
 export interface ApiItem extends StoredItem {
   type: 'api';
@@ -54,18 +56,64 @@ export function decodeModel(bytes: Uint8Array): ProxyModel {
   return ProxyModelSchema.parse(JSON.parse(gunzipSync(bytes).toString('utf8')));
 }
 
-/** Validates a model the way deployment will compile it; 422 naming every problem. */
-export function assertDeployable(model: ProxyModel, org: string): void {
-  try {
-    compileProxy(model, { organization: org, environment: 'validation', apiName: model.name, revision: 0 }, policies);
-  } catch (error) {
-    if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
-    throw error;
+/**
+ * What a model names outside itself that is not there or not allowed: API
+ * providers the organization does not have, and outbound URLs (targets, route
+ * rules, policies) with a scheme other than http/https or a blocked address.
+ */
+export async function referenceProblems(rt: Runtime, org: string, model: ProxyModel): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  const providers = new Map<string, string[]>();
+  const urls: [string, string][] = [];
+  const wantProvider = (name: string, path: string) => providers.set(name, [...(providers.get(name) ?? []), path]);
+  model.targetEndpoints.forEach((target, i) => {
+    if (target.connection.provider) wantProvider(target.connection.provider, `targetEndpoints.${i}.connection.provider`);
+    if (target.connection.url) urls.push([target.connection.url, `targetEndpoints.${i}.connection.url`]);
+  });
+  model.proxyEndpoints.forEach((endpoint, i) =>
+    endpoint.routeRules.forEach((rule, r) => {
+      if (rule.url) urls.push([rule.url, `proxyEndpoints.${i}.routeRules.${r}.url`]);
+    }),
+  );
+  model.policies.forEach((policy, i) => {
+    const definition = policy.unsupported ? undefined : policyDefinition(policy.type);
+    const parsed = definition?.references ? definition.schema.safeParse(policy.config) : undefined;
+    if (!definition?.references || !parsed?.success) return;
+    const references = definition.references(parsed.data);
+    for (const name of references.providers ?? []) wantProvider(name, `policies.${i}.config`);
+    for (const url of references.urls ?? []) urls.push([url, `policies.${i}.config`]);
+  });
+  for (const [url, path] of urls) {
+    try {
+      checkUrl(url, rt.config.allowLoopback);
+    } catch (error) {
+      if (!(error instanceof OutboundError)) throw error;
+      problems.push({ path, message: error.message });
+    }
   }
+  const known = new Set((await listProviders(rt, org)).map((provider) => provider.name));
+  for (const [name, paths] of providers) {
+    if (known.has(name)) continue;
+    for (const path of paths) problems.push({ path, message: `API provider "${name}" does not exist` });
+  }
+  return problems;
+}
+
+/** Validates a model the way deployment will compile it, and what it refers to; 422 naming every problem. */
+export async function assertDeployable(rt: Runtime, org: string, model: ProxyModel, environment = 'validation'): Promise<void> {
+  let problems: FieldProblem[] = [];
+  try {
+    compileProxy(model, { organization: org, environment, apiName: model.name, revision: 0 }, policies);
+  } catch (error) {
+    if (!(error instanceof ProxyValidationError)) throw error;
+    problems = error.problems;
+  }
+  problems.push(...(await referenceProblems(rt, org, model)));
+  if (problems.length > 0) throw unprocessable(`Proxy is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
 }
 
 export async function createRevision(rt: Runtime, org: string, model: ProxyModel, source: 'json' | 'bundle'): Promise<RevisionItem> {
-  assertDeployable(model, org);
+  await assertDeployable(rt, org, model);
   const encoded = storable(model);
   const keys = apiProxyKeys(org, model.name);
   let revision: number;

@@ -23,8 +23,8 @@ import { getOrganization } from '../../auth/organizations.js';
 import { describeError, logger } from '../../log.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
-import { decodeModel, getRevision, sealRevision } from './apis.js';
-import { compileProxy, normalizeBasePath, ProxyValidationError, type CompiledProxy } from '../engine/compile.js';
+import { assertDeployable, decodeModel, getRevision, sealRevision } from './apis.js';
+import { compileProxy, normalizeBasePath, type CompiledProxy } from '../engine/compile.js';
 import { deploymentKeys, deploymentsPrefix, orgPartition, ROUTE_PREFIX, routeKeys, routingPartition, SHARED_HOST } from '../../store/keys.js';
 import { policies } from '../policies/index.js';
 import { resolveVirtualHosts, type HostAliasItem } from './virtual-hosts.js';
@@ -109,12 +109,8 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
       'revision_already_deployed',
     );
   }
-  try {
-    compileProxy(model, { organization: org, environment: env, apiName: api, revision }, policies);
-  } catch (error) {
-    if (error instanceof ProxyValidationError) throw unprocessable(error.message, error.problems);
-    throw error;
-  }
+  // A provider deleted since the revision was made, or a target address no longer allowed, is refused here too.
+  await assertDeployable(rt, org, model, env);
   // What was checked is what runs: from now on the revision cannot be edited.
   if (!(await sealRevision(rt, revisionItem))) throw conflict(`Revision ${revision} of ${api} changed while it was being deployed; deploy it again`);
   const wanted: (Claim & { endpoint: string })[] = [];

@@ -144,14 +144,20 @@ export async function deleteEntry(rt: Runtime, org: string, scope: KvmScope, map
   return deleted;
 }
 
+/** A value as the runtime reads it: decrypted, and whether it was encrypted at rest (trace masks those). */
+export interface RuntimeValue {
+  value: string;
+  encrypted: boolean;
+}
+
 /** Reads a value for the runtime, decrypting encrypted maps; undefined when the map or key is absent. */
-export async function readValue(rt: Runtime, org: string, scope: KvmScope, map: string, key: string): Promise<string | undefined> {
+export async function readValue(rt: Runtime, org: string, scope: KvmScope, map: string, key: string): Promise<RuntimeValue | undefined> {
   const kvm = await findMap(rt, org, scope, map);
   if (!kvm) return undefined;
   const entry = await rt.table.get<KvmEntryItem>(entryKeys(org, scope, map, key));
   if (!entry) return undefined;
-  if (entry.sealed !== undefined) return (await rt.dataKey()).decryptText(entry.sealed, sealContext(org, scope, map, key));
-  return entry.value;
+  if (entry.sealed !== undefined) return { value: await (await rt.dataKey()).decryptText(entry.sealed, sealContext(org, scope, map, key)), encrypted: true };
+  return entry.value === undefined ? undefined : { value: entry.value, encrypted: false };
 }
 
 const mapCacheKey = (org: string, scope: KvmScope, map: string) => `${org}\n${scopeKey(scope)}\n${map}\n`;
@@ -163,11 +169,11 @@ const mapCacheKey = (org: string, scope: KvmScope, map: string) => `${org}\n${sc
  * this container drops what it changed; other containers see it within their TTL.
  */
 export class KvmCache {
-  private readonly values = new TtlCache<string, string | undefined>({ ttlMs: 300_000, maxEntries: 10_000 });
+  private readonly values = new TtlCache<string, RuntimeValue | undefined>({ ttlMs: 300_000, maxEntries: 10_000 });
 
   constructor(private readonly rt: Runtime) {}
 
-  get(org: string, scope: KvmScope, map: string, key: string, ttlSeconds: number): Promise<string | undefined> {
+  get(org: string, scope: KvmScope, map: string, key: string, ttlSeconds: number): Promise<RuntimeValue | undefined> {
     return this.values.get(
       mapCacheKey(org, scope, map) + key,
       () => readValue(this.rt, org, scope, map, key),

@@ -5,7 +5,8 @@
 // cache. What calls to a provider carry is provider-auth.ts's business.
 import * as z from 'zod';
 import { TtlCache } from '../../cache/ttl-cache.js';
-import { notFound } from '../../http/errors.js';
+import { notFound, unprocessable } from '../../http/errors.js';
+import { checkUrl, OutboundError } from '../../net/outbound.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
 import { NAME } from '../engine/model.js';
@@ -98,7 +99,25 @@ export function presentProvider(item: ProviderItem): Record<string, unknown> {
   return { ...base, authentication: { type: 'None' } };
 }
 
+/** A provider's URLs must be ones the gateway will call: http or https, no blocked address (checked again at call time). */
+function assertCallable(rt: Runtime, input: ProviderInput): void {
+  const urls: [string, string | undefined][] = [['url', input.url]];
+  if (input.type === 'CloudIntegration') urls.push(['authentication.tokenUrl', input.authentication.tokenUrl]);
+  const problems = urls.flatMap(([path, url]) => {
+    if (url === undefined) return [];
+    try {
+      checkUrl(url, rt.config.allowLoopback);
+      return [];
+    } catch (error) {
+      if (!(error instanceof OutboundError)) throw error;
+      return [{ path, message: error.message }];
+    }
+  });
+  if (problems.length > 0) throw unprocessable(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+}
+
 export async function createProvider(rt: Runtime, org: string, input: ProviderInput): Promise<ProviderItem> {
+  assertCallable(rt, input);
   const { item, secrets } = split(input);
   // The record first: its conditional create decides who owns the name, so a
   // refused duplicate never overwrites the owner's secrets.
@@ -118,6 +137,7 @@ export async function createProvider(rt: Runtime, org: string, input: ProviderIn
 }
 
 export async function updateProvider(rt: Runtime, org: string, input: ProviderInput): Promise<ProviderItem> {
+  assertCallable(rt, input);
   const { item, secrets } = split(input);
   const previous = await getProvider(rt, org, input.name);
   const updated = await rt.table.replace<ProviderItem>({ ...previous, ...item }, previous.version);
@@ -154,6 +174,8 @@ export interface ResolvedProvider {
   secrets: ProviderSecrets;
   /** Base URL targets are sent to. */
   url: string;
+  /** An OpenConnectors provider without a URL: this Tollgate's own connectors API. */
+  ownPlatform: boolean;
 }
 
 /** A provider with its secrets, from this container's cache (30 s; a write in this container drops it). */
@@ -163,7 +185,7 @@ export function resolveProvider(rt: Runtime, org: string, name: string): Promise
     const secrets = (await rt.secrets.getJson<ProviderSecrets>(secretName(org, name))) ?? {};
     // An OpenConnectors provider without a URL is this Tollgate's own connectors platform.
     const url = item.url ?? `${rt.config.issuer}/elements/api-v2`;
-    return { item, secrets, url };
+    return { item, secrets, url, ownPlatform: item.providerType === 'OpenConnectors' && !item.url };
   });
 }
 

@@ -65,8 +65,56 @@ describe('ExtractVariables execute', () => {
     const config = { headers: [{ name: 'x-missing', patterns: [{ pattern: '{v}' }] }] };
     expect((await runPolicy(extractVariables, config)).fault).toBeUndefined();
     const strict = await runPolicy(extractVariables, { ...config, ignoreUnresolvedVariables: false });
-    expect(strict.fault).toMatchObject({ status: 400, faultName: 'UnresolvedVariable', errorCode: 'steps.extractvariables.UnresolvedVariable' });
+    expect(strict.fault).toMatchObject({ status: 500, faultName: 'ExecutionFailed', errorCode: 'steps.extractvariables.ExecutionFailed' });
     const notJson = await runPolicy(extractVariables, { jsonPayload: [{ name: 'a', jsonPath: '$.a' }], ignoreUnresolvedVariables: false }, { exchange: exchangeFor({ body: '<xml/>' }) });
     expect(notJson.fault?.faultName).toBe('JsonPathParsingFailure');
+  });
+});
+
+describe('ExtractVariables XMLPayload', () => {
+  const ORDER = '<o:order xmlns:o="urn:orders" id="7"><o:line qty="2">pens</o:line><o:line qty="3">ink</o:line><total>12.5</total></o:order>';
+
+  it('reads namespaces, XPath variables and their types, and round-trips', () => {
+    const config = xmlRoundTrip(
+      extractVariables,
+      `<Source clearPayload="true">request</Source><XMLPayload stopPayloadProcessing="false"><Namespaces><Namespace prefix="o">urn:orders</Namespace></Namespaces>
+       <Variable name="id" type="integer"><XPath>/o:order/@id</XPath></Variable><Variable name="lines" type="nodeset"><XPath>/o:order/o:line</XPath></Variable></XMLPayload>`,
+    );
+    expect(config).toMatchObject({ clearPayload: true, xmlPayload: { namespaces: { o: 'urn:orders' }, variables: [{ name: 'id', type: 'integer' }, { name: 'lines', type: 'nodeset' }] } });
+  });
+
+  it('extracts strings, numbers and node sets, then clears the payload when asked', async () => {
+    const config = {
+      variablePrefix: 'order',
+      clearPayload: true,
+      xmlPayload: {
+        namespaces: { o: 'urn:orders' },
+        variables: [
+          { name: 'id', xpath: '/o:order/@id', type: 'integer' },
+          { name: 'first', xpath: '/o:order/o:line[1]' },
+          { name: 'count', xpath: 'count(/o:order/o:line)', type: 'integer' },
+          { name: 'total', xpath: '/o:order/total', type: 'double' },
+          { name: 'lines', xpath: '/o:order/o:line[2]', type: 'nodeset' },
+        ],
+      },
+    };
+    const { exchange, fault } = await runPolicy(extractVariables, config, { exchange: exchangeFor({ body: ORDER, headers: { 'content-type': 'application/xml' } }) });
+    expect(fault).toBeUndefined();
+    expect(['order.id', 'order.first', 'order.count', 'order.total', 'order.lines'].map((name) => exchange.get(name))).toEqual([
+      7,
+      'pens',
+      2,
+      12.5,
+      '<o:line qty="3" xmlns:o="urn:orders">ink</o:line>',
+    ]);
+    expect(exchange.request.content).toBe('');
+  });
+
+  it('refuses a prefix it was not given at deployment, and a payload that is not XML when strict', async () => {
+    expect(() => runPolicy(extractVariables, { xmlPayload: { variables: [{ name: 'x', xpath: '/z:a' }] } })).rejects.toThrow();
+    const strict = await runPolicy(extractVariables, { ignoreUnresolvedVariables: false, xmlPayload: { variables: [{ name: 'x', xpath: '/a' }] } }, { exchange: exchangeFor({ body: '{"a":1}' }) });
+    expect(strict.fault).toMatchObject({ status: 500, faultName: 'ExecutionFailed' });
+    const doctype = await runPolicy(extractVariables, { ignoreUnresolvedVariables: false, xmlPayload: { variables: [{ name: 'x', xpath: '/a' }] } }, { exchange: exchangeFor({ body: '<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>' }) });
+    expect(doctype.fault?.message).toContain('DOCTYPE');
   });
 });

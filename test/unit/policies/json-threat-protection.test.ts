@@ -1,7 +1,7 @@
 // JSONThreatProtection: structure limits on JSON payloads, checked in one
 // scan; anything that is not JSON by its content type passes untouched.
 import { describe, expect, it } from 'vitest';
-import { jsonThreatProtection } from '../../../shared/gateway/policies/json-threat-protection.js';
+import { jsonThreatProtection, scanJson } from '../../../shared/gateway/policies/json-threat-protection.js';
 import { exchangeFor, runPolicy, xmlRoundTrip } from '../../support/policy-context.js';
 
 const json = (body: string) => exchangeFor({ verb: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -51,3 +51,14 @@ describe('JSONThreatProtection execute', () => {
     expect((await runPolicy(jsonThreatProtection, { containerDepth: 1 }, { exchange: xml })).fault).toBeUndefined();
   });
 });
+
+describe('JSONThreatProtection counts array elements that are containers', () => {
+  it('counts objects and arrays as array elements like scalars, the first one included', () => {
+    const limits = { arrayElementCount: 2 };
+    for (const payload of ['[{},{},{}]', '[[1],[2],[3]]', '[{"a":[1]}, [], "x"]', '[ {} , {} , {} ]']) {
+      expect(scanJson(payload, limits), payload).toBe('Exceeded array element count, max 2 allowed');
+    }
+    for (const payload of ['[{},{}]', '[[1],[2]]', '[[], "x"]', '[]']) expect(scanJson(payload, limits), payload).toBeUndefined();
+  });
+});
+

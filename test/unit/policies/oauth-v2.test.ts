@@ -35,6 +35,15 @@ describe('OAuthV2 XML', () => {
     ).toMatchObject({ operation: 'GenerateAccessToken', generateResponse: false });
   });
 
+  it('reads the harmless elements real bundles carry without marking the policy unsupported', () => {
+    const config = xmlRoundTrip(
+      oauthV2,
+      '<Operation>VerifyAccessToken</Operation><Attributes/><Tokens/><RFCCompliantRequestResponse>true</RFCCompliantRequestResponse><GenerateErrorResponse enabled="true"/><ExpiresIn>1800000</ExpiresIn>',
+    );
+    expect(config).toMatchObject({ operation: 'VerifyAccessToken' });
+    expect(xmlProblems(oauthV2, '<Operation>GenerateAccessToken</Operation><Attributes><Attribute name="x" ref="y"/></Attributes>')).toEqual(['/OAuthV2/Attributes unsupported']);
+  });
+
   it('says what it cannot do', () => {
     expect(xmlProblems(oauthV2, '<Operation>RefreshAccessToken</Operation>')).toContain('/OAuthV2/Operation unsupported');
     expect(xmlProblems(oauthV2, '<Operation>VerifyAccessToken</Operation><ExternalAuthorization>true</ExternalAuthorization>')).toEqual(['/OAuthV2/ExternalAuthorization unsupported']);
@@ -96,6 +105,22 @@ describe('OAuthV2 VerifyAccessToken', () => {
     expect(['client_id', 'scope', 'apiproduct.name', 'developer.email', 'access_token'].map((name) => exchange.get(name))).toEqual(['client-1', 'read', 'gold', 'ada@example.com', token]);
   });
 
+  it('accepts a token carrying any one of the listed scopes and sets the documented variables', async () => {
+    const { shared, token } = await issued();
+    const exchange = exchangeFor({ headers: { authorization: `Bearer ${token}` } });
+    const { fault } = await runPolicy(oauthV2, { operation: 'VerifyAccessToken', scope: 'write read' }, { exchange, services: shared });
+    expect(fault).toBeUndefined();
+    expect(Number(exchange.get('expires_in'))).toBeGreaterThan(3500);
+    expect(['organization_name', 'developer.app.name', 'grant_type', 'token_type', 'status', 'issued_at'].map((name) => exchange.get(name))).toEqual([
+      'acme',
+      'postman',
+      'client_credentials',
+      'BearerToken',
+      'approved',
+      1_700_000_000_000,
+    ]);
+  });
+
   it("answers each refusal with Apigee's fault and a Bearer challenge", async () => {
     const { shared, token } = await issued();
     shared.tokens.issued.set('revoked', { ...shared.tokens.issued.get(token)!, revoked: true });
@@ -119,6 +144,6 @@ describe('OAuthV2 VerifyAccessToken', () => {
       exchange: exchangeFor({ headers: { authorization: `Bearer ${token}` } }),
       services: { tokens: shared.tokens, consumers: new MemoryConsumers() },
     });
-    expect(fault).toMatchObject({ status: 401, faultName: 'apiresource_doesnot_exist' });
+    expect(fault).toMatchObject({ status: 401, faultName: 'InvalidAPICallAsNoApiProductMatchFound', errorCode: 'keymanagement.service.InvalidAPICallAsNoApiProductMatchFound' });
   });
 });

@@ -19,6 +19,10 @@ describe('OpenConnectors schema', () => {
 
 describe('OpenConnectors XML', () => {
   it('reads the provider, map, key and expiry', () => {
+    expect(xmlRoundTrip(openConnectors, '<InstanceSecret kvm-map-name="apim.oc.instance.token" kvm-key-name="default"/>', ' xmlns="http://www.sap.com/apimgmt"')).toMatchObject({
+      instanceTokenMap: 'apim.oc.instance.token',
+      instanceTokenKey: 'default',
+    });
     expect(xmlRoundTrip(openConnectors, '<APIProvider>oc</APIProvider><InstanceTokenMap>m</InstanceTokenMap><InstanceTokenKey>k</InstanceTokenKey><ExpiryTimeInSecs>10</ExpiryTimeInSecs>')).toEqual({
       provider: 'oc',
       instanceTokenMap: 'm',

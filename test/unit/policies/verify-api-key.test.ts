@@ -8,7 +8,13 @@ import { exchangeFor, MemoryConsumers, runPolicy, xmlProblems, xmlRoundTrip } fr
 const app = { appId: 'app-1', name: 'postman' };
 const developer = { email: 'ada@example.com', developerId: 'dev-1' };
 const consumers = new MemoryConsumers({
-  good: { consumerKey: 'good', app, developer, product: { name: 'gold', quota: { limit: 100, interval: 1, timeUnit: 'hour' } } },
+  good: {
+    consumerKey: 'good',
+    consumerSecret: 'the-secret',
+    app: { ...app, attributes: { tier: 'silver' } },
+    developer,
+    product: { name: 'gold', quota: { limit: 100, interval: 1, timeUnit: 'hour' }, attributes: { region: 'eu' } },
+  },
   elsewhere: { consumerKey: 'elsewhere', app, developer },
   revoked: { consumerKey: 'revoked', app, developer, refused: 'key_revoked' },
   expired: { consumerKey: 'expired', app, developer, refused: 'key_expired' },
@@ -39,6 +45,17 @@ describe('VerifyAPIKey execute', () => {
     ).toEqual(['good', 'postman', 'app-1', 'ada@example.com', 'gold', 100]);
   });
 
+  it("exposes the consumer secret, the app's and the product's attributes", async () => {
+    const { exchange } = await call('good');
+    expect(['verifyapikey.VA-1.client_secret', 'verifyapikey.VA-1.tier', 'apiproduct.region', 'verifyapikey.VA-1.apiproduct.region'].map((name) => exchange.get(name))).toEqual([
+      'the-secret',
+      'silver',
+      'eu',
+      'eu',
+    ]);
+    expect(exchange.get('client_secret')).toBeUndefined();
+  });
+
   it("answers each refusal with Apigee's fault", async () => {
     const faults = await Promise.all(['unknown', 'revoked', 'expired', 'inactive', 'elsewhere'].map(async (key) => (await call(key)).fault));
     expect(faults.map((fault) => [fault?.status, fault?.errorCode])).toEqual([
@@ -49,6 +66,6 @@ describe('VerifyAPIKey execute', () => {
       // A key none of whose products covers this proxy.
       [401, 'oauth.v2.InvalidApiKeyForGivenResource'],
     ]);
-    expect((await call()).fault).toMatchObject({ status: 401, faultName: 'FailedToResolveAPIKey' });
+    expect((await call()).fault).toMatchObject({ status: 401, faultName: 'FailedToResolveAPIKey', errorCode: 'steps.oauth.v2.FailedToResolveAPIKey' });
   });
 });

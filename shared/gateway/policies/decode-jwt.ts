@@ -1,0 +1,38 @@
+// DecodeJWT: reads a JWT's header and claims into `jwt.{policy}.*` without
+// checking its signature (as Apigee's DecodeJWT; VerifyJWT checks).
+import * as z from 'zod';
+import { decodeJwt as decode } from 'jose';
+import { stringify } from '../language/template.js';
+import { defineFaults, raise } from './common.js';
+import { definePolicy } from './define-policy.js';
+import { setJwtVariables } from './jwt-settings.js';
+import { optional } from './xml-model.js';
+
+export const DECODE_JWT_FAULTS = defineFaults({
+  FailedToDecode: ['steps.jwt.FailedToDecode', 401],
+  FailedToResolveVariable: ['steps.jwt.FailedToResolveVariable', 401],
+});
+
+const schema = z.object({ source: z.string().optional() });
+
+export const decodeJwt = definePolicy({
+  type: 'DecodeJWT',
+  schema,
+  faults: DECODE_JWT_FAULTS,
+  xml: {
+    fromXml: (root) => ({ source: root.childText('Source') || undefined }),
+    toXml: (config) => ({ children: [optional('Source', config.source)].filter((node) => node !== undefined) }),
+  },
+  execute: ({ config, exchange, policy }) => {
+    const raw = config.source ? exchange.get(config.source) : /^Bearer\s+(\S+)$/i.exec(stringify(exchange.get('request.header.authorization')))?.[1];
+    const token = raw === undefined || raw === null ? '' : stringify(raw).trim();
+    if (!token) throw raise(DECODE_JWT_FAULTS, 'FailedToResolveVariable', `Failed to Resolve Variable : policy(${policy.name}) variable(${config.source ?? 'request.header.authorization'})`);
+    let payload;
+    try {
+      payload = decode(token);
+    } catch {
+      throw raise(DECODE_JWT_FAULTS, 'FailedToDecode', `Failed to Decode Token: policy(${policy.name})`);
+    }
+    setJwtVariables(exchange, policy.name, token, payload);
+  },
+});
