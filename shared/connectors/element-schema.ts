@@ -355,6 +355,13 @@ export const transformationSchema = z.object({
   vendorName: z.string().trim().min(1).max(200),
   fields: z.array(transformationFieldSchema).max(500).default([]),
   configuration: z.array(mappingConfigSchema).max(10).nullish().transform((value) => value ?? []),
+  /** Open Connectors' transformation script: Tollgate does not run one, so a script with code is refused rather than ignored. */
+  script: z
+    .object({ body: z.string().max(0, 'transformation scripts are not run: leave script.body empty').nullish() })
+    .loose()
+    .nullish()
+    .transform(() => undefined)
+    .optional(),
 });
 
 const resourcePath = z.string().max(1024).regex(/^\/[^\s?#]*$/, 'must start with / and carry no query or fragment');

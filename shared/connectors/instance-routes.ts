@@ -14,6 +14,7 @@ import type { Runtime } from '../runtime.js';
 import { elementObjects, requireElement, type ResolvedElement } from './catalog.js';
 import { connect, elementFieldValues, previousConnection } from './connect.js';
 import { elementDocs, type DocsObject } from './element-docs.js';
+import { DOCS_FORMAT_QUERY, docsFormat, inFormat } from './element-docs-openapi3.js';
 import { deleteInstanceMappings, instanceMappings } from './unified/definitions.js';
 import { objectList, resolveObject } from './unified/objects.js';
 import { requireActive } from './hosted-oauth.js';
@@ -408,8 +409,9 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
     return ok(findEntry(configurationEntries(updated, after), String(entry.id)));
   };
   const docs = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
+    const format = docsFormat(request.query);
     const item = await addressedInstance(rt, request, principal);
-    return ok(await instanceDocs(rt, item, await requireElementOf(rt, principal.organization, item)));
+    return ok(inFormat(await instanceDocs(rt, item, await requireElementOf(rt, principal.organization, item)), format));
   };
   const operationDefinitions = async (request: HttpRequest, rt: Runtime, principal: Principal) => {
     const item = await addressedInstance(rt, request, principal);
@@ -436,7 +438,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
     const item = await addressedInstance(rt, request, principal);
     return ok(await instanceObjects(rt, item, await requireElementOf(rt, principal.organization, item)));
   });
-  byToken.get(`${BASE}/instances/docs`, { operationId: 'getTokenInstanceDocs', summary: 'The Element token\'s instance API as Swagger 2.0' }, docs);
+  byToken.get(`${BASE}/instances/docs`, { operationId: 'getTokenInstanceDocs', summary: 'The Element token\'s instance API as Swagger 2.0 (or OpenAPI 3.0)', query: DOCS_FORMAT_QUERY }, docs);
   byToken.get(`${BASE}/instances/docs/:operationId/definitions`, { operationId: 'getTokenInstanceOperationDefinitions', summary: 'The models one operation of the Element token\'s instance docs uses' }, operationDefinitions);
 
   for (const [prefix, scope] of [
@@ -477,7 +479,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   group.get(`${one}/configuration/:configId`, { ...CONFIGURATION_DOC, operationId: 'getInstanceConfiguration', summary: 'One configuration entry of an instance' }, configurationRead);
   group.patch(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'updateInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
   group.put(`${one}/configuration/:configId`, { ...CONFIGURATION_UPDATE_DOC, operationId: 'replaceInstanceConfiguration', summary: 'Change a configuration value of an instance' }, configurationUpdate);
-  group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0', description: 'Vendor resources, canonical objects and common resources (with the instance\'s transformations applied), CEQL and paging parameters on lists.' }, docs);
+  group.get(`${one}/docs`, { operationId: 'getInstanceDocs', summary: 'An instance\'s API as Swagger 2.0 (or OpenAPI 3.0)', description: 'Vendor resources, canonical objects and common resources (with the instance\'s transformations applied), CEQL and paging parameters on lists.', query: DOCS_FORMAT_QUERY }, docs);
   group.get(`${one}/docs/:operationId/definitions`, { operationId: 'getInstanceOperationDefinitions', summary: 'The models one operation of an instance\'s docs uses, by name' }, operationDefinitions);
   group.get(`${one}/objects`, { operationId: 'listInstanceObjects', summary: 'List the objects an instance offers' }, async (request, rt, principal) => {
     const item = await addressedInstance(rt, request, principal);
