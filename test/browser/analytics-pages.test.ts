@@ -88,7 +88,7 @@ describe.skipIf(!HAS_CHROMIUM)('console: API traffic and trace', () => {
   it('traces a call: the captured call with its steps and variables, the consumer key masked', async () => {
     const { page } = tab;
     await page.getByRole('link', { name: 'Trace' }).click();
-    await page.getByRole('heading', { name: 'Trace' }).waitFor();
+    await page.getByRole('heading', { name: 'Trace', exact: true }).waitFor();
     expect(await page.getByLabel('Deployed API proxy').inputValue()).toBe('orders');
     await page.getByLabel('Capture calls where (optional)').fill('request.header.x-debug = "1"');
     await page.getByRole('button', { name: 'Start trace session' }).click();
