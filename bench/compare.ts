@@ -15,6 +15,10 @@
 // is not in it). Ratios compare each Tollgate path with its floor; the
 // targets are at the bottom. The machine and its load average are printed
 // beside the numbers: on a shared machine absolute numbers move, ratios much less.
+// COMPARE_BASELINE=<another checkout> runs that checkout's Tollgate beside
+// this one (rows marked "baseline"), for a before/after in one run;
+// COMPARE_PATHS=<regex> keeps only the paths whose names match (the floors
+// the ratios need are always kept). COMPARE_WARMUP (3) seconds per path first.
 // Writes .bench/compare-<time>.md; exits 1 if any response was not 2xx.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,12 +26,17 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, platform as osPlatform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Options } from 'autocannon';
-import { childCpu, once, start } from './processes.js';
+import { childCpu, once, start, startFrom } from './processes.js';
 import { setUpGateway, TOKEN_FORM } from './tollgate-setup.js';
 
 const ROUNDS = Number(process.env.COMPARE_ROUNDS || 5);
 const SECONDS = Number(process.env.COMPARE_SECONDS || 5);
 const CONNECTIONS = Number(process.env.COMPARE_CONNECTIONS || 16);
+const WARMUP = Number(process.env.COMPARE_WARMUP || 3);
+const BASELINE = process.env.COMPARE_BASELINE;
+const ONLY = process.env.COMPARE_PATHS ? new RegExp(process.env.COMPARE_PATHS) : undefined;
+const FORWARDER = 'minimal Node forwarder (node:http + keep-alive Agent)';
+const JOSE = 'token: minimal node:http + jose ES256';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 interface Path {
@@ -151,13 +160,18 @@ async function main() {
     const tokenServer = spawnRole('token');
     const tollgate = start('load-server.ts', env);
     children.push(tollgate);
-    const [forwarderUrl, fetchUrl, token, gateway] = await Promise.all([
+    const baselineDir = BASELINE ? mkdtempSync(join(tmpdir(), 'tollgate-compare-baseline-')) : undefined;
+    const baseline = BASELINE ? startFrom(join(BASELINE, 'bench', 'load-server.ts'), { ...env, DATA_DIR: baselineDir }) : undefined;
+    if (baseline) children.push(baseline);
+    const [forwarderUrl, fetchUrl, token, gateway, baselineGateway] = await Promise.all([
       once<{ url: string }>(forwarder, 'listening').then((m) => m.url),
       once<{ url: string }>(fetchForwarder, 'listening').then((m) => m.url),
       once<{ url: string; basic: string }>(tokenServer, 'listening'),
       once<{ url: string; runtimeUrl: string }>(tollgate, 'listening'),
+      baseline ? once<{ url: string; runtimeUrl: string }>(baseline, 'listening') : undefined,
     ]);
     const setup = await setUpGateway(gateway.url, dataDir, backendUrl);
+    const baselineSetup = baselineGateway ? await setUpGateway(baselineGateway.url, baselineDir!, backendUrl) : undefined;
 
     const paths: Path[] = [{ name: 'backend direct', options: { url: `${backendUrl}/items?limit=2` } }];
     let nginxNote = 'nginx: not measured, no `nginx` binary on PATH.';
@@ -169,18 +183,22 @@ async function main() {
       nginxNote = `nginx: ${spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '')}.`;
     }
     const cpuOf = (child: ChildProcess) => () => childCpu(child);
-    const bearer = { authorization: `Bearer ${setup.accessToken}` };
+    const tollgatePaths = (label: string, child: ChildProcess, at: { url: string; runtimeUrl: string }, with_: { accessToken: string; basic: string }): Path[] => [
+      { name: `${label}, proxy with no policies`, options: { url: `${at.runtimeUrl}/plain/items?limit=2` }, cpu: cpuOf(child) },
+      { name: `${label}, SpikeArrest + VerifyAccessToken + KVM Get + AssignMessage`, options: { url: `${at.runtimeUrl}/load/items?limit=2`, headers: { authorization: `Bearer ${with_.accessToken}` } }, cpu: cpuOf(child) },
+      { name: `token: ${label} POST /oauth/token`, options: { url: `${at.url}/oauth/token`, method: 'POST', headers: { authorization: with_.basic, ...FORM }, body: TOKEN_FORM }, cpu: cpuOf(child) },
+    ];
     paths.push(
-      { name: 'minimal Node forwarder (node:http + keep-alive Agent)', options: { url: `${forwarderUrl}/items?limit=2` }, cpu: cpuOf(forwarder) },
+      { name: FORWARDER, options: { url: `${forwarderUrl}/items?limit=2` }, cpu: cpuOf(forwarder) },
       { name: 'minimal Node forwarder (global fetch)', options: { url: `${fetchUrl}/items?limit=2` }, cpu: cpuOf(fetchForwarder) },
-      { name: 'Tollgate, proxy with no policies', options: { url: `${gateway.runtimeUrl}/plain/items?limit=2` }, cpu: cpuOf(tollgate) },
-      { name: 'Tollgate, SpikeArrest + VerifyAccessToken + KVM Get + AssignMessage', options: { url: `${gateway.runtimeUrl}/load/items?limit=2`, headers: bearer }, cpu: cpuOf(tollgate) },
-      { name: 'token: minimal node:http + jose ES256', options: { url: `${token.url}/oauth/token`, method: 'POST', headers: { authorization: token.basic, ...FORM }, body: TOKEN_FORM }, cpu: cpuOf(tokenServer) },
-      { name: 'token: Tollgate POST /oauth/token', options: { url: `${gateway.url}/oauth/token`, method: 'POST', headers: { authorization: setup.basic, ...FORM }, body: TOKEN_FORM }, cpu: cpuOf(tollgate) },
+      { name: JOSE, options: { url: `${token.url}/oauth/token`, method: 'POST', headers: { authorization: token.basic, ...FORM }, body: TOKEN_FORM }, cpu: cpuOf(tokenServer) },
+      ...tollgatePaths('Tollgate', tollgate, gateway, setup),
+      ...(baseline ? tollgatePaths('Tollgate baseline', baseline, baselineGateway!, baselineSetup!) : []),
     );
+    if (ONLY) paths.splice(0, paths.length, ...paths.filter((path) => path.name === FORWARDER || path.name === JOSE || ONLY.test(path.name)));
 
     const loadBefore = loadavg();
-    for (const path of paths) await measure(path, 1); // warm-up: JIT, caches, keep-alive sockets
+    for (const path of paths) await measure(path, WARMUP); // warm-up: JIT, caches, keep-alive sockets
     const samples = new Map<Path, Sample[]>(paths.map((path) => [path, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < paths.length; i++) {
@@ -198,20 +216,18 @@ async function main() {
         return [path.name, { rps: median(list.map((s) => s.rps)), p50: median(list.map((s) => s.p50)), p99: median(list.map((s) => s.p99)), cpu: cpu.length ? median(cpu) : undefined, bad: list.reduce((n, s) => n + s.bad, 0) }];
       }),
     );
-    const row = (name: string) => summary.get(name)!;
-    const forwarderRow = row('minimal Node forwarder (node:http + keep-alive Agent)');
-    const joseRow = row('token: minimal node:http + jose ES256');
-    const floors: Record<string, typeof forwarderRow> = {
-      'Tollgate, proxy with no policies': forwarderRow,
-      'Tollgate, SpikeArrest + VerifyAccessToken + KVM Get + AssignMessage': forwarderRow,
-      'minimal Node forwarder (global fetch)': forwarderRow,
-      'token: Tollgate POST /oauth/token': joseRow,
+    const row = (name: string) => summary.get(name);
+    const floorOf = (name: string) => (/^token: /.test(name) ? (name === JOSE ? undefined : row(JOSE)) : /Tollgate|fetch/.test(name) ? row(FORWARDER) : undefined);
+    const ratio = (name: string) => {
+      const floor = floorOf(name);
+      return floor ? `${(row(name)!.rps / floor.rps).toFixed(2)}x` : '';
     };
-    const ratio = (name: string) => (floors[name] ? `${(row(name).rps / floors[name].rps).toFixed(2)}x` : '');
-    const plain = row('Tollgate, proxy with no policies');
-    const four = row('Tollgate, SpikeArrest + VerifyAccessToken + KVM Get + AssignMessage');
-    const tollgateToken = row('token: Tollgate POST /oauth/token');
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    const targets = [
+      ['Tollgate, proxy with no policies', 0.8, 'proxy with no policies', 160],
+      ['Tollgate, SpikeArrest + VerifyAccessToken + KVM Get + AssignMessage', 0.6, 'proxy with the four policies', undefined],
+      ['token: Tollgate POST /oauth/token', 0.75, 'token issuance', undefined],
+    ] as const;
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB, ${osPlatform()} ${release()}, Node ${process.version}`;
     const bad = [...summary.entries()].filter(([, s]) => s.bad > 0);
     const lines = [
@@ -221,14 +237,18 @@ async function main() {
       '| path | req/s | p50 ms | p99 ms | CPU per request | vs floor |',
       '|---|---:|---:|---:|---:|---:|',
       ...paths.map((path) => {
-        const s = row(path.name);
+        const s = row(path.name)!;
         return `| ${path.name} | ${Math.round(s.rps)} | ${s.p50} | ${s.p99} | ${s.cpu === undefined ? '-' : `${Math.round(s.cpu)} us`} | ${ratio(path.name)} |`;
       }),
       '',
       'Floors: the node:http forwarder for the proxy paths, the jose token server for token issuance.',
-      `- proxy with no policies >= 0.8x the forwarder: ${ratio('Tollgate, proxy with no policies')} (${verdict(plain.rps >= 0.8 * forwarderRow.rps)}); <= 160 us CPU per request: ${Math.round(plain.cpu ?? 0)} us (${verdict((plain.cpu ?? Infinity) <= 160)})`,
-      `- proxy with the four policies >= 0.6x the forwarder: ${ratio('Tollgate, SpikeArrest + VerifyAccessToken + KVM Get + AssignMessage')} (${verdict(four.rps >= 0.6 * forwarderRow.rps)})`,
-      `- token issuance >= 0.75x the jose server: ${ratio('token: Tollgate POST /oauth/token')} (${verdict(tollgateToken.rps >= 0.75 * joseRow.rps)})`,
+      ...targets
+        .filter(([name]) => row(name))
+        .map(([name, floor, what, cpuLimit]) => {
+          const s = row(name)!;
+          const cpu = cpuLimit === undefined ? '' : `; <= ${cpuLimit} us CPU per request: ${Math.round(s.cpu ?? 0)} us (${verdict((s.cpu ?? Infinity) <= cpuLimit)})`;
+          return `- ${what} >= ${floor}x its floor: ${ratio(name)} (${verdict(s.rps >= floor * floorOf(name)!.rps)})${cpu}`;
+        }),
       ...(bad.length ? ['', `FAILED: non-2xx or errors on ${bad.map(([name, s]) => `${name} (${s.bad})`).join(', ')}`] : []),
       '',
     ];

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 const here = import.meta.dirname;
 
 export function start(script: string, env: NodeJS.ProcessEnv, execArgv: string[] = [], args: string[] = []): ChildProcess {
-  return fork(join(here, script), args, { env, execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return startFrom(join(here, script), env, execArgv, args);
+}
+
+/** A script by its path, from any checkout (a baseline to compare with). */
+export function startFrom(path: string, env: NodeJS.ProcessEnv, execArgv: string[] = [], args: string[] = []): ChildProcess {
+  return fork(path, args, { env, execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 export function once<T>(child: ChildProcess, type: string): Promise<T> {
