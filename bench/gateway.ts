@@ -3,11 +3,12 @@
 // SpikeArrest + OAuthV2 VerifyAccessToken + AssignMessage + KVM Get, in the
 // same run; we report the latency overhead (p50, p99) and the throughput
 // ratio, the handler-only time per request (the same proxy with no target,
-// invoked in-process), and how many DynamoDB and secret-store calls a warm
-// request makes (target: 0).
+// invoked in-process), how many DynamoDB and secret-store calls a warm
+// request makes (target: 0), and the CPU per warm invocation of the proxy
+// function with logging and metrics off and at the production setting
+// (bench/invocation-cpu.ts).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 
 process.env.LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_DEV = 'false';
@@ -17,15 +18,9 @@ const { default: autocannon } = await import('autocannon');
 const { startLocalRuntime } = await import('../local/runtime.js');
 const { listenPlanes } = await import('../local/planes.js');
 const { useRuntime } = await import('../shared/runtime.js');
-const { validate } = await import('../shared/http/body.js');
-const { createProduct, productInput } = await import('../shared/consumers/products.js');
-const { createDeveloper, developerInput } = await import('../shared/consumers/developers.js');
-const { createApp, appInput } = await import('../shared/consumers/apps.js');
 const { issueClientCredentialsToken } = await import('../shared/oauth/issue.js');
-const { createRevision } = await import('../shared/gateway/stores/apis.js');
-const { deploy } = await import('../shared/gateway/stores/deployments.js');
-const { createMap, putEntry } = await import('../shared/gateway/stores/kvm.js');
-const { ProxyModelSchema } = await import('../shared/gateway/engine/model.js');
+const { benchApp, deployBenchProxies, lambdaContext, proxyEvent } = await import('./fixtures.js');
+const { invocationCpu, invocationCpuLines } = await import('./invocation-cpu.js');
 const { handler: proxyHandler } = await import('../functions/proxy/handler.js');
 const { proxyHost } = await import('../shared/gateway/host/proxy-host.js');
 const { analyticsRecorder } = await import('../shared/analytics/recorder.js');
@@ -48,38 +43,9 @@ const local = await startLocalRuntime({ dataDir: null, publicUrl: planes.platfor
 const rt = local.runtime;
 useRuntime(rt);
 
-await createProduct(rt, ORG, validate(productInput, { name: 'bench', scopes: ['read'] }));
-const developer = await createDeveloper(rt, ORG, validate(developerInput, { email: 'bench@example.com', firstName: 'B', lastName: 'B', userName: 'b' }));
-const { issued } = await createApp(rt, ORG, developer, validate(appInput, { name: 'bench', apiProducts: ['bench'] }));
+const issued = await benchApp(rt, ORG, ['read']);
 const { access_token: token } = await issueClientCredentialsToken(rt, { clientId: issued.consumerKey, clientSecret: issued.consumerSecret });
-
-await createMap(rt, ORG, { kind: 'environment', environment: 'prod' }, 'settings', true);
-await putEntry(rt, ORG, { kind: 'environment', environment: 'prod' }, 'settings', 'tier', 'gold', 'create');
-
-const policies = [
-  { name: 'spike', type: 'SpikeArrest', config: { rate: '1000000ps', useEffectiveCount: true } },
-  { name: 'verify', type: 'OAuthV2', config: { operation: 'VerifyAccessToken', scope: 'read' } },
-  {
-    name: 'kvm',
-    type: 'KeyValueMapOperations',
-    config: { mapIdentifier: 'settings', scope: 'environment', operations: [{ op: 'get', key: { parameters: [{ value: 'tier' }] }, assignTo: 'private.tier' }] },
-  },
-  { name: 'assign', type: 'AssignMessage', config: { set: { headers: [{ name: 'x-tier', value: '{private.tier}' }, { name: 'x-app', value: '{developer.app.name}' }] } } },
-];
-const steps = policies.map((policy) => ({ name: policy.name }));
-for (const [name, basePath, withTarget] of [
-  ['bench', '/bench', true],
-  ['bench-null', '/bench-null', false],
-] as const) {
-  const model = ProxyModelSchema.parse({
-    name,
-    policies,
-    proxyEndpoints: [{ basePath, preFlow: { request: steps, response: [] } }],
-    targetEndpoints: withTarget ? [{ connection: { url: backendUrl } }] : [],
-  });
-  const revision = await createRevision(rt, ORG, model, 'json');
-  await deploy(rt, ORG, 'prod', name, revision.revision);
-}
+await deployBenchProxies(rt, ORG, backendUrl);
 
 const headers = { authorization: `Bearer ${token}` };
 const check = await fetch(`${gatewayUrl}/bench/items`, { headers });
@@ -88,21 +54,8 @@ if (check.status !== 200 || check.headers.get('content-type') !== 'application/j
 }
 
 // Handler-only: the proxy function invoked in-process, no HTTP server and no target.
-const event: APIGatewayProxyEvent = {
-  resource: '/{proxy+}',
-  path: '/bench-null/items',
-  httpMethod: 'GET',
-  headers: { Authorization: headers.authorization, Host: 'bench' },
-  multiValueHeaders: { Authorization: [headers.authorization], Host: ['bench'] },
-  queryStringParameters: { page: '1' },
-  multiValueQueryStringParameters: { page: ['1'] },
-  pathParameters: { proxy: 'bench-null/items' },
-  stageVariables: null,
-  body: null,
-  isBase64Encoded: false,
-  requestContext: { requestId: 'bench', identity: { sourceIp: '127.0.0.1' }, requestTimeEpoch: Date.now() } as APIGatewayProxyEvent['requestContext'],
-};
-const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 29_000, functionName: 'tollgate-proxy' } as unknown as Context;
+const event = proxyEvent(token);
+const context = lambdaContext('proxy');
 for (let i = 0; i < 1000; i++) await proxyHandler(event, context);
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
@@ -179,6 +132,8 @@ const gateway = await load(`${gatewayUrl}/bench/items`, headers);
 const gatewayRequests = gateway.rps * DURATION_S;
 const loadTableCalls = rt.table.calls - tableBeforeLoad;
 
+const cpu = await invocationCpu('proxy');
+
 const lines = [
   `Gateway benchmark: node ${process.version}, ${CONNECTIONS} connections, ${DURATION_S} s per side, load generator, gateway and backend in one process`,
   'Proxy: SpikeArrest + OAuthV2 VerifyAccessToken + KeyValueMapOperations Get (encrypted map) + AssignMessage',
@@ -194,6 +149,8 @@ const lines = [
   `Store calls of the request path over ${handlerTimes.length + withoutTimes.length} handler calls: ${tableCalls} DynamoDB (${(tableCalls / (handlerTimes.length + withoutTimes.length)).toFixed(4)} per call: background routing-table and revocation-list refreshes only), ${secretCalls} secret store.`,
   `The background flush of the ${heldRecords} records held meanwhile: ${flushWrites} DynamoDB writes (per-minute, per-hour and per-day rollup rows), ${flushMs.toFixed(1)} ms.`,
   `DynamoDB calls per request in the load run: ${(loadTableCalls / Math.max(1, gatewayRequests)).toFixed(5)} (background refreshes and analytics flushes).`,
+  '',
+  ...invocationCpuLines('proxy', cpu, 200),
   '',
 ];
 process.stdout.write(lines.join('\n'));

@@ -5,7 +5,8 @@
 // of raw verification (a token seen for the first time); a token seen before is
 // remembered with its claims and skips the signature check. The warm paths must
 // make no table reads.
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+
+export {};
 
 process.env.LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_DEV = 'false';
@@ -14,10 +15,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { SignJWT, jwtVerify, importJWK } = await import('jose');
 const { startLocalRuntime } = await import('../local/runtime.js');
 const { useRuntime } = await import('../shared/runtime.js');
-const { validate } = await import('../shared/http/body.js');
-const { createProduct, productInput } = await import('../shared/consumers/products.js');
-const { createDeveloper, developerInput } = await import('../shared/consumers/developers.js');
-const { createApp, appInput } = await import('../shared/consumers/apps.js');
+const { benchApp, lambdaContext, tokenEvent } = await import('./fixtures.js');
+const { invocationCpu, invocationCpuLines } = await import('./invocation-cpu.js');
 const { signingKeys, SIGNING_KEYS_SECRET } = await import('../shared/oauth/keys.js');
 const { verifyAccessToken, VERIFIED_TOKENS } = await import('../shared/oauth/verifier.js');
 const { handler } = await import('../functions/token/handler.js');
@@ -29,45 +28,13 @@ const local = await startLocalRuntime({ dataDir: null, publicUrl: 'http://127.0.
 const rt = local.runtime;
 useRuntime(rt);
 
-await createProduct(rt, 'bench', validate(productInput, { name: 'bench', scopes: ['read', 'write'] }));
-const developer = await createDeveloper(rt, 'bench', validate(developerInput, { email: 'bench@example.com', firstName: 'B', lastName: 'B', userName: 'b' }));
-const { issued } = await createApp(rt, 'bench', developer, validate(appInput, { name: 'bench', apiProducts: ['bench'] }));
+const issued = await benchApp(rt, 'bench', ['read', 'write']);
 const basic = `Basic ${Buffer.from(`${issued.consumerKey}:${issued.consumerSecret}`).toString('base64')}`;
-
-function tokenEvent(): APIGatewayProxyEvent {
-  return {
-    resource: '/oauth/token',
-    path: '/oauth/token',
-    httpMethod: 'POST',
-    headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' },
-    multiValueHeaders: { Authorization: [basic], 'Content-Type': ['application/x-www-form-urlencoded'] },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: 'grant_type=client_credentials&scope=read',
-    isBase64Encoded: false,
-    requestContext: { requestId: 'bench', identity: { sourceIp: '127.0.0.1' }, requestTimeEpoch: Date.now() } as APIGatewayProxyEvent['requestContext'],
-  };
-}
-
-const context = {
-  awsRequestId: 'bench',
-  functionName: 'tollgate-token',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:tollgate-token',
-  memoryLimitInMB: '1024',
-  logGroupName: 'bench',
-  logStreamName: 'bench',
-  callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 29_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const event = tokenEvent(basic);
+const context = lambdaContext('token');
 
 async function issueThroughHandler(): Promise<string> {
-  const result = await handler(tokenEvent(), context);
+  const result = await handler(event, context);
   if (result.statusCode !== 200) throw new Error(`token request failed: ${result.statusCode} ${result.body}`);
   return (JSON.parse(result.body) as { access_token: string }).access_token;
 }
@@ -163,6 +130,8 @@ const rows = [
   ['verifyAccessToken, the same token again (remembered)', verifyRate, pct(verifyRate / rawVerifyRate), ''],
 ] as const;
 
+const cpu = await invocationCpu('token');
+
 const out = [
   `Token service benchmark: node ${process.version}, ${ROUNDS} rounds of ${ROUND_MS * 5} ms (operations interleaved in batches of 25), median, one request at a time`,
   '',
@@ -171,6 +140,8 @@ const out = [
   ...rows.map(([name, rate, ratio, target]) => `| ${name} | ${Math.round(rate)} | ${ratio} | ${target} |`),
   '',
   `Table calls during the measured runs: ${tableCalls} (revocation-list refreshes only: one Query every few seconds); secret store calls: ${secretCalls} (signing keys re-read when the 30 s secret cache expires).`,
+  ...invocationCpuLines('token', cpu, 250),
+  '',
   `Issuance ${issueRate / rawSignRate >= 0.5 ? 'meets' : 'MISSES'} its target; verification ${firstSightRate / rawVerifyRate >= 0.8 ? 'meets' : 'MISSES'} its target. Revocation, consumer, product and scope checks run on every verification, remembered or not.`,
   '',
 ];
