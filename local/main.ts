@@ -80,8 +80,9 @@ async function main() {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  // Under `npm start` a shell sits between npm and this process and does not pass npm's
-  // SIGTERM on: stop with it rather than keep the ports and the data directory's lock.
+  // `npm start` execs this process in place of its shell, so npm's SIGTERM reaches it and npm
+  // exits only once it has stopped. Should npm itself die (SIGKILL), stop with it rather than
+  // keep the ports and the data directory's lock.
   if (process.env.npm_lifecycle_event) {
     const parent = process.ppid;
     setInterval(() => {

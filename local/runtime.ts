@@ -16,6 +16,7 @@ import { FileSecretBackend, MemorySecretBackend } from '../shared/secrets/local.
 import { CachedSecrets } from '../shared/secrets/store.js';
 import { ensureTable } from '../shared/store/schema.js';
 import { createDocumentClient, Table } from '../shared/store/table.js';
+import { LocalEventScheduler } from './events.js';
 
 export interface LocalRuntimeOptions {
   /** Data directory; `null` keeps everything in memory (tests). */
@@ -32,6 +33,8 @@ export interface LocalRuntime {
   /** The first management user; its password is TOLLGATE_ADMIN_PASSWORD or the stored `admin-password` secret. */
   admin: { email: string; created: boolean; generatedPassword: boolean; passwordSecret: string };
   secretsFile?: string;
+  /** Connector events' scheduler: polls and deliveries from the table (TOLLGATE_EVENTS_TICK_MS, default 5000; 0: only on tick()). */
+  events: LocalEventScheduler;
   close(): Promise<void>;
 }
 
@@ -134,13 +137,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { allowedRedirectOrigins: config.allowedRedirectOrigins },
     );
     const firstUser = await ensureAdminUser(runtime);
+    const tickMs = env.TOLLGATE_EVENTS_TICK_MS === undefined || env.TOLLGATE_EVENTS_TICK_MS === '' ? 5000 : Number(env.TOLLGATE_EVENTS_TICK_MS);
+    const events = new LocalEventScheduler(runtime, Number.isFinite(tickMs) ? tickMs : 5000);
+    events.start();
     return {
+      events,
       runtime,
       credentials,
       generatedCredentials: generated && firstStart,
       admin: { email: config.adminEmail, ...firstUser, passwordSecret: ADMIN_PASSWORD_SECRET },
       ...(secretsFile ? { secretsFile } : {}),
       close: async () => {
+        await events.stop();
         // Buffered analytics and traces are written before the store goes away.
         await runtime.shutdown();
         doc.destroy();

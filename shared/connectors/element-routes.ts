@@ -22,6 +22,7 @@ import {
   type ResolvedElement,
 } from './catalog.js';
 import { elementDocs } from './element-docs.js';
+import { DOCS_FORMAT_QUERY, docsFormat, inFormat } from './element-docs-openapi3.js';
 import { ELEMENT, change, readElement, registerElementPartRoutes } from './element-part-routes.js';
 import { elementSchema } from './element-schema.js';
 import { buildOAuthUrl } from './hosted-oauth.js';
@@ -130,9 +131,10 @@ export function registerElementRoutes(router: PlatformRouter): void {
     }));
   catalog.put(`${ELEMENT}/active`, { operationId: 'activateElement', summary: 'Activate a custom element' }, setActive(true));
   catalog.delete(`${ELEMENT}/active`, { operationId: 'deactivateElement', summary: 'Deactivate a custom element', description: 'An inactive element takes no new instances.' }, setActive(false));
-  catalog.get(`${ELEMENT}/docs`, { operationId: 'getElementDocs', summary: 'The element\'s API as Swagger 2.0', description: 'Its resources, with their parameters, under `/elements/api-v2`.' }, async (request, rt, principal) =>
-    ok(elementDocs((await readElement(rt, request, principal)).definition, rt.config.issuer)),
-  );
+  catalog.get(`${ELEMENT}/docs`, { operationId: 'getElementDocs', summary: 'The element\'s API as Swagger 2.0 (or OpenAPI 3.0)', description: 'Its resources and canonical objects, with their parameters and models, under `/elements/api-v2`.', query: DOCS_FORMAT_QUERY }, async (request, rt, principal) => {
+    const format = docsFormat(request.query);
+    return ok(inFormat(elementDocs((await readElement(rt, request, principal)).definition, rt.config.issuer), format));
+  });
 
   // Account users connect their own vendor accounts: the instance is theirs.
   const oauth = router.group({ tag: 'Elements', userAccess: 'own' });

@@ -13,6 +13,7 @@
 // created) or a value captured from the vendor's token response (Salesforce's
 // `instance_url`).
 import * as z from 'zod';
+import { elementEventsSchema } from './events/element-events.js';
 import { compileJavaRegex } from '../gateway/language/java-regex.js';
 import type { StringMatcher } from '../gateway/language/nfa.js';
 
@@ -354,6 +355,13 @@ export const transformationSchema = z.object({
   vendorName: z.string().trim().min(1).max(200),
   fields: z.array(transformationFieldSchema).max(500).default([]),
   configuration: z.array(mappingConfigSchema).max(10).nullish().transform((value) => value ?? []),
+  /** Open Connectors' transformation script: Tollgate does not run one, so a script with code is refused rather than ignored. */
+  script: z
+    .object({ body: z.string().max(0, 'transformation scripts are not run: leave script.body empty').nullish() })
+    .loose()
+    .nullish()
+    .transform(() => undefined)
+    .optional(),
 });
 
 const resourcePath = z.string().max(1024).regex(/^\/[^\s?#]*$/, 'must start with / and carry no query or fragment');
@@ -429,6 +437,8 @@ const elementObject = z.object({
   hooks: z.array(hookSchema).max(20).default([]),
   resources: z.array(resourceSchema).max(1000).default([]),
   objects: z.array(objectSchema).max(200).default([]),
+  /** Polling and webhooks: which the element's instances can use and how the vendor signs its webhooks. */
+  events: elementEventsSchema.optional(),
   rateLimit: rateLimitSchema.optional(),
   pagination: paginationSchema.optional(),
   /** How CEQL queries reach the vendor. */

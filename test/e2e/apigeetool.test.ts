@@ -161,7 +161,8 @@ describe.each<Credentials>(['basic', 'bearer'])('apigeetool with %s credentials'
     await ok('createKVMmap', ['-e', 'prod', '--mapName', encrypted, '--encrypted'], credentials);
     await ok('addEntryToKVM', ['-e', 'prod', '--mapName', encrypted, '--entryName', 'key', '--entryValue', 'hidden'], credentials);
     expect(JSON.parse((await ok('getKVMentry', ['-e', 'prod', '--mapName', encrypted, '--entryName', 'key', '-j'], credentials)).stdout).value).toBe('*****');
-  });
+    // Fifteen CLI processes one after another: room for a loaded machine.
+  }, 90_000);
 
   it('creates a product, a developer, an app and an app key, then deletes the app', async () => {
     const product = `product-${credentials}`;

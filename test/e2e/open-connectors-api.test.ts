@@ -428,12 +428,17 @@ describe('hubs and docs', () => {
     expect((await call('GET', '/hubs/churrostest')).status).toBe(404);
   });
 
-  it('serves every element\'s API as valid Swagger 2.0, and the platform\'s own at /docs', async () => {
+  it('serves every element\'s API as valid Swagger 2.0 and OpenAPI 3.0, and the platform\'s own at /docs', async () => {
     const elements = (await call('GET', '/elements')).json as { id: number; key: string }[];
     for (const element of elements) {
       const docs = await call('GET', `/elements/${element.id}/docs`);
       await expect(SwaggerParser.validate(docs.json), element.key).resolves.toBeDefined();
+      const openapi = await call('GET', `/elements/${element.id}/docs?format=openapi3`);
+      expect(openapi.json.openapi, element.key).toBe('3.0.3');
+      expect(Object.keys(openapi.json.paths), element.key).toEqual(Object.keys(docs.json.paths));
+      await expect(SwaggerParser.validate(openapi.json), element.key).resolves.toBeDefined();
     }
+    expect((await call('GET', `/elements/${elements[0]!.id}/docs?format=raml`)).status).toBe(400);
     const platformDocs = await call('GET', '/docs', { auth: false });
     expect(platformDocs.status).toBe(200);
     expect(platformDocs.json.openapi).toBe('3.1.0');

@@ -58,6 +58,19 @@ describe("a tenant's target never reaches Tollgate's own store, secret store or 
     }
   });
 
+  it("refuses a provider aimed at the store or a plane, and lets this Tollgate's own OpenConnectors provider through", async () => {
+    const providers = '/v1/organizations/default/apiproviders';
+    const targets = { store: platform.local.runtime.config.dynamoEndpoint!, platform: platform.url, runtime: platform.runtimeUrls.prod };
+    for (const [name, url] of Object.entries(targets)) {
+      const made = await platform.request('POST', providers, { json: { name: `at-${name}`, type: 'Internet', url } });
+      expect(made.status, name).toBe(422);
+      expect(made.json.error.message).toContain("is Tollgate's own");
+    }
+    const { organizationSecret, userSecret } = platform.local.credentials;
+    expect((await platform.request('POST', providers, { json: { name: 'own-connectors', type: 'OpenConnectors', organizationSecret, userSecret } })).status).toBe(201);
+    expect((await platform.request('POST', `${providers}/own-connectors/connection`)).json.ok).toBe(true);
+  });
+
   it('still reaches a loopback backend on another port', async () => {
     const answer = await platform.proxy('GET', `/anywhere?h=127.0.0.1&p=${backend.port}`);
     expect(answer.status, answer.text).toBe(200);

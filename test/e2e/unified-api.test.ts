@@ -361,6 +361,12 @@ describe('a common resource with an instance-level override', () => {
     expect(Object.keys(instance.json.paths)).toEqual(expect.arrayContaining(['/contacts', '/contacts/{id}', '/myContacts', '/myContacts/{id}', '/owners']));
     expect(Object.keys(instance.json.definitions.myContacts.properties)).toEqual(['key', 'mail', 'name', 'job']);
     await SwaggerParser.validate(structuredClone(instance.json));
+    const openapi = await platform.request('GET', `/elements/api-v2/instances/${first.id}/docs?format=openapi3`);
+    expect(openapi.json.servers).toEqual([{ url: `${instance.json.schemes[0]}://${instance.json.host}/elements/api-v2` }]);
+    expect(openapi.json.paths['/myContacts'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/myContacts' });
+    expect(openapi.json.paths['/myContacts'].get.responses[200].headers['elements-next-page-token']).toEqual({ schema: { type: 'string' } });
+    expect(openapi.json.components.schemas).toEqual(instance.json.definitions);
+    await SwaggerParser.validate(structuredClone(openapi.json));
     const models = await platform.request('GET', `/elements/api-v2/instances/${first.id}/docs/getMyContactsById/definitions`);
     expect(models.status, models.text).toBe(200);
     expect(Object.keys(models.json)).toEqual(['myContacts']);
@@ -372,8 +378,16 @@ describe('a common resource with an instance-level override', () => {
   it('keeps a definition while transformations use it, and lists the definitions', async () => {
     const refused = await platform.request('DELETE', '/elements/api-v2/organizations/objects/myContacts/definitions');
     expect(refused.status).toBe(409);
-    const all = await platform.request('GET', '/elements/api-v2/organizations/objects/definitions');
-    expect(Object.keys(all.json)).toContain('myContacts');
+    const scripted = await platform.request('PUT', '/elements/api-v2/organizations/elements/hubspot-loopback/transformations/myContacts', {
+      json: { vendorName: 'contacts', fields: [], script: { body: 'done(transformedObject);', mimeType: 'application/javascript' } },
+    });
+    expect(scripted.status).toBe(422);
+    expect(scripted.text).toContain('transformation scripts are not run');
+    const all = await platform.request('DELETE', '/elements/api-v2/organizations/objects/definitions');
+    expect(all.status).toBe(409);
+    expect(all.json.message).toContain('myContacts (hubspot-loopback)');
+    const listed = await platform.request('GET', '/elements/api-v2/organizations/objects/definitions');
+    expect(Object.keys(listed.json)).toContain('myContacts');
     const defaults = await platform.request('GET', '/elements/api-v2/elements/hubspot/transformations');
     expect(defaults.json.contacts).toMatchObject({ vendorName: 'contact', level: 'element' });
   });
@@ -423,6 +437,18 @@ describe('a common resource at organization, account and instance level', () => 
     // An instance of another account gets the organization's level only.
     const elsewhere = await platform.request('GET', `${BASE}/layered/101`, { headers: withElement(orgInstance.token) });
     expect(elsewhere.json).toEqual({ key: '101' });
+  });
+
+  it('takes Open Connectors\' paths without an instance id, naming the instance with the Element token', async () => {
+    const auth = `${user}, Element ${own.token}`;
+    expect((await platform.request('POST', `${BASE}/instances/objects/notes/definitions`, { auth, json: { fields: [{ path: 'mail', type: 'string' }] } })).status).toBe(200);
+    const made = await platform.request('POST', `${BASE}/instances/transformations/notes`, { auth, json: { vendorName: 'contacts', fields: [{ path: 'mail', vendorPath: 'email' }] } });
+    expect(made.status, made.text).toBe(200);
+    expect(fieldLevels(made.json)).toEqual(['mail:instance']);
+    expect(Object.keys((await platform.request('GET', `${BASE}/instances/docs`, { auth })).json.paths)).toContain('/notes');
+    expect((await platform.request('GET', `${BASE}/notes/102`, { auth })).json).toEqual({ mail: 'grace@example.com' });
+    expect((await platform.request('DELETE', `${BASE}/instances/transformations/notes`, { auth })).status).toBe(200);
+    expect((await platform.request('DELETE', `${BASE}/instances/objects/notes/definitions`, { auth })).status).toBe(200);
   });
 
   it('keeps account users to their own: no writes at account level without its administrator role, no other account or instance', async () => {

@@ -105,9 +105,12 @@ async function invoke(name: string, events: APIGatewayProxyEvent[]): Promise<Res
 }
 
 describe('function bundles', () => {
-  it('bundles every function under 1 MB', () => {
+  // A budget against creeping cold starts, far below Lambda's own limits: the platform bundle carries every
+  // policy's codec (bundle import), the element catalog and the connectors API; bench:cold reports each
+  // bundle's size and import time, and docs/deploy.md the numbers.
+  it('bundles every function under 2 MB', () => {
     expect(functions).toEqual(expect.arrayContaining(['platform', 'proxy']));
-    for (const name of functions) expect(statSync(bundles[name]!).size, name).toBeLessThan(1024 * 1024);
+    for (const name of functions) expect(statSync(bundles[name]!).size, name).toBeLessThan(2 * 1024 * 1024);
   });
 
   it('leaves the SDK credential chain out: Lambda credentials come from the environment', () => {

@@ -113,7 +113,7 @@ describe('the route table, API Gateway and the local matcher agree on methods', 
         return [route.Properties.RouteKey as string, byIntegration[integrationId.Ref]];
       }),
     );
-    const samplePaths = ['/healthz', '/v1/organizations/x', '/apiportal/api/1.0/x', '/elements/api-v2/oauth/callback', '/elements/api-v2/elements', '/oauth/token', '/oauth/introspect', '/.well-known/jwks.json'];
+    const samplePaths = ['/healthz', '/v1/organizations/x', '/apiportal/api/1.0/x', '/elements/api-v2/oauth/callback', '/elements/api-v2/elements', '/oauth/token', '/oauth/introspect', '/.well-known/jwks.json', '/console', '/console/apis/x', '/portal', '/portal/x', '/docs', '/'];
     for (const path of samplePaths) {
       for (const method of METHODS) {
         // API Gateway HTTP APIs: the most specific path first, then the exact method over ANY.
@@ -149,5 +149,14 @@ describe('throttles are one setting per method and keep execution logging', () =
       const proxyMethods = settings.filter((s) => s.ResourcePath === '/~1{proxy+}').map((s) => s.HttpMethod).sort();
       expect(proxyMethods).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
     }
+  });
+});
+
+describe("bodies over API Gateway's own limit get the runtime's fault shape", () => {
+  it('answers REQUEST_TOO_LARGE on the runtime with Apigee TooBigBody', () => {
+    const responses = synth.resources('AWS::ApiGateway::GatewayResponse').map(([, response]) => response.Properties);
+    const tooLarge = responses.find((response) => response.ResponseType === 'REQUEST_TOO_LARGE');
+    expect(tooLarge?.StatusCode).toBe('413');
+    expect(JSON.parse(tooLarge!.ResponseTemplates['application/json']).fault.detail.errorcode).toBe('protocol.http.TooBigBody');
   });
 });

@@ -98,14 +98,27 @@ export async function saveObjectDefinition(rt: Runtime, org: string, level: Mapp
   return saved;
 }
 
+/** Refuses (409) while transformations of this level map any of the names. */
+async function refuseWhileMapped(rt: Runtime, org: string, level: MappingLevel, names: string[]): Promise<void> {
+  const users = (await rt.table.queryAll<TransformationItem>(orgPartition(org), { prefix: levelTransformationsPrefix(level) })).filter((item) => item.type === 'transformation' && names.includes(item.name));
+  if (users.length) {
+    const mapped = [...new Set(users.map((item) => `${item.name} (${item.elementKey})`))].join(', ');
+    throw conflict(`Object definitions still have transformations: ${mapped}; delete them first`, 'object_definition_in_use');
+  }
+}
+
 export async function deleteObjectDefinition(rt: Runtime, org: string, level: MappingLevel, name: string): Promise<void> {
   await requireObjectDefinition(rt, org, level, name);
-  const users = (await rt.table.queryAll<TransformationItem>(orgPartition(org), { prefix: levelTransformationsPrefix(level) })).filter((item) => item.type === 'transformation' && item.name === name);
-  if (users.length) {
-    const elements = [...new Set(users.map((item) => item.elementKey))].join(', ');
-    throw conflict(`Object definition ${name} still has transformations (${elements}); delete them first`, 'object_definition_in_use');
-  }
+  await refuseWhileMapped(rt, org, level, [name]);
   await rt.table.delete(objectDefinitionKeys(org, level, name));
+  forgetMappings(rt, org);
+}
+
+/** Deletes every definition of the level, none while any of them is mapped. */
+export async function deleteObjectDefinitions(rt: Runtime, org: string, level: MappingLevel): Promise<void> {
+  const items = await listObjectDefinitions(rt, org, level);
+  await refuseWhileMapped(rt, org, level, items.map((item) => item.name));
+  for (const item of items) await rt.table.delete(objectDefinitionKeys(org, level, item.name));
   forgetMappings(rt, org);
 }
 

@@ -26,6 +26,7 @@ import {
   accountLevels,
   definitionFor,
   deleteObjectDefinition,
+  deleteObjectDefinitions,
   deleteTransformation,
   effectiveTransformations,
   instanceLevels,
@@ -91,11 +92,17 @@ function transformationView(entry: EffectiveTransformation, elementKey: string):
 /** Object definitions: `{name: {fields}}` in a body that posts several. */
 const definitionsMap = z.record(z.string().regex(OBJECT_NAME), objectDefinitionSchema);
 
-type Scope = 'Organization' | 'Account' | 'Instance';
+/** Where a route's level is: `CallerAccount` and `TokenInstance` are the caller's account and the Element token's instance. */
+type Scope = 'Organization' | 'CallerAccount' | 'Account' | 'TokenInstance' | 'Instance';
 /** The level a request addresses; `write` when it changes it. */
 type LevelOf = (request: HttpRequest, rt: Runtime, principal: Principal, write: boolean) => Promise<MappingLevel>;
 /** Account and instance levels let account users in: the handlers check what they may reach. */
-const userAccessOf = (scope: Scope) => (scope === 'Organization' ? {} : { userAccess: 'own' as const });
+const userAccessOf = (scope: Scope) => ({
+  ...(scope === 'Organization' ? {} : { userAccess: 'own' as const }),
+  // Open Connectors' paths without an instance id name the instance with the Element token.
+  ...(scope === 'TokenInstance' ? { auth: 'element' as const } : {}),
+});
+const scopeName = (scope: Scope) => ({ Organization: 'organization', CallerAccount: 'account', Account: 'account', TokenInstance: 'instance', Instance: 'instance' })[scope];
 
 function registerDefinitionRoutes(router: PlatformRouter, prefix: string, scope: Scope, levelFor: LevelOf): void {
   const group = router.group({ tag: 'Common resources', ...userAccessOf(scope) });
@@ -109,6 +116,10 @@ function registerDefinitionRoutes(router: PlatformRouter, prefix: string, scope:
     const body = jsonBody(request, definitionsMap);
     for (const [name, definition] of Object.entries(body)) await saveObjectDefinition(rt, principal.organization, level, name, definition, 'create');
     return all(request, rt, principal);
+  });
+  group.delete(`${prefix}/objects/definitions`, { operationId: `delete${scope}ObjectDefinitions`, summary: 'Delete every common resource of this level', description: '409 while transformations of any of them exist.' }, async (request, rt, principal) => {
+    await deleteObjectDefinitions(rt, principal.organization, await levelFor(request, rt, principal, true));
+    return { status: 200 };
   });
   for (const path of [`${prefix}/objects/:name/definitions`, `${prefix}/objects/definitions/:name`]) {
     const alias = path.endsWith(':name') ? 'ByPath' : '';
@@ -142,7 +153,7 @@ type TransformationTarget = (request: HttpRequest, rt: Runtime, principal: Princ
 
 function registerTransformationRoutes(router: PlatformRouter, path: string, scope: Scope, target: TransformationTarget): void {
   const group = router.group({ tag: 'Transformations', ...userAccessOf(scope) });
-  const lower = scope.toLowerCase();
+  const lower = scopeName(scope);
   const effective = async (rt: Runtime, principal: Principal, levels: MappingLevel[], element: ResolvedElement) =>
     effectiveTransformations(rt, principal.organization, levels, element.definition.key);
   group.get(path, { operationId: `list${scope}Transformations`, summary: `The ${lower}'s transformations, by object`, description: 'Each level over the one above: organization, account, instance.' }, async (request, rt, principal) => {
@@ -186,8 +197,10 @@ export function registerUnifiedRoutes(router: PlatformRouter): void {
   const accountLevel: LevelOf = async (request, rt, principal, write) => accountLevels(await accountOf(rt, request, principal, write)).at(-1)!;
   registerDefinitionRoutes(router, `${BASE}/organizations`, 'Organization', async () => 'org');
   // The caller's own account before `/accounts/{id}` takes `objects` for an id.
-  registerDefinitionRoutes(router, `${BASE}/accounts`, 'Account', accountLevel);
+  registerDefinitionRoutes(router, `${BASE}/accounts`, 'CallerAccount', accountLevel);
   registerDefinitionRoutes(router, `${BASE}/accounts/:accountId`, 'Account', accountLevel);
+  // The Element token's instance before `/instances/{id}` takes `objects` for an id.
+  registerDefinitionRoutes(router, `${BASE}/instances`, 'TokenInstance', instanceLevel);
   registerDefinitionRoutes(router, `${BASE}/instances/:id`, 'Instance', instanceLevel);
 
   // The element's own mappings onto its hub's objects (Open Connectors' default transformations).
@@ -200,12 +213,14 @@ export function registerUnifiedRoutes(router: PlatformRouter): void {
   const ofElement = async (request: HttpRequest, rt: Runtime, principal: Principal) => requireElement(rt, principal.organization, request.params.keyOrId!);
   registerTransformationRoutes(router, `${BASE}/organizations/elements/:keyOrId/transformations`, 'Organization', async (request, rt, principal) => ({ levels: ['org'], element: await ofElement(request, rt, principal) }));
   const ofAccount: TransformationTarget = async (request, rt, principal, write) => ({ levels: accountLevels(await accountOf(rt, request, principal, write)), element: await ofElement(request, rt, principal) });
-  registerTransformationRoutes(router, `${BASE}/accounts/elements/:keyOrId/transformations`, 'Account', ofAccount);
+  registerTransformationRoutes(router, `${BASE}/accounts/elements/:keyOrId/transformations`, 'CallerAccount', ofAccount);
   registerTransformationRoutes(router, `${BASE}/accounts/:accountId/elements/:keyOrId/transformations`, 'Account', ofAccount);
-  registerTransformationRoutes(router, `${BASE}/instances/:id/transformations`, 'Instance', async (request, rt, principal) => {
+  const ofInstance: TransformationTarget = async (request, rt, principal) => {
     const item = await instanceOf(rt, request, principal);
     return { levels: await instanceLevels(rt, item), element: await instanceElement(rt, principal.organization, item) };
-  });
+  };
+  registerTransformationRoutes(router, `${BASE}/instances/transformations`, 'TokenInstance', ofInstance);
+  registerTransformationRoutes(router, `${BASE}/instances/:id/transformations`, 'Instance', ofInstance);
 
   // Object metadata: fields with their types and whether the vendor filters on them.
   const metadata = async (request: HttpRequest, rt: Runtime, principal: Principal) => {

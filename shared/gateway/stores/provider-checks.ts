@@ -43,8 +43,16 @@ function join(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
 
-async function get(rt: Runtime, url: string, headers: Record<string, string>): Promise<OutboundResponse> {
-  return outboundRequest({ url, method: 'GET', headers: { accept: 'application/json', ...headers }, allowLoopback: rt.config.allowLoopback, timeoutMs: TIMEOUT_MS });
+/** A GET to the provider; an OpenConnectors provider without a URL is this Tollgate's connectors API, which only it may reach. */
+async function get(rt: Runtime, provider: ResolvedProvider, url: string, headers: Record<string, string>): Promise<OutboundResponse> {
+  return outboundRequest({
+    url,
+    method: 'GET',
+    headers: { accept: 'application/json', ...headers },
+    allowLoopback: rt.config.allowLoopback,
+    timeoutMs: TIMEOUT_MS,
+    ...(provider.ownPlatform ? { ownEndpoint: 'platform' as const } : {}),
+  });
 }
 
 function describe(error: unknown): string {
@@ -69,7 +77,7 @@ export async function testConnection(rt: Runtime, org: string, name: string): Pr
         ? join(provider.url, '/instances')
         : provider.url;
   try {
-    const response = await get(rt, url, headers);
+    const response = await get(rt, provider, url, headers);
     // A provider without credentials is reachable whatever it answers below 500; one with credentials must accept them.
     const sendsCredentials = provider.item.providerType !== 'Internet' || provider.item.authentication.type !== 'None';
     if (sendsCredentials && (response.status === 401 || response.status === 403)) return { ok: false, status: response.status, message: `${new URL(url).host} refused the credentials (${response.status})` };
@@ -127,7 +135,7 @@ export async function discoverIntegrationFlows(rt: Runtime, org: string, name: s
   }
   const fetchList = async <T>(path: string, what: string): Promise<T[]> => {
     try {
-      return odata<T>(await get(rt, join(provider.url, path), headers), what);
+      return odata<T>(await get(rt, provider, join(provider.url, path), headers), what);
     } catch (error) {
       if (error instanceof HttpError) throw error;
       throw new HttpError(502, 'provider_error', `The Cloud Integration tenant could not be reached: ${describe(error)}`);
