@@ -15,7 +15,7 @@ export const LAYERS = {
   'shared/log': [],
   'shared/cache': [],
   'shared/crypto': [],
-  'shared/net': [],
+  'shared/net': ['shared/cache'],
   'shared/http': ['shared/log', 'shared/net'],
   'shared/store': ['shared/http'],
   'shared/secrets': ['shared/cache'],

@@ -6,10 +6,12 @@
 // invoked in-process), and how many DynamoDB and secret-store calls a warm
 // request makes (target: 0). Two more handler-only runs price single steps:
 // a JavaScript policy (QuickJS, a fresh context per call) and a ResponseCache
-// hit (the answer from the per-container copy, no target call).
+// hit (the answer from the per-container copy, no target call). Last, the CPU
+// per warm invocation of the proxy function with logging and metrics off and
+// at the production setting (bench/invocation-cpu.ts).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 process.env.LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_DEV = 'false';
@@ -19,15 +21,12 @@ const { default: autocannon } = await import('autocannon');
 const { startLocalRuntime } = await import('../local/runtime.js');
 const { listenPlanes } = await import('../local/planes.js');
 const { useRuntime } = await import('../shared/runtime.js');
-const { validate } = await import('../shared/http/body.js');
-const { createProduct, productInput } = await import('../shared/consumers/products.js');
-const { createDeveloper, developerInput } = await import('../shared/consumers/developers.js');
-const { createApp, appInput } = await import('../shared/consumers/apps.js');
 const { issueClientCredentialsToken } = await import('../shared/oauth/issue.js');
 const { createRevision } = await import('../shared/gateway/stores/apis.js');
 const { deploy } = await import('../shared/gateway/stores/deployments.js');
-const { createMap, putEntry } = await import('../shared/gateway/stores/kvm.js');
 const { ProxyModelSchema } = await import('../shared/gateway/engine/model.js');
+const { benchApp, deployBenchProxies, lambdaContext, proxyEvent } = await import('./fixtures.js');
+const { invocationCpu, invocationCpuLines } = await import('./invocation-cpu.js');
 const { handler: proxyHandler } = await import('../functions/proxy/handler.js');
 const { proxyHost } = await import('../shared/gateway/host/proxy-host.js');
 const { analyticsRecorder } = await import('../shared/analytics/recorder.js');
@@ -52,38 +51,9 @@ const local = await startLocalRuntime({ dataDir: null, publicUrl: planes.platfor
 const rt = local.runtime;
 useRuntime(rt);
 
-await createProduct(rt, ORG, validate(productInput, { name: 'bench', scopes: ['read'] }));
-const developer = await createDeveloper(rt, ORG, validate(developerInput, { email: 'bench@example.com', firstName: 'B', lastName: 'B', userName: 'b' }));
-const { issued } = await createApp(rt, ORG, developer, validate(appInput, { name: 'bench', apiProducts: ['bench'] }));
+const issued = await benchApp(rt, ORG, ['read']);
 const { access_token: token } = await issueClientCredentialsToken(rt, { clientId: issued.consumerKey, clientSecret: issued.consumerSecret });
-
-await createMap(rt, ORG, { kind: 'environment', environment: 'prod' }, 'settings', true);
-await putEntry(rt, ORG, { kind: 'environment', environment: 'prod' }, 'settings', 'tier', 'gold', 'create');
-
-const policies = [
-  { name: 'spike', type: 'SpikeArrest', config: { rate: '1000000ps', useEffectiveCount: true } },
-  { name: 'verify', type: 'OAuthV2', config: { operation: 'VerifyAccessToken', scope: 'read' } },
-  {
-    name: 'kvm',
-    type: 'KeyValueMapOperations',
-    config: { mapIdentifier: 'settings', scope: 'environment', operations: [{ op: 'get', key: { parameters: [{ value: 'tier' }] }, assignTo: 'private.tier' }] },
-  },
-  { name: 'assign', type: 'AssignMessage', config: { set: { headers: [{ name: 'x-tier', value: '{private.tier}' }, { name: 'x-app', value: '{developer.app.name}' }] } } },
-];
-const steps = policies.map((policy) => ({ name: policy.name }));
-for (const [name, basePath, withTarget] of [
-  ['bench', '/bench', true],
-  ['bench-null', '/bench-null', false],
-] as const) {
-  const model = ProxyModelSchema.parse({
-    name,
-    policies,
-    proxyEndpoints: [{ basePath, preFlow: { request: steps, response: [] } }],
-    targetEndpoints: withTarget ? [{ connection: { url: backendUrl } }] : [],
-  });
-  const revision = await createRevision(rt, ORG, model, 'json');
-  await deploy(rt, ORG, 'prod', name, revision.revision);
-}
+await deployBenchProxies(rt, ORG, backendUrl);
 
 // One-step proxies: a JavaScript policy with no target, and a ResponseCache in front of the backend.
 const SCRIPT = "var page = context.getVariable('request.queryparam.page'); context.setVariable('response.header.x-page', page + '-' + context.getVariable('request.verb'));";
@@ -112,21 +82,8 @@ if (check.status !== 200 || check.headers.get('content-type') !== 'application/j
 }
 
 // Handler-only: the proxy function invoked in-process, no HTTP server and no target.
-const event: APIGatewayProxyEvent = {
-  resource: '/{proxy+}',
-  path: '/bench-null/items',
-  httpMethod: 'GET',
-  headers: { Authorization: headers.authorization, Host: 'bench' },
-  multiValueHeaders: { Authorization: [headers.authorization], Host: ['bench'] },
-  queryStringParameters: { page: '1' },
-  multiValueQueryStringParameters: { page: ['1'] },
-  pathParameters: { proxy: 'bench-null/items' },
-  stageVariables: null,
-  body: null,
-  isBase64Encoded: false,
-  requestContext: { requestId: 'bench', identity: { sourceIp: '127.0.0.1' }, requestTimeEpoch: Date.now() } as APIGatewayProxyEvent['requestContext'],
-};
-const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 29_000, functionName: 'tollgate-proxy' } as unknown as Context;
+const event = proxyEvent(token);
+const context = lambdaContext('proxy');
 for (let i = 0; i < 1000; i++) await proxyHandler(event, context);
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
@@ -222,6 +179,8 @@ const gateway = await load(`${gatewayUrl}/bench/items`, headers);
 const gatewayRequests = gateway.rps * DURATION_S;
 const loadTableCalls = rt.table.calls - tableBeforeLoad;
 
+const cpu = await invocationCpu('proxy');
+
 const lines = [
   `Gateway benchmark: node ${process.version}, ${CONNECTIONS} connections, ${DURATION_S} s per side, load generator, gateway and backend in one process`,
   'Proxy: SpikeArrest + OAuthV2 VerifyAccessToken + KeyValueMapOperations Get (encrypted map) + AssignMessage',
@@ -242,6 +201,8 @@ const lines = [
   '|---|---:|---:|---:|---:|',
   `| JavaScript (QuickJS, fresh context per call) | ${script.p50.toFixed(3)} | ${script.p99.toFixed(3)} | ${(script.tableCalls / HANDLER_CALLS).toFixed(4)} | 0 |`,
   `| ResponseCache hit | ${cached.p50.toFixed(3)} | ${cached.p99.toFixed(3)} | ${(cached.tableCalls / HANDLER_CALLS).toFixed(4)} | ${cacheTargetCalls} (the first call fills the cache) |`,
+  '',
+  ...invocationCpuLines('proxy', cpu, 200),
   '',
 ];
 process.stdout.write(lines.join('\n'));

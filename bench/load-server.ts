@@ -6,6 +6,7 @@
 import { useRuntime } from '../shared/runtime.js';
 import { startLocalRuntime } from '../local/runtime.js';
 import { listenPlanes } from '../local/planes.js';
+import { answerParent } from './processes.js';
 
 process.env.TOLLGATE_MODE = 'local';
 
@@ -26,6 +27,10 @@ async function main() {
     const { rss, heapUsed } = process.memoryUsage();
     send({ type: 'memory', at: Date.now(), rss, heapUsed });
   }, 1000).unref();
+  answerParent(() => {
+    void planes.close();
+    void local.close().then(() => process.exit(0));
+  });
   process.on('message', (message: { type?: string }) => {
     if (message.type === 'gc') {
       const collect = (globalThis as { gc?: () => void }).gc;
@@ -33,9 +38,6 @@ async function main() {
       collect?.();
       const { rss, heapUsed } = process.memoryUsage();
       send({ type: 'heap-after-gc', heapUsed, rss });
-    } else if (message.type === 'stop') {
-      void planes.close();
-      void local.close().then(() => process.exit(0));
     }
   });
   send({ type: 'listening', url, runtimeUrl });

@@ -13,16 +13,16 @@
 // way through and at the end of each scenario (it must flatten: no leak).
 // Exits 1 if any check fails.
 // Writes the report to .bench/load-<time>.md and .json.
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, platform as osPlatform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Options, type Result } from 'autocannon';
 import type { ServerMessage } from './load-server.js';
+import { once, request, start } from './processes.js';
+import { setUpGateway, TOKEN_FORM } from './tollgate-setup.js';
 
 const SECONDS = Number(process.env.LOAD_SECONDS || 20);
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS || 16);
-const here = import.meta.dirname;
 const MB = 1024 * 1024;
 /** Growth allowed between the half-way and the final live heap (noise of in-flight requests). */
 const LIVE_GROWTH_LIMIT = 4 * MB;
@@ -33,33 +33,6 @@ interface Sample {
   at: number;
   rss: number;
   heapUsed: number;
-}
-
-function start(script: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): ChildProcess {
-  return fork(join(here, script), { env, execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-function once<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type?: string }) => {
-      if (message.type !== type) return;
-      child.off('message', onMessage);
-      resolve(message as T);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`${type}: child exited with ${code}`)));
-  });
-}
-
-async function request(url: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const { json, ...rest } = init;
-  const response = await fetch(url, {
-    ...rest,
-    ...(json !== undefined ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...(rest.headers as Record<string, string>) } } : {}),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${text}`);
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
 }
 
 async function main() {
@@ -76,41 +49,14 @@ async function main() {
       once<{ url: string; runtimeUrl: string }>(server, 'listening'),
       once<{ backend: string; vendor: string }>(backends, 'listening'),
     ]);
-    const stored = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
-    const auth = `User ${stored['orgs/default/user-secret']}, Organization ${stored['orgs/default/organization-secret']}`;
-    const org = `${url}/v1/organizations/default`;
+    const { auth, basic, accessToken } = await setUpGateway(url, dataDir, backend);
     const headers = { authorization: auth };
-
-    // Consumers, a KVM, the proxy and a connector instance.
-    await request(`${org}/apiproducts`, { method: 'POST', headers, json: { name: 'load', scopes: ['read'] } });
-    await request(`${org}/developers`, { method: 'POST', headers, json: { email: 'load@example.com', firstName: 'Load', lastName: 'Test', userName: 'load' } });
-    const app = await request(`${org}/developers/load@example.com/apps`, { method: 'POST', headers, json: { name: 'load', apiProducts: ['load'] } });
-    const { consumerKey, consumerSecret } = app.json.credentials[0] as { consumerKey: string; consumerSecret: string };
-    const basic = `Basic ${Buffer.from(`${consumerKey}:${consumerSecret}`).toString('base64')}`;
-    await request(`${org}/environments/prod/keyvaluemaps`, { method: 'POST', headers, json: { name: 'load-settings', encrypted: true, entry: [{ name: 'backend-key', value: 'k-123' }] } });
-    const created = await request(`${org}/apis`, {
-      method: 'POST',
-      headers,
-      json: {
-        name: 'load',
-        policies: [
-          { name: 'spike', type: 'SpikeArrest', config: { rate: '100000ps', useEffectiveCount: true } },
-          { name: 'verify', type: 'OAuthV2', config: { operation: 'VerifyAccessToken' } },
-          { name: 'settings', type: 'KeyValueMapOperations', config: { mapIdentifier: 'load-settings', operations: [{ op: 'get', key: { parameters: [{ value: 'backend-key' }] }, assignTo: 'private.key' }] } },
-          { name: 'prepare', type: 'AssignMessage', config: { set: { headers: [{ name: 'x-api-key', value: '{private.key}' }, { name: 'x-client', value: '{client_id}' }] }, remove: { headers: ['authorization'] } } },
-        ],
-        proxyEndpoints: [{ basePath: '/load', preFlow: { request: [{ name: 'spike' }, { name: 'verify' }, { name: 'settings' }, { name: 'prepare' }], response: [] } }],
-        targetEndpoints: [{ name: 'default', connection: { url: backend } }],
-      },
-    });
-    await request(`${org}/environments/prod/apis/load/revisions/${created.json.revision}/deployments`, { method: 'POST', headers });
-    const token = await request(`${url}/oauth/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
     await request(`${url}/elements/api-v2/elements`, { method: 'POST', headers, json: { key: 'load-vendor', name: 'Load vendor', baseUrl: `${vendor}/api`, authentication: { type: 'basic' } } });
     const instance = await request(`${url}/elements/api-v2/instances`, { method: 'POST', headers, json: { element: { key: 'load-vendor' }, name: 'load', configuration: { username: 'u', password: 'p' } } });
 
     const scenarios: { name: string; options: Options }[] = [
-      { name: 'token issuance (POST /oauth/token)', options: { url: `${url}/oauth/token`, method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' } },
-      { name: 'proxied call (SpikeArrest, VerifyAccessToken, KVM Get, AssignMessage)', options: { url: `${runtimeUrl}/load/items?limit=2`, headers: { authorization: `Bearer ${token.json.access_token as string}` } } },
+      { name: 'token issuance (POST /oauth/token)', options: { url: `${url}/oauth/token`, method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: TOKEN_FORM } },
+      { name: 'proxied call (SpikeArrest, VerifyAccessToken, KVM Get, AssignMessage)', options: { url: `${runtimeUrl}/load/items?limit=2`, headers: { authorization: `Bearer ${accessToken}` } } },
       { name: 'connector resource call (basic-auth instance)', options: { url: `${url}/elements/api-v2/items?limit=2`, headers: { authorization: `${auth}, Element ${instance.json.token as string}` } } },
     ];
 

@@ -137,17 +137,24 @@ export function toEvent(
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
+  // One pass: each lower-cased name to the spelling it arrived in first.
+  const spelling = new Map<string, string>();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     const value = req.rawHeaders[i + 1]!;
     // API Gateway keeps the client's header-name case; repeated headers keep every value.
-    const existing = Object.keys(multiValueHeaders).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name;
-    (multiValueHeaders[existing] ??= []).push(value);
+    const lower = name.toLowerCase();
+    let existing = spelling.get(lower);
+    if (existing === undefined) {
+      existing = name;
+      spelling.set(lower, name);
+      multiValueHeaders[name] = [value];
+    } else multiValueHeaders[existing]!.push(value);
     headers[existing] = value;
   }
   // API Gateway appends the caller's address to X-Forwarded-For (creating it if absent).
   const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-  const forwardedName = Object.keys(multiValueHeaders).find((key) => key.toLowerCase() === 'x-forwarded-for') ?? 'X-Forwarded-For';
+  const forwardedName = spelling.get('x-forwarded-for') ?? 'X-Forwarded-For';
   const forwarded = [...(multiValueHeaders[forwardedName] ?? []), sourceIp].join(', ');
   multiValueHeaders[forwardedName] = [forwarded];
   headers[forwardedName] = forwarded;
@@ -207,22 +214,38 @@ export function toEvent(
   };
 }
 
+/** What every invocation of one function shares; each request's context adds its id and deadline. */
+const contextBases = new Map<string, Context>();
+
+function contextBase(functionName: string): Context {
+  let base = contextBases.get(functionName);
+  if (!base) {
+    base = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: `tollgate-${functionName}`,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:tollgate-${functionName}`,
+      memoryLimitInMB: '1024',
+      awsRequestId: '',
+      logGroupName: `/aws/lambda/tollgate-${functionName}`,
+      logStreamName: 'local',
+      getRemainingTimeInMillis(this: Context & { deadline: number }) {
+        return Math.max(0, this.deadline - Date.now());
+      },
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    contextBases.set(functionName, base);
+  }
+  return base;
+}
+
 function lambdaContext(functionName: string, requestId: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `tollgate-${functionName}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:tollgate-${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/tollgate-${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  const context = Object.create(contextBase(functionName)) as Context & { deadline: number };
+  context.awsRequestId = requestId;
+  context.deadline = Date.now() + timeoutMs;
+  return context;
 }
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyResult) {

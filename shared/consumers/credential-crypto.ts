@@ -16,7 +16,7 @@
 //   table) a copy of the table gives nothing to test guesses against or to
 //   decrypt, even for imported secrets.
 import type { Envelope } from '../crypto/envelope.js';
-import { safeEqual } from '../crypto/compare.js';
+import { digestEqual } from '../crypto/compare.js';
 import { randomSecret } from '../crypto/random.js';
 
 export const generateConsumerKey = () => randomSecret(24);
@@ -26,12 +26,15 @@ export function keyFingerprint(envelope: Envelope, consumerKey: string): string 
   return envelope.fingerprint(`api-key\n${consumerKey}`);
 }
 
+const secretHashInput = (consumerKey: string, consumerSecret: string) => `client-secret\n${consumerKey}\n${consumerSecret}`;
+
 export function secretHash(envelope: Envelope, consumerKey: string, consumerSecret: string): string {
-  return envelope.fingerprint(`client-secret\n${consumerKey}\n${consumerSecret}`);
+  return envelope.fingerprint(secretHashInput(consumerKey, consumerSecret));
 }
 
+/** One HMAC of the presented pair and one constant-time compare of the digests. */
 export function secretMatches(envelope: Envelope, consumerKey: string, consumerSecret: string, storedHash: string): boolean {
-  return safeEqual(secretHash(envelope, consumerKey, consumerSecret), storedHash);
+  return digestEqual(envelope.fingerprintDigest(secretHashInput(consumerKey, consumerSecret)), Buffer.from(storedHash, 'base64url'));
 }
 
 /** Additional authenticated data for a sealed consumer key: it decrypts only in its own record. */

@@ -10,6 +10,15 @@ export function safeEqual(actual: string, expected: string): boolean {
   return timingSafeEqual(a, b) && actual.length === expected.length;
 }
 
+/**
+ * Constant-time comparison of two digests (HMACs, hashes): values of one
+ * fixed length whose content is already unpredictable, so nothing needs
+ * hashing again; a length mismatch (a malformed stored value) is simply false.
+ */
+export function digestEqual(actual: Buffer, expected: Buffer): boolean {
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
 export function sha256Hex(value: string | Buffer): string {
   return createHash('sha256').update(value).digest('hex');
 }

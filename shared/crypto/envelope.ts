@@ -29,7 +29,12 @@ export class Envelope {
    * token) without storing the secret: the table alone reveals nothing.
    */
   fingerprint(value: string): string {
-    return createHmac('sha256', this.macKey).update(value, 'utf8').digest('base64url');
+    return this.fingerprintDigest(value).toString('base64url');
+  }
+
+  /** The bytes of `fingerprint`, for a constant-time comparison with a stored one. */
+  fingerprintDigest(value: string): Buffer {
+    return createHmac('sha256', this.macKey).update(value, 'utf8').digest();
   }
 
   encrypt(plaintext: string | Buffer, context: string): string {

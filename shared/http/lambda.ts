@@ -1,6 +1,9 @@
 // The middy stack every HTTP function shares: Lambda context in the logs,
 // request parsing, error formatting in the function's wire shape, request ids,
-// security headers, one access-log line and one metrics record per request.
+// security headers, and one line per request: the access-log fields with the
+// EMF metrics record in it (or either alone, as configured). What is off costs
+// nothing: with the log level above INFO no access line is built, and with
+// logging SILENT the Lambda context is not even attached to the logger.
 import middy from '@middy/core';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -56,8 +59,12 @@ export function errorResponse(error: unknown, renderer: ErrorRenderer, requestId
   return renderer.render(new HttpError(500, renderer.internalCode ?? 'internal_error', 'Internal error'), requestId);
 }
 
+/** Whether the logger writes INFO lines: decided once per function, as the level comes from the environment. */
+const writesInfo = () => ['TRACE', 'DEBUG', 'INFO'].includes(logger.getLevelName());
+
 export function httpFunction(options: HttpFunctionOptions) {
   const metrics = new RequestMetrics(options.name);
+  const accessLog = writesInfo();
   const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const started = performance.now();
     const requestId = event.requestContext?.requestId || context.awsRequestId;
@@ -77,18 +84,17 @@ export function httpFunction(options: HttpFunctionOptions) {
     response.headers = { ...response.headers, ...(request && options.headers ? options.headers(request) : {}), 'x-request-id': requestId };
     if (request?.method === 'HEAD') delete response.body;
     const ms = Math.round((performance.now() - started) * 100) / 100;
-    logger.info('request', {
-      fn: options.name,
-      method: event.httpMethod,
-      path: logPath(request?.path ?? event.path),
-      status: response.status,
-      ms,
-    });
-    metrics.record(response.status, ms);
+    if (accessLog) {
+      const fields = { fn: options.name, method: event.httpMethod, path: logPath(request?.path ?? event.path), status: response.status, ms };
+      // The logger writes `service` itself, the same name the metrics use as a dimension.
+      const { service: _service, ...emf } = metrics.take(response.status, ms) ?? {};
+      logger.info('request', { ...fields, ...emf });
+    } else metrics.record(response.status, ms);
     return toProxyResult(response);
   };
   // Never the event: it carries Authorization headers and bodies (POWERTOOLS_LOGGER_LOG_EVENT cannot turn it on).
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(run).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(run);
+  if (logger.getLevelName() !== 'SILENT') handler.use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
   if (options.securityHeaders !== false) handler.use(httpSecurityHeaders({ poweredBy: false, reportingEndpoints: false } as Parameters<typeof httpSecurityHeaders>[0]));
   return handler;
 }

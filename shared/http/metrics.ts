@@ -1,6 +1,8 @@
-// Per-function request metrics in CloudWatch Embedded Metric Format, written
-// with Powertools: one EMF line per invocation, which CloudWatch Logs turns
-// into metrics without any API call from the function. The stack's alarms and
+// Per-function request metrics in CloudWatch Embedded Metric Format, built
+// with Powertools: one EMF record per invocation, which CloudWatch Logs turns
+// into metrics without any API call from the function. When the access log is
+// on, the record rides in the access-log line (one line per invocation);
+// otherwise it is a line of its own. The stack's alarms and
 // dashboard read these names (infra/observability.ts).
 //
 // Off unless running in Lambda: locally and in tests nothing is written, so
@@ -44,18 +46,36 @@ export class RequestMetrics {
     this.serviceName = env.POWERTOOLS_SERVICE_NAME || 'tollgate';
   }
 
-  /** Records one request and flushes it: a single JSON.stringify and stdout write on the warm path. */
+  /** Records one request and writes it as a line of its own: a single JSON.stringify and stdout write on the warm path. */
   record(status: number, latencyMs: number): void {
     if (!this.enabled) return;
     try {
-      this.publish(status, latencyMs);
+      this.store(status, latencyMs).publishStoredMetrics();
     } catch (error) {
       // Metrics are observability, never a reason to fail a request.
       logger.warn('metrics not recorded', { error: describeError(error) });
     }
   }
 
-  private publish(status: number, latencyMs: number): void {
+  /**
+   * Records one request and hands back its EMF record (the `_aws` directive,
+   * the dimensions and the values) for a line that carries other fields too;
+   * undefined when metrics are off.
+   */
+  take(status: number, latencyMs: number): Record<string, unknown> | undefined {
+    if (!this.enabled) return undefined;
+    try {
+      const metrics = this.store(status, latencyMs);
+      const record = metrics.serializeMetrics() as unknown as Record<string, unknown>;
+      metrics.clearMetrics();
+      return record;
+    } catch (error) {
+      logger.warn('metrics not recorded', { error: describeError(error) });
+      return undefined;
+    }
+  }
+
+  private store(status: number, latencyMs: number): Metrics {
     this.metrics ??= new Metrics({
       namespace: METRICS_NAMESPACE,
       serviceName: this.serviceName,
@@ -70,6 +90,6 @@ export class RequestMetrics {
       metrics.addMetric(METRIC.coldStart, MetricUnit.Count, 1);
       this.coldStart = false;
     }
-    metrics.publishStoredMetrics();
+    return metrics;
   }
 }

@@ -11,6 +11,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import type { TLSSocket } from 'node:tls';
+import { TtlCache } from '../cache/ttl-cache.js';
 
 export type OutboundFailure = 'invalid_url' | 'invalid_header' | 'blocked' | 'unreachable' | 'connect_timeout' | 'timeout' | 'reset' | 'too_large';
 
@@ -99,6 +100,16 @@ interface OwnEndpoint {
 
 const ownEndpoints = new Set<OwnEndpoint>();
 
+/**
+ * Origins whose checks passed, per loopback setting and own-endpoint
+ * allowance: a call to a known target origin skips the scheme, host and
+ * literal-address checks (credentials in the URL are still refused every
+ * time). Cleared whenever Tollgate's own endpoints change; entries expire, so
+ * a new interface address of this machine counts within a minute. A name's
+ * resolved addresses are checked on every new connection (guardedLookup).
+ */
+const checkedOrigins = new TtlCache<string, true>({ ttlMs: 60_000, maxEntries: 1024, missTtlMs: 0 });
+
 const bareHost = (host: string) => host.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
 const defaultPort = (url: URL) => Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 const isLocalName = (host: string) => host === 'localhost' || host.endsWith('.localhost');
@@ -125,7 +136,11 @@ export function reserveOwnEndpoint(kind: OwnEndpointKind, value: string): () => 
   const host = bareHost(url.hostname);
   const entry: OwnEndpoint = { kind, host, port: defaultPort(url), local: isLocalName(host) || (net.isIP(host) !== 0 && isLocalAddress(host)) };
   ownEndpoints.add(entry);
-  return () => ownEndpoints.delete(entry);
+  checkedOrigins.clear();
+  return () => {
+    ownEndpoints.delete(entry);
+    checkedOrigins.clear();
+  };
 }
 
 /** Why a host (and, once resolved, an address) on a port is one of Tollgate's own endpoints, or undefined. */
@@ -142,18 +157,20 @@ function ownEndpointProblem(host: string, port: number, address: string | undefi
   return undefined;
 }
 
-/** Validates scheme and (for literal IPs) address before any connection is made. */
+/** Validates scheme and (for literal IPs) address before any connection is made; a URL object is checked, not copied. */
 export function checkUrl(value: string | URL, allowLoopback: boolean, ownEndpoint?: OwnEndpointKind): URL {
   let url: URL;
   try {
-    url = new URL(value);
+    url = value instanceof URL ? value : new URL(value);
   } catch {
     throw new OutboundError('invalid_url', 'Target URL is not a valid absolute URL');
   }
+  if (url.username || url.password) throw new OutboundError('invalid_url', 'Target URL must not carry credentials');
+  const verdict = `${allowLoopback ? 'loopback' : 'public'} ${ownEndpoint ?? '-'} ${url.origin}`;
+  if (checkedOrigins.peek(verdict)) return url;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new OutboundError('invalid_url', `Target URL scheme ${url.protocol} is not allowed`);
   }
-  if (url.username || url.password) throw new OutboundError('invalid_url', 'Target URL must not carry credentials');
   const host = bareHost(url.hostname);
   if (net.isIP(host)) {
     const problem = addressProblem(host, allowLoopback);
@@ -163,6 +180,7 @@ export function checkUrl(value: string | URL, allowLoopback: boolean, ownEndpoin
   }
   const own = ownEndpointProblem(host, defaultPort(url), net.isIP(host) ? host : undefined, ownEndpoint);
   if (own) throw new OutboundError('blocked', `Target ${own}`);
+  checkedOrigins.set(verdict, true);
   return url;
 }
 
@@ -194,8 +212,9 @@ const agents = {
 };
 
 /**
- * The first header Node would refuse to send (it throws instead), named only
- * by a safe spelling: values can hold credentials and are never quoted.
+ * The first header Node refused to send (it throws instead), named only by a
+ * safe spelling: values can hold credentials and are never quoted. Asked only
+ * once Node has refused: Node validates every header itself.
  */
 function invalidHeader(headers: Record<string, string | string[]>): string | undefined {
   for (const [name, value] of Object.entries(headers)) {
@@ -246,17 +265,20 @@ export async function outboundRequest(request: OutboundRequest): Promise<Outboun
     if (body && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-length')) {
       headers['content-length'] = String(body.length);
     }
-    const invalid = invalidHeader(headers);
-    if (invalid) {
+    let outgoing: http.ClientRequest;
+    try {
+      outgoing = (isHttps ? https : http).request(url, {
+        method: request.method ?? 'GET',
+        headers,
+        agent: isHttps ? agents.https : agents.http,
+        lookup: guardedLookup(request.allowLoopback, defaultPort(url), request.ownEndpoint) as unknown as typeof dns.lookup,
+      });
+    } catch (error) {
+      const invalid = invalidHeader(headers);
+      if (!invalid) throw error;
       reject(new OutboundError('invalid_header', `Header ${invalid} is not valid HTTP (control characters or characters beyond Latin-1)`));
       return;
     }
-    const outgoing = (isHttps ? https : http).request(url, {
-      method: request.method ?? 'GET',
-      headers,
-      agent: isHttps ? agents.https : agents.http,
-      lookup: guardedLookup(request.allowLoopback, defaultPort(url), request.ownEndpoint) as unknown as typeof dns.lookup,
-    });
     const overall = setTimeout(
       () => fail(new OutboundError('timeout', `Target did not answer within ${overallTimeout} ms`)),
       overallTimeout,

@@ -4,7 +4,14 @@
 // authorization (the cached consumer: key, app and developer still usable, and
 // the token's products narrowed to those still granted) and scopes. A warm
 // call reads neither the table nor the secret store.
-import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
+//
+// A token whose signature checked out is remembered (bounded, until its
+// `exp`, with the `kid` and key that verified it), so a client presenting the
+// same token again skips the signature check while the same key still
+// verifies that `kid`; revocation, consumer, product and scope checks run on
+// every call against their own state.
+import { errors, jwtVerify, type CryptoKey, type JWTHeaderParameters } from 'jose';
+import { TtlCache } from '../cache/ttl-cache.js';
 import { keyFingerprint } from '../consumers/credential-crypto.js';
 import { checkConsumerUsable, lookupConsumer } from '../consumers/lookup.js';
 import { isDependencyUnavailable } from '../http/unavailable.js';
@@ -34,6 +41,29 @@ export interface AccessTokenClaims {
 /** Header `typ` of Tollgate access tokens (RFC 9068). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 const MAX_TOKEN_LENGTH = 8192;
+
+/** Tokens held by one container: enough for every client of a busy gateway, a few MB at most. */
+export const VERIFIED_TOKENS = 4096;
+
+interface VerifiedToken {
+  claims: AccessTokenClaims;
+  kid: string;
+  key: CryptoKey;
+}
+
+const verifiedTokens = (rt: Runtime) =>
+  rt.service('oauth.verified-tokens', () => new TtlCache<string, VerifiedToken>({ ttlMs: 0, maxEntries: VERIFIED_TOKENS, missTtlMs: 0 }));
+
+/** Callers narrow the products they are given: the remembered claims are never theirs. */
+const copyClaims = (claims: AccessTokenClaims): AccessTokenClaims => ({ ...claims, api_products: [...claims.api_products] });
+
+/** The claims of a token verified before, if the key that verified it still verifies its `kid` and it has not expired. */
+async function rememberedClaims(rt: Runtime, token: string): Promise<AccessTokenClaims | undefined> {
+  const entry = verifiedTokens(rt).peek(token)?.value;
+  if (!entry || entry.claims.exp * 1000 <= Date.now()) return undefined;
+  if ((await signingKeys(rt).verificationKey(entry.kid)) !== entry.key) return undefined;
+  return copyClaims(entry.claims);
+}
 
 const invalidToken = (message = 'Invalid access token') => new CredentialError('invalid_token', message);
 
@@ -76,8 +106,14 @@ function claimsFrom(payload: Record<string, unknown>): AccessTokenClaims {
  */
 export async function verifySignedToken(rt: Runtime, token: string, organization?: string): Promise<AccessTokenClaims> {
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+  const remembered = await rememberedClaims(rt, token);
+  if (remembered) {
+    if (organization !== undefined && remembered.organization !== organization) throw invalidToken();
+    return remembered;
+  }
   const keys = signingKeys(rt);
   let claims: AccessTokenClaims;
+  let verifiedBy: { kid: string; key: CryptoKey } | undefined;
   try {
     const { payload } = await jwtVerify(
       token,
@@ -85,6 +121,7 @@ export async function verifySignedToken(rt: Runtime, token: string, organization
         if (header.alg !== SIGNING_ALG || typeof header.kid !== 'string') throw invalidToken('Unsupported token signature');
         const key = await keys.verificationKey(header.kid);
         if (!key) throw invalidToken('The access token was signed with an unknown key');
+        verifiedBy = { kid: header.kid, key };
         return key;
       },
       {
@@ -96,6 +133,10 @@ export async function verifySignedToken(rt: Runtime, token: string, organization
       },
     );
     claims = claimsFrom(payload as Record<string, unknown>);
+    // Not before: jose checks it on each verification, so such a token is never remembered.
+    if (verifiedBy && payload.nbf === undefined) {
+      verifiedTokens(rt).set(token, { claims: copyClaims(claims), ...verifiedBy }, claims.exp * 1000 - Date.now());
+    }
   } catch (error) {
     if (error instanceof CredentialError) throw error;
     // The key set could not be read (Secrets Manager throttling or unreachable): say so, rather

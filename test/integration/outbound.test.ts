@@ -114,6 +114,27 @@ describe('outboundRequest', () => {
     expect((await outboundRequest({ url: `${base}/x`, allowLoopback: true })).status).toBe(200);
   });
 
+  it('refuses a header Node would not send, naming it but never quoting its value', async () => {
+    const cases: Record<string, string | string[]>[] = [{ 'x-token': 'secret\r\nx-injected: 1' }, { 'x-token': ['ok', 'secret\u0000'] }, { 'bad name': 'v' }];
+    for (const headers of cases) {
+      const refused = outboundRequest({ url: `${base}/x`, allowLoopback: true, headers });
+      await expect(refused).rejects.toMatchObject({ kind: 'invalid_header' });
+      await expect(refused).rejects.toSatisfy((error: Error) => !error.message.includes('secret'));
+    }
+    await expect(outboundRequest({ url: `${base}/x`, allowLoopback: true, headers: { 'bad name': 'v' } })).rejects.toThrow(/Header \(invalid name\)/);
+    expect((await outboundRequest({ url: `${base}/x`, allowLoopback: true, headers: { 'x-token': 'caf\u00e9' } })).status).toBe(200);
+  });
+
+  it('checks a target origin again once the loopback setting or the reserved endpoints change', async () => {
+    expect((await outboundRequest({ url: `${base}/first`, allowLoopback: true })).status).toBe(200);
+    await expect(outboundRequest({ url: `${base}/second`, allowLoopback: false })).rejects.toMatchObject({ kind: 'blocked' });
+    const release = reserveOwnEndpoint('runtime', base);
+    await expect(outboundRequest({ url: new URL(`${base}/third`), allowLoopback: true })).rejects.toMatchObject({ kind: 'blocked' });
+    release();
+    expect((await outboundRequest({ url: new URL(`${base}/fourth`), allowLoopback: true })).status).toBe(200);
+    expect(() => checkUrl(`${base.replace('http://', 'http://user:pw@')}/x`, true)).toThrow(/credentials/);
+  });
+
   it('refuses a reserved host name on AWS (the store, the secret store, the planes) on any port', () => {
     const releases = [
       reserveOwnEndpoint('store', 'https://dynamodb.eu-west-1.amazonaws.com'),

@@ -12,7 +12,7 @@ import { validate } from '../../shared/http/body.js';
 import { issueClientCredentialsToken } from '../../shared/oauth/issue.js';
 import { signingKeys, SIGNING_KEYS_SECRET } from '../../shared/oauth/keys.js';
 import { revocationList, revokeTokenId } from '../../shared/credentials/revocation.js';
-import { verifyAccessToken } from '../../shared/oauth/verifier.js';
+import { verifyAccessToken, verifySignedToken } from '../../shared/oauth/verifier.js';
 import { Runtime } from '../../shared/runtime.js';
 import { MemorySecretBackend } from '../../shared/secrets/local.js';
 import { CachedSecrets } from '../../shared/secrets/store.js';
@@ -119,6 +119,45 @@ describe('verifyAccessToken', () => {
     const { access_token } = await issue(a, 'orders.read');
     expect(await reasonOf(verifyAccessToken(b, access_token, { requiredScopes: ['orders.write'] }))).toBe('insufficient_scope');
     expect(await reasonOf(verifyAccessToken(b, access_token, { requiredScopes: [] }))).toBe('accepted');
+  });
+});
+
+describe('verified tokens remembered', () => {
+  it('skips the signature check for a token seen before, and still checks expiry, organization and scopes', async () => {
+    const { access_token } = await issue(a, 'orders.read');
+    expect(await reasonOf(verifyAccessToken(b, access_token, { organization: 'acme' }))).toBe('accepted');
+    const verify = vi.spyOn(signingKeys(b), 'verificationKey');
+    const again = await verifyAccessToken(b, access_token, { organization: 'acme' });
+    // The remembered entry is checked against the key set (is the kid still verified by the same key?), not re-verified.
+    expect(verify).toHaveBeenCalledTimes(1);
+    verify.mockRestore();
+    again.api_products.push('mutated');
+    expect((await verifyAccessToken(b, access_token)).api_products).toEqual(['orders']);
+    expect(await reasonOf(verifyAccessToken(b, access_token, { organization: 'other' }))).toBe('invalid_token');
+    expect(await reasonOf(verifyAccessToken(b, access_token, { requiredScopes: ['orders.write'] }))).toBe('insufficient_scope');
+    const { exp } = await verifySignedToken(b, access_token);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(exp * 1000);
+    expect(await reasonOf(verifyAccessToken(b, access_token))).toBe('token_expired');
+  });
+
+  it('forgets a token once its kid is no longer verified by the key that verified it', async () => {
+    const other = await startTable();
+    const otherBackend = new MemorySecretBackend();
+    const secrets = new CachedSecrets(otherBackend);
+    const c = new Runtime({ ...loadConfig({ TOLLGATE_MODE: 'local' }), issuer: ISSUER }, other.table, secrets);
+    const { kid, key } = await signingKeys(c).signingKey();
+    const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' }).sign(key);
+    expect((await verifySignedToken(c, token)).organization).toBe('acme');
+    // The key set is replaced (a key compromised and removed): the remembered token goes with it.
+    const replaced = new Runtime({ ...loadConfig({ TOLLGATE_MODE: 'local' }), issuer: ISSUER }, other.table, new CachedSecrets(new MemorySecretBackend()));
+    await signingKeys(replaced).signingKey();
+    await otherBackend.put(SIGNING_KEYS_SECRET, (await replaced.secrets.get(SIGNING_KEYS_SECRET))!);
+    secrets.invalidate(SIGNING_KEYS_SECRET);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 1_500);
+    expect(await reasonOf(verifySignedToken(c, token))).toBe('invalid_token');
+    await other.close();
   });
 });
 

@@ -1,5 +1,5 @@
-// Request metrics: one CloudWatch EMF line per invocation in Lambda, nothing at
-// all locally and in tests unless asked for. Each case runs a real HTTP
+// Request metrics: one CloudWatch EMF record per invocation in Lambda (in the
+// access-log line when that is on), nothing at all locally and in tests unless asked for. Each case runs a real HTTP
 // function in a fresh Node process and reads what it wrote to stdout.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { metricsEnabled } from '../../shared/http/metrics.js';
 
 const probe = fileURLToPath(new URL('../support/programs/metrics-probe.ts', import.meta.url));
 
-function runProbe(env: Record<string, string>): string[] {
+function runProbe(env: Record<string, string>, errors: string[] = []): string[] {
   const base = { ...process.env };
   for (const name of ['AWS_LAMBDA_FUNCTION_NAME', 'POWERTOOLS_METRICS_DISABLED', 'POWERTOOLS_DEV']) delete base[name];
   const result = spawnSync(process.execPath, ['--import', 'tsx', probe], {
@@ -17,6 +17,7 @@ function runProbe(env: Record<string, string>): string[] {
     timeout: 30_000,
   });
   expect(result.status, result.stderr).toBe(0);
+  errors.push(...result.stderr.split('\n').filter((line) => line.startsWith('{')));
   return result.stdout.split('\n').filter(Boolean);
 }
 
@@ -48,6 +49,40 @@ describe('request metrics', () => {
     expect(records.map((r) => r.ColdStart)).toEqual([1, undefined, undefined]);
     // Nothing about the request beyond the numbers: no path, header or body.
     expect(lines.join('\n')).not.toMatch(/\/404|authorization|ok":true/);
+  });
+
+  it('puts the metrics record in the access-log line when both are on: one line per request', () => {
+    const warnings: string[] = [];
+    const lines = runProbe({ AWS_LAMBDA_FUNCTION_NAME: 'tollgate-probe', LOG_LEVEL: 'INFO' }, warnings);
+    expect(lines).toHaveLength(3);
+    expect(warnings).toEqual([]);
+    const records = lines.map((line) => JSON.parse(line) as Emf);
+    expect(records.map((r) => [r.message, r.level, r.fn, r.status, r.path])).toEqual([
+      ['request', 'INFO', 'probe', 200, '/200'],
+      ['request', 'INFO', 'probe', 404, '/404'],
+      ['request', 'INFO', 'probe', 500, '/500'],
+    ]);
+    for (const record of records) {
+      const [directive] = record._aws.CloudWatchMetrics;
+      expect(directive!.Namespace).toBe('Tollgate');
+      expect(directive!.Dimensions).toEqual([['service', 'function']]);
+      expect([record.service, record.function, record.Requests, typeof record.Latency]).toEqual(['tollgate', 'probe', 1, 'number']);
+    }
+    expect(records.map((r) => [r['4xx'], r['5xx'], r.ColdStart])).toEqual([
+      [0, 0, 1],
+      [1, 0, undefined],
+      [0, 1, undefined],
+    ]);
+  });
+
+  it('writes the access-log line alone when metrics are off', () => {
+    const lines = runProbe({ LOG_LEVEL: 'INFO' }).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((r) => [r.message, r.status])).toEqual([
+      ['request', 200],
+      ['request', 404],
+      ['request', 500],
+    ]);
+    expect(lines.some((r) => '_aws' in r)).toBe(false);
   });
 
   it('writes nothing locally or in tests', () => {

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { secretHash, secretMatches } from '../../shared/consumers/credential-crypto.js';
-import { safeEqual } from '../../shared/crypto/compare.js';
+import { digestEqual, safeEqual } from '../../shared/crypto/compare.js';
 import { Envelope } from '../../shared/crypto/envelope.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -35,6 +35,16 @@ describe('the compare functions', () => {
     expect(safeEqual('\u00e9', 'e\u0301')).toBe(false);
   });
 
+  it('digestEqual is byte equality, a different length included', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }), (x, y) => {
+        expect(digestEqual(Buffer.from(x), Buffer.from(y))).toBe(Buffer.from(x).equals(Buffer.from(y)));
+        expect(digestEqual(Buffer.from(x), Buffer.from(x))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('secretMatches accepts exactly the consumer secret issued with its key', () => {
     const envelope = Envelope.fromSecret('k'.repeat(40));
     const stored = secretHash(envelope, 'key-1', 'the-secret');
@@ -43,6 +53,9 @@ describe('the compare functions', () => {
     expect(secretMatches(envelope, 'key-2', 'the-secret', stored)).toBe(false);
     expect(secretMatches(envelope, 'key-1', '', stored)).toBe(false);
     expect(secretMatches(Envelope.fromSecret('z'.repeat(40)), 'key-1', 'the-secret', stored)).toBe(false);
+    // A stored value that is not a digest of the right length never matches.
+    expect(secretMatches(envelope, 'key-1', 'the-secret', stored.slice(0, -2))).toBe(false);
+    expect(secretMatches(envelope, 'key-1', 'the-secret', '')).toBe(false);
   });
 });
 
@@ -52,14 +65,16 @@ describe('every compare of a presented secret is constant-time', () => {
   it('uses safeEqual where platform secrets, consumer secrets and instance tokens are checked', () => {
     const sites: [string, RegExp][] = [
       ['shared/auth/platform.ts', /safeEqual\(organizationSecret, stored\.organizationSecret\)[\s\S]*safeEqual\(user, stored\.userSecret\)/],
-      ['shared/consumers/credential-crypto.ts', /safeEqual\(secretHash\(/],
+      ['shared/consumers/credential-crypto.ts', /digestEqual\(envelope\.fingerprintDigest\(/],
       ['shared/connectors/instances.ts', /safeEqual\(token, stored\)/],
     ];
     for (const [path, use] of sites) {
       expect(files.find((file) => file.path === path)?.text, path).toMatch(use);
     }
-    // The one place that compares bytes, hashing both sides first so neither content nor length leaks.
-    expect(files.find((file) => file.path === 'shared/crypto/compare.ts')!.text).toMatch(/timingSafeEqual\(a, b\)/);
+    // The one place that compares bytes: strings hashed first so neither content nor length leaks, digests as they are.
+    const compare = files.find((file) => file.path === 'shared/crypto/compare.ts')!.text;
+    expect(compare).toMatch(/timingSafeEqual\(a, b\)/);
+    expect(compare).toMatch(/actual\.length === expected\.length && timingSafeEqual\(actual, expected\)/);
   });
 
   it('has no === or !== on a secret, token, password, hash or signature outside the reviewed list', () => {
