@@ -46,6 +46,8 @@ export const LAYERS = {
   'shared/consumers': ['shared/auth', 'shared/cache', 'shared/config', 'shared/credentials', 'shared/crypto', 'shared/http', 'shared/runtime', 'shared/store'],
   'shared/oauth': ['shared/consumers', 'shared/credentials', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
   'shared/connectors': ['shared/analytics', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/gateway/language', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
+  // Formulas: workflows over connector instances; the JavaScript policy's sandbox runs their script steps.
+  'shared/formulas': ['shared/auth', 'shared/cache', 'shared/connectors', 'shared/gateway/policies', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
   // The proxy function's host wires the gateway to the domains it serves policies from.
   'shared/gateway/host': [
     'shared/analytics',
@@ -87,6 +89,7 @@ export const LAYERS = {
     'shared/connectors',
     'shared/consumers',
     'shared/credentials',
+    'shared/formulas',
     'shared/management',
     'shared/oauth',
     'shared/portal',
@@ -99,7 +102,7 @@ export const LAYERS = {
   // The CDK app: constructs and the shared tables it deploys from, no business logic.
   infra: ['shared/http', 'shared/store', 'shared/auth', 'shared/config'],
   // The local runtime runs the functions as they are.
-  local: ['functions', 'shared/auth', 'shared/config', 'shared/http', 'shared/net', 'shared/runtime', 'shared/secrets', 'shared/store'],
+  local: ['functions', 'shared/auth', 'shared/config', 'shared/formulas', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/secrets', 'shared/store'],
 };
 
 /** Every module, longest first, so a file belongs to `shared/gateway/engine` rather than a shorter one. */

@@ -10,6 +10,7 @@ import dynalite from 'dynalite';
 import { loadConfig, type Config } from '../shared/config.js';
 import { reserveOwnEndpoint } from '../shared/net/outbound.js';
 import { ADMIN_PASSWORD_SECRET, ensureAdminUser } from '../shared/auth/bootstrap.js';
+import { LocalFormulaScheduler } from './formulas.js';
 import { ensureOrganization, type PlatformCredentials } from '../shared/auth/organizations.js';
 import { Runtime } from '../shared/runtime.js';
 import { FileSecretBackend, MemorySecretBackend } from '../shared/secrets/local.js';
@@ -32,6 +33,8 @@ export interface LocalRuntime {
   /** The first management user; its password is TOLLGATE_ADMIN_PASSWORD or the stored `admin-password` secret. */
   admin: { email: string; created: boolean; generatedPassword: boolean; passwordSecret: string };
   secretsFile?: string;
+  /** Formulas' scheduler: resumed executions, scheduled triggers (TOLLGATE_FORMULAS_TICK_MS, default 60000; 0: only on tick()). */
+  formulas: LocalFormulaScheduler;
   close(): Promise<void>;
 }
 
@@ -134,14 +137,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { allowedRedirectOrigins: config.allowedRedirectOrigins },
     );
     const firstUser = await ensureAdminUser(runtime);
+    const formulaTickMs = env.TOLLGATE_FORMULAS_TICK_MS === undefined || env.TOLLGATE_FORMULAS_TICK_MS === '' ? 60_000 : Number(env.TOLLGATE_FORMULAS_TICK_MS);
+    const formulas = new LocalFormulaScheduler(runtime, Number.isFinite(formulaTickMs) ? formulaTickMs : 60_000);
+    await formulas.start();
     return {
       runtime,
+      formulas,
       credentials,
       generatedCredentials: generated && firstStart,
       admin: { email: config.adminEmail, ...firstUser, passwordSecret: ADMIN_PASSWORD_SECRET },
       ...(secretsFile ? { secretsFile } : {}),
       close: async () => {
-        // Buffered analytics and traces are written before the store goes away.
+        // No new formula step starts; buffered analytics and traces are written before the store goes away.
+        await formulas.stop();
         await runtime.shutdown();
         doc.destroy();
         db.closeAllConnections?.();
