@@ -48,11 +48,12 @@ const REPEATABLE = new Set(['script', 'filter', 'loop']);
 interface Executions {
   /** Executions this process is driving, so that none is driven twice. */
   active: Map<string, Promise<void>>;
-  timers: Set<NodeJS.Timeout>;
+  /** Executions waiting for a backoff here, and how to end the wait early. */
+  waits: Map<string, { timer: NodeJS.Timeout; wake: (woken: boolean) => void }>;
   stopped: boolean;
 }
 
-const executions = (rt: Runtime) => rt.service('formulas.executions', (): Executions => ({ active: new Map(), timers: new Set(), stopped: false }));
+const executions = (rt: Runtime) => rt.service('formulas.executions', (): Executions => ({ active: new Map(), waits: new Map(), stopped: false }));
 const keyOf = (org: string, id: number) => `${org}#${id}`;
 
 /** The first steps of a formula: its trigger's `onSuccess`, else its first step. */
@@ -102,8 +103,17 @@ export async function resumeExecutions(rt: Runtime): Promise<number> {
 export function stopExecutions(rt: Runtime): void {
   const state = executions(rt);
   state.stopped = true;
-  for (const timer of state.timers) clearTimeout(timer);
-  state.timers.clear();
+  for (const wait of [...state.waits.values()]) wait.wake(false);
+}
+
+/**
+ * Makes an execution look at the table now (after a cancel): one waiting
+ * here wakes, one no process drives is driven.
+ */
+export function wakeExecution(rt: Runtime, org: string, id: number): void {
+  const wait = executions(rt).waits.get(keyOf(org, id));
+  if (wait) wait.wake(true);
+  else void drive(rt, org, id);
 }
 
 /** Waits for the executions this process is driving (tests, shutdown). */
@@ -112,16 +122,19 @@ export async function settleExecutions(rt: Runtime): Promise<void> {
   while (state.active.size) await Promise.all([...state.active.values()]);
 }
 
-function sleep(rt: Runtime, ms: number): Promise<boolean> {
+/** Waits for a backoff; false when the process stops meanwhile. */
+function sleep(rt: Runtime, key: string, ms: number): Promise<boolean> {
   const state = executions(rt);
   if (state.stopped) return Promise.resolve(false);
   return new Promise((done) => {
-    const timer = setTimeout(() => {
-      state.timers.delete(timer);
-      done(true);
-    }, ms);
+    const wake = (woken: boolean) => {
+      clearTimeout(timer);
+      state.waits.delete(key);
+      done(woken);
+    };
+    const timer = setTimeout(() => wake(true), ms);
     timer.unref();
-    state.timers.add(timer);
+    state.waits.set(key, { timer, wake });
   });
 }
 
@@ -183,7 +196,8 @@ export async function runExecution(rt: Runtime, org: string, id: number): Promis
     if (latest?.cancelRequested) return close(rt, finish(execution, 'cancelled', { message: 'Cancelled' }));
     if (execution.status === 'waiting') {
       const wait = Date.parse(execution.resumeAt ?? '') - Date.now();
-      if (wait > 0 && !(await sleep(rt, wait))) return execution;
+      if (wait > 0 && !(await sleep(rt, keyOf(org, id), wait))) return execution;
+      if (wait > 0) continue;
       execution = await saveExecution(rt, { ...execution, status: 'running', resumeAt: undefined });
       continue;
     }

@@ -201,19 +201,30 @@ export async function createExecution(
 
 export const getExecution = (rt: Runtime, org: string, id: number) => rt.table.get<ExecutionItem>(formulaExecutionKeys(org, id), { consistent: true });
 
-/** Writes the execution's new position; a finished one leaves the running partition and expires after the retention period. */
+const finishedIndex = (execution: ExecutionItem) => ({ gsi1pk: execution.instanceIndex, gsi1sk: formulaExecutionIndexKey(execution.id), expiresAt: retention() });
+
+/**
+ * Writes the execution's new position; a finished one leaves the running
+ * partition and expires after the retention period. A cancel that came in
+ * since the executor last read the execution wins: it ends cancelled.
+ */
 export async function saveExecution(rt: Runtime, execution: ExecutionItem): Promise<ExecutionItem> {
-  const finished = isFinished(execution.status);
+  const now = new Date().toISOString();
   const item: ExecutionItem = {
     ...execution,
     version: execution.version + 1,
-    updatedAt: new Date().toISOString(),
-    ...(finished
-      ? { gsi1pk: execution.instanceIndex, gsi1sk: formulaExecutionIndexKey(execution.id), expiresAt: retention() }
-      : { gsi1pk: FORMULA_RUNNING_PARTITION, gsi1sk: `${execution.organization}#${formulaExecutionIndexKey(execution.id)}` }),
+    updatedAt: now,
+    ...(isFinished(execution.status) ? finishedIndex(execution) : { gsi1pk: FORMULA_RUNNING_PARTITION, gsi1sk: `${execution.organization}#${formulaExecutionIndexKey(execution.id)}` }),
   };
-  await rt.table.put(item);
-  return item;
+  if (execution.cancelRequested) {
+    await rt.table.put(item);
+    return item;
+  }
+  if (await rt.table.putIf(item, 'attribute_not_exists(cancelRequested)')) return item;
+  const cancelled: ExecutionItem = { ...item, status: 'cancelled', cancelRequested: true, queue: [], finishedAt: now, error: { message: 'Cancelled' }, ...finishedIndex(execution) };
+  delete cancelled.resumeAt;
+  await rt.table.put(cancelled);
+  return cancelled;
 }
 
 /** Asks a running execution to stop before its next step; false when it has finished. */
