@@ -54,15 +54,23 @@ export const basic = (email: string, password: string) => `Basic ${Buffer.from(`
 
 let users = 0;
 
-export async function startPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+/**
+ * The platform with a fresh in-memory store (or `dataDir`, to restart on the
+ * same data). Connector events' scheduler runs only when the test ticks it
+ * (`local.events.tick()`) unless TOLLGATE_EVENTS_TICK_MS says otherwise.
+ */
+export async function startPlatform(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<TestPlatform> {
   const planes = await listenPlanes({ host: '127.0.0.1', port: 0, runtimePort: 0 });
   const url = planes.platformUrl;
   const runtimeUrls = planes.runtimeUrls as { prod: string; test: string };
   const local = await startLocalRuntime({
-    dataDir: null,
+    dataDir: options.dataDir ?? null,
     publicUrl: url,
     env: {
       ...process.env,
+      TOLLGATE_EVENTS_TICK_MS: '0',
+      // Formulas' schedules run when a test ticks them (`local.formulas.tick()`).
+      TOLLGATE_FORMULAS_TICK_MS: '0',
       TOLLGATE_ORGANIZATION_SECRET: '',
       TOLLGATE_USER_SECRET: '',
       TOLLGATE_RUNTIME_URLS: `prod=${runtimeUrls.prod},test=${runtimeUrls.test}`,
