@@ -98,7 +98,7 @@ export const LAYERS = {
     'shared/store',
   ],
   // Lambda entries: one thin handler per function.
-  functions: ['shared/platform', 'shared/gateway/host', 'shared/gateway/engine', 'shared/connectors', 'shared/oauth', 'shared/web', 'shared/http', 'shared/log', 'shared/runtime'],
+  functions: ['shared/platform', 'shared/gateway/host', 'shared/gateway/engine', 'shared/connectors', 'shared/formulas', 'shared/oauth', 'shared/web', 'shared/http', 'shared/log', 'shared/runtime'],
   // The CDK app: constructs and the shared tables it deploys from, no business logic.
   infra: ['shared/http', 'shared/store', 'shared/auth', 'shared/config'],
   // The local runtime runs the functions as they are.

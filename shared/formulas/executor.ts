@@ -165,8 +165,21 @@ async function close(rt: Runtime, execution: ExecutionItem): Promise<ExecutionIt
   return saved;
 }
 
-/** Runs an execution to its end (or to a wait the process is stopped in); returns it as it was left. */
-export async function runExecution(rt: Runtime, org: string, id: number): Promise<ExecutionItem | undefined> {
+/** How far one call of runExecution goes. */
+export interface RunLimits {
+  /** Steps to run before returning (an AWS Step Functions task runs one); all by default. */
+  maxSteps?: number;
+  /** Whether to wait for a retry's backoff in this process (false: return, the state machine waits). */
+  waitHere?: boolean;
+}
+
+/**
+ * Runs an execution to its end, to a wait the process is stopped in, or as far
+ * as `limits` allow; returns it as it was left.
+ */
+export async function runExecution(rt: Runtime, org: string, id: number, limits: RunLimits = {}): Promise<ExecutionItem | undefined> {
+  const { maxSteps = Infinity, waitHere = true } = limits;
+  let ran = 0;
   let execution = await getExecution(rt, org, id);
   if (!execution || isFinished(execution.status)) return execution;
   const instance = await getFormulaInstance(rt, org, execution.formulaInstanceId);
@@ -196,6 +209,7 @@ export async function runExecution(rt: Runtime, org: string, id: number): Promis
     if (latest?.cancelRequested) return close(rt, finish(execution, 'cancelled', { message: 'Cancelled' }));
     if (execution.status === 'waiting') {
       const wait = Date.parse(execution.resumeAt ?? '') - Date.now();
+      if (wait > 0 && !waitHere) return execution;
       if (wait > 0 && !(await sleep(rt, keyOf(org, id), wait))) return execution;
       if (wait > 0) continue;
       execution = await saveExecution(rt, { ...execution, status: 'running', resumeAt: undefined });
@@ -210,6 +224,7 @@ export async function runExecution(rt: Runtime, org: string, id: number): Promis
     if (!step) return close(rt, finish(execution, 'failed', { step: item.step, message: `No step is named ${item.step}` }));
     execution = await runStep(rt, execution, formula, step, item, context);
     if (isFinished(execution.status)) return close(rt, execution);
+    if (++ran >= maxSteps) return execution;
   }
 }
 
@@ -336,4 +351,13 @@ async function subFormula(rt: Runtime, parent: ExecutionItem, properties: Record
   const output = { formulaExecutionId: child.id, status: done?.status, ...(last ? { [last.stepName]: last.output, response: last.output } : {}) };
   if (done?.status === 'success') return { ok: true, output };
   return { ok: false, output, error: `Sub-formula ${formulaId} ${done?.status ?? 'did not finish'}${done?.error ? `: ${done.error.message}` : ''}` };
+}
+
+/** Fails an execution whose step crashed its function or timed out (on AWS, the state machine's StepCrashed state). */
+export async function failExecution(rt: Runtime, org: string, id: number, message: string): Promise<ExecutionItem | undefined> {
+  const execution = await getExecution(rt, org, id);
+  if (!execution || isFinished(execution.status)) return execution;
+  const running = (await listSteps(rt, org, id)).find((record) => record.sequence === execution.sequence && record.status === 'running');
+  if (running) await putStep(rt, org, { ...running, status: 'failed', error: message, finishedAt: new Date().toISOString() });
+  return close(rt, finish(execution, 'failed', { ...(running ? { step: running.stepName } : {}), message }));
 }
