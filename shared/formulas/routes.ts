@@ -220,6 +220,8 @@ function registerPartRoutes(router: PlatformRouter, part: Part): void {
 }
 
 const cancelSchema = z.object({ status: z.literal('cancelled') });
+/** The manual trigger's body: any JSON object, the execution's `${trigger.args}`. */
+const argsSchema = z.record(z.string(), z.unknown());
 const LIMIT = z.coerce.number().int().min(1).max(200).default(50);
 
 async function cancel(rt: Runtime, execution: ExecutionItem) {
@@ -274,12 +276,13 @@ export function registerFormulaRoutes(router: PlatformRouter): void {
     const executions = page.items.map((execution) => executionView(execution));
     return ok(executions, listHeaders(executions.length, page.next));
   });
-  router.post(`${F}/instances/:instanceId/executions`, { operationId: 'triggerFormulaExecution', summary: 'Start an execution (manual trigger)', description: 'The JSON body, if any, is the execution\'s `${trigger.args}`.', bodies: { 'application/json': 'binary' }, bodyOptional: true }, async (request, rt, { organization: org }) => {
+  router.post(`${F}/instances/:instanceId/executions`, { operationId: 'triggerFormulaExecution', summary: 'Start an execution (manual trigger)', description: 'The JSON body, if any, is the execution\'s `${trigger.args}`.', body: argsSchema, bodyOptional: true }, async (request, rt, { organization: org }) => {
     const instance = await requireInstance(rt, org, request.params.instanceId);
     const formula = await requireFormula(rt, org, String(instance.formulaId));
     const trigger = formula.triggers[0];
     if (trigger && trigger.type !== 'manual') throw conflict(`Formula ${formula.id} starts on its ${trigger.type} trigger, not by hand`, 'formula_not_manual');
-    const execution = await startExecution(rt, instance, formula, { type: 'manual', args: optionalJson(request) ?? {} });
+    const args = request.body.length ? validate(argsSchema, optionalJson(request)) : {};
+    const execution = await startExecution(rt, instance, formula, { type: 'manual', args });
     return ok(executionView(execution));
   });
 
