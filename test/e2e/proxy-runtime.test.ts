@@ -123,7 +123,7 @@ describe('validation on create', () => {
         name: 'broken',
         policies: [
           { name: 'spike', type: 'SpikeArrest', config: { rate: 'fast' } },
-          { name: 'js', type: 'JavaScript', config: {} },
+          { name: 'java', type: 'JavaCallout', config: {} },
         ],
         proxyEndpoints: [
           {

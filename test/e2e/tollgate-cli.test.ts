@@ -102,19 +102,19 @@ describe('tollgate', () => {
     const folder = join(work, 'cli');
     writeFolder(folder, {
       'apiproxy/cli.xml': '<APIProxy name="cli"/>',
-      'apiproxy/proxies/default.xml': proxyEndpoint({ basePath: '/cli', request: [['JS-1', 'request.header.never = "set"']], response: ['AM-1'] }),
+      'apiproxy/proxies/default.xml': proxyEndpoint({ basePath: '/cli', request: [['JC-1', 'request.header.never = "set"']], response: ['AM-1'] }),
       'apiproxy/targets/default.xml': targetEndpoint(backend.url),
       'apiproxy/policies/AM-1.xml': '<AssignMessage name="AM-1"><Set><Headers><Header name="x-imported">by-cli</Header></Headers></Set></AssignMessage>',
-      'apiproxy/policies/JS-1.xml': '<Javascript name="JS-1"><ResourceURL>jsc://a.js</ResourceURL></Javascript>',
-      'apiproxy/resources/jsc/a.js': 'var a = 1;',
+      // Java cannot run here: a JavaCallout is kept only when asked, and faults if a step reaches it.
+      'apiproxy/policies/JC-1.xml': '<JavaCallout name="JC-1"><ClassName>com.example.Callout</ClassName><ResourceURL>java://callout.jar</ResourceURL></JavaCallout>',
     });
     const refused = await tollgate(['import', folder]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('policies/JS-1.xml: /Javascript');
+    expect(refused.stderr).toContain('policies/JC-1.xml: /JavaCallout');
 
     const imported = await ok(['import', join(folder, 'apiproxy'), '--allow-unsupported', '--deploy', 'prod']);
     expect(imported).toContain('Imported cli: 2 policies, base paths /cli as revision 1');
-    expect(imported).toContain('kept unsupported policy JS-1 (Javascript)');
+    expect(imported).toContain('kept unsupported policy JC-1 (JavaCallout)');
     expect(imported).toContain(`Deployed cli revision 1 to prod: ${runtimeUrl}/cli`);
     const called = await fetch(`${runtimeUrl}/cli/x`);
     expect(called.headers.get('x-imported')).toBe('by-cli');
