@@ -33,18 +33,23 @@ export interface FormulaItem extends StoredItem, FormulaInput {
   organization: string;
 }
 
-export interface FormulaInstanceItem extends StoredItem {
-  type: 'formulaInstance';
-  id: number;
+/** A formula instance as it is created. */
+export interface NewFormulaInstance {
   organization: string;
   formulaId: number;
   name: string;
   active: boolean;
+  /** Variable key to value: connector instance ids for `elementInstance` variables. */
   configuration: Record<string, unknown>;
   /** The account user who created it; its element instances are those this user may use. */
   owner?: { userId: number; accountId: number };
   /** Next run of a scheduled trigger (ISO), with gsi1 in the schedule partition while active. */
   nextRunAt?: string;
+}
+
+export interface FormulaInstanceItem extends StoredItem, NewFormulaInstance {
+  type: 'formulaInstance';
+  id: number;
 }
 
 export type ExecutionStatus = 'pending' | 'running' | 'waiting' | 'success' | 'failed' | 'cancelled';
@@ -128,15 +133,6 @@ export const listFormulas = (rt: Runtime, org: string) => rt.table.queryAll<Form
 export const deleteFormula = (rt: Runtime, org: string, id: number) => rt.table.delete<FormulaItem>(formulaKeys(org, id));
 
 // Formula instances.
-export interface NewFormulaInstance {
-  organization: string;
-  formulaId: number;
-  name: string;
-  active: boolean;
-  configuration: Record<string, unknown>;
-  owner?: { userId: number; accountId: number };
-  nextRunAt?: string;
-}
 
 export async function createFormulaInstance(rt: Runtime, item: NewFormulaInstance): Promise<FormulaInstanceItem> {
   const id = await nextId(rt, item.organization, 'formulaInstance');
