@@ -4,7 +4,9 @@
 // same run; we report the latency overhead (p50, p99) and the throughput
 // ratio, the handler-only time per request (the same proxy with no target,
 // invoked in-process), and how many DynamoDB and secret-store calls a warm
-// request makes (target: 0).
+// request makes (target: 0). Two more handler-only runs price single steps:
+// a JavaScript policy (QuickJS, a fresh context per call) and a ResponseCache
+// hit (the answer from the per-container copy, no target call).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -35,7 +37,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
 const HANDLER_CALLS = Number(process.env.BENCH_HANDLER_CALLS || 5000);
 const ORG = 'default';
 
+let backendCalls = 0;
 const backend = createServer((_req, res) => {
+  backendCalls++;
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end('{"ok":true,"items":[1,2,3]}');
 });
@@ -79,6 +83,26 @@ for (const [name, basePath, withTarget] of [
   });
   const revision = await createRevision(rt, ORG, model, 'json');
   await deploy(rt, ORG, 'prod', name, revision.revision);
+}
+
+// One-step proxies: a JavaScript policy with no target, and a ResponseCache in front of the backend.
+const SCRIPT = "var page = context.getVariable('request.queryparam.page'); context.setVariable('response.header.x-page', page + '-' + context.getVariable('request.verb'));";
+for (const model of [
+  {
+    name: 'bench-js',
+    policies: [{ name: 'js', type: 'Javascript', config: { source: SCRIPT, timeLimitMs: 200 } }],
+    proxyEndpoints: [{ basePath: '/bench-js', preFlow: { request: [{ name: 'js' }], response: [] } }],
+    targetEndpoints: [],
+  },
+  {
+    name: 'bench-cache',
+    policies: [{ name: 'cache', type: 'ResponseCache', config: { expiry: { timeoutInSeconds: { value: '300' } } } }],
+    proxyEndpoints: [{ basePath: '/bench-cache', preFlow: { request: [{ name: 'cache' }], response: [] } }],
+    targetEndpoints: [{ connection: { url: backendUrl }, postFlow: { request: [], response: [{ name: 'cache' }] } }],
+  },
+]) {
+  const revision = await createRevision(rt, ORG, ProxyModelSchema.parse(model), 'json');
+  await deploy(rt, ORG, 'prod', model.name, revision.revision);
 }
 
 const headers = { authorization: `Bearer ${token}` };
@@ -168,6 +192,25 @@ const flushMs = performance.now() - flushStarted;
 const flushWrites = rt.table.calls - writesBefore;
 const analyticsCost = percentile(pairedDifferences, 50);
 
+/** One step alone, handler only: `HANDLER_CALLS` warm calls of GET {basePath}/items?page=1 after 1,000 unmeasured ones. */
+async function oneStep(basePath: string, answered: (result: Awaited<ReturnType<typeof proxyHandler>>) => boolean) {
+  const stepEvent: APIGatewayProxyEvent = { ...event, path: `${basePath}/items`, headers: { Host: 'bench' }, multiValueHeaders: { Host: ['bench'] }, pathParameters: { proxy: `${basePath.slice(1)}/items` } };
+  for (let i = 0; i < 1000; i++) await proxyHandler(stepEvent, context);
+  const times: number[] = [];
+  const tableBefore = rt.table.calls;
+  for (let i = 0; i < HANDLER_CALLS; i++) {
+    const started = performance.now();
+    const result = await proxyHandler(stepEvent, context);
+    times.push(performance.now() - started);
+    if (result.statusCode !== 200 || !answered(result)) throw new Error(`${basePath}: handler answered ${result.statusCode}: ${result.body}`);
+  }
+  return { p50: percentile(times, 50), p99: percentile(times, 99), tableCalls: rt.table.calls - tableBefore };
+}
+const backendCallsBefore = backendCalls;
+const script = await oneStep('/bench-js', (result) => result.headers?.['x-page'] === '1-GET');
+const cached = await oneStep('/bench-cache', (result) => result.body === '{"ok":true,"items":[1,2,3]}');
+const cacheTargetCalls = backendCalls - backendCallsBefore;
+
 async function load(url: string, withHeaders: Record<string, string>) {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers: withHeaders });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
@@ -194,6 +237,11 @@ const lines = [
   `Store calls of the request path over ${handlerTimes.length + withoutTimes.length} handler calls: ${tableCalls} DynamoDB (${(tableCalls / (handlerTimes.length + withoutTimes.length)).toFixed(4)} per call: background routing-table and revocation-list refreshes only), ${secretCalls} secret store.`,
   `The background flush of the ${heldRecords} records held meanwhile: ${flushWrites} DynamoDB writes (per-minute, per-hour and per-day rollup rows), ${flushMs.toFixed(1)} ms.`,
   `DynamoDB calls per request in the load run: ${(loadTableCalls / Math.max(1, gatewayRequests)).toFixed(5)} (background refreshes and analytics flushes).`,
+  '',
+  `| handler only, one step, ${HANDLER_CALLS} calls | p50 ms | p99 ms | DynamoDB calls per request | target calls |`,
+  '|---|---:|---:|---:|---:|',
+  `| JavaScript (QuickJS, fresh context per call) | ${script.p50.toFixed(3)} | ${script.p99.toFixed(3)} | ${(script.tableCalls / HANDLER_CALLS).toFixed(4)} | 0 |`,
+  `| ResponseCache hit | ${cached.p50.toFixed(3)} | ${cached.p99.toFixed(3)} | ${(cached.tableCalls / HANDLER_CALLS).toFixed(4)} | ${cacheTargetCalls} (the first call fills the cache) |`,
   '',
 ];
 process.stdout.write(lines.join('\n'));

@@ -29,6 +29,11 @@ export const SECRETS_COMMAND_ACTIONS: Record<string, string> = {
   DeleteSecretCommand: 'secretsmanager:DeleteSecret',
 };
 
+/** The connector events' queues: sending is all the code does; consuming is the Lambda event source's (its own grant). */
+export const SQS_COMMAND_ACTIONS: Record<string, string> = {
+  SendMessageCommand: 'sqs:SendMessage',
+};
+
 /** SDK calls that only the local runtime makes (dynalite table setup); never granted. */
 export const LOCAL_ONLY_COMMANDS = new Set(['CreateTableCommand', 'DescribeTableCommand']);
 
@@ -52,8 +57,14 @@ export const SECRET_WRITE_ACTIONS = [
   'secretsmanager:TagResource',
 ];
 
+/** Functions that queue poll runs or delivery attempts, on the queues they send to only. */
+export const QUEUE_SEND_ACTIONS = ['sqs:SendMessage'];
+
 /**
  * With the customer managed key: what DynamoDB and Secrets Manager need from
  * the caller to use it, and only through those two services (kms:ViaService).
  */
 export const KMS_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
+
+/** With the customer managed key: what sending to an encrypted queue needs, only through SQS. */
+export const QUEUE_KMS_SEND_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];

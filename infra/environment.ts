@@ -22,6 +22,9 @@ export interface FunctionEnvironment {
   TOLLGATE_ALLOWED_REDIRECT_ORIGINS: string;
   TOKEN_LIFETIME_SECONDS: string;
   TOKEN_AUDIENCE?: string;
+  /** The connector events' SQS queues: poll runs and delivery attempts (shared/connectors/events/queue.ts). */
+  TOLLGATE_POLL_QUEUE_URL: string;
+  TOLLGATE_DELIVERY_QUEUE_URL: string;
   /** Powertools: `service` dimension of the metrics and field of every log line. */
   POWERTOOLS_SERVICE_NAME: 'tollgate';
   /** Only with tollgate:sourceMapStackTraces. */
@@ -33,6 +36,7 @@ export interface EnvironmentRefs {
   issuer: string;
   runtimeUrls: Record<string, string>;
   secretsKmsKeyId?: string;
+  queueUrls: { poll: string; delivery: string };
 }
 
 export function secretPrefix(settings: Pick<StackSettings, 'stage'>): string {
@@ -55,6 +59,8 @@ export function functionEnvironment(settings: StackSettings, refs: EnvironmentRe
     TOLLGATE_ALLOWED_REDIRECT_ORIGINS: settings.allowedRedirectOrigins.join(','),
     TOKEN_LIFETIME_SECONDS: String(settings.tokenLifetimeSeconds),
     ...(settings.tokenAudience ? { TOKEN_AUDIENCE: settings.tokenAudience } : {}),
+    TOLLGATE_POLL_QUEUE_URL: refs.queueUrls.poll,
+    TOLLGATE_DELIVERY_QUEUE_URL: refs.queueUrls.delivery,
     POWERTOOLS_SERVICE_NAME: 'tollgate',
     ...(settings.sourceMapStackTraces ? { NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS } : {}),
   };

@@ -3,7 +3,8 @@
 // prefix; secret writes only where the function creates secrets; the web
 // function, which only serves files, gets its log group alone). Everything
 // loops over FUNCTIONS, so a new function is bundled, granted and observed
-// without further edits.
+// without further edits. The connector events' functions (infra/events.ts) are
+// built by the same tollgateFunction.
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -18,12 +19,12 @@ import type { FunctionName } from '../shared/http/api-routes.js';
 import { TABLE_KEYS } from '../shared/store/schema.js';
 import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, SIGNING_KEY_WRITE_ACTIONS, SIGNING_KEYS_SECRET, TABLE_ACTIONS } from './access.js';
 import { BUNDLE_ASSETS, BUNDLING } from './bundling.js';
-import { SettingsError, type StackSettings } from './config.js';
+import type { StackSettings } from './config.js';
 import { secretPrefix as prefixOf, type FunctionEnvironment } from './environment.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-interface FunctionSpec {
+export interface FunctionSpec {
   memorySize: number;
   timeout: Duration;
   description: string;
@@ -95,16 +96,6 @@ export class Functions extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
-    const { settings, table, key } = props;
-    for (const name of Object.keys(settings.functions)) {
-      if (!(name in FUNCTIONS)) throw new SettingsError(`tollgate:functions.${name}: no such function; functions: ${Object.keys(FUNCTIONS).join(', ')}`);
-    }
-    const secretPrefix = prefixOf(settings);
-    // Pseudo-parameters rather than the app's env, so the ARN (and its cdk-nag finding id) is the same everywhere.
-    const secretArnPattern = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}*`;
-    const secretFinding = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}*`;
-    const signingKeysArn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}${SIGNING_KEYS_SECRET}`;
-    const signingKeysFinding = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}${SIGNING_KEYS_SECRET}`;
     // A do-nothing external extension: with it, Lambda sends SIGTERM before retiring a container, and buffered analytics get written.
     const shutdownExtension = new lambda.LayerVersion(this, 'ShutdownExtension', {
       code: lambda.Code.fromAsset(path.join(root, 'infra', 'shutdown-extension')),
@@ -112,87 +103,12 @@ export class Functions extends Construct {
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       description: 'Tollgate shutdown extension: registers for SHUTDOWN so the runtime receives SIGTERM',
     });
-
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][]) {
-      const override = settings.functions[name] ?? {};
-      const timeout = override.timeoutSeconds ? Duration.seconds(override.timeoutSeconds) : spec.timeout;
-      this.timeouts[name] = timeout;
-      const logGroup = new logs.LogGroup(this, `${cap(name)}Logs`, { retention: settings.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
-      const role = new iam.Role(this, `${cap(name)}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Tollgate ${name} function` });
-      // Only this function's own log group: no AWSLambdaBasicExecutionRole (which allows every group).
-      role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-      if (spec.data !== false) {
-        // The table and its one index, by name: narrower than grantReadWriteData's index/*.
-        role.addToPolicy(new iam.PolicyStatement({ actions: TABLE_ACTIONS, resources: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.gsi1.name}`] }));
-        role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_READ_ACTIONS, resources: [secretArnPattern] }));
-        if (spec.writesSecrets === 'all') role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
-        if (spec.writesSecrets === 'signing-keys') {
-          role.addToPolicy(new iam.PolicyStatement({ actions: SIGNING_KEY_WRITE_ACTIONS, resources: [`${signingKeysArn}*`] }));
-          Validations.of(role).acknowledge({
-            id: `AwsSolutions::AwsSolutions-IAM5[Resource::${signingKeysFinding}*]`,
-            reason: 'Secrets Manager appends a random suffix to a secret\'s ARN: the signing-key secret is matched by its name followed by *.',
-          });
-        }
-        if (key) {
-          role.addToPolicy(
-            new iam.PolicyStatement({
-              actions: KMS_ACTIONS,
-              resources: [key.keyArn],
-              conditions: { StringEquals: { 'kms:ViaService': [`dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}`, `secretsmanager.${Aws.REGION}.${Aws.URL_SUFFIX}`] } },
-            }),
-          );
-        }
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[${secretFinding}]`,
-          reason: `Secret names are created at run time (provider credentials, signing keys), so access is scoped to the stack's own prefix ${secretPrefix}* rather than to fixed ARNs.`,
-        });
-      }
-
-      const fn = new nodejs.NodejsFunction(this, `${cap(name)}Function`, {
-        entry: path.join(root, 'functions', name, 'handler.ts'),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: override.memorySize ?? spec.memorySize,
-        timeout,
-        description: spec.description,
-        ...(override.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: override.reservedConcurrency } : {}),
-        role,
-        logGroup,
-        ...(spec.buffersAnalytics ? { layers: [shutdownExtension] } : {}),
-        loggingFormat: lambda.LoggingFormat.JSON,
-        tracing: settings.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-        environment: spec.assets ? { ...props.environment, TOLLGATE_WEB_DIR: '/var/task/web' } : { ...props.environment },
-        depsLockFilePath: path.join(root, 'package-lock.json'),
-        projectRoot: root,
-        bundling: {
-          format: BUNDLING.format === 'cjs' ? nodejs.OutputFormat.CJS : nodejs.OutputFormat.ESM,
-          target: BUNDLING.target,
-          minify: BUNDLING.minify,
-          sourceMap: BUNDLING.sourceMap,
-          mainFields: [...BUNDLING.mainFields],
-          externalModules: [...BUNDLING.externalModules],
-          esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([module, file]) => [`--alias:${module}`, file])),
-          forceDockerBundling: false,
-          ...(spec.assets || BUNDLE_ASSETS[name] ? { commandHooks: copyAssets(name, spec.assets) } : {}),
-        },
-      });
-      if (settings.tracing) {
-        // Lambda's active tracing adds the X-Ray statement itself: to the role's default policy, or (with
-        // cdk.json's @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy) to a new policy under the function.
-        for (const scope of [role, fn]) {
-          Validations.of(scope).acknowledge({
-            id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-            reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
-          });
-        }
-      }
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-L1',
-        reason: 'nodejs22.x is the runtime Tollgate is built (esbuild target node22) and tested for; moving to a newer major is a deliberate, tested change.',
-      });
-      this.byName[name] = fn;
-      if (spec.buffersAnalytics) this.analyticsQueries(name, logGroup);
+      const sized = withOverrides(spec, props.settings.functions[name]);
+      this.timeouts[name] = sized.timeout;
+      const made = tollgateFunction(this, name, sized, props, spec.buffersAnalytics ? [shutdownExtension] : []);
+      this.byName[name] = made.fn;
+      if (spec.buffersAnalytics) this.analyticsQueries(name, made.logGroup);
     }
   }
 
@@ -239,4 +155,111 @@ export class Functions extends Construct {
       });
     }
   }
+}
+
+/** A function's spec with the memory size, timeout and reserved concurrency an operator set in tollgate:functions. */
+export function withOverrides(spec: FunctionSpec, override: StackSettings['functions'][string] = {}): FunctionSpec & { reservedConcurrency?: number } {
+  return {
+    ...spec,
+    ...(override.memorySize ? { memorySize: override.memorySize } : {}),
+    ...(override.timeoutSeconds ? { timeout: Duration.seconds(override.timeoutSeconds) } : {}),
+    ...(override.reservedConcurrency !== undefined ? { reservedConcurrency: override.reservedConcurrency } : {}),
+  };
+}
+
+/**
+ * One function of functions/{name}/handler.ts with its own log group and role:
+ * its log group; unless it serves files only, the table and its one index,
+ * reading the stack's secrets, writing those the spec says, and the customer
+ * managed key only through DynamoDB and Secrets Manager.
+ */
+export function tollgateFunction(
+  scope: Construct,
+  name: string,
+  spec: FunctionSpec & { reservedConcurrency?: number },
+  props: FunctionsProps,
+  layers: lambda.ILayerVersion[] = [],
+): { fn: nodejs.NodejsFunction; logGroup: logs.LogGroup } {
+  const { settings, table, key } = props;
+  const secretPrefix = prefixOf(settings);
+  // Pseudo-parameters rather than the app's env, so the ARN (and its cdk-nag finding id) is the same everywhere.
+  const secretArnPattern = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}*`;
+  const secretFinding = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}*`;
+  const signingKeysArn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretPrefix}${SIGNING_KEYS_SECRET}`;
+  const signingKeysFinding = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secretPrefix}${SIGNING_KEYS_SECRET}`;
+  const logGroup = new logs.LogGroup(scope, `${cap(name)}Logs`, { retention: settings.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+  const role = new iam.Role(scope, `${cap(name)}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Tollgate ${name} function` });
+  // Only this function's own log group: no AWSLambdaBasicExecutionRole (which allows every group).
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+  if (spec.data !== false) {
+    // The table and its one index, by name: narrower than grantReadWriteData's index/*.
+    role.addToPolicy(new iam.PolicyStatement({ actions: TABLE_ACTIONS, resources: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.gsi1.name}`] }));
+    role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_READ_ACTIONS, resources: [secretArnPattern] }));
+    if (spec.writesSecrets === 'all') role.addToPolicy(new iam.PolicyStatement({ actions: SECRET_WRITE_ACTIONS, resources: [secretArnPattern] }));
+    if (spec.writesSecrets === 'signing-keys') {
+      role.addToPolicy(new iam.PolicyStatement({ actions: SIGNING_KEY_WRITE_ACTIONS, resources: [`${signingKeysArn}*`] }));
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${signingKeysFinding}*]`,
+        reason: 'Secrets Manager appends a random suffix to a secret\'s ARN: the signing-key secret is matched by its name followed by *.',
+      });
+    }
+    if (key) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: KMS_ACTIONS,
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': [`dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}`, `secretsmanager.${Aws.REGION}.${Aws.URL_SUFFIX}`] } },
+        }),
+      );
+    }
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[${secretFinding}]`,
+      reason: `Secret names are created at run time (provider credentials, signing keys), so access is scoped to the stack's own prefix ${secretPrefix}* rather than to fixed ARNs.`,
+    });
+  }
+
+  const fn = new nodejs.NodejsFunction(scope, `${cap(name)}Function`, {
+    entry: path.join(root, 'functions', name, 'handler.ts'),
+    handler: 'handler',
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: spec.memorySize,
+    timeout: spec.timeout,
+    description: spec.description,
+    ...(spec.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: spec.reservedConcurrency } : {}),
+    role,
+    logGroup,
+    ...(layers.length ? { layers } : {}),
+    loggingFormat: lambda.LoggingFormat.JSON,
+    tracing: settings.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+    environment: spec.assets ? { ...props.environment, TOLLGATE_WEB_DIR: '/var/task/web' } : { ...props.environment },
+    depsLockFilePath: path.join(root, 'package-lock.json'),
+    projectRoot: root,
+    bundling: {
+      format: BUNDLING.format === 'cjs' ? nodejs.OutputFormat.CJS : nodejs.OutputFormat.ESM,
+      target: BUNDLING.target,
+      minify: BUNDLING.minify,
+      sourceMap: BUNDLING.sourceMap,
+      mainFields: [...BUNDLING.mainFields],
+      externalModules: [...BUNDLING.externalModules],
+      esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([module, file]) => [`--alias:${module}`, file])),
+      forceDockerBundling: false,
+      ...(spec.assets || BUNDLE_ASSETS[name] ? { commandHooks: copyAssets(name, spec.assets) } : {}),
+    },
+  });
+  if (settings.tracing) {
+    // Lambda's active tracing adds the X-Ray statement itself: to the role's default policy, or (with
+    // cdk.json's @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy) to a new policy under the function.
+    for (const scoped of [role, fn]) {
+      Validations.of(scoped).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: 'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+      });
+    }
+  }
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-L1',
+    reason: 'nodejs22.x is the runtime Tollgate is built (esbuild target node22) and tested for; moving to a newer major is a deliberate, tested change.',
+  });
+  return { fn, logGroup };
 }

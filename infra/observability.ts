@@ -2,7 +2,7 @@
 // APIs (platform, runtime) the stack built, so a function added to FUNCTIONS is
 // covered without edits here. Alarms notify one SNS topic; the dashboard shows
 // each API, per-function (AWS and Tollgate's own EMF metrics,
-// shared/http/metrics.ts) and table health.
+// shared/http/metrics.ts), the dead-letter queues and table health.
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -12,6 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FUNCTION_DIMENSION, METRIC, METRICS_NAMESPACE } from '../shared/http/metrics.js';
 import type { AlarmSettings } from './config.js';
@@ -51,6 +52,8 @@ export interface ObservabilityProps {
   stage: string;
   apis: ObservedApi[];
   functions: ObservedFunction[];
+  /** Dead-letter queues: any message in one is work that failed for good. */
+  deadLetterQueues: { name: string; queue: sqs.IQueue }[];
   table: dynamodb.TableV2;
   gsiNames: string[];
   alarms: AlarmSettings;
@@ -178,6 +181,14 @@ export class Observability extends Construct {
       );
     }
 
+    // Dead letters: messages whose handling failed every time (the connector events' poll runs and deliveries).
+    const deadLetterMetrics = props.deadLetterQueues.map(({ name, queue }) => {
+      const visible = queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name });
+      const label = name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
+      alarm(`${label}DeadLetters`, `${name}-dead-letters`, visible, 1, `${name}: messages in the dead-letter queue, whose handling failed every time; see the consuming function's logs, then redrive`);
+      return visible;
+    });
+
     // Table: any throttling on the on-demand table or its index means a hot key or a sudden spike.
     const tableMetric = (metricName: string, index?: string) =>
       new cloudwatch.Metric({
@@ -211,6 +222,7 @@ export class Observability extends Construct {
     );
     this.dashboard.addWidgets(...apiWidgets);
     this.dashboard.addWidgets(...functionWidgets);
+    if (deadLetterMetrics.length) this.dashboard.addWidgets(new cloudwatch.GraphWidget({ title: 'Dead-letter queues', left: deadLetterMetrics, width: 8 }));
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Table capacity',

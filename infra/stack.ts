@@ -3,7 +3,8 @@
 // route tables the local servers use (shared/http/api-routes.ts):
 // - the platform API (HTTP API): management, token service, connectors,
 //   hosted OAuth callback, health check;
-// - the runtime API (REST API): deployed proxies, one stage per environment.
+// - the runtime API (REST API): deployed proxies, one stage per environment;
+// - connector events: the schedule, queues and the functions that work them.
 // Each part is its own construct (or, for state, its own module); this file
 // only puts them together and publishes what an operator needs.
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
@@ -11,8 +12,9 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { TABLE_KEYS } from '../shared/store/schema.js';
 import type { FunctionName } from '../shared/http/api-routes.js';
-import type { StackSettings } from './config.js';
+import { SettingsError, type StackSettings } from './config.js';
 import { functionEnvironment } from './environment.js';
+import { EVENT_FUNCTIONS, Events, type EventFunctionName } from './events.js';
 import { FUNCTIONS, Functions } from './functions.js';
 import { Observability } from './observability.js';
 import { PlatformApi } from './platform-api.js';
@@ -35,7 +37,8 @@ export class TollgateStack extends Stack {
   readonly platformApi: PlatformApi;
   readonly runtimeApi: RuntimeApi;
   readonly table: dynamodb.TableV2;
-  readonly functions: Record<FunctionName, Functions['byName'][FunctionName]>;
+  readonly functions: Record<FunctionName | EventFunctionName, Functions['byName'][FunctionName]>;
+  readonly events: Events;
   readonly observability: Observability;
   /** The platform's public base URL (no trailing slash), which is also the token issuer. */
   readonly baseUrl: string;
@@ -52,18 +55,28 @@ export class TollgateStack extends Stack {
     this.runtimeApi = new RuntimeApi(this, 'Runtime', { settings, throttles: throttles.runtime });
     this.baseUrl = this.platformApi.baseUrl;
 
-    const functions = new Functions(this, 'Functions', {
-      settings,
-      table: storage.table,
-      ...(storage.key ? { key: storage.key } : {}),
-      environment: functionEnvironment(settings, {
-        tableName: storage.table.tableName,
-        issuer: this.baseUrl,
-        runtimeUrls: this.runtimeApi.urls,
-        ...(storage.key ? { secretsKmsKeyId: storage.key.keyArn } : {}),
-      }),
+    for (const name of Object.keys(settings.functions)) {
+      if (!(name in FUNCTIONS) && !(name in EVENT_FUNCTIONS)) {
+        throw new SettingsError(`tollgate:functions.${name}: no such function; functions: ${[...Object.keys(FUNCTIONS), ...Object.keys(EVENT_FUNCTIONS)].join(', ')}`);
+      }
+    }
+    // The events' queues exist before any function, so every environment carries their URLs.
+    const data = { settings, table: storage.table, ...(storage.key ? { key: storage.key } : {}) };
+    this.events = new Events(this, 'Events', {
+      ...data,
+      environment: (queueUrls) =>
+        functionEnvironment(settings, {
+          tableName: storage.table.tableName,
+          issuer: this.baseUrl,
+          runtimeUrls: this.runtimeApi.urls,
+          queueUrls,
+          ...(storage.key ? { secretsKmsKeyId: storage.key.keyArn } : {}),
+        }),
     });
-    this.functions = functions.byName;
+    const functions = new Functions(this, 'Functions', { ...data, environment: this.events.environment });
+    // The webhook receiver and redelivery record and queue deliveries.
+    this.events.grantSend(functions.byName.platform, 'delivery');
+    this.functions = { ...functions.byName, ...this.events.functions };
     this.platformApi.route(functions.byName);
     this.runtimeApi.route(functions.byName.proxy);
 
@@ -73,7 +86,11 @@ export class TollgateStack extends Stack {
         { name: 'platform', api: this.platformApi.api, accessLogs: this.platformApi.accessLogs },
         { name: 'runtime', api: this.runtimeApi.api, accessLogs: this.runtimeApi.accessLogs },
       ],
-      functions: (Object.keys(FUNCTIONS) as FunctionName[]).map((name) => ({ name, fn: functions.byName[name], timeout: functions.timeouts[name] })),
+      functions: [
+        ...(Object.keys(FUNCTIONS) as FunctionName[]).map((name) => ({ name, fn: functions.byName[name], timeout: functions.timeouts[name] })),
+        ...(Object.keys(EVENT_FUNCTIONS) as EventFunctionName[]).map((name) => ({ name, fn: this.events.functions[name], timeout: this.events.timeouts[name] })),
+      ],
+      deadLetterQueues: Object.values(this.events.queues).map(({ name, deadLetters }) => ({ name: `${name}-queue`, queue: deadLetters })),
       table: storage.table,
       gsiNames: [TABLE_KEYS.gsi1.name],
       alarms: settings.alarms,

@@ -30,6 +30,12 @@ export interface Config {
   tokenLifetimeSeconds: number;
   /** `aud` claim of access tokens (`TOKEN_AUDIENCE`); omitted when unset. */
   tokenAudience?: string;
+  /**
+   * Connector events on AWS: the SQS queues of poll runs and of deliveries
+   * (`TOLLGATE_POLL_QUEUE_URL`, `TOLLGATE_DELIVERY_QUEUE_URL`). Unset (locally):
+   * the table is the queue and the in-process scheduler works it.
+   */
+  eventQueues?: { poll: string; delivery: string };
   /** How long a container keeps analytics records before writing them (`TOLLGATE_ANALYTICS_FLUSH_MS`; 5 s locally, 30 s on AWS). */
   analyticsFlushMs: number;
   /** Days analytics rollups and connector usage records are kept (`TOLLGATE_ANALYTICS_RETENTION_DAYS`, default 30). */
@@ -130,6 +136,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     tokenLifetimeSeconds: wholeNumber(env, 'TOKEN_LIFETIME_SECONDS', 3600, 1, MAX_TOKEN_LIFETIME_SECONDS),
     tokenAudience: env.TOKEN_AUDIENCE?.trim() || undefined,
+    eventQueues:
+      env.TOLLGATE_POLL_QUEUE_URL && env.TOLLGATE_DELIVERY_QUEUE_URL
+        ? { poll: env.TOLLGATE_POLL_QUEUE_URL, delivery: env.TOLLGATE_DELIVERY_QUEUE_URL }
+        : undefined,
     analyticsFlushMs: bounded(env.TOLLGATE_ANALYTICS_FLUSH_MS, mode === 'local' ? 5_000 : 30_000, 100, 300_000),
     analyticsRetentionDays: bounded(env.TOLLGATE_ANALYTICS_RETENTION_DAYS, 30, 1, 3_650),
     traceRetentionHours: bounded(env.TOLLGATE_TRACE_RETENTION_HOURS, 24, 1, 720),

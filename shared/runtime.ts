@@ -12,9 +12,19 @@ import { reserveOwnEndpoint } from './net/outbound.js';
 
 export const DATA_KEY_SECRET = 'data-key';
 
+/** Where scheduling decisions read the time (poll intervals, retry backoff, webhook timestamp tolerance). */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
 export class Runtime {
   private envelope: Promise<Envelope> | undefined;
   private readonly services = new Map<string, unknown>();
+  /** The system clock; tests install a controllable one to run a day of retries without waiting for it. */
+  clock: Clock = systemClock;
   private readonly drains: (() => Promise<void>)[] = [];
 
   constructor(

@@ -10,6 +10,7 @@ import { registerElementRoutes } from './element-routes.js';
 import { registerHubRoutes } from './hub-routes.js';
 import { BASE, PREFLIGHT_HEADERS, refuseUnknownPlatformPath } from './http.js';
 import { registerInstanceRoutes } from './instance-routes.js';
+import { registerEventRoutes } from './events/event-routes.js';
 import { proxyResourceCall } from './resource-proxy.js';
 import { registerUnifiedRoutes } from './unified/unified-routes.js';
 
@@ -35,6 +36,8 @@ const RESOURCE_CALL_DOC: RouteDoc = {
 
 export function registerConnectorRoutes(router: PlatformRouter): void {
   registerElementRoutes(router);
+  // Before the instance routes: /instances/events is not an instance id.
+  registerEventRoutes(router);
   registerUnifiedRoutes(router);
   registerInstanceRoutes(router);
   registerHubRoutes(router.group({ tag: 'Hubs' }));

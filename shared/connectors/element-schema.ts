@@ -13,6 +13,7 @@
 // created) or a value captured from the vendor's token response (Salesforce's
 // `instance_url`).
 import * as z from 'zod';
+import { elementEventsSchema } from './events/element-events.js';
 import { compileJavaRegex } from '../gateway/language/java-regex.js';
 import type { StringMatcher } from '../gateway/language/nfa.js';
 
@@ -429,6 +430,8 @@ const elementObject = z.object({
   hooks: z.array(hookSchema).max(20).default([]),
   resources: z.array(resourceSchema).max(1000).default([]),
   objects: z.array(objectSchema).max(200).default([]),
+  /** Polling and webhooks: which the element's instances can use and how the vendor signs its webhooks. */
+  events: elementEventsSchema.optional(),
   rateLimit: rateLimitSchema.optional(),
   pagination: paginationSchema.optional(),
   /** How CEQL queries reach the vendor. */

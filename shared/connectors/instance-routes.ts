@@ -19,6 +19,8 @@ import { objectList, resolveObject } from './unified/objects.js';
 import { requireActive } from './hosted-oauth.js';
 import { BASE_URL_KEY } from './element-schema.js';
 import { BASE, listHeaders } from './http.js';
+import { receiverUrl, reconcileEvents, requireVerifiable, retireEvents } from './events/lifecycle.js';
+import { EVENT_KEYS, eventSettings, isEventKey, resolveEventConfiguration, SECRET_EVENT_KEYS } from './events/settings.js';
 import { addressedInstance, listScope, ownerFor, ownerSummary } from './instance-access.js';
 import {
   MASK,
@@ -34,7 +36,9 @@ import {
   updateInstance,
   type InstanceChange,
   type InstanceItem,
+  type VendorCredentials,
 } from './instances.js';
+import { instanceKeys } from '../store/keys.js';
 
 /** Text without markup: `<a href=..>name</a>` is `name`. Linear: no nested quantifiers. */
 export function stripHtml(value: string): string {
@@ -48,7 +52,11 @@ const plainText = (max: number) =>
     .transform(stripHtml)
     .pipe(z.string().min(1, 'must have text outside markup').max(max));
 
-const configurationValue = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]).transform((value) => (value === null ? undefined : String(value)));
+// An object value (Open Connectors' event.poller.configuration) is kept as its JSON text.
+const configurationValue = z
+  .union([z.string().max(65_536), z.number(), z.boolean(), z.null(), z.record(z.string(), z.unknown())])
+  .transform((value) => (value === null ? undefined : typeof value === 'object' ? JSON.stringify(value) : String(value)))
+  .refine((value) => value === undefined || value.length <= 65_536, 'must be at most 65536 characters');
 const configuration = z
   .record(z.string().min(1).max(200), configurationValue)
   .transform((values) => Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined)));
@@ -150,8 +158,36 @@ async function requireElementOf(rt: Runtime, org: string, item: InstanceItem): P
   return element;
 }
 
+/** Read-only: where the vendor is to send this instance's webhooks. */
+const WEBHOOK_URL_KEY = 'event.notification.webhook.url';
+
 async function view(rt: Runtime, item: InstanceItem, element: ResolvedElement | undefined, token?: string): Promise<Record<string, unknown>> {
-  return instanceView(item, element, token ?? (await openInstanceToken(rt, item)), { ...(await ownerSummary(rt, item)) });
+  const body = instanceView(item, element, token ?? (await openInstanceToken(rt, item)), { ...(await ownerSummary(rt, item)) });
+  if (item.eventReceiverId) (body.configuration as Record<string, string>)[WEBHOOK_URL_KEY] = receiverUrl(rt, item.elementKey, item.eventReceiverId);
+  return body;
+}
+
+/** A configuration split into event keys and the rest (read-only keys dropped). */
+function splitEventKeys(configuration: Record<string, string>): { events: Record<string, string>; rest: Record<string, string> } {
+  const events: Record<string, string> = {};
+  const rest: Record<string, string> = {};
+  for (const [key, value] of Object.entries(configuration)) {
+    if (key === WEBHOOK_URL_KEY) continue;
+    if (isEventKey(key)) events[key] = value;
+    else rest[key] = value;
+  }
+  return { events, rest };
+}
+
+/** Event settings into what the instance keeps: public values in the configuration (secrets as `********` there, sealed in the credentials). */
+function withEventSettings(configuration: Record<string, string>, credentials: VendorCredentials, resolved: { configuration: Record<string, string>; secrets: Record<string, string> }) {
+  const kept = Object.fromEntries(Object.entries(configuration).filter(([key]) => !isEventKey(key)));
+  const secrets = Object.fromEntries(Object.entries(credentials.secrets ?? {}).filter(([key]) => !SECRET_EVENT_KEYS.includes(key)));
+  for (const key of Object.keys(resolved.secrets)) kept[key] = MASK;
+  return {
+    configuration: { ...kept, ...resolved.configuration },
+    credentials: { ...credentials, ...(Object.keys({ ...secrets, ...resolved.secrets }).length ? { secrets: { ...secrets, ...resolved.secrets } } : {}) },
+  };
 }
 
 /** The element named by the path or by the payload; both must agree. */
@@ -173,15 +209,28 @@ async function createFromPayload(rt: Runtime, request: HttpRequest, principal: P
   const payload = jsonBody(request, instancePayload);
   const element = await payloadElement(rt, org, elementFromPath, payload);
   requireActive(element);
-  const connection = await connect(rt, org, element, { configuration: payload.configuration, ...(payload.providerData ? { providerData: payload.providerData } : {}) });
-  const { item, token } = await createInstance(rt, org, element, {
+  const { events, rest } = splitEventKeys(payload.configuration);
+  const resolvedEvents = await resolveEventConfiguration(rt, org, element.definition, events);
+  const connection = await connect(rt, org, element, { configuration: rest, ...(payload.providerData ? { providerData: payload.providerData } : {}) });
+  const kept = withEventSettings(connection.configuration, connection.credentials, resolvedEvents);
+  requireVerifiable(element, eventSettings(kept.configuration, kept.credentials.secrets, element.definition), kept.credentials);
+  const created = await createInstance(rt, org, element, {
     name: payload.name,
     tags: payload.tags ?? [payload.name],
-    configuration: connection.configuration,
-    credentials: connection.credentials,
+    configuration: kept.configuration,
+    credentials: kept.credentials,
     owner: ownerFor(principal),
   });
-  const body = await view(rt, item, element, token);
+  let item = created.item;
+  try {
+    item = await reconcileEvents(rt, element, item);
+  } catch (error) {
+    // An instance whose events could not be set up is not created: nothing is left behind.
+    await retireEvents(rt, element, item);
+    await deleteInstance(rt, item);
+    throw error;
+  }
+  const body = await view(rt, item, element, created.token);
   if (payload.retrieveObjectsAfterInstantiation) body.objects = await instanceObjects(rt, item, element);
   return ok(body);
 }
@@ -215,7 +264,8 @@ async function applyUpdate(rt: Runtime, org: string, item: InstanceItem, payload
     change.element = target;
   }
   const shown = maskedConfiguration(item, element);
-  const given = Object.fromEntries(Object.entries(payload.configuration ?? {}).filter(([key, value]) => value !== MASK && value !== shown[key]));
+  const changed = Object.fromEntries(Object.entries(payload.configuration ?? {}).filter(([key, value]) => value !== MASK && value !== shown[key]));
+  const { events, rest: given } = splitEventKeys(changed);
   if (BASE_URL_KEY in given) {
     throw unprocessable('base.url belongs to the element; change the element (or a clone of it) instead', [{ path: `configuration.${BASE_URL_KEY}`, message: 'not changeable on an instance' }]);
   }
@@ -231,7 +281,28 @@ async function applyUpdate(rt: Runtime, org: string, item: InstanceItem, payload
     change.configuration = { ...item.configuration, ...publicValues };
     if (Object.keys(secrets).length) change.credentials = { ...credentials, secrets: { ...credentials.secrets, ...secrets } };
   }
-  return { item: await updateInstance(rt, item, change), element };
+  if (Object.keys(events).length || change.configuration || change.credentials) {
+    // Re-authentication rebuilds configuration and credentials from the element's fields: the event settings carry over.
+    const previous = { configuration: item.configuration, ...(credentials.secrets ? { secrets: credentials.secrets } : {}) };
+    const resolved = Object.keys(events).length
+      ? await resolveEventConfiguration(rt, org, element.definition, events, previous)
+      : {
+          configuration: Object.fromEntries(Object.entries(item.configuration).filter(([key]) => isEventKey(key) && !SECRET_EVENT_KEYS.includes(key))),
+          secrets: Object.fromEntries(Object.entries(credentials.secrets ?? {}).filter(([key]) => SECRET_EVENT_KEYS.includes(key))),
+        };
+    const kept = withEventSettings(change.configuration ?? item.configuration, change.credentials ?? credentials, resolved);
+    change.configuration = kept.configuration;
+    requireVerifiable(element, eventSettings(kept.configuration, kept.credentials.secrets, element.definition), kept.credentials);
+    if (change.credentials || SECRET_EVENT_KEYS.some((key) => key in events)) change.credentials = kept.credentials;
+  }
+  const updated = await updateInstance(rt, item, change);
+  try {
+    return { item: await reconcileEvents(rt, element, updated), element };
+  } catch (error) {
+    // The vendor refused the subscription: the instance keeps its previous settings.
+    await rt.table.modify<InstanceItem>(instanceKeys(item.organization, item.id), (current) => ({ ...current, configuration: item.configuration, sealedCredentials: item.sealedCredentials }));
+    throw error;
+  }
 }
 
 /** The instance's configuration entries: the element's, then values the instance keeps beyond them (captured from a token ...). */
@@ -249,6 +320,14 @@ function configurationEntries(item: InstanceItem, element: ResolvedElement | und
     propertyValue: values[entry.key] ?? (credentials.has(entry.key) ? MASK : (entry.defaultValue ?? '')),
   }));
   const known = new Set(entries.map((entry) => entry.key));
+  if (element?.definition.events?.supported) {
+    // Open Connectors lists the event entries of every element with events, set or not.
+    for (const [name, key] of Object.entries(EVENT_KEYS)) {
+      if (known.has(key)) continue;
+      entries.push({ id: entries.length + 1, key, name: `Events: ${name}`, description: '', type: SECRET_EVENT_KEYS.includes(key) ? 'PASSWORD' : 'TEXTFIELD_1000', required: false, hidden: false, propertyValue: values[key] ?? '' });
+      known.add(key);
+    }
+  }
   for (const [key, value] of Object.entries(values)) {
     if (!known.has(key)) entries.push({ id: entries.length + 1, key, name: key, description: '', type: 'TEXTFIELD_1000', required: false, hidden: false, propertyValue: value });
   }
@@ -301,6 +380,7 @@ export function registerInstanceRoutes(router: PlatformRouter): void {
   };
   const remove = async (request: HttpRequest, rt: Runtime, principal: Principal): Promise<HttpResponse> => {
     const item = await addressedInstance(rt, request, principal);
+    await retireEvents(rt, await elementOfInstance(rt, principal.organization, item), item);
     await deleteInstanceMappings(rt, principal.organization, item.id);
     await deleteInstance(rt, item);
     return { status: 200 };

@@ -12,6 +12,7 @@ import type { Runtime } from '../runtime.js';
 import type { StoredItem } from '../store/table.js';
 import { TtlCache } from '../cache/ttl-cache.js';
 import type { ResolvedElement } from './catalog.js';
+import { EVENT_KEYS, SECRET_EVENT_KEYS } from './events/settings.js';
 import { counterKeys, instanceEventKeys, instanceEventsPrefix, instanceKeys, instanceRefreshLeaseKeys, instanceTokenLookup, orgPartition, SORT_PREFIX } from '../store/keys.js';
 
 export interface VendorCredentials {
@@ -66,6 +67,10 @@ export interface InstanceItem extends StoredItem {
   /** Token refreshes that failed in a row; the fifth disables the instance. */
   failedRefreshes?: number;
   validationError?: ValidationError;
+  /** The random id in this instance's webhook receiver URL (events/{elementKey}/{id}). */
+  eventReceiverId?: string;
+  /** The webhook subscription Tollgate created at the vendor, removed with the instance. */
+  eventSubscription?: { scheme: string; id: string; expiresAt?: string };
   /** Set at creation; absent on instances made before instances had owners (the organization user's). */
   owner?: InstanceOwner;
   gsi1pk: string;
@@ -292,7 +297,7 @@ export const MASK = '********';
 /** Instance configuration keys that carry credentials: shown masked, never in clear. */
 export function credentialKeys(element: ResolvedElement | undefined, item: InstanceItem): string[] {
   const auth = element?.definition.authentication;
-  const secretFields = element?.definition.configuration.filter((entry) => entry.secret).map((entry) => entry.key) ?? [];
+  const secretFields = [...(element?.definition.configuration.filter((entry) => entry.secret).map((entry) => entry.key) ?? []), ...SECRET_EVENT_KEYS.filter((key) => key in item.configuration)];
   if (auth?.type === 'oauth2') return ['oauth.api.key', 'oauth.api.secret', ...secretFields];
   if (auth?.type === 'basic') return ['password', ...secretFields];
   if (auth?.type === 'apiKey') return [auth.configKey, ...secretFields];
@@ -330,7 +335,7 @@ export function instanceView(item: InstanceItem, element: ResolvedElement | unde
     maxCacheSize: 0,
     cacheTimeToLive: 0,
     configuration: maskedConfiguration(item, element),
-    eventsEnabled: false,
+    eventsEnabled: item.configuration[EVENT_KEYS.enabled] === 'true',
     traceLoggingEnabled: false,
     cachingEnabled: false,
     externalAuthentication: 'none',

@@ -76,6 +76,33 @@ export function responseFrom(vendor: OutboundResponse): HttpResponse {
   };
 }
 
+/**
+ * A call of the vendor's API on the platform's own behalf (event polls and
+ * webhook subscriptions): `url` under the instance's base URL (or a full URL
+ * on its origin), with the instance's credential, refreshed first when about
+ * to expire and once after a vendor 401.
+ */
+export function callVendorApi(
+  rt: Runtime,
+  element: ResolvedElement,
+  instance: InstanceItem,
+  call: { method: string; url: URL; headers?: Record<string, string>; body?: Buffer | string },
+): Promise<OutboundResponse> {
+  const headers: Record<string, string | string[]> = { accept: 'application/json', ...call.headers };
+  return callWithCredentials(rt, element, instance, { url: call.url, method: call.method, headers, ...(call.body !== undefined ? { body: call.body } : {}) });
+}
+
+/**
+ * A path under `/elements/api-v2` (a hub prefix ignored) as the vendor URL a
+ * GET resource call would reach: the element resource's vendor path when one
+ * matches, else the same path under the base URL; the query is kept.
+ */
+export function vendorUrlOf(element: ResolvedElement, instance: InstanceItem, pathAndQuery: string): URL {
+  const [path, query = ''] = pathAndQuery.split('?', 2) as [string, string | undefined];
+  const request = { method: 'GET', query: new URLSearchParams(query) } as HttpRequest;
+  return vendorTarget(element, instance, request, path.replace(/^\/+/, '')).url;
+}
+
 /** Serves one resource call for an authenticated organization. */
 export async function proxyResourceCall(rt: Runtime, request: HttpRequest, principal: Principal): Promise<HttpResponse> {
   const { instance, element } = await callableInstance(rt, principal);

@@ -27,11 +27,11 @@ export const PLATFORM_ROUTES: readonly ApiRoute[] = [
   { resource: '/oauth/token', methods: ['POST', 'ANY'], function: 'token' },
   { resource: '/oauth/{proxy+}', methods: ['ANY'], function: 'token' },
   { resource: '/.well-known/{proxy+}', methods: ['ANY'], function: 'token' },
-  { resource: '/console', methods: ['GET'], function: 'web' },
-  { resource: '/console/{proxy+}', methods: ['GET'], function: 'web' },
-  { resource: '/portal', methods: ['GET'], function: 'web' },
-  { resource: '/portal/{proxy+}', methods: ['GET'], function: 'web' },
-  { resource: '/docs', methods: ['GET'], function: 'web' },
+  { resource: '/console', methods: ['GET', 'HEAD'], function: 'web' },
+  { resource: '/console/{proxy+}', methods: ['GET', 'HEAD'], function: 'web' },
+  { resource: '/portal', methods: ['GET', 'HEAD'], function: 'web' },
+  { resource: '/portal/{proxy+}', methods: ['GET', 'HEAD'], function: 'web' },
+  { resource: '/docs', methods: ['GET', 'HEAD'], function: 'web' },
   { resource: '/', methods: ['GET'], function: 'web' },
 ];
 

@@ -51,6 +51,13 @@ export const SORT_PREFIX = {
   kvmEntry: 'KVMENTRY#',
   provider: 'PROVIDER#',
   quota: 'QUOTA#',
+  /** Connector event notifications (one per batch of changed objects), their deliveries, poll state and de-duplication marks. */
+  event: 'EVENT#',
+  eventDelivery: 'EVTDELIVERY#',
+  eventPoll: 'EVTPOLL#',
+  eventSeen: 'EVTSEEN#',
+  /** When a vendor subscription that ends by itself (Microsoft Graph) is to be renewed. */
+  eventRenewal: 'EVTRENEW#',
   usage: 'USAGE#',
   debugSession: 'DEBUGSESSION#',
   debugTransaction: 'DEBUGTX#',
@@ -142,6 +149,22 @@ export const FORMULA_RUNNING_PARTITION = 'FORMULARUNNING';
 /** gsi1 partition of every active formula instance with a scheduled trigger, across organizations; gsi1sk is its next run. */
 export const FORMULA_SCHEDULE_PARTITION = 'FORMULASCHEDULE';
 
+// Connector events (shared/connectors/events/). Event ids sort by time, so a prefix listing is newest-last.
+export const eventKeys = (org: string, eventId: string) => ofOrg(org, `${P.event}${eventId}`);
+/** gsi1 partition of an instance's events, gsi1sk the event id. */
+export const instanceEventsLookup = (org: string, instanceId: number) => `INSTEVENTS#${org}#${pad(instanceId, 10)}`;
+export const eventDeliveryKeys = (org: string, eventId: string, target: string) => ofOrg(org, `${P.eventDelivery}${eventId}#${target}`);
+/** gsi1 partition of every pending delivery across organizations; gsi1sk starts with the next attempt time. */
+export const DELIVERIES_DUE_PARTITION = 'EVENTDELIVERIES';
+export const eventPollKeys = (org: string, instanceId: number) => ofOrg(org, `${P.eventPoll}${pad(instanceId, 10)}`);
+/** gsi1 partition of every polled instance across organizations; gsi1sk starts with the next poll time. */
+export const POLLS_DUE_PARTITION = 'EVENTPOLLS';
+export const eventSeenKeys = (org: string, instanceId: number, fingerprint: string) => ofOrg(org, `${P.eventSeen}${pad(instanceId, 10)}#${fingerprint}`);
+export const eventRenewalKeys = (org: string, instanceId: number) => ofOrg(org, `${P.eventRenewal}${pad(instanceId, 10)}`);
+/** gsi1 partition of every vendor subscription to renew across organizations; gsi1sk starts with the renewal time. */
+export const RENEWALS_DUE_PARTITION = 'EVENTRENEWALS';
+/** Outside every organization: a webhook receiver's random id, found from the receiving URL alone. */
+export const webhookReceiverKeys = (receiverId: string): Keys => ({ pk: `EVENTHOOK#${receiverId}`, sk: '#EVENTHOOK' });
 // Accounts and their users on the connectors API (shared/auth/accounts.ts).
 export const accountKeys = (org: string, id: number) => ofOrg(org, `${P.account}${pad(id, 10)}`);
 export const accountUserKeys = (org: string, id: number) => ofOrg(org, `${P.accountUser}${pad(id, 10)}`);

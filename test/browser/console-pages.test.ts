@@ -144,7 +144,8 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
     const { page } = tab;
     await page.getByRole('link', { name: 'Platform API reference' }).click();
     await page.getByText('Tollgate platform API').first().waitFor();
-    await page.locator('.opblock-tag').first().waitFor();
+    // Swagger UI lays out the whole platform document (160 paths) before the first tag shows: more than a step's usual bound on a busy machine.
+    await page.locator('.opblock-tag').first().waitFor({ timeout: 45_000 });
     await expectAccessible(page, 'API reference');
     await screenshot(page, 'docs');
   });

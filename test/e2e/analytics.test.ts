@@ -10,6 +10,7 @@ import type { CallRecord } from '../../shared/analytics/record.js';
 import { RELATIVE_ACCURACY } from '../../shared/analytics/sketch.js';
 import { formatPoint } from '../../shared/analytics/time-range.js';
 import { rollupPartition } from '../../shared/store/keys.js';
+import type { StoredItem } from '../../shared/store/table.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { provisionApp, type ProvisionedApp } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
@@ -262,6 +263,12 @@ describe('analytics: 1,000 calls with a known mix', () => {
     expect(response.json.error.code).toBe('invalid_filter');
   });
 
+  it('keeps rollups 30 days after their bucket ends (DynamoDB TTL on expiresAt)', async () => {
+    const day = new Date(started).toISOString().slice(0, 10);
+    const { items } = await platform.local.runtime.table.query<StoredItem & { start: number }>(rollupPartition('default', 'prod', 'minute', day));
+    for (const item of items) expect(item.expiresAt).toBe(Math.ceil((item.start + 60_000) / 1000) + 30 * 86_400);
+  });
+
   it('lets the readonly role read stats, and no other organization', async () => {
     const readonly = await platform.addUser('default', 'readonly');
     const query = `timeRange=${encodeURIComponent(range())}`;
@@ -273,5 +280,50 @@ describe('analytics: 1,000 calls with a known mix', () => {
     const own = await platform.request('GET', `/v1/organizations/analytics-other/environments/prod/stats/apis?${query}`, { auth: other });
     expect(own.status).toBe(200);
     expect(own.json.environments[0].dimensions).toEqual([]);
+  });
+});
+
+describe('analytics: StatisticsCollector custom dimensions and metrics', () => {
+  // In the test environment, so the 1,000 calls' totals in prod stay as they are.
+  const SALES = [
+    { sku: 'sku-a', price: '10' },
+    { sku: 'sku-a', price: '10' },
+    { sku: 'sku-a', price: '10.5' },
+    { sku: 'sku-b', price: '2.5' },
+    { sku: 'sku-b' },
+    {},
+  ];
+
+  it('groups by a custom dimension and sums a custom metric, defaults included', async () => {
+    await deployProxy(
+      platform,
+      {
+        name: 'shop',
+        policies: [
+          {
+            name: 'collect',
+            type: 'StatisticsCollector',
+            config: { statistics: [{ name: 'sku', ref: 'request.queryparam.sku', default: 'unknown' }, { name: 'price', ref: 'request.header.x-price', type: 'float', default: '0' }] },
+          },
+        ],
+        proxyEndpoints: [{ basePath: '/shop', preFlow: { request: [{ name: 'collect' }], response: [] } }],
+        targetEndpoints: [{ connection: { url: backend.url } }],
+      },
+      { env: 'test' },
+    );
+    for (const sale of SALES) {
+      const query = sale.sku ? `?sku=${sale.sku}` : '';
+      const response = await platform.proxy('GET', `/shop/delay/0/status/200${query}`, { env: 'test', headers: sale.price ? { 'x-price': sale.price } : {} });
+      expect(response.status).toBe(200);
+    }
+    await analyticsRecorder(platform.local.runtime).flush();
+    const query = new URLSearchParams({ timeRange: range(), select: 'sum(message_count),sum(price),avg(price)' });
+    const response = await platform.request('GET', `/v1/organizations/default/environments/test/stats/sku?${query}`);
+    expect(response.status, response.text).toBe(200);
+    expect(byName(response.json)).toEqual({ 'sku-a': 3, 'sku-b': 2, unknown: 1 });
+    expect(byName(response.json, 'sum(price)')).toEqual({ 'sku-a': 30.5, 'sku-b': 2.5, unknown: 0 });
+    expect(byName(response.json, 'avg(price)')['sku-b']).toBe(1.25);
+    const filtered = await platform.request('GET', `/v1/organizations/default/environments/test/stats/apis?${new URLSearchParams({ timeRange: range(), filter: "(sku eq 'sku-a')" })}`);
+    expect(byName(filtered.json)).toEqual({ shop: 3 });
   });
 });

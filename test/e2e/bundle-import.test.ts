@@ -320,7 +320,7 @@ describe('an imported Apigee bundle', () => {
 
   it('protects JSON payloads with the threat protection limits', async () => {
     const deep = await call('POST', '/orders/accounts/1', { headers: { 'content-type': 'application/json' }, body: '{"a":{"b":{"c":{"d":1}}}}' });
-    expect(deep.status).toBe(400);
+    expect(deep.status).toBe(500);
     expect(deep.json.fault.detail.errorcode).toBe('steps.jsonthreatprotection.ExecutionFailed');
     expect(deep.headers.get('x-default-fault')).toBe('ExecutionFailed');
   });

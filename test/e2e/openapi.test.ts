@@ -190,6 +190,8 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
       expect(security('get', path), path).toEqual([]);
     }
     expect(security('options', '/elements/api-v2/{path}')).toEqual([]);
+    // The vendor calls the connector events' webhook receiver: its signature is the proof, not platform credentials.
+    expect(security('post', '/elements/api-v2/events/{elementKey}/{receiverId}')).toEqual([]);
     for (const path of ['/oauth/token', '/oauth/introspect', '/oauth/revoke']) {
       expect(security('post', path), path).toEqual([{ clientSecretBasic: [] }, { clientSecretPost: [] }]);
       expect(doc.paths[path].post.responses.default.$ref).toBe('#/components/responses/OAuthError');
@@ -201,7 +203,7 @@ describe('structure (OpenAPI 3.1, checked offline)', () => {
         continue;
       }
       const management = path.startsWith('/v1/organizations/') || path.startsWith('/v1/users') || path.startsWith('/apiportal/');
-      const open = path.endsWith('/oauth/callback') || path === '/elements/api-v2/docs' || method === 'options';
+      const open = path.endsWith('/oauth/callback') || path === '/elements/api-v2/docs' || path.startsWith('/elements/api-v2/events/') || method === 'options';
       const connectors = path.startsWith('/elements/') && !open;
       if (management || connectors) {
         // The connectors API answers errors in Open Connectors' shape.

@@ -265,14 +265,14 @@ describe('JSONThreatProtection', () => {
     const json = { 'content-type': 'application/json' };
     expect((await call('POST', '/jtp', { headers: json, body: '{"a":[1,2,3],"b":"short"}' })).status).toBe(200);
     const deep = await call('POST', '/jtp', { headers: json, body: '{"a":{"b":{"c":{"d":1}}}}' });
-    expect(deep.status).toBe(400);
+    expect(deep.status).toBe(500);
     expect(deep.json.fault.detail.errorcode).toBe('steps.jsonthreatprotection.ExecutionFailed');
-    expect((await call('POST', '/jtp', { headers: json, body: '[1,2,3,4]' })).status).toBe(400);
-    expect((await call('POST', '/jtp', { headers: json, body: '{"s":"0123456789abc"}' })).status).toBe(400);
-    expect((await call('POST', '/jtp', { headers: json, body: '{"a":1,"b":2,"c":3,"d":4}' })).status).toBe(400);
-    expect((await call('POST', '/jtp', { headers: json, body: '{"a":' })).status).toBe(400);
+    expect((await call('POST', '/jtp', { headers: json, body: '[1,2,3,4]' })).status).toBe(500);
+    expect((await call('POST', '/jtp', { headers: json, body: '{"s":"0123456789abc"}' })).status).toBe(500);
+    expect((await call('POST', '/jtp', { headers: json, body: '{"a":1,"b":2,"c":3,"d":4}' })).status).toBe(500);
+    expect((await call('POST', '/jtp', { headers: json, body: '{"a":' })).status).toBe(500);
     const bomb = '['.repeat(100_000) + ']'.repeat(100_000);
-    expect((await call('POST', '/jtp', { headers: json, body: bomb })).status).toBe(400);
+    expect((await call('POST', '/jtp', { headers: json, body: bomb })).status).toBe(500);
   });
 });
 

@@ -10,6 +10,7 @@ import { startBackend, type Backend } from '../support/backend.js';
 import { FORM, provisionApp, rawBasic, type ProvisionedApp } from '../support/consumers.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { deployProxy, SEED_002_TOKEN_CONDITION as SEED_CONDITION } from '../support/proxies.js';
+import { debugTransactionsPrefix, orgPartition } from '../../shared/store/keys.js';
 
 /** Response bodies as the tests read them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -106,6 +107,11 @@ describe('trace sessions on the seed 002 proxies', () => {
     expect(executions(captured).map((step: Json) => [step.type, step['stepDefinition-name'], step.action])).toEqual([['OAuthV2', 'generateToken', 'EXECUTED']]);
     const condition = captured.point.find((point: Json) => point.id === 'Condition');
     expect(props(condition.results[0])).toMatchObject({ ExpressionResult: 'true', Flow: 'oAuthToken' });
+    // Kept 24 hours from capture (DynamoDB TTL on expiresAt).
+    const { items } = await platform.local.runtime.table.query(orgPartition('default'), { prefix: debugTransactionsPrefix('prod', 'iflow_token', 1, 'token-session') });
+    expect(items).toHaveLength(1);
+    const capturedAt = Number(items[0]!.sk.split('#').pop()!.split('-')[0]);
+    expect(items[0]!.expiresAt).toBe(Math.ceil(capturedAt / 1000) + 24 * 3600);
   });
 
   it('shows SpikeArrest, VerifyAccessToken and the target call with their variables, and never the token', async () => {

@@ -178,6 +178,7 @@ describe('function environment', () => {
       issuer: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
       runtimeUrls: { prod: 'https://rt.execute-api.eu-west-1.amazonaws.com/prod', test: 'https://rt.execute-api.eu-west-1.amazonaws.com/test' },
       secretsKmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k',
+      queueUrls: { poll: 'https://sqs.eu-west-1.amazonaws.com/123456789012/poll', delivery: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery' },
     });
     const config = loadConfig({ ...env, AWS_REGION: 'eu-west-1' });
     expect(config).toMatchObject({
@@ -193,6 +194,7 @@ describe('function environment', () => {
       adminEmail: 'admin@localhost',
       allowLoopback: false,
       allowedRedirectOrigins: ['https://app.example.com', 'http://localhost:3000'],
+      eventQueues: { poll: 'https://sqs.eu-west-1.amazonaws.com/123456789012/poll', delivery: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery' },
     });
     expect(env.TOKEN_LIFETIME_SECONDS).toBe('3600');
     expect(env.TOKEN_AUDIENCE).toBeUndefined();

@@ -3,15 +3,25 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_THROTTLES } from '../../infra/config.js';
+import { EVENT_FUNCTIONS } from '../../infra/events.js';
+import { POLL_LEASE_MS } from '../../shared/connectors/events/poller.js';
 import { PLATFORM_ROUTES, RUNTIME_ROUTES } from '../../shared/http/api-routes.js';
 import { synthesize, type Synthesized } from '../support/synth.js';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const FUNCTION_NAMES = [...new Set([...PLATFORM_ROUTES, ...RUNTIME_ROUTES].map((route) => route.function))];
+/** Functions behind the two APIs. */
+const API_FUNCTIONS = [...new Set([...PLATFORM_ROUTES, ...RUNTIME_ROUTES].map((route) => route.function))];
+/** The connector events' functions, started by the schedule and the queues. */
+const EVENT_FUNCTION_NAMES = Object.keys(EVENT_FUNCTIONS);
+const FUNCTION_NAMES = [...API_FUNCTIONS, ...EVENT_FUNCTION_NAMES];
 /** Functions that use the table and the secrets (the web function only serves files). */
 const DATA_FUNCTIONS = FUNCTION_NAMES.filter((name) => name !== 'web');
+/** Functions that send to the events' queues: the webhook receiver's (platform) and the events' own. */
+const QUEUE_FUNCTIONS = ['platform', ...EVENT_FUNCTION_NAMES];
 const cap = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+/** The construct a function is built in. */
+const scopeOf = (name: string) => (EVENT_FUNCTION_NAMES.includes(name) ? 'Events' : 'Functions');
 
 /** `{resource}` path of every method of the runtime's REST API, with the logical id of the function it invokes. */
 function methodsOf(synth: Synthesized): { path: string; method: string; functionId: string; apiKeyRequired: boolean }[] {
@@ -31,7 +41,7 @@ function methodsOf(synth: Synthesized): { path: string; method: string; function
 }
 
 function statementsOf(synth: Synthesized, name: string): Json[] {
-  const roleId = synth.resources('AWS::IAM::Role').find(([id]) => id.startsWith(`Functions${cap(name)}Role`))![0];
+  const roleId = synth.resources('AWS::IAM::Role').find(([id]) => id.startsWith(`${scopeOf(name)}${cap(name)}Role`))![0];
   return synth
     .resources('AWS::IAM::Policy')
     .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
@@ -166,7 +176,7 @@ describe('the default stack', () => {
 
   it('runs every function on nodejs22.x arm64 with JSON logs, its own log group and the typed environment', () => {
     const functions = synth.resources('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id.replace(/^Functions/, '').replace(/Function.*$/, '')).sort()).toEqual(FUNCTION_NAMES.map(cap).sort());
+    expect(functions.map(([id]) => id.replace(/^(Functions|Events)/, '').replace(/Function.*$/, '')).sort()).toEqual(FUNCTION_NAMES.map(cap).sort());
     for (const [id, fn] of functions) {
       if (/^Functions(Platform|Proxy)Function/.test(id)) expect(fn.Properties.MemorySize).toBe(1024);
       expect(fn.Properties).toMatchObject({
@@ -175,8 +185,8 @@ describe('the default stack', () => {
         Handler: 'index.handler',
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
       });
-      // API Gateway gives up on an integration after 29 s; no function may run longer.
-      expect(fn.Properties.Timeout).toBeLessThanOrEqual(29);
+      // API Gateway gives up on an integration after 29 s; no function behind it may run longer.
+      if (id.startsWith('Functions')) expect(fn.Properties.Timeout).toBeLessThanOrEqual(29);
       expect(fn.Properties.TracingConfig).toBeUndefined();
       expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
       const env = fn.Properties.Environment.Variables;
@@ -198,6 +208,9 @@ describe('the default stack', () => {
       expect(JSON.stringify(env.TOLLGATE_RUNTIME_URLS)).toMatch(/"prod=https:\/\/",\{"Ref":"RuntimeApi[0-9A-F]+"\},".*\/prod,test=https:\/\//);
       expect(env.TOLLGATE_ADMIN_EMAIL).toBe('admin@localhost');
       expect(env.SECRETS_KMS_KEY_ID).toBeUndefined();
+      // Every function may record an event, so every one knows where deliveries queue.
+      expect(env.TOLLGATE_POLL_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^EventsPollQueue/) });
+      expect(env.TOLLGATE_DELIVERY_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^EventsDeliveryQueue/) });
     }
     for (const [, group] of synth.resources('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(30);
   });
@@ -271,7 +284,7 @@ describe('the default stack', () => {
       expect(JSON.stringify(statements)).not.toContain('"Resource":"*"');
       expect(statements.every((s) => s.Effect === 'Allow' && !s.NotAction && !s.NotResource)).toBe(true);
       const logs = statements.find((s) => actionsOf(s).includes('logs:PutLogEvents'))!;
-      expect(logs.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^Functions${cap(name)}Logs`)), 'Arn'] });
+      expect(logs.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${scopeOf(name)}${cap(name)}Logs`)), 'Arn'] });
       const table = statements.find((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))!;
       expect(actionsOf(table).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(table.Resource).toEqual([tableArn, { 'Fn::Join': ['', [tableArn, '/index/gsi1']] }]);
@@ -279,8 +292,10 @@ describe('the default stack', () => {
       for (const statement of secretStatements) expect([secretPattern, signingKeysPattern]).toContainEqual(statement.Resource);
       const secretActions = secretStatements.flatMap(actionsOf);
       expect(secretActions).toContain('secretsmanager:GetSecretValue');
+      const queueStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+      expect(queueStatements.length > 0).toBe(QUEUE_FUNCTIONS.includes(name));
       // Every statement is one of the above: nothing else is granted.
-      expect(statements.length).toBe(2 + secretStatements.length);
+      expect(statements.length).toBe(2 + secretStatements.length + queueStatements.length);
     }
     // Only functions that create secrets may write them: the proxy runtime reads, and creates only the signing keys.
     const proxySecrets = statementsOf(synth, 'proxy').filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
@@ -291,12 +306,68 @@ describe('the default stack', () => {
     );
   });
 
+  it('runs connector events on a one-minute schedule, two queues with dead-letter queues, and roles that send and consume only their own', () => {
+    const queueId = (name: string) => synth.resources('AWS::SQS::Queue').find(([id]) => id.startsWith(`Events${name}`))![0];
+    const queueArn = (name: string) => ({ 'Fn::GetAtt': [queueId(name), 'Arn'] });
+    const functionId = (name: string) => synth.resources('AWS::Lambda::Function').find(([id]) => id.startsWith(`Events${cap(name)}Function`))![0];
+
+    const [, schedule] = synth.resources('AWS::Scheduler::Schedule')[0]!;
+    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', FlexibleTimeWindow: { Mode: 'OFF' }, State: 'ENABLED' });
+    expect(schedule.Properties.Target).toMatchObject({ Arn: { 'Fn::GetAtt': [functionId('scheduler'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } });
+    // The schedule's role: assumed by EventBridge Scheduler for this account only, may invoke the scheduler function and nothing else.
+    const scheduleRoleId = schedule.Properties.Target.RoleArn['Fn::GetAtt'][0] as string;
+    const [, scheduleRole] = synth.resources('AWS::IAM::Role').find(([id]) => id === scheduleRoleId)!;
+    expect(scheduleRole.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }),
+    ]);
+    const scheduleStatements = synth.resources('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${scheduleRoleId}"`)).flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+    expect(scheduleStatements).toEqual([expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [functionId('scheduler'), 'Arn'] } })]);
+
+    // Each queue: encrypted, TLS only, five receives then its dead-letter queue; visible again only after the consumer's timeout six times over.
+    const queues = Object.fromEntries(synth.resources('AWS::SQS::Queue').map(([id, q]) => [id, q.Properties]));
+    expect(Object.keys(queues)).toHaveLength(4);
+    for (const queue of Object.values(queues)) expect(queue.SqsManagedSseEnabled).toBe(true);
+    for (const [name, consumer] of [['Poll', 'poller'], ['Delivery', 'delivery']] as const) {
+      expect(queues[queueId(`${name}Queue`)]).toMatchObject({ RedrivePolicy: { deadLetterTargetArn: queueArn(`${name}DeadLetters`), maxReceiveCount: 5 }, VisibilityTimeout: EVENT_FUNCTIONS[consumer].timeout.toSeconds() * 6 });
+      expect(queues[queueId(`${name}DeadLetters`)]).toMatchObject({ MessageRetentionPeriod: 14 * 86_400 });
+    }
+    for (const [, policy] of synth.resources('AWS::SQS::QueuePolicy')) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+    }
+    expect(synth.resources('AWS::SQS::QueuePolicy')).toHaveLength(4);
+    // A poll run never outlives the lease that keeps a second run off the instance.
+    expect(EVENT_FUNCTIONS.poller.timeout.toMilliseconds()).toBeLessThan(POLL_LEASE_MS);
+
+    // One message per invocation, failures reported one by one.
+    const mappings = synth.resources('AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    expect(mappings).toHaveLength(2);
+    for (const [queue, consumer] of [['PollQueue', 'poller'], ['DeliveryQueue', 'delivery']]) {
+      expect(mappings).toContainEqual(expect.objectContaining({ EventSourceArn: queueArn(queue!), FunctionName: { Ref: functionId(consumer!) }, BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] }));
+    }
+
+    // Who may send where, and who may consume what.
+    const queueAccess = (name: string) =>
+      statementsOf(synth, name)
+        .filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')))
+        .map((s) => ({ actions: actionsOf(s).sort(), resources: [s.Resource].flat() }));
+    const send = (...queues: string[]) => ({ actions: ['sqs:SendMessage'], resources: queues.map(queueArn) });
+    const consume = (queue: string) => ({ actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], resources: [queueArn(queue)] });
+    expect(queueAccess('scheduler')).toEqual([send('PollQueue', 'DeliveryQueue')]);
+    expect(queueAccess('poller')).toEqual(expect.arrayContaining([consume('PollQueue'), send('DeliveryQueue')]));
+    expect(queueAccess('poller')).toHaveLength(2);
+    expect(queueAccess('delivery')).toEqual(expect.arrayContaining([consume('DeliveryQueue'), send('DeliveryQueue')]));
+    expect(queueAccess('delivery')).toHaveLength(2);
+    expect(queueAccess('platform')).toEqual([send('DeliveryQueue')]);
+    for (const name of ['proxy', 'token', 'callback', 'web']) expect(queueAccess(name)).toEqual([]);
+  });
+
   it('alarms on API 5xx rate and throttling, per-function errors, throttles and p99, and table throttles', () => {
     const alarms = synth.resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const names = alarms.map((a) => a.AlarmName);
     const expected = ['platform', 'runtime'].flatMap((plane) => [`tollgate-test-${plane}-api-5xx-rate`, `tollgate-test-${plane}-api-throttled`]);
     expected.push('tollgate-test-table-throttles');
     for (const name of FUNCTION_NAMES) expected.push(`tollgate-test-${name}-errors`, `tollgate-test-${name}-throttles`, `tollgate-test-${name}-duration-p99`);
+    expected.push('tollgate-test-poll-queue-dead-letters', 'tollgate-test-delivery-queue-dead-letters');
     expect(names.sort()).toEqual(expected.sort());
     const topic = synth.resources('AWS::SNS::Topic')[0]![0];
     for (const alarm of alarms) {
@@ -332,7 +403,7 @@ describe('the default stack', () => {
       expect(body).toContain(`${name}: duration`);
       expect(body).toContain(`\\"Tollgate\\",\\"Requests\\",\\"function\\",\\"${name}\\",\\"service\\",\\"tollgate\\"`);
     }
-    for (const part of ['platform API latency', 'runtime API latency', 'platform API 5xx %', 'runtime API 5xx %', 'Table throttles', 'ConsumedReadCapacityUnits', 'ApiThrottled', 'alarms']) expect(body).toContain(part);
+    for (const part of ['Dead-letter queues', 'platform API latency', 'runtime API latency', 'platform API 5xx %', 'runtime API 5xx %', 'Table throttles', 'ConsumedReadCapacityUnits', 'ApiThrottled', 'alarms']) expect(body).toContain(part);
   });
 
   it('outputs the URLs an operator needs and the secret ARNs', () => {
@@ -418,11 +489,17 @@ describe('the stack with every option', () => {
     expect(statementsOf(synth, 'web').flatMap(actionsOf).filter((a) => a.startsWith('kms:'))).toEqual([]);
     for (const name of DATA_FUNCTIONS) {
       const kms = statementsOf(synth, name).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
-      expect(kms).toHaveLength(1);
-      expect(kms[0].Resource).toEqual(keyArn);
+      expect(kms).toHaveLength(QUEUE_FUNCTIONS.includes(name) ? 2 : 1);
+      for (const statement of kms) expect(statement.Resource).toEqual(keyArn);
       expect(actionsOf(kms[0]).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']);
       expect(JSON.stringify(kms[0].Condition)).toMatch(/kms:ViaService.*dynamodb\..*secretsmanager\./);
+      // The queues' messages: only through SQS, and only what sending and receiving need.
+      if (kms[1]) {
+        expect(actionsOf(kms[1]).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+        expect(kms[1].Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sqs.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] } } });
+      }
     }
+    for (const [, queue] of synth.resources('AWS::SQS::Queue')) expect(queue.Properties.KmsMasterKeyId).toEqual(keyArn);
     for (const [, fn] of synth.resources('AWS::Lambda::Function')) expect(fn.Properties.Environment.Variables.SECRETS_KMS_KEY_ID).toEqual(keyArn);
   });
 

@@ -23,7 +23,9 @@ beforeAll(async () => {
   const started = await startTable();
   close = started.close;
   const settings = parseSettings({ stage: 'dev', allowedRedirectOrigins: ['https://app.example.com'] });
-  const env = functionEnvironment(settings, { tableName: 'test', issuer: 'https://abc.execute-api.eu-west-1.amazonaws.com', runtimeUrls: { prod: 'https://rt.execute-api.eu-west-1.amazonaws.com/prod' } });
+  const env = functionEnvironment(settings, { tableName: 'test', issuer: 'https://abc.execute-api.eu-west-1.amazonaws.com', runtimeUrls: { prod: 'https://rt.execute-api.eu-west-1.amazonaws.com/prod' },
+    queueUrls: { poll: 'https://sqs.eu-west-1.amazonaws.com/123456789012/poll', delivery: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery' },
+  });
   secrets = new MemorySecretBackend();
   // What Secrets Manager holds after the deploy (generated, 48 characters).
   await secrets.put('data-key', 'A'.repeat(48));

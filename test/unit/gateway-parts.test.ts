@@ -8,7 +8,7 @@ import { compileJsonPath } from '../../shared/gateway/language/jsonpath.js';
 import { HeaderMap, Message } from '../../shared/gateway/engine/message.js';
 import { ProxyModelSchema } from '../../shared/gateway/engine/model.js';
 import { scanJson } from '../../shared/gateway/policies/json-threat-protection.js';
-import { renderTemplate } from '../../shared/gateway/language/template.js';
+import { hasTemplate, renderTemplate } from '../../shared/gateway/language/template.js';
 import { policies } from '../../shared/gateway/policies/index.js';
 
 describe('JSONPath subset', () => {
@@ -38,6 +38,12 @@ describe('message templates', () => {
     expect(renderTemplate('{"k": "{a.b}"}', lookup)).toBe('{"k": "B"}');
     expect(renderTemplate('{o}', lookup)).toBe('{"x":1}');
     expect(renderTemplate('@a.b#', lookup, '@', '#')).toBe('B');
+  });
+
+  it('reads a backslash before a brace as a literal brace', () => {
+    expect(renderTemplate('\\{"error": \\{"message": "{a.b}"}}', lookup)).toBe('{"error": {"message": "B"}}');
+    expect(renderTemplate('\\{a.b}', lookup)).toBe('{a.b}');
+    expect(hasTemplate('\\{"k": 1}')).toBe(true);
   });
 });
 
@@ -93,6 +99,7 @@ describe('flow variables', () => {
     expect(ex.get('request.queryparam.q.values.count')).toBe(2);
     expect(ex.get('request.header.x-multi')).toBe('one');
     expect(ex.get('request.header.X-Multi.values')).toBe('one,two');
+    expect(ex.get('request.header.x-multi.values.string')).toBe('one,two');
     expect(ex.get('request.header.x-multi.2')).toBe('two');
     expect(ex.get('request.formparam.b')).toBe('two');
     expect(ex.get('proxy.basepath')).toBe('/shop/v1');
@@ -120,6 +127,16 @@ describe('flow variables', () => {
     ex.set('message.status.code', 418);
     expect(ex.response.status).toBe(418);
     expect(ex.get('message.status.code')).toBe(418);
+  });
+
+  it('takes the current phase\'s message for a policy without a Source', () => {
+    const ex = exchange();
+    expect(ex.messageByName(undefined)).toBe(ex.request);
+    ex.phase = 'response';
+    expect(ex.messageByName(undefined)).toBe(ex.response);
+    expect(ex.messageByName('message')).toBe(ex.response);
+    expect(ex.messageByName('request')).toBe(ex.request);
+    expect(ex.messageByName('nothing')).toBeUndefined();
   });
 });
 

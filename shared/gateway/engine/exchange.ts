@@ -92,10 +92,11 @@ export class Exchange {
     return this.phase === 'request' ? this.request : this.response;
   }
 
+  /** A message by name; none names `message`, the current phase's one (Apigee's default `<Source>`). */
   messageByName(name: string | undefined): Message | undefined {
-    if (!name || name === 'request') return this.request;
+    if (!name || name === 'message') return this.message;
+    if (name === 'request') return this.request;
     if (name === 'response') return this.response;
-    if (name === 'message') return this.message;
     return this.messages.get(name);
   }
 
@@ -233,11 +234,11 @@ function messageVariable(message: Message, rest: string, isRequest: boolean | un
   return undefined;
 }
 
-/** `header.X` (first value), `header.X.values`, `header.X.values.count`, `header.X.N` (1-based). */
+/** `header.X` (first value), `header.X.values`, `header.X.values.string`, `header.X.values.count`, `header.X.N` (1-based). */
 function multiValue(spec: string, read: (name: string) => string[]): unknown {
   let match = /^(.*)\.values\.count$/.exec(spec);
   if (match) return read(match[1]!).length;
-  match = /^(.*)\.values$/.exec(spec);
+  match = /^(.*)\.values(?:\.string)?$/.exec(spec);
   if (match) {
     const values = read(match[1]!);
     return values.length ? values.join(',') : undefined;

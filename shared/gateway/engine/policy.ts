@@ -55,6 +55,7 @@ export interface PolicyExchange {
   readonly statistics: Map<string, string | number | boolean>;
   /** The client's address (`client.ip`), for AccessControl. */
   readonly clientIp: string;
+  /** `request`, `response`, a message a policy made, or (no name, `message`) the current phase's message. */
   messageByName(name: string | undefined): Message | undefined;
   get(name: string): unknown;
   set(name: string, value: unknown): void;

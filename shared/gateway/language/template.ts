@@ -3,7 +3,8 @@
 // `{jsonPath($.a.b,var)}`, `{timeFormatUTCMs('yyyy-MM-dd',system.timestamp)}`,
 // `{sha256Hex(var)}` ...). Only brace pairs around a variable name or a known
 // function call are templates, so JSON payloads keep their own braces.
-// `prefix`/`suffix` follow AssignMessage's variablePrefix/variableSuffix.
+// `prefix`/`suffix` follow AssignMessage's variablePrefix/variableSuffix; a
+// backslash before the prefix (`\{`) makes it a literal brace.
 // A template is parsed once and cached; rendering is a walk over its parts.
 import { createHash, createHmac, randomInt, randomUUID } from 'node:crypto';
 import { compileJsonPath } from './jsonpath.js';
@@ -270,6 +271,12 @@ function parse(text: string, prefix: string, suffix: string): Part[] {
   while (i < text.length) {
     const start = text.indexOf(prefix, i);
     if (start === -1) break;
+    // `\{` is a literal brace (Apigee's escape), never the start of a template.
+    if (text[start - 1] === '\\') {
+      literal += text.slice(i, start - 1) + prefix;
+      i = start + prefix.length;
+      continue;
+    }
     // The matching suffix: outside quotes, and (for `{`/`}`) at the same nesting.
     let end = -1;
     let quote = '';
@@ -321,7 +328,7 @@ function compiled(text: string, prefix: string, suffix: string): Part[] {
 }
 
 export function hasTemplate(text: string, prefix = '{', suffix = '}'): boolean {
-  return text.includes(prefix) && compiled(text, prefix, suffix).some((part) => typeof part !== 'string');
+  return text.includes(prefix) && (text.includes(`\\${prefix}`) || compiled(text, prefix, suffix).some((part) => typeof part !== 'string'));
 }
 
 export function renderTemplate(text: string, lookup: TemplateLookup, prefix = '{', suffix = '}'): string {

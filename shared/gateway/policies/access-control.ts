@@ -13,7 +13,7 @@ import { el } from './xml-model.js';
 
 export const ACCESS_CONTROL_FAULTS = defineFaults({
   IPDeniedAccess: ['accesscontrol.IPDeniedAccess', 403],
-  InvalidIPAddressInVariable: ['steps.accesscontrol.InvalidIPAddressInVariable', 500],
+  InvalidIPAddressInVariable: ['accesscontrol.InvalidIPAddressInVariable', 500],
 });
 
 const Action = z.enum(['ALLOW', 'DENY']);

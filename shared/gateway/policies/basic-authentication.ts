@@ -6,7 +6,12 @@ import { basicAuthorization, decodeBasic, basicToken } from '../../http/basic-au
 import { el } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
 import { stringify } from '../language/template.js';
-import { policyFault } from './common.js';
+import { defineFaults, raise } from './common.js';
+
+export const BASIC_AUTHENTICATION_FAULTS = defineFaults({
+  UnresolvedVariable: ['steps.basicauthentication.UnresolvedVariable', 500],
+  InvalidBasicAuthenticationSource: ['steps.basicauthentication.InvalidBasicAuthenticationSource', 401],
+});
 
 const schema = z.object({
   operation: z.enum(['Encode', 'Decode']),
@@ -22,6 +27,7 @@ const schema = z.object({
 
 export const basicAuthentication = definePolicy({
   type: 'BasicAuthentication',
+  faults: BASIC_AUTHENTICATION_FAULTS,
   schema: schema.refine((c) => c.operation === 'Decode' || c.assignTo, { message: 'assignTo is required for Encode' }),
   xml: {
     fromXml: (root) => {
@@ -59,7 +65,7 @@ export const basicAuthentication = definePolicy({
       const password = exchange.get(config.password.ref);
       if (user === undefined || user === null || password === undefined || password === null) {
         if (config.ignoreUnresolvedVariables) return;
-        throw policyFault('UnresolvedVariable', 'steps.basicauthentication.UnresolvedVariable', 500, `${policy.name}: user or password could not be resolved`);
+        throw raise(BASIC_AUTHENTICATION_FAULTS, 'UnresolvedVariable', `${policy.name}: user or password could not be resolved`);
       }
       exchange.set(config.assignTo!.variable, basicAuthorization(stringify(user), stringify(password)));
       return;
@@ -70,10 +76,9 @@ export const basicAuthentication = definePolicy({
     const credentials = token === undefined ? undefined : decodeBasic(token);
     if (!credentials) {
       if (config.ignoreUnresolvedVariables) return;
-      throw policyFault(
+      throw raise(
+        BASIC_AUTHENTICATION_FAULTS,
         'InvalidBasicAuthenticationSource',
-        'steps.basicauthentication.InvalidBasicAuthenticationSource',
-        401,
         `${policy.name}: the source is not a valid Basic authorization header`,
         { 'WWW-Authenticate': 'Basic realm="api"' },
       );

@@ -1,7 +1,8 @@
 // DecodeJWT: reads a JWT's header and claims into `jwt.{policy}.*` without
-// checking its signature (as Apigee's DecodeJWT; VerifyJWT checks).
+// checking its signature (as Apigee's DecodeJWT; VerifyJWT checks). Of an
+// encrypted JWT (five parts) only the header can be read, as in Apigee.
 import * as z from 'zod';
-import { decodeJwt as decode } from 'jose';
+import { decodeJwt as decodeClaims, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
 import { definePolicy } from './define-policy.js';
@@ -27,9 +28,12 @@ export const decodeJwt = definePolicy({
     const raw = config.source ? exchange.get(config.source) : /^Bearer\s+(\S+)$/i.exec(stringify(exchange.get('request.header.authorization')))?.[1];
     const token = raw === undefined || raw === null ? '' : stringify(raw).trim();
     if (!token) throw raise(DECODE_JWT_FAULTS, 'FailedToResolveVariable', `Failed to Resolve Variable : policy(${policy.name}) variable(${config.source ?? 'request.header.authorization'})`);
-    let payload;
+    let payload: JWTPayload;
     try {
-      payload = decode(token);
+      if (token.split('.').length === 5) {
+        decodeProtectedHeader(token);
+        payload = {};
+      } else payload = decodeClaims(token);
     } catch {
       throw raise(DECODE_JWT_FAULTS, 'FailedToDecode', `Failed to Decode Token: policy(${policy.name})`);
     }

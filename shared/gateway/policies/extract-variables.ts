@@ -11,11 +11,13 @@ import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
 import { checkXPath, evaluateXPath, parseXmlPayload, xpathString, XmlPayloadError, type XPathValue } from '../language/xml.js';
 import { XMLSerializer } from '@xmldom/xmldom';
+import { Message } from '../engine/message.js';
 
 export const EXTRACT_VARIABLES_FAULTS = defineFaults({
   ExecutionFailed: ['steps.extractvariables.ExecutionFailed', 500],
   JsonPathParsingFailure: ['steps.extractvariables.JsonPathParsingFailure', 500],
   UnableToCast: ['steps.extractvariables.UnableToCast', 500],
+  SourceMessageNotAvailable: ['steps.extractvariables.SourceMessageNotAvailable', 500],
 });
 
 const XML_TYPES = ['string', 'boolean', 'integer', 'long', 'float', 'double', 'nodeset'] as const;
@@ -153,7 +155,8 @@ export const extractVariables = definePolicy({
   }),
   faults: EXTRACT_VARIABLES_FAULTS,
   execute: ({ config, prepared, exchange, policy }) => {
-    const message = exchange.messageByName(config.source) ?? exchange.message;
+    const message = exchange.messageByName(config.source) ?? variableAsMessage(exchange.get(config.source!));
+    if (!message) throw raise(EXTRACT_VARIABLES_FAULTS, 'SourceMessageNotAvailable', `${policy.name}: source ${config.source} is not available`);
     const prefix = config.variablePrefix ? `${config.variablePrefix}.` : '';
     const unresolved: string[] = [];
     const assign = (name: string, value: unknown) => exchange.set(prefix + name, value);
@@ -208,6 +211,12 @@ export const extractVariables = definePolicy({
     if (config.clearPayload) message.body = Buffer.alloc(0);
   },
 });
+
+/** A Source naming a text variable (`request.content`, a callout's content) is read as a message with that payload, as Apigee does. */
+function variableAsMessage(value: unknown): Message | undefined {
+  if (typeof value === 'string') return new Message({ body: Buffer.from(value) });
+  return Buffer.isBuffer(value) ? new Message({ body: value }) : undefined;
+}
 
 type XmlSettings = NonNullable<z.infer<typeof schema>['xmlPayload']>;
 

@@ -204,10 +204,16 @@ const PRELUDE = `(() => {
   const request = messageObject('request', true);
   const response = messageObject('response', false);
   const session = Object.create(null);
+  // An object set as a variable stays itself for this script, as in Apigee (the flow sees its JSON).
+  const objects = new Map();
   const context = {
-    getVariable: (name) => host.get(String(name)),
-    setVariable: (name, value) => host.set(String(name), value),
-    removeVariable: (name) => host.remove(String(name)),
+    getVariable: (name) => objects.has(String(name)) ? objects.get(String(name)) : host.get(String(name)),
+    setVariable: (name, value) => {
+      if (value !== null && (typeof value === 'object' || typeof value === 'function')) objects.set(String(name), value);
+      else objects.delete(String(name));
+      host.set(String(name), value);
+    },
+    removeVariable: (name) => { objects.delete(String(name)); host.remove(String(name)); },
     get flow() { return host.flow(); },
     session,
     proxyRequest: request,

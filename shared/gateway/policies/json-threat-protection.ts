@@ -4,7 +4,12 @@
 import * as z from 'zod';
 import { optional } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
-import { policyFault } from './common.js';
+import { defineFaults, raise } from './common.js';
+
+export const JSON_THREAT_FAULTS = defineFaults({
+  ExecutionFailed: ['steps.jsonthreatprotection.ExecutionFailed', 500],
+  SourceUnavailable: ['steps.jsonthreatprotection.SourceUnavailable', 500],
+});
 
 const limit = z.number().int().min(-1).optional();
 
@@ -91,6 +96,7 @@ export function scanJson(text: string, limits: Limits): string | undefined {
 export const jsonThreatProtection = definePolicy({
   type: 'JSONThreatProtection',
   schema,
+  faults: JSON_THREAT_FAULTS,
   xml: {
     fromXml: (root) => {
       const limit = (name: string) => root.child(name)?.int();
@@ -117,23 +123,23 @@ export const jsonThreatProtection = definePolicy({
   execute: ({ config, exchange, policy }) => {
     const message = exchange.messageByName(config.source);
     if (!message) {
-      throw policyFault('SourceUnavailable', 'steps.jsonthreatprotection.SourceUnavailable', 500, `${policy.name}: source ${config.source} is not available`);
+      throw raise(JSON_THREAT_FAULTS, 'SourceUnavailable', `${policy.name}: source ${config.source} is not available`);
     }
     const type = (message.headers.get('content-type') ?? '').toLowerCase();
     if (message.body.length === 0 || !(type.includes('json'))) return; // only JSON payloads are checked
     const text = message.content;
     const problem = scanJson(text, config);
     if (problem === 'invalid') {
-      throw policyFault('ExecutionFailed', 'steps.jsonthreatprotection.ExecutionFailed', 400, `JSONThreatProtection[${policy.name}]: Execution failed. reason: invalid JSON`);
+      throw raise(JSON_THREAT_FAULTS, 'ExecutionFailed', `JSONThreatProtection[${policy.name}]: Execution failed. reason: invalid JSON`);
     }
     if (problem) {
-      throw policyFault('ExecutionFailed', 'steps.jsonthreatprotection.ExecutionFailed', 400, `JSONThreatProtection[${policy.name}]: Execution failed. reason: ${problem}`);
+      throw raise(JSON_THREAT_FAULTS, 'ExecutionFailed', `JSONThreatProtection[${policy.name}]: Execution failed. reason: ${problem}`);
     }
     // Malformed input the scanner tolerates (e.g. stray tokens) still must parse.
     try {
       JSON.parse(text);
     } catch {
-      throw policyFault('ExecutionFailed', 'steps.jsonthreatprotection.ExecutionFailed', 400, `JSONThreatProtection[${policy.name}]: Execution failed. reason: invalid JSON`);
+      throw raise(JSON_THREAT_FAULTS, 'ExecutionFailed', `JSONThreatProtection[${policy.name}]: Execution failed. reason: invalid JSON`);
     }
   },
 });

@@ -6,7 +6,12 @@
 import * as z from 'zod';
 import { el, optional } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
-import { policyFault } from './common.js';
+import { defineFaults, raise } from './common.js';
+
+export const OPEN_CONNECTORS_FAULTS = defineFaults({
+  ProviderNotConfigured: ['steps.openconnectors.ProviderNotConfigured', 500],
+  InstanceTokenNotFound: ['steps.openconnectors.InstanceTokenNotFound', 500],
+});
 
 const schema = z.object({
   /** API provider; default: the provider of the routed target endpoint. */
@@ -18,6 +23,7 @@ const schema = z.object({
 
 export const openConnectors = definePolicy({
   type: 'OpenConnectors',
+  faults: OPEN_CONNECTORS_FAULTS,
   schema,
   xml: {
     fromXml: (root) => {
@@ -43,18 +49,17 @@ export const openConnectors = definePolicy({
   execute: async ({ config, exchange, deployment, policy, services: { kvm, providers } }) => {
     const providerName = config.provider ?? exchange.targetProvider;
     if (!providerName) {
-      throw policyFault('ProviderNotConfigured', 'steps.openconnectors.ProviderNotConfigured', 500, `${policy.name}: the target is not an Open Connectors API provider`);
+      throw raise(OPEN_CONNECTORS_FAULTS, 'ProviderNotConfigured', `${policy.name}: the target is not an Open Connectors API provider`);
     }
     const { type, organizationSecret, userSecret } = await providers.get(providerName);
     if (type !== 'OpenConnectors' || !organizationSecret || !userSecret) {
-      throw policyFault('ProviderNotConfigured', 'steps.openconnectors.ProviderNotConfigured', 500, `${policy.name}: API provider ${providerName} is not an Open Connectors provider`);
+      throw raise(OPEN_CONNECTORS_FAULTS, 'ProviderNotConfigured', `${policy.name}: API provider ${providerName} is not an Open Connectors provider`);
     }
     const token = await kvm.get('apiproxy', config.instanceTokenMap, config.instanceTokenKey, config.expiryTimeInSecs);
     if (!token) {
-      throw policyFault(
+      throw raise(
+        OPEN_CONNECTORS_FAULTS,
         'InstanceTokenNotFound',
-        'steps.openconnectors.InstanceTokenNotFound',
-        500,
         `${policy.name}: no instance token in key value map ${config.instanceTokenMap} (key ${config.instanceTokenKey}) of API proxy ${deployment.apiName}`,
       );
     }

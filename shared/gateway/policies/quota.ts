@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { el, type XmlElement, type XmlNode } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
-import { policyFault, resolveValue, TIME_UNITS, UNIT_MS, valueFromXml, valueToXml, ValueSchema, type TimeUnit } from './common.js';
+import { defineFaults, raise, resolveValue, TIME_UNITS, UNIT_MS, valueFromXml, valueToXml, ValueSchema, type TimeUnit } from './common.js';
 
 const schema = z.object({
   /** Apigee quota types; all are counted in windows aligned to `startTime` (or the epoch / calendar). */
@@ -97,8 +97,14 @@ function limitsFromXml(parent: XmlElement) {
   };
 }
 
+export const QUOTA_FAULTS = defineFaults({
+  QuotaViolation: ['policies.ratelimit.QuotaViolation', 429],
+  FailedToResolveQuotaIntervalReference: ['policies.ratelimit.FailedToResolveQuotaIntervalReference', 500],
+});
+
 export const quota = definePolicy({
   type: 'Quota',
+  faults: QUOTA_FAULTS,
   schema: schema.refine((c) => c.allow !== undefined || c.allowRef || c.useQuotaConfigInAPIProduct, {
     message: 'allow, allowRef or useQuotaConfigInAPIProduct is required',
   }),
@@ -157,7 +163,7 @@ export const quota = definePolicy({
     const unitText = String(fromProduct.timeUnit ?? ref(config.timeUnitRef) ?? config.timeUnit).toLowerCase();
     const unit = (TIME_UNITS as readonly string[]).includes(unitText) ? (unitText as TimeUnit) : config.timeUnit;
     if (!Number.isFinite(allow) || allow < 0) {
-      throw policyFault('InvalidQuotaConfig', 'policies.ratelimit.FailedToResolveQuotaIntervalReference', 500, 'Quota allow count could not be resolved');
+      throw raise(QUOTA_FAULTS, 'FailedToResolveQuotaIntervalReference', 'Quota allow count could not be resolved');
     }
     const identifier =
       resolveValue(exchange, config.identifier) ?? (config.useQuotaConfigInAPIProduct ? String(get('client_id') ?? '') : '') ?? '';
@@ -176,10 +182,9 @@ export const quota = definePolicy({
     exchange.set(`${prefix}.identifier`, identifier);
     exchange.set(`${prefix}.failed`, used > allow);
     if (used > allow) {
-      throw policyFault(
+      throw raise(
+        QUOTA_FAULTS,
         'QuotaViolation',
-        'policies.ratelimit.QuotaViolation',
-        429,
         `Rate limit quota violation. Quota limit  exceeded. Identifier : ${identifier || '_default'}`,
         { 'Retry-After': String(Math.max(1, Math.ceil((window.end - now) / 1000))) },
       );

@@ -15,7 +15,7 @@ import { definePolicy } from './define-policy.js';
 import { el, type XmlElement } from './xml-model.js';
 
 export const REGEX_PROTECTION_FAULTS = defineFaults({
-  ThreatDetected: ['steps.regexthreatprotection.ThreatDetected', 400],
+  ThreatDetected: ['steps.regexthreatprotection.ThreatDetected', 500],
   ExecutionFailed: ['steps.regexthreatprotection.ExecutionFailed', 500],
   SourceUnavailable: ['steps.regexthreatprotection.SourceUnavailable', 500],
   NonMessageVariable: ['steps.regexthreatprotection.NonMessageVariable', 500],

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { TtlCache } from '../../cache/ttl-cache.js';
 import { el } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
-import { policyFault, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
+import { defineFaults, raise, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
 
 const RATE = /^(\d+)\s*(ps|pm)$/i;
 
@@ -36,8 +36,14 @@ function parseRate(text: string | undefined): { count: number; windowMs: number 
   return { count, windowMs: match[2]!.toLowerCase() === 'ps' ? 1_000 : 60_000 };
 }
 
+export const SPIKE_ARREST_FAULTS = defineFaults({
+  SpikeArrestViolation: ['policies.ratelimit.SpikeArrestViolation', 429],
+  InvalidMessageRate: ['policies.ratelimit.InvalidMessageRate', 500],
+});
+
 export const spikeArrest = definePolicy({
   type: 'SpikeArrest',
+  faults: SPIKE_ARREST_FAULTS,
   schema,
   xml: {
     fromXml: (root) => {
@@ -63,7 +69,7 @@ export const spikeArrest = definePolicy({
   prepare: (config) => ({ buckets: new TtlCache<string, Bucket>({ ttlMs: 60_000, maxEntries: 50_000 }), fixedRate: parseRate(config.rate) }),
   execute: ({ config, prepared, exchange, policy }) => {
     const rate = (config.rateRef ? parseRate(String(exchange.get(config.rateRef) ?? '')) : undefined) ?? prepared.fixedRate;
-    if (!rate) throw policyFault('InvalidMessageRate', 'policies.ratelimit.InvalidMessageRate', 500, 'Invalid message rate');
+    if (!rate) throw raise(SPIKE_ARREST_FAULTS, 'InvalidMessageRate', 'Invalid message rate');
     const identifier = resolveValue(exchange, config.identifier) ?? '';
     const weight = Math.max(1, Number(resolveValue(exchange, config.messageWeight) ?? 1) || 1);
     const key = `${identifier}\n${rate.count}/${rate.windowMs}`;
@@ -84,10 +90,9 @@ export const spikeArrest = definePolicy({
     exchange.set(`ratelimit.${policy.name}.failed`, !admitted);
     if (!admitted) {
       const unit = rate.windowMs === 1_000 ? 'ps' : 'pm';
-      throw policyFault(
+      throw raise(
+        SPIKE_ARREST_FAULTS,
         'SpikeArrestViolation',
-        'policies.ratelimit.SpikeArrestViolation',
-        429,
         `Spike arrest violation. Allowed rate : ${rate.count}${unit}`,
       );
     }

@@ -43,8 +43,9 @@ function join(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
 
-async function get(rt: Runtime, url: string, headers: Record<string, string>): Promise<OutboundResponse> {
-  return outboundRequest({ url, method: 'GET', headers: { accept: 'application/json', ...headers }, allowLoopback: rt.config.allowLoopback, timeoutMs: TIMEOUT_MS });
+/** `ownPlatform`: an OpenConnectors provider without a URL of its own calls this Tollgate's connectors API, which the outbound guard otherwise refuses. */
+async function get(rt: Runtime, url: string, headers: Record<string, string>, ownPlatform = false): Promise<OutboundResponse> {
+  return outboundRequest({ url, method: 'GET', headers: { accept: 'application/json', ...headers }, allowLoopback: rt.config.allowLoopback, timeoutMs: TIMEOUT_MS, ...(ownPlatform ? { ownEndpoint: 'platform' as const } : {}) });
 }
 
 function describe(error: unknown): string {
@@ -69,7 +70,7 @@ export async function testConnection(rt: Runtime, org: string, name: string): Pr
         ? join(provider.url, '/instances')
         : provider.url;
   try {
-    const response = await get(rt, url, headers);
+    const response = await get(rt, url, headers, provider.ownPlatform);
     // A provider without credentials is reachable whatever it answers below 500; one with credentials must accept them.
     const sendsCredentials = provider.item.providerType !== 'Internet' || provider.item.authentication.type !== 'None';
     if (sendsCredentials && (response.status === 401 || response.status === 403)) return { ok: false, status: response.status, message: `${new URL(url).host} refused the credentials (${response.status})` };

@@ -74,4 +74,11 @@ describe('rollup writer', () => {
     expect(row.totals.message_count).toBe(400);
     expect([...row.totalTimes.values()].reduce((a, b) => a + b, 0)).toBe(400);
   });
+
+  it('writes each row with its expiry (the TTL attribute), and a row past it reads as absent', async () => {
+    const rows = rollUp([{ ...record(202, 3), organization: 'expired' }], protection);
+    const past = () => Math.floor(Date.now() / 1000) - 1;
+    expect((await applyRows(store.table, rows, { container: 'd', sequence: 1 }, past)).applied).toBe(3);
+    expect((await store.table.query(rollupPartition('expired', 'prod', 'minute', '2024-05-17'))).items).toEqual([]);
+  });
 });

@@ -43,7 +43,7 @@ describe('AccessControl', () => {
     exchange.set('allowed.ip', '172.16.5.0');
     const templated = { noRuleMatchAction: 'DENY', rules: [{ action: 'ALLOW', addresses: [{ address: '{allowed.ip}', mask: 24 }] }] };
     expect((await runPolicy(accessControl, templated, { exchange })).fault).toBeUndefined();
-    expect((await runPolicy(accessControl, templated, { exchange: exchangeFor({}, { clientIp: '172.16.5.5' }) })).fault?.errorCode).toBe('steps.accesscontrol.InvalidIPAddressInVariable');
+    expect((await runPolicy(accessControl, templated, { exchange: exchangeFor({}, { clientIp: '172.16.5.5' }) })).fault?.errorCode).toBe('accesscontrol.InvalidIPAddressInVariable');
     expect(() => accessControl.prepare!(accessControl.schema.parse({ rules: [{ action: 'DENY', addresses: [{ address: 'nope' }] }] }), {} as never)).toThrow('not an IP address');
   });
 });

@@ -83,6 +83,19 @@ describe('ExtractVariables XMLPayload', () => {
     expect(config).toMatchObject({ clearPayload: true, xmlPayload: { namespaces: { o: 'urn:orders' }, variables: [{ name: 'id', type: 'integer' }, { name: 'lines', type: 'nodeset' }] } });
   });
 
+  it('reads the response in the response flow when no Source is given, and a text variable named as Source', async () => {
+    const xmlPayload = { namespaces: {}, variables: [{ name: 'city', xpath: '//city' }] };
+    const exchange = exchangeFor({ body: '<r><city>Request</city></r>' });
+    exchange.phase = 'response';
+    exchange.response.body = Buffer.from('<root><city>San Jose</city></root>');
+    await runPolicy(extractVariables, { variablePrefix: 'mock', xmlPayload }, { exchange });
+    expect(exchange.get('mock.city')).toBe('San Jose');
+    await runPolicy(extractVariables, { source: 'request.content', variablePrefix: 'sent', xmlPayload }, { exchange });
+    expect(exchange.get('sent.city')).toBe('Request');
+    const missing = await runPolicy(extractVariables, { source: 'nothing', xmlPayload }, { exchange });
+    expect(missing.fault?.errorCode).toBe('steps.extractvariables.SourceMessageNotAvailable');
+  });
+
   it('extracts strings, numbers and node sets, then clears the payload when asked', async () => {
     const config = {
       variablePrefix: 'order',
@@ -111,7 +124,7 @@ describe('ExtractVariables XMLPayload', () => {
   });
 
   it('refuses a prefix it was not given at deployment, and a payload that is not XML when strict', async () => {
-    expect(() => runPolicy(extractVariables, { xmlPayload: { variables: [{ name: 'x', xpath: '/z:a' }] } })).rejects.toThrow();
+    await expect(runPolicy(extractVariables, { xmlPayload: { variables: [{ name: 'x', xpath: '/z:a' }] } })).rejects.toThrow();
     const strict = await runPolicy(extractVariables, { ignoreUnresolvedVariables: false, xmlPayload: { variables: [{ name: 'x', xpath: '/a' }] } }, { exchange: exchangeFor({ body: '{"a":1}' }) });
     expect(strict.fault).toMatchObject({ status: 500, faultName: 'ExecutionFailed' });
     const doctype = await runPolicy(extractVariables, { ignoreUnresolvedVariables: false, xmlPayload: { variables: [{ name: 'x', xpath: '/a' }] } }, { exchange: exchangeFor({ body: '<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>' }) });

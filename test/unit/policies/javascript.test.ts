@@ -110,6 +110,22 @@ describe('JavaScript object model', () => {
     expect(JSON.parse(String(exchange.get('answer')))).toEqual({ got: '/lookup?id=7', header: 'yes' });
     expect(exchange.get('blocked')).toContain('true JS-1: Target address 169.254.169.254 is not allowed');
   });
+
+  it('keeps an object set as a variable itself for the script, and its JSON for the flow', async () => {
+    const exchange = exchangeFor();
+    exchange.set('backend', backend.url);
+    const { fault } = await run(
+      `context.setVariable('pending', httpClient.get(context.getVariable('backend') + '/kept'));
+       var pending = context.getVariable('pending');
+       pending.waitForComplete();
+       context.setVariable('status', pending.getResponse().status.code);
+       context.setVariable('plain', { a: 1 });`,
+      { exchange },
+    );
+    expect(fault).toBeUndefined();
+    expect(exchange.get('status')).toBe(200);
+    expect(exchange.get('plain')).toBe('{"a":1}');
+  });
 });
 
 describe('JavaScript sandbox', () => {

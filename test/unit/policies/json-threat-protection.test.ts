@@ -30,7 +30,7 @@ describe('JSONThreatProtection execute', () => {
     expect(run.fault).toBeUndefined();
   });
 
-  it('refuses each limit exceeded with a 400 naming it', async () => {
+  it('refuses each limit exceeded with Apigee\'s 500 naming it', async () => {
     const cases: [Record<string, number>, string, RegExp][] = [
       [{ containerDepth: 2 }, '{"a":{"b":{"c":1}}}', /container depth/],
       [{ arrayElementCount: 2 }, '[1,2,3]', /array element count/],
@@ -40,7 +40,7 @@ describe('JSONThreatProtection execute', () => {
     ];
     for (const [limits, body, reason] of cases) {
       const run = await runPolicy(jsonThreatProtection, limits, { exchange: json(body) });
-      expect(run.fault, body).toMatchObject({ status: 400, faultName: 'ExecutionFailed', errorCode: 'steps.jsonthreatprotection.ExecutionFailed' });
+      expect(run.fault, body).toMatchObject({ status: 500, faultName: 'ExecutionFailed', errorCode: 'steps.jsonthreatprotection.ExecutionFailed' });
       expect(run.fault!.message).toMatch(reason);
     }
   });

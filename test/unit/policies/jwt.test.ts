@@ -58,6 +58,15 @@ describe('JWT execute', () => {
     expect(exchange.get('jwt.JWT-D.claim.issuer')).toBe('urn://apigee');
   });
 
+  it('decodes only the header of an encrypted token, as Apigee does', async () => {
+    const exchange = withKeys();
+    const generated = await runPolicy(generateJwt, { keyAlgorithm: 'RSA-OAEP-256', contentAlgorithm: 'A128GCM', publicKey: { value: { ref: 'rsa_publickey' } }, subject: { value: 'ada' }, outputVariable: 'jwe' }, { exchange });
+    expect(generated.fault).toBeUndefined();
+    const decoded = await runPolicy(decodeJwt, { source: 'jwe' }, { exchange, name: 'JWT-D' });
+    expect(decoded.fault).toBeUndefined();
+    expect([exchange.get('jwt.JWT-D.decoded.header.enc'), exchange.get('jwt.JWT-D.decoded.header.alg'), exchange.get('jwt.JWT-D.claim.subject')]).toEqual(['A128GCM', 'RSA-OAEP-256', undefined]);
+  });
+
   it('refuses another audience, an expired token and a foreign signature', async () => {
     const exchange = withKeys();
     await runPolicy(generateJwt, { algorithm: 'RS256', privateKey: { value: { ref: 'private.rsa_privatekey' } }, audience: { value: 'billing' }, expiresIn: { value: '600s' }, outputVariable: 't' }, { exchange });

@@ -81,6 +81,6 @@ describe('Quota execute', () => {
 
   it('faults when the limit reference does not resolve to a number', async () => {
     const run = await runPolicy(quota, { allowRef: 'nothing.here' }, { services: { counters: new MemoryCounters() } });
-    expect(run.fault).toMatchObject({ status: 500, faultName: 'InvalidQuotaConfig' });
+    expect(run.fault).toMatchObject({ status: 500, faultName: 'FailedToResolveQuotaIntervalReference', errorCode: 'policies.ratelimit.FailedToResolveQuotaIntervalReference' });
   });
 });

