@@ -46,6 +46,8 @@ export const LAYERS = {
   'shared/consumers': ['shared/auth', 'shared/cache', 'shared/config', 'shared/credentials', 'shared/crypto', 'shared/http', 'shared/runtime', 'shared/store'],
   'shared/oauth': ['shared/consumers', 'shared/credentials', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
   'shared/connectors': ['shared/analytics', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/gateway/language', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
+  // Formulas: workflows over connector instances; the JavaScript policy's sandbox runs their script steps.
+  'shared/formulas': ['shared/auth', 'shared/cache', 'shared/connectors', 'shared/gateway/policies', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
   // The proxy function's host wires the gateway to the domains it serves policies from.
   'shared/gateway/host': [
     'shared/analytics',
@@ -87,6 +89,7 @@ export const LAYERS = {
     'shared/connectors',
     'shared/consumers',
     'shared/credentials',
+    'shared/formulas',
     'shared/management',
     'shared/oauth',
     'shared/portal',
@@ -95,11 +98,12 @@ export const LAYERS = {
     'shared/store',
   ],
   // Lambda entries: one thin handler per function.
-  functions: ['shared/platform', 'shared/gateway/host', 'shared/gateway/engine', 'shared/connectors', 'shared/oauth', 'shared/web', 'shared/http', 'shared/log', 'shared/runtime'],
+  functions: ['shared/platform', 'shared/gateway/host', 'shared/gateway/engine', 'shared/connectors', 'shared/formulas', 'shared/oauth', 'shared/web', 'shared/http', 'shared/log', 'shared/runtime'],
   // The CDK app: constructs and the shared tables it deploys from, no business logic.
   infra: ['shared/http', 'shared/store', 'shared/auth', 'shared/config'],
-  // The local runtime runs the functions as they are, and in place of EventBridge Scheduler and SQS works the connector events' queue in the table.
-  local: ['functions', 'shared/auth', 'shared/config', 'shared/connectors', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/secrets', 'shared/store'],
+  // The local runtime runs the functions as they are, and in place of EventBridge Scheduler and SQS works the connector events' queue
+  // in the table; it resumes formula executions and starts their scheduled runs.
+  local: ['functions', 'shared/auth', 'shared/config', 'shared/connectors', 'shared/formulas', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/secrets', 'shared/store'],
 };
 
 /** Every module, longest first, so a file belongs to `shared/gateway/engine` rather than a shorter one. */

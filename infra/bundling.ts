@@ -10,8 +10,11 @@ import type { BuildOptions } from 'esbuild';
  * JavaScript policy reads QuickJS's WebAssembly module (about 1 MB) from
  * `quickjs.wasm` next to index.js, and only when a JavaScript step runs.
  */
+const QUICKJS = { from: createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-asyncify/wasm'), to: 'quickjs.wasm' };
 export const BUNDLE_ASSETS: Record<string, { from: string; to: string }[]> = {
-  proxy: [{ from: createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-asyncify/wasm'), to: 'quickjs.wasm' }],
+  proxy: [QUICKJS],
+  // Formula script and filter steps run in the JavaScript policy's sandbox.
+  formulas: [QUICKJS],
 };
 
 export const BUNDLING = {

@@ -10,6 +10,9 @@ import dynalite from 'dynalite';
 import { loadConfig, type Config } from '../shared/config.js';
 import { reserveOwnEndpoint } from '../shared/net/outbound.js';
 import { ADMIN_PASSWORD_SECRET, ensureAdminUser } from '../shared/auth/bootstrap.js';
+import { registerEventSink } from '../shared/connectors/events/sinks.js';
+import { formulaEventSink } from '../shared/formulas/triggers.js';
+import { LocalFormulaScheduler } from './formulas.js';
 import { ensureOrganization, type PlatformCredentials } from '../shared/auth/organizations.js';
 import { Runtime } from '../shared/runtime.js';
 import { FileSecretBackend, MemorySecretBackend } from '../shared/secrets/local.js';
@@ -33,6 +36,8 @@ export interface LocalRuntime {
   /** The first management user; its password is TOLLGATE_ADMIN_PASSWORD or the stored `admin-password` secret. */
   admin: { email: string; created: boolean; generatedPassword: boolean; passwordSecret: string };
   secretsFile?: string;
+  /** Formulas' scheduler: resumed executions, scheduled triggers (TOLLGATE_FORMULAS_TICK_MS, default 60000; 0: only on tick()). */
+  formulas: LocalFormulaScheduler;
   /** Connector events' scheduler: polls and deliveries from the table (TOLLGATE_EVENTS_TICK_MS, default 5000; 0: only on tick()). */
   events: LocalEventScheduler;
   close(): Promise<void>;
@@ -122,6 +127,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const table = new Table(doc, config.tableName);
     const backend = secretsFile ? new FileSecretBackend(secretsFile) : new MemorySecretBackend();
     const runtime = new Runtime(config, table, new CachedSecrets(backend));
+    // Connector events start the formulas bound to their instance.
+    registerEventSink(runtime, formulaEventSink);
     const admin = new DynamoDBClient({
       region: config.region,
       endpoint: config.dynamoEndpoint,
@@ -137,19 +144,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { allowedRedirectOrigins: config.allowedRedirectOrigins },
     );
     const firstUser = await ensureAdminUser(runtime);
+    const formulaTickMs = env.TOLLGATE_FORMULAS_TICK_MS === undefined || env.TOLLGATE_FORMULAS_TICK_MS === '' ? 60_000 : Number(env.TOLLGATE_FORMULAS_TICK_MS);
+    const formulas = new LocalFormulaScheduler(runtime, Number.isFinite(formulaTickMs) ? formulaTickMs : 60_000);
+    await formulas.start();
     const tickMs = env.TOLLGATE_EVENTS_TICK_MS === undefined || env.TOLLGATE_EVENTS_TICK_MS === '' ? 5000 : Number(env.TOLLGATE_EVENTS_TICK_MS);
     const events = new LocalEventScheduler(runtime, Number.isFinite(tickMs) ? tickMs : 5000);
     events.start();
     return {
       events,
       runtime,
+      formulas,
       credentials,
       generatedCredentials: generated && firstStart,
       admin: { email: config.adminEmail, ...firstUser, passwordSecret: ADMIN_PASSWORD_SECRET },
       ...(secretsFile ? { secretsFile } : {}),
       close: async () => {
+        // No new formula step starts, no poll or delivery; buffered analytics and traces are written before the store goes away.
+        await formulas.stop();
         await events.stop();
-        // Buffered analytics and traces are written before the store goes away.
         await runtime.shutdown();
         doc.destroy();
         db.closeAllConnections?.();

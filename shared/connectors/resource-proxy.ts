@@ -5,14 +5,15 @@
 // token the vendor rejects is refreshed and the call retried, once.
 import { analyticsRecorder } from '../analytics/recorder.js';
 import type { HttpRequest } from '../http/request.js';
-import { HttpError, isHttpError } from '../http/errors.js';
+import { forbidden, HttpError, isHttpError } from '../http/errors.js';
 import type { HttpResponse } from '../http/response.js';
 import { HOP_BY_HOP_HEADERS } from '../net/headers.js';
 import type { OutboundResponse } from '../net/outbound.js';
 import type { Principal } from '../auth/principal.js';
 import type { Runtime } from '../runtime.js';
-import type { ResolvedElement } from './catalog.js';
-import type { InstanceItem } from './instances.js';
+import { findElement, type ResolvedElement } from './catalog.js';
+import { getInstance, type InstanceItem } from './instances.js';
+import { instanceInvalid } from './token-lifecycle.js';
 import { unifiedCall } from './unified/unified-call.js';
 import { callableInstance, callSegments, callWithCredentials, findResource, instanceBaseUrl, resourceVendorSegments, vendorUrl } from './vendor-call.js';
 
@@ -107,7 +108,66 @@ export async function proxyResourceCall(rt: Runtime, request: HttpRequest, princ
   const { instance, element } = await callableInstance(rt, principal);
   const rest = request.path.startsWith(RESOURCE_PREFIX) ? request.path.slice(RESOURCE_PREFIX.length) : '';
   if (!rest.replace(/\//g, '')) throw new HttpError(404, 'not_found', 'Name a resource: /elements/api-v2/{resource}');
+  return recordedCall(rt, request, principal.organization, instance, element, rest);
+}
 
+/** One call through an instance that the platform makes itself (a formula's element request step), not a caller. */
+export interface InstanceCall {
+  method: string;
+  /** The resource path as a caller would give it under `/elements/api-v2`: `/hubs/crm/contacts/123`. */
+  path: string;
+  query?: URLSearchParams;
+  headers?: Record<string, string>;
+  body?: Buffer;
+  requestId: string;
+}
+
+/** A resource call through an instance of the organization, by the instance's id: canonical objects, CEQL and vendor paths alike. */
+export async function callInstance(rt: Runtime, org: string, instanceId: number, call: InstanceCall): Promise<HttpResponse> {
+  const instance = await getInstance(rt, org, instanceId, true);
+  if (!instance) throw new HttpError(404, 'instance_not_found', `Instance ${instanceId} not found`);
+  if (instance.disabled) throw forbidden(`Instance ${instance.id} is disabled`, 'instance_disabled');
+  if (!instance.valid) throw instanceInvalid(instance);
+  const element = await findElement(rt, org, instance.elementKey);
+  if (!element) throw new HttpError(409, 'element_not_found', `Element ${instance.elementKey} of instance ${instance.id} no longer exists`);
+  const rest = call.path.replace(/^\/+/, '');
+  if (!rest) throw new HttpError(404, 'not_found', 'Name a resource: /hubs/{hub}/{resource}');
+  const headers = Object.fromEntries(Object.entries(call.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  const request: HttpRequest = {
+    method: call.method.toUpperCase(),
+    path: `${RESOURCE_PREFIX}${rest}`,
+    params: {},
+    query: call.query ?? new URLSearchParams(),
+    headers,
+    multiHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    body: call.body ?? Buffer.alloc(0),
+    requestId: call.requestId,
+    sourceIp: '',
+    receivedAt: Date.now(),
+  };
+  return recordedCall(rt, request, org, instance, element, rest);
+}
+
+/** What an observer learns of each resource call that reached an instance (element request triggers). */
+export interface ResourceCallObservation {
+  organization: string;
+  instance: InstanceItem;
+  request: HttpRequest;
+  /** The vendor path as called, without the `/elements/api-v2/` prefix. */
+  path: string;
+  response: HttpResponse;
+}
+
+export type ResourceCallObserver = (rt: Runtime, observation: ResourceCallObservation) => void;
+
+/** Observers of completed resource calls in this process; each is told after the answer is ready and cannot change it. */
+const observers = new Set<ResourceCallObserver>();
+
+export function observeResourceCalls(observer: ResourceCallObserver): void {
+  observers.add(observer);
+}
+
+async function recordedCall(rt: Runtime, request: HttpRequest, organization: string, instance: InstanceItem, element: ResolvedElement, rest: string): Promise<HttpResponse> {
   // Every call that reached an instance is a usage record (written in the background).
   const startedAt = Date.now();
   const started = performance.now();
@@ -115,6 +175,7 @@ export async function proxyResourceCall(rt: Runtime, request: HttpRequest, princ
   try {
     const response = await forward(rt, request, instance, element, rest);
     status = response.status;
+    for (const observe of observers) observe(rt, { organization, instance, request, path: rest, response });
     return response;
   } catch (error) {
     if (isHttpError(error)) status = error.status;
@@ -123,7 +184,7 @@ export async function proxyResourceCall(rt: Runtime, request: HttpRequest, princ
     analyticsRecorder(rt).recordConnectorCall({
       timestamp: startedAt,
       request_id: request.requestId || `${startedAt}-${instance.id}`,
-      organization: principal.organization,
+      organization,
       element_key: element.definition.key,
       element_name: element.definition.name,
       instance_id: instance.id,

@@ -19,6 +19,7 @@ import { registerOrganizationRoutes } from './organization-routes.js';
 import { registerConsumerRoutes } from '../consumers/consumer-routes.js';
 import { registerSigningKeyRoutes } from '../oauth/key-routes.js';
 import { registerConnectorRoutes } from '../connectors/connector-routes.js';
+import { registerFormulaRoutes } from '../formulas/routes.js';
 import { registerUsageRoutes } from '../connectors/usage-routes.js';
 import { callbackRouter } from '../connectors/callback-routes.js';
 import { tokenRouter } from '../oauth/token-routes.js';
@@ -55,6 +56,8 @@ export function platformRouter(): PlatformRouter {
   registerOpenApiRoute(router, () => [...router.routes(), ...tokenRouter().routes(), ...callbackRouter().routes()]);
   registerUsageRoutes(router);
   // Account users read the catalog; routes that act on what they own say so themselves.
+  // Formulas before the connectors routes, whose resource calls take every other path; they are the organization's (no account users).
+  registerFormulaRoutes(router.group({ tag: 'Formulas', auth: 'platform', errors: 'connectors' }));
   registerConnectorRoutes(router.group({ tag: 'Instances', auth: 'platform', errors: 'connectors', userAccess: 'read' }));
   return router;
 }

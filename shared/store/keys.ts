@@ -66,6 +66,13 @@ export const SORT_PREFIX = {
   sharedFlowRevision: 'SFREV#',
   sharedFlowDeployment: 'SFDEPLOY#',
   flowHook: 'FLOWHOOK#',
+  /** Formulas (workflows of the connectors API), their instances, executions and executed steps. */
+  formula: 'FORMULA#',
+  formulaInstance: 'FORMULAINST#',
+  formulaExecution: 'FORMULAEXEC#',
+  formulaStep: 'FORMULASTEP#',
+  /** An event a formula instance has started an execution for: events arrive at least once. */
+  formulaEvent: 'FORMULAEVENT#',
 } as const;
 
 const P = SORT_PREFIX;
@@ -104,7 +111,7 @@ export const SIGNING_KEYS_LEASE: Keys = { pk: '#DEPLOYMENT', sk: 'LOCK#jwt-keys'
 export const elementKeys = (org: string, key: string) => ofOrg(org, `${P.element}${key}`);
 /** An organization's own hubs (the built-in ones are code). */
 export const hubKeys = (org: string, key: string) => ofOrg(org, `${P.hub}${key}`);
-export const counterKeys = (org: string, name: 'element' | 'instance' | 'account' | 'user') => ofOrg(org, `${P.counter}${name}`);
+export const counterKeys = (org: string, name: 'element' | 'instance' | 'account' | 'user' | 'formula' | 'formulaInstance' | 'formulaExecution') => ofOrg(org, `${P.counter}${name}`);
 export const instanceKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}`);
 export const instanceRefreshLeaseKeys = (org: string, id: number) => ofOrg(org, `${P.instance}${pad(id, 10)}#LEASE`);
 /** What happened to an instance (disabled after failed refreshes ...), under the instance, in time order. */
@@ -125,6 +132,22 @@ export const levelTransformationsPrefix = (level: MappingLevel) => `${P.transfor
 /** Organization- and account-level transformations are per element, instance-level ones per instance. */
 export const transformationsPrefix = (level: MappingLevel, elementKey: string) => `${P.transformation}${level.startsWith('instance:') ? level : `${level}#${elementKey}`}#`;
 export const transformationKeys = (org: string, level: MappingLevel, elementKey: string, name: string) => ofOrg(org, `${transformationsPrefix(level, elementKey)}${name}`);
+
+// Formulas (shared/formulas/): definitions, instances, executions and their steps, all in the organization's partition.
+export const formulaKeys = (org: string, id: number) => ofOrg(org, `${P.formula}${pad(id, 10)}`);
+export const formulaInstanceKeys = (org: string, id: number) => ofOrg(org, `${P.formulaInstance}${pad(id, 10)}`);
+export const formulaExecutionKeys = (org: string, id: number) => ofOrg(org, `${P.formulaExecution}${pad(id, 12)}`);
+/** gsi1 partition of a formula instance's executions, newest last by id. */
+export const formulaInstanceExecutionsLookup = (org: string, instanceId: number) => `FORMULAEXECS#${org}#${pad(instanceId, 10)}`;
+export const formulaExecutionIndexKey = (id: number) => pad(id, 12);
+/** The steps an execution ran, in the order it ran them. */
+export const formulaStepsPrefix = (executionId: number) => `${P.formulaStep}${pad(executionId, 12)}#`;
+export const formulaStepKeys = (org: string, executionId: number, sequence: number) => ofOrg(org, `${formulaStepsPrefix(executionId)}${pad(sequence, 6)}`);
+export const formulaEventKeys = (org: string, instanceId: number, eventId: string) => ofOrg(org, `${P.formulaEvent}${pad(instanceId, 10)}#${eventId}`);
+/** gsi1 partition of every unfinished execution across organizations: what a restart resumes. */
+export const FORMULA_RUNNING_PARTITION = 'FORMULARUNNING';
+/** gsi1 partition of every active formula instance with a scheduled trigger, across organizations; gsi1sk is its next run. */
+export const FORMULA_SCHEDULE_PARTITION = 'FORMULASCHEDULE';
 
 // Connector events (shared/connectors/events/). Event ids sort by time, so a prefix listing is newest-last.
 export const eventKeys = (org: string, eventId: string) => ofOrg(org, `${P.event}${eventId}`);

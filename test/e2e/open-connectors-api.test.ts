@@ -480,7 +480,7 @@ describe('errors, headers and platform paths', () => {
   });
 
   it('answers 404 for unknown paths under platform resources instead of calling a vendor', async () => {
-    for (const path of ['/elements/stripe/bogus', '/elements/stripe/resources/1/bogus', '/instances/1/bogus', '/usage/analytics/bogus', '/formulas', '/docs/crm', '/accounts/1/bogus', '/users/1/bogus', '/organizations/branding']) {
+    for (const path of ['/elements/stripe/bogus', '/elements/stripe/resources/1/bogus', '/instances/1/bogus', '/usage/analytics/bogus', '/formulas/1/bogus', '/docs/crm', '/accounts/1/bogus', '/users/1/bogus', '/organizations/branding']) {
       const response = await call('GET', path);
       expect(response.status, path).toBe(404);
       expect(response.json.code, path).toBe('not_found');
@@ -495,6 +495,9 @@ describe('errors, headers and platform paths', () => {
     const usage = await call('GET', '/usage', { headers: withElement(instance.json.token) });
     expect(usage.status).toBe(200);
     expect(Array.isArray(usage.json)).toBe(true);
-    expect((await call('GET', '/formulas', { headers: withElement(instance.json.token) })).status).toBe(404);
+    const formulas = await call('GET', '/formulas', { headers: withElement(instance.json.token) });
+    expect(formulas.status).toBe(200);
+    expect(Array.isArray(formulas.json)).toBe(true);
+    expect((await call('GET', '/formulas/1/bogus', { headers: withElement(instance.json.token) })).status).toBe(404);
   });
 });

@@ -69,6 +69,8 @@ export async function startPlatform(env: Record<string, string> = {}, options: {
     env: {
       ...process.env,
       TOLLGATE_EVENTS_TICK_MS: '0',
+      // Formulas' schedules run when a test ticks them (`local.formulas.tick()`).
+      TOLLGATE_FORMULAS_TICK_MS: '0',
       TOLLGATE_ORGANIZATION_SECRET: '',
       TOLLGATE_USER_SECRET: '',
       TOLLGATE_RUNTIME_URLS: `prod=${runtimeUrls.prod},test=${runtimeUrls.test}`,

@@ -1,0 +1,164 @@
+// What each step type does with its resolved properties. A step answers with
+// its outcome (success or failure, which picks `onSuccess` or `onFailure`)
+// and what it adds to the context under `steps.{name}`, in Open Connectors'
+// shape: requests give `request` and `response` (`code`, `headers`, `body`),
+// scripts what they pass to `done`, filters `{ continue }`, loops
+// `{ index, entry }`. Control steps (loop, retry, sub-formula) are the
+// executor's: they move the execution, not data.
+import { createHash } from 'node:crypto';
+import { callInstance } from '../connectors/resource-proxy.js';
+import { vendorRequest } from '../connectors/vendor-http.js';
+import { isHttpError } from '../http/errors.js';
+import type { HttpResponse } from '../http/response.js';
+import type { Runtime } from '../runtime.js';
+import type { FormulaContext } from './references.js';
+
+export interface StepOutcome {
+  ok: boolean;
+  output: unknown;
+  /** Why the step failed, for the execution's error when nothing handles the failure. */
+  error?: string;
+}
+
+/** CPU time a script or filter step may use; the memory limit is the sandbox's (32 MiB). */
+export const SCRIPT_TIME_LIMIT_MS = 1000;
+/** The most a response body in the context may hold; larger ones are cut and flagged. */
+const MAX_CONTEXT_BODY_BYTES = 256 * 1024;
+
+const record = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+
+function stringRecord(value: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(record(value)).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+function queryOf(value: unknown): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const [name, entry] of Object.entries(stringRecord(value))) query.append(name, entry);
+  return query;
+}
+
+function bodyOf(value: unknown): Buffer | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+function parsedBody(body: Buffer | string | undefined, contentType: string | undefined): unknown {
+  if (body === undefined || body.length === 0) return undefined;
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  if (bytes.length > MAX_CONTEXT_BODY_BYTES) return { truncated: true, bytes: bytes.length };
+  const text = bytes.toString('utf8');
+  if (contentType === undefined || /json/i.test(contentType)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** `acceptableStatusCodes` as Open Connectors writes it: `200-299,404`. Default: 2xx. */
+export function acceptable(status: number, codes: unknown): boolean {
+  if (typeof codes !== 'string' || !codes.trim()) return status >= 200 && status < 300;
+  return codes.split(',').some((part) => {
+    const [from, to] = part.trim().split('-').map(Number);
+    return to === undefined ? status === from : status >= from! && status <= to;
+  });
+}
+
+function responseOutcome(request: unknown, response: { status: number; headers: Record<string, string | string[]>; body?: Buffer | string }, codes: unknown): StepOutcome {
+  const contentType = response.headers['content-type'];
+  const headers = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+  const output = { request, response: { code: response.status, headers, body: parsedBody(response.body, Array.isArray(contentType) ? contentType[0] : contentType) } };
+  const ok = acceptable(response.status, codes);
+  return { ok, output, ...(ok ? {} : { error: `The request answered ${response.status}` }) };
+}
+
+function failure(error: unknown, request: unknown): StepOutcome {
+  if (isHttpError(error)) return { ok: false, output: { request, response: { code: error.status, body: { code: error.code, message: error.message } } }, error: error.message };
+  throw error;
+}
+
+/** A call through a connector instance: `api` is the resource path (`/hubs/crm/contacts`), canonical objects included. */
+export async function elementRequest(rt: Runtime, org: string, properties: Record<string, unknown>, requestId: string): Promise<StepOutcome> {
+  const instanceId = Number(properties.elementInstanceId);
+  const method = String(properties.method ?? 'GET').toUpperCase();
+  let path = String(properties.api ?? '');
+  // `{name}` placeholders of the path filled from `path` (Open Connectors' path parameters).
+  const params = stringRecord(properties.path);
+  path = path.replace(/\{([^}/]+)\}/g, (match, name: string) => (params[name] !== undefined ? encodeURIComponent(params[name]) : match));
+  const request = { method, api: path, query: record(properties.query), body: properties.body };
+  if (!Number.isInteger(instanceId) || instanceId <= 0) return { ok: false, output: { request }, error: `elementInstanceId ${String(properties.elementInstanceId)} is not an instance id` };
+  const body = bodyOf(properties.body);
+  const headers = { ...(body ? { 'content-type': 'application/json' } : {}), ...stringRecord(properties.headers) };
+  let response: HttpResponse;
+  try {
+    response = await callInstance(rt, org, instanceId, { method, path, query: queryOf(properties.query), headers, ...(body ? { body } : {}), requestId });
+  } catch (error) {
+    return failure(error, request);
+  }
+  return responseOutcome(request, { status: response.status, headers: { ...response.headers, ...response.multiHeaders }, body: response.body }, properties.acceptableStatusCodes);
+}
+
+/** A plain HTTP call through the outbound guard (no private metadata addresses, no Tollgate endpoints). */
+export async function httpRequest(rt: Runtime, properties: Record<string, unknown>): Promise<StepOutcome> {
+  const method = String(properties.method ?? 'GET').toUpperCase();
+  const body = bodyOf(properties.body);
+  const request = { method, url: String(properties.url), headers: stringRecord(properties.headers), query: record(properties.query), body: properties.body };
+  let url: URL;
+  try {
+    url = new URL(request.url);
+    for (const [name, value] of queryOf(properties.query)) url.searchParams.append(name, value);
+  } catch {
+    return { ok: false, output: { request }, error: `${request.url} is not a URL` };
+  }
+  const headers = { ...(body ? { 'content-type': 'application/json' } : {}), ...request.headers };
+  try {
+    const response = await vendorRequest(rt, { url, method, headers, ...(body && method !== 'GET' && method !== 'HEAD' ? { body } : {}), timeoutMs: 30_000 }, 'The HTTP request');
+    return responseOutcome(request, response, properties.acceptableStatusCodes);
+  } catch (error) {
+    return failure(error, request);
+  }
+}
+
+// Scripts see `steps`, `config`, `trigger` and `info` as plain objects and answer with `done(value)`
+// (or `return value`); `console.log` goes to the step's log. All on the first line, so that the
+// line numbers of errors are the script's own.
+const SCRIPT_PRELUDE =
+  "const __c = JSON.parse(context.getVariable('formula.context')); const steps = __c.steps, config = __c.config, trigger = __c.trigger, info = __c.info; " +
+  "let __done = false; const done = (value) => { if (!__done) { __done = true; context.setVariable('formula.done', JSON.stringify(value === undefined ? null : value)); } }; " +
+  'const console = { log: (...args) => print(...args), error: (...args) => print(...args) }; ';
+
+/** Runs a script or filter step in the JavaScript policy's sandbox: CPU and memory limits, no filesystem or network. */
+export async function script(kind: 'script' | 'filter', properties: Record<string, unknown>, context: FormulaContext): Promise<StepOutcome> {
+  const { runInSandbox } = await import('../gateway/policies/javascript-sandbox.js');
+  const variables = new Map<string, unknown>([['formula.context', JSON.stringify(context)]]);
+  const logs: string[] = [];
+  const code = `${SCRIPT_PRELUDE}const __r = (function () { ${String(properties.body)}\n})(); if (!__done && __r !== undefined) done(__r);`;
+  const outcome = await runInSandbox({
+    scripts: [{ name: kind, code }],
+    timeLimitMs: SCRIPT_TIME_LIMIT_MS,
+    properties: {},
+    host: {
+      getVariable: (name) => variables.get(name),
+      setVariable: (name, value) => variables.set(name, value),
+      removeVariable: (name) => variables.delete(name),
+      names: () => [],
+      print: (text) => {
+        if (logs.length < 100) logs.push(text.slice(0, 2000));
+      },
+      flow: () => 'FORMULA',
+      http: async () => ({ error: 'httpClient is not available in formula steps; use an httpRequest step' }),
+      hash: (algorithm, data, encoding) => createHash(algorithm).update(data).digest(encoding),
+    },
+  });
+  const log = logs.length ? { log: logs } : {};
+  if (!outcome.ok) return { ok: false, output: { error: outcome.message, ...log }, error: outcome.message };
+  const raw = variables.get('formula.done');
+  const value: unknown = typeof raw === 'string' ? JSON.parse(raw) : undefined;
+  if (kind === 'filter') {
+    if (typeof value !== 'boolean') return { ok: false, output: { error: 'A filter must call done(true) or done(false)', ...log }, error: 'A filter must call done(true) or done(false)' };
+    return { ok: value, output: { continue: value, ...log } };
+  }
+  return { ok: true, output: value === undefined || value === null || typeof value !== 'object' ? { result: value ?? null, ...log } : { ...(value as object), ...log } };
+}
