@@ -166,7 +166,8 @@ describe.skipIf(!HAS_CHROMIUM)('console pages', () => {
     await signInToConsole(page, platform.local.credentials);
     const session = JSON.parse((await readSessionItem(page, SESSION_KEY))!) as { authorization: string };
     await writeSessionItem(page, SESSION_KEY, JSON.stringify({ ...session, authorization: 'User revoked, Organization revoked' }));
-    await page.getByRole('link', { name: 'Products' }).click();
+    // Opened by its address: the page's first call meets the refused credentials.
+    await page.goto('/console/products');
     await page.getByText(/Your session ended/).waitFor();
     await signInToConsole(page, platform.local.credentials);
     await page.getByRole('button', { name: 'Sign out' }).click();
