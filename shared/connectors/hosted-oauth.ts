@@ -23,23 +23,11 @@ import { canUseInstance, ownerFor } from './instance-access.js';
 import { createInstance, getInstance, reauthenticateInstance } from './instances.js';
 import { authorizationUrl, createPkce, TokenEndpointError } from './oauth.js';
 import { claimHostedState, createHostedState, savePkceVerifier, STATE_LIFETIME_SECONDS, type ClaimedState } from './oauth-state.js';
-import { oauth1Url } from './oauth1-flow.js';
+import { httpUrl, oauth1Url } from './oauth1-flow.js';
 import { isAllowedRedirect } from './redirect-origins.js';
 import { vendorText } from './vendor-http.js';
 
 export const CALLBACK_PATH = '/elements/api-v2/oauth/callback';
-
-const httpUrl = z
-  .string()
-  .max(2048)
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL without credentials');
 
 const oauthUrlQuery = z
   .object({

@@ -15,7 +15,8 @@ import { TokenEndpointError } from './oauth.js';
 import { authorizationUrl, requestTemporaryCredentials, requestTokenCredentials, type OAuth1Authentication } from './oauth1.js';
 import { claimRequestTokenSecret, saveRequestTokenSecret, STATE_LIFETIME_SECONDS } from './oauth-state.js';
 
-const callbackUrl = z
+/** An absolute http(s) URL without credentials: a callback or return URL a caller hands over. */
+export const httpUrl = z
   .string()
   .max(2048)
   .refine((value) => {
@@ -30,7 +31,7 @@ const callbackUrl = z
 const tokenQuery = z.object({
   apiKey: z.string().min(1).max(512),
   apiSecret: z.string().min(1).max(8192),
-  callbackUrl,
+  callbackUrl: httpUrl,
   requestToken: z.string().min(1).max(1024).optional(),
 });
 
