@@ -15,6 +15,8 @@ export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
 /** Retries of a whole execution a retry step may ask for, and the longest wait between two. */
 export const MAX_RETRY_ATTEMPTS = 10;
+/** Steps one execution may run in all (every attempt and loop iteration): a formula that cycles stops here. */
+export const MAX_STEPS_PER_EXECUTION = 1000;
 export const MAX_RETRY_DELAY_MS = 15 * 60_000;
 /** The most frequent schedule Open Connectors allows. */
 export const MIN_SCHEDULE_INTERVAL_MS = 15 * 60_000;
