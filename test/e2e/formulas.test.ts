@@ -1,5 +1,6 @@
 // Formulas over HTTP through the local server, with loopback vendors: an
-// event of a HubSpot instance (as its poller reports it) starts a formula
+// event of a HubSpot instance, found by its real poller and delivered to the
+// formulas' event sink by the real delivery, starts a formula
 // that reads the contact as a canonical object, maps it in a script and
 // creates it in Salesforce as a canonical object, every step readable with
 // its input and output; a script that throws, one that never ends (stopped
@@ -7,7 +8,8 @@
 // element request trigger, cancel, the 4xx of bad formulas and instances,
 // and another organization that sees none of it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverEvents, type FormulaEventNotification } from '../../shared/formulas/triggers.js';
+import { redeliver } from '../../shared/connectors/events/delivery.js';
+import { ManualClock } from '../support/clock.js';
 import { loopbackCopy } from '../support/element-copy.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { sendJson, startVendor, type VendorServer } from '../support/vendor.js';
@@ -20,6 +22,8 @@ let flaky: VendorServer;
 const salesforceCreated: Record<string, unknown>[] = [];
 let flakyCalls = 0;
 let hs: { id: number; token: string };
+/** HubSpot's contacts as its list API answers them. */
+const hubspotContacts = new Map<string, { id: string; properties: Record<string, string>; createdAt: string; updatedAt: string; archived: boolean }>();
 let sf: { id: number; token: string };
 
 beforeAll(async () => {
@@ -27,6 +31,7 @@ beforeAll(async () => {
   hubspot = await startVendor((request, res) => {
     if (request.path === '/oauth/2026-03/token') return sendJson(res, 200, { access_token: 'hs-access', refresh_token: 'hs-refresh', expires_in: 1800, token_type: 'bearer' });
     if (request.headers.authorization !== 'Bearer hs-access') return sendJson(res, 401, { status: 'error', message: 'Authentication credentials not found.' });
+    if (request.method === 'GET' && request.path === '/crm/v3/objects/contacts') return sendJson(res, 200, { results: [...hubspotContacts.values()] });
     const one = /^\/crm\/v3\/objects\/contacts\/(\w+)$/.exec(request.path);
     if (one && request.method === 'GET') {
       return sendJson(res, 200, {
@@ -66,19 +71,32 @@ beforeAll(async () => {
     const created = await platform.request('POST', `${BASE}/elements`, { json: loopbackCopy(file, key, vendor.url) });
     expect(created.status, created.text).toBe(200);
   }
-  const connect = async (key: string, name: string) => {
+  const connect = async (key: string, name: string, events: Record<string, unknown> = {}) => {
     const response = await platform.request('POST', `${BASE}/instances`, {
       json: {
         element: { key },
         name,
         providerData: { code: 'the-code', codeVerifier: 'v'.repeat(43) },
-        configuration: { 'oauth.api.key': 'client', 'oauth.api.secret': 'client-secret', 'oauth.callback.url': 'http://localhost:4999/callback' },
+        configuration: { 'oauth.api.key': 'client', 'oauth.api.secret': 'client-secret', 'oauth.callback.url': 'http://localhost:4999/callback', ...events },
       },
     });
     expect(response.status, response.text).toBe(200);
     return response.json as { id: number; token: string };
   };
-  hs = await connect('hubspot-loopback', 'source CRM');
+  hs = await connect('hubspot-loopback', 'source CRM', {
+    'event.notification.enabled': 'true',
+    'event.vendor.type': 'polling',
+    'event.poller.refresh_interval': '15',
+    'event.poller.configuration': {
+      contacts: {
+        url: '/hubs/crm/contacts',
+        idField: 'id',
+        rootKey: 'results',
+        deletedField: 'archived',
+        datesConfiguration: { updatedDateField: 'updatedAt', updatedDateFormat: "yyyy-MM-dd'T'HH:mm:ss.SSSX", createdDateField: 'createdAt', createdDateFormat: "yyyy-MM-dd'T'HH:mm:ss.SSSX" },
+      },
+    },
+  });
   sf = await connect('salesforce-loopback', 'target CRM');
 });
 
@@ -152,20 +170,25 @@ describe('a formula from one vendor to another through canonical objects', () =>
     });
     const instance = await createInstance(formula.id, { source: hs.id, target: sf.id, department: 'Research' });
 
-    const notification: FormulaEventNotification = {
-      eventId: 'poll-1',
-      organization: 'default',
-      instanceId: hs.id,
-      elementKey: 'hubspot-loopback',
-      source: 'polling',
-      events: [
-        { id: 'evt-101', eventType: 'CREATED', objectType: 'contacts', objectId: '101', date: '2024-01-01T10:00:00.000Z', elementKey: 'hubspot-loopback', instanceId: hs.id },
-        { id: 'evt-102', eventType: 'UPDATED', objectType: 'contacts', objectId: '102', date: '2024-01-02T10:00:00.000Z', elementKey: 'hubspot-loopback', instanceId: hs.id },
-      ],
-    };
-    expect(await deliverEvents(platform.local.runtime, notification)).toBe(2);
-    // Delivered again (events are at least once): no new execution.
-    expect(await deliverEvents(platform.local.runtime, notification)).toBe(0);
+    // The poller's clock is the test's: the first poll records where HubSpot stands, the next one finds two changes.
+    const clock = new ManualClock(Date.now());
+    platform.local.runtime.clock = clock;
+    await platform.local.events.tick();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const contact = (id: string, createdAt: number, updatedAt: number) =>
+      hubspotContacts.set(id, { id, properties: { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@example.com' }, createdAt: iso(createdAt), updatedAt: iso(updatedAt), archived: false });
+    contact('101', clock.now() + 60_000, clock.now() + 60_000);
+    contact('102', clock.now() - 86_400_000, clock.now() + 60_000);
+    clock.advance(16 * 60_000);
+    await platform.local.events.tick();
+    await platform.local.events.tick();
+    const events = await platform.request('GET', `${BASE}/instances/${hs.id}/events`);
+    expect(events.status, events.text).toBe(200);
+    expect(events.json).toHaveLength(1);
+    expect(events.json[0]).toMatchObject({ source: 'polling' });
+    // Delivered to the formulas again (events are at least once): no new execution.
+    expect(await redeliver(platform.local.runtime, 'default', events.json[0].id, 'sink:formulas')).toBeDefined();
+    await platform.local.events.tick();
 
     const list = await platform.request('GET', `${BASE}/formulas/instances/${instance.id}/executions`);
     expect(list.status).toBe(200);
