@@ -17,7 +17,7 @@ import type { Runtime } from '../runtime.js';
 import { entrySteps, useDriver } from './launch.js';
 import { MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_MS, MAX_STEPS_PER_EXECUTION, type Step } from './model.js';
 import { resolve, type FormulaContext } from './references.js';
-import { elementRequest, httpRequest, script, type StepOutcome } from './steps.js';
+import { elementRequest, elementRequestStream, httpRequest, script, type StepOutcome } from './steps.js';
 import {
   createExecution,
   expireSteps,
@@ -183,8 +183,10 @@ export async function runExecution(rt: Runtime, org: string, id: number, limits:
   const interrupted = records.find((record) => record.sequence === execution!.sequence && record.status === 'running');
   if (interrupted) {
     const step = formula.steps.find((s) => s.name === interrupted.stepName);
-    const method = String((interrupted.input as { method?: string } | undefined)?.method ?? 'GET').toUpperCase();
-    const repeatable = step && (REPEATABLE.has(step.type) || ((step.type === 'elementRequest' || step.type === 'httpRequest') && (method === 'GET' || method === 'HEAD')));
+    const input = interrupted.input as { method?: string; uploadMethod?: string } | undefined;
+    // A stream step's effect is its upload.
+    const method = String((step?.type === 'elementRequestStream' ? (input?.uploadMethod ?? 'POST') : input?.method) ?? 'GET').toUpperCase();
+    const repeatable = step && (REPEATABLE.has(step.type) || ((step.type === 'elementRequest' || step.type === 'httpRequest' || step.type === 'elementRequestStream') && (method === 'GET' || method === 'HEAD')));
     if (!repeatable) {
       const message = `The execution stopped while step ${interrupted.stepName} was running; it may have had effects, so it is not run again`;
       await putStep(rt, org, { ...interrupted, status: 'failed', error: message, finishedAt: new Date().toISOString() });
@@ -290,6 +292,10 @@ async function runStep(rt: Runtime, execution: ExecutionItem, formula: FormulaIt
     }
     case 'elementRequest':
       outcome = await elementRequest(rt, org, input, `formula:${execution.id}:${sequence}`);
+      next = [];
+      break;
+    case 'elementRequestStream':
+      outcome = await elementRequestStream(rt, org, input, `formula:${execution.id}:${sequence}`);
       next = [];
       break;
     case 'httpRequest':

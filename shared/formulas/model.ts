@@ -8,7 +8,7 @@ import { Cron } from 'croner';
 import * as z from 'zod';
 import { unprocessable, type FieldProblem } from '../http/errors.js';
 
-export const STEP_TYPES = ['elementRequest', 'httpRequest', 'script', 'filter', 'loop', 'retryFormulaExecution', 'formula'] as const;
+export const STEP_TYPES = ['elementRequest', 'elementRequestStream', 'httpRequest', 'script', 'filter', 'loop', 'retryFormulaExecution', 'formula'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 export const TRIGGER_TYPES = ['manual', 'scheduled', 'elementRequest', 'event'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -82,6 +82,17 @@ export type FormulaInstanceInput = z.output<typeof formulaInstanceSchema>;
 const text = z.string().min(1);
 const stepProperties: Partial<Record<StepType, z.ZodType>> = {
   elementRequest: z.object({ elementInstanceId: z.union([text, z.number().int()]), method: text, api: text }).loose(),
+  elementRequestStream: z
+    .object({
+      downloadElementInstanceId: z.union([text, z.number().int()]),
+      downloadApi: text,
+      downloadMethod: text.optional(),
+      uploadElementInstanceId: z.union([text, z.number().int()]),
+      uploadApi: text,
+      uploadMethod: text.optional(),
+      uploadFormDataName: z.string().optional(),
+    })
+    .loose(),
   httpRequest: z.object({ url: text, method: text.optional() }).loose(),
   script: z.object({ body: text }).loose(),
   filter: z.object({ body: text }).loose(),

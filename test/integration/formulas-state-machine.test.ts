@@ -74,7 +74,7 @@ class LoopbackStepFunctions {
 
   private run(name: string, input: Json): MachineRun {
     const states: string[] = [];
-    const invoke = async (payload: StepEvent) => ({ Payload: await stepHandler(payload), StatusCode: 200 });
+    const invoke = async (payload: StepEvent): Promise<Json> => ({ Payload: await stepHandler(payload), StatusCode: 200 });
     const machine = new StateMachine(this.definition);
     const execution = machine.run(input, {
       overrides: { taskResourceLocalHandlers: { RunStep: (event: Json) => invoke(event.Payload ?? event), StepCrashed: (event: Json) => invoke(event.Payload ?? event) } },
