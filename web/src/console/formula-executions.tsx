@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api.js';
 import { canWrite } from '../lib/session.js';
-import { asApiError, Dialog, ErrorAlert, Field, FormActions, LoadState, Notice, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
+import { asApiError, Dialog, EmptyRow, ErrorAlert, Field, FormActions, LoadState, Notice, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
 import { withPlatformCredentials } from './connectors.js';
 import { FORMULAS, formulaHref, json, type Formula, type FormulaInstance } from './formulas.js';
 
@@ -107,13 +107,7 @@ function InstanceExecutions({ params }: { params: Record<string, string> }) {
                 <td>{execution.error ? `${execution.error.step ? `${execution.error.step}: ` : ''}${execution.error.message}` : ''}</td>
               </tr>
             ))}
-            {executions.data.length === 0 ? (
-              <tr>
-                <td colSpan={6} class="muted">
-                  No executions yet.
-                </td>
-              </tr>
-            ) : null}
+            {executions.data.length === 0 ? <EmptyRow columns={6}>No executions yet.</EmptyRow> : null}
           </Table>
         ) : null}
         <button type="button" onClick={executions.reload}>
@@ -258,13 +252,7 @@ function ExecutionView({ params }: { params: Record<string, string> }) {
               <td>{step.error ?? ''}</td>
             </tr>
           ))}
-          {e.stepExecutions?.length === 0 ? (
-            <tr>
-              <td colSpan={9} class="muted">
-                No step has run yet.
-              </td>
-            </tr>
-          ) : null}
+          {e.stepExecutions?.length === 0 ? <EmptyRow columns={9}>No step has run yet.</EmptyRow> : null}
         </Table>
       </section>
     </>

@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
 import { canWrite } from '../lib/session.js';
-import { ConfirmButton, Dialog, ErrorAlert, Field, FormActions, LoadState, Notice, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
+import { ConfirmButton, Dialog, EmptyRow, ErrorAlert, Field, FormActions, LoadState, Notice, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 import type { CodeEditor } from './code-editor.js';
 import { withPlatformCredentials, type Instance } from './connectors.js';
@@ -103,13 +103,7 @@ function FormulasList() {
               <td>{instances.data ? count(formula.id) : ''}</td>
             </tr>
           ))}
-          {formulas.data.length === 0 ? (
-            <tr>
-              <td colSpan={4} class="muted">
-                No formulas yet.
-              </td>
-            </tr>
-          ) : null}
+          {formulas.data.length === 0 ? <EmptyRow columns={4}>No formulas yet.</EmptyRow> : null}
         </Table>
       ) : null}
     </>
@@ -352,13 +346,7 @@ function FormulaInstances({ formula, writable }: { formula: Formula; writable: b
               </td>
             </tr>
           ))}
-          {instances.data.length === 0 ? (
-            <tr>
-              <td colSpan={4} class="muted">
-                No instances yet.
-              </td>
-            </tr>
-          ) : null}
+          {instances.data.length === 0 ? <EmptyRow columns={4}>No instances yet.</EmptyRow> : null}
         </Table>
       ) : null}
       {creating ? (
