@@ -61,6 +61,11 @@ describe.skipIf(!HAS_CHROMIUM)('formulas in the console', () => {
     await page.getByRole('heading', { name: 'New formula' }).waitFor();
     await page.locator('.cm-content').waitFor();
     await expectAccessible(page, 'new formula');
+    // Malformed JSON is flagged as it is typed, and never sent.
+    await typeIntoEditor('{"name": "broken",');
+    await page.locator('.cm-lint-marker-error').waitFor();
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('alert').getByText(/^The formula is not valid JSON/).waitFor();
     await typeIntoEditor(JSON.stringify({ name: 'broken', triggers: [{ type: 'manual', onSuccess: ['missing'] }], steps: [{ name: 'a', type: 'script', properties: {} }] }));
     await page.getByRole('button', { name: 'Create' }).click();
     const alert = page.getByRole('alert');
