@@ -17,6 +17,7 @@ import { KvmsPage } from './kvms.js';
 import { ProviderPage, ProvidersPage } from './providers.js';
 import { ProxyPage, ProxiesPage, NewProxyPage } from './proxies.js';
 import { AppPage, AppsPage, DevelopersPage, ProductPage, ProductsPage } from './publish.js';
+import { SharedFlowPage, SharedFlowsPage } from './shared-flows.js';
 import { SignIn } from './sign-in.js';
 import { TracePage } from './trace.js';
 import { BASE } from './base.js';
@@ -33,6 +34,8 @@ const PAGES: PageEntry[] = [
   { path: '/apis', component: ProxiesPage, nav: ['Develop', 'API proxies'] },
   { path: '/apis/new', component: NewProxyPage },
   { path: '/apis/:api', component: ProxyPage },
+  { path: '/sharedflows', component: SharedFlowsPage, nav: ['Develop', 'Shared flows'] },
+  { path: '/sharedflows/:name', component: SharedFlowPage },
   { path: '/providers', component: ProvidersPage, nav: ['Develop', 'API providers'] },
   { path: '/providers/:name', component: ProviderPage },
   { path: '/kvms', component: KvmsPage, nav: ['Develop', 'Key value maps'] },
