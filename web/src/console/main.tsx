@@ -20,6 +20,7 @@ import { AppPage, AppsPage, DevelopersPage, ProductPage, ProductsPage } from './
 import { SharedFlowPage, SharedFlowsPage } from './shared-flows.js';
 import { SignIn } from './sign-in.js';
 import { TracePage } from './trace.js';
+import { UsersPage } from './users.js';
 import { BASE } from './base.js';
 
 
@@ -55,6 +56,7 @@ const PAGES: PageEntry[] = [
   { path: '/connectors/formulas/:id/instances/:instanceId/executions/:executionId', component: FormulaExecutionPage },
   { path: '/connectors/activity', component: ConnectorActivityPage, nav: ['Connectors', 'Activity'] },
   { path: '/connectors/instances/:id/docs', component: InstanceDocsPage },
+  { path: '/users', component: UsersPage, nav: ['Admin', 'Users'] },
 ];
 
 function Nav({ path }: { path: string }) {
