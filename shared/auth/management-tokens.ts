@@ -4,7 +4,7 @@
 // token must stop working the moment its user is deleted (one read tells), it
 // can never be mistaken for a proxy access token (no JWT verifier accepts it),
 // and it needs no signing key. 256 random bits make the plain hash enough.
-import { sha256Hex } from '../crypto/compare.js';
+import { safeEqual, sha256Hex } from '../crypto/compare.js';
 import { randomSecret } from '../crypto/random.js';
 import type { Runtime } from '../runtime.js';
 import { managementRefreshKeys, managementTokenKeys } from '../store/keys.js';
@@ -40,6 +40,16 @@ export async function issueManagementToken(rt: Runtime, user: UserItem): Promise
     expiresAt: Math.floor(Date.now() / 1000) + MANAGEMENT_TOKEN_LIFETIME_SECONDS,
   });
   return { access_token: token, token_type: 'Bearer', expires_in: MANAGEMENT_TOKEN_LIFETIME_SECONDS };
+}
+
+/** Apigee's tools' login client: public values, the same in every installation of the tools. */
+const APIGEE_TOOLS_CLIENT = { id: 'edgecli', secret: 'edgeclisecret' };
+
+/** Whether a login's Basic client is Apigee's tools' (both parts compared in full, whatever the first says). */
+export function isApigeeToolsClient(id: string, secret: string): boolean {
+  const idMatches = safeEqual(id, APIGEE_TOOLS_CLIENT.id);
+  const secretMatches = safeEqual(secret, APIGEE_TOOLS_CLIENT.secret);
+  return idMatches && secretMatches;
 }
 
 /** How long a login's refresh token may be used (once). */

@@ -12,17 +12,14 @@
 // password and an unknown user are the same `401 unauthorized`, and cost the
 // same work.
 import * as z from 'zod';
-import { issueManagementLogin, redeemManagementRefresh } from '../auth/management-tokens.js';
+import { isApigeeToolsClient, issueManagementLogin, redeemManagementRefresh } from '../auth/management-tokens.js';
 import type { PlatformRouter } from '../auth/principal.js';
 import { checkPassword } from '../auth/users.js';
-import { safeEqual } from '../crypto/compare.js';
 import { basicToken, decodeBasic } from '../http/basic-auth.js';
 import type { HttpRequest } from '../http/request.js';
 import { json, type HttpResponse } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
 
-/** Apigee's tools' login client: public values, the same in every installation of the tools. */
-const APIGEE_TOOLS_CLIENT = { id: 'edgecli', secret: 'edgeclisecret' };
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 const MAX_FORM_BYTES = 8 * 1024;
 
@@ -39,11 +36,7 @@ const refused = (status: number, error: string, description: string, headers: Re
 function toolsClient(request: HttpRequest): boolean {
   const token = basicToken(request.headers.authorization ?? '');
   const basic = token === undefined ? undefined : decodeBasic(token);
-  if (!basic) return false;
-  // Both compared in full, whatever the first says.
-  const id = safeEqual(basic.user, APIGEE_TOOLS_CLIENT.id);
-  const secret = safeEqual(basic.password, APIGEE_TOOLS_CLIENT.secret);
-  return id && secret;
+  return basic !== undefined && isApigeeToolsClient(basic.user, basic.password);
 }
 
 async function login(request: HttpRequest, rt: Runtime): Promise<HttpResponse> {
