@@ -6,7 +6,7 @@
 // no write controls.
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
-import { api, enc, orgPath } from '../lib/api.js';
+import { api, enc, orgPath, type ApiError } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
 import { canWrite } from '../lib/session.js';
 import { asApiError, ConfirmButton, Dialog, EmptyRow, ErrorAlert, Field, FormActions, LoadState, Notice, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
@@ -173,7 +173,7 @@ export function SharedFlowPage({ params }: { params: Record<string, string> }) {
   const [revision, setRevision] = useState<string>();
   const current = revision ?? info.data?.latestRevisionId;
   const bundle = useLoad(async () => (current ? Bundle.fromZip(await downloadBundle(name, current, 'sharedflows'), name) : undefined), [name, current]);
-  const [error, setError] = useState<ReturnType<typeof asApiError>>();
+  const [error, setError] = useState<ApiError>();
   const [message, setMessage] = useState<string>();
   const writable = canWrite();
   if (!info.data) return <LoadState load={info} />;
