@@ -1,6 +1,7 @@
 // An API proxy revision as the Apigee bundle it exports to: XML files edited
 // in place (DOMParser / XMLSerializer), zipped again to be imported as the
-// next revision. The flow editor and the policy editor work on this, so what
+// next revision. A shared flow revision (`sharedflowbundle/`) reads the same
+// way: its policies and the steps of each shared flow. The flow editor and the policy editor work on this, so what
 // the console saves is exactly what `?action=import` checks, and the server's
 // problems (file, line) point back into these files.
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
@@ -35,15 +36,20 @@ export interface EndpointView {
 }
 
 const ROOT = 'apiproxy/';
+const SHARED_FLOW_ROOT = 'sharedflowbundle/';
 
 export class Bundle {
   private constructor(
     readonly files: Map<string, Uint8Array>,
     readonly name: string,
+    /** `apiproxy/`, or `sharedflowbundle/` for a shared flow. */
+    readonly root: string,
   ) {}
 
   static fromZip(zip: Uint8Array, name: string): Bundle {
-    return new Bundle(new Map(Object.entries(unzipSync(zip))), name);
+    const files = new Map(Object.entries(unzipSync(zip)));
+    const root = [...files.keys()].some((path) => path.startsWith(SHARED_FLOW_ROOT)) ? SHARED_FLOW_ROOT : ROOT;
+    return new Bundle(files, name, root);
   }
 
   toZip(): Uint8Array {
@@ -60,7 +66,7 @@ export class Bundle {
   }
 
   list(folder: string): string[] {
-    return [...this.files.keys()].filter((path) => path.startsWith(ROOT + folder) && path.endsWith('.xml')).sort();
+    return [...this.files.keys()].filter((path) => path.startsWith(this.root + folder) && path.endsWith('.xml')).sort();
   }
 
   policies(): { file: string; name: string; type: string }[] {
@@ -71,9 +77,17 @@ export class Bundle {
     });
   }
 
+  /** A shared flow bundle's flows (`sharedflows/*.xml`, `<SharedFlow name>` with its steps). */
+  sharedFlows(): { file: string; name: string; steps: StepView[] }[] {
+    return this.list('sharedflows/').map((file) => {
+      const root = parse(this.text(file))?.documentElement;
+      return { file, name: root?.getAttribute('name') ?? baseName(file), steps: steps(root ?? null) };
+    });
+  }
+
   private edit(file: string, change: (doc: XMLDocument) => void): void {
     const doc = parse(this.text(file));
-    if (!doc) throw new Error(`${file.slice(ROOT.length)} is not well-formed XML; fix it in the XML editor first`);
+    if (!doc) throw new Error(`${file.slice(this.root.length)} is not well-formed XML; fix it in the XML editor first`);
     change(doc);
     this.setText(file, serialize(doc));
   }
@@ -181,7 +195,7 @@ export class Bundle {
 
   /** Adds a policy file and lists it in the proxy descriptor. */
   addPolicy(name: string, xml: string): void {
-    const file = `${ROOT}policies/${name}.xml`;
+    const file = `${this.root}policies/${name}.xml`;
     if (this.files.has(file)) throw new Error(`A policy named ${name} exists already`);
     this.setText(file, xml);
     const descriptor = this.descriptor();
@@ -194,7 +208,7 @@ export class Bundle {
   }
 
   removePolicy(name: string): void {
-    this.files.delete(`${ROOT}policies/${name}.xml`);
+    this.files.delete(`${this.root}policies/${name}.xml`);
     const descriptor = this.descriptor();
     if (descriptor) {
       this.edit(descriptor, (doc) => {
@@ -204,7 +218,7 @@ export class Bundle {
   }
 
   private descriptor(): string | undefined {
-    return [...this.files.keys()].find((path) => path.startsWith(ROOT) && path.slice(ROOT.length).indexOf('/') === -1 && path.endsWith('.xml'));
+    return [...this.files.keys()].find((path) => path.startsWith(this.root) && path.slice(this.root.length).indexOf('/') === -1 && path.endsWith('.xml'));
   }
 }
 

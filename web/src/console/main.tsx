@@ -17,8 +17,10 @@ import { KvmsPage } from './kvms.js';
 import { ProviderPage, ProvidersPage } from './providers.js';
 import { ProxyPage, ProxiesPage, NewProxyPage } from './proxies.js';
 import { AppPage, AppsPage, DevelopersPage, ProductPage, ProductsPage } from './publish.js';
+import { SharedFlowPage, SharedFlowsPage } from './shared-flows.js';
 import { SignIn } from './sign-in.js';
 import { TracePage } from './trace.js';
+import { UsersPage } from './users.js';
 import { BASE } from './base.js';
 
 
@@ -33,6 +35,8 @@ const PAGES: PageEntry[] = [
   { path: '/apis', component: ProxiesPage, nav: ['Develop', 'API proxies'] },
   { path: '/apis/new', component: NewProxyPage },
   { path: '/apis/:api', component: ProxyPage },
+  { path: '/sharedflows', component: SharedFlowsPage, nav: ['Develop', 'Shared flows'] },
+  { path: '/sharedflows/:name', component: SharedFlowPage },
   { path: '/providers', component: ProvidersPage, nav: ['Develop', 'API providers'] },
   { path: '/providers/:name', component: ProviderPage },
   { path: '/kvms', component: KvmsPage, nav: ['Develop', 'Key value maps'] },
@@ -52,6 +56,7 @@ const PAGES: PageEntry[] = [
   { path: '/connectors/formulas/:id/instances/:instanceId/executions/:executionId', component: FormulaExecutionPage },
   { path: '/connectors/activity', component: ConnectorActivityPage, nav: ['Connectors', 'Activity'] },
   { path: '/connectors/instances/:id/docs', component: InstanceDocsPage },
+  { path: '/users', component: UsersPage, nav: ['Admin', 'Users'] },
 ];
 
 function Nav({ path }: { path: string }) {

@@ -13,20 +13,23 @@ import { Bundle } from './bundle.js';
 import { FlowEditor } from './flow-editor.js';
 import { listProviders, type IntegrationFlow, type Provider } from './providers.js';
 
-interface ProxySummary {
+export interface ProxySummary {
   name: string;
   revision: string[];
   latestRevisionId: string;
 }
 
-interface Deployments {
+export interface Deployments {
   environment: { name: string; revision: { name: string }[] }[];
 }
 
-/** Sends a bundle zip to be checked (validate) or stored as the next revision. */
-export async function importBundle(name: string, zip: Uint8Array, validate = false): Promise<{ revision?: string }> {
+/** Where bundles go: API proxies (`apiproxy/`) or shared flows (`sharedflowbundle/`). */
+export type BundleCollection = 'apis' | 'sharedflows';
+
+/** Sends a bundle zip to be checked (validate, proxies only) or stored as the next revision. */
+export async function importBundle(name: string, zip: Uint8Array, validate = false, collection: BundleCollection = 'apis'): Promise<{ revision?: string }> {
   const session = currentSession();
-  const response = await fetch(orgPath(`/apis?action=${validate ? 'validate' : 'import'}&name=${enc(name)}`), {
+  const response = await fetch(orgPath(`/${collection}?action=${validate ? 'validate' : 'import'}&name=${enc(name)}`), {
     method: 'POST',
     headers: { authorization: session?.authorization ?? '', 'content-type': 'application/octet-stream', accept: 'application/json' },
     body: zip as BlobPart,
@@ -35,28 +38,35 @@ export async function importBundle(name: string, zip: Uint8Array, validate = fal
   return (await response.json()) as { revision?: string };
 }
 
-async function downloadBundle(name: string, revision: string): Promise<Uint8Array> {
-  const response = await api<Response>('GET', orgPath(`/apis/${enc(name)}/revisions/${enc(revision)}?format=bundle`), { raw: true, headers: { accept: 'application/zip' } });
+export async function downloadBundle(name: string, revision: string, collection: BundleCollection = 'apis'): Promise<Uint8Array> {
+  const response = await api<Response>('GET', orgPath(`/${collection}/${enc(name)}/revisions/${enc(revision)}?format=bundle`), { raw: true, headers: { accept: 'application/zip' } });
   return new Uint8Array(await response.arrayBuffer());
 }
 
-function ImportBundle({ onDone }: { onDone: (name: string) => void }) {
+const IMPORTS: Record<BundleCollection, { heading: string; label: string }> = {
+  apis: { heading: 'Import an Apigee bundle', label: 'Proxy name' },
+  sharedflows: { heading: 'Import a shared flow bundle', label: 'Shared flow name' },
+};
+
+/** A bundle zip from the caller's disk, stored under its name (the file's by default) as the next revision. */
+export function ImportBundle({ onDone, collection = 'apis' }: { onDone: (name: string) => void; collection?: BundleCollection }) {
   const form = useForm({ name: '' });
   const [file, setFile] = useState<File>();
   const save = form.submit(async (values) => {
     if (!file) throw new ApiError(422, 'validation_failed', 'Choose a bundle zip', [{ path: 'file', message: 'choose a bundle zip' }]);
     const name = values.name.trim() || file.name.replace(/(_rev\d+)?\.zip$/i, '');
-    await importBundle(name, new Uint8Array(await file.arrayBuffer()));
+    await importBundle(name, new Uint8Array(await file.arrayBuffer()), false, collection);
     onDone(name);
   });
+  const text = IMPORTS[collection];
   return (
-    <form class="card" onSubmit={save} noValidate aria-label="Import a bundle">
-      <h2>Import an Apigee bundle</h2>
+    <form class="card" onSubmit={save} noValidate aria-label={text.heading}>
+      <h2>{text.heading}</h2>
       <div class={`field${form.error?.fields.some((f) => f.path === 'file') ? ' invalid' : ''}`}>
-        <label for="bundle-file">Bundle zip</label>
-        <input id="bundle-file" type="file" accept=".zip,application/zip" onChange={(event) => setFile(event.currentTarget.files?.[0])} />
+        <label for={`bundle-file-${collection}`}>Bundle zip</label>
+        <input id={`bundle-file-${collection}`} type="file" accept=".zip,application/zip" onChange={(event) => setFile(event.currentTarget.files?.[0])} />
       </div>
-      <Field label="Proxy name" path="name" error={form.error} hint="Defaults to the file name; an existing proxy gets a new revision." {...form.bind('name')} />
+      <Field label={text.label} path="name" error={form.error} hint="Defaults to the file name; an existing one gets a new revision." {...form.bind('name')} />
       <ErrorAlert error={form.error} claimed={['name']} />
       <FormActions submit="Import" busy={form.busy} />
     </form>
@@ -336,13 +346,7 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
                 <label for="revision" class="sr-only">
                   Revision
                 </label>
-                <select id="revision" value={current} onChange={(event) => setRevision(event.currentTarget.value)}>
-                  {info.data.revision.map((r) => (
-                    <option key={r} value={r}>
-                      {r}
-                    </option>
-                  ))}
-                </select>
+                <RevisionSelect id="revision" revisions={info.data.revision} value={current} onChange={setRevision} />
               </dd>
               <dt>Base path</dt>
               <dd>{basePaths.join(', ') || '…'}</dd>
@@ -357,22 +361,18 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
                     <td>{rev ?? 'not deployed'}</td>
                     <td>{rev ? basePaths.map((path) => <code key={path}>{runtimeUrl(env) + path}</code>) : '—'}</td>
                     <td>
-                      <button type="button" aria-label={`Deploy revision ${current} to ${env}`} onClick={() => act(async () => { await api('POST', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(current!)}/deployments?override=true`)); deployments.reload(); setMessage(`Revision ${current} deployed to ${env}.`); })}>
-                        Deploy
-                      </button>
-                      {rev ? (
-                        <ConfirmButton
-                          label="Undeploy"
-                          ariaLabel={`Undeploy from ${env}`}
-                          title={`Undeploy ${name} from ${env}?`}
-                          message={`Calls to revision ${rev} in ${env} stop being served.`}
-                          confirm="Undeploy"
-                          onConfirm={async () => {
-                            await api('DELETE', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(rev)}/deployments`));
-                            deployments.reload();
-                          }}
-                        />
-                      ) : null}
+                      <DeployButtons
+                        env={env}
+                        revision={current!}
+                        deployed={rev}
+                        title={`Undeploy ${name} from ${env}?`}
+                        message={`Calls to revision ${rev} in ${env} stop being served.`}
+                        onDeploy={() => act(async () => { await api('POST', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(current!)}/deployments?override=true`)); deployments.reload(); setMessage(`Revision ${current} deployed to ${env}.`); })}
+                        onUndeploy={async (deployed) => {
+                          await api('DELETE', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(deployed)}/deployments`));
+                          deployments.reload();
+                        }}
+                      />
                     </td>
                   </tr>
                 );
@@ -397,6 +397,32 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
           <FlowEditor bundle={bundle} version={version} onChange={changed} onSave={save} proxy={name} />
         )}
       </div>
+    </>
+  );
+}
+
+/** The revision a page shows, chosen from the revisions there are. */
+export function RevisionSelect({ id, revisions, value, onChange }: { id: string; revisions: string[]; value: string | undefined; onChange: (revision: string) => void }) {
+  return (
+    <select id={id} value={value} onChange={(event) => onChange(event.currentTarget.value)}>
+      {revisions.map((r) => (
+        <option key={r} value={r}>
+          {r}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** Deploy the chosen revision to an environment; Undeploy (asking first) the one deployed there. */
+export function DeployButtons(props: { env: string; revision: string; deployed: string | undefined; title: string; message: string; onDeploy: () => unknown; onUndeploy: (deployed: string) => Promise<void> }) {
+  const { env, deployed } = props;
+  return (
+    <>
+      <button type="button" aria-label={`Deploy revision ${props.revision} to ${env}`} onClick={props.onDeploy}>
+        Deploy
+      </button>
+      {deployed ? <ConfirmButton label="Undeploy" ariaLabel={`Undeploy from ${env}`} title={props.title} message={props.message} confirm="Undeploy" onConfirm={() => props.onUndeploy(deployed)} /> : null}
     </>
   );
 }
