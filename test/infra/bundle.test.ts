@@ -106,12 +106,14 @@ async function invoke(name: string, events: APIGatewayProxyEvent[]): Promise<Res
 }
 
 describe('function bundles', () => {
-  // A budget against creeping cold starts, far below Lambda's own limits: the platform bundle carries every
-  // policy's codec (bundle import), the element catalog and the connectors API; bench:cold reports each
-  // bundle's size and import time, and docs/deploy.md the numbers.
-  it('bundles every function under 2 MB', () => {
+  // A budget against creeping cold starts, far below Lambda's own limits: Node compiles all of index.js at a
+  // cold start. The platform's carries the management and connectors APIs and every policy's codec (bundle
+  // import); the rarely used libraries and the element files are beside each bundle, not in it (LAZY_PACKAGES,
+  // BUNDLE_ASSETS). bench:cold reports each bundle's size and import time, docs/performance.md the numbers.
+  const BUDGET_KB: Record<string, number> = { platform: 1280 };
+  it('bundles every function under 700 KB, the platform under 1.25 MB', () => {
     expect(functions).toEqual(expect.arrayContaining(['platform', 'proxy']));
-    for (const name of functions) expect(statSync(bundles[name]!).size, name).toBeLessThan(2 * 1024 * 1024);
+    for (const name of functions) expect(statSync(bundles[name]!).size, name).toBeLessThan((BUDGET_KB[name] ?? 700) * 1024);
   });
 
   it('leaves out of index.js only the lazy packages it ships beside it, and the element files for the catalog', () => {
