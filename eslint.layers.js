@@ -100,7 +100,8 @@ export const LAYERS = {
   // Lambda entries: one thin handler per function.
   functions: ['shared/platform', 'shared/gateway/host', 'shared/gateway/engine', 'shared/connectors', 'shared/formulas', 'shared/oauth', 'shared/web', 'shared/http', 'shared/log', 'shared/runtime'],
   // The CDK app: constructs and the shared tables it deploys from, no business logic.
-  infra: ['shared/http', 'shared/store', 'shared/auth', 'shared/config'],
+  // The formulas state machine's definition is the same module the step function answers to.
+  infra: ['shared/http', 'shared/store', 'shared/auth', 'shared/config', 'shared/formulas'],
   // The local runtime runs the functions as they are, and in place of EventBridge Scheduler and SQS works the connector events' queue
   // in the table; it resumes formula executions and starts their scheduled runs.
   local: ['functions', 'shared/auth', 'shared/config', 'shared/connectors', 'shared/formulas', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/secrets', 'shared/store'],

@@ -34,6 +34,14 @@ export const SQS_COMMAND_ACTIONS: Record<string, string> = {
   SendMessageCommand: 'sqs:SendMessage',
 };
 
+/** Formulas: starting an execution of the state machine is all the functions do; the state machine invokes the step function. */
+export const SFN_COMMAND_ACTIONS: Record<string, string> = {
+  StartExecutionCommand: 'states:StartExecution',
+};
+
+/** Functions that start formula executions (triggers), on the formulas state machine only. */
+export const STATE_MACHINE_START_ACTIONS = ['states:StartExecution'];
+
 /** SDK calls that only the local runtime makes (dynalite table setup); never granted. */
 export const LOCAL_ONLY_COMMANDS = new Set(['CreateTableCommand', 'DescribeTableCommand']);
 

@@ -25,6 +25,8 @@ export const DEFAULT_THROTTLES: Record<string, Throttle> = {
   // Token service: client_credentials grants are cheap but brute-forceable.
   '/oauth/token/POST': { rateLimit: 100, burstLimit: 50 },
   '/oauth/{proxy+}/*': { rateLimit: 100, burstLimit: 50 },
+  // Management login: a person or a CI job logging in, never a stream of calls; passwords are guessable.
+  '/login/oauth/token/POST': { rateLimit: 5, burstLimit: 10 },
   '/.well-known/{proxy+}/*': { rateLimit: 50, burstLimit: 100 },
   // Browser redirects back from OAuth providers: human speed.
   '/elements/api-v2/oauth/callback/GET': { rateLimit: 10, burstLimit: 20 },

@@ -25,6 +25,11 @@ export interface FunctionEnvironment {
   /** The connector events' SQS queues: poll runs and delivery attempts (shared/connectors/events/queue.ts). */
   TOLLGATE_POLL_QUEUE_URL: string;
   TOLLGATE_DELIVERY_QUEUE_URL: string;
+  /**
+   * The formulas state machine (infra/formulas.ts adds it to the functions that start executions:
+   * not to the step function the machine invokes, which would make each depend on the other).
+   */
+  TOLLGATE_FORMULAS_STATE_MACHINE_ARN?: string;
   /** Powertools: `service` dimension of the metrics and field of every log line. */
   POWERTOOLS_SERVICE_NAME: 'tollgate';
   /** Only with tollgate:sourceMapStackTraces. */

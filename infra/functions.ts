@@ -96,16 +96,18 @@ export interface FunctionsProps {
 export class Functions extends Construct {
   readonly byName = {} as Record<FunctionName, nodejs.NodejsFunction>;
   readonly timeouts = {} as Record<FunctionName, Duration>;
+  /** A do-nothing external extension: with it, Lambda sends SIGTERM before retiring a container, and buffered analytics get written. */
+  readonly shutdownExtension: lambda.LayerVersion;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
-    // A do-nothing external extension: with it, Lambda sends SIGTERM before retiring a container, and buffered analytics get written.
-    const shutdownExtension = new lambda.LayerVersion(this, 'ShutdownExtension', {
+    this.shutdownExtension = new lambda.LayerVersion(this, 'ShutdownExtension', {
       code: lambda.Code.fromAsset(path.join(root, 'infra', 'shutdown-extension')),
       compatibleArchitectures: [lambda.Architecture.ARM_64],
       compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
       description: 'Tollgate shutdown extension: registers for SHUTDOWN so the runtime receives SIGTERM',
     });
+    const { shutdownExtension } = this;
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][]) {
       const sized = withOverrides(spec, props.settings.functions[name]);
       this.timeouts[name] = sized.timeout;

@@ -4,7 +4,8 @@
 // - the platform API (HTTP API): management, token service, connectors,
 //   hosted OAuth callback, health check;
 // - the runtime API (REST API): deployed proxies, one stage per environment;
-// - connector events: the schedule, queues and the functions that work them.
+// - connector events: the schedule, queues and the functions that work them;
+// - formulas: the state machine of their executions and its step function.
 // Each part is its own construct (or, for state, its own module); this file
 // only puts them together and publishes what an operator needs.
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
@@ -15,6 +16,7 @@ import type { FunctionName } from '../shared/http/api-routes.js';
 import { SettingsError, type StackSettings } from './config.js';
 import { functionEnvironment } from './environment.js';
 import { EVENT_FUNCTIONS, Events, type EventFunctionName } from './events.js';
+import { Formulas } from './formulas.js';
 import { FUNCTIONS, Functions } from './functions.js';
 import { Observability } from './observability.js';
 import { PlatformApi } from './platform-api.js';
@@ -37,8 +39,9 @@ export class TollgateStack extends Stack {
   readonly platformApi: PlatformApi;
   readonly runtimeApi: RuntimeApi;
   readonly table: dynamodb.TableV2;
-  readonly functions: Record<FunctionName | EventFunctionName, Functions['byName'][FunctionName]>;
+  readonly functions: Record<FunctionName | EventFunctionName | 'formulas', Functions['byName'][FunctionName]>;
   readonly events: Events;
+  readonly formulas: Formulas;
   readonly observability: Observability;
   /** The platform's public base URL (no trailing slash), which is also the token issuer. */
   readonly baseUrl: string;
@@ -56,8 +59,8 @@ export class TollgateStack extends Stack {
     this.baseUrl = this.platformApi.baseUrl;
 
     for (const name of Object.keys(settings.functions)) {
-      if (!(name in FUNCTIONS) && !(name in EVENT_FUNCTIONS)) {
-        throw new SettingsError(`tollgate:functions.${name}: no such function; functions: ${[...Object.keys(FUNCTIONS), ...Object.keys(EVENT_FUNCTIONS)].join(', ')}`);
+      if (!(name in FUNCTIONS) && !(name in EVENT_FUNCTIONS) && name !== 'formulas') {
+        throw new SettingsError(`tollgate:functions.${name}: no such function; functions: ${[...Object.keys(FUNCTIONS), ...Object.keys(EVENT_FUNCTIONS), 'formulas'].join(', ')}`);
       }
     }
     // The events' queues exist before any function, so every environment carries their URLs.
@@ -76,7 +79,10 @@ export class TollgateStack extends Stack {
     const functions = new Functions(this, 'Functions', { ...data, environment: this.events.environment });
     // The webhook receiver and redelivery record and queue deliveries.
     this.events.grantSend(functions.byName.platform, 'delivery');
-    this.functions = { ...functions.byName, ...this.events.functions };
+    // Formula executions: started by the triggers' functions, run step by step by the state machine.
+    this.formulas = new Formulas(this, 'Formulas', { ...data, environment: this.events.environment, layers: [functions.shutdownExtension] });
+    for (const fn of [functions.byName.platform, this.events.functions.scheduler, this.events.functions.delivery]) this.formulas.grantStart(fn);
+    this.functions = { ...functions.byName, ...this.events.functions, formulas: this.formulas.fn };
     this.platformApi.route(functions.byName);
     this.runtimeApi.route(functions.byName.proxy);
 
@@ -89,6 +95,7 @@ export class TollgateStack extends Stack {
       functions: [
         ...(Object.keys(FUNCTIONS) as FunctionName[]).map((name) => ({ name, fn: functions.byName[name], timeout: functions.timeouts[name] })),
         ...(Object.keys(EVENT_FUNCTIONS) as EventFunctionName[]).map((name) => ({ name, fn: this.events.functions[name], timeout: this.events.timeouts[name] })),
+        { name: 'formulas', fn: this.formulas.fn, timeout: this.formulas.timeout },
       ],
       deadLetterQueues: Object.values(this.events.queues).map(({ name, deadLetters }) => ({ name: `${name}-queue`, queue: deadLetters })),
       table: storage.table,
@@ -110,6 +117,7 @@ export class TollgateStack extends Stack {
     output('OrganizationSecretArn', storage.secrets.organization.secretArn, `Organization secret of ${settings.organization}`);
     output('UserSecretArn', storage.secrets.user.secretArn, `User secret of ${settings.organization}`);
     output('AdminPasswordSecretArn', storage.secrets.adminPassword.secretArn, `Password of the management user ${settings.adminEmail} (orgadmin of ${settings.organization})`);
+    output('FormulasStateMachineArn', this.formulas.stateMachine.stateMachineArn, 'Step Functions state machine of formula executions (one execution per formula execution)');
     output('AlarmTopicArn', this.observability.topic.topicArn, 'SNS topic every alarm notifies');
     output('DashboardUrl', this.observability.dashboardUrl(), 'CloudWatch dashboard');
     if (storage.key) output('KmsKeyArn', storage.key.keyArn, 'Customer managed key of the table, secrets and alarm topic');

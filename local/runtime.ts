@@ -10,8 +10,8 @@ import dynalite from 'dynalite';
 import { loadConfig, type Config } from '../shared/config.js';
 import { reserveOwnEndpoint } from '../shared/net/outbound.js';
 import { ADMIN_PASSWORD_SECRET, ensureAdminUser } from '../shared/auth/bootstrap.js';
-import { registerEventSink } from '../shared/connectors/events/sinks.js';
-import { formulaEventSink } from '../shared/formulas/triggers.js';
+import { executeInProcess } from '../shared/formulas/executor.js';
+import { withFormulaTriggers } from '../shared/formulas/triggers.js';
 import { LocalFormulaScheduler } from './formulas.js';
 import { ensureOrganization, type PlatformCredentials } from '../shared/auth/organizations.js';
 import { Runtime } from '../shared/runtime.js';
@@ -127,8 +127,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const table = new Table(doc, config.tableName);
     const backend = secretsFile ? new FileSecretBackend(secretsFile) : new MemorySecretBackend();
     const runtime = new Runtime(config, table, new CachedSecrets(backend));
-    // Connector events start the formulas bound to their instance.
-    registerEventSink(runtime, formulaEventSink);
+    // Connector events start the formulas bound to their instance; this process executes them.
+    withFormulaTriggers(runtime);
+    executeInProcess(runtime);
     const admin = new DynamoDBClient({
       region: config.region,
       endpoint: config.dynamoEndpoint,

@@ -36,6 +36,12 @@ export interface Config {
    * the table is the queue and the in-process scheduler works it.
    */
   eventQueues?: { poll: string; delivery: string };
+  /**
+   * Formulas on AWS: the Step Functions state machine every execution runs as
+   * (`TOLLGATE_FORMULAS_STATE_MACHINE_ARN`). Unset: the local server's
+   * in-process executor runs them.
+   */
+  formulasStateMachineArn?: string;
   /** How long a container keeps analytics records before writing them (`TOLLGATE_ANALYTICS_FLUSH_MS`; 5 s locally, 30 s on AWS). */
   analyticsFlushMs: number;
   /** Days analytics rollups and connector usage records are kept (`TOLLGATE_ANALYTICS_RETENTION_DAYS`, default 30). */
@@ -140,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       env.TOLLGATE_POLL_QUEUE_URL && env.TOLLGATE_DELIVERY_QUEUE_URL
         ? { poll: env.TOLLGATE_POLL_QUEUE_URL, delivery: env.TOLLGATE_DELIVERY_QUEUE_URL }
         : undefined,
+    formulasStateMachineArn: env.TOLLGATE_FORMULAS_STATE_MACHINE_ARN || undefined,
     analyticsFlushMs: bounded(env.TOLLGATE_ANALYTICS_FLUSH_MS, mode === 'local' ? 5_000 : 30_000, 100, 300_000),
     analyticsRetentionDays: bounded(env.TOLLGATE_ANALYTICS_RETENTION_DAYS, 30, 1, 3_650),
     traceRetentionHours: bounded(env.TOLLGATE_TRACE_RETENTION_HOURS, 24, 1, 720),

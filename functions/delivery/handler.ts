@@ -1,15 +1,16 @@
 // Delivery function: one SQS message per delivery attempt. The attempt claims
 // the delivery, sends it, records the outcome and queues the retry; a message
 // whose handling throws (the table unreachable) is retried by SQS and
-// dead-lettered after.
+// dead-lettered after. A delivery to the formulas' sink starts their executions.
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { attemptDelivery } from '../../shared/connectors/events/delivery.js';
 import type { DeliveryMessage } from '../../shared/connectors/events/queue.js';
+import { withFormulaTriggers } from '../../shared/formulas/triggers.js';
 import { describeError, logger } from '../../shared/log.js';
 import { runtime } from '../../shared/runtime.js';
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  const rt = runtime();
+  const rt = withFormulaTriggers(runtime());
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {

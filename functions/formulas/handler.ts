@@ -4,6 +4,7 @@
 // machine's Choice; a crash the machine reports fails the execution.
 import { failExecution, runExecution } from '../../shared/formulas/executor.js';
 import { stepResult, type StepResult } from '../../shared/formulas/state-machine.js';
+import { withFormulaTriggers } from '../../shared/formulas/triggers.js';
 import { runtime } from '../../shared/runtime.js';
 
 export interface StepEvent {
@@ -14,7 +15,7 @@ export interface StepEvent {
 }
 
 export async function handler(event: StepEvent): Promise<StepResult> {
-  const rt = runtime();
+  const rt = withFormulaTriggers(runtime());
   const execution = event.crash
     ? await failExecution(rt, event.organization, event.executionId, `The step's function did not finish (${event.crash})`)
     : await runExecution(rt, event.organization, event.executionId, { maxSteps: 1, waitHere: false });

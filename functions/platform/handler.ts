@@ -1,6 +1,8 @@
 // Platform function: the management API (Apigee Edge paths), the connectors
-// API (Open Connectors paths) and the health check.
+// API (Open Connectors paths) and the health check. Connector events it
+// records (webhooks) reach the formulas bound to their instance.
 import { connectorErrors, connectorHeaders, isConnectorsPath } from '../../shared/connectors/http.js';
+import { withFormulaTriggers } from '../../shared/formulas/triggers.js';
 import { platformErrors } from '../../shared/http/errors.js';
 import { httpFunction } from '../../shared/http/lambda.js';
 import { platformRouter } from '../../shared/platform/platform-router.js';
@@ -13,7 +15,7 @@ export const handler = httpFunction({
   // The connectors API answers in Open Connectors' shape, with its headers, errors included.
   errors: (request) => (isConnectorsPath(request.path) ? connectorErrors : platformErrors),
   headers: (request) => (isConnectorsPath(request.path) ? connectorHeaders(request) : {}),
-  handle: (request) => router.handle(request, runtime()),
+  handle: (request) => router.handle(request, withFormulaTriggers(runtime())),
 });
 
 // Buffered analytics records (and captured traces) are written before Lambda retires the container.

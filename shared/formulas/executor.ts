@@ -14,9 +14,10 @@
 // child execution and its last step's output is the step's.
 import { logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
-import { MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_MS, type Step } from './model.js';
+import { entrySteps, useDriver } from './launch.js';
+import { MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_MS, MAX_STEPS_PER_EXECUTION, type Step } from './model.js';
 import { resolve, type FormulaContext } from './references.js';
-import { elementRequest, httpRequest, script, type StepOutcome } from './steps.js';
+import { elementRequest, elementRequestStream, httpRequest, script, type StepOutcome } from './steps.js';
 import {
   createExecution,
   expireSteps,
@@ -35,8 +36,6 @@ import {
   type WorkItem,
 } from './store.js';
 
-/** Steps one execution may run in all (every attempt and loop iteration): a formula that cycles stops here. */
-export const MAX_STEPS_PER_EXECUTION = 1000;
 /** Sub-formulas within sub-formulas. */
 export const MAX_FORMULA_DEPTH = 5;
 export const DEFAULT_RETRY_ATTEMPTS = 3;
@@ -56,24 +55,9 @@ interface Executions {
 const executions = (rt: Runtime) => rt.service('formulas.executions', (): Executions => ({ active: new Map(), waits: new Map(), stopped: false }));
 const keyOf = (org: string, id: number) => `${org}#${id}`;
 
-/** The first steps of a formula: its trigger's `onSuccess`, else its first step. */
-export function entrySteps(formula: FormulaItem): WorkItem[] {
-  const names = formula.triggers[0]?.onSuccess.length ? formula.triggers[0].onSuccess : formula.steps.slice(0, 1).map((step) => step.name);
-  return names.map((step) => ({ step, loops: [] }));
-}
-
-/** Creates an execution of a formula instance and starts it in the background. */
-export async function startExecution(rt: Runtime, instance: FormulaInstanceItem, formula: FormulaItem, trigger: ExecutionItem['trigger']): Promise<ExecutionItem> {
-  const execution = await createExecution(rt, {
-    organization: instance.organization,
-    formulaId: formula.id,
-    formulaInstanceId: instance.id,
-    trigger,
-    queue: entrySteps(formula),
-    depth: 0,
-  });
-  drive(rt, instance.organization, execution.id);
-  return execution;
+/** Makes this process the executor of the executions it starts (the local server; on AWS the state machine is). */
+export function executeInProcess(rt: Runtime): void {
+  useDriver(rt, (org, id) => void drive(rt, org, id));
 }
 
 /** Drives an execution unless this process already does; never throws. */
@@ -108,9 +92,17 @@ export function stopExecutions(rt: Runtime): void {
 
 /**
  * Makes an execution look at the table now (after a cancel): one waiting
- * here wakes, one no process drives is driven.
+ * here wakes, one no process drives is driven; on AWS one waiting for a
+ * retry ends cancelled at once.
  */
-export function wakeExecution(rt: Runtime, org: string, id: number): void {
+export async function wakeExecution(rt: Runtime, org: string, id: number): Promise<void> {
+  if (rt.config.formulasStateMachineArn) {
+    // The state machine drives it: one in a retry's Wait state has no step running and ends now; its
+    // next task finds it cancelled. Any other stops before its next step.
+    const execution = await getExecution(rt, org, id);
+    if (execution?.status === 'waiting' && execution.cancelRequested) await close(rt, finish(execution, 'cancelled', { message: 'Cancelled' }));
+    return;
+  }
   const wait = executions(rt).waits.get(keyOf(org, id));
   if (wait) wait.wake(true);
   else void drive(rt, org, id);
@@ -191,8 +183,10 @@ export async function runExecution(rt: Runtime, org: string, id: number, limits:
   const interrupted = records.find((record) => record.sequence === execution!.sequence && record.status === 'running');
   if (interrupted) {
     const step = formula.steps.find((s) => s.name === interrupted.stepName);
-    const method = String((interrupted.input as { method?: string } | undefined)?.method ?? 'GET').toUpperCase();
-    const repeatable = step && (REPEATABLE.has(step.type) || ((step.type === 'elementRequest' || step.type === 'httpRequest') && (method === 'GET' || method === 'HEAD')));
+    const input = interrupted.input as { method?: string; uploadMethod?: string } | undefined;
+    // A stream step's effect is its upload.
+    const method = String((step?.type === 'elementRequestStream' ? (input?.uploadMethod ?? 'POST') : input?.method) ?? 'GET').toUpperCase();
+    const repeatable = step && (REPEATABLE.has(step.type) || ((step.type === 'elementRequest' || step.type === 'httpRequest' || step.type === 'elementRequestStream') && (method === 'GET' || method === 'HEAD')));
     if (!repeatable) {
       const message = `The execution stopped while step ${interrupted.stepName} was running; it may have had effects, so it is not run again`;
       await putStep(rt, org, { ...interrupted, status: 'failed', error: message, finishedAt: new Date().toISOString() });
@@ -224,7 +218,8 @@ export async function runExecution(rt: Runtime, org: string, id: number, limits:
     if (!step) return close(rt, finish(execution, 'failed', { step: item.step, message: `No step is named ${item.step}` }));
     execution = await runStep(rt, execution, formula, step, item, context);
     if (isFinished(execution.status)) return close(rt, execution);
-    if (++ran >= maxSteps) return execution;
+    // With nothing left to run the execution ends here rather than in another call.
+    if (++ran >= maxSteps && execution.queue.length > 0) return execution;
   }
 }
 
@@ -297,6 +292,10 @@ async function runStep(rt: Runtime, execution: ExecutionItem, formula: FormulaIt
     }
     case 'elementRequest':
       outcome = await elementRequest(rt, org, input, `formula:${execution.id}:${sequence}`);
+      next = [];
+      break;
+    case 'elementRequestStream':
+      outcome = await elementRequestStream(rt, org, input, `formula:${execution.id}:${sequence}`);
       next = [];
       break;
     case 'httpRequest':

@@ -8,13 +8,15 @@ import { Cron } from 'croner';
 import * as z from 'zod';
 import { unprocessable, type FieldProblem } from '../http/errors.js';
 
-export const STEP_TYPES = ['elementRequest', 'httpRequest', 'script', 'filter', 'loop', 'retryFormulaExecution', 'formula'] as const;
+export const STEP_TYPES = ['elementRequest', 'elementRequestStream', 'httpRequest', 'script', 'filter', 'loop', 'retryFormulaExecution', 'formula'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 export const TRIGGER_TYPES = ['manual', 'scheduled', 'elementRequest', 'event'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
 /** Retries of a whole execution a retry step may ask for, and the longest wait between two. */
 export const MAX_RETRY_ATTEMPTS = 10;
+/** Steps one execution may run in all (every attempt and loop iteration): a formula that cycles stops here. */
+export const MAX_STEPS_PER_EXECUTION = 1000;
 export const MAX_RETRY_DELAY_MS = 15 * 60_000;
 /** The most frequent schedule Open Connectors allows. */
 export const MIN_SCHEDULE_INTERVAL_MS = 15 * 60_000;
@@ -80,6 +82,17 @@ export type FormulaInstanceInput = z.output<typeof formulaInstanceSchema>;
 const text = z.string().min(1);
 const stepProperties: Partial<Record<StepType, z.ZodType>> = {
   elementRequest: z.object({ elementInstanceId: z.union([text, z.number().int()]), method: text, api: text }).loose(),
+  elementRequestStream: z
+    .object({
+      downloadElementInstanceId: z.union([text, z.number().int()]),
+      downloadApi: text,
+      downloadMethod: text.optional(),
+      uploadElementInstanceId: z.union([text, z.number().int()]),
+      uploadApi: text,
+      uploadMethod: text.optional(),
+      uploadFormDataName: z.string().optional(),
+    })
+    .loose(),
   httpRequest: z.object({ url: text, method: text.optional() }).loose(),
   script: z.object({ body: text }).loose(),
   filter: z.object({ body: text }).loose(),

@@ -13,7 +13,8 @@ import { conflict, notFound, unprocessable, type FieldProblem } from '../http/er
 import type { HttpRequest } from '../http/request.js';
 import { ok } from '../http/response.js';
 import type { Runtime } from '../runtime.js';
-import { startExecution, wakeExecution } from './executor.js';
+import { wakeExecution } from './executor.js';
+import { startExecution } from './launch.js';
 import { checkFormula, formulaInstanceSchema, formulaPatchSchema, formulaSchema, stepSchema, triggerSchema, variableSchema, type FormulaInput } from './model.js';
 import {
   createFormula,
@@ -227,7 +228,7 @@ const LIMIT = z.coerce.number().int().min(1).max(200).default(50);
 async function cancel(rt: Runtime, execution: ExecutionItem) {
   if (isFinished(execution.status) || !(await requestCancel(rt, execution))) throw conflict(`Execution ${execution.id} has already ${execution.status === 'cancelled' ? 'been cancelled' : 'finished'}`, 'execution_finished');
   // A waiting execution (a retry's backoff) is stopped now rather than when it wakes.
-  wakeExecution(rt, execution.organization, execution.id);
+  await wakeExecution(rt, execution.organization, execution.id);
   return ok(executionView((await getExecution(rt, execution.organization, execution.id))!));
 }
 

@@ -7,8 +7,7 @@
 // Express: a retry step may wait up to 15 minutes ten times (Express stops at
 // 5 minutes), and Standard runs each state exactly once, so the workflow
 // itself never sends a step's POST twice.
-import { MAX_STEPS_PER_EXECUTION } from './executor.js';
-import { MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_MS } from './model.js';
+import { MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_MS, MAX_STEPS_PER_EXECUTION } from './model.js';
 import type { ExecutionItem } from './store.js';
 
 export interface StateMachineSettings {

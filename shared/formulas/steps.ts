@@ -79,16 +79,24 @@ function failure(error: unknown, request: unknown): StepOutcome {
   throw error;
 }
 
+/** A resource path with its `{name}` placeholders filled from `path` (Open Connectors' path parameters). */
+function apiPath(api: unknown, values: unknown): string {
+  const params = stringRecord(values);
+  return String(api ?? '').replace(/\{([^}/]+)\}/g, (match, name: string) => (params[name] !== undefined ? encodeURIComponent(params[name]) : match));
+}
+
+const instanceIdOf = (value: unknown): number | undefined => {
+  const id = Number(value);
+  return Number.isInteger(id) && id > 0 ? id : undefined;
+};
+
 /** A call through a connector instance: `api` is the resource path (`/hubs/crm/contacts`), canonical objects included. */
 export async function elementRequest(rt: Runtime, org: string, properties: Record<string, unknown>, requestId: string): Promise<StepOutcome> {
-  const instanceId = Number(properties.elementInstanceId);
+  const instanceId = instanceIdOf(properties.elementInstanceId);
   const method = String(properties.method ?? 'GET').toUpperCase();
-  let path = String(properties.api ?? '');
-  // `{name}` placeholders of the path filled from `path` (Open Connectors' path parameters).
-  const params = stringRecord(properties.path);
-  path = path.replace(/\{([^}/]+)\}/g, (match, name: string) => (params[name] !== undefined ? encodeURIComponent(params[name]) : match));
+  const path = apiPath(properties.api, properties.path);
   const request = { method, api: path, query: record(properties.query), body: properties.body };
-  if (!Number.isInteger(instanceId) || instanceId <= 0) return { ok: false, output: { request }, error: `elementInstanceId ${String(properties.elementInstanceId)} is not an instance id` };
+  if (!instanceId) return { ok: false, output: { request }, error: `elementInstanceId ${String(properties.elementInstanceId)} is not an instance id` };
   const body = bodyOf(properties.body);
   const headers = { ...(body ? { 'content-type': 'application/json' } : {}), ...stringRecord(properties.headers) };
   let response: HttpResponse;
@@ -98,6 +106,87 @@ export async function elementRequest(rt: Runtime, org: string, properties: Recor
     return failure(error, request);
   }
   return responseOutcome(request, { status: response.status, headers: { ...response.headers, ...response.multiHeaders }, body: response.body }, properties.acceptableStatusCodes);
+}
+
+/** The file's name for a multipart upload: the download's Content-Disposition, else the upload's `path` query, else `file`. */
+function fileNameOf(download: HttpResponse, uploadQuery: Record<string, string>): string {
+  const disposition = download.headers?.['content-disposition'] ?? '';
+  const named = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(disposition);
+  if (named) return decodeURIComponent(named[1] ?? named[2]!);
+  return uploadQuery.path?.split('/').filter(Boolean).at(-1) ?? 'file';
+}
+
+/** The upload's body: the downloaded bytes as they are, or as one part of a multipart form when `uploadFormDataName` or `uploadFormData` is given. */
+async function uploadBodyOf(bytes: Buffer, contentType: string, fileName: string, properties: Record<string, unknown>): Promise<{ body: Buffer; contentType: string }> {
+  const fields = stringRecord(properties.uploadFormData);
+  const part = typeof properties.uploadFormDataName === 'string' && properties.uploadFormDataName ? properties.uploadFormDataName : undefined;
+  if (!part && Object.keys(fields).length === 0) return { body: bytes, contentType };
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append(part ?? 'file', new Blob([bytes], { type: contentType }), fileName);
+  // The platform's own encoder (RFC 7578), boundary and all.
+  const encoded = new Response(form);
+  return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
+}
+
+/**
+ * A stream step (`elementRequestStream`): downloads a file through one
+ * connector instance and uploads it through another. The file's bytes go
+ * from the one response to the other request and never into the context,
+ * which keeps both requests and responses (the upload's body included), and
+ * the size. A file is held in memory while it moves, up to the outbound
+ * response limit (10 MiB).
+ */
+export async function elementRequestStream(rt: Runtime, org: string, properties: Record<string, unknown>, requestId: string): Promise<StepOutcome> {
+  const side = (prefix: 'download' | 'upload', method: string) => ({
+    instanceId: instanceIdOf(properties[`${prefix}ElementInstanceId`]),
+    request: {
+      method: String(properties[`${prefix}Method`] ?? method).toUpperCase(),
+      api: apiPath(properties[`${prefix}Api`], properties[`${prefix}Path`]),
+      query: stringRecord(properties[`${prefix}Query`]),
+      headers: stringRecord(properties[`${prefix}Headers`]),
+    },
+  });
+  const download = side('download', 'GET');
+  const upload = side('upload', 'POST');
+  const output: { download: Record<string, unknown>; upload: Record<string, unknown>; bytes?: number } = { download: { request: download.request }, upload: { request: upload.request } };
+  for (const [name, { instanceId }] of [['download', download], ['upload', upload]] as const) {
+    if (!instanceId) return { ok: false, output, error: `${name}ElementInstanceId ${String(properties[`${name}ElementInstanceId`])} is not an instance id` };
+  }
+  // A refused call (instance disabled, vendor unreachable) is that side's response.
+  const refused = (error: unknown, at: Record<string, unknown>): StepOutcome => {
+    const outcome = failure(error, at.request);
+    at.response = (outcome.output as { response: unknown }).response;
+    return { ok: false, output, ...(outcome.error ? { error: outcome.error } : {}) };
+  };
+  const headersOf = (response: HttpResponse) => Object.fromEntries(Object.entries({ ...response.headers, ...response.multiHeaders }).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+  let got: HttpResponse;
+  try {
+    got = await callInstance(rt, org, download.instanceId!, { method: download.request.method, path: download.request.api, query: queryOf(download.request.query), headers: download.request.headers, requestId: `${requestId}:download` });
+  } catch (error) {
+    return refused(error, output.download);
+  }
+  output.download.response = { code: got.status, headers: headersOf(got) };
+  if (!acceptable(got.status, properties.downloadAcceptableStatusCodes)) return { ok: false, output, error: `The download answered ${got.status}` };
+  const bytes = Buffer.isBuffer(got.body) ? got.body : Buffer.from(got.body ?? '');
+  output.bytes = bytes.length;
+  const { body, contentType } = await uploadBodyOf(bytes, got.headers?.['content-type'] ?? 'application/octet-stream', fileNameOf(got, upload.request.query), properties);
+  let put: HttpResponse;
+  try {
+    put = await callInstance(rt, org, upload.instanceId!, {
+      method: upload.request.method,
+      path: upload.request.api,
+      query: queryOf(upload.request.query),
+      headers: { ...upload.request.headers, 'content-type': contentType },
+      body,
+      requestId: `${requestId}:upload`,
+    });
+  } catch (error) {
+    return refused(error, output.upload);
+  }
+  const uploaded = responseOutcome(upload.request, { status: put.status, headers: { ...put.headers, ...put.multiHeaders }, body: put.body }, properties.acceptableStatusCodes);
+  output.upload = uploaded.output as Record<string, unknown>;
+  return { ...uploaded, output, ...(uploaded.ok ? {} : { error: `The upload answered ${put.status}` }) };
 }
 
 /** A plain HTTP call through the outbound guard (no private metadata addresses, no Tollgate endpoints). */

@@ -4,11 +4,12 @@
 // at most every 15 minutes), claimed with a conditional write so that one
 // run starts once however many schedulers look.
 import { TtlCache } from '../cache/ttl-cache.js';
+import { eventSinks, registerEventSink } from '../connectors/events/sinks.js';
 import { observeResourceCalls, type ResourceCallObservation } from '../connectors/resource-proxy.js';
 import { callSegments } from '../connectors/vendor-call.js';
 import { logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
-import { startExecution } from './executor.js';
+import { startExecution } from './launch.js';
 import { cronOf, variableReference, type TriggerType } from './model.js';
 import { claimEvent, claimScheduledRun, dueScheduledInstances, getFormula, getFormulaInstance, listFormulaInstances, listFormulas, type FormulaInstanceItem, type FormulaItem } from './store.js';
 
@@ -87,6 +88,16 @@ export const formulaEventSink = {
     await deliverEvents(rt, notification);
   },
 };
+
+/**
+ * The runtime with formulas listening to connector events: every function
+ * that records or delivers events calls it, so a notification's targets and
+ * its delivery agree whichever function handles them.
+ */
+export function withFormulaTriggers(rt: Runtime): Runtime {
+  if (!eventSinks(rt).has(formulaEventSink.name)) registerEventSink(rt, formulaEventSink);
+  return rt;
+}
 
 const segmentsOf = (path: string) => callSegments(path);
 

@@ -25,6 +25,8 @@ export const PLATFORM_ROUTES: readonly ApiRoute[] = [
   { resource: '/elements/api-v2/oauth/callback', methods: ['GET', 'ANY'], function: 'callback' },
   { resource: '/elements/{proxy+}', methods: ['ANY'], function: 'platform' },
   { resource: '/oauth/token', methods: ['POST', 'ANY'], function: 'token' },
+  // Management login for Apigee's tools (their SSO token endpoint's shape): the platform function has the users.
+  { resource: '/login/oauth/token', methods: ['POST', 'ANY'], function: 'platform' },
   { resource: '/oauth/{proxy+}', methods: ['ANY'], function: 'token' },
   { resource: '/.well-known/{proxy+}', methods: ['ANY'], function: 'token' },
   { resource: '/console', methods: ['GET', 'HEAD'], function: 'web' },

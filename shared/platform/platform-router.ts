@@ -26,6 +26,7 @@ import { tokenRouter } from '../oauth/token-routes.js';
 import { registerOpenApiRoute } from './openapi-route.js';
 import { authenticateDeveloper } from '../portal/accounts.js';
 import { registerPortalRoutes } from '../portal/routes.js';
+import { registerLoginRoute } from './login-route.js';
 import { registerUserRoutes } from './user-routes.js';
 
 const health = lazySchema(() => z.object({ status: z.literal('ok') }));
@@ -50,6 +51,7 @@ export function platformRouter(): PlatformRouter {
   registerPortalRoutes(router.group({ tag: 'Developer portal' }));
   registerSigningKeyRoutes(router.group({ tag: 'Signing keys' }));
   registerUserRoutes(router);
+  registerLoginRoute(router);
   registerAnalyticsRoutes(router);
   // The whole platform API: this router's routes, the token function's and the callback function's.
   // Registered before the connectors routes, whose resource calls take every other path under /elements/api-v2.

@@ -3,6 +3,7 @@
 //   /v1/users/{email}/tokens                                 a management access token
 //   /v1/organizations/{org}/userroles[/{role}/users[/{email}]]  role membership
 //   /v1/organizations/{org}/users[/{email}]                  shortcut: a user with one role
+//   /v1/organizations/{org}/me                               the caller's role there
 //
 // Users are global, so `/v1/users` routes act in no organization and decide
 // here, from the caller's roles, what it may do:
@@ -143,6 +144,11 @@ export function registerUserRoutes(router: PlatformRouter): void {
   );
 
   const roles = router.group({ tag: 'Management users' });
+  roles.get(
+    `${ORG}/me`,
+    { operationId: 'getCaller', summary: 'The caller in the organization', description: 'Its role there (what the console offers follows it) and, for a management user, its email.' },
+    async (_request, _rt, principal) => ok({ organization: principal.organization, role: principal.role, ...(principal.user ? { email: principal.user } : {}) }),
+  );
   roles.get(`${ORG}/userroles`, { operationId: 'listUserRoles', summary: 'List the roles of an organization' }, async () => ok([...ROLES]));
   roles.get(`${ORG}/userroles/:role/users`, { operationId: 'listRoleUsers', summary: 'List the users with a role' }, async (request, rt, { organization }) => {
     const members = await listMembers(rt, organization, roleParam(request));

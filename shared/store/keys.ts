@@ -252,3 +252,5 @@ export const userRoleKeys = (email: string, org: string): Keys => ({ pk: userPar
 export const orgMembersLookup = (org: string) => `USERROLES#${org}`;
 /** A management token, by the SHA-256 of the token. */
 export const managementTokenKeys = (tokenHash: string): Keys => ({ pk: `MTOKEN#${tokenHash}`, sk: '#MTOKEN' });
+/** A management login's refresh token, by the SHA-256 of the token. */
+export const managementRefreshKeys = (tokenHash: string): Keys => ({ pk: `MREFRESH#${tokenHash}`, sk: '#MREFRESH' });

@@ -89,7 +89,8 @@ describe.skipIf(!HAS_CHROMIUM)('console: API traffic and trace', () => {
     const { page } = tab;
     await page.getByRole('link', { name: 'Trace' }).click();
     await page.getByRole('heading', { name: 'Trace', exact: true }).waitFor();
-    expect(await page.getByLabel('Deployed API proxy').inputValue()).toBe('orders');
+    // The proxy list arrives after the heading: the first deployed proxy is chosen once it has.
+    await expect.poll(() => page.getByLabel('Deployed API proxy').inputValue()).toBe('orders');
     await page.getByLabel('Capture calls where (optional)').fill('request.header.x-debug = "1"');
     await page.getByRole('button', { name: 'Start trace session' }).click();
     await page.getByText(/Capturing for \d+ more seconds: 0 of at most 20 calls/).waitFor();

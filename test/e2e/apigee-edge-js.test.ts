@@ -1,9 +1,8 @@
 // The published apigee-edge-js (0.4.40, a devDependency, unchanged) against the
 // local server, in-process as a Node program uses it: `mgmtServer` pointing at
 // the platform plane, with HTTP Basic (`no_token: true`) and with a management
-// token (`token`). Its default login (the OAuth password grant at
-// login.apigee.com) is not offered: management tokens come from
-// POST /v1/users/{email}/tokens, never from a password grant.
+// token (`token`). Its own login (the password grant, `ssoUrl`) is in
+// apigee-login.test.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';

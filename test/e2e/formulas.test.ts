@@ -1,13 +1,17 @@
 // Formulas over HTTP through the local server, with loopback vendors: an
-// event of a HubSpot instance (as its poller reports it) starts a formula
+// event of a HubSpot instance, found by its real poller and delivered to the
+// formulas' event sink by the real delivery, starts a formula
 // that reads the contact as a canonical object, maps it in a script and
 // creates it in Salesforce as a canonical object, every step readable with
 // its input and output; a script that throws, one that never ends (stopped
 // at its CPU limit), a retry that succeeds on the third try, a loop, an
 // element request trigger, cancel, the 4xx of bad formulas and instances,
 // and another organization that sees none of it.
+import { createHash, randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverEvents, type FormulaEventNotification } from '../../shared/formulas/triggers.js';
+import { redeliver } from '../../shared/connectors/events/delivery.js';
+import { ManualClock } from '../support/clock.js';
 import { loopbackCopy } from '../support/element-copy.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { sendJson, startVendor, type VendorServer } from '../support/vendor.js';
@@ -20,6 +24,8 @@ let flaky: VendorServer;
 const salesforceCreated: Record<string, unknown>[] = [];
 let flakyCalls = 0;
 let hs: { id: number; token: string };
+/** HubSpot's contacts as its list API answers them. */
+const hubspotContacts = new Map<string, { id: string; properties: Record<string, string>; createdAt: string; updatedAt: string; archived: boolean }>();
 let sf: { id: number; token: string };
 
 beforeAll(async () => {
@@ -27,6 +33,7 @@ beforeAll(async () => {
   hubspot = await startVendor((request, res) => {
     if (request.path === '/oauth/2026-03/token') return sendJson(res, 200, { access_token: 'hs-access', refresh_token: 'hs-refresh', expires_in: 1800, token_type: 'bearer' });
     if (request.headers.authorization !== 'Bearer hs-access') return sendJson(res, 401, { status: 'error', message: 'Authentication credentials not found.' });
+    if (request.method === 'GET' && request.path === '/crm/v3/objects/contacts') return sendJson(res, 200, { results: [...hubspotContacts.values()] });
     const one = /^\/crm\/v3\/objects\/contacts\/(\w+)$/.exec(request.path);
     if (one && request.method === 'GET') {
       return sendJson(res, 200, {
@@ -66,19 +73,20 @@ beforeAll(async () => {
     const created = await platform.request('POST', `${BASE}/elements`, { json: loopbackCopy(file, key, vendor.url) });
     expect(created.status, created.text).toBe(200);
   }
-  const connect = async (key: string, name: string) => {
-    const response = await platform.request('POST', `${BASE}/instances`, {
-      json: {
-        element: { key },
-        name,
-        providerData: { code: 'the-code', codeVerifier: 'v'.repeat(43) },
-        configuration: { 'oauth.api.key': 'client', 'oauth.api.secret': 'client-secret', 'oauth.callback.url': 'http://localhost:4999/callback' },
+  hs = await connect('hubspot-loopback', 'source CRM', {
+    'event.notification.enabled': 'true',
+    'event.vendor.type': 'polling',
+    'event.poller.refresh_interval': '15',
+    'event.poller.configuration': {
+      contacts: {
+        url: '/hubs/crm/contacts',
+        idField: 'id',
+        rootKey: 'results',
+        deletedField: 'archived',
+        datesConfiguration: { updatedDateField: 'updatedAt', updatedDateFormat: "yyyy-MM-dd'T'HH:mm:ss.SSSX", createdDateField: 'createdAt', createdDateFormat: "yyyy-MM-dd'T'HH:mm:ss.SSSX" },
       },
-    });
-    expect(response.status, response.text).toBe(200);
-    return response.json as { id: number; token: string };
-  };
-  hs = await connect('hubspot-loopback', 'source CRM');
+    },
+  });
   sf = await connect('salesforce-loopback', 'target CRM');
 });
 
@@ -86,6 +94,20 @@ afterAll(async () => {
   await platform?.close();
   await Promise.all([hubspot?.close(), salesforce?.close(), flaky?.close()]);
 });
+
+/** An instance of a loopback element, connected with an OAuth code the stand-in accepts. */
+async function connect(key: string, name: string, events: Record<string, unknown> = {}): Promise<{ id: number; token: string }> {
+  const response = await platform.request('POST', `${BASE}/instances`, {
+    json: {
+      element: { key },
+      name,
+      providerData: { code: 'the-code', codeVerifier: 'v'.repeat(43) },
+      configuration: { 'oauth.api.key': 'client', 'oauth.api.secret': 'client-secret', 'oauth.callback.url': 'http://localhost:4999/callback', ...events },
+    },
+  });
+  expect(response.status, response.text).toBe(200);
+  return response.json as { id: number; token: string };
+}
 
 async function createFormula(body: unknown): Promise<{ id: number; steps: { id: number; name: string }[] }> {
   const response = await platform.request('POST', `${BASE}/formulas`, { json: body });
@@ -118,9 +140,9 @@ async function finished(id: number): Promise<ExecutionView> {
   throw new Error(`execution ${id} did not finish`);
 }
 
-async function runManually(formula: unknown, args: unknown = {}): Promise<ExecutionView> {
+async function runManually(formula: unknown, args: unknown = {}, configuration: Record<string, unknown> = {}): Promise<ExecutionView> {
   const { id } = await createFormula(formula);
-  const instance = await createInstance(id);
+  const instance = await createInstance(id, configuration);
   const started = await platform.request('POST', `${BASE}/formulas/instances/${instance.id}/executions`, { json: args });
   expect(started.status, started.text).toBe(200);
   return finished(started.json.id);
@@ -152,20 +174,25 @@ describe('a formula from one vendor to another through canonical objects', () =>
     });
     const instance = await createInstance(formula.id, { source: hs.id, target: sf.id, department: 'Research' });
 
-    const notification: FormulaEventNotification = {
-      eventId: 'poll-1',
-      organization: 'default',
-      instanceId: hs.id,
-      elementKey: 'hubspot-loopback',
-      source: 'polling',
-      events: [
-        { id: 'evt-101', eventType: 'CREATED', objectType: 'contacts', objectId: '101', date: '2024-01-01T10:00:00.000Z', elementKey: 'hubspot-loopback', instanceId: hs.id },
-        { id: 'evt-102', eventType: 'UPDATED', objectType: 'contacts', objectId: '102', date: '2024-01-02T10:00:00.000Z', elementKey: 'hubspot-loopback', instanceId: hs.id },
-      ],
-    };
-    expect(await deliverEvents(platform.local.runtime, notification)).toBe(2);
-    // Delivered again (events are at least once): no new execution.
-    expect(await deliverEvents(platform.local.runtime, notification)).toBe(0);
+    // The poller's clock is the test's: the first poll records where HubSpot stands, the next one finds two changes.
+    const clock = new ManualClock(Date.now());
+    platform.local.runtime.clock = clock;
+    await platform.local.events.tick();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const contact = (id: string, createdAt: number, updatedAt: number) =>
+      hubspotContacts.set(id, { id, properties: { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@example.com' }, createdAt: iso(createdAt), updatedAt: iso(updatedAt), archived: false });
+    contact('101', clock.now() + 60_000, clock.now() + 60_000);
+    contact('102', clock.now() - 86_400_000, clock.now() + 60_000);
+    clock.advance(16 * 60_000);
+    await platform.local.events.tick();
+    await platform.local.events.tick();
+    const events = await platform.request('GET', `${BASE}/instances/${hs.id}/events`);
+    expect(events.status, events.text).toBe(200);
+    expect(events.json).toHaveLength(1);
+    expect(events.json[0]).toMatchObject({ source: 'polling' });
+    // Delivered to the formulas again (events are at least once): no new execution.
+    expect(await redeliver(platform.local.runtime, 'default', events.json[0].id, 'sink:formulas')).toBeDefined();
+    await platform.local.events.tick();
 
     const list = await platform.request('GET', `${BASE}/formulas/instances/${instance.id}/executions`);
     expect(list.status).toBe(200);
@@ -346,5 +373,82 @@ describe('the formulas API', () => {
     expect((await platform.request('GET', `${BASE}/formulas/instances/${instance.id}/executions`, { auth: other })).status).toBe(404);
     expect((await platform.request('POST', `${BASE}/formulas/instances/${instance.id}/executions`, { auth: other })).status).toBe(404);
     expect((await platform.request('DELETE', `${BASE}/formulas/${formula.id}`)).status).toBe(409);
+  });
+});
+
+describe('a stream step between two document stores', () => {
+  it("moves a file from Box to Google Drive as a multipart upload, bytes intact, without putting them in the context", async () => {
+    const file = randomBytes(3 * 1024 * 1024);
+    const received: { name: string; type: string; bytes: Buffer; fields: Record<string, string> }[] = [];
+    const token = (res: ServerResponse) => sendJson(res, 200, { access_token: 'doc-access', refresh_token: 'doc-refresh', expires_in: 3600, token_type: 'bearer' });
+    // Box's download endpoint answers the file with its name (developer.box.com: GET /files/{id}/content).
+    const box = await startVendor((request, res) => {
+      if (request.path.endsWith('/token')) return token(res);
+      if (request.method !== 'GET' || request.path !== '/2.0/files/77/content') return sendJson(res, 404, { type: 'error', status: 404, code: 'not_found' });
+      res.writeHead(200, { 'content-type': 'application/pdf', 'content-disposition': 'attachment; filename="report.pdf"' });
+      res.end(file);
+    });
+    // Google Drive's multipart upload takes the file as a form part.
+    const drive = await startVendor(async (request, res) => {
+      if (request.path.endsWith('/token')) return token(res);
+      if (request.method !== 'POST' || request.path !== '/drive/v3/files') return sendJson(res, 404, { error: { code: 404 } });
+      const form = await new Request('http://drive', { method: 'POST', headers: { 'content-type': request.headers['content-type']! }, body: request.body }).formData();
+      const part = form.get('file') as File;
+      received.push({ name: part.name, type: part.type, bytes: Buffer.from(await part.arrayBuffer()), fields: { parents: String(form.get('parents')) } });
+      return sendJson(res, 200, { kind: 'drive#file', id: 'drive-1', name: part.name, mimeType: part.type });
+    });
+    try {
+      for (const [json, key, vendor] of [['box.json', 'box-loopback', box], ['google-drive.json', 'google-drive-loopback', drive]] as const) {
+        const created = await platform.request('POST', `${BASE}/elements`, { json: loopbackCopy(json, key, vendor.url) });
+        expect(created.status, created.text).toBe(200);
+      }
+      const source = await connect('box-loopback', 'Box');
+      const target = await connect('google-drive-loopback', 'Drive');
+      const execution = await runManually(
+        {
+          name: 'copy a report',
+          configuration: [
+            { key: 'box', type: 'elementInstance' },
+            { key: 'drive', type: 'elementInstance' },
+          ],
+          triggers: [{ type: 'manual', onSuccess: ['copy'] }],
+          steps: [
+            {
+              name: 'copy',
+              type: 'elementRequestStream',
+              properties: {
+                downloadElementInstanceId: '${config.box}',
+                downloadMethod: 'GET',
+                downloadApi: '/hubs/documents/files/{id}/content',
+                downloadPath: { id: '${trigger.args.fileId}' },
+                uploadElementInstanceId: '${config.drive}',
+                uploadMethod: 'POST',
+                uploadApi: '/hubs/documents/files',
+                uploadFormDataName: 'file',
+                uploadFormData: { parents: 'folder-9' },
+              },
+            },
+          ],
+        },
+        { fileId: '77' },
+        { box: source.id, drive: target.id },
+      );
+      expect(execution.status, JSON.stringify(execution.error)).toBe('success');
+      expect(received).toHaveLength(1);
+      expect(received[0]!.name).toBe('report.pdf');
+      expect(received[0]!.type).toBe('application/pdf');
+      expect(received[0]!.fields).toEqual({ parents: 'folder-9' });
+      expect(createHash('sha256').update(received[0]!.bytes).digest('hex')).toBe(createHash('sha256').update(file).digest('hex'));
+      const [copy] = execution.stepExecutions;
+      expect(copy!.output).toMatchObject({
+        bytes: file.length,
+        download: { request: { method: 'GET', api: '/hubs/documents/files/77/content' }, response: { code: 200 } },
+        upload: { request: { method: 'POST', api: '/hubs/documents/files' }, response: { code: 200, body: { id: 'drive-1', name: 'report.pdf' } } },
+      });
+      // The context holds what happened, not the file.
+      expect(JSON.stringify(copy!.output).length).toBeLessThan(4096);
+    } finally {
+      await Promise.all([box.close(), drive.close()]);
+    }
   });
 });

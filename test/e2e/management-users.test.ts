@@ -51,6 +51,8 @@ describe('users and roles with Apigee payloads', () => {
     expect(added.json).toEqual({ user: [{ name: email }] });
     expect((await platform.request('GET', `${ORG}/userroles/readonly/users`, { auth: admin })).json).toEqual([email]);
     expect((await platform.request('GET', `${ORG}/userroles`, { auth: grace })).json).toEqual(['orgadmin', 'readonly', 'connectoruser']);
+    expect((await platform.request('GET', `${ORG}/me`, { auth: grace })).json).toEqual({ organization: 'default', role: 'readonly', email });
+    expect((await platform.request('GET', `${ORG}/me`)).json).toMatchObject({ organization: 'default', role: 'orgadmin' });
     expect((await platform.request('POST', `${ORG}/userroles/superuser/users?id=${email}`, { auth: admin })).status).toBe(404);
   });
 

@@ -13,7 +13,9 @@ import {
   SECRET_READ_ACTIONS,
   SECRET_WRITE_ACTIONS,
   SECRETS_COMMAND_ACTIONS,
+  SFN_COMMAND_ACTIONS,
   SQS_COMMAND_ACTIONS,
+  STATE_MACHINE_START_ACTIONS,
   TABLE_ACTIONS,
 } from '../../infra/access.js';
 
@@ -48,26 +50,26 @@ describe('IAM actions against the code', () => {
   const commands = sdkCommands();
 
   it('finds the commands the store and the secret backend send', () => {
-    for (const name of ['GetCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand', 'QueryCommand', 'GetSecretValueCommand', 'CreateSecretCommand', 'SendMessageCommand']) {
+    for (const name of ['GetCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand', 'QueryCommand', 'GetSecretValueCommand', 'CreateSecretCommand', 'SendMessageCommand', 'StartExecutionCommand']) {
       expect([...commands.keys()]).toContain(name);
     }
   });
 
   it('grants an action for every command the Lambda code can send', () => {
-    const granted = new Set([...TABLE_ACTIONS, ...SECRET_READ_ACTIONS, ...SECRET_WRITE_ACTIONS, ...QUEUE_SEND_ACTIONS]);
+    const granted = new Set([...TABLE_ACTIONS, ...SECRET_READ_ACTIONS, ...SECRET_WRITE_ACTIONS, ...QUEUE_SEND_ACTIONS, ...STATE_MACHINE_START_ACTIONS]);
     for (const [command, files] of commands) {
       if (LOCAL_ONLY_COMMANDS.has(command)) continue;
-      const action = DYNAMODB_COMMAND_ACTIONS[command] ?? SECRETS_COMMAND_ACTIONS[command] ?? SQS_COMMAND_ACTIONS[command];
+      const action = DYNAMODB_COMMAND_ACTIONS[command] ?? SECRETS_COMMAND_ACTIONS[command] ?? SQS_COMMAND_ACTIONS[command] ?? SFN_COMMAND_ACTIONS[command];
       expect(action, `${command} (${files.join(', ')}) has no IAM action in infra/access.ts`).toBeDefined();
       expect(granted.has(action!), `${command} needs ${action}, which the stack does not grant`).toBe(true);
     }
   });
 
-  it('uses every table, secret and queue action it grants', () => {
-    const used = new Set([...commands.keys()].map((command) => DYNAMODB_COMMAND_ACTIONS[command] ?? SECRETS_COMMAND_ACTIONS[command] ?? SQS_COMMAND_ACTIONS[command]));
+  it('uses every table, secret, queue and state machine action it grants', () => {
+    const used = new Set([...commands.keys()].map((command) => DYNAMODB_COMMAND_ACTIONS[command] ?? SECRETS_COMMAND_ACTIONS[command] ?? SQS_COMMAND_ACTIONS[command] ?? SFN_COMMAND_ACTIONS[command]));
     // CreateSecret sends tags, which IAM authorizes as TagResource.
     if (used.has('secretsmanager:CreateSecret')) used.add('secretsmanager:TagResource');
-    for (const action of [...TABLE_ACTIONS, ...SECRET_READ_ACTIONS, ...SECRET_WRITE_ACTIONS, ...QUEUE_SEND_ACTIONS]) {
+    for (const action of [...TABLE_ACTIONS, ...SECRET_READ_ACTIONS, ...SECRET_WRITE_ACTIONS, ...QUEUE_SEND_ACTIONS, ...STATE_MACHINE_START_ACTIONS]) {
       expect(used.has(action), `${action} is granted but no code sends it`).toBe(true);
     }
   });

@@ -14,14 +14,17 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const API_FUNCTIONS = [...new Set([...PLATFORM_ROUTES, ...RUNTIME_ROUTES].map((route) => route.function))];
 /** The connector events' functions, started by the schedule and the queues. */
 const EVENT_FUNCTION_NAMES = Object.keys(EVENT_FUNCTIONS);
-const FUNCTION_NAMES = [...API_FUNCTIONS, ...EVENT_FUNCTION_NAMES];
+/** The function the formulas state machine invokes, one step at a time. */
+const FUNCTION_NAMES = [...API_FUNCTIONS, ...EVENT_FUNCTION_NAMES, 'formulas'];
 /** Functions that use the table and the secrets (the web function only serves files). */
 const DATA_FUNCTIONS = FUNCTION_NAMES.filter((name) => name !== 'web');
 /** Functions that send to the events' queues: the webhook receiver's (platform) and the events' own. */
 const QUEUE_FUNCTIONS = ['platform', ...EVENT_FUNCTION_NAMES];
+/** Functions whose triggers start formula executions. */
+const FORMULA_STARTERS = ['platform', 'scheduler', 'delivery'];
 const cap = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 /** The construct a function is built in. */
-const scopeOf = (name: string) => (EVENT_FUNCTION_NAMES.includes(name) ? 'Events' : 'Functions');
+const scopeOf = (name: string) => (name === 'formulas' ? 'Formulas' : EVENT_FUNCTION_NAMES.includes(name) ? 'Events' : 'Functions');
 
 /** `{resource}` path of every method of the runtime's REST API, with the logical id of the function it invokes. */
 function methodsOf(synth: Synthesized): { path: string; method: string; functionId: string; apiKeyRequired: boolean }[] {
@@ -96,6 +99,8 @@ describe('the default stack', () => {
         ...DATA_FUNCTIONS.map(() => 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:tollgate/test/*]'),
         // The proxy may create the signing keys, and only them (roles.test.ts).
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:tollgate/test/jwt-keys*]',
+        // Step Functions' log delivery actions take no resource (formulas-state-machine.test.ts).
+        'AwsSolutions-IAM5[Resource::*]',
       ].sort(),
     );
   });
@@ -176,7 +181,7 @@ describe('the default stack', () => {
 
   it('runs every function on nodejs22.x arm64 with JSON logs, its own log group and the typed environment', () => {
     const functions = synth.resources('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id.replace(/^(Functions|Events)/, '').replace(/Function.*$/, '')).sort()).toEqual(FUNCTION_NAMES.map(cap).sort());
+    expect(functions.map(([id]) => id.replace(/^(Functions|Events|Formulas)/, '').replace(/Function.*$/, '')).sort()).toEqual(FUNCTION_NAMES.map(cap).sort());
     for (const [id, fn] of functions) {
       if (/^Functions(Platform|Proxy)Function/.test(id)) expect(fn.Properties.MemorySize).toBe(1024);
       expect(fn.Properties).toMatchObject({
@@ -220,7 +225,7 @@ describe('the default stack', () => {
     expect(layers).toHaveLength(1);
     expect(layers[0]![1].Properties).toMatchObject({ CompatibleArchitectures: ['arm64'], CompatibleRuntimes: ['nodejs22.x'] });
     for (const [id, fn] of synth.resources('AWS::Lambda::Function')) {
-      const buffers = /^Functions(Platform|Proxy)Function/.test(id);
+      const buffers = /^(Functions(Platform|Proxy)|FormulasFormulas)Function/.test(id);
       expect(Boolean(fn.Properties.Layers), id).toBe(buffers);
     }
     const queries = synth.resources('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties);
@@ -294,8 +299,10 @@ describe('the default stack', () => {
       expect(secretActions).toContain('secretsmanager:GetSecretValue');
       const queueStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
       expect(queueStatements.length > 0).toBe(QUEUE_FUNCTIONS.includes(name));
+      const startStatements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+      expect(startStatements.length > 0).toBe(FORMULA_STARTERS.includes(name));
       // Every statement is one of the above: nothing else is granted.
-      expect(statements.length).toBe(2 + secretStatements.length + queueStatements.length);
+      expect(statements.length).toBe(2 + secretStatements.length + queueStatements.length + startStatements.length);
     }
     // Only functions that create secrets may write them: the proxy runtime reads, and creates only the signing keys.
     const proxySecrets = statementsOf(synth, 'proxy').filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
@@ -466,7 +473,8 @@ describe('the stack with every option', () => {
     // The WAF association satisfies APIG3; no acknowledgement is left for it.
     expect(synth.acknowledgements.map((a) => a.ruleName)).not.toContain('AwsSolutions-APIG3');
     const wildcard = synth.acknowledgements.filter((a) => a.ruleName === 'AwsSolutions-IAM5[Resource::*]');
-    expect(wildcard).toHaveLength(FUNCTION_NAMES.length);
+    // One per function and the formulas state machine's role (its log delivery too).
+    expect(wildcard).toHaveLength(FUNCTION_NAMES.length + 1);
     for (const name of FUNCTION_NAMES) {
       const star = statementsOf(synth, name).filter((s) => s.Resource === '*');
       expect(star.flatMap(actionsOf).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);

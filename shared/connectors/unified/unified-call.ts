@@ -33,6 +33,9 @@ const MAX_BODY = 100_000;
 export async function unifiedCall(rt: Runtime, request: HttpRequest, element: ResolvedElement, instance: InstanceItem, segments: string[]): Promise<HttpResponse | undefined> {
   const name = segments[0];
   if (!name || segments.length > 2) return undefined;
+  // A body that is not JSON (a multipart form, a file's bytes) is no record: it goes to the vendor as it is (a documents hub upload).
+  const contentType = request.headers['content-type'];
+  if (request.body.length > 0 && contentType !== undefined && !/\bjson\b/i.test(contentType)) return undefined;
   const definition = element.definition;
   const mappings = await instanceMappings(rt, instance);
   const object = resolveObject(definition, mappings, name);

@@ -10,6 +10,8 @@ import { Dialog, Secret } from '../lib/ui.js';
 import { AnalyzePage } from './analyze.js';
 import { ConnectorActivityPage } from './connector-usage.js';
 import { ConnectorsPage, OAuthReturn } from './connectors.js';
+import { FormulaExecutionPage, FormulaInstancePage } from './formula-executions.js';
+import { EditFormulaPage, FormulaPage, FormulasPage, NewFormulaPage } from './formulas.js';
 import { InstanceDocsPage } from './instance-docs.js';
 import { KvmsPage } from './kvms.js';
 import { ProviderPage, ProvidersPage } from './providers.js';
@@ -42,6 +44,12 @@ const PAGES: PageEntry[] = [
   { path: '/analytics', component: AnalyzePage, nav: ['Analyze', 'API traffic'] },
   { path: '/trace', component: TracePage, nav: ['Analyze', 'Trace'] },
   { path: '/connectors', component: ConnectorsPage, nav: ['Connectors', 'Catalog'] },
+  { path: '/connectors/formulas', component: FormulasPage, nav: ['Connectors', 'Formulas'] },
+  { path: '/connectors/formulas/new', component: NewFormulaPage },
+  { path: '/connectors/formulas/:id', component: FormulaPage },
+  { path: '/connectors/formulas/:id/edit', component: EditFormulaPage },
+  { path: '/connectors/formulas/:id/instances/:instanceId', component: FormulaInstancePage },
+  { path: '/connectors/formulas/:id/instances/:instanceId/executions/:executionId', component: FormulaExecutionPage },
   { path: '/connectors/activity', component: ConnectorActivityPage, nav: ['Connectors', 'Activity'] },
   { path: '/connectors/instances/:id/docs', component: InstanceDocsPage },
 ];

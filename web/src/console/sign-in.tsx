@@ -1,5 +1,5 @@
 import { api, errorOf } from '../lib/api.js';
-import { platformSession, signIn, userSession } from '../lib/session.js';
+import { platformSession, signIn, userSession, type Session } from '../lib/session.js';
 import { ErrorAlert, Field, FormActions, Notice, useForm } from '../lib/ui.js';
 
 const defaultOrganization = document.documentElement.dataset.organization ?? 'default';
@@ -16,8 +16,10 @@ export function SignIn({ reason }: { reason?: string | undefined }) {
         })
       : platformSession(organization, values.userSecret, values.organizationSecret);
     // The organization's own record: wrong credentials are 401, another organization 403.
-    await api('GET', `/v1/organizations/${encodeURIComponent(organization)}`, { auth: { authorization: session.authorization } });
-    signIn(session);
+    const auth = { authorization: session.authorization };
+    await api('GET', `/v1/organizations/${encodeURIComponent(organization)}`, { auth });
+    const me = await api<{ role: Session['role'] }>('GET', `/v1/organizations/${encodeURIComponent(organization)}/me`, { auth });
+    signIn({ ...session, ...(me.role ? { role: me.role } : {}) });
   });
   return (
     <main id="main" class="sign-in">

@@ -16,6 +16,8 @@ export interface Session {
   fixedExpiry?: boolean;
   /** Signed in with the platform credentials: shown on the account panel (Open Connectors shows them there too). */
   secrets?: { user: string; organization: string };
+  /** The caller's role in the organization (`GET /v1/organizations/{org}/me`); `readonly` sees no write controls. */
+  role?: 'orgadmin' | 'readonly' | 'connectoruser';
 }
 
 const KEY = 'tollgate.console.session';
@@ -108,6 +110,11 @@ export function touch(): void {
   session.expiresAt = Date.now() + IDLE_MS;
   sessionStorage.setItem(KEY, JSON.stringify(session));
   schedule(session);
+}
+
+/** Whether the signed-in caller may change things (the server decides regardless; this hides what it would refuse). */
+export function canWrite(): boolean {
+  return currentSession()?.role !== 'readonly';
 }
 
 export function onSessionChange(listener: Listener): () => void {

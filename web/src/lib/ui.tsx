@@ -332,6 +332,17 @@ export function Table({ caption, columns, children }: { caption?: string; column
   );
 }
 
+/** The one row of a table with nothing to show, saying so. */
+export function EmptyRow({ columns, children }: { columns: number; children: ComponentChildren }) {
+  return (
+    <tr>
+      <td colSpan={columns} class="muted">
+        {children}
+      </td>
+    </tr>
+  );
+}
+
 /** "Loading…" until the first answer, then the error if the load failed. */
 export function LoadState({ load }: { load: { loading: boolean; data?: unknown; error?: ApiError | undefined } }) {
   return load.loading && load.data === undefined ? <Loading /> : <ErrorAlert error={load.error} />;
