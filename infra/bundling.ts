@@ -22,6 +22,7 @@ export const BUNDLE_ASSETS: Record<string, { from: string; to: string }[]> = {
   callback: [ELEMENTS],
   poller: [ELEMENTS],
   scheduler: [ELEMENTS],
+  delivery: [ELEMENTS],
 };
 
 /**
