@@ -2,10 +2,12 @@
 // machine (shared/formulas/state-machine.ts): the next due step, written to
 // the table like every local step, and the execution's status for the
 // machine's Choice; a crash the machine reports fails the execution.
+// Connector events it records (an instance disabled by failed refreshes)
+// reach formulas too.
 import { failExecution, runExecution } from '../../shared/formulas/executor.js';
 import { stepResult, type StepResult } from '../../shared/formulas/state-machine.js';
 import { withFormulaTriggers } from '../../shared/formulas/triggers.js';
-import { runtime } from '../../shared/runtime.js';
+import { drainOnSigterm, runtime } from '../../shared/runtime.js';
 
 export interface StepEvent {
   organization: string;
@@ -22,3 +24,6 @@ export async function handler(event: StepEvent): Promise<StepResult> {
   if (!execution) return { status: 'failed', waitSeconds: 0, error: `Formula execution ${event.executionId} not found` };
   return stepResult(execution);
 }
+
+// Element requests' usage records are buffered: written before Lambda retires the container.
+drainOnSigterm();

@@ -20,13 +20,13 @@ const ORG = '/v1/organizations/:org';
 
 type State = 'deployed' | 'undeployed';
 
-/** The deployment-level base path (Apigee's `basepath` deploy parameter); Tollgate deploys at the root only. */
-const DEPLOYMENT_BASE_PATH = '/';
+/** Apigee's deployment base path (`basepath`): segments of URL path characters, no `.` or `..` segment. */
+const DEPLOYMENT_BASE_PATH = /^(\/[A-Za-z0-9_~!$&'()*+,;=:@%-][A-Za-z0-9._~!$&'()*+,;=:@%-]*)*\/?$/;
 
 /** One revision's state, as every Apigee deployment view lists it. */
 function revisionState(item: DeploymentItem, state: State = 'deployed') {
   return {
-    configuration: { basePath: DEPLOYMENT_BASE_PATH, steps: [] },
+    configuration: { basePath: item.deploymentBasePath ?? '/', steps: [] },
     name: String(item.revision),
     // Apigee lists the message processors and routers here; a serverless gateway has none to report.
     server: [],
@@ -81,21 +81,21 @@ function actionOf(params: URLSearchParams, fallback?: Action): Action {
 /** Runs a deploy or undeploy command and answers as Apigee does. */
 async function runCommand(rt: Runtime, org: string, action: Action, env: string, api: string, revision: number, params: URLSearchParams) {
   if (action === 'undeploy') return ok(environmentRevisionView(org, await undeploy(rt, org, env, api, revision), 'undeployed'));
-  const basePath = params.get('basepath');
-  if (basePath !== null && basePath !== '' && basePath !== DEPLOYMENT_BASE_PATH) {
-    throw badRequest('A deployment base path (basepath) other than / is not supported; set the proxy endpoint\'s <BasePath> instead', 'basepath_unsupported');
+  const basePath = params.get('basepath') || '/';
+  if (basePath.length > 200 || !DEPLOYMENT_BASE_PATH.test(basePath)) {
+    throw badRequest(`basepath ${basePath.slice(0, 60)} is not a base path: /segment/segment, URL path characters only`, 'invalid_basepath');
   }
   // `delay` is how long Apigee lets the replaced revision finish its requests; here the switch is one write
   // and requests in flight finish on the revision they started on, so it is checked and needs no wait.
   secondsParam(params, 'delay');
-  const item = await deploy(rt, org, env, api, revision, { override: booleanParam(params, 'override', false) });
+  const item = await deploy(rt, org, env, api, revision, { override: booleanParam(params, 'override', false), basePath });
   return ok(environmentRevisionView(org, item));
 }
 
 const COMMAND_QUERY: RouteDoc['query'] = {
   override: { description: '`true` replaces the revision deployed in the environment (seamless deployment); without it that is a 409. Also accepted in a form body.', enum: ['true', 'false'] },
   delay: { description: 'Seconds Apigee waits before undeploying the replaced revision; accepted and checked (requests in flight always finish on the revision they started on).' },
-  basepath: { description: 'Apigee\'s deployment base path: only `/` (the default).' },
+  basepath: { description: 'Apigee\'s deployment base path, put before every proxy endpoint\'s `<BasePath>`: `/v2` and `/weather` serve `/v2/weather`. `/` by default.' },
 };
 
 const FORM_BODY: Pick<RouteDoc, 'bodies' | 'bodyOptional'> = { bodies: { 'application/x-www-form-urlencoded': 'binary' }, bodyOptional: true };

@@ -135,7 +135,11 @@ describe('deploy and undeploy forms', () => {
     expect(refused.json.error.code).toBe('revision_already_deployed');
     expect((await platform.request('POST', `${ORG}/environments/prod/apis/forms/revisions/2/deployments?override=maybe`)).status).toBe(400);
     expect((await platform.request('POST', `${ORG}/environments/prod/apis/forms/revisions/2/deployments?delay=soon&override=true`)).status).toBe(400);
-    expect((await platform.request('POST', `${ORG}/environments/prod/apis/forms/revisions/2/deployments?basepath=/prefix&override=true`)).status).toBe(400);
+    for (const bad of ['/../x', 'relative', '/a b', '/a?b']) {
+      const refusedPath = await platform.request('POST', `${ORG}/environments/prod/apis/forms/revisions/2/deployments?basepath=${encodeURIComponent(bad)}&override=true`);
+      expect(refusedPath.status, bad).toBe(400);
+      expect(refusedPath.json.error.code).toBe('invalid_basepath');
+    }
     const replaced = await platform.request('POST', `${ORG}/environments/prod/apis/forms/revisions/2/deployments?delay=-5`, form('override=true'));
     expect(replaced.status).toBe(200);
     expect(replaced.json).toEqual({
@@ -187,6 +191,34 @@ describe('deploy and undeploy forms', () => {
     expect((await platform.request('POST', `${ORG}/apis/forms/deployments`, form('action=undeploy&env=test'))).status).toBe(400);
     expect((await platform.request('POST', `${ORG}/apis/forms/deployments`, form('action=explode&env=test&revision=1'))).status).toBe(400);
     expect((await platform.request('POST', `${ORG}/apis/forms/deployments`, form('action=undeploy&env=test&revision=1'))).status).toBe(404);
+  });
+});
+
+describe('a deployment base path (Apigee\'s basepath)', () => {
+  beforeAll(async () => {
+    const model = {
+      name: 'weather',
+      policies: [{ name: 'paths', type: 'AssignMessage', config: { set: { headers: [{ name: 'x-base', value: '{proxy.basepath}' }, { name: 'x-suffix', value: '{proxy.pathsuffix}' }] } } }],
+      proxyEndpoints: [{ basePath: '/weather', preFlow: { request: [], response: [{ name: 'paths' }] } }],
+    };
+    expect((await platform.request('POST', `${ORG}/apis`, { json: model })).status).toBe(201);
+  });
+
+  it('serves the proxy under the deployment base path before its own, shows it in the deployment, and moves it back with override', async () => {
+    const deployed = await platform.request('POST', `${ORG}/e/prod/apis/weather/revisions/1/deployments?basepath=/v2`);
+    expect(deployed.status, deployed.text).toBe(200);
+    expect(deployed.json).toMatchObject({ configuration: { basePath: '/v2', steps: [] }, basePaths: ['/v2/weather'], state: 'deployed' });
+    const served = await platform.proxy('GET', '/v2/weather/today');
+    expect(served.status).toBe(200);
+    expect(served.headers.get('x-base')).toBe('/v2/weather');
+    expect(served.headers.get('x-suffix')).toBe('/today');
+    expect((await platform.proxy('GET', '/weather/today')).status).toBe(404);
+    expect((await platform.request('GET', `${ORG}/e/prod/apis/weather/deployments`)).json.revision[0].configuration.basePath).toBe('/v2');
+
+    const moved = await platform.request('POST', `${ORG}/e/prod/apis/weather/revisions/1/deployments`, form('override=true&basepath=/'));
+    expect(moved.json).toMatchObject({ configuration: { basePath: '/' }, basePaths: ['/weather'] });
+    expect((await platform.proxy('GET', '/weather/today')).headers.get('x-suffix')).toBe('/today');
+    expect((await platform.proxy('GET', '/v2/weather/today')).status).toBe(404);
   });
 });
 

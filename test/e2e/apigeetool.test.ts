@@ -194,6 +194,18 @@ describe.each<Credentials>(['basic', 'bearer'])('apigeetool with %s credentials'
   });
 });
 
+describe('apigeetool deployproxy with a deployment base path', () => {
+  it('serves the proxy under --base-path and lists the deployment with it', async () => {
+    const dir = writeProxyFolder('prefixed', '/prefixed', 'p1');
+    const result = await ok('deployproxy', ['-n', 'prefixed', '-e', 'test', '-d', dir, '-b', '/partners', '-j']);
+    expect(JSON.parse(result.stdout.trim().split('\n').at(-1)!)[0]).toMatchObject({ name: 'prefixed', state: 'deployed', environment: 'test' });
+    expect((await platform.proxy('GET', '/partners/prefixed', { env: 'test' })).headers.get('x-greeting')).toBe('p1');
+    expect((await platform.proxy('GET', '/prefixed', { env: 'test' })).status).toBe(404);
+    const listed = JSON.parse((await ok('listdeployments', ['-n', 'prefixed', '-j'])).stdout);
+    expect(listed.deployments).toEqual([{ name: 'prefixed', environment: 'test', revision: 1, state: 'deployed', basePath: '/partners' }]);
+  });
+});
+
 describe('apigeetool with wrong credentials', () => {
   it('fails, and changes nothing', async () => {
     const result = await run(process.execPath, [CLI, 'listdeployments', '-L', platform.url, '-o', 'default', '-u', 'admin@localhost', '-p', 'wrong', '-e', 'prod'], {

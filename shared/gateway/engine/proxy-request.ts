@@ -22,6 +22,8 @@ export interface DeployedRoute {
   api: string;
   revision: number;
   proxyEndpoint: string;
+  /** The base path it serves: the deployment's and the proxy endpoint's together. */
+  basePath: string;
 }
 
 /** Everything the engine needs from the container it runs in. */
@@ -72,7 +74,8 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     apiName: route.api,
     revision: route.revision,
     proxyEndpoint: endpoint.name,
-    basePath: endpoint.basePath,
+    // The base path the request came in on: the deployment's and the endpoint's together.
+    basePath: route.basePath,
     clientIp: request.sourceIp,
     messageId: request.requestId,
     propertySets: proxy.propertySets,

@@ -6,6 +6,7 @@
 // name and type, timing and the variables it read and set, and the fault.
 // Everything goes through the transaction's Masker. Only selected exchanges
 // get this observer; the rest have the analytics one alone.
+import type { DebugAccess, DebugPoint, DebugProperty, DebugResult, TraceTransaction } from '../../analytics/debug-data.js';
 import { MASK, Masker } from '../../analytics/masking.js';
 import { transactionId, type ActiveSession, type CapturedTransaction } from '../../analytics/debug-sessions.js';
 import type { CompiledPolicy } from '../engine/compile.js';
@@ -14,35 +15,12 @@ import { faultBody, type Fault } from '../engine/faults.js';
 import type { Message } from '../engine/message.js';
 import type { ExchangeObserver, MessagePoint, StepPlace, TargetRequest } from '../engine/observer.js';
 
-interface Property {
-  name: string;
-  value: string;
-}
+type Property = DebugProperty;
+type Result = DebugResult;
+type Point = DebugPoint;
+type Access = DebugAccess;
 
-type Access = { Get: { name: string; value: string } } | { Set: { name: string; value: string; success: boolean } };
-
-interface Result {
-  ActionResult: 'DebugInfo' | 'RequestMessage' | 'ResponseMessage' | 'ErrorMessage' | 'VariableAccess';
-  timestamp: string;
-  properties?: { property: Property[] };
-  accessList?: Access[];
-  headers?: Property[];
-  verb?: string;
-  uRI?: string;
-  statusCode?: string;
-  reasonPhrase?: string;
-  content?: string;
-}
-
-interface Point {
-  id: 'StateChange' | 'FlowInfo' | 'Condition' | 'Execution' | 'Error';
-  results: Result[];
-}
-
-export interface TraceTransaction {
-  completed: boolean;
-  point: Point[];
-}
+export type { TraceTransaction };
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 

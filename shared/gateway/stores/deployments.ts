@@ -35,6 +35,8 @@ export interface DeploymentItem extends StoredItem {
   api: string;
   revision: number;
   basePaths: string[];
+  /** Apigee's deployment base path, before every proxy endpoint's (`/` when none was given; absent on old records: `/`). */
+  deploymentBasePath?: string;
   /** What the deployment claimed: each endpoint's base path on each of its hosts (absent on old records: the shared host). */
   claims?: Claim[];
   deployedAt: number;
@@ -91,6 +93,13 @@ export interface DeployOptions {
    * revision of the proxy is a 409. Redeploying the same revision is always allowed.
    */
   override?: boolean;
+  /** Apigee's deployment base path (`basepath`): put before every proxy endpoint's base path; `/` by default. */
+  basePath?: string;
+}
+
+/** A deployment base path and a proxy endpoint's, as one base path: `/v2` and `/weather` serve `/v2/weather`. */
+export function deployedBasePath(deploymentBasePath: string, endpointBasePath: string): string {
+  return normalizeBasePath(`${deploymentBasePath}/${endpointBasePath}`);
 }
 
 export async function deploy(rt: Runtime, org: string, env: string, api: string, revision: number, options: DeployOptions = {}): Promise<DeploymentItem> {
@@ -115,7 +124,7 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
   if (!(await sealRevision(rt, revisionItem))) throw conflict(`Revision ${revision} of ${api} changed while it was being deployed; deploy it again`);
   const wanted: (Claim & { endpoint: string })[] = [];
   for (const endpoint of model.proxyEndpoints) {
-    const basePath = normalizeBasePath(endpoint.basePath);
+    const basePath = deployedBasePath(options.basePath ?? '/', endpoint.basePath);
     for (const host of await resolveVirtualHosts(rt, org, env, endpoint.virtualHosts ?? ['default'])) wanted.push({ host, basePath, endpoint: endpoint.name });
   }
   await assertNoForeignOverlap(rt, org, env, wanted);
@@ -139,6 +148,7 @@ export async function deploy(rt: Runtime, org: string, env: string, api: string,
     api,
     revision,
     basePaths: [...new Set(claimed.map((claim) => claim.basePath))],
+    deploymentBasePath: normalizeBasePath(options.basePath ?? '/'),
     claims: claimed,
     deployedAt: Date.now(),
     version: (previous?.version ?? 0) + 1,

@@ -7,32 +7,13 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, orgPath } from '../lib/api.js';
+import type { DebugAccess, DebugPoint, DebugResult, TraceTransaction } from '../../../shared/analytics/debug-data.js';
 import { ConfirmButton, ErrorAlert, Field, FormActions, LoadState, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
 
-interface Property {
-  name: string;
-  value: string;
-}
-type Access = { Get: Property } | { Set: Property & { success: boolean } };
-interface Result {
-  ActionResult: string;
-  properties?: { property: Property[] };
-  accessList?: Access[];
-  headers?: Property[];
-  verb?: string;
-  uRI?: string;
-  statusCode?: string;
-  reasonPhrase?: string;
-  content?: string;
-}
-interface Point {
-  id: string;
-  results: Result[];
-}
-interface Transaction {
-  completed: boolean;
-  point: Point[];
-}
+type Result = DebugResult;
+type Transaction = TraceTransaction;
+type Point = DebugPoint;
+type Access = DebugAccess;
 interface Session {
   name: string;
   validity: number;
