@@ -1,7 +1,8 @@
 // Cold-start benchmark: `npm run bench:cold`.
 //
 // Bundles every functions/*/handler.ts with esbuild exactly as the stack does
-// (infra/bundling.ts: CJS, node22, minified, source map, nothing external),
+// (infra/bundling.ts: CJS, node22, minified, source map, the lazy packages
+// beside index.js),
 // then loads each bundle in fresh Node processes and reports the median time
 // of `require(bundle)` (CPU time and wall time): the module-loading part of a
 // Lambda cold start that the code controls. Variants measured beside the shipped one:
@@ -14,12 +15,12 @@
 // printed beside it).
 // Results go to stdout and .bench/cold.json; the exit code is 1 if a target is missed.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile } from 'esbuild';
-import { BUNDLE_ASSETS, BUNDLING, esbuildOptions } from '../infra/bundling.js';
+import type { Metafile } from 'esbuild';
+import { BUNDLING, buildFunction, externalsOf } from '../infra/bundling.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 // Inside the checkout so `require('@aws-sdk/...')` of the external variant resolves from node_modules.
@@ -37,7 +38,7 @@ interface Variant {
   shipped: boolean;
 }
 
-const shipped = { mainFields: [...BUNDLING.mainFields], external: [...BUNDLING.externalModules] };
+const shipped = { mainFields: [...BUNDLING.mainFields], external: [] as string[] };
 const VARIANTS: Variant[] = [
   { name: 'shipped: SDK bundled, ESM builds', dir: 'shipped', ...shipped, nodeOptions: [], shipped: true },
   { name: '  + --enable-source-maps', dir: 'shipped', ...shipped, nodeOptions: ['--enable-source-maps'], shipped: false },
@@ -74,15 +75,7 @@ async function bundle(fn: string, variant: Variant): Promise<{ file: string; met
   // As in the Lambda asset, index.js is CommonJS: without this the checkout's
   // `"type": "module"` would make Node load it as an ES module (slower, and not what Lambda does).
   writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
-  const file = join(outdir, 'index.js');
-  const result = await build({
-    ...esbuildOptions(join(root, 'functions', fn, 'handler.ts'), file),
-    mainFields: variant.mainFields,
-    external: variant.external,
-    metafile: true,
-  });
-  for (const asset of BUNDLE_ASSETS[fn] ?? []) copyFileSync(asset.from, join(outdir, asset.to));
-  return { file, metafile: result.metafile };
+  return buildFunction(fn, root, outdir, { mainFields: variant.mainFields, external: [...externalsOf(fn), ...variant.external] });
 }
 
 interface Sample {

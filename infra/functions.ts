@@ -18,11 +18,13 @@ import { Construct } from 'constructs';
 import type { FunctionName } from '../shared/http/api-routes.js';
 import { TABLE_KEYS } from '../shared/store/schema.js';
 import { KMS_ACTIONS, SECRET_READ_ACTIONS, SECRET_WRITE_ACTIONS, SIGNING_KEY_WRITE_ACTIONS, SIGNING_KEYS_SECRET, TABLE_ACTIONS } from './access.js';
-import { BUNDLE_ASSETS, BUNDLING } from './bundling.js';
+import { BUNDLE_ASSETS, BUNDLING, externalsOf, LAZY_PACKAGES, lazyPackageArgs } from './bundling.js';
 import type { StackSettings } from './config.js';
 import { secretPrefix as prefixOf, type FunctionEnvironment } from './environment.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The esbuild NodejsFunction bundles with (the project's), for the lazy packages. */
+const ESBUILD = path.join(root, 'node_modules', '.bin', 'esbuild');
 
 export interface FunctionSpec {
   memorySize: number;
@@ -44,8 +46,8 @@ export interface FunctionSpec {
 }
 
 /**
- * Copies what a function needs beside its bundle: files named in BUNDLE_ASSETS (the QuickJS
- * WebAssembly for the proxy) and a built folder as `web/` (it must exist: npm ci builds web/dist,
+ * Builds and copies what a function needs beside its bundle: its LAZY_PACKAGES, the files named in
+ * BUNDLE_ASSETS (the QuickJS WebAssembly, the element catalog) and a built folder as `web/` (it must exist: npm ci builds web/dist,
  * and so does npm run build:web).
  */
 function copyAssets(name: string, folder: string | undefined): nodejs.ICommandHooks {
@@ -53,7 +55,8 @@ function copyAssets(name: string, folder: string | undefined): nodejs.ICommandHo
     beforeBundling: () => [],
     beforeInstall: () => [],
     afterBundling: (inputDir: string, outputDir: string) => [
-      ...(BUNDLE_ASSETS[name] ?? []).map((asset) => `cp "${asset.from}" "${path.join(outputDir, asset.to)}"`),
+      ...(LAZY_PACKAGES[name] ?? []).map((pkg) => `cd "${inputDir}" && ${[ESBUILD, ...lazyPackageArgs(pkg, outputDir)].map((arg) => `"${arg}"`).join(' ')}`),
+      ...(BUNDLE_ASSETS[name] ?? []).map((asset) => `cp -R "${asset.from}" "${path.join(outputDir, asset.to)}"`),
       ...(folder
         ? [
             `test -f "${inputDir}/${folder}/manifest.json" || { echo "${folder} is not built: run npm run build:web" >&2; exit 1; }`,
@@ -243,10 +246,10 @@ export function tollgateFunction(
       minify: BUNDLING.minify,
       sourceMap: BUNDLING.sourceMap,
       mainFields: [...BUNDLING.mainFields],
-      externalModules: [...BUNDLING.externalModules],
+      externalModules: externalsOf(name),
       esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([module, file]) => [`--alias:${module}`, file])),
       forceDockerBundling: false,
-      ...(spec.assets || BUNDLE_ASSETS[name] ? { commandHooks: copyAssets(name, spec.assets) } : {}),
+      ...(spec.assets || BUNDLE_ASSETS[name] || LAZY_PACKAGES[name] ? { commandHooks: copyAssets(name, spec.assets) } : {}),
     },
   });
   if (settings.tracing) {

@@ -1,6 +1,9 @@
-// The element catalog: built-in vendor definitions (JSON files bundled with the
-// code, validated on first use) plus each organization's private custom elements,
+// The element catalog: built-in vendor definitions (JSON files shipped with the
+// code, read and validated on first use) plus each organization's private custom elements,
 // stored under the organization's partition.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { conflict, forbidden, notFound } from '../http/errors.js';
 import { validate } from '../http/body.js';
 import type { Runtime } from '../runtime.js';
@@ -8,61 +11,29 @@ import type { StoredItem } from '../store/table.js';
 import { TtlCache } from '../cache/ttl-cache.js';
 import { baseUrlOf, elementSchemaWith, type ElementDefinition } from './element-schema.js';
 import { fromLegacyElement, isLegacyElement, legacyElementSchema } from './legacy-element.js';
-import bigcommerce from './elements/bigcommerce.json' with { type: 'json' };
-import box from './elements/box.json' with { type: 'json' };
-import dropbox from './elements/dropbox.json' with { type: 'json' };
-import freshdesk from './elements/freshdesk.json' with { type: 'json' };
-import github from './elements/github.json' with { type: 'json' };
-import gitlab from './elements/gitlab.json' with { type: 'json' };
-import googleDrive from './elements/google-drive.json' with { type: 'json' };
-import hubspot from './elements/hubspot.json' with { type: 'json' };
-import intercom from './elements/intercom.json' with { type: 'json' };
-import jira from './elements/jira.json' with { type: 'json' };
-import mailchimp from './elements/mailchimp.json' with { type: 'json' };
-import microsoftOutlook from './elements/microsoft-outlook.json' with { type: 'json' };
-import onedrive from './elements/onedrive.json' with { type: 'json' };
-import pipedrive from './elements/pipedrive.json' with { type: 'json' };
-import salesforce from './elements/salesforce.json' with { type: 'json' };
-import servicenow from './elements/servicenow.json' with { type: 'json' };
-import shopify from './elements/shopify.json' with { type: 'json' };
-import slack from './elements/slack.json' with { type: 'json' };
-import square from './elements/square.json' with { type: 'json' };
-import stripe from './elements/stripe.json' with { type: 'json' };
-import twilio from './elements/twilio.json' with { type: 'json' };
-import woocommerce from './elements/woocommerce.json' with { type: 'json' };
-import xero from './elements/xero.json' with { type: 'json' };
-import zendesk from './elements/zendesk.json' with { type: 'json' };
-import zohoCrm from './elements/zoho-crm.json' with { type: 'json' };
 import { counterKeys, elementKeys, orgPartition, SORT_PREFIX } from '../store/keys.js';
 
-/** The JSON files as shipped; exported so a test can validate each one by name. */
-export const BUILTIN_ELEMENT_FILES: Record<string, unknown> = {
-  'bigcommerce.json': bigcommerce,
-  'box.json': box,
-  'dropbox.json': dropbox,
-  'freshdesk.json': freshdesk,
-  'github.json': github,
-  'gitlab.json': gitlab,
-  'google-drive.json': googleDrive,
-  'hubspot.json': hubspot,
-  'intercom.json': intercom,
-  'jira.json': jira,
-  'mailchimp.json': mailchimp,
-  'microsoft-outlook.json': microsoftOutlook,
-  'onedrive.json': onedrive,
-  'pipedrive.json': pipedrive,
-  'salesforce.json': salesforce,
-  'servicenow.json': servicenow,
-  'shopify.json': shopify,
-  'slack.json': slack,
-  'square.json': square,
-  'stripe.json': stripe,
-  'twilio.json': twilio,
-  'woocommerce.json': woocommerce,
-  'xero.json': xero,
-  'zendesk.json': zendesk,
-  'zoho-crm.json': zohoCrm,
-};
+/**
+ * Where the built-in element files are: beside the Lambda bundle as
+ * `elements/` (infra/bundling.ts BUNDLE_ASSETS), else next to this module.
+ * They are read on first use, not compiled into the bundle: a cold start of a
+ * route that never touches the catalog does not parse a quarter megabyte of JSON.
+ */
+function elementsFolder(): string {
+  if (typeof __dirname === 'string' && existsSync(join(__dirname, 'elements'))) return join(__dirname, 'elements');
+  return fileURLToPath(new URL('./elements/', import.meta.url));
+}
+
+let files: Record<string, unknown> | undefined;
+
+/** The JSON files as shipped, by file name; exported so a test can validate each one by name. */
+export function builtinElementFiles(): Record<string, unknown> {
+  if (files) return files;
+  const folder = elementsFolder();
+  const names = readdirSync(folder).filter((name) => name.endsWith('.json')).sort();
+  files = Object.fromEntries(names.map((name) => [name, JSON.parse(readFileSync(join(folder, name), 'utf8')) as unknown]));
+  return files;
+}
 
 /** Custom element ids start here, above every built-in id. */
 export const CUSTOM_ELEMENT_ID_BASE = 1000;
@@ -71,7 +42,7 @@ const CACHE_TTL_MS = 5_000;
 function loadBuiltins(): Map<string, ElementDefinition> {
   const byKey = new Map<string, ElementDefinition>();
   const ids = new Set<number>();
-  for (const [file, json] of Object.entries(BUILTIN_ELEMENT_FILES)) {
+  for (const [file, json] of Object.entries(builtinElementFiles())) {
     const element = parseElement(json, 0, `Built-in element ${file}`);
     if (element.id === undefined || element.id >= CUSTOM_ELEMENT_ID_BASE) throw new Error(`Built-in element ${file} needs an id below ${CUSTOM_ELEMENT_ID_BASE}`);
     if (byKey.has(element.key) || ids.has(element.id)) throw new Error(`Built-in element ${file} repeats a key or id`);
@@ -81,9 +52,9 @@ function loadBuiltins(): Map<string, ElementDefinition> {
   return byKey;
 }
 
-// Pure data from the bundle, identical in every runtime: safe at module scope.
-// Validated on first use rather than at import, so a cold start of a route
-// that never touches the catalog does not pay for it (about 20 ms).
+// Pure data shipped with the code, identical in every runtime: safe at module scope.
+// Read and validated on first use rather than at import, so a cold start of a
+// route that never touches the catalog does not pay for it.
 let builtins: Map<string, ElementDefinition> | undefined;
 const BUILTINS = {
   get map(): Map<string, ElementDefinition> {

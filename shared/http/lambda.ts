@@ -8,7 +8,7 @@ import middy from '@middy/core';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { describeError, logger } from '../log.js';
+import { describeError, logger, writeAccessLine } from '../log.js';
 import { withDeadline } from '../net/outbound.js';
 import { HttpError, isHttpError, platformErrors, type ErrorRenderer } from './errors.js';
 import { RequestMetrics } from './metrics.js';
@@ -88,7 +88,7 @@ export function httpFunction(options: HttpFunctionOptions) {
       const fields = { fn: options.name, method: event.httpMethod, path: logPath(request?.path ?? event.path), status: response.status, ms };
       // The logger writes `service` itself, the same name the metrics use as a dimension.
       const { service: _service, ...emf } = metrics.take(response.status, ms) ?? {};
-      logger.info('request', { ...fields, ...emf });
+      writeAccessLine(context, { ...fields, ...emf });
     } else metrics.record(response.status, ms);
     return toProxyResult(response);
   };

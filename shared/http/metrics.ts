@@ -35,6 +35,8 @@ export function metricsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
 export class RequestMetrics {
   private metrics: Metrics | undefined;
   private coldStart = true;
+  /** What every warm record repeats: the directive (namespace, dimension sets, metric names and units) and the dimension values. */
+  private warm: { directives: unknown; dimensions: Record<string, unknown> } | undefined;
   private readonly serviceName: string;
   readonly enabled: boolean;
 
@@ -60,14 +62,32 @@ export class RequestMetrics {
   /**
    * Records one request and hands back its EMF record (the `_aws` directive,
    * the dimensions and the values) for a line that carries other fields too;
-   * undefined when metrics are off.
+   * undefined when metrics are off. Powertools builds the first warm record;
+   * later ones reuse its directive and dimensions (they never change within a
+   * container) with the invocation's timestamp and values.
    */
   take(status: number, latencyMs: number): Record<string, unknown> | undefined {
     if (!this.enabled) return undefined;
+    if (this.warm) {
+      return {
+        _aws: { Timestamp: Date.now(), CloudWatchMetrics: this.warm.directives },
+        ...this.warm.dimensions,
+        [METRIC.requests]: 1,
+        [METRIC.clientErrors]: status >= 400 && status < 500 ? 1 : 0,
+        [METRIC.serverErrors]: status >= 500 ? 1 : 0,
+        [METRIC.latency]: latencyMs,
+      };
+    }
     try {
+      const cold = this.coldStart;
       const metrics = this.store(status, latencyMs);
-      const record = metrics.serializeMetrics() as unknown as Record<string, unknown>;
+      const record = metrics.serializeMetrics() as unknown as Record<string, unknown> & { _aws: { CloudWatchMetrics: unknown } };
       metrics.clearMetrics();
+      if (!cold) {
+        const { _aws, ...rest } = record;
+        const values = new Set<string>(Object.values(METRIC));
+        this.warm = { directives: _aws.CloudWatchMetrics, dimensions: Object.fromEntries(Object.entries(rest).filter(([key]) => !values.has(key))) };
+      }
       return record;
     } catch (error) {
       logger.warn('metrics not recorded', { error: describeError(error) });

@@ -34,18 +34,25 @@ export function pathOf(event: Pick<APIGatewayProxyEvent, 'resource' | 'pathParam
   return resource.replace(/\{([^}+]+)\+?\}/g, (_match, name: string) => params[name] ?? '');
 }
 
+function addHeader(multiHeaders: Record<string, string[]>, name: string, value: string): void {
+  const key = name.toLowerCase();
+  const values = multiHeaders[key];
+  if (values) values.push(value);
+  else multiHeaders[key] = [value];
+}
+
 export function requestFromEvent(event: APIGatewayProxyEvent): HttpRequest {
   const multiHeaders: Record<string, string[]> = {};
-  const addHeader = (name: string, value: string) => {
-    const key = name.toLowerCase();
-    (multiHeaders[key] ??= []).push(value);
-  };
   if (event.multiValueHeaders) {
-    for (const [name, values] of Object.entries(event.multiValueHeaders)) {
-      for (const value of values ?? []) addHeader(name, value);
+    for (const name in event.multiValueHeaders) {
+      const values = event.multiValueHeaders[name];
+      if (values) for (const value of values) addHeader(multiHeaders, name, value);
     }
   } else if (event.headers) {
-    for (const [name, value] of Object.entries(event.headers)) if (value !== undefined) addHeader(name, value);
+    for (const name in event.headers) {
+      const value = event.headers[name];
+      if (value !== undefined) addHeader(multiHeaders, name, value);
+    }
   }
   const headers: Record<string, string> = {};
   for (const [name, values] of Object.entries(multiHeaders)) headers[name] = values.join(', ');

@@ -6,7 +6,7 @@
 // a CEQL query where the element translates one. Dropbox, whose lists are
 // POST calls, is called as a vendor object.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_ELEMENT_FILES } from '../../shared/connectors/catalog.js';
+import { builtinElementFiles } from '../../shared/connectors/catalog.js';
 import { loopbackCopy } from '../support/element-copy.js';
 import { FIXTURES, type VendorFixture } from '../support/vendor-fixtures.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
@@ -42,7 +42,7 @@ async function connect(file: string, vendor: VendorServer, configuration: Record
   const key = `${file.replace('.json', '')}-loop`;
   const element = await platform.request('POST', '/elements/api-v2/elements', { json: loopbackCopy(file, key, vendor.url) });
   expect(element.status, element.text).toBe(200);
-  const oauth = (BUILTIN_ELEMENT_FILES[file] as { authentication: { type: string } }).authentication.type === 'oauth2';
+  const oauth = (builtinElementFiles()[file] as { authentication: { type: string } }).authentication.type === 'oauth2';
   const created = await platform.request('POST', '/elements/api-v2/instances', {
     json: { element: { key }, name: key, configuration: { ...(oauth ? OAUTH : {}), ...configuration }, ...(oauth ? { providerData: { code: 'code', codeVerifier: 'v'.repeat(43) } } : {}) },
   });
@@ -52,7 +52,7 @@ async function connect(file: string, vendor: VendorServer, configuration: Record
 
 describe('built-in elements against their vendors', () => {
   it('has a stand-in for every element', () => {
-    expect(new Set([...FIXTURES.map((fixture) => fixture.file), 'dropbox.json'])).toEqual(new Set(Object.keys(BUILTIN_ELEMENT_FILES)));
+    expect(new Set([...FIXTURES.map((fixture) => fixture.file), 'dropbox.json'])).toEqual(new Set(Object.keys(builtinElementFiles())));
   });
 
   for (const fixture of FIXTURES) {

@@ -184,6 +184,8 @@ describe('revocation across containers', () => {
     const { app, issued } = await createApp(a, 'acme', developer, validate(appInput, { name: 'revoked', apiProducts: ['orders'] }));
     const request = { clientId: issued.consumerKey, clientSecret: issued.consumerSecret };
     const { access_token } = await issueClientCredentialsToken(b, request);
+    // Verified once first: the token, and its client's fingerprint, are remembered.
+    expect((await verifyAccessToken(b, access_token)).client_id).toBe(issued.consumerKey);
     const [credential] = await appCredentials(a, 'acme', app.appId);
     await setCredentialStatus(a, credential!, 'revoked');
     vi.useFakeTimers({ toFake: ['Date'] });

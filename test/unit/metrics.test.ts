@@ -7,11 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { metricsEnabled } from '../../shared/http/metrics.js';
 
 const probe = fileURLToPath(new URL('../support/programs/metrics-probe.ts', import.meta.url));
+const accessProbe = fileURLToPath(new URL('../support/programs/access-line-probe.ts', import.meta.url));
 
-function runProbe(env: Record<string, string>, errors: string[] = []): string[] {
+function runProbe(env: Record<string, string>, errors: string[] = [], program = probe): string[] {
   const base = { ...process.env };
   for (const name of ['AWS_LAMBDA_FUNCTION_NAME', 'POWERTOOLS_METRICS_DISABLED', 'POWERTOOLS_DEV']) delete base[name];
-  const result = spawnSync(process.execPath, ['--import', 'tsx', probe], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', program], {
     env: { ...base, LOG_LEVEL: 'SILENT', POWERTOOLS_SERVICE_NAME: 'tollgate', ...env },
     encoding: 'utf8',
     timeout: 30_000,
@@ -73,6 +74,26 @@ describe('request metrics', () => {
       [1, 0, undefined],
       [0, 1, undefined],
     ]);
+  });
+
+  it('writes the access line in the shape Powertools writes it, cold start and X-Ray trace included', () => {
+    const lines = runProbe(
+      { LOG_LEVEL: 'INFO', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' },
+      [],
+      accessProbe,
+    ).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(4);
+    const withoutTime = ({ timestamp, ...rest }: Record<string, unknown>) => {
+      expect(Date.parse(timestamp as string)).not.toBeNaN();
+      return rest;
+    };
+    // Powertools' line, then the direct one, for a cold and a warm invocation: the same keys in the same order.
+    for (const first of [0, 2]) {
+      const [powertools, direct] = [lines[first]!, lines[first + 1]!];
+      expect(Object.keys(direct)).toEqual(Object.keys(powertools));
+      expect(withoutTime(direct)).toEqual(withoutTime(powertools));
+    }
+    expect([lines[1]!.cold_start, lines[3]!.cold_start, lines[1]!.xray_trace_id]).toEqual([true, false, '1-5759e988-bd862e3fe1be46a994272793']);
   });
 
   it('writes the access-log line alone when metrics are off', () => {

@@ -126,20 +126,38 @@ async function runPhase(
   proxy: CompiledProxy,
   services: FlowServices,
 ): Promise<void> {
-  const observer = exchange.observer;
-  const place = (name: string): StepPlace => {
-    const at: StepPlace = { endpointType: endpointTypeOf(endpoint), endpoint: endpoint.name, flow: name, phase: which };
-    observer?.flowStarted?.(at);
-    return at;
-  };
   exchange.currentFlow = 'PreFlow';
-  await runSteps(endpoint.preFlow[which], exchange, proxy, services, place('PreFlow'));
+  const pre = enterFlow(endpoint, 'PreFlow', endpoint.preFlow[which], which, exchange, proxy, services);
+  if (pre) await pre;
   if (flow) {
     exchange.currentFlow = flow.name;
-    await runSteps(flow[which], exchange, proxy, services, place(flow.name));
+    const conditional = enterFlow(endpoint, flow.name, flow[which], which, exchange, proxy, services);
+    if (conditional) await conditional;
   }
   exchange.currentFlow = 'PostFlow';
-  await runSteps(endpoint.postFlow[which], exchange, proxy, services, place('PostFlow'));
+  const post = enterFlow(endpoint, 'PostFlow', endpoint.postFlow[which], which, exchange, proxy, services);
+  if (post) await post;
+}
+
+/**
+ * Enters one flow of a phase and runs its steps. A flow without steps costs
+ * nothing unless the exchange's observer follows flows (a trace shows every
+ * flow entered): most phases of most proxies are empty.
+ */
+function enterFlow(
+  endpoint: CompiledEndpoint,
+  name: string,
+  steps: CompiledStep[],
+  which: keyof CompiledPhase,
+  exchange: Exchange,
+  proxy: CompiledProxy,
+  services: FlowServices,
+): Promise<void> | undefined {
+  const observer = exchange.observer;
+  if (steps.length === 0 && !observer?.flowStarted) return undefined;
+  const place: StepPlace = { endpointType: endpointTypeOf(endpoint), endpoint: endpoint.name, flow: name, phase: which };
+  observer?.flowStarted?.(place);
+  return steps.length === 0 ? undefined : runSteps(steps, exchange, proxy, services, place);
 }
 
 /** What a step of an imported policy Tollgate cannot run answers: 500, as Apigee answers a policy that fails. */

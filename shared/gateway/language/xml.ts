@@ -4,8 +4,34 @@
 // refused here, so no entity is ever declared or expanded) and xpath
 // evaluates XPath 1.0 with the namespace prefixes a policy declares.
 // XPath expressions come from the proxy's author, never from the request.
-import { DOMParser, type Document, type Node } from '@xmldom/xmldom';
-import xpath from './xpath-module.js';
+//
+// Both libraries are loaded the first time a payload or an expression needs
+// them, not when the module is: most proxies never touch XML, and the Lambda
+// bundle leaves them out of index.js (infra/bundling.ts LAZY_PACKAGES).
+import { createRequire } from 'node:module';
+import type * as XmlDom from '@xmldom/xmldom';
+import type { Document, Node } from '@xmldom/xmldom';
+import type xpathModule from './xpath-module.js';
+
+interface XmlLibraries {
+  dom: typeof XmlDom;
+  xpath: typeof xpathModule;
+}
+
+let libraries: XmlLibraries | undefined;
+
+/** In the Lambda bundle (CommonJS) Node's own `require`; run as ES modules (npm start, tests), one made for this file. */
+function xml(): XmlLibraries {
+  if (libraries) return libraries;
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, synchronously, as the callers are */
+  if (typeof require === 'function') libraries = { dom: require('@xmldom/xmldom'), xpath: require('xpath') };
+  else {
+    const load = createRequire(import.meta.url);
+    libraries = { dom: load('@xmldom/xmldom') as typeof XmlDom, xpath: load('xpath') as typeof xpathModule };
+  }
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return libraries;
+}
 
 /** Payloads larger than this are not parsed (a proxy's request limit is 10 MB; XML trees cost more than their text). */
 export const MAX_XML_BYTES = 5 * 1024 * 1024;
@@ -22,7 +48,7 @@ export function parseXmlPayload(text: string): Document {
   if (text.length > MAX_XML_BYTES) throw new XmlPayloadError('the XML payload is too large to parse');
   if (/<!DOCTYPE/i.test(text)) throw new XmlPayloadError('DOCTYPE declarations are not allowed in XML payloads');
   if (text.trim() === '') throw new XmlPayloadError('the payload is empty');
-  const parser = new DOMParser({
+  const parser = new (xml().dom.DOMParser)({
     onError: (level, message) => {
       if (level !== 'warning') throw new XmlPayloadError(`malformed XML: ${message}`);
     },
@@ -38,14 +64,14 @@ export function parseXmlPayload(text: string): Document {
 
 export type XPathValue = string | number | boolean | Node[];
 
-const selectors = new Map<string, ReturnType<typeof xpath.useNamespaces>>();
+const selectors = new Map<string, ReturnType<typeof xpathModule.useNamespaces>>();
 
 /** Evaluates an XPath 1.0 expression; `namespaces` maps the prefixes it uses. */
 export function evaluateXPath(expression: string, document: Document | Node, namespaces: Record<string, string> = {}): XPathValue {
   const key = JSON.stringify(namespaces);
   let select = selectors.get(key);
   if (!select) {
-    select = xpath.useNamespaces(namespaces);
+    select = xml().xpath.useNamespaces(namespaces);
     if (selectors.size > 100) selectors.clear();
     selectors.set(key, select);
   }
@@ -61,11 +87,17 @@ export function evaluateXPath(expression: string, document: Document | Node, nam
   return result;
 }
 
-const EMPTY = new DOMParser().parseFromString('<empty/>', 'text/xml');
+let empty: Document | undefined;
 
 /** Checks an XPath expression once, at deployment (prefixes it uses must be declared). */
 export function checkXPath(expression: string, namespaces: Record<string, string> = {}): void {
-  evaluateXPath(expression, EMPTY, namespaces);
+  evaluateXPath(expression, (empty ??= new (xml().dom.DOMParser)().parseFromString('<empty/>', 'text/xml')), namespaces);
+}
+
+/** Nodes as XML text, one after the other (an XPath node set as Apigee's `nodeset` variables take it). */
+export function serializeNodes(nodes: Node[]): string {
+  const serializer = new (xml().dom.XMLSerializer)();
+  return nodes.map((node) => serializer.serializeToString(node)).join('');
 }
 
 /** The string value of an XPath result: the first node's text, as Apigee's `type="string"` variables take it. */

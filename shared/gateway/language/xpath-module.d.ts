@@ -1,4 +1,6 @@
-// The part of the xpath package Tollgate uses (see xpath-module.js).
+// The part of the xpath package Tollgate uses, typed here: the package's own
+// typings pull the DOM library into the whole program (and with it the
+// browser's fetch types). language/xml.ts loads the package itself.
 import type { Node } from '@xmldom/xmldom';
 
 type Selected = Node | string | number | boolean | null;

@@ -9,8 +9,7 @@ import { el, type XmlElement, type XmlNode } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
-import { checkXPath, evaluateXPath, parseXmlPayload, xpathString, XmlPayloadError, type XPathValue } from '../language/xml.js';
-import { XMLSerializer } from '@xmldom/xmldom';
+import { checkXPath, evaluateXPath, parseXmlPayload, serializeNodes, xpathString, XmlPayloadError, type XPathValue } from '../language/xml.js';
 import { Message } from '../engine/message.js';
 
 export const EXTRACT_VARIABLES_FAULTS = defineFaults({
@@ -230,8 +229,7 @@ function checkedXml(settings: XmlSettings): XmlSettings {
 function typed(value: XPathValue, type: XmlSettings['variables'][number]['type'], policyName: string): unknown {
   if (type === 'nodeset') {
     if (!Array.isArray(value)) return String(value);
-    const serializer = new XMLSerializer();
-    return value.map((node) => serializer.serializeToString(node)).join('');
+    return serializeNodes(value);
   }
   const text = xpathString(value);
   if (text === undefined) return undefined;
