@@ -3,11 +3,15 @@
 // manual run, and the execution step by step with each step's output; a
 // script that throws shows its step's error; a bad formula shows the API's
 // 422 naming each field; Edit saves the changed JSON; a formula with instances is not deleted; a
-// read-only user sees no write controls. axe checks every page and dialog.
+// read-only user sees no write controls there, nor on the proxy (overview,
+// resources, policy editor read-only), key value map, provider, product,
+// developer, application, trace and connector catalog pages. axe checks every
+// page and dialog.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, expectAccessible, expectCleanRun, HAS_CHROMIUM, openBrowser, screenshot, signInToConsole, type WatchedPage } from '../support/browser.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { deployProxy, quotaProxy } from '../support/proxies.js';
 
 const API = '/elements/api-v2';
 let platform: TestPlatform;
@@ -176,5 +180,86 @@ describe.skipIf(!HAS_CHROMIUM)('formulas in the console', () => {
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Formulas' }).click();
     await page.getByRole('link', { name: 'lookup' }).waitFor();
     expect(await page.getByRole('link', { name: 'Create formula' }).count()).toBe(0);
+  });
+
+  it('shows a read-only user no write controls on the API management and connector pages', async () => {
+    const { page } = tab;
+    const org = '/v1/organizations/default';
+    await deployProxy(platform, quotaProxy('hello', 100));
+    const trace = await platform.request('POST', `${org}/environments/prod/apis/hello/revisions/1/debugsessions`, { json: { timeout: '600' } });
+    expect(trace.status, trace.text).toBe(201);
+    for (const [path, json] of [
+      ['/environments/prod/keyvaluemaps', { name: 'settings', encrypted: false, entry: [{ name: 'region', value: 'eu' }] }],
+      ['/apiproviders', { name: 'backend', type: 'Internet', url: 'http://127.0.0.1:9/' }],
+      ['/apiproducts', { name: 'hello-product', proxies: ['hello'], scopes: ['read'] }],
+      ['/developers', { email: 'ann@example.com', firstName: 'Ann', lastName: 'Lee', userName: 'ann' }],
+      ['/developers/ann@example.com/apps', { name: 'ann-app', apiProducts: ['hello-product'] }],
+    ] as const) {
+      const made = await platform.request('POST', org + path, { json });
+      expect(made.status, made.text).toBe(201);
+    }
+    const nav = (name: string) => page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name, exact: true });
+    const writes = (name: RegExp) => page.getByRole('main').getByRole('button', { name }).count();
+
+    await nav('API proxies').click();
+    await page.getByRole('link', { name: 'hello' }).click();
+    await page.getByRole('cell', { name: 'prod', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Export' }).waitFor();
+    expect(await writes(/^(Save|Deploy|Undeploy|Delete proxy)$/)).toBe(0);
+    await page.getByRole('tab', { name: 'Resources' }).click();
+    await page.getByRole('heading', { name: 'Resources' }).waitFor();
+    expect(await page.getByRole('form', { name: 'Add resource' }).count()).toBe(0);
+    await page.getByRole('tab', { name: 'Policies' }).click();
+    await page.getByRole('list', { name: 'Steps of PreFlow Request' }).getByRole('button', { name: 'q', exact: true }).click();
+    await expect.poll(() => page.getByRole('textbox', { name: 'XML of policies/q.xml' }).getAttribute('aria-readonly')).toBe('true');
+    expect(await writes(/^(Save|Check|Add flow|Add policy|Attach|Move .*|Remove .*|Edit XML)$/)).toBe(0);
+    await page.getByRole('button', { name: 'View XML' }).first().waitFor();
+    await expectAccessible(page, 'policy editor, read-only');
+    await page.getByRole('link', { name: 'API proxies' }).first().click();
+    await page.getByRole('table', { name: 'API proxies' }).waitFor();
+    expect(await page.getByRole('main').getByRole('link', { name: 'Create' }).count()).toBe(0);
+    expect(await writes(/^Import bundle$/)).toBe(0);
+    await page.goto('/console/apis/new');
+    await page.getByText('Your role can only read: an orgadmin creates API proxies.').waitFor();
+    expect(await page.getByRole('form', { name: 'Create API' }).count()).toBe(0);
+
+    await nav('Key value maps').click();
+    await page.getByRole('region', { name: 'Map settings' }).getByRole('cell', { name: 'region' }).waitFor();
+    expect(await page.getByRole('form').count()).toBe(0);
+    expect(await writes(/Delete|Add entry|Create map/)).toBe(0);
+
+    await nav('API providers').click();
+    await page.getByRole('link', { name: 'backend' }).click();
+    await page.getByRole('heading', { name: 'API provider backend' }).waitFor();
+    expect(await writes(/^(Create|Test Connection|Delete)$/)).toBe(0);
+
+    await nav('Products').click();
+    await page.getByRole('link', { name: 'hello-product' }).click();
+    await page.getByRole('definition').getByText('read', { exact: true }).waitFor();
+    expect(await page.getByRole('form').count()).toBe(0);
+    expect(await writes(/^(Create|Delete|Save)$/)).toBe(0);
+    await nav('Developers').click();
+    await page.getByRole('table', { name: 'Developers' }).getByRole('cell', { name: 'ann@example.com' }).waitFor();
+    expect(await writes(/^(Create|Invite .*|Delete .*)$/)).toBe(0);
+    await page.getByRole('link', { name: 'ann-app' }).click();
+    await page.getByTestId('app-key').waitFor();
+    expect(await writes(/^(Add key|Delete|Revoke .*)$/)).toBe(0);
+    await nav('Applications').click();
+    await page.getByRole('table', { name: 'Applications' }).getByRole('link', { name: 'ann-app' }).waitFor();
+    expect(await writes(/^Create$/)).toBe(0);
+
+    await nav('Trace').click();
+    await page.getByLabel('Session').selectOption(trace.json.name);
+    await page.getByRole('heading', { name: `Session ${trace.json.name}` }).waitFor();
+    expect(await page.getByRole('form', { name: 'New trace session' }).count()).toBe(0);
+    expect(await writes(/Start trace session|Delete session/)).toBe(0);
+
+    await nav('Catalog').click();
+    await page.getByRole('listitem', { name: 'CRM', exact: true }).waitFor();
+    await page.getByText('Your role can only read: instances and their tokens').waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await writes(/^Authenticate$/)).toBe(0);
+    expectCleanRun(tab, platform.url);
+    expect(tab.errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });
 });

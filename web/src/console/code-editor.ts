@@ -31,6 +31,8 @@ export interface CodeEditorOptions {
   language?: Extension;
   /** Checks the whole text as you type. */
   check?: (text: string) => TextProblem[];
+  /** Shown to be read, not edited: selectable and scrollable, no change accepted. */
+  readOnly?: boolean;
 }
 
 export function createCodeEditor(parent: HTMLElement, text: string, label: string, onChange: (text: string) => void, options: CodeEditorOptions = {}): CodeEditor {
@@ -61,7 +63,8 @@ export function createCodeEditor(parent: HTMLElement, text: string, label: strin
         check ? linter(lint, { delay: 400 }) : [],
         EditorView.cspNonce.of(nonce),
         EditorView.lineWrapping,
-        EditorView.contentAttributes.of({ 'aria-label': label }),
+        EditorState.readOnly.of(options.readOnly ?? false),
+        EditorView.contentAttributes.of({ 'aria-label': label, ...(options.readOnly ? { 'aria-readonly': 'true' } : {}) }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) onChange(update.state.doc.toString());
         }),

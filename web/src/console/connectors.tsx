@@ -3,11 +3,13 @@
 // or Re-Authenticate, API Docs, Delete; an instance with events shows their
 // settings and an Events button); Authenticate creates an instance:
 // OAuth through Tollgate's hosted callback in a popup, or basic / API key with
-// the element's configuration fields.
+// the element's configuration fields. Read-only callers see the catalog and
+// no write controls; instances, which carry their tokens, are not listed to
+// them (the API refuses the readonly role secret values).
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, enc } from '../lib/api.js';
-import { currentSession } from '../lib/session.js';
-import { asApiError, ConfirmButton, Dialog, ErrorAlert, Field, Loading, Notice, PageHeader, useForm, useLoad } from '../lib/ui.js';
+import { canWrite, currentSession } from '../lib/session.js';
+import { asApiError, ConfirmButton, Dialog, ErrorAlert, Field, Loading, Notice, PageHeader, ReadOnlyNote, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 import { EventSettings, EventsDialog, eventsEnabled } from './instance-events.js';
 
@@ -194,6 +196,7 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<ApiError>();
   const withEvents = eventsEnabled(instance.configuration);
+  const writable = canWrite();
   return (
     <article class="instance-card" aria-label={`Instance ${instance.name}`}>
       <p class="instance-id">
@@ -216,9 +219,11 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
         >
           View Token
         </button>
-        <button type="button" onClick={() => setEditing(true)}>
-          Edit
-        </button>
+        {writable ? (
+          <button type="button" onClick={() => setEditing(true)}>
+            Edit
+          </button>
+        ) : null}
         {withEvents ? (
           <button type="button" onClick={() => setShowEvents(true)}>
             Events
@@ -227,16 +232,18 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
         <a class="button" href={`${BASE}/connectors/instances/${instance.id}/docs`}>
           API Docs
         </a>
-        <ConfirmButton
-          label="Delete"
-          ariaLabel={`Delete instance ${instance.name}`}
-          title={`Delete instance ${instance.name}?`}
-          message="The instance and its token are deleted permanently; calls with the token stop working."
-          onConfirm={async () => {
-            await api('DELETE', `/elements/api-v2/instances/${instance.id}`);
-            onChange();
-          }}
-        />
+        {writable ? (
+          <ConfirmButton
+            label="Delete"
+            ariaLabel={`Delete instance ${instance.name}`}
+            title={`Delete instance ${instance.name}?`}
+            message="The instance and its token are deleted permanently; calls with the token stop working."
+            onConfirm={async () => {
+              await api('DELETE', `/elements/api-v2/instances/${instance.id}`);
+              onChange();
+            }}
+          />
+        ) : null}
       </div>
       <ErrorAlert error={error} />
       {notice ? <Notice kind="success">{notice}</Notice> : null}
@@ -264,7 +271,8 @@ function InstanceCard({ instance, element, onChange }: { instance: Instance; ele
 
 function ConnectorsCatalog() {
   const elements = useLoad(() => api<ElementSummary[]>('GET', '/elements/api-v2/elements'));
-  const instances = useLoad(() => api<Instance[]>('GET', '/elements/api-v2/instances'));
+  const writable = canWrite();
+  const instances = useLoad(async () => (writable ? api<Instance[]>('GET', '/elements/api-v2/instances') : []));
   const [search, setSearch] = useState('');
   const [open, setOpen] = useState<string | null>(new URLSearchParams(location.search).get('element'));
   const [connecting, setConnecting] = useState<ElementSummary>();
@@ -281,6 +289,7 @@ function ConnectorsCatalog() {
         <label for="connector-search">Search connectors</label>
         <input id="connector-search" type="search" value={search} onInput={(event) => setSearch(event.currentTarget.value)} placeholder="Salesforce, GitHub …" />
       </div>
+      {writable ? null : <ReadOnlyNote>instances and their tokens are their owners’ and an orgadmin’s to see and manage.</ReadOnlyNote>}
       {created ? <Notice kind="success">Instance {created} created.</Notice> : null}
       {elements.loading && !elements.data ? <Loading /> : <ErrorAlert error={elements.error ?? instances.error} />}
       <ul class="cards" aria-label="Connector catalog">
@@ -296,9 +305,11 @@ function ConnectorsCatalog() {
               </p>
               {element.description ? <p>{element.description}</p> : null}
               <div class="card-actions">
-                <button type="button" class="primary" onClick={() => setConnecting(element)}>
-                  Authenticate
-                </button>
+                {writable ? (
+                  <button type="button" class="primary" onClick={() => setConnecting(element)}>
+                    Authenticate
+                  </button>
+                ) : null}
                 {mine.length ? (
                   <button type="button" class="banner" aria-expanded={expanded} onClick={() => setOpen(expanded ? null : element.key)}>
                     {mine.length} {mine.length === 1 ? 'instance' : 'instances'}

@@ -3,7 +3,8 @@
 // adds a policy from its Apigee XML template and attaches it to a flow, and
 // the XML of every policy and endpoint in CodeMirror. Check asks the server to
 // validate the bundle (`?action=validate`); its problems land on
-// their file and line.
+// their file and line. Read-only callers (`writable` false) see the flows
+// and the XML in read-only editors, with nothing to add, move, check or save.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, type FieldProblem } from '../lib/api.js';
 import { asApiError, ErrorAlert, Field, FormActions, Notice, useForm } from '../lib/ui.js';
@@ -20,11 +21,13 @@ interface Props {
   proxy: string;
   onChange: () => void;
   onSave: () => void;
+  /** False for a read-only caller: the flows and XML are shown, not edited. */
+  writable: boolean;
 }
 
 const refKey = (file: string, ref: FlowRef) => `${file}|${JSON.stringify(ref)}`;
 
-export function FlowEditor({ bundle, version, proxy, onChange, onSave }: Props) {
+export function FlowEditor({ bundle, version, proxy, onChange, onSave, writable }: Props) {
   const endpoints = useMemo(() => bundle.endpoints(), [bundle, version]);
   const policies = useMemo(() => bundle.policies(), [bundle, version]);
   const [selected, setSelected] = useState<string>(refKey(endpoints[0]?.file ?? '', { kind: 'PreFlow', phase: 'Request' }));
@@ -70,7 +73,7 @@ export function FlowEditor({ bundle, version, proxy, onChange, onSave }: Props) 
             <h3>
               {endpoint.kind === 'proxy' ? 'ProxyEndpoint' : 'TargetEndpoint'} {endpoint.name}{' '}
               <button type="button" class="link" onClick={() => setEditing(endpoint.file)}>
-                Edit XML
+                {writable ? 'Edit XML' : 'View XML'}
               </button>
             </h3>
             <ul class="flow-list">
@@ -78,6 +81,7 @@ export function FlowEditor({ bundle, version, proxy, onChange, onSave }: Props) 
                 <FlowItem
                   key={refKey(endpoint.file, flow.ref)}
                   flow={flow}
+                  writable={writable}
                   selected={target?.key === refKey(endpoint.file, flow.ref)}
                   onSelect={() => setSelected(refKey(endpoint.file, flow.ref))}
                   onRemoveStep={(index) => edit(() => bundle.removeStep(endpoint.file, flow.ref, index))}
@@ -86,26 +90,30 @@ export function FlowEditor({ bundle, version, proxy, onChange, onSave }: Props) 
                 />
               ))}
             </ul>
-            <AddFlow onAdd={(name, condition, kind) => edit(() => (kind === 'Flow' ? bundle.addFlow(endpoint.file, name, condition) : bundle.addFaultRule(endpoint.file, name, condition, kind === 'DefaultFaultRule')))} />
+            {writable ? <AddFlow onAdd={(name, condition, kind) => edit(() => (kind === 'Flow' ? bundle.addFlow(endpoint.file, name, condition) : bundle.addFaultRule(endpoint.file, name, condition, kind === 'DefaultFaultRule')))} /> : null}
           </div>
         ))}
       </section>
       <section aria-labelledby="palette-heading" class="palette">
         <h2 id="palette-heading">Policies</h2>
-        <Palette
-          targetLabel={target ? `${target.kind === 'proxy' ? 'ProxyEndpoint' : 'TargetEndpoint'} ${target.endpoint}: ${target.flow.label}` : ''}
-          existing={policies.map((p) => p.name)}
-          onAdd={(type, name) =>
-            edit(() => {
-              const template = POLICY_TEMPLATES.find((t) => t.type === type)!;
-              bundle.addPolicy(name, policyXml(template, name));
-              if (target) bundle.addStep(target.file, target.flow.ref, name);
-              setEditing(`${ROOT}policies/${name}.xml`);
-            })
-          }
-        />
-        {target && policies.length ? (
-          <AttachExisting policies={policies.map((p) => p.name)} targetLabel={target.flow.label} onAttach={(name) => edit(() => bundle.addStep(target.file, target.flow.ref, name))} />
+        {writable ? (
+          <>
+            <Palette
+              targetLabel={target ? `${target.kind === 'proxy' ? 'ProxyEndpoint' : 'TargetEndpoint'} ${target.endpoint}: ${target.flow.label}` : ''}
+              existing={policies.map((p) => p.name)}
+              onAdd={(type, name) =>
+                edit(() => {
+                  const template = POLICY_TEMPLATES.find((t) => t.type === type)!;
+                  bundle.addPolicy(name, policyXml(template, name));
+                  if (target) bundle.addStep(target.file, target.flow.ref, name);
+                  setEditing(`${ROOT}policies/${name}.xml`);
+                })
+              }
+            />
+            {target && policies.length ? (
+              <AttachExisting policies={policies.map((p) => p.name)} targetLabel={target.flow.label} onAttach={(name) => edit(() => bundle.addStep(target.file, target.flow.ref, name))} />
+            ) : null}
+          </>
         ) : null}
         <h3>Policy files</h3>
         <ul class="plain">
@@ -127,6 +135,7 @@ export function FlowEditor({ bundle, version, proxy, onChange, onSave }: Props) 
             key={`${editing}#${version === 0 ? 0 : ''}`}
             bundle={bundle}
             file={editing}
+            readOnly={!writable}
             problems={problems.filter((p) => p.file && ROOT + p.file === editing)}
             onChange={(text) => {
               bundle.setText(editing, text);
@@ -135,16 +144,18 @@ export function FlowEditor({ bundle, version, proxy, onChange, onSave }: Props) 
             }}
           />
         ) : (
-          <p>Choose a policy or an endpoint to edit its XML.</p>
+          <p>Choose a policy or an endpoint to {writable ? 'edit' : 'read'} its XML.</p>
         )}
-        <div class="actions">
-          <button type="button" onClick={check}>
-            Check
-          </button>
-          <button type="button" class="primary" onClick={onSave}>
-            Save
-          </button>
-        </div>
+        {writable ? (
+          <div class="actions">
+            <button type="button" onClick={check}>
+              Check
+            </button>
+            <button type="button" class="primary" onClick={onSave}>
+              Save
+            </button>
+          </div>
+        ) : null}
         {checked ? <Notice kind="success">The bundle is valid.</Notice> : null}
         {/* Problems with a file and line are shown in that file's editor; the summary names them all. */}
         <ErrorAlert error={checkError} claimed={problems.filter((p) => p.file).map((p) => p.path)} />
@@ -153,7 +164,7 @@ export function FlowEditor({ bundle, version, proxy, onChange, onSave }: Props) 
   );
 }
 
-function FlowItem(props: { flow: FlowView; selected: boolean; onSelect: () => void; onRemoveStep: (index: number) => void; onMove: (index: number, by: -1 | 1) => void; onEditPolicy: (name: string) => void }) {
+function FlowItem(props: { flow: FlowView; writable: boolean; selected: boolean; onSelect: () => void; onRemoveStep: (index: number) => void; onMove: (index: number, by: -1 | 1) => void; onEditPolicy: (name: string) => void }) {
   const { flow } = props;
   return (
     <li class={props.selected ? 'selected' : ''}>
@@ -169,17 +180,19 @@ function FlowItem(props: { flow: FlowView; selected: boolean; onSelect: () => vo
                 {step.policy}
               </button>
               {step.condition ? <code class="condition">{step.condition}</code> : null}
-              <span class="step-actions">
-                <button type="button" class="icon" aria-label={`Move ${step.policy} up`} disabled={index === 0} onClick={() => props.onMove(index, -1)}>
-                  ↑
-                </button>
-                <button type="button" class="icon" aria-label={`Move ${step.policy} down`} disabled={index === flow.steps.length - 1} onClick={() => props.onMove(index, 1)}>
-                  ↓
-                </button>
-                <button type="button" class="icon" aria-label={`Remove ${step.policy} from ${flow.label}`} onClick={() => props.onRemoveStep(index)}>
-                  ×
-                </button>
-              </span>
+              {props.writable ? (
+                <span class="step-actions">
+                  <button type="button" class="icon" aria-label={`Move ${step.policy} up`} disabled={index === 0} onClick={() => props.onMove(index, -1)}>
+                    ↑
+                  </button>
+                  <button type="button" class="icon" aria-label={`Move ${step.policy} down`} disabled={index === flow.steps.length - 1} onClick={() => props.onMove(index, 1)}>
+                    ↓
+                  </button>
+                  <button type="button" class="icon" aria-label={`Remove ${step.policy} from ${flow.label}`} onClick={() => props.onRemoveStep(index)}>
+                    ×
+                  </button>
+                </span>
+              ) : null}
             </li>
           ))}
         </ol>
@@ -271,7 +284,7 @@ function AttachExisting({ policies, targetLabel, onAttach }: { policies: string[
   );
 }
 
-function XmlPane({ bundle, file, problems, onChange }: { bundle: Bundle; file: string; problems: FieldProblem[]; onChange: (text: string) => void }) {
+function XmlPane({ bundle, file, readOnly, problems, onChange }: { bundle: Bundle; file: string; readOnly: boolean; problems: FieldProblem[]; onChange: (text: string) => void }) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<XmlEditor | undefined>(undefined);
   const [loadError, setLoadError] = useState<string>();
@@ -280,7 +293,7 @@ function XmlPane({ bundle, file, problems, onChange }: { bundle: Bundle; file: s
     import('./xml-editor.js').then(
       ({ createXmlEditor }) => {
         if (!live || !host.current) return;
-        editor.current = createXmlEditor(host.current, bundle.text(file), `XML of ${file.slice(ROOT.length)}`, onChange);
+        editor.current = createXmlEditor(host.current, bundle.text(file), `XML of ${file.slice(ROOT.length)}`, onChange, readOnly);
         editor.current.showProblems(problems);
       },
       () => setLoadError('The XML editor could not be loaded.'),

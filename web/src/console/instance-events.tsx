@@ -2,9 +2,10 @@
 // with in Open Connectors' keys (polling every N minutes or the vendor's
 // webhooks, the callback, the receiver URL to register at the vendor), and
 // the Events dialog: recent events with their delivery status and attempts,
-// Redeliver on a dead-lettered one.
+// Redeliver on a dead-lettered one (not for read-only callers).
 import { useState } from 'preact/hooks';
 import { api, enc, type ApiError } from '../lib/api.js';
+import { canWrite } from '../lib/session.js';
 import { asApiError, Dialog, ErrorAlert, LoadState, Notice, Table, useLoad } from '../lib/ui.js';
 
 /** The configuration keys the card reads (shared/connectors/events/settings.ts). */
@@ -75,6 +76,7 @@ export function EventsDialog({ instance, onClose }: { instance: { id: number; na
   const events = useLoad(() => api<InstanceEvent[]>('GET', `/elements/api-v2/instances/${instance.id}/events`), [instance.id]);
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<ApiError>();
+  const writable = canWrite();
   const redeliver = async (event: InstanceEvent) => {
     setError(undefined);
     try {
@@ -103,7 +105,7 @@ export function EventsDialog({ instance, onClose }: { instance: { id: number; na
               <td>{event.attempts}</td>
               <td>{event.lastResponseStatus ?? event.lastError ?? ''}</td>
               <td>
-                {event.deliveryStatus === 'dead_lettered' ? (
+                {writable && event.deliveryStatus === 'dead_lettered' ? (
                   <button type="button" onClick={() => void redeliver(event)}>
                     Redeliver
                   </button>

@@ -1,7 +1,9 @@
 // Key value maps of an environment: create (encrypted or not), entries, and
-// values of encrypted maps shown as the API shows them: masked.
+// values of encrypted maps shown as the API shows them: masked. Read-only
+// callers see the maps and no write controls.
 import { useState } from 'preact/hooks';
 import { api, enc, orgPath } from '../lib/api.js';
+import { canWrite } from '../lib/session.js';
 import { ConfirmButton, ErrorAlert, Field, FormActions, LoadState, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
 
 interface Map {
@@ -29,6 +31,7 @@ export function KvmsPage() {
     form.set('name', '');
     maps.reload();
   });
+  const writable = canWrite();
   return (
     <>
       <PageHeader title="Key value maps" />
@@ -60,23 +63,26 @@ export function KvmsPage() {
           </div>
         )}
       </div>
-      <form class="card" onSubmit={create} noValidate aria-label="New key value map">
-        <div class="row">
-          <Field label="Map name" path="name" error={form.error} required {...form.bind('name')} />
-          <Field label="Encrypted" path="encrypted" error={form.error} options={[['true', 'Encrypted (values masked)'], ['false', 'Plain']]} {...form.bind('encrypted')} />
-        </div>
-        <ErrorAlert error={form.error} claimed={['name', 'encrypted']} />
-        <FormActions submit="Create map" busy={form.busy} />
-      </form>
+      {writable ? (
+        <form class="card" onSubmit={create} noValidate aria-label="New key value map">
+          <div class="row">
+            <Field label="Map name" path="name" error={form.error} required {...form.bind('name')} />
+            <Field label="Encrypted" path="encrypted" error={form.error} options={[['true', 'Encrypted (values masked)'], ['false', 'Plain']]} {...form.bind('encrypted')} />
+          </div>
+          <ErrorAlert error={form.error} claimed={['name', 'encrypted']} />
+          <FormActions submit="Create map" busy={form.busy} />
+        </form>
+      ) : null}
       <LoadState load={maps} />
+      {maps.data && !maps.data.length && !writable ? <p>No key value maps here.</p> : null}
       {(maps.data ?? []).map((map) => (
-        <MapCard key={map.name} map={map} base={`${base}/${enc(map.name)}`} onChange={maps.reload} />
+        <MapCard key={map.name} map={map} base={`${base}/${enc(map.name)}`} onChange={maps.reload} writable={writable} />
       ))}
     </>
   );
 }
 
-function MapCard({ map, base, onChange }: { map: Map; base: string; onChange: () => void }) {
+function MapCard({ map, base, onChange, writable }: { map: Map; base: string; onChange: () => void; writable: boolean }) {
   const form = useForm({ name: '', value: '' });
   const add = form.submit(async (v) => {
     await api('POST', `${base}/entries`, { json: { name: v.name.trim(), value: v.value } });
@@ -89,30 +95,36 @@ function MapCard({ map, base, onChange }: { map: Map; base: string; onChange: ()
       <h2>
         {map.name} {map.encrypted ? <span class="badge">encrypted</span> : null}
       </h2>
-      <Table columns={['Key', 'Value', 'Actions']}>
+      <Table columns={['Key', 'Value', ...(writable ? ['Actions'] : [])]}>
         {map.entry.map((entry) => (
           <tr key={entry.name}>
             <td>{entry.name}</td>
             <td>
               <code>{entry.value}</code>
             </td>
-            <td>
-              <ConfirmButton label="Delete" ariaLabel={`Delete entry ${entry.name}`} title={`Delete entry ${entry.name}?`} message="Policies that read it get no value." onConfirm={async () => { await api('DELETE', `${base}/entries/${enc(entry.name)}`); onChange(); }} />
-            </td>
+            {writable ? (
+              <td>
+                <ConfirmButton label="Delete" ariaLabel={`Delete entry ${entry.name}`} title={`Delete entry ${entry.name}?`} message="Policies that read it get no value." onConfirm={async () => { await api('DELETE', `${base}/entries/${enc(entry.name)}`); onChange(); }} />
+              </td>
+            ) : null}
           </tr>
         ))}
       </Table>
-      <form onSubmit={add} noValidate aria-label={`Add entry to ${map.name}`} class="row">
-        <Field label="Key" path="name" error={form.error} required {...form.bind('name')} />
-        <Field label="Value" path="value" error={form.error} type={map.encrypted ? 'password' : 'text'} autocomplete="off" {...form.bind('value')} />
-        <div class="actions">
-          <button type="submit" disabled={form.busy}>
-            Add entry
-          </button>
-        </div>
-      </form>
-      <ErrorAlert error={form.error} claimed={['name', 'value']} />
-      <ConfirmButton label="Delete map" title={`Delete map ${map.name}?`} message="All its entries are deleted." onConfirm={async () => { await api('DELETE', base); onChange(); }} />
+      {writable ? (
+        <>
+          <form onSubmit={add} noValidate aria-label={`Add entry to ${map.name}`} class="row">
+            <Field label="Key" path="name" error={form.error} required {...form.bind('name')} />
+            <Field label="Value" path="value" error={form.error} type={map.encrypted ? 'password' : 'text'} autocomplete="off" {...form.bind('value')} />
+            <div class="actions">
+              <button type="submit" disabled={form.busy}>
+                Add entry
+              </button>
+            </div>
+          </form>
+          <ErrorAlert error={form.error} claimed={['name', 'value']} />
+          <ConfirmButton label="Delete map" title={`Delete map ${map.name}?`} message="All its entries are deleted." onConfirm={async () => { await api('DELETE', base); onChange(); }} />
+        </>
+      ) : null}
     </section>
   );
 }

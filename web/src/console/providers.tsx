@@ -1,9 +1,11 @@
 // API providers (SAP API Management): Internet, Open Connectors and Cloud
 // Integration backends, with Test Connection and, for Cloud Integration,
-// Discover of the tenant's integration flows.
+// Discover of the tenant's integration flows. Read-only callers see the
+// providers and Discover, and no write controls.
 import { useState } from 'preact/hooks';
 import { api, enc, orgPath } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
+import { canWrite } from '../lib/session.js';
 import { asApiError, ConfirmButton, ErrorAlert, Field, FormActions, Loading, LoadState, Notice, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 
@@ -100,7 +102,7 @@ export function ProvidersPage() {
   return (
     <>
       <PageHeader title="API providers">
-        {!creating ? (
+        {!creating && canWrite() ? (
           <button type="button" class="primary" onClick={() => setCreating(true)}>
             Create
           </button>
@@ -152,28 +154,33 @@ export function ProviderPage({ params }: { params: Record<string, string> }) {
       setBusy(false);
     }
   };
+  const writable = canWrite();
   if (!provider.data) return provider.error ? <ErrorAlert error={provider.error} /> : <Loading />;
   const p = provider.data;
   return (
     <>
       <PageHeader title={`API provider ${p.name}`}>
-        <button type="button" disabled={busy} onClick={() => run(async () => setResult(await api('POST', orgPath(`/apiproviders/${enc(p.name)}/connection`))))}>
-          Test Connection
-        </button>
+        {writable ? (
+          <button type="button" disabled={busy} onClick={() => run(async () => setResult(await api('POST', orgPath(`/apiproviders/${enc(p.name)}/connection`))))}>
+            Test Connection
+          </button>
+        ) : null}
         {p.type === 'CloudIntegration' ? (
           <button type="button" disabled={busy} onClick={() => run(async () => setFlows(await api('GET', orgPath(`/apiproviders/${enc(p.name)}/integrationflows`))))}>
             Discover
           </button>
         ) : null}
-        <ConfirmButton
-          label="Delete"
-          title={`Delete API provider ${p.name}?`}
-          message="Proxies that target it stop working. Its stored credentials are deleted."
-          onConfirm={async () => {
-            await api('DELETE', orgPath(`/apiproviders/${enc(p.name)}`));
-            navigate(`${BASE}/providers`);
-          }}
-        />
+        {writable ? (
+          <ConfirmButton
+            label="Delete"
+            title={`Delete API provider ${p.name}?`}
+            message="Proxies that target it stop working. Its stored credentials are deleted."
+            onConfirm={async () => {
+              await api('DELETE', orgPath(`/apiproviders/${enc(p.name)}`));
+              navigate(`${BASE}/providers`);
+            }}
+          />
+        ) : null}
       </PageHeader>
       {result ? (
         <Notice kind={result.ok ? 'success' : 'error'}>
@@ -220,9 +227,11 @@ export function ProviderPage({ params }: { params: Record<string, string> }) {
           ) : (
             <p>The tenant runs no integration flow.</p>
           )}
-          <a class="button" href={`${BASE}/apis/new?provider=${enc(p.name)}`}>
-            Create an API from an integration flow
-          </a>
+          {writable ? (
+            <a class="button" href={`${BASE}/apis/new?provider=${enc(p.name)}`}>
+              Create an API from an integration flow
+            </a>
+          ) : null}
         </section>
       ) : null}
     </>

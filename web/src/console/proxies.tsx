@@ -2,11 +2,13 @@
 // (with Cloud Integration Discover) or a URL, and one proxy's page: overview
 // with revisions and deployments per environment, resources, and the policy
 // editor (flows and XML). Saving imports the edited bundle as a new revision.
+// Read-only callers see the proxies, revisions, deployments, resources and
+// policies, and export bundles; they get no write controls.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, enc, errorOf, orgPath } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
-import { currentSession } from '../lib/session.js';
-import { asApiError, ConfirmButton, Dialog, ErrorAlert, Field, FormActions, Loading, LoadState, Notice, PageHeader, Table, Tabs, useForm, useLoad } from '../lib/ui.js';
+import { canWrite, currentSession } from '../lib/session.js';
+import { asApiError, ConfirmButton, Dialog, ErrorAlert, Field, FormActions, Loading, LoadState, Notice, PageHeader, ReadOnlyNote, Table, Tabs, useForm, useLoad } from '../lib/ui.js';
 import { runtimeUrl } from '../lib/runtime.js';
 import { BASE } from './base.js';
 import { Bundle } from './bundle.js';
@@ -79,12 +81,16 @@ export function ProxiesPage() {
   return (
     <>
       <PageHeader title="API proxies">
-        <a class="button primary" href={`${BASE}/apis/new`}>
-          Create
-        </a>
-        <button type="button" onClick={() => setImporting(!importing)} aria-expanded={importing}>
-          Import bundle
-        </button>
+        {canWrite() ? (
+          <>
+            <a class="button primary" href={`${BASE}/apis/new`}>
+              Create
+            </a>
+            <button type="button" onClick={() => setImporting(!importing)} aria-expanded={importing}>
+              Import bundle
+            </button>
+          </>
+        ) : null}
       </PageHeader>
       {importing ? <ImportBundle onDone={(name) => navigate(`${BASE}/apis/${enc(name)}`)} /> : null}
       <LoadState load={list} />
@@ -111,6 +117,18 @@ export function ProxiesPage() {
 const safeName = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 200);
 
 export function NewProxyPage() {
+  if (!canWrite()) {
+    return (
+      <>
+        <PageHeader title="Create API" />
+        <ReadOnlyNote>an orgadmin creates API proxies.</ReadOnlyNote>
+      </>
+    );
+  }
+  return <NewProxyForm />;
+}
+
+function NewProxyForm() {
   const query = new URLSearchParams(location.search);
   const providers = useLoad(listProviders);
   const form = useForm({ source: query.get('provider') ? 'provider' : 'url', provider: query.get('provider') ?? '', url: '', path: '', name: '', title: '', basePath: '', version: '' });
@@ -276,6 +294,7 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
   const [error, setError] = useState<ApiError>();
   const [message, setMessage] = useState<string>();
   const current = revision ?? info.data?.latestRevisionId;
+  const writable = canWrite();
 
   useEffect(() => {
     if (!current) return;
@@ -317,9 +336,11 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
   return (
     <>
       <PageHeader title={`API proxy ${name}`}>
-        <button type="button" class="primary" disabled={!bundle || !dirty} onClick={save}>
-          Save
-        </button>
+        {writable ? (
+          <button type="button" class="primary" disabled={!bundle || !dirty} onClick={save}>
+            Save
+          </button>
+        ) : null}
         <a class="button" href={orgPath(`/apis/${enc(name)}/revisions/${enc(current ?? '1')}?format=bundle`)} onClick={(event) => { event.preventDefault(); void act(() => exportBundle(name, current!)); }}>
           Export
         </a>
@@ -352,7 +373,7 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
               <dd>{basePaths.join(', ') || '…'}</dd>
             </dl>
             <h2>Deployments</h2>
-            <Table columns={['Environment', 'Deployed revision', 'Proxy URL', 'Actions']}>
+            <Table columns={['Environment', 'Deployed revision', 'Proxy URL', ...(writable ? ['Actions'] : [])]}>
               {(environments.data ?? []).map((env) => {
                 const rev = deployed(env);
                 return (
@@ -360,41 +381,47 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
                     <td>{env}</td>
                     <td>{rev ?? 'not deployed'}</td>
                     <td>{rev ? basePaths.map((path) => <code key={path}>{runtimeUrl(env) + path}</code>) : '—'}</td>
-                    <td>
-                      <DeployButtons
-                        env={env}
-                        revision={current!}
-                        deployed={rev}
-                        title={`Undeploy ${name} from ${env}?`}
-                        message={`Calls to revision ${rev} in ${env} stop being served.`}
-                        onDeploy={() => act(async () => { await api('POST', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(current!)}/deployments?override=true`)); deployments.reload(); setMessage(`Revision ${current} deployed to ${env}.`); })}
-                        onUndeploy={async (deployed) => {
-                          await api('DELETE', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(deployed)}/deployments`));
-                          deployments.reload();
-                        }}
-                      />
-                    </td>
+                    {writable ? (
+                      <td>
+                        <DeployButtons
+                          env={env}
+                          revision={current!}
+                          deployed={rev}
+                          title={`Undeploy ${name} from ${env}?`}
+                          message={`Calls to revision ${rev} in ${env} stop being served.`}
+                          onDeploy={() => act(async () => { await api('POST', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(current!)}/deployments?override=true`)); deployments.reload(); setMessage(`Revision ${current} deployed to ${env}.`); })}
+                          onUndeploy={async (deployed) => {
+                            await api('DELETE', orgPath(`/environments/${enc(env)}/apis/${enc(name)}/revisions/${enc(deployed)}/deployments`));
+                            deployments.reload();
+                          }}
+                        />
+                      </td>
+                    ) : null}
                   </tr>
                 );
               })}
             </Table>
-            <h2>Danger zone</h2>
-            <ConfirmButton
-              label="Delete proxy"
-              title={`Delete API proxy ${name}?`}
-              message="All its revisions are deleted. A deployed proxy must be undeployed first."
-              onConfirm={async () => {
-                await api('DELETE', orgPath(`/apis/${enc(name)}`));
-                navigate(`${BASE}/apis`);
-              }}
-            />
+            {writable ? (
+              <>
+                <h2>Danger zone</h2>
+                <ConfirmButton
+                  label="Delete proxy"
+                  title={`Delete API proxy ${name}?`}
+                  message="All its revisions are deleted. A deployed proxy must be undeployed first."
+                  onConfirm={async () => {
+                    await api('DELETE', orgPath(`/apis/${enc(name)}`));
+                    navigate(`${BASE}/apis`);
+                  }}
+                />
+              </>
+            ) : null}
           </section>
         ) : !bundle ? (
           <Loading what="Loading the revision" />
         ) : tab === 'resources' ? (
-          <Resources bundle={bundle} version={version} onChange={changed} />
+          <Resources bundle={bundle} version={version} onChange={changed} writable={writable} />
         ) : (
-          <FlowEditor bundle={bundle} version={version} onChange={changed} onSave={save} proxy={name} />
+          <FlowEditor bundle={bundle} version={version} onChange={changed} onSave={save} proxy={name} writable={writable} />
         )}
       </div>
     </>
@@ -446,7 +473,7 @@ function basePathsOf(bundle: Bundle): string[] {
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** Resources, as SAP API Management shows them: conditional flows on a path and verb. */
-function Resources({ bundle, version, onChange }: { bundle: Bundle; version: number; onChange: () => void }) {
+function Resources({ bundle, version, onChange, writable }: { bundle: Bundle; version: number; onChange: () => void; writable: boolean }) {
   const endpoints = useMemo(() => bundle.endpoints().filter((e) => e.kind === 'proxy'), [bundle, version]);
   const endpoint = endpoints[0];
   const form = useForm({ path: '', description: '' });
@@ -468,42 +495,46 @@ function Resources({ bundle, version, onChange }: { bundle: Bundle; version: num
     <section>
       <h2>Resources</h2>
       {resources.length ? (
-        <Table columns={['Flow', 'Condition', 'Actions']}>
+        <Table columns={['Flow', 'Condition', ...(writable ? ['Actions'] : [])]}>
           {resources.map((flow) => (
             <tr key={flow.label}>
               <td>{flow.ref.kind === 'Flow' ? flow.ref.name : ''}</td>
               <td>
                 <code>{flow.condition ?? '(always)'}</code>
               </td>
-              <td>
-                <button type="button" class="danger" onClick={() => { bundle.removeFlow(endpoint.file, flow.ref); onChange(); }}>
-                  Remove
-                </button>
-              </td>
+              {writable ? (
+                <td>
+                  <button type="button" class="danger" onClick={() => { bundle.removeFlow(endpoint.file, flow.ref); onChange(); }}>
+                    Remove
+                  </button>
+                </td>
+              ) : null}
             </tr>
           ))}
         </Table>
       ) : (
         <p>No resources: every path under the base path is served.</p>
       )}
-      <form class="card" onSubmit={add} noValidate aria-label="Add resource">
-        <h3>Add resource</h3>
-        <Field label="Resource path" path="path" error={form.error} required placeholder="/messages" {...form.bind('path')} />
-        <fieldset class={form.error?.fields.some((f) => f.path === 'methods') ? 'invalid' : ''}>
-          <legend>Operations</legend>
-          <div class="radios">
-            {METHODS.map((method) => (
-              <label key={method}>
-                <input type="checkbox" checked={methods.includes(method)} onChange={(event) => setMethods(event.currentTarget.checked ? [...methods, method] : methods.filter((m) => m !== method))} /> {method}
-              </label>
-            ))}
+      {writable ? (
+        <form class="card" onSubmit={add} noValidate aria-label="Add resource">
+          <h3>Add resource</h3>
+          <Field label="Resource path" path="path" error={form.error} required placeholder="/messages" {...form.bind('path')} />
+          <fieldset class={form.error?.fields.some((f) => f.path === 'methods') ? 'invalid' : ''}>
+            <legend>Operations</legend>
+            <div class="radios">
+              {METHODS.map((method) => (
+                <label key={method}>
+                  <input type="checkbox" checked={methods.includes(method)} onChange={(event) => setMethods(event.currentTarget.checked ? [...methods, method] : methods.filter((m) => m !== method))} /> {method}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <ErrorAlert error={form.error} claimed={['path']} />
+          <div class="actions">
+            <button type="submit">Add</button>
           </div>
-        </fieldset>
-        <ErrorAlert error={form.error} claimed={['path']} />
-        <div class="actions">
-          <button type="submit">Add</button>
-        </div>
-      </form>
+        </form>
+      ) : null}
     </section>
   );
 }

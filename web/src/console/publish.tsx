@@ -1,9 +1,11 @@
 // Publish: API products (proxies, scopes, quota, access), developers and their
 // applications (credentials: key shown, secret shown once when issued; add a
-// key, revoke or delete one). Destructive actions ask first.
+// key, revoke or delete one). Destructive actions ask first. Read-only
+// callers see the lists and details, and no write controls.
 import { useState } from 'preact/hooks';
 import { api, type ApiError, enc, orgPath } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
+import { canWrite } from '../lib/session.js';
 import { asApiError, ConfirmButton, ErrorAlert, Field, FormActions, Loading, LoadState, Notice, PageHeader, Secret, Table, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 
@@ -111,9 +113,11 @@ export function ProductsPage() {
   return (
     <>
       <PageHeader title="Products">
-        <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating}>
-          Create
-        </button>
+        {canWrite() ? (
+          <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+            Create
+          </button>
+        ) : null}
       </PageHeader>
       {creating ? <ProductForm onSaved={(name) => navigate(`${BASE}/products/${enc(name)}`)} /> : null}
       <LoadState load={products} />
@@ -137,23 +141,50 @@ export function ProductsPage() {
 export function ProductPage({ params }: { params: Record<string, string> }) {
   const product = useLoad(() => api<Product>('GET', orgPath(`/apiproducts/${enc(params.name!)}`)), [params.name]);
   const [saved, setSaved] = useState(false);
+  const writable = canWrite();
   if (!product.data) return product.error ? <ErrorAlert error={product.error} /> : <Loading />;
   return (
     <>
       <PageHeader title={`Product ${product.data.displayName ?? product.data.name}`}>
-        <ConfirmButton
-          label="Delete"
-          title={`Delete product ${product.data.name}?`}
-          message="Apps subscribed to it lose access to its APIs."
-          onConfirm={async () => {
-            await api('DELETE', orgPath(`/apiproducts/${enc(params.name!)}`));
-            navigate(`${BASE}/products`);
-          }}
-        />
+        {writable ? (
+          <ConfirmButton
+            label="Delete"
+            title={`Delete product ${product.data.name}?`}
+            message="Apps subscribed to it lose access to its APIs."
+            onConfirm={async () => {
+              await api('DELETE', orgPath(`/apiproducts/${enc(params.name!)}`));
+              navigate(`${BASE}/products`);
+            }}
+          />
+        ) : null}
       </PageHeader>
       {saved ? <Notice kind="success">Saved.</Notice> : null}
-      <ProductForm product={product.data} onSaved={() => { setSaved(true); product.reload(); }} />
+      {writable ? <ProductForm product={product.data} onSaved={() => { setSaved(true); product.reload(); }} /> : <ProductDetails product={product.data} />}
     </>
+  );
+}
+
+/** A product as a read-only caller sees it: what the edit form would show. */
+function ProductDetails({ product }: { product: Product }) {
+  return (
+    <dl class="details" aria-label={`Product ${product.name}`}>
+      <dt>Name</dt>
+      <dd>{product.name}</dd>
+      {product.description ? (
+        <>
+          <dt>Description</dt>
+          <dd>{product.description}</dd>
+        </>
+      ) : null}
+      <dt>APIs</dt>
+      <dd>{product.proxies.join(', ') || '—'}</dd>
+      <dt>Scopes</dt>
+      <dd>{product.scopes.join(' ') || '—'}</dd>
+      <dt>Quota</dt>
+      <dd>{product.quota ? `${product.quota} requests per ${product.quotaInterval ?? '1'} ${product.quotaTimeUnit ?? ''}`.trim() : 'none'}</dd>
+      <dt>Access</dt>
+      <dd>{accessOf(product)}</dd>
+    </dl>
   );
 }
 
@@ -176,12 +207,15 @@ export function DevelopersPage() {
     setCreating(false);
     developers.reload();
   });
+  const writable = canWrite();
   return (
     <>
       <PageHeader title="Developers">
-        <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating}>
-          Create
-        </button>
+        {writable ? (
+          <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+            Create
+          </button>
+        ) : null}
       </PageHeader>
       {creating ? (
         <form class="card" onSubmit={save} noValidate aria-label="New developer">
@@ -200,7 +234,7 @@ export function DevelopersPage() {
       <ErrorAlert error={inviteError} />
       <LoadState load={developers} />
       {developers.data ? (
-        <Table caption="Developers" columns={['Email', 'Name', 'Status', 'Apps', 'Actions']}>
+        <Table caption="Developers" columns={['Email', 'Name', 'Status', 'Apps', ...(writable ? ['Actions'] : [])]}>
           {developers.data.developer.map((d) => (
             <tr key={d.email}>
               <td>{d.email}</td>
@@ -215,12 +249,14 @@ export function DevelopersPage() {
                   </a>
                 ))}
               </td>
-              <td>
-                <button type="button" aria-label={`Invite ${d.email} to the developer portal`} onClick={() => void invite(d.email)}>
-                  Invite
-                </button>{' '}
-                <ConfirmButton label="Delete" ariaLabel={`Delete developer ${d.email}`} title={`Delete developer ${d.email}?`} message="Their apps and credentials are deleted too." onConfirm={async () => { await api('DELETE', orgPath(`/developers/${enc(d.email)}`)); developers.reload(); }} />
-              </td>
+              {writable ? (
+                <td>
+                  <button type="button" aria-label={`Invite ${d.email} to the developer portal`} onClick={() => void invite(d.email)}>
+                    Invite
+                  </button>{' '}
+                  <ConfirmButton label="Delete" ariaLabel={`Delete developer ${d.email}`} title={`Delete developer ${d.email}?`} message="Their apps and credentials are deleted too." onConfirm={async () => { await api('DELETE', orgPath(`/developers/${enc(d.email)}`)); developers.reload(); }} />
+                </td>
+              ) : null}
             </tr>
           ))}
         </Table>
@@ -245,9 +281,11 @@ export function AppsPage() {
   return (
     <>
       <PageHeader title="Applications">
-        <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating}>
-          Create
-        </button>
+        {canWrite() ? (
+          <button type="button" class="primary" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+            Create
+          </button>
+        ) : null}
       </PageHeader>
       {issued ? <IssuedCredential credential={issued.credential} title={`Application ${issued.app} created`} /> : null}
       {creating ? (
@@ -300,25 +338,30 @@ export function AppPage({ params }: { params: Record<string, string> }) {
   const app = useLoad(() => api<App>('GET', path), [path]);
   const [issued, setIssued] = useState<Credential>();
   const [error, setError] = useState<Error>();
+  const writable = canWrite();
   if (!app.data) return app.error ? <ErrorAlert error={app.error} /> : <Loading />;
   const products = [...new Set(app.data.credentials.flatMap((c) => c.apiProducts.map((p) => p.apiproduct)))];
   return (
     <>
       <PageHeader title={`Application ${app.data.name}`}>
-        <button
-          type="button"
-          onClick={async () => {
-            try {
-              setIssued(await api<Credential>('POST', `${path}/keys/create`, { json: { apiProducts: products } }));
-              app.reload();
-            } catch (caught) {
-              setError(caught as Error);
-            }
-          }}
-        >
-          Add key
-        </button>
-        <ConfirmButton label="Delete" title={`Delete application ${app.data.name}?`} message="Its credentials stop working at once." onConfirm={async () => { await api('DELETE', path); navigate(`${BASE}/apps`); }} />
+        {writable ? (
+          <>
+            <button
+              type="button"
+              onClick={async () => {
+                try {
+                  setIssued(await api<Credential>('POST', `${path}/keys/create`, { json: { apiProducts: products } }));
+                  app.reload();
+                } catch (caught) {
+                  setError(caught as Error);
+                }
+              }}
+            >
+              Add key
+            </button>
+            <ConfirmButton label="Delete" title={`Delete application ${app.data.name}?`} message="Its credentials stop working at once." onConfirm={async () => { await api('DELETE', path); navigate(`${BASE}/apps`); }} />
+          </>
+        ) : null}
       </PageHeader>
       {issued ? <IssuedCredential credential={issued} title="Key added" /> : null}
       {error ? <Notice kind="error">{error.message}</Notice> : null}
@@ -326,7 +369,7 @@ export function AppPage({ params }: { params: Record<string, string> }) {
         Developer {params.email} · status {app.data.status}
       </p>
       <h2>Credentials</h2>
-      <Table columns={['Application Key', 'Application Secret', 'Products', 'Status', 'Actions']}>
+      <Table columns={['Application Key', 'Application Secret', 'Products', 'Status', ...(writable ? ['Actions'] : [])]}>
         {app.data.credentials.map((c) => (
           <tr key={c.consumerKey}>
             <td>
@@ -335,21 +378,23 @@ export function AppPage({ params }: { params: Record<string, string> }) {
             <td>{c.consumerSecret === '*****' ? 'shown once, when issued' : c.consumerSecret}</td>
             <td>{c.apiProducts.map((p) => `${p.apiproduct} (${p.status})`).join(', ')}</td>
             <td>{c.status}</td>
-            <td>
-              {c.status !== 'revoked' ? (
-                <ConfirmButton
+            {writable ? (
+              <td>
+                {c.status !== 'revoked' ? (
+                  <ConfirmButton
                   label="Revoke"
                   ariaLabel={`Revoke key ${c.consumerKey.slice(0, 8)}`}
                   title="Revoke this key?"
                   message="Calls and token requests with it are refused from now on."
                   confirm="Revoke"
-                  onConfirm={async () => {
-                    await api('POST', `${path}/keys/${enc(c.consumerKey)}?action=revoke`);
-                    app.reload();
-                  }}
-                />
-              ) : null}
-            </td>
+                    onConfirm={async () => {
+                      await api('POST', `${path}/keys/${enc(c.consumerKey)}?action=revoke`);
+                      app.reload();
+                    }}
+                  />
+                ) : null}
+              </td>
+            ) : null}
           </tr>
         ))}
       </Table>

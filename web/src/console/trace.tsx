@@ -4,11 +4,13 @@
 // executed or skipped with its time and the variables it read and set, the
 // messages at the four points, and the fault. The server masks the data
 // (tokens, secrets, consumer keys, encrypted KVM values) before it is stored.
+// Read-only callers read the sessions there are; they start or delete none.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, orgPath } from '../lib/api.js';
 import type { DebugAccess, DebugPoint, DebugResult, TraceTransaction } from '../../../shared/analytics/debug-data.js';
-import { ConfirmButton, ErrorAlert, Field, FormActions, LoadState, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
+import { canWrite } from '../lib/session.js';
+import { ConfirmButton, ErrorAlert, Field, FormActions, LoadState, PageHeader, ReadOnlyNote, Table, useForm, useLoad } from '../lib/ui.js';
 
 type Result = DebugResult;
 type Transaction = TraceTransaction;
@@ -52,6 +54,7 @@ export function TracePage() {
     setSession(created.name);
     sessions.reload();
   });
+  const writable = canWrite();
   return (
     <>
       <PageHeader title="Trace" />
@@ -69,15 +72,19 @@ export function TracePage() {
       {deployments.data && !proxy ? <p class="muted">Nothing is deployed in {env}: deploy an API proxy to trace it.</p> : null}
       {base ? (
         <>
-          <form class="card" onSubmit={start} noValidate aria-label="New trace session">
-            <h2>Start a trace session</h2>
-            <div class="row">
-              <Field label="Capture calls where (optional)" path="filter" error={form.error} placeholder={'request.header.x-debug = "1"'} hint="A condition over the request; empty captures every call." {...form.bind('filter')} />
-              <Field label="Seconds" path="timeout" error={form.error} type="number" hint="At most 600 (10 minutes)." {...form.bind('timeout')} />
-            </div>
-            <ErrorAlert error={form.error} claimed={['filter', 'timeout']} />
-            <FormActions submit="Start trace session" busy={form.busy} />
-          </form>
+          {writable ? (
+            <form class="card" onSubmit={start} noValidate aria-label="New trace session">
+              <h2>Start a trace session</h2>
+              <div class="row">
+                <Field label="Capture calls where (optional)" path="filter" error={form.error} placeholder={'request.header.x-debug = "1"'} hint="A condition over the request; empty captures every call." {...form.bind('filter')} />
+                <Field label="Seconds" path="timeout" error={form.error} type="number" hint="At most 600 (10 minutes)." {...form.bind('timeout')} />
+              </div>
+              <ErrorAlert error={form.error} claimed={['filter', 'timeout']} />
+              <FormActions submit="Start trace session" busy={form.busy} />
+            </form>
+          ) : (
+            <ReadOnlyNote>an orgadmin starts trace sessions; you can read the ones there are.</ReadOnlyNote>
+          )}
           {sessions.data?.length ? (
             <div class="row">
               <Field label="Session" path="session" options={[['', 'Choose a session'], ...sessions.data]} value={session} onInput={(event) => setSession(event.currentTarget.value)} />
@@ -87,6 +94,7 @@ export function TracePage() {
             <SessionView
               key={`${base}/${session}`}
               base={`${base}/${enc(session)}`}
+              writable={writable}
               onDeleted={() => {
                 setSession('');
                 sessions.reload();
@@ -99,7 +107,7 @@ export function TracePage() {
   );
 }
 
-function SessionView({ base, onDeleted }: { base: string; onDeleted: () => void }) {
+function SessionView({ base, writable, onDeleted }: { base: string; writable: boolean; onDeleted: () => void }) {
   const info = useLoad(() => api<Session>('GET', base));
   const ids = useLoad(() => api<string[]>('GET', `${base}/data`));
   const [open, setOpen] = useState<string>();
@@ -129,7 +137,7 @@ function SessionView({ base, onDeleted }: { base: string; onDeleted: () => void 
             ) : null}
             .
           </p>
-          <ConfirmButton label="Delete session" title={`Delete trace session ${session.name}?`} message="The session stops and its captured calls are deleted." onConfirm={async () => { await api('DELETE', base); onDeleted(); }} />
+          {writable ? <ConfirmButton label="Delete session" title={`Delete trace session ${session.name}?`} message="The session stops and its captured calls are deleted." onConfirm={async () => { await api('DELETE', base); onDeleted(); }} /> : null}
         </>
       ) : null}
       <div class="trace">

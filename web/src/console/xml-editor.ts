@@ -9,6 +9,6 @@ import { xmlErrors } from './xml-check.js';
 export type { LineProblem } from './code-editor.js';
 export type XmlEditor = CodeEditor;
 
-export function createXmlEditor(parent: HTMLElement, text: string, label: string, onChange: (text: string) => void): XmlEditor {
-  return createCodeEditor(parent, text, label, onChange, { language: xml(), check: xmlErrors });
+export function createXmlEditor(parent: HTMLElement, text: string, label: string, onChange: (text: string) => void, readOnly = false): XmlEditor {
+  return createCodeEditor(parent, text, label, onChange, { language: xml(), check: xmlErrors, readOnly });
 }

@@ -169,6 +169,11 @@ export function Notice({ children, kind = 'info' }: { children: ComponentChildre
   );
 }
 
+/** Says, where a page would offer only a form that writes, that the caller's role can only read. */
+export function ReadOnlyNote({ children }: { children: ComponentChildren }) {
+  return <p class="muted">Your role can only read: {children}</p>;
+}
+
 export function Loading({ what = 'Loading' }: { what?: string }) {
   return (
     <p class="loading" role="status">
