@@ -9,13 +9,12 @@
 // Roles: the machine's may invoke the formulas function and write its own
 // execution logs; the formulas function's is a Tollgate function's (its log
 // group, the table, reading secrets); neither may start executions.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { executionStateMachine } from '../shared/formulas/state-machine.js';
 import { STATE_MACHINE_START_ACTIONS } from './access.js';

@@ -4,6 +4,8 @@
 import { connectorErrors, connectorHeaders, isConnectorsPath } from '../../shared/connectors/http.js';
 import { withFormulaTriggers } from '../../shared/formulas/triggers.js';
 import { platformErrors } from '../../shared/http/errors.js';
+import { oauthErrors } from '../../shared/oauth/errors.js';
+import { isLoginPath } from '../../shared/platform/login-route.js';
 import { httpFunction } from '../../shared/http/lambda.js';
 import { platformRouter } from '../../shared/platform/platform-router.js';
 import { drainOnSigterm, runtime } from '../../shared/runtime.js';
@@ -13,7 +15,8 @@ const router = platformRouter();
 export const handler = httpFunction({
   name: 'platform',
   // The connectors API answers in Open Connectors' shape, with its headers, errors included.
-  errors: (request) => (isConnectorsPath(request.path) ? connectorErrors : platformErrors),
+  // The management login answers as an OAuth token endpoint (RFC 6749's errors).
+  errors: (request) => (isConnectorsPath(request.path) ? connectorErrors : isLoginPath(request.path) ? oauthErrors : platformErrors),
   headers: (request) => (isConnectorsPath(request.path) ? connectorHeaders(request) : {}),
   handle: (request) => router.handle(request, withFormulaTriggers(runtime())),
 });

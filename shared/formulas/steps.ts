@@ -66,9 +66,18 @@ export function acceptable(status: number, codes: unknown): boolean {
   });
 }
 
-function responseOutcome(request: unknown, response: { status: number; headers: Record<string, string | string[]>; body?: Buffer | string }, codes: unknown): StepOutcome {
+type Headers = Record<string, string | string[]>;
+
+/** Headers as the context keeps them: one value each, repeated ones joined. */
+const joinedHeaders = (headers: Headers): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+
+/** A resource call's answer with all of its headers, single and repeated. */
+const callResponse = (response: HttpResponse) => ({ status: response.status, headers: { ...response.headers, ...response.multiHeaders } as Headers, body: response.body });
+
+function responseOutcome(request: unknown, response: { status: number; headers: Headers; body?: Buffer | string }, codes: unknown): StepOutcome {
   const contentType = response.headers['content-type'];
-  const headers = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+  const headers = joinedHeaders(response.headers);
   const output = { request, response: { code: response.status, headers, body: parsedBody(response.body, Array.isArray(contentType) ? contentType[0] : contentType) } };
   const ok = acceptable(response.status, codes);
   return { ok, output, ...(ok ? {} : { error: `The request answered ${response.status}` }) };
@@ -105,7 +114,7 @@ export async function elementRequest(rt: Runtime, org: string, properties: Recor
   } catch (error) {
     return failure(error, request);
   }
-  return responseOutcome(request, { status: response.status, headers: { ...response.headers, ...response.multiHeaders }, body: response.body }, properties.acceptableStatusCodes);
+  return responseOutcome(request, callResponse(response), properties.acceptableStatusCodes);
 }
 
 /** The file's name for a multipart upload: the download's Content-Disposition, else the upload's `path` query, else `file`. */
@@ -159,14 +168,13 @@ export async function elementRequestStream(rt: Runtime, org: string, properties:
     at.response = (outcome.output as { response: unknown }).response;
     return { ok: false, output, ...(outcome.error ? { error: outcome.error } : {}) };
   };
-  const headersOf = (response: HttpResponse) => Object.fromEntries(Object.entries({ ...response.headers, ...response.multiHeaders }).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
   let got: HttpResponse;
   try {
     got = await callInstance(rt, org, download.instanceId!, { method: download.request.method, path: download.request.api, query: queryOf(download.request.query), headers: download.request.headers, requestId: `${requestId}:download` });
   } catch (error) {
     return refused(error, output.download);
   }
-  output.download.response = { code: got.status, headers: headersOf(got) };
+  output.download.response = { code: got.status, headers: joinedHeaders(callResponse(got).headers) };
   if (!acceptable(got.status, properties.downloadAcceptableStatusCodes)) return { ok: false, output, error: `The download answered ${got.status}` };
   const bytes = Buffer.isBuffer(got.body) ? got.body : Buffer.from(got.body ?? '');
   output.bytes = bytes.length;
@@ -184,7 +192,7 @@ export async function elementRequestStream(rt: Runtime, org: string, properties:
   } catch (error) {
     return refused(error, output.upload);
   }
-  const uploaded = responseOutcome(upload.request, { status: put.status, headers: { ...put.headers, ...put.multiHeaders }, body: put.body }, properties.acceptableStatusCodes);
+  const uploaded = responseOutcome(upload.request, callResponse(put), properties.acceptableStatusCodes);
   output.upload = uploaded.output as Record<string, unknown>;
   return { ...uploaded, output, ...(uploaded.ok ? {} : { error: `The upload answered ${put.status}` }) };
 }

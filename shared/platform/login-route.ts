@@ -18,10 +18,16 @@ import { checkPassword } from '../auth/users.js';
 import { basicToken, decodeBasic } from '../http/basic-auth.js';
 import type { HttpRequest } from '../http/request.js';
 import { json, type HttpResponse } from '../http/response.js';
+import { singleParameter } from '../oauth/client-auth.js';
+import { invalidRequest, oauthError } from '../oauth/errors.js';
+import { readForm } from '../oauth/form.js';
 import type { Runtime } from '../runtime.js';
 
+const LOGIN_PATH = '/login/oauth/token';
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
-const MAX_FORM_BYTES = 8 * 1024;
+
+/** Whether a request is the login's: its errors are RFC 6749's (the platform function picks the renderer by path). */
+export const isLoginPath = (path: string) => path === LOGIN_PATH;
 
 const loginResponse = z.object({
   access_token: z.string().describe('A management token (`tgm_...`): `Authorization: Bearer <token>` on the management API.'),
@@ -29,9 +35,6 @@ const loginResponse = z.object({
   expires_in: z.number().int().describe('Seconds (1800).'),
   refresh_token: z.string().describe('`tgr_...`: one use, within 24 hours, for the next pair.'),
 });
-
-const refused = (status: number, error: string, description: string, headers: Record<string, string> = {}): HttpResponse =>
-  json(status, { error, error_description: description }, { ...NO_STORE, ...headers });
 
 function toolsClient(request: HttpRequest): boolean {
   const token = basicToken(request.headers.authorization ?? '');
@@ -41,38 +44,36 @@ function toolsClient(request: HttpRequest): boolean {
 
 async function login(request: HttpRequest, rt: Runtime): Promise<HttpResponse> {
   if (!toolsClient(request)) {
-    return refused(401, 'invalid_client', "Authenticate the client as Apigee's tools do: Basic edgecli:edgeclisecret", { 'www-authenticate': 'Basic realm="tollgate-login", charset="UTF-8"' });
+    throw oauthError(401, 'invalid_client', "Authenticate the client as Apigee's tools do: Basic edgecli:edgeclisecret", { 'www-authenticate': 'Basic realm="tollgate-login", charset="UTF-8"' });
   }
-  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return refused(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
-  if (request.body.length > MAX_FORM_BYTES) return refused(413, 'invalid_request', `The form exceeds ${MAX_FORM_BYTES} bytes`);
-  const form = new URLSearchParams(request.body.toString('utf8'));
-  const one = (name: string) => (form.getAll(name).length === 1 ? form.get(name)! : undefined);
-  const grant = one('grant_type');
+  if (request.body.length === 0) throw invalidRequest('Content-Type must be application/x-www-form-urlencoded');
+  const form = readForm(request);
+  const grant = singleParameter(form, 'grant_type');
   if (grant === 'password') {
-    const username = one('username');
-    const password = one('password');
-    if (!username || password === undefined) return refused(400, 'invalid_request', 'username and password are required, once each');
+    const username = singleParameter(form, 'username');
+    const password = singleParameter(form, 'password');
+    if (!username || password === undefined) throw invalidRequest('username and password are required, once each');
     const found = await checkPassword(rt, username.trim().toLowerCase(), password);
-    if (!found) return refused(401, 'unauthorized', 'Bad credentials');
+    if (!found) throw oauthError(401, 'unauthorized', 'Bad credentials');
     return json(200, await issueManagementLogin(rt, found.user), NO_STORE);
   }
   if (grant === 'refresh_token') {
-    const presented = one('refresh_token');
-    if (!presented) return refused(400, 'invalid_request', 'refresh_token is required, once');
+    const presented = singleParameter(form, 'refresh_token');
+    if (!presented) throw invalidRequest('refresh_token is required, once');
     const found = await redeemManagementRefresh(rt, presented);
-    if (!found) return refused(400, 'invalid_grant', 'The refresh token is unknown, expired or already used');
+    if (!found) throw oauthError(400, 'invalid_grant', 'The refresh token is unknown, expired or already used');
     return json(200, await issueManagementLogin(rt, found.user), NO_STORE);
   }
-  return refused(400, grant ? 'unsupported_grant_type' : 'invalid_request', grant ? 'grant_type is password or refresh_token' : 'grant_type is required, once');
+  throw grant ? oauthError(400, 'unsupported_grant_type', 'grant_type is password or refresh_token') : invalidRequest('grant_type is required, once');
 }
 
 export function registerLoginRoute(router: PlatformRouter): void {
   router.post(
-    '/login/oauth/token',
+    LOGIN_PATH,
     {
       tag: 'Management users',
       auth: 'none',
+      errors: 'oauth',
       operationId: 'managementLogin',
       summary: "Log in as a management user (Apigee's SSO token endpoint)",
       description:

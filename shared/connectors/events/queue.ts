@@ -5,6 +5,8 @@
 // messages are picked up from the table by the scheduler's sweep). Locally the
 // table is the queue: nothing is sent, the in-process scheduler is woken.
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { describeError, logger } from '../../log.js';
 import type { Runtime } from '../../runtime.js';
 
 export interface DeliveryMessage {
@@ -72,4 +74,24 @@ export class SqsQueue implements EventQueue {
 
 export function eventQueue(rt: Runtime): EventQueue {
   return rt.service('connectors.event-queue', (): EventQueue => (rt.config.eventQueues ? new SqsQueue(rt.config.region, rt.config.eventQueues) : new TableQueue()));
+}
+
+/**
+ * A queue's Lambda consumer: each record's JSON message handled in turn; a
+ * record whose handling throws is reported back (partial batch response), so
+ * SQS retries it and dead-letters it after.
+ */
+export function queueConsumer<M>(fn: string, failure: string, handle: (message: M) => Promise<unknown>): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  return async (event) => {
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      try {
+        await handle(JSON.parse(record.body) as M);
+      } catch (error) {
+        logger.error(failure, { fn, error: describeError(error) });
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
 }
