@@ -17,6 +17,8 @@ export const handler = httpFunction({
   errors,
   securityHeaders: false,
   bodyTooLarge: requestTooLarge,
+  // The engine hands the request's deadline to the target and every policy callout.
+  deadline: 'explicit',
   handle: (request) => {
     const rt = runtime();
     return handleProxyRequest(proxyHost(rt, environmentOf(rt, request)), request);

@@ -11,7 +11,10 @@
 //   process runs, and, because Lambda freezes timers between invocations, a
 //   check on every record, so the first invocation after a quiet spell starts
 //   the overdue flush (in the background: that invocation does not wait);
-// - when 1,000 records wait;
+// - when 10,000 proxy records or connector usage records wait (a few MB), or
+//   1,000 captured transactions. A flush costs about the same whatever it
+//   carries (one ADD per rollup row, rows bounded by the distinct dimension
+//   values, not the calls), so a busy container flushes by time, not count;
 // - on shutdown: SIGTERM in Lambda (the stack's shutdown extension makes Lambda
 //   send it), the local server's stop and close.
 // A flush that Lambda freezes mid-write resumes or fails on the next thaw; a
@@ -27,8 +30,10 @@ import { rollUp, type ClientIdProtection, type RollupRow, type RowKey } from './
 import { clientIdProtection } from './client-ids.js';
 import { applyRows, type FlushId } from './rollup-writer.js';
 
-/** Records waiting that start a flush at once. */
-export const MAX_WAITING = 1_000;
+/** Proxy records or connector usage records waiting that start a flush at once. */
+export const MAX_WAITING = 10_000;
+/** Captured transactions (which carry message bodies) waiting that start a flush at once. */
+export const MAX_WAITING_TRACES = 1_000;
 /** Attempts of one flush within a run before it waits for the next one. */
 const ATTEMPTS = 3;
 const BACKOFF_MS = [50, 250];
@@ -81,7 +86,7 @@ export class AnalyticsRecorder {
   /** One captured transaction of a debug session. */
   captureTransaction(transaction: CapturedTransaction): void {
     this.traces.push(transaction);
-    this.waiting(this.traces.length);
+    this.waiting(this.traces.length * (MAX_WAITING / MAX_WAITING_TRACES));
   }
 
   /** Entries waiting to be written. */

@@ -30,6 +30,14 @@ export interface HttpFunctionOptions {
   securityHeaders?: boolean;
   /** The error for a body over MAX_REQUEST_BODY_BYTES (the proxy runtime answers Apigee's). */
   bodyTooLarge?: () => HttpError;
+  /**
+   * How the request's deadline reaches its outbound calls: `ambient` (the
+   * default) sets it around the handler with `withDeadline`, for functions
+   * whose calls start deep in shared code; `explicit` leaves it in
+   * `request.deadline` alone, for a function that passes it to each call
+   * itself and so spares every promise the ambient context's cost.
+   */
+  deadline?: 'ambient' | 'explicit';
 }
 
 /** The platform's answer to a body over the limit. */
@@ -65,6 +73,7 @@ const writesInfo = () => ['TRACE', 'DEBUG', 'INFO'].includes(logger.getLevelName
 export function httpFunction(options: HttpFunctionOptions) {
   const metrics = new RequestMetrics(options.name);
   const accessLog = writesInfo();
+  const explicitDeadline = options.deadline === 'explicit';
   const run = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const started = performance.now();
     const requestId = event.requestContext?.requestId || context.awsRequestId;
@@ -76,7 +85,8 @@ export function httpFunction(options: HttpFunctionOptions) {
       if (request.body.length > MAX_REQUEST_BODY_BYTES) throw (options.bodyTooLarge ?? requestTooLarge)();
       // Every outbound call of the request ends in time for Tollgate, not API Gateway, to answer.
       const handling = request;
-      response = await withDeadline(Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS, () => options.handle(handling, context));
+      const deadline = (handling.deadline = Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
+      response = await (explicitDeadline ? options.handle(handling, context) : withDeadline(deadline, () => options.handle(handling, context)));
     } catch (error) {
       const renderer = typeof options.errors === 'function' ? (request ? options.errors(request) : platformErrors) : options.errors;
       response = errorResponse(error, renderer, requestId);

@@ -18,6 +18,8 @@ export interface HttpRequest {
   sourceIp: string;
   /** Epoch milliseconds when API Gateway received the request. */
   receivedAt: number;
+  /** Epoch milliseconds every outbound call of the request must end by (set by the function, see http/lambda.ts). */
+  deadline?: number;
   /** The API Gateway stage's variables (the runtime stage names its environment). */
   stageVariables?: Record<string, string>;
 }

@@ -42,6 +42,8 @@ export interface OutboundRequest {
    */
   ownEndpoint?: 'platform';
   maxResponseBytes?: number;
+  /** Epoch ms the call must end by, besides any deadline `withDeadline` set around it. */
+  deadline?: number | undefined;
 }
 
 export interface OutboundResponse {
@@ -229,21 +231,38 @@ function invalidHeader(headers: Record<string, string | string[]>): string | und
 }
 
 const deadlines = new AsyncLocalStorage<number>();
+/** Calls of `withDeadline` not yet settled: the storage is disabled when none is. */
+let ambientRuns = 0;
 
 /**
  * Runs `work` with a deadline (epoch ms) no outbound call made inside it may
  * pass: each one's timeouts are cut to the time left (a Lambda function's
  * remaining time, so the client gets Tollgate's 504, not API Gateway's).
+ * While any such call runs, Node tracks every promise of the process for the
+ * storage; so the storage is disabled again when the last one settles, and
+ * the hot paths (proxy, token) pass `deadline` to each call instead.
  */
-export function withDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T> {
+export async function withDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T> {
   const outer = deadlines.getStore();
-  return deadlines.run(outer === undefined ? deadline : Math.min(outer, deadline), work);
+  ambientRuns++;
+  try {
+    return await deadlines.run(outer === undefined ? deadline : Math.min(outer, deadline), work);
+  } finally {
+    if (--ambientRuns === 0) deadlines.disable();
+  }
+}
+
+/** The earlier of an explicit deadline and the ambient one, if any. */
+function deadlineOf(request: OutboundRequest): number | undefined {
+  const ambient = deadlines.getStore();
+  if (request.deadline === undefined) return ambient;
+  return ambient === undefined ? request.deadline : Math.min(ambient, request.deadline);
 }
 
 export async function outboundRequest(request: OutboundRequest): Promise<OutboundResponse> {
   const url = checkUrl(request.url, request.allowLoopback, request.ownEndpoint);
   const isHttps = url.protocol === 'https:';
-  const deadline = deadlines.getStore();
+  const deadline = deadlineOf(request);
   const left = deadline === undefined ? Infinity : deadline - Date.now();
   if (left <= 0) throw new OutboundError('timeout', 'No time is left to call the target');
   const connectTimeout = Math.min(request.connectTimeoutMs ?? 3_000, left);

@@ -28,6 +28,8 @@ beforeAll(async () => {
     res.end('ok');
   });
   await deployProxy(platform, simpleProxy('limits', '/limits', backend.url));
+  const callout = { name: 'slow-callout', type: 'ServiceCallout', config: { url: `${backend.url}/slow`, response: 'calloutResponse' } };
+  await deployProxy(platform, simpleProxy('limits-callout', '/limits-callout', backend.url, [callout], ['slow-callout']));
 });
 afterAll(async () => {
   await platform.close();
@@ -107,6 +109,15 @@ describe('the proxy answers what Lambda and API Gateway would otherwise answer f
     expect(result.statusCode).toBe(504);
     expect(JSON.parse(result.body).fault.detail.errorcode).toBe('messaging.adaptors.http.flow.GatewayTimeout');
     // Answered before the function's time ran out, not by its timeout.
+    expect(Date.now()).toBeLessThan(deadline);
+  });
+
+  it("a ServiceCallout slower than the function's remaining time ends in time too", async () => {
+    const { host } = new URL(platform.runtimeUrls.prod);
+    const deadline = Date.now() + 2_500;
+    const result = await proxyHandler(runtimeEvent({ host, path: '/limits-callout' }), lambdaContext(deadline));
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body).fault.detail.errorcode).toBe('steps.servicecallout.ExecutionFailed');
     expect(Date.now()).toBeLessThan(deadline);
   });
 });

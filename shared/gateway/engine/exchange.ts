@@ -16,6 +16,8 @@ export interface ExchangeContext {
   basePath: string;
   clientIp: string;
   messageId?: string;
+  /** Epoch ms the exchange's outbound calls (target, callouts) must end by. */
+  deadline?: number | undefined;
   /** The revision's property sets by `{set}.{key}` (`propertyset.{set}.{key}`). */
   propertySets?: ReadonlyMap<string, string>;
 }

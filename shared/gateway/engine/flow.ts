@@ -38,8 +38,11 @@ export type FlowHooks = Partial<Record<FlowHookName, FlowHook>>;
 /** What the engine needs from its host to run a flow. */
 export interface FlowServices {
   targets: TargetBackends;
-  /** The services named, bound to the deployment (the policies' declared services). */
-  policyServices(deployment: Deployment, names: readonly string[]): unknown;
+  /**
+   * The services named, bound to the deployment (the policies' declared
+   * services); outbound calls through them end by `deadline` (epoch ms).
+   */
+  policyServices(deployment: Deployment, names: readonly string[], deadline?: number): unknown;
   /** The shared flows attached to the deployment's environment's flow hooks. */
   flowHooks?(deployment: Deployment): Promise<FlowHooks>;
 }
@@ -88,7 +91,7 @@ async function executePolicy(policy: CompiledPolicy, exchange: Exchange, proxy: 
       prepared: policy.prepared,
       exchange,
       deployment: proxy.deployment,
-      services: services.policyServices(proxy.deployment, definition.services ?? []),
+      services: services.policyServices(proxy.deployment, definition.services ?? [], exchange.context.deadline),
     });
     exchange.set(`${policy.identity.name}.failed`, false);
     return undefined;

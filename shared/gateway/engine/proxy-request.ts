@@ -78,6 +78,7 @@ export async function handleProxyRequest(host: ProxyHost, request: HttpRequest):
     basePath: route.basePath,
     clientIp: request.sourceIp,
     messageId: request.requestId,
+    deadline: request.deadline,
     propertySets: proxy.propertySets,
   });
 

@@ -20,9 +20,9 @@ export interface TargetBackends {
   providerUrl(organization: string, provider: string): Promise<{ url: string; ownPlatform: boolean }>;
   /**
    * The Authorization value calls to the provider carry, if it has one; an
-   * OutboundError when it needs a token it cannot get.
+   * OutboundError when it needs a token it cannot get (fetched by `deadline`, epoch ms).
    */
-  providerAuthorization(organization: string, provider: string): Promise<string | undefined>;
+  providerAuthorization(organization: string, provider: string, deadline?: number): Promise<string | undefined>;
 }
 
 /**
@@ -118,7 +118,7 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
   if (target?.connection.provider) {
     let authorization: string | undefined;
     try {
-      authorization = await backends.providerAuthorization(exchange.context.organization, target.connection.provider);
+      authorization = await backends.providerAuthorization(exchange.context.organization, target.connection.provider, exchange.context.deadline);
       // Tollgate's own connectors API only as the provider routes there, not at a URL a policy set.
       const provider = await backends.providerUrl(exchange.context.organization, target.connection.provider);
       if (provider.ownPlatform && url.href.startsWith(provider.url.replace(/\/*$/, '/'))) ownEndpoint = 'platform';
@@ -142,6 +142,7 @@ export async function callTarget(backends: TargetBackends, exchange: Exchange, t
       connectTimeoutMs: connection?.connectTimeoutMs ?? 3_000,
       // Cut to the function's remaining time by the request's deadline (http/lambda.ts).
       timeoutMs: connection?.readTimeoutMs ?? 25_000,
+      deadline: exchange.context.deadline,
       maxResponseBytes: MAX_TARGET_RESPONSE_BYTES,
       allowLoopback: backends.allowLoopback,
       ...(ownEndpoint ? { ownEndpoint } : {}),

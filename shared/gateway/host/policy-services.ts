@@ -12,7 +12,7 @@ import type { Runtime } from '../../runtime.js';
 import { quotaCounterKeys } from '../../store/keys.js';
 import type { Deployment } from '../engine/policy.js';
 import { sensitiveValues } from './exchange-observers.js';
-import { OutboundCallError, type KvmScopeName, type PolicyServices, type ProductView, type ResourceRequest } from '../policies/services.js';
+import { OutboundCallError, type KvmScopeName, type OutboundHttpRequest, type PolicyServices, type ProductView, type ResourceRequest } from '../policies/services.js';
 import { OutboundError, outboundRequest } from '../../net/outbound.js';
 import { sendSyslog } from '../../net/syslog.js';
 import { logger } from '../../log.js';
@@ -34,6 +34,25 @@ const MAX_CALLOUT_MS = 28_000;
 /** Shared flows calling shared flows: deeper than this is a loop. */
 const MAX_SHARED_FLOW_DEPTH = 8;
 const depths = new WeakMap<object, number>();
+
+/** A policy's outbound call (ServiceCallout, a JavaScript httpClient call, a JWKS fetch), ended by `deadline` (epoch ms). */
+async function callOut(rt: Runtime, request: OutboundHttpRequest, deadline: number | undefined) {
+  try {
+    return await outboundRequest({
+      url: request.url,
+      method: request.method,
+      headers: request.headers,
+      ...(request.body ? { body: request.body } : {}),
+      connectTimeoutMs: Math.min(request.connectTimeoutMs ?? 3_000, 10_000),
+      timeoutMs: Math.min(request.timeoutMs ?? 25_000, MAX_CALLOUT_MS),
+      allowLoopback: rt.config.allowLoopback,
+      maxResponseBytes: Math.min(request.maxResponseBytes ?? 10 * 1024 * 1024, 10 * 1024 * 1024),
+      deadline,
+    });
+  } catch (error) {
+    throw error instanceof OutboundError ? new OutboundCallError(error.kind, error.message) : error;
+  }
+}
 
 function servicesFor(rt: Runtime, deployment: Deployment, flowServices: () => FlowServices): PolicyServices {
   const { organization: org, environment, apiName } = deployment;
@@ -123,24 +142,7 @@ function servicesFor(rt: Runtime, deployment: Deployment, flowServices: () => Fl
       issue: (request) => issueClientCredentialsToken(rt, { ...request, organization: org }),
       verify: (token) => verifyAccessToken(rt, token, { organization: org }),
     },
-    http: {
-      async request(request) {
-        try {
-          return await outboundRequest({
-            url: request.url,
-            method: request.method,
-            headers: request.headers,
-            ...(request.body ? { body: request.body } : {}),
-            connectTimeoutMs: Math.min(request.connectTimeoutMs ?? 3_000, 10_000),
-            timeoutMs: Math.min(request.timeoutMs ?? 25_000, MAX_CALLOUT_MS),
-            allowLoopback: rt.config.allowLoopback,
-            maxResponseBytes: Math.min(request.maxResponseBytes ?? 10 * 1024 * 1024, 10 * 1024 * 1024),
-          });
-        } catch (error) {
-          throw error instanceof OutboundError ? new OutboundCallError(error.kind, error.message) : error;
-        }
-      },
-    },
+    http: { request: (request) => callOut(rt, request, undefined) },
     log: {
       write: (entry) => logger.info('message logging', { organization: org, environment, apiProxy: apiName, ...entry }),
       async syslog(target, message) {
@@ -154,11 +156,14 @@ function servicesFor(rt: Runtime, deployment: Deployment, flowServices: () => Fl
   };
 }
 
-/** The services named, bound to the deployment; one object per deployment and set of names. */
-export function policyServices(rt: Runtime, flowServices: () => FlowServices): (deployment: Deployment, names: readonly string[]) => unknown {
+/**
+ * The services named, bound to the deployment; one object per deployment and
+ * set of names, except that `http` is bound to the exchange's deadline.
+ */
+export function policyServices(rt: Runtime, flowServices: () => FlowServices): (deployment: Deployment, names: readonly string[], deadline?: number) => unknown {
   return rt.service('gateway.policy-services', () => {
     const bound = new WeakMap<Deployment, { all: PolicyServices; picked: Map<string, unknown> }>();
-    return (deployment: Deployment, names: readonly string[]) => {
+    return (deployment: Deployment, names: readonly string[], deadline?: number) => {
       let services = bound.get(deployment);
       if (!services) {
         services = { all: servicesFor(rt, deployment, flowServices), picked: new Map() };
@@ -176,7 +181,9 @@ export function policyServices(rt: Runtime, flowServices: () => FlowServices): (
         );
         services.picked.set(key, picked);
       }
-      return picked;
+      if (deadline === undefined || !names.includes('http')) return picked;
+      const http: PolicyServices['http'] = { request: (request) => callOut(rt, request, deadline) };
+      return { ...(picked as object), http };
     };
   });
 }

@@ -33,7 +33,7 @@ export function proxyHost(rt: Runtime, environment: string): ProxyHost {
           const provider = await resolveProvider(rt, org, name);
           return { url: provider.url, ownPlatform: provider.ownPlatform };
         },
-        providerAuthorization: (org, name) => providerAuthorization(rt, org, name),
+        providerAuthorization: (org, name, deadline) => providerAuthorization(rt, org, name, deadline),
       },
       policyServices: policyServices(rt, () => host),
       observe: exchangeObservers(rt, environment),

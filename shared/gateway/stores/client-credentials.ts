@@ -17,7 +17,7 @@ const DEFAULT_LIFETIME_SECONDS = 300;
 export async function requestClientCredentialsToken(
   tokenUrl: string,
   client: ClientCredentials,
-  options: { scope?: string | undefined; allowLoopback: boolean },
+  options: { scope?: string | undefined; allowLoopback: boolean; deadline?: number | undefined },
 ): Promise<AccessToken> {
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
   if (options.scope) form.set('scope', options.scope);
@@ -28,6 +28,7 @@ export async function requestClientCredentialsToken(
     body: form.toString(),
     allowLoopback: options.allowLoopback,
     timeoutMs: 10_000,
+    deadline: options.deadline,
   });
   let parsed: { access_token?: unknown; expires_in?: unknown } = {};
   try {

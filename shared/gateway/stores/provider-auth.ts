@@ -18,15 +18,16 @@ function tokenCache(rt: Runtime): TtlCache<string, AccessToken> {
 }
 
 /** The Authorization value for calls to the provider, if it has one; an OutboundError when its token cannot be fetched. */
-export async function providerAuthorization(rt: Runtime, org: string, name: string): Promise<string | undefined> {
+export async function providerAuthorization(rt: Runtime, org: string, name: string, deadline?: number): Promise<string | undefined> {
   const provider = await resolveProvider(rt, org, name);
   const auth = provider.item.authentication;
-  if (auth.type === 'OAuth2ClientCredentials') return `Bearer ${(await targetToken(rt, org, provider)).value}`;
+  if (auth.type === 'OAuth2ClientCredentials') return `Bearer ${(await targetToken(rt, org, provider, deadline)).value}`;
   if (auth.type === 'Basic' && auth.username && provider.secrets.password) return basicAuthorization(auth.username, provider.secrets.password);
   return undefined;
 }
 
-function targetToken(rt: Runtime, org: string, provider: ResolvedProvider): Promise<AccessToken> {
+/** The cached token, or one fetched by `deadline` (the caller's that starts the fetch; concurrent callers share it). */
+function targetToken(rt: Runtime, org: string, provider: ResolvedProvider, deadline: number | undefined): Promise<AccessToken> {
   const { item, secrets } = provider;
   const auth = item.authentication;
   return tokenCache(rt).get(
@@ -36,7 +37,7 @@ function targetToken(rt: Runtime, org: string, provider: ResolvedProvider): Prom
       return requestClientCredentialsToken(
         auth.tokenUrl,
         { clientId: auth.clientId, clientSecret: secrets.clientSecret },
-        { scope: auth.scope, allowLoopback: rt.config.allowLoopback },
+        { scope: auth.scope, allowLoopback: rt.config.allowLoopback, deadline },
       );
     },
     (token) => token.expiresAt - TOKEN_EXPIRY_MARGIN_MS - Date.now(),
