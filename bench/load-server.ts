@@ -2,10 +2,12 @@
 // the load generator does not share its event loop: the same runtime and
 // handlers as `npm start`, on a free port, with data under DATA_DIR. It tells
 // its parent the port, then its memory every second (IPC), and collects
-// garbage on request (run with --expose-gc) to report the live heap.
+// garbage on request (run with --expose-gc) to report the live heap, and
+// writes its waiting analytics on request.
 import { useRuntime } from '../shared/runtime.js';
 import { startLocalRuntime } from '../local/runtime.js';
 import { listenPlanes } from '../local/planes.js';
+import { analyticsRecorder } from '../shared/analytics/recorder.js';
 import { answerParent } from './processes.js';
 
 process.env.TOLLGATE_MODE = 'local';
@@ -13,7 +15,8 @@ process.env.TOLLGATE_MODE = 'local';
 export type ServerMessage =
   | { type: 'listening'; url: string; runtimeUrl: string }
   | { type: 'memory'; at: number; rss: number; heapUsed: number }
-  | { type: 'heap-after-gc'; heapUsed: number; rss: number };
+  | { type: 'heap-after-gc'; heapUsed: number; rss: number }
+  | { type: 'flushed' };
 
 const send = (message: ServerMessage) => process.send?.(message);
 
@@ -32,6 +35,8 @@ async function main() {
     void local.close().then(() => process.exit(0));
   });
   process.on('message', (message: { type?: string }) => {
+    // Writes the analytics the requests so far left waiting (bench:compare counts that CPU for their path).
+    if (message.type === 'flush') void analyticsRecorder(local.runtime).flush().then(() => send({ type: 'flushed' }));
     if (message.type === 'gc') {
       const collect = (globalThis as { gc?: () => void }).gc;
       collect?.();

@@ -26,6 +26,8 @@ export interface TtlCacheOptions {
 
 interface Entry<V> extends CachedValue<V> {
   expires: number;
+  /** The cache's use count when the entry last moved to the end of the order. */
+  moved: number;
 }
 
 /** Shares one run of `work` between the concurrent callers of one key. */
@@ -68,12 +70,22 @@ export class TtlCache<K, V> {
   private readonly maxEntries: number;
   private readonly missTtlMs: number;
   private readonly now: () => number;
+  /** Entries stored or moved to the end of the order so far. */
+  private uses = 0;
+  /**
+   * A hit moves its entry to the end of the order only when it is older than
+   * this many moves: an entry among the most recent quarter cannot be the
+   * next to go, and a hot entry is not re-inserted on every hit. Small caches
+   * (under 64 entries) keep the exact order.
+   */
+  private readonly recentMoves: number;
 
   constructor(options: TtlCacheOptions) {
     this.ttlMs = options.ttlMs;
     this.maxEntries = Math.max(1, options.maxEntries ?? 10_000);
     this.missTtlMs = options.missTtlMs ?? options.ttlMs;
     this.now = options.now ?? Date.now;
+    this.recentMoves = this.maxEntries < 64 ? 0 : Math.floor(this.maxEntries / 4);
   }
 
   /** The live entry, if any; a hit makes it the most recently used. */
@@ -84,8 +96,11 @@ export class TtlCache<K, V> {
       this.entries.delete(key);
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (this.uses - entry.moved > this.recentMoves) {
+      entry.moved = ++this.uses;
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
     return entry;
   }
 
@@ -152,18 +167,18 @@ export class TtlCache<K, V> {
       const value = await load();
       const ttl = ttlFor ? ttlFor(value) : this.ttlFor(value);
       // Invalidated while loading: the callers get what they asked for, the cache keeps nothing.
-      if (!this.loads.isCurrent(key, flight)) return { value, loadedAt: started, expires: 0 };
+      if (!this.loads.isCurrent(key, flight)) return { value, loadedAt: started, expires: 0, moved: 0 };
       return this.store(key, value, ttl, started);
     });
     return flight;
   }
 
   private store(key: K, value: V, ttlMs: number, loadedAt: number): Entry<V> {
-    const entry = { value, loadedAt, expires: this.now() + ttlMs };
+    const entry = { value, loadedAt, expires: this.now() + ttlMs, moved: ++this.uses };
     this.entries.delete(key);
     if (!(ttlMs > 0)) return entry;
     if (this.entries.size >= this.maxEntries) {
-      // Map iterates in insertion order and every hit re-inserts: the first key is the least recently used.
+      // Map iterates in insertion order and hits re-insert (all but the most recent quarter): the first key is the least recently used.
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }

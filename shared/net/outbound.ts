@@ -188,7 +188,20 @@ export function checkUrl(value: string | URL, allowLoopback: boolean, ownEndpoin
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
 
+/** One guarded lookup per loopback setting, port and own-endpoint allowance, shared by every call. */
+const lookups = new Map<string, ReturnType<typeof makeGuardedLookup>>();
+
 function guardedLookup(allowLoopback: boolean, port: number, ownEndpoint: OwnEndpointKind | undefined) {
+  const key = `${allowLoopback ? 1 : 0}:${port}:${ownEndpoint ?? ''}`;
+  let lookup = lookups.get(key);
+  if (!lookup) {
+    if (lookups.size >= 1024) lookups.clear();
+    lookups.set(key, (lookup = makeGuardedLookup(allowLoopback, port, ownEndpoint)));
+  }
+  return lookup;
+}
+
+function makeGuardedLookup(allowLoopback: boolean, port: number, ownEndpoint: OwnEndpointKind | undefined) {
   return (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => {
     dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
@@ -286,11 +299,16 @@ export async function outboundRequest(request: OutboundRequest): Promise<Outboun
     }
     let outgoing: http.ClientRequest;
     try {
-      outgoing = (isHttps ? https : http).request(url, {
+      const port = defaultPort(url);
+      outgoing = (isHttps ? https : http).request({
+        protocol: url.protocol,
+        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        port,
+        path: `${url.pathname}${url.search}`,
         method: request.method ?? 'GET',
         headers,
         agent: isHttps ? agents.https : agents.http,
-        lookup: guardedLookup(request.allowLoopback, defaultPort(url), request.ownEndpoint) as unknown as typeof dns.lookup,
+        lookup: guardedLookup(request.allowLoopback, port, request.ownEndpoint) as unknown as typeof dns.lookup,
       });
     } catch (error) {
       const invalid = invalidHeader(headers);

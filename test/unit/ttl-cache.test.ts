@@ -100,6 +100,18 @@ describe('TtlCache', () => {
     expect(cache.size).toBe(3);
   });
 
+  it('keeps an entry hit among the most recent quarter of a large cache without re-ordering it', () => {
+    const cache = new TtlCache<string, number>({ ttlMs: 60_000, maxEntries: 100 });
+    for (let i = 0; i < 100; i++) cache.set(`k${i}`, i);
+    expect(cache.peek('k0')?.value).toBe(0); // the oldest: moved to the end
+    expect(cache.peek('k99')?.value).toBe(99); // among the newest: left where it is
+    for (let i = 100; i < 198; i++) cache.set(`k${i}`, i);
+    // 98 newer entries pushed out k1..k98; k99 and the hit k0 remain.
+    expect([cache.peek('k1'), cache.peek('k98')]).toEqual([undefined, undefined]);
+    expect([cache.peek('k99')?.value, cache.peek('k0')?.value]).toEqual([99, 0]);
+    expect(cache.size).toBe(100);
+  });
+
   it('does not store a load that started before the key was deleted, set or cleared', async () => {
     for (const invalidate of [
       (cache: TtlCache<string, number>) => cache.delete('a'),
