@@ -191,11 +191,20 @@ async function main() {
     }
     const cpuOf = (child: ChildProcess) => () => childCpu(child);
     // A checkout without the `flush` message (an older baseline) is given 5 s instead.
-    const settleOf = (child: ChildProcess) => () => {
-      const flushed = once<unknown>(child, 'flushed').then(() => undefined);
-      child.send({ type: 'flush' });
-      return Promise.race([flushed, new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref())]);
-    };
+    const settleOf = (child: ChildProcess) => () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve();
+        };
+        const onMessage = (message: { type?: string }) => {
+          if (message.type === 'flushed') done();
+        };
+        const timer = setTimeout(done, 5_000);
+        child.on('message', onMessage);
+        child.send({ type: 'flush' });
+      });
     const tollgatePaths = (label: string, child: ChildProcess, at: { url: string; runtimeUrl: string }, with_: { accessToken: string; basic: string }): Path[] => [
       { name: `${label}, proxy with no policies`, options: { url: `${at.runtimeUrl}/plain/items?limit=2` }, cpu: cpuOf(child), settle: settleOf(child) },
       { name: `${label}, SpikeArrest + VerifyAccessToken + KVM Get + AssignMessage`, options: { url: `${at.runtimeUrl}/load/items?limit=2`, headers: { authorization: `Bearer ${with_.accessToken}` } }, cpu: cpuOf(child), settle: settleOf(child) },
