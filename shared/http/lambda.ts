@@ -103,7 +103,9 @@ export function httpFunction(options: HttpFunctionOptions) {
     return toProxyResult(response);
   };
   // Never the event: it carries Authorization headers and bodies (POWERTOOLS_LOGGER_LOG_EVENT cannot turn it on).
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(run);
+  // No early-timeout timer per invocation: the request's deadline already ends every outbound call a
+  // second before the function's time runs out, and answers Tollgate's 504 in the function's shape.
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(run, { timeoutEarlyInMillis: 0 });
   if (logger.getLevelName() !== 'SILENT') handler.use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
   if (options.securityHeaders !== false) handler.use(httpSecurityHeaders({ poweredBy: false, reportingEndpoints: false } as Parameters<typeof httpSecurityHeaders>[0]));
   return handler;

@@ -2,7 +2,7 @@
 // runtime's OAuthV2 GenerateAccessToken policy. The client lookup is cached per
 // container, so a warm request costs one HMAC and one ES256 signature.
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { CompactSign } from 'jose';
 import { SCOPE_TOKEN } from '../consumers/apigee.js';
 import { grantableScopes } from '../consumers/app-credentials.js';
 import type { Consumer } from '../consumers/consumer-cache.js';
@@ -22,6 +22,7 @@ export interface IssuedToken {
 }
 
 const MAX_SECRET_LENGTH = 1024;
+const utf8 = new TextEncoder();
 
 /**
  * Authenticates a client by consumer key and secret. A key can be in use in
@@ -93,6 +94,7 @@ export async function issueToken(rt: Runtime, consumer: Consumer, scope: string 
     app_name: consumer.app.name,
   };
   const { kid, key } = await signingKeys(rt).signingKey();
-  const accessToken = await new SignJWT({ ...claims }).setProtectedHeader({ alg: SIGNING_ALG, kid, typ: ACCESS_TOKEN_TYPE }).sign(key);
+  // The claim set is Tollgate's own, built above: signed as a JWS of its JSON (jose's JWT builder would copy and re-check it).
+  const accessToken = await new CompactSign(utf8.encode(JSON.stringify(claims))).setProtectedHeader({ alg: SIGNING_ALG, kid, typ: ACCESS_TOKEN_TYPE }).sign(key);
   return { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope: claims.scope, claims };
 }
