@@ -124,9 +124,11 @@ async function main() {
     writeFileSync(join('.bench', `load-${stamp}.json`), JSON.stringify({ machine, connections: CONNECTIONS, seconds: SECONDS, report, samples }, null, 2));
     process.exitCode = failures.length ? 1 : 0;
   } finally {
+    // The server writes its waiting analytics as it stops: its data stays until it has exited.
+    const exited = new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve(undefined)));
     server.send({ type: 'stop' });
     backends.send({ type: 'stop' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
