@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { networkInterfaces } from 'node:os';
-import { addressProblem, checkUrl, OutboundError, outboundRequest, reserveOwnEndpoint } from '../../shared/net/outbound.js';
+import { addressProblem, checkUrl, OutboundError, outboundRequest, reserveOwnEndpoint, withDeadline } from '../../shared/net/outbound.js';
 
 let server: Server;
 let base = '';
@@ -15,6 +15,10 @@ beforeAll(async () => {
     req.on('end', () => {
       if (req.url === '/slow') {
         setTimeout(() => res.end('late'), 2_000);
+        return;
+      }
+      if (req.url === '/later') {
+        setTimeout(() => res.end('later'), 400);
         return;
       }
       if (req.url === '/reset') {
@@ -75,6 +79,16 @@ describe('outboundRequest', () => {
 
   it('times out a slow target', async () => {
     await expect(outboundRequest({ url: `${base}/slow`, timeoutMs: 200, allowLoopback: true })).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
+  it('ends by the deadline it is given, or the one around it, whichever is earlier; none is left behind', async () => {
+    const timedOut = (call: Promise<unknown>) => expect(call).rejects.toMatchObject({ kind: 'timeout' });
+    await timedOut(outboundRequest({ url: `${base}/later`, allowLoopback: true, deadline: Date.now() + 100 }));
+    await timedOut(withDeadline(Date.now() + 100, () => outboundRequest({ url: `${base}/later`, allowLoopback: true })));
+    await timedOut(withDeadline(Date.now() + 5_000, () => outboundRequest({ url: `${base}/later`, allowLoopback: true, deadline: Date.now() + 100 })));
+    await timedOut(withDeadline(Date.now() + 100, () => outboundRequest({ url: `${base}/later`, allowLoopback: true, deadline: Date.now() + 5_000 })));
+    // After the last ambient deadline has settled, a call outside it has none.
+    expect((await outboundRequest({ url: `${base}/later`, allowLoopback: true })).body.toString()).toBe('later');
   });
 
   it('reports a reset mid-body', async () => {
