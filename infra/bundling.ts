@@ -38,7 +38,8 @@ export const BUNDLE_ASSETS: Record<string, { from: string; to: string }[]> = {
 const XML_AND_SANDBOX = ['yaml', 'ajv', 'quickjs-emscripten', '@xmldom/xmldom', 'xpath'];
 export const LAZY_PACKAGES: Record<string, string[]> = {
   proxy: XML_AND_SANDBOX,
-  platform: XML_AND_SANDBOX,
+  // And what only bundle import and export (fast-xml-parser, fflate) and formula schedules (croner) use.
+  platform: [...XML_AND_SANDBOX, 'fast-xml-parser', 'fflate', 'croner'],
   formulas: ['quickjs-emscripten'],
 };
 

@@ -7,12 +7,13 @@
 // endpoints as Apigee XML and reads the result with the Apigee importer, so
 // both layouts map to the same model; export writes the model back in SAP's
 // layout, and importing that gives the same model again.
-import { strFromU8 } from 'fflate';
 import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, ProxyEndpoint, ProxyModel, Step, TargetEndpoint } from '../gateway/engine/model.js';
 import { normalizeBasePath } from '../gateway/engine/compile.js';
 import { policyXml } from './export.js';
 import { parseXml, renderXml, el, optional, type XmlElement, type XmlNode } from './xml.js';
 import { writeZip } from './zip.js';
+
+const utf8 = new TextDecoder();
 
 export const SAP_ROOT = 'APIProxy/';
 
@@ -100,7 +101,7 @@ export function sapToApigee(files: Map<string, Uint8Array>): { files: Map<string
     origins.set(path, origin);
   };
   const read = (path: string) => {
-    const { root } = parseXml(path, strFromU8(files.get(path)!).replace(/^\uFEFF/, ''));
+    const { root } = parseXml(path, utf8.decode(files.get(path)!).replace(/^\uFEFF/, ''));
     return root;
   };
   let name: string | undefined;
@@ -129,7 +130,7 @@ export function sapToApigee(files: Map<string, Uint8Array>): { files: Map<string
     if (folder === 'APIProxyEndPoint' || folder === 'APITargetEndPoint') {
       const root = read(path);
       const target = folder === 'APITargetEndPoint';
-      const xml = root ? (target ? targetEndpointXml(root) : proxyEndpointXml(root)) : strFromU8(bytes);
+      const xml = root ? (target ? targetEndpointXml(root) : proxyEndpointXml(root)) : utf8.decode(bytes);
       put(`${target ? 'targets' : 'proxies'}/${file}`, xml, relative);
     } else if (folder === 'Policy') put(`policies/${file}`, bytes, relative);
     else if (folder === 'FileResource') {

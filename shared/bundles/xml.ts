@@ -5,15 +5,27 @@
 // element knows its file, XPath-like location and line, and remembers whether
 // the importer looked at it, so whatever it did not understand is reported
 // precisely instead of silently dropped.
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type * as FastXmlParser from 'fast-xml-parser';
 import { XmlDocument, XmlElement } from '../gateway/policies/xml-model.js';
+import { createRequire } from 'node:module';
 
 export * from '../gateway/policies/xml-model.js';
 
 /** Elements nested deeper than this are refused (no Apigee file comes close). */
 export const MAX_XML_DEPTH = 64;
 
-const parser = new XMLParser({
+/** fast-xml-parser, loaded when the first file is parsed (bundle import is rare; the platform's bundle leaves it out). */
+let fastXml: { parser: FastXmlParser.XMLParser; validator: typeof FastXmlParser.XMLValidator; meta: symbol } | undefined;
+
+function xmlParser(): NonNullable<typeof fastXml> {
+  if (fastXml) return fastXml;
+  /* eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously, as the callers are */
+  const { XMLParser, XMLValidator } = (typeof require === 'function' ? require('fast-xml-parser') : createRequire(import.meta.url)('fast-xml-parser')) as typeof FastXmlParser;
+  fastXml = { parser: new XMLParser(PARSER_OPTIONS), validator: XMLValidator, meta: XMLParser.getMetaDataSymbol() as unknown as symbol };
+  return fastXml;
+}
+
+const PARSER_OPTIONS: FastXmlParser.X2jOptions = {
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -29,8 +41,7 @@ const parser = new XMLParser({
   ignorePiTags: true,
   allowBooleanAttributes: false,
   maxNestedTags: MAX_XML_DEPTH + 1,
-});
-const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
+};
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
@@ -70,7 +81,8 @@ export function parseXml(file: string, text: string): { document: XmlDocument; r
     document.report({ xpath: '/', message: 'entity declarations are not allowed', kind: 'invalid' });
     return { document };
   }
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  const { parser, validator, meta: META } = xmlParser();
+  const valid = validator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     document.report({ xpath: '/', line: valid.err.line, message: `malformed XML: ${valid.err.msg}`, kind: 'invalid' });
     return { document };

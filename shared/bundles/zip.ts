@@ -4,7 +4,13 @@
 // inflation itself is bounded by the declared size, so an entry that lies
 // about its size cannot grow past it. Writing uses fflate's zipSync.
 import { crc32 } from 'node:zlib';
-import { inflateSync, zipSync, type Zippable } from 'fflate';
+import type * as Fflate from 'fflate';
+import { createRequire } from 'node:module';
+
+/** fflate, loaded when the first zip is read or written (the platform's bundle leaves it out). */
+let fflate: typeof Fflate | undefined;
+/* eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously, as the callers are */
+const zipLibrary = () => (fflate ??= (typeof require === 'function' ? require('fflate') : createRequire(import.meta.url)('fflate')) as typeof Fflate);
 
 export interface ZipLimits {
   /** The zip file itself. */
@@ -154,7 +160,7 @@ function inflateEntry(data: Buffer, entry: CentralEntry): Uint8Array {
     // One byte more than declared: an entry that inflates past its declared size is caught, not grown.
     const out = new Uint8Array(entry.size + 1);
     try {
-      content = inflateSync(compressed, { out });
+      content = zipLibrary().inflateSync(compressed, { out });
     } catch {
       throw new ZipError(400, `Zip entry "${entry.name}" is corrupt`, entry.name);
     }
@@ -176,10 +182,10 @@ export function readZip(zip: Buffer, limits: ZipLimits = BUNDLE_LIMITS): Map<str
 
 /** Builds a zip from path -> content, with a fixed timestamp so the same bundle gives the same bytes. */
 export function writeZip(files: Map<string, Uint8Array | string>): Buffer {
-  const tree: Zippable = {};
+  const tree: Fflate.Zippable = {};
   const mtime = new Date('2020-01-01T00:00:00Z');
   for (const [path, content] of files) {
     tree[path] = [typeof content === 'string' ? Buffer.from(content, 'utf8') : content, { level: 6, mtime }];
   }
-  return Buffer.from(zipSync(tree));
+  return Buffer.from(zipLibrary().zipSync(tree));
 }

@@ -4,7 +4,9 @@
 // the API's payloads; `checkFormula` adds what one field cannot say alone:
 // unique step names, successors that exist, variables that are declared,
 // schedules no more frequent than every 15 minutes.
-import { Cron } from 'croner';
+import type * as Croner from 'croner';
+import type { Cron } from 'croner';
+import { createRequire } from 'node:module';
 import * as z from 'zod';
 import { unprocessable, type FieldProblem } from '../http/errors.js';
 
@@ -119,8 +121,13 @@ export function variableReference(value: unknown): string | undefined {
 
 /** The schedule's runs parsed as Open Connectors writes them (Quartz: seconds first, `?`, `0/15`). */
 export function cronOf(expression: string): Cron {
-  return new Cron(expression, { paused: true, timezone: 'Etc/UTC', sloppyRanges: true });
+  return new (cronClass())(expression, { paused: true, timezone: 'Etc/UTC', sloppyRanges: true });
 }
+
+/** croner, loaded when the first schedule is read (the platform's bundle leaves it out). */
+let croner: typeof Cron | undefined;
+/* eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, synchronously, as the callers are */
+const cronClass = () => (croner ??= ((typeof require === 'function' ? require('croner') : createRequire(import.meta.url)('croner')) as typeof Croner).Cron);
 
 function scheduleProblem(expression: string): string | undefined {
   let cron: Cron;
