@@ -74,19 +74,19 @@ export class AnalyticsRecorder {
   /** One proxy call: appended, nothing else on the request's path. */
   record(record: CallRecord): void {
     this.records.push(record);
-    this.waiting(this.records.length);
+    this.waiting(this.records.length >= MAX_WAITING);
   }
 
   /** One connector resource call. */
   recordConnectorCall(record: ConnectorCallRecord): void {
     this.usage.push(record);
-    this.waiting(this.usage.length);
+    this.waiting(this.usage.length >= MAX_WAITING);
   }
 
   /** One captured transaction of a debug session. */
   captureTransaction(transaction: CapturedTransaction): void {
     this.traces.push(transaction);
-    this.waiting(this.traces.length * (MAX_WAITING / MAX_WAITING_TRACES));
+    this.waiting(this.traces.length >= MAX_WAITING_TRACES);
   }
 
   /** Entries waiting to be written. */
@@ -94,10 +94,11 @@ export class AnalyticsRecorder {
     return this.records.length + this.usage.length + this.traces.length;
   }
 
-  private waiting(count: number): void {
+  /** After an entry is added; `full` when its list holds as many as start a flush. */
+  private waiting(full: boolean): void {
     const now = Date.now();
     if (this.oldest === 0) this.oldest = now;
-    if ((count >= MAX_WAITING || now - this.oldest >= this.rt.config.analyticsFlushMs) && !this.running) {
+    if ((full || now - this.oldest >= this.rt.config.analyticsFlushMs) && !this.running) {
       void this.flush();
       return;
     }

@@ -25,6 +25,9 @@ export interface Deployments {
   environment: { name: string; revision: { name: string }[] }[];
 }
 
+/** The revision deployed to `env`, if any. */
+export const deployedRevision = (deployments: Deployments | undefined, env: string) => deployments?.environment.find((e) => e.name === env)?.revision[0]?.name;
+
 /** Where bundles go: API proxies (`apiproxy/`) or shared flows (`sharedflowbundle/`). */
 export type BundleCollection = 'apis' | 'sharedflows';
 
@@ -329,7 +332,6 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
       setRevision(String(saved.revision));
       info.reload();
     });
-  const deployed = (env: string) => deployments.data?.environment.find((e) => e.name === env)?.revision[0]?.name;
 
   const basePaths = useMemo(() => (bundle ? basePathsOf(bundle) : []), [bundle, version]);
   if (!info.data) return info.error ? <ErrorAlert error={info.error} /> : <Loading />;
@@ -375,7 +377,7 @@ export function ProxyPage({ params }: { params: Record<string, string> }) {
             <h2>Deployments</h2>
             <Table columns={['Environment', 'Deployed revision', 'Proxy URL', ...(writable ? ['Actions'] : [])]}>
               {(environments.data ?? []).map((env) => {
-                const rev = deployed(env);
+                const rev = deployedRevision(deployments.data, env);
                 return (
                   <tr key={env}>
                     <td>{env}</td>

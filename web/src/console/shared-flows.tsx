@@ -12,7 +12,7 @@ import { canWrite } from '../lib/session.js';
 import { asApiError, ConfirmButton, Dialog, EmptyRow, ErrorAlert, Field, FormActions, LoadState, Notice, PageHeader, Table, useForm, useLoad } from '../lib/ui.js';
 import { BASE } from './base.js';
 import { Bundle } from './bundle.js';
-import { DeployButtons, downloadBundle, ImportBundle, RevisionSelect, type Deployments, type ProxySummary } from './proxies.js';
+import { DeployButtons, deployedRevision, downloadBundle, ImportBundle, RevisionSelect, type Deployments, type ProxySummary } from './proxies.js';
 
 /** Where each flow hook runs, for every API proxy deployed in the environment. */
 const FLOW_HOOKS = [
@@ -32,7 +32,6 @@ interface FlowHook {
 const flowPath = (name: string, rest = '') => orgPath(`/sharedflows/${enc(name)}${rest}`);
 const flowHref = (name: string) => `${BASE}/sharedflows/${enc(name)}`;
 const listEnvironments = () => api<string[]>('GET', orgPath('/environments'));
-const deployedRevision = (deployments: Deployments | undefined, env: string) => deployments?.environment.find((e) => e.name === env)?.revision[0]?.name;
 
 async function listSharedFlows() {
   const names = await api<string[]>('GET', orgPath('/sharedflows'));
