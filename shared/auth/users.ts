@@ -51,12 +51,12 @@ export const passwordSchema = z
 export const roleSchema = z.enum(ROLES);
 
 /** Apigee's `POST /v1/users` payload. */
-export const userInput = z.object({
+export const userInput = z.lazy(() => z.object({
   emailId: emailSchema,
   firstName: z.string().trim().max(255).default(''),
   lastName: z.string().trim().max(255).default(''),
   password: passwordSchema,
-});
+}));
 export type UserInput = z.input<typeof userInput>;
 
 

@@ -57,30 +57,30 @@ const names = {
   lastName: z.string().trim().min(1).max(255),
 };
 const password = z.string().min(1).max(MAX_PASSWORD_LENGTH);
-const roleRefs = z.array(z.object({ key: z.string().min(1).max(50) })).max(10);
+const roleRefs = z.lazy(() => z.array(z.object({ key: z.string().min(1).max(50) })).max(10));
 
 /** `POST /accounts/{id}/users`, `POST /organizations/users`. */
-const userCreate = z.object({ email: emailSchema, ...names, password: password.optional(), roles: roleRefs.optional() });
+const userCreate = z.lazy(() => z.object({ email: emailSchema, ...names, password: password.optional(), roles: roleRefs.optional() }));
 /** `PATCH /users/{id}`: the user as read back, every key optional; read-only keys are ignored. */
-const userChange = z.object({
+const userChange = z.lazy(() => z.object({
   email: emailSchema.optional(),
   firstName: names.firstName.optional(),
   lastName: names.lastName.optional(),
   password: password.optional(),
   active: z.boolean().optional(),
   roles: roleRefs.optional(),
-});
-const accountCreate = z.object({
+}));
+const accountCreate = z.lazy(() => z.object({
   name: z.string().trim().min(1).max(200).optional(),
   description: z.string().trim().max(2000).default(''),
   externalId: z.string().trim().min(1).max(255),
-});
-const accountChange = z.object({
+}));
+const accountChange = z.lazy(() => z.object({
   name: z.string().trim().min(1).max(200).optional(),
   description: z.string().trim().max(2000).optional(),
   externalId: z.string().trim().min(1).max(255).optional(),
   active: z.boolean().optional(),
-});
+}));
 
 /** A JSON body checked with Open Connectors' 400 (an empty body is `{}`). */
 function body<S extends z.ZodType>(request: HttpRequest, schema: S, what: string): z.output<S> {

@@ -54,7 +54,7 @@ const OAUTH_URL_DOC: RouteDoc = {
 /** What POST and PUT take: Open Connectors' element JSON, or Tollgate's first format. */
 const elementBody = lazySchema(() => z.union([elementSchema, legacyElementSchema]));
 
-const oauthUrlBody = z.record(z.string().max(100), z.union([z.string().max(4096), z.number(), z.boolean(), z.array(z.string().max(100)).max(50)]));
+const oauthUrlBody = z.lazy(() => z.record(z.string().max(100), z.union([z.string().max(4096), z.number(), z.boolean(), z.array(z.string().max(100)).max(50)])));
 
 export function metadataView(element: ResolvedElement, expand: boolean): Record<string, unknown> {
   const { definition } = element;

@@ -97,7 +97,7 @@ const oauth2Fields = {
 /** OAuth 2.0 as the model keeps it: both endpoints known. */
 const oauth2 = z.strictObject({ ...oauth2Fields, authorizationUrl: templatedUrl, tokenUrl: templatedUrl });
 /** OAuth 2.0 as posted: the endpoints may come from `oauth.*` configuration entries instead. */
-const oauth2Input = z.object({ ...oauth2Fields, authorizationUrl: templatedUrl.optional(), tokenUrl: templatedUrl.optional() });
+const oauth2Input = z.lazy(() => z.object({ ...oauth2Fields, authorizationUrl: templatedUrl.optional(), tokenUrl: templatedUrl.optional() }));
 
 const apiKeyFields = {
   type: z.literal('apiKey'),
@@ -137,22 +137,22 @@ const customFields = {
 const custom = z.strictObject(customFields);
 
 export const authenticationSchema = z.discriminatedUnion('type', [oauth2, apiKey, basic, oauth1, custom]);
-const authenticationInput = z.discriminatedUnion('type', [
+const authenticationInput = z.lazy(() => z.discriminatedUnion('type', [
   oauth2Input,
   z.object(apiKeyFields),
   z.object({ type: z.literal('basic') }),
   z.object(oauth1Fields),
   z.object(customFields),
-]);
+]));
 
 /** Open Connectors' configuration value types (TEXTFIELD_32, PASSWORD, BOOLEAN, SELECTION ...). */
 const CONFIG_TYPE = /^[A-Z][A-Z0-9_]{0,40}$/;
-const optionalText = z
+const optionalText = z.lazy(() => z
   .union([z.string().max(4096), z.number(), z.boolean(), z.null()])
   .optional()
-  .transform((value) => (value === null || value === undefined ? undefined : String(value)));
+  .transform((value) => (value === null || value === undefined ? undefined : String(value))));
 
-export const configurationEntrySchema = z
+export const configurationEntrySchema = z.lazy(() => z
   .object({
     key: z.string().regex(FIELD_KEY, 'must start with a letter and contain only letters, digits, _, - and .'),
     name: z.string().trim().min(1).max(200),
@@ -168,12 +168,12 @@ export const configurationEntrySchema = z
     pattern: regexSource.optional(),
     displayOrder: z.number().int().min(0).max(10_000).optional(),
   })
-  .transform(({ secret, ...entry }) => ({ ...entry, secret: secret ?? entry.type === 'PASSWORD' }));
+  .transform(({ secret, ...entry }) => ({ ...entry, secret: secret ?? entry.type === 'PASSWORD' })));
 
 const id = z.number().int().positive().optional();
 const text = (max: number) => z.string().max(max).nullish().transform((value) => value ?? undefined);
 
-export const parameterSchema = z.object({
+export const parameterSchema = z.lazy(() => z.object({
   id,
   name: z.string().trim().min(1).max(200),
   vendorName: text(200),
@@ -186,9 +186,9 @@ export const parameterSchema = z.object({
   required: z.boolean().default(false),
   converter: text(100),
   sampleData: text(4096),
-});
+}));
 
-export const hookSchema = z.object({
+export const hookSchema = z.lazy(() => z.object({
   id,
   type: z.enum(['preRequest', 'postRequest', 'event']),
   mimeType: z.string().max(100).default('application/javascript'),
@@ -196,16 +196,16 @@ export const hookSchema = z.object({
   /** Open Connectors' first script engine; once a hook is upgraded it cannot go back. */
   isLegacy: z.boolean().default(false),
   description: text(2000),
-});
+}));
 
-export const modelSchema = z.object({
+export const modelSchema = z.lazy(() => z.object({
   name: z.string().trim().min(1).max(200),
   swagger: z.record(z.string(), z.unknown()).default({}),
   requestName: text(200),
   requestSwagger: z.record(z.string(), z.unknown()).optional(),
-});
+}));
 
-const objectField = z.object({
+const objectField = z.lazy(() => z.object({
   id,
   name: z.string().trim().min(1).max(200),
   type: z.string().max(50).default('string'),
@@ -214,9 +214,9 @@ const objectField = z.object({
   hidden: z.boolean().default(false),
   readOnly: z.boolean().default(false),
   required: z.boolean().optional(),
-});
+}));
 
-export const objectSchema = z.object({
+export const objectSchema = z.lazy(() => z.object({
   id,
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'must be letters, digits, _, . or -, starting with a letter'),
   vendorName: text(200),
@@ -227,7 +227,7 @@ export const objectSchema = z.object({
   updatedDateFormat: text(100),
   searchConfiguration: z.object({ fields: z.array(z.string().max(200)).max(200).default([]), operators: z.array(z.string().max(50)).max(50).default([]) }).optional(),
   fields: z.array(objectField).max(1000).default([]),
-});
+}));
 export const objectFieldSchema = objectField;
 
 const bodyPath = z.string().min(1).max(200).regex(/^[A-Za-z0-9_$@-]+(\.[A-Za-z0-9_$@-]+)*$/, 'must be a dotted path such as paging.next.after');
@@ -307,7 +307,7 @@ const orderSupport = z.strictObject({
   descTemplate: z.string().max(200).optional(),
   fields: z.array(z.string().max(200)).max(200).optional(),
 });
-export const querySchema = z.strictObject({
+export const querySchema = z.lazy(() => z.strictObject({
   style: z.enum(['parameters', 'soql', 'servicenow', 'search', 'filter']).default('filter'),
   param: queryParam.optional(),
   parameters: z.array(queryParameter).max(100).default([]),
@@ -326,7 +326,7 @@ export const querySchema = z.strictObject({
   /** Record paths whose name in the vendor's query differs (Jira's `fields.status.name` is `status` in JQL). */
   fieldNames: z.record(z.string().max(200), z.string().min(1).max(200)).optional(),
   otherwise: z.enum(['refuse', 'filter']).default('refuse'),
-});
+}));
 
 /**
  * A mapping between an object's records and the vendor's: each field's `path`
@@ -338,11 +338,11 @@ export const querySchema = z.strictObject({
  * objects (type `ceCanonical`).
  */
 const directions = z.strictObject({ fromVendor: z.boolean().default(true), toVendor: z.boolean().default(true) }).loose();
-export const mappingConfigSchema = z.object({
+export const mappingConfigSchema = z.lazy(() => z.object({
   type: z.enum(['remove', 'passThrough', 'inherit']),
   properties: directions.default({ fromVendor: true, toVendor: true }),
-});
-export const transformationFieldSchema = z.object({
+}));
+export const transformationFieldSchema = z.lazy(() => z.object({
   path: z.string().trim().min(1).max(200),
   type: z.enum(['string', 'number', 'boolean', 'date', 'object', 'array', 'unknown']).default('string'),
   vendorPath: z.string().trim().min(1).max(200).optional(),
@@ -350,8 +350,8 @@ export const transformationFieldSchema = z.object({
   /** The vendor can filter on this field (object metadata `filterable`). */
   filterable: z.boolean().optional(),
   configuration: z.array(mappingConfigSchema).max(10).nullish().transform((value) => value ?? []),
-});
-export const transformationSchema = z.object({
+}));
+export const transformationSchema = z.lazy(() => z.object({
   vendorName: z.string().trim().min(1).max(200),
   fields: z.array(transformationFieldSchema).max(500).default([]),
   configuration: z.array(mappingConfigSchema).max(10).nullish().transform((value) => value ?? []),
@@ -362,7 +362,7 @@ export const transformationSchema = z.object({
     .nullish()
     .transform(() => undefined)
     .optional(),
-});
+}));
 
 const resourcePath = z.string().max(1024).regex(/^\/[^\s?#]*$/, 'must start with / and carry no query or fragment');
 const method = z
@@ -370,7 +370,7 @@ const method = z
   .transform((value) => value.toUpperCase())
   .pipe(z.enum(HTTP_METHODS));
 
-export const resourceSchema = z
+export const resourceSchema = z.lazy(() => z
   .object({
     id,
     /** The path under `/elements/api-v2`, `{name}` for a path parameter; a `/hubs/{hub}` prefix is optional when called. */
@@ -398,7 +398,7 @@ export const resourceSchema = z
     /** This resource's paging where it differs from the element's (Zendesk's /search pages by offset). */
     pagination: paginationOverride.optional(),
   })
-  .transform((resource) => ({ ...resource, vendorPath: resource.vendorPath ?? resource.path, vendorMethod: resource.vendorMethod ?? resource.method }));
+  .transform((resource) => ({ ...resource, vendorPath: resource.vendorPath ?? resource.path, vendorMethod: resource.vendorMethod ?? resource.method })));
 
 export const rateLimitSchema = z.strictObject({
   requests: z.number().int().positive().optional(),
@@ -420,7 +420,7 @@ export function deriveKey(name: string): string {
   return key || 'element';
 }
 
-const elementObject = z.object({
+const elementObject = z.lazy(() => z.object({
   /** Built-in elements have fixed ids; custom elements get one when created. */
   id,
   key: z.string().regex(ELEMENT_KEY, 'must be lower-case letters, digits and -, starting with a letter').optional(),
@@ -449,7 +449,7 @@ const elementObject = z.object({
   sources: z.array(plainUrl).max(10).optional(),
   /** Timeout of one vendor call through the resource proxy. */
   timeoutMs: z.number().int().min(1000).max(28_000).default(25_000),
-});
+}));
 
 type ParsedElement = z.output<typeof elementObject>;
 

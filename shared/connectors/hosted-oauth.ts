@@ -29,7 +29,7 @@ import { vendorText } from './vendor-http.js';
 
 export const CALLBACK_PATH = '/elements/api-v2/oauth/callback';
 
-const oauthUrlQuery = z
+const oauthUrlQuery = z.lazy(() => z
   .object({
     apiKey: z.string().min(1).max(512),
     apiSecret: z.string().min(1).max(1024).optional(),
@@ -45,7 +45,7 @@ const oauthUrlQuery = z
     if (!query.callbackUrl && !query.returnUrl) ctx.addIssue({ code: 'custom', path: ['returnUrl'], message: 'required: returnUrl (hosted mode) or callbackUrl (Open Connectors mode)' });
     if (query.returnUrl && !query.apiSecret) ctx.addIssue({ code: 'custom', path: ['apiSecret'], message: 'required in hosted mode: Tollgate exchanges the code itself' });
     if (query.callbackUrl && query.instanceId) ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'only in hosted mode; in Open Connectors mode re-authenticate with PUT /instances/{id}' });
-  });
+  }));
 
 /** An inactive element takes no new instances, by any route. */
 export function requireActive(element: ResolvedElement): void {

@@ -13,13 +13,13 @@ import { elementView, listElements, type ResolvedElement } from './catalog.js';
 import { HUB } from './element-schema.js';
 import { BASE, listHeaders } from './http.js';
 
-const hubSchema = z.object({
+const hubSchema = z.lazy(() => z.object({
   key: z.string().regex(HUB, 'must be lower-case letters, digits and -, starting with a letter'),
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2000).default(''),
   videoLink: z.string().max(2048).optional(),
   active: z.boolean().default(true),
-});
+}));
 type Hub = z.output<typeof hubSchema>;
 
 const BUILTIN_HUBS: Hub[] = [

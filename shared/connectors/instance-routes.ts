@@ -54,15 +54,15 @@ const plainText = (max: number) =>
     .pipe(z.string().min(1, 'must have text outside markup').max(max));
 
 // An object value (Open Connectors' event.poller.configuration) is kept as its JSON text.
-const configurationValue = z
+const configurationValue = z.lazy(() => z
   .union([z.string().max(65_536), z.number(), z.boolean(), z.null(), z.record(z.string(), z.unknown())])
   .transform((value) => (value === null ? undefined : typeof value === 'object' ? JSON.stringify(value) : String(value)))
-  .refine((value) => value === undefined || value.length <= 65_536, 'must be at most 65536 characters');
-const configuration = z
+  .refine((value) => value === undefined || value.length <= 65_536, 'must be at most 65536 characters'));
+const configuration = z.lazy(() => z
   .record(z.string().min(1).max(200), configurationValue)
-  .transform((values) => Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined)));
-const elementRef = z.object({ key: z.string().min(1).max(100).optional(), id: z.union([z.number().int(), z.string().regex(/^\d+$/)]).optional() }).nullish();
-const providerData = z
+  .transform((values) => Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined))));
+const elementRef = z.lazy(() => z.object({ key: z.string().min(1).max(100).optional(), id: z.union([z.number().int(), z.string().regex(/^\d+$/)]).optional() }).nullish());
+const providerData = z.lazy(() => z
   .object({
     code: z.string().min(1).max(4096).optional(),
     state: z.string().min(1).max(1024).optional(),
@@ -72,20 +72,20 @@ const providerData = z
     oauth_verifier: z.string().min(1).max(1024).optional(),
     secret: z.string().min(1).max(1024).optional(),
   })
-  .nullish();
+  .nullish());
 const tags = z.array(plainText(100)).max(50);
 
-const instancePayload = z.object({
+const instancePayload = z.lazy(() => z.object({
   element: elementRef,
   name: plainText(200),
   tags: tags.optional(),
   configuration: configuration.default({}),
   providerData,
   retrieveObjectsAfterInstantiation: z.boolean().default(false),
-});
+}));
 
 /** What PATCH and PUT take: the instance object as read, every key optional, read-only ones ignored. */
-const updatePayload = z.object({
+const updatePayload = z.lazy(() => z.object({
   element: elementRef,
   name: plainText(200).optional(),
   tags: tags.optional(),
@@ -93,9 +93,9 @@ const updatePayload = z.object({
   providerData,
   disabled: z.boolean().optional(),
   retrieveObjectsAfterInstantiation: z.boolean().default(false),
-});
+}));
 
-const configurationChange = z.object({ propertyValue: configurationValue.optional() });
+const configurationChange = z.lazy(() => z.object({ propertyValue: configurationValue.optional() }));
 
 const CREATE_INSTANCE_DOC: RouteDoc = {
   summary: 'Create an instance (connect an element to a vendor account)',

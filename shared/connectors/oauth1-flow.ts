@@ -28,12 +28,12 @@ export const httpUrl = z
     }
   }, 'must be an absolute http(s) URL without credentials');
 
-const tokenQuery = z.object({
+const tokenQuery = z.lazy(() => z.object({
   apiKey: z.string().min(1).max(512),
   apiSecret: z.string().min(1).max(8192),
   callbackUrl: httpUrl,
   requestToken: z.string().min(1).max(1024).optional(),
-});
+}));
 
 export function requireOAuth1(element: ResolvedElement): OAuth1Authentication {
   const auth = element.definition.authentication;

@@ -17,7 +17,7 @@ export const entityName = z
 export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 export const scopeToken = z.string().regex(SCOPE_TOKEN, 'must be an RFC 6749 scope token (printable ASCII, no space, quote or backslash)');
 
-export const attributesSchema = z
+export const attributesSchema = z.lazy(() => z
   .array(z.object({ name: z.string().min(1).max(255), value: z.string().max(2048).default('') }))
   .max(100)
   .default([])
@@ -29,7 +29,7 @@ export const attributesSchema = z
       if (seen.has(attribute.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate attribute "${attribute.name}"` });
       seen.add(attribute.name);
     });
-  });
+  }));
 
 export type Attribute = { name: string; value: string };
 

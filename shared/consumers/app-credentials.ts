@@ -70,7 +70,7 @@ export interface AppRef {
 export const keyExpiresIn = z.preprocess((v) => (v === '' || v === null ? undefined : v), numberLike.pipe(z.number().int().min(-1)).optional());
 
 /** `keys/create`: import a given key and secret, or generate them. */
-export const credentialInput = z.object({
+export const credentialInput = z.lazy(() => z.object({
   consumerKey: z
     .string()
     .regex(/^[A-Za-z0-9._~-]{16,255}$/, 'must be 16 to 255 characters: letters, digits and . _ ~ -')
@@ -85,7 +85,7 @@ export const credentialInput = z.object({
   keyExpiresIn,
   expiresAt: z.preprocess((v) => (v === '' || v === null ? undefined : v), numberLike.pipe(z.number().int().min(-1)).optional()),
   attributes: attributesSchema,
-});
+}));
 export type CredentialInput = z.output<typeof credentialInput>;
 
 /** A credential as shown once, right after it is created. */

@@ -43,7 +43,7 @@ export interface StoredApp extends StoredItem {
 
 const callbackUrl = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.url().max(2048).optional());
 
-export const appInput = z.object({
+export const appInput = z.lazy(() => z.object({
   name: entityName,
   apiProducts: z.array(z.string().min(1).max(255)).max(100).default([]),
   callbackUrl,
@@ -51,10 +51,10 @@ export const appInput = z.object({
   attributes: attributesSchema,
   keyExpiresIn,
   status: z.enum(['approved', 'revoked', 'pending']).optional(),
-});
+}));
 export type AppInput = z.output<typeof appInput>;
 
-export const appUpdateInput = appInput.omit({ keyExpiresIn: true }).extend({ name: entityName.optional() });
+export const appUpdateInput = z.lazy(() => appInput.unwrap().omit({ keyExpiresIn: true }).extend({ name: entityName.optional() }));
 export type AppUpdateInput = z.output<typeof appUpdateInput>;
 
 

@@ -113,7 +113,7 @@ const LIST_DOC: RouteDoc = {
   responses: { 200: { description: 'Names, or with `expand=true` the objects.', headers: { [NEXT_CURSOR_HEADER]: 'Cursor of the next page, when there is one.' } } },
 };
 
-const addProductsInput = z.object({ apiProducts: z.array(z.string().min(1).max(255)).min(1).max(100) });
+const addProductsInput = z.lazy(() => z.object({ apiProducts: z.array(z.string().min(1).max(255)).min(1).max(100) }));
 
 const KEY_UPDATE_DOC: RouteDoc = {
   operationId: 'updateAppKey',

@@ -26,14 +26,14 @@ export interface StoredDeveloper extends StoredItem {
 
 const personName = z.string().trim().min(1).max(255);
 
-export const developerInput = z.object({
+export const developerInput = z.lazy(() => z.object({
   email: z.email().max(254),
   firstName: personName,
   lastName: personName,
   userName: personName,
   status: z.enum(['active', 'inactive']).optional(),
   attributes: attributesSchema,
-});
+}));
 export type DeveloperInput = z.output<typeof developerInput>;
 
 export function apigeeDeveloper(item: StoredDeveloper, apps: string[]): Record<string, unknown> {

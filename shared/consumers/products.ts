@@ -62,16 +62,16 @@ const names = (what: string) =>
     .max(200)
     .default([]);
 
-const quotaInput = z.object({
+const quotaInput = z.lazy(() => z.object({
   limit: numberLike.pipe(z.number().int().min(1)),
   interval: numberLike.pipe(z.number().int().min(1)).default(1),
   timeUnit: z.enum(['minute', 'hour', 'day', 'month']).default('minute'),
-});
+}));
 
 const resourcePath = z.string().min(1).max(2048).regex(/^\//, 'must start with /');
 
 /** Apigee X's `operationGroup` (only `operationConfigType: proxy`). */
-const operationGroupInput = z.object({
+const operationGroupInput = z.lazy(() => z.object({
   operationConfigType: z.literal('proxy').default('proxy'),
   operationConfigs: z
     .array(
@@ -83,10 +83,10 @@ const operationGroupInput = z.object({
       }),
     )
     .max(200),
-});
+}));
 
 /** Apigee's product JSON (create and full update). Unknown fields, such as `createdAt` on a round trip, are ignored. */
-export const productInput = z
+export const productInput = z.lazy(() => z
   .object({
     name: entityName,
     displayName: z.string().trim().min(1).max(255).optional(),
@@ -110,7 +110,7 @@ export const productInput = z
     if (value.quota === undefined && (value.quotaInterval !== undefined || value.quotaTimeUnit !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['quota'], message: 'quota is required with quotaInterval and quotaTimeUnit' });
     }
-  });
+  }));
 
 export type ProductInput = z.output<typeof productInput>;
 

@@ -25,9 +25,9 @@ export const MIN_SCHEDULE_INTERVAL_MS = 15 * 60_000;
 
 const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _');
 const successors = z.array(name).max(20).default([]);
-const properties = z.record(z.string(), z.unknown()).default({});
+const properties = z.lazy(() => z.record(z.string(), z.unknown()).default({}));
 
-export const stepSchema = z.object({
+export const stepSchema = z.lazy(() => z.object({
   id: z.number().int().optional(),
   name,
   type: z.enum(STEP_TYPES),
@@ -35,30 +35,30 @@ export const stepSchema = z.object({
   properties,
   onSuccess: successors,
   onFailure: successors,
-});
+}));
 export type Step = z.output<typeof stepSchema>;
 
-export const triggerSchema = z.object({
+export const triggerSchema = z.lazy(() => z.object({
   id: z.number().int().optional(),
   type: z.enum(TRIGGER_TYPES),
   async: z.boolean().optional(),
   properties,
   onSuccess: successors,
   onFailure: successors,
-});
+}));
 export type Trigger = z.output<typeof triggerSchema>;
 
-export const variableSchema = z.object({
+export const variableSchema = z.lazy(() => z.object({
   id: z.number().int().optional(),
   key: name,
   name: z.string().trim().min(1).max(200).optional(),
   type: z.enum(['elementInstance', 'value']),
   description: z.string().max(2000).optional(),
   required: z.boolean().default(true),
-});
+}));
 export type Variable = z.output<typeof variableSchema>;
 
-export const formulaSchema = z.object({
+export const formulaSchema = z.lazy(() => z.object({
   name: z.string().trim().min(1).max(200),
   description: z.string().max(4000).default(''),
   active: z.boolean().default(true),
@@ -66,18 +66,18 @@ export const formulaSchema = z.object({
   configuration: z.array(variableSchema).max(50).default([]),
   triggers: z.array(triggerSchema).max(1, 'a formula has one trigger').default([]),
   steps: z.array(stepSchema).max(200).default([]),
-});
+}));
 export type FormulaInput = z.output<typeof formulaSchema>;
 
 /** What PATCH may change: any top-level field. */
-export const formulaPatchSchema = formulaSchema.partial();
+export const formulaPatchSchema = z.lazy(() => formulaSchema.unwrap().partial());
 
-export const formulaInstanceSchema = z.object({
+export const formulaInstanceSchema = z.lazy(() => z.object({
   name: z.string().trim().min(1).max(200),
   active: z.boolean().default(true),
   /** Variable key to value: a connector instance id for `elementInstance` variables, any JSON for `value` ones. */
   configuration: z.record(z.string(), z.unknown()).default({}),
-});
+}));
 export type FormulaInstanceInput = z.output<typeof formulaInstanceSchema>;
 
 // Step properties, checked when the formula is saved (references are resolved only when a step runs).

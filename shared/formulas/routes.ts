@@ -220,9 +220,9 @@ function registerPartRoutes(router: PlatformRouter, part: Part): void {
   });
 }
 
-const cancelSchema = z.object({ status: z.literal('cancelled') });
+const cancelSchema = z.lazy(() => z.object({ status: z.literal('cancelled') }));
 /** The manual trigger's body: any JSON object, the execution's `${trigger.args}`. */
-const argsSchema = z.record(z.string(), z.unknown());
+const argsSchema = z.lazy(() => z.record(z.string(), z.unknown()));
 const LIMIT = z.coerce.number().int().min(1).max(200).default(50);
 
 async function cancel(rt: Runtime, execution: ExecutionItem) {

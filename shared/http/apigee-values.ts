@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { badRequest } from './errors.js';
 
 /** A boolean, or Apigee's string form of one ("true"/"false", any case). */
-export const booleanLike = z.union([
+export const booleanLike = z.lazy(() => z.union([
   z.boolean(),
   z
     .string()
@@ -14,10 +14,10 @@ export const booleanLike = z.union([
     .toLowerCase()
     .pipe(z.enum(['true', 'false'], 'must be true or false'))
     .transform((value) => value === 'true'),
-]);
+]));
 
 /** An integer, or its string form (`"100"`). */
-export const numberLike = z.union([z.number(), z.string().trim().regex(/^-?\d+$/, 'must be an integer').transform(Number)]);
+export const numberLike = z.lazy(() => z.union([z.number(), z.string().trim().regex(/^-?\d+$/, 'must be an integer').transform(Number)]));
 
 /** A `true`/`false` command or query parameter; `fallback` when absent or empty. */
 export function booleanParam(params: URLSearchParams, name: string, fallback: boolean): boolean {

@@ -60,7 +60,7 @@ const STATS_DESCRIPTION =
   'Percentiles, min and max come from a log-bucketed sketch and are within 1% of the exact values. Records reach the rollups within the flush interval ' +
   '(`TOLLGATE_ANALYTICS_FLUSH_MS`, 30 s on AWS).';
 
-const sessionBody = z
+const sessionBody = z.lazy(() => z
   .object({
     name: z.string().optional(),
     filter: z.string().max(2048).optional(),
@@ -69,7 +69,7 @@ const sessionBody = z
     timeout: z.union([z.string(), z.number()]).optional(),
     validity: z.number().int().optional(),
   })
-  .partial();
+  .partial());
 
 function revisionOf(request: HttpRequest): number {
   const rev = request.params.rev ?? '';

@@ -28,22 +28,22 @@ const MAP_NAME = /^[A-Za-z0-9._-]{1,255}$/;
 // Any printable text up to 2 KB (control characters would corrupt logs and exports).
 const KEY_NAME = /^\P{Cc}{1,2048}$/u;
 
-const EntrySchema = z.object({ name: z.string().regex(KEY_NAME, 'must be 1-2048 printable characters'), value: z.string().max(10_000) });
-const MapSchema = z.object({
+const EntrySchema = z.lazy(() => z.object({ name: z.string().regex(KEY_NAME, 'must be 1-2048 printable characters'), value: z.string().max(10_000) }));
+const MapSchema = z.lazy(() => z.object({
   name: z.string().regex(MAP_NAME, 'must be 1-255 letters, digits, . _ -'),
   /** `true` or `"true"`, as Apigee's clients send it. */
   encrypted: booleanLike.default(false),
   entry: z.array(EntrySchema).max(1000).default([]),
-});
+}));
 
 /** Apigee's whole-map update: the map's entries to write (others stay); `name` and `encrypted`, if given, must be the map's. */
-const MapUpdateSchema = z.object({
-  name: MapSchema.shape.name.optional(),
+const MapUpdateSchema = z.lazy(() => z.object({
+  name: MapSchema.unwrap().shape.name.optional(),
   encrypted: booleanLike.optional(),
   entry: z.array(EntrySchema).max(1000).default([]),
-});
+}));
 
-const EntryUpdateSchema = EntrySchema.partial({ name: true });
+const EntryUpdateSchema = z.lazy(() => EntrySchema.unwrap().partial({ name: true }));
 
 const ORG = '/v1/organizations/:org';
 

@@ -50,7 +50,7 @@ function revisionView(item: SharedFlowRevisionItem, includeModel = false) {
 
 const deploymentView = (item: SharedFlowDeploymentItem) => ({ environment: item.environment, name: item.name, revision: String(item.revision), state: 'deployed', deployStartTime: item.deployedAt });
 
-const FlowHookInput = z.object({ sharedFlow: z.string().min(1), continueOnError: z.boolean().default(true), description: z.string().max(1000).optional() });
+const FlowHookInput = z.lazy(() => z.object({ sharedFlow: z.string().min(1), continueOnError: z.boolean().default(true), description: z.string().max(1000).optional() }));
 
 const CREATE_DOC: RouteDoc = {
   operationId: 'createSharedFlow',

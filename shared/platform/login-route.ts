@@ -29,12 +29,12 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 /** Whether a request is the login's: its errors are RFC 6749's (the platform function picks the renderer by path). */
 export const isLoginPath = (path: string) => path === LOGIN_PATH;
 
-const loginResponse = z.object({
+const loginResponse = z.lazy(() => z.object({
   access_token: z.string().describe('A management token (`tgm_...`): `Authorization: Bearer <token>` on the management API.'),
   token_type: z.literal('Bearer'),
   expires_in: z.number().int().describe('Seconds (1800).'),
   refresh_token: z.string().describe('`tgr_...`: one use, within 24 hours, for the next pair.'),
-});
+}));
 
 function toolsClient(request: HttpRequest): boolean {
   const token = basicToken(request.headers.authorization ?? '');

@@ -33,11 +33,11 @@ function organizationView(org: Organization) {
   };
 }
 
-const organizationUpdate = z.object({
+const organizationUpdate = z.lazy(() => z.object({
   properties: z.object({
     property: z.array(z.object({ name: z.string().min(1).max(200), value: z.string().max(8192) })).max(50),
   }),
-});
+}));
 
 /** Known organization properties and how each value is checked. */
 function allowedRedirectOrigins(value: string, index: number): string[] {

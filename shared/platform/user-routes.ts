@@ -45,13 +45,13 @@ import type { Runtime } from '../runtime.js';
 
 const ORG = '/v1/organizations/:org';
 
-const memberInput = z.object({ email: emailSchema, password: passwordSchema, role: roleSchema, firstName: z.string().trim().max(255).optional(), lastName: z.string().trim().max(255).optional() });
+const memberInput = z.lazy(() => z.object({ email: emailSchema, password: passwordSchema, role: roleSchema, firstName: z.string().trim().max(255).optional(), lastName: z.string().trim().max(255).optional() }));
 
-const tokenResponse = z.object({
+const tokenResponse = z.lazy(() => z.object({
   access_token: z.string().describe('Opaque (`tgm_...`); send it as `Authorization: Bearer <token>` to the management API.'),
   token_type: z.literal('Bearer'),
   expires_in: z.number().int().describe('Seconds (1800).'),
-});
+}));
 
 function roleParam(request: HttpRequest): Role {
   const role = request.params.role!;

@@ -26,19 +26,19 @@ import { acceptInvitation, developerIn, invite, MIN_PASSWORD, optionalDeveloper,
 const BASE = '/v1/organizations/:org/portal';
 
 const password = z.string().min(1).max(256);
-const signUpInput = z.object({
+const signUpInput = z.lazy(() => z.object({
   email: z.email().max(254),
   firstName: z.string().trim().min(1).max(255),
   lastName: z.string().trim().min(1).max(255),
   password,
-});
-const signInInput = z.object({ email: z.email().max(254), password });
-const acceptInput = z.object({ token: z.string().min(1).max(200), password });
-const appInput = z.object({
+}));
+const signInInput = z.lazy(() => z.object({ email: z.email().max(254), password }));
+const acceptInput = z.lazy(() => z.object({ token: z.string().min(1).max(200), password }));
+const appInput = z.lazy(() => z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,254}$/, 'must start with a letter or digit and contain only letters, digits, spaces and . _ -'),
   apiProducts: z.array(z.string().min(1).max(255)).min(1, 'subscribe to at least one product').max(20),
   callbackUrl: z.string().url().max(2048).optional(),
-});
+}));
 const sessionSchema = lazySchema(() => z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int(), developer: z.object({ email: z.string(), firstName: z.string(), lastName: z.string() }) }));
 
 type Visibility = 'public' | 'private' | 'internal';

@@ -13,7 +13,7 @@ export type WebhookSchemeName = (typeof WEBHOOK_SCHEMES)[number];
 export const EVENT_METHODS = ['polling', 'webhook'] as const;
 export type EventMethod = (typeof EVENT_METHODS)[number];
 
-export const elementEventsSchema = z
+export const elementEventsSchema = z.lazy(() => z
   .object({
     supported: z.boolean().default(true),
     /** The first is an instance's default `event.vendor.type`. */
@@ -32,6 +32,6 @@ export const elementEventsSchema = z
       ctx.addIssue({ code: 'custom', path: ['webhook'], message: 'required when methods include webhook: name the vendor signature scheme' });
     }
     if (new Set(events.methods).size !== events.methods.length) ctx.addIssue({ code: 'custom', path: ['methods'], message: 'lists a method twice' });
-  });
+  }));
 
 export type ElementEvents = z.output<typeof elementEventsSchema>;

@@ -40,7 +40,7 @@ export function isEventKey(key: string): boolean {
 export const DEFAULT_INTERVAL_MINUTES = 15;
 export const MAX_POLLED_OBJECTS = 20;
 
-const datesConfiguration = z
+const datesConfiguration = z.lazy(() => z
   .object({
     updatedDateField: z.string().min(1).max(200).optional(),
     updatedDateFormat: z.string().min(1).max(100).optional(),
@@ -63,11 +63,11 @@ const datesConfiguration = z
     for (const key of ['updatedDateTimezone', 'createdDateTimezone'] as const) {
       if (dates[key] !== undefined && timezoneOffset(dates[key]) === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'must be GMT, UTC or an offset such as +02:00' });
     }
-  });
+  }));
 
 const fieldPath = z.string().min(1).max(200).regex(/^[^\s]+$/, 'must be a field name or a dotted path such as user.id');
 
-export const pollObjectSchema = z.object({
+export const pollObjectSchema = z.lazy(() => z.object({
   /** A path under the element's base URL, as a resource call names it (`/hubs/crm/contacts?where=...`), with `${gmtDate:..}`, `${date:..}`, `${epoch}` placeholders. */
   url: z
     .string()
@@ -86,14 +86,14 @@ export const pollObjectSchema = z.object({
   rootKey: fieldPath.optional(),
   /** A field that is true for deleted records (`archived`, `IsDeleted`): their changes are `DELETED` events. */
   deletedField: fieldPath.optional(),
-});
+}));
 
 export type PollObject = z.output<typeof pollObjectSchema>;
 
-const pollerConfiguration = z
+const pollerConfiguration = z.lazy(() => z
   .record(z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_./{}-]*$/, 'must be an object name such as contacts'), pollObjectSchema)
   .refine((objects) => Object.keys(objects).length > 0, 'names at least one object to poll')
-  .refine((objects) => Object.keys(objects).length <= MAX_POLLED_OBJECTS, `polls at most ${MAX_POLLED_OBJECTS} objects`);
+  .refine((objects) => Object.keys(objects).length <= MAX_POLLED_OBJECTS, `polls at most ${MAX_POLLED_OBJECTS} objects`));
 
 export interface EventSettings {
   enabled: boolean;

@@ -27,7 +27,7 @@ import { inherits, mergeTransformations } from './mapping.js';
 
 export const OBJECT_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 
-export const objectDefinitionSchema = z.object({
+export const objectDefinitionSchema = z.lazy(() => z.object({
   fields: z
     .array(
       z.object({
@@ -37,7 +37,7 @@ export const objectDefinitionSchema = z.object({
     )
     .max(500)
     .default([]),
-});
+}));
 export type ObjectDefinition = z.output<typeof objectDefinitionSchema>;
 export { transformationSchema };
 

@@ -90,7 +90,7 @@ function transformationView(entry: EffectiveTransformation, elementKey: string):
 }
 
 /** Object definitions: `{name: {fields}}` in a body that posts several. */
-const definitionsMap = z.record(z.string().regex(OBJECT_NAME), objectDefinitionSchema);
+const definitionsMap = z.lazy(() => z.record(z.string().regex(OBJECT_NAME), objectDefinitionSchema));
 
 /** Where a route's level is: `CallerAccount` and `TokenInstance` are the caller's account and the Element token's instance. */
 type Scope = 'Organization' | 'CallerAccount' | 'Account' | 'TokenInstance' | 'Instance';

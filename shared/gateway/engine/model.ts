@@ -13,48 +13,48 @@ const label = () =>
     // eslint-disable-next-line no-control-regex -- the characters refused are the control characters
     .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 
-export const StepSchema = z.object({
+export const StepSchema = z.lazy(() => z.object({
   /** Policy name. */
   name: name(),
   condition: z.string().max(4000).optional(),
-});
+}));
 
-export const FlowPhaseSchema = z.object({
+export const FlowPhaseSchema = z.lazy(() => z.object({
   request: z.array(StepSchema).default([]),
   response: z.array(StepSchema).default([]),
-});
+}));
 
-export const ConditionalFlowSchema = FlowPhaseSchema.extend({
+export const ConditionalFlowSchema = z.lazy(() => FlowPhaseSchema.unwrap().extend({
   name: label(),
   description: z.string().max(1000).optional(),
   condition: z.string().max(4000).optional(),
-});
+}));
 
-export const FaultRuleSchema = z.object({
+export const FaultRuleSchema = z.lazy(() => z.object({
   name: label(),
   condition: z.string().max(4000).optional(),
   steps: z.array(StepSchema).default([]),
-});
+}));
 
-export const DefaultFaultRuleSchema = z.object({
+export const DefaultFaultRuleSchema = z.lazy(() => z.object({
   name: label().default('default-fault'),
   alwaysEnforce: z.boolean().default(false),
   condition: z.string().max(4000).optional(),
   steps: z.array(StepSchema).default([]),
-});
+}));
 
-export const RouteRuleSchema = z.object({
+export const RouteRuleSchema = z.lazy(() => z.object({
   name: label(),
   condition: z.string().max(4000).optional(),
   /** Target endpoint name; absent (with no url) means a null route: no backend call. */
   targetEndpoint: name().optional(),
   /** Direct target URL (Apigee's RouteRule <URL>). */
   url: z.string().url().optional(),
-});
+}));
 
 const emptyPhase = () => ({ request: [], response: [] });
 
-export const ProxyEndpointSchema = z.object({
+export const ProxyEndpointSchema = z.lazy(() => z.object({
   name: name().default('default'),
   description: z.string().max(1000).optional(),
   basePath: z
@@ -70,9 +70,9 @@ export const ProxyEndpointSchema = z.object({
   faultRules: z.array(FaultRuleSchema).default([]),
   defaultFaultRule: DefaultFaultRuleSchema.optional(),
   routeRules: z.array(RouteRuleSchema).default([]),
-});
+}));
 
-export const TargetConnectionSchema = z
+export const TargetConnectionSchema = z.lazy(() => z
   .object({
     /** Backend URL (HTTPTargetConnection/URL). */
     url: z.string().url().optional(),
@@ -89,9 +89,9 @@ export const TargetConnectionSchema = z
      */
     properties: z.record(z.string().min(1).max(200), z.string().max(2000)).default({}),
   })
-  .refine((c) => Boolean(c.url) !== Boolean(c.provider), { message: 'exactly one of url or provider is required' });
+  .refine((c) => Boolean(c.url) !== Boolean(c.provider), { message: 'exactly one of url or provider is required' }));
 
-export const TargetEndpointSchema = z.object({
+export const TargetEndpointSchema = z.lazy(() => z.object({
   name: name().default('default'),
   description: z.string().max(1000).optional(),
   connection: TargetConnectionSchema,
@@ -100,9 +100,9 @@ export const TargetEndpointSchema = z.object({
   postFlow: FlowPhaseSchema.default(emptyPhase),
   faultRules: z.array(FaultRuleSchema).default([]),
   defaultFaultRule: DefaultFaultRuleSchema.optional(),
-});
+}));
 
-export const PolicySchema = z.object({
+export const PolicySchema = z.lazy(() => z.object({
   name: name(),
   /** Apigee policy type (element name): SpikeArrest, Quota, AssignMessage ... */
   type: z.string().min(1).max(100),
@@ -119,9 +119,9 @@ export const PolicySchema = z.object({
   unsupported: z.string().optional(),
   /** Original XML of an imported policy, kept for a faithful export. */
   sourceXml: z.string().optional(),
-});
+}));
 
-export const ResourceFileSchema = z.object({
+export const ResourceFileSchema = z.lazy(() => z.object({
   /** e.g. `jsc/script.js`, `xsl/transform.xsl`: a type folder and a relative path (exported as bundle entries). */
   path: z
     .string()
@@ -131,9 +131,9 @@ export const ResourceFileSchema = z.object({
     .refine((path) => !path.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'), 'must not contain empty, . or .. segments'),
   content: z.string().max(1_000_000),
   encoding: z.enum(['utf8', 'base64']).default('utf8'),
-});
+}));
 
-export const ProxyModelSchema = z
+export const ProxyModelSchema = z.lazy(() => z
   .object({
     name: name(),
     displayName: z.string().max(255).optional(),
@@ -155,10 +155,10 @@ export const ProxyModelSchema = z
     unique(model.policies, 'policies');
     unique(model.proxyEndpoints, 'proxyEndpoints');
     unique(model.targetEndpoints, 'targetEndpoints');
-  });
+  }));
 
 /** A shared flow bundle: policies, named step lists (`sharedflows/default.xml`), resources. */
-export const SharedFlowModelSchema = z
+export const SharedFlowModelSchema = z.lazy(() => z
   .object({
     name: name(),
     displayName: z.string().max(255).optional(),
@@ -174,7 +174,7 @@ export const SharedFlowModelSchema = z
       if (seen.has(policy.name)) ctx.addIssue({ code: 'custom', path: ['policies', i, 'name'], message: `duplicate name "${policy.name}"` });
       seen.add(policy.name);
     });
-  });
+  }));
 
 /** Where an environment runs a shared flow around every proxy (Apigee's flow hooks). */
 export const FLOW_HOOKS = ['PreProxyFlowHook', 'PreTargetFlowHook', 'PostTargetFlowHook', 'PostProxyFlowHook'] as const;

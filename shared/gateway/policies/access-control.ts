@@ -16,13 +16,13 @@ export const ACCESS_CONTROL_FAULTS = defineFaults({
   InvalidIPAddressInVariable: ['accesscontrol.InvalidIPAddressInVariable', 500],
 });
 
-const Action = z.enum(['ALLOW', 'DENY']);
+const Action = z.lazy(() => z.enum(['ALLOW', 'DENY']));
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   noRuleMatchAction: Action.default('ALLOW'),
   rules: z.array(z.object({ action: Action, addresses: z.array(z.object({ address: z.string().min(1), mask: z.number().int().min(0).max(128).optional() })).min(1) })).default([]),
   validateBasedOn: z.enum(['X_FORWARDED_FOR_ALL_IP', 'X_FORWARDED_FOR_FIRST_IP', 'X_FORWARDED_FOR_LAST_IP']).optional(),
-});
+}));
 
 type Config = z.infer<typeof schema>;
 

@@ -11,16 +11,16 @@ import { stringify } from '../language/template.js';
 import { nameValuesFromXml, nameValuesToXml, NameValueSchema, render, textOf, type NameValue } from './common.js';
 
 /** `true` means "all" (Apigee's empty <Headers/>), a list names the ones meant. */
-const Selection = z.union([z.literal(true), z.array(z.string().min(1))]);
+const Selection = z.lazy(() => z.union([z.literal(true), z.array(z.string().min(1))]));
 
-const PayloadSchema = z.object({
+const PayloadSchema = z.lazy(() => z.object({
   contentType: z.string().optional(),
   content: z.string(),
   variablePrefix: z.string().default('{'),
   variableSuffix: z.string().default('}'),
-});
+}));
 
-export const CopySchema = z.object({
+export const CopySchema = z.lazy(() => z.object({
   source: z.string().optional(),
   headers: Selection.optional(),
   queryParams: Selection.optional(),
@@ -32,22 +32,22 @@ export const CopySchema = z.object({
   reasonPhrase: z.boolean().optional(),
   /** HTTP version: read and exported; every message here is HTTP/1.1. */
   version: z.boolean().optional(),
-});
+}));
 
-export const RemoveSchema = z.object({
+export const RemoveSchema = z.lazy(() => z.object({
   headers: Selection.optional(),
   queryParams: Selection.optional(),
   formParams: Selection.optional(),
   payload: z.boolean().optional(),
-});
+}));
 
-export const AddSchema = z.object({
+export const AddSchema = z.lazy(() => z.object({
   headers: z.array(NameValueSchema).optional(),
   queryParams: z.array(NameValueSchema).optional(),
   formParams: z.array(NameValueSchema).optional(),
-});
+}));
 
-export const SetSchema = AddSchema.extend({
+export const SetSchema = z.lazy(() => AddSchema.unwrap().extend({
   payload: PayloadSchema.optional(),
   verb: z.string().optional(),
   path: z.string().optional(),
@@ -55,9 +55,9 @@ export const SetSchema = AddSchema.extend({
   reasonPhrase: z.string().optional(),
   /** HTTP version: read and exported; every message here is HTTP/1.1. */
   version: z.string().optional(),
-});
+}));
 
-export const AssignVariableSchema = z.object({
+export const AssignVariableSchema = z.lazy(() => z.object({
   name: z.string().min(1),
   value: z.string().optional(),
   ref: z.string().optional(),
@@ -68,20 +68,20 @@ export const AssignVariableSchema = z.object({
   propertySetRef: z.string().optional(),
   /** `<ResourceURL>oas://spec.yaml</ResourceURL>`: the content of a resource of the revision. */
   resourceUrl: z.string().regex(/^[A-Za-z0-9_-]+:\/\/[^\s]+$/).optional(),
-});
+}));
 
-export const ActionSchema = z.union([
+export const ActionSchema = z.lazy(() => z.union([
   z.object({ copy: CopySchema }),
   z.object({ remove: RemoveSchema }),
   z.object({ add: AddSchema }),
   z.object({ set: SetSchema }),
   z.object({ assignVariable: AssignVariableSchema }),
-]);
+]));
 
 export type Action = z.infer<typeof ActionSchema>;
 
 /** The message changes AssignMessage and RaiseFault's FaultResponse share. */
-export const MessageChangesSchema = z.object({
+export const MessageChangesSchema = z.lazy(() => z.object({
   /** Actions in order. The shorthand keys below run after them, in Apigee's documented order. */
   actions: z.array(ActionSchema).default([]),
   assignVariables: z.array(AssignVariableSchema).default([]),
@@ -89,10 +89,10 @@ export const MessageChangesSchema = z.object({
   remove: RemoveSchema.optional(),
   add: AddSchema.optional(),
   set: SetSchema.optional(),
-});
+}));
 export type MessageChanges = Partial<z.output<typeof MessageChangesSchema>>;
 
-const schema = MessageChangesSchema.extend({
+const schema = z.lazy(() => MessageChangesSchema.unwrap().extend({
   assignTo: z
     .object({
       name: z.string().optional(),
@@ -101,7 +101,7 @@ const schema = MessageChangesSchema.extend({
     })
     .optional(),
   ignoreUnresolvedVariables: z.boolean().default(true),
-});
+}));
 
 function formOf(message: Message): URLSearchParams {
   return message.formParams();

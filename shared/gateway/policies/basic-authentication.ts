@@ -13,7 +13,7 @@ export const BASIC_AUTHENTICATION_FAULTS = defineFaults({
   InvalidBasicAuthenticationSource: ['steps.basicauthentication.InvalidBasicAuthenticationSource', 401],
 });
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   operation: z.enum(['Encode', 'Decode']),
   /** Encode: where the user name comes from; Decode: where it goes. */
   user: z.object({ ref: z.string().min(1) }),
@@ -23,7 +23,7 @@ const schema = z.object({
   /** Decode: the variable holding the header value. */
   source: z.string().default('request.header.Authorization'),
   ignoreUnresolvedVariables: z.boolean().default(false),
-});
+}));
 
 export const basicAuthentication = definePolicy({
   type: 'BasicAuthentication',

@@ -9,12 +9,12 @@ import { el, type XmlElement, type XmlNode } from './xml-model.js';
 
 export const SCOPES = ['Exclusive', 'Global', 'Application', 'Proxy', 'Target'] as const;
 
-export const CacheKeySchema = z.object({
+export const CacheKeySchema = z.lazy(() => z.object({
   prefix: z.string().optional(),
   fragments: z.array(ValueSchema).default([]),
-});
+}));
 
-export const ExpirySchema = z
+export const ExpirySchema = z.lazy(() => z
   .object({
     timeoutInSeconds: ValueSchema.optional(),
     /** `mm-dd-yyyy`: expires at the end of that day (UTC). */
@@ -22,7 +22,7 @@ export const ExpirySchema = z
     /** `hh:mm:ss`: expires at that time of day (UTC), today or tomorrow. */
     timeOfDay: ValueSchema.optional(),
   })
-  .default({});
+  .default({}));
 
 export const cacheSettings = {
   cacheKey: CacheKeySchema.default({ fragments: [] }),

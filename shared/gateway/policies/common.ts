@@ -7,13 +7,13 @@ import { Fault } from '../engine/faults.js';
 import { renderTemplate, stringify } from '../language/template.js';
 
 /** A value given literally, by variable reference, or both (the reference wins when set). */
-export const ValueSchema = z.object({
+export const ValueSchema = z.lazy(() => z.object({
   value: z.string().optional(),
   ref: z.string().optional(),
-});
+}));
 export type Value = z.infer<typeof ValueSchema>;
 
-export const NameValueSchema = z.object({ name: z.string().min(1), value: z.string().default('') });
+export const NameValueSchema = z.lazy(() => z.object({ name: z.string().min(1), value: z.string().default('') }));
 export type NameValue = z.infer<typeof NameValueSchema>;
 
 export function resolveValue(exchange: PolicyExchange, value: Value | undefined): string | undefined {

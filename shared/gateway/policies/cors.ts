@@ -5,7 +5,7 @@ import { el } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
 import { render } from './common.js';
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   /** Comma-separated origins, `*`, or a template such as `{request.header.origin}`. */
   allowOrigins: z.string().default('*'),
   allowMethods: z.string().default('GET, PUT, POST, DELETE, PATCH, OPTIONS'),
@@ -15,7 +15,7 @@ const schema = z.object({
   allowCredentials: z.boolean().default(false),
   generatePreflightResponse: z.boolean().default(true),
   ignoreUnresolvedVariables: z.boolean().default(true),
-});
+}));
 
 export const cors = definePolicy({
   type: 'CORS',

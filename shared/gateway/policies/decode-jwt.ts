@@ -14,7 +14,7 @@ export const DECODE_JWT_FAULTS = defineFaults({
   FailedToResolveVariable: ['steps.jwt.FailedToResolveVariable', 401],
 });
 
-const schema = z.object({ source: z.string().optional() });
+const schema = z.lazy(() => z.object({ source: z.string().optional() }));
 
 export const decodeJwt = definePolicy({
   type: 'DecodeJWT',

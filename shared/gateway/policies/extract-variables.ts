@@ -21,9 +21,9 @@ export const EXTRACT_VARIABLES_FAULTS = defineFaults({
 
 const XML_TYPES = ['string', 'boolean', 'integer', 'long', 'float', 'double', 'nodeset'] as const;
 
-const Patterns = z.array(z.object({ pattern: z.string().min(1), ignoreCase: z.boolean().default(false) })).min(1);
+const Patterns = z.lazy(() => z.array(z.object({ pattern: z.string().min(1), ignoreCase: z.boolean().default(false) })).min(1));
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   /** Message to read (request, response, or a custom message); default: the current one. */
   source: z.string().optional(),
   /** Empty the source message's payload once the variables are extracted. */
@@ -52,7 +52,7 @@ const schema = z.object({
       variables: z.array(z.object({ name: z.string().min(1), xpath: z.string().min(1), type: z.enum(XML_TYPES).default('string') })).min(1),
     })
     .optional(),
-});
+}));
 
 function patternsFromXml(parent: XmlElement): { pattern: string; ignoreCase: boolean | undefined }[] {
   return parent.all('Pattern').map((pattern) => ({ pattern: pattern.text(), ignoreCase: pattern.bool('ignoreCase') }));

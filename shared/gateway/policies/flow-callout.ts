@@ -11,10 +11,10 @@ export const FLOW_CALLOUT_FAULTS = defineFaults({
   SharedFlowNotFound: ['flow.SharedFlowNotFound', 500],
 });
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   sharedFlowBundle: z.string().min(1),
   parameters: z.array(z.object({ name: z.string().min(1), value: z.string().optional(), ref: z.string().optional() })).default([]),
-});
+}));
 
 export const flowCallout = definePolicy({
   type: 'FlowCallout',

@@ -19,7 +19,7 @@ export const GENERATE_JWT_FAULTS = defineFaults({
   SigningFailed: ['steps.jwt.SigningFailed', 500],
 });
 
-const schema = z
+const schema = z.lazy(() => z
   .object({
     algorithm: z.string().optional(),
     /** Encrypted JWTs: key and content encryption algorithms. */
@@ -41,7 +41,7 @@ const schema = z
     outputVariable: z.string().default('jwt'),
     ignoreUnresolvedVariables: z.boolean().default(false),
   })
-  .refine((config) => Boolean(config.algorithm) !== Boolean(config.keyAlgorithm), { message: 'exactly one of <Algorithm> (signed) or <Algorithms> (encrypted) is required' });
+  .refine((config) => Boolean(config.algorithm) !== Boolean(config.keyAlgorithm), { message: 'exactly one of <Algorithm> (signed) or <Algorithms> (encrypted) is required' }));
 
 export const generateJwt = definePolicy({
   type: 'GenerateJWT',

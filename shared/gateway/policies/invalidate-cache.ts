@@ -5,7 +5,7 @@ import { definePolicy } from './define-policy.js';
 import { cacheKey, cacheSettings, commonFromXml, commonToXml } from './cache-settings.js';
 import { el } from './xml-model.js';
 
-const schema = z.object({ ...cacheSettings, purgeChildEntries: z.boolean().default(false) });
+const schema = z.lazy(() => z.object({ ...cacheSettings, purgeChildEntries: z.boolean().default(false) }));
 
 export const invalidateCache = definePolicy({
   type: 'InvalidateCache',

@@ -20,9 +20,9 @@ export const JAVASCRIPT_FAULTS = defineFaults({
   ScriptExecutionFailed: ['steps.javascript.ScriptExecutionFailed', 500],
 });
 
-const ResourceUrl = z.string().regex(/^jsc:\/\/[^\s]+$/, 'must be a jsc:// resource, e.g. jsc://script.js');
+const ResourceUrl = z.lazy(() => z.string().regex(/^jsc:\/\/[^\s]+$/, 'must be a jsc:// resource, e.g. jsc://script.js'));
 
-const schema = z
+const schema = z.lazy(() => z
   .object({
     resourceUrl: ResourceUrl.optional(),
     /** Inline code (`<Source>`), when there is no resourceUrl. */
@@ -32,7 +32,7 @@ const schema = z
     timeLimitMs: z.number().int().min(1).max(30_000).default(200),
     properties: z.record(z.string(), z.string()).default({}),
   })
-  .refine((config) => Boolean(config.resourceUrl) !== (config.source !== undefined), { message: 'exactly one of a ResourceURL or a Source is required' });
+  .refine((config) => Boolean(config.resourceUrl) !== (config.source !== undefined), { message: 'exactly one of a ResourceURL or a Source is required' }));
 
 /** `jsc://lib/a.js` -> the resource path `jsc/lib/a.js`. */
 const resourcePath = (url: string) => `jsc/${url.slice('jsc://'.length)}`;

@@ -13,14 +13,14 @@ export const JSON_THREAT_FAULTS = defineFaults({
 
 const limit = z.number().int().min(-1).optional();
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   source: z.string().default('request'),
   arrayElementCount: limit,
   containerDepth: limit,
   objectEntryCount: limit,
   objectEntryNameLength: limit,
   stringValueLength: limit,
-});
+}));
 
 type Limits = Omit<z.infer<typeof schema>, 'source'>;
 

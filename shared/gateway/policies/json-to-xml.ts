@@ -16,7 +16,7 @@ export const JSON_TO_XML_FAULTS = defineFaults({
   SourceUnavailable: ['steps.json2xml.SourceUnavailable', 500],
 });
 
-const OptionsSchema = z.object({
+const OptionsSchema = z.lazy(() => z.object({
   omitXmlDeclaration: z.boolean().default(false),
   defaultNamespaceNodeName: z.string().default('$default'),
   namespaceBlockName: z.string().optional(),
@@ -30,13 +30,13 @@ const OptionsSchema = z.object({
   textNodeName: z.string().optional(),
   nullValue: z.string().optional(),
   invalidCharsReplacement: z.string().default('_'),
-});
+}));
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   source: z.string().optional(),
   outputVariable: z.string().optional(),
   options: OptionsSchema.default(() => OptionsSchema.parse({})),
-});
+}));
 
 type Options = z.infer<typeof OptionsSchema>;
 

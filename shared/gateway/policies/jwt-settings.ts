@@ -11,24 +11,24 @@ import { resolveValue, valueFromXml, valueToXml, ValueSchema, type Value } from 
 import type { HttpService } from './services.js';
 import { el, type XmlElement, type XmlNode } from './xml-model.js';
 
-export const ClaimSchema = z.object({
+export const ClaimSchema = z.lazy(() => z.object({
   name: z.string().min(1),
   value: z.string().optional(),
   ref: z.string().optional(),
   type: z.enum(['string', 'number', 'boolean', 'map']).default('string'),
   array: z.boolean().default(false),
-});
+}));
 export type Claim = z.infer<typeof ClaimSchema>;
 
-export const KeySchema = z.object({ value: ValueSchema, id: ValueSchema.optional(), password: ValueSchema.optional(), encoding: z.enum(['utf8', 'base64', 'base64url', 'hex']).default('utf8') });
+export const KeySchema = z.lazy(() => z.object({ value: ValueSchema, id: ValueSchema.optional(), password: ValueSchema.optional(), encoding: z.enum(['utf8', 'base64', 'base64url', 'hex']).default('utf8') }));
 
-export const PublicKeySchema = z.object({
+export const PublicKeySchema = z.lazy(() => z.object({
   value: ValueSchema.optional(),
   /** JWKS: a URL (a template) or a variable holding the JWKS JSON. */
   jwksUri: z.string().optional(),
   jwksRef: z.string().optional(),
   certificate: ValueSchema.optional(),
-});
+}));
 
 /** Apigee durations: milliseconds, or a number with s, m, h, d or w. */
 export function durationSeconds(text: string | undefined): number | undefined {

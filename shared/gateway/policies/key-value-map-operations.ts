@@ -13,9 +13,9 @@ const KVM_FAULTS = defineFaults({
 });
 import type { KvmScopeName } from './services.js';
 
-const Key = z.object({ parameters: z.array(ValueSchema).min(1) });
+const Key = z.lazy(() => z.object({ parameters: z.array(ValueSchema).min(1) }));
 
-const schema = z
+const schema = z.lazy(() => z
   .object({
   /** The map's name as written (`mapIdentifier`), or where to find it (`<MapName ref=..>`, which wins when set). */
   mapIdentifier: z.string().min(1).optional(),
@@ -34,7 +34,7 @@ const schema = z
     )
     .min(1),
   })
-  .refine((config) => config.mapIdentifier !== undefined || config.mapName !== undefined, { message: 'a mapIdentifier or a <MapName> is required' });
+  .refine((config) => config.mapIdentifier !== undefined || config.mapName !== undefined, { message: 'a mapIdentifier or a <MapName> is required' }));
 
 /** Apigee joins multi-part keys with `__`. */
 function keyOf(exchange: PolicyExchange, key: z.infer<typeof Key>): string | undefined {

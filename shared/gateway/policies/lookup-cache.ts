@@ -5,7 +5,7 @@ import { definePolicy } from './define-policy.js';
 import { cacheKey, cacheSettings, commonFromXml, commonToXml } from './cache-settings.js';
 import { el } from './xml-model.js';
 
-const schema = z.object({ ...cacheSettings, assignTo: z.string().min(1) });
+const schema = z.lazy(() => z.object({ ...cacheSettings, assignTo: z.string().min(1) }));
 
 export const lookupCache = definePolicy({
   type: 'LookupCache',

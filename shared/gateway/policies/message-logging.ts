@@ -16,7 +16,7 @@ export const MESSAGE_LOGGING_FAULTS = defineFaults({
 
 const LEVELS = ['EMERGENCY', 'ALERT', 'CRITICAL', 'ERROR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'] as const;
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   /** The log line's message (File, CloudLogging, or the Syslog message when only Syslog is given). */
   message: z.string().optional(),
   /** Where Apigee's CloudLogging would file it, kept as a field of the line. */
@@ -34,7 +34,7 @@ const schema = z.object({
     })
     .optional(),
   logLevel: z.enum(LEVELS).default('INFO'),
-});
+}));
 
 const messageOf = (element: XmlElement | undefined) => element?.child('Message');
 

@@ -19,12 +19,12 @@ export const OAS_VALIDATION_FAULTS = defineFaults({
   SourceMessageNotAvailable: ['steps.oasvalidation.SourceMessageNotAvailable', 500],
 });
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   oasResource: z.string().regex(/^oas:\/\/[^\s]+$/, 'must be an oas:// resource, e.g. oas://petstore.yaml'),
   source: z.string().default('request'),
   validateMessageBody: z.boolean().default(true),
   allowUnspecified: z.object({ header: z.boolean().default(true), query: z.boolean().default(true), cookie: z.boolean().default(true) }).default({ header: true, query: true, cookie: true }),
-});
+}));
 
 type Config = z.infer<typeof schema>;
 type Json = Record<string, unknown>;

@@ -18,7 +18,7 @@ import { defineFaults, raise } from './common.js';
 import { setConsumerVariables } from './verify-api-key.js';
 import type { PolicyServices } from './services.js';
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   operation: z.enum(['VerifyAccessToken', 'GenerateAccessToken']),
   /** Variable holding the token; default: the `Authorization: Bearer` header. */
   accessToken: z.object({ ref: z.string().min(1) }).optional(),
@@ -28,7 +28,7 @@ const schema = z.object({
   grantType: z.string().optional(),
   supportedGrantTypes: z.array(z.string()).default(['client_credentials']),
   generateResponse: z.boolean().default(true),
-});
+}));
 
 const BEARER_CHALLENGE = 'Bearer realm="api"';
 

@@ -13,13 +13,13 @@ export const OPEN_CONNECTORS_FAULTS = defineFaults({
   InstanceTokenNotFound: ['steps.openconnectors.InstanceTokenNotFound', 500],
 });
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   /** API provider; default: the provider of the routed target endpoint. */
   provider: z.string().optional(),
   instanceTokenMap: z.string().default('apim.oc.instance.token'),
   instanceTokenKey: z.string().default('default'),
   expiryTimeInSecs: z.number().int().min(0).default(300),
-});
+}));
 
 export const openConnectors = definePolicy({
   type: 'OpenConnectors',

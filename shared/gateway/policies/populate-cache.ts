@@ -11,7 +11,7 @@ export const POPULATE_CACHE_FAULTS = defineFaults({
   EntryCannotBeCached: ['steps.cache.EntryCannotBeCached', 500],
 });
 
-const schema = z.object({ ...cacheSettings, expiry: ExpirySchema, source: z.string().min(1) });
+const schema = z.lazy(() => z.object({ ...cacheSettings, expiry: ExpirySchema, source: z.string().min(1) }));
 
 export const populateCache = definePolicy({
   type: 'PopulateCache',

@@ -8,7 +8,7 @@ import { el, type XmlElement, type XmlNode } from './xml-model.js';
 import { definePolicy } from './define-policy.js';
 import { defineFaults, raise, resolveValue, TIME_UNITS, UNIT_MS, valueFromXml, valueToXml, ValueSchema, type TimeUnit } from './common.js';
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   /** Apigee quota types; all are counted in windows aligned to `startTime` (or the epoch / calendar). */
   type: z.enum(['default', 'calendar', 'rollingwindow', 'flexi']).default('calendar'),
   allow: z.number().int().min(0).optional(),
@@ -23,7 +23,7 @@ const schema = z.object({
   messageWeight: ValueSchema.optional(),
   /** Take allow/interval/timeUnit from the product via this VerifyAPIKey or OAuthV2 step's variables. */
   useQuotaConfigInAPIProduct: z.object({ stepName: z.string().min(1) }).optional(),
-});
+}));
 
 type QuotaConfig = z.infer<typeof schema>;
 

@@ -9,13 +9,13 @@ import { el } from './xml-model.js';
 import { actionsFromXml, actionsOf, actionsToXml, applyActions, MessageChangesSchema, type Action } from './assign-message.js';
 import { render } from './common.js';
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   faultResponse: MessageChangesSchema.default({ actions: [], assignVariables: [] }),
   /** Shorthand for FaultResponse/Set/StatusCode. */
   statusCode: z.union([z.string(), z.number()]).optional(),
   reasonPhrase: z.string().optional(),
   ignoreUnresolvedVariables: z.boolean().default(true),
-});
+}));
 
 export const raiseFault = definePolicy({
   type: 'RaiseFault',

@@ -21,9 +21,9 @@ export const REGEX_PROTECTION_FAULTS = defineFaults({
   NonMessageVariable: ['steps.regexthreatprotection.NonMessageVariable', 500],
 });
 
-const Named = z.object({ name: z.string().min(1), patterns: z.array(z.string().min(1)).min(1) });
+const Named = z.lazy(() => z.object({ name: z.string().min(1), patterns: z.array(z.string().min(1)).min(1) }));
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   source: z.string().optional(),
   ignoreUnresolvedVariables: z.boolean().default(false),
   uriPath: z.array(z.string().min(1)).default([]),
@@ -38,7 +38,7 @@ const schema = z.object({
       xpaths: z.array(z.object({ expression: z.string().min(1), patterns: z.array(z.string().min(1)).min(1) })).min(1),
     })
     .optional(),
-});
+}));
 
 type Config = z.infer<typeof schema>;
 

@@ -12,7 +12,7 @@ import { definePolicy } from './define-policy.js';
 import { cacheKey, cacheSettings, commonFromXml, commonToXml, expiryFromXml, ExpirySchema, ttlSeconds } from './cache-settings.js';
 import { el, optional } from './xml-model.js';
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   ...cacheSettings,
   expiry: ExpirySchema,
   skipCacheLookup: z.string().optional(),
@@ -20,7 +20,7 @@ const schema = z.object({
   excludeErrorResponse: z.boolean().default(false),
   useAcceptHeader: z.boolean().default(false),
   useResponseCacheHeaders: z.boolean().default(false),
-});
+}));
 
 /** Headers that belong to one connection or one answer, never replayed from the cache. */
 const NOT_CACHED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'set-cookie', 'date']);

@@ -23,7 +23,7 @@ export const SERVICE_CALLOUT_FAULTS = defineFaults({
   RequestVariableNotRequestMessageType: ['steps.servicecallout.RequestVariableNotRequestMessageType', 500],
 });
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   request: z
     .object({
       /** The message to send: an existing one by name, or a new one made under this name. */
@@ -39,7 +39,7 @@ const schema = z.object({
   /** HTTPTargetConnection: the URL, a message template (`http://{host}/x`). */
   url: z.string().min(1).max(4000),
   properties: z.record(z.string(), z.string()).default({}),
-});
+}));
 
 type Config = z.infer<typeof schema>;
 

@@ -10,7 +10,7 @@ import { defineFaults, raise, resolveValue, valueFromXml, valueToXml, ValueSchem
 
 const RATE = /^(\d+)\s*(ps|pm)$/i;
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   /** `10ps` (per second) or `30pm` (per minute). */
   rate: z.string().regex(RATE, 'rate must look like 10ps or 30pm').optional(),
   /** Variable holding the rate, e.g. from a product attribute. */
@@ -18,7 +18,7 @@ const schema = z.object({
   identifier: ValueSchema.optional(),
   messageWeight: ValueSchema.optional(),
   useEffectiveCount: z.boolean().default(false),
-}).refine((c) => c.rate || c.rateRef, { message: 'rate or rateRef is required' });
+}).refine((c) => c.rate || c.rateRef, { message: 'rate or rateRef is required' }));
 
 interface Bucket {
   /** Smoothing: the earliest time the next request is admitted. */

@@ -14,7 +14,7 @@ export const STATISTICS_COLLECTOR_FAULTS = defineFaults({
 
 const TYPES = ['string', 'integer', 'float', 'long', 'double', 'boolean'] as const;
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   statistics: z
     .array(
       z.object({
@@ -26,7 +26,7 @@ const schema = z.object({
       }),
     )
     .min(1),
-});
+}));
 
 export const statisticsCollector = definePolicy({
   type: 'StatisticsCollector',

@@ -13,9 +13,9 @@ import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
 import type { ProductView } from './services.js';
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   apiKey: z.object({ ref: z.string().min(1) }).default({ ref: 'request.queryparam.apikey' }),
-});
+}));
 
 export const VERIFY_API_KEY_FAULTS = defineFaults({
   FailedToResolveAPIKey: ['steps.oauth.v2.FailedToResolveAPIKey', 401],

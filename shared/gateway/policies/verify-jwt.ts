@@ -46,7 +46,7 @@ export const VERIFY_JWT_FAULTS = defineFaults({
   FailedToResolveVariable: ['steps.jwt.FailedToResolveVariable', 401],
 });
 
-const schema = z
+const schema = z.lazy(() => z
   .object({
     /** Signed: the algorithm(s) accepted, comma-separated. */
     algorithm: z.string().optional(),
@@ -64,7 +64,7 @@ const schema = z
     timeAllowance: z.string().optional(),
     ignoreUnresolvedVariables: z.boolean().default(false),
   })
-  .refine((config) => Boolean(config.algorithm) !== Boolean(config.keyAlgorithm), { message: 'exactly one of <Algorithm> (signed) or <Algorithms> (encrypted) is required' });
+  .refine((config) => Boolean(config.algorithm) !== Boolean(config.keyAlgorithm), { message: 'exactly one of <Algorithm> (signed) or <Algorithms> (encrypted) is required' }));
 
 type Config = z.infer<typeof schema>;
 

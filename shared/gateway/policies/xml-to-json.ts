@@ -18,7 +18,7 @@ export const XML_TO_JSON_FAULTS = defineFaults({
   SourceUnavailable: ['steps.xml2json.SourceUnavailable', 500],
 });
 
-const OptionsSchema = z.object({
+const OptionsSchema = z.lazy(() => z.object({
   recognizeNumber: z.boolean().default(false),
   recognizeBoolean: z.boolean().default(false),
   recognizeNull: z.boolean().default(false),
@@ -34,7 +34,7 @@ const OptionsSchema = z.object({
   outputSuffix: z.string().default(''),
   stripLevels: z.number().int().min(0).max(64).default(0),
   treatAsArray: z.array(z.object({ path: z.string().min(1), unwrap: z.boolean().default(false) })).default([]),
-});
+}));
 
 const FORMATS = ['xml.com', 'yahoo', 'google', 'badgerFish'] as const;
 
@@ -46,12 +46,12 @@ const FORMAT_OPTIONS: Record<(typeof FORMATS)[number], Record<string, unknown>> 
   badgerFish: { textNodeName: '$', textAlwaysAsProperty: true, attributePrefix: '@', namespaceSeparator: ':', namespaceBlockName: '@xmlns', defaultNamespaceNodeName: '$' },
 };
 
-const schema = z.object({
+const schema = z.lazy(() => z.object({
   format: z.enum(FORMATS).optional(),
   source: z.string().optional(),
   outputVariable: z.string().optional(),
   options: OptionsSchema.default(() => OptionsSchema.parse({})),
-});
+}));
 
 type Options = z.infer<typeof OptionsSchema>;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

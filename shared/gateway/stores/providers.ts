@@ -12,7 +12,7 @@ import type { StoredItem } from '../../store/table.js';
 import { NAME } from '../engine/model.js';
 import { orgPartition, providerKeys, SORT_PREFIX } from '../../store/keys.js';
 
-export const ProviderInputSchema = z.discriminatedUnion('type', [
+export const ProviderInputSchema = z.lazy(() => z.discriminatedUnion('type', [
   z.object({
     name: z.string().regex(NAME),
     description: z.string().max(1000).optional(),
@@ -47,7 +47,7 @@ export const ProviderInputSchema = z.discriminatedUnion('type', [
       scope: z.string().max(1000).optional(),
     }),
   }),
-]);
+]));
 
 export type ProviderInput = z.infer<typeof ProviderInputSchema>;
 

@@ -38,19 +38,19 @@ export interface HostAliasItem extends StoredItem {
 
 const HOST_ALIAS = /^(?=.{1,253}(:\d{1,5})?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;
 
-const portSchema = z
+const portSchema = z.lazy(() => z
   .union([z.string().regex(/^\d{1,5}$/), z.number().int()])
   .transform(String)
-  .refine((port) => Number(port) >= 1 && Number(port) <= 65535, 'must be 1-65535');
+  .refine((port) => Number(port) >= 1 && Number(port) <= 65535, 'must be 1-65535'));
 
-export const virtualHostInput = z.object({
+export const virtualHostInput = z.lazy(() => z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'must be 1-255 letters, digits, . _ -'),
   hostAliases: z
     .array(z.string().trim().toLowerCase().regex(HOST_ALIAS, 'must be a host name, optionally with :port'))
     .min(1)
     .max(20),
   port: portSchema.default('443'),
-});
+}));
 export type VirtualHostInput = z.input<typeof virtualHostInput>;
 
 
