@@ -4,7 +4,8 @@
 // written back exactly as they were imported.
 import { normalizeBasePath } from '../gateway/engine/compile.js';
 import type { ConditionalFlow, DefaultFaultRule, FaultRule, FlowPhase, PolicyModel, ProxyEndpoint, ProxyModel, SharedFlowModel, Step, TargetEndpoint } from '../gateway/engine/model.js';
-import { policyDefinition } from '../gateway/policies/index.js';
+import type { PolicyXml } from '../gateway/policies/define-policy.js';
+import { policyCodec, policyDefinition } from '../gateway/policies/index.js';
 import { el, optional, renderXml, type XmlNode } from './xml.js';
 import { writeZip } from './zip.js';
 
@@ -80,8 +81,9 @@ export function targetEndpointXml(endpoint: TargetEndpoint): string {
 export function policyXml(policy: PolicyModel): string {
   if (policy.unsupported && policy.sourceXml) return policy.sourceXml;
   const definition = policyDefinition(policy.type);
-  let written: ReturnType<NonNullable<NonNullable<typeof definition>['xml']>['toXml']> = { children: [] };
-  if (definition?.xml && !policy.unsupported) written = definition.xml.toXml(definition.schema.parse(policy.config));
+  const codec = policyCodec(policy.type);
+  let written: ReturnType<PolicyXml['toXml']> = { children: [] };
+  if (definition && codec && !policy.unsupported) written = codec.toXml(definition.schema.parse(policy.config));
   return renderXml(
     el(definition && !policy.unsupported ? definition.type : policy.type, {
       async: policy.async,

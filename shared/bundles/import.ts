@@ -17,7 +17,7 @@ import {
   type SharedFlowModel,
   type TargetEndpoint,
 } from '../gateway/engine/model.js';
-import { policies as policyRegistry, policyDefinition } from '../gateway/policies/index.js';
+import { policies as policyRegistry, policyCodec, policyDefinition } from '../gateway/policies/index.js';
 import { parseXml, reportUnread, type XmlDocument, type XmlElement, type XmlProblem } from './xml.js';
 import { isSapLayout, sapToApigee } from './sap.js';
 
@@ -386,12 +386,13 @@ class Importer {
     emptyOnly(root, 'FaultRules', 'policy-level fault rules are not supported');
 
     const definition = policyDefinition(root.name);
+    const codec = policyCodec(root.name);
     let config: unknown = {};
-    if (!definition?.xml) {
+    if (!definition || !codec) {
       root.report(`policy type ${root.name} is not supported by Tollgate`, { kind: 'unsupported' });
     } else {
       common.type = definition.type;
-      const raw = definition.xml.fromXml(root);
+      const raw = codec.fromXml(root);
       reportUnread(root);
       if (!document.problems.some((problem) => problem.kind === 'unsupported')) {
         const parsed = definition.schema.safeParse(compact(raw));

@@ -116,6 +116,13 @@ describe('function bundles', () => {
     for (const name of functions) expect(statSync(bundles[name]!).size, name).toBeLessThan((BUDGET_KB[name] ?? 700) * 1024);
   });
 
+  it('leaves the policies\' XML codecs out of the runtime\'s bundle: only bundle import and export read XML', () => {
+    const code = readFileSync(bundles.proxy!, 'utf8');
+    expect(code.includes('fromXml:'), 'the proxy bundles a policy codec').toBe(false);
+    expect(Object.keys(metafiles.proxy!.inputs).filter((path) => path.startsWith('shared/bundles/'))).toEqual([]);
+    expect(readFileSync(bundles.platform!, 'utf8').includes('fromXml:')).toBe(true);
+  });
+
   it('leaves out of index.js only the lazy packages it ships beside it, and the element files for the catalog', () => {
     for (const name of functions) {
       const external = new Set<string>();

@@ -11,6 +11,7 @@ import { isFault, type Fault } from '../../shared/gateway/engine/faults.js';
 import { HeaderMap, Message } from '../../shared/gateway/engine/message.js';
 import type { Deployment } from '../../shared/gateway/engine/policy.js';
 import type { Policy, ServiceName } from '../../shared/gateway/policies/define-policy.js';
+import { policyCodec } from '../../shared/gateway/policies/index.js';
 import { OutboundError, outboundRequest } from '../../shared/net/outbound.js';
 import { sendSyslog } from '../../shared/net/syslog.js';
 import {
@@ -134,13 +135,13 @@ export function xmlRoundTrip<Config>(policy: Policy<Config, unknown, ServiceName
   const read = (xml: string): Config => {
     const { root, document } = parseXml(`policies/${policy.type}.xml`, xml);
     if (!root) throw new Error(`unreadable: ${JSON.stringify(document.problems)}`);
-    const raw = policy.xml!.fromXml(root);
+    const raw = policyCodec(policy.type)!.fromXml(root);
     reportUnread(root);
     if (document.problems.length) throw new Error(`problems: ${JSON.stringify(document.problems)}`);
     return policy.schema.parse(compact(raw));
   };
   const first = read(`<${policy.type} name="P-1"${attributes}>${body}</${policy.type}>`);
-  const written = policy.xml!.toXml(first);
+  const written = policyCodec(policy.type)!.toXml(first);
   const second = read(renderXml(el(policy.type, { name: 'P-1', ...written.attributes }, written.children)));
   if (JSON.stringify(compact(second)) !== JSON.stringify(compact(first))) {
     throw new Error(`read back differently:\n${JSON.stringify(first)}\n${JSON.stringify(second)}`);
@@ -153,7 +154,7 @@ export function xmlProblems<Config>(policy: Policy<Config, unknown, ServiceName>
   const { root, document } = parseXml(`policies/${policy.type}.xml`, `<${policy.type} name="P-1"${attributes}>${body}</${policy.type}>`);
   const problems: string[] = [];
   if (root) {
-    const raw = policy.xml!.fromXml(root);
+    const raw = policyCodec(policy.type)!.fromXml(root);
     reportUnread(root);
     const parsed = policy.schema.safeParse(compact(raw));
     if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => `schema: ${issue.path.join('.')}`));

@@ -8,7 +8,7 @@ import { policyXml } from '../../shared/bundles/export.js';
 import { bundleToModel, compact } from '../../shared/bundles/import.js';
 import { decodeEntities, el, parseXml, renderXml } from '../../shared/bundles/xml.js';
 import { readZip, writeZip, ZipError, type ZipLimits } from '../../shared/bundles/zip.js';
-import { policyDefinition, supportedPolicyTypes } from '../../shared/gateway/policies/index.js';
+import { policyCodec, supportedPolicyTypes } from '../../shared/gateway/policies/index.js';
 import { bundle, proxyEndpoint } from '../support/bundles.js';
 
 describe('XML reader', () => {
@@ -211,7 +211,7 @@ function importPolicy(xml: string) {
 describe('policy XML mappings', () => {
   it('exist for every supported policy type', () => {
     for (const type of supportedPolicyTypes()) {
-      expect(policyDefinition(type)!.xml, type).toBeDefined();
+      expect(policyCodec(type), type).toBeDefined();
       expect(SAMPLES[type], `a sample for ${type}`).toBeDefined();
     }
   });

@@ -8,7 +8,7 @@ import net from 'node:net';
 import * as z from 'zod';
 import type { PolicyExchange } from '../engine/policy.js';
 import { defineFaults, raise, render } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { el } from './xml-model.js';
 
 export const ACCESS_CONTROL_FAULTS = defineFaults({
@@ -52,29 +52,6 @@ export const accessControl = definePolicy({
   type: 'AccessControl',
   schema,
   faults: ACCESS_CONTROL_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const rules = root.child('IPRules');
-      return {
-        noRuleMatchAction: rules?.oneOf(['ALLOW', 'DENY'] as const, 'noRuleMatchAction'),
-        validateBasedOn: root.child('ValidateBasedOn')?.oneOf(['X_FORWARDED_FOR_ALL_IP', 'X_FORWARDED_FOR_FIRST_IP', 'X_FORWARDED_FOR_LAST_IP'] as const),
-        rules: (rules?.all('MatchRule') ?? []).map((rule) => ({
-          action: rule.oneOf(['ALLOW', 'DENY'] as const, 'action'),
-          addresses: rule.all('SourceAddress').map((source) => ({ address: source.text(), mask: source.int('mask') })),
-        })),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        el(
-          'IPRules',
-          { noRuleMatchAction: config.noRuleMatchAction },
-          config.rules.map((rule) => el('MatchRule', { action: rule.action }, rule.addresses.map((source) => el('SourceAddress', { mask: source.mask }, source.address)))),
-        ),
-        config.validateBasedOn ? el('ValidateBasedOn', {}, config.validateBasedOn) : undefined,
-      ].filter((node) => node !== undefined),
-    }),
-  },
   prepare: (config) => {
     // Literal addresses become BlockLists once; templated ones (`{allowed.ip}`) are resolved per call.
     for (const rule of config.rules) {
@@ -106,4 +83,28 @@ export const accessControl = definePolicy({
     // Every address checked must be allowed (X_FORWARDED_FOR_ALL_IP); one denied is enough to refuse.
     if (candidates.some((address) => decide(address) === 'DENY')) throw raise(ACCESS_CONTROL_FAULTS, 'IPDeniedAccess', 'Access Denied for client ip : ' + candidates.join(', '));
   },
+});
+
+export const accessControlXml = /* @__PURE__ */ policyXml(accessControl, {
+  fromXml: (root) => {
+    const rules = root.child('IPRules');
+    return {
+      noRuleMatchAction: rules?.oneOf(['ALLOW', 'DENY'] as const, 'noRuleMatchAction'),
+      validateBasedOn: root.child('ValidateBasedOn')?.oneOf(['X_FORWARDED_FOR_ALL_IP', 'X_FORWARDED_FOR_FIRST_IP', 'X_FORWARDED_FOR_LAST_IP'] as const),
+      rules: (rules?.all('MatchRule') ?? []).map((rule) => ({
+        action: rule.oneOf(['ALLOW', 'DENY'] as const, 'action'),
+        addresses: rule.all('SourceAddress').map((source) => ({ address: source.text(), mask: source.int('mask') })),
+      })),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      el(
+        'IPRules',
+        { noRuleMatchAction: config.noRuleMatchAction },
+        config.rules.map((rule) => el('MatchRule', { action: rule.action }, rule.addresses.map((source) => el('SourceAddress', { mask: source.mask }, source.address)))),
+      ),
+      config.validateBasedOn ? el('ValidateBasedOn', {}, config.validateBasedOn) : undefined,
+    ].filter((node) => node !== undefined),
+  }),
 });

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { el, innerXml, optional, type XmlElement, type XmlNode } from './xml-model.js';
 import type { PolicyExchange } from '../engine/policy.js';
 import { Message } from '../engine/message.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { stringify } from '../language/template.js';
 import { nameValuesFromXml, nameValuesToXml, NameValueSchema, render, textOf, type NameValue } from './common.js';
 
@@ -407,29 +407,6 @@ export function actionsToXml(actions: Action[]): XmlNode[] {
 export const assignMessage = definePolicy({
   type: 'AssignMessage',
   schema,
-  xml: {
-    fromXml: (root) => {
-      const assignTo = root.child('AssignTo');
-      return {
-        assignTo: assignTo
-          ? {
-              name: assignTo.text() || undefined,
-              createNew: assignTo.bool('createNew'),
-              type: assignTo.oneOf(['request', 'response'] as const, 'type'),
-            }
-          : undefined,
-        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
-        actions: actionsFromXml(root),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        config.assignTo && el('AssignTo', { createNew: config.assignTo.createNew, transport: 'http', type: config.assignTo.type }, config.assignTo.name ?? ''),
-        ...actionsToXml(actionsOf(config)),
-        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   prepare: (config, { resources }) => ({
     // A resource an AssignVariable reads is part of the revision: its content goes in as the variable's value.
     actions: actionsOf(config).map((action) => {
@@ -474,4 +451,28 @@ export const assignMessage = definePolicy({
     }
     applyActions(exchange, message, prepared.actions);
   },
+});
+
+export const assignMessageXml = /* @__PURE__ */ policyXml(assignMessage, {
+  fromXml: (root) => {
+    const assignTo = root.child('AssignTo');
+    return {
+      assignTo: assignTo
+        ? {
+            name: assignTo.text() || undefined,
+            createNew: assignTo.bool('createNew'),
+            type: assignTo.oneOf(['request', 'response'] as const, 'type'),
+          }
+        : undefined,
+      ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+      actions: actionsFromXml(root),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      config.assignTo && el('AssignTo', { createNew: config.assignTo.createNew, transport: 'http', type: config.assignTo.type }, config.assignTo.name ?? ''),
+      ...actionsToXml(actionsOf(config)),
+      el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+    ].filter((node) => node !== undefined),
+  }),
 });

@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { basicAuthorization, decodeBasic, basicToken } from '../../http/basic-auth.js';
 import { el } from './xml-model.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
 
@@ -29,36 +29,6 @@ export const basicAuthentication = definePolicy({
   type: 'BasicAuthentication',
   faults: BASIC_AUTHENTICATION_FAULTS,
   schema: schema.refine((c) => c.operation === 'Decode' || c.assignTo, { message: 'assignTo is required for Encode' }),
-  xml: {
-    fromXml: (root) => {
-      const ref = (name: string) => {
-        const element = root.child(name);
-        if (!element) return undefined;
-        const value = element.attr('ref')?.trim();
-        if (!value) element.report('the ref attribute is required', { attribute: 'ref' });
-        return { ref: value };
-      };
-      const assignTo = root.child('AssignTo');
-      return {
-        operation: root.child('Operation')?.oneOf(['Encode', 'Decode'] as const),
-        user: ref('User'),
-        password: ref('Password'),
-        assignTo: assignTo ? { variable: assignTo.text(), createNew: assignTo.bool('createNew') } : undefined,
-        source: root.childText('Source') || undefined,
-        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        el('Operation', {}, config.operation),
-        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
-        el('User', { ref: config.user.ref }),
-        el('Password', { ref: config.password.ref }),
-        config.assignTo && el('AssignTo', { createNew: config.assignTo.createNew }, config.assignTo.variable),
-        el('Source', {}, config.source),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   execute: ({ config, exchange, policy }) => {
     if (config.operation === 'Encode') {
       const user = exchange.get(config.user.ref);
@@ -86,4 +56,35 @@ export const basicAuthentication = definePolicy({
     exchange.set(config.user.ref, credentials.user);
     exchange.set(config.password.ref, credentials.password);
   },
+});
+
+export const basicAuthenticationXml = /* @__PURE__ */ policyXml(basicAuthentication, {
+  fromXml: (root) => {
+    const ref = (name: string) => {
+      const element = root.child(name);
+      if (!element) return undefined;
+      const value = element.attr('ref')?.trim();
+      if (!value) element.report('the ref attribute is required', { attribute: 'ref' });
+      return { ref: value };
+    };
+    const assignTo = root.child('AssignTo');
+    return {
+      operation: root.child('Operation')?.oneOf(['Encode', 'Decode'] as const),
+      user: ref('User'),
+      password: ref('Password'),
+      assignTo: assignTo ? { variable: assignTo.text(), createNew: assignTo.bool('createNew') } : undefined,
+      source: root.childText('Source') || undefined,
+      ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      el('Operation', {}, config.operation),
+      el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+      el('User', { ref: config.user.ref }),
+      el('Password', { ref: config.password.ref }),
+      config.assignTo && el('AssignTo', { createNew: config.assignTo.createNew }, config.assignTo.variable),
+      el('Source', {}, config.source),
+    ].filter((node) => node !== undefined),
+  }),
 });

@@ -2,7 +2,7 @@
 // Access-Control-* headers to every response, error responses included.
 import * as z from 'zod';
 import { el } from './xml-model.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { render } from './common.js';
 
 const schema = z.lazy(() => z.object({
@@ -20,30 +20,6 @@ const schema = z.lazy(() => z.object({
 export const cors = definePolicy({
   type: 'CORS',
   schema,
-  xml: {
-    fromXml: (root) => ({
-      allowOrigins: root.childText('AllowOrigins') || undefined,
-      allowMethods: root.childText('AllowMethods') || undefined,
-      allowHeaders: root.childText('AllowHeaders') || undefined,
-      exposeHeaders: root.childText('ExposeHeaders'),
-      maxAge: root.child('MaxAge')?.int(),
-      allowCredentials: root.child('AllowCredentials')?.bool(),
-      generatePreflightResponse: root.child('GeneratePreflightResponse')?.bool(),
-      ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
-    }),
-    toXml: (config) => ({
-      children: [
-        el('AllowOrigins', {}, config.allowOrigins),
-        el('AllowMethods', {}, config.allowMethods),
-        el('AllowHeaders', {}, config.allowHeaders),
-        el('ExposeHeaders', {}, config.exposeHeaders),
-        el('MaxAge', {}, config.maxAge),
-        el('AllowCredentials', {}, config.allowCredentials),
-        el('GeneratePreflightResponse', {}, config.generatePreflightResponse),
-        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
-      ],
-    }),
-  },
   execute: ({ config, exchange }) => {
     const origin = exchange.request.headers.get('origin');
     if (!origin) return; // not a CORS request
@@ -76,4 +52,29 @@ export const cors = definePolicy({
       exchange.skipToResponse = true;
     }
   },
+});
+
+export const corsXml = /* @__PURE__ */ policyXml(cors, {
+  fromXml: (root) => ({
+    allowOrigins: root.childText('AllowOrigins') || undefined,
+    allowMethods: root.childText('AllowMethods') || undefined,
+    allowHeaders: root.childText('AllowHeaders') || undefined,
+    exposeHeaders: root.childText('ExposeHeaders'),
+    maxAge: root.child('MaxAge')?.int(),
+    allowCredentials: root.child('AllowCredentials')?.bool(),
+    generatePreflightResponse: root.child('GeneratePreflightResponse')?.bool(),
+    ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+  }),
+  toXml: (config) => ({
+    children: [
+      el('AllowOrigins', {}, config.allowOrigins),
+      el('AllowMethods', {}, config.allowMethods),
+      el('AllowHeaders', {}, config.allowHeaders),
+      el('ExposeHeaders', {}, config.exposeHeaders),
+      el('MaxAge', {}, config.maxAge),
+      el('AllowCredentials', {}, config.allowCredentials),
+      el('GeneratePreflightResponse', {}, config.generatePreflightResponse),
+      el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+    ],
+  }),
 });

@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { decodeJwt as decodeClaims, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { setJwtVariables } from './jwt-settings.js';
 import { optional } from './xml-model.js';
 
@@ -20,10 +20,6 @@ export const decodeJwt = definePolicy({
   type: 'DecodeJWT',
   schema,
   faults: DECODE_JWT_FAULTS,
-  xml: {
-    fromXml: (root) => ({ source: root.childText('Source') || undefined }),
-    toXml: (config) => ({ children: [optional('Source', config.source)].filter((node) => node !== undefined) }),
-  },
   execute: ({ config, exchange, policy }) => {
     const raw = config.source ? exchange.get(config.source) : /^Bearer\s+(\S+)$/i.exec(stringify(exchange.get('request.header.authorization')))?.[1];
     const token = raw === undefined || raw === null ? '' : stringify(raw).trim();
@@ -39,4 +35,9 @@ export const decodeJwt = definePolicy({
     }
     setJwtVariables(exchange, policy.name, token, payload);
   },
+});
+
+export const decodeJwtXml = /* @__PURE__ */ policyXml(decodeJwt, {
+  fromXml: (root) => ({ source: root.childText('Source') || undefined }),
+  toXml: (config) => ({ children: [optional('Source', config.source)].filter((node) => node !== undefined) }),
 });

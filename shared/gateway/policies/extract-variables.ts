@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { compileExtractionPattern, type ExtractionPattern } from '../language/extraction-pattern.js';
 import { compileJsonPath } from '../language/jsonpath.js';
 import { el, type XmlElement, type XmlNode } from './xml-model.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
 import { checkXPath, evaluateXPath, parseXmlPayload, serializeNodes, xpathString, XmlPayloadError, type XPathValue } from '../language/xml.js';
@@ -77,72 +77,6 @@ const compileAll = (list: { pattern: string; ignoreCase: boolean }[]) => list.ma
 export const extractVariables = definePolicy({
   type: 'ExtractVariables',
   schema,
-  xml: {
-    fromXml: (root) => {
-      const source = root.child('Source');
-      const uriPaths = root.all('URIPath');
-      const json = root.child('JSONPayload');
-      const xml = root.child('XMLPayload');
-      return {
-        source: source?.text() || undefined,
-        clearPayload: source?.bool('clearPayload'),
-        xmlPayload: xml
-          ? {
-              stopPayloadProcessing: xml.bool('stopPayloadProcessing'),
-              namespaces: Object.fromEntries(
-                (xml.child('Namespaces')?.all('Namespace') ?? []).map((namespace) => [namespace.attr('prefix') ?? '', namespace.text()]),
-              ),
-              variables: xml.all('Variable').map((variable) => ({
-                name: variable.attr('name'),
-                type: variable.oneOf(XML_TYPES, 'type'),
-                xpath: variable.childText('XPath'),
-              })),
-            }
-          : undefined,
-        variablePrefix: root.childText('VariablePrefix') || undefined,
-        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
-        uriPath: uriPaths.length ? uriPaths.flatMap(patternsFromXml) : undefined,
-        queryParams: namedFromXml(root, 'QueryParam'),
-        headers: namedFromXml(root, 'Header'),
-        formParams: namedFromXml(root, 'FormParam'),
-        variables: namedFromXml(root, 'Variable'),
-        jsonPayload: (json?.all('Variable') ?? []).map((variable) => {
-          const type = variable.oneOf(JSON_TYPES, 'type');
-          return { name: variable.attr('name'), jsonPath: variable.childText('JSONPath'), type: type === 'nodeset' ? 'json' : type };
-        }),
-      };
-    },
-    toXml: (config) => {
-      const named = (elementName: string, list: { name: string; patterns: { pattern: string; ignoreCase: boolean }[] }[]) =>
-        list.map((item) => el(elementName, { name: item.name }, patternsToXml(item.patterns)));
-      const children: (XmlNode | undefined)[] = [
-        config.source === undefined && !config.clearPayload ? undefined : el('Source', { clearPayload: config.clearPayload || undefined }, config.source ?? ''),
-        config.variablePrefix === undefined ? undefined : el('VariablePrefix', {}, config.variablePrefix),
-        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
-        config.uriPath ? el('URIPath', {}, patternsToXml(config.uriPath)) : undefined,
-        ...named('QueryParam', config.queryParams),
-        ...named('Header', config.headers),
-        ...named('FormParam', config.formParams),
-        ...named('Variable', config.variables),
-        config.jsonPayload.length
-          ? el(
-              'JSONPayload',
-              {},
-              config.jsonPayload.map((j) => el('Variable', { name: j.name, type: j.type === 'json' ? 'nodeset' : j.type }, [el('JSONPath', {}, j.jsonPath)])),
-            )
-          : undefined,
-        config.xmlPayload
-          ? el('XMLPayload', { stopPayloadProcessing: config.xmlPayload.stopPayloadProcessing || undefined }, [
-              Object.keys(config.xmlPayload.namespaces).length
-                ? el('Namespaces', {}, Object.entries(config.xmlPayload.namespaces).map(([prefix, uri]) => el('Namespace', { prefix }, uri)))
-                : undefined,
-              ...config.xmlPayload.variables.map((variable) => el('Variable', { name: variable.name, type: variable.type }, [el('XPath', {}, variable.xpath)])),
-            ])
-          : undefined,
-      ];
-      return { children: children.filter((node) => node !== undefined) };
-    },
-  },
   prepare: (config) => ({
     uriPath: config.uriPath ? compileAll(config.uriPath) : [],
     queryParams: config.queryParams.map((q) => ({ name: q.name, patterns: compileAll(q.patterns) })),
@@ -208,6 +142,73 @@ export const extractVariables = definePolicy({
       throw raise(EXTRACT_VARIABLES_FAULTS, 'ExecutionFailed', `Failed to execute the ExtractVariables: ${policy.name}: could not resolve ${unresolved.join(', ')}`);
     }
     if (config.clearPayload) message.body = Buffer.alloc(0);
+  },
+});
+
+export const extractVariablesXml = /* @__PURE__ */ policyXml(extractVariables, {
+  fromXml: (root) => {
+    const source = root.child('Source');
+    const uriPaths = root.all('URIPath');
+    const json = root.child('JSONPayload');
+    const xml = root.child('XMLPayload');
+    return {
+      source: source?.text() || undefined,
+      clearPayload: source?.bool('clearPayload'),
+      xmlPayload: xml
+        ? {
+            stopPayloadProcessing: xml.bool('stopPayloadProcessing'),
+            namespaces: Object.fromEntries(
+              (xml.child('Namespaces')?.all('Namespace') ?? []).map((namespace) => [namespace.attr('prefix') ?? '', namespace.text()]),
+            ),
+            variables: xml.all('Variable').map((variable) => ({
+              name: variable.attr('name'),
+              type: variable.oneOf(XML_TYPES, 'type'),
+              xpath: variable.childText('XPath'),
+            })),
+          }
+        : undefined,
+      variablePrefix: root.childText('VariablePrefix') || undefined,
+      ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+      uriPath: uriPaths.length ? uriPaths.flatMap(patternsFromXml) : undefined,
+      queryParams: namedFromXml(root, 'QueryParam'),
+      headers: namedFromXml(root, 'Header'),
+      formParams: namedFromXml(root, 'FormParam'),
+      variables: namedFromXml(root, 'Variable'),
+      jsonPayload: (json?.all('Variable') ?? []).map((variable) => {
+        const type = variable.oneOf(JSON_TYPES, 'type');
+        return { name: variable.attr('name'), jsonPath: variable.childText('JSONPath'), type: type === 'nodeset' ? 'json' : type };
+      }),
+    };
+  },
+  toXml: (config) => {
+    const named = (elementName: string, list: { name: string; patterns: { pattern: string; ignoreCase: boolean }[] }[]) =>
+      list.map((item) => el(elementName, { name: item.name }, patternsToXml(item.patterns)));
+    const children: (XmlNode | undefined)[] = [
+      config.source === undefined && !config.clearPayload ? undefined : el('Source', { clearPayload: config.clearPayload || undefined }, config.source ?? ''),
+      config.variablePrefix === undefined ? undefined : el('VariablePrefix', {}, config.variablePrefix),
+      el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+      config.uriPath ? el('URIPath', {}, patternsToXml(config.uriPath)) : undefined,
+      ...named('QueryParam', config.queryParams),
+      ...named('Header', config.headers),
+      ...named('FormParam', config.formParams),
+      ...named('Variable', config.variables),
+      config.jsonPayload.length
+        ? el(
+            'JSONPayload',
+            {},
+            config.jsonPayload.map((j) => el('Variable', { name: j.name, type: j.type === 'json' ? 'nodeset' : j.type }, [el('JSONPath', {}, j.jsonPath)])),
+          )
+        : undefined,
+      config.xmlPayload
+        ? el('XMLPayload', { stopPayloadProcessing: config.xmlPayload.stopPayloadProcessing || undefined }, [
+            Object.keys(config.xmlPayload.namespaces).length
+              ? el('Namespaces', {}, Object.entries(config.xmlPayload.namespaces).map(([prefix, uri]) => el('Namespace', { prefix }, uri)))
+              : undefined,
+            ...config.xmlPayload.variables.map((variable) => el('Variable', { name: variable.name, type: variable.type }, [el('XPath', {}, variable.xpath)])),
+          ])
+        : undefined,
+    ];
+    return { children: children.filter((node) => node !== undefined) };
   },
 });
 

@@ -4,7 +4,7 @@
 // flow that is not deployed faults the step, it is never passed over.
 import * as z from 'zod';
 import { defineFaults, raise, render } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { el } from './xml-model.js';
 
 export const FLOW_CALLOUT_FAULTS = defineFaults({
@@ -20,22 +20,6 @@ export const flowCallout = definePolicy({
   type: 'FlowCallout',
   schema,
   faults: FLOW_CALLOUT_FAULTS,
-  xml: {
-    fromXml: (root) => ({
-      sharedFlowBundle: root.childText('SharedFlowBundle'),
-      parameters: (root.child('Parameters')?.all('Parameter') ?? []).map((parameter) => ({
-        name: parameter.attr('name'),
-        value: parameter.text() || parameter.attr('value') || undefined,
-        ref: parameter.attr('ref') || undefined,
-      })),
-    }),
-    toXml: (config) => ({
-      children: [
-        el('SharedFlowBundle', {}, config.sharedFlowBundle),
-        config.parameters.length ? el('Parameters', {}, config.parameters.map((parameter) => el('Parameter', { name: parameter.name, ref: parameter.ref }, parameter.value ?? ''))) : undefined,
-      ].filter((node) => node !== undefined),
-    }),
-  },
   services: ['sharedFlows'],
   execute: async ({ config, exchange, services: { sharedFlows } }) => {
     for (const parameter of config.parameters) {
@@ -47,4 +31,21 @@ export const flowCallout = definePolicy({
       throw raise(FLOW_CALLOUT_FAULTS, 'SharedFlowNotFound', `Shared flow ${name} is not deployed in environment ${String(exchange.get('environment.name'))}`);
     }
   },
+});
+
+export const flowCalloutXml = /* @__PURE__ */ policyXml(flowCallout, {
+  fromXml: (root) => ({
+    sharedFlowBundle: root.childText('SharedFlowBundle'),
+    parameters: (root.child('Parameters')?.all('Parameter') ?? []).map((parameter) => ({
+      name: parameter.attr('name'),
+      value: parameter.text() || parameter.attr('value') || undefined,
+      ref: parameter.attr('ref') || undefined,
+    })),
+  }),
+  toXml: (config) => ({
+    children: [
+      el('SharedFlowBundle', {}, config.sharedFlowBundle),
+      config.parameters.length ? el('Parameters', {}, config.parameters.map((parameter) => el('Parameter', { name: parameter.name, ref: parameter.ref }, parameter.value ?? ''))) : undefined,
+    ].filter((node) => node !== undefined),
+  }),
 });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { CompactEncrypt, SignJWT, type JWTPayload } from 'jose';
 import { defineFaults, raise, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { claimValue, claimsFromXml, claimsToXml, ClaimSchema, durationSeconds, importKey, keyFromXml, KeySchema, keyText, keyToXml, publicKeyFromXml, PublicKeySchema, publicKeyToXml, secretBytes, type AnyKey } from './jwt-settings.js';
 import { el, optional } from './xml-model.js';
 
@@ -47,51 +47,6 @@ export const generateJwt = definePolicy({
   type: 'GenerateJWT',
   schema,
   faults: GENERATE_JWT_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const algorithms = root.child('Algorithms');
-      const id = root.child('Id');
-      root.child('Type')?.consume();
-      return {
-        algorithm: root.childText('Algorithm') || undefined,
-        keyAlgorithm: algorithms?.childText('Key') || undefined,
-        contentAlgorithm: algorithms?.childText('Content') || undefined,
-        secretKey: keyFromXml(root.child('SecretKey')),
-        privateKey: keyFromXml(root.child('PrivateKey')),
-        publicKey: publicKeyFromXml(root.child('PublicKey')),
-        subject: valueFromXml(root.child('Subject')),
-        issuer: valueFromXml(root.child('Issuer')),
-        audience: valueFromXml(root.child('Audience')),
-        id: valueFromXml(id),
-        generateId: id !== undefined && valueFromXml(id) === undefined,
-        expiresIn: valueFromXml(root.child('ExpiresIn')),
-        notBefore: valueFromXml(root.child('NotBefore')),
-        claims: claimsFromXml(root.child('AdditionalClaims')),
-        headers: claimsFromXml(root.child('AdditionalHeaders')),
-        outputVariable: root.childText('OutputVariable') || undefined,
-        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        optional('Algorithm', config.algorithm),
-        config.keyAlgorithm ? el('Algorithms', {}, [el('Key', {}, config.keyAlgorithm), el('Content', {}, config.contentAlgorithm)]) : undefined,
-        keyToXml('SecretKey', config.secretKey),
-        keyToXml('PrivateKey', config.privateKey),
-        publicKeyToXml(config.publicKey),
-        valueToXml('Subject', config.subject),
-        valueToXml('Issuer', config.issuer),
-        valueToXml('Audience', config.audience),
-        config.generateId ? el('Id') : valueToXml('Id', config.id),
-        valueToXml('ExpiresIn', config.expiresIn),
-        valueToXml('NotBefore', config.notBefore),
-        claimsToXml('AdditionalClaims', config.claims),
-        claimsToXml('AdditionalHeaders', config.headers),
-        el('OutputVariable', {}, config.outputVariable),
-        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   execute: async ({ config, exchange, policy }) => {
     const now = Math.floor(Date.now() / 1000);
     const payload: JWTPayload = { iat: now };
@@ -157,4 +112,50 @@ export const generateJwt = definePolicy({
     }
     exchange.set(config.outputVariable, token);
   },
+});
+
+export const generateJwtXml = /* @__PURE__ */ policyXml(generateJwt, {
+  fromXml: (root) => {
+    const algorithms = root.child('Algorithms');
+    const id = root.child('Id');
+    root.child('Type')?.consume();
+    return {
+      algorithm: root.childText('Algorithm') || undefined,
+      keyAlgorithm: algorithms?.childText('Key') || undefined,
+      contentAlgorithm: algorithms?.childText('Content') || undefined,
+      secretKey: keyFromXml(root.child('SecretKey')),
+      privateKey: keyFromXml(root.child('PrivateKey')),
+      publicKey: publicKeyFromXml(root.child('PublicKey')),
+      subject: valueFromXml(root.child('Subject')),
+      issuer: valueFromXml(root.child('Issuer')),
+      audience: valueFromXml(root.child('Audience')),
+      id: valueFromXml(id),
+      generateId: id !== undefined && valueFromXml(id) === undefined,
+      expiresIn: valueFromXml(root.child('ExpiresIn')),
+      notBefore: valueFromXml(root.child('NotBefore')),
+      claims: claimsFromXml(root.child('AdditionalClaims')),
+      headers: claimsFromXml(root.child('AdditionalHeaders')),
+      outputVariable: root.childText('OutputVariable') || undefined,
+      ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      optional('Algorithm', config.algorithm),
+      config.keyAlgorithm ? el('Algorithms', {}, [el('Key', {}, config.keyAlgorithm), el('Content', {}, config.contentAlgorithm)]) : undefined,
+      keyToXml('SecretKey', config.secretKey),
+      keyToXml('PrivateKey', config.privateKey),
+      publicKeyToXml(config.publicKey),
+      valueToXml('Subject', config.subject),
+      valueToXml('Issuer', config.issuer),
+      valueToXml('Audience', config.audience),
+      config.generateId ? el('Id') : valueToXml('Id', config.id),
+      valueToXml('ExpiresIn', config.expiresIn),
+      valueToXml('NotBefore', config.notBefore),
+      claimsToXml('AdditionalClaims', config.claims),
+      claimsToXml('AdditionalHeaders', config.headers),
+      el('OutputVariable', {}, config.outputVariable),
+      el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+    ].filter((node) => node !== undefined),
+  }),
 });

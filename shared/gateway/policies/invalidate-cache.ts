@@ -1,7 +1,7 @@
 // InvalidateCache: removes an entry of the environment cache, and with
 // PurgeChildEntries every entry whose key starts with it.
 import * as z from 'zod';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { cacheKey, cacheSettings, commonFromXml, commonToXml } from './cache-settings.js';
 import { el } from './xml-model.js';
 
@@ -10,18 +10,19 @@ const schema = z.lazy(() => z.object({ ...cacheSettings, purgeChildEntries: z.bo
 export const invalidateCache = definePolicy({
   type: 'InvalidateCache',
   schema,
-  xml: {
-    fromXml: (root) => {
-      // Apigee's CacheContext is the older spelling of the key's scope parts: the key itself is what counts here.
-      root.child('CacheContext')?.consume();
-      return { ...commonFromXml(root), purgeChildEntries: root.child('PurgeChildEntries')?.bool() };
-    },
-    toXml: (config) => ({ children: [...commonToXml(config), el('PurgeChildEntries', {}, config.purgeChildEntries)].filter((node) => node !== undefined) }),
-  },
   services: ['cache'],
   execute: async ({ config, exchange, policy, services: { cache } }) => {
     const key = cacheKey(exchange, config.cacheKey, config.scope);
     exchange.set(`invalidatecache.${policy.name}.cachekey`, key);
     await cache.delete(config.cacheResource, key, { children: config.purgeChildEntries });
   },
+});
+
+export const invalidateCacheXml = /* @__PURE__ */ policyXml(invalidateCache, {
+  fromXml: (root) => {
+    // Apigee's CacheContext is the older spelling of the key's scope parts: the key itself is what counts here.
+    root.child('CacheContext')?.consume();
+    return { ...commonFromXml(root), purgeChildEntries: root.child('PurgeChildEntries')?.bool() };
+  },
+  toXml: (config) => ({ children: [...commonToXml(config), el('PurgeChildEntries', {}, config.purgeChildEntries)].filter((node) => node !== undefined) }),
 });

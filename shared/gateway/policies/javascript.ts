@@ -11,7 +11,7 @@ import * as z from 'zod';
 import type { PolicyExchange } from '../engine/policy.js';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { el, optional } from './xml-model.js';
 import { OutboundCallError, type HttpService, type LogService } from './services.js';
 import type { SandboxHost } from './javascript-sandbox.js';
@@ -102,27 +102,6 @@ export const javascript = definePolicy({
   type: 'Javascript',
   schema,
   faults: JAVASCRIPT_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const properties = root.child('Properties');
-      return {
-        resourceUrl: root.childText('ResourceURL') || undefined,
-        source: root.child('Source') ? root.child('Source')!.parts.join('') : undefined,
-        includeUrls: root.all('IncludeURL').map((include) => include.text()),
-        timeLimitMs: root.int('timeLimit'),
-        properties: Object.fromEntries((properties?.all('Property') ?? []).map((property) => [property.attr('name') ?? '', property.text()])),
-      };
-    },
-    toXml: (config) => ({
-      attributes: { timeLimit: config.timeLimitMs },
-      children: [
-        Object.keys(config.properties).length ? el('Properties', {}, Object.entries(config.properties).map(([name, value]) => el('Property', { name }, value))) : undefined,
-        ...config.includeUrls.map((url) => el('IncludeURL', {}, url)),
-        optional('ResourceURL', config.resourceUrl),
-        config.source === undefined ? undefined : el('Source', {}, config.source),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   prepare: (config, { resources }) => {
     const load = (url: string) => {
       const code = resources.get(resourcePath(url));
@@ -147,4 +126,26 @@ export const javascript = definePolicy({
     writePrints(log, policy.name, prints);
     if (!outcome.ok) throw raise(JAVASCRIPT_FAULTS, 'ScriptExecutionFailed', `Execution of ${policy.name} failed with error: ${outcome.message}`);
   },
+});
+
+export const javascriptXml = /* @__PURE__ */ policyXml(javascript, {
+  fromXml: (root) => {
+    const properties = root.child('Properties');
+    return {
+      resourceUrl: root.childText('ResourceURL') || undefined,
+      source: root.child('Source') ? root.child('Source')!.parts.join('') : undefined,
+      includeUrls: root.all('IncludeURL').map((include) => include.text()),
+      timeLimitMs: root.int('timeLimit'),
+      properties: Object.fromEntries((properties?.all('Property') ?? []).map((property) => [property.attr('name') ?? '', property.text()])),
+    };
+  },
+  toXml: (config) => ({
+    attributes: { timeLimit: config.timeLimitMs },
+    children: [
+      Object.keys(config.properties).length ? el('Properties', {}, Object.entries(config.properties).map(([name, value]) => el('Property', { name }, value))) : undefined,
+      ...config.includeUrls.map((url) => el('IncludeURL', {}, url)),
+      optional('ResourceURL', config.resourceUrl),
+      config.source === undefined ? undefined : el('Source', {}, config.source),
+    ].filter((node) => node !== undefined),
+  }),
 });

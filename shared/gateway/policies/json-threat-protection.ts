@@ -3,7 +3,7 @@
 // nesting, huge arrays) costs no more than reading it.
 import * as z from 'zod';
 import { optional } from './xml-model.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { defineFaults, raise } from './common.js';
 
 export const JSON_THREAT_FAULTS = defineFaults({
@@ -97,29 +97,6 @@ export const jsonThreatProtection = definePolicy({
   type: 'JSONThreatProtection',
   schema,
   faults: JSON_THREAT_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const limit = (name: string) => root.child(name)?.int();
-      return {
-        source: root.childText('Source') || undefined,
-        arrayElementCount: limit('ArrayElementCount'),
-        containerDepth: limit('ContainerDepth'),
-        objectEntryCount: limit('ObjectEntryCount'),
-        objectEntryNameLength: limit('ObjectEntryNameLength'),
-        stringValueLength: limit('StringValueLength'),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        optional('ArrayElementCount', config.arrayElementCount),
-        optional('ContainerDepth', config.containerDepth),
-        optional('ObjectEntryCount', config.objectEntryCount),
-        optional('ObjectEntryNameLength', config.objectEntryNameLength),
-        optional('Source', config.source),
-        optional('StringValueLength', config.stringValueLength),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   execute: ({ config, exchange, policy }) => {
     const message = exchange.messageByName(config.source);
     if (!message) {
@@ -142,4 +119,28 @@ export const jsonThreatProtection = definePolicy({
       throw raise(JSON_THREAT_FAULTS, 'ExecutionFailed', `JSONThreatProtection[${policy.name}]: Execution failed. reason: invalid JSON`);
     }
   },
+});
+
+export const jsonThreatProtectionXml = /* @__PURE__ */ policyXml(jsonThreatProtection, {
+  fromXml: (root) => {
+    const limit = (name: string) => root.child(name)?.int();
+    return {
+      source: root.childText('Source') || undefined,
+      arrayElementCount: limit('ArrayElementCount'),
+      containerDepth: limit('ContainerDepth'),
+      objectEntryCount: limit('ObjectEntryCount'),
+      objectEntryNameLength: limit('ObjectEntryNameLength'),
+      stringValueLength: limit('StringValueLength'),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      optional('ArrayElementCount', config.arrayElementCount),
+      optional('ContainerDepth', config.containerDepth),
+      optional('ObjectEntryCount', config.objectEntryCount),
+      optional('ObjectEntryNameLength', config.objectEntryNameLength),
+      optional('Source', config.source),
+      optional('StringValueLength', config.stringValueLength),
+    ].filter((node) => node !== undefined),
+  }),
 });

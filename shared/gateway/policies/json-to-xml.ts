@@ -7,7 +7,7 @@
 import * as z from 'zod';
 import type { Message } from '../engine/message.js';
 import { defineFaults, raise } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { el, optional, type XmlNode } from './xml-model.js';
 
 export const JSON_TO_XML_FAULTS = defineFaults({
@@ -109,55 +109,6 @@ export const jsonToXmlPolicy = definePolicy({
   type: 'JSONToXML',
   schema,
   faults: JSON_TO_XML_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const options = root.child('Options');
-      const text = (name: string) => options?.child(name)?.text();
-      const bool = (name: string) => options?.child(name)?.bool();
-      return {
-        source: root.childText('Source') || undefined,
-        outputVariable: root.childText('OutputVariable') || undefined,
-        options: options
-          ? {
-              omitXmlDeclaration: bool('OmitXmlDeclaration'),
-              defaultNamespaceNodeName: text('DefaultNamespaceNodeName') || undefined,
-              namespaceBlockName: text('NamespaceBlockName') || undefined,
-              namespaceSeparator: text('NamespaceSeparator') || undefined,
-              attributeBlockName: text('AttributeBlockName') || undefined,
-              attributePrefix: text('AttributePrefix') || undefined,
-              objectRootElementName: text('ObjectRootElementName') || undefined,
-              arrayRootElementName: text('ArrayRootElementName') || undefined,
-              arrayItemElementName: text('ArrayItemElementName') || undefined,
-              indent: bool('Indent'),
-              textNodeName: text('TextNodeName') || undefined,
-              nullValue: text('NullValue'),
-              invalidCharsReplacement: text('InvalidCharsReplacement') || undefined,
-            }
-          : undefined,
-      };
-    },
-    toXml: (config) => {
-      const o = config.options;
-      const children: (XmlNode | undefined)[] = [
-        optional('OmitXmlDeclaration', o.omitXmlDeclaration),
-        optional('DefaultNamespaceNodeName', o.defaultNamespaceNodeName),
-        optional('NamespaceBlockName', o.namespaceBlockName),
-        optional('NamespaceSeparator', o.namespaceSeparator),
-        optional('AttributeBlockName', o.attributeBlockName),
-        optional('AttributePrefix', o.attributePrefix),
-        optional('ObjectRootElementName', o.objectRootElementName),
-        optional('ArrayRootElementName', o.arrayRootElementName),
-        optional('ArrayItemElementName', o.arrayItemElementName),
-        optional('Indent', o.indent),
-        optional('TextNodeName', o.textNodeName),
-        optional('NullValue', o.nullValue),
-        optional('InvalidCharsReplacement', o.invalidCharsReplacement),
-      ];
-      return {
-        children: [optional('Source', config.source), optional('OutputVariable', config.outputVariable), el('Options', {}, children)].filter((node) => node !== undefined),
-      };
-    },
-  },
   execute: ({ config, exchange, policy }) => {
     const source = config.source ? exchange.messageByName(config.source) : exchange.message;
     const content = source ? source.content : config.source ? exchange.get(config.source) : undefined;
@@ -180,5 +131,55 @@ export const jsonToXmlPolicy = definePolicy({
       return;
     }
     exchange.set(output!, xml);
+  },
+});
+
+export const jsonToXmlPolicyXml = /* @__PURE__ */ policyXml(jsonToXmlPolicy, {
+  fromXml: (root) => {
+    const options = root.child('Options');
+    const text = (name: string) => options?.child(name)?.text();
+    const bool = (name: string) => options?.child(name)?.bool();
+    return {
+      source: root.childText('Source') || undefined,
+      outputVariable: root.childText('OutputVariable') || undefined,
+      options: options
+        ? {
+            omitXmlDeclaration: bool('OmitXmlDeclaration'),
+            defaultNamespaceNodeName: text('DefaultNamespaceNodeName') || undefined,
+            namespaceBlockName: text('NamespaceBlockName') || undefined,
+            namespaceSeparator: text('NamespaceSeparator') || undefined,
+            attributeBlockName: text('AttributeBlockName') || undefined,
+            attributePrefix: text('AttributePrefix') || undefined,
+            objectRootElementName: text('ObjectRootElementName') || undefined,
+            arrayRootElementName: text('ArrayRootElementName') || undefined,
+            arrayItemElementName: text('ArrayItemElementName') || undefined,
+            indent: bool('Indent'),
+            textNodeName: text('TextNodeName') || undefined,
+            nullValue: text('NullValue'),
+            invalidCharsReplacement: text('InvalidCharsReplacement') || undefined,
+          }
+        : undefined,
+    };
+  },
+  toXml: (config) => {
+    const o = config.options;
+    const children: (XmlNode | undefined)[] = [
+      optional('OmitXmlDeclaration', o.omitXmlDeclaration),
+      optional('DefaultNamespaceNodeName', o.defaultNamespaceNodeName),
+      optional('NamespaceBlockName', o.namespaceBlockName),
+      optional('NamespaceSeparator', o.namespaceSeparator),
+      optional('AttributeBlockName', o.attributeBlockName),
+      optional('AttributePrefix', o.attributePrefix),
+      optional('ObjectRootElementName', o.objectRootElementName),
+      optional('ArrayRootElementName', o.arrayRootElementName),
+      optional('ArrayItemElementName', o.arrayItemElementName),
+      optional('Indent', o.indent),
+      optional('TextNodeName', o.textNodeName),
+      optional('NullValue', o.nullValue),
+      optional('InvalidCharsReplacement', o.invalidCharsReplacement),
+    ];
+    return {
+      children: [optional('Source', config.source), optional('OutputVariable', config.outputVariable), el('Options', {}, children)].filter((node) => node !== undefined),
+    };
   },
 });

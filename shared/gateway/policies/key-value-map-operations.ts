@@ -4,7 +4,7 @@
 // flow variables (Apigee asks for `private.` names for those).
 import * as z from 'zod';
 import { el, type XmlElement } from './xml-model.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import type { PolicyExchange } from '../engine/policy.js';
 import { defineFaults, raise, resolveValue, valueFromXml, valueToXml, ValueSchema, type Value } from './common.js';
 
@@ -58,58 +58,6 @@ const OPERATIONS = new Set(['Get', 'Put', 'Delete']);
 export const keyValueMapOperations = definePolicy({
   type: 'KeyValueMapOperations',
   schema,
-  xml: {
-    fromXml: (root) => {
-      const operations = root.children
-        .filter((child) => OPERATIONS.has(child.name))
-        .map((child) => {
-          child.used = true;
-          if (child.name === 'Get') return { op: 'get', key: keyFromXml(child), assignTo: child.attr('assignTo'), index: child.int('index') };
-          if (child.name === 'Put') {
-            return { op: 'put', key: keyFromXml(child), values: child.all('Value').map((value) => valueFromXml(value) ?? { value: '' }), override: child.bool('override') };
-          }
-          return { op: 'delete', key: keyFromXml(child) };
-        });
-      // A per-proxy cache of entries: the per-container KVM cache already is one.
-      root.child('ExclusiveCache')?.consume();
-      const initial = root.child('InitialEntries');
-      return {
-        mapIdentifier: root.attr('mapIdentifier'),
-        mapName: valueFromXml(root.child('MapName')),
-        initialEntries: (initial?.all('Entry') ?? []).map((entry) => ({
-          key: (entry.child('Key')?.all('Parameter') ?? []).map((parameter) => parameter.text()),
-          values: entry.all('Value').map((value) => value.text()),
-        })),
-        scope: root.child('Scope')?.oneOf(['organization', 'environment', 'apiproxy', 'policy'] as const),
-        expiryTimeInSecs: root.child('ExpiryTimeInSecs')?.int(),
-        operations,
-      };
-    },
-    toXml: (config) => ({
-      attributes: { mapIdentifier: config.mapIdentifier },
-      children: [
-        valueToXml('MapName', config.mapName),
-        config.initialEntries.length
-          ? el(
-              'InitialEntries',
-              {},
-              config.initialEntries.map((entry) =>
-                el('Entry', {}, [el('Key', {}, entry.key.map((part) => el('Parameter', {}, part))), ...entry.values.map((value) => el('Value', {}, value))]),
-              ),
-            )
-          : undefined,
-        el('ExpiryTimeInSecs', {}, config.expiryTimeInSecs),
-        el('Scope', {}, config.scope),
-        ...config.operations.map((operation) => {
-          if (operation.op === 'get') return el('Get', { assignTo: operation.assignTo, index: operation.index }, [keyToXml(operation.key)]);
-          if (operation.op === 'put') {
-            return el('Put', { override: operation.override }, [keyToXml(operation.key), ...operation.values.map((value) => valueToXml('Value', value) ?? el('Value'))]);
-          }
-          return el('Delete', {}, [keyToXml(operation.key)]);
-        }),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   faults: KVM_FAULTS,
   services: ['kvm'],
   execute: async ({ config, exchange, policy, services: { kvm } }) => {
@@ -136,4 +84,57 @@ export const keyValueMapOperations = definePolicy({
       }
     }
   },
+});
+
+export const keyValueMapOperationsXml = /* @__PURE__ */ policyXml(keyValueMapOperations, {
+  fromXml: (root) => {
+    const operations = root.children
+      .filter((child) => OPERATIONS.has(child.name))
+      .map((child) => {
+        child.used = true;
+        if (child.name === 'Get') return { op: 'get', key: keyFromXml(child), assignTo: child.attr('assignTo'), index: child.int('index') };
+        if (child.name === 'Put') {
+          return { op: 'put', key: keyFromXml(child), values: child.all('Value').map((value) => valueFromXml(value) ?? { value: '' }), override: child.bool('override') };
+        }
+        return { op: 'delete', key: keyFromXml(child) };
+      });
+    // A per-proxy cache of entries: the per-container KVM cache already is one.
+    root.child('ExclusiveCache')?.consume();
+    const initial = root.child('InitialEntries');
+    return {
+      mapIdentifier: root.attr('mapIdentifier'),
+      mapName: valueFromXml(root.child('MapName')),
+      initialEntries: (initial?.all('Entry') ?? []).map((entry) => ({
+        key: (entry.child('Key')?.all('Parameter') ?? []).map((parameter) => parameter.text()),
+        values: entry.all('Value').map((value) => value.text()),
+      })),
+      scope: root.child('Scope')?.oneOf(['organization', 'environment', 'apiproxy', 'policy'] as const),
+      expiryTimeInSecs: root.child('ExpiryTimeInSecs')?.int(),
+      operations,
+    };
+  },
+  toXml: (config) => ({
+    attributes: { mapIdentifier: config.mapIdentifier },
+    children: [
+      valueToXml('MapName', config.mapName),
+      config.initialEntries.length
+        ? el(
+            'InitialEntries',
+            {},
+            config.initialEntries.map((entry) =>
+              el('Entry', {}, [el('Key', {}, entry.key.map((part) => el('Parameter', {}, part))), ...entry.values.map((value) => el('Value', {}, value))]),
+            ),
+          )
+        : undefined,
+      el('ExpiryTimeInSecs', {}, config.expiryTimeInSecs),
+      el('Scope', {}, config.scope),
+      ...config.operations.map((operation) => {
+        if (operation.op === 'get') return el('Get', { assignTo: operation.assignTo, index: operation.index }, [keyToXml(operation.key)]);
+        if (operation.op === 'put') {
+          return el('Put', { override: operation.override }, [keyToXml(operation.key), ...operation.values.map((value) => valueToXml('Value', value) ?? el('Value'))]);
+        }
+        return el('Delete', {}, [keyToXml(operation.key)]);
+      }),
+    ].filter((node) => node !== undefined),
+  }),
 });

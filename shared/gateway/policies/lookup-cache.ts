@@ -1,7 +1,7 @@
 // LookupCache: reads an entry of the environment cache into a variable
 // (`lookupcache.{policy}.cachehit` says whether it was there).
 import * as z from 'zod';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { cacheKey, cacheSettings, commonFromXml, commonToXml } from './cache-settings.js';
 import { el } from './xml-model.js';
 
@@ -10,13 +10,6 @@ const schema = z.lazy(() => z.object({ ...cacheSettings, assignTo: z.string().mi
 export const lookupCache = definePolicy({
   type: 'LookupCache',
   schema,
-  xml: {
-    fromXml: (root) => {
-      root.child('CacheLookupTimeoutInSeconds')?.consume();
-      return { ...commonFromXml(root), assignTo: root.childText('AssignTo') };
-    },
-    toXml: (config) => ({ children: [...commonToXml(config), el('AssignTo', {}, config.assignTo)].filter((node) => node !== undefined) }),
-  },
   services: ['cache'],
   execute: async ({ config, exchange, policy, services: { cache } }) => {
     const prefix = `lookupcache.${policy.name}`;
@@ -28,4 +21,12 @@ export const lookupCache = definePolicy({
     exchange.set(`${prefix}.cachehit`, value !== undefined);
     if (value !== undefined) exchange.set(config.assignTo, value);
   },
+});
+
+export const lookupCacheXml = /* @__PURE__ */ policyXml(lookupCache, {
+  fromXml: (root) => {
+    root.child('CacheLookupTimeoutInSeconds')?.consume();
+    return { ...commonFromXml(root), assignTo: root.childText('AssignTo') };
+  },
+  toXml: (config) => ({ children: [...commonToXml(config), el('AssignTo', {}, config.assignTo)].filter((node) => node !== undefined) }),
 });

@@ -7,7 +7,7 @@
 import * as z from 'zod';
 import { OutboundCallError } from './services.js';
 import { defineFaults, raise, render } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { el, optional, type XmlElement } from './xml-model.js';
 
 export const MESSAGE_LOGGING_FAULTS = defineFaults({
@@ -42,62 +42,6 @@ export const messageLogging = definePolicy({
   type: 'MessageLogging',
   schema,
   faults: MESSAGE_LOGGING_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const syslog = root.child('Syslog');
-      const file = root.child('File');
-      const cloud = root.child('CloudLogging');
-      // Where a file goes and how it rotates is the platform's business here: the message becomes a log line.
-      for (const name of ['FileName', 'FileRotationOptions']) file?.child(name)?.consume();
-      cloud?.child('ResourceType')?.consume();
-      cloud?.child('Resource')?.consume();
-      syslog?.child('DateFormat')?.consume();
-      const message = messageOf(cloud) ?? messageOf(file);
-      const ssl = syslog?.child('SSLInfo');
-      const tls = ssl?.child('Enabled')?.bool() ?? false;
-      ssl?.child('TrustStore')?.consume();
-      const level = root.child('logLevel') ?? root.child('LogLevel');
-      return {
-        message: message?.text(),
-        contentType: message?.attr('contentType') || undefined,
-        logName: cloud?.childText('LogName') || undefined,
-        labels: (cloud?.child('Labels')?.all('Label') ?? []).map((label) => ({ key: label.childText('Key'), value: label.childText('Value') ?? '' })),
-        syslog: syslog
-          ? {
-              message: messageOf(syslog)?.text() ?? '',
-              host: syslog.childText('Host'),
-              port: syslog.child('Port')?.int(),
-              protocol: syslog.child('Protocol')?.oneOf(['UDP', 'TCP'] as const),
-              tls,
-              formatMessage: syslog.child('FormatMessage')?.bool(),
-            }
-          : undefined,
-        logLevel: level?.oneOf(LEVELS),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        config.message !== undefined
-          ? el('CloudLogging', {}, [
-              optional('LogName', config.logName),
-              el('Message', { contentType: config.contentType }, config.message),
-              config.labels.length ? el('Labels', {}, config.labels.map((label) => el('Label', {}, [el('Key', {}, label.key), el('Value', {}, label.value)]))) : undefined,
-            ])
-          : undefined,
-        config.syslog
-          ? el('Syslog', {}, [
-              el('Message', {}, config.syslog.message),
-              el('Host', {}, config.syslog.host),
-              el('Port', {}, config.syslog.port),
-              el('Protocol', {}, config.syslog.protocol),
-              el('FormatMessage', {}, config.syslog.formatMessage),
-              config.syslog.tls ? el('SSLInfo', {}, [el('Enabled', {}, true)]) : undefined,
-            ])
-          : undefined,
-        el('logLevel', {}, config.logLevel),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   services: ['log'],
   execute: async ({ config, exchange, policy, services: { log } }) => {
     const text = config.message !== undefined ? render(exchange, config.message) : config.syslog ? render(exchange, config.syslog.message) : '';
@@ -120,6 +64,63 @@ export const messageLogging = definePolicy({
       throw raise(MESSAGE_LOGGING_FAULTS, 'StepDefinitionExecutionFailed', `${policy.name}: the syslog message could not be sent (${error.message})`);
     }
   },
+});
+
+export const messageLoggingXml = /* @__PURE__ */ policyXml(messageLogging, {
+  fromXml: (root) => {
+    const syslog = root.child('Syslog');
+    const file = root.child('File');
+    const cloud = root.child('CloudLogging');
+    // Where a file goes and how it rotates is the platform's business here: the message becomes a log line.
+    for (const name of ['FileName', 'FileRotationOptions']) file?.child(name)?.consume();
+    cloud?.child('ResourceType')?.consume();
+    cloud?.child('Resource')?.consume();
+    syslog?.child('DateFormat')?.consume();
+    const message = messageOf(cloud) ?? messageOf(file);
+    const ssl = syslog?.child('SSLInfo');
+    const tls = ssl?.child('Enabled')?.bool() ?? false;
+    ssl?.child('TrustStore')?.consume();
+    const level = root.child('logLevel') ?? root.child('LogLevel');
+    return {
+      message: message?.text(),
+      contentType: message?.attr('contentType') || undefined,
+      logName: cloud?.childText('LogName') || undefined,
+      labels: (cloud?.child('Labels')?.all('Label') ?? []).map((label) => ({ key: label.childText('Key'), value: label.childText('Value') ?? '' })),
+      syslog: syslog
+        ? {
+            message: messageOf(syslog)?.text() ?? '',
+            host: syslog.childText('Host'),
+            port: syslog.child('Port')?.int(),
+            protocol: syslog.child('Protocol')?.oneOf(['UDP', 'TCP'] as const),
+            tls,
+            formatMessage: syslog.child('FormatMessage')?.bool(),
+          }
+        : undefined,
+      logLevel: level?.oneOf(LEVELS),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      config.message !== undefined
+        ? el('CloudLogging', {}, [
+            optional('LogName', config.logName),
+            el('Message', { contentType: config.contentType }, config.message),
+            config.labels.length ? el('Labels', {}, config.labels.map((label) => el('Label', {}, [el('Key', {}, label.key), el('Value', {}, label.value)]))) : undefined,
+          ])
+        : undefined,
+      config.syslog
+        ? el('Syslog', {}, [
+            el('Message', {}, config.syslog.message),
+            el('Host', {}, config.syslog.host),
+            el('Port', {}, config.syslog.port),
+            el('Protocol', {}, config.syslog.protocol),
+            el('FormatMessage', {}, config.syslog.formatMessage),
+            config.syslog.tls ? el('SSLInfo', {}, [el('Enabled', {}, true)]) : undefined,
+          ])
+        : undefined,
+      el('logLevel', {}, config.logLevel),
+    ].filter((node) => node !== undefined),
+  }),
 });
 
 /** RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID - MSG`, facility user (1). */

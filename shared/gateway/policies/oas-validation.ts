@@ -11,7 +11,7 @@ import type { Message } from '../engine/message.js';
 import type { PolicyExchange } from '../engine/policy.js';
 import { compileJavaRegex } from '../language/java-regex.js';
 import { defineFaults, raise } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { el, optional } from './xml-model.js';
 
 export const OAS_VALIDATION_FAULTS = defineFaults({
@@ -230,28 +230,6 @@ export const oasValidation = definePolicy({
   type: 'OASValidation',
   schema,
   faults: OAS_VALIDATION_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const options = root.child('Options');
-      const unspecified = options?.child('AllowUnspecifiedParameters');
-      return {
-        oasResource: root.childText('OASResource'),
-        source: root.childText('Source') || undefined,
-        validateMessageBody: options?.child('ValidateMessageBody')?.bool(),
-        allowUnspecified: unspecified ? { header: unspecified.child('Header')?.bool(), query: unspecified.child('Query')?.bool(), cookie: unspecified.child('Cookie')?.bool() } : undefined,
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        el('OASResource', {}, config.oasResource),
-        el('Options', {}, [
-          el('ValidateMessageBody', {}, config.validateMessageBody),
-          el('AllowUnspecifiedParameters', {}, [el('Header', {}, config.allowUnspecified.header), el('Query', {}, config.allowUnspecified.query), el('Cookie', {}, config.allowUnspecified.cookie)]),
-        ]),
-        optional('Source', config.source),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   prepare: (config, { resources }) => {
     const path = `oas/${config.oasResource.slice('oas://'.length)}`;
     const text = resources.get(path);
@@ -271,4 +249,27 @@ export const oasValidation = definePolicy({
     const problem = validateRequest(config, compiled, exchange, message);
     if (problem) throw raise(OAS_VALIDATION_FAULTS, 'Failed', `OASValidation ${policy.name} with resource "${config.oasResource}": failed with reason: "${problem}"`);
   },
+});
+
+export const oasValidationXml = /* @__PURE__ */ policyXml(oasValidation, {
+  fromXml: (root) => {
+    const options = root.child('Options');
+    const unspecified = options?.child('AllowUnspecifiedParameters');
+    return {
+      oasResource: root.childText('OASResource'),
+      source: root.childText('Source') || undefined,
+      validateMessageBody: options?.child('ValidateMessageBody')?.bool(),
+      allowUnspecified: unspecified ? { header: unspecified.child('Header')?.bool(), query: unspecified.child('Query')?.bool(), cookie: unspecified.child('Cookie')?.bool() } : undefined,
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      el('OASResource', {}, config.oasResource),
+      el('Options', {}, [
+        el('ValidateMessageBody', {}, config.validateMessageBody),
+        el('AllowUnspecifiedParameters', {}, [el('Header', {}, config.allowUnspecified.header), el('Query', {}, config.allowUnspecified.query), el('Cookie', {}, config.allowUnspecified.cookie)]),
+      ]),
+      optional('Source', config.source),
+    ].filter((node) => node !== undefined),
+  }),
 });

@@ -12,7 +12,7 @@ import { el, optional } from './xml-model.js';
 import type { PolicyExchange } from '../engine/policy.js';
 import type { Fault } from '../engine/faults.js';
 import { HeaderMap, Message } from '../engine/message.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
 import { setConsumerVariables } from './verify-api-key.js';
@@ -192,60 +192,61 @@ async function generate(config: Config, exchange: PolicyExchange, { tokens }: Se
 export const oauthV2 = definePolicy({
   type: 'OAuthV2',
   schema,
-  xml: {
-    fromXml: (root) => {
-      const operation = root.child('Operation');
-      const name = operation?.text();
-      if (operation && name !== 'VerifyAccessToken' && name !== 'GenerateAccessToken') {
-        operation.report(`operation ${name} is not supported (VerifyAccessToken and GenerateAccessToken are)`, { kind: 'unsupported' });
-      }
-      const prefix = root.child('AccessTokenPrefix');
-      if (prefix && prefix.text() !== 'Bearer') prefix.report('only the Bearer prefix is supported', { kind: 'unsupported' });
-      const external = root.child('ExternalAuthorization');
-      if (external?.bool()) external.report('external authorization is not supported', { kind: 'unsupported' });
-      // Custom token attributes would have to travel in the token: refused rather than dropped.
-      const attributes = root.child('Attributes');
-      if (attributes && attributes.children.length > 0 && name === 'GenerateAccessToken') {
-        attributes.report('custom token attributes are not supported', { kind: 'unsupported' });
-      }
-      attributes?.consume();
-      // Settings that change nothing here: lifetimes are the token service's (one per organization), tokens are
-      // always stored (signed JWTs with a revocation list), errors are always RFC 6749 JSON, client credentials
-      // always come from Basic or the form, and the inputs of grants other than client_credentials (which
-      // answer unsupported_grant_type) are never read.
-      for (const harmless of [
-        'ExpiresIn', 'RefreshTokenExpiresIn', 'Tokens', 'RFCCompliantRequestResponse', 'GenerateErrorResponse', 'StoreToken',
-        'ReuseRefreshToken', 'ClientId', 'RedirectUri', 'ResponseType', 'Code', 'State', 'UserName', 'PassWord', 'AppEndUser', 'RefreshToken',
-      ]) {
-        root.child(harmless)?.consume();
-      }
-      const accessToken = root.child('AccessToken');
-      const tokenVariable = accessToken?.attr('ref') || accessToken?.text();
-      const grantTypes = root.child('SupportedGrantTypes')?.all('GrantType').map((grant) => grant.text());
-      return {
-        operation: name,
-        accessToken: tokenVariable ? { ref: tokenVariable } : undefined,
-        scope: root.childText('Scope') || undefined,
-        grantType: root.childText('GrantType') || undefined,
-        supportedGrantTypes: grantTypes?.length ? grantTypes : undefined,
-        generateResponse: root.child('GenerateResponse')?.bool('enabled'),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        el('Operation', {}, config.operation),
-        config.accessToken && el('AccessToken', {}, config.accessToken.ref),
-        optional('Scope', config.scope),
-        optional('GrantType', config.grantType),
-        config.operation === 'GenerateAccessToken' ? el('SupportedGrantTypes', {}, config.supportedGrantTypes.map((grant) => el('GrantType', {}, grant))) : undefined,
-        config.operation === 'GenerateAccessToken' ? el('GenerateResponse', { enabled: config.generateResponse }) : undefined,
-      ].filter((node) => node !== undefined),
-    }),
-  },
   faults: OAUTH_V2_FAULTS,
   services: ['consumers', 'tokens'],
   execute: async ({ config, exchange, policy, services }) => {
     if (config.operation === 'VerifyAccessToken') await verify(config, exchange, services);
     else await generate(config, exchange, services, policy.name);
   },
+});
+
+export const oauthV2Xml = /* @__PURE__ */ policyXml(oauthV2, {
+  fromXml: (root) => {
+    const operation = root.child('Operation');
+    const name = operation?.text();
+    if (operation && name !== 'VerifyAccessToken' && name !== 'GenerateAccessToken') {
+      operation.report(`operation ${name} is not supported (VerifyAccessToken and GenerateAccessToken are)`, { kind: 'unsupported' });
+    }
+    const prefix = root.child('AccessTokenPrefix');
+    if (prefix && prefix.text() !== 'Bearer') prefix.report('only the Bearer prefix is supported', { kind: 'unsupported' });
+    const external = root.child('ExternalAuthorization');
+    if (external?.bool()) external.report('external authorization is not supported', { kind: 'unsupported' });
+    // Custom token attributes would have to travel in the token: refused rather than dropped.
+    const attributes = root.child('Attributes');
+    if (attributes && attributes.children.length > 0 && name === 'GenerateAccessToken') {
+      attributes.report('custom token attributes are not supported', { kind: 'unsupported' });
+    }
+    attributes?.consume();
+    // Settings that change nothing here: lifetimes are the token service's (one per organization), tokens are
+    // always stored (signed JWTs with a revocation list), errors are always RFC 6749 JSON, client credentials
+    // always come from Basic or the form, and the inputs of grants other than client_credentials (which
+    // answer unsupported_grant_type) are never read.
+    for (const harmless of [
+      'ExpiresIn', 'RefreshTokenExpiresIn', 'Tokens', 'RFCCompliantRequestResponse', 'GenerateErrorResponse', 'StoreToken',
+      'ReuseRefreshToken', 'ClientId', 'RedirectUri', 'ResponseType', 'Code', 'State', 'UserName', 'PassWord', 'AppEndUser', 'RefreshToken',
+    ]) {
+      root.child(harmless)?.consume();
+    }
+    const accessToken = root.child('AccessToken');
+    const tokenVariable = accessToken?.attr('ref') || accessToken?.text();
+    const grantTypes = root.child('SupportedGrantTypes')?.all('GrantType').map((grant) => grant.text());
+    return {
+      operation: name,
+      accessToken: tokenVariable ? { ref: tokenVariable } : undefined,
+      scope: root.childText('Scope') || undefined,
+      grantType: root.childText('GrantType') || undefined,
+      supportedGrantTypes: grantTypes?.length ? grantTypes : undefined,
+      generateResponse: root.child('GenerateResponse')?.bool('enabled'),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      el('Operation', {}, config.operation),
+      config.accessToken && el('AccessToken', {}, config.accessToken.ref),
+      optional('Scope', config.scope),
+      optional('GrantType', config.grantType),
+      config.operation === 'GenerateAccessToken' ? el('SupportedGrantTypes', {}, config.supportedGrantTypes.map((grant) => el('GrantType', {}, grant))) : undefined,
+      config.operation === 'GenerateAccessToken' ? el('GenerateResponse', { enabled: config.generateResponse }) : undefined,
+    ].filter((node) => node !== undefined),
+  }),
 });

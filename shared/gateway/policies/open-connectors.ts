@@ -5,7 +5,7 @@
 // `apim.oc.instance.token` (key `default`), as SAP's policy reads them.
 import * as z from 'zod';
 import { el, optional } from './xml-model.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { defineFaults, raise } from './common.js';
 
 export const OPEN_CONNECTORS_FAULTS = defineFaults({
@@ -25,25 +25,6 @@ export const openConnectors = definePolicy({
   type: 'OpenConnectors',
   faults: OPEN_CONNECTORS_FAULTS,
   schema,
-  xml: {
-    fromXml: (root) => {
-      // SAP's own form: <InstanceSecret kvm-map-name="apim.oc.instance.token" kvm-key-name="default"/>.
-      const secret = root.child('InstanceSecret');
-      return {
-        provider: root.childText('APIProvider') || undefined,
-        instanceTokenMap: secret?.attr('kvm-map-name') || root.childText('InstanceTokenMap') || undefined,
-        instanceTokenKey: secret?.attr('kvm-key-name') || root.childText('InstanceTokenKey') || undefined,
-        expiryTimeInSecs: root.child('ExpiryTimeInSecs')?.int(),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        optional('APIProvider', config.provider),
-        el('InstanceSecret', { 'kvm-map-name': config.instanceTokenMap, 'kvm-key-name': config.instanceTokenKey }),
-        el('ExpiryTimeInSecs', {}, config.expiryTimeInSecs),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   references: (config) => ({ providers: config.provider ? [config.provider] : [] }),
   services: ['kvm', 'providers'],
   execute: async ({ config, exchange, deployment, policy, services: { kvm, providers } }) => {
@@ -65,4 +46,24 @@ export const openConnectors = definePolicy({
     }
     exchange.request.headers.set('Authorization', `User ${userSecret}, Organization ${organizationSecret}, Element ${token}`);
   },
+});
+
+export const openConnectorsXml = /* @__PURE__ */ policyXml(openConnectors, {
+  fromXml: (root) => {
+    // SAP's own form: <InstanceSecret kvm-map-name="apim.oc.instance.token" kvm-key-name="default"/>.
+    const secret = root.child('InstanceSecret');
+    return {
+      provider: root.childText('APIProvider') || undefined,
+      instanceTokenMap: secret?.attr('kvm-map-name') || root.childText('InstanceTokenMap') || undefined,
+      instanceTokenKey: secret?.attr('kvm-key-name') || root.childText('InstanceTokenKey') || undefined,
+      expiryTimeInSecs: root.child('ExpiryTimeInSecs')?.int(),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      optional('APIProvider', config.provider),
+      el('InstanceSecret', { 'kvm-map-name': config.instanceTokenMap, 'kvm-key-name': config.instanceTokenKey }),
+      el('ExpiryTimeInSecs', {}, config.expiryTimeInSecs),
+    ].filter((node) => node !== undefined),
+  }),
 });

@@ -3,7 +3,7 @@
 import * as z from 'zod';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { cacheKey, cacheSettings, commonFromXml, commonToXml, expiryFromXml, ExpirySchema, ttlSeconds } from './cache-settings.js';
 import { el } from './xml-model.js';
 
@@ -17,10 +17,6 @@ export const populateCache = definePolicy({
   type: 'PopulateCache',
   schema,
   faults: POPULATE_CACHE_FAULTS,
-  xml: {
-    fromXml: (root) => ({ ...commonFromXml(root), expiry: expiryFromXml(root), source: root.childText('Source') }),
-    toXml: (config) => ({ children: [...commonToXml(config, config.expiry), el('Source', {}, config.source)].filter((node) => node !== undefined) }),
-  },
   services: ['cache'],
   execute: async ({ config, exchange, policy, services: { cache } }) => {
     const key = cacheKey(exchange, config.cacheKey, config.scope);
@@ -31,4 +27,9 @@ export const populateCache = definePolicy({
     if (Buffer.byteLength(text) > 350 * 1024) throw raise(POPULATE_CACHE_FAULTS, 'EntryCannotBeCached', `${policy.name}: the value of ${config.source} is too large to cache`);
     await cache.put(config.cacheResource, key, text, ttlSeconds(exchange, config.expiry, 300));
   },
+});
+
+export const populateCacheXml = /* @__PURE__ */ policyXml(populateCache, {
+  fromXml: (root) => ({ ...commonFromXml(root), expiry: expiryFromXml(root), source: root.childText('Source') }),
+  toXml: (config) => ({ children: [...commonToXml(config, config.expiry), el('Source', {}, config.source)].filter((node) => node !== undefined) }),
 });

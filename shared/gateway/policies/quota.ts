@@ -5,7 +5,7 @@
 // VerifyAPIKey or OAuthV2 set.
 import * as z from 'zod';
 import { el, type XmlElement, type XmlNode } from './xml-model.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { defineFaults, raise, resolveValue, TIME_UNITS, UNIT_MS, valueFromXml, valueToXml, ValueSchema, type TimeUnit } from './common.js';
 
 const schema = z.lazy(() => z.object({
@@ -108,51 +108,6 @@ export const quota = definePolicy({
   schema: schema.refine((c) => c.allow !== undefined || c.allowRef || c.useQuotaConfigInAPIProduct, {
     message: 'allow, allowRef or useQuotaConfigInAPIProduct is required',
   }),
-  xml: {
-    fromXml: (root) => {
-      const fromProduct = root.child('UseQuotaConfigInAPIProduct');
-      let limits = limitsFromXml(root);
-      let useQuotaConfigInAPIProduct: { stepName: string | undefined } | undefined;
-      if (fromProduct) {
-        useQuotaConfigInAPIProduct = { stepName: fromProduct.attr('stepName') };
-        if (!useQuotaConfigInAPIProduct.stepName) fromProduct.report('the stepName attribute is required', { attribute: 'stepName' });
-        const defaults = fromProduct.child('DefaultConfig');
-        if (defaults) limits = { ...limits, ...Object.fromEntries(Object.entries(limitsFromXml(defaults)).filter(([, v]) => v !== undefined)) };
-      }
-      // Counting is always distributed and synchronous (exact across containers): these settings need nothing.
-      root.child('Distributed')?.bool();
-      root.child('Synchronous')?.bool();
-      root.child('AsynchronousConfiguration')?.consume();
-      return {
-        type: root.oneOf(['calendar', 'rollingwindow', 'flexi'] as const, 'type') ?? 'default',
-        ...limits,
-        startTime: startTimeFromXml(root.child('StartTime')),
-        identifier: valueFromXml(root.child('Identifier')),
-        messageWeight: valueFromXml(root.child('MessageWeight')),
-        useQuotaConfigInAPIProduct,
-      };
-    },
-    toXml: (config) => {
-      const limits = [
-        el('Allow', { count: config.allow, countRef: config.allowRef }),
-        el('Interval', { ref: config.intervalRef }, config.interval),
-        el('TimeUnit', { ref: config.timeUnitRef }, config.timeUnit),
-      ];
-      const product = config.useQuotaConfigInAPIProduct;
-      const children: (XmlNode | undefined)[] = [
-        ...(product ? [el('UseQuotaConfigInAPIProduct', { stepName: product.stepName }, [el('DefaultConfig', {}, limits)])] : limits),
-        valueToXml('Identifier', config.identifier),
-        valueToXml('MessageWeight', config.messageWeight),
-        startTimeToXml(config.startTime),
-        el('Distributed', {}, true),
-        el('Synchronous', {}, true),
-      ];
-      return {
-        attributes: { type: config.type === 'default' ? undefined : config.type },
-        children: children.filter((node) => node !== undefined),
-      };
-    },
-  },
   services: ['counters'],
   execute: async ({ config, exchange, policy, services: { counters } }) => {
     const get = (name: string) => exchange.get(name);
@@ -189,5 +144,51 @@ export const quota = definePolicy({
         { 'Retry-After': String(Math.max(1, Math.ceil((window.end - now) / 1000))) },
       );
     }
+  },
+});
+
+export const quotaXml = /* @__PURE__ */ policyXml(quota, {
+  fromXml: (root) => {
+    const fromProduct = root.child('UseQuotaConfigInAPIProduct');
+    let limits = limitsFromXml(root);
+    let useQuotaConfigInAPIProduct: { stepName: string | undefined } | undefined;
+    if (fromProduct) {
+      useQuotaConfigInAPIProduct = { stepName: fromProduct.attr('stepName') };
+      if (!useQuotaConfigInAPIProduct.stepName) fromProduct.report('the stepName attribute is required', { attribute: 'stepName' });
+      const defaults = fromProduct.child('DefaultConfig');
+      if (defaults) limits = { ...limits, ...Object.fromEntries(Object.entries(limitsFromXml(defaults)).filter(([, v]) => v !== undefined)) };
+    }
+    // Counting is always distributed and synchronous (exact across containers): these settings need nothing.
+    root.child('Distributed')?.bool();
+    root.child('Synchronous')?.bool();
+    root.child('AsynchronousConfiguration')?.consume();
+    return {
+      type: root.oneOf(['calendar', 'rollingwindow', 'flexi'] as const, 'type') ?? 'default',
+      ...limits,
+      startTime: startTimeFromXml(root.child('StartTime')),
+      identifier: valueFromXml(root.child('Identifier')),
+      messageWeight: valueFromXml(root.child('MessageWeight')),
+      useQuotaConfigInAPIProduct,
+    };
+  },
+  toXml: (config) => {
+    const limits = [
+      el('Allow', { count: config.allow, countRef: config.allowRef }),
+      el('Interval', { ref: config.intervalRef }, config.interval),
+      el('TimeUnit', { ref: config.timeUnitRef }, config.timeUnit),
+    ];
+    const product = config.useQuotaConfigInAPIProduct;
+    const children: (XmlNode | undefined)[] = [
+      ...(product ? [el('UseQuotaConfigInAPIProduct', { stepName: product.stepName }, [el('DefaultConfig', {}, limits)])] : limits),
+      valueToXml('Identifier', config.identifier),
+      valueToXml('MessageWeight', config.messageWeight),
+      startTimeToXml(config.startTime),
+      el('Distributed', {}, true),
+      el('Synchronous', {}, true),
+    ];
+    return {
+      attributes: { type: config.type === 'default' ? undefined : config.type },
+      children: children.filter((node) => node !== undefined),
+    };
   },
 });

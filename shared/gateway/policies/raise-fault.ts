@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { Fault } from '../engine/faults.js';
 import { HeaderMap, Message } from '../engine/message.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { el } from './xml-model.js';
 import { actionsFromXml, actionsOf, actionsToXml, applyActions, MessageChangesSchema, type Action } from './assign-message.js';
 import { render } from './common.js';
@@ -20,28 +20,6 @@ const schema = z.lazy(() => z.object({
 export const raiseFault = definePolicy({
   type: 'RaiseFault',
   schema,
-  xml: {
-    fromXml: (root) => {
-      const faultResponse = root.child('FaultResponse');
-      // ShortFaultReason only shortens Apigee's own fault string; the response is what FaultResponse builds.
-      root.child('ShortFaultReason')?.bool();
-      return {
-        faultResponse: { actions: faultResponse ? actionsFromXml(faultResponse) : [] },
-        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
-      };
-    },
-    toXml: (config) => {
-      const actions: Action[] = actionsOf(config.faultResponse);
-      // The status and reason shorthands apply before the FaultResponse actions: a leading <Set> says the same.
-      if (config.statusCode !== undefined || config.reasonPhrase !== undefined) {
-        const set: Action = { set: {} };
-        if (config.statusCode !== undefined) set.set.statusCode = config.statusCode;
-        if (config.reasonPhrase !== undefined) set.set.reasonPhrase = config.reasonPhrase;
-        actions.unshift(set);
-      }
-      return { children: [el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables), el('FaultResponse', {}, actionsToXml(actions))] };
-    },
-  },
   prepare: (config) => ({ actions: actionsOf(config.faultResponse) }),
   execute: ({ config, prepared, exchange, policy }) => {
     const response = new Message({ status: 500, reasonPhrase: 'Server Error', headers: new HeaderMap() });
@@ -53,5 +31,28 @@ export const raiseFault = definePolicy({
     });
     fault.response = response;
     throw fault;
+  },
+});
+
+export const raiseFaultXml = /* @__PURE__ */ policyXml(raiseFault, {
+  fromXml: (root) => {
+    const faultResponse = root.child('FaultResponse');
+    // ShortFaultReason only shortens Apigee's own fault string; the response is what FaultResponse builds.
+    root.child('ShortFaultReason')?.bool();
+    return {
+      faultResponse: { actions: faultResponse ? actionsFromXml(faultResponse) : [] },
+      ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+    };
+  },
+  toXml: (config) => {
+    const actions: Action[] = actionsOf(config.faultResponse);
+    // The status and reason shorthands apply before the FaultResponse actions: a leading <Set> says the same.
+    if (config.statusCode !== undefined || config.reasonPhrase !== undefined) {
+      const set: Action = { set: {} };
+      if (config.statusCode !== undefined) set.set.statusCode = config.statusCode;
+      if (config.reasonPhrase !== undefined) set.set.reasonPhrase = config.reasonPhrase;
+      actions.unshift(set);
+    }
+    return { children: [el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables), el('FaultResponse', {}, actionsToXml(actions))] };
   },
 });

@@ -11,7 +11,7 @@ import { compileJsonPath } from '../language/jsonpath.js';
 import { stringify } from '../language/template.js';
 import { checkXPath, evaluateXPath, parseXmlPayload, XmlPayloadError } from '../language/xml.js';
 import { defineFaults, raise } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { el, type XmlElement } from './xml-model.js';
 
 export const REGEX_PROTECTION_FAULTS = defineFaults({
@@ -65,59 +65,6 @@ export const regularExpressionProtection = definePolicy({
   type: 'RegularExpressionProtection',
   schema,
   faults: REGEX_PROTECTION_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const xml = root.child('XMLPayload');
-      return {
-        source: root.childText('Source') || undefined,
-        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
-        uriPath: root.all('URIPath').flatMap((element) => element.all('Pattern').map((pattern) => pattern.text())),
-        queryParams: namedFromXml(root, 'QueryParam'),
-        headers: namedFromXml(root, 'Header'),
-        formParams: namedFromXml(root, 'FormParam'),
-        variables: namedFromXml(root, 'Variable'),
-        jsonPayload: (root.child('JSONPayload')?.all('JSONPath') ?? []).map((path) => ({
-          jsonPath: path.childText('Expression'),
-          patterns: path.all('Pattern').map((pattern) => pattern.text()),
-        })),
-        xmlPayload: xml
-          ? {
-              namespaces: Object.fromEntries((xml.child('Namespaces')?.all('Namespace') ?? []).map((namespace) => [namespace.attr('prefix') ?? '', namespace.text()])),
-              xpaths: xml.all('XPath').map((path) => {
-                path.child('Type')?.consume();
-                return { expression: path.childText('Expression'), patterns: path.all('Pattern').map((pattern) => pattern.text()) };
-              }),
-            }
-          : undefined,
-      };
-    },
-    toXml: (config) => {
-      const patterns = (list: string[]) => list.map((pattern) => el('Pattern', {}, pattern));
-      const named = (name: string, list: z.infer<typeof Named>[]) => list.map((item) => el(name, { name: item.name }, patterns(item.patterns)));
-      return {
-        children: [
-          config.source === undefined ? undefined : el('Source', {}, config.source),
-          el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
-          config.uriPath.length ? el('URIPath', {}, patterns(config.uriPath)) : undefined,
-          ...named('QueryParam', config.queryParams),
-          ...named('Header', config.headers),
-          ...named('FormParam', config.formParams),
-          ...named('Variable', config.variables),
-          config.jsonPayload.length
-            ? el('JSONPayload', {}, config.jsonPayload.map((path) => el('JSONPath', {}, [el('Expression', {}, path.jsonPath), ...patterns(path.patterns)])))
-            : undefined,
-          config.xmlPayload
-            ? el('XMLPayload', {}, [
-                Object.keys(config.xmlPayload.namespaces).length
-                  ? el('Namespaces', {}, Object.entries(config.xmlPayload.namespaces).map(([prefix, uri]) => el('Namespace', { prefix }, uri)))
-                  : undefined,
-                ...config.xmlPayload.xpaths.map((path) => el('XPath', {}, [el('Expression', {}, path.expression), el('Type', {}, 'string'), ...patterns(path.patterns)])),
-              ])
-            : undefined,
-        ].filter((node) => node !== undefined),
-      };
-    },
-  },
   prepare: (config: Config) => {
     const compile = (patterns: string[]) => patterns.map((pattern) => ({ pattern, matches: compileFind(pattern) }));
     for (const path of config.xmlPayload?.xpaths ?? []) checkXPath(path.expression, config.xmlPayload!.namespaces);
@@ -166,6 +113,60 @@ export const regularExpressionProtection = definePolicy({
     }
     if (prepared.jsonPayload.length && message.body.length) jsonValues(prepared.jsonPayload, message.content, check);
     if (prepared.xmlPayload.length && message.body.length) xmlValues(config, prepared.xmlPayload, message.content, check, policy.name);
+  },
+});
+
+export const regularExpressionProtectionXml = /* @__PURE__ */ policyXml(regularExpressionProtection, {
+  fromXml: (root) => {
+    const xml = root.child('XMLPayload');
+    return {
+      source: root.childText('Source') || undefined,
+      ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+      uriPath: root.all('URIPath').flatMap((element) => element.all('Pattern').map((pattern) => pattern.text())),
+      queryParams: namedFromXml(root, 'QueryParam'),
+      headers: namedFromXml(root, 'Header'),
+      formParams: namedFromXml(root, 'FormParam'),
+      variables: namedFromXml(root, 'Variable'),
+      jsonPayload: (root.child('JSONPayload')?.all('JSONPath') ?? []).map((path) => ({
+        jsonPath: path.childText('Expression'),
+        patterns: path.all('Pattern').map((pattern) => pattern.text()),
+      })),
+      xmlPayload: xml
+        ? {
+            namespaces: Object.fromEntries((xml.child('Namespaces')?.all('Namespace') ?? []).map((namespace) => [namespace.attr('prefix') ?? '', namespace.text()])),
+            xpaths: xml.all('XPath').map((path) => {
+              path.child('Type')?.consume();
+              return { expression: path.childText('Expression'), patterns: path.all('Pattern').map((pattern) => pattern.text()) };
+            }),
+          }
+        : undefined,
+    };
+  },
+  toXml: (config) => {
+    const patterns = (list: string[]) => list.map((pattern) => el('Pattern', {}, pattern));
+    const named = (name: string, list: z.infer<typeof Named>[]) => list.map((item) => el(name, { name: item.name }, patterns(item.patterns)));
+    return {
+      children: [
+        config.source === undefined ? undefined : el('Source', {}, config.source),
+        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+        config.uriPath.length ? el('URIPath', {}, patterns(config.uriPath)) : undefined,
+        ...named('QueryParam', config.queryParams),
+        ...named('Header', config.headers),
+        ...named('FormParam', config.formParams),
+        ...named('Variable', config.variables),
+        config.jsonPayload.length
+          ? el('JSONPayload', {}, config.jsonPayload.map((path) => el('JSONPath', {}, [el('Expression', {}, path.jsonPath), ...patterns(path.patterns)])))
+          : undefined,
+        config.xmlPayload
+          ? el('XMLPayload', {}, [
+              Object.keys(config.xmlPayload.namespaces).length
+                ? el('Namespaces', {}, Object.entries(config.xmlPayload.namespaces).map(([prefix, uri]) => el('Namespace', { prefix }, uri)))
+                : undefined,
+              ...config.xmlPayload.xpaths.map((path) => el('XPath', {}, [el('Expression', {}, path.expression), el('Type', {}, 'string'), ...patterns(path.patterns)])),
+            ])
+          : undefined,
+      ].filter((node) => node !== undefined),
+    };
   },
 });
 

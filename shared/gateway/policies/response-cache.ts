@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import { compileCondition } from '../language/condition.js';
 import { HeaderMap, Message } from '../engine/message.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { cacheKey, cacheSettings, commonFromXml, commonToXml, expiryFromXml, ExpirySchema, ttlSeconds } from './cache-settings.js';
 import { el, optional } from './xml-model.js';
 
@@ -46,30 +46,6 @@ function headerTtl(response: Message, fallback: number): number {
 export const responseCache = definePolicy({
   type: 'ResponseCache',
   schema,
-  xml: {
-    fromXml: (root) => {
-      root.child('CacheLookupTimeoutInSeconds')?.consume();
-      return {
-        ...commonFromXml(root),
-        expiry: expiryFromXml(root),
-        skipCacheLookup: root.childText('SkipCacheLookup') || undefined,
-        skipCachePopulation: root.childText('SkipCachePopulation') || undefined,
-        excludeErrorResponse: root.child('ExcludeErrorResponse')?.bool(),
-        useAcceptHeader: root.child('UseAcceptHeader')?.bool(),
-        useResponseCacheHeaders: root.child('UseResponseCacheHeaders')?.bool(),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        ...commonToXml(config, config.expiry),
-        optional('SkipCacheLookup', config.skipCacheLookup),
-        optional('SkipCachePopulation', config.skipCachePopulation),
-        el('ExcludeErrorResponse', {}, config.excludeErrorResponse),
-        el('UseAcceptHeader', {}, config.useAcceptHeader),
-        el('UseResponseCacheHeaders', {}, config.useResponseCacheHeaders),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   prepare: (config) => ({
     skipLookup: config.skipCacheLookup ? compileCondition(config.skipCacheLookup) : undefined,
     skipPopulation: config.skipCachePopulation ? compileCondition(config.skipCachePopulation) : undefined,
@@ -116,4 +92,29 @@ export const responseCache = definePolicy({
     };
     await cache.put(config.cacheResource, key, JSON.stringify(stored), ttl);
   },
+});
+
+export const responseCacheXml = /* @__PURE__ */ policyXml(responseCache, {
+  fromXml: (root) => {
+    root.child('CacheLookupTimeoutInSeconds')?.consume();
+    return {
+      ...commonFromXml(root),
+      expiry: expiryFromXml(root),
+      skipCacheLookup: root.childText('SkipCacheLookup') || undefined,
+      skipCachePopulation: root.childText('SkipCachePopulation') || undefined,
+      excludeErrorResponse: root.child('ExcludeErrorResponse')?.bool(),
+      useAcceptHeader: root.child('UseAcceptHeader')?.bool(),
+      useResponseCacheHeaders: root.child('UseResponseCacheHeaders')?.bool(),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      ...commonToXml(config, config.expiry),
+      optional('SkipCacheLookup', config.skipCacheLookup),
+      optional('SkipCachePopulation', config.skipCachePopulation),
+      el('ExcludeErrorResponse', {}, config.excludeErrorResponse),
+      el('UseAcceptHeader', {}, config.useAcceptHeader),
+      el('UseResponseCacheHeaders', {}, config.useResponseCacheHeaders),
+    ].filter((node) => node !== undefined),
+  }),
 });

@@ -12,7 +12,7 @@ import type { PolicyExchange } from '../engine/policy.js';
 import { isSuccessCode } from '../engine/target.js';
 import { actionsFromXml, actionsToXml, applyActions, ActionSchema } from './assign-message.js';
 import { defineFaults, raise, render } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { hasTemplate } from '../language/template.js';
 import { el, optional } from './xml-model.js';
 import { OutboundCallError } from './services.js';
@@ -57,45 +57,6 @@ export const serviceCallout = definePolicy({
   type: 'ServiceCallout',
   schema,
   faults: SERVICE_CALLOUT_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const request = root.child('Request');
-      const connection = root.child('HTTPTargetConnection');
-      const local = root.child('LocalTargetConnection');
-      if (local) local.report('local target connections (calling another proxy in-process) are not supported; use an HTTP URL', { kind: 'unsupported' });
-      if (!connection && !local) root.report('an <HTTPTargetConnection> with a <URL> is required');
-      // TLS follows the URL scheme and certificates are always validated.
-      const ssl = connection?.child('SSLInfo');
-      ssl?.child('Enabled')?.bool();
-      if (ssl?.child('ClientAuthEnabled')?.bool()) ssl.child('ClientAuthEnabled')!.report('client certificates are not supported', { kind: 'unsupported' });
-      if (ssl?.child('IgnoreValidationErrors')?.bool()) ssl.child('IgnoreValidationErrors')!.report('TLS certificates are always validated', { kind: 'unsupported' });
-      request?.child('IgnoreUnresolvedVariables')?.consume();
-      const properties = Object.fromEntries(
-        (connection?.child('Properties')?.all('Property') ?? []).map((property) => [property.attr('name') ?? '', property.text()]),
-      );
-      const timeout = root.child('Timeout')?.int();
-      return {
-        request: request
-          ? { variable: request.attr('variable') || undefined, clearPayload: request.bool('clearPayload'), actions: actionsFromXml(request) }
-          : undefined,
-        response: root.childText('Response') || undefined,
-        timeoutMs: timeout ?? (properties['io.timeout.millis'] ? Number(properties['io.timeout.millis']) : undefined),
-        url: connection?.childText('URL'),
-        properties,
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        el('Request', { clearPayload: config.request.clearPayload || undefined, variable: config.request.variable }, actionsToXml(config.request.actions)),
-        optional('Response', config.response),
-        el('Timeout', {}, config.timeoutMs),
-        el('HTTPTargetConnection', {}, [
-          Object.keys(config.properties).length ? el('Properties', {}, Object.entries(config.properties).map(([name, value]) => el('Property', { name }, value))) : undefined,
-          el('URL', {}, config.url),
-        ]),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   references: (config) => ({ urls: hasTemplate(config.url) ? [] : [config.url] }),
   services: ['http'],
   execute: async ({ config, exchange, policy, services: { http } }) => {
@@ -148,4 +109,44 @@ export const serviceCallout = definePolicy({
       throw raise(SERVICE_CALLOUT_FAULTS, 'ExecutionFailed', `Execution of ServiceCallout ${policy.name} failed. Reason: ResponseCode ${answer.status} is treated as error`);
     }
   },
+});
+
+export const serviceCalloutXml = /* @__PURE__ */ policyXml(serviceCallout, {
+  fromXml: (root) => {
+    const request = root.child('Request');
+    const connection = root.child('HTTPTargetConnection');
+    const local = root.child('LocalTargetConnection');
+    if (local) local.report('local target connections (calling another proxy in-process) are not supported; use an HTTP URL', { kind: 'unsupported' });
+    if (!connection && !local) root.report('an <HTTPTargetConnection> with a <URL> is required');
+    // TLS follows the URL scheme and certificates are always validated.
+    const ssl = connection?.child('SSLInfo');
+    ssl?.child('Enabled')?.bool();
+    if (ssl?.child('ClientAuthEnabled')?.bool()) ssl.child('ClientAuthEnabled')!.report('client certificates are not supported', { kind: 'unsupported' });
+    if (ssl?.child('IgnoreValidationErrors')?.bool()) ssl.child('IgnoreValidationErrors')!.report('TLS certificates are always validated', { kind: 'unsupported' });
+    request?.child('IgnoreUnresolvedVariables')?.consume();
+    const properties = Object.fromEntries(
+      (connection?.child('Properties')?.all('Property') ?? []).map((property) => [property.attr('name') ?? '', property.text()]),
+    );
+    const timeout = root.child('Timeout')?.int();
+    return {
+      request: request
+        ? { variable: request.attr('variable') || undefined, clearPayload: request.bool('clearPayload'), actions: actionsFromXml(request) }
+        : undefined,
+      response: root.childText('Response') || undefined,
+      timeoutMs: timeout ?? (properties['io.timeout.millis'] ? Number(properties['io.timeout.millis']) : undefined),
+      url: connection?.childText('URL'),
+      properties,
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      el('Request', { clearPayload: config.request.clearPayload || undefined, variable: config.request.variable }, actionsToXml(config.request.actions)),
+      optional('Response', config.response),
+      el('Timeout', {}, config.timeoutMs),
+      el('HTTPTargetConnection', {}, [
+        Object.keys(config.properties).length ? el('Properties', {}, Object.entries(config.properties).map(([name, value]) => el('Property', { name }, value))) : undefined,
+        el('URL', {}, config.url),
+      ]),
+    ].filter((node) => node !== undefined),
+  }),
 });

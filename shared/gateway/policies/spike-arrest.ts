@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { TtlCache } from '../../cache/ttl-cache.js';
 import { el } from './xml-model.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { defineFaults, raise, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
 
 const RATE = /^(\d+)\s*(ps|pm)$/i;
@@ -45,26 +45,6 @@ export const spikeArrest = definePolicy({
   type: 'SpikeArrest',
   faults: SPIKE_ARREST_FAULTS,
   schema,
-  xml: {
-    fromXml: (root) => {
-      const rate = root.child('Rate');
-      return {
-        rate: rate?.text() || undefined,
-        rateRef: rate?.attr('ref') || undefined,
-        identifier: valueFromXml(root.child('Identifier')),
-        messageWeight: valueFromXml(root.child('MessageWeight')),
-        useEffectiveCount: root.child('UseEffectiveCount')?.bool(),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        valueToXml('Identifier', config.identifier),
-        valueToXml('MessageWeight', config.messageWeight),
-        el('Rate', { ref: config.rateRef }, config.rate ?? ''),
-        el('UseEffectiveCount', {}, config.useEffectiveCount),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   // Buckets per identifier; one left alone until it is as full as a new one is forgotten.
   prepare: (config) => ({ buckets: new TtlCache<string, Bucket>({ ttlMs: 60_000, maxEntries: 50_000 }), fixedRate: parseRate(config.rate) }),
   execute: ({ config, prepared, exchange, policy }) => {
@@ -97,4 +77,25 @@ export const spikeArrest = definePolicy({
       );
     }
   },
+});
+
+export const spikeArrestXml = /* @__PURE__ */ policyXml(spikeArrest, {
+  fromXml: (root) => {
+    const rate = root.child('Rate');
+    return {
+      rate: rate?.text() || undefined,
+      rateRef: rate?.attr('ref') || undefined,
+      identifier: valueFromXml(root.child('Identifier')),
+      messageWeight: valueFromXml(root.child('MessageWeight')),
+      useEffectiveCount: root.child('UseEffectiveCount')?.bool(),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      valueToXml('Identifier', config.identifier),
+      valueToXml('MessageWeight', config.messageWeight),
+      el('Rate', { ref: config.rateRef }, config.rate ?? ''),
+      el('UseEffectiveCount', {}, config.useEffectiveCount),
+    ].filter((node) => node !== undefined),
+  }),
 });

@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { el } from './xml-model.js';
 
 export const STATISTICS_COLLECTOR_FAULTS = defineFaults({
@@ -32,19 +32,6 @@ export const statisticsCollector = definePolicy({
   type: 'StatisticsCollector',
   schema,
   faults: STATISTICS_COLLECTOR_FAULTS,
-  xml: {
-    fromXml: (root) => ({
-      statistics: (root.child('Statistics')?.all('Statistic') ?? []).map((statistic) => ({
-        name: statistic.attr('name'),
-        ref: statistic.attr('ref') || undefined,
-        type: statistic.oneOf(TYPES, 'type'),
-        default: statistic.text() || undefined,
-      })),
-    }),
-    toXml: (config) => ({
-      children: [el('Statistics', {}, config.statistics.map((statistic) => el('Statistic', { name: statistic.name, ref: statistic.ref, type: statistic.type }, statistic.default ?? '')))],
-    }),
-  },
   execute: ({ config, exchange, policy }) => {
     for (const statistic of config.statistics) {
       const raw = statistic.ref ? exchange.get(statistic.ref) : undefined;
@@ -62,4 +49,18 @@ export const statisticsCollector = definePolicy({
       exchange.statistics.set(statistic.name, value);
     }
   },
+});
+
+export const statisticsCollectorXml = /* @__PURE__ */ policyXml(statisticsCollector, {
+  fromXml: (root) => ({
+    statistics: (root.child('Statistics')?.all('Statistic') ?? []).map((statistic) => ({
+      name: statistic.attr('name'),
+      ref: statistic.attr('ref') || undefined,
+      type: statistic.oneOf(TYPES, 'type'),
+      default: statistic.text() || undefined,
+    })),
+  }),
+  toXml: (config) => ({
+    children: [el('Statistics', {}, config.statistics.map((statistic) => el('Statistic', { name: statistic.name, ref: statistic.ref, type: statistic.type }, statistic.default ?? '')))],
+  }),
 });

@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { isCredentialError, type CredentialFailure } from '../../credentials/errors.js';
 import { el } from './xml-model.js';
 import type { PolicyExchange } from '../engine/policy.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise } from './common.js';
 import type { ProductView } from './services.js';
@@ -82,16 +82,6 @@ export const verifyApiKeyPolicy = definePolicy({
   type: 'VerifyAPIKey',
   schema,
   faults: VERIFY_API_KEY_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const apiKey = root.child('APIKey');
-      if (!apiKey) return {};
-      const ref = apiKey.attr('ref')?.trim();
-      if (!ref) apiKey.report('the ref attribute naming the variable that holds the key is required', { attribute: 'ref' });
-      return { apiKey: { ref } };
-    },
-    toXml: (config) => ({ children: [el('APIKey', { ref: config.apiKey.ref })] }),
-  },
   services: ['consumers'],
   execute: async ({ config, exchange, policy, services: { consumers } }) => {
     const raw = exchange.get(config.apiKey.ref);
@@ -118,4 +108,15 @@ export const verifyApiKeyPolicy = definePolicy({
       product,
     });
   },
+});
+
+export const verifyApiKeyPolicyXml = /* @__PURE__ */ policyXml(verifyApiKeyPolicy, {
+  fromXml: (root) => {
+    const apiKey = root.child('APIKey');
+    if (!apiKey) return {};
+    const ref = apiKey.attr('ref')?.trim();
+    if (!ref) apiKey.report('the ref attribute naming the variable that holds the key is required', { attribute: 'ref' });
+    return { apiKey: { ref } };
+  },
+  toXml: (config) => ({ children: [el('APIKey', { ref: config.apiKey.ref })] }),
 });

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtDecrypt, type JWK, type JWTPayload } from 'jose';
 import { stringify } from '../language/template.js';
 import { defineFaults, raise, render, resolveValue, valueFromXml, valueToXml, ValueSchema } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import {
   claimValue,
   claimsFromXml,
@@ -81,43 +81,6 @@ export const verifyJwt = definePolicy({
   type: 'VerifyJWT',
   schema,
   faults: VERIFY_JWT_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const algorithms = root.child('Algorithms');
-      for (const name of ['Type', 'IgnoreCriticalHeaders', 'IgnoreIssuedAt', 'MaxLifespan']) root.child(name)?.consume();
-      return {
-        algorithm: root.childText('Algorithm') || undefined,
-        keyAlgorithm: algorithms?.childText('Key') || undefined,
-        contentAlgorithm: algorithms?.childText('Content') || undefined,
-        source: root.childText('Source') || undefined,
-        secretKey: keyFromXml(root.child('SecretKey')),
-        publicKey: publicKeyFromXml(root.child('PublicKey')),
-        privateKey: keyFromXml(root.child('PrivateKey')),
-        subject: valueFromXml(root.child('Subject')),
-        issuer: valueFromXml(root.child('Issuer')),
-        audience: valueFromXml(root.child('Audience')),
-        claims: claimsFromXml(root.child('AdditionalClaims')),
-        timeAllowance: root.childText('TimeAllowance') || undefined,
-        ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
-      };
-    },
-    toXml: (config) => ({
-      children: [
-        optional('Algorithm', config.algorithm),
-        config.keyAlgorithm ? el('Algorithms', {}, [el('Key', {}, config.keyAlgorithm), optional('Content', config.contentAlgorithm)]) : undefined,
-        optional('Source', config.source),
-        keyToXml('SecretKey', config.secretKey),
-        publicKeyToXml(config.publicKey),
-        keyToXml('PrivateKey', config.privateKey),
-        valueToXml('Subject', config.subject),
-        valueToXml('Issuer', config.issuer),
-        valueToXml('Audience', config.audience),
-        claimsToXml('AdditionalClaims', config.claims),
-        optional('TimeAllowance', config.timeAllowance),
-        el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
-      ].filter((node) => node !== undefined),
-    }),
-  },
   references: (config) => ({ urls: config.publicKey?.jwksUri && !config.publicKey.jwksUri.includes('{') ? [config.publicKey.jwksUri] : [] }),
   services: ['http'],
   execute: async ({ config, exchange, policy, services: { http } }) => {
@@ -178,6 +141,44 @@ export const verifyJwt = definePolicy({
     }
     exchange.set(`jwt.${policy.name}.valid`, true);
   },
+});
+
+export const verifyJwtXml = /* @__PURE__ */ policyXml(verifyJwt, {
+  fromXml: (root) => {
+    const algorithms = root.child('Algorithms');
+    for (const name of ['Type', 'IgnoreCriticalHeaders', 'IgnoreIssuedAt', 'MaxLifespan']) root.child(name)?.consume();
+    return {
+      algorithm: root.childText('Algorithm') || undefined,
+      keyAlgorithm: algorithms?.childText('Key') || undefined,
+      contentAlgorithm: algorithms?.childText('Content') || undefined,
+      source: root.childText('Source') || undefined,
+      secretKey: keyFromXml(root.child('SecretKey')),
+      publicKey: publicKeyFromXml(root.child('PublicKey')),
+      privateKey: keyFromXml(root.child('PrivateKey')),
+      subject: valueFromXml(root.child('Subject')),
+      issuer: valueFromXml(root.child('Issuer')),
+      audience: valueFromXml(root.child('Audience')),
+      claims: claimsFromXml(root.child('AdditionalClaims')),
+      timeAllowance: root.childText('TimeAllowance') || undefined,
+      ignoreUnresolvedVariables: root.child('IgnoreUnresolvedVariables')?.bool(),
+    };
+  },
+  toXml: (config) => ({
+    children: [
+      optional('Algorithm', config.algorithm),
+      config.keyAlgorithm ? el('Algorithms', {}, [el('Key', {}, config.keyAlgorithm), optional('Content', config.contentAlgorithm)]) : undefined,
+      optional('Source', config.source),
+      keyToXml('SecretKey', config.secretKey),
+      publicKeyToXml(config.publicKey),
+      keyToXml('PrivateKey', config.privateKey),
+      valueToXml('Subject', config.subject),
+      valueToXml('Issuer', config.issuer),
+      valueToXml('Audience', config.audience),
+      claimsToXml('AdditionalClaims', config.claims),
+      optional('TimeAllowance', config.timeAllowance),
+      el('IgnoreUnresolvedVariables', {}, config.ignoreUnresolvedVariables),
+    ].filter((node) => node !== undefined),
+  }),
 });
 
 async function verifySignature(

@@ -8,7 +8,7 @@ import * as z from 'zod';
 import type { Element, Node } from '@xmldom/xmldom';
 import type { Message } from '../engine/message.js';
 import { defineFaults, raise } from './common.js';
-import { definePolicy } from './define-policy.js';
+import { definePolicy, policyXml } from './define-policy.js';
 import { parseXmlPayload, XmlPayloadError } from '../language/xml.js';
 import { el, optional, type XmlElement, type XmlNode } from './xml-model.js';
 
@@ -165,63 +165,6 @@ export const xmlToJsonPolicy = definePolicy({
   type: 'XMLToJSON',
   schema,
   faults: XML_TO_JSON_FAULTS,
-  xml: {
-    fromXml: (root) => {
-      const options = root.child('Options');
-      const format = root.child('Format')?.oneOf(FORMATS);
-      const preset = format ? FORMAT_OPTIONS[format] : {};
-      const defined = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined && value !== ''));
-      return {
-        format,
-        source: root.childText('Source') || undefined,
-        outputVariable: root.childText('OutputVariable') || undefined,
-        options: options
-          ? { ...preset, ...defined({
-              recognizeNumber: bool(options, 'RecognizeNumber'),
-              recognizeBoolean: bool(options, 'RecognizeBoolean'),
-              recognizeNull: bool(options, 'RecognizeNull'),
-              nullValue: text(options, 'NullValue'),
-              namespaceBlockName: text(options, 'NamespaceBlockName'),
-              defaultNamespaceNodeName: text(options, 'DefaultNamespaceNodeName'),
-              namespaceSeparator: text(options, 'NamespaceSeparator'),
-              textAlwaysAsProperty: bool(options, 'TextAlwaysAsProperty'),
-              textNodeName: text(options, 'TextNodeName') || undefined,
-              attributeBlockName: text(options, 'AttributeBlockName') || undefined,
-              attributePrefix: text(options, 'AttributePrefix'),
-              outputPrefix: text(options, 'OutputPrefix'),
-              outputSuffix: text(options, 'OutputSuffix'),
-              stripLevels: options.child('StripLevels')?.int(),
-              treatAsArray: (options.child('TreatAsArray')?.all('Path') ?? []).map((path) => ({ path: path.text(), unwrap: path.bool('unwrap') })),
-            }) }
-          : format
-            ? preset
-            : undefined,
-      };
-    },
-    toXml: (config) => {
-      const o = config.options;
-      const children: (XmlNode | undefined)[] = [
-        optional('RecognizeNumber', o.recognizeNumber),
-        optional('RecognizeBoolean', o.recognizeBoolean),
-        optional('RecognizeNull', o.recognizeNull),
-        optional('NullValue', o.nullValue),
-        optional('NamespaceBlockName', o.namespaceBlockName),
-        optional('DefaultNamespaceNodeName', o.defaultNamespaceNodeName),
-        optional('NamespaceSeparator', o.namespaceSeparator),
-        optional('TextAlwaysAsProperty', o.textAlwaysAsProperty),
-        optional('TextNodeName', o.textNodeName),
-        optional('AttributeBlockName', o.attributeBlockName),
-        o.attributePrefix ? el('AttributePrefix', {}, o.attributePrefix) : undefined,
-        o.outputPrefix ? el('OutputPrefix', {}, o.outputPrefix) : undefined,
-        o.outputSuffix ? el('OutputSuffix', {}, o.outputSuffix) : undefined,
-        optional('StripLevels', o.stripLevels),
-        o.treatAsArray.length ? el('TreatAsArray', {}, o.treatAsArray.map((path) => el('Path', { unwrap: path.unwrap || undefined }, path.path))) : undefined,
-      ];
-      return {
-        children: [optional('Format', config.format), optional('Source', config.source), optional('OutputVariable', config.outputVariable), el('Options', {}, children)].filter((node) => node !== undefined),
-      };
-    },
-  },
   execute: ({ config, exchange, policy }) => {
     const source = config.source ? exchange.messageByName(config.source) : exchange.message;
     const content = source ? source.content : config.source ? exchange.get(config.source) : undefined;
@@ -244,5 +187,63 @@ export const xmlToJsonPolicy = definePolicy({
       return;
     }
     exchange.set(output!, json);
+  },
+});
+
+export const xmlToJsonPolicyXml = /* @__PURE__ */ policyXml(xmlToJsonPolicy, {
+  fromXml: (root) => {
+    const options = root.child('Options');
+    const format = root.child('Format')?.oneOf(FORMATS);
+    const preset = format ? FORMAT_OPTIONS[format] : {};
+    const defined = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined && value !== ''));
+    return {
+      format,
+      source: root.childText('Source') || undefined,
+      outputVariable: root.childText('OutputVariable') || undefined,
+      options: options
+        ? { ...preset, ...defined({
+            recognizeNumber: bool(options, 'RecognizeNumber'),
+            recognizeBoolean: bool(options, 'RecognizeBoolean'),
+            recognizeNull: bool(options, 'RecognizeNull'),
+            nullValue: text(options, 'NullValue'),
+            namespaceBlockName: text(options, 'NamespaceBlockName'),
+            defaultNamespaceNodeName: text(options, 'DefaultNamespaceNodeName'),
+            namespaceSeparator: text(options, 'NamespaceSeparator'),
+            textAlwaysAsProperty: bool(options, 'TextAlwaysAsProperty'),
+            textNodeName: text(options, 'TextNodeName') || undefined,
+            attributeBlockName: text(options, 'AttributeBlockName') || undefined,
+            attributePrefix: text(options, 'AttributePrefix'),
+            outputPrefix: text(options, 'OutputPrefix'),
+            outputSuffix: text(options, 'OutputSuffix'),
+            stripLevels: options.child('StripLevels')?.int(),
+            treatAsArray: (options.child('TreatAsArray')?.all('Path') ?? []).map((path) => ({ path: path.text(), unwrap: path.bool('unwrap') })),
+          }) }
+        : format
+          ? preset
+          : undefined,
+    };
+  },
+  toXml: (config) => {
+    const o = config.options;
+    const children: (XmlNode | undefined)[] = [
+      optional('RecognizeNumber', o.recognizeNumber),
+      optional('RecognizeBoolean', o.recognizeBoolean),
+      optional('RecognizeNull', o.recognizeNull),
+      optional('NullValue', o.nullValue),
+      optional('NamespaceBlockName', o.namespaceBlockName),
+      optional('DefaultNamespaceNodeName', o.defaultNamespaceNodeName),
+      optional('NamespaceSeparator', o.namespaceSeparator),
+      optional('TextAlwaysAsProperty', o.textAlwaysAsProperty),
+      optional('TextNodeName', o.textNodeName),
+      optional('AttributeBlockName', o.attributeBlockName),
+      o.attributePrefix ? el('AttributePrefix', {}, o.attributePrefix) : undefined,
+      o.outputPrefix ? el('OutputPrefix', {}, o.outputPrefix) : undefined,
+      o.outputSuffix ? el('OutputSuffix', {}, o.outputSuffix) : undefined,
+      optional('StripLevels', o.stripLevels),
+      o.treatAsArray.length ? el('TreatAsArray', {}, o.treatAsArray.map((path) => el('Path', { unwrap: path.unwrap || undefined }, path.path))) : undefined,
+    ];
+    return {
+      children: [optional('Format', config.format), optional('Source', config.source), optional('OutputVariable', config.outputVariable), el('Options', {}, children)].filter((node) => node !== undefined),
+    };
   },
 });

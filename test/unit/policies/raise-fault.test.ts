@@ -1,7 +1,7 @@
 // RaiseFault: stops the flow with a fault whose response its FaultResponse
 // builds (AssignMessage's actions on a fresh message).
 import { describe, expect, it } from 'vitest';
-import { raiseFault } from '../../../shared/gateway/policies/raise-fault.js';
+import { raiseFault, raiseFaultXml } from '../../../shared/gateway/policies/raise-fault.js';
 import { exchangeFor, runPolicy, xmlRoundTrip } from '../../support/policy-context.js';
 
 describe('RaiseFault schema', () => {
@@ -19,7 +19,7 @@ describe('RaiseFault XML', () => {
       '<IgnoreUnresolvedVariables>true</IgnoreUnresolvedVariables><ShortFaultReason>false</ShortFaultReason><FaultResponse><AssignVariable><Name>f</Name><Value>1</Value></AssignVariable><Set><Payload contentType="text/plain">no</Payload><StatusCode>403</StatusCode></Set></FaultResponse>',
     );
     expect(config.faultResponse.actions.map((action) => Object.keys(action)[0])).toEqual(['assignVariable', 'set']);
-    const written = raiseFault.xml!.toXml(raiseFault.schema.parse({ statusCode: 418 }));
+    const written = raiseFaultXml.toXml(raiseFault.schema.parse({ statusCode: 418 }));
     expect(written.children.find((node) => node.name === 'FaultResponse')!.children![0]).toMatchObject({ name: 'Set' });
   });
 });
