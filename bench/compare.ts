@@ -19,6 +19,8 @@
 // this one (rows marked "baseline"), for a before/after in one run;
 // COMPARE_PATHS=<regex> keeps only the paths whose names match (the floors
 // the ratios need are always kept). COMPARE_WARMUP (3) seconds per path first.
+// COMPARE_PROFILE=<dir> has the Tollgate process write a V8 CPU profile there
+// when it stops (open it in Chrome DevTools), for finding where its time goes.
 // Writes .bench/compare-<time>.md; exits 1 if any response was not 2xx.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -165,7 +167,8 @@ async function main() {
     const forwarder = spawnRole('forwarder', { BACKEND: backendUrl });
     const fetchForwarder = spawnRole('fetch-forwarder', { BACKEND: backendUrl });
     const tokenServer = spawnRole('token');
-    const tollgate = start('load-server.ts', env);
+    const profile = process.env.COMPARE_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.COMPARE_PROFILE}`] : [];
+    const tollgate = start('load-server.ts', env, profile);
     children.push(tollgate);
     const baselineDir = BASELINE ? mkdtempSync(join(tmpdir(), 'tollgate-compare-baseline-')) : undefined;
     const baseline = BASELINE ? startFrom(join(BASELINE, 'bench', 'load-server.ts'), { ...env, DATA_DIR: baselineDir }) : undefined;
