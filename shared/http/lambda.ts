@@ -85,8 +85,9 @@ export function httpFunction(options: HttpFunctionOptions) {
       if (request.body.length > MAX_REQUEST_BODY_BYTES) throw (options.bodyTooLarge ?? requestTooLarge)();
       // Every outbound call of the request ends in time for Tollgate, not API Gateway, to answer.
       const handling = request;
-      const deadline = (handling.deadline = Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
-      response = await (explicitDeadline ? options.handle(handling, context) : withDeadline(deadline, () => options.handle(handling, context)));
+      handling.deadline = Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS;
+      const handle = () => options.handle(handling, context);
+      response = await (explicitDeadline ? handle() : withDeadline(handling.deadline, handle));
     } catch (error) {
       const renderer = typeof options.errors === 'function' ? (request ? options.errors(request) : platformErrors) : options.errors;
       response = errorResponse(error, renderer, requestId);
