@@ -111,8 +111,10 @@ export class TtlCache<K, V> {
   }
 
   /** The cached value, or the result of `load`; concurrent calls for one key share one load. */
-  async get(key: K, load: () => Promise<V>, ttlFor?: (value: V) => number): Promise<V> {
-    return (await this.getEntry(key, load, ttlFor)).value;
+  get(key: K, load: () => Promise<V>, ttlFor?: (value: V) => number): Promise<V> {
+    // A hit is one settled promise, not an async function's three: most calls are hits.
+    const hit = this.peek(key);
+    return hit ? Promise.resolve(hit.value) : this.load(key, load, ttlFor).then((entry) => entry.value);
   }
 
   /** Like `get`, with when the value was loaded. */

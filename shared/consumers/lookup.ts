@@ -72,7 +72,8 @@ export async function lookupConsumers(rt: Runtime, consumerKey: string, envelope
   let entry = await cache.getEntry(consumerKey, load);
   if (!entry.value) return [];
   const revocations = revocationList(rt);
-  await revocations.fresh();
+  const refreshing = revocations.fresh();
+  if (refreshing) await refreshing;
   const loadedAt = entry.loadedAt;
   const changed = entry.value.filter((consumer) => (revocations.consumersChangedAt(consumer.organization) ?? -1) >= loadedAt);
   const revoked = entry.value.some((consumer) => (revocations.clientRevokedAt(consumer.organization, consumer.keyFingerprint) ?? -1) >= loadedAt);

@@ -74,17 +74,19 @@ export class RevocationList {
 
   constructor(private readonly rt: Runtime) {}
 
-  /** Makes sure the copy is fresh enough to answer; awaits a read only when it is too old. */
-  async fresh(): Promise<void> {
+  /**
+   * Makes sure the copy is fresh enough to answer: returns the read to await
+   * only when the copy is too old to answer without it, else nothing (a
+   * refresh due soon runs in the background).
+   */
+  fresh(): Promise<void> | undefined {
     const age = Date.now() - this.lastSync;
     // A negative age means the clock went back: refresh rather than trust the copy.
-    if (age >= 0 && age < REVOCATION_REFRESH_MS) return;
+    if (age >= 0 && age < REVOCATION_REFRESH_MS) return undefined;
     const sync = this.sync();
-    if (age < 0 || age >= REVOCATION_MAX_STALE_MS) {
-      await sync;
-      return;
-    }
+    if (age < 0 || age >= REVOCATION_MAX_STALE_MS) return sync;
     sync.catch((error: unknown) => logger.warn('revocation list refresh failed', { error: describeError(error) }));
+    return undefined;
   }
 
   isTokenRevoked(jti: string): boolean {

@@ -178,7 +178,8 @@ export async function verifyAccessToken(
 ): Promise<AccessTokenClaims> {
   const claims = await verifySignedToken(rt, token, options.organization);
   const revocations = revocationList(rt);
-  await revocations.fresh();
+  const refreshing = revocations.fresh();
+  if (refreshing) await refreshing;
   if (revocations.isTokenRevoked(claims.jti)) throw new CredentialError('token_revoked', 'The access token has been revoked');
   const clientRevokedAt = revocations.clientRevokedAt(claims.organization, await clientFingerprint(rt, token, claims.client_id));
   // Seconds resolution of iat: a token issued in the same second as a revocation counts as revoked.

@@ -89,11 +89,17 @@ describe('shared flows', () => {
     const closed = await platform.proxy('GET', '/hooked/a', { auth: false });
     expect(closed.status).toBe(500);
     expect(closed.json.fault.detail.errorcode).toBe('flow.SharedFlowNotFound');
+    // Again, answered from the cached hooks: still closed.
+    expect((await platform.proxy('GET', '/hooked/a', { auth: false })).json.fault.detail.errorcode).toBe('flow.SharedFlowNotFound');
 
     expect((await platform.request('POST', `${ORG}/environments/prod/sharedflows/SF-Hook/revisions/1/deployments`)).status).toBe(200);
     const hooked = await platform.proxy('GET', '/hooked/a', { auth: false });
     expect(hooked.status).toBe(200);
     expect(hooked.json.headers['x-correlation']).toMatch(/.+/);
+    // The hook and its flow now come from the cache, at once: the flow still runs.
+    const cached = await platform.proxy('GET', '/hooked/a', { auth: false });
+    expect(cached.json.headers['x-correlation']).toMatch(/.+/);
+    expect(cached.json.headers['x-correlation']).not.toBe(hooked.json.headers['x-correlation']);
 
     expect((await platform.request('DELETE', `${ORG}/environments/prod/flowhooks/PreProxyFlowHook`)).status).toBe(200);
     const unhooked = await platform.proxy('GET', '/hooked/a', { auth: false });

@@ -22,7 +22,7 @@ import type { FlowHookName } from './model.js';
 import type { Exchange } from './exchange.js';
 import { Fault, faultBody, faultErrors, isFault } from './faults.js';
 import { HeaderMap, Message } from './message.js';
-import type { StepPlace } from './observer.js';
+import type { ExchangeObserver, StepPlace } from './observer.js';
 import type { Deployment } from './policy.js';
 import { callTarget, resolveTargetUrl, type TargetBackends } from './target.js';
 
@@ -35,6 +35,8 @@ export interface FlowHook {
 
 export type FlowHooks = Partial<Record<FlowHookName, FlowHook>>;
 
+const NO_HOOKS: FlowHooks = Object.freeze({});
+
 /** What the engine needs from its host to run a flow. */
 export interface FlowServices {
   targets: TargetBackends;
@@ -43,8 +45,8 @@ export interface FlowServices {
    * services); outbound calls through them end by `deadline` (epoch ms).
    */
   policyServices(deployment: Deployment, names: readonly string[], deadline?: number): unknown;
-  /** The shared flows attached to the deployment's environment's flow hooks. */
-  flowHooks?(deployment: Deployment): Promise<FlowHooks>;
+  /** The shared flows attached to the deployment's environment's flow hooks; at once when they are cached. */
+  flowHooks?(deployment: Deployment): FlowHooks | Promise<FlowHooks>;
 }
 
 const lookupFor = (exchange: Exchange) => (name: string) => exchange.get(name);
@@ -62,30 +64,45 @@ function firstMatch(flows: CompiledFlow[], exchange: Exchange): CompiledFlow | u
   return flows.find((flow) => !flow.condition || holds(flow.condition, exchange, 'flow', flow.name));
 }
 
-async function runPolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices, place?: StepPlace): Promise<void> {
-  if (!policy.model.enabled) return;
+/**
+ * Runs one step's policy. Most policies finish synchronously (AssignMessage,
+ * SpikeArrest, conditions on variables): then nothing is returned to await,
+ * and a flow of such steps settles no promise per step.
+ */
+function runPolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices, place?: StepPlace): Promise<unknown> | undefined {
+  if (!policy.model.enabled) return undefined;
   const observer = exchange.observer;
-  if (observer?.stepEnded && place) {
-    const started = performance.now();
-    try {
-      const swallowed = await executePolicy(policy, exchange, proxy, services);
-      observer.stepEnded(policy, place, performance.now() - started, swallowed);
-    } catch (error) {
-      observer.stepEnded(policy, place, performance.now() - started, toFault(error, policy.identity.name));
-      throw error;
-    }
-    return;
-  }
-  await executePolicy(policy, exchange, proxy, services);
+  if (observer?.stepEnded && place) return runObservedPolicy(policy, exchange, proxy, services, place, observer);
+  const result = executePolicy(policy, exchange, proxy, services);
+  return result instanceof Promise ? result : undefined;
 }
 
-/** Runs the policy; returns the fault continueOnError swallowed, if any. */
-async function executePolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<Fault | undefined> {
+async function runObservedPolicy(
+  policy: CompiledPolicy,
+  exchange: Exchange,
+  proxy: CompiledProxy,
+  services: FlowServices,
+  place: StepPlace,
+  observer: ExchangeObserver,
+): Promise<void> {
+  const started = performance.now();
+  try {
+    const swallowed = await executePolicy(policy, exchange, proxy, services);
+    observer.stepEnded?.(policy, place, performance.now() - started, swallowed);
+  } catch (error) {
+    observer.stepEnded?.(policy, place, performance.now() - started, toFault(error, policy.identity.name));
+    throw error;
+  }
+}
+
+/** Runs the policy; returns (or settles with) the fault continueOnError swallowed, if any. */
+function executePolicy(policy: CompiledPolicy, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Fault | undefined | Promise<Fault | undefined> {
+  let running: Promise<void> | void;
   try {
     // Fail closed: a policy that cannot run faults its step, it is never passed over.
     const definition = policy.definition;
     if (!definition) throw unsupportedPolicyFault(policy);
-    await definition.execute({
+    running = definition.execute({
       policy: policy.identity,
       config: policy.config,
       prepared: policy.prepared,
@@ -93,17 +110,31 @@ async function executePolicy(policy: CompiledPolicy, exchange: Exchange, proxy: 
       deployment: proxy.deployment,
       services: services.policyServices(proxy.deployment, definition.services ?? [], exchange.context.deadline),
     });
-    exchange.set(`${policy.identity.name}.failed`, false);
-    return undefined;
   } catch (error) {
-    exchange.set(`${policy.identity.name}.failed`, true);
-    const fault = toFault(error, policy.identity.name);
-    if (policy.model.continueOnError) {
-      exchange.set(`${policy.identity.name}.fault.name`, fault.faultName);
-      return fault;
-    }
-    throw fault;
+    return policyFailed(policy, exchange, error);
   }
+  // `execute` returns nothing when it has finished; anything else is awaited.
+  if (running === undefined) return policySucceeded(policy, exchange);
+  return Promise.resolve(running).then(
+    () => policySucceeded(policy, exchange),
+    (error: unknown) => policyFailed(policy, exchange, error),
+  );
+}
+
+function policySucceeded(policy: CompiledPolicy, exchange: Exchange): undefined {
+  exchange.set(`${policy.identity.name}.failed`, false);
+  return undefined;
+}
+
+/** A policy's error as its fault: swallowed (and returned) under continueOnError, else thrown. */
+function policyFailed(policy: CompiledPolicy, exchange: Exchange, error: unknown): Fault {
+  exchange.set(`${policy.identity.name}.failed`, true);
+  const fault = toFault(error, policy.identity.name);
+  if (policy.model.continueOnError) {
+    exchange.set(`${policy.identity.name}.fault.name`, fault.faultName);
+    return fault;
+  }
+  throw fault;
 }
 
 async function runSteps(steps: CompiledStep[], exchange: Exchange, proxy: CompiledProxy, services: FlowServices, place: StepPlace): Promise<void> {
@@ -117,11 +148,33 @@ async function runSteps(steps: CompiledStep[], exchange: Exchange, proxy: Compil
       observer.stepStarted(step.policy, place, condition, result && step.policy.model.enabled && step.policy.definition !== undefined);
       if (!result) continue;
     } else if (step.condition && !step.condition.evaluate(lookup)) continue;
-    await runPolicy(step.policy, exchange, proxy, services, place);
+    const running = runPolicy(step.policy, exchange, proxy, services, place);
+    if (running) await running;
   }
 }
 
-async function runPhase(
+/**
+ * Runs one phase (request or response) of an endpoint: PreFlow, the matched
+ * conditional flow, PostFlow. A phase with no steps anywhere, unless a trace
+ * follows flows, returns nothing to await: most phases of most proxies are
+ * empty, and the request path stays free of promises that settle at once.
+ */
+function runPhase(
+  endpoint: CompiledEndpoint,
+  flow: CompiledFlow | undefined,
+  which: keyof CompiledPhase,
+  exchange: Exchange,
+  proxy: CompiledProxy,
+  services: FlowServices,
+): Promise<void> | undefined {
+  if (!exchange.observer?.flowStarted && endpoint.preFlow[which].length === 0 && endpoint.postFlow[which].length === 0 && !flow?.[which].length) {
+    exchange.currentFlow = 'PostFlow';
+    return undefined;
+  }
+  return runFlows(endpoint, flow, which, exchange, proxy, services);
+}
+
+async function runFlows(
   endpoint: CompiledEndpoint,
   flow: CompiledFlow | undefined,
   which: keyof CompiledPhase,
@@ -211,9 +264,13 @@ export async function runSharedFlow(shared: CompiledSharedFlow, exchange: Exchan
   await runSteps(shared.steps, exchange, proxy, services, place);
 }
 
-async function runHook(hooks: FlowHooks, name: FlowHookName, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> {
+/** Runs a flow hook's shared flow; nothing to await where the environment attaches none to this hook. */
+function runHook(hooks: FlowHooks, name: FlowHookName, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> | undefined {
   const hook = hooks[name];
-  if (!hook) return;
+  return hook ? runHookFlow(hook, name, exchange, proxy, services) : undefined;
+}
+
+async function runHookFlow(hook: FlowHook, name: FlowHookName, exchange: Exchange, proxy: CompiledProxy, services: FlowServices): Promise<void> {
   const flow = exchange.currentFlow;
   exchange.currentFlow = name;
   try {
@@ -235,10 +292,14 @@ export async function runProxyEndpoint(
   let inTarget = false;
   try {
     exchange.phase = 'request';
-    const hooks = services.flowHooks ? await services.flowHooks(proxy.deployment) : {};
-    await runHook(hooks, 'PreProxyFlowHook', exchange, proxy, services);
+    // Each step below may return nothing to await (no hook attached, an empty phase): `await` only what runs.
+    const found = services.flowHooks ? services.flowHooks(proxy.deployment) : NO_HOOKS;
+    const hooks = found instanceof Promise ? await found : found;
+    let running = runHook(hooks, 'PreProxyFlowHook', exchange, proxy, services);
+    if (running) await running;
     const proxyFlow = firstMatch(endpoint.flows, exchange);
-    await runPhase(endpoint, proxyFlow, 'request', exchange, proxy, services);
+    running = runPhase(endpoint, proxyFlow, 'request', exchange, proxy, services);
+    if (running) await running;
 
     const route = exchange.skipToResponse
       ? undefined
@@ -248,14 +309,19 @@ export async function runProxyEndpoint(
       inTarget = true;
       exchange.targetName = target.name;
       exchange.targetProvider = target.connection.provider;
-      exchange.targetUrl = await resolveTargetUrl(services.targets, exchange, target);
-      await runHook(hooks, 'PreTargetFlowHook', exchange, proxy, services);
+      const url = resolveTargetUrl(services.targets, exchange, target);
+      exchange.targetUrl = typeof url === 'string' ? url : await url;
+      running = runHook(hooks, 'PreTargetFlowHook', exchange, proxy, services);
+      if (running) await running;
       const targetFlow = firstMatch(target.flows, exchange);
-      await runPhase(target, targetFlow, 'request', exchange, proxy, services);
+      running = runPhase(target, targetFlow, 'request', exchange, proxy, services);
+      if (running) await running;
       await callTarget(services.targets, exchange, target, exchange.targetUrl);
       exchange.phase = 'response';
-      await runPhase(target, targetFlow, 'response', exchange, proxy, services);
-      await runHook(hooks, 'PostTargetFlowHook', exchange, proxy, services);
+      running = runPhase(target, targetFlow, 'response', exchange, proxy, services);
+      if (running) await running;
+      running = runHook(hooks, 'PostTargetFlowHook', exchange, proxy, services);
+      if (running) await running;
       inTarget = false;
     } else if (route?.url) {
       exchange.targetUrl = route.url;
@@ -264,8 +330,10 @@ export async function runProxyEndpoint(
     // A null route (no target) answers with whatever the request flow built.
     exchange.phase = 'response';
     exchange.hasResponse = true;
-    await runPhase(endpoint, proxyFlow, 'response', exchange, proxy, services);
-    await runHook(hooks, 'PostProxyFlowHook', exchange, proxy, services);
+    running = runPhase(endpoint, proxyFlow, 'response', exchange, proxy, services);
+    if (running) await running;
+    running = runHook(hooks, 'PostProxyFlowHook', exchange, proxy, services);
+    if (running) await running;
   } catch (error) {
     await handleFault(toFault(error), inTarget ? target : undefined, endpoint, exchange, proxy, services);
   }

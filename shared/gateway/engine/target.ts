@@ -37,10 +37,11 @@ function joinUrl(base: string, path: string | undefined): string {
   return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
 }
 
-export async function resolveTargetUrl(backends: TargetBackends, exchange: Exchange, target: CompiledTargetEndpoint): Promise<string> {
+/** The target endpoint's URL: its own at once, or its API provider's (read from the store) joined with its path. */
+export function resolveTargetUrl(backends: TargetBackends, exchange: Exchange, target: CompiledTargetEndpoint): string | Promise<string> {
   const { connection } = target;
   if (connection.url) return connection.url;
-  return joinUrl((await backends.providerUrl(exchange.context.organization, connection.provider!)).url, connection.path);
+  return backends.providerUrl(exchange.context.organization, connection.provider!).then((provider) => joinUrl(provider.url, connection.path));
 }
 
 /** Headers that go to the target: the request's, minus hop-by-hop ones, plus X-Forwarded-*. */

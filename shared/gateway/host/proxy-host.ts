@@ -11,12 +11,19 @@ import { providerAuthorization } from '../stores/provider-auth.js';
 import { resolveProvider } from '../stores/providers.js';
 import { exchangeObservers } from './exchange-observers.js';
 import { policyServices } from './policy-services.js';
-import { sharedFlowRuntime } from '../stores/shared-flows.js';
+import { sharedFlowRuntime, type AttachedHooks } from '../stores/shared-flows.js';
 import { Fault } from '../engine/faults.js';
+import type { FlowHooks } from '../engine/flow.js';
 
 /** The environment a runtime request is for: its stage's `environment` variable, else the configured one. */
 export function environmentOf(rt: Runtime, request: HttpRequest): string {
   return request.stageVariables?.environment || rt.config.runtimeEnvironment;
+}
+
+/** The hooks to run; fail closed: a hook whose shared flow is not deployed faults every call instead of being passed over. */
+function runnableHooks({ hooks, missing }: AttachedHooks): FlowHooks {
+  if (missing.length) throw new Fault('SharedFlowNotFound', 'flow.SharedFlowNotFound', 500, `Flow hook shared flow not deployed: ${missing.join(', ')}`);
+  return hooks;
 }
 
 /** The host of one environment's runtime. */
@@ -37,11 +44,9 @@ export function proxyHost(rt: Runtime, environment: string): ProxyHost {
       },
       policyServices: policyServices(rt, () => host),
       observe: exchangeObservers(rt, environment),
-      async flowHooks(deployment) {
-        const { hooks, missing } = await sharedFlows.flowHooks(deployment.organization, deployment.environment);
-        // Fail closed: a hook whose shared flow is not deployed faults every call instead of being passed over.
-        if (missing.length) throw new Fault('SharedFlowNotFound', 'flow.SharedFlowNotFound', 500, `Flow hook shared flow not deployed: ${missing.join(', ')}`);
-        return hooks;
+      flowHooks(deployment) {
+        const attached = sharedFlows.flowHooks(deployment.organization, deployment.environment);
+        return attached instanceof Promise ? attached.then(runnableHooks) : runnableHooks(attached);
       },
     };
     return host;

@@ -304,11 +304,14 @@ export class RoutingTable {
     return loading;
   }
 
-  /** Fresh enough routes: the first load (and a load after invalidation) is awaited; later ones refresh in the background. */
-  private async current(): Promise<RouteItem[]> {
-    const age = Date.now() - this.loadedAt;
-    if (this.loadedAt === 0) await this.load();
-    else if (age > REFRESH_MS) {
+  /**
+   * Fresh enough routes: the first load (and a load after invalidation) is
+   * awaited; later ones refresh in the background, so a warm container
+   * answers from memory at once.
+   */
+  private current(): RouteItem[] | Promise<RouteItem[]> {
+    if (this.loadedAt === 0) return this.load().then(() => this.routes);
+    if (Date.now() - this.loadedAt > REFRESH_MS) {
       this.load().catch((error: unknown) => logger.warn('routing table refresh failed', { error: describeError(error) }));
     }
     return this.routes;
@@ -321,16 +324,20 @@ export class RoutingTable {
   }
 
   /** The deployment that serves this host and path: the longest base path on the host that the path lies in. */
-  async match(host: string | undefined, path: string): Promise<RouteMatch | undefined> {
-    const routes = await this.current();
+  match(host: string | undefined, path: string): Promise<RouteMatch | undefined> {
+    const routes = this.current();
+    return Array.isArray(routes) ? this.matchIn(routes, host, path) : routes.then((loaded) => this.matchIn(loaded, host, path));
+  }
+
+  private matchIn(routes: RouteItem[], host: string | undefined, path: string): Promise<RouteMatch | undefined> {
     const key = this.hostOf(host);
     const route = routes.find((candidate) => {
       if ((candidate.host ?? SHARED_HOST) !== key) return false;
       const base = candidate.basePath;
       return base === '/' || path === base || path.startsWith(`${base}/`);
     });
-    if (!route) return undefined;
-    return { route, proxy: await this.compile(route) };
+    if (!route) return Promise.resolve(undefined);
+    return this.compile(route).then((proxy) => ({ route, proxy }));
   }
 
   private compile(route: RouteItem): Promise<CompiledProxy> {
