@@ -57,35 +57,42 @@ export interface ResourceMatch {
   pathParameters: Record<string, string> | null;
 }
 
+/** A route's resource split once: its literal segments and the name of a trailing greedy `{name+}`, if any. */
+interface ResourcePattern {
+  literals: string[];
+  greedy?: string;
+  anyMethod: boolean;
+}
+
+const patterns = new WeakMap<ApiRoute, ResourcePattern>();
+
+function patternOf(route: ApiRoute): ResourcePattern {
+  let pattern = patterns.get(route);
+  if (!pattern) {
+    const parts = route.resource.split('/').filter(Boolean);
+    const greedy = /^\{(.+)\+\}$/.exec(parts.at(-1) ?? '')?.[1];
+    pattern = { literals: greedy ? parts.slice(0, -1) : parts, greedy, anyMethod: route.methods.includes('ANY') };
+    patterns.set(route, pattern);
+  }
+  return pattern;
+}
+
 /**
  * Matches a raw request path (and, when given, its method) to its route, as
  * API Gateway does: a route serves the methods it declares, or all with ANY;
- * undefined if none serves it (API Gateway's 404).
+ * undefined if none serves it (API Gateway's 404). A greedy `{proxy+}` takes
+ * one segment or more, as they came.
  */
 export function matchResource(routes: readonly ApiRoute[], path: string, method?: string): ResourceMatch | undefined {
   const segments = path.split('/').filter(Boolean);
+  const verb = method?.toUpperCase();
   for (const route of routes) {
-    if (method !== undefined && !route.methods.includes('ANY') && !route.methods.includes(method.toUpperCase())) continue;
-    const pattern = route.resource.split('/').filter(Boolean);
-    const params: Record<string, string> = {};
-    let matched = true;
-    for (let i = 0; i < pattern.length; i++) {
-      const part = pattern[i]!;
-      const greedy = /^\{(.+)\+\}$/.exec(part);
-      if (greedy) {
-        const rest = path.split('/').slice(i + 1).join('/');
-        if (segments.length <= i) matched = false;
-        else params[greedy[1]!] = rest;
-        break;
-      }
-      if (segments[i] !== part) {
-        matched = false;
-        break;
-      }
-      if (i === pattern.length - 1 && segments.length !== pattern.length) matched = false;
-    }
-    if (pattern.length === 0 && segments.length > 0) matched = false;
-    if (matched) return { route, pathParameters: Object.keys(params).length ? params : null };
+    const { literals, greedy, anyMethod } = patternOf(route);
+    if (verb !== undefined && !anyMethod && !route.methods.includes(verb)) continue;
+    if (greedy ? segments.length <= literals.length : segments.length !== literals.length) continue;
+    if (!literals.every((literal, i) => segments[i] === literal)) continue;
+    const pathParameters = greedy ? { [greedy]: path.split('/').slice(literals.length + 1).join('/') } : null;
+    return { route, pathParameters };
   }
   return undefined;
 }
