@@ -153,35 +153,32 @@ async function runSteps(steps: CompiledStep[], exchange: Exchange, proxy: Compil
   }
 }
 
+/** What a phase runs with: the endpoint, its matched conditional flow, which phase, the exchange and its proxy, the host. */
+type PhaseArgs = [
+  endpoint: CompiledEndpoint,
+  flow: CompiledFlow | undefined,
+  which: keyof CompiledPhase,
+  exchange: Exchange,
+  proxy: CompiledProxy,
+  services: FlowServices,
+];
+
 /**
  * Runs one phase (request or response) of an endpoint: PreFlow, the matched
  * conditional flow, PostFlow. A phase with no steps anywhere, unless a trace
  * follows flows, returns nothing to await: most phases of most proxies are
  * empty, and the request path stays free of promises that settle at once.
  */
-function runPhase(
-  endpoint: CompiledEndpoint,
-  flow: CompiledFlow | undefined,
-  which: keyof CompiledPhase,
-  exchange: Exchange,
-  proxy: CompiledProxy,
-  services: FlowServices,
-): Promise<void> | undefined {
+function runPhase(...args: PhaseArgs): Promise<void> | undefined {
+  const [endpoint, flow, which, exchange] = args;
   if (!exchange.observer?.flowStarted && endpoint.preFlow[which].length === 0 && endpoint.postFlow[which].length === 0 && !flow?.[which].length) {
     exchange.currentFlow = 'PostFlow';
     return undefined;
   }
-  return runFlows(endpoint, flow, which, exchange, proxy, services);
+  return runFlows(...args);
 }
 
-async function runFlows(
-  endpoint: CompiledEndpoint,
-  flow: CompiledFlow | undefined,
-  which: keyof CompiledPhase,
-  exchange: Exchange,
-  proxy: CompiledProxy,
-  services: FlowServices,
-): Promise<void> {
+async function runFlows(...[endpoint, flow, which, exchange, proxy, services]: PhaseArgs): Promise<void> {
   exchange.currentFlow = 'PreFlow';
   const pre = enterFlow(endpoint, 'PreFlow', endpoint.preFlow[which], which, exchange, proxy, services);
   if (pre) await pre;
