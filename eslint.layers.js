@@ -45,7 +45,7 @@ export const LAYERS = {
   // Domains of the platform plane.
   'shared/consumers': ['shared/auth', 'shared/cache', 'shared/config', 'shared/credentials', 'shared/crypto', 'shared/http', 'shared/runtime', 'shared/store'],
   'shared/oauth': ['shared/consumers', 'shared/credentials', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
-  'shared/connectors': ['shared/analytics', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/gateway/language', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
+  'shared/connectors': ['shared/analytics', 'shared/auth', 'shared/cache', 'shared/config', 'shared/crypto', 'shared/gateway/language', 'shared/gateway/policies', 'shared/http', 'shared/log', 'shared/net', 'shared/runtime', 'shared/store'],
   // Formulas: workflows over connector instances; the JavaScript policy's sandbox runs their script steps.
   'shared/formulas': ['shared/auth', 'shared/cache', 'shared/connectors', 'shared/gateway/policies', 'shared/http', 'shared/log', 'shared/runtime', 'shared/store'],
   // The proxy function's host wires the gateway to the domains it serves policies from.

@@ -18,7 +18,8 @@ export const BUNDLE_ASSETS: Record<string, { from: string; to: string }[]> = {
   proxy: [QUICKJS],
   // Formula script and filter steps run in the JavaScript policy's sandbox.
   formulas: [QUICKJS, ELEMENTS],
-  platform: [ELEMENTS],
+  // Transformation scripts of the unified API run in the same sandbox.
+  platform: [QUICKJS, ELEMENTS],
   callback: [ELEMENTS],
   poller: [ELEMENTS],
   scheduler: [ELEMENTS],

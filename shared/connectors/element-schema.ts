@@ -355,14 +355,31 @@ export const transformationSchema = z.lazy(() => z.object({
   vendorName: z.string().trim().min(1).max(200),
   fields: z.array(transformationFieldSchema).max(500).default([]),
   configuration: z.array(mappingConfigSchema).max(10).nullish().transform((value) => value ?? []),
-  /** Open Connectors' transformation script: Tollgate does not run one, so a script with code is refused rather than ignored. */
+  /**
+   * Open Connectors' transformation script: JavaScript run on each record after
+   * the field mappings, both ways (unified/transformation-script.ts), on
+   * either script engine. A blank body is no script.
+   */
   script: z
-    .object({ body: z.string().max(0, 'transformation scripts are not run: leave script.body empty').nullish() })
+    .object({
+      body: z.string().max(MAX_SCRIPT_LENGTH).nullish(),
+      mimeType: z.literal('application/javascript').nullish(),
+      filterEmptyResponse: z.literal(false, { error: 'filterEmptyResponse is not supported: leave it false' }).nullish(),
+    })
     .loose()
     .nullish()
-    .transform(() => undefined)
+    .transform((script) => (script?.body?.trim() ? { body: script.body } : undefined))
+    .optional(),
+  /** Open Connectors' script engine: `true` is the v1 engine (a script that returns its record), else v2 (`done`). */
+  isLegacy: z
+    .boolean()
+    .nullish()
+    .transform((legacy) => (legacy === true ? true : undefined))
     .optional(),
 }));
+
+/** Characters of a transformation script. */
+export const MAX_SCRIPT_LENGTH = 50_000;
 
 const resourcePath = z.string().max(1024).regex(/^\/[^\s?#]*$/, 'must start with / and carry no query or fragment');
 const method = z

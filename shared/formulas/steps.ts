@@ -236,6 +236,7 @@ export async function script(kind: 'script' | 'filter', properties: Record<strin
     scripts: [{ name: kind, code }],
     timeLimitMs: SCRIPT_TIME_LIMIT_MS,
     properties: {},
+    library: 'open-connectors',
     host: {
       getVariable: (name) => variables.get(name),
       setVariable: (name, value) => variables.set(name, value),

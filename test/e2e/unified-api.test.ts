@@ -331,6 +331,64 @@ describe('a common resource with an instance-level override', () => {
     expect(hubspotWrites[1]).toEqual({ properties: { lastname: 'Turing-Smith' } });
   });
 
+  it("runs the transformation's script on the way out and in, and shows it", async () => {
+    const path = '/elements/api-v2/organizations/elements/hubspot-loopback/transformations/myContacts';
+    const mapped = (await platform.request('GET', path)).json;
+    const script = {
+      body: "const record = Object.assign({}, transformedObject);\nif (fromVendor) record.label = record.name + ' <' + record.mail + '> #' + originalObject.id;\nelse record.lastName = String(record.lastName).toUpperCase();\ndone(record);",
+      mimeType: 'application/javascript',
+      filterEmptyResponse: false,
+    };
+    const fields = mapped.fields.map(({ level: _level, ...field }: { level: string }) => field);
+    const scripted = await platform.request('PUT', path, { json: { vendorName: 'contacts', fields, script } });
+    expect(scripted.status, scripted.text).toBe(200);
+    expect(scripted.json.script).toEqual(script);
+    const read = await platform.request('GET', '/elements/api-v2/myContacts/101', { headers: withElement(second.token) });
+    expect(read.json).toEqual({ key: '101', mail: 'ada@example.com', name: 'Lovelace', label: 'Lovelace <ada@example.com> #101' });
+    // The instance's own inheriting transformation takes the organization's script with it.
+    const listed = await platform.request('GET', '/elements/api-v2/myContacts?pageSize=1', { headers: withElement(first.token) });
+    expect(listed.json).toEqual([{ key: '101', mail: 'ada@example.com', name: 'Ada', job: 'Analyst', label: 'Ada <ada@example.com> #101' }]);
+    hubspotWrites.length = 0;
+    const created = await platform.request('POST', '/elements/api-v2/myContacts', { headers: withElement(second.token), json: { mail: 'kay@example.com', name: 'Kay' } });
+    expect(created.status, created.text).toBe(201);
+    expect(hubspotWrites[0]).toEqual({ properties: { email: 'kay@example.com', lastname: 'KAY' } });
+    const unsupported = await platform.request('PUT', path, { json: { vendorName: 'contacts', fields, script: { ...script, filterEmptyResponse: true } } });
+    expect(unsupported.status).toBe(422);
+    expect(unsupported.text).toContain('filterEmptyResponse is not supported');
+    const restored = await platform.request('PUT', path, { json: { vendorName: 'contacts', fields } });
+    expect(restored.json.script).toBeUndefined();
+  });
+
+  it("takes churros' transformation scripts on both engines, and refuses going back from v2 to v1", async () => {
+    // The payloads of churros' transformations/scripts.js (Cloud Elements' platform test suite), at instance level.
+    const transformation = (engine?: 'v1' | 'v2') => ({
+      vendorName: 'contacts',
+      ...(engine ? { isLegacy: engine === 'v1' } : {}),
+      script: { body: engine === 'v1' ? "transformedObject.foo='bar'; return transformedObject;" : "transformedObject.foo = 'bar'; done(transformedObject);" },
+      fields: [{ path: 'id', vendorPath: 'id' }],
+    });
+    const base = `/elements/api-v2/instances/${second.id}`;
+    const scripted = async (original: ReturnType<typeof transformation>, update?: ReturnType<typeof transformation>) => {
+      expect((await platform.request('POST', `${base}/objects/contacts/definitions`, { json: { fields: [{ path: 'id', type: 'string' }] } })).status).toBe(200);
+      const made = await platform.request('POST', `${base}/transformations/contacts`, { json: original });
+      expect(made.status, made.text).toBe(200);
+      expect(made.json.isLegacy).toBe(original.isLegacy ?? false);
+      expect((await platform.request('GET', '/elements/api-v2/hubs/crm/contacts/101', { headers: withElement(second.token) })).json).toEqual({ id: '101', foo: 'bar' });
+      const updated = update ? await platform.request('PUT', `${base}/transformations/contacts`, { json: update }) : undefined;
+      expect((await platform.request('DELETE', `${base}/transformations/contacts`)).status).toBe(200);
+      expect((await platform.request('DELETE', `${base}/objects/contacts/definitions`)).status).toBe(200);
+      return updated;
+    };
+    await scripted(transformation());
+    await scripted(transformation('v1'));
+    expect((await scripted(transformation('v1'), transformation('v2')))!.status).toBe(200);
+    expect((await scripted(transformation('v2'), transformation('v2')))!.status).toBe(200);
+    const downgrade = await scripted(transformation('v2'), transformation('v1'));
+    expect(downgrade!.status).toBe(400);
+    expect(downgrade!.json.message).toContain('cannot go back to v1');
+    expect((await scripted(transformation(), transformation('v1')))!.status).toBe(400);
+  });
+
   it('lists objects of all three kinds after instantiation, and on the instance', async () => {
     const kinds = (objects: { name: string; type: string; vendorName: string }[] | undefined) => Object.fromEntries((objects ?? []).map((o) => [o.name, `${o.type}:${o.vendorName}`]));
     expect(kinds(second.objects)).toMatchObject({ contacts: 'ceCanonical:contact', accounts: 'ceCanonical:company', opportunities: 'ceCanonical:deal', owners: 'vendor:owner', myContacts: 'vdr:contacts' });
@@ -378,11 +436,6 @@ describe('a common resource with an instance-level override', () => {
   it('keeps a definition while transformations use it, and lists the definitions', async () => {
     const refused = await platform.request('DELETE', '/elements/api-v2/organizations/objects/myContacts/definitions');
     expect(refused.status).toBe(409);
-    const scripted = await platform.request('PUT', '/elements/api-v2/organizations/elements/hubspot-loopback/transformations/myContacts', {
-      json: { vendorName: 'contacts', fields: [], script: { body: 'done(transformedObject);', mimeType: 'application/javascript' } },
-    });
-    expect(scripted.status).toBe(422);
-    expect(scripted.text).toContain('transformation scripts are not run');
     const all = await platform.request('DELETE', '/elements/api-v2/organizations/objects/definitions');
     expect(all.status).toBe(409);
     expect(all.json.message).toContain('myContacts (hubspot-loopback)');

@@ -8,7 +8,7 @@
 // seconds and dropped in this container on every change.
 import * as z from 'zod';
 import { TtlCache } from '../../cache/ttl-cache.js';
-import { conflict, notFound } from '../../http/errors.js';
+import { badRequest, conflict, notFound } from '../../http/errors.js';
 import type { Runtime } from '../../runtime.js';
 import type { StoredItem } from '../../store/table.js';
 import { accountOf } from '../instance-access.js';
@@ -167,6 +167,10 @@ export async function saveTransformation(
     saved = await rt.table.create<TransformationItem>({ ...keys, type: 'transformation', name, level, elementKey, transformation }, `Transformation ${name} for ${elementKey} already exists`);
   } else {
     const current = await requireTransformation(rt, org, level, elementKey, name);
+    // As Open Connectors: a script on the v2 engine does not go back to v1.
+    if (current.transformation.script && !current.transformation.isLegacy && transformation.isLegacy) {
+      throw badRequest(`Transformation ${name} runs its script on the v2 engine; it cannot go back to v1 (isLegacy)`, 'script_engine_downgrade');
+    }
     saved = await rt.table.replace<TransformationItem>({ ...current, transformation }, current.version);
   }
   forgetMappings(rt, org);

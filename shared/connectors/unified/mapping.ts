@@ -151,13 +151,15 @@ export function inherits(transformation: Pick<Transformation, 'configuration'>):
   return configured(transformation, 'inherit', 'fromVendor') === true;
 }
 
-/** An inheriting transformation over its parent: the parent's fields, each path overridden by the child's. */
+/** An inheriting transformation over its parent: the parent's fields, each path overridden by the child's; the child's script, else the parent's. */
 export function mergeTransformations(parent: Transformation, child: Transformation): Transformation {
   const paths = new Set(child.fields.map((field) => field.path));
+  const script = child.script ?? parent.script;
   return {
     vendorName: child.vendorName,
     fields: [...parent.fields.filter((field) => !paths.has(field.path)), ...child.fields],
     configuration: [...parent.configuration.filter((config) => config.type !== 'inherit'), ...child.configuration],
+    ...(script ? { script } : {}),
   };
 }
 

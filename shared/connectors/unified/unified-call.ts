@@ -22,6 +22,7 @@ import { fromVendor, project, readPath, toVendor, vendorFieldOf, writePath } fro
 import { resolveObject, type UnifiedObject } from './objects.js';
 import { DEFAULT_PAGE_SIZE, effectivePagination, MAX_PAGE_SIZE, nextPageState, pageRecords, pageRequest, pageTotal, vendorPageSize, type PageState } from './paging.js';
 import { translateQuery } from './query.js';
+import { runTransformationScript } from './transformation-script.js';
 
 type Json = Record<string, unknown>;
 
@@ -96,14 +97,25 @@ class UnifiedCall {
     return this.element.definition;
   }
 
-  /** A record of the vendor's, as the caller sees it. */
-  private out(vendor: unknown): Json {
-    return this.object.chain.reduce<Json>((record, transformation) => fromVendor(transformation, record), vendor as Json);
+  /** Records of the vendor's, as the caller sees them: each transformation's mappings, then its script. */
+  private async out(vendor: unknown[]): Promise<Json[]> {
+    let records = vendor;
+    for (const transformation of this.object.chain) records = await this.mapped(transformation, records, true);
+    return records as Json[];
   }
 
   /** A caller's record (a body), as the vendor takes it. */
-  private in(record: unknown): Json {
-    return reversed(this.object.chain).reduce<Json>((value, transformation) => toVendor(transformation, value), record as Json);
+  private async in(record: unknown): Promise<Json> {
+    let records: unknown[] = [record];
+    for (const transformation of reversed(this.object.chain)) records = await this.mapped(transformation, records, false);
+    return records[0] as Json;
+  }
+
+  private async mapped(transformation: Transformation, records: unknown[], outward: boolean): Promise<Json[]> {
+    const mapped = records.map((record) => (outward ? fromVendor(transformation, record) : toVendor(transformation, record)));
+    if (!transformation.script) return mapped;
+    const items = records.map((original, index) => ({ original, transformed: mapped[index]! }));
+    return runTransformationScript(transformation.script.body, items, outward, { organization: this.instance.organization, element: this.definition.key, object: this.object.name });
   }
 
   /** The vendor field a caller's field reads, through every mapping; a 400 when it maps to none. */
@@ -217,9 +229,10 @@ class UnifiedCall {
       if (!found) throw new HttpError(502, 'vendor_unexpected_response', `${this.definition.name} answered without a list of ${this.object.vendorName} records`);
       if (!filtering && calls === 0) total = pageTotal(pagination, { body, headers: response.headers });
       const following = nextPageState(pagination, state, { body, headers: response.headers }, found.length, size, base);
+      const mapped = await this.out(found.slice(skip));
       let index = skip;
       for (; index < found.length && records.length < pageSize; index++) {
-        const record = this.out(found[index]);
+        const record = mapped[index - skip]!;
         if (!where || !filtering || matches(where, (field) => readPath(record, field))) records.push(record);
       }
       skip = 0;
@@ -250,7 +263,7 @@ class UnifiedCall {
         throw new HttpError(400, 'invalid_json', 'The body must be a JSON object');
       }
       if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new HttpError(400, 'invalid_json', 'The body must be a JSON object');
-      const vendor = this.in(record);
+      const vendor = await this.in(record);
       const wrapped: Json = {};
       if (resource.requestRootKey) writePath(wrapped, resource.requestRootKey, vendor);
       body = JSON.stringify(resource.requestRootKey ? wrapped : vendor);
@@ -260,7 +273,7 @@ class UnifiedCall {
     if (method === 'DELETE' || answer === undefined) return { status: response.status === 204 ? 200 : response.status, headers: {}, body: '' };
     const fields = this.request.query.get('fields');
     const vendorRecord = resource.rootKey ? readPath(answer, resource.rootKey) : answer;
-    let record = this.out(vendorRecord);
+    let record = (await this.out([vendorRecord]))[0]!;
     try {
       if (fields) record = project(record, parseFields(fields));
     } catch (error) {

@@ -85,7 +85,8 @@ function transformationView(entry: EffectiveTransformation, elementKey: string):
     element: { key: elementKey },
     fields: transformation.fields.map((field) => ({ ...field, level: levelName(entry.fieldLevels.get(field.path) ?? entry.level) })),
     configuration: transformation.configuration,
-    isLegacy: false,
+    ...(transformation.script ? { script: { body: transformation.script.body, mimeType: 'application/javascript', filterEmptyResponse: false } } : {}),
+    isLegacy: transformation.isLegacy === true,
   };
 }
 

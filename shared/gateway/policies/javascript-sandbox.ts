@@ -7,9 +7,13 @@
 // stack limit and an interrupt handler that stops a script at its CPU-time
 // limit (time spent waiting for httpClient does not count).
 //
+// Formula script steps and transformation scripts run here too, with Open
+// Connectors' `CE` helper library as a global (`SandboxRun.library`).
+//
 // This module is loaded only when a JavaScript step first runs (the policy
 // imports it dynamically), and the WebAssembly module (about 1 MB) is read
 // and compiled then, once per container.
+import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -46,6 +50,8 @@ export interface SandboxRun {
   /** The policy's `<Properties>`, as the `properties` global. */
   properties: Record<string, string>;
   host: SandboxHost;
+  /** Open Connectors' `CE` helper library as a global (formula and transformation scripts); absent for the policy. */
+  library?: 'open-connectors';
 }
 
 export type SandboxOutcome = { ok: true } | { ok: false; reason: 'timeout' | 'memory' | 'error'; message: string };
@@ -266,6 +272,19 @@ const PRELUDE = `(() => {
   };
   const print = (...args) => host.print(args.map((arg) => typeof arg === 'string' ? arg : JSON.stringify(arg)).join(' '));
   Object.defineProperty(globalThis, 'properties', { get: () => JSON.parse(host.properties()), configurable: true });
+  // Open Connectors' CE library, for the runs that ask for it (formula and transformation scripts).
+  const hmac = (algorithm) => (encoding) => (secret, value) => host.hmac(String(algorithm), String(encoding), String(secret), String(value));
+  const ce = { hmac };
+  ce.randomString = () => { let text = ''; while (text.length < 10) text += Math.random().toString(36).slice(2); return text.slice(0, 10); };
+  ce.randomEmail = () => ce.randomString() + '@' + ce.randomString() + '.com';
+  ce.md5 = (value) => host.hash('md5', String(value), 'hex');
+  ce.b64 = (value) => host.base64(String(value));
+  for (const [name, algorithm] of [['Sha1', 'sha1'], ['Sha256', 'sha256'], ['Md5', 'md5']]) {
+    ce['hmac' + name + 'Hex'] = hmac(algorithm)('hex');
+    ce['hmac' + name + 'Base64'] = ce['hmac' + name + 'base64'] = hmac(algorithm)('base64');
+  }
+  Object.freeze(ce);
+  Object.defineProperty(globalThis, 'CE', { get: () => (host.library() === 'open-connectors' ? ce : undefined), configurable: true });
   Object.assign(globalThis, { context, request, response, crypto, httpClient, Request, print });
 })();`;
 
@@ -278,6 +297,9 @@ function toHandle(vm: QuickJSAsyncContext, value: unknown): QuickJSHandle {
   if (Buffer.isBuffer(value)) return vm.newString(value.toString('utf8'));
   return vm.newString(typeof value === 'object' ? JSON.stringify(value) : String(value));
 }
+
+const HMAC_ALGORITHMS = new Set(['md5', 'sha1', 'sha256', 'sha384', 'sha512']);
+const HMAC_ENCODINGS = new Set(['hex', 'base64', 'base64url']);
 
 /** A new context with the host functions (answering for `sandbox.current`) and the object model. */
 function newContext(sandbox: Sandbox): QuickJSAsyncContext {
@@ -321,6 +343,14 @@ function newContext(sandbox: Sandbox): QuickJSAsyncContext {
     } catch {
       return { error: vm.newError(`unknown hash algorithm ${vm.getString(algorithm)}`) };
     }
+  }));
+  define('library', vm.newFunction('library', () => vm.newString(call().run.library ?? '')));
+  define('base64', vm.newFunction('base64', (text) => vm.newString(Buffer.from(vm.getString(text), 'utf8').toString('base64'))));
+  define('hmac', vm.newFunction('hmac', (algorithm, encoding, secret, data) => {
+    const name = vm.getString(algorithm).toLowerCase();
+    const output = vm.getString(encoding);
+    if (!HMAC_ALGORITHMS.has(name) || !HMAC_ENCODINGS.has(output)) return { error: vm.newError(`CE.hmac takes ${[...HMAC_ALGORITHMS].join(', ')} and ${[...HMAC_ENCODINGS].join(', ')}`) };
+    return vm.newString(createHmac(name, vm.getString(secret)).update(vm.getString(data), 'utf8').digest(output as 'hex' | 'base64'));
   }));
   define('http', vm.newAsyncifiedFunction('http', async (requestJson) => {
     const request = JSON.parse(vm.getString(requestJson)) as Parameters<SandboxHost['http']>[0];
