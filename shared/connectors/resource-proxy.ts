@@ -12,23 +12,25 @@ import type { OutboundResponse } from '../net/outbound.js';
 import type { Principal } from '../auth/principal.js';
 import type { Runtime } from '../runtime.js';
 import { findElement, type ResolvedElement } from './catalog.js';
+import type { ElementResource } from './element-schema.js';
+import { callWithHooks } from './hooks.js';
 import { getInstance, type InstanceItem } from './instances.js';
 import { instanceInvalid } from './token-lifecycle.js';
 import { unifiedCall } from './unified/unified-call.js';
-import { callableInstance, callSegments, callWithCredentials, findResource, instanceBaseUrl, resourceVendorSegments, vendorUrl } from './vendor-call.js';
+import { callableInstance, callSegments, callWithCredentials, findResource, forwardedHeaders, instanceBaseUrl, resourceVendorSegments, vendorUrl } from './vendor-call.js';
 
 export { encodePathSegment, findResource } from './vendor-call.js';
 
 export const RESOURCE_PREFIX = '/elements/api-v2/';
 
-const DROPPED_REQUEST = new Set(['authorization', 'cookie', 'forwarded', 'via', 'x-real-ip', 'x-request-id']);
-const DROPPED_REQUEST_PREFIXES = ['x-forwarded-', 'x-amz', 'x-amzn-', 'cloudfront-'];
 // Vendor cookies would be set on Tollgate's domain; vendor security headers are Tollgate's to set.
 const DROPPED_RESPONSE = new Set(['set-cookie', 'set-cookie2', 'strict-transport-security', 'alt-svc']);
 
 interface VendorTarget {
   url: URL;
   method: string;
+  /** The element resource the call matched, if any (its hooks run around the call). */
+  resource?: ElementResource;
 }
 
 function vendorTarget(element: ResolvedElement, instance: InstanceItem, request: HttpRequest, rest: string): VendorTarget {
@@ -44,17 +46,7 @@ function vendorTarget(element: ResolvedElement, instance: InstanceItem, request:
     method = request.method === 'HEAD' ? 'HEAD' : found.resource.vendorMethod;
     trailingSlash = found.resource.vendorPath.endsWith('/') && segments.length > 0;
   }
-  return { url: vendorUrl(base, segments, trailingSlash, request.query), method };
-}
-
-/** The request's own end-to-end headers, without its credentials and the platform's hop headers. */
-export function forwardedHeaders(request: HttpRequest): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, values] of Object.entries(request.multiHeaders)) {
-    if (HOP_BY_HOP_HEADERS.has(name) || DROPPED_REQUEST.has(name) || DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
-    headers[name] = values.length === 1 ? values[0]! : values;
-  }
-  return headers;
+  return { url: vendorUrl(base, segments, trailingSlash, request.query), method, ...(found ? { resource: found.resource } : {}) };
 }
 
 /** The vendor's answer as it goes back: its headers without cookies and the vendor's own security headers. */
@@ -204,8 +196,10 @@ async function forward(rt: Runtime, request: HttpRequest, instance: InstanceItem
   if (unified) return unified;
 
   // Everything else goes to the vendor as it is.
-  const { url, method } = vendorTarget(element, instance, request, rest);
-  const vendor = await callWithCredentials(rt, element, instance, { url, method, headers: forwardedHeaders(request), body: request.body });
+  const { url, method, resource } = vendorTarget(element, instance, request, rest);
+  const headers = forwardedHeaders(request);
+  const incoming = { method: request.method, path: `/${rest}`, query: request.query, headers, body: request.body };
+  const vendor = await callWithHooks(rt, element, instance, resource, incoming, { url, method, headers, body: request.body });
   const response = responseFrom(vendor);
   response.headers = { ...response.headers, 'elements-element-instance-id': String(instance.id) };
   return response;

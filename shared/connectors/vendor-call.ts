@@ -6,6 +6,8 @@
 import type { Principal } from '../auth/principal.js';
 import { basicAuthorization } from '../http/basic-auth.js';
 import { HttpError, forbidden, unauthorized } from '../http/errors.js';
+import type { HttpRequest } from '../http/request.js';
+import { HOP_BY_HOP_HEADERS } from '../net/headers.js';
 import type { OutboundResponse } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
 import { findElement, type ResolvedElement } from './catalog.js';
@@ -15,6 +17,19 @@ import { findInstanceByToken, type InstanceItem, type VendorCredentials } from '
 import { credentialsAfterRejection, credentialsForCall, instanceInvalid } from './token-lifecycle.js';
 import { authorizationHeader } from './oauth1.js';
 import { vendorRequest } from './vendor-http.js';
+
+const DROPPED_REQUEST = new Set(['authorization', 'cookie', 'forwarded', 'via', 'x-real-ip', 'x-request-id']);
+const DROPPED_REQUEST_PREFIXES = ['x-forwarded-', 'x-amz', 'x-amzn-', 'cloudfront-'];
+
+/** The request's own end-to-end headers, without its credentials and the platform's hop headers. */
+export function forwardedHeaders(request: HttpRequest): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, values] of Object.entries(request.multiHeaders)) {
+    if (HOP_BY_HOP_HEADERS.has(name) || DROPPED_REQUEST.has(name) || DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    headers[name] = values.length === 1 ? values[0]! : values;
+  }
+  return headers;
+}
 
 /** Re-encodes a decoded path segment: RFC 3986 pchar stays, everything else is percent-encoded. */
 export function encodePathSegment(segment: string): string {

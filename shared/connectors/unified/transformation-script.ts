@@ -10,12 +10,13 @@
 // record before this transformation's mappings (the vendor's on a response,
 // the caller's on a request body); `fromVendor` says which way it goes.
 //
-// The script runs in the JavaScript policy's sandbox (no network, no
-// filesystem, CPU and memory limits), once per call and transformation for
-// every record of the page. As Open Connectors does, a script that fails
-// leaves the mapped records as they were, so that a broken script at one
-// level does not break every call beneath it; the failure is logged.
+// The script runs in the sandbox (script-run.ts), once per call and
+// transformation for every record of the page. As Open Connectors does, a
+// script that fails leaves the mapped records as they were, so that a broken
+// script at one level does not break every call beneath it; the failure is
+// logged.
 import { logger } from '../../log.js';
+import { runConnectorScript } from '../script-run.js';
 
 type Json = Record<string, unknown>;
 
@@ -29,7 +30,7 @@ export interface ScriptedRecord {
 
 // On one line, so that the script's line numbers in errors are its own.
 const PRELUDE =
-  "'use strict'; const __input = JSON.parse(context.getVariable('transformation.input')); const __script = function (originalObject, transformedObject, fromVendor, done) { ";
+  "'use strict'; const __input = JSON.parse(context.getVariable('script.input')); const __script = function (originalObject, transformedObject, fromVendor, done) { ";
 const EPILOGUE = `
 };
 const __records = []; let __failure = null;
@@ -39,46 +40,27 @@ for (const __item of __input.items) {
   try { const __returned = __script(__item.original, __item.transformed, __input.fromVendor, __done); if (!__called) __value = __returned; __records.push(__value !== null && typeof __value === 'object' && !Array.isArray(__value) ? __value : __item.transformed); }
   catch (error) { __records.push(null); if (__failure === null) __failure = String(error && error.message !== undefined ? error.message : error); }
 }
-context.setVariable('transformation.output', JSON.stringify({ records: __records, failure: __failure }));`;
+context.setVariable('script.output', JSON.stringify({ records: __records, failure: __failure }));`;
 
 const isRecord = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * The records after the script: each the object it passed to `done` or
  * returned, else `transformedObject` as the script left it; the mapped one
- * where the script failed. `where` names the
- * transformation in the log line of a failure.
+ * where the script failed. `where` names the transformation in the log line
+ * of a failure.
  */
 export async function runTransformationScript(body: string, items: ScriptedRecord[], fromVendor: boolean, where: { organization: string; element: string; object: string }): Promise<Json[]> {
   if (items.length === 0) return [];
-  const { runInSandbox } = await import('../../gateway/policies/javascript-sandbox.js');
-  const { createHash } = await import('node:crypto');
-  const variables = new Map<string, unknown>([['transformation.input', JSON.stringify({ items, fromVendor })]]);
-  const outcome = await runInSandbox({
-    scripts: [{ name: `transformation-${where.object}.js`, code: `${PRELUDE}${body}${EPILOGUE}` }],
-    timeLimitMs: SCRIPT_TIME_LIMIT_MS,
-    properties: {},
-    library: 'open-connectors',
-    host: {
-      getVariable: (name) => variables.get(name),
-      setVariable: (name, value) => variables.set(name, value),
-      removeVariable: (name) => variables.delete(name),
-      names: () => [],
-      print: () => undefined,
-      flow: () => 'TRANSFORMATION',
-      http: async () => ({ error: 'httpClient is not available in transformation scripts' }),
-      hash: (algorithm, data, encoding) => createHash(algorithm).update(data).digest(encoding),
-    },
-  });
+  const run = await runConnectorScript(`transformation-${where.object}.js`, `${PRELUDE}${body}${EPILOGUE}`, { items, fromVendor }, SCRIPT_TIME_LIMIT_MS);
   const mapped = items.map((item) => item.transformed);
   const failed = (message: string) => {
     logger.warn('transformation script failed; the mapped records are returned', { ...where, direction: fromVendor ? 'fromVendor' : 'toVendor', error: message.slice(0, 300) });
     return mapped;
   };
-  if (!outcome.ok) return failed(outcome.message);
-  const raw = variables.get('transformation.output');
-  const output = typeof raw === 'string' ? (JSON.parse(raw) as { records: unknown[]; failure: string | null }) : undefined;
-  if (!output || output.records.length !== items.length) return failed('the script did not finish');
-  if (output.failure !== null) failed(output.failure);
+  if (!run.ok) return failed(run.message);
+  const output = run.output as { records?: unknown[]; failure?: string | null } | null;
+  if (!Array.isArray(output?.records) || output.records.length !== items.length) return failed('the script did not finish');
+  if (typeof output.failure === 'string') failed(output.failure);
   return output.records.map((record, index) => (isRecord(record) ? record : mapped[index]!));
 }

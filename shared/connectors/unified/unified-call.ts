@@ -15,7 +15,8 @@ import type { ElementResource, Transformation } from '../element-schema.js';
 import type { InstanceItem } from '../instances.js';
 import { listHeaders } from '../http.js';
 import { headerValue, vendorText } from '../vendor-http.js';
-import { callWithCredentials, findResource, instanceBaseUrl, resourceVendorSegments, vendorUrl } from '../vendor-call.js';
+import { callWithHooks } from '../hooks.js';
+import { findResource, forwardedHeaders, instanceBaseUrl, resourceVendorSegments, vendorUrl } from '../vendor-call.js';
 import { CeqlError, matches, parseFields, parseOrderBy, parseWhere, renameFields, type CeqlExpression, type OrderTerm } from './ceql.js';
 import { instanceMappings } from './definitions.js';
 import { fromVendor, project, readPath, toVendor, vendorFieldOf, writePath } from './mapping.js';
@@ -146,8 +147,10 @@ class UnifiedCall {
     return found;
   }
 
-  private async send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<{ response: OutboundResponse; body: unknown }> {
-    const response = await callWithCredentials(this.rt, this.element, this.instance, {
+  private async send(resource: ElementResource, url: URL, method: string, headers: Record<string, string>, body?: string): Promise<{ response: OutboundResponse; body: unknown }> {
+    const request = this.request;
+    const incoming = { method: request.method, path: request.path.replace(/^\/elements\/api-v2/, ''), query: request.query, headers: forwardedHeaders(request), body: request.body };
+    const response = await callWithHooks(this.rt, this.element, this.instance, resource, incoming, {
       url,
       method,
       headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -224,7 +227,7 @@ class UnifiedCall {
       }
       const page = pageRequest(pagination, state, size);
       const url = page.url ? new URL(page.url) : vendorUrl(base, segments, false, [...Object.entries(query.params), ...Object.entries(page.params)]);
-      const { response, body } = await this.send(url, 'GET', page.headers);
+      const { response, body } = await this.send(resource, url, 'GET', page.headers);
       const found = pageRecords(pagination, body);
       if (!found) throw new HttpError(502, 'vendor_unexpected_response', `${this.definition.name} answered without a list of ${this.object.vendorName} records`);
       if (!filtering && calls === 0) total = pageTotal(pagination, { body, headers: response.headers });
@@ -269,7 +272,7 @@ class UnifiedCall {
       body = JSON.stringify(resource.requestRootKey ? wrapped : vendor);
     }
     const base = instanceBaseUrl(this.element, this.instance);
-    const { response, body: answer } = await this.send(vendorUrl(base, segments, false, []), resource.vendorMethod, {}, body);
+    const { response, body: answer } = await this.send(resource, vendorUrl(base, segments, false, []), resource.vendorMethod, {}, body);
     if (method === 'DELETE' || answer === undefined) return { status: response.status === 204 ? 200 : response.status, headers: {}, body: '' };
     const fields = this.request.query.get('fields');
     const vendorRecord = resource.rootKey ? readPath(answer, resource.rootKey) : answer;

@@ -1,0 +1,235 @@
+// Element hooks, as Open Connectors runs them around a resource call: the
+// element's global preRequest hooks, then the resource's, then the vendor
+// call, then the resource's postRequest hooks, then the global ones. Each is
+// JavaScript in the sandbox (script-run.ts) that sees Open Connectors'
+// variables (`request_vendor_parameters`, `request_vendor_headers`,
+// `response_body`, `configuration` ...) and passes what it changes to
+// `done({...})` (or, on the v1 engine, returns it); `done()` changes nothing.
+//
+// A preRequest hook may change the vendor call's query, headers, method,
+// path (on the base URL's origin only: the instance's credential goes with
+// it) and body, or answer itself with `continue: false` (the postRequest
+// hooks still run). A postRequest hook may change the answer's body, status
+// and headers. The instance credential is put on the call after the hooks,
+// so a hook neither sees nor replaces it; `configuration` is the instance's
+// configuration without its secrets. A hook that fails fails the call (502).
+import { HttpError } from '../http/errors.js';
+import type { OutboundResponse } from '../net/outbound.js';
+import type { Runtime } from '../runtime.js';
+import type { ResolvedElement } from './catalog.js';
+import { HTTP_METHODS, type ElementResource } from './element-schema.js';
+import type { InstanceItem } from './instances.js';
+import { runConnectorScript } from './script-run.js';
+import { callWithCredentials, instanceBaseUrl, type VendorCall } from './vendor-call.js';
+
+type Json = Record<string, unknown>;
+type Hook = ElementResource['hooks'][number];
+
+/** CPU milliseconds one hook may use. */
+export const HOOK_TIME_LIMIT_MS = 1000;
+
+/** The caller's request, as the `request_*` variables show it. */
+export interface IncomingCall {
+  method: string;
+  /** The resource path under `/elements/api-v2`: `/hubs/crm/contacts/7`. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[]>;
+  body: Buffer | string | undefined;
+}
+
+const PRE_VARIABLES = [
+  'request_body', 'request_body_map', 'request_headers', 'request_path', 'request_parameters', 'request_method',
+  'request_vendor_parameters', 'request_vendor_method', 'request_vendor_path', 'request_vendor_headers', 'request_vendor_body', 'request_vendor_body_map', 'request_vendor_url',
+  'configuration',
+];
+const POST_VARIABLES = [
+  ...PRE_VARIABLES,
+  'response_body', 'response_body_raw', 'response_headers', 'response_status_code', 'response_iserror',
+];
+
+// On one line, so that the hook's line numbers in errors are its own.
+const prelude = (names: string[]) =>
+  `'use strict'; const __input = JSON.parse(context.getVariable('script.input')); let ${names.map((name) => `${name} = __input.${name}`).join(', ')}; ` +
+  'let __called = false, __value; const done = (value) => { if (!__called) { __called = true; __value = value; } }; const __returned = (function () { ';
+const EPILOGUE = "\n})(); const __answer = __called ? __value : __returned; context.setVariable('script.output', JSON.stringify(__answer === undefined || __answer === null ? {} : __answer));";
+
+const PRE_PRELUDE = prelude(PRE_VARIABLES);
+const POST_PRELUDE = prelude(POST_VARIABLES);
+
+/** The hooks around a call of `resource`: the element's, then the resource's before; the resource's, then the element's after. */
+function hooksOf(element: ResolvedElement, resource: ElementResource | undefined) {
+  const of = (hooks: readonly Hook[], type: Hook['type']) => hooks.filter((hook) => hook.type === type && hook.body.trim() !== '');
+  const global = element.definition.hooks;
+  const own = resource?.hooks ?? [];
+  return { pre: [...of(global, 'preRequest'), ...of(own, 'preRequest')], post: [...of(own, 'postRequest'), ...of(global, 'postRequest')] };
+}
+
+/** The vendor call, with the element's hooks around it when it has any. */
+export async function callWithHooks(rt: Runtime, element: ResolvedElement, instance: InstanceItem, resource: ElementResource | undefined, incoming: IncomingCall, call: VendorCall): Promise<OutboundResponse> {
+  const { pre, post } = hooksOf(element, resource);
+  if (pre.length === 0 && post.length === 0) return callWithCredentials(rt, element, instance, call);
+  const base = new URL(instanceBaseUrl(element, instance));
+  let current: VendorCall = { ...call, url: new URL(call.url), headers: { ...call.headers } };
+  let answer: OutboundResponse | undefined;
+  for (const hook of pre) {
+    const output = await runHook(element, hook, PRE_PRELUDE, variables(instance, base, incoming, current));
+    const applied = applyPreRequest(output, current, base, element);
+    current = applied.call;
+    if (applied.answer) {
+      answer = applied.answer;
+      break;
+    }
+  }
+  // A postRequest hook reads the body: the vendor answers it uncompressed.
+  if (post.length > 0) delete current.headers['accept-encoding'];
+  answer ??= await callWithCredentials(rt, element, instance, current);
+  for (const hook of post) {
+    const output = await runHook(element, hook, POST_PRELUDE, { ...variables(instance, base, incoming, current), ...responseVariables(answer) });
+    answer = applyPostRequest(output, answer);
+  }
+  return answer;
+}
+
+async function runHook(element: ResolvedElement, hook: Hook, prelude: string, input: Json): Promise<Json> {
+  const run = await runConnectorScript(`${hook.type}-hook.js`, `${prelude}${hook.body}${EPILOGUE}`, input, HOOK_TIME_LIMIT_MS);
+  if (!run.ok) throw new HttpError(502, 'hook_failed', `Element ${element.definition.key}'s ${hook.type} hook failed: ${run.message}`);
+  return isObject(run.output) ? run.output : {};
+}
+
+const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Query parameters or headers as a map: a repeated name as an array. */
+function mapOf(entries: Iterable<[string, string | string[]]>): Json {
+  const out: Json = {};
+  for (const [name, value] of entries) {
+    const existing = out[name];
+    if (existing === undefined) out[name] = value;
+    else out[name] = [...(Array.isArray(existing) ? existing : [existing]), ...(Array.isArray(value) ? value : [value])];
+  }
+  return out;
+}
+
+const text = (body: Buffer | string | undefined) => (body === undefined ? '' : body.toString());
+
+function parsed(body: string): unknown {
+  if (body.trim() === '') return null;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** The vendor path under the base URL's path: what `request_vendor_path` shows and takes. */
+function vendorPath(url: URL, base: URL): string {
+  const basePath = base.pathname.replace(/\/+$/, '');
+  return url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) || '/' : url.pathname;
+}
+
+function variables(instance: InstanceItem, base: URL, incoming: IncomingCall, call: VendorCall): Json {
+  const body = text(incoming.body);
+  const vendorBody = text(call.body);
+  return {
+    request_body: body,
+    request_body_map: parsed(body),
+    request_headers: mapOf(Object.entries(incoming.headers)),
+    request_path: incoming.path,
+    request_parameters: mapOf(incoming.query),
+    request_method: incoming.method,
+    request_vendor_parameters: mapOf(call.url.searchParams),
+    request_vendor_method: call.method,
+    request_vendor_path: vendorPath(call.url, base),
+    request_vendor_headers: mapOf(Object.entries(call.headers)),
+    request_vendor_body: vendorBody,
+    request_vendor_body_map: parsed(vendorBody),
+    request_vendor_url: `${call.url.origin}${call.url.pathname}`,
+    configuration: { ...instance.configuration },
+  };
+}
+
+function responseVariables(response: OutboundResponse): Json {
+  const raw = response.body.toString('utf8');
+  const body = parsed(raw);
+  return {
+    response_body: body ?? raw,
+    response_body_raw: raw,
+    response_headers: mapOf(Object.entries(response.headers)),
+    response_status_code: response.status,
+    response_iserror: response.status < 200 || response.status > 207,
+  };
+}
+
+const failed = (element: ResolvedElement, message: string) => new HttpError(502, 'hook_failed', `Element ${element.definition.key}'s preRequest hook ${message}`);
+
+/** Values of a returned map as header or query values: text, a list of texts; null and undefined left out. */
+function values(map: Json): [string, string[]][] {
+  return Object.entries(map)
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([name, value]) => [name, (Array.isArray(value) ? value : [value]).map((item) => (typeof item === 'string' ? item : JSON.stringify(item)))]);
+}
+
+const bodyText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+function applyPreRequest(output: Json, call: VendorCall, base: URL, element: ResolvedElement): { call: VendorCall; answer?: OutboundResponse } {
+  const next: VendorCall = { ...call, url: new URL(call.url), headers: { ...call.headers } };
+  const path = output.request_vendor_path;
+  if (typeof path === 'string' && path !== '') {
+    if (/^https?:\/\//i.test(path)) {
+      let url: URL;
+      try {
+        url = new URL(path);
+      } catch {
+        throw failed(element, `set request_vendor_path to a URL that does not parse`);
+      }
+      // The instance's credential goes with the call: only to the base URL's origin.
+      if (url.origin !== base.origin) throw failed(element, `may set request_vendor_path only to a URL on ${base.origin}`);
+      next.url = url;
+    } else {
+      const [pathPart, query] = path.split('?', 2) as [string, string | undefined];
+      next.url.pathname = `${base.pathname.replace(/\/+$/, '')}/${pathPart.replace(/^\/+/, '')}`;
+      if (query !== undefined) next.url.search = query;
+    }
+  }
+  if (isObject(output.request_vendor_parameters)) {
+    const search = new URLSearchParams();
+    for (const [name, list] of values(output.request_vendor_parameters)) for (const value of list) search.append(name, value);
+    next.url.search = search.toString();
+  }
+  if (isObject(output.request_vendor_headers)) {
+    next.headers = Object.fromEntries(values(output.request_vendor_headers).map(([name, list]) => [name.toLowerCase(), list.length === 1 ? list[0]! : list]));
+  }
+  if (typeof output.request_vendor_method === 'string') {
+    const method = output.request_vendor_method.toUpperCase();
+    if (!(HTTP_METHODS as readonly string[]).includes(method)) throw failed(element, `set request_vendor_method to ${method.slice(0, 20)}, which is no HTTP method`);
+    next.method = method;
+  }
+  if (output.request_vendor_body !== undefined && output.request_vendor_body !== null) next.body = bodyText(output.request_vendor_body);
+  if (output.continue !== false) return { call: next };
+  // The hook answers for the vendor.
+  const status = statusOf(output.response_status_code) ?? 200;
+  const body = output.response_body !== undefined ? bodyText(output.response_body) : typeof output.response_error_message === 'string' ? JSON.stringify({ message: output.response_error_message }) : '';
+  return { call: next, answer: { status, headers: body ? { 'content-type': 'application/json' } : {}, body: Buffer.from(body) } };
+}
+
+function statusOf(value: unknown): number | undefined {
+  const status = typeof value === 'string' && /^\d{3}$/.test(value) ? Number(value) : value;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
+}
+
+function applyPostRequest(output: Json, response: OutboundResponse): OutboundResponse {
+  const next: OutboundResponse = { ...response, headers: { ...response.headers } };
+  if (isObject(output.response_headers)) {
+    next.headers = Object.fromEntries(values(output.response_headers).map(([name, list]) => [name.toLowerCase(), list.length === 1 ? list[0]! : list]));
+  }
+  next.status = statusOf(output.response_status_code) ?? next.status;
+  if (output.response_body !== undefined) {
+    next.body = Buffer.from(bodyText(output.response_body));
+    if (typeof output.response_body !== 'string') next.headers['content-type'] = 'application/json';
+  } else if (typeof output.response_error_message === 'string') {
+    next.body = Buffer.from(JSON.stringify({ message: output.response_error_message }));
+    next.headers['content-type'] = 'application/json';
+  }
+  delete next.headers['content-length'];
+  return next;
+}
