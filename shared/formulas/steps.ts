@@ -5,8 +5,8 @@
 // scripts what they pass to `done`, filters `{ continue }`, loops
 // `{ index, entry }`. Control steps (loop, retry, sub-formula) are the
 // executor's: they move the execution, not data.
-import { createHash } from 'node:crypto';
 import { callInstance } from '../connectors/resource-proxy.js';
+import { runConnectorScript } from '../connectors/script-run.js';
 import { vendorRequest } from '../connectors/vendor-http.js';
 import { isHttpError } from '../http/errors.js';
 import type { HttpResponse } from '../http/response.js';
@@ -222,38 +222,20 @@ export async function httpRequest(rt: Runtime, properties: Record<string, unknow
 // (or `return value`); `console.log` goes to the step's log. All on the first line, so that the
 // line numbers of errors are the script's own.
 const SCRIPT_PRELUDE =
-  "const __c = JSON.parse(context.getVariable('formula.context')); const steps = __c.steps, config = __c.config, trigger = __c.trigger, info = __c.info; " +
-  "let __done = false; const done = (value) => { if (!__done) { __done = true; context.setVariable('formula.done', JSON.stringify(value === undefined ? null : value)); } }; " +
+  "const __c = JSON.parse(context.getVariable('script.input')); const steps = __c.steps, config = __c.config, trigger = __c.trigger, info = __c.info; " +
+  "let __done = false; const done = (value) => { if (!__done) { __done = true; context.setVariable('script.output', JSON.stringify(value === undefined ? null : value)); } }; " +
   'const console = { log: (...args) => print(...args), error: (...args) => print(...args) }; ';
 
-/** Runs a script or filter step in the JavaScript policy's sandbox: CPU and memory limits, no filesystem or network. */
+/** Runs a script or filter step in the JavaScript policy's sandbox: CPU and memory limits, no filesystem or network, the CE library. */
 export async function script(kind: 'script' | 'filter', properties: Record<string, unknown>, context: FormulaContext): Promise<StepOutcome> {
-  const { runInSandbox } = await import('../gateway/policies/javascript-sandbox.js');
-  const variables = new Map<string, unknown>([['formula.context', JSON.stringify(context)]]);
   const logs: string[] = [];
   const code = `${SCRIPT_PRELUDE}const __r = (function () { ${String(properties.body)}\n})(); if (!__done && __r !== undefined) done(__r);`;
-  const outcome = await runInSandbox({
-    scripts: [{ name: kind, code }],
-    timeLimitMs: SCRIPT_TIME_LIMIT_MS,
-    properties: {},
-    library: 'open-connectors',
-    host: {
-      getVariable: (name) => variables.get(name),
-      setVariable: (name, value) => variables.set(name, value),
-      removeVariable: (name) => variables.delete(name),
-      names: () => [],
-      print: (text) => {
-        if (logs.length < 100) logs.push(text.slice(0, 2000));
-      },
-      flow: () => 'FORMULA',
-      http: async () => ({ error: 'httpClient is not available in formula steps; use an httpRequest step' }),
-      hash: (algorithm, data, encoding) => createHash(algorithm).update(data).digest(encoding),
-    },
+  const outcome = await runConnectorScript(kind, code, context, SCRIPT_TIME_LIMIT_MS, (text) => {
+    if (logs.length < 100) logs.push(text.slice(0, 2000));
   });
   const log = logs.length ? { log: logs } : {};
   if (!outcome.ok) return { ok: false, output: { error: outcome.message, ...log }, error: outcome.message };
-  const raw = variables.get('formula.done');
-  const value: unknown = typeof raw === 'string' ? JSON.parse(raw) : undefined;
+  const value = outcome.output;
   if (kind === 'filter') {
     if (typeof value !== 'boolean') return { ok: false, output: { error: 'A filter must call done(true) or done(false)', ...log }, error: 'A filter must call done(true) or done(false)' };
     return { ok: value, output: { continue: value, ...log } };
