@@ -14,6 +14,7 @@
 // so a hook neither sees nor replaces it; `configuration` is the instance's
 // configuration without its secrets. A hook that fails fails the call (502).
 import { HttpError } from '../http/errors.js';
+import { HOP_BY_HOP_HEADERS } from '../net/headers.js';
 import type { OutboundResponse } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
 import type { ResolvedElement } from './catalog.js';
@@ -196,20 +197,46 @@ function applyPreRequest(output: Json, call: VendorCall, base: URL, element: Res
     for (const [name, list] of values(output.request_vendor_parameters)) for (const value of list) search.append(name, value);
     next.url.search = search.toString();
   }
-  if (isObject(output.request_vendor_headers)) {
-    next.headers = Object.fromEntries(values(output.request_vendor_headers).map(([name, list]) => [name.toLowerCase(), list.length === 1 ? list[0]! : list]));
-  }
+  if (isObject(output.request_vendor_headers)) next.headers = headersOf(output.request_vendor_headers);
   if (typeof output.request_vendor_method === 'string') {
     const method = output.request_vendor_method.toUpperCase();
     if (!(HTTP_METHODS as readonly string[]).includes(method)) throw failed(element, `set request_vendor_method to ${method.slice(0, 20)}, which is no HTTP method`);
     next.method = method;
   }
-  if (output.request_vendor_body !== undefined && output.request_vendor_body !== null) next.body = bodyText(output.request_vendor_body);
+  if (output.request_vendor_body !== undefined && output.request_vendor_body !== null) {
+    next.body = bodyText(output.request_vendor_body);
+    if (typeof output.request_vendor_body !== 'string' && next.headers['content-type'] === undefined) next.headers['content-type'] = 'application/json';
+  }
   if (output.continue !== false) return { call: next };
   // The hook answers for the vendor.
   const status = statusOf(output.response_status_code) ?? 200;
-  const body = output.response_body !== undefined ? bodyText(output.response_body) : typeof output.response_error_message === 'string' ? JSON.stringify({ message: output.response_error_message }) : '';
-  return { call: next, answer: { status, headers: body ? { 'content-type': 'application/json' } : {}, body: Buffer.from(body) } };
+  const answer: OutboundResponse = { status, headers: {}, body: Buffer.alloc(0) };
+  setBody(answer, output.response_body, output.response_error_message);
+  return { call: next, answer };
+}
+
+// Headers a hook may not set: Node frames the message itself.
+const FRAMING = new Set([...HOP_BY_HOP_HEADERS, 'content-length', 'host']);
+
+function headersOf(map: Json): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, list] of values(map)) {
+    const lower = name.toLowerCase();
+    if (!FRAMING.has(lower)) headers[lower] = list.length === 1 ? list[0]! : list;
+  }
+  return headers;
+}
+
+/** A hook's `response_body` (JSON, or text as it is) or `response_error_message` as the answer's body. */
+function setBody(response: OutboundResponse, body: unknown, errorMessage: unknown): void {
+  if (body !== undefined) {
+    response.body = Buffer.from(bodyText(body));
+    if (typeof body !== 'string') response.headers['content-type'] = 'application/json';
+    else response.headers['content-type'] ??= 'text/plain; charset=utf-8';
+  } else if (typeof errorMessage === 'string') {
+    response.body = Buffer.from(JSON.stringify({ message: errorMessage }));
+    response.headers['content-type'] = 'application/json';
+  }
 }
 
 function statusOf(value: unknown): number | undefined {
@@ -218,18 +245,9 @@ function statusOf(value: unknown): number | undefined {
 }
 
 function applyPostRequest(output: Json, response: OutboundResponse): OutboundResponse {
-  const next: OutboundResponse = { ...response, headers: { ...response.headers } };
-  if (isObject(output.response_headers)) {
-    next.headers = Object.fromEntries(values(output.response_headers).map(([name, list]) => [name.toLowerCase(), list.length === 1 ? list[0]! : list]));
-  }
+  const next: OutboundResponse = { ...response, headers: isObject(output.response_headers) ? headersOf(output.response_headers) : { ...response.headers } };
   next.status = statusOf(output.response_status_code) ?? next.status;
-  if (output.response_body !== undefined) {
-    next.body = Buffer.from(bodyText(output.response_body));
-    if (typeof output.response_body !== 'string') next.headers['content-type'] = 'application/json';
-  } else if (typeof output.response_error_message === 'string') {
-    next.body = Buffer.from(JSON.stringify({ message: output.response_error_message }));
-    next.headers['content-type'] = 'application/json';
-  }
+  setBody(next, output.response_body, output.response_error_message);
   delete next.headers['content-length'];
   return next;
 }
