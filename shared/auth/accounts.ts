@@ -30,6 +30,8 @@ export interface AccountItem extends StoredItem {
   externalId: string;
   defaultAccount: boolean;
   active: boolean;
+  /** Roles every user of the account has (Open Connectors' account roles): `admin` makes each an administrator of it. */
+  roles?: ConnectorRoleKey[];
 }
 
 export interface AccountUserItem extends StoredItem {
@@ -133,9 +135,14 @@ export async function createAccount(rt: Runtime, org: string, input: AccountInpu
 
 export async function requireAccount(rt: Runtime, org: string, id: number): Promise<AccountItem> {
   await organizationDirectory(rt, org);
-  const item = await rt.table.get<AccountItem>(accountKeys(org, id), { consistent: true });
-  if (item?.type !== 'account') throw notFound(`Account ${id} not found`, 'account_not_found');
+  const item = await findAccount(rt, org, id);
+  if (!item) throw notFound(`Account ${id} not found`, 'account_not_found');
   return item;
+}
+
+export async function findAccount(rt: Runtime, org: string, id: number): Promise<AccountItem | undefined> {
+  const item = await rt.table.get<AccountItem>(accountKeys(org, id), { consistent: true });
+  return item?.type === 'account' ? item : undefined;
 }
 
 export async function listAccounts(rt: Runtime, org: string): Promise<AccountItem[]> {
@@ -312,8 +319,18 @@ export async function authenticateAccountUser(rt: Runtime, org: string, secret: 
   return role ? { item, role } : undefined;
 }
 
-export function connectorIdentity(item: AccountUserItem): ConnectorIdentity {
-  return { userId: item.id, accountId: item.accountId, accountAdmin: item.accountAdmin, organizationUser: item.organizationUser };
+/** The connector identity of an account user: an administrator of its account by its own role or by the account's. */
+export function connectorIdentity(item: AccountUserItem, account: AccountItem | undefined): ConnectorIdentity {
+  const accountAdmin = item.accountAdmin || (account?.id === item.accountId && account.roles?.includes('admin') === true);
+  return { userId: item.id, accountId: item.accountId, accountAdmin, organizationUser: item.organizationUser };
+}
+
+/** Gives (or takes) a role of every user of the account. */
+export function setAccountRole(rt: Runtime, account: AccountItem, key: ConnectorRoleKey, give: boolean): Promise<AccountItem> {
+  return rt.table.modify<AccountItem>(accountKeys(account.organization, account.id), (current) => {
+    const roles = (current.roles ?? []).filter((role) => role !== key);
+    return { ...current, roles: give ? [...roles, key] : roles };
+  });
 }
 
 // Roles, as Open Connectors names them

@@ -12,7 +12,7 @@ import { HttpError } from '../http/errors.js';
 import type { HttpRequest } from '../http/request.js';
 import type { Runtime } from '../runtime.js';
 import type { Role } from '../http/router.js';
-import { authenticateAccountUser, connectorIdentity, getAccountUser, organizationDirectory } from './accounts.js';
+import { authenticateAccountUser, connectorIdentity, findAccount, getAccountUser, organizationDirectory } from './accounts.js';
 import { bootstrap } from './bootstrap.js';
 import { ensureOrganization, findOrganizationByFingerprint, readPlatformCredentials, type Organization } from './organizations.js';
 import { PLATFORM_CHALLENGE, type ConnectorIdentity, type Principal } from './principal.js';
@@ -96,11 +96,12 @@ export class PlatformAuthenticator {
         const directory = await organizationDirectory(this.rt, org.name);
         const item = await getAccountUser(this.rt, org.name, directory.organizationUserId);
         if (!item) throw unauthorized('Invalid platform credentials', challenge);
-        return { organization: org.name, role: 'orgadmin', connector: connectorIdentity(item), ...(item.email ? { user: item.email } : {}) };
+        return { organization: org.name, role: 'orgadmin', connector: connectorIdentity(item, undefined), ...(item.email ? { user: item.email } : {}) };
       }
       const found = await authenticateAccountUser(this.rt, org.name, user);
       if (!found) throw unauthorized('Invalid platform credentials', challenge);
-      return { organization: org.name, role: found.role, connector: connectorIdentity(found.item), user: found.item.email };
+      const account = await findAccount(this.rt, org.name, found.item.accountId);
+      return { organization: org.name, role: found.role, connector: connectorIdentity(found.item, account), user: found.item.email };
     });
   }
 

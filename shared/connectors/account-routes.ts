@@ -1,6 +1,7 @@
 // Accounts and users on Open Connectors paths: the organization > accounts >
 // users model over the management users (shared/auth/accounts.ts).
 //   /accounts[/{id}]                                 accounts (organization administrators)
+//   /accounts/{id}/roles[/{key}]                     roles every user of an account has
 //   /accounts/{id}/users[/{emailOrId}]               an account's users, each with its own user secret
 //   /accounts/instances, /accounts/{id}/instances    an account's instances (for its administrators)
 //   /organizations/users[/{emailOrId}]               the users of the default account
@@ -32,6 +33,7 @@ import {
   passwordProblems,
   requireAccount,
   resetUserSecret,
+  setAccountRole,
   updateAccount,
   updateAccountUser,
   type AccountItem,
@@ -247,6 +249,19 @@ async function changeRole(rt: Runtime, request: HttpRequest, principal: Principa
   return ok(give ? connectorRoles([key])[0] : connectorRoles(keys.filter((existing) => existing !== key)));
 }
 
+/** Gives or takes a role of every user of an account: `admin` only, by an organization administrator. */
+async function changeAccountRole(rt: Runtime, request: HttpRequest, principal: Principal, give: boolean): Promise<HttpResponse> {
+  const key = roleKey(request.params.key!);
+  const account = await visibleAccount(rt, principal, request.params.id);
+  if (!isOrgAdmin(principal)) throw forbidden('Only an organization administrator may change the roles of an account', 'insufficient_role');
+  if (key !== 'admin') throw badRequest(`Only the admin role can be given to a whole account, not ${key}`, 'role_not_assignable');
+  const had = account.roles ?? [];
+  if (!give && !had.includes(key)) throw notFound(`Account ${account.id} does not have the ${key} role`, 'account_role_not_found');
+  const updated = give === had.includes(key) ? account : await setAccountRole(rt, account, key, give);
+  forgetUserAuthentications(rt);
+  return ok(give ? connectorRoles([key])[0] : connectorRoles(updated.roles ?? []));
+}
+
 // Users
 
 async function createUserIn(rt: Runtime, request: HttpRequest, principal: Principal, account: AccountItem): Promise<HttpResponse> {
@@ -370,6 +385,13 @@ export function registerAccountRoutes(router: PlatformRouter): void {
     return listInstancesAnswer(request, rt, principal, account.id);
   });
 
+  on('GET', '/accounts/:id/roles', { operationId: 'listAccountRoles', summary: 'The roles every user of an account has' }, async (request, rt, principal) =>
+    ok(connectorRoles((await visibleAccount(rt, principal, request.params.id)).roles ?? [])),
+  );
+  on('PUT', '/accounts/:id/roles/:key', { operationId: 'addAccountRole', summary: 'Give every user of an account a role', description: '`admin`: each user administers the account (its users and instances). Organization administrators only.', bodyOptional: true }, (request, rt, principal) =>
+    changeAccountRole(rt, request, principal, true),
+  );
+  on('DELETE', '/accounts/:id/roles/:key', { operationId: 'removeAccountRole', summary: 'Take an account\'s role from its users' }, (request, rt, principal) => changeAccountRole(rt, request, principal, false));
   on('GET', '/accounts/:id/users', { ...USER_DOC, operationId: 'listAccountUsers', summary: 'List an account\'s users' }, async (request, rt, principal) => {
     const account = await visibleAccount(rt, principal, request.params.id);
     return listUsersAnswer(rt, request, principal, account.id);

@@ -281,6 +281,37 @@ describe('instances belong to their user', () => {
     expect((await call('GET', `/instances/${bobInstance.id}`, { auth: ada.auth })).status).toBe(404);
   });
 
+  it("an account's roles (churros' account roles): admin given to the whole account makes each of its users an administrator", async () => {
+    const api = `/accounts/${customer.id}/roles`;
+    // ada is a plain user of the customer account again.
+    expect((await call('GET', `/instances/${bobInstance.id}`, { auth: ada.auth })).status).toBe(404);
+    expect((await call('PUT', `${api}/admin`, { auth: ada.auth })).status).toBe(403);
+    const granted = await call('PUT', `${api}/admin`);
+    expect(granted.status, granted.text).toBe(200);
+    expect(granted.json).toMatchObject({ key: 'admin', name: 'Account Administrator' });
+    expect((await call('PUT', `${api}/admin`)).status).toBe(200);
+    const listed = await call('GET', api);
+    expect(listed.json.map((role: { key: string }) => role.key)).toEqual(['admin']);
+    expect((await call('GET', api, { auth: ada.auth })).json.map((role: { key: string }) => role.key)).toEqual(['admin']);
+    expect((await call('GET', `/instances/${bobInstance.id}`, { auth: ada.auth })).status).toBe(200);
+    expect(ids(await call('GET', '/users', { auth: ada.auth }))).toEqual([ada.id, bob.id].sort((x, y) => x - y));
+    // The user's own roles stay its own; the default account's users gain nothing.
+    expect((await call('GET', `/users/${ada.id}/roles`)).json.map((role: { key: string }) => role.key)).toEqual(['user']);
+    expect((await call('GET', `/instances/${ownInstance.id}`, { auth: ada.auth })).status).toBe(404);
+
+    expect((await call('PUT', `${api}/sys-admin`)).status).toBe(403);
+    expect((await call('PUT', `${api}/foo`)).status).toBe(400);
+    expect((await call('PUT', `${api}/org-admin`)).status).toBe(400);
+    expect((await call('PUT', '/accounts/-1/roles/admin')).status).toBe(404);
+    expect((await call('DELETE', `${api}/admin`, { auth: ada.auth })).status).toBe(403);
+
+    const taken = await call('DELETE', `${api}/admin`);
+    expect(taken.status).toBe(200);
+    expect(taken.json).toEqual([]);
+    expect((await call('DELETE', `${api}/admin`)).status).toBe(404);
+    expect((await call('GET', `/instances/${bobInstance.id}`, { auth: ada.auth })).status).toBe(404);
+  });
+
   it('an account administrator cannot take org-admin from anyone, nor give it', async () => {
     const carol = await addUser('/organizations/users', { email: 'carol@example.com', firstName: 'Carol', lastName: 'Shaw', roles: [{ key: 'admin' }] });
     const dave = await addUser('/organizations/users', { email: 'dave@example.com', firstName: 'Dave', lastName: 'Cutler', roles: [{ key: 'org-admin' }] });
