@@ -73,7 +73,9 @@ beforeAll(async () => {
   });
   receiver = await startReceiver();
   await start(t0);
-  await createEventElement(platform, { key: 'crm-poll', baseUrl: `${vendor.url}/api`, methods: ['polling'] });
+  // The polled resource's preRequest hook runs around every page, as around a resource call.
+  const hooks = [{ type: 'preRequest', body: "done({ request_vendor_parameters: Object.assign({}, request_vendor_parameters, { via: 'hook:' + request_path }) });" }];
+  await createEventElement(platform, { key: 'crm-poll', baseUrl: `${vendor.url}/api`, methods: ['polling'], hooks });
   const poller = JSON.stringify({
     contacts: {
       url: "/hubs/crm/contacts?since=${gmtDate:yyyy-MM-dd'T'HH:mm:ss'Z'}",
@@ -107,6 +109,7 @@ describe('polling a vendor whose records change', () => {
     await platform.local.events.tick();
     // The first poll asks from now on: what exists already is not news.
     expect(vendor.requests.map((request) => request.query.get('since'))).toEqual([toSecond(t0)]);
+    expect(vendor.requests.map((request) => request.query.get('via'))).toEqual(['hook:/hubs/crm/contacts']);
     expect(receiver.requests).toHaveLength(0);
     const status = await platform.request('GET', `/elements/api-v2/instances/${instanceId}/events/poller`);
     expect(status.json).toMatchObject({ intervalMinutes: 15, objects: { contacts: { since: iso(t0), lastEvents: 0 } } });
@@ -122,6 +125,7 @@ describe('polling a vendor whose records change', () => {
     expect(changes().sort()).toEqual(['CREATED d', 'UPDATED a']);
     // From the mark on, to the second, following the vendor's Link header to the last page.
     expect(vendor.requests.slice(calls).map((request) => [request.query.get('since'), request.query.get('page') ?? '1'])).toEqual([[toSecond(t0), '1']]);
+    expect(vendor.requests.every((request) => request.query.get('via') === 'hook:/hubs/crm/contacts')).toBe(true);
     const status = await platform.request('GET', `/elements/api-v2/instances/${instanceId}/events/poller`);
     expect(status.json.objects.contacts).toMatchObject({ since: iso(t0 + 2 * MINUTE), lastEvents: 2 });
   });

@@ -12,6 +12,8 @@ export interface EventElementOptions {
   subscribe?: string[];
   resource?: string;
   authentication?: Record<string, unknown>;
+  /** Hooks of the polled resource (`/contacts`). */
+  hooks?: Record<string, unknown>[];
 }
 
 /** A private element with basic authentication (or the given one) and the events declared. */
@@ -22,7 +24,7 @@ export async function createEventElement(platform: TestPlatform, options: EventE
       name: `Events ${options.key}`,
       authentication: options.authentication ?? { type: 'basic' },
       configuration: [{ key: 'base.url', name: 'Base URL', defaultValue: options.baseUrl, hidden: true }],
-      resources: [{ path: '/contacts', method: 'GET', vendorPath: '/people' }],
+      resources: [{ path: '/contacts', method: 'GET', vendorPath: '/people', ...(options.hooks ? { hooks: options.hooks } : {}) }],
       events: {
         methods: options.methods,
         ...(options.scheme ? { webhook: { scheme: options.scheme, ...(options.subscribe ? { subscribe: options.subscribe } : {}), ...(options.resource ? { resource: options.resource } : {}) } } : {}),

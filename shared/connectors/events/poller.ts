@@ -17,7 +17,8 @@ import { eventPollKeys, eventSeenKeys, POLLS_DUE_PARTITION } from '../../store/k
 import type { StoredItem } from '../../store/table.js';
 import { findElement, type ResolvedElement } from '../catalog.js';
 import { getInstance, openCredentials, type InstanceItem } from '../instances.js';
-import { callVendorApi, findResource, vendorUrlOf } from '../resource-proxy.js';
+import { callWithHooks } from '../hooks.js';
+import { findResource, vendorUrlOf } from '../resource-proxy.js';
 import { headerValue } from '../vendor-http.js';
 import { changeId, emitEvents, type ChangedObject } from './emit.js';
 import { fillPollTemplate, readDate } from './java-date.js';
@@ -182,9 +183,13 @@ async function pollObject(
   const rootKey = config.rootKey ?? resource?.rootKey;
   const dates = config.datesConfiguration ?? {};
   const seen: RecordChange[] = [];
-  let url: URL | undefined = vendorUrlOf(element, instance, fillPollTemplate(config.url, since));
+  const filled = fillPollTemplate(config.url, since);
+  // The resource's hooks (and the element's) run around each page, as around a resource call.
+  const [filledPath = '', filledQuery] = filled.split('?', 2) as [string, string | undefined];
+  const incoming = { method: 'GET', path: filledPath, query: new URLSearchParams(filledQuery ?? ''), headers: {}, body: undefined };
+  let url: URL | undefined = vendorUrlOf(element, instance, filled);
   for (let pages = 0; url && pages < MAX_PAGES; pages++) {
-    const response = await callVendorApi(rt, element, instance, { method: 'GET', url });
+    const response = await callWithHooks(rt, element, instance, resource, incoming, { method: 'GET', url, headers: { accept: 'application/json' } });
     if (response.status < 200 || response.status >= 300) throw new PollFailure(`the vendor answered ${response.status} for ${name}`);
     let body: unknown;
     try {
