@@ -21,7 +21,8 @@ export const BUNDLE_ASSETS: Record<string, { from: string; to: string }[]> = {
   // Transformation scripts of the unified API run in the same sandbox.
   platform: [QUICKJS, ELEMENTS],
   callback: [ELEMENTS],
-  poller: [ELEMENTS],
+  // Element hooks run around each page of a poll.
+  poller: [QUICKJS, ELEMENTS],
   scheduler: [ELEMENTS],
   delivery: [ELEMENTS],
 };
@@ -42,6 +43,7 @@ export const LAZY_PACKAGES: Record<string, string[]> = {
   // And what only bundle import and export (fast-xml-parser, fflate) and formula schedules (croner) use.
   platform: [...XML_AND_SANDBOX, 'fast-xml-parser', 'fflate', 'croner'],
   formulas: ['quickjs-emscripten'],
+  poller: ['quickjs-emscripten'],
 };
 
 export const BUNDLING = {

@@ -7,8 +7,9 @@
 // stack limit and an interrupt handler that stops a script at its CPU-time
 // limit (time spent waiting for httpClient does not count).
 //
-// Formula script steps and transformation scripts run here too, with Open
-// Connectors' `CE` helper library as a global (`SandboxRun.library`).
+// Formula steps, element hooks and transformation scripts run here too
+// (connectors/script-run.ts, which adds Open Connectors' `CE` library over
+// the `__hostHelpers` global: HMAC and base64, which the object model lacks).
 //
 // This module is loaded only when a JavaScript step first runs (the policy
 // imports it dynamically), and the WebAssembly module (about 1 MB) is read
@@ -50,8 +51,6 @@ export interface SandboxRun {
   /** The policy's `<Properties>`, as the `properties` global. */
   properties: Record<string, string>;
   host: SandboxHost;
-  /** Open Connectors' `CE` helper library as a global (formula and transformation scripts); absent for the policy. */
-  library?: 'open-connectors';
 }
 
 export type SandboxOutcome = { ok: true } | { ok: false; reason: 'timeout' | 'memory' | 'error'; message: string };
@@ -272,19 +271,10 @@ const PRELUDE = `(() => {
   };
   const print = (...args) => host.print(args.map((arg) => typeof arg === 'string' ? arg : JSON.stringify(arg)).join(' '));
   Object.defineProperty(globalThis, 'properties', { get: () => JSON.parse(host.properties()), configurable: true });
-  // Open Connectors' CE library, for the runs that ask for it (formula and transformation scripts).
-  const hmac = (algorithm) => (encoding) => (secret, value) => host.hmac(String(algorithm), String(encoding), String(secret), String(value));
-  const ce = { hmac };
-  ce.randomString = () => { let text = ''; while (text.length < 10) text += Math.random().toString(36).slice(2); return text.slice(0, 10); };
-  ce.randomEmail = () => ce.randomString() + '@' + ce.randomString() + '.com';
-  ce.md5 = (value) => host.hash('md5', String(value), 'hex');
-  ce.b64 = (value) => host.base64(String(value));
-  for (const [name, algorithm] of [['Sha1', 'sha1'], ['Sha256', 'sha256'], ['Md5', 'md5']]) {
-    ce['hmac' + name + 'Hex'] = hmac(algorithm)('hex');
-    ce['hmac' + name + 'Base64'] = ce['hmac' + name + 'base64'] = hmac(algorithm)('base64');
-  }
-  Object.freeze(ce);
-  Object.defineProperty(globalThis, 'CE', { get: () => (host.library() === 'open-connectors' ? ce : undefined), configurable: true });
+  // Pure helpers the object model lacks (connector scripts build Open Connectors' CE library on them).
+  const helpers = Object.freeze({ hmac: (algorithm, encoding, secret, value) => host.hmac(String(algorithm), String(encoding), String(secret), String(value)), base64: (value) => host.base64(String(value)) });
+  // Writable, so that a script's own global of that name simply replaces it.
+  Object.defineProperty(globalThis, '__hostHelpers', { value: helpers, writable: true, configurable: true });
   Object.assign(globalThis, { context, request, response, crypto, httpClient, Request, print });
 })();`;
 
@@ -344,12 +334,11 @@ function newContext(sandbox: Sandbox): QuickJSAsyncContext {
       return { error: vm.newError(`unknown hash algorithm ${vm.getString(algorithm)}`) };
     }
   }));
-  define('library', vm.newFunction('library', () => vm.newString(call().run.library ?? '')));
   define('base64', vm.newFunction('base64', (text) => vm.newString(Buffer.from(vm.getString(text), 'utf8').toString('base64'))));
   define('hmac', vm.newFunction('hmac', (algorithm, encoding, secret, data) => {
     const name = vm.getString(algorithm).toLowerCase();
     const output = vm.getString(encoding);
-    if (!HMAC_ALGORITHMS.has(name) || !HMAC_ENCODINGS.has(output)) return { error: vm.newError(`CE.hmac takes ${[...HMAC_ALGORITHMS].join(', ')} and ${[...HMAC_ENCODINGS].join(', ')}`) };
+    if (!HMAC_ALGORITHMS.has(name) || !HMAC_ENCODINGS.has(output)) return { error: vm.newError(`hmac takes ${[...HMAC_ALGORITHMS].join(', ')} and ${[...HMAC_ENCODINGS].join(', ')}`) };
     return vm.newString(createHmac(name, vm.getString(secret)).update(vm.getString(data), 'utf8').digest(output as 'hex' | 'base64'));
   }));
   define('http', vm.newAsyncifiedFunction('http', async (requestJson) => {
