@@ -21,6 +21,7 @@ import type { ResolvedElement } from './catalog.js';
 import { HTTP_METHODS, type ElementResource } from './element-schema.js';
 import type { InstanceItem } from './instances.js';
 import { runConnectorScript } from './script-run.js';
+import { parseWhere, type CeqlExpression } from './unified/ceql.js';
 import { callWithCredentials, instanceBaseUrl, type VendorCall } from './vendor-call.js';
 
 type Json = Record<string, unknown>;
@@ -40,7 +41,7 @@ export interface IncomingCall {
 }
 
 const PRE_VARIABLES = [
-  'request_body', 'request_body_map', 'request_headers', 'request_path', 'request_parameters', 'request_method',
+  'request_body', 'request_body_map', 'request_headers', 'request_path', 'request_parameters', 'request_method', 'request_expression',
   'request_vendor_parameters', 'request_vendor_method', 'request_vendor_path', 'request_vendor_headers', 'request_vendor_body', 'request_vendor_body_map', 'request_vendor_url',
   'configuration',
 ];
@@ -138,6 +139,7 @@ function variables(instance: InstanceItem, base: URL, incoming: IncomingCall, ca
     request_path: incoming.path,
     request_parameters: mapOf(incoming.query),
     request_method: incoming.method,
+    request_expression: expressionOf(incoming.query.get('where')),
     request_vendor_parameters: mapOf(call.url.searchParams),
     request_vendor_method: call.method,
     request_vendor_path: vendorPath(call.url, base),
@@ -147,6 +149,43 @@ function variables(instance: InstanceItem, base: URL, incoming: IncomingCall, ca
     request_vendor_url: `${call.url.origin}${call.url.pathname}`,
     configuration: { ...instance.configuration },
   };
+}
+
+/**
+ * The CEQL `where` as Open Connectors hands it to hooks: a list of
+ * `{attribute, operator, value}`, one per term of an AND chain; null without a
+ * `where`, or when it does not parse or says OR or NOT.
+ */
+function expressionOf(where: string | null): Json[] | null {
+  if (where === null || where.trim() === '') return null;
+  let expression: CeqlExpression;
+  try {
+    expression = parseWhere(where);
+  } catch {
+    return null;
+  }
+  const terms: Json[] = [];
+  const visit = (node: CeqlExpression): boolean => {
+    switch (node.kind) {
+      case 'and':
+        return node.items.every(visit);
+      case 'compare':
+        terms.push({ attribute: node.field, operator: node.operator, value: node.value });
+        return true;
+      case 'in':
+        terms.push({ attribute: node.field, operator: node.negated ? 'NOT IN' : 'IN', value: node.values });
+        return true;
+      case 'like':
+        terms.push({ attribute: node.field, operator: node.negated ? 'NOT LIKE' : 'LIKE', value: node.pattern });
+        return true;
+      case 'null':
+        terms.push({ attribute: node.field, operator: node.negated ? 'IS NOT NULL' : 'IS NULL', value: null });
+        return true;
+      default:
+        return false;
+    }
+  };
+  return visit(expression) ? terms : null;
 }
 
 function responseVariables(response: OutboundResponse): Json {

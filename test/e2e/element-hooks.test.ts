@@ -43,7 +43,8 @@ beforeAll(async () => {
           vendorPath: '/things',
           vendorMethod: 'GET',
           hooks: [
-            hook('preRequest', "const params = Object.assign({}, request_vendor_parameters, { region: configuration.region, page: request_parameters.nextPage || '1' }); done({ request_vendor_parameters: params, request_vendor_path: '/items' });"),
+            // Open Connectors' pattern: a CEQL where turned into the vendor's own filter parameters.
+            hook('preRequest', "const params = Object.assign({}, request_vendor_parameters, { region: configuration.region, page: request_parameters.nextPage || '1' }); delete params.where; (request_expression || []).forEach((term) => { params[term.attribute + '[' + ({ '>': 'gt', '<': 'lt', '=': 'eq' })[term.operator] + ']'] = String(term.value); }); done({ request_vendor_parameters: params, request_vendor_path: '/items' });"),
             hook('postRequest', "return { response_body: { order: ['resource'], count: response_body.items.length, status: response_status_code, path: response_body.path, query: response_body.query, seen: response_body.seen } };", true),
           ],
         },
@@ -84,7 +85,8 @@ afterAll(async () => {
 
 describe('element hooks', () => {
   it('runs global then resource hooks before the call and resource then global after, changing both', async () => {
-    const response = await platform.request('GET', '/elements/api-v2/hubs/general/things?nextPage=3&keep=yes', { headers: withElement() });
+    const where = "updated_at > '2026-01-01' AND owner = 7";
+    const response = await platform.request('GET', `/elements/api-v2/hubs/general/things?nextPage=3&keep=yes&where=${encodeURIComponent(where)}`, { headers: withElement() });
     expect(response.status, response.text).toBe(200);
     expect(response.json).toEqual({
       order: ['resource', 'global'],
@@ -92,7 +94,7 @@ describe('element hooks', () => {
       status: 200,
       // The resource hook moved the call to /items with the instance's configuration in the query.
       path: '/api/items',
-      query: { keep: 'yes', nextPage: '3', region: 'eu', page: '3' },
+      query: { keep: 'yes', nextPage: '3', region: 'eu', page: '3', 'updated_at[gt]': '2026-01-01', 'owner[eq]': '7' },
       // The global hook did not see the credential, and it still went to the vendor.
       seen: 'global:0',
     });
