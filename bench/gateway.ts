@@ -6,10 +6,13 @@
 // invoked in-process), and how many DynamoDB and secret-store calls a warm
 // request makes (target: 0). Two more handler-only runs price single steps:
 // a JavaScript policy (QuickJS, a fresh context per call) and a ResponseCache
-// hit (the answer from the per-container copy, no target call). Last, the CPU
+// hit (the answer from the per-container copy, no target call). Then the
+// target call's share: CPU per call, one at a time, of a bare keep-alive
+// node:http call to the backend against the proxy without policies and the
+// four-policy proxy calling it. Last, the CPU
 // per warm invocation of the proxy function with logging and metrics off and
 // at the production setting (bench/invocation-cpu.ts).
-import { createServer } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 
@@ -63,6 +66,12 @@ for (const model of [
     policies: [{ name: 'js', type: 'Javascript', config: { source: SCRIPT, timeLimitMs: 200 } }],
     proxyEndpoints: [{ basePath: '/bench-js', preFlow: { request: [{ name: 'js' }], response: [] } }],
     targetEndpoints: [],
+  },
+  {
+    name: 'bench-plain',
+    policies: [],
+    proxyEndpoints: [{ basePath: '/bench-plain', preFlow: { request: [], response: [] } }],
+    targetEndpoints: [{ connection: { url: backendUrl } }],
   },
   {
     name: 'bench-cache',
@@ -168,6 +177,42 @@ const script = await oneStep('/bench-js', (result) => result.headers?.['x-page']
 const cached = await oneStep('/bench-cache', (result) => result.body === '{"ok":true,"items":[1,2,3]}');
 const cacheTargetCalls = backendCalls - backendCallsBefore;
 
+// The target call's share, one call at a time in-process: a bare keep-alive
+// node:http call to the backend (the outbound half any Node gateway pays), the
+// proxy without policies and the four-policy proxy, each calling the same
+// backend. CPU of this process per call (the backend's share is in all three),
+// median of interleaved rounds.
+const bareAgent = new Agent({ keepAlive: true });
+const bareCall = () =>
+  new Promise<void>((resolve, reject) => {
+    const outgoing = httpRequest({ host: '127.0.0.1', port: Number(new URL(backendUrl).port), path: '/items?page=1', agent: bareAgent, headers: { authorization: 'Bearer x', host: 'bench' } }, (incoming) => {
+      incoming.on('data', () => undefined);
+      incoming.on('end', resolve);
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+const withTarget = (basePath: string): APIGatewayProxyEvent => ({ ...event, path: `${basePath}/items`, pathParameters: { proxy: `${basePath.slice(1)}/items` } });
+const targetPaths: [string, () => Promise<unknown>][] = [
+  ['bare node:http keep-alive call', bareCall],
+  ['proxy without policies', () => proxyHandler(withTarget('/bench-plain'), context)],
+  ['proxy with the four policies', () => proxyHandler(withTarget('/bench'), context)],
+];
+const TARGET_ROUNDS = 6;
+const targetCalls = Math.ceil(HANDLER_CALLS / 2);
+const targetCpu = new Map<string, number[]>(targetPaths.map(([name]) => [name, []]));
+for (const [, call] of targetPaths) for (let i = 0; i < 500; i++) await call();
+for (let round = 0; round < TARGET_ROUNDS; round++) {
+  for (const [name, call] of round % 2 === 0 ? targetPaths : [...targetPaths].reverse()) {
+    const started = process.cpuUsage();
+    for (let i = 0; i < targetCalls; i++) await call();
+    const used = process.cpuUsage(started);
+    targetCpu.get(name)!.push((used.user + used.system) / targetCalls);
+  }
+}
+const targetMedian = (name: string) => percentile(targetCpu.get(name)!, 50);
+const bareCpu = targetMedian('bare node:http keep-alive call');
+
 async function load(url: string, withHeaders: Record<string, string>) {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers: withHeaders });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
@@ -202,11 +247,16 @@ const lines = [
   `| JavaScript (QuickJS, fresh context per call) | ${script.p50.toFixed(3)} | ${script.p99.toFixed(3)} | ${(script.tableCalls / HANDLER_CALLS).toFixed(4)} | 0 |`,
   `| ResponseCache hit | ${cached.p50.toFixed(3)} | ${cached.p99.toFixed(3)} | ${(cached.tableCalls / HANDLER_CALLS).toFixed(4)} | ${cacheTargetCalls} (the first call fills the cache) |`,
   '',
+  `| one call at a time, to the backend, ${TARGET_ROUNDS} interleaved rounds of ${targetCalls} | CPU per call | vs the bare call |`,
+  '|---|---:|---:|',
+  ...targetPaths.map(([name]) => `| ${name} | ${Math.round(targetMedian(name))} us | ${(targetMedian(name) / bareCpu).toFixed(2)}x |`),
+  '',
   ...invocationCpuLines('proxy', cpu, 200),
   '',
 ];
 process.stdout.write(lines.join('\n'));
 await planes.close();
+bareAgent.destroy();
 backend.closeAllConnections();
 backend.close();
 await local.close();
