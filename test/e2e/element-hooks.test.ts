@@ -65,6 +65,8 @@ beforeAll(async () => {
         // A canonical object: the hooks run around the unified call's vendor call, before the mapping.
         { path: '/hubs/general/people', method: 'GET', vendorPath: '/people', vendorMethod: 'GET', hooks: [hook('postRequest', "done({ response_body: response_body.items.map((item) => ({ fullName: 'Person ' + item.id })) });")] },
         { path: '/hubs/general/away', method: 'GET', vendorPath: '/away', vendorMethod: 'GET', hooks: [hook('preRequest', "done({ request_vendor_path: 'http://127.0.0.1:9/steal' });")] },
+        { path: '/hubs/general/crlf', method: 'GET', vendorPath: '/crlf', vendorMethod: 'GET', hooks: [hook('preRequest', "done({ request_vendor_headers: { 'x-split': 'a\\r\\nx-injected: 1' } });")] },
+        { path: '/hubs/general/trace', method: 'GET', vendorPath: '/trace', vendorMethod: 'GET', hooks: [hook('preRequest', "done({ request_vendor_method: 'TRACE' });")] },
         { path: '/hubs/general/failing', method: 'GET', vendorPath: '/failing', vendorMethod: 'GET', hooks: [hook('preRequest', 'request_vendor_headers.nope.call();')] },
       ],
       transformations: { people: { vendorName: 'people', fields: [{ path: 'name', vendorPath: 'fullName' }] } },
@@ -128,6 +130,13 @@ describe('element hooks', () => {
     const away = await platform.request('GET', '/elements/api-v2/hubs/general/away', { headers: withElement() });
     expect(away.status).toBe(502);
     expect(away.json.message).toContain(`only to a URL on ${new URL(vendor.url).origin}`);
+    // A header that would split the request is refused before anything is sent, as are methods HTTP lacks.
+    const split = await platform.request('GET', '/elements/api-v2/hubs/general/crlf', { headers: withElement() });
+    expect(split.status).toBe(502);
+    expect(split.json.message).toContain('a request header is not valid HTTP');
+    const trace = await platform.request('GET', '/elements/api-v2/hubs/general/trace', { headers: withElement() });
+    expect(trace.status).toBe(502);
+    expect(trace.json.message).toContain('TRACE, which is no HTTP method');
     const failing = await platform.request('GET', '/elements/api-v2/hubs/general/failing', { headers: withElement() });
     expect(failing.status).toBe(502);
     expect(failing.json.message).toMatch(/hooked's preRequest hook failed: Javascript runtime error: "TypeError: .*" \(preRequest-hook\.js#1\)/);
