@@ -12,14 +12,15 @@
 // hooks still run). A postRequest hook may change the answer's body, status
 // and headers. The instance credential is put on the call after the hooks,
 // so a hook neither sees nor replaces it; `configuration` is the instance's
-// configuration without its secrets. A hook that fails fails the call (502).
+// configuration with its credential entries masked, as the API shows it. A
+// hook that fails fails the call (502).
 import { HttpError } from '../http/errors.js';
 import { HOP_BY_HOP_HEADERS } from '../net/headers.js';
 import type { OutboundResponse } from '../net/outbound.js';
 import type { Runtime } from '../runtime.js';
 import type { ResolvedElement } from './catalog.js';
 import { HTTP_METHODS, type ElementResource } from './element-schema.js';
-import type { InstanceItem } from './instances.js';
+import { maskedConfiguration, type InstanceItem } from './instances.js';
 import { runConnectorScript } from './script-run.js';
 import { parseWhere, type CeqlExpression } from './unified/ceql.js';
 import { callWithCredentials, instanceBaseUrl, type VendorCall } from './vendor-call.js';
@@ -75,7 +76,7 @@ export async function callWithHooks(rt: Runtime, element: ResolvedElement, insta
   let current: VendorCall = { ...call, url: new URL(call.url), headers: { ...call.headers } };
   let answer: OutboundResponse | undefined;
   for (const hook of pre) {
-    const output = await runHook(element, hook, PRE_PRELUDE, variables(instance, base, incoming, current));
+    const output = await runHook(element, hook, PRE_PRELUDE, variables(element, instance, base, incoming, current));
     const applied = applyPreRequest(output, current, base, element);
     current = applied.call;
     if (applied.answer) {
@@ -87,7 +88,7 @@ export async function callWithHooks(rt: Runtime, element: ResolvedElement, insta
   if (post.length > 0) delete current.headers['accept-encoding'];
   answer ??= await callWithCredentials(rt, element, instance, current);
   for (const hook of post) {
-    const output = await runHook(element, hook, POST_PRELUDE, { ...variables(instance, base, incoming, current), ...responseVariables(answer) });
+    const output = await runHook(element, hook, POST_PRELUDE, { ...variables(element, instance, base, incoming, current), ...responseVariables(answer) });
     answer = applyPostRequest(output, answer);
   }
   return answer;
@@ -129,7 +130,13 @@ function vendorPath(url: URL, base: URL): string {
   return url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) || '/' : url.pathname;
 }
 
-function variables(instance: InstanceItem, base: URL, incoming: IncomingCall, call: VendorCall): Json {
+/** The instance's configuration, its credential entries (client ids, event secrets) masked as the API shows them. */
+function hookConfiguration(instance: InstanceItem, element: ResolvedElement): Json {
+  const masked = maskedConfiguration(instance, element);
+  return Object.fromEntries(Object.keys(instance.configuration).map((key) => [key, masked[key]]));
+}
+
+function variables(element: ResolvedElement, instance: InstanceItem, base: URL, incoming: IncomingCall, call: VendorCall): Json {
   const body = text(incoming.body);
   const vendorBody = text(call.body);
   return {
@@ -147,7 +154,7 @@ function variables(instance: InstanceItem, base: URL, incoming: IncomingCall, ca
     request_vendor_body: vendorBody,
     request_vendor_body_map: parsed(vendorBody),
     request_vendor_url: `${call.url.origin}${call.url.pathname}`,
-    configuration: { ...instance.configuration },
+    configuration: hookConfiguration(instance, element),
   };
 }
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
       ],
       // Global hooks run on every resource call: first before, last after.
       hooks: [
-        hook('preRequest', "const headers = Object.assign({}, request_vendor_headers); headers['x-seen'] = 'global:' + Object.keys(request_vendor_headers).filter((name) => name === 'authorization').length; done({ request_vendor_headers: headers });"),
+        hook('preRequest', "const headers = Object.assign({}, request_vendor_headers); headers['x-seen'] = 'global:' + Object.keys(request_vendor_headers).filter((name) => name === 'authorization').length + ':' + JSON.stringify(configuration); done({ request_vendor_headers: headers });"),
         hook('postRequest', "const body = response_body; if (body && body.order) body.order.push('global'); done({ response_body: body });"),
       ],
       resources: [
@@ -98,11 +98,12 @@ describe('element hooks', () => {
       path: '/api/items',
       query: { keep: 'yes', nextPage: '3', region: 'eu', page: '3', 'updated_at[gt]': '2026-01-01', 'owner[eq]': '7' },
       // The global hook did not see the credential, and it still went to the vendor.
-      seen: 'global:0',
+      seen: expect.stringMatching(/^global:0:\{.*"region":"eu".*\}$/),
     });
     const sent = vendor.requests.at(-1)!;
     expect(sent.headers.authorization).toBe(`Basic ${Buffer.from(`jane@example.com:${PASSWORD}`).toString('base64')}`);
     expect(response.text).not.toContain(PASSWORD);
+    expect(JSON.parse(response.json.seen.slice('global:0:'.length))).not.toHaveProperty('password', PASSWORD);
   });
 
   it('runs around the vendor call of a unified call, before the mapping', async () => {
