@@ -165,18 +165,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await events.stop();
         await runtime.shutdown();
         doc.destroy();
-        db.closeAllConnections?.();
-        await new Promise<void>((done) => db.close(() => done()));
+        await closeStore(db);
         releaseStore();
         releaseLock();
       },
     };
   } catch (error) {
-    db.closeAllConnections?.();
-    await new Promise<void>((done) => db.close(() => done()));
+    await closeStore(db);
     releaseStore();
     releaseLock();
     if (created) rmSync(created, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * Closes dynalite once no request is in flight: it stops listening, its idle
+ * connections are closed as they become idle, and its database closes after
+ * the last answer (dynalite throws, process-wide, for a request it finishes
+ * after its database closed). A request still running after 2 s has its
+ * connection cut.
+ */
+async function closeStore(db: ReturnType<typeof dynalite>): Promise<void> {
+  const idle = setInterval(() => db.closeIdleConnections?.(), 25);
+  const forced = setTimeout(() => db.closeAllConnections?.(), 2_000);
+  try {
+    await new Promise<void>((done) => db.close(() => done()));
+  } finally {
+    clearInterval(idle);
+    clearTimeout(forced);
   }
 }

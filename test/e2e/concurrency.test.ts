@@ -135,7 +135,7 @@ describe('deploying during traffic', () => {
     expect([1, 2]).toContain((await during)!.route.revision);
     // Started after: the new one, although the older read finished later.
     expect((await routes.match(undefined, '/gated'))!.route.revision).toBe(2);
-    one.close();
+    await one.close();
   });
 });
 
@@ -204,7 +204,7 @@ describe('concurrent key value map writes', () => {
     release();
     expect((await update).status).toBe(404);
     expect((await platform.request('GET', `${maps}/shared-plain/entries/doomed`)).status).toBe(404);
-    updater.close();
+    await updater.close();
   });
 });
 
@@ -230,6 +230,6 @@ describe('quota across containers', () => {
     ]);
     expect(statuses.filter((status) => status === 200)).toHaveLength(150);
     expect(statuses.filter((status) => status === 429)).toHaveLength(150);
-    other.close();
+    await other.close();
   }, 60_000);
 });

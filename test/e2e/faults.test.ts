@@ -237,7 +237,7 @@ describe('DynamoDB unavailable', () => {
 
       expect((await call('GET', '/healthz', { auth: false })).status).toBe(200);
     });
-    down.close();
+    await down.close();
     await expectAlive();
   });
 });
@@ -250,7 +250,7 @@ describe('DynamoDB throttling', () => {
       expect((await call('GET', '/v1/organizations/default')).status).toBe(200);
     });
     expect(throttled.refused).toBeGreaterThan(0);
-    brief.close();
+    await brief.close();
   });
 
   it('answers 503 when a quota counter cannot be written, and counts nothing', async () => {
@@ -269,7 +269,7 @@ describe('DynamoDB throttling', () => {
       expect((await call('GET', '/counted', { auth: false }, 'runtime')).text).toBe('counted');
     });
     expect(await counters()).toEqual([before[0]! + 1]);
-    busy.close();
+    await busy.close();
   });
 
   it('takes back an app whose credential could not be written, so the same request succeeds later', async () => {
@@ -290,7 +290,7 @@ describe('DynamoDB throttling', () => {
       const token = await call('POST', '/oauth/token', { auth: false, headers: { ...FORM, authorization: rawBasic(consumerKey, consumerSecret) }, body: 'grant_type=client_credentials' });
       expect(token.status).toBe(200);
     });
-    busy.close();
+    await busy.close();
   });
 
   it('keeps routes and deployment records in step when a deployment cannot be recorded', async () => {
@@ -315,7 +315,7 @@ describe('DynamoDB throttling', () => {
     // The store check after this test proves the route went back to revision 1 with its record.
     expect((await call('GET', '/v1/organizations/default/apis/stepwise/deployments')).json.environment[0].revision[0].name).toBe(String(v1.revision));
     expect((await call('GET', '/stepwise', { auth: false }, 'runtime')).text).toBe('v1');
-    busy.close();
+    await busy.close();
     expect(throttled.refused).toBeGreaterThan(0);
     expect((await call('POST', `/v1/organizations/default/environments/prod/apis/stepwise/revisions/${v2.json.revision}/deployments?override=true`)).status).toBe(200);
     expect((await call('GET', '/stepwise', { auth: false }, 'runtime')).text).toBe('v2');
@@ -329,7 +329,7 @@ describe('DynamoDB throttling', () => {
       expect(failed.status).toBe(503);
       expect((await call('GET', '/v1/organizations/default/apis/unstored')).status).toBe(404);
     });
-    busy.close();
+    await busy.close();
   });
 });
 
@@ -353,7 +353,7 @@ describe('Secrets Manager failures', () => {
       // What needs no secret keeps working.
       expect((await call('GET', '/counted', { auth: false }, 'runtime')).status).toBe(200);
     });
-    cold.close();
+    await cold.close();
     unreachable.close();
     await expectAlive();
     expect((await call('GET', '/secured/x', { headers: bearer(accessToken) }, 'runtime')).status).toBe(200);
@@ -380,7 +380,7 @@ describe('Secrets Manager failures', () => {
       });
     });
     expect(secrets.failures).toBeGreaterThan(0);
-    warm.close();
+    await warm.close();
   });
 
   it('leaves the signing keys and their lock as they were when a rotation cannot be stored', async () => {
@@ -396,6 +396,6 @@ describe('Secrets Manager failures', () => {
     });
     // The old tokens still verify: nothing about the keys changed.
     expect((await call('GET', '/secured/x', { headers: bearer(accessToken) }, 'runtime')).status).toBe(200);
-    warm.close();
+    await warm.close();
   });
 });

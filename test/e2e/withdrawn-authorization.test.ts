@@ -35,7 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.useRealTimers();
   useRuntime(platform.local.runtime);
-  other.close();
+  await other.close();
   await platform.close();
 });
 

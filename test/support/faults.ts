@@ -23,7 +23,8 @@ export async function closedPort(): Promise<number> {
 
 export interface Container {
   runtime: Runtime;
-  close(): void;
+  /** Writes what the container still buffers (analytics, traces), then drops its client: nothing of it reaches the store after. */
+  close(): Promise<void>;
 }
 
 /**
@@ -35,7 +36,13 @@ export function container(base: Runtime, options: { dynamoEndpoint?: string; sec
   const config = { ...base.config, ...(options.dynamoEndpoint ? { dynamoEndpoint: options.dynamoEndpoint } : {}) };
   const doc = createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamoEndpoint });
   const runtime = new Runtime(config, new Table(doc, config.tableName), new CachedSecrets(options.secrets ?? base.secrets.backend));
-  return { runtime, close: () => doc.destroy() };
+  return {
+    runtime,
+    close: async () => {
+      await runtime.shutdown();
+      doc.destroy();
+    },
+  };
 }
 
 export interface DynamoCall {
