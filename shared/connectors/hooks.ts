@@ -68,15 +68,18 @@ function hooksOf(element: ResolvedElement, resource: ElementResource | undefined
   return { pre: [...of(global, 'preRequest'), ...of(own, 'preRequest')], post: [...of(own, 'postRequest'), ...of(global, 'postRequest')] };
 }
 
-/** The vendor call, with the element's hooks around it when it has any. */
-export async function callWithHooks(rt: Runtime, element: ResolvedElement, instance: InstanceItem, resource: ElementResource | undefined, incoming: IncomingCall, call: VendorCall): Promise<OutboundResponse> {
+/** The vendor call, with the element's hooks around it when it has any (`incoming` is asked for only then). */
+export async function callWithHooks(rt: Runtime, element: ResolvedElement, instance: InstanceItem, resource: ElementResource | undefined, incoming: () => IncomingCall, call: VendorCall): Promise<OutboundResponse> {
   const { pre, post } = hooksOf(element, resource);
   if (pre.length === 0 && post.length === 0) return callWithCredentials(rt, element, instance, call);
   const base = new URL(instanceBaseUrl(element, instance));
+  // What the caller sent and the instance's configuration are the same for every hook of the call.
+  const caller = callerVariables(element, instance, incoming());
+  const variables = (vendorCall: VendorCall): Json => ({ ...caller, ...vendorVariables(base, vendorCall) });
   let current: VendorCall = { ...call, url: new URL(call.url), headers: { ...call.headers } };
   let answer: OutboundResponse | undefined;
   for (const hook of pre) {
-    const output = await runHook(element, hook, PRE_PRELUDE, variables(element, instance, base, incoming, current));
+    const output = await runHook(element, hook, PRE_PRELUDE, variables(current));
     const applied = applyPreRequest(output, current, base, element);
     current = applied.call;
     if (applied.answer) {
@@ -88,7 +91,7 @@ export async function callWithHooks(rt: Runtime, element: ResolvedElement, insta
   if (post.length > 0) delete current.headers['accept-encoding'];
   answer ??= await callWithCredentials(rt, element, instance, current);
   for (const hook of post) {
-    const output = await runHook(element, hook, POST_PRELUDE, { ...variables(element, instance, base, incoming, current), ...responseVariables(answer) });
+    const output = await runHook(element, hook, POST_PRELUDE, { ...variables(current), ...responseVariables(answer) });
     answer = applyPostRequest(output, answer);
   }
   return answer;
@@ -136,9 +139,8 @@ function hookConfiguration(instance: InstanceItem, element: ResolvedElement): Js
   return Object.fromEntries(Object.keys(instance.configuration).map((key) => [key, masked[key]]));
 }
 
-function variables(element: ResolvedElement, instance: InstanceItem, base: URL, incoming: IncomingCall, call: VendorCall): Json {
+function callerVariables(element: ResolvedElement, instance: InstanceItem, incoming: IncomingCall): Json {
   const body = text(incoming.body);
-  const vendorBody = text(call.body);
   return {
     request_body: body,
     request_body_map: parsed(body),
@@ -147,6 +149,13 @@ function variables(element: ResolvedElement, instance: InstanceItem, base: URL, 
     request_parameters: mapOf(incoming.query),
     request_method: incoming.method,
     request_expression: expressionOf(incoming.query.get('where')),
+    configuration: hookConfiguration(instance, element),
+  };
+}
+
+function vendorVariables(base: URL, call: VendorCall): Json {
+  const vendorBody = text(call.body);
+  return {
     request_vendor_parameters: mapOf(call.url.searchParams),
     request_vendor_method: call.method,
     request_vendor_path: vendorPath(call.url, base),
@@ -154,7 +163,6 @@ function variables(element: ResolvedElement, instance: InstanceItem, base: URL, 
     request_vendor_body: vendorBody,
     request_vendor_body_map: parsed(vendorBody),
     request_vendor_url: `${call.url.origin}${call.url.pathname}`,
-    configuration: hookConfiguration(instance, element),
   };
 }
 

@@ -198,7 +198,7 @@ async function forward(rt: Runtime, request: HttpRequest, instance: InstanceItem
   // Everything else goes to the vendor as it is.
   const { url, method, resource } = vendorTarget(element, instance, request, rest);
   const headers = forwardedHeaders(request);
-  const incoming = { method: request.method, path: `/${rest}`, query: request.query, headers, body: request.body };
+  const incoming = () => ({ method: request.method, path: `/${rest}`, query: request.query, headers, body: request.body });
   const vendor = await callWithHooks(rt, element, instance, resource, incoming, { url, method, headers, body: request.body });
   const response = responseFrom(vendor);
   response.headers = { ...response.headers, 'elements-element-instance-id': String(instance.id) };

@@ -186,7 +186,7 @@ async function pollObject(
   const filled = fillPollTemplate(config.url, since);
   // The resource's hooks (and the element's) run around each page, as around a resource call.
   const [filledPath = '', filledQuery] = filled.split('?', 2) as [string, string | undefined];
-  const incoming = { method: 'GET', path: filledPath, query: new URLSearchParams(filledQuery ?? ''), headers: {}, body: undefined };
+  const incoming = () => ({ method: 'GET', path: filledPath, query: new URLSearchParams(filledQuery ?? ''), headers: {}, body: undefined });
   let url: URL | undefined = vendorUrlOf(element, instance, filled);
   for (let pages = 0; url && pages < MAX_PAGES; pages++) {
     const response = await callWithHooks(rt, element, instance, resource, incoming, { method: 'GET', url, headers: { accept: 'application/json' } });

@@ -149,7 +149,8 @@ class UnifiedCall {
 
   private async send(resource: ElementResource, url: URL, method: string, headers: Record<string, string>, body?: string): Promise<{ response: OutboundResponse; body: unknown }> {
     const request = this.request;
-    const incoming = { method: request.method, path: request.path.replace(/^\/elements\/api-v2/, ''), query: request.query, headers: forwardedHeaders(request), body: request.body };
+    // Built only for an element with hooks.
+    const incoming = () => ({ method: request.method, path: request.path.replace(/^\/elements\/api-v2/, ''), query: request.query, headers: forwardedHeaders(request), body: request.body });
     const response = await callWithHooks(this.rt, this.element, this.instance, resource, incoming, {
       url,
       method,
