@@ -21,7 +21,7 @@ import type { Runtime } from '../runtime.js';
 import type { ResolvedElement } from './catalog.js';
 import { HTTP_METHODS, type ElementResource } from './element-schema.js';
 import { maskedConfiguration, type InstanceItem } from './instances.js';
-import { runConnectorScript } from './script-run.js';
+import { isJsonObject, runConnectorScript } from './script-run.js';
 import { parseWhere, type CeqlExpression } from './unified/ceql.js';
 import { callWithCredentials, instanceBaseUrl, type VendorCall } from './vendor-call.js';
 
@@ -100,10 +100,8 @@ export async function callWithHooks(rt: Runtime, element: ResolvedElement, insta
 async function runHook(element: ResolvedElement, hook: Hook, prelude: string, input: Json): Promise<Json> {
   const run = await runConnectorScript(`${hook.type}-hook.js`, `${prelude}${hook.body}${EPILOGUE}`, input, HOOK_TIME_LIMIT_MS);
   if (!run.ok) throw new HttpError(502, 'hook_failed', `Element ${element.definition.key}'s ${hook.type} hook failed: ${run.message}`);
-  return isObject(run.output) ? run.output : {};
+  return isJsonObject(run.output) ? run.output : {};
 }
-
-const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Query parameters or headers as a map: a repeated name as an array. */
 function mapOf(entries: Iterable<[string, string | string[]]>): Json {
@@ -246,12 +244,12 @@ function applyPreRequest(output: Json, call: VendorCall, base: URL, element: Res
       if (query !== undefined) next.url.search = query;
     }
   }
-  if (isObject(output.request_vendor_parameters)) {
+  if (isJsonObject(output.request_vendor_parameters)) {
     const search = new URLSearchParams();
     for (const [name, list] of values(output.request_vendor_parameters)) for (const value of list) search.append(name, value);
     next.url.search = search.toString();
   }
-  if (isObject(output.request_vendor_headers)) next.headers = headersOf(output.request_vendor_headers);
+  if (isJsonObject(output.request_vendor_headers)) next.headers = headersOf(output.request_vendor_headers);
   if (typeof output.request_vendor_method === 'string') {
     const method = output.request_vendor_method.toUpperCase();
     if (!(HTTP_METHODS as readonly string[]).includes(method)) throw failed(element, `set request_vendor_method to ${method.slice(0, 20)}, which is no HTTP method`);
@@ -299,7 +297,7 @@ function statusOf(value: unknown): number | undefined {
 }
 
 function applyPostRequest(output: Json, response: OutboundResponse): OutboundResponse {
-  const next: OutboundResponse = { ...response, headers: isObject(output.response_headers) ? headersOf(output.response_headers) : { ...response.headers } };
+  const next: OutboundResponse = { ...response, headers: isJsonObject(output.response_headers) ? headersOf(output.response_headers) : { ...response.headers } };
   next.status = statusOf(output.response_status_code) ?? next.status;
   setBody(next, output.response_body, output.response_error_message);
   delete next.headers['content-length'];

@@ -20,6 +20,9 @@ const CE_LIBRARY = `(() => {
   Object.defineProperty(globalThis, 'CE', { value: Object.freeze(CE), writable: true, configurable: true });
 })();`;
 
+/** A JSON object (not an array, not null): what a script's answer must be to count as a record or a change. */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
 export type ScriptRun = { ok: true; output: unknown } | { ok: false; message: string };
 
 export async function runConnectorScript(name: string, code: string, input: unknown, timeLimitMs: number, print: (text: string) => void = () => undefined): Promise<ScriptRun> {

@@ -16,7 +16,7 @@
 // script at one level does not break every call beneath it; the failure is
 // logged.
 import { logger } from '../../log.js';
-import { runConnectorScript } from '../script-run.js';
+import { isJsonObject, runConnectorScript } from '../script-run.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,8 +42,6 @@ for (const __item of __input.items) {
 }
 context.setVariable('script.output', JSON.stringify({ records: __records, failure: __failure }));`;
 
-const isRecord = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
-
 /**
  * The records after the script: each the object it passed to `done` or
  * returned, else `transformedObject` as the script left it; the mapped one
@@ -62,5 +60,5 @@ export async function runTransformationScript(body: string, items: ScriptedRecor
   const output = run.output as { records?: unknown[]; failure?: string | null } | null;
   if (!Array.isArray(output?.records) || output.records.length !== items.length) return failed('the script did not finish');
   if (typeof output.failure === 'string') failed(output.failure);
-  return output.records.map((record, index) => (isRecord(record) ? record : mapped[index]!));
+  return output.records.map((record, index) => (isJsonObject(record) ? record : mapped[index]!));
 }
